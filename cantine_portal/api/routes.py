@@ -1,0 +1,26 @@
+"""HTTP routes mounted beside the Reflex app (through rx.App(api_transformer=...))."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from sqlalchemy import text
+
+from cantine_portal.db import get_database
+
+
+async def health(_request: Request) -> JSONResponse:
+    """Liveness and database reachability, for the reverse proxy and monitoring."""
+    try:
+        with get_database().session() as session:
+            session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    except Exception:  # noqa: BLE001 - any failure means "not healthy"
+        return JSONResponse({"status": "degraded", "database": False}, status_code=503)
+    return JSONResponse({"status": "ok", "database": True})
+
+
+def build_api() -> Starlette:
+    routes = [Route("/api/health", health)]
+    return Starlette(routes=routes)

@@ -1,0 +1,155 @@
+"""Reservations, the basket, payments, receipts and credits."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from cantine_portal.models.base import utc_field
+
+ACTIVE_RESERVATION = text("status <> 'cancelled'")
+OPEN_BASKET = text("status IN ('open', 'checkout')")
+
+
+class Reservation(SQLModel, table=True):
+    """One child, one service, one day. pending (blue) → paid (green) → cancelled."""
+
+    __table_args__ = (
+        # At most one active reservation per (child, service, day), whatever the client does.
+        Index(
+            "uq_reservation_active",
+            "child_id",
+            "service_id",
+            "day",
+            unique=True,
+            sqlite_where=ACTIVE_RESERVATION,
+            postgresql_where=ACTIVE_RESERVATION,
+        ),
+        Index("ix_reservation_service_day", "service_id", "day"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    structure_id: int = Field(foreign_key="structure.id", index=True)
+    family_id: int = Field(foreign_key="family.id", index=True)
+    child_id: int = Field(foreign_key="child.id")
+    service_id: int = Field(foreign_key="service.id")
+    day: date
+    # "pending" | "paid" | "cancelled"
+    status: str = Field(default="pending", max_length=10)
+    # Price frozen when the day entered the basket.
+    price_cents: int
+    basket_id: Optional[int] = Field(default=None, foreign_key="basket.id", index=True)
+    payment_id: Optional[int] = Field(default=None, foreign_key="payment.id")
+    created_at: datetime = utc_field()
+    updated_at: datetime = utc_field()
+    cancelled_at: Optional[datetime] = utc_field(nullable=True)
+
+
+class Basket(SQLModel, table=True):
+    """The family's basket; one open (or in checkout) at a time."""
+
+    __table_args__ = (
+        Index(
+            "uq_basket_open_per_family",
+            "family_id",
+            unique=True,
+            sqlite_where=OPEN_BASKET,
+            postgresql_where=OPEN_BASKET,
+        ),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    structure_id: int = Field(foreign_key="structure.id", index=True)
+    family_id: int = Field(foreign_key="family.id", index=True)
+    # "open" | "checkout" (frozen while a payment is under way) | "paid"
+    status: str = Field(default="open", max_length=10)
+    # Optimistic lock: bumped by every change.
+    version: int = Field(default=1)
+    # Snapshot taken when sent to payment: what the bank must confirm.
+    snapshot_total_cents: Optional[int] = None
+    snapshot_credit_cents: Optional[int] = None
+    snapshot_lines: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    created_at: datetime = utc_field()
+    updated_at: datetime = utc_field()
+
+
+class Payment(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("provider", "provider_session_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    structure_id: int = Field(foreign_key="structure.id", index=True)
+    family_id: int = Field(foreign_key="family.id", index=True)
+    basket_id: int = Field(foreign_key="basket.id", index=True)
+    # Our reference, shown to the parent and the bank.
+    reference: str = Field(max_length=40, unique=True)
+    provider: str = Field(max_length=20)
+    provider_session_id: Optional[str] = Field(default=None, max_length=255)
+    provider_payment_id: Optional[str] = Field(default=None, max_length=255)
+    amount_cents: int
+    credit_cents: int = Field(default=0)
+    currency: str = Field(default="eur", max_length=3)
+    # "created" | "succeeded" | "failed" | "expired" | "cancelled"
+    status: str = Field(default="created", max_length=10)
+    method: str = Field(default="", max_length=60)
+    created_at: datetime = utc_field()
+    expires_at: Optional[datetime] = utc_field(nullable=True)
+    completed_at: Optional[datetime] = utc_field(nullable=True)
+
+
+class PaymentEvent(SQLModel, table=True):
+    """Every provider notification, stored once: a replay is recognised by its id."""
+
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    payment_id: Optional[int] = Field(default=None, foreign_key="payment.id", index=True)
+    provider: str = Field(max_length=20)
+    event_id: str = Field(max_length=255)
+    type: str = Field(max_length=80)
+    outcome: str = Field(default="", max_length=200)
+    payload: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    received_at: datetime = utc_field()
+
+
+class ReceiptCounter(SQLModel, table=True):
+    """Last receipt number issued per structure and year (gapless numbering)."""
+
+    __table_args__ = (UniqueConstraint("structure_id", "year"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    structure_id: int = Field(foreign_key="structure.id")
+    year: int
+    last_number: int = Field(default=0)
+
+
+class Receipt(SQLModel, table=True):
+    """An issued receipt. The PDF is written once and never changes."""
+
+    __table_args__ = (UniqueConstraint("structure_id", "number"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    structure_id: int = Field(foreign_key="structure.id", index=True)
+    family_id: int = Field(foreign_key="family.id", index=True)
+    payment_id: int = Field(foreign_key="payment.id", unique=True)
+    number: str = Field(max_length=20)
+    amount_cents: int
+    issued_at: datetime = utc_field()
+    # Path relative to the storage folder (never a public folder).
+    pdf_path: str = Field(max_length=255)
+    sha256: str = Field(max_length=64)
+
+
+class Credit(SQLModel, table=True):
+    """Credit ledger (avoirs): positive when issued, negative when used."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    structure_id: int = Field(foreign_key="structure.id", index=True)
+    family_id: int = Field(foreign_key="family.id", index=True)
+    amount_cents: int
+    label: str = Field(max_length=200)
+    reservation_id: Optional[int] = Field(default=None, foreign_key="reservation.id")
+    payment_id: Optional[int] = Field(default=None, foreign_key="payment.id")
+    created_at: datetime = utc_field()

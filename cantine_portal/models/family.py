@@ -1,0 +1,88 @@
+"""Families, their guardians, accounts and children."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from cantine_portal.models.base import utc_field
+
+
+class Family(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    structure_id: int = Field(foreign_key="structure.id", index=True)
+    name: str = Field(max_length=120)
+    # The commune's file number, shown on receipts.
+    reference: str = Field(default="", max_length=40)
+    created_at: datetime = utc_field()
+
+
+class Guardian(SQLModel, table=True):
+    """A responsable of the family (one tab each on the Famille page)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    family_id: int = Field(foreign_key="family.id", index=True)
+    civility: str = Field(default="", max_length=10)
+    last_name: str = Field(max_length=80)
+    first_name: str = Field(max_length=80)
+    relationship: str = Field(default="", max_length=40)
+    email: str = Field(default="", max_length=254)
+    mobile: str = Field(default="", max_length=20)
+    phone_home: str = Field(default="", max_length=20)
+    phone_work: str = Field(default="", max_length=20)
+    address_line: str = Field(default="", max_length=200)
+    postal_code: str = Field(default="", max_length=5)
+    city: str = Field(default="", max_length=120)
+    employer: str = Field(default="", max_length=120)
+    position: int = Field(default=0)
+    # Optimistic locking: a save on stale data is refused.
+    version: int = Field(default=1)
+
+
+class Account(SQLModel, table=True):
+    """A login. Parents belong to a family; staff ("agent") to the structure only."""
+
+    __table_args__ = (UniqueConstraint("structure_id", "email"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    structure_id: int = Field(foreign_key="structure.id", index=True)
+    # "parent" | "staff"
+    role: str = Field(default="parent", max_length=10)
+    family_id: Optional[int] = Field(default=None, foreign_key="family.id", index=True)
+    guardian_id: Optional[int] = Field(default=None, foreign_key="guardian.id")
+    # Stored lower-cased: the identifier is case-insensitive.
+    email: str = Field(max_length=254)
+    password_hash: Optional[str] = Field(default=None, max_length=255)
+    active: bool = Field(default=True)
+    created_at: datetime = utc_field()
+    password_changed_at: Optional[datetime] = utc_field(nullable=True)
+    last_login_at: Optional[datetime] = utc_field(nullable=True)
+
+
+class Child(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    family_id: int = Field(foreign_key="family.id", index=True)
+    last_name: str = Field(max_length=80)
+    first_name: str = Field(max_length=80)
+    birth_date: Optional[date] = None
+    school: str = Field(default="", max_length=120)
+    class_name: str = Field(default="", max_length=40)
+    diet: str = Field(default="", max_length=60)
+    # PAI (projet d'accueil individualisé): health data, never logged nor mailed.
+    pai: bool = Field(default=False)
+    pai_notes: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    position: int = Field(default=0)
+    version: int = Field(default=1)
+
+
+class Enrollment(SQLModel, table=True):
+    """A child is enrolled in a service: only those rows show in the reservation table."""
+
+    __table_args__ = (UniqueConstraint("child_id", "service_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    child_id: int = Field(foreign_key="child.id", index=True)
+    service_id: int = Field(foreign_key="service.id", index=True)

@@ -1,0 +1,78 @@
+"""The commune ("structure") and what it offers: services, prices, closed days."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from cantine_portal.models.base import utc_field
+
+
+class Structure(SQLModel, table=True):
+    """A commune's portal, reached under ``/{slug}/``."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=40, unique=True, index=True)
+    name: str = Field(max_length=120)
+    address_line: str = Field(default="", max_length=200)
+    postal_code: str = Field(default="", max_length=10)
+    city: str = Field(default="", max_length=120)
+    phone: str = Field(default="", max_length=30)
+    email: str = Field(default="", max_length=254)
+    # "week" or "month": what one reservation table spans.
+    period_mode: str = Field(default="week", max_length=10)
+    # Deadline rule, see services/calendar.DeadlineRule.
+    deadline_kind: str = Field(default="weekday_before", max_length=20)
+    deadline_weekday: int = Field(default=3)
+    deadline_days_before: int = Field(default=2)
+    deadline_time: str = Field(default="23:59", max_length=5)
+    allow_family_edit: bool = Field(default=True)
+    allow_children_edit: bool = Field(default=True)
+    # One diet per line, e.g. "Sans porc".
+    diets: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    payment_provider: str = Field(default="simulated", max_length=20)
+    active: bool = Field(default=True)
+    created_at: datetime = utc_field()
+
+
+class Service(SQLModel, table=True):
+    """A prestation: canteen, morning or evening care, Wednesday activities."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    structure_id: int = Field(foreign_key="structure.id", index=True)
+    name: str = Field(max_length=120)
+    # Current price; history (effective dates) lives in ServicePrice.
+    unit_price_cents: int
+    # Weekdays served, Monday=0: "0,1,3,4".
+    weekdays: str = Field(default="0,1,3,4", max_length=20)
+    position: int = Field(default=0)
+    active: bool = Field(default=True)
+
+
+class ServicePrice(SQLModel, table=True):
+    """A price in force from ``valid_from``: changing a price never rewrites the past."""
+
+    __table_args__ = (UniqueConstraint("service_id", "valid_from"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    service_id: int = Field(foreign_key="service.id", index=True)
+    valid_from: date
+    price_cents: int
+    created_at: datetime = utc_field()
+
+
+class ClosedDay(SQLModel, table=True):
+    """A day with no service: public holiday, school holidays, exceptional closure."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    structure_id: int = Field(foreign_key="structure.id", index=True)
+    day: date = Field(index=True)
+    # "public_holiday" | "school_holiday" | "closure" (see services/calendar.ClosedDay)
+    # "public_holiday" | "school_holiday" | "closure" (see services/calendar.ClosedDay)
+    kind: str = Field(max_length=20)
+    reason: str = Field(max_length=200)
+    # None: the whole structure is closed; else only that service.
+    service_id: Optional[int] = Field(default=None, foreign_key="service.id")

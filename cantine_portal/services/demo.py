@@ -1,0 +1,179 @@
+"""The demo communes: what `make run` shows and what the browser tests walk through.
+
+Idempotent: a commune whose slug already exists is left untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlmodel import Session, select
+
+from cantine_portal.models import (
+    Account,
+    Child,
+    ClosedDay,
+    Enrollment,
+    Family,
+    Guardian,
+    Service,
+    ServicePrice,
+    Structure,
+)
+from cantine_portal.services import calendar
+from cantine_portal.services.hashing import hash_password
+
+MARTIN_EMAIL = "famille.martin@example.fr"
+MARTIN_PASSWORD = "Demo-Cantine-2026!"
+DURAND_EMAIL = "famille.durand@example.fr"
+BERNARD_EMAIL = "famille.bernard@example.fr"
+BERNARD_PASSWORD = "Demo-Autreville-2026!"
+STAFF_EMAIL = "agent@demo.fr"
+STAFF_PASSWORD = "Demo-Agent-2026!"
+
+DEFAULT_DIETS = "Sans porc\nSans viande\nVégétarien\nSans gluten"
+
+
+@dataclass
+class DemoReport:
+    created: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def school_year_start(now: datetime) -> date:
+    """1 September of the school year that contains ``now``."""
+    year = now.year if now.month >= 9 else now.year - 1
+    return date(year, 9, 1)
+
+
+def _add_closed_days(session: Session, structure: Structure, now: datetime) -> None:
+    start = school_year_start(now)
+    years = [start.year, start.year + 1]
+    days = calendar.french_public_holidays(years) + calendar.school_holiday_days(calendar.SCHOOL_HOLIDAYS)
+    seen: set[date] = set()
+    for closed in days:
+        if closed.day in seen or not (start <= closed.day <= date(start.year + 1, 8, 31)):
+            continue
+        seen.add(closed.day)
+        session.add(ClosedDay(structure_id=structure.id, day=closed.day, kind=closed.kind, reason=closed.reason))
+
+
+def _add_service(session: Session, structure: Structure, name: str, cents: int, weekdays: str,
+                 position: int, valid_from: date) -> Service:
+    service = Service(structure_id=structure.id, name=name, unit_price_cents=cents, weekdays=weekdays,
+                      position=position)
+    session.add(service)
+    session.flush()
+    session.add(ServicePrice(service_id=service.id, valid_from=valid_from, price_cents=cents, created_at=structure.created_at))
+    return service
+
+
+def _add_family(session: Session, structure: Structure, now: datetime, name: str,
+                guardians: list[dict], children: list[dict], services: list[Service],
+                email: str, password: str | None) -> Family:
+    family = Family(structure_id=structure.id, name=name, reference=f"F-{name.upper()[:6]}", created_at=now)
+    session.add(family)
+    session.flush()
+    first_guardian = None
+    for position, data in enumerate(guardians):
+        guardian = Guardian(family_id=family.id, position=position, **data)
+        session.add(guardian)
+        session.flush()
+        first_guardian = first_guardian or guardian
+    for position, data in enumerate(children):
+        child = Child(family_id=family.id, position=position, **data)
+        session.add(child)
+        session.flush()
+        for service in services:
+            session.add(Enrollment(child_id=child.id, service_id=service.id))
+    session.add(Account(
+        structure_id=structure.id, role="parent", family_id=family.id, guardian_id=first_guardian.id,
+        email=email, password_hash=hash_password(password) if password else None, created_at=now,
+        password_changed_at=now if password else None,
+    ))
+    return family
+
+
+def _load_demo(session: Session, now: datetime) -> None:
+    structure = Structure(
+        slug="demo", name="Ville de Démo", address_line="Hôtel de ville, 1 place de la République",
+        postal_code="44000", city="Démo-sur-Loire", phone="02 40 00 00 00", email="enfance@ville-demo.fr",
+        period_mode="week", deadline_kind="weekday_before", deadline_weekday=3, deadline_time="23:59",
+        diets=DEFAULT_DIETS, created_at=now,
+    )
+    session.add(structure)
+    session.flush()
+    start = school_year_start(now)
+    canteen = _add_service(session, structure, "Restauration scolaire", 385, "0,1,3,4", 0, start)
+    morning = _add_service(session, structure, "Garderie du matin", 150, "0,1,3,4", 1, start)
+    evening = _add_service(session, structure, "Garderie du soir", 210, "0,1,3,4", 2, start)
+    _add_service(session, structure, "Accueil de loisirs du mercredi", 1200, "2", 3, start)
+    _add_closed_days(session, structure, now)
+    address = dict(address_line="8 rue des Tilleuls", postal_code="44000", city="Démo-sur-Loire")
+    _add_family(
+        session, structure, now, "Martin",
+        guardians=[
+            dict(civility="Mme", last_name="Martin", first_name="Claire", relationship="Mère",
+                 email=MARTIN_EMAIL, mobile="0612345678", **address),
+            dict(civility="M.", last_name="Martin", first_name="Julien", relationship="Père",
+                 email="julien.martin@example.fr", mobile="0698765432", **address),
+        ],
+        children=[
+            dict(last_name="Martin", first_name="Léa", birth_date=date(2017, 3, 14), school="École Jules Ferry",
+                 class_name="CM1", diet=""),
+            dict(last_name="Martin", first_name="Hugo", birth_date=date(2020, 6, 2), school="École Jules Ferry",
+                 class_name="CP", diet="Sans porc"),
+        ],
+        services=[canteen, morning, evening], email=MARTIN_EMAIL, password=MARTIN_PASSWORD,
+    )
+    _add_family(
+        session, structure, now, "Durand",
+        guardians=[dict(civility="Mme", last_name="Durand", first_name="Sophie", relationship="Mère",
+                        email=DURAND_EMAIL, mobile="0611223344", address_line="3 allée des Cerisiers",
+                        postal_code="44000", city="Démo-sur-Loire")],
+        children=[dict(last_name="Durand", first_name="Emma", birth_date=date(2018, 11, 20),
+                       school="École Jacques Prévert", class_name="CE2", diet="Végétarien")],
+        services=[canteen, evening], email=DURAND_EMAIL, password=None,
+    )
+    session.add(Account(structure_id=structure.id, role="staff", email=STAFF_EMAIL,
+                        password_hash=hash_password(STAFF_PASSWORD), created_at=now, password_changed_at=now))
+
+
+def _load_autreville(session: Session, now: datetime) -> None:
+    structure = Structure(
+        slug="autreville", name="Autreville", address_line="Mairie, 2 rue de la Mairie", postal_code="35000",
+        city="Autreville", phone="02 99 00 00 00", email="periscolaire@autreville.fr", period_mode="month",
+        deadline_kind="days_before", deadline_days_before=5, deadline_time="12:00", diets=DEFAULT_DIETS,
+        created_at=now,
+    )
+    session.add(structure)
+    session.flush()
+    start = school_year_start(now)
+    canteen = _add_service(session, structure, "Restauration scolaire", 410, "0,1,3,4", 0, start)
+    _add_closed_days(session, structure, now)
+    _add_family(
+        session, structure, now, "Bernard",
+        guardians=[dict(civility="M.", last_name="Bernard", first_name="Paul", relationship="Père",
+                        email=BERNARD_EMAIL, mobile="0655443322", address_line="5 rue du Port",
+                        postal_code="35000", city="Autreville")],
+        children=[dict(last_name="Bernard", first_name="Nina", birth_date=date(2019, 1, 9),
+                       school="École du Centre", class_name="CE1", diet="")],
+        services=[canteen], email=BERNARD_EMAIL, password=BERNARD_PASSWORD,
+    )
+
+
+DEMO_COMMUNES = {"demo": _load_demo, "autreville": _load_autreville}
+
+
+def load_demo(session: Session, now: datetime) -> DemoReport:
+    """Create the demo communes that do not exist yet. The caller commits."""
+    report = DemoReport()
+    for slug, loader in DEMO_COMMUNES.items():
+        if session.exec(select(Structure.id).where(Structure.slug == slug)).first() is not None:
+            report.skipped.append(slug)
+            continue
+        loader(session, now)
+        session.flush()
+        report.created.append(slug)
+    return report

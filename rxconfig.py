@@ -1,0 +1,11 @@
+"""Reflex configuration. Portal settings live in cantine_portal/config.py (environment)."""
+
+import reflex as rx
+
+config = rx.Config(
+    app_name="cantine_portal",
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    plugins=[rx.plugins.RadixThemesPlugin()],
+    disable_plugins=["reflex_base.plugins.sitemap.SitemapPlugin"],
+)

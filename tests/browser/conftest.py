@@ -1,0 +1,189 @@
+"""Browser tests: the real portal, built and served once per test session, driven by
+Playwright in Debian's headless Chromium. axe-core checks every page a test opens."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+# The browser tests stand on a fixed day: Thursday 26 November 2026, 10:00 in Paris.
+FAKE_NOW = "2026-11-26T10:00:00+01:00"
+PHONE = {"width": 390, "height": 844}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@dataclass
+class Portal:
+    base_url: str
+    var_dir: Path
+    env: dict[str, str]
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.var_dir / "mail"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def mails(self) -> list[Path]:
+        return sorted(self.mail_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime) if self.mail_dir.exists() else []
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the portal exited early:\n{log.read_text()[-4000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"the portal did not start in {timeout:.0f} s:\n{log.read_text()[-4000:]}")
+
+
+def start_portal(var_dir: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, Portal, Path]:
+    """Migrate, load the demo communes and serve the portal on a free port."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (make test installs Debian's chromium package)")
+    port = free_port()
+    venv_bin = Path(sys.executable).parent
+    env = {
+        **os.environ,
+        "PATH": f"{venv_bin}:{os.environ.get('PATH', '')}",
+        "REFLEX_USE_NPM": "1",
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        "CANTINE_VAR_DIR": str(var_dir),
+        "CANTINE_BASE_URL": f"http://localhost:{port}",
+        "CANTINE_FAKE_NOW": FAKE_NOW,
+        **(extra_env or {}),
+    }
+    env.pop("DATABASE_URL", None) if "DATABASE_URL" not in (extra_env or {}) else None
+    subprocess.run([str(venv_bin / "alembic"), "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "cantine_portal", "demo"], cwd=ROOT, env=env, check=True, capture_output=True)
+    log = var_dir / "portal.log"
+    process = subprocess.Popen(
+        [str(venv_bin / "reflex"), "run", "--env", "prod", "--single-port",
+         "--frontend-port", str(port), "--backend-port", str(port), "--loglevel", "info"],
+        cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    portal = Portal(base_url=f"http://localhost:{port}", var_dir=var_dir, env=env)
+    _wait_until_up(portal.url("/api/health"), process, log, timeout=900)
+    _wait_until_up(portal.url("/"), process, log, timeout=300)
+    return process, portal, log
+
+
+def stop_portal(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+@pytest.fixture(scope="session")
+def portal(tmp_path_factory) -> Portal:
+    var_dir = tmp_path_factory.mktemp("portal-var")
+    process, portal, _log = start_portal(var_dir)
+    yield portal
+    stop_portal(process)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (make test installs Debian's chromium package)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+SERIOUS = {"serious", "critical"}
+
+
+@dataclass
+class Ui:
+    """A browser tab on the portal that runs axe-core on every page it shows."""
+
+    page: object
+    portal: Portal
+    checked: set[str] = field(default_factory=set)
+
+    def goto(self, path: str, expect_status: int | None = 200):
+        response = self.page.goto(self.portal.url(path))
+        if expect_status is not None:
+            assert response is not None and response.status == expect_status, (path, response and response.status)
+        self.page.wait_for_load_state("networkidle")
+        self.wait_hydrated()
+        self.check_a11y()
+        return response
+
+    def wait_hydrated(self) -> None:
+        # The portal shows "Chargement…" until its state has arrived over the websocket.
+        self.page.wait_for_function("() => !document.body.innerText.includes('Chargement…')", timeout=20000)
+
+    def expect_path(self, path: str) -> None:
+        self.page.wait_for_url(lambda url: url.split("?")[0].endswith(path), timeout=20000)
+        self.page.wait_for_load_state("networkidle")
+        self.wait_hydrated()
+        self.check_a11y()
+
+    def check_a11y(self) -> None:
+        from axe_playwright_python.sync_playwright import Axe
+
+        url = self.page.url
+        results = Axe().run(self.page)
+        bad = [v for v in results.response["violations"] if v.get("impact") in SERIOUS]
+        self.checked.add(url)
+        assert not bad, f"axe-core on {url}: " + "; ".join(
+            f"{v['id']} ({v['impact']}): {v['help']} → {[n['target'] for n in v['nodes']][:3]}" for v in bad
+        )
+
+
+def _new_ui(browser, portal: Portal, viewport: dict | None = None):
+    context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", viewport=viewport or {"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(20000)
+    return context, Ui(page=page, portal=portal)
+
+
+@pytest.fixture
+def ui(browser, portal):
+    context, ui = _new_ui(browser, portal)
+    yield ui
+    if ui.page.url not in ui.checked and ui.page.url.startswith(portal.base_url):
+        ui.check_a11y()
+    context.close()
+
+
+@pytest.fixture
+def phone_ui(browser, portal):
+    context, ui = _new_ui(browser, portal, PHONE)
+    yield ui
+    context.close()
