@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from sqlalchemy import text
 
+from cantine_portal.api import session_routes
 from cantine_portal.db import get_database
 
 
@@ -22,5 +23,5 @@ async def health(_request: Request) -> JSONResponse:
 
 
 def build_api() -> Starlette:
-    routes = [Route("/api/health", health)]
+    routes = [Route("/api/health", health), *session_routes.routes]
     return Starlette(routes=routes)

@@ -1,0 +1,57 @@
+"""Form pieces shared by the pages: labelled fields, messages, a plain HTTP form."""
+
+from __future__ import annotations
+
+import reflex as rx
+from reflex_components_core.el.elements.base import BaseHTML
+
+
+class PostForm(BaseHTML):
+    """A native <form method=post>: the browser submits it over HTTP (login, logout).
+
+    Reflex's own form always cancels native submission; these two forms must reach an HTTP
+    route so that the session cookie can be set HttpOnly.
+    """
+
+    tag = "form"
+    action: rx.Var[str]
+    method: rx.Var[str]
+
+
+def field(label: str, control: rx.Component, field_id: str, hint: str | rx.Var | None = None,
+          error: rx.Var | None = None) -> rx.Component:
+    """A label above its control, with an optional hint and an error said in words."""
+    children = [rx.el.label(label, html_for=field_id, style={"font_weight": "600"})]
+    if hint is not None:
+        children.append(rx.text(hint, size="2", color_scheme="gray", id=f"{field_id}-hint"))
+    children.append(control)
+    if error is not None:
+        children.append(rx.cond(error != "", rx.text("⚠ ", error, size="2", color_scheme="red", role="alert")))
+    return rx.vstack(*children, spacing="1", width="100%", align="stretch")
+
+
+INPUT_STYLE = {
+    "padding": "0.6rem 0.75rem",
+    "border": "1px solid var(--gray-8)",
+    "border_radius": "6px",
+    "font_size": "16px",  # 16px: phones do not zoom into the field
+    "width": "100%",
+    "background": "var(--color-background)",
+    "color": "var(--gray-12)",
+}
+
+
+def text_input(field_id: str, **props) -> rx.Component:
+    return rx.el.input(id=field_id, style=INPUT_STYLE, **props)
+
+
+def callout(message: rx.Var | str, kind: str = "info") -> rx.Component:
+    """A message box; the icon and the words carry the meaning, not the colour alone."""
+    icons = {"info": "info", "success": "circle-check", "error": "triangle-alert"}
+    colors = {"info": "blue", "success": "green", "error": "red"}
+    return rx.callout(message, icon=icons[kind], color_scheme=colors[kind],
+                      role="alert" if kind == "error" else "status", width="100%", high_contrast=True)
+
+
+def message_if(message: rx.Var, kind: str = "info") -> rx.Component:
+    return rx.cond(message != "", callout(message, kind))

@@ -1,0 +1,279 @@
+"""Parent and staff accounts: login, first connection / forgotten password links, sessions.
+
+Every function takes the DB session and ``now``. Answers never reveal whether an e-mail
+address has an account: the same outcome and the same work (a dummy hash check) either way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from cantine_portal.models import Account, LoginSession, PasswordToken, Structure
+from cantine_portal.services import audit, throttle
+from cantine_portal.services.calendar import PARIS
+from cantine_portal.services.hashing import hash_password, new_token, token_digest, verify_password
+from cantine_portal.services.mail import Mail, Mailer, render_html
+from cantine_portal.services.passwords import PasswordCheck, check_password
+
+TOKEN_LIFETIME = timedelta(hours=24)
+SESSION_TOUCH_EVERY = timedelta(seconds=60)
+
+MSG_BAD_CREDENTIALS = "Identifiant ou mot de passe incorrect."
+MSG_LINK_SENT = (
+    "Si un compte correspond à cette adresse, vous allez recevoir un e-mail contenant le lien "
+    "« Créer le mot de passe », valable 24 heures. Pensez à consulter vos courriers indésirables (spams)."
+)
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def looks_like_email(email: str) -> bool:
+    email = email.strip()
+    local, _, domain = email.partition("@")
+    return bool(local) and "." in domain and " " not in email and len(email) <= 254 and not domain.startswith(".")
+
+
+def _paris_time(instant: datetime) -> str:
+    local = instant.astimezone(PARIS)
+    return f"{local.hour}h{local.minute:02d}"
+
+
+def blocked_message(retry_at: datetime) -> str:
+    return f"Trop de tentatives. Par sécurité, réessayez à partir de {_paris_time(retry_at)}."
+
+
+def account_by_email(session: Session, structure_id: int, email: str) -> Account | None:
+    return session.exec(
+        select(Account).where(Account.structure_id == structure_id, Account.email == normalize_email(email))
+    ).first()
+
+
+# --- login ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LoginResult:
+    account: Account | None
+    message: str = ""
+    retry_at: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.account is not None
+
+
+def authenticate(session: Session, now: datetime, structure: Structure, email: str, password: str,
+                 ip: str = "") -> LoginResult:
+    """Check a login. The caller commits (failures are recorded for throttling)."""
+    email = normalize_email(email)
+    verdict = throttle.check_login(session, structure.id, email, ip, now)
+    if not verdict.allowed:
+        audit.record(session, now, "login.throttled", structure_id=structure.id, target=email, ip=ip)
+        return LoginResult(None, blocked_message(verdict.retry_at), verdict.retry_at)
+    account = account_by_email(session, structure.id, email)
+    valid = verify_password(password, account.password_hash if account else None)
+    if not (valid and account is not None and account.active):
+        for scope in throttle.login_scopes(email, ip):
+            throttle.record(session, structure.id, scope, now)
+        audit.record(session, now, "login.failure", structure_id=structure.id,
+                     account_id=account.id if account else None, target=email, ip=ip)
+        return LoginResult(None, MSG_BAD_CREDENTIALS)
+    throttle.clear(session, structure.id, throttle.login_scopes(email, ip)[0])
+    account.last_login_at = now
+    session.add(account)
+    audit.record(session, now, "login.success", structure_id=structure.id, account_id=account.id, ip=ip)
+    return LoginResult(account)
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+def open_session(session: Session, now: datetime, account: Account, user_agent: str = "") -> str:
+    """Create a login session; returns the token for the cookie (only its hash is stored)."""
+    token = new_token()
+    session.add(LoginSession(token_hash=token_digest(token), account_id=account.id,
+                             structure_id=account.structure_id, created_at=now, last_seen_at=now,
+                             user_agent=user_agent[:255]))
+    return token
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    account_id: int
+    structure_id: int
+    family_id: int | None
+    role: str
+    email: str
+
+
+def resolve_session(session: Session, now: datetime, structure_id: int, token: str | None,
+                    idle: timedelta) -> SessionInfo | None:
+    """The account behind a session token, if the session is alive in this commune.
+
+    Touches ``last_seen_at`` (at most once a minute, to keep writes rare under load).
+    """
+    if not token:
+        return None
+    row = session.exec(
+        select(LoginSession, Account)
+        .join(Account, Account.id == LoginSession.account_id)
+        .where(LoginSession.token_hash == token_digest(token))
+    ).first()
+    if row is None:
+        return None
+    login, account = row
+    if (login.revoked_at is not None or login.structure_id != structure_id or not account.active
+            or account.structure_id != structure_id or now - login.last_seen_at > idle):
+        return None
+    if now - login.last_seen_at > SESSION_TOUCH_EVERY:
+        session.exec(update(LoginSession).where(LoginSession.id == login.id).values(last_seen_at=now))  # type: ignore[call-overload]
+        session.commit()
+    return SessionInfo(account.id, account.structure_id, account.family_id, account.role, account.email)
+
+
+def close_session(session: Session, now: datetime, token: str | None) -> None:
+    if not token:
+        return
+    login = session.exec(select(LoginSession).where(LoginSession.token_hash == token_digest(token))).first()
+    if login is not None and login.revoked_at is None:
+        login.revoked_at = now
+        session.add(login)
+        audit.record(session, now, "logout", structure_id=login.structure_id, account_id=login.account_id)
+
+
+def revoke_all_sessions(session: Session, now: datetime, account_id: int) -> None:
+    session.exec(
+        update(LoginSession)
+        .where(LoginSession.account_id == account_id, LoginSession.revoked_at.is_(None))  # type: ignore[union-attr]
+        .values(revoked_at=now)
+    )  # type: ignore[call-overload]
+
+
+# --- password links ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LinkRequestResult:
+    message: str
+    sent: bool = False
+    retry_at: datetime | None = None
+
+
+def password_link(base_url: str, structure: Structure, token: str) -> str:
+    return f"{base_url}/{structure.slug}/mot-de-passe/creer?jeton={token}"
+
+
+def request_password_link(session: Session, now: datetime, structure: Structure, email: str, mailer: Mailer,
+                          base_url: str, ip: str = "") -> LinkRequestResult:
+    """PREMIÈRE CONNEXION OU MOT DE PASSE OUBLIÉ: same answer whether or not the account exists."""
+    email = normalize_email(email)
+    verdict = throttle.check_link_request(session, structure.id, email, ip, now)
+    if not verdict.allowed:
+        return LinkRequestResult(
+            f"Trop de demandes pour le moment. Réessayez à partir de {_paris_time(verdict.retry_at)}.",
+            retry_at=verdict.retry_at)
+    throttle.record(session, structure.id, f"link:account:{email}", now)
+    throttle.record(session, structure.id, f"link:ip:{ip}", now)
+    account = account_by_email(session, structure.id, email)
+    if account is None or not account.active:
+        audit.record(session, now, "password_link.unknown", structure_id=structure.id, ip=ip)
+        return LinkRequestResult(MSG_LINK_SENT)
+    # A new link revokes the earlier ones: only the latest e-mail works.
+    session.exec(
+        update(PasswordToken)
+        .where(PasswordToken.account_id == account.id, PasswordToken.used_at.is_(None),  # type: ignore[union-attr]
+               PasswordToken.revoked_at.is_(None))  # type: ignore[union-attr]
+        .values(revoked_at=now)
+    )  # type: ignore[call-overload]
+    token = new_token()
+    session.add(PasswordToken(account_id=account.id, token_hash=token_digest(token), created_at=now,
+                              expires_at=now + TOKEN_LIFETIME))
+    audit.record(session, now, "password_link.sent", structure_id=structure.id, account_id=account.id, ip=ip)
+    link = password_link(base_url, structure, token)
+    first_time = account.password_hash is None
+    intro = ("Vous avez demandé à accéder au portail famille de " if first_time
+             else "Vous avez demandé à changer votre mot de passe du portail famille de ")
+    paragraphs = [
+        "Bonjour,",
+        intro + structure.name + ". Cliquez sur le bouton ci-dessous pour choisir votre mot de passe.",
+    ]
+    after = ["Attention : ce lien est valable 24 heures et ne peut servir qu'une fois.",
+             "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe ne change pas.",
+             f"{structure.name} — {structure.phone}"]
+    mailer.send(Mail(
+        to=account.email,
+        subject=f"{structure.name} — Créer le mot de passe de votre portail famille",
+        text="\n\n".join(paragraphs + [f"Créer le mot de passe : {link}"] + after),
+        html=render_html("Créer le mot de passe", paragraphs, ("Créer le mot de passe", link), after),
+    ), now)
+    return LinkRequestResult(MSG_LINK_SENT, sent=True)
+
+
+def valid_token(session: Session, now: datetime, structure: Structure, token: str | None) -> PasswordToken | None:
+    if not token or len(token) > 200:
+        return None
+    row = session.exec(
+        select(PasswordToken, Account)
+        .join(Account, Account.id == PasswordToken.account_id)
+        .where(PasswordToken.token_hash == token_digest(token))
+    ).first()
+    if row is None:
+        return None
+    stored, account = row
+    if (stored.used_at is not None or stored.revoked_at is not None or now >= stored.expires_at
+            or account.structure_id != structure.id or not account.active):
+        return None
+    return stored
+
+
+def token_account_email(session: Session, stored: PasswordToken) -> str:
+    account = session.get(Account, stored.account_id)
+    return account.email if account else ""
+
+
+@dataclass(frozen=True)
+class SetPasswordResult:
+    ok: bool
+    message: str
+    check: PasswordCheck | None = None
+
+
+MSG_LINK_INVALID = ("Ce lien n'est plus valable : il a expiré (24 heures), a déjà servi ou a été remplacé par "
+                    "un lien plus récent. Demandez un nouveau lien.")
+
+
+def set_password_with_token(session: Session, now: datetime, structure: Structure, token: str, password: str,
+                            mailer: Mailer, ip: str = "") -> SetPasswordResult:
+    stored = valid_token(session, now, structure, token)
+    if stored is None:
+        return SetPasswordResult(False, MSG_LINK_INVALID)
+    account = session.get(Account, stored.account_id)
+    check = check_password(password, account.email)
+    if not check.ok:
+        return SetPasswordResult(False, " ".join(check.errors) or "Mot de passe refusé.", check)
+    first_time = account.password_hash is None
+    account.password_hash = hash_password(password)
+    account.password_changed_at = now
+    stored.used_at = now
+    session.add(account)
+    session.add(stored)
+    revoke_all_sessions(session, now, account.id)
+    throttle.clear(session, structure.id, f"login:account:{account.email}")
+    audit.record(session, now, "password.set" if first_time else "password.changed",
+                 structure_id=structure.id, account_id=account.id, ip=ip)
+    when = now.astimezone(PARIS).strftime("%d/%m/%Y à ") + _paris_time(now)
+    paragraphs = ["Bonjour,",
+                  f"Le mot de passe de votre portail famille de {structure.name} a été "
+                  f"{'créé' if first_time else 'modifié'} le {when}."]
+    after = ["Si vous n'êtes pas à l'origine de ce changement, contactez immédiatement votre mairie "
+             f"({structure.phone}, {structure.email}) et demandez un nouveau lien depuis la page de connexion."]
+    mailer.send(Mail(
+        to=account.email,
+        subject=f"{structure.name} — Votre mot de passe a été {'créé' if first_time else 'modifié'}",
+        text="\n\n".join(paragraphs + after),
+        html=render_html("Mot de passe enregistré", paragraphs, None, after),
+    ), now)
+    return SetPasswordResult(True, "Votre mot de passe a été enregistré. Vous pouvez maintenant vous connecter.")
