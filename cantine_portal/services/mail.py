@@ -9,9 +9,11 @@ from __future__ import annotations
 import html
 import secrets
 import smtplib
+import time
 import ssl
 from dataclasses import dataclass, field
 from datetime import datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -52,12 +54,17 @@ def render_html(title: str, paragraphs: list[str], button: tuple[str, str] | Non
     return "<!doctype html><html lang='fr'><body style='font-family:sans-serif'>" + "".join(parts) + "</body></html>"
 
 
+# CPython's default folding splits a long accented subject into two encoded words and the
+# space between them is lost on reading ("a étécréé"); 998 is the RFC 5322 line limit.
+_POLICY = policy.SMTP.clone(max_line_length=998)
+
+
 class Mailer:
     def __init__(self, settings: Settings):
         self.settings = settings
 
     def build(self, mail: Mail, now: datetime) -> EmailMessage:
-        message = EmailMessage()
+        message = EmailMessage(policy=_POLICY)
         message["From"] = self.settings.mail_from
         message["To"] = mail.to
         message["Subject"] = mail.subject
@@ -94,6 +101,7 @@ class Mailer:
     def _write_eml(self, message: EmailMessage, now: datetime) -> Path:
         folder = self.settings.mail_dir
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{now.strftime('%Y%m%dT%H%M%S%f')}-{secrets.token_hex(4)}.eml"
+        # Named by the machine's nanosecond clock so that a folder listing is in sending order.
+        path = folder / f"{time.time_ns()}-{secrets.token_hex(4)}.eml"
         path.write_bytes(bytes(message))
         return path

@@ -45,7 +45,7 @@ class Portal:
         return self.base_url + path
 
     def mails(self) -> list[Path]:
-        return sorted(self.mail_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime) if self.mail_dir.exists() else []
+        return sorted(self.mail_dir.glob("*.eml")) if self.mail_dir.exists() else []
 
 
 def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
