@@ -76,7 +76,8 @@ async def login(request: Request) -> Response:
     if token is None:
         query = {"erreur": "bloque" if result.retry_at else "identifiants"}
         if result.retry_at:
-            query["message"] = result.message
+            # Only the time travels in the URL: a crafted link cannot put words on our page.
+            query["jusqua"] = accounts.paris_time(result.retry_at)
         if target != f"/{slug}/accueil":
             query["suite"] = target
         response = RedirectResponse(f"/{slug}/connexion?{urlencode(query)}", status_code=303)

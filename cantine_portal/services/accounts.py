@@ -39,13 +39,13 @@ def looks_like_email(email: str) -> bool:
     return bool(local) and "." in domain and " " not in email and len(email) <= 254 and not domain.startswith(".")
 
 
-def _paris_time(instant: datetime) -> str:
+def paris_time(instant: datetime) -> str:
     local = instant.astimezone(PARIS)
     return f"{local.hour}h{local.minute:02d}"
 
 
 def blocked_message(retry_at: datetime) -> str:
-    return f"Trop de tentatives. Par sécurité, réessayez à partir de {_paris_time(retry_at)}."
+    return f"Trop de tentatives. Par sécurité, réessayez à partir de {paris_time(retry_at)}."
 
 
 def account_by_email(session: Session, structure_id: int, email: str) -> Account | None:
@@ -173,7 +173,7 @@ def request_password_link(session: Session, now: datetime, structure: Structure,
     verdict = throttle.check_link_request(session, structure.id, email, ip, now)
     if not verdict.allowed:
         return LinkRequestResult(
-            f"Trop de demandes pour le moment. Réessayez à partir de {_paris_time(verdict.retry_at)}.",
+            f"Trop de demandes pour le moment. Réessayez à partir de {paris_time(verdict.retry_at)}.",
             retry_at=verdict.retry_at)
     throttle.record(session, structure.id, f"link:account:{email}", now)
     throttle.record(session, structure.id, f"link:ip:{ip}", now)
@@ -264,7 +264,7 @@ def set_password_with_token(session: Session, now: datetime, structure: Structur
     throttle.clear(session, structure.id, f"login:account:{account.email}")
     audit.record(session, now, "password.set" if first_time else "password.changed",
                  structure_id=structure.id, account_id=account.id, ip=ip)
-    when = now.astimezone(PARIS).strftime("%d/%m/%Y à ") + _paris_time(now)
+    when = now.astimezone(PARIS).strftime("%d/%m/%Y à ") + paris_time(now)
     paragraphs = ["Bonjour,",
                   f"Le mot de passe de votre portail famille de {structure.name} a été "
                   f"{'créé' if first_time else 'modifié'} le {when}."]

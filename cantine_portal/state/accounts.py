@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import reflex as rx
 
 from cantine_portal import clock
@@ -29,7 +31,9 @@ class LoginState(AuthState):
         if error == "identifiants":
             self.error_message = accounts.MSG_BAD_CREDENTIALS
         elif error == "bloque":
-            self.error_message = str(query.get("message", "Trop de tentatives. Réessayez plus tard."))[:200]
+            until = str(query.get("jusqua", ""))
+            self.error_message = (f"Trop de tentatives. Par sécurité, réessayez à partir de {until}."
+                                  if re.fullmatch(r"\d{1,2}h\d{2}", until) else "Trop de tentatives. Réessayez plus tard.")
         else:
             self.error_message = ""
         if query.get("deconnecte"):

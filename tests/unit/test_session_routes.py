@@ -74,3 +74,11 @@ def test_logout_revokes_and_clears_the_cookie(client, database, now):
     with database.session() as s:
         stored = s.exec(select(LoginSession).where(LoginSession.token_hash == token_digest(token))).one()
     assert stored.revoked_at is not None
+
+
+def test_throttled_login_says_when_to_retry_without_free_text_in_the_url(client):
+    for _ in range(5):
+        post_login(client, password="Mauvais-mot-de-passe-1")
+    location = post_login(client, password="Mauvais-mot-de-passe-1").headers["location"]
+    assert "erreur=bloque" in location
+    assert "jusqua=" in location and "message" not in location
