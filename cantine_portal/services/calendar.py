@@ -34,6 +34,17 @@ def _day_fr(d: date) -> str:
     return "1er" if d.day == 1 else str(d.day)
 
 
+def date_range_fr(start: date, end: date) -> str:
+    """"du 7 au 13 décembre 2026": month and year of the start only when they differ."""
+    if start.year != end.year:
+        first = f"{_day_fr(start)} {MONTHS_FR[start.month - 1]} {start.year}"
+    elif start.month != end.month:
+        first = f"{_day_fr(start)} {MONTHS_FR[start.month - 1]}"
+    else:
+        first = _day_fr(start)
+    return f"du {first} au {_day_fr(end)} {MONTHS_FR[end.month - 1]} {end.year}"
+
+
 def _time_fr(t: time) -> str:
     """French clock notation ("23h59", "8h05") used in every displayed deadline."""
     return f"{t.hour}h{t.minute:02d}"
@@ -70,16 +81,9 @@ class Period:
     @property
     def label_fr(self) -> str:
         """Title shown to parents ("Semaine du 30 novembre au 6 décembre 2026", "Décembre 2026")."""
-        s, e = self.start, self.end
         if self.mode == "month":
-            return f"{MONTHS_FR[s.month - 1].capitalize()} {s.year}"
-        if s.year != e.year:
-            first = f"{_day_fr(s)} {MONTHS_FR[s.month - 1]} {s.year}"
-        elif s.month != e.month:
-            first = f"{_day_fr(s)} {MONTHS_FR[s.month - 1]}"
-        else:
-            first = _day_fr(s)
-        return f"Semaine du {first} au {_day_fr(e)} {MONTHS_FR[e.month - 1]} {e.year}"
+            return f"{MONTHS_FR[self.start.month - 1].capitalize()} {self.start.year}"
+        return f"Semaine {date_range_fr(self.start, self.end)}"
 
     @classmethod
     def parse(cls, key: str) -> Period:

@@ -42,6 +42,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from cantine_portal.services.calendar import date_range_fr
 from cantine_portal.services.money import format_euros
 
 __all__ = [
@@ -167,18 +168,6 @@ def _long_day_fr(day: date) -> str:
     """Capitalised long day label for menus: ``"Lundi 7 décembre"``."""
     label = f"{_WEEKDAYS_FR[day.weekday()]} {_day_number_fr(day)} {_MONTHS_FR[day.month - 1]}"
     return label[0].upper() + label[1:]
-
-
-def _week_range_fr(start: date, end: date) -> str:
-    """``"du 7 au 11 décembre 2026"``, spelling out month/year only when they change."""
-    end_txt = f"{_day_number_fr(end)} {_MONTHS_FR[end.month - 1]} {end.year}"
-    if start.year != end.year:
-        start_txt = f"{_day_number_fr(start)} {_MONTHS_FR[start.month - 1]} {start.year}"
-    elif start.month != end.month:
-        start_txt = f"{_day_number_fr(start)} {_MONTHS_FR[start.month - 1]}"
-    else:
-        start_txt = _day_number_fr(start)
-    return f"du {start_txt} au {end_txt}"
 
 
 def _commune_phrase(commune_name: str) -> str:
@@ -640,7 +629,7 @@ def render_menu_week(
     st = _styles()
     width = _CONTENT_WIDTH
     monday = week_start - timedelta(days=week_start.weekday())
-    title = f"Menu de la semaine {_week_range_fr(monday, monday + timedelta(days=4))}"
+    title = f"Menu de la semaine {date_range_fr(monday, monday + timedelta(days=4))}"
 
     def day_block(label: str, items: list[str]) -> Flowable:
         rows: list[list[Any]] = [[Paragraph(_p(label), st["day"]), ""]]
