@@ -18,7 +18,7 @@ from cantine_portal.config import Settings
 from cantine_portal.models import Account, Child, ContactMessage, Family, Structure
 from cantine_portal.services import audit, storage
 from cantine_portal.services.mail import Attachment, Mail, Mailer, render_html
-from cantine_portal.services.pdf_validation import PdfRejected, validate_pdf
+from cantine_portal.services.pdf_validation import PdfRejected, _format_size_fr, validate_pdf
 
 SUBJECT_MAX = 200
 BODY_MAX = 5000
@@ -78,6 +78,16 @@ def safe_attachment_name(name: str) -> str:
     base = base.encode("ascii", "ignore").decode()
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", re.sub(r"(?i)\.pdf$", "", base)).strip("-._")[:80]
     return f"{stem or 'piece-jointe'}.pdf"
+
+
+def size_label(settings: Settings) -> str:
+    """The attachment limit in French units ("5 Mo")."""
+    return _format_size_fr(settings.upload_max_bytes)
+
+
+def too_large_message(settings: Settings) -> str:
+    """Same words as validate_pdf's refusal, for a file refused on its announced size alone."""
+    return f"Le fichier dépasse la taille maximale de {size_label(settings)}."
 
 
 def check_attachment(data: bytes, settings: Settings) -> str | None:
