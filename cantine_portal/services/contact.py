@@ -191,7 +191,8 @@ def _mail_acknowledgement(mailer: Mailer, now: datetime, structure: Structure, a
     after = [f"{structure.name} — {structure.phone}" if structure.phone else structure.name]
     mailer.send(Mail(
         to=account.email,
-        subject=f"{structure.name} — Votre message a bien été envoyé",
+        # Kept short: Python's header folding can drop the space between two encoded words.
+        subject=f"Message envoyé — {structure.name}",
         text="\n\n".join(paragraphs + after),
         html=render_html("Votre message a bien été envoyé", paragraphs, after=after),
     ), now)
