@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from cantine_portal.components.banner import family_page
-from cantine_portal.components.forms import INPUT_STYLE, callout, field, message_if, text_input
+from cantine_portal.components.forms import INPUT_STYLE, callout, field, labelled_upload, message_if, text_input
 from cantine_portal.state.content import ATTACHMENT_UPLOAD_ID, ContactState, DocumentsState, DocumentRow
 
 _ROW_STYLE = {"padding": "0.6rem 0", "border_bottom": "1px solid var(--gray-5)"}
@@ -98,7 +98,7 @@ def _attachment_field() -> rx.Component:
         rx.el.legend("Pièce jointe (facultative)", style={"font_weight": "600"}),
         rx.text("Un seul fichier PDF, ", ContactState.max_size_label, " au maximum.", size="2",
                 color_scheme="gray", high_contrast=True, id="attachment-hint"),
-        rx.upload.root(
+        labelled_upload(
             rx.flex(
                 rx.el.button(
                     rx.icon("paperclip", size=16, aria_hidden="true"), " Choisir un fichier PDF",
@@ -116,7 +116,8 @@ def _attachment_field() -> rx.Component:
                 gap="0.75rem",
                 wrap="wrap",
             ),
-            id=ATTACHMENT_UPLOAD_ID,
+            upload_id=ATTACHMENT_UPLOAD_ID,
+            input_label="Pièce jointe (fichier PDF)",
             multiple=False,
             max_files=1,
             accept={"application/pdf": [".pdf"]},
