@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import io
 from datetime import timedelta
 from email import policy
 from pathlib import Path
@@ -16,7 +17,7 @@ from cantine_portal.api.routes import build_api
 from cantine_portal.api.session_routes import session_cookie_name
 from cantine_portal.models import Account, Child, ContactMessage, Document, Family, Structure
 from cantine_portal.services import contact, documents, storage
-from cantine_portal.services.accounts import open_session
+from cantine_portal.services.accounts import SessionInfo, open_session
 from cantine_portal.services.demo import BERNARD_EMAIL, MARTIN_EMAIL
 from cantine_portal.services.mail import Mailer
 from cantine_portal.services.pdf_render import render_reglement
@@ -304,3 +305,113 @@ def test_at_most_ten_messages_per_hour_per_family(database, demo_session, settin
 def test_child_choices_list_only_the_family_children(demo_session):
     family = demo_session.exec(select(Family).where(Family.name == "Martin")).one()
     assert [c.label for c in contact.child_choices(demo_session, family.id)] == ["Léa Martin", "Hugo Martin"]
+
+
+# --- states: the handlers re-check the session and map choices to the family's own ids --------
+
+class _Unreadable(io.BytesIO):
+    def read(self, *args):  # an oversized upload must be refused without being read
+        raise AssertionError("read an oversized upload")
+
+
+@pytest.fixture
+def as_martin(database, demo_session, settings, now, monkeypatch):
+    """Patch the content states so that handlers run against the test database as Martin."""
+    from cantine_portal.state import content as content_state
+    from cantine_portal.state.auth import AuthState
+
+    logged_in = {"yes": True}
+    account = _account(demo_session, MARTIN_EMAIL)
+
+    def require_parent(self):
+        if not logged_in["yes"]:
+            return None
+        self._structure_id, self._family_id, self._account_id = (account.structure_id, account.family_id,
+                                                                 account.id)
+        self.portal_slug, self.commune_phone = "demo", "02 40 00 00 00"
+        return SessionInfo(account.id, account.structure_id, account.family_id, "parent", account.email)
+
+    monkeypatch.setattr(AuthState, "require_parent", require_parent)
+    monkeypatch.setattr(AuthState, "client_ip", lambda self: "127.0.0.1")
+    monkeypatch.setattr(AuthState, "login_redirect", lambda self: "redirect-to-login")
+    monkeypatch.setattr(content_state, "get_database", lambda: database)
+    monkeypatch.setattr(content_state, "get_settings", lambda: settings)
+    monkeypatch.setattr(content_state.clock, "now", lambda: now)
+    return logged_in
+
+
+def _contact_state():
+    from cantine_portal.state.content import ContactState
+
+    state = ContactState(_reflex_internal_init=True)
+    state.load()
+    return state
+
+
+def _upload(name: str, data: bytes, size: int | None = None, file=None):
+    import reflex as rx
+
+    return rx.UploadFile(file=file or io.BytesIO(data), path=Path(name), size=len(data) if size is None else size)
+
+
+def test_documents_state_lists_links_to_the_route(as_martin, demo_session):
+    from cantine_portal.state.content import DocumentsState
+
+    state = DocumentsState(_reflex_internal_init=True)
+    state.load()
+    ids = _doc_ids(demo_session)
+    assert [s.category for s in state.sections] == ["Menus", "Règlement"]
+    assert state.sections[0].documents[0].view_url == f"/api/demo/documents/{ids['demo:menu']}"
+    assert state.sections[1].documents[0].download_url.endswith(f"/{ids['demo:reglement']}?telecharger=1")
+
+
+def test_contact_state_maps_the_child_choice_to_the_family_own_children(as_martin, database, demo_session):
+    state = _contact_state()
+    assert state.child_labels == ["Léa Martin", "Hugo Martin"] and state.max_size_label == "5 Mo"
+    state.set_subject("Cantine")
+    state.set_body("Hugo mange-t-il bien ?")
+    for forged in ["7", "-1", "1; DROP", "0x1", str(demo_session.exec(select(Child)).all()[-1].id)]:
+        state.set_child_choice(forged)
+        state.send([])
+        assert state.child_error == contact.MSG_CHILD_UNKNOWN, forged
+        assert state.subject == "Cantine" and state.body == "Hugo mange-t-il bien ?"
+    with database.session() as s:
+        assert s.exec(select(ContactMessage)).all() == []
+    state.set_child_choice("1")
+    state.send([])
+    assert state.sent_message == contact.MSG_SENT and state.subject == "" and state.body == ""
+    hugo = demo_session.exec(select(Child).where(Child.first_name == "Hugo")).one()
+    with database.session() as s:
+        assert s.exec(select(ContactMessage)).one().child_id == hugo.id
+
+
+def test_contact_state_keeps_the_text_when_the_attachment_is_refused(as_martin, database, settings):
+    state = _contact_state()
+    state.set_subject("Facture")
+    state.set_body("Ci-joint.")
+    state.send([_upload("facture.pdf", EXE)])
+    assert state.attachment_error == MSG_NOT_PDF and state.sent_message == ""
+    assert (state.subject, state.body) == ("Facture", "Ci-joint.")
+    state.send([_upload("enorme.pdf", b"", size=settings.upload_max_bytes + 1, file=_Unreadable())])
+    assert state.attachment_error == "Le fichier dépasse la taille maximale de 5 Mo."
+    assert (state.subject, state.body) == ("Facture", "Ci-joint.")
+    state.send([_upload("a.pdf", PDF), _upload("b.pdf", PDF)])
+    assert state.attachment_error == "Joignez un seul fichier PDF."
+    with database.session() as s:
+        assert s.exec(select(ContactMessage)).all() == []
+    state.send([_upload("ok.pdf", PDF)])
+    assert state.sent_message == contact.MSG_SENT
+    with database.session() as s:
+        assert s.exec(select(ContactMessage)).one().attachment_name == "ok.pdf"
+
+
+def test_contact_state_does_nothing_once_logged_out(as_martin, database):
+    state = _contact_state()
+    state.set_subject("Avant")
+    state.set_body("Texte")
+    as_martin["yes"] = False
+    state.set_subject("Après")
+    assert state.subject == "Avant"
+    assert state.send([_upload("ok.pdf", PDF)]) == "redirect-to-login"
+    with database.session() as s:
+        assert s.exec(select(ContactMessage)).all() == []
