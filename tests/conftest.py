@@ -15,6 +15,7 @@ import pytest
 from sqlmodel import Session, SQLModel
 
 import cantine_portal.models  # noqa: F401
+from cantine_portal.config import Settings
 from cantine_portal.db import Database
 from cantine_portal.services.demo import load_demo
 
@@ -25,6 +26,16 @@ NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
 @pytest.fixture
 def now() -> datetime:
     return NOW
+
+
+def settings_for(var_dir: Path, **env: str) -> Settings:
+    """Settings whose files (storage, mail, secret) all live under ``var_dir``."""
+    return Settings.from_env({"CANTINE_VAR_DIR": str(var_dir), "CANTINE_SECRET_KEY": "test-secret", **env})
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return settings_for(tmp_path / "var")
 
 
 @pytest.fixture
@@ -42,10 +53,10 @@ def session(database: Database) -> Session:
 
 
 @pytest.fixture
-def demo_session(database: Database, now: datetime) -> Session:
-    """A session on a database holding the demo communes."""
+def demo_session(database: Database, now: datetime, settings: Settings) -> Session:
+    """A session on a database holding the demo communes (their PDFs under ``settings``)."""
     with database.write_session() as s:
-        load_demo(s, now)
+        load_demo(s, now, settings)
     with database.session() as s:
         yield s
 

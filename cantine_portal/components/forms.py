@@ -55,3 +55,16 @@ def callout(message: rx.Var | str, kind: str = "info") -> rx.Component:
 
 def message_if(message: rx.Var, kind: str = "info") -> rx.Component:
     return rx.cond(message != "", callout(message, kind))
+
+
+def labelled_upload(*children: rx.Component, upload_id: str, input_label: str, **props) -> rx.Component:
+    """rx.upload.root whose hidden file input carries an accessible name.
+
+    Reflex renders the dropzone's <input type=file> itself, without any prop of ours; it is
+    visually hidden but still exposed to assistive technology, so it needs a name of its own.
+    The visible control is a button inside the zone (the zone opens the file chooser on click).
+    """
+    upload = rx.upload.root(*children, id=upload_id, **props)
+    file_input = upload.children[0].children[0]
+    file_input.custom_attrs.update({"aria-label": input_label, "id": f"{upload_id}-input"})
+    return upload

@@ -6,7 +6,7 @@ Idempotent: a commune whose slug already exists is left untouched.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
 
@@ -21,7 +21,8 @@ from cantine_portal.models import (
     ServicePrice,
     Structure,
 )
-from cantine_portal.services import calendar
+from cantine_portal.config import Settings, get_settings
+from cantine_portal.services import calendar, documents, pdf_render
 from cantine_portal.services.hashing import hash_password
 
 MARTIN_EMAIL = "famille.martin@example.fr"
@@ -95,7 +96,37 @@ def _add_family(session: Session, structure: Structure, now: datetime, name: str
     return family
 
 
-def _load_demo(session: Session, now: datetime) -> None:
+def _add_documents(session: Session, settings: Settings, structure: Structure, now: datetime,
+                   with_menu: bool) -> None:
+    """Real PDFs, stored privately: this week's menu, the règlement, and an unpublished draft."""
+    reglement = documents.add_document(
+        session, settings, now, structure.id, title="Règlement intérieur de la restauration scolaire",
+        category="Règlement", data=pdf_render.render_reglement(structure.name),
+        original_name="reglement-interieur.pdf")
+    # Published at the start of the school year: older than the weekly menu.
+    start = school_year_start(now)
+    reglement.published_at = datetime(start.year, start.month, start.day, 8, 0, tzinfo=calendar.PARIS)
+    if not with_menu:
+        return
+    monday = now.astimezone(calendar.PARIS).date()
+    monday -= timedelta(days=monday.weekday())
+    documents.add_document(
+        session, settings, now, structure.id,
+        title=f"Menu de la semaine {pdf_render._week_range_fr(monday, monday + timedelta(days=4))}",
+        category="Menus", data=pdf_render.render_menu_week(structure.name, monday,
+                                                           pdf_render.default_demo_menus(monday)),
+        original_name=f"menu-{monday.isoformat()}.pdf")
+    next_monday = monday + timedelta(days=7)
+    documents.add_document(
+        session, settings, now, structure.id,
+        title=f"Menu de la semaine {pdf_render._week_range_fr(next_monday, next_monday + timedelta(days=4))}"
+              " (brouillon)",
+        category="Menus", data=pdf_render.render_menu_week(structure.name, next_monday,
+                                                           pdf_render.default_demo_menus(next_monday)),
+        original_name=f"menu-{next_monday.isoformat()}.pdf", published=False)
+
+
+def _load_demo(session: Session, now: datetime, settings: Settings) -> None:
     structure = Structure(
         slug="demo", name="Ville de Démo", address_line="Hôtel de ville, 1 place de la République",
         postal_code="44000", city="Démo-sur-Loire", phone="02 40 00 00 00", email="enfance@ville-demo.fr",
@@ -138,9 +169,10 @@ def _load_demo(session: Session, now: datetime) -> None:
     )
     session.add(Account(structure_id=structure.id, role="staff", email=STAFF_EMAIL,
                         password_hash=hash_password(STAFF_PASSWORD), created_at=now, password_changed_at=now))
+    _add_documents(session, settings, structure, now, with_menu=True)
 
 
-def _load_autreville(session: Session, now: datetime) -> None:
+def _load_autreville(session: Session, now: datetime, settings: Settings) -> None:
     structure = Structure(
         slug="autreville", name="Autreville", address_line="Mairie, 2 rue de la Mairie", postal_code="35000",
         city="Autreville", phone="02 99 00 00 00", email="periscolaire@autreville.fr", period_mode="month",
@@ -161,19 +193,24 @@ def _load_autreville(session: Session, now: datetime) -> None:
                        school="École du Centre", class_name="CE1", diet="")],
         services=[canteen], email=BERNARD_EMAIL, password=BERNARD_PASSWORD,
     )
+    _add_documents(session, settings, structure, now, with_menu=False)
 
 
 DEMO_COMMUNES = {"demo": _load_demo, "autreville": _load_autreville}
 
 
-def load_demo(session: Session, now: datetime) -> DemoReport:
-    """Create the demo communes that do not exist yet. The caller commits."""
+def load_demo(session: Session, now: datetime, settings: Settings | None = None) -> DemoReport:
+    """Create the demo communes that do not exist yet. The caller commits.
+
+    Their documents are written under ``settings.storage_dir`` (the portal's settings by default).
+    """
+    settings = settings or get_settings()
     report = DemoReport()
     for slug, loader in DEMO_COMMUNES.items():
         if session.exec(select(Structure.id).where(Structure.slug == slug)).first() is not None:
             report.skipped.append(slug)
             continue
-        loader(session, now)
+        loader(session, now, settings)
         session.flush()
         report.created.append(slug)
     return report

@@ -57,9 +57,9 @@ def test_migrated_postgres_schema_equals_the_models(postgres_url):
     db.dispose()
 
 
-def _one_child(db: Database, now) -> tuple[int, int, int, int]:
+def _one_child(db: Database, now, settings) -> tuple[int, int, int, int]:
     with db.write_session() as s:
-        load_demo(s, now)
+        load_demo(s, now, settings)
     with db.session() as s:
         structure = s.exec(select(Structure).where(Structure.slug == "demo")).one()
         family = s.exec(select(Family).where(Family.name == "Martin")).one()
@@ -74,8 +74,8 @@ def _reservation(ids, status="pending", day=date(2026, 12, 7), now=None) -> Rese
                        day=day, status=status, price_cents=385, created_at=now, updated_at=now)
 
 
-def _check_reservation_uniqueness(db: Database, now) -> None:
-    ids = _one_child(db, now)
+def _check_reservation_uniqueness(db: Database, now, settings) -> None:
+    ids = _one_child(db, now, settings)
     with db.write_session() as s:
         s.add(_reservation(ids, now=now))
     with pytest.raises(IntegrityError):
@@ -93,16 +93,16 @@ def _check_reservation_uniqueness(db: Database, now) -> None:
         assert len(s.exec(select(Reservation)).all()) == 3
 
 
-def test_one_active_reservation_per_child_service_day_sqlite(database, now):
-    _check_reservation_uniqueness(database, now)
+def test_one_active_reservation_per_child_service_day_sqlite(database, now, settings):
+    _check_reservation_uniqueness(database, now, settings)
 
 
 @pytest.mark.postgres
-def test_one_active_reservation_per_child_service_day_postgres(postgres_url, now):
+def test_one_active_reservation_per_child_service_day_postgres(postgres_url, now, settings):
     db = Database(postgres_url)
     _reset_postgres(db)
     _migrate(postgres_url)
-    _check_reservation_uniqueness(db, now)
+    _check_reservation_uniqueness(db, now, settings)
     db.dispose()
 
 
@@ -119,11 +119,11 @@ def test_one_open_basket_per_family(demo_session, database, now):
                      created_at=now, updated_at=now))
 
 
-def test_demo_loader_is_idempotent(database, now):
+def test_demo_loader_is_idempotent(database, now, settings):
     with database.write_session() as s:
-        first = load_demo(s, now)
+        first = load_demo(s, now, settings)
     with database.write_session() as s:
-        second = load_demo(s, now)
+        second = load_demo(s, now, settings)
     assert first.created == ["demo", "autreville"]
     assert second.created == [] and second.skipped == ["demo", "autreville"]
     with database.session() as s:

@@ -1,0 +1,76 @@
+"""Authenticated PDF downloads: the commune's published documents.
+
+A plain GET (the title's link opens in a new tab), authorised by the HttpOnly session cookie.
+Every refusal (not logged in, unknown id, another commune's document, unpublished draft, file
+missing on disk) is the same empty 404: an id reveals nothing, not even that it exists.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from cantine_portal import clock
+from cantine_portal.api.session_routes import session_cookie_name
+from cantine_portal.config import get_settings
+from cantine_portal.db import get_database
+from cantine_portal.services import documents, storage
+from cantine_portal.services.accounts import resolve_session
+from cantine_portal.services.tenants import structure_by_slug
+
+PRIVATE_HEADERS = {"cache-control": "private, no-store", "x-content-type-options": "nosniff"}
+
+
+def not_found() -> Response:
+    return Response(b"", status_code=404, headers=PRIVATE_HEADERS)
+
+
+def pdf_response(data: bytes, filename: str, *, download: bool) -> Response:
+    disposition = "attachment" if download else "inline"
+    return Response(data, media_type="application/pdf", headers={
+        **PRIVATE_HEADERS,
+        "content-disposition": f'{disposition}; filename="{filename}"',
+    })
+
+
+async def document(request: Request) -> Response:
+    slug = str(request.path_params["slug"]).lower()
+    try:
+        document_id = int(request.path_params["document_id"])
+    except ValueError:
+        return not_found()
+    token = request.cookies.get(session_cookie_name(slug))
+    download = request.query_params.get("telecharger") == "1"
+    settings = get_settings()
+
+    def work() -> tuple[bytes, str] | None:
+        with get_database().session() as session:
+            structure = structure_by_slug(session, slug)
+            if structure is None or not token:
+                return None
+            info = resolve_session(session, clock.now(), structure.id, token,
+                                   timedelta(minutes=settings.session_minutes))
+            if info is None:
+                return None
+            found = documents.published_document(session, structure.id, document_id)
+            if found is None:
+                return None
+            try:
+                return storage.read_bytes(settings, found.file_path), documents.download_name(found)
+            except (storage.StorageError, OSError):
+                return None
+
+    result = await run_in_threadpool(work)
+    if result is None:
+        return not_found()
+    data, filename = result
+    return pdf_response(data, filename, download=download)
+
+
+routes = [
+    Route("/api/{slug}/documents/{document_id}", document, methods=["GET"]),
+]
