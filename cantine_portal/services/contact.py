@@ -18,7 +18,7 @@ from cantine_portal.config import Settings
 from cantine_portal.models import Account, Child, ContactMessage, Family, Structure
 from cantine_portal.services import audit, storage
 from cantine_portal.services.mail import Attachment, Mail, Mailer, render_html
-from cantine_portal.services.pdf_validation import PdfRejected, _format_size_fr, validate_pdf
+from cantine_portal.services.pdf_validation import PdfRejected, format_size_fr, validate_pdf
 
 SUBJECT_MAX = 200
 BODY_MAX = 5000
@@ -82,7 +82,7 @@ def safe_attachment_name(name: str) -> str:
 
 def size_label(settings: Settings) -> str:
     """The attachment limit in French units ("5 Mo")."""
-    return _format_size_fr(settings.upload_max_bytes)
+    return format_size_fr(settings.upload_max_bytes)
 
 
 def too_large_message(settings: Settings) -> str:

@@ -23,6 +23,8 @@ from cantine_portal.models import (
 )
 from cantine_portal.config import Settings, get_settings
 from cantine_portal.services import calendar, documents, pdf_render
+from functools import lru_cache
+
 from cantine_portal.services.hashing import hash_password
 
 MARTIN_EMAIL = "famille.martin@example.fr"
@@ -34,6 +36,12 @@ STAFF_EMAIL = "agent@demo.fr"
 STAFF_PASSWORD = "Demo-Agent-2026!"
 
 DEFAULT_DIETS = "Sans porc\nSans viande\nVégétarien\nSans gluten"
+
+
+@lru_cache(maxsize=None)
+def _demo_hash(password: str) -> str:
+    """Each demo password is hashed once per process (argon2id is slow on purpose)."""
+    return hash_password(password)
 
 
 @dataclass
@@ -90,7 +98,7 @@ def _add_family(session: Session, structure: Structure, now: datetime, name: str
             session.add(Enrollment(child_id=child.id, service_id=service.id))
     session.add(Account(
         structure_id=structure.id, role="parent", family_id=family.id, guardian_id=first_guardian.id,
-        email=email, password_hash=hash_password(password) if password else None, created_at=now,
+        email=email, password_hash=_demo_hash(password) if password else None, created_at=now,
         password_changed_at=now if password else None,
     ))
     return family
@@ -112,14 +120,14 @@ def _add_documents(session: Session, settings: Settings, structure: Structure, n
     monday -= timedelta(days=monday.weekday())
     documents.add_document(
         session, settings, now, structure.id,
-        title=f"Menu de la semaine {pdf_render._week_range_fr(monday, monday + timedelta(days=4))}",
+        title=f"Menu de la semaine {calendar.date_range_fr(monday, monday + timedelta(days=4))}",
         category="Menus", data=pdf_render.render_menu_week(structure.name, monday,
                                                            pdf_render.default_demo_menus(monday)),
         original_name=f"menu-{monday.isoformat()}.pdf")
     next_monday = monday + timedelta(days=7)
     documents.add_document(
         session, settings, now, structure.id,
-        title=f"Menu de la semaine {pdf_render._week_range_fr(next_monday, next_monday + timedelta(days=4))}"
+        title=f"Menu de la semaine {calendar.date_range_fr(next_monday, next_monday + timedelta(days=4))}"
               " (brouillon)",
         category="Menus", data=pdf_render.render_menu_week(structure.name, next_monday,
                                                            pdf_render.default_demo_menus(next_monday)),
@@ -168,7 +176,7 @@ def _load_demo(session: Session, now: datetime, settings: Settings) -> None:
         services=[canteen, evening], email=DURAND_EMAIL, password=None,
     )
     session.add(Account(structure_id=structure.id, role="staff", email=STAFF_EMAIL,
-                        password_hash=hash_password(STAFF_PASSWORD), created_at=now, password_changed_at=now))
+                        password_hash=_demo_hash(STAFF_PASSWORD), created_at=now, password_changed_at=now))
     _add_documents(session, settings, structure, now, with_menu=True)
 
 

@@ -104,7 +104,7 @@ class PdfRejected(ValueError):
         self.reason = reason
 
 
-def _format_size_fr(max_bytes: int) -> str:
+def format_size_fr(max_bytes: int) -> str:
     """Human size in French units ("5 Mo", "500 Ko", "2,5 Mo") for error messages.
 
     Limits are usually configured as 5 * 1024 * 1024 or 5_000_000; both must
@@ -213,7 +213,7 @@ def validate_pdf(data: bytes, max_bytes: int) -> int:
         raise PdfRejected(MSG_EMPTY, "empty")
     if len(data) > max_bytes:
         raise PdfRejected(
-            f"Le fichier dépasse la taille maximale de {_format_size_fr(max_bytes)}.",
+            f"Le fichier dépasse la taille maximale de {format_size_fr(max_bytes)}.",
             "too_large",
         )
     if not is_probably_pdf(data):

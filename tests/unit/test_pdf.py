@@ -32,7 +32,7 @@ from cantine_portal.services.pdf_validation import (
     MSG_ENCRYPTED,
     MSG_NOT_PDF,
     PdfRejected,
-    _format_size_fr,
+    format_size_fr,
     _has_raw_active_token,
     is_probably_pdf,
     validate_pdf,
@@ -420,7 +420,7 @@ def test_oversized_refused(receipt_pdf: bytes) -> None:
      (2_621_440, "2,5 Mo"), (500, "500 octets")],
 )
 def test_size_wording(max_bytes: int, expected: str) -> None:
-    assert _format_size_fr(max_bytes) == expected
+    assert format_size_fr(max_bytes) == expected
 
 
 @pytest.mark.parametrize(
