@@ -6,9 +6,10 @@ import reflex as rx
 
 from cantine_portal.api.middleware import portal_middleware
 from cantine_portal.api.routes import build_api
-from cantine_portal.pages import account_home, accounts, home
+from cantine_portal.pages import account_home, accounts, family, home
 from cantine_portal.state.accounts import CreatePasswordState, LinkRequestState, LoginState
 from cantine_portal.state.auth import AuthState
+from cantine_portal.state.family import ChildrenState, FamilyState
 from cantine_portal.state.portal import PortalState
 
 app = rx.App(
@@ -31,3 +32,7 @@ app.add_page(accounts.change_password_page, route="/[slug]/mot-de-passe", title=
              on_load=[AuthState.load_protected, LinkRequestState.load_logged_in])
 app.add_page(account_home.account_home, route="/[slug]/accueil", title="Mon espace — " + TITLE,
              on_load=AuthState.load_protected)
+app.add_page(family.family_info_page, route="/[slug]/famille", title="Famille — " + TITLE,
+             on_load=[AuthState.load_protected, FamilyState.load])
+app.add_page(family.children_info_page, route="/[slug]/enfants", title="Enfants — " + TITLE,
+             on_load=[AuthState.load_protected, ChildrenState.load])
