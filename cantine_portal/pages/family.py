@@ -113,7 +113,7 @@ def _password_field(i) -> rx.Component:
 
 def _guardian_form(g, i) -> rx.Component:
     return rx.tabs.content(
-        rx.el.form(
+        rx.el.div(
             rx.vstack(
                 rx.el.fieldset(
                     rx.el.legend("Identité", style=LEGEND),
@@ -155,14 +155,12 @@ def _guardian_form(g, i) -> rx.Component:
                               style=GRID),
                     style=SECTION,
                 ),
-                rx.button("Enregistrer", type="submit", size="3"),
+                rx.button("Enregistrer", type="button", size="3", on_click=FamilyState.save_guardian(i)),
                 _messages(FamilyState),
                 spacing="4",
                 align="stretch",
                 width="100%",
             ),
-            on_submit=lambda _data: FamilyState.save_guardian(i),
-            no_validate=True,
         ),
         value=i.to_string(),
         padding_top="1rem",
@@ -289,7 +287,7 @@ def _pai(i, c) -> rx.Component:
 
 def _child_form(c, i) -> rx.Component:
     return rx.tabs.content(
-        rx.el.form(
+        rx.el.div(
             rx.vstack(
                 rx.el.fieldset(
                     rx.el.legend("Identité", style=LEGEND),
@@ -310,14 +308,12 @@ def _child_form(c, i) -> rx.Component:
                     style=SECTION,
                 ),
                 _pai(i, c),
-                rx.button("Enregistrer", type="submit", size="3"),
+                rx.button("Enregistrer", type="button", size="3", on_click=ChildrenState.save_child(i)),
                 _messages(ChildrenState),
                 spacing="4",
                 align="stretch",
                 width="100%",
             ),
-            on_submit=lambda _data: ChildrenState.save_child(i),
-            no_validate=True,
         ),
         value=i.to_string(),
         padding_top="1rem",
