@@ -31,7 +31,8 @@ from cantine_portal.models import (
     Service,
     Structure,
 )
-from cantine_portal.services import audit
+from cantine_portal.services import audit, throttle
+from cantine_portal.services.accounts import blocked_message
 from cantine_portal.services.calendar import PARIS
 from cantine_portal.services.hashing import verify_password
 from cantine_portal.services.mail import Mail, Mailer, render_html
@@ -260,7 +261,16 @@ def save_guardian(session: Session, now: datetime, *, structure_id: int, family_
         actor = session.get(Account, account_id) if account_id is not None else None
         if not current_password:
             return SaveResult(False, MSG_PASSWORD_NEEDED, errors={"current_password": MSG_PASSWORD_NEEDED})
-        if actor is None or actor.family_id != family_id or not verify_password(current_password, actor.password_hash):
+        if actor is None or actor.family_id != family_id:
+            raise NotYourFamily("compte inconnu")
+        # The password asked here counts against the same limits as the login form.
+        verdict = throttle.check_login(session, structure_id, actor.email, ip, now)
+        if not verdict.allowed:
+            message = blocked_message(verdict.retry_at)
+            return SaveResult(False, message, errors={"current_password": message})
+        if not verify_password(current_password, actor.password_hash):
+            for scope in throttle.login_scopes(actor.email, ip):
+                throttle.record(session, structure_id, scope, now)
             audit.record(session, now, "guardian.email_change_refused", structure_id=structure_id,
                          account_id=account_id, target=f"guardian:{guardian.id}", ip=ip)
             return SaveResult(False, MSG_PASSWORD_WRONG, errors={"current_password": MSG_PASSWORD_WRONG})

@@ -431,3 +431,25 @@ def test_inactive_service_enrollment_left_alone(database, demo_session, now):
         _save_child(database, now, structure, family, account, lea, service_ids=ticked | {morning_id})
     with database.session() as s:
         assert morning_id in fs.enrolled_service_ids(s, lea.id)
+
+
+def test_password_asked_for_login_change_is_throttled(database, demo_session, now, mailer):
+    structure, family, account = _ctx(demo_session)
+    claire = _guardians(demo_session, family)[0]
+    new = {"email": "claire.nouvelle@example.fr"}
+    for _ in range(5):
+        result = _save_guardian(database, now, structure, family, account, claire, new, mailer=mailer,
+                                current_password="devine", ip="203.0.113.9")
+        assert result.errors["current_password"] == fs.MSG_PASSWORD_WRONG
+    blocked = _save_guardian(database, now, structure, family, account, claire, new, mailer=mailer,
+                             current_password=MARTIN_PASSWORD, ip="203.0.113.9")
+    assert not blocked.ok and "Trop de tentatives" in blocked.errors["current_password"]
+
+
+@pytest.mark.parametrize("value, size, expected", [
+    (0, 2, 0), (1, 2, 1), ("1", 2, 1), (2, 2, None), (-1, 2, None), ("x", 2, None), (None, 2, None),
+])
+def test_state_maps_only_its_own_tab_indexes(value, size, expected):
+    from cantine_portal.state.family import _tab_index
+
+    assert _tab_index(value, size) == expected
