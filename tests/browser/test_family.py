@@ -116,3 +116,37 @@ def test_pages_fit_a_phone(phone_ui):
         assert width <= 390, (path, width)
         font = phone_ui.page.locator("main input").first.evaluate("e => getComputedStyle(e).fontSize")
         assert font == "16px"
+
+
+def test_login_email_change_asks_password_and_warns_old_address(ui, portal):
+    import email
+    from email import policy
+
+    new_address = "claire.martin.nouvelle@example.fr"
+    login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
+    ui.expect_path("/demo/accueil")
+    before = set(portal.mails())
+    try:
+        ui.goto("/demo/famille")
+        page = ui.page
+        page.get_by_label("Adresse e-mail").fill(new_address)
+        password = page.get_by_label("Votre mot de passe actuel (pour changer l'adresse de connexion)")
+        password.wait_for()
+        page.get_by_role("button", name="Enregistrer").click()
+        page.get_by_text("saisissez votre mot de passe actuel", exact=False).first.wait_for()
+        assert page.get_by_label("Adresse e-mail").input_value() == new_address
+        password.fill(MARTIN_PASSWORD)
+        page.get_by_role("button", name="Enregistrer").click()
+        page.get_by_text("Les informations ont été enregistrées.").wait_for()
+        assert page.get_by_label("Votre mot de passe actuel (pour changer l'adresse de connexion)").count() == 0
+        ui.check_a11y()
+        new_mails = [p for p in portal.mails() if p not in before]
+        messages = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in new_mails]
+        assert [m["To"] for m in messages] == [MARTIN_EMAIL]
+        assert new_address in messages[0].get_body(preferencelist=("plain",)).get_content()
+    finally:
+        db = sqlite3.connect(portal.var_dir / "cantine.db")
+        db.execute("UPDATE account SET email = ? WHERE email = ?", (MARTIN_EMAIL, new_address))
+        db.execute("UPDATE guardian SET email = ? WHERE email = ?", (MARTIN_EMAIL, new_address))
+        db.commit()
+        db.close()
