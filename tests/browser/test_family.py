@@ -150,3 +150,25 @@ def test_login_email_change_asks_password_and_warns_old_address(ui, portal):
         db.execute("UPDATE guardian SET email = ? WHERE email = ?", (MARTIN_EMAIL, new_address))
         db.commit()
         db.close()
+
+
+def test_save_on_stale_data_is_refused_and_reloaded(ui, portal):
+    login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
+    ui.expect_path("/demo/accueil")
+    ui.goto("/demo/famille")
+    page = ui.page
+    page.get_by_role("tab", name="Julien Martin").click()
+    # The other guardian saves from another browser meanwhile.
+    db = sqlite3.connect(portal.var_dir / "cantine.db")
+    db.execute("UPDATE guardian SET employer = 'Mairie de Démo', version = version + 1 "
+               "WHERE first_name = 'Julien'")
+    db.commit()
+    db.close()
+    page.get_by_label("Ville").fill("Rezé")
+    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_text("Ces informations ont été modifiées entre-temps").wait_for()
+    assert page.get_by_label("Employeur", exact=True).input_value() == "Mairie de Démo"
+    assert page.get_by_label("Ville").input_value() == "Démo-sur-Loire"
+    page.get_by_label("Ville").fill("Rezé")
+    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_text("Les informations ont été enregistrées.").wait_for()
