@@ -6,10 +6,11 @@ import reflex as rx
 
 from cantine_portal.api.middleware import portal_middleware
 from cantine_portal.api.routes import build_api
-from cantine_portal.pages import account_home, accounts, content, home
+from cantine_portal.pages import account_home, accounts, content, family, home
 from cantine_portal.state.accounts import CreatePasswordState, LinkRequestState, LoginState
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.content import ContactState, DocumentsState
+from cantine_portal.state.family import ChildrenState, FamilyState
 from cantine_portal.state.portal import PortalState
 
 app = rx.App(
@@ -36,3 +37,7 @@ app.add_page(content.documents_page, route="/[slug]/documents", title="Documents
              on_load=[AuthState.load_protected, DocumentsState.load])
 app.add_page(content.contact_page, route="/[slug]/contact", title="Contact — " + TITLE,
              on_load=[AuthState.load_protected, ContactState.load])
+app.add_page(family.family_info_page, route="/[slug]/famille", title="Famille — " + TITLE,
+             on_load=[AuthState.load_protected, FamilyState.load])
+app.add_page(family.children_info_page, route="/[slug]/enfants", title="Enfants — " + TITLE,
+             on_load=[AuthState.load_protected, ChildrenState.load])
