@@ -653,6 +653,22 @@ def begin_checkout(session: Session, now: datetime, structure_id: int, family_id
         return CheckoutResult(False, CONFLICT_MESSAGE, basket_version=expected_basket_version)
 
 
+def _drop_expired_lines(session: Session, now: datetime, structure_id: int, basket: Basket) -> str:
+    """Remove unpaid lines whose period passed its deadline; the French message says which."""
+    structure = session.get(Structure, structure_id)
+    rule = structure_rule(structure)
+    dropped = []
+    for r, child, service in _basket_lines(session, basket):
+        if calendar.is_locked(calendar.period_containing(structure.period_mode, r.day), rule, now):
+            dropped.append(f"{service.name} pour {child.first_name} le {calendar.format_day_fr(r.day)}")
+            session.delete(r)
+    if not dropped:
+        return ""
+    session.flush()
+    return ("La date butoir est dépassée pour des jours non payés, retirés de votre panier : "
+            + " ; ".join(dropped) + ". Vérifiez le nouveau total avant de payer.")
+
+
 def _begin_checkout(session: Session, now: datetime, structure_id: int, family_id: int,
                     provider: PaymentProvider, expected_version: int | None) -> CheckoutResult:
     _structure_and_family(session, structure_id, family_id)
@@ -662,6 +678,10 @@ def _begin_checkout(session: Session, now: datetime, structure_id: int, family_i
     _check_version(basket, expected_version)
     if basket is None or not _basket_lines(session, basket):
         raise BookingError("Votre panier est vide.")
+    expired = _drop_expired_lines(session, now, structure_id, basket)
+    if expired:
+        _bump_version(session, basket, basket.version)
+        return CheckoutResult(False, expired, basket_version=basket.version)
     repriced = reprice_basket(session, now, structure_id, family_id)
     if repriced.changed:
         return CheckoutResult(False, repriced.message, basket_version=repriced.basket_version)

@@ -439,3 +439,19 @@ def test_price_frozen_and_visible_reprice_before_payment(demo):
         assert booking.reprice_basket(s, NOW, demo.structure, demo.martin).message == ""
     started = checkout(demo, provider)
     assert started.ok and provider.started[0].amount_cents == 785
+
+
+def test_unpaid_lines_past_their_deadline_leave_the_basket_with_a_message(demo):
+    assert apply(demo, {(demo.lea, demo.canteen, date(2026, 12, 3))}, WEEK_30_NOV).ok
+    assert apply(demo, {(demo.lea, demo.canteen, MON)}).ok
+    after = datetime(2026, 11, 26, 23, 0, tzinfo=UTC)  # week of 30 Nov now locked, week of 7 Dec open
+    v = view(demo, WEEK_30_NOV, after)
+    assert (v.cell((demo.lea, demo.canteen, date(2026, 12, 3))).state,
+            v.cell((demo.lea, demo.canteen, date(2026, 12, 3))).editable) == ("pending", False)
+    provider = FakeProvider()
+    started = checkout(demo, provider, now=after)
+    assert not started.ok and provider.started == []
+    assert "jeudi 3 décembre 2026" in started.message
+    assert [r.day for r in reservations(demo)] == [MON]
+    started = checkout(demo, provider, now=after)
+    assert started.ok and provider.started[0].amount_cents == 385
