@@ -6,9 +6,10 @@ import reflex as rx
 
 from cantine_portal.api.middleware import portal_middleware
 from cantine_portal.api.routes import build_api
-from cantine_portal.pages import account_home, accounts, home
+from cantine_portal.pages import account_home, accounts, home, reservations
 from cantine_portal.state.accounts import CreatePasswordState, LinkRequestState, LoginState
 from cantine_portal.state.auth import AuthState
+from cantine_portal.state.reservations import ReservationState
 from cantine_portal.state.portal import PortalState
 
 app = rx.App(
@@ -31,3 +32,5 @@ app.add_page(accounts.change_password_page, route="/[slug]/mot-de-passe", title=
              on_load=[AuthState.load_protected, LinkRequestState.load_logged_in])
 app.add_page(account_home.account_home, route="/[slug]/accueil", title="Mon espace — " + TITLE,
              on_load=AuthState.load_protected)
+app.add_page(reservations.reservations_page, route="/[slug]/reservations", title="Réservations — " + TITLE,
+             on_load=[AuthState.load_protected, ReservationState.load])
