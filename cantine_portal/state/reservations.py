@@ -98,6 +98,18 @@ class ReservationState(AuthState):
         current = calendar.period_containing(structure.period_mode, clock.now().astimezone(calendar.PARIS).date())
         return calendar.shift(current, self._offset)
 
+    def _first_open_offset(self) -> int:
+        """Parents land on the first period still open to booking (the current one is often locked)."""
+        with get_database().session() as session:
+            structure = self._structure(session)
+            rule = booking.structure_rule(structure)
+            self._offset = 0
+            current = self._period(session)
+        for offset in range(0, 3):
+            if not calendar.is_locked(calendar.shift(current, offset), rule, clock.now()):
+                return offset
+        return 0
+
     def _reload(self) -> None:
         """Read the period and the basket back from the database (the truth)."""
         with get_database().session() as session:
@@ -159,7 +171,7 @@ class ReservationState(AuthState):
         """on_load (after AuthState.load_protected): the current period, from the database."""
         if self.require_parent() is None:
             return None
-        self._offset = 0
+        self._offset = self._first_open_offset()
         self._clear_messages()
         self.basket_visible = False
         self._reload()
