@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlmodel import select
+from sqlalchemy import text
+from sqlmodel import SQLModel, select
 
 from cantine_portal.db import Database
 from cantine_portal.models import (
@@ -67,6 +68,10 @@ class FakeProvider:
 
 @pytest.fixture
 def demo(database: Database, monkeypatch) -> Demo:
+    return _load(database, monkeypatch)
+
+
+def _load(database: Database, monkeypatch) -> Demo:
     # Passwords play no part here; argon2 would dominate the run time.
     monkeypatch.setattr("cantine_portal.services.demo.hash_password", lambda password: "not-a-hash")
     with database.write_session() as s:
@@ -315,6 +320,29 @@ def test_unique_index_race_gives_a_french_message_and_nothing_half_saved(demo, m
 
 @pytest.mark.parametrize("second_also_ticks_tuesday", [False, True])
 def test_two_writers_at_once_end_with_one_reservation(demo, second_also_ticks_tuesday):
+    _race(demo, second_also_ticks_tuesday)
+
+
+@pytest.mark.postgres
+def test_two_writers_at_once_on_postgres(postgres_url, monkeypatch):
+    """No BEGIN IMMEDIATE here: both read "no basket"; the unique indexes and the CAS decide."""
+    db = Database(postgres_url)
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    SQLModel.metadata.create_all(db.engine)
+    try:
+        d = _load(db, monkeypatch)
+        for tuesday in (False, True) * 5:
+            with db.write_session() as s:
+                s.execute(text("DELETE FROM reservation"))
+                s.execute(text("DELETE FROM basket"))
+            _race(d, tuesday)
+    finally:
+        db.dispose()
+
+
+def _race(demo: Demo, second_also_ticks_tuesday: bool) -> None:
     wanted = [{(demo.lea, demo.canteen, MON)}, {(demo.lea, demo.canteen, MON)}]
     if second_also_ticks_tuesday:
         wanted[1] = wanted[1] | {(demo.lea, demo.canteen, TUE)}
@@ -341,7 +369,7 @@ def test_two_writers_at_once_end_with_one_reservation(demo, second_also_ticks_tu
     loser = [r for r in results if not r.added]
     assert len(winner) == 1 and len(loser) == 1
     # The loser either finds its choice already saved or is asked to reload: never a duplicate.
-    assert loser[0].message in (booking.NO_CHANGE_MESSAGE, booking.STALE_MESSAGE)
+    assert loser[0].message in (booking.NO_CHANGE_MESSAGE, booking.STALE_MESSAGE, booking.CONFLICT_MESSAGE)
     active = reservations(demo, "pending")
     assert len({(r.child_id, r.service_id, r.day) for r in active}) == len(active)
     assert len(active) == winner[0].added
