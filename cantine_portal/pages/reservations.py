@@ -179,6 +179,13 @@ def reservations_page() -> rx.Component:
         _legend(),
         rx.foreach(S.tables, _child_table),
         _synthesis(),
+        rx.el.p(
+            rx.cond(S.unsaved_count > 0,
+                    rx.el.span("⚠ ", S.unsaved_count, " modification(s) non validée(s) : cliquez sur Valider."),
+                    ""),
+            aria_live="polite",
+            style={"text_align": "center", "min_height": "1.5em", "font_weight": "600"},
+        ),
         rx.hstack(
             rx.button("Valider", size="3", on_click=S.validate, disabled=S.locked),
             rx.button("Valider votre panier maintenant", size="3", variant="outline", on_click=S.show_basket),

@@ -22,6 +22,8 @@ from cantine_portal.state.auth import AuthState
 
 # How far parents can navigate from the current period (issue: at least 8 weeks / 3 months ahead).
 RANGE = {"week": (-4, 12), "month": (-1, 4)}
+UNSAVED_MESSAGE = ("Vous avez des choix non validés sur cette période : cliquez sur Valider pour les "
+                   "enregistrer avant de changer de période (ou rechargez la page pour les abandonner).")
 NAV_LABELS = {"week": ("Semaine précédente", "Semaine suivante"), "month": ("Mois précédent", "Mois suivant")}
 
 
@@ -70,6 +72,8 @@ class ReservationState(AuthState):
     child_totals: list[str] = []
     child_names: list[str] = []
     grand_total: str = format_euros(0)
+    # Ticks not yet saved by Valider (told near the button; changing period is refused meanwhile).
+    unsaved_count: int = 0
     credit_text: str = ""
     info_message: str = ""
     error_message: str = ""
@@ -86,6 +90,7 @@ class ReservationState(AuthState):
     _prices: dict[str, int] = {}
     _owner: dict[str, int] = {}  # cell key -> child index
     _editable: dict[str, bool] = {}
+    _saved: dict[str, bool] = {}
     _basket_version: int | None = None
 
     # --- loading ------------------------------------------------------------------------
@@ -152,6 +157,8 @@ class ReservationState(AuthState):
         self.tables = tables
         self.child_names = [c.first_name for c in view.children]
         self.ticked = ticked
+        self._saved = dict(ticked)
+        self.unsaved_count = 0
         self._recompute_totals()
 
     def _recompute_totals(self) -> None:
@@ -186,6 +193,7 @@ class ReservationState(AuthState):
         if not self._editable.get(key, False):
             return  # closed or locked: ignored, whatever the browser sent (Valider re-checks anyway)
         self.ticked[key] = not self.ticked.get(key, False)
+        self.unsaved_count += 1 if self.ticked[key] != self._saved.get(key, False) else -1
         self._recompute_totals()
 
     @rx.event
@@ -206,6 +214,7 @@ class ReservationState(AuthState):
         for cell_key in wanted - current:
             if cell_key in by_cell:
                 self.ticked[by_cell[cell_key]] = True
+        self.unsaved_count = sum(1 for k, on in self.ticked.items() if on != self._saved.get(k, False))
         self._recompute_totals()
         self.info_message = (f"Les jours de {self.child_names[child_index]} ont été cochés pour vos autres "
                              "enfants lorsque c'est possible. Cliquez sur Valider pour les enregistrer.")
@@ -281,6 +290,9 @@ class ReservationState(AuthState):
         if self.require_parent() is None:
             return self.login_redirect()
         self._clear_messages()
+        if self.unsaved_count:
+            self.error_message = UNSAVED_MESSAGE
+            return None
         self.basket_visible = False
         self._offset += step
         self._reload()

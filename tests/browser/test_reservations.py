@@ -49,9 +49,11 @@ def test_tick_three_days_per_child_validate_and_find_them_again(ui):
         "() => document.querySelector('[data-testid=total-general]').innerText.startsWith('23,10')")
     assert _totals(ui) == ["11,55 €", "11,55 €"]
     assert _grand_total(ui) == "23,10 €"
+    assert ui.page.get_by_text("6 modification(s) non validée(s)").is_visible()
 
     ui.page.get_by_role("button", name="Valider", exact=True).click()
     ui.page.get_by_text("6 jours ajoutés au panier").wait_for()
+    assert ui.page.get_by_text("non validée(s)").count() == 0
     ui.check_a11y()
     for child in ("Léa", "Hugo"):
         for day in DAYS:

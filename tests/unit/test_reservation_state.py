@@ -61,10 +61,22 @@ def test_tick_changes_only_the_selection_and_totals(state):
     key = _key(state, "Léa", "Restauration scolaire", "lundi 30 novembre")
     state.dirty_vars.clear()
     state.toggle(key)
-    assert state.dirty_vars <= {"ticked", "child_totals", "grand_total"}
+    assert state.dirty_vars <= {"ticked", "child_totals", "grand_total", "unsaved_count"}
+    assert state.unsaved_count == 1
     assert state.child_totals[0].startswith("3,85") and state.grand_total.startswith("3,85")
     state.toggle(key)
-    assert state.grand_total.startswith("0,00")
+    assert state.grand_total.startswith("0,00") and state.unsaved_count == 0
+
+
+def test_changing_period_with_unsaved_ticks_is_refused(state):
+    state.toggle(_key(state, "Hugo", "Garderie du matin", "vendredi 4 décembre"))
+    state.next_period()
+    assert state.error_message == reservations_state.UNSAVED_MESSAGE
+    assert state.period_label == "Semaine du 30 novembre au 6 décembre 2026" and state.unsaved_count == 1
+    state.validate()
+    assert state.unsaved_count == 0
+    state.next_period()
+    assert state.period_label == "Semaine du 7 au 13 décembre 2026"
 
 
 def test_forged_or_closed_keys_are_ignored(state, database):
