@@ -138,8 +138,8 @@ def _synthesis() -> rx.Component:
 
 
 def _basket() -> rx.Component:
-    def line(l: LineUI) -> rx.Component:
-        return rx.el.tr(rx.el.td(l.child), rx.el.td(l.service), rx.el.td(l.day), rx.el.td(l.price))
+    def basket_row(line: LineUI) -> rx.Component:
+        return rx.el.tr(rx.el.td(line.child), rx.el.td(line.service), rx.el.td(line.day), rx.el.td(line.price))
 
     return rx.cond(
         S.basket_visible,
@@ -148,7 +148,7 @@ def _basket() -> rx.Component:
             rx.el.table(
                 rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col", style=TH_STYLE)
                                        for h in ("Enfant", "Prestation", "Jour", "Montant")])),
-                rx.el.tbody(rx.foreach(S.basket_lines, line)),
+                rx.el.tbody(rx.foreach(S.basket_lines, basket_row)),
                 style={"width": "100%"},
             ),
             rx.text("Sous-total : ", S.basket_subtotal),

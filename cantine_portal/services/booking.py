@@ -687,8 +687,8 @@ def _begin_checkout(session: Session, now: datetime, structure_id: int, family_i
         return CheckoutResult(False, repriced.message, basket_version=repriced.basket_version)
     summary = basket_summary(session, now, structure_id, family_id)
     _bump_version(session, basket, basket.version)
-    lines = tuple({"reservation_id": l.reservation_id, "child": l.child_name, "service": l.service_name,
-                   "day": l.day.isoformat(), "price_cents": l.price_cents} for l in summary.lines)
+    lines = tuple({"reservation_id": line.reservation_id, "child": line.child_name, "service": line.service_name,
+                   "day": line.day.isoformat(), "price_cents": line.price_cents} for line in summary.lines)
     basket.status = "checkout"
     basket.snapshot_total_cents = summary.total_cents
     basket.snapshot_credit_cents = summary.credit_applied_cents
