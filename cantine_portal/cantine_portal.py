@@ -6,12 +6,13 @@ import reflex as rx
 
 from cantine_portal.api.middleware import portal_middleware
 from cantine_portal.api.routes import build_api
-from cantine_portal.pages import account_home, accounts, content, family, home
+from cantine_portal.pages import account_home, accounts, content, family, home, reservations
 from cantine_portal.state.accounts import CreatePasswordState, LinkRequestState, LoginState
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.content import ContactState, DocumentsState
 from cantine_portal.state.family import ChildrenState, FamilyState
 from cantine_portal.state.portal import PortalState
+from cantine_portal.state.reservations import ReservationState
 
 app = rx.App(
     theme=rx.theme(accent_color="indigo", radius="medium"),
@@ -41,3 +42,5 @@ app.add_page(family.family_info_page, route="/[slug]/famille", title="Famille �
              on_load=[AuthState.load_protected, FamilyState.load])
 app.add_page(family.children_info_page, route="/[slug]/enfants", title="Enfants — " + TITLE,
              on_load=[AuthState.load_protected, ChildrenState.load])
+app.add_page(reservations.reservations_page, route="/[slug]/reservations", title="Réservations — " + TITLE,
+             on_load=[AuthState.load_protected, ReservationState.load])

@@ -45,6 +45,12 @@ def date_range_fr(start: date, end: date) -> str:
     return f"du {first} au {_day_fr(end)} {MONTHS_FR[end.month - 1]} {end.year}"
 
 
+def format_day_fr(d: date, *, with_year: bool = True) -> str:
+    """"lundi 7 décembre 2026" (or without the year), independent of the server locale."""
+    text = f"{WEEKDAYS_FR[d.weekday()]} {_day_fr(d)} {MONTHS_FR[d.month - 1]}"
+    return f"{text} {d.year}" if with_year else text
+
+
 def _time_fr(t: time) -> str:
     """French clock notation ("23h59", "8h05") used in every displayed deadline."""
     return f"{t.hour}h{t.minute:02d}"
