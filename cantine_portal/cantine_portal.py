@@ -6,11 +6,12 @@ import reflex as rx
 
 from cantine_portal.api.middleware import portal_middleware
 from cantine_portal.api.routes import build_api
-from cantine_portal.pages import account_home, accounts, content, family, home, reservations
+from cantine_portal.pages import account_home, accounts, content, family, home, payment, reservations
 from cantine_portal.state.accounts import CreatePasswordState, LinkRequestState, LoginState
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.content import ContactState, DocumentsState
 from cantine_portal.state.family import ChildrenState, FamilyState
+from cantine_portal.state.payment import PaymentReturnState, ReceiptsState, SimulatedBankState
 from cantine_portal.state.portal import PortalState
 from cantine_portal.state.reservations import ReservationState
 
@@ -44,3 +45,9 @@ app.add_page(family.children_info_page, route="/[slug]/enfants", title="Enfants 
              on_load=[AuthState.load_protected, ChildrenState.load])
 app.add_page(reservations.reservations_page, route="/[slug]/reservations", title="Réservations — " + TITLE,
              on_load=[AuthState.load_protected, ReservationState.load])
+app.add_page(payment.simulated_bank_page, route="/banque-simulee/[bank_session]", title="Banque simulée",
+             on_load=SimulatedBankState.load_bank)
+app.add_page(payment.payment_return_page, route="/[slug]/paiement/retour", title="Paiement — " + TITLE,
+             on_load=[AuthState.load_protected, PaymentReturnState.load_return])
+app.add_page(payment.receipts_page, route="/[slug]/factures", title="Factures — " + TITLE,
+             on_load=[AuthState.load_protected, ReceiptsState.load_receipts])

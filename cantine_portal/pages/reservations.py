@@ -155,6 +155,9 @@ def _basket() -> rx.Component:
             rx.text("Avoir déduit : ", S.basket_credit),
             rx.text(rx.el.strong("Total à payer : ", S.basket_total)),
             rx.text(S.basket_note, size="2"),
+            rx.cond(S.basket_payable,
+                    rx.button(rx.icon("credit-card", size=18, aria_hidden="true"), "Payer ", S.basket_total,
+                              " en ligne", size="3", on_click=S.pay)),
             style={"border": "2px solid var(--accent-8)", "border_radius": "8px", "padding": "0.75rem"},
         ),
     )

@@ -617,13 +617,22 @@ class CheckoutSnapshot:
     lines: tuple[dict, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class ProviderRedirect:
+    """Where to send the parent, and the provider's id for this payment session."""
+
+    url: str
+    session_id: str
+    expires_at: datetime | None = None
+
+
 class PaymentProvider(Protocol):
-    """A payment provider (simulated bank, Stripe...). Implementations live elsewhere."""
+    """A payment provider (simulated bank, Stripe...): see services/payments.py."""
 
     name: str
 
-    def start(self, snapshot: CheckoutSnapshot) -> str:
-        """Open a payment session for ``snapshot`` and return the URL to redirect the parent to."""
+    def start(self, snapshot: CheckoutSnapshot) -> ProviderRedirect:
+        """Open a payment session for ``snapshot``; the parent is sent to ``url``."""
         ...
 
 
@@ -707,9 +716,13 @@ def _begin_checkout(session: Session, now: datetime, structure_id: int, family_i
         # Entirely covered by credit: no bank involved.
         done = _checkout_succeeded(session, now, structure_id, family_id, payment.id, 0)
         return CheckoutResult(True, done.message, None, payment.id, True, None)
-    url = provider.start(CheckoutSnapshot(payment.id, payment.reference, structure_id, family_id,
-                                          summary.total_cents, summary.credit_applied_cents, lines))
-    return CheckoutResult(True, "Redirection vers le paiement…", url, payment.id, False, basket.version)
+    started = provider.start(CheckoutSnapshot(payment.id, payment.reference, structure_id, family_id,
+                                              summary.total_cents, summary.credit_applied_cents, lines))
+    payment.provider_session_id = started.session_id
+    payment.expires_at = started.expires_at
+    session.add(payment)
+    session.flush()
+    return CheckoutResult(True, "Redirection vers le paiement…", started.url, payment.id, False, basket.version)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from cantine_portal.models import Structure
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 
 # First path segments that belong to the platform, never to a commune.
-RESERVED_SLUGS = frozenset({"api", "admin", "_event", "_upload", "assets", "static", "ping", "_health"})
+RESERVED_SLUGS = frozenset({"api", "admin", "_event", "_upload", "assets", "static", "ping", "_health", "banque-simulee"})
 
 
 def is_valid_slug(slug: str) -> bool:

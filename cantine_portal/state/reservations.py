@@ -14,9 +14,11 @@ from datetime import date
 import reflex as rx
 
 from cantine_portal import clock
+from cantine_portal.config import get_settings
 from cantine_portal.db import get_database
-from cantine_portal.models import Structure
-from cantine_portal.services import booking, calendar
+from cantine_portal.models import Payment, Structure
+from cantine_portal.services import booking, calendar, payments
+from cantine_portal.services.mail import Mailer
 from cantine_portal.services.money import format_euros
 from cantine_portal.state.auth import AuthState
 
@@ -83,6 +85,7 @@ class ReservationState(AuthState):
     basket_credit: str = ""
     basket_total: str = ""
     basket_note: str = ""
+    basket_payable: bool = False
 
     _period_key: str = ""
     _offset: int = 0
@@ -178,6 +181,8 @@ class ReservationState(AuthState):
         """on_load (after AuthState.load_protected): the current period, from the database."""
         if self.require_parent() is None:
             return None
+        with get_database().write_session() as session:
+            payments.expire_stale_checkouts(session, clock.now(), self._structure_id, self._family_id)
         self._offset = self._first_open_offset()
         self._clear_messages()
         self.basket_visible = False
@@ -273,10 +278,38 @@ class ReservationState(AuthState):
         elif summary.frozen:
             self.basket_note = booking.CHECKOUT_MESSAGE
         else:
-            self.basket_note = ("Le paiement en ligne ouvrira la page sécurisée de votre banque "
-                                "(mise en service prochainement).")
+            self.basket_note = "Vous allez être redirigé vers le prestataire bancaire de votre commune."
+        self.basket_payable = not summary.empty and not summary.frozen
         self.basket_visible = True
         return None
+
+    @rx.event
+    def pay(self):
+        """Send the family to the payment provider (the basket freezes until it answers)."""
+        if self.require_parent() is None:
+            return self.login_redirect()
+        self._clear_messages()
+        settings = get_settings()
+        now = clock.now()
+        mails = []
+        with get_database().write_session() as session:
+            structure = session.get(Structure, self._structure_id)
+            provider = payments.provider_for(structure, settings, now)
+            result = booking.begin_checkout(session, now, self._structure_id, self._family_id, provider,
+                                            self._basket_version)
+            if result.ok and result.paid:
+                mails = payments.settle_without_bank(session, now, settings, result.payment_id).mails
+            reference = session.get(Payment, result.payment_id).reference if result.payment_id else ""
+        for mail in mails:
+            Mailer(settings).send(mail, now)
+        if not result.ok:
+            self.error_message = result.message
+            self.basket_visible = False
+            self._reload()
+            return None
+        if result.paid:
+            return rx.redirect(f"/{self.portal_slug}/paiement/retour?ref={reference}")
+        return rx.redirect(result.redirect_url)
 
     @rx.event
     def previous_period(self):

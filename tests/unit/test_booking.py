@@ -23,7 +23,7 @@ from cantine_portal.models import (
     Structure,
 )
 from cantine_portal.services import booking
-from cantine_portal.services.booking import CheckoutSnapshot
+from cantine_portal.services.booking import CheckoutSnapshot, ProviderRedirect
 from cantine_portal.services.calendar import period_containing
 from cantine_portal.services.demo import load_demo
 
@@ -61,9 +61,9 @@ class FakeProvider:
     def __init__(self) -> None:
         self.started: list[CheckoutSnapshot] = []
 
-    def start(self, snapshot: CheckoutSnapshot) -> str:
+    def start(self, snapshot: CheckoutSnapshot) -> ProviderRedirect:
         self.started.append(snapshot)
-        return f"https://bank.example/pay/{snapshot.reference}"
+        return ProviderRedirect(f"https://bank.example/pay/{snapshot.reference}", f"fake_{snapshot.payment_id}")
 
 
 @pytest.fixture

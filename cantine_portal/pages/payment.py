@@ -1,0 +1,137 @@
+"""Payment pages: the simulated bank, the return page with the ticket, and Factures."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from cantine_portal.components.banner import family_page
+from cantine_portal.components.forms import callout, message_if
+from cantine_portal.components.layout import link_button
+from cantine_portal.state.payment import PaymentReturnState, ReceiptsState, SimulatedBankState, TicketLine
+
+TH = {"text_align": "left", "padding": "0.4rem", "border_bottom": "1px solid var(--gray-7)"}
+TD = {"padding": "0.4rem", "border_bottom": "1px solid var(--gray-4)"}
+
+
+def simulated_bank_page() -> rx.Component:
+    S = SimulatedBankState
+    return rx.el.main(
+        rx.vstack(
+            callout("SIMULATION — banque fictive du portail : aucune carte n'est demandée et aucune somme n'est "
+                    "débitée. En production, cette étape se déroule chez le prestataire bancaire de la commune.",
+                    "info"),
+            rx.heading("Banque simulée — paiement sécurisé", as_="h1", size="6"),
+            rx.cond(
+                S.bank_status == "open",
+                rx.vstack(
+                    rx.text("Bénéficiaire : ", rx.el.strong(S.commune_label)),
+                    rx.text("Montant : ", rx.el.strong(S.amount_label)),
+                    rx.text("Référence : ", rx.el.strong(S.reference)),
+                    message_if(S.error_message, "error"),
+                    rx.hstack(
+                        rx.button("Payer", size="3", on_click=S.pay),
+                        rx.button("Refuser", size="3", color_scheme="red", variant="soft", on_click=S.refuse),
+                        rx.button("Annuler", size="3", variant="outline", on_click=S.cancel),
+                        wrap="wrap",
+                        spacing="3",
+                    ),
+                    spacing="3",
+                ),
+                rx.cond(
+                    S.bank_status == "loading",
+                    rx.spinner(),
+                    rx.text("Cette session de paiement est terminée ou inconnue. Retournez sur le portail de votre "
+                            "commune."),
+                ),
+            ),
+            spacing="4",
+            style={"max_width": "36rem", "margin": "0 auto", "padding": "1rem"},
+        )
+    )
+
+
+def _ticket_row(line: TicketLine) -> rx.Component:
+    return rx.el.tr(rx.el.td(line.child, style=TD), rx.el.td(line.service, style=TD),
+                    rx.el.td(line.day, style=TD), rx.el.td(line.price, style=TD))
+
+
+def payment_return_page() -> rx.Component:
+    S = PaymentReturnState
+    slug = S.portal_slug
+    ticket = rx.vstack(
+        callout(S.return_message, "success"),
+        rx.heading("Ticket de paiement", as_="h2", size="5"),
+        rx.text("Référence : ", rx.el.strong(S.ticket_reference)),
+        rx.text("Date : ", S.ticket_date),
+        rx.text("Montant payé : ", rx.el.strong(S.ticket_amount)),
+        rx.cond(S.ticket_credit != "", rx.text("Avoir utilisé : ", S.ticket_credit)),
+        rx.box(
+            rx.el.table(
+                rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col", style=TH) for h in ("Enfant", "Prestation", "Jour", "Montant")])),
+                rx.el.tbody(rx.foreach(S.ticket_lines, _ticket_row)),
+                style={"width": "100%", "border_collapse": "collapse"},
+            ),
+            overflow_x="auto", width="100%",
+        ),
+        rx.text("Reçu n° ", S.ticket_receipt_number, " : ",
+                rx.el.a("ouvrir le reçu (PDF)", href=S.ticket_receipt_url, target="_blank", rel="noopener")),
+        rx.text("Le ticket vous a aussi été envoyé par e-mail.", size="2"),
+        spacing="3",
+        width="100%",
+    )
+    return family_page(
+        "Paiement",
+        rx.match(
+            S.return_status,
+            ("paid", ticket),
+            ("pending", rx.vstack(callout(S.return_message, "info"),
+                                  rx.button("Actualiser", on_click=S.refresh), spacing="3")),
+            ("failed", rx.vstack(callout(S.return_message, "error"),
+                                 link_button("Retour aux réservations", "/" + slug + "/reservations"), spacing="3")),
+            ("unknown", callout("Paiement introuvable.", "error")),
+            rx.spinner(),
+        ),
+    )
+
+
+def receipts_page() -> rx.Component:
+    S = ReceiptsState
+
+    def row(receipt) -> rx.Component:
+        return rx.el.tr(
+            rx.el.td(receipt.date, style=TD),
+            rx.el.td("Reçu n° ", receipt.number, style=TD),
+            rx.el.td(receipt.amount, style=TD),
+            rx.el.td(
+                rx.hstack(
+                    rx.el.a(rx.icon("file-text", size=18, aria_hidden="true"), rx.el.span("Ouvrir le reçu ", receipt.number,
+                            class_name="rt-visually-hidden", style={"position": "absolute", "width": "1px", "height": "1px",
+                                                                    "overflow": "hidden", "clip": "rect(0 0 0 0)"}),
+                            href=receipt.url, target="_blank", rel="noopener", title="Ouvrir le reçu (nouvel onglet)"),
+                    rx.el.a(rx.icon("download", size=18, aria_hidden="true"), rx.el.span("Télécharger le reçu ", receipt.number,
+                            style={"position": "absolute", "width": "1px", "height": "1px", "overflow": "hidden",
+                                   "clip": "rect(0 0 0 0)"}),
+                            href=receipt.download_url, title="Télécharger le reçu"),
+                    spacing="3",
+                ),
+                style=TD,
+            ),
+        )
+
+    return family_page(
+        "Factures",
+        rx.text("Vos reçus de paiement, du plus récent au plus ancien. Cliquez sur l'icône pour ouvrir un reçu "
+                "dans un nouvel onglet : vous pourrez l'imprimer ou l'enregistrer depuis votre navigateur."),
+        rx.cond(
+            S.receipt_rows.length() > 0,
+            rx.box(
+                rx.el.table(
+                    rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col", style=TH) for h in ("Date", "Reçu", "Montant", "PDF")])),
+                    rx.el.tbody(rx.foreach(S.receipt_rows, row)),
+                    style={"width": "100%", "border_collapse": "collapse"},
+                ),
+                overflow_x="auto", width="100%",
+            ),
+            rx.text("Aucun reçu pour le moment : ils apparaissent ici après chaque paiement."),
+        ),
+    )

@@ -1,0 +1,129 @@
+"""Receipts: a PDF per successful payment, numbered per commune and year without gaps.
+
+The number is taken by an atomic ``UPDATE … RETURNING`` on the commune's counter inside the
+payment's own transaction: a rolled-back payment gives its number back, two concurrent payments
+never share one. The PDF is rendered once, stored under a random name and never changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from cantine_portal.config import Settings
+from cantine_portal.models import Account, Family, Guardian, Payment, Receipt, ReceiptCounter, Structure
+from cantine_portal.services import storage
+from cantine_portal.services.calendar import PARIS
+from cantine_portal.services.pdf_render import ReceiptData, ReceiptLine, render_receipt
+
+PAYMENT_METHODS = {
+    "simulated": "Carte bancaire (paiement en ligne simulé)",
+    "stripe": "Carte bancaire (paiement en ligne Stripe)",
+    "avoir": "Avoir (aucun paiement bancaire)",
+}
+
+
+def next_receipt_number(session: Session, structure_id: int, year: int) -> str:
+    """Take the next number of (commune, year) inside the caller's transaction."""
+    for _ in range(3):
+        taken = session.execute(
+            update(ReceiptCounter)
+            .where(ReceiptCounter.structure_id == structure_id, ReceiptCounter.year == year)
+            .values(last_number=ReceiptCounter.last_number + 1)
+            .returning(ReceiptCounter.last_number)
+        ).scalar_one_or_none()
+        if taken is not None:
+            return f"{year}-{taken:06d}"
+        try:
+            with session.begin_nested():
+                session.add(ReceiptCounter(structure_id=structure_id, year=year, last_number=0))
+        except IntegrityError:
+            pass  # another transaction created the counter first: take a number from it
+    raise RuntimeError("could not take a receipt number")
+
+
+def receipt_for_payment(session: Session, payment_id: int) -> Receipt | None:
+    return session.exec(select(Receipt).where(Receipt.payment_id == payment_id)).first()
+
+
+def _payer(session: Session, family: Family) -> tuple[str, str]:
+    account = session.exec(
+        select(Account).where(Account.family_id == family.id, Account.role == "parent").order_by(Account.id)
+    ).first()
+    guardian = session.get(Guardian, account.guardian_id) if account and account.guardian_id else None
+    name = f"{guardian.first_name} {guardian.last_name}" if guardian else family.name
+    return name, account.email if account else ""
+
+
+def issue_receipt(session: Session, now: datetime, settings: Settings, payment: Payment,
+                  snapshot_lines: list[dict]) -> Receipt:
+    """Issue the receipt of a succeeded payment (once: a second call returns the first one)."""
+    existing = receipt_for_payment(session, payment.id)
+    if existing is not None:
+        return existing
+    structure = session.get(Structure, payment.structure_id)
+    family = session.get(Family, payment.family_id)
+    number = next_receipt_number(session, structure.id, now.astimezone(PARIS).year)
+    payer_name, payer_email = _payer(session, family)
+    lines = [ReceiptLine(line["child"], line["service"], date.fromisoformat(line["day"]), line["price_cents"])
+             for line in snapshot_lines]
+    subtotal = sum(line.unit_price_cents for line in lines)
+    pdf = render_receipt(ReceiptData(
+        commune_name=structure.name,
+        commune_address_lines=[structure.address_line, f"{structure.postal_code} {structure.city}".strip()],
+        commune_email=structure.email,
+        commune_phone=structure.phone,
+        number=number,
+        issued_at=now,
+        family_name=family.name,
+        payer_name=payer_name,
+        payer_email=payer_email,
+        lines=lines,
+        subtotal_cents=subtotal,
+        credit_used_cents=payment.credit_cents,
+        total_cents=payment.amount_cents,
+        payment_method=PAYMENT_METHODS.get(payment.provider, payment.provider),
+        provider_reference=payment.provider_payment_id or payment.provider_session_id or payment.reference,
+    ), generated_at=now)
+    path = storage.save_bytes(settings, "receipts", pdf)
+    receipt = Receipt(structure_id=structure.id, family_id=family.id, payment_id=payment.id, number=number,
+                      amount_cents=payment.amount_cents, issued_at=now, pdf_path=path,
+                      sha256=hashlib.sha256(pdf).hexdigest())
+    session.add(receipt)
+    session.flush()
+    return receipt
+
+
+@dataclass(frozen=True)
+class ReceiptRow:
+    id: int
+    number: str
+    issued_at: datetime
+    amount_cents: int
+
+
+def family_receipts(session: Session, structure_id: int, family_id: int) -> list[ReceiptRow]:
+    """The family's receipts, newest first (the Factures page)."""
+    rows = session.exec(
+        select(Receipt).where(Receipt.structure_id == structure_id, Receipt.family_id == family_id)
+        .order_by(Receipt.issued_at.desc(), Receipt.id.desc())  # type: ignore[union-attr]
+    ).all()
+    return [ReceiptRow(r.id, r.number, r.issued_at, r.amount_cents) for r in rows]
+
+
+def family_receipt(session: Session, structure_id: int, family_id: int, receipt_id: int) -> Receipt | None:
+    """A receipt only if it belongs to that family of that commune."""
+    receipt = session.get(Receipt, receipt_id)
+    if receipt is None or receipt.structure_id != structure_id or receipt.family_id != family_id:
+        return None
+    return receipt
+
+
+def snapshot_lines(raw: str) -> list[dict]:
+    return json.loads(raw or "[]")

@@ -1,0 +1,176 @@
+"""States of the payment pages: the simulated bank, the return page (ticket), the receipts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+import reflex as rx
+
+from cantine_portal import clock
+from cantine_portal.config import get_settings
+from cantine_portal.db import get_database
+from cantine_portal.models import Basket, Structure
+from cantine_portal.services import payments, receipts
+from cantine_portal.services.calendar import PARIS, format_day_fr
+from cantine_portal.services.money import format_euros
+from cantine_portal.state.auth import AuthState
+
+
+class SimulatedBankState(rx.State):
+    """The embedded bank's page. It knows only the payment session's random id."""
+
+    bank_status: str = "loading"  # loading | open | closed | unknown
+    commune_label: str = ""
+    amount_label: str = ""
+    reference: str = ""
+    error_message: str = ""
+    _session_id: str = ""
+    _amount_cents: int = 0
+    _return_path: str = ""
+
+    @rx.event
+    def load_bank(self):
+        self._session_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1][:100]
+        self.error_message = ""
+        with get_database().session() as session:
+            payment = payments.payment_by_simulated_session(session, self._session_id)
+            if payment is None:
+                self.bank_status = "unknown"
+                return
+            structure = session.get(Structure, payment.structure_id)
+            self.commune_label = structure.name
+            self.amount_label = format_euros(payment.amount_cents)
+            self.reference = payment.reference
+            self._amount_cents = payment.amount_cents
+            self._return_path = f"/{structure.slug}/paiement/retour?ref={payment.reference}"
+            self.bank_status = "open" if payment.status == "created" else "closed"
+
+    async def _notify(self, event_type: str, extra: str = ""):
+        """Tell the portal, server to server and signed, as a real bank would; then return."""
+        if self.bank_status != "open":
+            return None
+        settings = get_settings()
+        body = payments.simulated_notification(event_type, self._session_id, self._amount_cents)
+        header = payments.signature_header(settings.secret_key, body, clock.now())
+        try:
+            async with httpx.AsyncClient(timeout=20) as client:
+                response = await client.post(f"{settings.base_url}/api/paiement/simule/notification", content=body,
+                                             headers={"content-type": "application/json",
+                                                      "x-cantine-signature": header})
+            response.raise_for_status()
+        except httpx.HTTPError:
+            self.error_message = ("La banque n'a pas pu joindre le portail. Aucun paiement n'a été enregistré ; "
+                                  "réessayez dans un instant.")
+            return None
+        self.bank_status = "closed"
+        return rx.redirect(self._return_path + extra, replace=True)
+
+    @rx.event
+    async def pay(self):
+        return await self._notify("payment.succeeded")
+
+    @rx.event
+    async def refuse(self):
+        return await self._notify("payment.failed")
+
+    @rx.event
+    async def cancel(self):
+        return await self._notify("payment.cancelled", "&annule=1")
+
+
+@dataclass
+class TicketLine:
+    child: str
+    service: str
+    day: str
+    price: str
+
+
+class PaymentReturnState(AuthState):
+    """Where the bank sends the parent back. It shows; it never marks anything paid."""
+
+    return_status: str = "loading"  # loading | paid | pending | failed | unknown
+    ticket_reference: str = ""
+    ticket_date: str = ""
+    ticket_amount: str = ""
+    ticket_credit: str = ""
+    ticket_receipt_number: str = ""
+    ticket_receipt_url: str = ""
+    ticket_lines: list[TicketLine] = []
+    return_message: str = ""
+
+    @rx.event
+    def load_return(self):
+        if self.require_parent() is None:
+            return None
+        reference = str(self.router.url.query_parameters.get("ref", ""))[:40]
+        cancelled = bool(self.router.url.query_parameters.get("annule"))
+        with get_database().write_session() as session:
+            payments.expire_stale_checkouts(session, clock.now(), self._structure_id, self._family_id)
+            payment = payments.family_payment(session, self._structure_id, self._family_id, reference)
+            if payment is None:
+                self.return_status = "unknown"
+                return None
+            self.ticket_reference = payment.reference
+            if payment.status == "succeeded":
+                basket = session.get(Basket, payment.basket_id)
+                receipt = receipts.receipt_for_payment(session, payment.id)
+                self._show_ticket(payment, basket, receipt)
+            elif payment.status == "created":
+                self.return_status = "pending"
+                self.return_message = ("Votre paiement est en cours de confirmation par la banque. "
+                                       "Actualisez cette page dans quelques instants.")
+            else:
+                self.return_status = "failed"
+                self.return_message = (
+                    "Paiement annulé. " if cancelled or payment.status == "cancelled" else "Le paiement n'a pas abouti. "
+                ) + ("Rien n'a été débité. Vos réservations restent dans votre panier (en bleu) : "
+                     "vous pouvez le régler à nouveau depuis Réservations.")
+        return None
+
+    def _show_ticket(self, payment, basket, receipt) -> None:
+        lines = receipts.snapshot_lines(basket.snapshot_lines)
+        from datetime import date
+
+        self.ticket_lines = [TicketLine(line["child"], line["service"], format_day_fr(date.fromisoformat(line["day"])),
+                                        format_euros(line["price_cents"])) for line in lines]
+        when = payment.completed_at.astimezone(PARIS)
+        self.ticket_date = f"{when:%d/%m/%Y} à {when.hour}h{when.minute:02d}"
+        self.ticket_amount = format_euros(payment.amount_cents)
+        self.ticket_credit = format_euros(payment.credit_cents) if payment.credit_cents else ""
+        self.ticket_receipt_number = receipt.number if receipt else ""
+        self.ticket_receipt_url = f"/api/{self.portal_slug}/recus/{receipt.id}" if receipt else ""
+        self.return_status = "paid"
+        self.return_message = "Paiement reçu : vos réservations sont confirmées."
+
+    @rx.event
+    def refresh(self):
+        return self.load_return()
+
+
+@dataclass
+class ReceiptUI:
+    number: str
+    date: str
+    amount: str
+    url: str
+    download_url: str
+
+
+class ReceiptsState(AuthState):
+    """Factures: the family's receipts, newest first."""
+
+    receipt_rows: list[ReceiptUI] = []
+
+    @rx.event
+    def load_receipts(self):
+        if self.require_parent() is None:
+            return None
+        with get_database().session() as session:
+            rows = receipts.family_receipts(session, self._structure_id, self._family_id)
+        base = f"/api/{self.portal_slug}/recus/"
+        self.receipt_rows = [ReceiptUI(r.number, r.issued_at.astimezone(PARIS).strftime("%d/%m/%Y"),
+                                       format_euros(r.amount_cents), f"{base}{r.id}", f"{base}{r.id}?telecharger=1")
+                             for r in rows]
+        return None

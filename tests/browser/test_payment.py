@@ -1,0 +1,110 @@
+"""Guide 3.1 steps 5-6 and section 4 in Chromium: pay the basket at the simulated bank, the ticket,
+green days, the receipt in Factures; and a refused payment that leaves the days blue."""
+
+from __future__ import annotations
+
+import email
+from email import policy
+
+from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
+from tests.browser.test_accounts_flow import login
+
+SERVICE = "Garderie du matin"
+
+
+def _box(ui, child: str, day: str):
+    return ui.page.get_by_role("checkbox", name=f"{child} — {SERVICE} — {day}", exact=True)
+
+
+def _book_next_week(ui, child: str, day: str) -> None:
+    ui.goto("/demo/reservations")
+    ui.page.get_by_role("button", name="Semaine suivante").click()
+    ui.page.get_by_role("heading", name="Semaine du 7 au 13 décembre 2026").wait_for()
+    _box(ui, child, day).click()
+    ui.page.get_by_role("button", name="Valider", exact=True).click()
+    ui.page.get_by_text("ajouté").first.wait_for()
+    ui.page.get_by_role("button", name="Valider votre panier maintenant").click()
+    ui.page.get_by_role("heading", name="Votre panier").wait_for()
+
+
+def _pay_at_bank(ui, button: str) -> None:
+    ui.page.get_by_role("button", name="Payer", exact=False).filter(has_text="en ligne").click()
+    ui.page.wait_for_url(lambda url: "/banque-simulee/sim_" in url)
+    ui.page.get_by_text("SIMULATION").first.wait_for()
+    ui.check_a11y()
+    ui.page.get_by_text("Ville de Démo").first.wait_for()
+    ui.page.get_by_role("button", name=button, exact=True).click()
+    ui.page.wait_for_url(lambda url: "/demo/paiement/retour" in url)
+    ui.wait_hydrated()
+    ui.check_a11y()
+
+
+def test_pay_basket_ticket_green_days_and_receipt(ui, portal):
+    login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
+    ui.expect_path("/demo/accueil")
+    _book_next_week(ui, "Léa", "lundi 7 décembre")
+    _pay_at_bank(ui, "Payer")
+    ui.page.get_by_role("heading", name="Ticket de paiement").wait_for()
+    reference = ui.page.get_by_text("Référence :").inner_text().split(":", 1)[1].strip()
+    assert reference.startswith("P-")
+    assert ui.page.get_by_text("Garderie du matin").first.is_visible()
+
+    # The ticket arrived by e-mail, with the receipt attached.
+    tickets = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in portal.mails()]
+    ticket = [m for m in tickets if reference in m["Subject"]]
+    assert ticket and ticket[0]["To"] == MARTIN_EMAIL
+    assert any(part.get_filename("").startswith("recu-") for part in ticket[0].iter_attachments())
+
+    # The day is now green (paid), said in words too.
+    ui.goto("/demo/reservations")
+    ui.page.get_by_role("button", name="Semaine suivante").click()
+    ui.page.get_by_role("heading", name="Semaine du 7 au 13 décembre 2026").wait_for()
+    assert _box(ui, "Léa", "lundi 7 décembre").is_checked()
+    assert ui.page.get_by_text("Payée").first.is_visible()
+
+    # Factures: the receipt, opened in a new tab as a PDF.
+    ui.goto("/demo/factures")
+    first = ui.page.get_by_role("row").nth(1)
+    assert "Reçu n° 2026-" in first.inner_text()
+    link = ui.page.get_by_role("link", name="Ouvrir le reçu").first
+    assert link.get_attribute("target") == "_blank"
+    response = ui.page.context.request.get(ui.portal.url(link.get_attribute("href")))
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    assert response.body().startswith(b"%PDF")
+    assert "inline" in response.headers["content-disposition"]
+    with ui.page.context.expect_page() as new_tab:
+        link.click()
+    new_tab.value.close()
+
+
+def test_refused_payment_leaves_days_blue_and_nothing_paid(ui):
+    login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
+    ui.expect_path("/demo/accueil")
+    ui.goto("/demo/factures")
+    receipts_before = ui.page.get_by_role("row").count()
+    _book_next_week(ui, "Hugo", "mardi 8 décembre")
+    _pay_at_bank(ui, "Refuser")
+    ui.page.get_by_text("Le paiement n'a pas abouti").wait_for()
+    ui.goto("/demo/reservations")
+    ui.page.get_by_role("button", name="Semaine suivante").click()
+    ui.page.get_by_role("heading", name="Semaine du 7 au 13 décembre 2026").wait_for()
+    assert _box(ui, "Hugo", "mardi 8 décembre").is_checked()
+    row = ui.page.get_by_text("🛒 Dans le panier")
+    assert row.count() >= 1
+    ui.goto("/demo/factures")
+    assert ui.page.get_by_role("row").count() == receipts_before
+    # Leave the basket as found: untick the blue day and Valider removes it.
+    ui.goto("/demo/reservations")
+    ui.page.get_by_role("button", name="Semaine suivante").click()
+    ui.page.get_by_role("heading", name="Semaine du 7 au 13 décembre 2026").wait_for()
+    _box(ui, "Hugo", "mardi 8 décembre").click()
+    ui.page.get_by_role("button", name="Valider", exact=True).click()
+    ui.page.get_by_text("retiré").first.wait_for()
+    assert not _box(ui, "Hugo", "mardi 8 décembre").is_checked()
+
+
+def test_receipt_route_refuses_without_a_session(portal):
+    import httpx
+
+    response = httpx.get(portal.url("/api/demo/recus/1"))
+    assert response.status_code == 404 and response.content == b""

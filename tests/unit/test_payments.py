@@ -1,0 +1,391 @@
+"""Payment fulfilment, receipts and the providers, with an injected clock and no network."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from datetime import timedelta
+
+import pytest
+import stripe
+from pypdf import PdfReader
+from sqlmodel import select
+
+from cantine_portal.config import Settings
+from cantine_portal.db import Database
+from cantine_portal.models import Basket, Credit, Payment, PaymentEvent, Receipt, Reservation
+from cantine_portal.services import booking, payments, receipts, storage
+from cantine_portal.services.payments import ProviderEvent
+from tests.unit.test_booking import MON, NOW, THU, TUE, Demo, _load, apply, summary
+
+SECRET = "whsec_test_secret"
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings.from_env({"CANTINE_VAR_DIR": str(tmp_path / "var"), "CANTINE_SECRET_KEY": "k" * 48,
+                              "STRIPE_SECRET_KEY": "sk_test_123", "STRIPE_WEBHOOK_SECRET": SECRET})
+
+
+@pytest.fixture
+def d(database: Database, monkeypatch) -> Demo:
+    return _load(database, monkeypatch)
+
+
+def start(d: Demo, days=(MON, TUE), now=NOW) -> Payment:
+    """Martin's basket with Léa's canteen on ``days``, sent to the simulated bank."""
+    assert apply(d, {(d.lea, d.canteen, day) for day in days}, now=now).ok
+    with d.db.write_session() as s:
+        result = booking.begin_checkout(s, now, d.structure, d.martin, payments.SimulatedBank(now),
+                                        summary(d, now).version)
+    assert result.ok and result.redirect_url.startswith("/banque-simulee/sim_")
+    with d.db.session() as s:
+        return s.get(Payment, result.payment_id)
+
+
+def event(payment: Payment, kind="succeeded", amount=None, currency="eur", event_id="evt_1") -> ProviderEvent:
+    return ProviderEvent("simulated", event_id, kind, payment.provider_session_id,
+                         payment.amount_cents if amount is None else amount, currency, "pay_1", "{}", kind)
+
+
+def handle(d: Demo, settings, ev: ProviderEvent, now=NOW):
+    with d.db.write_session() as s:
+        return payments.handle_event(s, now, settings, ev)
+
+
+def statuses(d: Demo) -> list[str]:
+    with d.db.session() as s:
+        return sorted(r.status for r in s.exec(select(Reservation).where(Reservation.family_id == d.martin)))
+
+
+def count(d: Demo, model) -> int:
+    with d.db.session() as s:
+        return len(s.exec(select(model)).all())
+
+
+# --- fulfilment paths --------------------------------------------------------------------
+
+def test_success_pays_once_with_receipt_and_ticket(d, settings):
+    payment = start(d)
+    result = handle(d, settings, event(payment))
+    assert result.outcome == "paid"
+    assert statuses(d) == ["paid", "paid"]
+    assert result.mails and result.mails[0].to == "famille.martin@example.fr"
+    assert result.mails[0].attachments[0].filename.startswith("recu-2026-")
+    with d.db.session() as s:
+        receipt = s.exec(select(Receipt)).one()
+        assert receipt.number == "2026-000001" and receipt.amount_cents == 770
+        assert s.get(Basket, payment.basket_id).status == "paid"
+
+
+def test_same_event_twice_changes_nothing(d, settings):
+    payment = start(d)
+    handle(d, settings, event(payment))
+    again = handle(d, settings, event(payment))
+    assert again.outcome == "duplicate" and not again.mails
+    assert count(d, Receipt) == 1 and count(d, PaymentEvent) == 1
+
+
+def test_second_success_event_with_another_id_is_a_no_op(d, settings):
+    payment = start(d)
+    handle(d, settings, event(payment))
+    assert handle(d, settings, event(payment, event_id="evt_2")).outcome == "already"
+    assert count(d, Receipt) == 1
+
+
+def test_refusal_reopens_basket_and_days_stay_pending(d, settings):
+    payment = start(d)
+    assert handle(d, settings, event(payment, "failed")).outcome == "reopened"
+    assert statuses(d) == ["pending", "pending"]
+    with d.db.session() as s:
+        assert s.get(Basket, payment.basket_id).status == "open"
+    # Paying again works, and counts once.
+    again = start(d, days=(MON, TUE, THU))
+    assert again.amount_cents == 3 * 385
+    handle(d, settings, event(again, event_id="evt_3"))
+    assert statuses(d) == ["paid", "paid", "paid"]
+
+
+def test_notification_before_the_return_page_and_after_it(d, settings):
+    payment = start(d)
+    with d.db.session() as s:  # the return page only reads: nothing is paid by visiting it
+        assert payments.family_payment(s, d.structure, d.martin, payment.reference).status == "created"
+    assert statuses(d) == ["pending", "pending"]
+    handle(d, settings, event(payment))
+    with d.db.session() as s:
+        assert payments.family_payment(s, d.structure, d.martin, payment.reference).status == "succeeded"
+
+
+def test_amount_mismatch_reopens_and_credits_what_was_received(d, settings):
+    payment = start(d)
+    result = handle(d, settings, event(payment, amount=100))
+    assert result.outcome == "anomaly"
+    assert statuses(d) == ["pending", "pending"]
+    with d.db.session() as s:
+        credit = s.exec(select(Credit)).one()
+        assert credit.amount_cents == 100
+    assert count(d, Receipt) == 0
+
+
+def test_wrong_currency_is_refused_and_reported(d, settings):
+    payment = start(d)
+    assert handle(d, settings, event(payment, currency="usd")).outcome == "anomaly"
+    assert statuses(d) == ["pending", "pending"] and count(d, Receipt) == 0
+
+
+def test_expired_then_late_success_becomes_a_credit(d, settings):
+    payment = start(d)
+    later = NOW + timedelta(minutes=31)
+    with d.db.write_session() as s:
+        assert payments.expire_stale_checkouts(s, later, d.structure, d.martin) == 1
+    assert statuses(d) == ["pending", "pending"]
+    result = handle(d, settings, event(payment), now=later)
+    assert result.outcome == "anomaly"
+    with d.db.session() as s:
+        assert sum(c.amount_cents for c in s.exec(select(Credit))) == 770
+    # The credit then pays the basket without the bank.
+    with d.db.write_session() as s:
+        settled = booking.begin_checkout(s, later, d.structure, d.martin, payments.SimulatedBank(later),
+                                         summary(d, later).version)
+        assert settled.paid
+        payments.settle_without_bank(s, later, settings, settled.payment_id)
+    assert statuses(d) == ["paid", "paid"]
+    assert count(d, Receipt) == 1
+
+
+def test_checkout_within_its_lifetime_is_not_expired(d, settings):
+    start(d)
+    with d.db.write_session() as s:
+        assert payments.expire_stale_checkouts(s, NOW + timedelta(minutes=29), d.structure, d.martin) == 0
+
+
+def test_event_for_unknown_session_is_logged_not_applied(d, settings):
+    ghost = ProviderEvent("simulated", "evt_x", "succeeded", "sim_nope", 100, "eur", None, "{}", "payment.succeeded")
+    assert handle(d, settings, ghost).outcome == "unknown"
+    assert count(d, PaymentEvent) == 1
+
+
+# --- receipts ------------------------------------------------------------------------------
+
+def test_receipt_pdf_content(d, settings):
+    payment = start(d)
+    handle(d, settings, event(payment))
+    with d.db.session() as s:
+        receipt = s.exec(select(Receipt)).one()
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(
+        storage.read_bytes(settings, receipt.pdf_path))).pages)
+    for expected in ("Ville de Démo", "2026-000001", "Léa", "Restauration scolaire", "7,70 €", "Reçu"):
+        assert expected in text, expected
+
+
+def test_receipt_numbers_without_gap_under_concurrent_payments(tmp_path, monkeypatch, settings):
+    db = Database(f"sqlite:///{tmp_path / 'race.db'}")
+    from sqlmodel import SQLModel
+
+    SQLModel.metadata.create_all(db.engine)
+    demo = _load(db, monkeypatch)
+    with db.session() as s:
+        structure = demo.structure
+    errors: list[Exception] = []
+
+    def take() -> None:
+        try:
+            with db.write_session() as s:
+                receipts.next_receipt_number(s, structure, 2026)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=take) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    with db.write_session() as s:
+        assert receipts.next_receipt_number(s, structure, 2026) == "2026-000013"
+    # A rolled-back transaction gives its number back.
+    with pytest.raises(RuntimeError):
+        with db.write_session() as s:
+            receipts.next_receipt_number(s, structure, 2026)
+            raise RuntimeError("payment failed later in the transaction")
+    with db.write_session() as s:
+        assert receipts.next_receipt_number(s, structure, 2026) == "2026-000014"
+    db.dispose()
+
+
+def test_receipts_listed_newest_first_and_only_for_the_family(d, settings):
+    first = start(d, days=(MON,))
+    handle(d, settings, event(first))
+    second = start(d, days=(MON, TUE), now=NOW + timedelta(minutes=1))  # Monday stays booked (paid)
+    handle(d, settings, event(second, event_id="evt_2"), now=NOW + timedelta(minutes=2))
+    with d.db.session() as s:
+        rows = receipts.family_receipts(s, d.structure, d.martin)
+        assert [r.number for r in rows] == ["2026-000002", "2026-000001"]
+        assert receipts.family_receipts(s, d.structure, d.durand) == []
+        assert receipts.family_receipt(s, d.structure, d.durand, rows[0].id) is None
+        assert receipts.family_receipt(s, d.autreville, d.martin, rows[0].id) is None
+
+
+# --- signatures ----------------------------------------------------------------------------
+
+def test_signature_valid_invalid_and_too_old():
+    body = b'{"id": "evt_1"}'
+    header = payments.signature_header(SECRET, body, NOW)
+    assert payments.verify_signature(SECRET, body, header, NOW + timedelta(seconds=30))
+    assert not payments.verify_signature(SECRET, body + b" ", header, NOW)
+    assert not payments.verify_signature("whsec_other", body, header, NOW)
+    assert not payments.verify_signature(SECRET, body, header, NOW + timedelta(minutes=6))
+    assert not payments.verify_signature(SECRET, body, None, NOW)
+    assert not payments.verify_signature(SECRET, body, "t=abc,v1=00", NOW)
+
+
+def test_our_signature_matches_stripe_libraries_scheme():
+    body = b'{"id": "evt_1", "type": "checkout.session.completed"}'
+    header = payments.signature_header(SECRET, body, NOW)
+    timestamp = header.split(",")[0][2:]
+    expected = stripe.WebhookSignature._compute_signature(f"{timestamp}.{body.decode()}", SECRET)
+    assert header.endswith(expected)
+
+
+# --- Stripe without network ---------------------------------------------------------------
+
+class FakeStripeHTTP(stripe.HTTPClient):
+    """Answers like Stripe's API and records each request (no network)."""
+
+    name = "fake"
+
+    def __init__(self):
+        super().__init__()
+        self.requests: list[tuple[str, str, dict, str]] = []
+
+    def request(self, method, url, headers, post_data=None, *, _usage=None):
+        self.requests.append((method, url, dict(headers or {}), post_data or ""))
+        body = {"id": "cs_test_123", "object": "checkout.session", "url": "https://checkout.stripe.com/c/pay/cs_test_123"}
+        return json.dumps(body), 200, {"request-id": "req_1"}
+
+    def close(self):
+        pass
+
+
+def test_stripe_checkout_session_request(d, settings):
+    from urllib.parse import parse_qs
+
+    from cantine_portal.models import Structure
+
+    assert apply(d, {(d.lea, d.canteen, MON), (d.lea, d.canteen, TUE), (d.hugo, d.morning, MON)}).ok
+    fake = FakeStripeHTTP()
+    with d.db.write_session() as s:
+        structure = s.get(Structure, d.structure)
+        provider = payments.StripeCheckout(settings, structure, NOW,
+                                           client=stripe.StripeClient("sk_test_123", http_client=fake))
+        result = booking.begin_checkout(s, NOW, d.structure, d.martin, provider, summary(d).version)
+    assert result.ok and result.redirect_url == "https://checkout.stripe.com/c/pay/cs_test_123"
+    method, url, headers, data = fake.requests[0]
+    assert method == "post" and url.endswith("/v1/checkout/sessions")
+    assert headers["Idempotency-Key"].startswith("checkout-P-")
+    form = parse_qs(data)
+    assert form["mode"] == ["payment"] and form["currency"] == ["eur"]
+    assert form["client_reference_id"] == [str(result.payment_id)]
+    assert int(form["expires_at"][0]) == int((NOW + timedelta(minutes=30)).timestamp())
+    items = {form[f"line_items[{i}][price_data][product_data][name]"][0]:
+             (form[f"line_items[{i}][quantity]"][0], form[f"line_items[{i}][price_data][unit_amount]"][0])
+             for i in range(2)}
+    assert items == {"Restauration scolaire — Léa": ("2", "385"), "Garderie du matin — Hugo": ("1", "150")}
+    assert set(k for k in form if k.startswith("metadata")) == {
+        "metadata[payment_id]", "metadata[structure_id]", "metadata[family_id]", "metadata[reference]"}
+    with d.db.session() as s:
+        assert s.get(Payment, result.payment_id).provider_session_id == "cs_test_123"
+
+
+def _stripe_event(event_type: str, session_id: str, amount: int, payment_status="paid", event_id="evt_s1") -> bytes:
+    return json.dumps({"id": event_id, "type": event_type, "data": {"object": {
+        "id": session_id, "object": "checkout.session", "amount_total": amount, "currency": "eur",
+        "payment_status": payment_status, "payment_intent": "pi_123"}}}).encode()
+
+
+def _stripe_payment(d: Demo) -> Payment:
+    assert apply(d, {(d.lea, d.canteen, MON)}).ok
+    from cantine_portal.models import Structure
+
+    with d.db.write_session() as s:
+        provider = payments.StripeCheckout(Settings.from_env({"STRIPE_SECRET_KEY": "sk", "STRIPE_WEBHOOK_SECRET": "w"}),
+                                           s.get(Structure, d.structure), NOW,
+                                           client=stripe.StripeClient("sk_test_123", http_client=FakeStripeHTTP()))
+        result = booking.begin_checkout(s, NOW, d.structure, d.martin, provider, summary(d).version)
+    with d.db.session() as s:
+        return s.get(Payment, result.payment_id)
+
+
+def test_stripe_events_completed_async_and_replay(d, settings):
+    payment = _stripe_payment(d)
+    unpaid = payments.parse_stripe(_stripe_event("checkout.session.completed", "cs_test_123", 385, "unpaid"))
+    assert handle(d, settings, unpaid).outcome == "ignored"
+    assert statuses(d) == ["pending"]
+    succeeded = payments.parse_stripe(_stripe_event("checkout.session.async_payment_succeeded", "cs_test_123",
+                                                    385, event_id="evt_s2"))
+    assert handle(d, settings, succeeded).outcome == "paid"
+    assert handle(d, settings, succeeded).outcome == "duplicate"
+    assert statuses(d) == ["paid"] and count(d, Receipt) == 1
+    with d.db.session() as s:
+        assert s.get(Payment, payment.id).provider_payment_id == "pi_123"
+
+
+@pytest.mark.parametrize("event_type", ["checkout.session.expired", "checkout.session.async_payment_failed"])
+def test_stripe_expired_or_failed_reopens(d, settings, event_type):
+    _stripe_payment(d)
+    assert handle(d, settings, payments.parse_stripe(_stripe_event(event_type, "cs_test_123", 385))).outcome == "reopened"
+    assert statuses(d) == ["pending"]
+
+
+# --- HTTP routes ---------------------------------------------------------------------------
+
+@pytest.fixture
+def client(d, settings, monkeypatch):
+    from starlette.testclient import TestClient
+
+    from cantine_portal.api import files, payment_routes, session_routes
+    from cantine_portal.api.routes import build_api
+
+    for module in (payment_routes, session_routes, files):
+        monkeypatch.setattr(module, "get_database", lambda: d.db)
+        monkeypatch.setattr(module, "get_settings", lambda: settings)
+    # Sessions opened at NOW are checked at NOW (the routes read the portal's clock).
+    monkeypatch.setattr(payment_routes.clock, "now", lambda: NOW)
+    return TestClient(build_api(), base_url="http://portail.test", follow_redirects=False)
+
+
+def test_webhook_route_checks_the_signature_on_the_raw_body(d, settings, client):
+    payment = start(d)
+    body = payments.simulated_notification("payment.succeeded", payment.provider_session_id, payment.amount_cents)
+    bad = client.post("/api/paiement/simule/notification", content=body, headers={"x-cantine-signature": "t=1,v1=0"})
+    assert bad.status_code == 400 and statuses(d) == ["pending", "pending"]
+    header = payments.signature_header(settings.secret_key, body, NOW)
+    ok = client.post("/api/paiement/simule/notification", content=body, headers={"x-cantine-signature": header})
+    assert ok.status_code == 200 and ok.json()["outcome"] == "paid"
+    replay = client.post("/api/paiement/simule/notification", content=body, headers={"x-cantine-signature": header})
+    assert replay.json()["outcome"] == "duplicate" and count(d, Receipt) == 1
+    stripe_body = _stripe_event("checkout.session.completed", "cs_x", 1)
+    forged = client.post("/api/paiement/stripe/webhook", content=stripe_body,
+                         headers={"stripe-signature": payments.signature_header("whsec_wrong", stripe_body, NOW)})
+    assert forged.status_code == 400
+
+
+def test_receipt_route_refuses_another_family(d, settings, client):
+    from cantine_portal.services.accounts import open_session
+    from cantine_portal.models import Account
+
+    payment = start(d)
+    handle(d, settings, event(payment))
+    with d.db.write_session() as s:
+        receipt_id = s.exec(select(Receipt)).one().id
+        martin = s.exec(select(Account).where(Account.family_id == d.martin)).one()
+        durand = s.exec(select(Account).where(Account.family_id == d.durand)).one()
+        martin_token = open_session(s, NOW, martin)
+        durand_token = open_session(s, NOW, durand)
+    own = client.get(f"/api/demo/recus/{receipt_id}", cookies={"cp_session_demo": martin_token})
+    assert own.status_code == 200 and own.content.startswith(b"%PDF")
+    other = client.get(f"/api/demo/recus/{receipt_id}", cookies={"cp_session_demo": durand_token})
+    assert other.status_code == 404 and other.content == b""
+    elsewhere = client.get(f"/api/autreville/recus/{receipt_id}", cookies={"cp_session_autreville": martin_token})
+    assert elsewhere.status_code == 404
