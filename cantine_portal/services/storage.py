@@ -1,6 +1,6 @@
 """Private file storage: published documents, contact attachments, receipts.
 
-Files live under ``settings.storage_dir`` (never under Reflex's public ``/_upload`` folder nor
+Files live under ``settings.storage_dir`` (never under Reflex's public upload folder nor
 ``assets/``), each under a random name chosen here. The database keeps the relative path; the
 only way back to the bytes is :func:`read_bytes`, which refuses any path that would leave the
 storage folder, so a tampered row cannot read ``/etc/passwd`` or another installation's files.
