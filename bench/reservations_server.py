@@ -70,27 +70,27 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
     root = rx.State(_reflex_internal_init=True)
     state = root.get_substate(ReservationState.get_full_name().split(".")[1:])
     state.load()
-    keys = [k for k, editable in state._editable.items() if editable]
+    ticks_state = state._ticks()
+    keys = [k for k, editable in ticks_state._editable.items() if editable]
     print(f"In-process ({state.period_label}, {len(state._cells)} cells, {len(keys)} bookable), "
           "handler only, no socket:")
 
     def tick_once(i: int) -> float:
         start = time.perf_counter()
-        state.toggle(keys[i % len(keys)])
+        ticks_state.toggle(keys[i // 2 % len(keys)])  # pairs: tick, untick
         elapsed = (time.perf_counter() - start) * 1000
-        state._clean()
+        root._clean()
         return elapsed
 
-    samples = [tick_once(i) for i in range(ticks)]
+    samples = [tick_once(i) for i in range(ticks - ticks % 2)]
     report("  tick (toggle handler)", samples, TICK_BUDGET_MS)
-    if state.unsaved_count:
-        for i in range(len(keys)):
-            if state.ticked[keys[i]] != state._saved[keys[i]]:
-                state.toggle(keys[i])
+    for key in keys:
+        if ticks_state._ticked[key] != ticks_state._saved[key]:
+            ticks_state.toggle(key)
 
     def validate_once() -> float:
         for key in keys[:BASKET_LINES]:
-            state.toggle(key)
+            ticks_state.toggle(key)
         start = time.perf_counter()
         state.validate()
         elapsed = (time.perf_counter() - start) * 1000
@@ -116,7 +116,7 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
 
 # --- the real portal over its websocket -----------------------------------------------
 
-async def drive_portal(base_url: str, substate: str, ticks: int, validations: int) -> None:
+async def drive_portal(base_url: str, substate: str, ticks_substate: str, ticks: int, validations: int) -> None:
     import httpx
 
     from cantine_portal.api.session_routes import session_cookie_name
@@ -144,12 +144,12 @@ async def drive_portal(base_url: str, substate: str, ticks: int, validations: in
     cells = sum(len(day["cells"]) for child in tables for day in child["days"])
     await asyncio.sleep(0.5)
     client.drain()
-    handler = f"{substate}.toggle"
+    handler = f"{ticks_substate}.toggle"
 
     async def tick(key: str) -> float:
         start = time.perf_counter()
         await client.emit(handler, {"key": key})
-        await client.wait_for(substate, var("grand_total"))
+        await client.wait_for(ticks_substate, var("grand_total"))
         return (time.perf_counter() - start) * 1000
 
     for i in range(20):  # warm-up
@@ -188,7 +188,7 @@ def real_portal(ticks: int, validations: int) -> None:
     import cantine_portal.cantine_portal  # noqa: F401  (registers the states, outside the event loop)
     from cantine_portal.db import Database
     from cantine_portal.services.calendar import PARIS
-    from cantine_portal.state.reservations import ReservationState
+    from cantine_portal.state.reservations import ReservationState, ReservationTicks
     from tests.browser.conftest import FAKE_NOW as PORTAL_NOW, start_portal, stop_portal
 
     var_dir = Path(tempfile.mkdtemp(prefix="bench-portal-"))
@@ -199,7 +199,8 @@ def real_portal(ticks: int, validations: int) -> None:
         with database.write_session() as session:
             bench_data.add_bench_commune(session, datetime.fromisoformat(PORTAL_NOW).astimezone(PARIS))
         database.dispose()
-        asyncio.run(drive_portal(portal.base_url, ReservationState.get_full_name(), ticks, validations))
+        asyncio.run(drive_portal(portal.base_url, ReservationState.get_full_name(),
+                                 ReservationTicks.get_full_name(), ticks, validations))
     finally:
         stop_portal(process)
 
