@@ -461,14 +461,17 @@ def _apply_choices(session: Session, now: datetime, structure_id: int, family_id
             for child_id, service_id, day in to_add
         ])
 
-    for r in to_remove:
+    if to_remove:
+        # One statement; fewer rows than asked means another tab changed some: refuse them all.
         gone = session.execute(
-            delete(Reservation).where(Reservation.id == r.id, Reservation.status == "pending")
+            delete(Reservation).where(Reservation.id.in_([r.id for r in to_remove]),
+                                      Reservation.status == "pending")
             .execution_options(synchronize_session=False)
         )
-        if gone.rowcount != 1:
+        if gone.rowcount != len(to_remove):
             raise BookingError(STALE_MESSAGE)
-        session.expunge(r)
+        for r in to_remove:
+            session.expunge(r)
 
     credit_total = 0
     for r in to_cancel:
