@@ -54,7 +54,8 @@ def _cell(cell: CellUI) -> rx.Component:
 
 def _day_row(day: DayUI) -> rx.Component:
     return rx.el.tr(
-        rx.el.th(day.text, scope="row", class_name="rsv-day"),
+        rx.el.th(rx.el.span(day.text, class_name="rsv-long"), rx.el.span(day.short, class_name="rsv-short"),
+                 scope="row", class_name="rsv-day"),
         rx.foreach(day.cells, _cell),
     )
 

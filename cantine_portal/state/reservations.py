@@ -61,6 +61,7 @@ class CellUI:
 @dataclass
 class DayUI:
     text: str = ""
+    short: str = ""  # shown instead of ``text`` on phones
     cells: list[CellUI] = field(default_factory=list)
 
 
@@ -172,7 +173,8 @@ class ReservationState(AuthState):
                                                    cell.checked, format_euros(cell.price_cents)))
             tables.append(ChildUI(
                 ci, child.first_name, [row.name for row in child.services],
-                [DayUI(calendar.format_day_fr(d, with_year=False), by_day[d]) for d in view.days],
+                [DayUI(calendar.format_day_fr(d, with_year=False), calendar.format_day_short_fr(d), by_day[d])
+                 for d in view.days],
             ))
         self._cells = cells
         self.tables = tables
