@@ -148,3 +148,21 @@ def test_navigation_reaches_twelve_weeks_ahead_and_says_where_it_stops(state):
     while state.can_go_back:
         state.previous_period()
     assert state.period_label == "Semaine du 26 octobre au 1er novembre 2026" and state.locked
+
+
+def test_month_mode_reaches_four_months_ahead(state, database, monkeypatch):
+    with database.session() as s:
+        structure_id = s.exec(select(Structure.id).where(Structure.slug == "autreville")).one()
+        family_id = s.exec(select(Family.id).where(Family.name == "Bernard")).one()
+
+    def require_parent(self):
+        self._structure_id, self._family_id, self.logged_in = structure_id, family_id, True
+        return True
+
+    monkeypatch.setattr(ReservationState, "require_parent", require_parent)
+    state.load()
+    assert state.period_label == "Décembre 2026" and state.next_label == "Mois suivant"
+    while state.can_go_forward:
+        state.next_period()
+    assert state.period_label == "Mars 2027"
+    assert state.limit_text == reservations_state.LIMIT_TEXT["month"]
