@@ -39,15 +39,21 @@ class ReflexClient:
     def router_data(self) -> dict[str, Any]:
         return {"pathname": self.pathname, "query": {}, "asPath": self.pathname}
 
-    async def connect(self) -> None:
+    async def connect(self, attempts: int = 3, timeout: float = 30) -> None:
         url = self.base_url.replace("http", "ws", 1) + f"{NAMESPACE}/?EIO=4&transport=websocket&token={self.token}"
-        self._ws = await AioClient.connect(url, headers={"Origin": self.base_url, **self.headers})
-        opened = await self._ws.receive(timeout=10)
-        if not str(opened).startswith("0"):
-            raise RuntimeError(f"unexpected Engine.IO open packet: {opened!r}")
+        for attempt in range(1, attempts + 1):
+            self._ws = await AioClient.connect(url, headers={"Origin": self.base_url, **self.headers})
+            opened = await self._ws.receive(timeout=timeout)
+            if str(opened).startswith("0"):
+                break
+            await self._ws.close()  # a freshly started, busy server may not answer in time
+            if attempt == attempts:
+                raise RuntimeError(f"unexpected Engine.IO open packet: {opened!r}")
         await self._ws.send(f"40{NAMESPACE},")
         while True:
-            packet = await self._ws.receive(timeout=10)
+            packet = await self._ws.receive(timeout=timeout)
+            if packet is None:
+                raise RuntimeError("no Socket.IO connect answer")
             if packet.startswith(f"40{NAMESPACE},"):
                 break
             if packet.startswith(f"44{NAMESPACE},"):
