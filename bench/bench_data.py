@@ -6,6 +6,7 @@ scripts insert it into their own throw-away database, next to the demo communes.
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,7 +18,7 @@ if str(ROOT) not in sys.path:  # `python bench/x.py` puts bench/, not the projec
 
 from sqlmodel import Session, select  # noqa: E402
 
-from cantine_portal.models import Child, Family, Service, Structure  # noqa: E402
+from cantine_portal.models import Family, Structure  # noqa: E402
 from cantine_portal.services import calendar  # noqa: E402
 from cantine_portal.services.demo import (  # noqa: E402
     DEFAULT_DIETS,
@@ -86,8 +87,10 @@ def bench_month(now: datetime) -> calendar.Period:
 def percentiles(samples_ms: list[float]) -> tuple[float, float]:
     """(p50, p95) in milliseconds, nearest-rank."""
     ordered = sorted(samples_ms)
+
     def rank(q: float) -> float:
-        return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+        return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
     return rank(0.50), rank(0.95)
 
 
