@@ -18,6 +18,7 @@ Budget: p95 < 25 ms.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 from datetime import datetime
@@ -107,6 +108,7 @@ def main() -> None:
             browser.close()
     finally:
         stop_portal(process)
+        shutil.rmtree(var_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ Budget on the 2-core machine: tick p95 < 10 ms, Valider of 80 lines p95 < 200 ms
 from __future__ import annotations
 
 import argparse
+import shutil
 import asyncio
 import cProfile
 import pstats
@@ -203,6 +204,7 @@ def real_portal(ticks: int, validations: int) -> None:
                                  ReservationTicks.get_full_name(), ticks, validations))
     finally:
         stop_portal(process)
+        shutil.rmtree(var_dir, ignore_errors=True)
 
 
 def main() -> None:
