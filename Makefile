@@ -60,6 +60,7 @@ test-unit: install-dev
 
 bench: install-dev
 	$(PY) bench/reservations_server.py
+	$(PY) bench/reservations_browser.py
 
 clean:
 	rm -rf .web var/test-* .pytest_cache

@@ -18,6 +18,7 @@ from cantine_portal.state.reservations import ReservationState
 app = rx.App(
     theme=rx.theme(accent_color="indigo", radius="medium"),
     html_lang="fr",
+    stylesheets=["/reservations.css"],
     api_transformer=[build_api(), portal_middleware],
 )
 

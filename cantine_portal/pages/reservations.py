@@ -6,64 +6,64 @@ import reflex as rx
 
 from cantine_portal.components.banner import family_page
 from cantine_portal.components.forms import message_if
-from cantine_portal.state.reservations import CellUI, ChildUI, DayUI, LineUI, ReservationState
+from cantine_portal.state.reservations import CellUI, ChildUI, DayUI, LineUI, ReservationState, ReservationTicks
 
 S = ReservationState
+T = ReservationTicks
 
-# Colour AND words/symbols: the state never rests on colour alone.
-STATE_STYLE = {
-    "pending": {"background": "var(--blue-4)", "border": "2px solid var(--blue-9)"},
-    "paid": {"background": "var(--green-4)", "border": "2px solid var(--green-9)"},
-    "closed": {"background": "var(--gray-3)", "border": "1px dashed var(--gray-7)"},
-    "locked": {"background": "var(--gray-3)", "border": "1px dashed var(--gray-7)"},
-    "free": {"background": "var(--color-background)", "border": "1px solid var(--gray-7)"},
-}
-CELL_BASE = {"padding": "0.35rem 0.5rem", "border_radius": "6px", "text_align": "center", "min_width": "6.5rem"}
-TABLE_STYLE = {"border_collapse": "separate", "border_spacing": "4px", "width": "100%"}
+# Colour AND words/symbols: the state never rests on colour alone. Cell colours are static
+# classes of assets/reservations.css ("rsv-pending"...): no style object to serialise per cell
+# at each render, and one place for the legend and the tables.
 TH_STYLE = {"text_align": "left", "padding": "0.25rem 0.5rem", "font_weight": "600"}
-CHECKBOX_STYLE = {"width": "1.4rem", "height": "1.4rem", "cursor": "pointer", "vertical_align": "middle"}
 
 
-def _state_text(cell: CellUI) -> rx.Component:
-    ticked = S.ticked[cell.key]
-    return rx.el.span(
-        rx.match(
-            cell.state,
-            ("pending", rx.cond(ticked, "🛒 Dans le panier", "✕ Sera retiré")),
-            ("paid", rx.cond(ticked, "✔ Payée", "✕ Sera annulée (avoir)")),
-            ("closed", "— Fermé"),
-            ("locked", "🔒 Verrouillé"),
-            rx.cond(ticked, "● À valider", "Libre"),
-        ),
-        style={"display": "block", "font_size": "0.8rem"},
-    )
+def _either(on: str, off: str) -> rx.Component:
+    """Both words are sent; CSS shows the one matching the checkbox's own state (.rsv-on/.rsv-off)."""
+    return rx.fragment(rx.el.span(on, class_name="rsv-on"), rx.el.span(off, class_name="rsv-off"))
 
 
 def _cell(cell: CellUI) -> rx.Component:
+    # Uncontrolled checkbox: the browser flips it at once; ReservationTicks keeps the server's
+    # copy and the totals. render_id in the key re-creates it when the server changes ticks.
     return rx.el.td(
         rx.el.input(
             type="checkbox",
-            checked=S.ticked[cell.key],
+            default_checked=cell.checked,
+            key=f"{S.render_id}-{cell.key}",
             disabled=~cell.editable,
-            on_change=S.toggle(cell.key),
+            on_change=T.toggle(cell.key),
             aria_label=cell.label,
             title=cell.reason,
-            style=CHECKBOX_STYLE,
+            class_name="rsv-box",
         ),
-        _state_text(cell),
-        rx.cond(cell.state == "closed",
-                rx.el.span(cell.reason, style={"display": "block", "font_size": "0.75rem", "color": "var(--gray-11)"}),
-                rx.el.span(cell.price, style={"display": "block", "font_size": "0.75rem", "color": "var(--gray-11)"})),
-        style=rx.match(cell.state, *[(k, {**CELL_BASE, **v}) for k, v in STATE_STYLE.items()],
-                       {**CELL_BASE, **STATE_STYLE["free"]}),
+        rx.el.span(
+            rx.match(
+                cell.state,
+                ("pending", _either("🛒 Dans le panier", "✕ Sera retiré")),
+                ("paid", _either("✔ Payée", "✕ Sera annulée (avoir)")),
+                ("closed", rx.fragment("— Fermé")),
+                ("locked", rx.fragment("🔒 Verrouillé")),
+                _either("● À valider", "Libre"),
+            ),
+            class_name="rsv-state",
+        ),
+        rx.el.span(rx.cond(cell.state == "closed", cell.reason, cell.price), class_name="rsv-note"),
+        class_name=f"rsv-cell rsv-{cell.state}",
     )
 
 
 def _day_row(day: DayUI) -> rx.Component:
     return rx.el.tr(
-        rx.el.th(day.text, scope="row", style=TH_STYLE),
+        rx.el.th(rx.el.span(day.text, class_name="rsv-long"), rx.el.span(day.short, class_name="rsv-short"),
+                 scope="row", class_name="rsv-day"),
         rx.foreach(day.cells, _cell),
     )
+
+
+@rx.memo
+def child_total(index: rx.Var[int]) -> rx.Component:
+    """One child's live total: its own small component, so a tick re-renders it and not the table."""
+    return rx.el.strong(T.child_totals[index])
 
 
 def _child_table(child: ChildUI) -> rx.Component:
@@ -71,36 +71,34 @@ def _child_table(child: ChildUI) -> rx.Component:
         rx.heading(child.name, as_="h2", size="5"),
         rx.el.div(
             rx.el.table(
-                rx.el.caption("Réservations de ", child.name, " — ", S.period_label,
-                              style={"text_align": "left", "font_size": "0.85rem", "color": "var(--gray-11)"}),
+                rx.el.caption("Réservations de ", child.name, " — ", S.period_label, class_name="rsv-caption"),
                 rx.el.thead(rx.el.tr(
-                    rx.el.th("Jour", scope="col", style=TH_STYLE),
-                    rx.foreach(child.services, lambda name: rx.el.th(name, scope="col", style=TH_STYLE)),
+                    rx.el.th("Jour", scope="col", class_name="rsv-day"),
+                    rx.foreach(child.services, lambda name: rx.el.th(name, scope="col", class_name="rsv-service")),
                 )),
                 rx.el.tbody(rx.foreach(child.days, _day_row)),
-                style=TABLE_STYLE,
+                class_name="rsv-table",
             ),
-            style={"overflow_x": "auto"},
+            class_name="rsv-scroll",
         ),
         rx.hstack(
-            rx.text("Total pour ", child.name, " : ", rx.el.strong(S.child_totals[child.index]),
-                    aria_live="polite"),
+            rx.text("Total pour ", child.name, " : ", child_total(index=child.index), aria_live="polite"),
             rx.cond(S.child_names.length() > 1,
                     rx.button("Appliquer les mêmes jours à tous mes enfants", variant="outline", size="2",
-                              on_click=S.apply_to_all(child.index), disabled=S.locked)),
+                              on_click=S.apply_to_all(child.index), disabled=S.locked,
+                              white_space="normal", height="auto", min_height="2rem")),
             justify="between",
             wrap="wrap",
             width="100%",
         ),
-        style={"border": "1px solid var(--gray-5)", "border_radius": "8px", "padding": "0.75rem"},
+        class_name="rsv-child",
     )
 
 
 def _legend() -> rx.Component:
     def item(state: str, symbol: str, text: str) -> rx.Component:
         return rx.el.li(
-            rx.el.span(symbol, style={**CELL_BASE, **STATE_STYLE[state], "min_width": "2rem",
-                                      "display": "inline-block", "margin_right": "0.4rem"}),
+            rx.el.span(symbol, class_name=f"rsv-cell rsv-{state} rsv-legend"),
             text,
         )
 
@@ -125,13 +123,13 @@ def _synthesis() -> rx.Component:
             rx.el.tbody(
                 rx.foreach(S.child_names, lambda name, i: rx.el.tr(
                     rx.el.th(name, scope="row", style=TH_STYLE),
-                    rx.el.td(S.child_totals[i], style=TH_STYLE, data_testid="total-enfant"),
+                    rx.el.td(T.child_totals[i], style=TH_STYLE, data_testid="total-enfant"),
                 )),
                 rx.el.tr(rx.el.th("Total général", scope="row", style=TH_STYLE),
-                         rx.el.td(rx.el.strong(S.grand_total), style=TH_STYLE, data_testid="total-general")),
+                         rx.el.td(rx.el.strong(T.grand_total), style=TH_STYLE, data_testid="total-general")),
             ),
             aria_live="polite",
-            style={"border_collapse": "collapse", "min_width": "16rem"},
+            style={"border_collapse": "collapse"},
         ),
         width="100%",
     )
@@ -176,6 +174,7 @@ def reservations_page() -> rx.Component:
             width="100%",
         ),
         rx.text(S.deadline_text, weight="bold"),
+        rx.cond(S.limit_text != "", rx.text(S.limit_text, data_testid="limite-navigation")),
         message_if(S.info_message, "success"),
         message_if(S.error_message, "error"),
         rx.cond(S.credit_text != "", rx.text(S.credit_text)),
@@ -183,8 +182,8 @@ def reservations_page() -> rx.Component:
         rx.foreach(S.tables, _child_table),
         _synthesis(),
         rx.el.p(
-            rx.cond(S.unsaved_count > 0,
-                    rx.el.span("⚠ ", S.unsaved_count, " modification(s) non validée(s) : cliquez sur Valider."),
+            rx.cond(T.unsaved_count > 0,
+                    rx.el.span("⚠ ", T.unsaved_count, " modification(s) non validée(s) : cliquez sur Valider."),
                     ""),
             aria_live="polite",
             style={"text_align": "center", "min_height": "1.5em", "font_weight": "600"},

@@ -23,6 +23,10 @@ PARIS = ZoneInfo("Europe/Paris")
 WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet",
              "août", "septembre", "octobre", "novembre", "décembre")
+# Abbreviations of French typographic usage, for narrow screens.
+WEEKDAYS_SHORT_FR = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
+MONTHS_SHORT_FR = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.",
+                   "août", "sept.", "oct.", "nov.", "déc.")
 
 PERIOD_MODES = ("week", "month")
 _WEEK_KEY = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -49,6 +53,11 @@ def format_day_fr(d: date, *, with_year: bool = True) -> str:
     """"lundi 7 décembre 2026" (or without the year), independent of the server locale."""
     text = f"{WEEKDAYS_FR[d.weekday()]} {_day_fr(d)} {MONTHS_FR[d.month - 1]}"
     return f"{text} {d.year}" if with_year else text
+
+
+def format_day_short_fr(d: date) -> str:
+    """"lun. 7 déc." for a phone's narrow day column (the long form stays in labels)."""
+    return f"{WEEKDAYS_SHORT_FR[d.weekday()]} {_day_fr(d)} {MONTHS_SHORT_FR[d.month - 1]}"
 
 
 def _time_fr(t: time) -> str:

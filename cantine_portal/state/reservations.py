@@ -1,14 +1,27 @@
 """Réservations page state: the per-child tables, the live totals and the basket.
 
-Thin on purpose: every rule lives in services/booking.py. The tables (``tables``) are sent
-once per load; a tick only changes ``ticked`` (one small dict) and the totals. Database ids
-never reach the browser: a cell is named by an opaque key ("0-2-4": child, service, day
-indexes) that only the backend-only ``_cells`` maps back to (child_id, service_id, day).
+Thin on purpose: every rule lives in services/booking.py. Database ids never reach the
+browser: a cell is named by an opaque key ("0-2-4": child, service, day indexes) that only the
+backend-only ``_cells`` maps back to (child_id, service_id, day).
+
+Two states, so that a tick re-renders almost nothing in the browser (each Reflex state is one
+React context, and every component reading a state re-renders when any of its vars changes):
+
+- ``ReservationState`` holds the page: the tables (sent once per load, with each cell's
+  ``checked`` value at that moment), the period, the messages, the basket. A tick never
+  changes it, so the 372 cells of a four-children month view are not re-rendered.
+- ``ReservationTicks`` (its substate) holds what a tick changes: the ticked set (backend-only)
+  and the live totals and unsaved count. The checkboxes are uncontrolled (``default_checked``):
+  the browser flips a box at once and the server, which keeps the truth for totals and
+  Valider, recomputes the totals. When the server changes ticks itself (load, Valider,
+  apply to all children, another period) it sends new tables with a new ``render_id``, which
+  is part of each checkbox's React key, so every box is re-created from the server's value.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import secrets
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import reflex as rx
@@ -22,8 +35,15 @@ from cantine_portal.services.mail import Mailer
 from cantine_portal.services.money import format_euros
 from cantine_portal.state.auth import AuthState
 
-# How far parents can navigate from the current period (issue: at least 8 weeks / 3 months ahead).
+# How far parents can navigate from the current period (issue: at least 8 weeks / 3 months ahead,
+# not more than 12 weeks / 4 months: prices and closures further ahead are rarely settled).
 RANGE = {"week": (-4, 12), "month": (-1, 4)}
+LIMIT_TEXT = {
+    "week": "Les réservations sont ouvertes jusqu'à 12 semaines à l'avance : "
+            "les semaines suivantes seront proposées plus tard.",
+    "month": "Les réservations sont ouvertes jusqu'à 4 mois à l'avance : "
+             "les mois suivants seront proposés plus tard.",
+}
 UNSAVED_MESSAGE = ("Vous avez des choix non validés sur cette période : cliquez sur Valider pour les "
                    "enregistrer avant de changer de période (ou rechargez la page pour les abandonner).")
 NAV_LABELS = {"week": ("Semaine précédente", "Semaine suivante"), "month": ("Mois précédent", "Mois suivant")}
@@ -36,12 +56,14 @@ class CellUI:
     label: str = ""
     reason: str = ""
     editable: bool = False
+    checked: bool = False
     price: str = ""
 
 
 @dataclass
 class DayUI:
     text: str = ""
+    short: str = ""  # shown instead of ``text`` on phones
     cells: list[CellUI] = field(default_factory=list)
 
 
@@ -69,13 +91,12 @@ class ReservationState(AuthState):
     next_label: str = ""
     can_go_back: bool = False
     can_go_forward: bool = False
+    # Said on the page when "Semaine suivante" / "Mois suivant" reaches the last bookable period.
+    limit_text: str = ""
     tables: list[ChildUI] = []
-    ticked: dict[str, bool] = {}
-    child_totals: list[str] = []
+    # Part of every checkbox's React key: a new value re-creates the boxes from ``checked``.
+    render_id: str = ""
     child_names: list[str] = []
-    grand_total: str = format_euros(0)
-    # Ticks not yet saved by Valider (told near the button; changing period is refused meanwhile).
-    unsaved_count: int = 0
     credit_text: str = ""
     info_message: str = ""
     error_message: str = ""
@@ -90,11 +111,11 @@ class ReservationState(AuthState):
     _period_key: str = ""
     _offset: int = 0
     _cells: dict[str, tuple] = {}
-    _prices: dict[str, int] = {}
-    _owner: dict[str, int] = {}  # cell key -> child index
-    _editable: dict[str, bool] = {}
-    _saved: dict[str, bool] = {}
     _basket_version: int | None = None
+
+    def _ticks(self) -> ReservationTicks:
+        """The substate with the ticked set and the live totals (loaded with this state)."""
+        return self.substates[ReservationTicks.get_name()]
 
     # --- loading ------------------------------------------------------------------------
 
@@ -133,6 +154,7 @@ class ReservationState(AuthState):
         self.locked = view.locked
         self.previous_label, self.next_label = NAV_LABELS[structure.period_mode]
         self.can_go_back, self.can_go_forward = self._offset > low, self._offset < high
+        self.limit_text = "" if self.can_go_forward else LIMIT_TEXT[structure.period_mode]
         self._basket_version = view.basket_version
         self.credit_text = (f"Votre avoir disponible : {format_euros(view.credit_balance_cents)}, "
                             "déduit automatiquement de votre prochain panier."
@@ -151,26 +173,26 @@ class ReservationState(AuthState):
                     cells[key], prices[key], owner[key] = cell.key, cell.price_cents, ci
                     ticked[key], editable[key] = cell.checked, cell.editable
                     by_day[cell.day].append(CellUI(key, cell.state, cell.label, cell.reason, cell.editable,
-                                                   format_euros(cell.price_cents)))
+                                                   cell.checked, format_euros(cell.price_cents)))
             tables.append(ChildUI(
                 ci, child.first_name, [row.name for row in child.services],
-                [DayUI(calendar.format_day_fr(d, with_year=False), by_day[d]) for d in view.days],
+                [DayUI(calendar.format_day_fr(d, with_year=False), calendar.format_day_short_fr(d), by_day[d])
+                 for d in view.days],
             ))
-        self._cells, self._prices, self._owner, self._editable = cells, prices, owner, editable
+        self._cells = cells
         self.tables = tables
+        self.render_id = secrets.token_hex(4)
         self.child_names = [c.first_name for c in view.children]
-        self.ticked = ticked
-        self._saved = dict(ticked)
-        self.unsaved_count = 0
-        self._recompute_totals()
+        self._ticks()._start_period(ticked, prices, owner, editable, len(view.children))
 
-    def _recompute_totals(self) -> None:
-        totals = [0] * len(self.child_names)
-        for key, on in self.ticked.items():
-            if on:
-                totals[self._owner[key]] += self._prices[key]
-        self.child_totals = [format_euros(t) for t in totals]
-        self.grand_total = format_euros(sum(totals))
+    def _show_ticked(self, ticked: dict[str, bool]) -> None:
+        """Send the tables again with ``ticked`` as each box's value (the server changed ticks)."""
+        self.tables = [
+            replace(child, days=[replace(day, cells=[replace(cell, checked=ticked.get(cell.key, False))
+                                                     for cell in day.cells]) for day in child.days])
+            for child in self.tables
+        ]
+        self.render_id = secrets.token_hex(4)
 
     def _clear_messages(self) -> None:
         self.info_message = ""
@@ -189,18 +211,6 @@ class ReservationState(AuthState):
         self._reload()
         return None
 
-    # --- ticking (no database: the choices are only saved by Valider) --------------------
-
-    @rx.event
-    def toggle(self, key: str):
-        if self._family_id is None or key not in self._cells:
-            return
-        if not self._editable.get(key, False):
-            return  # closed or locked: ignored, whatever the browser sent (Valider re-checks anyway)
-        self.ticked[key] = not self.ticked.get(key, False)
-        self.unsaved_count += 1 if self.ticked[key] != self._saved.get(key, False) else -1
-        self._recompute_totals()
-
     @rx.event
     def apply_to_all(self, child_index: int):
         """"Appliquer les mêmes jours à tous mes enfants" (still to be validated)."""
@@ -214,13 +224,11 @@ class ReservationState(AuthState):
                                              calendar.Period.parse(self._period_key))
         by_cell = {v: k for k, v in self._cells.items()}
         child_id = view.children[child_index].child_id
-        current = {self._cells[k] for k, on in self.ticked.items() if on}
+        ticks = self._ticks()
+        current = {self._cells[k] for k in ticks._ticked_keys()}
         wanted = booking.apply_to_all_children(view, child_id, current)
-        for cell_key in wanted - current:
-            if cell_key in by_cell:
-                self.ticked[by_cell[cell_key]] = True
-        self.unsaved_count = sum(1 for k, on in self.ticked.items() if on != self._saved.get(k, False))
-        self._recompute_totals()
+        ticks._tick_all(by_cell[cell_key] for cell_key in wanted - current if cell_key in by_cell)
+        self._show_ticked(ticks._ticked_map())
         self.info_message = (f"Les jours de {self.child_names[child_index]} ont été cochés pour vos autres "
                              "enfants lorsque c'est possible. Cliquez sur Valider pour les enregistrer.")
         return None
@@ -230,7 +238,7 @@ class ReservationState(AuthState):
     def _save(self) -> booking.ApplyResult | None:
         if self.require_parent() is None:
             return None
-        wanted = {self._cells[k] for k, on in self.ticked.items() if on and k in self._cells}
+        wanted = {self._cells[k] for k in self._ticks()._ticked_keys() if k in self._cells}
         with get_database().write_session() as session:
             return booking.apply_choices(session, clock.now(), self._structure_id, self._family_id,
                                          calendar.Period.parse(self._period_key), wanted, self._basket_version)
@@ -323,10 +331,77 @@ class ReservationState(AuthState):
         if self.require_parent() is None:
             return self.login_redirect()
         self._clear_messages()
-        if self.unsaved_count:
+        if self._ticks().unsaved_count:
             self.error_message = UNSAVED_MESSAGE
             return None
         self.basket_visible = False
         self._offset += step
         self._reload()
         return None
+
+
+class ReservationTicks(ReservationState):
+    """What one tick changes, alone in its own state (see the module docstring).
+
+    Everything a tick needs is kept here, so that ``toggle`` never touches the page state
+    and reaches no database: the saved choices are only written by Valider, which re-checks
+    every rule on the server.
+    """
+
+    child_totals: list[str] = []
+    grand_total: str = format_euros(0)
+    # Ticks not yet saved by Valider (told near the button; changing period is refused meanwhile).
+    unsaved_count: int = 0
+
+    _ticked: dict[str, bool] = {}
+    _saved: dict[str, bool] = {}
+    _prices: dict[str, int] = {}
+    _owner: dict[str, int] = {}  # cell key -> child index
+    _editable: dict[str, bool] = {}
+    _children: int = 0
+    _totals_cents: list[int] = []
+
+    def _start_period(self, ticked: dict[str, bool], prices: dict[str, int], owner: dict[str, int],
+              editable: dict[str, bool], children: int) -> None:
+        """A fresh period from the database: ``ticked`` is what is saved."""
+        self._ticked, self._saved = dict(ticked), dict(ticked)
+        self._prices, self._owner, self._editable, self._children = prices, owner, editable, children
+        self.unsaved_count = 0
+        self._recompute_totals()
+
+    def _ticked_map(self) -> dict[str, bool]:
+        return dict(self._ticked)
+
+    def _ticked_keys(self) -> list[str]:
+        return [key for key, on in self._ticked.items() if on]
+
+    def _tick_all(self, keys) -> None:
+        for key in keys:
+            if self._editable.get(key, False):
+                self._ticked[key] = True
+        self.unsaved_count = sum(1 for k, on in self._ticked.items() if on != self._saved.get(k, False))
+        self._recompute_totals()
+
+    def _recompute_totals(self) -> None:
+        totals = [0] * self._children
+        for key, on in self._ticked.items():
+            if on:
+                totals[self._owner[key]] += self._prices[key]
+        self._totals_cents = totals
+        self.child_totals = [format_euros(t) for t in totals]
+        self.grand_total = format_euros(sum(totals))
+
+    @rx.event
+    def toggle(self, key: str):
+        if self.parent_state._family_id is None or key not in self._editable:
+            return
+        if not self._editable[key]:
+            return  # closed or locked: ignored, whatever the browser sent (Valider re-checks anyway)
+        on = not self._ticked.get(key, False)
+        self._ticked[key] = on
+        self.unsaved_count += 1 if on != self._saved.get(key, False) else -1
+        # Incremental: one child's total moves by one price (no walk over every cell).
+        child = self._owner[key]
+        self._totals_cents[child] += self._prices[key] if on else -self._prices[key]
+        self.child_totals[child] = format_euros(self._totals_cents[child])
+        self.grand_total = format_euros(sum(self._totals_cents))

@@ -15,6 +15,7 @@ from cantine_portal.services.calendar import (
     Period,
     day_status,
     deadline_for,
+    format_day_short_fr,
     format_deadline_fr,
     french_public_holidays,
     index_closed_days,
@@ -187,6 +188,12 @@ def test_format_deadline_fr():
     assert format_deadline_fr(utc(2027, 3, 1, 7, 5)) == "lundi 1er mars 2027 à 8h05"
     # Rendered in Paris time even when the UTC date differs.
     assert format_deadline_fr(utc(2026, 12, 31, 23, 30)) == "vendredi 1er janvier 2027 à 0h30"
+
+
+def test_format_day_short_fr():
+    assert format_day_short_fr(date(2026, 12, 7)) == "lun. 7 déc."
+    assert format_day_short_fr(date(2027, 2, 1)) == "lun. 1er févr."
+    assert format_day_short_fr(date(2027, 8, 15)) == "dim. 15 août"
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,10 @@ def state(database, monkeypatch):
     return st
 
 
+def _ticks(st):
+    return st._ticks()
+
+
 def _key(st, child: str, service: str, day_text: str) -> str:
     for table in st.tables:
         if table.name != child:
@@ -50,6 +54,11 @@ def _key(st, child: str, service: str, day_text: str) -> str:
     raise AssertionError((child, service, day_text))
 
 
+def _cell(st, child: str, service: str, day_text: str):
+    key = _key(st, child, service, day_text)
+    return next(c for t in st.tables for d in t.days for c in d.cells if c.key == key)
+
+
 def test_lands_on_first_open_week_with_no_ids_in_public_vars(state):
     assert state.period_label == "Semaine du 30 novembre au 6 décembre 2026"
     assert state.deadline_text == "Réservations à effectuer avant le jeudi 26 novembre 2026 à 23h59."
@@ -57,37 +66,41 @@ def test_lands_on_first_open_week_with_no_ids_in_public_vars(state):
     assert all(set(cell.key.split("-")) <= set("0123456") for t in state.tables for d in t.days for cell in d.cells)
 
 
-def test_tick_changes_only_the_selection_and_totals(state):
+def test_tick_changes_only_the_totals_in_their_own_state(state):
     key = _key(state, "Léa", "Restauration scolaire", "lundi 30 novembre")
-    state.dirty_vars.clear()
-    state.toggle(key)
-    assert state.dirty_vars <= {"ticked", "child_totals", "grand_total", "unsaved_count"}
-    assert state.unsaved_count == 1
-    assert state.child_totals[0].startswith("3,85") and state.grand_total.startswith("3,85")
-    state.toggle(key)
-    assert state.grand_total.startswith("0,00") and state.unsaved_count == 0
+    ticks = _ticks(state)
+    state._clean()
+    ticks.toggle(key)
+    # The page state (tables...) is untouched: the browser re-renders the totals, not the tables.
+    assert state.dirty_vars == set()
+    assert ticks.dirty_vars <= {"child_totals", "grand_total", "unsaved_count", "_ticked", "_totals_cents"}
+    assert ticks.unsaved_count == 1
+    assert ticks.child_totals[0].startswith("3,85") and ticks.grand_total.startswith("3,85")
+    ticks.toggle(key)
+    assert ticks.grand_total.startswith("0,00") and ticks.unsaved_count == 0
 
 
 def test_changing_period_with_unsaved_ticks_is_refused(state):
-    state.toggle(_key(state, "Hugo", "Garderie du matin", "vendredi 4 décembre"))
+    _ticks(state).toggle(_key(state, "Hugo", "Garderie du matin", "vendredi 4 décembre"))
     state.next_period()
     assert state.error_message == reservations_state.UNSAVED_MESSAGE
-    assert state.period_label == "Semaine du 30 novembre au 6 décembre 2026" and state.unsaved_count == 1
+    assert state.period_label == "Semaine du 30 novembre au 6 décembre 2026" and _ticks(state).unsaved_count == 1
     state.validate()
-    assert state.unsaved_count == 0
+    assert _ticks(state).unsaved_count == 0
     state.next_period()
     assert state.period_label == "Semaine du 7 au 13 décembre 2026"
 
 
 def test_forged_or_closed_keys_are_ignored(state, database):
-    before = dict(state.ticked)
-    state.toggle("9-9-9")
-    state.toggle(_key(state, "Léa", "Restauration scolaire", "mercredi 2 décembre"))
+    ticks = _ticks(state)
+    before = ticks._ticked_map()
+    ticks.toggle("9-9-9")
+    ticks.toggle(_key(state, "Léa", "Restauration scolaire", "mercredi 2 décembre"))
     state.apply_to_all(42)
     state.apply_to_all(-1)
-    assert state.ticked == before and state.grand_total.startswith("0,00")
+    assert ticks._ticked_map() == before and ticks.grand_total.startswith("0,00")
     # Even a forged tick on a closed cell sent straight to Valider is refused by the service.
-    state.ticked[_key(state, "Léa", "Restauration scolaire", "mercredi 2 décembre")] = True
+    ticks._ticked[_key(state, "Léa", "Restauration scolaire", "mercredi 2 décembre")] = True
     state.validate()
     assert "ne peut pas être réservé" in state.error_message
     with database.session() as s:
@@ -95,10 +108,15 @@ def test_forged_or_closed_keys_are_ignored(state, database):
 
 
 def test_apply_to_all_then_validate_then_next_week(state, database):
-    state.toggle(_key(state, "Léa", "Restauration scolaire", "lundi 30 novembre"))
-    state.toggle(_key(state, "Léa", "Garderie du soir", "jeudi 3 décembre"))
+    ticks = _ticks(state)
+    ticks.toggle(_key(state, "Léa", "Restauration scolaire", "lundi 30 novembre"))
+    ticks.toggle(_key(state, "Léa", "Garderie du soir", "jeudi 3 décembre"))
+    render_id = state.render_id
     state.apply_to_all(0)
-    assert state.child_totals[1] == state.child_totals[0] and state.grand_total.startswith("11,90")
+    assert ticks.child_totals[1] == ticks.child_totals[0] and ticks.grand_total.startswith("11,90")
+    # The server changed ticks: the tables come back with the new values and new checkbox keys.
+    hugo_monday = _cell(state, "Hugo", "Restauration scolaire", "lundi 30 novembre")
+    assert hugo_monday.checked and state.render_id != render_id
     state.validate()
     assert "4 jours ajoutés au panier" in state.info_message
     with database.session() as s:
@@ -107,6 +125,44 @@ def test_apply_to_all_then_validate_then_next_week(state, database):
     state.show_basket()
     assert state.basket_visible and len(state.basket_lines) == 4 and state.basket_total.startswith("11,90")
     state.next_period()
-    assert state.period_label == "Semaine du 7 au 13 décembre 2026" and state.grand_total.startswith("0,00")
+    assert state.period_label == "Semaine du 7 au 13 décembre 2026" and ticks.grand_total.startswith("0,00")
     state.previous_period()
-    assert state.grand_total.startswith("11,90")
+    assert ticks.grand_total.startswith("11,90")
+    assert _cell(state, "Léa", "Garderie du soir", "jeudi 3 décembre").checked
+
+
+def test_navigation_reaches_twelve_weeks_ahead_and_says_where_it_stops(state):
+    assert state.can_go_forward and state.limit_text == ""
+    steps = 0
+    while state.can_go_forward:
+        state.next_period()
+        steps += 1
+    # From the week of 30 November: 11 more weeks, i.e. 12 weeks after the current one (23 Nov).
+    assert steps == 11
+    assert state.period_label == "Semaine du 15 au 21 février 2027"
+    assert state.limit_text == reservations_state.LIMIT_TEXT["week"]
+    state.next_period()
+    assert state.period_label == "Semaine du 15 au 21 février 2027"
+    state.previous_period()
+    assert state.limit_text == "" and state.can_go_forward
+    while state.can_go_back:
+        state.previous_period()
+    assert state.period_label == "Semaine du 26 octobre au 1er novembre 2026" and state.locked
+
+
+def test_month_mode_reaches_four_months_ahead(state, database, monkeypatch):
+    with database.session() as s:
+        structure_id = s.exec(select(Structure.id).where(Structure.slug == "autreville")).one()
+        family_id = s.exec(select(Family.id).where(Family.name == "Bernard")).one()
+
+    def require_parent(self):
+        self._structure_id, self._family_id, self.logged_in = structure_id, family_id, True
+        return True
+
+    monkeypatch.setattr(ReservationState, "require_parent", require_parent)
+    state.load()
+    assert state.period_label == "Décembre 2026" and state.next_label == "Mois suivant"
+    while state.can_go_forward:
+        state.next_period()
+    assert state.period_label == "Mars 2027"
+    assert state.limit_text == reservations_state.LIMIT_TEXT["month"]
