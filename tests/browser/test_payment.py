@@ -10,16 +10,27 @@ from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
 from tests.browser.test_accounts_flow import login
 
 SERVICE = "Garderie du matin"
+# A week no other browser test books: the portal (and its database) is shared by the session.
+WEEK = "Semaine du 11 au 17 janvier 2027"
 
 
 def _box(ui, child: str, day: str):
     return ui.page.get_by_role("checkbox", name=f"{child} — {SERVICE} — {day}", exact=True)
 
 
-def _book_next_week(ui, child: str, day: str) -> None:
+def _open_week(ui) -> None:
     ui.goto("/demo/reservations")
-    ui.page.get_by_role("button", name="Semaine suivante").click()
-    ui.page.get_by_role("heading", name="Semaine du 7 au 13 décembre 2026").wait_for()
+    heading = ui.page.get_by_role("heading", name=WEEK)
+    for _ in range(12):
+        if heading.count():
+            break
+        ui.page.get_by_role("button", name="Semaine suivante").click()
+        ui.page.wait_for_timeout(150)
+    heading.wait_for()
+
+
+def _book_next_week(ui, child: str, day: str) -> None:
+    _open_week(ui)
     _box(ui, child, day).click()
     ui.page.get_by_role("button", name="Valider", exact=True).click()
     ui.page.get_by_text("ajouté").first.wait_for()
@@ -42,7 +53,7 @@ def _pay_at_bank(ui, button: str) -> None:
 def test_pay_basket_ticket_green_days_and_receipt(ui, portal):
     login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     ui.expect_path("/demo/accueil")
-    _book_next_week(ui, "Léa", "lundi 7 décembre")
+    _book_next_week(ui, "Léa", "lundi 11 janvier")
     _pay_at_bank(ui, "Payer")
     ui.page.get_by_role("heading", name="Ticket de paiement").wait_for()
     reference = ui.page.get_by_text("Référence :").inner_text().split(":", 1)[1].strip()
@@ -56,10 +67,8 @@ def test_pay_basket_ticket_green_days_and_receipt(ui, portal):
     assert any(part.get_filename("").startswith("recu-") for part in ticket[0].iter_attachments())
 
     # The day is now green (paid), said in words too.
-    ui.goto("/demo/reservations")
-    ui.page.get_by_role("button", name="Semaine suivante").click()
-    ui.page.get_by_role("heading", name="Semaine du 7 au 13 décembre 2026").wait_for()
-    assert _box(ui, "Léa", "lundi 7 décembre").is_checked()
+    _open_week(ui)
+    assert _box(ui, "Léa", "lundi 11 janvier").is_checked()
     assert ui.page.get_by_text("Payée").first.is_visible()
 
     # Factures: the receipt, opened in a new tab as a PDF.
@@ -82,25 +91,21 @@ def test_refused_payment_leaves_days_blue_and_nothing_paid(ui):
     ui.expect_path("/demo/accueil")
     ui.goto("/demo/factures")
     receipts_before = ui.page.get_by_role("row").count()
-    _book_next_week(ui, "Hugo", "mardi 8 décembre")
+    _book_next_week(ui, "Hugo", "mardi 12 janvier")
     _pay_at_bank(ui, "Refuser")
     ui.page.get_by_text("Le paiement n'a pas abouti").wait_for()
-    ui.goto("/demo/reservations")
-    ui.page.get_by_role("button", name="Semaine suivante").click()
-    ui.page.get_by_role("heading", name="Semaine du 7 au 13 décembre 2026").wait_for()
-    assert _box(ui, "Hugo", "mardi 8 décembre").is_checked()
+    _open_week(ui)
+    assert _box(ui, "Hugo", "mardi 12 janvier").is_checked()
     row = ui.page.get_by_text("🛒 Dans le panier")
     assert row.count() >= 1
     ui.goto("/demo/factures")
     assert ui.page.get_by_role("row").count() == receipts_before
     # Leave the basket as found: untick the blue day and Valider removes it.
-    ui.goto("/demo/reservations")
-    ui.page.get_by_role("button", name="Semaine suivante").click()
-    ui.page.get_by_role("heading", name="Semaine du 7 au 13 décembre 2026").wait_for()
-    _box(ui, "Hugo", "mardi 8 décembre").click()
+    _open_week(ui)
+    _box(ui, "Hugo", "mardi 12 janvier").click()
     ui.page.get_by_role("button", name="Valider", exact=True).click()
     ui.page.get_by_text("retiré").first.wait_for()
-    assert not _box(ui, "Hugo", "mardi 8 décembre").is_checked()
+    assert not _box(ui, "Hugo", "mardi 12 janvier").is_checked()
 
 
 def test_receipt_route_refuses_without_a_session(portal):
