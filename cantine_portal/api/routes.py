@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from sqlalchemy import text
 
-from cantine_portal.api import files, session_routes
+from cantine_portal.api import admin_files, files, session_routes
 from cantine_portal.db import get_database
 
 
@@ -23,5 +23,5 @@ async def health(_request: Request) -> JSONResponse:
 
 
 def build_api() -> Starlette:
-    routes = [Route("/api/health", health), *session_routes.routes, *files.routes]
+    routes = [Route("/api/health", health), *session_routes.routes, *files.routes, *admin_files.routes]
     return Starlette(routes=routes)
