@@ -28,7 +28,7 @@ def staff_login_page() -> rx.Component:
         rx.vstack(
             rx.heading("Connexion au back-office", as_="h1", size="7"),
             rx.text("Réservé aux agents de la commune. Les familles se connectent depuis ",
-                    rx.link("le portail famille", href="/" + slug + "/connexion"), "."),
+                    rx.link("le portail famille", href="/" + slug + "/connexion", underline="always"), "."),
             message_if(StaffLoginState.info_message, "success"),
             message_if(StaffLoginState.error_message, "error"),
             PostForm.create(

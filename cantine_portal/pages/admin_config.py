@@ -186,7 +186,7 @@ def calendar_page() -> rx.Component:
                         input_field("Motif (montré aux familles)", "reason", "close-reason", "", C.errors,
                                     placeholder="Grève du personnel"),
                     ),
-                    submit("Fermer ce jour", color_scheme="red", margin_top="0.5rem"),
+                    submit("Fermer ce jour", color_scheme="red", high_contrast=True, margin_top="0.5rem"),
                     on_submit=C.close_day,
                     key=C.form_key.to_string() + "close",
                 )),

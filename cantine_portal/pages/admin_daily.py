@@ -140,9 +140,9 @@ def documents_page() -> rx.Component:
         section(
             "Ajouter un document",
             grid(
-                field("Titre", rx.el.input(id="doc-new-title", value=D.new_title, on_change=D.set_new_title,
+                field("Titre du nouveau document", rx.el.input(id="doc-new-title", value=D.new_title, on_change=D.set_new_title,
                                            style=INPUT_STYLE), "doc-new-title", error=D.errors.get("title", "")),
-                field("Catégorie",
+                field("Catégorie du nouveau document",
                       rx.el.input(id="doc-new-category", value=D.new_category, on_change=D.set_new_category,
                                   list="doc-categories", style=INPUT_STYLE),
                       "doc-new-category", error=D.errors.get("category", "")),

@@ -205,7 +205,7 @@ def family_page() -> rx.Component:
         rx.cond(
             P.found,
             rx.vstack(
-                rx.link("← Retour à la liste des familles", href="/" + P.portal_slug + "/admin/familles"),
+                rx.link("← Retour à la liste des familles", href="/" + P.portal_slug + "/admin/familles", underline="always"),
                 section("Famille", rx.el.form(
                     grid(
                         input_field("Nom de la famille", "family_name", "f-name", P.family_name, P.errors,

@@ -53,8 +53,8 @@ def test_staff_publishes_a_document_and_a_parent_opens_it(ui, browser, portal, t
     ui.page.get_by_role("navigation", name="Menu du back-office").get_by_role("link", name="Documents",
                                                                                 exact=True).click()
     ui.expect_path("/demo/admin/documents")
-    ui.page.get_by_label("Titre", exact=True).fill("Menu de Noël 2026")
-    ui.page.get_by_label("Catégorie", exact=True).fill("Menus")
+    ui.page.get_by_label("Titre du nouveau document").fill("Menu de Noël 2026")
+    ui.page.get_by_label("Catégorie du nouveau document").fill("Menus")
     ui.page.locator("#document-pdf-input").set_input_files(str(pdf))
     ui.page.get_by_text("Fichier choisi : menu-noel.pdf").wait_for()
     ui.page.get_by_role("button", name="Ajouter le document").click()
