@@ -161,6 +161,13 @@ def close_day(session: Session, now: datetime, *, structure_id: int, account_id:
         errors["reason"] = "Indiquez le motif (il est montré aux familles)."
     elif len(reason) > 200:
         errors["reason"] = "200 caractères au maximum."
+    if closed_on is not None and "day" not in errors:
+        same = select(ClosedDay.id).where(ClosedDay.structure_id == structure_id, ClosedDay.day == closed_on,
+                                          ClosedDay.kind == "closure")
+        same = (same.where(ClosedDay.service_id == service.id) if service
+                else same.where(ClosedDay.service_id.is_(None)))  # type: ignore[union-attr]
+        if session.exec(same).first() is not None:
+            errors["day"] = "Ce jour est déjà enregistré comme fermeture exceptionnelle."
     if errors:
         return CalendarResult(False, "La fermeture n'a pas été enregistrée : corrigez les champs signalés.", errors)
 

@@ -342,6 +342,10 @@ def test_closing_a_day_cancels_paid_days_credits_and_mails_families_and_empties_
         assert {c.label for c in credits} == {"Avoir : fermeture exceptionnelle du 30/11/2026"}
         closed = s.exec(select(ClosedDay).where(ClosedDay.day == MONDAY, ClosedDay.kind == "closure")).one()
         assert closed.structure_id == ctx["demo"] and closed.reason == "Grève du personnel"
+    with database.write_session() as s:
+        twice = admin_calendar.close_day(s, now, structure_id=ctx["demo"], account_id=ctx["staff"],
+                                         day=MONDAY, service_id=None, reason="Encore", mailer=None)
+    assert not twice.ok and "déjà" in twice.errors["day"]
     mails = _mails(settings)
     assert [m["To"] for m in mails] == [MARTIN_EMAIL]
     body = mails[0].get_body(("plain",)).get_content()
