@@ -72,12 +72,22 @@ def test_staff_publishes_a_document_and_a_parent_opens_it(ui, browser, portal, t
         assert response.status == 200
         assert response.headers["content-type"] == "application/pdf"
         assert response.body() == pdf.read_bytes()
+
+        # Unpublished again (the portal is shared by the whole test session): the parent's link dies.
+        row = ui.page.get_by_role("row").filter(has_text="Menu de Noël 2026")
+        row.get_by_role("button", name=re.compile(r"^Retirer de la publication")).click()
+        ui.page.get_by_text("« Menu de Noël 2026 » retiré : les familles ne le voient plus.").wait_for()
+        assert parent.page.request.get(portal.url(link.get_attribute("href"))).status == 404
     finally:
         context.close()
 
 
-def _insert_paid_reservation(portal, first_name: str, day: date) -> None:
-    db = Database(f"sqlite:///{portal.var_dir / 'cantine.db'}")
+def _portal_db(portal) -> Database:
+    return Database(f"sqlite:///{portal.var_dir / 'cantine.db'}")
+
+
+def _insert_paid_reservation(portal, first_name: str, day: date) -> int:
+    db = _portal_db(portal)
     try:
         with db.write_session() as s:
             demo = s.exec(select(Structure).where(Structure.slug == "demo")).one()
@@ -86,15 +96,35 @@ def _insert_paid_reservation(portal, first_name: str, day: date) -> None:
             service = s.exec(select(Service).where(Service.structure_id == demo.id,
                                                    Service.name == "Restauration scolaire")).one()
             now = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
-            s.add(Reservation(structure_id=demo.id, family_id=child.family_id, child_id=child.id,
-                              service_id=service.id, day=day, status="paid", price_cents=385,
-                              created_at=now, updated_at=now))
+            reservation = Reservation(structure_id=demo.id, family_id=child.family_id, child_id=child.id,
+                                      service_id=service.id, day=day, status="paid", price_cents=385,
+                                      created_at=now, updated_at=now)
+            s.add(reservation)
+            s.flush()
+            return reservation.id
+    finally:
+        db.dispose()
+
+
+def _delete_reservation(portal, reservation_id: int) -> None:
+    db = _portal_db(portal)
+    try:
+        with db.write_session() as s:
+            s.delete(s.get(Reservation, reservation_id))
     finally:
         db.dispose()
 
 
 def test_staff_sees_a_paid_reservation_in_the_days_attendance(ui, portal):
-    _insert_paid_reservation(portal, "Léa", date(2026, 11, 30))
+    reservation_id = _insert_paid_reservation(portal, "Léa", date(2026, 11, 30))
+    try:
+        _check_attendance(ui, portal)
+    finally:
+        # The portal is shared by the whole test session: leave Léa's Monday as we found it.
+        _delete_reservation(portal, reservation_id)
+
+
+def _check_attendance(ui, portal) -> None:
     staff_login(ui)
     ui.expect_path("/demo/admin")
     ui.goto("/demo/admin/effectifs?jour=2026-11-30")
