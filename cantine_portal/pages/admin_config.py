@@ -190,14 +190,14 @@ def calendar_page() -> rx.Component:
                     on_submit=C.close_day,
                     key=C.form_key.to_string() + "close",
                 )),
-        table(["Jour", "Type", "Motif", "Prestation", "Action"], rx.foreach(
+        table(["Jours", "Type", "Motif", "Prestation", "Action"], rx.foreach(
             C.rows,
             lambda row, i: rx.el.tr(
                 td(row["day"]), td(row["kind"]), td(row["reason"]), td(row["service"]),
-                td(rx.button("Retirer", rx.el.span(" le ", row["day"], class_name="sr-only",
+                td(rx.button("Retirer", rx.el.span(" : ", row["day"], class_name="sr-only",
                                                    style={"position": "absolute", "width": "1px", "height": "1px",
                                                           "overflow": "hidden", "clip": "rect(0 0 0 0)"}),
                              variant="soft", size="1", on_click=C.delete_row(i))),
             ),
-        ), caption="Jours fermés de l'année scolaire"),
+        ), caption="Jours fermés à partir de l'année scolaire en cours"),
     )

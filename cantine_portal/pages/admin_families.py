@@ -128,7 +128,7 @@ def _guardian_form(row, index) -> rx.Component:
         submit("Enregistrer le responsable", margin_top="0.5rem"),
         on_submit=P.save_guardian,
         key=P.form_key.to_string() + prefix,
-        style={"padding": "0.8rem", "border": "1px solid var(--gray-6)", "border_radius": "8px"},
+        style={"padding": "0.8rem", "border": "1px solid var(--gray-6)", "border_radius": "8px", "width": "100%"},
     )
 
 
@@ -181,7 +181,7 @@ def _child_form(row, index) -> rx.Component:
         submit("Enregistrer l'enfant"),
         on_submit=P.save_child,
         key=P.form_key.to_string() + prefix,
-        style={"padding": "0.8rem", "border": "1px solid var(--gray-6)", "border_radius": "8px"},
+        style={"padding": "0.8rem", "border": "1px solid var(--gray-6)", "border_radius": "8px", "width": "100%"},
     )
 
 

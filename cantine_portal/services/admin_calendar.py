@@ -76,6 +76,40 @@ def list_closed_days(session: Session, structure_id: int, account_id: int, first
                       names.get(r.service_id, "") if r.service_id else "Toutes les prestations") for r in rows]
 
 
+@dataclass
+class ClosedPeriod:
+    """Consecutive closed days with the same kind, reason and service, shown as one line."""
+
+    ids: list[int]
+    first: date
+    last: date
+    kind_label: str
+    reason: str
+    service_name: str
+
+    @property
+    def label(self) -> str:
+        if self.first == self.last:
+            return long_day_fr(self.first)
+        return f"du {long_day_fr(self.first)} au {long_day_fr(self.last)}"
+
+
+def list_closed_periods(session: Session, structure_id: int, account_id: int, first: date,
+                        last: date) -> list[ClosedPeriod]:
+    """``list_closed_days`` with runs of consecutive days merged (a fortnight of holidays = one line)."""
+    periods: list[ClosedPeriod] = []
+    for row in list_closed_days(session, structure_id, account_id, first, last):
+        previous = periods[-1] if periods else None
+        if (previous is not None and row.day == previous.last + timedelta(days=1)
+                and (row.kind_label, row.reason, row.service_name)
+                == (previous.kind_label, previous.reason, previous.service_name)):
+            previous.ids.append(row.id)
+            previous.last = row.day
+            continue
+        periods.append(ClosedPeriod([row.id], row.day, row.day, row.kind_label, row.reason, row.service_name))
+    return periods
+
+
 def _existing(session: Session, structure_id: int, kind: str) -> set[date]:
     return set(session.exec(select(ClosedDay.day).where(ClosedDay.structure_id == structure_id,
                                                         ClosedDay.kind == kind,
@@ -248,16 +282,24 @@ def _mail_family(session: Session, mailer: Mailer, now: datetime, structure, fam
         ), now)
 
 
-def delete_closed_day(session: Session, now: datetime, *, structure_id: int, account_id: int, closed_day_id: int,
-                      ip: str = "") -> CalendarResult:
-    """Remove a closed day entered by mistake. Cancelled reservations and credits stay as they are."""
+def delete_closed_days(session: Session, now: datetime, *, structure_id: int, account_id: int,
+                       closed_day_ids: list[int], ip: str = "") -> CalendarResult:
+    """Remove closed days entered by mistake. Cancelled reservations and credits stay as they are."""
     check_staff(session, structure_id, account_id)
-    row = owned(session, ClosedDay, closed_day_id, structure_id)
-    audit.record(session, now, "admin.closed_day_deleted", structure_id=structure_id, account_id=account_id, ip=ip,
-                 target=f"day:{row.day.isoformat()}", kind=row.kind, reason=row.reason)
-    session.delete(row)
-    return CalendarResult(True, f"Le {row.day:%d/%m/%Y} ({row.reason}) n'est plus fermé.")
+    rows = [owned(session, ClosedDay, closed_id, structure_id) for closed_id in closed_day_ids]
+    if not rows:
+        return CalendarResult(False, "Aucun jour à retirer.")
+    rows.sort(key=lambda r: r.day)
+    audit.record(session, now, "admin.closed_days_deleted", structure_id=structure_id, account_id=account_id, ip=ip,
+                 target=f"day:{rows[0].day.isoformat()}", last=rows[-1].day, kind=rows[0].kind,
+                 reason=rows[0].reason, count=len(rows))
+    for row in rows:
+        session.delete(row)
+    when = (f"Le {rows[0].day:%d/%m/%Y}" if len(rows) == 1
+            else f"Du {rows[0].day:%d/%m/%Y} au {rows[-1].day:%d/%m/%Y}, les jours")
+    return CalendarResult(True, f"{when} ({rows[0].reason}) ne {'sont' if len(rows) > 1 else 'est'} plus fermé"
+                                f"{'s' if len(rows) > 1 else ''}.")
 
 
 __all__ = ["NotAllowed", "CalendarResult", "ClosedRow", "add_public_holidays", "add_school_holidays", "close_day",
-           "closure_credit_label", "delete_closed_day", "list_closed_days", "parse_day", "school_year_bounds"]
+           "closure_credit_label", "delete_closed_days", "list_closed_days", "list_closed_periods", "parse_day", "school_year_bounds"]

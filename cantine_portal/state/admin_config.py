@@ -183,19 +183,19 @@ class AdminCalendarState(StaffState):
     errors: dict[str, str] = {}
     form_key: int = 0
     _service_ids: list[int] = []
-    _closed_ids: list[int] = []
+    _closed_ids: list[list[int]] = []
 
     def _read(self) -> None:
         today = clock.now().astimezone(PARIS).date()
         first, last = admin_calendar.school_year_bounds(today)
         self.school_year = f"{first.year}-{last.year}"
         with get_database().session() as session:
-            rows = admin_calendar.list_closed_days(session, self._structure_id, self._staff_account_id,
-                                                   first, last + timedelta(days=365))
+            rows = admin_calendar.list_closed_periods(session, self._structure_id, self._staff_account_id,
+                                                      first, last + timedelta(days=365))
             services = admin_services.list_services(session, self._structure_id, self._staff_account_id)
-        self._closed_ids = [r.id for r in rows]
-        self.rows = [{"day": f"{admin_calendar.long_day_fr(r.day)}", "kind": r.kind_label, "reason": r.reason,
-                      "service": r.service_name, "past": "1" if r.day < today else ""} for r in rows]
+        self._closed_ids = [r.ids for r in rows]
+        self.rows = [{"day": r.label, "kind": r.kind_label, "reason": r.reason, "service": r.service_name,
+                      "days": str(len(r.ids))} for r in rows]
         self._service_ids = [s.id for s in services if s.active]
         self.service_names = [s.name for s in services if s.active]
 
@@ -273,9 +273,9 @@ class AdminCalendarState(StaffState):
             return None
         try:
             with get_database().write_session() as session:
-                result = admin_calendar.delete_closed_day(
+                result = admin_calendar.delete_closed_days(
                     session, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
-                    closed_day_id=self._closed_ids[position], ip=self.client_ip())
+                    closed_day_ids=self._closed_ids[position], ip=self.client_ip())
         except NotAllowed:
             self.error_message = MSG_REFUSED
             return None

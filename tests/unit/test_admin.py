@@ -365,6 +365,16 @@ def test_closure_validation_and_holidays(database, ctx, now):
         ranged = admin_calendar.add_school_holidays(s, now, structure_id=ctx["demo"], account_id=ctx["staff"],
                                                     label="Classe verte", first="14/06/2027", last="2027-06-16")
         assert ranged.ok and "3 jour(s)" in ranged.message
+        s.flush()
+        [period] = [p for p in admin_calendar.list_closed_periods(s, ctx["demo"], ctx["staff"], date(2027, 6, 1),
+                                                                  date(2027, 6, 30)) if p.reason == "Classe verte"]
+        assert period.label == "du lundi 14 juin 2027 au mercredi 16 juin 2027" and len(period.ids) == 3
+        removed = admin_calendar.delete_closed_days(s, now, structure_id=ctx["demo"], account_id=ctx["staff"],
+                                                    closed_day_ids=period.ids)
+        assert removed.ok and "ne sont plus fermés" in removed.message
+        with pytest.raises(NotAllowed):
+            admin_calendar.delete_closed_days(s, now, structure_id=ctx["autreville"],
+                                              account_id=ctx["other_staff"], closed_day_ids=[period.ids[0] - 1])
 
 
 # --- prices ---------------------------------------------------------------------------------------
