@@ -112,15 +112,16 @@ def _service_row(row: dict, index) -> rx.Component:
             key=V.form_key.to_string() + prefix,
         ),
         rx.el.form(
-            rx.hstack(
-                input_field("Nouveau tarif (€)", "price", prefix + "-price", "", V.errors, when=price_mine,
-                            placeholder="3,85", input_mode="decimal"),
-                input_field("À partir du", "valid_from", prefix + "-from", "", V.errors, when=price_mine,
-                            type="date"),
+            rx.flex(
+                rx.box(input_field("Nouveau tarif (€)", "price", prefix + "-price", "", V.errors, when=price_mine,
+                                   placeholder="ex. 3,85", input_mode="decimal"), width="12rem"),
+                rx.box(input_field("À partir du", "valid_from", prefix + "-from", "", V.errors, when=price_mine,
+                                   type="date"), width="14rem"),
                 rx.el.input(type="hidden", name="row", value=index.to_string()),
-                submit("Changer le tarif", variant="outline"),
+                submit("Changer le tarif", variant="outline", size="3"),
                 align="end",
                 wrap="wrap",
+                gap="0.75rem",
             ),
             on_submit=V.change_price,
             key=V.form_key.to_string() + prefix + "p",

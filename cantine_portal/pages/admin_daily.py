@@ -17,7 +17,8 @@ from cantine_portal.state.admin_daily import (
     AdminPaymentsState,
 )
 
-LINK = {"color": "var(--accent-12)", "font_weight": "600", "text_decoration": "underline"}
+LINK = {"color": "var(--accent-12)", "font_weight": "600", "text_decoration": "underline",
+        "display": "inline-flex", "align_items": "center", "gap": "0.3rem"}
 SR_ONLY = {"position": "absolute", "width": "1px", "height": "1px", "overflow": "hidden", "clip": "rect(0 0 0 0)",
            "white_space": "nowrap"}
 
@@ -37,12 +38,14 @@ def attendance_page() -> rx.Component:
     return admin_page(
         "Effectifs",
         rx.el.form(
-            rx.hstack(
-                input_field("Jour", "day", "att-day", A.day, type="date"),
-                select_field("Prestation", "service", "att-service", A.service_choice, A.service_names),
-                submit("Afficher"),
+            rx.flex(
+                rx.box(input_field("Jour", "day", "att-day", A.day, type="date"), width="14rem"),
+                rx.box(select_field("Prestation", "service", "att-service", A.service_choice, A.service_names),
+                       width="20rem"),
+                submit("Afficher", size="3"),
                 align="end",
                 wrap="wrap",
+                gap="0.75rem",
             ),
             on_submit=A.show,
             key=A.form_key.to_string(),
@@ -93,7 +96,8 @@ def _file_picker(upload_id: str, label: str) -> rx.Component:
     return labelled_upload(
         rx.flex(
             rx.el.button(rx.icon("paperclip", size=16, aria_hidden="true"), " Choisir un fichier PDF", type="button",
-                         style={"padding": "0.5rem 0.9rem", "border": "1px solid var(--gray-8)", "border_radius": "6px",
+                         style={"display": "inline-flex", "align_items": "center", "gap": "0.35rem",
+                                "padding": "0.5rem 0.9rem", "border": "1px solid var(--gray-8)", "border_radius": "6px",
                                 "background": "var(--gray-2)", "color": "var(--gray-12)", "cursor": "pointer"}),
             rx.text(rx.cond(chosen.length() > 0, "Fichier choisi : " + chosen.join(", "), "Aucun fichier choisi."),
                     size="2"),
@@ -235,8 +239,9 @@ def payments_page() -> rx.Component:
         "Paiements",
         message_if(Y.error_message, "error"),
         rx.el.form(
-            rx.hstack(input_field("Mois (vide : tous)", "month", "pay-month", Y.month, type="month"),
-                      submit("Afficher"), align="end"),
+            rx.flex(rx.box(input_field("Mois (vide : tous)", "month", "pay-month", Y.month, type="month"),
+                           width="14rem"),
+                    submit("Afficher", size="3"), align="end", gap="0.75rem", wrap="wrap"),
             on_submit=Y.filter,
         ),
         rx.el.a(rx.icon("file-spreadsheet", size=16, aria_hidden="true"), " Exporter en CSV pour la comptabilité",

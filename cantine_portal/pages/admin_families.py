@@ -10,7 +10,8 @@ from cantine_portal.components.forms import INPUT_STYLE, callout, field, labelle
 from cantine_portal.state.admin_families import IMPORT_UPLOAD_ID, AdminFamiliesState, AdminFamilyState
 
 F = AdminFamiliesState
-LINK = {"color": "var(--accent-12)", "font_weight": "600", "text_decoration": "underline"}
+LINK = {"color": "var(--accent-12)", "font_weight": "600", "text_decoration": "underline",
+        "display": "inline-flex", "align_items": "center", "gap": "0.3rem"}
 CIVILITIES = [("", "—"), ("Mme", "Mme"), ("M.", "M.")]
 
 
@@ -30,7 +31,8 @@ def _import_section() -> rx.Component:
         labelled_upload(
             rx.flex(
                 rx.el.button(rx.icon("file-up", size=16, aria_hidden="true"), " Choisir le fichier CSV",
-                             type="button", style={"padding": "0.5rem 0.9rem", "border": "1px solid var(--gray-8)",
+                             type="button", style={"display": "inline-flex", "align_items": "center", "gap": "0.35rem",
+                                                   "padding": "0.5rem 0.9rem", "border": "1px solid var(--gray-8)",
                                                    "border_radius": "6px", "background": "var(--gray-2)",
                                                    "color": "var(--gray-12)", "cursor": "pointer"}),
                 rx.text(rx.cond(chosen.length() > 0, "Fichier choisi : " + chosen.join(", "),
