@@ -156,3 +156,38 @@ def test_a_parent_never_reaches_the_back_office(ui, portal):
     ui.expect_path("/demo/admin/connexion")
     ui.page.get_by_text("Identifiant ou mot de passe incorrect.").wait_for()
     assert not any(c["name"].startswith("cp_staff_") for c in ui.page.context.cookies())
+
+
+def test_csv_import_with_a_bad_line_imports_nothing_and_says_which_line(ui, tmp_path):
+    bad = tmp_path / "familles.csv"
+    bad.write_text("famille;civilite;nom_responsable;prenom_responsable;email\n"
+                   "X-1;Mme;Aubert;Lise;lise.aubert@example.fr\n"
+                   "X-2;Mme;Blanc;;pas-une-adresse\n", encoding="utf-8-sig")
+    staff_login(ui)
+    ui.expect_path("/demo/admin")
+    ui.goto("/demo/admin/familles")
+    template = ui.page.get_by_role("link", name="Télécharger le modèle CSV")
+    assert ui.page.request.get(ui.portal.url(template.get_attribute("href"))).status == 200
+    ui.page.locator("#import-csv-input").set_input_files(str(bad))
+    ui.page.get_by_role("button", name="Importer").click()
+    ui.page.get_by_text("Aucune famille n'a été importée").wait_for()
+    errors = ui.page.get_by_role("list", name="Lignes à corriger")
+    assert errors.get_by_role("listitem").count() == 1
+    assert errors.inner_text().startswith("Ligne 3 : prenom_responsable")
+    ui.check_a11y()
+    ui.page.get_by_label("Rechercher (nom, e-mail, enfant, n° de dossier)").fill("Aubert")
+    ui.page.get_by_role("button", name="Rechercher").click()
+    ui.page.get_by_text("Aucune famille ne correspond à la recherche.").wait_for()
+
+
+def test_a_wrong_setting_is_explained_and_what_was_typed_stays(ui):
+    staff_login(ui)
+    ui.expect_path("/demo/admin")
+    ui.goto("/demo/admin/parametres")
+    ui.page.get_by_label("Heure limite (HH:MM)").fill("25:00")
+    ui.page.get_by_label("Ville", exact=True).fill("Démo-sur-Mer")
+    ui.page.get_by_role("button", name="Enregistrer").click()
+    ui.page.get_by_text("Saisissez une heure au format HH:MM").wait_for()
+    ui.check_a11y()
+    assert ui.page.get_by_label("Heure limite (HH:MM)").input_value() == "25:00"
+    assert ui.page.get_by_label("Ville", exact=True).input_value() == "Démo-sur-Mer"
