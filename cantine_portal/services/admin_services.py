@@ -57,7 +57,8 @@ def price_on(session: Session, service_id: int, day: date) -> int | None:
     return row.price_cents if row else None
 
 
-def list_services(session: Session, structure_id: int, account_id: int) -> list[ServiceRow]:
+def list_services(session: Session, structure_id: int, account_id: int, today: date | None = None) -> list[ServiceRow]:
+    """The commune's services; with ``today``, the price shown is the one in force that day."""
     check_staff(session, structure_id, account_id)
     services = session.exec(select(Service).where(Service.structure_id == structure_id)
                             .order_by(Service.position, Service.id)).all()
@@ -66,8 +67,9 @@ def list_services(session: Session, structure_id: int, account_id: int) -> list[
         prices = session.exec(select(ServicePrice).where(ServicePrice.service_id == service.id)
                               .order_by(ServicePrice.valid_from.desc())).all()  # type: ignore[attr-defined]
         days = parse_weekdays(service.weekdays)
+        current = price_on(session, service.id, today) if today is not None else None
         rows.append(ServiceRow(service.id, service.name, days, weekdays_label(days),
-                               format_euros(service.unit_price_cents), service.active,
+                               format_euros(service.unit_price_cents if current is None else current), service.active,
                                [(p.valid_from, format_euros(p.price_cents)) for p in prices]))
     return rows
 

@@ -86,7 +86,8 @@ class AdminServicesState(StaffState):
 
     def _read(self) -> None:
         with get_database().session() as session:
-            services = admin_services.list_services(session, self._structure_id, self._staff_account_id)
+            services = admin_services.list_services(session, self._structure_id, self._staff_account_id,
+                                                    clock.now().astimezone(PARIS).date())
         self._service_ids = [s.id for s in services]
         rows = []
         for s in services:

@@ -396,6 +396,9 @@ def test_a_price_change_from_a_date_never_rewrites_paid_reservations(database, c
         assert admin_services.price_on(s, ctx["canteen"], date(2026, 11, 30)) == 385
         assert admin_services.price_on(s, ctx["canteen"], date(2026, 12, 1)) == 410
         assert s.get(Service, ctx["canteen"]).unit_price_cents == 385  # today's price until 1 December
+        [row] = [r for r in admin_services.list_services(s, ctx["demo"], ctx["staff"], date(2026, 12, 2))
+                 if r.id == ctx["canteen"]]
+        assert row.price_label == "4,10\u00a0€" and row.prices[0] == (date(2026, 12, 1), "4,10\u00a0€")
         assert _count(s, ServicePrice, ServicePrice.service_id == ctx["canteen"]) == 2
         entry = s.exec(select(AuditLog).where(AuditLog.action == "admin.price_changed")).one()
         assert entry.account_id == ctx["staff"]
@@ -500,3 +503,32 @@ def test_create_staff_command(database, demo_session, monkeypatch, capsys):
 def test_create_staff_refuses_a_parents_address(database, demo_session, now):
     with database.write_session() as s, pytest.raises(StaffError):
         create_staff(s, now, "demo", MARTIN_EMAIL, "Tres-Solide-2026!")
+
+
+def test_staff_routes_serve_drafts_and_attachments_of_their_commune_only(client, ctx, database, now, settings):
+    from cantine_portal.models import ContactMessage
+    from cantine_portal.services import storage
+
+    pdf = render_reglement("Ville de Démo")
+    with database.write_session() as s:
+        draft = s.exec(select(Document).where(Document.structure_id == ctx["demo"],
+                                              Document.published == False)).first()  # noqa: E712
+        message = ContactMessage(structure_id=ctx["demo"], family_id=ctx["martin"], account_id=ctx["parent"],
+                                 subject="PAI", body="Voir pièce jointe", created_at=now,
+                                 attachment_path=storage.save_bytes(settings, "contact", pdf),
+                                 attachment_name="certificat.pdf")
+        s.add(message)
+        s.flush()
+        draft_id, message_id = draft.id, message.id
+    staff = _login(client, "demo", STAFF_EMAIL, STAFF_PASSWORD, True).cookies.get("cp_staff_demo")
+    other = _login(client, "autreville", OTHER_STAFF, OTHER_PASSWORD, True).cookies.get("cp_staff_autreville")
+    for url in (f"/api/demo/admin/documents/{draft_id}", f"/api/demo/admin/messages/{message_id}/piece-jointe"):
+        ok = client.get(url, cookies={"cp_staff_demo": staff})
+        assert ok.status_code == 200 and ok.headers["content-type"] == "application/pdf"
+        assert ok.headers["cache-control"] == "private, no-store"
+        assert client.get(url, cookies={"cp_staff_demo": other}).status_code == 404
+        foreign = url.replace("/api/demo/", "/api/autreville/")
+        assert client.get(foreign, cookies={"cp_staff_autreville": other}).status_code == 404
+    assert client.get(f"/api/demo/admin/messages/{message_id}/piece-jointe",
+                      cookies={"cp_staff_demo": staff}).content == pdf
+    assert client.get("/api/demo/admin/documents/abc", cookies={"cp_staff_demo": staff}).status_code == 404
