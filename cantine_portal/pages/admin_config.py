@@ -187,6 +187,12 @@ def calendar_page() -> rx.Component:
                         input_field("Motif (montré aux familles)", "reason", "close-reason", "", C.errors,
                                     placeholder="Grève du personnel"),
                     ),
+                    rx.el.div(checkbox("Je confirme l'annulation des réservations payées de ce jour (avoir et e-mail "
+                                       "aux familles)", "confirm", "close-confirm", False),
+                              rx.cond(C.errors.get("confirm", "") != "",
+                                      rx.text("⚠ ", C.errors.get("confirm", ""), color_scheme="red", size="2",
+                                              role="alert")),
+                              style={"margin_top": "0.5rem"}),
                     submit("Fermer ce jour", color_scheme="red", high_contrast=True, margin_top="0.5rem"),
                     on_submit=C.close_day,
                     key=C.form_key.to_string() + "close",

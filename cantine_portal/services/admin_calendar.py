@@ -178,6 +178,30 @@ def closure_credit_label(day: date) -> str:
     return f"Avoir : fermeture exceptionnelle du {day:%d/%m/%Y}"
 
 
+@dataclass(frozen=True)
+class ClosureImpact:
+    paid: int
+    families: int
+    pending: int
+
+
+def closure_impact(session: Session, *, structure_id: int, account_id: int, day: str | date,
+                   service_id: int | None) -> ClosureImpact | None:
+    """What closing ``day`` would cancel (None for an unreadable day): shown before confirming."""
+    check_staff(session, structure_id, account_id)
+    if service_id is not None:
+        owned(session, Service, service_id, structure_id)
+    closed_on = parse_day(day)
+    if closed_on is None:
+        return None
+    scope = [Reservation.structure_id == structure_id, Reservation.day == closed_on]
+    if service_id is not None:
+        scope.append(Reservation.service_id == service_id)
+    rows = session.exec(select(Reservation.status, Reservation.family_id).where(*scope)).all()
+    paid = [family for status, family in rows if status == "paid"]
+    return ClosureImpact(len(paid), len(set(paid)), sum(1 for status, _ in rows if status == "pending"))
+
+
 def close_day(session: Session, now: datetime, *, structure_id: int, account_id: int, day: str | date,
               service_id: int | None, reason: str, mailer: Mailer | None, ip: str = "") -> CalendarResult:
     """An exceptional closure: cancel and credit paid reservations, drop pending ones, mail families."""

@@ -251,12 +251,26 @@ class AdminCalendarState(StaffState):
                 self.error_message = MSG_REFUSED
                 return None
             service_id = self._service_ids[index]
+        day = _text(form_data, "day", 20)
+        if not form_data.get("confirm"):
+            # Paid days are cancelled and credited: say how many, and ask for the tick first.
+            with get_database().session() as session:
+                impact = admin_calendar.closure_impact(session, structure_id=self._structure_id,
+                                                       account_id=self._staff_account_id, day=day,
+                                                       service_id=service_id)
+            if impact is not None and impact.paid:
+                self.success_message = ""
+                self.error_message = (f"Ce jour compte {impact.paid} réservation(s) payée(s) ({impact.families} "
+                                      "famille(s)) : elles seront annulées et remboursées en avoir, et les familles "
+                                      "prévenues par e-mail. Cochez la confirmation puis validez à nouveau.")
+                self.errors = {"confirm": "Cochez pour confirmer l'annulation des réservations payées."}
+                return None
         settings = get_settings()
         try:
             with get_database().write_session() as session:
                 result = admin_calendar.close_day(
                     session, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
-                    day=_text(form_data, "day", 20), service_id=service_id, reason=_text(form_data, "reason", 300),
+                    day=day, service_id=service_id, reason=_text(form_data, "reason", 300),
                     mailer=Mailer(settings), ip=self.client_ip())
         except NotAllowed:
             self.error_message = MSG_REFUSED

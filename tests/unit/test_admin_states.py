@@ -92,3 +92,30 @@ def test_forged_row_indexes_and_foreign_ids_are_refused(cookies, database, now, 
     assert family.error_message == MSG_REFUSED and not family.found
     with database.session() as s:
         assert s.get(Family, bernard).name == "Bernard"
+
+
+def test_closing_a_day_with_paid_reservations_asks_for_confirmation_first(cookies, database, now, demo_session,
+                                                                          settings):
+    from datetime import date
+
+    from cantine_portal.models import Child, ClosedDay, Credit, Reservation
+    from cantine_portal.state.admin_config import AdminCalendarState
+
+    lea = demo_session.exec(select(Child).where(Child.first_name == "Léa")).one()
+    canteen = demo_session.exec(select(Service).where(Service.name == "Restauration scolaire")).first()
+    with database.write_session() as s:
+        s.add(Reservation(structure_id=canteen.structure_id, family_id=lea.family_id, child_id=lea.id,
+                          service_id=canteen.id, day=date(2026, 12, 7), status="paid", price_cents=385,
+                          created_at=now, updated_at=now))
+    cookies["cp_staff_demo"] = _token(database, now, STAFF_EMAIL)
+    state = _state(AdminCalendarState)
+    state.load()
+    form = {"day": "2026-12-07", "service": "", "reason": "Panne de chauffage"}
+    state.close_day(form)
+    assert "1 réservation(s) payée(s)" in state.error_message and "confirm" in state.errors
+    with database.session() as s:
+        assert s.exec(select(ClosedDay).where(ClosedDay.day == date(2026, 12, 7))).first() is None
+    state.close_day({**form, "confirm": "on"})
+    assert state.success_message.startswith("Fermeture du 07/12/2026 enregistrée")
+    with database.session() as s:
+        assert s.exec(select(Credit).where(Credit.family_id == lea.family_id)).one().amount_cents == 385
