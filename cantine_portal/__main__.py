@@ -26,12 +26,42 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _create_staff(args: argparse.Namespace) -> int:
+    import getpass
+
+    from cantine_portal.services.staff import StaffError, create_staff
+
+    password = args.password
+    if password is None:
+        if not sys.stdin.isatty():
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = getpass.getpass("Mot de passe de l'agent : ")
+            if getpass.getpass("Confirmez le mot de passe : ") != password:
+                print("Les deux mots de passe diffèrent.", file=sys.stderr)
+                return 2
+    try:
+        with get_database().write_session() as session:
+            account = create_staff(session, clock.now(), args.commune, args.email, password)
+    except StaffError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    print(f"Compte agent créé : {account.email} (commune {args.commune}) — connexion : /{args.commune}/admin/connexion")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cantine_portal")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="load the demo communes (idempotent)")
     demo.add_argument("--i-know-this-is-production", dest="production_ok", action="store_true", default=False)
     demo.set_defaults(func=_demo)
+    staff = sub.add_parser("create-staff", help="create a staff (back-office) account for a commune")
+    staff.add_argument("--commune", required=True, help="the commune's slug, e.g. demo")
+    staff.add_argument("--email", required=True)
+    staff.add_argument("--password", default=None,
+                       help="omit it to type it at a prompt (or pass it on standard input)")
+    staff.set_defaults(func=_create_staff)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -6,7 +6,16 @@ import reflex as rx
 
 from cantine_portal.api.middleware import portal_middleware
 from cantine_portal.api.routes import build_api
-from cantine_portal.pages import account_home, accounts, content, family, home, payment, reservations
+from cantine_portal.pages import account_home, accounts, admin, admin_config, admin_daily, admin_families, content, family, home, payment, reservations
+from cantine_portal.state.admin import StaffLoginState, StaffState
+from cantine_portal.state.admin_config import AdminCalendarState, AdminServicesState, AdminSettingsState
+from cantine_portal.state.admin_daily import (
+    AdminAttendanceState,
+    AdminDocumentsState,
+    AdminMessagesState,
+    AdminPaymentsState,
+)
+from cantine_portal.state.admin_families import AdminFamiliesState, AdminFamilyState
 from cantine_portal.state.accounts import CreatePasswordState, LinkRequestState, LoginState
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.content import ContactState, DocumentsState
@@ -52,3 +61,22 @@ app.add_page(payment.payment_return_page, route="/[slug]/paiement/retour", title
              on_load=[AuthState.load_protected, PaymentReturnState.load_return])
 app.add_page(payment.receipts_page, route="/[slug]/factures", title="Factures — " + TITLE,
              on_load=[AuthState.load_protected, ReceiptsState.load_receipts])
+
+# The commune's back office (staff accounts only; see docs/architecture.md, "Back-office").
+ADMIN = "Back-office — " + TITLE
+app.add_page(admin.staff_login_page, route="/[slug]/admin/connexion", title="Connexion — " + ADMIN,
+             on_load=StaffLoginState.load_login)
+app.add_page(admin.admin_home_page, route="/[slug]/admin", title=ADMIN, on_load=StaffState.load_staff)
+for route, page, state, label in [
+    ("parametres", admin_config.settings_page, AdminSettingsState, "Paramètres"),
+    ("prestations", admin_config.services_page, AdminServicesState, "Prestations"),
+    ("calendrier", admin_config.calendar_page, AdminCalendarState, "Calendrier"),
+    ("familles", admin_families.families_page, AdminFamiliesState, "Familles"),
+    ("famille", admin_families.family_page, AdminFamilyState, "Famille"),
+    ("effectifs", admin_daily.attendance_page, AdminAttendanceState, "Effectifs"),
+    ("documents", admin_daily.documents_page, AdminDocumentsState, "Documents"),
+    ("messages", admin_daily.messages_page, AdminMessagesState, "Messages"),
+    ("paiements", admin_daily.payments_page, AdminPaymentsState, "Paiements"),
+]:
+    app.add_page(page, route=f"/[slug]/admin/{route}", title=f"{label} — {ADMIN}",
+                 on_load=[StaffState.load_staff, state.load])

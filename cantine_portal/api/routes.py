@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from sqlalchemy import text
 
-from cantine_portal.api import files, payment_routes, session_routes
+from cantine_portal.api import admin_files, files, payment_routes, session_routes
 from cantine_portal.db import get_database
 
 
@@ -23,5 +23,6 @@ async def health(_request: Request) -> JSONResponse:
 
 
 def build_api() -> Starlette:
-    routes = [Route("/api/health", health), *session_routes.routes, *files.routes, *payment_routes.routes]
+    routes = [Route("/api/health", health), *session_routes.routes, *files.routes, *payment_routes.routes,
+              *admin_files.routes]
     return Starlette(routes=routes)

@@ -17,7 +17,7 @@ from starlette.routing import Route
 from cantine_portal import clock
 from cantine_portal.config import get_settings
 from cantine_portal.db import get_database
-from cantine_portal.services import accounts
+from cantine_portal.services import accounts, audit
 from cantine_portal.services.tenants import structure_by_slug
 
 FLASH_COOKIE = "cp_flash_email"
@@ -25,6 +25,11 @@ FLASH_COOKIE = "cp_flash_email"
 
 def session_cookie_name(slug: str) -> str:
     return f"cp_session_{slug}"
+
+
+def staff_cookie_name(slug: str) -> str:
+    """The back office's own cookie: a parent session and a staff session are never interchangeable."""
+    return f"cp_staff_{slug}"
 
 
 def client_ip(request: Request) -> str:
@@ -49,28 +54,48 @@ def _same_origin(request: Request) -> bool:
 
 
 async def login(request: Request) -> Response:
+    """The parents' form. A staff account that logs in here lands in the back office, with the
+    staff cookie: it never receives a parent session."""
+    return await _login(request, staff_form=False)
+
+
+async def staff_login(request: Request) -> Response:
+    """The back office's form: staff accounts only; a parent's credentials are refused."""
+    return await _login(request, staff_form=True)
+
+
+async def _login(request: Request, *, staff_form: bool) -> Response:
     slug = request.path_params["slug"]
     if not _same_origin(request):
         return Response("Origine refusée.", status_code=403)
     form = await request.form()
     email = str(form.get("email", ""))[:254]
     password = str(form.get("password", ""))[:1024]
-    target = safe_next(slug, str(form.get("suite", "")), f"/{slug}/accueil")
+    home = f"/{slug}/admin" if staff_form else f"/{slug}/accueil"
+    login_page = f"/{slug}/admin/connexion" if staff_form else f"/{slug}/connexion"
+    target = safe_next(slug, str(form.get("suite", "")), home)
+    if staff_form and not (target == home or target.startswith(home + "/")):
+        target = home
     settings = get_settings()
     ip = client_ip(request)
     user_agent = request.headers.get("user-agent", "")
 
-    def work() -> tuple[str | None, accounts.LoginResult | None]:
+    def work() -> tuple[str | None, accounts.LoginResult | None, str]:
         now = clock.now()
         with get_database().write_session() as session:
             structure = structure_by_slug(session, slug)
             if structure is None:
-                return None, None
+                return None, None, ""
             result = accounts.authenticate(session, now, structure, email, password, ip)
+            if result.ok and staff_form and result.account.role != "staff":
+                # Right password, wrong door: same answer as a wrong password, and no session.
+                audit.record(session, now, "login.staff_refused", structure_id=structure.id,
+                             account_id=result.account.id, ip=ip)
+                return None, accounts.LoginResult(None, accounts.MSG_BAD_CREDENTIALS), ""
             token = accounts.open_session(session, now, result.account, user_agent) if result.ok else None
-            return token, result
+            return token, result, result.account.role if result.ok else ""
 
-    token, result = await run_in_threadpool(work)
+    token, result, role = await run_in_threadpool(work)
     if result is None:
         return Response("Portail introuvable.", status_code=404)
     if token is None:
@@ -78,37 +103,54 @@ async def login(request: Request) -> Response:
         if result.retry_at:
             # Only the time travels in the URL: a crafted link cannot put words on our page.
             query["jusqua"] = accounts.paris_time(result.retry_at)
-        if target != f"/{slug}/accueil":
+        if target != home:
             query["suite"] = target
-        response = RedirectResponse(f"/{slug}/connexion?{urlencode(query)}", status_code=303)
+        response = RedirectResponse(f"{login_page}?{urlencode(query)}", status_code=303)
         # The typed address comes back pre-filled; the password never does.
         response.set_cookie(FLASH_COOKIE, email, max_age=60, httponly=True, samesite="lax",
                             secure=settings.secure_cookies, path="/")
         return response
+    if role == "staff":
+        if not staff_form:
+            target = f"/{slug}/admin"
+        cookie = staff_cookie_name(slug)
+    else:
+        cookie = session_cookie_name(slug)
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(session_cookie_name(slug), token, httponly=True, samesite="lax",
-                        secure=settings.secure_cookies, path="/")
+    response.set_cookie(cookie, token, httponly=True, samesite="lax", secure=settings.secure_cookies, path="/")
     response.delete_cookie(FLASH_COOKIE, path="/")
     return response
 
 
 async def logout(request: Request) -> Response:
+    return await _logout(request, staff=False)
+
+
+async def staff_logout(request: Request) -> Response:
+    return await _logout(request, staff=True)
+
+
+async def _logout(request: Request, *, staff: bool) -> Response:
     slug = request.path_params["slug"]
     if not _same_origin(request):
         return Response("Origine refusée.", status_code=403)
-    token = request.cookies.get(session_cookie_name(slug))
+    cookie = staff_cookie_name(slug) if staff else session_cookie_name(slug)
+    token = request.cookies.get(cookie)
 
     def work() -> None:
         with get_database().write_session() as session:
             accounts.close_session(session, clock.now(), token)
 
     await run_in_threadpool(work)
-    response = RedirectResponse(f"/{slug}/connexion?deconnecte=1", status_code=303)
-    response.delete_cookie(session_cookie_name(slug), path="/")
+    page = f"/{slug}/admin/connexion" if staff else f"/{slug}/connexion"
+    response = RedirectResponse(f"{page}?deconnecte=1", status_code=303)
+    response.delete_cookie(cookie, path="/")
     return response
 
 
 routes = [
     Route("/api/{slug}/connexion", login, methods=["POST"]),
     Route("/api/{slug}/deconnexion", logout, methods=["POST"]),
+    Route("/api/{slug}/admin/connexion", staff_login, methods=["POST"]),
+    Route("/api/{slug}/admin/deconnexion", staff_logout, methods=["POST"]),
 ]

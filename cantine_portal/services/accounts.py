@@ -166,6 +166,51 @@ def password_link(base_url: str, structure: Structure, token: str) -> str:
     return f"{base_url}/{structure.slug}/mot-de-passe/creer?jeton={token}"
 
 
+def _issue_token(session: Session, now: datetime, account: Account) -> str:
+    """A fresh link token (only its hash is stored); earlier unused ones are revoked."""
+    # A new link revokes the earlier ones: only the latest e-mail works.
+    session.exec(
+        update(PasswordToken)
+        .where(PasswordToken.account_id == account.id, PasswordToken.used_at.is_(None),  # type: ignore[union-attr]
+               PasswordToken.revoked_at.is_(None))  # type: ignore[union-attr]
+        .values(revoked_at=now)
+    )  # type: ignore[call-overload]
+    token = new_token()
+    session.add(PasswordToken(account_id=account.id, token_hash=token_digest(token), created_at=now,
+                              expires_at=now + TOKEN_LIFETIME))
+    return token
+
+
+def send_invitation(session: Session, now: datetime, structure: Structure, account: Account, mailer: Mailer,
+                    base_url: str, *, by_account_id: int | None = None) -> None:
+    """The commune invites a family to its portal: a first-connection link, invitation wording.
+
+    Sent by the back office (one family, or every family of a CSV import); not throttled, since
+    only a staff member can trigger it. The caller commits.
+    """
+    token = _issue_token(session, now, account)
+    audit.record(session, now, "password_link.invitation", structure_id=structure.id, account_id=by_account_id,
+                 target=f"account:{account.id}")
+    link = password_link(base_url, structure, token)
+    paragraphs = [
+        "Bonjour,",
+        f"{structure.name} ouvre pour votre famille un compte sur son portail famille : vous pourrez y "
+        "réserver les repas et les accueils de vos enfants, payer en ligne et retrouver vos reçus.",
+        f"Votre identifiant est votre adresse e-mail : {account.email}. Cliquez sur le bouton ci-dessous pour "
+        "choisir votre mot de passe.",
+    ]
+    after = ["Ce lien est valable 24 heures et ne sert qu'une fois. Passé ce délai, demandez un nouveau lien "
+             f"depuis {base_url}/{structure.slug}/connexion, bouton « PREMIÈRE CONNEXION OU MOT DE PASSE OUBLIÉ ».",
+             f"{structure.name} — {structure.phone}"]
+    mailer.send(Mail(
+        to=account.email,
+        subject=f"{structure.name} — Votre portail famille : créez votre mot de passe",
+        text="\n\n".join(paragraphs + [f"Créer le mot de passe : {link}"] + after),
+        html=render_html("Bienvenue sur votre portail famille", paragraphs, ("Créer le mot de passe", link), after),
+        reply_to=structure.email or None,
+    ), now)
+
+
 def request_password_link(session: Session, now: datetime, structure: Structure, email: str, mailer: Mailer,
                           base_url: str, ip: str = "") -> LinkRequestResult:
     """PREMIÈRE CONNEXION OU MOT DE PASSE OUBLIÉ: same answer whether or not the account exists."""
@@ -181,16 +226,7 @@ def request_password_link(session: Session, now: datetime, structure: Structure,
     if account is None or not account.active:
         audit.record(session, now, "password_link.unknown", structure_id=structure.id, ip=ip)
         return LinkRequestResult(MSG_LINK_SENT)
-    # A new link revokes the earlier ones: only the latest e-mail works.
-    session.exec(
-        update(PasswordToken)
-        .where(PasswordToken.account_id == account.id, PasswordToken.used_at.is_(None),  # type: ignore[union-attr]
-               PasswordToken.revoked_at.is_(None))  # type: ignore[union-attr]
-        .values(revoked_at=now)
-    )  # type: ignore[call-overload]
-    token = new_token()
-    session.add(PasswordToken(account_id=account.id, token_hash=token_digest(token), created_at=now,
-                              expires_at=now + TOKEN_LIFETIME))
+    token = _issue_token(session, now, account)
     audit.record(session, now, "password_link.sent", structure_id=structure.id, account_id=account.id, ip=ip)
     link = password_link(base_url, structure, token)
     first_time = account.password_hash is None

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 
 from cantine_portal.config import Settings
@@ -35,6 +35,8 @@ class Mail:
     text: str
     html: str
     reply_to: str | None = None
+    # Display name of the sender (e.g. the commune answering a family); the address stays ours.
+    sender_name: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
 
 
@@ -65,7 +67,10 @@ class Mailer:
 
     def build(self, mail: Mail, now: datetime) -> EmailMessage:
         message = EmailMessage(policy=_POLICY)
-        message["From"] = self.settings.mail_from
+        if mail.sender_name:
+            message["From"] = formataddr((mail.sender_name, parseaddr(self.settings.mail_from)[1]))
+        else:
+            message["From"] = self.settings.mail_from
         message["To"] = mail.to
         message["Subject"] = mail.subject
         message["Date"] = format_datetime(now)

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from cantine_portal.config import Settings
-from cantine_portal.models import Account, Basket, Credit, Payment, PaymentEvent, Structure
+from cantine_portal.models import Account, Basket, ClosedDay, Credit, Payment, PaymentEvent, Reservation, Structure
 from cantine_portal.services import audit, booking, receipts, storage
 from cantine_portal.services.booking import CheckoutSnapshot, ProviderRedirect
 from cantine_portal.services.calendar import PARIS, format_day_fr
@@ -290,13 +290,42 @@ def _succeeded(session: Session, now: datetime, settings: Settings, event: Provi
         return FulfilmentResult("anomaly", outcome.message, payment.id)
     payment.provider_payment_id = event.provider_payment_id
     session.add(payment)
+    credited = _credit_days_closed_meanwhile(session, now, payment)
     receipt = receipts.issue_receipt(session, now, settings, payment, lines)
     stored.outcome = "paid"
     session.add(stored)
     audit.record(session, now, "payment.succeeded", structure_id=payment.structure_id, target=payment.reference,
                  amount_cents=payment.amount_cents, receipt=receipt.number)
-    return FulfilmentResult("paid", outcome.message, payment.id,
-                            [ticket_mail(session, settings, payment, receipt, lines)])
+    message = outcome.message
+    if credited:
+        message += (f" {credited} jour(s) fermé(s) par la commune pendant le paiement ont été annulés et "
+                    "portés en avoir.")
+    return FulfilmentResult("paid", message, payment.id, [ticket_mail(session, settings, payment, receipt, lines)])
+
+
+def _credit_days_closed_meanwhile(session: Session, now: datetime, payment: Payment) -> int:
+    """A closure declared while the bank worked leaves the basket alone (it is frozen); once paid,
+    those days are cancelled and credited like any paid day on a closed day."""
+    from cantine_portal.services.admin_calendar import closure_credit_label
+
+    paid = session.exec(select(Reservation).where(Reservation.payment_id == payment.id,
+                                                  Reservation.status == "paid")).all()
+    if not paid:
+        return 0
+    closed = session.exec(select(ClosedDay).where(ClosedDay.structure_id == payment.structure_id,
+                                                  ClosedDay.day.in_({r.day for r in paid}))).all()  # type: ignore[union-attr]
+    count = 0
+    for reservation in paid:
+        if any(c.day == reservation.day and c.service_id in (None, reservation.service_id) for c in closed):
+            reservation.status = "cancelled"
+            reservation.cancelled_at = reservation.updated_at = now
+            session.add(reservation)
+            session.add(Credit(structure_id=payment.structure_id, family_id=payment.family_id,
+                               amount_cents=reservation.price_cents, label=closure_credit_label(reservation.day),
+                               reservation_id=reservation.id, created_at=now))
+            count += 1
+    session.flush()
+    return count
 
 
 def settle_without_bank(session: Session, now: datetime, settings: Settings, payment_id: int) -> FulfilmentResult:

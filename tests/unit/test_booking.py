@@ -73,7 +73,7 @@ def demo(database: Database, monkeypatch) -> Demo:
 
 def _load(database: Database, monkeypatch) -> Demo:
     # Passwords play no part here; argon2 would dominate the run time.
-    monkeypatch.setattr("cantine_portal.services.demo.hash_password", lambda password: "not-a-hash")
+    monkeypatch.setattr("cantine_portal.services.demo._demo_hash", lambda password: "not-a-hash")
     with database.write_session() as s:
         load_demo(s, NOW)
     with database.session() as s:

@@ -389,3 +389,16 @@ def test_receipt_route_refuses_another_family(d, settings, client):
     assert other.status_code == 404 and other.content == b""
     elsewhere = client.get(f"/api/autreville/recus/{receipt_id}", cookies={"cp_session_autreville": martin_token})
     assert elsewhere.status_code == 404
+
+
+def test_day_closed_while_the_bank_works_is_credited_once_paid(d, settings):
+    from cantine_portal.models import ClosedDay
+
+    payment = start(d)
+    with d.db.write_session() as s:  # the commune closes Monday while the parent is at the bank
+        s.add(ClosedDay(structure_id=d.structure, day=MON, kind="closure", reason="Grève"))
+    result = handle(d, settings, event(payment))
+    assert result.outcome == "paid" and "portés en avoir" in result.message
+    assert statuses(d) == ["cancelled", "paid"]
+    with d.db.session() as s:
+        assert [c.amount_cents for c in s.exec(select(Credit))] == [385]

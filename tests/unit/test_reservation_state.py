@@ -19,7 +19,7 @@ from tests.conftest import NOW
 
 @pytest.fixture
 def state(database, monkeypatch):
-    monkeypatch.setattr("cantine_portal.services.demo.hash_password", lambda password: "not-a-hash")
+    monkeypatch.setattr("cantine_portal.services.demo._demo_hash", lambda password: "not-a-hash")
     with database.write_session() as s:
         load_demo(s, NOW)
     with database.session() as s:

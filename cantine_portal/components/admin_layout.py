@@ -1,0 +1,128 @@
+"""The back office's frame: the staff banner and a wider main column (a laptop screen)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from cantine_portal.components.forms import PostForm
+from cantine_portal.components.layout import footer
+from cantine_portal.state.admin import StaffState
+from cantine_portal.state.portal import PortalState
+
+ADMIN_PAGE_STYLE = {"max_width": "80rem", "margin": "0 auto", "padding": "1rem", "width": "100%"}
+
+# (label, path under /{slug}/admin/, icon)
+ADMIN_ITEMS = [
+    ("Paramètres", "parametres", "settings"),
+    ("Prestations", "prestations", "utensils"),
+    ("Calendrier", "calendrier", "calendar-days"),
+    ("Familles", "familles", "users"),
+    ("Effectifs", "effectifs", "clipboard-list"),
+    ("Documents", "documents", "file-text"),
+    ("Messages", "messages", "mail"),
+    ("Paiements", "paiements", "credit-card"),
+]
+
+LINK_STYLE = {
+    "display": "inline-flex", "align_items": "center", "gap": "0.35rem", "padding": "0.45rem 0.6rem",
+    "border_radius": "6px", "color": "var(--gray-12)", "text_decoration": "none", "font_weight": "500",
+    "_hover": {"background": "var(--accent-4)"},
+}
+
+
+def admin_header() -> rx.Component:
+    return rx.el.header(
+        rx.hstack(
+            rx.icon("building-2", size=28, aria_hidden="true"),
+            rx.vstack(
+                rx.text("Back-office de la commune", size="2", color_scheme="gray", high_contrast=True),
+                rx.heading(PortalState.commune_name, as_="p", size="5"),
+                spacing="0",
+            ),
+            rx.spacer(),
+            rx.cond(StaffState.staff_logged_in, rx.text("Agent : ", StaffState.staff_email, size="2")),
+            align="center",
+            spacing="3",
+            style=ADMIN_PAGE_STYLE,
+        ),
+        style={"border_bottom": "1px solid var(--gray-5)", "background": "var(--gray-3)"},
+    )
+
+
+def admin_banner() -> rx.Component:
+    slug = StaffState.portal_slug
+    items = [rx.el.li(rx.el.a(rx.icon("layout-dashboard", size=18, aria_hidden="true"), "Accueil",
+                              href="/" + slug + "/admin", style=LINK_STYLE))]
+    items += [
+        rx.el.li(rx.el.a(rx.icon(icon, size=18, aria_hidden="true"), label, href="/" + slug + "/admin/" + path,
+                         style=LINK_STYLE))
+        for label, path, icon in ADMIN_ITEMS
+    ]
+    items.append(rx.el.li(PostForm.create(
+        rx.el.button(rx.icon("log-out", size=18, aria_hidden="true"), "Se déconnecter", type="submit",
+                     style={**LINK_STYLE, "background": "none", "border": "1px solid var(--gray-7)",
+                            "cursor": "pointer"}),
+        action="/api/" + slug + "/admin/deconnexion", method="post")))
+    return rx.el.nav(
+        rx.el.ul(*items, style={"display": "flex", "flex_wrap": "wrap", "gap": "0.2rem", "list_style": "none",
+                                "margin": "0", "padding": "0.25rem 0"}),
+        aria_label="Menu du back-office",
+        style={**ADMIN_PAGE_STYLE, "padding_top": "0.25rem", "padding_bottom": "0.25rem"},
+    )
+
+
+def admin_frame(*children: rx.Component) -> rx.Component:
+    """Header, main, footer; the not-found text for an unknown commune."""
+    return rx.el.div(
+        rx.cond(
+            PortalState.portal_status == "found",
+            rx.fragment(admin_header(), rx.el.main(*children, style=ADMIN_PAGE_STYLE), footer()),
+            rx.el.main(rx.cond(PortalState.portal_status == "missing",
+                               rx.heading("Portail introuvable", as_="h1", size="7"),
+                               rx.center(rx.spinner(size="3"), rx.text("Chargement…", margin_left="0.5rem"),
+                                         padding="3rem")),
+                       style=ADMIN_PAGE_STYLE),
+        ),
+        style={"min_height": "100vh", "display": "flex", "flex_direction": "column"},
+    )
+
+
+def admin_page(title: str, *children: rx.Component) -> rx.Component:
+    """A back-office page: nothing shows until the staff session is checked."""
+    return admin_frame(
+        rx.cond(
+            StaffState.staff_logged_in,
+            rx.vstack(
+                rx.el.div(admin_banner(), style={"border_bottom": "1px solid var(--gray-5)", "width": "100%"}),
+                rx.heading(title, as_="h1", size="7", margin_top="0.5rem"),
+                *children,
+                spacing="4",
+                width="100%",
+                align="stretch",
+            ),
+            rx.center(rx.spinner(size="3"), rx.text("Chargement…", margin_left="0.5rem"), padding="3rem"),
+        )
+    )
+
+
+CELL = {"padding": "0.4rem 0.5rem", "border_bottom": "1px solid var(--gray-5)", "text_align": "left",
+        "vertical_align": "top"}
+
+
+def table(headers: list[str], body: rx.Component, caption: str | None = None) -> rx.Component:
+    """A plain, accessible data table (<th scope=col>), scrolling sideways on narrow screens."""
+    return rx.el.div(
+        rx.el.table(
+            *([rx.el.caption(caption, style={"text_align": "left", "font_weight": "600", "padding": "0.3rem 0"})]
+              if caption else []),
+            rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col", style={**CELL, "background": "var(--gray-3)"})
+                                   for h in headers])),
+            rx.el.tbody(body),
+            style={"border_collapse": "collapse", "width": "100%", "font_size": "15px"},
+        ),
+        style={"overflow_x": "auto", "width": "100%"},
+    )
+
+
+def td(*children, **props) -> rx.Component:
+    return rx.el.td(*children, style=CELL, **props)

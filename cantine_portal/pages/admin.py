@@ -1,0 +1,77 @@
+"""Back office: the staff login and the home page."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from cantine_portal.components.admin_layout import ADMIN_ITEMS, admin_frame, admin_page
+from cantine_portal.components.forms import PostForm, field, message_if, text_input
+from cantine_portal.state.admin import StaffLoginState, StaffState
+
+NARROW = {"max_width": "28rem", "width": "100%"}
+
+DESCRIPTIONS = {
+    "parametres": "Coordonnées de la commune, période et date limite de réservation, régimes, paiement.",
+    "prestations": "Prestations proposées, jours de service et tarifs à partir d'une date.",
+    "calendrier": "Jours fériés, vacances scolaires et fermetures exceptionnelles.",
+    "familles": "Rechercher, créer, modifier, importer les familles ; voir leurs réservations et paiements.",
+    "effectifs": "Les enfants attendus un jour donné, par école et par régime ; export CSV et PDF.",
+    "documents": "Publier les menus, le règlement et les informations aux familles.",
+    "messages": "Les messages des familles, leurs pièces jointes, vos réponses.",
+    "paiements": "Les paiements en ligne, totaux par jour et par mois ; export pour la comptabilité.",
+}
+
+
+def staff_login_page() -> rx.Component:
+    slug = StaffLoginState.portal_slug
+    return admin_frame(
+        rx.vstack(
+            rx.heading("Connexion au back-office", as_="h1", size="7"),
+            rx.text("Réservé aux agents de la commune. Les familles se connectent depuis ",
+                    rx.link("le portail famille", href="/" + slug + "/connexion", underline="always"), "."),
+            message_if(StaffLoginState.info_message, "success"),
+            message_if(StaffLoginState.error_message, "error"),
+            PostForm.create(
+                rx.vstack(
+                    field("Adresse e-mail de l'agent",
+                          text_input("staff-email", name="email", type="email", auto_complete="username",
+                                     required=True, default_value=StaffLoginState.email_prefill,
+                                     key=StaffLoginState.email_prefill), "staff-email"),
+                    field("Mot de passe",
+                          text_input("staff-password", name="password", type="password",
+                                     auto_complete="current-password", required=True), "staff-password"),
+                    rx.el.input(type="hidden", name="suite", value=StaffLoginState.next_path),
+                    rx.button("Se connecter", type="submit", size="3", width="100%"),
+                    spacing="4",
+                    align="stretch",
+                ),
+                action="/api/" + slug + "/admin/connexion",
+                method="post",
+                style=NARROW,
+            ),
+            rx.text("Mot de passe oublié : demandez à l'administrateur du portail un nouveau compte ou utilisez "
+                    "« PREMIÈRE CONNEXION OU MOT DE PASSE OUBLIÉ » sur la page de connexion des familles.",
+                    size="2", color_scheme="gray", high_contrast=True),
+            spacing="4",
+            style=NARROW,
+        )
+    )
+
+
+def admin_home_page() -> rx.Component:
+    slug = StaffState.portal_slug
+    cards = [
+        rx.el.li(
+            rx.el.a(rx.icon(icon, size=20, aria_hidden="true"), " ", label, href="/" + slug + "/admin/" + path,
+                    style={"font_weight": "600", "font_size": "18px", "color": "var(--accent-12)",
+                           "display": "inline-flex", "align_items": "center", "gap": "0.4rem"}),
+            rx.text(DESCRIPTIONS[path], size="2"),
+            style={"padding": "0.8rem", "border": "1px solid var(--gray-6)", "border_radius": "8px"},
+        )
+        for label, path, icon in ADMIN_ITEMS
+    ]
+    return admin_page(
+        "Back-office",
+        rx.el.ul(*cards, style={"display": "grid", "grid_template_columns": "repeat(auto-fill, minmax(18rem, 1fr))",
+                                "gap": "0.75rem", "list_style": "none", "padding": "0", "margin": "0"}),
+    )

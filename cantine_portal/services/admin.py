@@ -1,0 +1,64 @@
+"""What every back-office operation starts with: who acts, and does the object belong to them.
+
+Each ``services/admin_*.py`` function takes the DB session, ``now`` (when it writes), the
+structure id of the staff's session and the acting account id, calls :func:`check_staff`
+first, then fetches every id it was given through :func:`owned`. A parent account, a staff
+account of another commune or an id of another commune all raise ``NotAllowed``: the state or
+route turns it into the same refusal whatever the reason.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from sqlmodel import Session
+
+from cantine_portal.models import Account, Child, Family, Guardian, Structure
+
+T = TypeVar("T")
+
+
+class NotAllowed(PermissionError):
+    """Not a staff account of this commune, or an object outside it."""
+
+
+def check_staff(session: Session, structure_id: int | None, account_id: int | None) -> Structure:
+    """The commune, if ``account_id`` is an active staff account of it; else NotAllowed."""
+    if structure_id is None or account_id is None:
+        raise NotAllowed("non connecté")
+    account = session.get(Account, account_id)
+    structure = session.get(Structure, structure_id)
+    if (account is None or structure is None or not account.active or account.role != "staff"
+            or account.structure_id != structure_id or account.family_id is not None):
+        raise NotAllowed("compte agent requis")
+    return structure
+
+
+def owned(session: Session, model: type[T], object_id: int | None, structure_id: int) -> T:
+    """A row of a table with a ``structure_id`` column, if it belongs to this commune."""
+    if object_id is None:
+        raise NotAllowed("identifiant manquant")
+    row = session.get(model, object_id)
+    if row is None or getattr(row, "structure_id", None) != structure_id:
+        raise NotAllowed("objet inconnu")
+    return row
+
+
+def owned_family(session: Session, family_id: int | None, structure_id: int) -> Family:
+    return owned(session, Family, family_id, structure_id)
+
+
+def owned_guardian(session: Session, guardian_id: int | None, structure_id: int) -> Guardian:
+    guardian = session.get(Guardian, guardian_id) if guardian_id is not None else None
+    if guardian is None:
+        raise NotAllowed("responsable inconnu")
+    owned_family(session, guardian.family_id, structure_id)
+    return guardian
+
+
+def owned_child(session: Session, child_id: int | None, structure_id: int) -> Child:
+    child = session.get(Child, child_id) if child_id is not None else None
+    if child is None:
+        raise NotAllowed("enfant inconnu")
+    owned_family(session, child.family_id, structure_id)
+    return child

@@ -1,0 +1,102 @@
+"""Back-office « Paiements »: the list, totals per day and per month, a CSV for the accountant.
+
+Read-only over the Payment table as the payment flow writes it. Totals count succeeded payments
+only, by the day (Europe/Paris) they completed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, select
+
+from cantine_portal.models import Family, Payment, Receipt
+from cantine_portal.services.admin import check_staff
+from cantine_portal.services.admin_families import PAYMENT_LABELS
+from cantine_portal.services.calendar import MONTHS_FR, PARIS
+from cantine_portal.services.money import format_euros
+
+
+@dataclass
+class PaymentRow:
+    id: int
+    date_label: str
+    family_name: str
+    reference: str
+    provider: str
+    provider_reference: str
+    status: str
+    status_label: str
+    amount_cents: int
+    amount_label: str
+    credit_cents: int
+    credit_label: str
+    receipt_number: str
+
+
+@dataclass
+class Total:
+    label: str
+    count: int
+    amount_label: str
+
+
+@dataclass
+class PaymentsReport:
+    rows: list[PaymentRow]
+    by_day: list[Total]
+    by_month: list[Total]
+
+
+def _local(instant: datetime) -> datetime:
+    return instant.astimezone(PARIS)
+
+
+def payments_report(session: Session, structure_id: int, account_id: int, month: str = "") -> PaymentsReport:
+    """All payments (or those created in ``month`` "YYYY-MM", Paris time), newest first."""
+    check_staff(session, structure_id, account_id)
+    payments = session.exec(select(Payment).where(Payment.structure_id == structure_id)
+                            .order_by(Payment.created_at.desc())).all()  # type: ignore[attr-defined]
+    if month:
+        payments = [p for p in payments if f"{_local(p.created_at):%Y-%m}" == month]
+    families = {f.id: f.name for f in session.exec(select(Family).where(Family.structure_id == structure_id))}
+    receipts = {r.payment_id: r.number for r in session.exec(select(Receipt).where(
+        Receipt.structure_id == structure_id))}
+    rows = [PaymentRow(
+        p.id, f"{_local(p.created_at):%d/%m/%Y %H:%M}", families.get(p.family_id, ""), p.reference, p.provider,
+        p.provider_payment_id or p.provider_session_id or "", p.status, PAYMENT_LABELS.get(p.status, p.status),
+        p.amount_cents, format_euros(p.amount_cents), p.credit_cents, format_euros(p.credit_cents) if p.credit_cents else "",
+        receipts.get(p.id, "")) for p in payments]
+    days: dict[date, list[int]] = defaultdict(list)
+    months: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for p in payments:
+        if p.status != "succeeded":
+            continue
+        when = _local(p.completed_at or p.created_at)
+        days[when.date()].append(p.amount_cents)
+        months[(when.year, when.month)].append(p.amount_cents)
+    by_day = [Total(f"{d:%d/%m/%Y}", len(v), format_euros(sum(v))) for d, v in sorted(days.items(), reverse=True)]
+    by_month = [Total(f"{MONTHS_FR[m - 1].capitalize()} {y}", len(v), format_euros(sum(v)))
+                for (y, m), v in sorted(months.items(), reverse=True)]
+    return PaymentsReport(rows, by_day, by_month)
+
+
+def _decimal(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100},{abs(cents) % 100:02d}"
+
+
+def payments_csv(report: PaymentsReport) -> bytes:
+    """`;`-separated, UTF-8 with BOM; amounts as "12,34" (French Excel reads them as numbers)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["Date", "Famille", "Référence", "Prestataire", "Référence prestataire", "Statut",
+                     "Montant (EUR)", "Avoir utilisé (EUR)", "Reçu"])
+    for row in report.rows:
+        writer.writerow([row.date_label, row.family_name, row.reference, row.provider, row.provider_reference,
+                         row.status_label, _decimal(row.amount_cents), _decimal(row.credit_cents), row.receipt_number])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -1,0 +1,128 @@
+"""Back-office « Paramètres »: the commune's identity, booking rules, toggles, diets, payment."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, time
+
+from sqlmodel import Session
+
+from cantine_portal.services import audit
+from cantine_portal.services.admin import check_staff
+from cantine_portal.services.calendar import DeadlineRule, PERIOD_MODES
+from cantine_portal.services.validation import (
+    email_error,
+    format_phone,
+    normalize_email,
+    normalize_phone,
+    phone_error,
+    postal_code_error,
+    required_error,
+    too_long_error,
+)
+
+SETTINGS_FIELDS = ("name", "address_line", "postal_code", "city", "phone", "email", "period_mode",
+                   "deadline_kind", "deadline_weekday", "deadline_days_before", "deadline_time",
+                   "allow_family_edit", "allow_children_edit", "diets", "payment_provider")
+DEADLINE_KINDS = ("weekday_before", "days_before")
+PAYMENT_PROVIDERS = ("simulated", "stripe")
+_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_LIMITS = {"name": 120, "address_line": 200, "city": 120}
+
+MSG_SAVED = "Les paramètres ont été enregistrés."
+MSG_INVALID = "Certains paramètres sont à corriger : voir les messages sous les champs concernés."
+
+
+@dataclass
+class SettingsResult:
+    ok: bool
+    message: str
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def settings_values(session: Session, structure_id: int, account_id: int) -> dict[str, str]:
+    structure = check_staff(session, structure_id, account_id)
+    values = {name: str(getattr(structure, name)) for name in SETTINGS_FIELDS}
+    values["phone"] = format_phone(normalize_phone(structure.phone) or structure.phone)
+    for name in ("allow_family_edit", "allow_children_edit"):
+        values[name] = "1" if getattr(structure, name) else ""
+    return values
+
+
+def _truthy(value: object) -> bool:
+    return str(value) in ("1", "true", "True", "on", "oui")
+
+
+def validate_settings(values: dict[str, str]) -> tuple[dict[str, object], dict[str, str]]:
+    text = {name: str(values.get(name, "") or "").strip() for name in SETTINGS_FIELDS}
+    errors: dict[str, str] = {}
+    for name, limit in _LIMITS.items():
+        if message := too_long_error(text[name], limit):
+            errors[name] = message
+    if message := required_error(text["name"]):
+        errors["name"] = message
+    if message := postal_code_error(text["postal_code"]):
+        errors["postal_code"] = message
+    if message := phone_error(text["phone"]):
+        errors["phone"] = message
+    if message := email_error(text["email"], required=True):
+        errors["email"] = message
+    if text["period_mode"] not in PERIOD_MODES:
+        errors["period_mode"] = "Choisissez « semaine » ou « mois »."
+    if text["deadline_kind"] not in DEADLINE_KINDS:
+        errors["deadline_kind"] = "Choisissez une règle de date limite."
+    weekday = int(text["deadline_weekday"]) if text["deadline_weekday"].isdigit() else -1
+    if not 0 <= weekday <= 6:
+        errors["deadline_weekday"] = "Choisissez un jour de la semaine."
+    days = int(text["deadline_days_before"]) if text["deadline_days_before"].isdigit() else -1
+    if not 0 <= days <= 60:
+        errors["deadline_days_before"] = "Saisissez un nombre de jours entre 0 et 60."
+    if not _TIME.match(text["deadline_time"]):
+        errors["deadline_time"] = "Saisissez une heure au format HH:MM, par exemple 23:59."
+    diets = [line.strip() for line in text["diets"].splitlines() if line.strip()]
+    if any(len(d) > 60 for d in diets):
+        errors["diets"] = "Un régime fait 60 caractères au maximum."
+    if text["payment_provider"] not in PAYMENT_PROVIDERS:
+        errors["payment_provider"] = "Choisissez le paiement simulé ou Stripe."
+    clean: dict[str, object] = {
+        "name": text["name"], "address_line": text["address_line"], "postal_code": text["postal_code"],
+        "city": text["city"], "phone": format_phone(normalize_phone(text["phone"]) or ""),
+        "email": normalize_email(text["email"]), "period_mode": text["period_mode"],
+        "deadline_kind": text["deadline_kind"], "deadline_weekday": weekday,
+        "deadline_days_before": days, "deadline_time": text["deadline_time"],
+        "allow_family_edit": _truthy(values.get("allow_family_edit")),
+        "allow_children_edit": _truthy(values.get("allow_children_edit")),
+        "diets": "\n".join(dict.fromkeys(diets)), "payment_provider": text["payment_provider"],
+    }
+    return clean, errors
+
+
+def deadline_description(values: dict[str, str]) -> str:
+    """The rule in words ("le jeudi précédant la période à 23h59"), or "" while invalid."""
+    clean, errors = validate_settings(values)
+    if {"deadline_kind", "deadline_weekday", "deadline_days_before", "deadline_time"} & set(errors):
+        return ""
+    hour, minute = (int(x) for x in str(clean["deadline_time"]).split(":"))
+    rule = DeadlineRule(str(clean["deadline_kind"]), int(clean["deadline_weekday"]),  # type: ignore[arg-type]
+                        int(clean["deadline_days_before"]), time(hour, minute))  # type: ignore[arg-type]
+    return rule.describe_fr()
+
+
+def save_settings(session: Session, now: datetime, *, structure_id: int, account_id: int,
+                  values: dict[str, str], ip: str = "") -> SettingsResult:
+    """Validate and save. The caller commits. Nothing is written when a field is wrong."""
+    structure = check_staff(session, structure_id, account_id)
+    clean, errors = validate_settings(values)
+    if errors:
+        return SettingsResult(False, MSG_INVALID, errors)
+    changes = {name: [getattr(structure, name), value] for name, value in clean.items()
+               if getattr(structure, name) != value}
+    if not changes:
+        return SettingsResult(True, MSG_SAVED)
+    for name, (_before, after) in changes.items():
+        setattr(structure, name, after)
+    session.add(structure)
+    audit.record(session, now, "admin.settings_updated", structure_id=structure_id, account_id=account_id,
+                 target=f"structure:{structure_id}", ip=ip, changes=changes)
+    return SettingsResult(True, MSG_SAVED)

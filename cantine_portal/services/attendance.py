@@ -1,0 +1,91 @@
+"""Back-office « Effectifs »: who eats (or is cared for) on a day, what the kitchen needs.
+
+Only PAID reservations count: a day still in a basket is not a commitment. PAI notes are health
+data: returned for the staff's screen only, never written to the CSV or PDF exports nor logged.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, select
+
+from cantine_portal.models import Child, Family, Reservation, Service
+from cantine_portal.services.admin import check_staff, owned
+from cantine_portal.services.pdf_render import render_attendance
+
+NO_DIET = "Sans régime particulier"
+NO_SCHOOL = "École non renseignée"
+
+
+@dataclass
+class AttendanceRow:
+    child_name: str
+    family_name: str
+    school: str
+    class_name: str
+    diet: str
+    pai: bool
+    pai_notes: str
+
+
+@dataclass
+class Attendance:
+    day: date
+    service_id: int
+    service_name: str
+    rows: list[AttendanceRow]
+    by_school: list[tuple[str, int]]
+    by_diet: list[tuple[str, int]]
+    pai_count: int
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+
+def attendance(session: Session, structure_id: int, account_id: int, day: date, service_id: int) -> Attendance:
+    check_staff(session, structure_id, account_id)
+    service = owned(session, Service, service_id, structure_id)
+    found = session.exec(
+        select(Reservation, Child, Family)
+        .join(Child, Child.id == Reservation.child_id)
+        .join(Family, Family.id == Reservation.family_id)
+        .where(Reservation.structure_id == structure_id, Reservation.service_id == service.id,
+               Reservation.day == day, Reservation.status == "paid", Family.structure_id == structure_id)
+    ).all()
+    rows = sorted(
+        (AttendanceRow(f"{child.last_name.upper()} {child.first_name}", family.name, child.school or NO_SCHOOL,
+                       child.class_name, child.diet or NO_DIET, child.pai, child.pai_notes if child.pai else "")
+         for _reservation, child, family in found),
+        key=lambda r: (r.school, r.class_name, r.child_name))
+    schools = Counter(r.school for r in rows)
+    diets = Counter(r.diet for r in rows)
+    return Attendance(day, service.id, service.name, rows, sorted(schools.items()),
+                      sorted(diets.items(), key=lambda kv: (kv[0] != NO_DIET, kv[0])),
+                      sum(1 for r in rows if r.pai))
+
+
+def attendance_csv(data: Attendance) -> bytes:
+    """`;`-separated, UTF-8 with BOM so that Excel opens the accents right. No PAI notes."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["Date", "Prestation", "Enfant", "Famille", "École", "Classe", "Régime", "PAI"])
+    for row in data.rows:
+        writer.writerow([f"{data.day:%d/%m/%Y}", data.service_name, row.child_name, row.family_name, row.school,
+                         row.class_name, row.diet, "PAI" if row.pai else ""])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def attendance_pdf(data: Attendance, commune_name: str, now: datetime) -> bytes:
+    return render_attendance(commune_name, data.service_name, data.day,
+                             [(r.child_name, r.school, r.class_name, r.diet, r.pai) for r in data.rows],
+                             data.by_school, data.by_diet, generated_at=now)
+
+
+def export_name(data: Attendance, extension: str) -> str:
+    return f"effectifs-{data.day.isoformat()}-prestation-{data.service_id}.{extension}"

@@ -1,0 +1,261 @@
+"""Import families from a CSV file (docs/csv-import.md): all or nothing.
+
+The whole file is read and checked first; a single bad line means nothing is written, and every
+bad line is reported with its number (line 1 is the header). Only then are the families,
+guardians, accounts, children and enrollments written, in the caller's one transaction, and the
+invitations sent.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlmodel import Session, select
+
+from cantine_portal.models import Account, Child, Enrollment, Family, Guardian, Service
+from cantine_portal.services import audit
+from cantine_portal.services import family as family_rules
+from cantine_portal.services.accounts import send_invitation
+from cantine_portal.services.admin import check_staff
+from cantine_portal.services.calendar import PARIS
+from cantine_portal.services.mail import Mailer
+from cantine_portal.services.validation import normalize_email
+
+COLUMNS = ("famille", "civilite", "nom_responsable", "prenom_responsable", "email", "mobile", "adresse",
+           "code_postal", "ville", "nom_enfant", "prenom_enfant", "date_naissance", "ecole", "classe",
+           "prestations")
+REQUIRED_COLUMNS = ("famille", "nom_responsable", "prenom_responsable", "email")
+MAX_BYTES = 2 * 1024 * 1024
+MAX_LINES = 5000
+EXAMPLE_LINES = (
+    ("D-0001", "Mme", "Petit", "Camille", "camille.petit@example.fr", "06 11 22 33 44", "4 rue des Écoles",
+     "44000", "Démo-sur-Loire", "Petit", "Jules", "12/05/2018", "École Jules Ferry", "CE2",
+     "Restauration scolaire|Garderie du soir"),
+    ("D-0001", "Mme", "Petit", "Camille", "camille.petit@example.fr", "06 11 22 33 44", "4 rue des Écoles",
+     "44000", "Démo-sur-Loire", "Petit", "Rose", "03/09/2020", "École Jules Ferry", "CP",
+     "Restauration scolaire"),
+)
+
+
+@dataclass
+class LineError:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"Ligne {self.line} : {self.message}" if self.line else self.message
+
+
+@dataclass
+class ImportResult:
+    ok: bool
+    message: str
+    errors: list[LineError] = field(default_factory=list)
+    families: int = 0
+    children: int = 0
+    invitations: int = 0
+
+
+@dataclass
+class _Guardian:
+    values: dict[str, str]
+    line: int
+
+
+@dataclass
+class _Child:
+    values: dict[str, object]
+    services: list[int]
+    line: int
+
+
+@dataclass
+class _Family:
+    key: str
+    first_line: int
+    guardians: dict[str, _Guardian] = field(default_factory=dict)
+    children: list[_Child] = field(default_factory=list)
+
+
+def template_csv() -> bytes:
+    """The downloadable template: header and two example lines, UTF-8 with BOM (Excel)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    writer.writerows(EXAMPLE_LINES)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 (BOM tolerated); Excel's French "CSV (point-virgule)" is Windows-1252, tolerated too."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _parse_birth(text: str) -> date | None:
+    return datetime.strptime(text, "%d/%m/%Y").date()
+
+
+def parse(session: Session, structure_id: int, data: bytes, today: date) -> tuple[list[_Family], list[LineError]]:
+    """Read and check everything; nothing is written here."""
+    if len(data) > MAX_BYTES:
+        return [], [LineError(0, "Le fichier dépasse 2 Mo : découpez-le en plusieurs fichiers.")]
+    text = _decode(data)
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        return [], [LineError(0, "Le fichier est vide.")]
+    header = [cell.strip().lower() for cell in rows[0]]
+    if len(header) == 1 and "," in header[0]:
+        return [], [LineError(1, "Les colonnes doivent être séparées par des points-virgules (;), pas des "
+                                 "virgules. Dans Excel : « Enregistrer sous » → « CSV (séparateur : point-virgule) ».")]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    unknown = [c for c in header if c and c not in COLUMNS]
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append("colonne(s) manquante(s) : " + ", ".join(missing))
+        if unknown:
+            parts.append("colonne(s) inconnue(s) : " + ", ".join(unknown))
+        return [], [LineError(1, "En-tête incorrect, " + " ; ".join(parts) + ". Partez du modèle à télécharger.")]
+    if len(rows) - 1 > MAX_LINES:
+        return [], [LineError(0, f"Le fichier dépasse {MAX_LINES} lignes : découpez-le.")]
+
+    services = {s.name.strip().lower(): s.id for s in session.exec(
+        select(Service).where(Service.structure_id == structure_id, Service.active == True))}  # noqa: E712
+    diets: list[str] = []
+    taken_emails = set(session.exec(select(Account.email).where(Account.structure_id == structure_id)))
+    taken_refs = {r.strip().lower() for r in session.exec(select(Family.reference).where(
+        Family.structure_id == structure_id)) if r and r.strip()}
+    families: dict[str, _Family] = {}
+    email_family: dict[str, str] = {}
+    errors: list[LineError] = []
+
+    for number, cells in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) > len(header):
+            errors.append(LineError(number, f"{len(cells)} colonnes au lieu de {len(header)} (un point-virgule "
+                                            "en trop dans une valeur ?)."))
+            continue
+        row = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header)}
+        row = {name: row.get(name, "") for name in COLUMNS}
+        problems: list[str] = []
+        key = row["famille"]
+        if not key:
+            problems.append("la colonne « famille » est vide")
+        elif len(key) > 40:
+            problems.append("« famille » fait plus de 40 caractères")
+        elif key.lower() in taken_refs:
+            problems.append(f"le dossier « {key} » existe déjà dans le portail")
+        guardian_values = {
+            "civility": row["civilite"], "last_name": row["nom_responsable"], "first_name": row["prenom_responsable"],
+            "email": row["email"], "mobile": row["mobile"], "address_line": row["adresse"],
+            "postal_code": row["code_postal"], "city": row["ville"],
+        }
+        clean_guardian, guardian_errors = family_rules.validate_guardian(guardian_values)
+        labels = {"civility": "civilite", "last_name": "nom_responsable", "first_name": "prenom_responsable",
+                  "email": "email", "mobile": "mobile", "address_line": "adresse", "postal_code": "code_postal",
+                  "city": "ville"}
+        for name, message in guardian_errors.items():
+            problems.append(f"{labels.get(name, name)} : {message.rstrip('.')}")
+        email = normalize_email(row["email"])
+        if not email and "email" not in guardian_errors:
+            problems.append("email : l'adresse du responsable est obligatoire (elle sert d'identifiant)")
+        elif email and not guardian_errors.get("email"):
+            if email in taken_emails:
+                problems.append(f"email : {email} a déjà un compte dans le portail")
+            elif key and email_family.get(email, key) != key:
+                problems.append(f"email : {email} figure déjà dans une autre famille du fichier "
+                                f"(« {email_family[email]} »)")
+        child: _Child | None = None
+        if row["nom_enfant"] or row["prenom_enfant"] or row["date_naissance"] or row["prestations"]:
+            birth_iso = ""
+            if row["date_naissance"]:
+                try:
+                    birth_iso = _parse_birth(row["date_naissance"]).isoformat()
+                except ValueError:
+                    problems.append(f"date_naissance : « {row['date_naissance']} » n'est pas une date JJ/MM/AAAA")
+            child_clean, child_errors = family_rules.validate_child(
+                {"last_name": row["nom_enfant"], "first_name": row["prenom_enfant"], "birth_date": birth_iso,
+                 "school": row["ecole"], "class_name": row["classe"]}, diets, "", today)
+            child_labels = {"last_name": "nom_enfant", "first_name": "prenom_enfant", "birth_date": "date_naissance",
+                            "school": "ecole", "class_name": "classe"}
+            for name, message in child_errors.items():
+                problems.append(f"{child_labels.get(name, name)} : {message.rstrip('.')}")
+            service_ids = []
+            for name in (n.strip() for n in row["prestations"].split("|")):
+                if not name:
+                    continue
+                if name.lower() not in services:
+                    problems.append(f"prestations : « {name} » ne correspond à aucune prestation active "
+                                    f"(prestations : {', '.join(s for s in services) or 'aucune'})")
+                else:
+                    service_ids.append(services[name.lower()])
+            child = _Child(child_clean, sorted(set(service_ids)), number)
+        if problems:
+            errors.append(LineError(number, " ; ".join(problems) + "."))
+            continue
+        family = families.setdefault(key, _Family(key, number))
+        email_family.setdefault(email, key)
+        if email not in family.guardians:
+            family.guardians[email] = _Guardian({**clean_guardian, "email": email}, number)
+        if child is not None:
+            family.children.append(child)
+    if not errors and not families:
+        errors.append(LineError(0, "Aucune famille à importer : le fichier ne contient que l'en-tête."))
+    return list(families.values()), errors
+
+
+def import_families(session: Session, now: datetime, *, structure_id: int, account_id: int, data: bytes,
+                    mailer: Mailer | None, base_url: str, invite: bool = True, ip: str = "") -> ImportResult:
+    """Import every family of the file, or none. The caller commits (one transaction)."""
+    structure = check_staff(session, structure_id, account_id)
+    families, errors = parse(session, structure_id, data, now.astimezone(PARIS).date())
+    if errors:
+        audit.record(session, now, "admin.import_refused", structure_id=structure_id, account_id=account_id,
+                     ip=ip, errors=len(errors))
+        return ImportResult(False, "Aucune famille n'a été importée : corrigez les lignes signalées puis importez "
+                                   "à nouveau le fichier complet.", errors)
+    children = 0
+    new_accounts: list[Account] = []
+    for parsed in families:
+        guardians = list(parsed.guardians.values())
+        first = guardians[0].values
+        family = Family(structure_id=structure_id, name=first["last_name"], reference=parsed.key, created_at=now)
+        session.add(family)
+        session.flush()
+        login_guardian = None
+        for position, guardian in enumerate(guardians):
+            row = Guardian(family_id=family.id, position=position, **guardian.values)
+            session.add(row)
+            session.flush()
+            login_guardian = login_guardian or row
+        account = Account(structure_id=structure_id, role="parent", family_id=family.id,
+                          guardian_id=login_guardian.id, email=login_guardian.email, created_at=now)
+        session.add(account)
+        new_accounts.append(account)
+        for position, child in enumerate(parsed.children):
+            row = Child(family_id=family.id, position=position, **child.values)  # type: ignore[arg-type]
+            session.add(row)
+            session.flush()
+            for service_id in child.services:
+                session.add(Enrollment(child_id=row.id, service_id=service_id))
+            children += 1
+    session.flush()
+    audit.record(session, now, "admin.import_done", structure_id=structure_id, account_id=account_id, ip=ip,
+                 families=len(families), children=children)
+    invitations = 0
+    if invite and mailer is not None:
+        for account in new_accounts:
+            send_invitation(session, now, structure, account, mailer, base_url, by_account_id=account_id)
+            invitations += 1
+    message = f"{len(families)} famille(s) et {children} enfant(s) importé(s)."
+    if invitations:
+        message += f" {invitations} invitation(s) envoyée(s)."
+    return ImportResult(True, message, families=len(families), children=children, invitations=invitations)
+

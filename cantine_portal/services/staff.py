@@ -1,0 +1,41 @@
+"""Staff (back-office) accounts, created from the command line."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from cantine_portal.models import Account
+from cantine_portal.services import audit
+from cantine_portal.services.accounts import account_by_email, normalize_email
+from cantine_portal.services.hashing import hash_password
+from cantine_portal.services.passwords import check_password
+from cantine_portal.services.tenants import structure_by_slug
+from cantine_portal.services.validation import email_error
+
+
+class StaffError(ValueError):
+    """A French message explaining why the account was not created."""
+
+
+def create_staff(session: Session, now: datetime, slug: str, email: str, password: str) -> Account:
+    """A staff account of the commune ``slug``. The caller commits."""
+    structure = structure_by_slug(session, slug.strip().lower())
+    if structure is None:
+        raise StaffError(f"Commune inconnue : {slug}.")
+    if email_error(email, required=True):
+        raise StaffError(f"Adresse e-mail invalide : {email}.")
+    email = normalize_email(email)
+    if account_by_email(session, structure.id, email) is not None:
+        raise StaffError(f"Un compte existe déjà avec l'adresse {email} dans la commune {structure.slug}.")
+    check = check_password(password, email)
+    if not check.ok:
+        raise StaffError("Mot de passe refusé : " + " ".join(check.errors))
+    account = Account(structure_id=structure.id, role="staff", email=email, password_hash=hash_password(password),
+                      created_at=now, password_changed_at=now)
+    session.add(account)
+    session.flush()
+    audit.record(session, now, "staff.created", structure_id=structure.id, target=f"account:{account.id}",
+                 email=email)
+    return account

@@ -1,0 +1,101 @@
+"""The logged-in staff member: every back-office page and handler re-checks the session here.
+
+Separate from the parents' AuthState on purpose: another cookie (``cp_staff_{slug}``), another
+role. A parent's session never satisfies :meth:`StaffState.require_staff`, and a staff session
+never satisfies ``AuthState.require_parent``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from urllib.parse import quote
+
+import reflex as rx
+
+from cantine_portal import clock
+from cantine_portal.api.session_routes import FLASH_COOKIE, staff_cookie_name
+from cantine_portal.config import get_settings
+from cantine_portal.db import get_database
+from cantine_portal.services import accounts
+from cantine_portal.services.accounts import SessionInfo, resolve_session
+from cantine_portal.services.admin import NotAllowed, check_staff
+from cantine_portal.state.auth import read_cookie
+from cantine_portal.state.portal import PortalState
+
+MSG_REFUSED = "Action refusée : cet élément n'existe pas ou n'appartient pas à votre commune."
+
+
+class StaffState(PortalState):
+    staff_logged_in: bool = False
+    staff_email: str = ""
+    _staff_account_id: int | None = None
+
+    def cookie(self, name: str) -> str | None:
+        return read_cookie(self.router.headers.raw_headers.get("cookie", ""), name)
+
+    def client_ip(self) -> str:
+        return self.router.session.client_ip or ""
+
+    def require_staff(self) -> SessionInfo | None:
+        """This tab's staff session, checked in the database now; None otherwise."""
+        slug = self.current_slug()
+        if self._structure_id is None or self.portal_slug != slug:
+            self.load_portal()
+        if self._structure_id is None:
+            return None
+        token = self.cookie(staff_cookie_name(slug))
+        idle = timedelta(minutes=get_settings().session_minutes)
+        with get_database().session() as session:
+            info = resolve_session(session, clock.now(), self._structure_id, token, idle)
+            try:
+                if info is None or info.role != "staff" or info.family_id is not None:
+                    raise NotAllowed("pas d'agent")
+                check_staff(session, self._structure_id, info.account_id)
+            except NotAllowed:
+                self._staff_account_id = None
+                self.staff_logged_in = False
+                self.staff_email = ""
+                return None
+        self._staff_account_id = info.account_id
+        self.staff_email = info.email
+        self.staff_logged_in = True
+        return info
+
+    def staff_login_redirect(self):
+        slug = self.current_slug()
+        return rx.redirect(f"/{slug}/admin/connexion?suite={quote(self.router.url.path)}", replace=True)
+
+    @rx.event
+    def load_staff(self):
+        """on_load of every back-office page: commune, then the staff session; else the staff login."""
+        self.load_portal()
+        if self.portal_status != "found":
+            return None
+        if self.require_staff() is None:
+            return self.staff_login_redirect()
+        return None
+
+
+class StaffLoginState(StaffState):
+    error_message: str = ""
+    info_message: str = ""
+    email_prefill: str = ""
+    next_path: str = ""
+
+    @rx.event
+    def load_login(self):
+        self.load_portal()
+        query = self.router.url.query_parameters
+        error = query.get("erreur", "")
+        if error == "identifiants":
+            self.error_message = accounts.MSG_BAD_CREDENTIALS
+        elif error == "bloque":
+            until = str(query.get("jusqua", ""))
+            self.error_message = (f"Trop de tentatives. Par sécurité, réessayez à partir de {until}."
+                                  if re.fullmatch(r"\d{1,2}h\d{2}", until) else "Trop de tentatives. Réessayez plus tard.")
+        else:
+            self.error_message = ""
+        self.info_message = "Vous êtes déconnecté." if query.get("deconnecte") else ""
+        self.email_prefill = (self.cookie(FLASH_COOKIE) or "")[:254] if error else ""
+        self.next_path = str(query.get("suite", ""))[:300]
