@@ -8,18 +8,20 @@ missing on disk) is the same empty 404: an id reveals nothing, not even that it 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from sqlmodel import Session
 
 from cantine_portal import clock
 from cantine_portal.api.session_routes import session_cookie_name
 from cantine_portal.config import get_settings
 from cantine_portal.db import get_database
 from cantine_portal.services import documents, storage
-from cantine_portal.services.accounts import resolve_session
+from cantine_portal.services.accounts import SessionInfo, resolve_session
 from cantine_portal.services.tenants import structure_by_slug
 
 PRIVATE_HEADERS = {"cache-control": "private, no-store", "x-content-type-options": "nosniff"}
@@ -37,10 +39,18 @@ def pdf_response(data: bytes, filename: str, *, download: bool) -> Response:
     })
 
 
-async def document(request: Request) -> Response:
+# (session, structure id, session info, object id) -> (stored relative path, download name) or None
+Finder = Callable[[Session, int, SessionInfo, int], "tuple[str, str] | None"]
+
+
+async def serve_private_pdf(request: Request, id_param: str, find: Finder) -> Response:
+    """A stored PDF for the logged-in parent of the URL's commune, if ``find`` says it is theirs.
+
+    Every refusal is the same empty 404 (not logged in, unknown id, someone else's file...).
+    """
     slug = str(request.path_params["slug"]).lower()
     try:
-        document_id = int(request.path_params["document_id"])
+        object_id = int(request.path_params[id_param])
     except ValueError:
         return not_found()
     token = request.cookies.get(session_cookie_name(slug))
@@ -56,11 +66,12 @@ async def document(request: Request) -> Response:
                                    timedelta(minutes=settings.session_minutes))
             if info is None:
                 return None
-            found = documents.published_document(session, structure.id, document_id)
+            found = find(session, structure.id, info, object_id)
             if found is None:
                 return None
+            path, filename = found
             try:
-                return storage.read_bytes(settings, found.file_path), documents.download_name(found)
+                return storage.read_bytes(settings, path), filename
             except (storage.StorageError, OSError):
                 return None
 
@@ -69,6 +80,15 @@ async def document(request: Request) -> Response:
         return not_found()
     data, filename = result
     return pdf_response(data, filename, download=download)
+
+
+def _published_document(session: Session, structure_id: int, _info: SessionInfo, document_id: int):
+    found = documents.published_document(session, structure_id, document_id)
+    return (found.file_path, documents.download_name(found)) if found else None
+
+
+async def document(request: Request) -> Response:
+    return await serve_private_pdf(request, "document_id", _published_document)
 
 
 routes = [

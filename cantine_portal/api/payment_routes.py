@@ -9,8 +9,6 @@ provider sends it again: it is never dropped.
 from __future__ import annotations
 
 import time
-from datetime import timedelta
-
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -18,14 +16,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from cantine_portal import clock
-from cantine_portal.api.files import not_found, pdf_response
-from cantine_portal.api.session_routes import session_cookie_name
+from cantine_portal.api.files import serve_private_pdf
 from cantine_portal.config import get_settings
 from cantine_portal.db import get_database
-from cantine_portal.services import payments, receipts, storage
-from cantine_portal.services.accounts import resolve_session
+from cantine_portal.services import payments, receipts
 from cantine_portal.services.mail import Mailer
-from cantine_portal.services.tenants import structure_by_slug
 
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)
 
@@ -72,38 +67,15 @@ async def stripe_webhook(request: Request) -> Response:
     return await _notification(request, get_settings().stripe_webhook_secret, payments.parse_stripe)
 
 
+def _family_receipt(session, structure_id: int, info, receipt_id: int):
+    if info.family_id is None:
+        return None
+    receipt = receipts.family_receipt(session, structure_id, info.family_id, receipt_id)
+    return (receipt.pdf_path, f"recu-{receipt.number}.pdf") if receipt else None
+
+
 async def receipt_pdf(request: Request) -> Response:
-    slug = str(request.path_params["slug"]).lower()
-    try:
-        receipt_id = int(request.path_params["receipt_id"])
-    except ValueError:
-        return not_found()
-    token = request.cookies.get(session_cookie_name(slug))
-    download = request.query_params.get("telecharger") == "1"
-    settings = get_settings()
-
-    def work() -> tuple[bytes, str] | None:
-        with get_database().session() as session:
-            structure = structure_by_slug(session, slug)
-            if structure is None or not token:
-                return None
-            info = resolve_session(session, clock.now(), structure.id, token,
-                                   timedelta(minutes=settings.session_minutes))
-            if info is None or info.family_id is None:
-                return None
-            receipt = receipts.family_receipt(session, structure.id, info.family_id, receipt_id)
-            if receipt is None:
-                return None
-            try:
-                return storage.read_bytes(settings, receipt.pdf_path), f"recu-{receipt.number}.pdf"
-            except (storage.StorageError, OSError):
-                return None
-
-    result = await run_in_threadpool(work)
-    if result is None:
-        return not_found()
-    data, filename = result
-    return pdf_response(data, filename, download=download)
+    return await serve_private_pdf(request, "receipt_id", _family_receipt)
 
 
 routes = [
