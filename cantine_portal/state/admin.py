@@ -7,7 +7,6 @@ never satisfies ``AuthState.require_parent``.
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -126,14 +125,7 @@ class StaffLoginState(StaffState):
         self.load_portal()
         query = self.router.url.query_parameters
         error = query.get("erreur", "")
-        if error == "identifiants":
-            self.error_message = accounts.MSG_BAD_CREDENTIALS
-        elif error == "bloque":
-            until = str(query.get("jusqua", ""))
-            self.error_message = (f"Trop de tentatives. Par sécurité, réessayez à partir de {until}."
-                                  if re.fullmatch(r"\d{1,2}h\d{2}", until) else "Trop de tentatives. Réessayez plus tard.")
-        else:
-            self.error_message = ""
+        self.error_message = accounts.login_error_message(query)
         self.info_message = "Vous êtes déconnecté." if query.get("deconnecte") else ""
         self.email_prefill = (self.cookie(FLASH_COOKIE) or "")[:254] if error else ""
         self.next_path = str(query.get("suite", ""))[:300]
