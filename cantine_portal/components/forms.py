@@ -68,3 +68,35 @@ def labelled_upload(*children: rx.Component, upload_id: str, input_label: str, *
     file_input = upload.children[0].children[0]
     file_input.custom_attrs.update({"aria-label": input_label, "id": f"{upload_id}-input"})
     return upload
+
+
+def login_form(state, *, id_prefix: str, email_label: str, submit_label: str, action: rx.Var | str,
+               style: dict) -> rx.Component:
+    """The parents' and the staff login: messages, then a native POST form (see PostForm).
+
+    ``state`` holds info_message, error_message, email_prefill (re-shown after a failure) and
+    next_path (the page to return to). Keyed on the prefill so the input takes it up again.
+    """
+    email_id, password_id = f"{id_prefix}-email", f"{id_prefix}-password"
+    return rx.fragment(
+        message_if(state.info_message, "success"),
+        message_if(state.error_message, "error"),
+        PostForm.create(
+            rx.vstack(
+                field(email_label,
+                      text_input(email_id, name="email", type="email", auto_complete="username",
+                                 required=True, default_value=state.email_prefill,
+                                 key=state.email_prefill), email_id),
+                field("Mot de passe",
+                      text_input(password_id, name="password", type="password",
+                                 auto_complete="current-password", required=True), password_id),
+                rx.el.input(type="hidden", name="suite", value=state.next_path),
+                rx.button(submit_label, type="submit", size="3", width="100%"),
+                spacing="4",
+                align="stretch",
+            ),
+            action=action,
+            method="post",
+            style=style,
+        ),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from cantine_portal.components.banner import family_page
-from cantine_portal.components.forms import INPUT_STYLE, PostForm, callout, field, message_if, text_input
+from cantine_portal.components.forms import INPUT_STYLE, callout, field, login_form, message_if, text_input
 from cantine_portal.components.layout import link_button, portal_page
 from cantine_portal.services.passwords import RULE_TEXT_FR
 from cantine_portal.state.accounts import CreatePasswordState, LinkRequestState, LoginState
@@ -18,26 +18,8 @@ def login_page() -> rx.Component:
     return portal_page(
         rx.vstack(
             rx.heading("Se connecter", as_="h1", size="7"),
-            message_if(LoginState.info_message, "success"),
-            message_if(LoginState.error_message, "error"),
-            PostForm.create(
-                rx.vstack(
-                    field("Identifiant (votre adresse e-mail)",
-                          text_input("login-email", name="email", type="email", auto_complete="username",
-                                     required=True, default_value=LoginState.email_prefill,
-                                     key=LoginState.email_prefill), "login-email"),
-                    field("Mot de passe",
-                          text_input("login-password", name="password", type="password",
-                                     auto_complete="current-password", required=True), "login-password"),
-                    rx.el.input(type="hidden", name="suite", value=LoginState.next_path),
-                    rx.button("Valider", type="submit", size="3", width="100%"),
-                    spacing="4",
-                    align="stretch",
-                ),
-                action="/api/" + slug + "/connexion",
-                method="post",
-                style=NARROW,
-            ),
+            login_form(LoginState, id_prefix="login", email_label="Identifiant (votre adresse e-mail)",
+                       submit_label="Valider", action="/api/" + slug + "/connexion", style=NARROW),
             link_button("PREMIÈRE CONNEXION OU MOT DE PASSE OUBLIÉ", "/" + slug + "/premiere-connexion",
                         variant="outline", size="2"),
             spacing="4",

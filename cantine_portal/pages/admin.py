@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from cantine_portal.components.admin_layout import ADMIN_ITEMS, admin_frame, admin_page
-from cantine_portal.components.forms import PostForm, field, message_if, text_input
+from cantine_portal.components.forms import login_form
 from cantine_portal.state.admin import StaffLoginState, StaffState
 
 NARROW = {"max_width": "28rem", "width": "100%"}
@@ -29,26 +29,8 @@ def staff_login_page() -> rx.Component:
             rx.heading("Connexion au back-office", as_="h1", size="7"),
             rx.text("Réservé aux agents de la commune. Les familles se connectent depuis ",
                     rx.link("le portail famille", href="/" + slug + "/connexion", underline="always"), "."),
-            message_if(StaffLoginState.info_message, "success"),
-            message_if(StaffLoginState.error_message, "error"),
-            PostForm.create(
-                rx.vstack(
-                    field("Adresse e-mail de l'agent",
-                          text_input("staff-email", name="email", type="email", auto_complete="username",
-                                     required=True, default_value=StaffLoginState.email_prefill,
-                                     key=StaffLoginState.email_prefill), "staff-email"),
-                    field("Mot de passe",
-                          text_input("staff-password", name="password", type="password",
-                                     auto_complete="current-password", required=True), "staff-password"),
-                    rx.el.input(type="hidden", name="suite", value=StaffLoginState.next_path),
-                    rx.button("Se connecter", type="submit", size="3", width="100%"),
-                    spacing="4",
-                    align="stretch",
-                ),
-                action="/api/" + slug + "/admin/connexion",
-                method="post",
-                style=NARROW,
-            ),
+            login_form(StaffLoginState, id_prefix="staff", email_label="Adresse e-mail de l'agent",
+                       submit_label="Se connecter", action="/api/" + slug + "/admin/connexion", style=NARROW),
             rx.text("Mot de passe oublié : demandez à l'administrateur du portail un nouveau compte ou utilisez "
                     "« PREMIÈRE CONNEXION OU MOT DE PASSE OUBLIÉ » sur la page de connexion des familles.",
                     size="2", color_scheme="gray", high_contrast=True),

@@ -63,6 +63,42 @@ def _tabs(labels, contents, on_change) -> rx.Component:
     )
 
 
+def _tab(i, content: rx.Component) -> rx.Component:
+    return rx.tabs.content(content, value=i.to_string(), padding_top="1rem")
+
+
+def _section(legend: str, *fields: rx.Component) -> rx.Component:
+    return rx.el.fieldset(rx.el.legend(legend, style=LEGEND), rx.el.div(*fields, style=GRID), style=SECTION)
+
+
+def _form_tab(i, state, save, *sections: rx.Component) -> rx.Component:
+    """One guardian's or child's editable tab: its sections, then Enregistrer and the messages under it."""
+    return _tab(i, rx.el.div(
+        rx.vstack(
+            *sections,
+            rx.button("Enregistrer", type="button", size="3", on_click=save),
+            _messages(state),
+            spacing="4",
+            align="stretch",
+            width="100%",
+        ),
+    ))
+
+
+def _tabs_page(state, labels, rows, form, read_only) -> rx.Component:
+    """Editable tabs, or, when the commune keeps these edits for itself, read-only ones under its notice."""
+    return rx.cond(
+        state.can_edit,
+        _tabs(labels, rx.foreach(rows, form), state.tab_changed),
+        rx.vstack(
+            closed_notice(),
+            _tabs(labels, rx.foreach(rows, read_only), state.tab_changed),
+            _messages(state),
+            spacing="4", width="100%",
+        ),
+    )
+
+
 # --- Famille ---------------------------------------------------------------------------------
 
 def _guardian_input(i, g, name: str, label: str, **props) -> rx.Component:
@@ -112,63 +148,32 @@ def _password_field(i) -> rx.Component:
 
 
 def _guardian_form(g, i) -> rx.Component:
-    return rx.tabs.content(
-        rx.el.div(
-            rx.vstack(
-                rx.el.fieldset(
-                    rx.el.legend("Identité", style=LEGEND),
-                    rx.el.div(
-                        _civility_select(i, g),
-                        _guardian_input(i, g, "last_name", "Nom", auto_complete="family-name", required=True),
-                        _guardian_input(i, g, "first_name", "Prénom", auto_complete="given-name", required=True),
-                        _guardian_input(i, g, "relationship", "Lien avec les enfants"),
-                        style=GRID,
-                    ),
-                    style=SECTION,
-                ),
-                rx.el.fieldset(
-                    rx.el.legend("Coordonnées", style=LEGEND),
-                    rx.el.div(
-                        _guardian_input(i, g, "email", "Adresse e-mail", type="email", auto_complete="email"),
-                        _password_field(i),
-                        _guardian_input(i, g, "mobile", "Téléphone mobile", type="tel", auto_complete="tel"),
-                        _guardian_input(i, g, "phone_home", "Téléphone domicile", type="tel"),
-                        _guardian_input(i, g, "phone_work", "Téléphone travail", type="tel"),
-                        style=GRID,
-                    ),
-                    style=SECTION,
-                ),
-                rx.el.fieldset(
-                    rx.el.legend("Adresse", style=LEGEND),
-                    rx.el.div(
-                        _guardian_input(i, g, "address_line", "Adresse", auto_complete="street-address"),
-                        _guardian_input(i, g, "postal_code", "Code postal", auto_complete="postal-code",
-                                        input_mode="numeric"),
-                        _guardian_input(i, g, "city", "Ville", auto_complete="address-level2"),
-                        style=GRID,
-                    ),
-                    style=SECTION,
-                ),
-                rx.el.fieldset(
-                    rx.el.legend("Employeur (facultatif)", style=LEGEND),
-                    rx.el.div(_guardian_input(i, g, "employer", "Employeur", auto_complete="organization"),
-                              style=GRID),
-                    style=SECTION,
-                ),
-                rx.button("Enregistrer", type="button", size="3", on_click=FamilyState.save_guardian(i)),
-                _messages(FamilyState),
-                spacing="4",
-                align="stretch",
-                width="100%",
-            ),
-        ),
-        value=i.to_string(),
-        padding_top="1rem",
+    return _form_tab(
+        i, FamilyState, FamilyState.save_guardian(i),
+        _section("Identité",
+                 _civility_select(i, g),
+                 _guardian_input(i, g, "last_name", "Nom", auto_complete="family-name", required=True),
+                 _guardian_input(i, g, "first_name", "Prénom", auto_complete="given-name", required=True),
+                 _guardian_input(i, g, "relationship", "Lien avec les enfants")),
+        _section("Coordonnées",
+                 _guardian_input(i, g, "email", "Adresse e-mail", type="email", auto_complete="email"),
+                 _password_field(i),
+                 _guardian_input(i, g, "mobile", "Téléphone mobile", type="tel", auto_complete="tel"),
+                 _guardian_input(i, g, "phone_home", "Téléphone domicile", type="tel"),
+                 _guardian_input(i, g, "phone_work", "Téléphone travail", type="tel")),
+        _section("Adresse",
+                 _guardian_input(i, g, "address_line", "Adresse", auto_complete="street-address"),
+                 _guardian_input(i, g, "postal_code", "Code postal", auto_complete="postal-code",
+                                 input_mode="numeric"),
+                 _guardian_input(i, g, "city", "Ville", auto_complete="address-level2")),
+        _section("Employeur (facultatif)",
+                 _guardian_input(i, g, "employer", "Employeur", auto_complete="organization")),
     )
 
 
 def _guardian_read_only(g, i) -> rx.Component:
-    return rx.tabs.content(
+    return _tab(
+        i,
         _dl(
             _read_only_row("Civilité", g["civility"]),
             _read_only_row("Nom", g["last_name"]),
@@ -183,8 +188,6 @@ def _guardian_read_only(g, i) -> rx.Component:
             _read_only_row("Ville", g["city"]),
             _read_only_row("Employeur", g["employer"]),
         ),
-        value=i.to_string(),
-        padding_top="1rem",
     )
 
 
@@ -192,18 +195,8 @@ def family_info_page() -> rx.Component:
     return family_page(
         "Famille",
         rx.text("Les responsables de la famille : un onglet par responsable."),
-        rx.cond(
-            FamilyState.can_edit,
-            _tabs(FamilyState.guardian_labels, rx.foreach(FamilyState.guardians, _guardian_form),
-                  FamilyState.tab_changed),
-            rx.vstack(
-                closed_notice(),
-                _tabs(FamilyState.guardian_labels, rx.foreach(FamilyState.guardians, _guardian_read_only),
-                      FamilyState.tab_changed),
-                _messages(FamilyState),
-                spacing="4", width="100%",
-            ),
-        ),
+        _tabs_page(FamilyState, FamilyState.guardian_labels, FamilyState.guardians, _guardian_form,
+                   _guardian_read_only),
     )
 
 
@@ -286,42 +279,23 @@ def _pai(i, c) -> rx.Component:
 
 
 def _child_form(c, i) -> rx.Component:
-    return rx.tabs.content(
-        rx.el.div(
-            rx.vstack(
-                rx.el.fieldset(
-                    rx.el.legend("Identité", style=LEGEND),
-                    rx.el.div(
-                        _child_input(i, c, "last_name", "Nom", required=True),
-                        _child_input(i, c, "first_name", "Prénom", required=True),
-                        _child_input(i, c, "birth_date", "Date de naissance", type="date"),
-                        _child_input(i, c, "school", "École"),
-                        _child_input(i, c, "class_name", "Classe"),
-                        style=GRID,
-                    ),
-                    style=SECTION,
-                ),
-                _services(i),
-                rx.el.fieldset(
-                    rx.el.legend("Régime particulier", style=LEGEND),
-                    rx.el.div(_diet_select(i, c), style=GRID),
-                    style=SECTION,
-                ),
-                _pai(i, c),
-                rx.button("Enregistrer", type="button", size="3", on_click=ChildrenState.save_child(i)),
-                _messages(ChildrenState),
-                spacing="4",
-                align="stretch",
-                width="100%",
-            ),
-        ),
-        value=i.to_string(),
-        padding_top="1rem",
+    return _form_tab(
+        i, ChildrenState, ChildrenState.save_child(i),
+        _section("Identité",
+                 _child_input(i, c, "last_name", "Nom", required=True),
+                 _child_input(i, c, "first_name", "Prénom", required=True),
+                 _child_input(i, c, "birth_date", "Date de naissance", type="date"),
+                 _child_input(i, c, "school", "École"),
+                 _child_input(i, c, "class_name", "Classe")),
+        _services(i),
+        _section("Régime particulier", _diet_select(i, c)),
+        _pai(i, c),
     )
 
 
 def _child_read_only(c, i) -> rx.Component:
-    return rx.tabs.content(
+    return _tab(
+        i,
         rx.vstack(
             _dl(
                 _read_only_row("Nom", c["last_name"]),
@@ -339,8 +313,6 @@ def _child_read_only(c, i) -> rx.Component:
             ),
             spacing="3", width="100%",
         ),
-        value=i.to_string(),
-        padding_top="1rem",
     )
 
 
@@ -349,16 +321,6 @@ def children_info_page() -> rx.Component:
         "Enfants",
         rx.text("Vos enfants : un onglet par enfant, avec les prestations auxquelles il est inscrit et son "
                 "régime particulier."),
-        rx.cond(
-            ChildrenState.can_edit,
-            _tabs(ChildrenState.child_labels, rx.foreach(ChildrenState.children, _child_form),
-                  ChildrenState.tab_changed),
-            rx.vstack(
-                closed_notice(),
-                _tabs(ChildrenState.child_labels, rx.foreach(ChildrenState.children, _child_read_only),
-                      ChildrenState.tab_changed),
-                _messages(ChildrenState),
-                spacing="4", width="100%",
-            ),
-        ),
+        _tabs_page(ChildrenState, ChildrenState.child_labels, ChildrenState.children, _child_form,
+                   _child_read_only),
     )

@@ -6,6 +6,8 @@ address has an account: the same outcome and the same work (a dummy hash check) 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -46,6 +48,22 @@ def paris_time(instant: datetime) -> str:
 
 def blocked_message(retry_at: datetime) -> str:
     return f"Trop de tentatives. Par sécurité, réessayez à partir de {paris_time(retry_at)}."
+
+
+def login_error_message(query: Mapping[str, object]) -> str:
+    """What a login page says when its POST route sent the browser back with ``?erreur=…``.
+
+    ``jusqua`` comes from the URL: shown only when it looks like the « 14h05 » the route writes.
+    """
+    error = query.get("erreur", "")
+    if error == "identifiants":
+        return MSG_BAD_CREDENTIALS
+    if error == "bloque":
+        until = str(query.get("jusqua", ""))
+        if re.fullmatch(r"\d{1,2}h\d{2}", until):
+            return f"Trop de tentatives. Par sécurité, réessayez à partir de {until}."
+        return "Trop de tentatives. Réessayez plus tard."
+    return ""
 
 
 def account_by_email(session: Session, structure_id: int, email: str) -> Account | None:

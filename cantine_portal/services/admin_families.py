@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from cantine_portal.models import (
@@ -216,11 +216,8 @@ def save_guardian(session: Session, now: datetime, *, structure_id: int, account
                if (getattr(guardian, name) or "") != clean[name]}
     if not changes:
         return Result(True, MSG_SAVED, object_id=guardian.id)
-    version = guardian.version
-    result = session.exec(update(Guardian).where(Guardian.id == guardian.id, Guardian.version == version)  # type: ignore[call-overload]
-                          .values(**{k: after for k, (_b, after) in changes.items()}, version=version + 1))
-    session.expire(guardian)
-    if result.rowcount != 1:
+    if not family_rules.write_if_version(session, guardian, guardian.version,
+                                         {k: after for k, (_b, after) in changes.items()}):
         return Result(False, MSG_CONFLICT, conflict=True)
     if login is not None and login.email != new_email:
         audit.record(session, now, "account.email_changed", structure_id=structure_id, account_id=account_id,
@@ -269,11 +266,8 @@ def save_child(session: Session, now: datetime, *, structure_id: int, account_id
     added, removed = sorted(set(service_ids) - enrolled), sorted(enrolled - set(service_ids))
     notes: list[str] = []
     if changes:
-        version = child.version
-        result = session.exec(update(Child).where(Child.id == child.id, Child.version == version)  # type: ignore[call-overload]
-                              .values(**{k: after for k, (_b, after) in changes.items()}, version=version + 1))
-        session.expire(child)
-        if result.rowcount != 1:
+        if not family_rules.write_if_version(session, child, child.version,
+                                             {k: after for k, (_b, after) in changes.items()}):
             return Result(False, MSG_CONFLICT, conflict=True)
     for service_id in added:
         session.add(Enrollment(child_id=child.id, service_id=service_id))

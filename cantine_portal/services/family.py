@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TypeVar
 
 from sqlalchemy import delete, update
 from sqlmodel import Session, func, select
@@ -56,6 +57,8 @@ MSG_INVALID = "Certaines informations sont à corriger : voir les messages sous 
 MSG_PASSWORD_NEEDED = "Pour changer l'adresse e-mail de connexion, saisissez votre mot de passe actuel."
 MSG_PASSWORD_WRONG = "Mot de passe incorrect."
 MSG_EMAIL_TAKEN = "Cette adresse e-mail est déjà utilisée par un autre compte de la commune."
+
+_Member = TypeVar("_Member", Guardian, Child)
 
 CIVILITIES = ("", "Mme", "M.")
 NO_DIET_LABEL = "Aucun"
@@ -106,6 +109,30 @@ def _check_family(session: Session, structure_id: int, family_id: int) -> Family
     if family is None or family.structure_id != structure_id:
         raise NotYourFamily("famille inconnue")
     return family
+
+
+def _owned(session: Session, model: type[_Member], structure_id: int, family_id: int, row_id: int,
+           unknown: str) -> _Member:
+    """The family's guardian or child ``row_id``; NotYourFamily(unknown) for anyone else's (forged id)."""
+    _check_family(session, structure_id, family_id)
+    row = session.get(model, row_id)
+    if row is None or row.family_id != family_id:
+        raise NotYourFamily(unknown)
+    return row
+
+
+def write_if_version(session: Session, row: Guardian | Child, version: int, values: dict[str, object]) -> bool:
+    """Writes ``values`` with ``UPDATE … WHERE id = ? AND version = ?`` (see the module doc).
+
+    False when another save changed the row first: nothing is written. The row is expired either
+    way, so that it reads what the database now holds.
+    """
+    model = type(row)
+    result = session.exec(  # type: ignore[call-overload]
+        update(model).where(model.id == row.id, model.version == version).values(**values, version=version + 1)
+    )
+    session.expire(row)
+    return result.rowcount == 1
 
 
 def family_edit_allowed(session: Session, structure_id: int) -> bool:
@@ -197,14 +224,6 @@ def validate_guardian(values: dict[str, str]) -> tuple[dict[str, str], dict[str,
     return clean, errors
 
 
-def _owned_guardian(session: Session, structure_id: int, family_id: int, guardian_id: int) -> Guardian:
-    _check_family(session, structure_id, family_id)
-    guardian = session.get(Guardian, guardian_id)
-    if guardian is None or guardian.family_id != family_id:
-        raise NotYourFamily("responsable inconnu")
-    return guardian
-
-
 def _paris_when(now: datetime) -> str:
     local = now.astimezone(PARIS)
     return local.strftime("%d/%m/%Y à ") + f"{local.hour}h{local.minute:02d}"
@@ -233,7 +252,7 @@ def save_guardian(session: Session, now: datetime, *, structure_id: int, family_
     does not allow edits.
     """
     structure = _structure(session, structure_id)
-    guardian = _owned_guardian(session, structure_id, family_id, guardian_id)
+    guardian = _owned(session, Guardian, structure_id, family_id, guardian_id, "responsable inconnu")
     if not structure.allow_family_edit:
         raise EditingClosed()
     if guardian.version != expected_version:
@@ -279,12 +298,8 @@ def save_guardian(session: Session, now: datetime, *, structure_id: int, family_
                if (getattr(guardian, name) or "") != clean[name]}
     if not changes:
         return SaveResult(True, MSG_SAVED, version=guardian.version)
-    result = session.exec(  # type: ignore[call-overload]
-        update(Guardian).where(Guardian.id == guardian.id, Guardian.version == expected_version)
-        .values(**{name: after for name, (_before, after) in changes.items()}, version=expected_version + 1)
-    )
-    session.expire(guardian)
-    if result.rowcount != 1:
+    if not write_if_version(session, guardian, expected_version,
+                            {name: after for name, (_before, after) in changes.items()}):
         return SaveResult(False, MSG_CONFLICT, conflict=True)
     audit.record(session, now, "guardian.updated", structure_id=structure_id, account_id=account_id,
                  target=f"guardian:{guardian_id}", ip=ip, changes=changes)
@@ -341,14 +356,6 @@ def validate_child(values: dict[str, str], diets: list[str], current_diet: str,
     return clean, errors
 
 
-def _owned_child(session: Session, structure_id: int, family_id: int, child_id: int) -> Child:
-    _check_family(session, structure_id, family_id)
-    child = session.get(Child, child_id)
-    if child is None or child.family_id != family_id:
-        raise NotYourFamily("enfant inconnu")
-    return child
-
-
 def _reservations_word(n: int) -> str:
     return f"{n} réservation" + ("s" if n > 1 else "")
 
@@ -396,7 +403,7 @@ def save_child(session: Session, now: datetime, *, structure_id: int, family_id:
     left as they are. A service id outside the commune's active services is refused.
     """
     structure = _structure(session, structure_id)
-    child = _owned_child(session, structure_id, family_id, child_id)
+    child = _owned(session, Child, structure_id, family_id, child_id, "enfant inconnu")
     if not structure.allow_children_edit:
         raise EditingClosed()
     offered = {s.id: s for s in active_services(session, structure_id)}
@@ -417,12 +424,7 @@ def save_child(session: Session, now: datetime, *, structure_id: int, family_id:
     if not changes and not added and not removed:
         return SaveResult(True, MSG_SAVED, version=child.version)
     values_to_write: dict[str, object] = {name: after for name, (_b, after) in changes.items()}
-    result = session.exec(  # type: ignore[call-overload]
-        update(Child).where(Child.id == child.id, Child.version == expected_version)
-        .values(**values_to_write, version=expected_version + 1)
-    )
-    session.expire(child)
-    if result.rowcount != 1:
+    if not write_if_version(session, child, expected_version, values_to_write):
         return SaveResult(False, MSG_CONFLICT, conflict=True)
     notes: list[str] = []
     for service_id in added:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import reflex as rx
 
 from cantine_portal import clock
@@ -28,14 +26,7 @@ class LoginState(AuthState):
         self.load_portal()
         query = self.router.url.query_parameters
         error = query.get("erreur", "")
-        if error == "identifiants":
-            self.error_message = accounts.MSG_BAD_CREDENTIALS
-        elif error == "bloque":
-            until = str(query.get("jusqua", ""))
-            self.error_message = (f"Trop de tentatives. Par sécurité, réessayez à partir de {until}."
-                                  if re.fullmatch(r"\d{1,2}h\d{2}", until) else "Trop de tentatives. Réessayez plus tard.")
-        else:
-            self.error_message = ""
+        self.error_message = accounts.login_error_message(query)
         if query.get("deconnecte"):
             self.info_message = "Vous êtes déconnecté. À bientôt !"
         elif query.get("cree"):

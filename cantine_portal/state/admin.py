@@ -7,7 +7,6 @@ never satisfies ``AuthState.require_parent``.
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -24,6 +23,20 @@ from cantine_portal.state.auth import read_cookie
 from cantine_portal.state.portal import PortalState
 
 MSG_REFUSED = "Action refusée : cet élément n'existe pas ou n'appartient pas à votre commune."
+_MAX_TEXT = 4000
+
+
+def form_text(form_data: dict, name: str, limit: int = _MAX_TEXT) -> str:
+    return str(form_data.get(name, "") or "")[:limit]
+
+
+def list_position(value: object, size: int) -> int | None:
+    """The row number the browser sent, if it names one of the ``size`` rows the state holds."""
+    try:
+        index = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    return index if 0 <= index < size else None
 
 
 class StaffState(PortalState):
@@ -62,6 +75,30 @@ class StaffState(PortalState):
         self.staff_logged_in = True
         return info
 
+    def _position_or_refuse(self, value: object, size: int) -> int | None:
+        """Like list_position; a forged or stale row number also shows MSG_REFUSED.
+
+        Only for subclasses that declare ``error_message``, as every back-office page state does.
+        """
+        position = list_position(value, size)
+        if position is None:
+            self.error_message = MSG_REFUSED
+        return position
+
+    def _staff_write_or_refuse(self, action, **fields):
+        """Runs the service write ``action`` in one transaction as this staff member, in this commune.
+
+        Returns its result, or None after showing MSG_REFUSED when the service refuses the target
+        (NotAllowed: deleted meanwhile, or another commune's). For ``error_message`` see above.
+        """
+        try:
+            with get_database().write_session() as session:
+                return action(session, clock.now(), structure_id=self._structure_id,
+                              account_id=self._staff_account_id, ip=self.client_ip(), **fields)
+        except NotAllowed:
+            self.error_message = MSG_REFUSED
+            return None
+
     def staff_login_redirect(self):
         slug = self.current_slug()
         return rx.redirect(f"/{slug}/admin/connexion?suite={quote(self.router.url.path)}", replace=True)
@@ -88,14 +125,7 @@ class StaffLoginState(StaffState):
         self.load_portal()
         query = self.router.url.query_parameters
         error = query.get("erreur", "")
-        if error == "identifiants":
-            self.error_message = accounts.MSG_BAD_CREDENTIALS
-        elif error == "bloque":
-            until = str(query.get("jusqua", ""))
-            self.error_message = (f"Trop de tentatives. Par sécurité, réessayez à partir de {until}."
-                                  if re.fullmatch(r"\d{1,2}h\d{2}", until) else "Trop de tentatives. Réessayez plus tard.")
-        else:
-            self.error_message = ""
+        self.error_message = accounts.login_error_message(query)
         self.info_message = "Vous êtes déconnecté." if query.get("deconnecte") else ""
         self.email_prefill = (self.cookie(FLASH_COOKIE) or "")[:254] if error else ""
         self.next_path = str(query.get("suite", ""))[:300]

@@ -10,24 +10,9 @@ from cantine_portal import clock
 from cantine_portal.config import get_settings
 from cantine_portal.db import get_database
 from cantine_portal.services import admin_calendar, admin_services, admin_settings
-from cantine_portal.services.admin import NotAllowed
 from cantine_portal.services.calendar import PARIS
 from cantine_portal.services.mail import Mailer
-from cantine_portal.state.admin import MSG_REFUSED, StaffState
-
-_MAX = 4000
-
-
-def _text(form_data: dict, name: str, limit: int = _MAX) -> str:
-    return str(form_data.get(name, "") or "")[:limit]
-
-
-def _index(value: object, size: int) -> int | None:
-    try:
-        index = int(str(value))
-    except (TypeError, ValueError):
-        return None
-    return index if 0 <= index < size else None
+from cantine_portal.state.admin import StaffState, form_text
 
 
 class AdminSettingsState(StaffState):
@@ -53,7 +38,7 @@ class AdminSettingsState(StaffState):
     def save(self, form_data: dict):
         if self.require_staff() is None:
             return self.staff_login_redirect()
-        values = {name: _text(form_data, name) for name in admin_settings.SETTINGS_FIELDS}
+        values = {name: form_text(form_data, name) for name in admin_settings.SETTINGS_FIELDS}
         for name in ("allow_family_edit", "allow_children_edit"):
             values[name] = "1" if form_data.get(name) else ""
         with get_database().write_session() as session:
@@ -126,8 +111,8 @@ class AdminServicesState(StaffState):
         with get_database().write_session() as session:
             result = admin_services.create_service(
                 session, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
-                name=_text(form_data, "name", 200), weekdays=self._weekdays(form_data),
-                price=_text(form_data, "price", 40), ip=self.client_ip())
+                name=form_text(form_data, "name", 200), weekdays=self._weekdays(form_data),
+                price=form_text(form_data, "price", 40), ip=self.client_ip())
         self.error_row = "new"
         self._done(result)
         return None
@@ -136,18 +121,13 @@ class AdminServicesState(StaffState):
     def update(self, form_data: dict):
         if self.require_staff() is None:
             return self.staff_login_redirect()
-        index = _index(form_data.get("row"), len(self._service_ids))
+        index = self._position_or_refuse(form_data.get("row"), len(self._service_ids))
         if index is None:
-            self.error_message = MSG_REFUSED
             return None
-        try:
-            with get_database().write_session() as session:
-                result = admin_services.update_service(
-                    session, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
-                    service_id=self._service_ids[index], name=_text(form_data, "name", 200),
-                    weekdays=self._weekdays(form_data), active=bool(form_data.get("active")), ip=self.client_ip())
-        except NotAllowed:
-            self.error_message = MSG_REFUSED
+        result = self._staff_write_or_refuse(
+            admin_services.update_service, service_id=self._service_ids[index], name=form_text(form_data, "name", 200),
+            weekdays=self._weekdays(form_data), active=bool(form_data.get("active")))
+        if result is None:
             return None
         self.error_row = str(index)
         self._done(result)
@@ -157,18 +137,13 @@ class AdminServicesState(StaffState):
     def change_price(self, form_data: dict):
         if self.require_staff() is None:
             return self.staff_login_redirect()
-        index = _index(form_data.get("row"), len(self._service_ids))
+        index = self._position_or_refuse(form_data.get("row"), len(self._service_ids))
         if index is None:
-            self.error_message = MSG_REFUSED
             return None
-        try:
-            with get_database().write_session() as session:
-                result = admin_services.change_price(
-                    session, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
-                    service_id=self._service_ids[index], price=_text(form_data, "price", 40),
-                    valid_from=_text(form_data, "valid_from", 20), ip=self.client_ip())
-        except NotAllowed:
-            self.error_message = MSG_REFUSED
+        result = self._staff_write_or_refuse(
+            admin_services.change_price, service_id=self._service_ids[index], price=form_text(form_data, "price", 40),
+            valid_from=form_text(form_data, "valid_from", 20))
+        if result is None:
             return None
         self.error_row = f"price{index}"
         self._done(result)
@@ -234,8 +209,8 @@ class AdminCalendarState(StaffState):
         with get_database().write_session() as session:
             result = admin_calendar.add_school_holidays(
                 session, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
-                label=_text(form_data, "label", 300), first=_text(form_data, "first", 20),
-                last=_text(form_data, "last", 20), ip=self.client_ip())
+                label=form_text(form_data, "label", 300), first=form_text(form_data, "first", 20),
+                last=form_text(form_data, "last", 20), ip=self.client_ip())
         self._done(result)
         return None
 
@@ -243,15 +218,14 @@ class AdminCalendarState(StaffState):
     def close_day(self, form_data: dict):
         if self.require_staff() is None:
             return self.staff_login_redirect()
-        choice = _text(form_data, "service", 10)
+        choice = form_text(form_data, "service", 10)
         service_id = None
         if choice:
-            index = _index(choice, len(self._service_ids))
+            index = self._position_or_refuse(choice, len(self._service_ids))
             if index is None:
-                self.error_message = MSG_REFUSED
                 return None
             service_id = self._service_ids[index]
-        day = _text(form_data, "day", 20)
+        day = form_text(form_data, "day", 20)
         if not form_data.get("confirm"):
             # Paid days are cancelled and credited: say how many, and ask for the tick first.
             with get_database().session() as session:
@@ -265,34 +239,21 @@ class AdminCalendarState(StaffState):
                                       "prévenues par e-mail. Cochez la confirmation puis validez à nouveau.")
                 self.errors = {"confirm": "Cochez pour confirmer l'annulation des réservations payées."}
                 return None
-        settings = get_settings()
-        try:
-            with get_database().write_session() as session:
-                result = admin_calendar.close_day(
-                    session, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
-                    day=day, service_id=service_id, reason=_text(form_data, "reason", 300),
-                    mailer=Mailer(settings), ip=self.client_ip())
-        except NotAllowed:
-            self.error_message = MSG_REFUSED
-            return None
-        self._done(result)
+        result = self._staff_write_or_refuse(admin_calendar.close_day, day=day, service_id=service_id,
+                                             reason=form_text(form_data, "reason", 300), mailer=Mailer(get_settings()))
+        if result is not None:
+            self._done(result)
         return None
 
     @rx.event
     def delete_row(self, index: int):
         if self.require_staff() is None:
             return self.staff_login_redirect()
-        position = _index(index, len(self._closed_ids))
+        position = self._position_or_refuse(index, len(self._closed_ids))
         if position is None:
-            self.error_message = MSG_REFUSED
             return None
-        try:
-            with get_database().write_session() as session:
-                result = admin_calendar.delete_closed_days(
-                    session, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
-                    closed_day_ids=self._closed_ids[position], ip=self.client_ip())
-        except NotAllowed:
-            self.error_message = MSG_REFUSED
-            return None
-        self._done(result)
+        result = self._staff_write_or_refuse(admin_calendar.delete_closed_days,
+                                             closed_day_ids=self._closed_ids[position])
+        if result is not None:
+            self._done(result)
         return None

@@ -15,8 +15,7 @@ from cantine_portal.services.admin_calendar import long_day_fr
 from cantine_portal.services.calendar import PARIS
 from cantine_portal.services.contact import size_label
 from cantine_portal.services.mail import Mailer
-from cantine_portal.state.admin import MSG_REFUSED, StaffState
-from cantine_portal.state.admin_config import _index, _text
+from cantine_portal.state.admin import MSG_REFUSED, StaffState, form_text, list_position
 
 DOCUMENT_UPLOAD_ID = "document-pdf"
 REPLACE_UPLOAD_ID = "document-remplacement"
@@ -47,7 +46,7 @@ class AdminAttendanceState(StaffState):
             self.error_message = "Saisissez un jour (jj/mm/aaaa)."
             self.shown = False
             return
-        index = _index(self.service_choice, len(self._service_ids))
+        index = list_position(self.service_choice, len(self._service_ids))
         if index is None:
             self.error_message = "Choisissez une prestation."
             self.shown = False
@@ -91,8 +90,8 @@ class AdminAttendanceState(StaffState):
     def show(self, form_data: dict):
         if self.require_staff() is None:
             return self.staff_login_redirect()
-        self.day = _text(form_data, "day", 20)
-        self.service_choice = _text(form_data, "service", 10)
+        self.day = form_text(form_data, "day", 20)
+        self.service_choice = form_text(form_data, "service", 10)
         try:
             self._show()
         except NotAllowed:
@@ -182,7 +181,7 @@ class AdminDocumentsState(StaffState):
     async def replace(self, files: list[rx.UploadFile]):
         if self.require_staff() is None:
             return self.staff_login_redirect()
-        index = _index(self.replace_choice, len(self._document_ids))
+        index = list_position(self.replace_choice, len(self._document_ids))
         if index is None:
             self.error_message = "Choisissez le document dont le fichier est à remplacer."
             return rx.clear_selected_files(REPLACE_UPLOAD_ID)
@@ -204,40 +203,28 @@ class AdminDocumentsState(StaffState):
     def toggle_published(self, index: int):
         if self.require_staff() is None:
             return self.staff_login_redirect()
-        position = _index(index, len(self._document_ids))
+        position = self._position_or_refuse(index, len(self._document_ids))
         if position is None:
-            self.error_message = MSG_REFUSED
             return None
-        try:
-            with get_database().write_session() as session:
-                result = admin_documents.set_published(
-                    session, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
-                    document_id=self._document_ids[position], published=not self.rows[position]["published"],
-                    ip=self.client_ip())
-        except NotAllowed:
-            self.error_message = MSG_REFUSED
-            return None
-        self._done(result)
+        result = self._staff_write_or_refuse(admin_documents.set_published,
+                                             document_id=self._document_ids[position],
+                                             published=not self.rows[position]["published"])
+        if result is not None:
+            self._done(result)
         return None
 
     @rx.event
     def save_meta(self, form_data: dict):
         if self.require_staff() is None:
             return self.staff_login_redirect()
-        position = _index(form_data.get("row"), len(self._document_ids))
+        position = self._position_or_refuse(form_data.get("row"), len(self._document_ids))
         if position is None:
-            self.error_message = MSG_REFUSED
             return None
-        try:
-            with get_database().write_session() as session:
-                result = admin_documents.update_document(
-                    session, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
-                    document_id=self._document_ids[position], title=_text(form_data, "title", 300),
-                    category=_text(form_data, "category", 100), ip=self.client_ip())
-        except NotAllowed:
-            self.error_message = MSG_REFUSED
-            return None
-        self._done(result)
+        result = self._staff_write_or_refuse(
+            admin_documents.update_document, document_id=self._document_ids[position],
+            title=form_text(form_data, "title", 300), category=form_text(form_data, "category", 100))
+        if result is not None:
+            self._done(result)
         return None
 
 
@@ -283,18 +270,12 @@ class AdminMessagesState(StaffState):
     def toggle_handled(self, index: int):
         if self.require_staff() is None:
             return self.staff_login_redirect()
-        position = _index(index, len(self._message_ids))
+        position = self._position_or_refuse(index, len(self._message_ids))
         if position is None:
-            self.error_message = MSG_REFUSED
             return None
-        try:
-            with get_database().write_session() as session:
-                result = admin_messages.set_handled(
-                    session, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
-                    message_id=self._message_ids[position], handled=not self.rows[position]["handled"],
-                    ip=self.client_ip())
-        except NotAllowed:
-            self.error_message = MSG_REFUSED
+        result = self._staff_write_or_refuse(admin_messages.set_handled, message_id=self._message_ids[position],
+                                             handled=not self.rows[position]["handled"])
+        if result is None:
             return None
         self.success_message, self.error_message = result.message, ""
         self._read()
@@ -304,18 +285,12 @@ class AdminMessagesState(StaffState):
     def reply(self, form_data: dict):
         if self.require_staff() is None:
             return self.staff_login_redirect()
-        position = _index(form_data.get("row"), len(self._message_ids))
+        position = self._position_or_refuse(form_data.get("row"), len(self._message_ids))
         if position is None:
-            self.error_message = MSG_REFUSED
             return None
-        try:
-            with get_database().write_session() as session:
-                result = admin_messages.reply(
-                    session, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
-                    message_id=self._message_ids[position], text=_text(form_data, "reply", 6000),
-                    mailer=Mailer(get_settings()), ip=self.client_ip())
-        except NotAllowed:
-            self.error_message = MSG_REFUSED
+        result = self._staff_write_or_refuse(admin_messages.reply, message_id=self._message_ids[position],
+                                             text=form_text(form_data, "reply", 6000), mailer=Mailer(get_settings()))
+        if result is None:
             return None
         self.error_row = str(position)
         if result.ok:
@@ -358,7 +333,7 @@ class AdminPaymentsState(StaffState):
     def filter(self, form_data: dict):
         if self.require_staff() is None:
             return self.staff_login_redirect()
-        month = _text(form_data, "month", 7)
+        month = form_text(form_data, "month", 7)
         if month and not (len(month) == 7 and month[4] == "-" and month.replace("-", "").isdigit()):
             self.error_message = "Choisissez un mois (mm/aaaa)."
             return None

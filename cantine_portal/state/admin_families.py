@@ -11,8 +11,7 @@ from cantine_portal.services import admin_families, csv_import
 from cantine_portal.services import family as family_rules
 from cantine_portal.services.admin import NotAllowed
 from cantine_portal.services.mail import Mailer
-from cantine_portal.state.admin import MSG_REFUSED, StaffState
-from cantine_portal.state.admin_config import _index, _text
+from cantine_portal.state.admin import MSG_REFUSED, StaffState, form_text
 
 IMPORT_UPLOAD_ID = "import-csv"
 GUARDIAN_KEYS = family_rules.GUARDIAN_FIELDS
@@ -50,7 +49,7 @@ class AdminFamiliesState(StaffState):
     def search(self, form_data: dict):
         if self.require_staff() is None:
             return self.staff_login_redirect()
-        self.query = _text(form_data, "q", 100)
+        self.query = form_text(form_data, "q", 100)
         self._read()
         return None
 
@@ -59,12 +58,12 @@ class AdminFamiliesState(StaffState):
         if self.require_staff() is None:
             return self.staff_login_redirect()
         settings = get_settings()
-        guardian = {key: _text(form_data, key, 300) for key in ("civility", "last_name", "first_name", "email",
+        guardian = {key: form_text(form_data, key, 300) for key in ("civility", "last_name", "first_name", "email",
                                                                 "mobile", "address_line", "postal_code", "city")}
         with get_database().write_session() as session:
             result = admin_families.create_family(
                 session, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
-                name=_text(form_data, "family_name", 200), reference=_text(form_data, "reference", 60),
+                name=form_text(form_data, "family_name", 200), reference=form_text(form_data, "reference", 60),
                 guardian=guardian, mailer=Mailer(settings), base_url=settings.base_url,
                 invite=bool(form_data.get("invite")), ip=self.client_ip())
         self.errors = result.errors
@@ -191,8 +190,8 @@ class AdminFamilyState(StaffState):
             with get_database().write_session() as session:
                 result = admin_families.update_family(
                     session, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
-                    family_id=self._family_id, name=_text(form_data, "family_name", 200),
-                    reference=_text(form_data, "reference", 60), ip=self.client_ip())
+                    family_id=self._family_id, name=form_text(form_data, "family_name", 200),
+                    reference=form_text(form_data, "reference", 60), ip=self.client_ip())
         except NotAllowed:
             self._refuse()
             return None
@@ -206,12 +205,11 @@ class AdminFamilyState(StaffState):
         row = str(form_data.get("row", ""))
         guardian_id = version = None
         if row != "new":
-            index = _index(row, len(self._guardian_ids))
+            index = self._position_or_refuse(row, len(self._guardian_ids))
             if index is None:
-                self.error_message = MSG_REFUSED
                 return None
             guardian_id, version = self._guardian_ids[index], self._guardian_versions[index]
-        values = {key: _text(form_data, key, 300) for key in GUARDIAN_KEYS}
+        values = {key: form_text(form_data, key, 300) for key in GUARDIAN_KEYS}
         try:
             with get_database().write_session() as session:
                 result = admin_families.save_guardian(
@@ -231,12 +229,11 @@ class AdminFamilyState(StaffState):
         row = str(form_data.get("row", ""))
         child_id = version = None
         if row != "new":
-            index = _index(row, len(self._child_ids))
+            index = self._position_or_refuse(row, len(self._child_ids))
             if index is None:
-                self.error_message = MSG_REFUSED
                 return None
             child_id, version = self._child_ids[index], self._child_versions[index]
-        values = {key: _text(form_data, key) for key in CHILD_KEYS}
+        values = {key: form_text(form_data, key) for key in CHILD_KEYS}
         values["pai"] = "1" if form_data.get("pai") else ""
         service_ids = {sid for i, sid in enumerate(self._service_ids) if form_data.get(f"service{i}")}
         try:

@@ -29,6 +29,13 @@ def _blank(fields) -> dict[str, str]:
     return {name: "" for name in fields}
 
 
+def _with_item(items: list, i: int, item) -> list:
+    """A copy of ``items`` with item i replaced: Reflex sends a list var only when it is assigned anew."""
+    copy = list(items)
+    copy[i] = item
+    return copy
+
+
 def _tab_index(value: int | str, size: int) -> int | None:
     try:
         index = int(value)
@@ -71,12 +78,8 @@ class FamilyState(AuthState):
             self.guardians = [rows[i] if i == only else g for i, g in enumerate(self.guardians)]
             self._guardian_versions = [guardians[i].version if i == only else v
                                        for i, v in enumerate(self._guardian_versions)]
-            errors = list(self.guardian_errors)
-            errors[only] = _blank(_GUARDIAN_ERROR_KEYS)
-            self.guardian_errors = errors
-            needed = list(self.password_needed)
-            needed[only] = False
-            self.password_needed = needed
+            self.guardian_errors = _with_item(self.guardian_errors, only, _blank(_GUARDIAN_ERROR_KEYS))
+            self.password_needed = _with_item(self.password_needed, only, False)
         else:
             self.guardians = rows
             self._guardian_versions = [g.version for g in guardians]
@@ -102,18 +105,13 @@ class FamilyState(AuthState):
         i = _tab_index(index, len(self.guardians))
         if i is None or name not in _GUARDIAN_EDITABLE:
             return
-        rows = list(self.guardians)
-        rows[i] = {**rows[i], name: str(value)[:_MAX_VALUE]}
-        self.guardians = rows
+        self.guardians = _with_item(self.guardians, i, {**self.guardians[i], name: str(value)[:_MAX_VALUE]})
         if self.guardian_errors[i].get(name):
-            errors = list(self.guardian_errors)
-            errors[i] = {**errors[i], name: ""}
-            self.guardian_errors = errors
+            self.guardian_errors = _with_item(self.guardian_errors, i, {**self.guardian_errors[i], name: ""})
         if name == "email":
             login = self._login_emails[i]
-            needed = list(self.password_needed)
-            needed[i] = bool(login) and str(value).strip().lower() != login
-            self.password_needed = needed
+            self.password_needed = _with_item(self.password_needed, i,
+                                              bool(login) and str(value).strip().lower() != login)
         self.success_message = ""
 
     @rx.event
@@ -143,13 +141,9 @@ class FamilyState(AuthState):
                     account_id=self._account_id, guardian_id=self._guardian_ids[i],
                     expected_version=self._guardian_versions[i], values=self.guardians[i],
                     current_password=self._current_password, mailer=Mailer(settings), ip=self.client_ip())
-        except EditingClosed:
+        except (EditingClosed, NotYourFamily) as refused:
             self._read()
-            self.error_message = MSG_CLOSED
-            return None
-        except NotYourFamily:
-            self._read()
-            self.error_message = MSG_REFUSED
+            self.error_message = MSG_CLOSED if isinstance(refused, EditingClosed) else MSG_REFUSED
             return None
         self._after_save(i, result)
         return None
@@ -160,9 +154,8 @@ class FamilyState(AuthState):
             self.error_message = result.message
             return
         if not result.ok:
-            errors = list(self.guardian_errors)
-            errors[i] = {**_blank(_GUARDIAN_ERROR_KEYS), **result.errors}
-            self.guardian_errors = errors
+            self.guardian_errors = _with_item(self.guardian_errors, i,
+                                              {**_blank(_GUARDIAN_ERROR_KEYS), **result.errors})
             self.error_message = result.message
             return
         self._current_password = ""
@@ -212,9 +205,7 @@ class ChildrenState(AuthState):
             self.enrolled = [ticks[i] if i == only else t for i, t in enumerate(self.enrolled)]
             self._child_versions = [children[i].version if i == only else v
                                     for i, v in enumerate(self._child_versions)]
-            errors = list(self.child_errors)
-            errors[only] = _blank(_CHILD_EDITABLE)
-            self.child_errors = errors
+            self.child_errors = _with_item(self.child_errors, only, _blank(_CHILD_EDITABLE))
         else:
             self.children = rows
             self.enrolled = ticks
@@ -242,13 +233,9 @@ class ChildrenState(AuthState):
         i = _tab_index(index, len(self.children))
         if i is None or name not in _CHILD_EDITABLE:
             return
-        rows = list(self.children)
-        rows[i] = {**rows[i], name: str(value)[:_MAX_VALUE]}
-        self.children = rows
+        self.children = _with_item(self.children, i, {**self.children[i], name: str(value)[:_MAX_VALUE]})
         if self.child_errors[i].get(name):
-            errors = list(self.child_errors)
-            errors[i] = {**errors[i], name: ""}
-            self.child_errors = errors
+            self.child_errors = _with_item(self.child_errors, i, {**self.child_errors[i], name: ""})
         self.success_message = ""
 
     @rx.event
@@ -287,21 +274,15 @@ class ChildrenState(AuthState):
                     account_id=self._account_id, child_id=self._child_ids[i],
                     expected_version=self._child_versions[i], values=self.children[i],
                     service_ids=service_ids, ip=self.client_ip())
-        except EditingClosed:
+        except (EditingClosed, NotYourFamily) as refused:
             self._read()
-            self.error_message = MSG_CLOSED
-            return None
-        except NotYourFamily:
-            self._read()
-            self.error_message = MSG_REFUSED
+            self.error_message = MSG_CLOSED if isinstance(refused, EditingClosed) else MSG_REFUSED
             return None
         if result.conflict:
             self._read(only=i)
             self.error_message = result.message
         elif not result.ok:
-            errors = list(self.child_errors)
-            errors[i] = {**_blank(_CHILD_EDITABLE), **result.errors}
-            self.child_errors = errors
+            self.child_errors = _with_item(self.child_errors, i, {**_blank(_CHILD_EDITABLE), **result.errors})
             self.error_message = result.message
         else:
             self._read(only=i)
