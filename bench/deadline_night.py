@@ -75,6 +75,8 @@ class Stats:
     error_samples: list[str] = field(default_factory=list)
     notes: set[str] = field(default_factory=set)
     reconnects: int = 0
+    # How late this load generator's own event loop wakes up: its share of the measured latencies.
+    loop_lag: list[float] = field(default_factory=list)
     parents_done: int = 0
     parents_failed: int = 0
     # family reference -> number of cells its parent saw saved by Valider
@@ -100,7 +102,7 @@ def percentile(values: list[float], p: float) -> float:
 
 def report(stats: Stats, elapsed: float) -> str:
     lines = [f"{'action':<10} {'count':>7} {'per s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>6}"]
-    for action in ("login", "connect", "load", "tick", "valider", "basket", "pay", "factures"):
+    for action in ("login", "connect", "load", "tick", "valider", "navigate", "basket", "pay", "factures"):
         values = stats.latencies.get(action, [])
         if not values and not stats.errors.get(action):
             continue
@@ -202,6 +204,7 @@ class Options:
     slug: str
     password: str
     ticks: int
+    months: int
     think: float
     pay: bool
     factures_available: bool
@@ -314,41 +317,63 @@ async def factures(tab: Tab, http: httpx.AsyncClient, opts: Options, stats: Stat
     stats.time("factures", time.perf_counter() - started)
 
 
+async def navigate_next(tab: Tab, stats: Stats) -> None:
+    """"Mois suivant": the next period's tables."""
+    started = time.perf_counter()
+    update = await tab.call("next_period", {}, lambda u: "period_label" + F in _res_delta(u)
+                            or bool(_res_delta(u).get("error_message" + F)))
+    stats.time("navigate", time.perf_counter() - started)
+    if _res_delta(update).get("error_message" + F):
+        raise ActionFailed(f"next period refused: {_res_delta(update)['error_message' + F]}")
+
+
 async def parent(n: int, email: str, reference: str, opts: Options, stats: Stats, rng: random.Random,
-                 stop_at: float) -> None:
-    """One parent's evening; reconnects (a bounded number of times) when the websocket drops."""
+                 stop_at: float, cookie: str | None = None) -> None:
+    """One parent's evening; reconnects (a bounded number of times) when the websocket drops.
+
+    The parent books ``opts.months`` periods (the first open one, then "Mois suivant"). After a
+    reconnection the page reloads from the database, as in a browser: what was saved is shown
+    reserved, unsaved ticks are gone and are ticked again.
+    """
     tab = None
+    plan: dict[int, list[str]] = {}
+    completed: set[int] = set()
     async with httpx.AsyncClient(base_url=opts.url, timeout=ACTION_TIMEOUT) as http:
         action = "login"
         try:
-            started = time.perf_counter()
-            cookie = await login(http, opts, email)
-            stats.time("login", time.perf_counter() - started)
+            if cookie is None:
+                started = time.perf_counter()
+                cookie = await login(http, opts, email)
+                stats.time("login", time.perf_counter() - started)
             path = f"/{opts.slug}/reservations"
-            wanted: list[str] | None = None
             for attempt in range(4):
                 tab = Tab(opts.url, cookie, path)
                 try:
                     action = "load"
                     await open_reservations(tab, stats)
-                    saved = saved_cells(tab)
-                    if wanted is None:
-                        free = free_cells(tab)
-                        wanted = rng.sample(free, min(opts.ticks, len(free)))
-                    missing = [k for k in wanted if k not in saved]
-                    for key in missing:
-                        action = "tick"
-                        await think(opts, rng)
-                        await tick(tab, key, stats)
-                    if missing:
-                        action = "valider"
-                        await think(opts, rng)
-                        await valider(tab, stats)
-                    saved = saved_cells(tab)
-                    lost = [k for k in wanted if k not in saved]
-                    if lost:
-                        raise ActionFailed(f"after Valider the table does not show {lost} as reserved")
-                    stats.validated[reference] = len(wanted)
+                    for month in range(opts.months):
+                        if month > 0:
+                            action = "navigate"
+                            await think(opts, rng)
+                            await navigate_next(tab, stats)
+                        saved = saved_cells(tab)
+                        if month not in plan:
+                            free = free_cells(tab)
+                            plan[month] = rng.sample(free, min(opts.ticks, len(free)))
+                        missing = [k for k in plan[month] if k not in saved]
+                        for key in missing:
+                            action = "tick"
+                            await think(opts, rng)
+                            await tick(tab, key, stats)
+                        if missing:
+                            action = "valider"
+                            await think(opts, rng)
+                            await valider(tab, stats)
+                        lost = [k for k in plan[month] if k not in saved_cells(tab)]
+                        if lost:
+                            raise ActionFailed(f"after Valider the table does not show {lost} as reserved")
+                        completed.add(month)
+                        stats.validated[reference] = sum(len(plan[m]) for m in completed)
                     if opts.pay:
                         action = "pay"
                         await think(opts, rng)
@@ -370,6 +395,33 @@ async def parent(n: int, email: str, reference: str, opts: Options, stats: Stats
         finally:
             if tab is not None:
                 await tab.close()
+
+
+async def prelogin(opts: Options, families: list[tuple[str, str]], stats: Stats, parallel: int) -> dict[str, str]:
+    """Log the parents in before the run (argon2id costs ~0.2 s of CPU per login, on purpose)."""
+    cookies: dict[str, str] = {}
+    queue = list(families)
+
+    async def worker() -> None:
+        async with httpx.AsyncClient(base_url=opts.url, timeout=ACTION_TIMEOUT) as http:
+            while queue:
+                email, _ref = queue.pop()
+                started = time.perf_counter()
+                try:
+                    cookies[email] = await login(http, opts, email)
+                    stats.time("login", time.perf_counter() - started)
+                except Exception as exc:  # noqa: BLE001 - counted, shown
+                    stats.error("login", f"{email}: {exc}")
+
+    await asyncio.gather(*(worker() for _ in range(parallel)))
+    return cookies
+
+
+async def watch_loop_lag(stats: Stats, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        started = time.perf_counter()
+        await asyncio.sleep(0.1)
+        stats.loop_lag.append(time.perf_counter() - started - 0.1)
 
 
 # --- killing a worker ---------------------------------------------------------------------------
@@ -491,7 +543,7 @@ async def run(args) -> int:
             print(f"portal not healthy at {base}: {health.status_code}")
             return 2
         factures_available = (await http.get(f"/{slug}/factures")).status_code == 200
-    opts = Options(url=base, slug=slug, password=BENCH_PASSWORD, ticks=args.ticks, think=args.think_time,
+    opts = Options(url=base, slug=slug, password=BENCH_PASSWORD, ticks=args.ticks, months=args.months, think=args.think_time,
                    pay=not args.no_pay, factures_available=factures_available)
     stats = Stats()
     rng = random.Random(args.seed)
@@ -500,6 +552,13 @@ async def run(args) -> int:
     print(f"{total} parents, at most {args.parents} at once, arriving {args.arrival_rate}/s, "
           f"think time {args.think_time} s, {args.ticks} ticks each, on {base} (database {database_url.split('@')[-1]})",
           flush=True)
+    cookies: dict[str, str] = {}
+    if args.prelogin:
+        login_started = time.monotonic()
+        cookies = await prelogin(opts, families[:total], stats, args.login_parallel)
+        login_elapsed = time.monotonic() - login_started
+        print(f"logged in {len(cookies)} parents beforehand in {login_elapsed:.1f} s "
+              f"({len(cookies) / login_elapsed:.1f}/s, {args.login_parallel} at a time)", flush=True)
     started = time.monotonic()
     stop_arrivals = started + args.duration
     hard_stop = stop_arrivals + args.grace
@@ -512,8 +571,11 @@ async def run(args) -> int:
 
     async def one(i: int, email: str, reference: str) -> None:
         async with semaphore:
-            await parent(i, email, reference, opts, stats, random.Random(args.seed * 100003 + i), hard_stop)
+            await parent(i, email, reference, opts, stats, random.Random(args.seed * 100003 + i), hard_stop,
+                         cookies.get(email))
 
+    lag_stop = asyncio.Event()
+    lag_task = asyncio.create_task(watch_loop_lag(stats, lag_stop))
     tasks = []
     for i, (email, reference) in enumerate(families[:total]):
         if time.monotonic() > stop_arrivals:
@@ -530,11 +592,16 @@ async def run(args) -> int:
         await asyncio.gather(*pending, return_exceptions=True)
     if killer is not None:
         killer.cancel()
+    lag_stop.set()
+    await lag_task
     elapsed = time.monotonic() - started
     print()
     print(report(stats, elapsed))
     print(f"\n{stats.parents_done} parents finished, {stats.parents_failed} failed, {stats.reconnects} reconnections, "
           f"{sum(stats.errors.values())} errors, {elapsed:.1f} s")
+    lag = [v * 1000 for v in stats.loop_lag]
+    print(f"load generator's own event-loop lag: p50 {percentile(lag, 50):.1f} ms, p95 {percentile(lag, 95):.1f} ms "
+          f"(part of every latency above; the client shares the machine with the portal)")
     for sample in stats.error_samples:
         print("  error:", sample)
     for note in sorted(stats.notes):
@@ -558,7 +625,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=None, help="parents in the whole run (default: every family)")
     parser.add_argument("--arrival-rate", type=float, default=20.0, help="new parents per second")
     parser.add_argument("--think-time", type=float, default=2.0, help="mean seconds between two clicks")
-    parser.add_argument("--ticks", type=int, default=6, help="days each parent ticks")
+    parser.add_argument("--ticks", type=int, default=6, help="days each parent ticks per period")
+    parser.add_argument("--months", type=int, default=2, help="periods each parent books (then Mois suivant)")
+    parser.add_argument("--prelogin", action="store_true",
+                        help="log every parent in before the clock starts (login measured on its own)")
+    parser.add_argument("--login-parallel", type=int, default=4, help="parallel logins with --prelogin")
     parser.add_argument("--duration", type=float, default=300.0, help="no new parent after this many seconds")
     parser.add_argument("--grace", type=float, default=120.0, help="seconds left to the parents still busy then")
     parser.add_argument("--no-pay", action="store_true", help="skip the basket/payment step")
