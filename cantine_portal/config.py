@@ -72,6 +72,7 @@ class Settings:
     stripe_webhook_secret: str | None
     storage_dir: Path
     max_connections: int = 0
+    trusted_proxies: frozenset[str] = frozenset()
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -123,6 +124,8 @@ class Settings:
             stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
             storage_dir=Path(env.get("CANTINE_STORAGE_DIR") or var_dir / "storage").resolve(),
             max_connections=_int(env, "CANTINE_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS, 0),
+            trusted_proxies=frozenset(ip.strip() for ip in (env.get("CANTINE_TRUSTED_PROXIES") or "").split(",")
+                                      if ip.strip()),
         )
 
 

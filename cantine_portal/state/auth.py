@@ -9,7 +9,7 @@ from urllib.parse import quote
 import reflex as rx
 
 from cantine_portal import clock
-from cantine_portal.api.session_routes import session_cookie_name
+from cantine_portal.api.session_routes import forwarded_client_ip, session_cookie_name
 from cantine_portal.config import get_settings
 from cantine_portal.db import get_database
 from cantine_portal.models import Account, Family, Guardian
@@ -41,7 +41,9 @@ class AuthState(PortalState):
         return read_cookie(self.router.headers.raw_headers.get("cookie", ""), name)
 
     def client_ip(self) -> str:
-        return self.router.session.client_ip or ""
+        return forwarded_client_ip(self.router.session.client_ip or "",
+                                   self.router.headers.raw_headers.get("x-forwarded-for"),
+                                   get_settings().trusted_proxies)
 
     def require_parent(self) -> SessionInfo | None:
         """The session of this tab, checked in the database right now; None when not logged in."""

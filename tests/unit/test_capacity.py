@@ -181,3 +181,19 @@ def test_retry_survives_a_real_postgresql_restart(postgres_server, tmp_path):
     with db.session() as s:
         assert s.execute(text("SELECT count(*) FROM notification")).scalar_one() == 1
     db.dispose()
+
+
+# --- the parent's address behind the reverse proxy ---------------------------------------------
+
+def test_client_address_behind_a_trusted_proxy_only():
+    from cantine_portal.api.session_routes import forwarded_client_ip
+
+    proxy = frozenset({"127.0.0.1"})
+    assert forwarded_client_ip("127.0.0.1", "203.0.113.7", proxy) == "203.0.113.7"
+    # A parent cannot choose its address by sending its own header: only the proxy's hop counts.
+    assert forwarded_client_ip("127.0.0.1", "6.6.6.6, 203.0.113.7", proxy) == "203.0.113.7"
+    assert forwarded_client_ip("198.51.100.2", "203.0.113.7", proxy) == "198.51.100.2"
+    assert forwarded_client_ip("127.0.0.1", None, proxy) == "127.0.0.1"
+    assert forwarded_client_ip("127.0.0.1", "203.0.113.7", frozenset()) == "127.0.0.1"
+    assert Settings.from_env({"CANTINE_SECRET_KEY": "k", "CANTINE_TRUSTED_PROXIES": "127.0.0.1, ::1"}
+                             ).trusted_proxies == {"127.0.0.1", "::1"}
