@@ -8,6 +8,7 @@ indexes) that only the backend-only ``_cells`` maps back to (child_id, service_i
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -117,18 +118,28 @@ class ReservationState(AuthState):
 
     def _reload(self) -> None:
         """Read the period and the basket back from the database (the truth)."""
+        self._show_period(*self._read_period())
+
+    def _read_period(self) -> tuple:
+        """The database part of _reload (no state change): safe to run in a thread."""
         with get_database().session() as session:
             structure = self._structure(session)
             low, high = RANGE[structure.period_mode]
-            self._offset = max(low, min(high, self._offset))
-            period = self._period(session)
+            offset = max(low, min(high, self._offset))
+            current = calendar.period_containing(structure.period_mode,
+                                                 clock.now().astimezone(calendar.PARIS).date())
+            period = calendar.shift(current, offset)
             view = booking.build_period_view(session, clock.now(), self._structure_id, self._family_id, period)
+        return structure.period_mode, low, high, offset, period, view
+
+    def _show_period(self, period_mode: str, low: int, high: int, offset: int, period, view) -> None:
+        self._offset = offset
         self._period_key = period.key
         self.period_label = period.label_fr
         self.deadline_text = view.deadline_text + (" (date butoir dépassée : période verrouillée)."
                                                    if view.locked else ".")
         self.locked = view.locked
-        self.previous_label, self.next_label = NAV_LABELS[structure.period_mode]
+        self.previous_label, self.next_label = NAV_LABELS[period_mode]
         self.can_go_back, self.can_go_forward = self._offset > low, self._offset < high
         self._basket_version = view.basket_version
         self.credit_text = (f"Votre avoir disponible : {format_euros(view.credit_balance_cents)}, "
@@ -221,48 +232,57 @@ class ReservationState(AuthState):
         return None
 
     # --- saving ----------------------------------------------------------------------
+    #
+    # Reflex runs a synchronous handler on the worker's event loop: a Valider that waits for the
+    # database (SQLite queues writers) would freeze every other parent's ticks on that worker
+    # meanwhile (measured in docs/performance.md). The saving handlers are therefore async and
+    # do their database work in a thread; ticks go on being answered in between.
 
-    def _save(self) -> booking.ApplyResult | None:
+    def _wanted(self) -> set:
+        return {self._cells[k] for k, on in self.ticked.items() if on and k in self._cells}
+
+    async def _save(self) -> booking.ApplyResult | None:
         if self.require_parent() is None:
             return None
-        wanted = {self._cells[k] for k, on in self.ticked.items() if on and k in self._cells}
-        with get_database().write_session() as session:
-            return booking.apply_choices(session, clock.now(), self._structure_id, self._family_id,
-                                         calendar.Period.parse(self._period_key), wanted, self._basket_version)
+        return await asyncio.to_thread(_apply_choices, self._structure_id, self._family_id, self._period_key,
+                                       self._wanted(), self._basket_version)
+
+    async def _reload_async(self) -> None:
+        """_reload with its queries off the event loop (the state is only changed back here)."""
+        view_args = await asyncio.to_thread(self._read_period)
+        self._show_period(*view_args)
 
     @rx.event
-    def validate(self):
+    async def validate(self):
         """Valider: the ticked set becomes the family's reservations for this period."""
         self._clear_messages()
-        result = self._save()
+        result = await self._save()
         if result is None:
             return self.login_redirect()
         if result.ok:
             self.info_message = result.message
-            self._reload()
+            await self._reload_async()
         else:
             self.error_message = result.message
             if result.message in (booking.STALE_MESSAGE, booking.CONFLICT_MESSAGE):
-                self._reload()
+                await self._reload_async()
         return None
 
     @rx.event
-    def show_basket(self):
+    async def show_basket(self):
         """Valider votre panier maintenant: save pending choices, then show the basket."""
         self._clear_messages()
-        result = self._save()
+        result = await self._save()
         if result is None:
             return self.login_redirect()
         if not result.ok:
             self.error_message = result.message
             return None
-        self._reload()
-        with get_database().write_session() as session:
-            repriced = booking.reprice_basket(session, clock.now(), self._structure_id, self._family_id)
-            summary = booking.basket_summary(session, clock.now(), self._structure_id, self._family_id)
+        await self._reload_async()
+        repriced, summary = await asyncio.to_thread(_reprice_and_summarise, self._structure_id, self._family_id)
         if repriced.message:
             self.info_message = repriced.message
-            self._reload()
+            await self._reload_async()
         self.basket_lines = [LineUI(line.child_name, line.service_name, line.day_text, format_euros(line.price_cents))
                              for line in summary.lines]
         self.basket_subtotal = format_euros(summary.subtotal_cents)
@@ -297,3 +317,17 @@ class ReservationState(AuthState):
         self._offset += step
         self._reload()
         return None
+
+
+def _apply_choices(structure_id: int, family_id: int, period_key: str, wanted: set,
+                   basket_version: int | None) -> booking.ApplyResult:
+    with get_database().write_session() as session:
+        return booking.apply_choices(session, clock.now(), structure_id, family_id,
+                                     calendar.Period.parse(period_key), wanted, basket_version)
+
+
+def _reprice_and_summarise(structure_id: int, family_id: int):
+    with get_database().write_session() as session:
+        repriced = booking.reprice_basket(session, clock.now(), structure_id, family_id)
+        summary = booking.basket_summary(session, clock.now(), structure_id, family_id)
+    return repriced, summary

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from datetime import date
 
 import pytest
@@ -73,7 +75,7 @@ def test_changing_period_with_unsaved_ticks_is_refused(state):
     state.next_period()
     assert state.error_message == reservations_state.UNSAVED_MESSAGE
     assert state.period_label == "Semaine du 30 novembre au 6 décembre 2026" and state.unsaved_count == 1
-    state.validate()
+    asyncio.run(state.validate())
     assert state.unsaved_count == 0
     state.next_period()
     assert state.period_label == "Semaine du 7 au 13 décembre 2026"
@@ -88,7 +90,7 @@ def test_forged_or_closed_keys_are_ignored(state, database):
     assert state.ticked == before and state.grand_total.startswith("0,00")
     # Even a forged tick on a closed cell sent straight to Valider is refused by the service.
     state.ticked[_key(state, "Léa", "Restauration scolaire", "mercredi 2 décembre")] = True
-    state.validate()
+    asyncio.run(state.validate())
     assert "ne peut pas être réservé" in state.error_message
     with database.session() as s:
         assert s.exec(select(Reservation)).all() == []
@@ -99,12 +101,12 @@ def test_apply_to_all_then_validate_then_next_week(state, database):
     state.toggle(_key(state, "Léa", "Garderie du soir", "jeudi 3 décembre"))
     state.apply_to_all(0)
     assert state.child_totals[1] == state.child_totals[0] and state.grand_total.startswith("11,90")
-    state.validate()
+    asyncio.run(state.validate())
     assert "4 jours ajoutés au panier" in state.info_message
     with database.session() as s:
         days = sorted(r.day for r in s.exec(select(Reservation)).all())
     assert days == [date(2026, 11, 30)] * 2 + [date(2026, 12, 3)] * 2
-    state.show_basket()
+    asyncio.run(state.show_basket())
     assert state.basket_visible and len(state.basket_lines) == 4 and state.basket_total.startswith("11,90")
     state.next_period()
     assert state.period_label == "Semaine du 7 au 13 décembre 2026" and state.grand_total.startswith("0,00")
