@@ -185,14 +185,14 @@ class ReservationState(AuthState):
         self.error_message = ""
 
     @rx.event
-    def load(self):
+    async def load(self):
         """on_load (after AuthState.load_protected): the current period, from the database."""
         if self.require_parent() is None:
             return None
-        self._offset = self._first_open_offset()
+        self._offset = await asyncio.to_thread(self._first_open_offset)
         self._clear_messages()
         self.basket_visible = False
-        self._reload()
+        await self._reload_async()
         return None
 
     # --- ticking (no database: the choices are only saved by Valider) --------------------
@@ -299,14 +299,14 @@ class ReservationState(AuthState):
         return None
 
     @rx.event
-    def previous_period(self):
-        return self._move(-1)
+    async def previous_period(self):
+        return await self._move(-1)
 
     @rx.event
-    def next_period(self):
-        return self._move(1)
+    async def next_period(self):
+        return await self._move(1)
 
-    def _move(self, step: int):
+    async def _move(self, step: int):
         if self.require_parent() is None:
             return self.login_redirect()
         self._clear_messages()
@@ -315,7 +315,7 @@ class ReservationState(AuthState):
             return None
         self.basket_visible = False
         self._offset += step
-        self._reload()
+        await self._reload_async()
         return None
 
 

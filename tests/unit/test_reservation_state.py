@@ -37,7 +37,7 @@ def state(database, monkeypatch):
     monkeypatch.setattr(ReservationState, "require_parent", require_parent)
     root = rx.State(_reflex_internal_init=True)
     st = root.get_substate(ReservationState.get_full_name().split(".")[1:])
-    st.load()
+    asyncio.run(st.load())
     return st
 
 
@@ -72,12 +72,12 @@ def test_tick_changes_only_the_selection_and_totals(state):
 
 def test_changing_period_with_unsaved_ticks_is_refused(state):
     state.toggle(_key(state, "Hugo", "Garderie du matin", "vendredi 4 décembre"))
-    state.next_period()
+    asyncio.run(state.next_period())
     assert state.error_message == reservations_state.UNSAVED_MESSAGE
     assert state.period_label == "Semaine du 30 novembre au 6 décembre 2026" and state.unsaved_count == 1
     asyncio.run(state.validate())
     assert state.unsaved_count == 0
-    state.next_period()
+    asyncio.run(state.next_period())
     assert state.period_label == "Semaine du 7 au 13 décembre 2026"
 
 
@@ -108,7 +108,7 @@ def test_apply_to_all_then_validate_then_next_week(state, database):
     assert days == [date(2026, 11, 30)] * 2 + [date(2026, 12, 3)] * 2
     asyncio.run(state.show_basket())
     assert state.basket_visible and len(state.basket_lines) == 4 and state.basket_total.startswith("11,90")
-    state.next_period()
+    asyncio.run(state.next_period())
     assert state.period_label == "Semaine du 7 au 13 décembre 2026" and state.grand_total.startswith("0,00")
-    state.previous_period()
+    asyncio.run(state.previous_period())
     assert state.grand_total.startswith("11,90")
