@@ -36,15 +36,18 @@ run: demo
 	@echo "Portail : http://localhost:$(PORT)/demo"
 	$(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
 
-# Scale-out on one machine: PostgreSQL + Redis (throw-away ones under var/scaled unless DATABASE_URL
-# and REFLEX_REDIS_URL are given), WORKERS backend processes, a worker that dies is restarted.
+# Scale-out on one machine: PostgreSQL + Redis (fresh throw-away ones under var/scaled/, stopped when
+# the portal stops, unless DATABASE_URL and REFLEX_REDIS_URL are given), WORKERS backend processes;
+# a worker that dies is restarted.
 WORKERS ?= 2
-SCALED_DIR := var/scaled
+SCALED_DIR := $(CURDIR)/var/scaled
 run-scaled: install
 	@if [ -z "$$DATABASE_URL" ] || [ -z "$$REFLEX_REDIS_URL" ]; then \
-		[ -f $(SCALED_DIR)/stack.env ] || { mkdir -p $(SCALED_DIR) && $(PY) bench/local_stack.py up $(SCALED_DIR)/stack > $(SCALED_DIR)/stack.env.tmp && mv $(SCALED_DIR)/stack.env.tmp $(SCALED_DIR)/stack.env; }; \
-		set -a; . ./$(SCALED_DIR)/stack.env; set +a; \
-		echo "Throw-away PostgreSQL/Redis: $$DATABASE_URL $$REFLEX_REDIS_URL (stop: $(PY) bench/local_stack.py down $(SCALED_DIR)/stack; rm $(SCALED_DIR)/stack.env)"; \
+		$(PY) bench/local_stack.py down $(SCALED_DIR); \
+		mkdir -p $(SCALED_DIR) && $(PY) bench/local_stack.py up $(SCALED_DIR) > $(CURDIR)/var/scaled.env || exit 1; \
+		set -a; . $(CURDIR)/var/scaled.env; set +a; \
+		trap '$(PY) bench/local_stack.py down $(SCALED_DIR)' EXIT; \
+		echo "Throw-away PostgreSQL and Redis: $$DATABASE_URL $$REFLEX_REDIS_URL"; \
 	fi; \
 	$(VENV)/bin/alembic upgrade head && $(PY) -m cantine_portal demo && \
 	echo "Portail ($(WORKERS) workers) : http://localhost:$(PORT)/demo" && \
