@@ -87,7 +87,7 @@ class Stats:
 
     def error(self, action: str, detail: str) -> None:
         self.errors[action] += 1
-        if len(self.error_samples) < 15:
+        if self.errors[action] <= 3:  # a few examples of each kind
             self.error_samples.append(f"{action}: {detail}")
 
 
@@ -182,10 +182,14 @@ class Tab:
         finally:
             self._waiter = None
 
-    async def load(self) -> dict:
-        """hydrate_and_load: done when the state says it is hydrated (on_load finished)."""
-        await self.call("hydrate_and_load", {}, lambda u: (u.get("delta") or {}).get(ROOT_STATE, {})
-                        .get("is_hydrated" + F) is True, state=ROOT_STATE)
+    async def load(self, ready: Callable[[dict], bool] = lambda state: True) -> dict:
+        """hydrate_and_load: done when the state says it is hydrated and ``ready(state)`` holds.
+
+        Reflex 0.10 may flip ``is_hydrated`` before an async on_load handler of another substate
+        has answered, so the page's own data is waited for too, as a parent waits for the table.
+        """
+        await self.call("hydrate_and_load", {}, lambda u: self.state.get("is_hydrated" + F) is True
+                        and ready(self.state), state=ROOT_STATE)
         return self.state
 
     def res(self, name: str) -> Any:
@@ -245,7 +249,7 @@ async def open_reservations(tab: Tab, stats: Stats) -> None:
     await tab.connect()
     stats.time("connect", time.perf_counter() - started)
     started = time.perf_counter()
-    await tab.load()
+    await tab.load(lambda state: bool(state.get("tables" + F) or state.get("error_message" + F)))
     stats.time("load", time.perf_counter() - started)
     if not tab.res("tables"):
         raise ActionFailed(f"Réservations loaded without tables: {tab.res('error_message')!r}")
