@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export REFLEX_USE_NPM := 1
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: install install-dev migrate demo run dev test test-unit system-deps bench clean
+.PHONY: install install-dev migrate demo run run-scaled dev test test-unit test-postgres system-deps bench clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -36,6 +36,23 @@ run: demo
 	@echo "Portail : http://localhost:$(PORT)/demo"
 	$(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
 
+# Scale-out on one machine: PostgreSQL + Redis (fresh throw-away ones under var/scaled/, stopped when
+# the portal stops, unless DATABASE_URL and REFLEX_REDIS_URL are given), WORKERS backend processes;
+# a worker that dies is restarted.
+WORKERS ?= 2
+SCALED_DIR := $(CURDIR)/var/scaled
+run-scaled: install
+	@if [ -z "$$DATABASE_URL" ] || [ -z "$$REFLEX_REDIS_URL" ]; then \
+		$(PY) bench/local_stack.py down $(SCALED_DIR); \
+		mkdir -p $(SCALED_DIR) && $(PY) bench/local_stack.py up $(SCALED_DIR) > $(CURDIR)/var/scaled.env || exit 1; \
+		set -a; . $(CURDIR)/var/scaled.env; set +a; \
+		trap '$(PY) bench/local_stack.py down $(SCALED_DIR)' EXIT; \
+		echo "Throw-away PostgreSQL and Redis: $$DATABASE_URL $$REFLEX_REDIS_URL"; \
+	fi; \
+	$(VENV)/bin/alembic upgrade head && $(PY) -m cantine_portal demo && \
+	echo "Portail ($(WORKERS) workers) : http://localhost:$(PORT)/demo" && \
+	$(PY) -m cantine_portal.serve --workers $(WORKERS) --port $(PORT)
+
 dev: demo
 	@echo "Portail (rechargement à chaud) : http://localhost:3000/demo"
 	$(VENV)/bin/reflex run --env dev
@@ -52,15 +69,24 @@ system-deps:
 		|| echo "WARNING: could not install$$missing; the tests that need them will say so"; \
 	fi
 
+# Everything, then the database-touching unit tests again on PostgreSQL (one fresh database per test).
 test: install-dev system-deps
 	$(VENV)/bin/pytest -q
+	CANTINE_TEST_DB=postgres $(VENV)/bin/pytest -q -m db tests/unit
+
+test-postgres: install-dev system-deps
+	CANTINE_TEST_DB=postgres $(VENV)/bin/pytest -q -m db tests/unit
 
 test-unit: install-dev
 	$(VENV)/bin/pytest -q -m "not browser"
 
+# Speed figures (README "Benchmarks"); bench-deadline-night needs a portal running on PORT.
 bench: install-dev
 	$(PY) bench/reservations_server.py
 	$(PY) bench/reservations_browser.py
+
+bench-deadline-night: install-dev
+	$(PY) bench/deadline_night.py --url http://127.0.0.1:$(PORT)
 
 clean:
 	rm -rf .web var/test-* .pytest_cache

@@ -15,6 +15,10 @@ from pathlib import Path
 from typing import Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Open event websockets per backend worker before new visitors get the "come back in a minute"
+# page (0 = no limit). Sized from docs/performance.md: far above what one worker serves briskly
+# at deadline time, well below where its event loop stalls.
+DEFAULT_MAX_CONNECTIONS = 1000
 
 
 class SettingsError(ValueError):
@@ -67,6 +71,8 @@ class Settings:
     stripe_secret_key: str | None
     stripe_webhook_secret: str | None
     storage_dir: Path
+    max_connections: int = 0
+    trusted_proxies: frozenset[str] = frozenset()
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -117,6 +123,9 @@ class Settings:
             stripe_secret_key=env.get("STRIPE_SECRET_KEY") or None,
             stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
             storage_dir=Path(env.get("CANTINE_STORAGE_DIR") or var_dir / "storage").resolve(),
+            max_connections=_int(env, "CANTINE_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS, 0),
+            trusted_proxies=frozenset(ip.strip() for ip in (env.get("CANTINE_TRUSTED_PROXIES") or "").split(",")
+                                      if ip.strip()),
         )
 
 

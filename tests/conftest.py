@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
-import socket
-import subprocess
 import tempfile
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import pytest
 from sqlmodel import Session, SQLModel
 
 import cantine_portal.models  # noqa: F401
+from bench import local_stack
 from cantine_portal.config import Settings
 from cantine_portal.db import Database
 from cantine_portal.services.demo import load_demo
@@ -38,8 +37,29 @@ def settings(tmp_path: Path) -> Settings:
     return settings_for(tmp_path / "var")
 
 
+# CANTINE_TEST_DB=postgres runs every test that takes the `database` fixture on PostgreSQL
+# (a fresh database per test, copied from a template); `make test` does both.
+TEST_DB = os.environ.get("CANTINE_TEST_DB", "sqlite").lower()
+_database_numbers = itertools.count(1)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "database" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
+
+
 @pytest.fixture
-def database(tmp_path: Path) -> Database:
+def database(tmp_path: Path, request) -> Database:
+    if TEST_DB == "postgres":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        template = request.getfixturevalue("postgres_template")
+        name = f"cantine_t{os.getpid()}_{next(_database_numbers)}"
+        db = Database(server.create_database(name, template))
+        yield db
+        db.dispose()
+        server.drop_database(name)
+        return
     db = Database(f"sqlite:///{tmp_path / 'test.db'}")
     SQLModel.metadata.create_all(db.engine)
     yield db
@@ -62,50 +82,77 @@ def demo_session(database: Database, now: datetime, settings: Settings) -> Sessi
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return local_stack.free_port()
 
 
-def _postgres_bin() -> Path | None:
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)
-    return candidates[0].parent if candidates else None
+class PostgresServer:
+    """The session's PostgreSQL: create databases (from a template) on it, stop/start it."""
+
+    def __init__(self, admin_dsn: str, url_prefix: str, handle: local_stack.Postgres | None = None):
+        self.admin_dsn = admin_dsn
+        self.url_prefix = url_prefix
+        self.handle = handle
+
+    def create_database(self, name: str, template: str | None = None) -> str:
+        import psycopg
+
+        with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        return self.url_prefix + name
+
+    def drop_database(self, name: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def stop(self) -> None:
+        if self.handle is None:
+            pytest.skip("CANTINE_TEST_POSTGRES_URL points at a server this session did not start")
+        self.handle.stop()
+
+    def start(self) -> None:
+        assert self.handle is not None
+        self.handle.start()
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """A throw-away PostgreSQL cluster on a free loopback port, for this test session."""
+def postgres_server() -> PostgresServer:
+    """A throw-away PostgreSQL cluster on a free loopback port, for this test session.
+
+    ``CANTINE_TEST_POSTGRES_URL`` (a superuser URL) points the tests at an existing server instead.
+    """
     if os.environ.get("CANTINE_TEST_POSTGRES_URL"):
-        yield os.environ["CANTINE_TEST_POSTGRES_URL"]
+        from sqlalchemy.engine import make_url
+
+        url = make_url(os.environ["CANTINE_TEST_POSTGRES_URL"])
+        admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+        yield PostgresServer(admin, url.set(database="").render_as_string(hide_password=False).rstrip("/") + "/")
         return
-    bindir = _postgres_bin()
-    if bindir is None:
+    if local_stack.postgres_bin() is None:
         pytest.skip("PostgreSQL is not installed (make test installs Debian's postgresql package)")
     root = Path(tempfile.mkdtemp(prefix="cantine-pg-"))
-    data = root / "data"
-    port = free_port()
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        shutil.chown(root, "postgres", "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-                    "-E", "UTF8", "--locale=C.UTF-8"], check=True, capture_output=True)
-    log = root / "pg.log"
-    subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o",
-                    f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
-                   check=True, capture_output=True)
+    pg = local_stack.start_postgres(root)
     try:
-        import psycopg
-
-        for _ in range(50):
-            try:
-                with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True) as c:
-                    c.execute("CREATE DATABASE cantine_test")
-                break
-            except psycopg.OperationalError:
-                time.sleep(0.2)
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/cantine_test"
+        yield PostgresServer(f"host=127.0.0.1 port={pg.port} user=postgres dbname=postgres",
+                             f"postgresql+psycopg://postgres@127.0.0.1:{pg.port}/", pg)
     finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
+        pg.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """An empty database of the session's PostgreSQL (tests reset its schema themselves)."""
+    return postgres_server.create_database("cantine_test")
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: PostgresServer) -> str:
+    """A database holding the schema, created once; each test copies it (CREATE DATABASE … TEMPLATE)."""
+    url = postgres_server.create_database("cantine_template")
+    db = Database(url)
+    SQLModel.metadata.create_all(db.engine)
+    db.dispose()
+    return "cantine_template"

@@ -4,6 +4,11 @@
   so that search engines, monitoring and link checkers see what a person sees.
 - Security headers on every response; HTML pages are never cached, so the back button
   after logging out cannot show a family's data from the cache.
+- Past capacity (``CANTINE_MAX_CONNECTIONS`` open ``/_event`` websockets in this worker),
+  a page request gets a plain French page, HTTP 503 with ``Retry-After``, and a new event
+  connection is refused before it is accepted: the parent is told to come back in a minute
+  instead of facing a table that never answers. Nothing is saved half-way: a refused tab
+  never sent an event. Parents already connected keep being served.
 """
 
 from __future__ import annotations
@@ -24,6 +29,49 @@ SECURITY_HEADERS = [
 ]
 
 _SLUG_CACHE_SECONDS = 30.0
+RETRY_AFTER_SECONDS = 60
+BUSY_MESSAGE = "Trop de connexions en ce moment, réessayez dans une minute."
+BUSY_PAGE = (
+    "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\">"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+    "<meta http-equiv=\"refresh\" content=\"60\"><title>Portail famille — affluence</title>"
+    "<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;"
+    "line-height:1.5;color:#1c2024}</style></head><body><main><h1>Portail famille</h1>"
+    f"<p role=\"alert\">{BUSY_MESSAGE}</p>"
+    "<p>Vos réservations déjà validées sont enregistrées. Cette page se rechargera "
+    "d'elle-même dans une minute.</p></main></body></html>"
+).encode()
+
+
+def _is_event_path(path: str) -> bool:
+    return path == "/_event" or path.startswith("/_event/")
+
+
+class ConnectionLimit:
+    """Open ``/_event`` websockets of this worker, against a ceiling (0 = no ceiling).
+
+    Per worker on purpose: it protects this process's event loop and memory; a deployment
+    with N workers accepts about N times the limit.
+    """
+
+    def __init__(self, maximum: int):
+        self.maximum = maximum
+        self.open = 0
+
+    @property
+    def full(self) -> bool:
+        return self.maximum > 0 and self.open >= self.maximum
+
+
+async def _send_busy_page(send: Send, head_only: bool = False) -> None:
+    await send({"type": "http.response.start", "status": 503, "headers": [
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
+        (b"cache-control", b"no-store"),
+        (b"content-length", str(len(BUSY_PAGE)).encode()),
+        *SECURITY_HEADERS,
+    ]})
+    await send({"type": "http.response.body", "body": b"" if head_only else BUSY_PAGE})
 
 
 class SlugCache:
@@ -55,12 +103,40 @@ def _page_slug(path: str) -> str | None:
     return first.lower()
 
 
-def portal_middleware(app: ASGIApp, slug_cache: SlugCache | None = None) -> ASGIApp:
+def _max_connections() -> int:
+    from cantine_portal.config import get_settings
+
+    return get_settings().max_connections
+
+
+def portal_middleware(app: ASGIApp, slug_cache: SlugCache | None = None,
+                      max_connections: int | None = None) -> ASGIApp:
     cache = slug_cache or SlugCache(_load_slugs)
+    limit = ConnectionLimit(_max_connections() if max_connections is None else max_connections)
+
+    async def event_socket(scope: Scope, receive: Receive, send: Send) -> None:
+        if limit.full:
+            # Refused before the handshake completes: the browser retries later (Reflex
+            # reconnects with a back-off) and the next page load shows the 503 page.
+            await send({"type": "websocket.close", "code": 1013, "reason": "Try Again Later"})
+            return
+        limit.open += 1
+        try:
+            await app(scope, receive, send)
+        finally:
+            limit.open -= 1
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and _is_event_path(scope.get("path", "")):
+            await event_socket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await app(scope, receive, send)
+            return
+        method = scope.get("method")
+        if limit.full and method in ("GET", "HEAD") and (
+                _is_event_path(scope.get("path", "")) or _page_slug(scope.get("path", "")) is not None):
+            await _send_busy_page(send, head_only=method == "HEAD")
             return
         slug = _page_slug(scope.get("path", "")) if scope.get("method") in ("GET", "HEAD") else None
         unknown = slug is not None and not cache.knows(slug)
@@ -82,4 +158,5 @@ def portal_middleware(app: ASGIApp, slug_cache: SlugCache | None = None) -> ASGI
 
         await app(scope, receive, send_wrapper)
 
+    middleware.connection_limit = limit  # type: ignore[attr-defined]  # read by tests and /api/health
     return middleware

@@ -32,8 +32,25 @@ def staff_cookie_name(slug: str) -> str:
     return f"cp_staff_{slug}"
 
 
+def forwarded_client_ip(peer: str, forwarded_for: str | None, trusted_proxies: frozenset[str]) -> str:
+    """The parent's address: the TCP peer, unless that peer is our reverse proxy.
+
+    Behind a proxy every parent would otherwise share the proxy's address, and the per-address
+    login limit (50 failures an hour) would lock a whole commune out on deadline night. Only the
+    hop the trusted proxy appended is believed (the right-most address not itself a proxy); a
+    client cannot forge its way past it.
+    """
+    if peer not in trusted_proxies or not forwarded_for:
+        return peer
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    while hops and hops[-1] in trusted_proxies:
+        hops.pop()
+    return hops[-1] if hops else peer
+
+
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
+    peer = request.client.host if request.client else ""
+    return forwarded_client_ip(peer, request.headers.get("x-forwarded-for"), get_settings().trusted_proxies)
 
 
 def safe_next(slug: str, target: str | None, default: str) -> str:

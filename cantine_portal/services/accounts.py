@@ -126,13 +126,19 @@ class SessionInfo:
     family_id: int | None
     role: str
     email: str
+    login_id: int | None = None
+    # last_seen_at is older than SESSION_TOUCH_EVERY and was not touched (touch=False): the caller
+    # should call touch_session soon, off its hot path.
+    needs_touch: bool = False
 
 
 def resolve_session(session: Session, now: datetime, structure_id: int, token: str | None,
-                    idle: timedelta) -> SessionInfo | None:
+                    idle: timedelta, touch: bool = True) -> SessionInfo | None:
     """The account behind a session token, if the session is alive in this commune.
 
-    Touches ``last_seen_at`` (at most once a minute, to keep writes rare under load).
+    Touches ``last_seen_at`` (at most once a minute, to keep writes rare under load). With
+    ``touch=False`` it only reads, and says in ``needs_touch`` that a touch is due: a websocket
+    handler must not wait for SQLite's write lock on the event loop (docs/performance.md).
     """
     if not token:
         return None
@@ -147,10 +153,18 @@ def resolve_session(session: Session, now: datetime, structure_id: int, token: s
     if (login.revoked_at is not None or login.structure_id != structure_id or not account.active
             or account.structure_id != structure_id or now - login.last_seen_at > idle):
         return None
-    if now - login.last_seen_at > SESSION_TOUCH_EVERY:
-        session.exec(update(LoginSession).where(LoginSession.id == login.id).values(last_seen_at=now))  # type: ignore[call-overload]
+    due = now - login.last_seen_at > SESSION_TOUCH_EVERY
+    if due and touch:
+        touch_session(session, login.id, now)
         session.commit()
-    return SessionInfo(account.id, account.structure_id, account.family_id, account.role, account.email)
+    return SessionInfo(account.id, account.structure_id, account.family_id, account.role, account.email,
+                       login.id, due and not touch)
+
+
+def touch_session(session: Session, login_id: int, now: datetime) -> None:
+    """Move a session's inactivity clock forward (never backwards). The caller commits."""
+    session.exec(update(LoginSession).where(LoginSession.id == login_id, LoginSession.last_seen_at < now)  # type: ignore[call-overload]
+                 .values(last_seen_at=now))
 
 
 def close_session(session: Session, now: datetime, token: str | None) -> None:

@@ -2,19 +2,38 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import quote
 
 import reflex as rx
 
 from cantine_portal import clock
-from cantine_portal.api.session_routes import session_cookie_name
+from cantine_portal.api.session_routes import forwarded_client_ip, session_cookie_name
 from cantine_portal.config import get_settings
 from cantine_portal.db import get_database
 from cantine_portal.models import Account, Family, Guardian
-from cantine_portal.services.accounts import SessionInfo, resolve_session
+from cantine_portal.services.accounts import SessionInfo, resolve_session, touch_session
 from cantine_portal.state.portal import PortalState
+
+log = logging.getLogger(__name__)
+# One background writer for "this session is still active" (once a minute per session): the
+# handlers never wait for the database's write lock for it, and a missed touch only means the
+# next one, a minute later, moves the inactivity clock instead.
+_toucher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="session-touch")
+
+
+def _touch_later(login_id: int, now: datetime) -> None:
+    def work() -> None:
+        try:
+            with get_database().write_session() as session:
+                touch_session(session, login_id, now)
+        except Exception:  # noqa: BLE001 - best effort, see above
+            log.warning("could not record session activity", exc_info=True)
+
+    _toucher.submit(work)
 
 
 def read_cookie(cookie_header: str, name: str) -> str | None:
@@ -41,7 +60,9 @@ class AuthState(PortalState):
         return read_cookie(self.router.headers.raw_headers.get("cookie", ""), name)
 
     def client_ip(self) -> str:
-        return self.router.session.client_ip or ""
+        return forwarded_client_ip(self.router.session.client_ip or "",
+                                   self.router.headers.raw_headers.get("x-forwarded-for"),
+                                   get_settings().trusted_proxies)
 
     def require_parent(self) -> SessionInfo | None:
         """The session of this tab, checked in the database right now; None when not logged in."""
@@ -53,7 +74,7 @@ class AuthState(PortalState):
         token = self.cookie(session_cookie_name(slug))
         idle = timedelta(minutes=get_settings().session_minutes)
         with get_database().session() as session:
-            info = resolve_session(session, clock.now(), self._structure_id, token, idle)
+            info = resolve_session(session, clock.now(), self._structure_id, token, idle, touch=False)
             if info is None or info.role != "parent" or info.family_id is None:
                 self._forget()
                 return None
@@ -64,6 +85,8 @@ class AuthState(PortalState):
                 self.display_name = f"{guardian.first_name} {guardian.last_name}" if guardian else account.email
                 self.family_name = family.name if family else ""
                 self.account_email = account.email
+        if info.needs_touch and info.login_id is not None:
+            _touch_later(info.login_id, clock.now())
         self._account_id = info.account_id
         self._family_id = info.family_id
         self.logged_in = True

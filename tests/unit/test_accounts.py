@@ -301,3 +301,26 @@ def test_accented_subject_survives_encoding(settings, now):
     Mailer(settings).send(Mail(to="parent@example.fr", subject="Ville de Démo — Votre mot de passe a été créé",
                                text="é", html="<p>é</p>"), now)
     assert mails(settings)[0]["Subject"] == "Ville de Démo — Votre mot de passe a été créé"
+
+
+def test_websocket_handlers_read_the_session_and_leave_the_touch_for_later(demo_session, database, now):
+    """touch=False never writes (no write lock on the event loop); touch_session does it later."""
+    with database.write_session() as s:
+        martin = accounts.account_by_email(s, structure(s, "demo").id, MARTIN_EMAIL)
+        token = accounts.open_session(s, now, martin)
+    later = now + timedelta(minutes=20)
+    with database.session() as s:
+        demo_id = structure(s, "demo").id
+        info = accounts.resolve_session(s, later, demo_id, token, IDLE, touch=False)
+        assert info is not None and info.needs_touch and info.login_id is not None
+        assert not s.in_transaction() or not s.dirty
+    # Not touched: 20 more minutes of silence would end it.
+    with database.session() as s:
+        assert accounts.resolve_session(s, now + timedelta(minutes=31), demo_id, token, IDLE, touch=False) is None
+    with database.write_session() as s:
+        accounts.touch_session(s, info.login_id, later)
+        accounts.touch_session(s, info.login_id, now)  # never moves the clock backwards
+    with database.session() as s:
+        assert accounts.resolve_session(s, now + timedelta(minutes=31), demo_id, token, IDLE, touch=False) is not None
+        fresh = accounts.resolve_session(s, later + timedelta(seconds=30), demo_id, token, IDLE, touch=False)
+        assert fresh is not None and not fresh.needs_touch  # touched less than a minute ago

@@ -6,6 +6,7 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
 from cantine_portal.config import get_settings
@@ -209,8 +210,8 @@ def test_compare_and_set_catches_a_write_between_read_and_update(database, demo_
 
     def validate_then_concurrent_write(values):
         # Another process's committed write, as PostgreSQL's READ COMMITTED lets it land here.
-        sessions[0].connection().exec_driver_sql(
-            "UPDATE guardian SET version = version + 1, city = 'Ailleurs' WHERE id = ?", (julien.id,))
+        sessions[0].execute(text("UPDATE guardian SET version = version + 1, city = 'Ailleurs' WHERE id = :id"),
+                            {"id": julien.id})
         return real_validate(values)
 
     monkeypatch.setattr(fs, "validate_guardian", validate_then_concurrent_write)

@@ -1,0 +1,73 @@
+"""Serve the portal in production mode with several backend workers (scale-out).
+
+``reflex run --env prod --single-port`` already serves everything (compiled frontend,
+pages, ``/_event`` websocket, API) from Granian, and forks ``GRANIAN_WORKERS`` worker
+processes when Reflex state lives in Redis (``REFLEX_REDIS_URL``; without Redis Reflex
+forces one worker, since each worker would hold its own copy of every tab's state).
+
+The one thing Reflex 0.10 does not do is restart a worker that died: its Granian server is
+built with ``respawn_failed_workers=False``, so one crashed worker stops the whole portal.
+This launcher turns respawning on, then hands over to Reflex's own command line::
+
+    GRANIAN_WORKERS=2 REFLEX_REDIS_URL=redis://127.0.0.1:6379 \\
+    DATABASE_URL=postgresql+psycopg://cantine@127.0.0.1/cantine \\
+    python -m cantine_portal.serve --port 3000
+
+Every other argument is passed to ``reflex run`` unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _respawning_granian() -> None:
+    """Make Granian restart failed workers (Reflex builds its server with the defaults)."""
+    import granian.server
+
+    base = granian.server.Server
+
+    class RespawningServer(base):  # type: ignore[misc, valid-type]
+        def __init__(self, *args, **kwargs):
+            kwargs.setdefault("respawn_failed_workers", True)
+            kwargs.setdefault("respawn_interval", 1.0)
+            super().__init__(*args, **kwargs)
+
+    granian.server.Server = RespawningServer
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cantine_portal.serve")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    parser.add_argument("--workers", type=int, default=None,
+                        help="backend worker processes (default: GRANIAN_WORKERS, else Reflex's choice)")
+    args, rest = parser.parse_known_args(argv)
+    if args.workers is not None:
+        os.environ["GRANIAN_WORKERS"] = str(args.workers)
+    workers = int(os.environ.get("GRANIAN_WORKERS", "1"))
+    if workers > 1 and not os.environ.get("REFLEX_REDIS_URL"):
+        print("Several workers need REFLEX_REDIS_URL (Reflex state shared in Redis).", file=sys.stderr)
+        return 2
+    if os.environ.get("REFLEX_REDIS_URL"):
+        # A tab's websocket stays on one worker: let that worker keep the tab's state in memory
+        # between events instead of reading and writing Redis on each click (measured in
+        # docs/performance.md: about half the latency). Another worker asking for the state
+        # (a reconnection) breaks the lease; a killed worker's lease expires with its lock.
+        os.environ.setdefault("REFLEX_OPLOCK_ENABLED", "true")
+        os.environ.setdefault("REFLEX_OPLOCK_HOLD_TIME", "5s")
+    _respawning_granian()
+    from reflex.reflex import cli
+
+    command = ["run", "--env", "prod", "--single-port",
+               "--frontend-port", str(args.port), "--backend-port", str(args.port), *rest]
+    try:
+        cli.main(args=command, prog_name="reflex", standalone_mode=False)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

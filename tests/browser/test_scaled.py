@@ -1,0 +1,78 @@
+"""Scale-out mode in Chromium: PostgreSQL, Reflex state in a real Redis, two backend workers.
+
+A reload opens a new websocket, which the kernel may hand to the other worker: the page must
+come back from the database and Redis, not from one process's memory.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from bench import local_stack
+from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
+from tests.browser.conftest import _new_ui, start_portal, stop_portal
+from tests.browser.test_accounts_flow import login
+
+pytestmark = pytest.mark.scaled
+
+
+@pytest.fixture(scope="module")
+def scaled_portal(tmp_path_factory, postgres_server):
+    if local_stack.redis_bin() is None:
+        pytest.skip("redis-server is not installed (make test installs Debian's redis-server package)")
+    redis = local_stack.start_redis(log=tmp_path_factory.mktemp("redis") / "redis.log")
+    try:
+        database_url = postgres_server.create_database("cantine_scaled")
+        var_dir = tmp_path_factory.mktemp("scaled-var")
+        process, portal, log = start_portal(var_dir, {
+            "DATABASE_URL": database_url,
+            "REFLEX_REDIS_URL": redis.url,
+            "GRANIAN_WORKERS": "2",
+            "REFLEX_OPLOCK_ENABLED": "true",
+            "REFLEX_OPLOCK_HOLD_TIME": "5s",
+        })
+        try:
+            yield portal, process, log
+        finally:
+            stop_portal(process)
+    finally:
+        redis.stop()
+
+
+def _worker_count(process) -> int:
+    from bench.deadline_night import worker_pids
+
+    return len(worker_pids(process.pid))
+
+
+def test_tick_validate_reload_on_two_workers_with_postgres_and_redis(browser, scaled_portal):
+    portal, process, log = scaled_portal
+    assert "redis" in portal.env["REFLEX_REDIS_URL"] and portal.env["DATABASE_URL"].startswith("postgresql")
+    context, ui = _new_ui(browser, portal)
+    try:
+        login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
+        ui.expect_path("/demo/accueil")
+        ui.goto("/demo/reservations")
+        box = ui.page.get_by_role("checkbox", name="Léa — Restauration scolaire — lundi 30 novembre", exact=True)
+        box.click()
+        ui.page.get_by_text("1 modification(s) non validée(s)").wait_for()
+        ui.page.get_by_role("button", name="Valider", exact=True).click()
+        ui.page.get_by_text("1 jour ajouté au panier").wait_for()
+
+        for _ in range(3):  # each reload is a new websocket, on either worker
+            ui.page.reload()
+            ui.page.wait_for_load_state("networkidle")
+            ui.wait_hydrated()
+            ui.page.get_by_text("🛒 Dans le panier").first.wait_for()
+            assert ui.page.get_by_text("🛒 Dans le panier").count() == 1
+            assert box.is_checked()
+        ui.page.get_by_role("button", name="Valider votre panier maintenant").click()
+        ui.page.get_by_role("heading", name="Votre panier").wait_for()
+        assert ui.page.get_by_text("Total à payer : 3,85").is_visible()
+        ui.check_a11y()
+    finally:
+        context.close()
+    # It really ran two backend workers (Granian's worker processes under `reflex run`).
+    assert _worker_count(process) == 2, log.read_text()[-3000:]
