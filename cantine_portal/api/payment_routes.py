@@ -8,8 +8,7 @@ provider sends it again: it is never dropped.
 
 from __future__ import annotations
 
-import time
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -21,22 +20,18 @@ from cantine_portal.config import get_settings
 from cantine_portal.db import get_database
 from cantine_portal.services import payments, receipts
 from cantine_portal.services.mail import Mailer
-
-RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)
-
+from cantine_portal.services.retry import with_db_retry
 
 def fulfil(event: payments.ProviderEvent) -> payments.FulfilmentResult:
-    """Apply an event in its own transaction, retrying while the database is unreachable."""
+    """Apply an event in its own transaction, retried while the database is unreachable
+    (idempotent: a retry after a lost commit acknowledgement finds the event already stored)."""
     settings = get_settings()
-    for attempt, delay in enumerate((0.0, *RETRY_DELAYS)):
-        time.sleep(delay)
-        try:
-            with get_database().write_session() as session:
-                result = payments.handle_event(session, clock.now(), settings, event)
-            break
-        except OperationalError:
-            if attempt == len(RETRY_DELAYS):
-                raise
+
+    def apply() -> payments.FulfilmentResult:
+        with get_database().write_session() as session:
+            return payments.handle_event(session, clock.now(), settings, event)
+
+    result = with_db_retry(apply)
     mailer = Mailer(settings)
     for mail in result.mails:
         mailer.send(mail, clock.now())
@@ -54,7 +49,7 @@ async def _notification(request: Request, secret: str | None, parse) -> Response
         return JSONResponse({"error": "payload"}, status_code=400)
     try:
         result = await run_in_threadpool(fulfil, event)
-    except OperationalError:
+    except DBAPIError:  # still unreachable after the retries: the provider will send it again
         return JSONResponse({"error": "retry later"}, status_code=503)
     return JSONResponse({"received": True, "outcome": result.outcome})
 

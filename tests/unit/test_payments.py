@@ -402,3 +402,39 @@ def test_day_closed_while_the_bank_works_is_credited_once_paid(d, settings):
     assert statuses(d) == ["cancelled", "paid"]
     with d.db.session() as s:
         assert [c.amount_cents for c in s.exec(select(Credit))] == [385]
+
+
+def test_notification_meeting_an_unavailable_database_is_retried_not_dropped(d, settings, client, monkeypatch):
+    import functools
+
+    from sqlalchemy.exc import OperationalError
+
+    from cantine_portal.api import payment_routes
+    from cantine_portal.services.retry import with_db_retry
+
+    monkeypatch.setattr(payment_routes, "with_db_retry", functools.partial(with_db_retry, sleep=lambda _s: None))
+    payment = start(d)
+    real = payments.handle_event
+    failures = {"left": 2}
+
+    def flaky(*args, **kwargs):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(payments, "handle_event", flaky)
+    body = payments.simulated_notification("payment.succeeded", payment.provider_session_id, payment.amount_cents)
+    header = payments.signature_header(settings.secret_key, body, NOW)
+    response = client.post("/api/paiement/simule/notification", content=body, headers={"x-cantine-signature": header})
+    assert response.status_code == 200 and response.json()["outcome"] == "paid"
+    assert statuses(d) == ["paid", "paid"]
+
+    # Still down after every retry: 503, so that the provider sends it again later; nothing applied.
+    second = start(d, days=(MON, TUE, THU))
+    failures["left"] = 100
+    body = payments.simulated_notification("payment.succeeded", second.provider_session_id, second.amount_cents)
+    header = payments.signature_header(settings.secret_key, body, NOW)
+    response = client.post("/api/paiement/simule/notification", content=body, headers={"x-cantine-signature": header})
+    assert response.status_code == 503
+    assert statuses(d) == ["paid", "paid", "pending"]
