@@ -16,6 +16,15 @@ from cantine_portal.db import Database
 from cantine_portal.services.retry import is_transient, with_db_retry
 
 
+def run_in_own_loop(coroutine) -> None:
+    """asyncio.run in a thread of its own: Playwright's sync API (the browser tests, same
+    pytest session) keeps an event loop running in the main thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
+
+
 class FakeApp:
     """An ASGI app whose websockets stay open until released (a connected parent)."""
 
@@ -89,7 +98,7 @@ def test_past_the_limit_new_parents_get_the_french_busy_page_and_connected_ones_
         await _call(app, _ws())  # accepted again, then released at once
         assert inner.accepted == 3
 
-    asyncio.run(scenario())
+    run_in_own_loop(scenario())
 
 
 def test_zero_means_no_limit():
@@ -101,7 +110,7 @@ def test_zero_means_no_limit():
             await _call(app, _ws())
         assert inner.accepted == 5 and not app.connection_limit.full
 
-    asyncio.run(scenario())
+    run_in_own_loop(scenario())
 
 
 def test_max_connections_setting(tmp_path):
