@@ -4,17 +4,22 @@ Each simulated parent does what a parent does, over the portal's real protocols:
 
 1. logs in with a plain HTTP form post (``POST /api/{slug}/connexion``, httpx) and keeps the
    HttpOnly ``cp_session_{slug}`` cookie;
-2. opens a websocket to Reflex (``/_event``, python-socketio) with that cookie and a matching
-   Origin, and loads ``/{slug}/reservations`` (``hydrate_and_load``; the portal lands on the
-   first period still open, next month);
-3. ticks free days one by one with a think time, then clicks Valider;
-4. pays: "Valider votre panier maintenant", then follows the bank redirect if the build has one
-   (otherwise says so: no fake success);
-5. opens Factures if this build has the page.
+2. opens a websocket to Reflex (``/_event``, bench/reflex_client.py over simple_websocket: no
+   aiohttp needed) with that cookie and a matching Origin, and loads ``/{slug}/reservations``
+   (``hydrate_and_load``; the portal lands on the first period still open, next month);
+3. ticks free days one by one with a think time (``ReservationTicks.toggle``), then clicks Valider
+   (``ReservationState.validate``), and does the same on the next month (``next_period``);
+4. pays: "Valider votre panier maintenant" (``show_basket``), "Payer" (``pay``, answered by a
+   ``_redirect`` to ``/banque-simulee/sim_…``), the bank page on the same websocket
+   (``hydrate_and_load`` with that pathname), the bank's "Payer" (``SimulatedBankState.pay``: signed
+   notification server to server, then a ``_redirect`` to ``/{slug}/paiement/retour?ref=…``);
+5. opens Factures (``/{slug}/factures``) and waits for its new receipt.
 
 It prints, per action, throughput and p50/p95/p99 latency (from sending the event to the
-state delta that answers it), the errors, then checks the database: every family has exactly the
-reservations its parent validated, none lost, none doubled.
+update that answers it), the errors, then checks the database: every family has exactly the
+reservations its parent validated, none lost, none doubled; every paid basket has one succeeded
+payment and one receipt; receipt numbers have no gap; money balances (payments = receipts, and days
+still paid = payments + credits used − credits issued).
 
 ``--kill-worker-at S`` (scale-out mode, with ``--server-pid`` of ``python -m cantine_portal.serve``)
 kills one backend worker S seconds into the run; Granian starts a new one, parents whose
