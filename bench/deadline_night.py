@@ -51,6 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+from simple_websocket import ConnectionClosed  # noqa: E402
 
 from bench.reflex_client import ReflexClient  # noqa: E402
 
@@ -153,7 +154,9 @@ class Tab:
         self.client.on_close = self._on_close
         try:
             await asyncio.wait_for(self.client.connect(timeout=ACTION_TIMEOUT), ACTION_TIMEOUT)
-        except (OSError, ConnectionError) as exc:
+        except (OSError, ConnectionError, ConnectionClosed) as exc:
+            # Closed during the handshake (a worker just killed or not restarted yet): the browser
+            # retries with a back-off, so does the parent (a bounded number of times).
             raise Disconnected() from exc
         except Exception as exc:  # noqa: BLE001 - refused (connection ceiling), timeout, bad packet
             raise ActionFailed(f"websocket: {exc.__class__.__name__}: {exc}") from exc
