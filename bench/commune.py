@@ -19,11 +19,16 @@ from cantine_portal.models import (
     Basket,
     Child,
     ClosedDay,
+    Credit,
     Enrollment,
     Family,
     Guardian,
     LoginSession,
     LoginThrottle,
+    Payment,
+    PaymentEvent,
+    Receipt,
+    ReceiptCounter,
     Reservation,
     Service,
     ServicePrice,
@@ -125,8 +130,18 @@ def generate_commune(session: Session, now: datetime, families: int = 2000, chil
 
 
 def reset_activity(session: Session, structure_id: int) -> None:
-    """Forget earlier runs: reservations, baskets, sessions and login throttling of the commune."""
-    session.exec(delete(Reservation).where(Reservation.structure_id == structure_id))  # type: ignore[call-overload]
-    session.exec(delete(Basket).where(Basket.structure_id == structure_id))  # type: ignore[call-overload]
-    session.exec(delete(LoginSession).where(LoginSession.structure_id == structure_id))  # type: ignore[call-overload]
-    session.exec(delete(LoginThrottle).where(LoginThrottle.structure_id == structure_id))  # type: ignore[call-overload]
+    """Forget earlier runs: credits, receipts (and their numbering), payments, reservations,
+    baskets, sessions and login throttling of the commune (receipt PDFs stay in storage)."""
+    payment_ids = select(Payment.id).where(Payment.structure_id == structure_id)
+    for statement in (
+        delete(Credit).where(Credit.structure_id == structure_id),
+        delete(Receipt).where(Receipt.structure_id == structure_id),
+        delete(ReceiptCounter).where(ReceiptCounter.structure_id == structure_id),
+        delete(PaymentEvent).where(PaymentEvent.payment_id.in_(payment_ids)),  # type: ignore[union-attr]
+        delete(Reservation).where(Reservation.structure_id == structure_id),
+        delete(Payment).where(Payment.structure_id == structure_id),
+        delete(Basket).where(Basket.structure_id == structure_id),
+        delete(LoginSession).where(LoginSession.structure_id == structure_id),
+        delete(LoginThrottle).where(LoginThrottle.structure_id == structure_id),
+    ):
+        session.exec(statement)  # type: ignore[call-overload]

@@ -4,17 +4,22 @@ Each simulated parent does what a parent does, over the portal's real protocols:
 
 1. logs in with a plain HTTP form post (``POST /api/{slug}/connexion``, httpx) and keeps the
    HttpOnly ``cp_session_{slug}`` cookie;
-2. opens a websocket to Reflex (``/_event``, python-socketio) with that cookie and a matching
-   Origin, and loads ``/{slug}/reservations`` (``hydrate_and_load``; the portal lands on the
-   first period still open, next month);
-3. ticks free days one by one with a think time, then clicks Valider;
-4. pays: "Valider votre panier maintenant", then follows the bank redirect if the build has one
-   (otherwise says so: no fake success);
-5. opens Factures if this build has the page.
+2. opens a websocket to Reflex (``/_event``, bench/reflex_client.py over simple_websocket: no
+   aiohttp needed) with that cookie and a matching Origin, and loads ``/{slug}/reservations``
+   (``hydrate_and_load``; the portal lands on the first period still open, next month);
+3. ticks free days one by one with a think time (``ReservationTicks.toggle``), then clicks Valider
+   (``ReservationState.validate``), and does the same on the next month (``next_period``);
+4. pays: "Valider votre panier maintenant" (``show_basket``), "Payer" (``pay``, answered by a
+   ``_redirect`` to ``/banque-simulee/sim_…``), the bank page on the same websocket
+   (``hydrate_and_load`` with that pathname), the bank's "Payer" (``SimulatedBankState.pay``: signed
+   notification server to server, then a ``_redirect`` to ``/{slug}/paiement/retour?ref=…``);
+5. opens Factures (``/{slug}/factures``) and waits for its new receipt.
 
 It prints, per action, throughput and p50/p95/p99 latency (from sending the event to the
-state delta that answers it), the errors, then checks the database: every family has exactly the
-reservations its parent validated, none lost, none doubled.
+update that answers it), the errors, then checks the database: every family has exactly the
+reservations its parent validated, none lost, none doubled; every paid basket has one succeeded
+payment and one receipt; receipt numbers have no gap; money balances (payments = receipts, and days
+still paid = payments + credits used − credits issued).
 
 ``--kill-worker-at S`` (scale-out mode, with ``--server-pid`` of ``python -m cantine_portal.serve``)
 kills one backend worker S seconds into the run; Granian starts a new one, parents whose
@@ -35,10 +40,8 @@ import asyncio
 import os
 import random
 import signal
-import statistics
 import sys
 import time
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,14 +51,23 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+from simple_websocket import ConnectionClosed  # noqa: E402
+
+from bench.reflex_client import ReflexClient  # noqa: E402
+
+# Reflex's full state names (as in its deltas), from the portal's own classes.
+from cantine_portal.state.payment import ReceiptsState, SimulatedBankState  # noqa: E402
+from cantine_portal.state.reservations import ReservationState, ReservationTicks  # noqa: E402
 
 ROOT_STATE = "reflex___state____state"
-RES_STATE = ("reflex___state____state.cantine_portal___state___portal____portal_state"
-             ".cantine_portal___state___auth____auth_state"
-             ".cantine_portal___state___reservations____reservation_state")
+RES_STATE = ReservationState.get_full_name()      # the page: tables, messages, basket, validate, pay
+TICKS_STATE = ReservationTicks.get_full_name()    # its substate: toggle, live totals, unsaved count
+BANK_STATE = SimulatedBankState.get_full_name()   # /banque-simulee/[bank_session]: load_bank, pay
+RECEIPTS_STATE = ReceiptsState.get_full_name()    # /{slug}/factures: load_receipts
 F = "_rx_state_"  # Reflex suffixes every field name in a delta with this marker
 ACTION_TIMEOUT = 30.0
-PAYMENT_UNAVAILABLE = "payment step not available in this build"
+ACTIONS = ("login", "connect", "load", "tick", "valider", "navigate", "basket", "checkout", "bank_page",
+           "bank_pay", "pay", "factures")
 
 
 class Disconnected(Exception):
@@ -81,6 +93,8 @@ class Stats:
     parents_failed: int = 0
     # family reference -> number of cells its parent saw saved by Valider
     validated: dict[str, int] = field(default_factory=dict)
+    # family reference -> the payment reference its parent saw confirmed (back on the return page)
+    paid: dict[str, str] = field(default_factory=dict)
 
     def time(self, action: str, seconds: float) -> None:
         self.latencies[action].append(seconds)
@@ -102,7 +116,7 @@ def percentile(values: list[float], p: float) -> float:
 
 def report(stats: Stats, elapsed: float) -> str:
     lines = [f"{'action':<10} {'count':>7} {'per s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>6}"]
-    for action in ("login", "connect", "load", "tick", "valider", "navigate", "basket", "pay", "factures"):
+    for action in ACTIONS:
         values = stats.latencies.get(action, [])
         if not values and not stats.errors.get(action):
             continue
@@ -116,88 +130,107 @@ def report(stats: Stats, elapsed: float) -> str:
 # --- one browser tab, spoken in Reflex's protocol ----------------------------------------------
 
 class Tab:
-    """A websocket to Reflex with the state deltas merged as the browser's reducers would."""
+    """One browser tab: a websocket to Reflex (bench/reflex_client.py, no aiohttp needed) with the
+    state deltas merged per substate as the browser's reducers would, and the client-side events
+    ("_redirect"...) the server asks for. ``path`` is the page the tab shows (router_data)."""
 
     def __init__(self, base_url: str, cookie: str, path: str):
-        self.base_url = base_url
-        self.cookie = cookie
-        self.path = path
-        self.token = str(uuid.uuid4())
-        self.state: dict[str, Any] = {}
+        self.client = ReflexClient(base_url, path, headers={"Cookie": cookie})
+        self.state: dict[str, dict[str, Any]] = defaultdict(dict)
         self.events: list[dict] = []
         self._waiter: tuple[Callable[[dict], bool], asyncio.Future] | None = None
-        self.sio = None
         self.connected = False
 
-    async def connect(self) -> None:
-        import socketio
+    @property
+    def path(self) -> str:
+        return self.client.pathname
 
-        self.sio = socketio.AsyncClient(reconnection=False, request_timeout=ACTION_TIMEOUT)
-        self.sio.on("event", self._on_event, namespace="/_event")
-        self.sio.on("disconnect", self._on_disconnect, namespace="/_event")
-        await self.sio.connect(f"{self.base_url}?token={self.token}", socketio_path="/_event",
-                               namespaces=["/_event"], transports=["websocket"], wait_timeout=ACTION_TIMEOUT,
-                               headers={"Cookie": self.cookie, "Origin": self.base_url})
+    @path.setter
+    def path(self, value: str) -> None:
+        self.client.pathname = value
+
+    async def connect(self) -> None:
+        self.client.on_update = self._on_update
+        self.client.on_close = self._on_close
+        try:
+            await asyncio.wait_for(self.client.connect(timeout=ACTION_TIMEOUT), ACTION_TIMEOUT)
+        except (OSError, ConnectionError, ConnectionClosed) as exc:
+            # Closed during the handshake (a worker just killed or not restarted yet): the browser
+            # retries with a back-off, so does the parent (a bounded number of times).
+            raise Disconnected() from exc
+        except Exception as exc:  # noqa: BLE001 - refused (connection ceiling), timeout, bad packet
+            raise ActionFailed(f"websocket: {exc.__class__.__name__}: {exc}") from exc
         self.connected = True
 
     async def close(self) -> None:
-        if self.sio is not None:
-            try:
-                await asyncio.wait_for(self.sio.disconnect(), 5)
-            except Exception:  # noqa: BLE001 - closing a dead socket
-                pass
+        try:
+            await asyncio.wait_for(self.client.close(), 5)
+        except Exception:  # noqa: BLE001 - closing a dead socket
+            pass
 
-    async def _on_event(self, update: dict) -> None:
-        delta = update.get("delta") or {}
-        for name, values in delta.items():
-            if name == RES_STATE or name == ROOT_STATE:
-                self.state.update(values)
+    def _on_update(self, update: dict) -> None:
+        for name, values in (update.get("delta") or {}).items():
+            self.state[name].update(values)
         if update.get("events"):
             self.events.extend(update["events"])
         if self._waiter and not self._waiter[1].done() and self._waiter[0](update):
             self._waiter[1].set_result(update)
 
-    async def _on_disconnect(self, *_args) -> None:
+    def _on_close(self) -> None:
         self.connected = False
         if self._waiter and not self._waiter[1].done():
             self._waiter[1].set_exception(Disconnected())
 
-    async def call(self, handler: str, payload: dict, done: Callable[[dict], bool], state: str = RES_STATE) -> dict:
-        """Send one event; return the update for which ``done(update)`` holds."""
+    async def call(self, handler: str, payload: dict, done: Callable[[dict], bool]) -> dict:
+        """Send one event (``handler`` = full state name + "." + method); return the update for
+        which ``done(update)`` holds."""
         if not self.connected:
             raise Disconnected()
         future = asyncio.get_running_loop().create_future()
         self._waiter = (done, future)
-        router = {"pathname": self.path, "query": {}, "asPath": self.path}
         try:
-            await self.sio.emit("event", {"name": f"{state}.{handler}", "payload": payload, "router_data": router},
-                                namespace="/_event")
+            await self.client.emit(handler, payload)
             return await asyncio.wait_for(future, ACTION_TIMEOUT)
         except asyncio.TimeoutError as exc:
-            raise ActionFailed(f"{handler}: no answer in {ACTION_TIMEOUT:.0f} s") from exc
+            raise ActionFailed(f"{handler.rsplit('.', 1)[-1]}: no answer in {ACTION_TIMEOUT:.0f} s") from exc
+        except Disconnected:
+            raise
         except Exception as exc:
-            if not self.connected or exc.__class__.__name__ in ("BadNamespaceError", "ConnectionError"):
+            if not self.connected or self.client.closed:
                 raise Disconnected() from exc
             raise
         finally:
             self._waiter = None
 
-    async def load(self, ready: Callable[[dict], bool] = lambda state: True) -> dict:
-        """hydrate_and_load: done when the state says it is hydrated and ``ready(state)`` holds.
+    async def load(self, ready: Callable[[], bool] = lambda: True) -> None:
+        """hydrate_and_load of ``path``: done when the state says it is hydrated and ``ready()`` holds.
 
-        Reflex 0.10 may flip ``is_hydrated`` before an async on_load handler of another substate
-        has answered, so the page's own data is waited for too, as a parent waits for the table.
+        Reflex 0.10 may flip ``is_hydrated`` before an on_load handler of another substate has
+        answered, so the page's own data is waited for too, as a parent waits for the table.
         """
-        await self.call("hydrate_and_load", {}, lambda u: self.state.get("is_hydrated" + F) is True
-                        and ready(self.state), state=ROOT_STATE)
-        return self.state
+        await self.call(f"{ROOT_STATE}.hydrate_and_load", {},
+                        lambda u: self.var(ROOT_STATE, "is_hydrated") is True and ready())
+
+    def var(self, state: str, name: str) -> Any:
+        return self.state.get(state, {}).get(name + F)
 
     def res(self, name: str) -> Any:
-        return self.state.get(name + F)
+        return self.var(RES_STATE, name)
+
+    def redirect(self) -> str | None:
+        """The path of the last "_redirect" event the server sent, if any."""
+        for event in reversed(self.events):
+            if event.get("name") == "_redirect":
+                return str((event.get("payload") or {}).get("path", ""))
+        return None
 
 
-def _res_delta(update: dict) -> dict:
-    return (update.get("delta") or {}).get(RES_STATE, {})
+def _delta(update: dict, state: str = RES_STATE) -> dict:
+    return (update.get("delta") or {}).get(state, {})
+
+
+def _redirected(update: dict) -> bool:
+    return any(e.get("name") == "_redirect" for e in update.get("events") or [])
 
 
 # --- one parent ---------------------------------------------------------------------------------
@@ -211,7 +244,6 @@ class Options:
     months: int
     think: float
     pay: bool
-    factures_available: bool
 
 
 async def login(http: httpx.AsyncClient, opts: Options, email: str) -> str:
@@ -249,99 +281,110 @@ async def open_reservations(tab: Tab, stats: Stats) -> None:
     await tab.connect()
     stats.time("connect", time.perf_counter() - started)
     started = time.perf_counter()
-    await tab.load(lambda state: bool(state.get("tables" + F) or state.get("error_message" + F)))
+    await tab.load(lambda: bool(tab.res("tables") or tab.res("error_message")))
     stats.time("load", time.perf_counter() - started)
     if not tab.res("tables"):
         raise ActionFailed(f"Réservations loaded without tables: {tab.res('error_message')!r}")
 
 
 async def tick(tab: Tab, key: str, stats: Stats) -> None:
-    before = bool((tab.res("ticked") or {}).get(key))
+    """ReservationTicks.toggle: answered by the substate's delta (unsaved count, totals)."""
+    before = tab.var(TICKS_STATE, "unsaved_count") or 0
     started = time.perf_counter()
-    update = await tab.call("toggle", {"key": key}, lambda u: "ticked" + F in _res_delta(u))
+    update = await tab.call(f"{TICKS_STATE}.toggle", {"key": key},
+                            lambda u: "unsaved_count" + F in _delta(u, TICKS_STATE))
     stats.time("tick", time.perf_counter() - started)
-    if bool(_res_delta(update)["ticked" + F].get(key)) == before:
-        raise ActionFailed(f"tick {key} not applied")
+    after = _delta(update, TICKS_STATE)["unsaved_count" + F]
+    if abs(after - before) != 1 or "grand_total" + F not in _delta(update, TICKS_STATE):
+        raise ActionFailed(f"tick {key} not applied (unsaved {before} → {after})")
 
 
 async def valider(tab: Tab, stats: Stats) -> None:
     started = time.perf_counter()
-    update = await tab.call("validate", {}, lambda u: bool(_res_delta(u).get("info_message" + F)
-                                                            or _res_delta(u).get("error_message" + F)))
+    update = await tab.call(f"{RES_STATE}.validate", {}, lambda u: bool(_delta(u).get("info_message" + F)
+                                                                        or _delta(u).get("error_message" + F)))
     stats.time("valider", time.perf_counter() - started)
-    if _res_delta(update).get("error_message" + F):
-        raise ActionFailed(f"Valider refused: {_res_delta(update)['error_message' + F]}")
+    if _delta(update).get("error_message" + F):
+        raise ActionFailed(f"Valider refused: {_delta(update)['error_message' + F]}")
 
 
-async def pay(tab: Tab, http: httpx.AsyncClient, opts: Options, stats: Stats) -> None:
-    """"Valider votre panier maintenant", then the bank if this build sends the parent to one.
+async def pay(tab: Tab, opts: Options, stats: Stats, reference: str) -> None:
+    """"Valider votre panier maintenant", "Payer", the simulated bank's "Payer", back to the portal.
 
-    The payment flow is being built separately: when the basket handler answers without a
-    redirect to a bank, this step reports it as unavailable instead of pretending it paid.
+    All on the tab's websocket, as the browser does: ``rx.redirect`` is a client-side navigation,
+    so the bank page is one more ``hydrate_and_load`` with its own pathname.
     """
-    tab.events.clear()
     started = time.perf_counter()
-    update = await tab.call("show_basket", {}, lambda u: _res_delta(u).get("basket_visible" + F) is True
-                            or bool(_res_delta(u).get("error_message" + F)) or bool(u.get("events")))
+    update = await tab.call(f"{RES_STATE}.show_basket", {},
+                            lambda u: _delta(u).get("basket_visible" + F) is True
+                            or bool(_delta(u).get("error_message" + F)))
     stats.time("basket", time.perf_counter() - started)
-    if _res_delta(update).get("error_message" + F):
-        raise ActionFailed(f"basket refused: {_res_delta(update)['error_message' + F]}")
-    await asyncio.sleep(0.2)  # a redirect may follow the basket's delta in its own update
-    redirect = next((e for e in tab.events if "redirect" in str(e.get("name", ""))), None)
-    if redirect is None:
-        stats.notes.add(PAYMENT_UNAVAILABLE)
-        return
-    target = str((redirect.get("payload") or {}).get("path", ""))
-    started = time.perf_counter()
-    response = await http.get(target if target.startswith("http") else opts.url + target, follow_redirects=True)
-    if response.status_code != 200:
-        raise ActionFailed(f"bank page {response.status_code}")
-    completed = await complete_bank_payment(http, opts, response)
-    if completed:
-        stats.time("pay", time.perf_counter() - started)
-    else:
-        stats.notes.add("bank page reached, but its payment form is not recognised by this load generator yet")
+    if _delta(update).get("error_message" + F):
+        raise ActionFailed(f"basket refused: {_delta(update)['error_message' + F]}")
+    if not tab.res("basket_payable"):
+        raise ActionFailed(f"basket not payable: {tab.res('basket_note')!r}")
+    tab.events.clear()
+    pay_started = started = time.perf_counter()
+    update = await tab.call(f"{RES_STATE}.pay", {}, lambda u: _redirected(u) or bool(_delta(u).get("error_message" + F)))
+    stats.time("checkout", time.perf_counter() - started)
+    target = tab.redirect()
+    if target is None:
+        raise ActionFailed(f"Payer refused: {_delta(update).get('error_message' + F)!r}")
+    return_prefix = f"/{opts.slug}/paiement/retour?ref="
+    if not target.startswith(return_prefix):  # not all paid by credit: the bank
+        if not target.startswith("/banque-simulee/"):
+            raise ActionFailed(f"Payer redirected to {target!r}")
+        tab.path = target
+        started = time.perf_counter()
+        await tab.load(lambda: tab.var(BANK_STATE, "bank_status") not in (None, "loading"))
+        stats.time("bank_page", time.perf_counter() - started)
+        status = tab.var(BANK_STATE, "bank_status")
+        if status != "open":
+            raise ActionFailed(f"bank page {target}: {status}")
+        tab.events.clear()
+        started = time.perf_counter()
+        update = await tab.call(f"{BANK_STATE}.pay", {},
+                                lambda u: _redirected(u) or bool(_delta(u, BANK_STATE).get("error_message" + F)))
+        stats.time("bank_pay", time.perf_counter() - started)
+        target = tab.redirect()
+        if target is None or not target.startswith(return_prefix):
+            raise ActionFailed(f"bank answered {target!r} / {_delta(update, BANK_STATE).get('error_message' + F)!r}")
+    stats.time("pay", time.perf_counter() - pay_started)
+    stats.paid[reference] = target[len(return_prefix):].split("&")[0]
 
 
-async def complete_bank_payment(http: httpx.AsyncClient, opts: Options, page: httpx.Response) -> bool:
-    """Fill in here once the simulated bank exists: submit its "pay" form and follow back.
-
-    Returns True only when the portal confirmed the payment.
-    """
-    return False
-
-
-async def factures(tab: Tab, http: httpx.AsyncClient, opts: Options, stats: Stats) -> None:
-    if not opts.factures_available:
-        stats.notes.add("Factures page not available in this build")
-        return
+async def factures(tab: Tab, opts: Options, stats: Stats) -> None:
+    """Factures (ReceiptsState.load_receipts): done when the receipts list arrives, non-empty
+    once the parent has paid."""
     tab.path = f"/{opts.slug}/factures"
     started = time.perf_counter()
-    await tab.load()
+    await tab.load(lambda: bool(tab.var(RECEIPTS_STATE, "receipt_rows")) or not opts.pay
+                   and tab.var(RECEIPTS_STATE, "receipt_rows") is not None)
     stats.time("factures", time.perf_counter() - started)
 
 
 async def navigate_next(tab: Tab, stats: Stats) -> None:
     """"Mois suivant": the next period's tables."""
     started = time.perf_counter()
-    update = await tab.call("next_period", {}, lambda u: "period_label" + F in _res_delta(u)
-                            or bool(_res_delta(u).get("error_message" + F)))
+    update = await tab.call(f"{RES_STATE}.next_period", {}, lambda u: "period_label" + F in _delta(u)
+                            or bool(_delta(u).get("error_message" + F)))
     stats.time("navigate", time.perf_counter() - started)
-    if _res_delta(update).get("error_message" + F):
-        raise ActionFailed(f"next period refused: {_res_delta(update)['error_message' + F]}")
+    if _delta(update).get("error_message" + F):
+        raise ActionFailed(f"next period refused: {_delta(update)['error_message' + F]}")
 
 
 async def parent(n: int, email: str, reference: str, opts: Options, stats: Stats, rng: random.Random,
                  stop_at: float, cookie: str | None = None) -> None:
     """One parent's evening; reconnects (a bounded number of times) when the websocket drops.
 
-    The parent books ``opts.months`` periods (the first open one, then "Mois suivant"). After a
-    reconnection the page reloads from the database, as in a browser: what was saved is shown
-    reserved, unsaved ticks are gone and are ticked again.
+    The parent books ``opts.months`` periods (the first open one, then "Mois suivant"), pays the
+    basket through the simulated bank and opens Factures. After a reconnection the page reloads
+    from the database, as in a browser: what was saved is shown reserved, unsaved ticks are gone
+    and are ticked again; a parent who already came back from the bank only reopens Factures.
     """
-    tab = None
     plan: dict[int, list[str]] = {}
     completed: set[int] = set()
+    tab: Tab | None = None
     async with httpx.AsyncClient(base_url=opts.url, timeout=ACTION_TIMEOUT) as http:
         action = "login"
         try:
@@ -353,37 +396,41 @@ async def parent(n: int, email: str, reference: str, opts: Options, stats: Stats
             for attempt in range(4):
                 tab = Tab(opts.url, cookie, path)
                 try:
-                    action = "load"
-                    await open_reservations(tab, stats)
-                    for month in range(opts.months):
-                        if month > 0:
-                            action = "navigate"
+                    if reference not in stats.paid:
+                        action = "load"
+                        await open_reservations(tab, stats)
+                        for month in range(opts.months):
+                            if month > 0:
+                                action = "navigate"
+                                await think(opts, rng)
+                                await navigate_next(tab, stats)
+                            saved = saved_cells(tab)
+                            if month not in plan:
+                                free = free_cells(tab)
+                                plan[month] = rng.sample(free, min(opts.ticks, len(free)))
+                            missing = [k for k in plan[month] if k not in saved]
+                            for key in missing:
+                                action = "tick"
+                                await think(opts, rng)
+                                await tick(tab, key, stats)
+                            if missing:
+                                action = "valider"
+                                await think(opts, rng)
+                                await valider(tab, stats)
+                            lost = [k for k in plan[month] if k not in saved_cells(tab)]
+                            if lost:
+                                raise ActionFailed(f"after Valider the table does not show {lost} as reserved")
+                            completed.add(month)
+                            stats.validated[reference] = sum(len(plan[m]) for m in completed)
+                        if opts.pay:
+                            action = "pay"
                             await think(opts, rng)
-                            await navigate_next(tab, stats)
-                        saved = saved_cells(tab)
-                        if month not in plan:
-                            free = free_cells(tab)
-                            plan[month] = rng.sample(free, min(opts.ticks, len(free)))
-                        missing = [k for k in plan[month] if k not in saved]
-                        for key in missing:
-                            action = "tick"
-                            await think(opts, rng)
-                            await tick(tab, key, stats)
-                        if missing:
-                            action = "valider"
-                            await think(opts, rng)
-                            await valider(tab, stats)
-                        lost = [k for k in plan[month] if k not in saved_cells(tab)]
-                        if lost:
-                            raise ActionFailed(f"after Valider the table does not show {lost} as reserved")
-                        completed.add(month)
-                        stats.validated[reference] = sum(len(plan[m]) for m in completed)
-                    if opts.pay:
-                        action = "pay"
-                        await think(opts, rng)
-                        await pay(tab, http, opts, stats)
+                            await pay(tab, opts, stats, reference)
+                    else:
+                        action = "connect"
+                        await tab.connect()
                     action = "factures"
-                    await factures(tab, http, opts, stats)
+                    await factures(tab, opts, stats)
                     stats.parents_done += 1
                     return
                 except Disconnected:
@@ -419,6 +466,15 @@ async def prelogin(opts: Options, families: list[tuple[str, str]], stats: Stats,
 
     await asyncio.gather(*(worker() for _ in range(parallel)))
     return cookies
+
+
+def machine_load() -> str:
+    """Load averages (1, 5, 15 min) and cores: the portal shares this machine with whatever runs."""
+    try:
+        loads = Path("/proc/loadavg").read_text().split()[:3]
+    except OSError:
+        loads = [f"{v:.2f}" for v in os.getloadavg()]
+    return f"load average {', '.join(loads)} on {os.cpu_count()} cores"
 
 
 async def watch_loop_lag(stats: Stats, stop: asyncio.Event) -> None:
@@ -465,27 +521,38 @@ async def kill_worker_later(delay: float, server_pid: int, stats: Stats) -> None
 # --- the database check --------------------------------------------------------------------------
 
 def check_database(database_url: str, slug: str, stats: Stats) -> list[str]:
+    """What the parents saw against what the database holds; prints the money identity."""
     from sqlalchemy import func
     from sqlmodel import select
 
     from cantine_portal.db import Database
-    from cantine_portal.models import Family, Reservation, Structure
+    from cantine_portal.models import Basket, Credit, Family, Payment, Receipt, ReceiptCounter, Reservation, Structure
 
     db = Database(database_url)
     problems = []
     with db.session() as session:
         structure = session.exec(select(Structure).where(Structure.slug == slug)).one()
+        sid = structure.id
         counts = dict(session.exec(
             select(Family.reference, func.count(Reservation.id))
             .join(Reservation, Reservation.family_id == Family.id)
-            .where(Reservation.structure_id == structure.id, Reservation.status != "cancelled")
+            .where(Reservation.structure_id == sid, Reservation.status != "cancelled")
             .group_by(Family.reference)).all())
         doubles = session.exec(
             select(Reservation.child_id, Reservation.service_id, Reservation.day, func.count())
-            .where(Reservation.structure_id == structure.id, Reservation.status != "cancelled")
+            .where(Reservation.structure_id == sid, Reservation.status != "cancelled")
             .group_by(Reservation.child_id, Reservation.service_id, Reservation.day)
             .having(func.count() > 1)).all()
+        references = dict(session.exec(select(Family.id, Family.reference).where(Family.structure_id == sid)).all())
+        payments = session.exec(select(Payment).where(Payment.structure_id == sid)).all()
+        receipts = session.exec(select(Receipt).where(Receipt.structure_id == sid)).all()
+        counters = session.exec(select(ReceiptCounter).where(ReceiptCounter.structure_id == sid)).all()
+        credits = session.exec(select(Credit).where(Credit.structure_id == sid)).all()
+        reservations = session.exec(select(Reservation).where(Reservation.structure_id == sid)).all()
+        baskets = {b.id: b for b in session.exec(select(Basket).where(Basket.structure_id == sid)).all()}
     db.dispose()
+
+    # 1. Reservations: exactly what the parents saw saved.
     lost = {ref: (n, counts.get(ref, 0)) for ref, n in stats.validated.items() if counts.get(ref, 0) < n}
     extra = {ref: (stats.validated.get(ref, 0), n) for ref, n in counts.items() if n > stats.validated.get(ref, 0)}
     if lost:
@@ -498,9 +565,93 @@ def check_database(database_url: str, slug: str, stats: Stats) -> list[str]:
                         f"saved (answer lost?), e.g. {list(extra.items())[:5]}")
     if doubles:
         problems.append(f"DOUBLED: {len(doubles)} (child, service, day) with two active reservations")
-    total = sum(counts.values())
-    print(f"database: {total} active reservations for {len(counts)} families; parents saw "
+    print(f"database: {sum(counts.values())} active reservations for {len(counts)} families; parents saw "
           f"{sum(stats.validated.values())} saved for {len(stats.validated)} families", flush=True)
+
+    # 2. Payments and receipts: every basket paid once, one receipt per succeeded payment.
+    succeeded = [p for p in payments if p.status == "succeeded"]
+    by_family: dict[str, list[Payment]] = defaultdict(list)
+    for p in succeeded:
+        by_family[references[p.family_id]].append(p)
+    receipt_of = defaultdict(list)
+    for r in receipts:
+        receipt_of[r.payment_id].append(r)
+    seen_paid = {ref: pref for ref, pref in stats.paid.items()}
+    not_once = {ref: len(by_family.get(ref, [])) for ref in seen_paid if len(by_family.get(ref, [])) != 1}
+    wrong_ref = [ref for ref, pref in seen_paid.items()
+                 if len(by_family.get(ref, [])) == 1 and by_family[ref][0].reference != pref]
+    unseen = [ref for ref in by_family if ref not in seen_paid]
+    per_basket = defaultdict(int)
+    for p in succeeded:
+        per_basket[p.basket_id] += 1
+    twice = [b for b, n in per_basket.items() if n > 1]
+    no_receipt = [p.reference for p in succeeded if len(receipt_of.get(p.id, [])) != 1]
+    orphan_receipts = [r.number for r in receipts if r.payment_id not in {p.id for p in succeeded}]
+    unpaid_baskets = [p.reference for p in succeeded if baskets.get(p.basket_id) is None
+                      or baskets[p.basket_id].status != "paid"]
+    pending_of_paid = [r.id for r in reservations if r.status == "pending"
+                       and references[r.family_id] in seen_paid]
+    for label, bad in (("paid parents without exactly one succeeded payment (family: count)", not_once),
+                       ("payment reference differs from the one the parent was sent back with", wrong_ref),
+                       ("succeeded payments no parent saw confirmed", unseen),
+                       ("baskets paid twice", twice), ("succeeded payments without exactly one receipt", no_receipt),
+                       ("receipts of no succeeded payment", orphan_receipts),
+                       ("succeeded payments whose basket is not 'paid'", unpaid_baskets),
+                       ("reservations still pending in a paid family", pending_of_paid)):
+        if bad:
+            problems.append(f"PAYMENTS: {len(bad)} {label}, e.g. {list(bad.items())[:5] if isinstance(bad, dict) else bad[:5]}")
+    statuses = defaultdict(int)
+    for p in payments:
+        statuses[p.status] += 1
+    print(f"payments: {dict(statuses)}; receipts: {len(receipts)}; parents back from the bank: {len(seen_paid)}",
+          flush=True)
+
+    # 3. Receipt numbers: per commune and year, 1..N without gaps nor doubles, counter at N.
+    by_year: dict[int, list[int]] = defaultdict(list)
+    for r in receipts:
+        year, number = r.number.split("-")
+        by_year[int(year)].append(int(number))
+    for year, numbers in sorted(by_year.items()):
+        counter = next((c.last_number for c in counters if c.year == year), None)
+        ok = sorted(numbers) == list(range(1, len(numbers) + 1)) and counter == len(numbers)
+        print(f"receipt numbers {year}: {len(numbers)} receipts, {year}-{min(numbers):06d} … {year}-{max(numbers):06d}, "
+              f"counter at {counter}: {'no gap, no double' if ok else 'GAP OR DOUBLE'}", flush=True)
+        if not ok:
+            missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))[:10]
+            problems.append(f"RECEIPTS: numbering of {year} broken (missing {missing}, counter {counter})")
+
+    # 4. Money. Credit ledger: issued > 0 (a paid day cancelled), used < 0 (taken off a basket).
+    paid_cents = sum(p.amount_cents for p in succeeded)
+    receipts_cents = sum(r.amount_cents for r in receipts)
+    issued = sum(c.amount_cents for c in credits if c.amount_cents > 0)
+    used = -sum(c.amount_cents for c in credits if c.amount_cents < 0)
+    used_by_payments = sum(p.credit_cents for p in succeeded)
+    reserved_paid = sum(r.price_cents for r in reservations if r.status == "paid")
+    cancelled_paid = sum(r.price_cents for r in reservations if r.status == "cancelled" and r.payment_id is not None)
+    euros = lambda cents: f"{cents / 100:,.2f} €".replace(",", " ")  # noqa: E731
+    print(f"money: succeeded payments {euros(paid_cents)} = receipts {euros(receipts_cents)}: "
+          f"{'OK' if paid_cents == receipts_cents else 'MISMATCH'}", flush=True)
+    # Every day ever paid was paid by the bank or by credit: paid days (still paid + paid then
+    # cancelled) = payments + credits used. A paid day cancelled gives its price back as credit:
+    # days still paid = payments + credits used − credits issued.
+    print(f"money: days still paid {euros(reserved_paid)} = payments {euros(paid_cents)} + credits used "
+          f"{euros(used)} − credits issued {euros(issued)} = {euros(paid_cents + used - issued)}: "
+          f"{'OK' if reserved_paid == paid_cents + used - issued else 'MISMATCH'} "
+          f"(paid days cancelled since: {euros(cancelled_paid)}; credits used per payments {euros(used_by_payments)}; "
+          f"credit balance left {euros(issued - used)})", flush=True)
+    if paid_cents != receipts_cents:
+        problems.append(f"MONEY: payments {paid_cents} ≠ receipts {receipts_cents} (cents)")
+    if reserved_paid != paid_cents + used - issued:
+        problems.append(f"MONEY: days still paid {reserved_paid} ≠ payments {paid_cents} + credits used {used} "
+                        f"− credits issued {issued} (cents)")
+    if used != used_by_payments:
+        problems.append(f"MONEY: credit ledger says {used} used, payments say {used_by_payments} (cents)")
+    mismatched = [p.reference for p in succeeded
+                  if sum(r.price_cents for r in reservations if r.payment_id == p.id and r.status != "cancelled")
+                  + sum(r.price_cents for r in reservations if r.payment_id == p.id and r.status == "cancelled")
+                  != p.amount_cents + p.credit_cents]
+    if mismatched:
+        problems.append(f"MONEY: {len(mismatched)} payments whose days ≠ amount + credit, e.g. {mismatched[:5]}")
     return problems
 
 
@@ -546,10 +697,10 @@ async def run(args) -> int:
         if health.status_code != 200:
             print(f"portal not healthy at {base}: {health.status_code}")
             return 2
-        factures_available = (await http.get(f"/{slug}/factures")).status_code == 200
     opts = Options(url=base, slug=slug, password=BENCH_PASSWORD, ticks=args.ticks, months=args.months, think=args.think_time,
-                   pay=not args.no_pay, factures_available=factures_available)
+                   pay=not args.no_pay)
     stats = Stats()
+    print(f"machine before: {machine_load()}", flush=True)
     rng = random.Random(args.seed)
     semaphore = asyncio.Semaphore(args.parents)
     total = min(args.sessions or len(families), len(families))
@@ -600,6 +751,7 @@ async def run(args) -> int:
     await lag_task
     elapsed = time.monotonic() - started
     print()
+    print(f"machine after:  {machine_load()}")
     print(report(stats, elapsed))
     print(f"\n{stats.parents_done} parents finished, {stats.parents_failed} failed, {stats.reconnects} reconnections, "
           f"{sum(stats.errors.values())} errors, {elapsed:.1f} s")
@@ -613,7 +765,8 @@ async def run(args) -> int:
     problems = check_database(database_url, slug, stats)
     for problem in problems:
         print("  ", problem)
-    print("database check:", "OK — none lost, none doubled" if not problems else "FAILED")
+    print("database check:", "OK — none lost, none doubled, every paid basket one payment and one receipt, "
+          "numbers without gaps, money balanced" if not problems else "FAILED")
     ok = not problems and not stats.errors
     return 0 if ok else 1
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from typing import Any
+from typing import Any, Callable
 
 from simple_websocket import AioClient
 
@@ -34,6 +34,11 @@ class ReflexClient:
         self.updates: asyncio.Queue[dict] = asyncio.Queue()
         self._ws: AioClient | None = None
         self._reader: asyncio.Task | None = None
+        # Optional hooks: ``on_update(data)`` sees every update whole (its delta *and* its events,
+        # "_redirect" included) instead of the queue; ``on_close()`` is told when the socket drops.
+        self.on_update: Callable[[dict], None] | None = None
+        self.on_close: Callable[[], None] | None = None
+        self.closed = False
 
     @property
     def router_data(self) -> dict[str, Any]:
@@ -61,9 +66,20 @@ class ReflexClient:
         self._reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
+        try:
+            await self._read_packets()
+        finally:
+            self.closed = True
+            if self.on_close is not None:
+                self.on_close()
+
+    async def _read_packets(self) -> None:
         prefix = f"42{NAMESPACE},"
         while True:
-            packet = await self._ws.receive()
+            try:
+                packet = await self._ws.receive()
+            except Exception:  # noqa: BLE001 - ConnectionClosed and friends: the socket is gone
+                return
             if packet is None:
                 return
             if packet == "2":
@@ -77,7 +93,10 @@ class ReflexClient:
                 for event in data.get("events") or []:
                     if not event["name"].startswith("_"):
                         await self.emit(event["name"], event.get("payload") or {})
-                await self.updates.put(data.get("delta") or {})
+                if self.on_update is not None:
+                    self.on_update(data)
+                else:
+                    await self.updates.put(data.get("delta") or {})
 
     async def emit(self, name: str, payload: dict | None = None) -> None:
         message = {"name": name, "payload": payload or {}, "router_data": self.router_data}
