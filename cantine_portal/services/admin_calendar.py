@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from cantine_portal.models import Account, Basket, Child, ClosedDay, Credit, Family, Reservation, Service
 from cantine_portal.services import audit
 from cantine_portal.services.admin import NotAllowed, check_staff, owned
-from cantine_portal.services.calendar import MONTHS_FR, PARIS, WEEKDAYS_FR, french_public_holidays
+from cantine_portal.services.calendar import PARIS, format_day_fr, french_public_holidays
 from cantine_portal.services.mail import Mail, Mailer, render_html
 from cantine_portal.services.money import format_euros
 
@@ -90,8 +90,8 @@ class ClosedPeriod:
     @property
     def label(self) -> str:
         if self.first == self.last:
-            return long_day_fr(self.first)
-        return f"du {long_day_fr(self.first)} au {long_day_fr(self.last)}"
+            return format_day_fr(self.first)
+        return f"du {format_day_fr(self.first)} au {format_day_fr(self.last)}"
 
 
 def list_closed_periods(session: Session, structure_id: int, account_id: int, first: date,
@@ -167,11 +167,6 @@ def add_school_holidays(session: Session, now: datetime, *, structure_id: int, a
     audit.record(session, now, "admin.school_holidays_added", structure_id=structure_id, account_id=account_id,
                  ip=ip, label=label, first=start, last=end, count=added)
     return CalendarResult(True, f"« {label} » : {added} jour(s) ajouté(s), du {start:%d/%m/%Y} au {end:%d/%m/%Y}.")
-
-
-def long_day_fr(day: date) -> str:
-    """"lundi 30 novembre 2026"."""
-    return f"{WEEKDAYS_FR[day.weekday()]} {'1er' if day.day == 1 else day.day} {MONTHS_FR[day.month - 1]} {day.year}"
 
 
 def closure_credit_label(day: date) -> str:
@@ -291,7 +286,7 @@ def _mail_family(session: Session, mailer: Mailer, now: datetime, structure, fam
         lines.append(f"{name} — {services.get(r.service_id, '')} : {format_euros(r.price_cents)}")
     total = sum(r.price_cents for r in reservations)
     paragraphs = ["Bonjour,",
-                  f"{structure.name} sera exceptionnellement fermé le {long_day_fr(closed_on)} ({reason}).",
+                  f"{structure.name} sera exceptionnellement fermé le {format_day_fr(closed_on)} ({reason}).",
                   "Les réservations payées suivantes sont annulées :", *lines,
                   f"Un avoir de {format_euros(total)} a été ajouté à votre compte famille : il sera déduit "
                   "de votre prochain panier."]

@@ -43,6 +43,7 @@ from reportlab.platypus import (
 )
 
 from cantine_portal.services.calendar import date_range_fr
+from cantine_portal.services.calendar import format_day_fr as long_day_fr
 from cantine_portal.services.money import format_euros
 
 __all__ = [
@@ -166,7 +167,7 @@ def _day_number_fr(day: date) -> str:
 
 def _long_day_fr(day: date) -> str:
     """Capitalised long day label for menus: ``"Lundi 7 décembre"``."""
-    label = f"{_WEEKDAYS_FR[day.weekday()]} {_day_number_fr(day)} {_MONTHS_FR[day.month - 1]}"
+    label = long_day_fr(day, with_year=False)
     return label[0].upper() + label[1:]
 
 

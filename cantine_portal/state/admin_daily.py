@@ -11,7 +11,7 @@ from cantine_portal.config import get_settings
 from cantine_portal.db import get_database
 from cantine_portal.services import admin_documents, admin_messages, admin_payments, admin_services, attendance
 from cantine_portal.services.admin import NotAllowed
-from cantine_portal.services.admin_calendar import long_day_fr
+from cantine_portal.services.calendar import format_day_fr
 from cantine_portal.services.calendar import PARIS
 from cantine_portal.services.contact import size_label
 from cantine_portal.services.mail import Mailer
@@ -54,7 +54,7 @@ class AdminAttendanceState(StaffState):
         service_id = self._service_ids[index]
         with get_database().session() as session:
             data = attendance.attendance(session, self._structure_id, self._staff_account_id, day, service_id)
-        self.day_label = long_day_fr(day)
+        self.day_label = format_day_fr(day)
         self.rows = [{"child": r.child_name, "family": r.family_name, "school": r.school, "class_name": r.class_name,
                       "diet": r.diet, "pai": "1" if r.pai else "", "pai_notes": r.pai_notes} for r in data.rows]
         self.by_school = [[label, str(n)] for label, n in data.by_school]
