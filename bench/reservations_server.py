@@ -52,6 +52,7 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
     from cantine_portal.models import Reservation
     from cantine_portal.services import demo
     from cantine_portal.state import reservations as reservations_state
+    from cantine_portal.state.offload import run_handler
     from cantine_portal.state.reservations import ReservationState
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-inprocess-"))
@@ -70,7 +71,7 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
     ReservationState.require_parent = require_parent
     root = rx.State(_reflex_internal_init=True)
     state = root.get_substate(ReservationState.get_full_name().split(".")[1:])
-    state.load()
+    run_handler(state.load())
     ticks_state = state._ticks()
     keys = [k for k, editable in ticks_state._editable.items() if editable]
     print(f"In-process ({state.period_label}, {len(state._cells)} cells, {len(keys)} bookable), "
@@ -93,7 +94,7 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
         for key in keys[:BASKET_LINES]:
             ticks_state.toggle(key)
         start = time.perf_counter()
-        state.validate()
+        run_handler(state.validate())
         elapsed = (time.perf_counter() - start) * 1000
         assert f"{BASKET_LINES} jours ajoutés" in state.info_message, state.info_message or state.error_message
         with database.write_session() as session:  # reset: an empty period again

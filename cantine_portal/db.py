@@ -10,6 +10,7 @@ row locks (``with_for_update``) where they need them.
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Iterator
@@ -19,6 +20,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from cantine_portal.config import get_settings
+
+WRITER_WAIT_SECONDS = 30
 
 
 def make_engine(database_url: str, *, immediate: bool = False, echo: bool = False) -> Engine:
@@ -60,9 +63,14 @@ class Database:
     def __init__(self, database_url: str):
         self.url = database_url
         self.engine = make_engine(database_url)
-        self.write_engine = (
-            make_engine(database_url, immediate=True) if database_url.startswith("sqlite") else self.engine
-        )
+        sqlite = database_url.startswith("sqlite")
+        self.write_engine = make_engine(database_url, immediate=True) if sqlite else self.engine
+        # SQLite: the writers of this process queue here before BEGIN IMMEDIATE. SQLite's own busy
+        # handler polls with sleeps of up to 100 ms, so under load the lock sat free while writers
+        # slept; a process lock hands it over at once. Other processes (migrations, the command
+        # line) still meet the busy timeout. After WRITER_WAIT_SECONDS a writer goes on without
+        # it and falls back on that timeout rather than waiting forever.
+        self._writer = threading.RLock() if sqlite else None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -73,13 +81,18 @@ class Database:
     @contextmanager
     def write_session(self) -> Iterator[Session]:
         """A session whose transaction is committed on success, rolled back on error."""
-        with Session(self.write_engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        locked = self._writer.acquire(timeout=WRITER_WAIT_SECONDS) if self._writer else False
+        try:
+            with Session(self.write_engine, expire_on_commit=False) as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        finally:
+            if locked:
+                self._writer.release()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -8,6 +8,7 @@ provider sends it again: it is never dropped.
 
 from __future__ import annotations
 
+
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -19,8 +20,8 @@ from cantine_portal.api.files import serve_private_pdf
 from cantine_portal.config import get_settings
 from cantine_portal.db import get_database
 from cantine_portal.services import payments, receipts
-from cantine_portal.services.mail import Mailer
 from cantine_portal.services.retry import with_db_retry
+
 
 def fulfil(event: payments.ProviderEvent) -> payments.FulfilmentResult:
     """Apply an event in its own transaction, retried while the database is unreachable
@@ -32,9 +33,8 @@ def fulfil(event: payments.ProviderEvent) -> payments.FulfilmentResult:
             return payments.handle_event(session, clock.now(), settings, event)
 
     result = with_db_retry(apply)
-    mailer = Mailer(settings)
-    for mail in result.mails:
-        mailer.send(mail, clock.now())
+    if result.receipt_id is not None:
+        payments.send_ticket(get_database(), settings, clock.now(), result.receipt_id)
     return result
 
 
@@ -66,7 +66,11 @@ def _family_receipt(session, structure_id: int, info, receipt_id: int):
     if info.family_id is None:
         return None
     receipt = receipts.family_receipt(session, structure_id, info.family_id, receipt_id)
-    return (receipt.pdf_path, f"recu-{receipt.number}.pdf") if receipt else None
+    if receipt is None:
+        return None
+    # Normally rendered just after the payment; rendered here if that step was missed.
+    path = receipt.pdf_path or receipts.ensure_pdf(get_database(), get_settings(), receipt.id)[0]
+    return path, f"recu-{receipt.number}.pdf"
 
 
 async def receipt_pdf(request: Request) -> Response:

@@ -126,7 +126,7 @@ class ReceiptCounter(SQLModel, table=True):
 
 
 class Receipt(SQLModel, table=True):
-    """An issued receipt. The PDF is written once and never changes."""
+    """An issued receipt. The PDF is written once, just after the payment commits, and never changes."""
 
     __table_args__ = (UniqueConstraint("structure_id", "number"),)
 
@@ -137,9 +137,10 @@ class Receipt(SQLModel, table=True):
     number: str = Field(max_length=20)
     amount_cents: int
     issued_at: datetime = utc_field()
-    # Path relative to the storage folder (never a public folder).
-    pdf_path: str = Field(max_length=255)
-    sha256: str = Field(max_length=64)
+    # Path relative to the storage folder (never a public folder). None between the payment's
+    # commit and the rendering of the PDF just after it (services/receipts.ensure_pdf).
+    pdf_path: Optional[str] = Field(default=None, max_length=255)
+    sha256: Optional[str] = Field(default=None, max_length=64)
 
 
 class Credit(SQLModel, table=True):

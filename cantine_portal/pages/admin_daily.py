@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.components.admin_forms import checkbox, grid, input_field, section, select_field, submit
+from cantine_portal.components.admin_forms import grid, input_field, section, select_field, submit
 from cantine_portal.components.admin_layout import admin_page, table, td
-from cantine_portal.components.forms import INPUT_STYLE, callout, field, labelled_upload, message_if
+from cantine_portal.components.forms import INPUT_STYLE, field, labelled_upload, message_if
 from cantine_portal.services.admin_documents import CATEGORIES
 from cantine_portal.state.admin_daily import (
     DOCUMENT_UPLOAD_ID,

@@ -579,10 +579,13 @@ class RepriceResult:
     basket_version: int | None
 
 
-def reprice_basket(session: Session, now: datetime, structure_id: int, family_id: int) -> RepriceResult:
+def reprice_basket(session: Session, now: datetime, structure_id: int, family_id: int, *,
+                   check_only: bool = False) -> RepriceResult:
     """Re-price pending lines of the OPEN basket whose price in force changed, and say so.
 
     A frozen (checkout) basket is never touched: the bank must confirm its snapshot.
+    ``check_only`` counts the lines to re-price and changes nothing (a read, so that the usual
+    case, no price changed, does not queue for the database's write lock).
     """
     _structure_and_family(session, structure_id, family_id)
     basket = _current_basket(session, structure_id, family_id)
@@ -593,14 +596,16 @@ def reprice_basket(session: Session, now: datetime, structure_id: int, family_id
     changes = []
     for r, child, service in rows:
         new = prices.on(service.id, r.day)
-        if new != r.price_cents:
+        if new != r.price_cents and check_only:
+            changes.append("")
+        elif new != r.price_cents:
             changes.append(f"{service.name} pour {child.first_name} le {calendar.format_day_fr(r.day)} : "
                            f"{format_euros(r.price_cents)} → {format_euros(new)}")
             r.price_cents = new
             r.updated_at = now
             session.add(r)
-    if not changes:
-        return RepriceResult(0, "", basket.version)
+    if not changes or check_only:
+        return RepriceResult(len(changes), "", basket.version)
     session.flush()
     _bump_version(session, basket, basket.version)
     message = ("Les tarifs ont changé depuis l'ajout au panier ; votre panier a été recalculé. "

@@ -15,23 +15,31 @@ The return page the parent lands on never marks anything paid.
 from __future__ import annotations
 
 import hashlib
+import logging
 import hmac
 import json
 import secrets
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from cantine_portal.config import Settings
-from cantine_portal.models import Account, Basket, ClosedDay, Credit, Payment, PaymentEvent, Reservation, Structure
-from cantine_portal.services import audit, booking, receipts, storage
+from cantine_portal.models import (Account, Basket, ClosedDay, Credit, Payment, PaymentEvent, Receipt, Reservation,
+                                   Structure)
+from cantine_portal.services import audit, booking, receipts
 from cantine_portal.services.booking import CheckoutSnapshot, ProviderRedirect
 from cantine_portal.services.calendar import PARIS, format_day_fr
-from cantine_portal.services.mail import Attachment, Mail, render_html
+from cantine_portal.services.mail import Attachment, Mail, Mailer, render_html
 from cantine_portal.services.money import format_euros
+
+if TYPE_CHECKING:
+    from cantine_portal.db import Database
+
+log = logging.getLogger(__name__)
 
 CHECKOUT_LIFETIME = timedelta(minutes=30)
 SIGNATURE_TOLERANCE = timedelta(minutes=5)
@@ -203,7 +211,9 @@ class FulfilmentResult:
     outcome: str
     message: str = ""
     payment_id: int | None = None
-    mails: list[Mail] = field(default_factory=list)
+    # Set when a receipt was issued: once committed, ticket_after_commit renders its PDF and
+    # gives the ticket e-mail to send.
+    receipt_id: int | None = None
 
 
 def _record_event(session: Session, now: datetime, event: ProviderEvent, payment: Payment | None) -> PaymentEvent | None:
@@ -226,7 +236,8 @@ def _anomaly(session: Session, now: datetime, payment: Payment | None, stored: P
 
 
 def handle_event(session: Session, now: datetime, settings: Settings, event: ProviderEvent) -> FulfilmentResult:
-    """Apply one provider event. The caller commits, then sends ``result.mails``."""
+    """Apply one provider event. The caller commits, then calls ``ticket_after_commit`` when
+    ``result.receipt_id`` is set and sends the ticket it returns."""
     payment = None
     if event.session_id:
         payment = session.exec(select(Payment).where(Payment.provider == event.provider,
@@ -281,8 +292,6 @@ def _succeeded(session: Session, now: datetime, settings: Settings, event: Provi
                                label=f"Avoir : {reason.lower()} (réf. {payment.reference})"))
         return FulfilmentResult("anomaly", reason + " : la somme reçue est portée en avoir sur votre compte.",
                                 payment.id)
-    basket = session.get(Basket, payment.basket_id)
-    lines = receipts.snapshot_lines(basket.snapshot_lines)
     outcome = booking.checkout_succeeded(session, now, payment.structure_id, payment.family_id, payment.id,
                                          event.amount_cents)
     if not outcome.ok:
@@ -291,7 +300,7 @@ def _succeeded(session: Session, now: datetime, settings: Settings, event: Provi
     payment.provider_payment_id = event.provider_payment_id
     session.add(payment)
     credited = _credit_days_closed_meanwhile(session, now, payment)
-    receipt = receipts.issue_receipt(session, now, settings, payment, lines)
+    receipt = receipts.issue_receipt(session, now, payment)
     stored.outcome = "paid"
     session.add(stored)
     audit.record(session, now, "payment.succeeded", structure_id=payment.structure_id, target=payment.reference,
@@ -300,7 +309,7 @@ def _succeeded(session: Session, now: datetime, settings: Settings, event: Provi
     if credited:
         message += (f" {credited} jour(s) fermé(s) par la commune pendant le paiement ont été annulés et "
                     "portés en avoir.")
-    return FulfilmentResult("paid", message, payment.id, [ticket_mail(session, settings, payment, receipt, lines)])
+    return FulfilmentResult("paid", message, payment.id, receipt.id)
 
 
 def _credit_days_closed_meanwhile(session: Session, now: datetime, payment: Payment) -> int:
@@ -331,13 +340,35 @@ def _credit_days_closed_meanwhile(session: Session, now: datetime, payment: Paym
 def settle_without_bank(session: Session, now: datetime, settings: Settings, payment_id: int) -> FulfilmentResult:
     """A basket entirely covered by credit was paid by begin_checkout: issue its receipt."""
     payment = session.get(Payment, payment_id)
-    basket = session.get(Basket, payment.basket_id)
-    lines = receipts.snapshot_lines(basket.snapshot_lines)
-    receipt = receipts.issue_receipt(session, now, settings, payment, lines)
-    return FulfilmentResult("paid", payment_id=payment.id, mails=[ticket_mail(session, settings, payment, receipt, lines)])
+    receipt = receipts.issue_receipt(session, now, payment)
+    return FulfilmentResult("paid", payment_id=payment.id, receipt_id=receipt.id)
 
 
-def ticket_mail(session: Session, settings: Settings, payment: Payment, receipt, lines: list[dict]) -> Mail:
+def ticket_after_commit(database: "Database", settings: Settings, receipt_id: int) -> Mail:
+    """After the payment's transaction: the receipt's PDF (rendered and stored now) and the ticket
+    e-mail that carries it, for the caller to send."""
+    _path, pdf = receipts.ensure_pdf(database, settings, receipt_id)
+    with database.session() as session:
+        receipt = session.get(Receipt, receipt_id)
+        payment = session.get(Payment, receipt.payment_id)
+        basket = session.get(Basket, payment.basket_id)
+        return ticket_mail(session, payment, receipt, receipts.snapshot_lines(basket.snapshot_lines), pdf)
+
+
+def send_ticket(database: "Database", settings: Settings, now: datetime, receipt_id: int) -> None:
+    """Once the payment is committed: render and store the receipt, e-mail the ticket with it.
+
+    A failure here loses nothing paid: the payment and the receipt's number are committed, and the
+    Factures download renders a missing PDF on demand. It is logged; the provider's notification
+    is still acknowledged, since applying it again would change nothing.
+    """
+    try:
+        Mailer(settings).send(ticket_after_commit(database, settings, receipt_id), now)
+    except Exception:  # noqa: BLE001 - see the docstring
+        log.exception("receipt %s: PDF or ticket e-mail failed after the payment was recorded", receipt_id)
+
+
+def ticket_mail(session: Session, payment: Payment, receipt, lines: list[dict], pdf: bytes) -> Mail:
     """The ticket de paiement, by e-mail, with the receipt attached."""
     structure = session.get(Structure, payment.structure_id)
     account = session.exec(select(Account).where(Account.family_id == payment.family_id, Account.role == "parent")
@@ -354,7 +385,6 @@ def ticket_mail(session: Session, settings: Settings, payment: Payment, receipt,
         *rows,
         f"Votre reçu n° {receipt.number} est joint à ce message et disponible dans la rubrique Factures.",
     ]
-    pdf = storage.read_bytes(settings, receipt.pdf_path)
     return Mail(
         to=account.email if account else structure.email,
         subject=f"{structure.name} — Ticket de paiement {payment.reference}",
@@ -377,6 +407,18 @@ def expire_stale_checkouts(session: Session, now: datetime, structure_id: int, f
             booking.checkout_failed(session, now, structure_id, family_id, payment.id, "expired")
             count += 1
     return count
+
+
+def expire_stale_checkouts_if_any(database: "Database", now: datetime, structure_id: int, family_id: int) -> int:
+    """expire_stale_checkouts, behind a read: a page load queues for the write lock only when a
+    checkout of this family really is past its lifetime (rare), not on every visit."""
+    with database.session() as session:
+        if not any(p.expires_at is not None and p.expires_at < now for p in session.exec(
+                select(Payment).where(Payment.structure_id == structure_id, Payment.family_id == family_id,
+                                      Payment.status == "created"))):
+            return 0
+    with database.write_session() as session:
+        return expire_stale_checkouts(session, now, structure_id, family_id)
 
 
 def family_payment(session: Session, structure_id: int, family_id: int, reference: str) -> Payment | None:

@@ -2,7 +2,8 @@
 
 The number is taken by an atomic ``UPDATE … RETURNING`` on the commune's counter inside the
 payment's own transaction: a rolled-back payment gives its number back, two concurrent payments
-never share one. The PDF is rendered once, stored under a random name and never changes.
+never share one. The PDF is rendered once that transaction has committed (``ensure_pdf``), stored
+under a random name and never changes.
 """
 
 from __future__ import annotations
@@ -11,16 +12,20 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from cantine_portal.config import Settings
-from cantine_portal.models import Account, Family, Guardian, Payment, Receipt, ReceiptCounter, Structure
+from cantine_portal.models import Account, Basket, Family, Guardian, Payment, Receipt, ReceiptCounter, Structure
 from cantine_portal.services import storage
 from cantine_portal.services.calendar import PARIS
 from cantine_portal.services.pdf_render import ReceiptData, ReceiptLine, render_receipt
+
+if TYPE_CHECKING:
+    from cantine_portal.db import Database
 
 PAYMENT_METHODS = {
     "simulated": "Carte bancaire (paiement en ligne simulé)",
@@ -61,43 +66,78 @@ def _payer(session: Session, family: Family) -> tuple[str, str]:
     return name, account.email if account else ""
 
 
-def issue_receipt(session: Session, now: datetime, settings: Settings, payment: Payment,
-                  snapshot_lines: list[dict]) -> Receipt:
-    """Issue the receipt of a succeeded payment (once: a second call returns the first one)."""
+def issue_receipt(session: Session, now: datetime, payment: Payment) -> Receipt:
+    """Issue the receipt of a succeeded payment (once: a second call returns the first one).
+
+    Only the number and the row, inside the payment's transaction: the PDF is rendered by
+    ``ensure_pdf`` once that transaction has committed, so the database's write lock (SQLite's
+    single writer) is not held while a PDF is drawn.
+    """
     existing = receipt_for_payment(session, payment.id)
     if existing is not None:
         return existing
-    structure = session.get(Structure, payment.structure_id)
-    family = session.get(Family, payment.family_id)
-    number = next_receipt_number(session, structure.id, now.astimezone(PARIS).year)
+    number = next_receipt_number(session, payment.structure_id, now.astimezone(PARIS).year)
+    receipt = Receipt(structure_id=payment.structure_id, family_id=payment.family_id, payment_id=payment.id,
+                      number=number, amount_cents=payment.amount_cents, issued_at=now)
+    session.add(receipt)
+    session.flush()
+    return receipt
+
+
+def receipt_data(session: Session, receipt: Receipt) -> ReceiptData:
+    """Everything the receipt's PDF shows, read from the database (the basket's frozen lines)."""
+    payment = session.get(Payment, receipt.payment_id)
+    structure = session.get(Structure, receipt.structure_id)
+    family = session.get(Family, receipt.family_id)
+    basket = session.get(Basket, payment.basket_id)
     payer_name, payer_email = _payer(session, family)
     lines = [ReceiptLine(line["child"], line["service"], date.fromisoformat(line["day"]), line["price_cents"])
-             for line in snapshot_lines]
-    subtotal = sum(line.unit_price_cents for line in lines)
-    pdf = render_receipt(ReceiptData(
+             for line in snapshot_lines(basket.snapshot_lines)]
+    return ReceiptData(
         commune_name=structure.name,
         commune_address_lines=[structure.address_line, f"{structure.postal_code} {structure.city}".strip()],
         commune_email=structure.email,
         commune_phone=structure.phone,
-        number=number,
-        issued_at=now,
+        number=receipt.number,
+        issued_at=receipt.issued_at,
         family_name=family.name,
         payer_name=payer_name,
         payer_email=payer_email,
         lines=lines,
-        subtotal_cents=subtotal,
+        subtotal_cents=sum(line.unit_price_cents for line in lines),
         credit_used_cents=payment.credit_cents,
         total_cents=payment.amount_cents,
         payment_method=PAYMENT_METHODS.get(payment.provider, payment.provider),
         provider_reference=payment.provider_payment_id or payment.provider_session_id or payment.reference,
-    ), generated_at=now)
+    )
+
+
+def ensure_pdf(database: "Database", settings: Settings, receipt_id: int) -> tuple[str, bytes]:
+    """The receipt's stored PDF as (path, bytes), rendered and stored the first time it is needed.
+
+    Called right after the payment's transaction commits (for the ticket e-mail), and by the
+    download route should that have been missed (a crash between the two). Rendered outside any
+    transaction; the row is then completed by a compare-and-set, so two concurrent callers keep
+    one file and the PDF never changes once stored.
+    """
+    with database.session() as session:
+        receipt = session.get(Receipt, receipt_id)
+        if receipt is None:
+            raise LookupError(f"no receipt {receipt_id}")
+        if receipt.pdf_path:
+            return receipt.pdf_path, storage.read_bytes(settings, receipt.pdf_path)
+        data = receipt_data(session, receipt)
+    pdf = render_receipt(data, generated_at=data.issued_at)
     path = storage.save_bytes(settings, "receipts", pdf)
-    receipt = Receipt(structure_id=structure.id, family_id=family.id, payment_id=payment.id, number=number,
-                      amount_cents=payment.amount_cents, issued_at=now, pdf_path=path,
-                      sha256=hashlib.sha256(pdf).hexdigest())
-    session.add(receipt)
-    session.flush()
-    return receipt
+    with database.write_session() as session:
+        stored = session.execute(
+            update(Receipt).where(Receipt.id == receipt_id, Receipt.pdf_path.is_(None))  # type: ignore[union-attr]
+            .values(pdf_path=path, sha256=hashlib.sha256(pdf).hexdigest())
+        ).rowcount
+    if stored:
+        return path, pdf
+    storage.delete(settings, path)  # another caller stored its copy first: keep that one
+    return ensure_pdf(database, settings, receipt_id)
 
 
 @dataclass(frozen=True)

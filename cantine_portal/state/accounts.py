@@ -23,7 +23,7 @@ class LoginState(AuthState):
 
     @rx.event
     def load_login(self):
-        self.load_portal()
+        self._load_portal()
         query = self.router.url.query_parameters
         error = query.get("erreur", "")
         self.error_message = accounts.login_error_message(query)
@@ -51,7 +51,7 @@ class LinkRequestState(AuthState):
 
     @rx.event
     def load_public(self):
-        self.load_portal()
+        self._load_portal()
         self.sent_message = ""
         self.email_error = ""
 
@@ -101,7 +101,7 @@ class CreatePasswordState(AuthState):
 
     @rx.event
     def load_token(self):
-        self.load_portal()
+        self._load_portal()
         self._token = str(self.router.url.query_parameters.get("jeton", ""))[:200]
         self.password = self.confirmation = self.generated = self.sentence = self.sentence_password = ""
         self.error_message = ""

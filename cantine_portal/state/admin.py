@@ -54,7 +54,7 @@ class StaffState(PortalState):
         """This tab's staff session, checked in the database now; None otherwise."""
         slug = self.current_slug()
         if self._structure_id is None or self.portal_slug != slug:
-            self.load_portal()
+            self._load_portal()
         if self._structure_id is None:
             return None
         token = self.cookie(staff_cookie_name(slug))
@@ -106,7 +106,7 @@ class StaffState(PortalState):
     @rx.event
     def load_staff(self):
         """on_load of every back-office page: commune, then the staff session; else the staff login."""
-        self.load_portal()
+        self._load_portal()
         if self.portal_status != "found":
             return None
         if self.require_staff() is None:
@@ -122,7 +122,7 @@ class StaffLoginState(StaffState):
 
     @rx.event
     def load_login(self):
-        self.load_portal()
+        self._load_portal()
         query = self.router.url.query_parameters
         error = query.get("erreur", "")
         self.error_message = accounts.login_error_message(query)

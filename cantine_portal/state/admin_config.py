@@ -50,7 +50,7 @@ class AdminSettingsState(StaffState):
         if result.ok:
             self.success_message, self.error_message = result.message, ""
             self.deadline_text = admin_settings.deadline_description(values)
-            self.load_portal()  # the header shows the (new) name at once
+            self._load_portal()  # the header shows the (new) name at once
         else:
             self.success_message, self.error_message = "", result.message
         return None

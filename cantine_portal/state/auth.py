@@ -14,6 +14,7 @@ from cantine_portal import clock
 from cantine_portal.api.session_routes import forwarded_client_ip, session_cookie_name
 from cantine_portal.config import get_settings
 from cantine_portal.db import get_database
+from cantine_portal.state.offload import db_event
 from cantine_portal.models import Account, Family, Guardian
 from cantine_portal.services.accounts import SessionInfo, resolve_session, touch_session
 from cantine_portal.state.portal import PortalState
@@ -68,7 +69,7 @@ class AuthState(PortalState):
         """The session of this tab, checked in the database right now; None when not logged in."""
         slug = self.current_slug()
         if self._structure_id is None or self.portal_slug != slug:
-            self.load_portal()
+            self._load_portal()
         if self._structure_id is None:
             return None
         token = self.cookie(session_cookie_name(slug))
@@ -104,10 +105,10 @@ class AuthState(PortalState):
         slug = self.current_slug()
         return rx.redirect(f"/{slug}/connexion?suite={quote(self.router.url.path)}", replace=True)
 
-    @rx.event
+    @db_event
     def load_protected(self):
         """on_load of every family page: commune, then session; otherwise to the login page."""
-        self.load_portal()
+        self._load_portal()
         if self.portal_status != "found":
             return None
         if self.require_parent() is None:

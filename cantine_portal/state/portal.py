@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from cantine_portal.db import get_database
+from cantine_portal.state.offload import db_event
 from cantine_portal.services.tenants import structure_by_slug
 
 
@@ -27,9 +28,13 @@ class PortalState(rx.State):
     def current_slug(self) -> str:
         return slug_from_path(self.router.url.path)
 
-    @rx.event
+    @db_event
     def load_portal(self):
         """on_load of every commune page: (re)read the commune from the database."""
+        self._load_portal()
+
+    def _load_portal(self) -> None:
+        """The commune of the URL, from the database (called by handlers already in a thread)."""
         slug = self.current_slug()
         with get_database().session() as session:
             structure = structure_by_slug(session, slug)

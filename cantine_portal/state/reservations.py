@@ -31,9 +31,9 @@ from cantine_portal.config import get_settings
 from cantine_portal.db import get_database
 from cantine_portal.models import Payment, Structure
 from cantine_portal.services import booking, calendar, payments
-from cantine_portal.services.mail import Mailer
 from cantine_portal.services.money import format_euros
 from cantine_portal.state.auth import AuthState
+from cantine_portal.state.offload import db_event
 
 # How far parents can navigate from the current period (issue: at least 8 weeks / 3 months ahead,
 # not more than 12 weeks / 4 months: prices and closures further ahead are rarely settled).
@@ -198,20 +198,19 @@ class ReservationState(AuthState):
         self.info_message = ""
         self.error_message = ""
 
-    @rx.event
+    @db_event
     def load(self):
         """on_load (after AuthState.load_protected): the current period, from the database."""
         if self.require_parent() is None:
             return None
-        with get_database().write_session() as session:
-            payments.expire_stale_checkouts(session, clock.now(), self._structure_id, self._family_id)
+        payments.expire_stale_checkouts_if_any(get_database(), clock.now(), self._structure_id, self._family_id)
         self._offset = self._first_open_offset()
         self._clear_messages()
         self.basket_visible = False
         self._reload()
         return None
 
-    @rx.event
+    @db_event
     def apply_to_all(self, child_index: int):
         """"Appliquer les mêmes jours à tous mes enfants" (still to be validated)."""
         if self.require_parent() is None:
@@ -243,7 +242,7 @@ class ReservationState(AuthState):
             return booking.apply_choices(session, clock.now(), self._structure_id, self._family_id,
                                          calendar.Period.parse(self._period_key), wanted, self._basket_version)
 
-    @rx.event
+    @db_event
     def validate(self):
         """Valider: the ticked set becomes the family's reservations for this period."""
         self._clear_messages()
@@ -259,23 +258,32 @@ class ReservationState(AuthState):
                 self._reload()
         return None
 
-    @rx.event
+    @db_event
     def show_basket(self):
         """Valider votre panier maintenant: save pending choices, then show the basket."""
         self._clear_messages()
-        result = self._save()
-        if result is None:
-            return self.login_redirect()
-        if not result.ok:
-            self.error_message = result.message
-            return None
-        self._reload()
-        with get_database().write_session() as session:
-            repriced = booking.reprice_basket(session, clock.now(), self._structure_id, self._family_id)
-            summary = booking.basket_summary(session, clock.now(), self._structure_id, self._family_id)
-        if repriced.message:
-            self.info_message = repriced.message
+        if self._ticks().unsaved_count:
+            result = self._save()
+            if result is None:
+                return self.login_redirect()
+            if not result.ok:
+                self.error_message = result.message
+                return None
             self._reload()
+        elif self.require_parent() is None:
+            return self.login_redirect()
+        database, now = get_database(), clock.now()
+        with database.session() as session:  # the usual case: no price changed, nothing to write
+            to_reprice = booking.reprice_basket(session, now, self._structure_id, self._family_id,
+                                                check_only=True).changed
+            summary = booking.basket_summary(session, now, self._structure_id, self._family_id)
+        if to_reprice:
+            with database.write_session() as session:
+                repriced = booking.reprice_basket(session, now, self._structure_id, self._family_id)
+                summary = booking.basket_summary(session, now, self._structure_id, self._family_id)
+            if repriced.message:
+                self.info_message = repriced.message
+                self._reload()
         self.basket_lines = [LineUI(line.child_name, line.service_name, line.day_text, format_euros(line.price_cents))
                              for line in summary.lines]
         self.basket_subtotal = format_euros(summary.subtotal_cents)
@@ -291,7 +299,7 @@ class ReservationState(AuthState):
         self.basket_visible = True
         return None
 
-    @rx.event
+    @db_event
     def pay(self):
         """Send the family to the payment provider (the basket freezes until it answers)."""
         if self.require_parent() is None:
@@ -299,17 +307,17 @@ class ReservationState(AuthState):
         self._clear_messages()
         settings = get_settings()
         now = clock.now()
-        mails = []
+        receipt_id = None
         with get_database().write_session() as session:
             structure = session.get(Structure, self._structure_id)
             provider = payments.provider_for(structure, settings, now)
             result = booking.begin_checkout(session, now, self._structure_id, self._family_id, provider,
                                             self._basket_version)
             if result.ok and result.paid:
-                mails = payments.settle_without_bank(session, now, settings, result.payment_id).mails
+                receipt_id = payments.settle_without_bank(session, now, settings, result.payment_id).receipt_id
             reference = session.get(Payment, result.payment_id).reference if result.payment_id else ""
-        for mail in mails:
-            Mailer(settings).send(mail, now)
+        if receipt_id is not None:
+            payments.send_ticket(get_database(), settings, now, receipt_id)
         if not result.ok:
             self.error_message = result.message
             self.basket_visible = False
@@ -319,11 +327,11 @@ class ReservationState(AuthState):
             return rx.redirect(f"/{self.portal_slug}/paiement/retour?ref={reference}")
         return rx.redirect(result.redirect_url)
 
-    @rx.event
+    @db_event
     def previous_period(self):
         return self._move(-1)
 
-    @rx.event
+    @db_event
     def next_period(self):
         return self._move(1)
 

@@ -71,8 +71,10 @@ def test_success_pays_once_with_receipt_and_ticket(d, settings):
     result = handle(d, settings, event(payment))
     assert result.outcome == "paid"
     assert statuses(d) == ["paid", "paid"]
-    assert result.mails and result.mails[0].to == "famille.martin@example.fr"
-    assert result.mails[0].attachments[0].filename.startswith("recu-2026-")
+    ticket = payments.ticket_after_commit(d.db, settings, result.receipt_id)
+    assert ticket.to == "famille.martin@example.fr"
+    assert ticket.attachments[0].filename == "recu-2026-000001.pdf"
+    assert ticket.attachments[0].content.startswith(b"%PDF")
     with d.db.session() as s:
         receipt = s.exec(select(Receipt)).one()
         assert receipt.number == "2026-000001" and receipt.amount_cents == 770
@@ -83,7 +85,7 @@ def test_same_event_twice_changes_nothing(d, settings):
     payment = start(d)
     handle(d, settings, event(payment))
     again = handle(d, settings, event(payment))
-    assert again.outcome == "duplicate" and not again.mails
+    assert again.outcome == "duplicate" and again.receipt_id is None
     assert count(d, Receipt) == 1 and count(d, PaymentEvent) == 1
 
 
@@ -170,13 +172,36 @@ def test_event_for_unknown_session_is_logged_not_applied(d, settings):
 
 def test_receipt_pdf_content(d, settings):
     payment = start(d)
-    handle(d, settings, event(payment))
-    with d.db.session() as s:
-        receipt = s.exec(select(Receipt)).one()
-    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(
-        storage.read_bytes(settings, receipt.pdf_path))).pages)
+    result = handle(d, settings, event(payment))
+    path, pdf = receipts.ensure_pdf(d.db, settings, result.receipt_id)
+    assert storage.read_bytes(settings, path) == pdf
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
     for expected in ("Ville de Démo", "2026-000001", "Léa", "Restauration scolaire", "7,70 €", "Reçu"):
         assert expected in text, expected
+
+
+def test_receipt_pdf_is_drawn_after_the_commit_and_stored_once(d, settings):
+    """The payment's transaction takes the number; the PDF is rendered once it has committed
+    (not while SQLite's write lock is held), stored once, and never changes afterwards."""
+    payment = start(d)
+    result = handle(d, settings, event(payment))
+    with d.db.session() as s:
+        receipt = s.get(Receipt, result.receipt_id)
+        assert receipt.number == "2026-000001" and receipt.pdf_path is None
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(receipts.ensure_pdf(d.db, settings, result.receipt_id)))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({path for path, _ in results}) == 1 and len({pdf for _, pdf in results}) == 1
+    with d.db.session() as s:
+        receipt = s.get(Receipt, result.receipt_id)
+    assert receipt.pdf_path == results[0][0]
+    assert receipt.sha256 == __import__("hashlib").sha256(results[0][1]).hexdigest()
+    assert [p.name for p in (settings.storage_dir / "receipts").iterdir()] == [receipt.pdf_path.split("/")[-1]]
+    assert receipts.ensure_pdf(d.db, settings, result.receipt_id) == results[0]
 
 
 def test_receipt_numbers_without_gap_under_concurrent_payments(tmp_path, monkeypatch, settings):
@@ -363,6 +388,11 @@ def test_webhook_route_checks_the_signature_on_the_raw_body(d, settings, client)
     header = payments.signature_header(settings.secret_key, body, NOW)
     ok = client.post("/api/paiement/simule/notification", content=body, headers={"x-cantine-signature": header})
     assert ok.status_code == 200 and ok.json()["outcome"] == "paid"
+    # Once committed, the route rendered and stored the receipt and e-mailed the ticket with it.
+    with d.db.session() as s:
+        assert s.exec(select(Receipt)).one().pdf_path
+    tickets = [p.read_bytes() for p in (settings.mail_dir).glob("*.eml")]
+    assert any(b"recu-2026-000001.pdf" in t for t in tickets)
     replay = client.post("/api/paiement/simule/notification", content=body, headers={"x-cantine-signature": header})
     assert replay.json()["outcome"] == "duplicate" and count(d, Receipt) == 1
     stripe_body = _stripe_event("checkout.session.completed", "cs_x", 1)
@@ -383,8 +413,12 @@ def test_receipt_route_refuses_another_family(d, settings, client):
         durand = s.exec(select(Account).where(Account.family_id == d.durand)).one()
         martin_token = open_session(s, NOW, martin)
         durand_token = open_session(s, NOW, durand)
+    # The PDF was never rendered (as after a crash just after the payment's commit): the
+    # download renders and stores it.
     own = client.get(f"/api/demo/recus/{receipt_id}", cookies={"cp_session_demo": martin_token})
     assert own.status_code == 200 and own.content.startswith(b"%PDF")
+    with d.db.session() as s:
+        assert s.get(Receipt, receipt_id).pdf_path
     other = client.get(f"/api/demo/recus/{receipt_id}", cookies={"cp_session_demo": durand_token})
     assert other.status_code == 404 and other.content == b""
     elsewhere = client.get(f"/api/autreville/recus/{receipt_id}", cookies={"cp_session_autreville": martin_token})

@@ -13,6 +13,7 @@ from cantine_portal import clock
 from cantine_portal.models import Family, Reservation, Structure
 from cantine_portal.services.demo import load_demo
 from cantine_portal.state import reservations as reservations_state
+from cantine_portal.state.offload import run_handler
 from cantine_portal.state.reservations import ReservationState
 from tests.conftest import NOW
 
@@ -35,7 +36,7 @@ def state(database, monkeypatch):
     monkeypatch.setattr(ReservationState, "require_parent", require_parent)
     root = rx.State(_reflex_internal_init=True)
     st = root.get_substate(ReservationState.get_full_name().split(".")[1:])
-    st.load()
+    run_handler(st.load())
     return st
 
 
@@ -82,12 +83,12 @@ def test_tick_changes_only_the_totals_in_their_own_state(state):
 
 def test_changing_period_with_unsaved_ticks_is_refused(state):
     _ticks(state).toggle(_key(state, "Hugo", "Garderie du matin", "vendredi 4 décembre"))
-    state.next_period()
+    run_handler(state.next_period())
     assert state.error_message == reservations_state.UNSAVED_MESSAGE
     assert state.period_label == "Semaine du 30 novembre au 6 décembre 2026" and _ticks(state).unsaved_count == 1
-    state.validate()
+    run_handler(state.validate())
     assert _ticks(state).unsaved_count == 0
-    state.next_period()
+    run_handler(state.next_period())
     assert state.period_label == "Semaine du 7 au 13 décembre 2026"
 
 
@@ -96,12 +97,12 @@ def test_forged_or_closed_keys_are_ignored(state, database):
     before = ticks._ticked_map()
     ticks.toggle("9-9-9")
     ticks.toggle(_key(state, "Léa", "Restauration scolaire", "mercredi 2 décembre"))
-    state.apply_to_all(42)
-    state.apply_to_all(-1)
+    run_handler(state.apply_to_all(42))
+    run_handler(state.apply_to_all(-1))
     assert ticks._ticked_map() == before and ticks.grand_total.startswith("0,00")
     # Even a forged tick on a closed cell sent straight to Valider is refused by the service.
     ticks._ticked[_key(state, "Léa", "Restauration scolaire", "mercredi 2 décembre")] = True
-    state.validate()
+    run_handler(state.validate())
     assert "ne peut pas être réservé" in state.error_message
     with database.session() as s:
         assert s.exec(select(Reservation)).all() == []
@@ -112,21 +113,21 @@ def test_apply_to_all_then_validate_then_next_week(state, database):
     ticks.toggle(_key(state, "Léa", "Restauration scolaire", "lundi 30 novembre"))
     ticks.toggle(_key(state, "Léa", "Garderie du soir", "jeudi 3 décembre"))
     render_id = state.render_id
-    state.apply_to_all(0)
+    run_handler(state.apply_to_all(0))
     assert ticks.child_totals[1] == ticks.child_totals[0] and ticks.grand_total.startswith("11,90")
     # The server changed ticks: the tables come back with the new values and new checkbox keys.
     hugo_monday = _cell(state, "Hugo", "Restauration scolaire", "lundi 30 novembre")
     assert hugo_monday.checked and state.render_id != render_id
-    state.validate()
+    run_handler(state.validate())
     assert "4 jours ajoutés au panier" in state.info_message
     with database.session() as s:
         days = sorted(r.day for r in s.exec(select(Reservation)).all())
     assert days == [date(2026, 11, 30)] * 2 + [date(2026, 12, 3)] * 2
-    state.show_basket()
+    run_handler(state.show_basket())
     assert state.basket_visible and len(state.basket_lines) == 4 and state.basket_total.startswith("11,90")
-    state.next_period()
+    run_handler(state.next_period())
     assert state.period_label == "Semaine du 7 au 13 décembre 2026" and ticks.grand_total.startswith("0,00")
-    state.previous_period()
+    run_handler(state.previous_period())
     assert ticks.grand_total.startswith("11,90")
     assert _cell(state, "Léa", "Garderie du soir", "jeudi 3 décembre").checked
 
@@ -135,18 +136,18 @@ def test_navigation_reaches_twelve_weeks_ahead_and_says_where_it_stops(state):
     assert state.can_go_forward and state.limit_text == ""
     steps = 0
     while state.can_go_forward:
-        state.next_period()
+        run_handler(state.next_period())
         steps += 1
     # From the week of 30 November: 11 more weeks, i.e. 12 weeks after the current one (23 Nov).
     assert steps == 11
     assert state.period_label == "Semaine du 15 au 21 février 2027"
     assert state.limit_text == reservations_state.LIMIT_TEXT["week"]
-    state.next_period()
+    run_handler(state.next_period())
     assert state.period_label == "Semaine du 15 au 21 février 2027"
-    state.previous_period()
+    run_handler(state.previous_period())
     assert state.limit_text == "" and state.can_go_forward
     while state.can_go_back:
-        state.previous_period()
+        run_handler(state.previous_period())
     assert state.period_label == "Semaine du 26 octobre au 1er novembre 2026" and state.locked
 
 
@@ -160,9 +161,9 @@ def test_month_mode_reaches_four_months_ahead(state, database, monkeypatch):
         return True
 
     monkeypatch.setattr(ReservationState, "require_parent", require_parent)
-    state.load()
+    run_handler(state.load())
     assert state.period_label == "Décembre 2026" and state.next_label == "Mois suivant"
     while state.can_go_forward:
-        state.next_period()
+        run_handler(state.next_period())
     assert state.period_label == "Mars 2027"
     assert state.limit_text == reservations_state.LIMIT_TEXT["month"]
