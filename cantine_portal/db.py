@@ -36,6 +36,10 @@ def make_engine(database_url: str, *, immediate: bool = False, echo: bool = Fals
             database_url,
             echo=echo,
             connect_args={"check_same_thread": False, "timeout": 30},
+            # One connection per thread that may hold one at once (the handlers' pool, the API's
+            # threads): a request never waits for a pooled SQLite connection, only for the lock.
+            pool_size=20,
+            max_overflow=60,
         )
 
         @event.listens_for(engine, "connect")

@@ -99,11 +99,18 @@ async def _login(request: Request, *, staff_form: bool) -> Response:
 
     def work() -> tuple[str | None, accounts.LoginResult | None, str]:
         now = clock.now()
-        with get_database().write_session() as session:
+        database = get_database()
+        with database.session() as session:
             structure = structure_by_slug(session, slug)
             if structure is None:
                 return None, None, ""
-            result = accounts.authenticate(session, now, structure, email, password, ip)
+            # argon2id outside the write transaction (see verify_before_login).
+            verified = accounts.verify_before_login(session, now, structure.id, email, password, ip)
+        with database.write_session() as session:
+            structure = structure_by_slug(session, slug)
+            if structure is None:
+                return None, None, ""
+            result = accounts.authenticate(session, now, structure, email, password, ip, verified=verified)
             if result.ok and staff_form and result.account.role != "staff":
                 # Right password, wrong door: same answer as a wrong password, and no session.
                 audit.record(session, now, "login.staff_refused", structure_id=structure.id,

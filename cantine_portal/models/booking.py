@@ -29,6 +29,9 @@ class Reservation(SQLModel, table=True):
             postgresql_where=ACTIVE_RESERVATION,
         ),
         Index("ix_reservation_service_day", "service_id", "day"),
+        # A family's days of a period (the tables, Valider): without it SQLite walked every
+        # reservation of the commune through the structure_id index.
+        Index("ix_reservation_family_day", "family_id", "day"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -42,7 +45,7 @@ class Reservation(SQLModel, table=True):
     # Price frozen when the day entered the basket.
     price_cents: int
     basket_id: Optional[int] = Field(default=None, foreign_key="basket.id", index=True)
-    payment_id: Optional[int] = Field(default=None, foreign_key="payment.id")
+    payment_id: Optional[int] = Field(default=None, foreign_key="payment.id", index=True)
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()
     cancelled_at: Optional[datetime] = utc_field(nullable=True)
@@ -77,7 +80,11 @@ class Basket(SQLModel, table=True):
 
 
 class Payment(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("provider", "provider_session_id"),)
+    __table_args__ = (
+        UniqueConstraint("provider", "provider_session_id"),
+        # A family's open checkouts, looked at on each Réservations and return page load.
+        Index("ix_payment_family_status", "family_id", "status"),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     structure_id: int = Field(foreign_key="structure.id", index=True)
@@ -145,6 +152,9 @@ class Receipt(SQLModel, table=True):
 
 class Credit(SQLModel, table=True):
     """Credit ledger (avoirs): positive when issued, negative when used."""
+
+    # A family's balance (every basket shows it): preferred by SQLite over the structure_id index.
+    __table_args__ = (Index("ix_credit_family_structure", "family_id", "structure_id"),)
 
     id: Optional[int] = Field(default=None, primary_key=True)
     structure_id: int = Field(foreign_key="structure.id", index=True)

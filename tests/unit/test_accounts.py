@@ -75,6 +75,29 @@ def test_account_of_one_commune_cannot_log_in_to_another(demo_session, database,
     assert not result.ok
 
 
+def test_password_checked_before_the_write_transaction_and_trusted_only_for_that_hash(demo_session, database, now):
+    """The argon2 check runs before the login's write transaction (SQLite's write lock is not held
+    during it); its verdict counts only if the hash did not change in between."""
+    with database.session() as s:
+        demo_id = structure(s, "demo").id
+        verified = accounts.verify_before_login(s, now, demo_id, MARTIN_EMAIL, MARTIN_PASSWORD)
+    assert verified.valid
+    with database.write_session() as s:
+        assert accounts.authenticate(s, now, structure(s, "demo"), MARTIN_EMAIL, MARTIN_PASSWORD,
+                                     verified=verified).ok
+    # A verdict obtained against another hash (the password changed meanwhile) is checked again.
+    stale = accounts.VerifiedPassword("$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHQ$ZmFrZQ", True)
+    with database.write_session() as s:
+        assert not accounts.authenticate(s, now, structure(s, "demo"), MARTIN_EMAIL, "Mauvais-mot-de-passe-1",
+                                         verified=stale).ok
+    # Throttled: no argon2 check is spent at all.
+    with database.write_session() as s:
+        for _ in range(30):
+            accounts.authenticate(s, now, structure(s, "demo"), MARTIN_EMAIL, "Mauvais-mot-de-passe-1")
+    with database.session() as s:
+        assert accounts.verify_before_login(s, now, demo_id, MARTIN_EMAIL, MARTIN_PASSWORD) is None
+
+
 def test_login_audit_never_contains_the_password(demo_session, database, now):
     with database.write_session() as s:
         accounts.authenticate(s, now, structure(s, "demo"), MARTIN_EMAIL, "Secret-Tape-1234!")
