@@ -195,6 +195,9 @@ class Tab:
             raise ActionFailed(f"{handler.rsplit('.', 1)[-1]}: no answer in {ACTION_TIMEOUT:.0f} s") from exc
         except Disconnected:
             raise
+        except (ConnectionClosed, ConnectionError, OSError) as exc:
+            # Sending on a socket whose worker was just killed, before the reader noticed.
+            raise Disconnected() from exc
         except Exception as exc:
             if not self.connected or self.client.closed:
                 raise Disconnected() from exc
