@@ -22,7 +22,8 @@ from cantine_portal.config import Settings
 from cantine_portal.models import Account, Basket, Family, Guardian, Payment, Receipt, ReceiptCounter, Structure
 from cantine_portal.services import storage
 from cantine_portal.services.calendar import PARIS
-from cantine_portal.services.pdf_render import ReceiptData, ReceiptLine, render_receipt
+from cantine_portal.services.pdf_process import render_receipt_isolated
+from cantine_portal.services.pdf_render import ReceiptData, ReceiptLine
 
 if TYPE_CHECKING:
     from cantine_portal.db import Database
@@ -127,7 +128,7 @@ def ensure_pdf(database: "Database", settings: Settings, receipt_id: int) -> tup
         if receipt.pdf_path:
             return receipt.pdf_path, storage.read_bytes(settings, receipt.pdf_path)
         data = receipt_data(session, receipt)
-    pdf = render_receipt(data, generated_at=data.issued_at)
+    pdf = render_receipt_isolated(data, generated_at=data.issued_at)  # in a helper process
     path = storage.save_bytes(settings, "receipts", pdf)
     with database.write_session() as session:
         stored = session.execute(

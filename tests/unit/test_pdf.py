@@ -541,3 +541,37 @@ def test_raw_scan_respects_name_boundaries() -> None:
     data = _hand_made_pdf(extra_objects=(b"<< /JSFont 1 /AAB 2 /XFAx 3 /Launcher 4 >>",))
     assert not _has_raw_active_token(data)
     assert validate_pdf(data, MAX_BYTES) == 1
+
+
+# --- drawn in a helper process (services/pdf_process.py) -----------------------------------
+
+def test_receipt_drawn_in_a_helper_process_reads_the_same() -> None:
+    """The worker hands the drawing to another process (its GIL stays free for the parents'
+    events); the receipt says exactly what the in-process drawing says."""
+    import os
+
+    from cantine_portal.services import pdf_process
+
+    data = _receipt_data()
+    generated = GENERATED_AT
+    assert pdf_process._helper().submit(os.getpid).result(timeout=60) != os.getpid()
+    isolated = pdf_process.render_receipt_isolated(data, generated_at=generated)
+    assert _norm(_text(isolated)) == _norm(_text(render_receipt(data, generated_at=generated)))
+    pdf_process.shutdown()
+
+
+def test_receipt_drawn_here_when_the_helper_process_dies(monkeypatch) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    from cantine_portal.services import pdf_process
+
+    class Dead:
+        def submit(self, *args, **kwargs):
+            raise BrokenProcessPool("helper died")
+
+        def shutdown(self, **kwargs):
+            pass
+
+    monkeypatch.setattr(pdf_process, "_helper", lambda: Dead())
+    pdf = pdf_process.render_receipt_isolated(_receipt_data(), generated_at=GENERATED_AT)
+    assert "2026-000042" in _norm(_text(pdf))

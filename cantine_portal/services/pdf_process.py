@@ -1,0 +1,75 @@
+"""Receipt PDFs drawn in a helper process, not in the portal's worker.
+
+Drawing a receipt is 30–40 ms of pure-Python CPU (reportlab) that holds the worker's GIL. Each
+database call of the worker's other threads gives the GIL up and must wait to get it back, so
+one busy thread made a Valider transaction 30 times slower (measured in docs/performance.md:
+3.5 ms alone, 105 ms beside a thread that only computes), all while SQLite's write lock was held.
+On a deadline night every payment draws one receipt. A helper process of its own draws them on
+the other core; the worker only waits for the bytes (its GIL free meanwhile).
+
+``render_receipt_isolated`` falls back on drawing in the calling thread if the helper cannot
+be started or dies (nothing is lost, only the speed). CANTINE_PDF_PROCESS=0 turns the helper off.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
+
+from cantine_portal.services.pdf_render import ReceiptData, render_receipt
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+# A receipt that takes longer than this in the helper is drawn here instead.
+TIMEOUT_SECONDS = 30
+
+
+def _enabled() -> bool:
+    return os.environ.get("CANTINE_PDF_PROCESS", "1") != "0"
+
+
+def _helper() -> ProcessPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            # "spawn": a fresh interpreter, nothing inherited from the worker's threads and sockets.
+            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return _pool
+
+
+def _discard(pool: ProcessPoolExecutor) -> None:
+    global _pool
+    with _lock:
+        if _pool is pool:
+            _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def render_receipt_isolated(data: ReceiptData, *, generated_at: datetime) -> bytes:
+    """``render_receipt(data, generated_at=…)``, drawn by the helper process when it is available."""
+    if not _enabled():
+        return render_receipt(data, generated_at=generated_at)
+    pool = None
+    try:
+        pool = _helper()
+        return pool.submit(render_receipt, data, generated_at=generated_at).result(timeout=TIMEOUT_SECONDS)
+    except (BrokenProcessPool, OSError, RuntimeError, TimeoutError) as error:
+        log.warning("receipt PDF helper process unavailable (%s): drawing in the worker", error)
+        if pool is not None:
+            _discard(pool)
+        return render_receipt(data, generated_at=generated_at)
+
+
+def shutdown() -> None:
+    """Stop the helper process (tests; the interpreter also stops it at exit)."""
+    with _lock:
+        pool = _pool
+    if pool is not None:
+        _discard(pool)
