@@ -21,8 +21,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-import bench_data  # noqa: E402  (puts the project on sys.path)
-from bench_data import report  # noqa: E402
+from bench_data import report  # noqa: E402  (importing bench_data puts the project on sys.path)
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
 
