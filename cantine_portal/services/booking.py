@@ -593,19 +593,17 @@ def reprice_basket(session: Session, now: datetime, structure_id: int, family_id
         return RepriceResult(0, "", basket.version if basket else None)
     rows = _basket_lines(session, basket)
     prices = _Prices(session, {s.id: s for _r, _c, s in rows}.values())
+    stale = [(r, child, service, prices.on(service.id, r.day)) for r, child, service in rows]
+    stale = [(r, child, service, new) for r, child, service, new in stale if new != r.price_cents]
+    if not stale or check_only:
+        return RepriceResult(len(stale), "", basket.version)
     changes = []
-    for r, child, service in rows:
-        new = prices.on(service.id, r.day)
-        if new != r.price_cents and check_only:
-            changes.append("")
-        elif new != r.price_cents:
-            changes.append(f"{service.name} pour {child.first_name} le {calendar.format_day_fr(r.day)} : "
-                           f"{format_euros(r.price_cents)} → {format_euros(new)}")
-            r.price_cents = new
-            r.updated_at = now
-            session.add(r)
-    if not changes or check_only:
-        return RepriceResult(len(changes), "", basket.version)
+    for r, child, service, new in stale:
+        changes.append(f"{service.name} pour {child.first_name} le {calendar.format_day_fr(r.day)} : "
+                       f"{format_euros(r.price_cents)} → {format_euros(new)}")
+        r.price_cents = new
+        r.updated_at = now
+        session.add(r)
     session.flush()
     _bump_version(session, basket, basket.version)
     message = ("Les tarifs ont changé depuis l'ajout au panier ; votre panier a été recalculé. "

@@ -15,8 +15,8 @@ The return page the parent lands on never marks anything paid.
 from __future__ import annotations
 
 import hashlib
-import logging
 import hmac
+import logging
 import json
 import secrets
 from collections import defaultdict
@@ -211,8 +211,7 @@ class FulfilmentResult:
     outcome: str
     message: str = ""
     payment_id: int | None = None
-    # Set when a receipt was issued: once committed, ticket_after_commit renders its PDF and
-    # gives the ticket e-mail to send.
+    # Set when a receipt was issued: once committed, send_ticket draws its PDF and e-mails it.
     receipt_id: int | None = None
 
 
@@ -236,8 +235,8 @@ def _anomaly(session: Session, now: datetime, payment: Payment | None, stored: P
 
 
 def handle_event(session: Session, now: datetime, settings: Settings, event: ProviderEvent) -> FulfilmentResult:
-    """Apply one provider event. The caller commits, then calls ``ticket_after_commit`` when
-    ``result.receipt_id`` is set and sends the ticket it returns."""
+    """Apply one provider event. The caller commits, then calls ``send_ticket`` when
+    ``result.receipt_id`` is set (the receipt's PDF is drawn after the commit)."""
     payment = None
     if event.session_id:
         payment = session.exec(select(Payment).where(Payment.provider == event.provider,
@@ -394,28 +393,29 @@ def ticket_mail(session: Session, payment: Payment, receipt, lines: list[dict], 
     )
 
 
+def _stale_checkouts(session: Session, now: datetime, structure_id: int, family_id: int) -> list[Payment]:
+    """The family's payments still waiting for the provider past their lifetime."""
+    waiting = session.exec(select(Payment).where(Payment.structure_id == structure_id,
+                                                 Payment.family_id == family_id, Payment.status == "created")).all()
+    return [p for p in waiting if p.expires_at is not None and p.expires_at < now]
+
+
 def expire_stale_checkouts(session: Session, now: datetime, structure_id: int, family_id: int) -> int:
     """Reopen baskets whose payment session expired without news from the provider.
 
     A success that arrives later still lands safely: it becomes a credit (see _succeeded).
     """
-    stale = session.exec(select(Payment).where(Payment.structure_id == structure_id,
-                                               Payment.family_id == family_id, Payment.status == "created")).all()
-    count = 0
+    stale = _stale_checkouts(session, now, structure_id, family_id)
     for payment in stale:
-        if payment.expires_at is not None and payment.expires_at < now:
-            booking.checkout_failed(session, now, structure_id, family_id, payment.id, "expired")
-            count += 1
-    return count
+        booking.checkout_failed(session, now, structure_id, family_id, payment.id, "expired")
+    return len(stale)
 
 
 def expire_stale_checkouts_if_any(database: "Database", now: datetime, structure_id: int, family_id: int) -> int:
     """expire_stale_checkouts, behind a read: a page load queues for the write lock only when a
     checkout of this family really is past its lifetime (rare), not on every visit."""
     with database.session() as session:
-        if not any(p.expires_at is not None and p.expires_at < now for p in session.exec(
-                select(Payment).where(Payment.structure_id == structure_id, Payment.family_id == family_id,
-                                      Payment.status == "created"))):
+        if not _stale_checkouts(session, now, structure_id, family_id):
             return 0
     with database.write_session() as session:
         return expire_stale_checkouts(session, now, structure_id, family_id)
