@@ -73,6 +73,7 @@ class Settings:
     storage_dir: Path
     max_connections: int = 0
     trusted_proxies: frozenset[str] = frozenset()
+    write_process: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -126,6 +127,7 @@ class Settings:
             max_connections=_int(env, "CANTINE_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS, 0),
             trusted_proxies=frozenset(ip.strip() for ip in (env.get("CANTINE_TRUSTED_PROXIES") or "").split(",")
                                       if ip.strip()),
+            write_process=(env.get("CANTINE_WRITE_PROCESS") or "1").strip() != "0",
         )
 
 

@@ -6,14 +6,21 @@ when another writer got in between, instead of waiting. ``write_session()`` ther
 opens its transaction with ``BEGIN IMMEDIATE`` on SQLite, so concurrent writers queue
 on the busy timeout; on PostgreSQL it is an ordinary transaction and services take
 row locks (``with_for_update``) where they need them.
+
+Writers queue before ``BEGIN IMMEDIATE`` (``WriterLock``: a thread lock, then a lock on a file
+next to the database, so the portal's worker and its write process hand the lock over at once
+instead of polling SQLite's busy handler). ``Database.run_write(fn, …)`` runs a whole write
+transaction, in the write process when there is one (``cantine_portal.write_process``).
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -21,14 +28,79 @@ from sqlmodel import Session, create_engine
 
 from cantine_portal.config import get_settings
 
+try:  # POSIX; elsewhere writers of different processes meet SQLite's busy timeout only
+    import fcntl
+except ImportError:  # pragma: no cover - not on the Linux machines the portal runs on
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
 WRITER_WAIT_SECONDS = 30
+
+
+def sqlite_path(database_url: str) -> str | None:
+    """The file of a SQLite URL (None for PostgreSQL and in-memory databases)."""
+    if not database_url.startswith("sqlite"):
+        return None
+    path = database_url.split("///", 1)[-1]
+    return path if path and path != ":memory:" else None
+
+
+class WriterLock:
+    """SQLite's writers queue here before ``BEGIN IMMEDIATE``.
+
+    A thread lock orders the writers of one process; a lock on ``<database>-writer.lock``
+    (``flock``) orders the processes (the worker and its write process, the command line).
+    SQLite's own busy handler polls with sleeps of up to 100 ms, so under load the lock sat
+    free while writers slept; these locks hand it over at once. Re-entrant in one thread.
+
+    The thread lock gives up after ``timeout`` (the writer then goes on and falls back on
+    SQLite's busy timeout); the file lock waits for the other process, whose transaction is
+    itself bounded by that busy timeout.
+    """
+
+    def __init__(self, database_file: str | None):
+        self._thread_lock = threading.RLock()
+        self._file = database_file + "-writer.lock" if database_file and fcntl is not None else None
+        self._fd: int | None = None
+        self._fd_pid: int | None = None
+        self._depth = 0
+
+    def _descriptor(self) -> int:
+        # One descriptor per process: a forked child must not share its parent's (flock is per
+        # open file, so both would believe they hold the lock).
+        if self._fd is None or self._fd_pid != os.getpid():
+            self._fd = os.open(self._file, os.O_RDWR | os.O_CREAT, 0o600)
+            self._fd_pid = os.getpid()
+        return self._fd
+
+    def acquire(self, timeout: float = WRITER_WAIT_SECONDS) -> bool:
+        if not self._thread_lock.acquire(timeout=timeout):
+            return False
+        self._depth += 1
+        if self._depth == 1 and self._file is not None:
+            try:
+                fcntl.flock(self._descriptor(), fcntl.LOCK_EX)
+            except OSError as error:  # pragma: no cover - a read-only folder: SQLite's timeout remains
+                log.warning("writer lock file unavailable (%s): relying on SQLite's busy timeout", error)
+        return True
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None and self._fd_pid == os.getpid():
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            except OSError:  # pragma: no cover - not held (see acquire)
+                pass
+        self._thread_lock.release()
 
 
 def make_engine(database_url: str, *, immediate: bool = False, echo: bool = False) -> Engine:
     """Create an engine; on SQLite, set the pragmas we rely on (WAL, foreign keys)."""
     if database_url.startswith("sqlite"):
-        path = database_url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        path = sqlite_path(database_url)
+        if path:
             from pathlib import Path
 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -62,19 +134,24 @@ def make_engine(database_url: str, *, immediate: bool = False, echo: bool = Fals
 
 
 class Database:
-    """A pair of engines on one database: plain reads and queued writes."""
+    """A pair of engines on one database: plain reads and queued writes.
 
-    def __init__(self, database_url: str):
+    ``write_process=True`` (the portal's own database on SQLite, see ``get_database``) runs the
+    transactions given to ``run_write`` in a helper process: SQLite has one writer at a time
+    anyway, and there it holds the lock without competing for the worker's GIL.
+    """
+
+    def __init__(self, database_url: str, *, write_process: bool = False):
         self.url = database_url
         self.engine = make_engine(database_url)
         sqlite = database_url.startswith("sqlite")
         self.write_engine = make_engine(database_url, immediate=True) if sqlite else self.engine
-        # SQLite: the writers of this process queue here before BEGIN IMMEDIATE. SQLite's own busy
-        # handler polls with sleeps of up to 100 ms, so under load the lock sat free while writers
-        # slept; a process lock hands it over at once. Other processes (migrations, the command
-        # line) still meet the busy timeout. After WRITER_WAIT_SECONDS a writer goes on without
-        # it and falls back on that timeout rather than waiting forever.
-        self._writer = threading.RLock() if sqlite else None
+        self._writer = WriterLock(sqlite_path(database_url)) if sqlite else None
+        self.write_process = bool(write_process and sqlite_path(database_url))
+        if self.write_process:
+            from cantine_portal import write_process as _write_process
+
+            _write_process.warm_up(self.url)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -98,6 +175,24 @@ class Database:
             if locked:
                 self._writer.release()
 
+    def run_write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``fn(session, *args, **kwargs)`` in one write transaction (committed unless it raises).
+
+        With a write process, ``fn`` (a module-level function) and its arguments travel there by
+        pickle and so does the result. If that process cannot be reached or dies, the transaction
+        runs here instead: ``fn`` must be safe to run again after a crash (version checks,
+        idempotent events), as the services given to it are.
+        """
+        if self.write_process:
+            from cantine_portal import write_process as _write_process
+
+            try:
+                return _write_process.run(self.url, fn, args, kwargs)
+            except _write_process.Unavailable as error:
+                log.warning("write process unavailable (%s): writing in this process", error)
+        with self.write_session() as session:
+            return fn(session, *args, **kwargs)
+
     def dispose(self) -> None:
         self.engine.dispose()
         if self.write_engine is not self.engine:
@@ -106,4 +201,5 @@ class Database:
 
 @lru_cache(maxsize=1)
 def get_database() -> Database:
-    return Database(get_settings().database_url)
+    settings = get_settings()
+    return Database(settings.database_url, write_process=settings.write_process)

@@ -29,8 +29,7 @@ def fulfil(event: payments.ProviderEvent) -> payments.FulfilmentResult:
     settings = get_settings()
 
     def apply() -> payments.FulfilmentResult:
-        with get_database().write_session() as session:
-            return payments.handle_event(session, clock.now(), settings, event)
+        return get_database().run_write(payments.handle_event, clock.now(), settings, event)
 
     result = with_db_retry(apply)
     if result.receipt_id is not None:

@@ -336,6 +336,27 @@ def _credit_days_closed_meanwhile(session: Session, now: datetime, payment: Paym
     return count
 
 
+@dataclass(frozen=True)
+class CheckoutStart:
+    result: booking.CheckoutResult
+    receipt_id: int | None  # the basket was covered by credit: its receipt (PDF and ticket after the commit)
+    reference: str
+
+
+def start_checkout(session: Session, now: datetime, settings: Settings, structure_id: int, family_id: int,
+                   expected_basket_version: int | None) -> CheckoutStart:
+    """« Payer », one transaction (``Database.run_write``): freeze the basket and open the payment with
+    the commune's provider; a basket entirely covered by credit is paid at once and gets its receipt."""
+    structure = session.get(Structure, structure_id)
+    provider = provider_for(structure, settings, now)
+    result = booking.begin_checkout(session, now, structure_id, family_id, provider, expected_basket_version)
+    receipt_id = None
+    if result.ok and result.paid:
+        receipt_id = settle_without_bank(session, now, settings, result.payment_id).receipt_id
+    reference = session.get(Payment, result.payment_id).reference if result.payment_id else ""
+    return CheckoutStart(result, receipt_id, reference)
+
+
 def settle_without_bank(session: Session, now: datetime, settings: Settings, payment_id: int) -> FulfilmentResult:
     """A basket entirely covered by credit was paid by begin_checkout: issue its receipt."""
     payment = session.get(Payment, payment_id)

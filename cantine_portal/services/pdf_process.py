@@ -14,19 +14,15 @@ be started or dies (nothing is lost, only the speed). CANTINE_PDF_PROCESS=0 turn
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
-import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 
+from cantine_portal.helper_process import HelperProcess, Unavailable
 from cantine_portal.services.pdf_render import ReceiptData, render_receipt
 
 log = logging.getLogger(__name__)
 
-_lock = threading.Lock()
-_pool: ProcessPoolExecutor | None = None
+_helper = HelperProcess()
 # A receipt that takes longer than this in the helper is drawn here instead.
 TIMEOUT_SECONDS = 30
 
@@ -35,41 +31,17 @@ def _enabled() -> bool:
     return os.environ.get("CANTINE_PDF_PROCESS", "1") != "0"
 
 
-def _helper() -> ProcessPoolExecutor:
-    global _pool
-    with _lock:
-        if _pool is None:
-            # "spawn": a fresh interpreter, nothing inherited from the worker's threads and sockets.
-            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        return _pool
-
-
-def _discard(pool: ProcessPoolExecutor) -> None:
-    global _pool
-    with _lock:
-        if _pool is pool:
-            _pool = None
-    pool.shutdown(wait=False, cancel_futures=True)
-
-
 def render_receipt_isolated(data: ReceiptData, *, generated_at: datetime) -> bytes:
     """``render_receipt(data, generated_at=…)``, drawn by the helper process when it is available."""
     if not _enabled():
         return render_receipt(data, generated_at=generated_at)
-    pool = None
     try:
-        pool = _helper()
-        return pool.submit(render_receipt, data, generated_at=generated_at).result(timeout=TIMEOUT_SECONDS)
-    except (BrokenProcessPool, OSError, RuntimeError, TimeoutError) as error:
+        return _helper.call(render_receipt, data, generated_at=generated_at, timeout=TIMEOUT_SECONDS)
+    except (Unavailable, TimeoutError) as error:
         log.warning("receipt PDF helper process unavailable (%s): drawing in the worker", error)
-        if pool is not None:
-            _discard(pool)
         return render_receipt(data, generated_at=generated_at)
 
 
 def shutdown() -> None:
-    """Stop the helper process (tests; the interpreter also stops it at exit)."""
-    with _lock:
-        pool = _pool
-    if pool is not None:
-        _discard(pool)
+    """Stop the helper process (tests; a stopping worker stops it through ``helper_process``)."""
+    _helper.stop()

@@ -29,7 +29,7 @@ import reflex as rx
 from cantine_portal import clock
 from cantine_portal.config import get_settings
 from cantine_portal.db import get_database
-from cantine_portal.models import Payment, Structure
+from cantine_portal.models import Structure
 from cantine_portal.services import booking, calendar, payments
 from cantine_portal.services.money import format_euros
 from cantine_portal.state.auth import AuthState
@@ -238,9 +238,8 @@ class ReservationState(AuthState):
         if self.require_parent() is None:
             return None
         wanted = {self._cells[k] for k in self._ticks()._ticked_keys() if k in self._cells}
-        with get_database().write_session() as session:
-            return booking.apply_choices(session, clock.now(), self._structure_id, self._family_id,
-                                         calendar.Period.parse(self._period_key), wanted, self._basket_version)
+        return get_database().run_write(booking.apply_choices, clock.now(), self._structure_id, self._family_id,
+                                        calendar.Period.parse(self._period_key), wanted, self._basket_version)
 
     @db_event
     def validate(self):
@@ -307,17 +306,11 @@ class ReservationState(AuthState):
         self._clear_messages()
         settings = get_settings()
         now = clock.now()
-        receipt_id = None
-        with get_database().write_session() as session:
-            structure = session.get(Structure, self._structure_id)
-            provider = payments.provider_for(structure, settings, now)
-            result = booking.begin_checkout(session, now, self._structure_id, self._family_id, provider,
-                                            self._basket_version)
-            if result.ok and result.paid:
-                receipt_id = payments.settle_without_bank(session, now, settings, result.payment_id).receipt_id
-            reference = session.get(Payment, result.payment_id).reference if result.payment_id else ""
-        if receipt_id is not None:
-            payments.send_ticket(get_database(), settings, now, receipt_id)
+        started = get_database().run_write(payments.start_checkout, now, settings, self._structure_id,
+                                           self._family_id, self._basket_version)
+        result, reference = started.result, started.reference
+        if started.receipt_id is not None:
+            payments.send_ticket(get_database(), settings, now, started.receipt_id)
         if not result.ok:
             self.error_message = result.message
             self.basket_visible = False

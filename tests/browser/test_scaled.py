@@ -6,7 +6,6 @@ come back from the database and Redis, not from one process's memory.
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
