@@ -46,8 +46,15 @@ def _stop_with_this_process() -> None:
             _finalizer_pid = os.getpid()
 
 
+def _lower_priority(niceness: int) -> None:
+    if niceness > 0:
+        os.nice(niceness)
+
+
 class HelperProcess:
-    def __init__(self) -> None:
+    def __init__(self, *, niceness: int = 0) -> None:
+        # niceness > 0: background work (receipts) that the CPU scheduler serves after the worker.
+        self._niceness = niceness
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._pid = os.getpid()
@@ -65,7 +72,8 @@ class HelperProcess:
         with self._lock:
             if self._pool is None:
                 # "spawn": a fresh interpreter, nothing inherited from the worker's threads and sockets.
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_lower_priority, initargs=(self._niceness,))
                 _stop_with_this_process()
             return self._pool
 

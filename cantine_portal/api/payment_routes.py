@@ -8,8 +8,8 @@ provider sends it again: it is never dropped.
 
 from __future__ import annotations
 
-
 from sqlalchemy.exc import DBAPIError
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -31,10 +31,12 @@ def fulfil(event: payments.ProviderEvent) -> payments.FulfilmentResult:
     def apply() -> payments.FulfilmentResult:
         return get_database().run_write(payments.handle_event, clock.now(), settings, event)
 
-    result = with_db_retry(apply)
-    if result.receipt_id is not None:
-        payments.send_ticket(get_database(), settings, clock.now(), result.receipt_id)
-    return result
+    return with_db_retry(apply)
+
+
+def send_ticket(receipt_id: int) -> None:
+    """After the answer to the provider: the receipt's PDF and the ticket e-mail (see payments.send_ticket)."""
+    payments.send_ticket(get_database(), get_settings(), clock.now(), receipt_id)
 
 
 async def _notification(request: Request, secret: str | None, parse) -> Response:
@@ -50,7 +52,10 @@ async def _notification(request: Request, secret: str | None, parse) -> Response
         result = await run_in_threadpool(fulfil, event)
     except DBAPIError:  # still unreachable after the retries: the provider will send it again
         return JSONResponse({"error": "retry later"}, status_code=503)
-    return JSONResponse({"received": True, "outcome": result.outcome})
+    # The payment is committed: answer the provider (and the parent waiting on it) now; drawing the
+    # receipt and mailing the ticket follow in the background (a failure there loses nothing paid).
+    ticket = BackgroundTask(send_ticket, result.receipt_id) if result.receipt_id is not None else None
+    return JSONResponse({"received": True, "outcome": result.outcome}, background=ticket)
 
 
 async def simulated_notification(request: Request) -> Response:

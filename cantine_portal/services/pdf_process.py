@@ -5,7 +5,9 @@ database call of the worker's other threads gives the GIL up and must wait to ge
 one busy thread made a Valider transaction 30 times slower (measured in docs/performance.md:
 3.5 ms alone, 105 ms beside a thread that only computes), all while SQLite's write lock was held.
 On a deadline night every payment draws one receipt. A helper process of its own draws them on
-the other core; the worker only waits for the bytes (its GIL free meanwhile).
+the other core; the worker only waits for the bytes (its GIL free meanwhile). It runs at
+niceness 10: when every family pays at once the CPU serves the parents' clicks first (the ticket
+e-mail leaves after the bank has been answered, see api/payment_routes.py).
 
 ``render_receipt_isolated`` falls back on drawing in the calling thread if the helper cannot
 be started or dies (nothing is lost, only the speed). CANTINE_PDF_PROCESS=0 turns the helper off.
@@ -22,7 +24,8 @@ from cantine_portal.services.pdf_render import ReceiptData, render_receipt
 
 log = logging.getLogger(__name__)
 
-_helper = HelperProcess()
+# Niceness 10: on a busy night the CPU goes to the parents' clicks first; a receipt can wait a moment.
+_helper = HelperProcess(niceness=10)
 # A receipt that takes longer than this in the helper is drawn here instead.
 TIMEOUT_SECONDS = 30
 
