@@ -8,7 +8,8 @@ Stopping matters: a Granian worker is itself a ``multiprocessing`` child, and on
 ``multiprocessing`` joins every child process before ``concurrent.futures`` tells its pools to
 stop, so a live helper kept the stopped portal hanging forever (found on the benchmark machine:
 servers stopped with SIGTERM still there an hour later). A ``multiprocessing`` finalizer, which
-runs before that join, stops the helpers first.
+runs before that join, stops the helpers first. A worker killed outright cannot do that: each
+helper watches its worker and exits when it is gone.
 """
 
 from __future__ import annotations
@@ -16,11 +17,16 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 import weakref
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import util
 from typing import Any, Callable
+
+
+# How often a helper checks that its worker is still alive.
+WATCH_SECONDS = 1.0
 
 
 class Unavailable(Exception):
@@ -46,9 +52,19 @@ def _stop_with_this_process() -> None:
             _finalizer_pid = os.getpid()
 
 
-def _lower_priority(niceness: int) -> None:
+def _start_helper(niceness: int, worker_pid: int) -> None:
+    """In the helper, first thing: its priority, and a watch on the worker that started it."""
     if niceness > 0:
         os.nice(niceness)
+    threading.Thread(target=_exit_with_worker, args=(worker_pid,), name="watch-worker", daemon=True).start()
+
+
+def _exit_with_worker(worker_pid: int) -> None:
+    # A worker killed outright (SIGKILL, out of memory) cannot stop its helpers, and a helper only
+    # waits for work: without this, each such death left an orphan process behind for good.
+    while os.getppid() == worker_pid:
+        time.sleep(WATCH_SECONDS)
+    os._exit(0)
 
 
 class HelperProcess:
@@ -73,7 +89,7 @@ class HelperProcess:
             if self._pool is None:
                 # "spawn": a fresh interpreter, nothing inherited from the worker's threads and sockets.
                 self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_lower_priority, initargs=(self._niceness,))
+                                                 initializer=_start_helper, initargs=(self._niceness, os.getpid()))
                 _stop_with_this_process()
             return self._pool
 

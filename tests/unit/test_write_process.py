@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 import threading
 
 import pytest
@@ -141,3 +142,42 @@ def test_a_stopping_worker_stops_its_helpers_instead_of_hanging(demo):
         worker.kill()
     assert not stuck, "the worker did not exit: its helper processes kept it alive"
     assert worker.exitcode == 0
+
+
+def _worker_killed_outright(url: str, pids) -> None:
+    from cantine_portal.services import pdf_process
+
+    database = Database(url, write_process=True)
+    pids.put(database.run_write(process_id))
+    pids.put(pdf_process._helper.call(os.getpid))
+    time.sleep(120)  # killed long before
+
+
+def test_helpers_of_a_worker_killed_outright_go_away(demo):
+    """SIGKILL gives a worker no chance to stop its helpers: they notice and exit by themselves."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    pids = context.Queue()
+    worker = context.Process(target=_worker_killed_outright, args=(demo.db.url, pids))
+    worker.start()
+    helpers = [pids.get(timeout=60), pids.get(timeout=60)]
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.join(10)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(_alive(pid) for pid in helpers):
+        time.sleep(0.2)
+    assert not [pid for pid in helpers if _alive(pid)], "orphan helper processes left behind"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # Orphans are reaped by init; a zombie of ours would still answer: read its state.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
