@@ -25,7 +25,7 @@ import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
 from sqlalchemy import delete, func, insert, update
@@ -61,6 +61,8 @@ CONFLICT_MESSAGE = ("Ces réservations viennent d'être enregistrées par ailleu
                     "(autre onglet ou autre responsable). Rechargez la page : rien n'a été modifié.")
 FORBIDDEN_MESSAGE = "Cette réservation n'est pas possible pour votre famille."
 NO_CHANGE_MESSAGE = "Aucune modification à enregistrer."
+# How long a basket stays frozen for a payment the provider has not confirmed.
+CHECKOUT_LIFETIME = timedelta(minutes=30)
 
 CELL_STATES = ("free", "pending", "paid", "closed", "locked")
 STATE_TEXT_FR = {
@@ -639,6 +641,9 @@ class PaymentProvider(Protocol):
     """A payment provider (simulated bank, Stripe...): see services/payments.py."""
 
     name: str
+    # True for a provider reached over the network: begin_checkout does not call it inside the
+    # transaction (see payments.open_remote_session).
+    remote: bool
 
     def start(self, snapshot: CheckoutSnapshot) -> ProviderRedirect:
         """Open a payment session for ``snapshot``; the parent is sent to ``url``."""
@@ -653,6 +658,9 @@ class CheckoutResult:
     payment_id: int | None = None
     paid: bool = False            # True when the credit covered everything: nothing to pay
     basket_version: int | None = None
+    # A provider over the network (``remote``): its payment page is still to be opened, after the
+    # commit (payments.open_remote_session), with this snapshot.
+    pending: CheckoutSnapshot | None = None
 
 
 def begin_checkout(session: Session, now: datetime, structure_id: int, family_id: int,
@@ -725,8 +733,18 @@ def _begin_checkout(session: Session, now: datetime, structure_id: int, family_i
         # Entirely covered by credit: no bank involved.
         done = _checkout_succeeded(session, now, structure_id, family_id, payment.id, 0)
         return CheckoutResult(True, done.message, None, payment.id, True, None)
-    started = provider.start(CheckoutSnapshot(payment.id, payment.reference, structure_id, family_id,
-                                              summary.total_cents, summary.credit_applied_cents, lines))
+    snapshot = CheckoutSnapshot(payment.id, payment.reference, structure_id, family_id,
+                                summary.total_cents, summary.credit_applied_cents, lines)
+    if getattr(provider, "remote", False):
+        # Never an internet round trip inside a write transaction (on SQLite it would hold the only
+        # write lock): the provider is called after the commit. Meanwhile the payment expires like
+        # any checkout, so a crash in between only reopens the basket later.
+        payment.expires_at = now + CHECKOUT_LIFETIME
+        session.add(payment)
+        session.flush()
+        return CheckoutResult(True, "Redirection vers le paiement…", None, payment.id, False, basket.version,
+                              pending=snapshot)
+    started = provider.start(snapshot)
     payment.provider_session_id = started.session_id
     payment.expires_at = started.expires_at
     session.add(payment)

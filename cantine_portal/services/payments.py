@@ -20,7 +20,7 @@ import logging
 import json
 import secrets
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHECKOUT_LIFETIME = timedelta(minutes=30)
+CHECKOUT_LIFETIME = booking.CHECKOUT_LIFETIME
 SIGNATURE_TOLERANCE = timedelta(minutes=5)
 CURRENCY = "eur"
 
@@ -82,6 +82,7 @@ class SimulatedBank:
     """The embedded bank: its pages live at /banque-simulee/{session id}."""
 
     name = "simulated"
+    remote = False  # its pages are the portal's own: opening a session is a random id
 
     def __init__(self, now: datetime):
         self.now = now
@@ -107,6 +108,7 @@ class StripeCheckout:
     """Stripe Checkout through stripe-python's StripeClient."""
 
     name = "stripe"
+    remote = True
 
     def __init__(self, settings: Settings, structure: Structure, now: datetime, client=None):
         import stripe
@@ -355,6 +357,38 @@ def start_checkout(session: Session, now: datetime, settings: Settings, structur
         receipt_id = settle_without_bank(session, now, settings, result.payment_id).receipt_id
     reference = session.get(Payment, result.payment_id).reference if result.payment_id else ""
     return CheckoutStart(result, receipt_id, reference)
+
+
+PROVIDER_UNAVAILABLE_MESSAGE = ("Le service de paiement ne répond pas pour le moment : votre panier est conservé, "
+                                "réessayez dans quelques minutes.")
+
+
+def open_remote_session(database: "Database", provider, now: datetime, structure_id: int, family_id: int,
+                        result: booking.CheckoutResult) -> booking.CheckoutResult:
+    """Second step of a checkout with a provider over the network (Stripe), after the commit.
+
+    The provider is asked for its payment page outside any transaction, then the session's id is
+    recorded. If the provider cannot be reached the basket is reopened (nothing was charged).
+    """
+    snapshot = result.pending
+    if snapshot is None:
+        return result
+    try:
+        redirect = provider.start(snapshot)
+    except Exception:  # noqa: BLE001 - any failure of the provider's API: nothing was charged
+        log.exception("payment %s: the provider did not open its payment page", snapshot.payment_id)
+        database.run_write(booking.checkout_failed, now, structure_id, family_id, snapshot.payment_id)
+        return booking.CheckoutResult(False, PROVIDER_UNAVAILABLE_MESSAGE)
+    database.run_write(record_provider_session, snapshot.payment_id, redirect)
+    return replace(result, redirect_url=redirect.url, pending=None)
+
+
+def record_provider_session(session: Session, payment_id: int, redirect: ProviderRedirect) -> None:
+    payment = session.get(Payment, payment_id)
+    payment.provider_session_id = redirect.session_id
+    if redirect.expires_at is not None:
+        payment.expires_at = redirect.expires_at
+    session.add(payment)
 
 
 def settle_without_bank(session: Session, now: datetime, settings: Settings, payment_id: int) -> FulfilmentResult:

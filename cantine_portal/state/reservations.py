@@ -306,9 +306,15 @@ class ReservationState(AuthState):
         self._clear_messages()
         settings = get_settings()
         now = clock.now()
-        started = get_database().run_write(payments.start_checkout, now, settings, self._structure_id,
-                                           self._family_id, self._basket_version)
+        database = get_database()
+        started = database.run_write(payments.start_checkout, now, settings, self._structure_id,
+                                     self._family_id, self._basket_version)
         result, reference = started.result, started.reference
+        if result.pending is not None:  # Stripe: its page is opened now, outside the transaction
+            with database.session() as session:
+                provider = payments.provider_for(self._structure(session), settings, now)
+            result = payments.open_remote_session(database, provider, now, self._structure_id, self._family_id,
+                                                  result)
         if started.receipt_id is not None:
             payments.send_ticket(get_database(), settings, now, started.receipt_id)
         if not result.ok:

@@ -280,12 +280,29 @@ class FakeStripeHTTP(stripe.HTTPClient):
 
     name = "fake"
 
-    def __init__(self):
+    def __init__(self, database=None, fail=False):
         super().__init__()
         self.requests: list[tuple[str, str, dict, str]] = []
+        self.database, self.fail = database, fail
+        self.write_lock_free: list[bool] = []
 
     def request(self, method, url, headers, post_data=None, *, _usage=None):
         self.requests.append((method, url, dict(headers or {}), post_data or ""))
+        if self.database is not None and self.database._writer is not None:  # SQLite's single writer
+            # Another writer (another thread) gets the write lock while Stripe is being called.
+            got = []
+
+            def other_writer():
+                got.append(self.database._writer.acquire(timeout=2))
+                if got[0]:
+                    self.database._writer.release()
+
+            thread = threading.Thread(target=other_writer)
+            thread.start()
+            thread.join()
+            self.write_lock_free.append(got[0])
+        if self.fail:
+            raise stripe.APIConnectionError("Stripe unreachable")
         body = {"id": "cs_test_123", "object": "checkout.session", "url": "https://checkout.stripe.com/c/pay/cs_test_123"}
         return json.dumps(body), 200, {"request-id": "req_1"}
 
@@ -299,13 +316,16 @@ def test_stripe_checkout_session_request(d, settings):
     from cantine_portal.models import Structure
 
     assert apply(d, {(d.lea, d.canteen, MON), (d.lea, d.canteen, TUE), (d.hugo, d.morning, MON)}).ok
-    fake = FakeStripeHTTP()
+    fake = FakeStripeHTTP(d.db)
     with d.db.write_session() as s:
         structure = s.get(Structure, d.structure)
         provider = payments.StripeCheckout(settings, structure, NOW,
                                            client=stripe.StripeClient("sk_test_123", http_client=fake))
         result = booking.begin_checkout(s, NOW, d.structure, d.martin, provider, summary(d).version)
+        assert result.ok and result.pending is not None and fake.requests == []  # not inside the transaction
+    result = payments.open_remote_session(d.db, provider, NOW, d.structure, d.martin, result)
     assert result.ok and result.redirect_url == "https://checkout.stripe.com/c/pay/cs_test_123"
+    assert fake.write_lock_free == ([True] if d.db._writer is not None else [])
     method, url, headers, data = fake.requests[0]
     assert method == "post" and url.endswith("/v1/checkout/sessions")
     assert headers["Idempotency-Key"].startswith("checkout-P-")
@@ -323,6 +343,27 @@ def test_stripe_checkout_session_request(d, settings):
         assert s.get(Payment, result.payment_id).provider_session_id == "cs_test_123"
 
 
+def test_stripe_unreachable_reopens_the_basket_with_a_french_message(d, settings):
+    from cantine_portal.models import Structure
+
+    assert apply(d, {(d.lea, d.canteen, MON)}).ok
+    fake = FakeStripeHTTP(d.db, fail=True)
+    with d.db.write_session() as s:
+        provider = payments.StripeCheckout(settings, s.get(Structure, d.structure), NOW,
+                                           client=stripe.StripeClient("sk_test_123", http_client=fake,
+                                                                      max_network_retries=0))
+        started = booking.begin_checkout(s, NOW, d.structure, d.martin, provider, summary(d).version)
+    result = payments.open_remote_session(d.db, provider, NOW, d.structure, d.martin, started)
+    assert not result.ok
+    assert result.message == ("Le service de paiement ne répond pas pour le moment : votre panier est conservé, "
+                              "réessayez dans quelques minutes.")
+    with d.db.session() as s:
+        assert s.get(Payment, started.payment_id).status == "failed"
+        basket = s.exec(select(Basket).where(Basket.family_id == d.martin)).one()
+        assert basket.status == "open"
+    assert summary(d).status == "open" and [line.day for line in summary(d).lines] == [MON]
+
+
 def _stripe_event(event_type: str, session_id: str, amount: int, payment_status="paid", event_id="evt_s1") -> bytes:
     return json.dumps({"id": event_id, "type": event_type, "data": {"object": {
         "id": session_id, "object": "checkout.session", "amount_total": amount, "currency": "eur",
@@ -338,6 +379,7 @@ def _stripe_payment(d: Demo) -> Payment:
                                            s.get(Structure, d.structure), NOW,
                                            client=stripe.StripeClient("sk_test_123", http_client=FakeStripeHTTP()))
         result = booking.begin_checkout(s, NOW, d.structure, d.martin, provider, summary(d).version)
+    result = payments.open_remote_session(d.db, provider, NOW, d.structure, d.martin, result)
     with d.db.session() as s:
         return s.get(Payment, result.payment_id)
 
