@@ -4,6 +4,7 @@ green days, the receipt in Factures; and a refused payment that leaves the days 
 from __future__ import annotations
 
 import email
+import time
 from email import policy
 
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
@@ -50,6 +51,16 @@ def _pay_at_bank(ui, button: str) -> None:
     ui.check_a11y()
 
 
+def _ticket_mail(portal, reference: str, within: float = 20.0) -> list:
+    deadline = time.monotonic() + within
+    while True:
+        tickets = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in portal.mails()]
+        found = [m for m in tickets if reference in m["Subject"]]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
 def test_pay_basket_ticket_green_days_and_receipt(ui, portal):
     login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     ui.expect_path("/demo/accueil")
@@ -60,9 +71,8 @@ def test_pay_basket_ticket_green_days_and_receipt(ui, portal):
     assert reference.startswith("P-")
     assert ui.page.get_by_text("Garderie du matin").first.is_visible()
 
-    # The ticket arrived by e-mail, with the receipt attached.
-    tickets = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in portal.mails()]
-    ticket = [m for m in tickets if reference in m["Subject"]]
+    # The ticket arrives by e-mail, with the receipt attached (sent once the bank has been answered).
+    ticket = _ticket_mail(portal, reference)
     assert ticket and ticket[0]["To"] == MARTIN_EMAIL
     assert any(part.get_filename("").startswith("recu-") for part in ticket[0].iter_attachments())
 
