@@ -19,7 +19,7 @@ from cantine_portal import clock
 from cantine_portal.api.files import serve_private_pdf
 from cantine_portal.config import get_settings
 from cantine_portal.db import get_database
-from cantine_portal.services import payments, receipts
+from cantine_portal.services import payments, pdf_process, receipts
 from cantine_portal.services.retry import with_db_retry
 
 
@@ -36,7 +36,7 @@ def fulfil(event: payments.ProviderEvent) -> payments.FulfilmentResult:
 
 def send_ticket(receipt_id: int) -> None:
     """After the answer to the provider: the receipt's PDF and the ticket e-mail (see payments.send_ticket)."""
-    payments.send_ticket(get_database(), get_settings(), clock.now(), receipt_id)
+    pdf_process.send_ticket_isolated(get_database(), get_settings(), clock.now(), receipt_id)
 
 
 async def _notification(request: Request, secret: str | None, parse) -> Response:

@@ -316,7 +316,7 @@ class ReservationState(AuthState):
             result = payments.open_remote_session(database, provider, now, self._structure_id, self._family_id,
                                                   result)
         if started.receipt_id is not None:
-            payments.send_ticket(get_database(), settings, now, started.receipt_id)
+            payments.send_ticket(database, settings, now, started.receipt_id)
         if not result.ok:
             self.error_message = result.message
             self.basket_visible = False

@@ -422,6 +422,23 @@ def client(d, settings, monkeypatch):
     return TestClient(build_api(), base_url="http://portail.test", follow_redirects=False)
 
 
+def test_ticket_drawn_and_sent_by_the_helper_process_not_the_worker(d, settings, monkeypatch):
+    from cantine_portal.services import pdf_process
+
+    payment = start(d)
+    receipt_id = handle(d, settings, event(payment)).receipt_id
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("the worker drew or sent the ticket itself")
+
+    monkeypatch.setattr(payments, "send_ticket", not_here)  # this process only: the helper has its own
+    pdf_process.send_ticket_isolated(d.db, settings, NOW, receipt_id)
+    with d.db.session() as s:
+        assert s.get(Receipt, receipt_id).pdf_path
+    tickets = [p.read_bytes() for p in settings.mail_dir.glob("*.eml")]
+    assert len(tickets) == 1 and b"recu-2026-000001.pdf" in tickets[0]
+
+
 def test_webhook_route_checks_the_signature_on_the_raw_body(d, settings, client):
     payment = start(d)
     body = payments.simulated_notification("payment.succeeded", payment.provider_session_id, payment.amount_cents)
