@@ -66,6 +66,7 @@ class WriterLock:
         self._fd: int | None = None
         self._fd_pid: int | None = None
         self._depth = 0
+        self._owner: int | None = None
 
     def _descriptor(self) -> int:
         # One descriptor per process: a forked child must not share its parent's (flock is per
@@ -79,6 +80,7 @@ class WriterLock:
         if not self._thread_lock.acquire(timeout=timeout):
             return False
         self._depth += 1
+        self._owner = threading.get_ident()
         if self._depth == 1 and self._file is not None:
             try:
                 fcntl.flock(self._descriptor(), fcntl.LOCK_EX)
@@ -86,8 +88,14 @@ class WriterLock:
                 log.warning("writer lock file unavailable (%s): relying on SQLite's busy timeout", error)
         return True
 
+    def held_here(self) -> bool:
+        """This thread holds the lock (a write transaction of this thread is open)."""
+        return self._depth > 0 and self._owner == threading.get_ident()
+
     def release(self) -> None:
         self._depth -= 1
+        if self._depth == 0:
+            self._owner = None
         if self._depth == 0 and self._fd is not None and self._fd_pid == os.getpid():
             try:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
@@ -148,7 +156,8 @@ class Database:
         self.write_engine = make_engine(database_url, immediate=True) if sqlite else self.engine
         self._writer = WriterLock(sqlite_path(database_url)) if sqlite else None
         self.write_process = bool(write_process and sqlite_path(database_url))
-        if self.write_process:
+        # Inside a write transaction of this thread the helper would wait for our lock, and we for it.
+        if self.write_process and not self._writer.held_here():
             from cantine_portal import write_process as _write_process
 
             _write_process.warm_up(self.url)
@@ -183,7 +192,8 @@ class Database:
         runs here instead: ``fn`` must be safe to run again after a crash (version checks,
         idempotent events), as the services given to it are.
         """
-        if self.write_process:
+        # Inside a write transaction of this thread the helper would wait for our lock, and we for it.
+        if self.write_process and not self._writer.held_here():
             from cantine_portal import write_process as _write_process
 
             try:

@@ -101,6 +101,12 @@ def test_a_killed_helper_loses_nothing_and_is_replaced(demo):
     assert second not in (first, os.getpid())
 
 
+def test_a_write_asked_inside_a_write_transaction_runs_here_instead_of_deadlocking(demo):
+    with demo.db.write_session():
+        assert demo.db.run_write(process_id) == os.getpid()
+    assert demo.db.run_write(process_id) != os.getpid()
+
+
 def test_writers_of_two_processes_queue_on_the_same_lock(demo):
     """The worker holds the writer lock: the helper's transaction waits for it, then goes through."""
     demo.db.run_write(process_id)  # the helper is up
