@@ -96,11 +96,11 @@ class WriterLock:
         self._depth -= 1
         if self._depth == 0:
             self._owner = None
-        if self._depth == 0 and self._fd is not None and self._fd_pid == os.getpid():
-            try:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
-            except OSError:  # pragma: no cover - not held (see acquire)
-                pass
+            if self._fd is not None and self._fd_pid == os.getpid():
+                try:
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+                except OSError:  # pragma: no cover - not held (see acquire)
+                    pass
         self._thread_lock.release()
 
 
@@ -156,8 +156,7 @@ class Database:
         self.write_engine = make_engine(database_url, immediate=True) if sqlite else self.engine
         self._writer = WriterLock(sqlite_path(database_url)) if sqlite else None
         self.write_process = bool(write_process and sqlite_path(database_url))
-        # Inside a write transaction of this thread the helper would wait for our lock, and we for it.
-        if self.write_process and not self._writer.held_here():
+        if self.write_process:
             from cantine_portal import write_process as _write_process
 
             _write_process.warm_up(self.url)
@@ -207,6 +206,12 @@ class Database:
         self.engine.dispose()
         if self.write_engine is not self.engine:
             self.write_engine.dispose()
+
+
+@lru_cache(maxsize=None)
+def database_at(database_url: str) -> Database:
+    """One plain ``Database`` per URL in this process (the helper processes' own handle)."""
+    return Database(database_url)
 
 
 @lru_cache(maxsize=1)

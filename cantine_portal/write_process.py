@@ -26,6 +26,7 @@ import threading
 from concurrent.futures import Future
 from typing import Any, Callable
 
+from cantine_portal.db import database_at
 from cantine_portal.helper_process import HelperProcess, Unavailable, stop_all
 
 __all__ = ["Unavailable", "run", "shutdown", "warm_up"]
@@ -46,30 +47,19 @@ def _helper(url: str) -> HelperProcess:
 
 # --- in the helper process -------------------------------------------------------------------
 
-_databases: dict[str, Any] = {}
-
-
-def _database(url: str):
-    from cantine_portal.db import Database
-
-    database = _databases.get(url)
-    if database is None:
-        database = _databases[url] = Database(url)  # no write process of its own
-    return database
-
-
 def _ready(url: str) -> bool:
     """Open the database and import the services, so that the first parent does not wait for it."""
     import cantine_portal.services.booking  # noqa: F401
     import cantine_portal.services.payments  # noqa: F401
 
-    with _database(url).session() as session:
+    with database_at(url).session() as session:
         session.connection()
     return True
 
 
 def _write(url: str, fn: Callable, args: tuple, kwargs: dict) -> Any:
-    with _database(url).write_session() as session:
+    """``fn`` in a write transaction of the helper's own handle (no write process of its own)."""
+    with database_at(url).write_session() as session:
         return fn(session, *args, **kwargs)
 
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 import logging
 import os
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from cantine_portal.helper_process import HelperProcess, Unavailable
 from cantine_portal.config import Settings
+from cantine_portal.helper_process import HelperProcess, Unavailable
 from cantine_portal.services.pdf_render import ReceiptData, render_receipt
 
 if TYPE_CHECKING:
@@ -55,18 +55,14 @@ def render_receipt_isolated(data: ReceiptData, *, generated_at: datetime) -> byt
         return render_receipt(data, generated_at=generated_at)
 
 
-_databases: dict[str, Any] = {}
-
-
 def _send_ticket_here(database_url: str, settings: Settings, now: datetime, receipt_id: int) -> None:
     """In the helper: draw and store the receipt, build and send the ticket e-mail."""
     global _in_helper
-    from cantine_portal.db import Database
+    from cantine_portal.db import database_at
     from cantine_portal.services import payments
 
     _in_helper = True
-    database = _databases.get(database_url) or _databases.setdefault(database_url, Database(database_url))
-    payments.send_ticket(database, settings, now, receipt_id)
+    payments.send_ticket(database_at(database_url), settings, now, receipt_id)
 
 
 def send_ticket_isolated(database: "Database", settings: Settings, now: datetime, receipt_id: int) -> None:
