@@ -7,7 +7,7 @@ from sqlmodel import SQLModel
 
 import cantine_portal.models  # noqa: F401  (registers the tables)
 from cantine_portal.config import get_settings
-from cantine_portal.db import make_engine
+from cantine_portal.infra.db import make_engine
 from cantine_portal.models.base import UTCDateTime
 
 config = context.config

@@ -19,7 +19,7 @@ if str(ROOT) not in sys.path:  # `python bench/x.py` puts bench/, not the projec
 from sqlmodel import Session, select  # noqa: E402
 
 from cantine_portal.models import Family, Structure  # noqa: E402
-from cantine_portal.services import calendar  # noqa: E402
+from cantine_portal.services.shared import calendar  # noqa: E402
 from cantine_portal.services.demo import (  # noqa: E402
     DEFAULT_DIETS,
     _add_closed_days,

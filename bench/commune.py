@@ -34,9 +34,9 @@ from cantine_portal.models import (
     ServicePrice,
     Structure,
 )
-from cantine_portal.services import calendar
+from cantine_portal.services.shared import calendar
 from cantine_portal.services.demo import school_year_start
-from cantine_portal.services.hashing import hash_password
+from cantine_portal.services.accounts.hashing import hash_password
 
 BENCH_SLUG = "nuit"
 BENCH_PASSWORD = "Nuit-Butoir-2026!"

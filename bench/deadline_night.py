@@ -528,7 +528,7 @@ def check_database(database_url: str, slug: str, stats: Stats) -> list[str]:
     from sqlalchemy import func
     from sqlmodel import select
 
-    from cantine_portal.db import Database
+    from cantine_portal.infra.db import Database
     from cantine_portal.models import Basket, Credit, Family, Payment, Receipt, ReceiptCounter, Reservation, Structure
 
     db = Database(database_url)
@@ -666,7 +666,7 @@ def prepare(database_url: str, args) -> tuple[list[tuple[str, str]], int]:
 
     from bench.commune import BENCH_SLUG, generate_commune, reset_activity
     from cantine_portal import clock
-    from cantine_portal.db import Database
+    from cantine_portal.infra.db import Database
     from cantine_portal.models import Account, Family
 
     db = Database(database_url)

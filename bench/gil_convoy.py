@@ -39,9 +39,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench.commune import generate_commune
     from cantine_portal.config import Settings
-    from cantine_portal.db import Database
+    from cantine_portal.infra.db import Database
     from cantine_portal.models import Family, Payment, Structure
-    from cantine_portal.services import booking, calendar, payments
+    from cantine_portal.services.booking import booking
+    from cantine_portal.services.shared import calendar
+    from cantine_portal.services.payments import payments
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-convoy-"))
     database = Database(f"sqlite:///{tmp / 'convoy.db'}")

@@ -48,7 +48,7 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
 
     import cantine_portal.cantine_portal  # noqa: F401  (registers the states)
     from cantine_portal import clock
-    from cantine_portal.db import Database
+    from cantine_portal.infra.db import Database
     from cantine_portal.models import Reservation
     from cantine_portal.services import demo
     from cantine_portal.state import reservations as reservations_state
@@ -188,8 +188,8 @@ async def drive_portal(base_url: str, substate: str, ticks_substate: str, ticks:
 
 def real_portal(ticks: int, validations: int) -> None:
     import cantine_portal.cantine_portal  # noqa: F401  (registers the states, outside the event loop)
-    from cantine_portal.db import Database
-    from cantine_portal.services.calendar import PARIS
+    from cantine_portal.infra.db import Database
+    from cantine_portal.services.shared.calendar import PARIS
     from cantine_portal.state.reservations import ReservationState, ReservationTicks
     from tests.browser.conftest import FAKE_NOW as PORTAL_NOW, start_portal, stop_portal
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from cantine_portal.config import get_settings
-from cantine_portal.db import get_database
+from cantine_portal.infra.db import get_database
 from cantine_portal import clock
 
 
@@ -29,7 +29,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _create_staff(args: argparse.Namespace) -> int:
     import getpass
 
-    from cantine_portal.services.staff import StaffError, create_staff
+    from cantine_portal.services.accounts.staff import StaffError, create_staff
 
     password = args.password
     if password is None:

@@ -15,7 +15,7 @@ from sqlmodel import Session, SQLModel
 import cantine_portal.models  # noqa: F401
 from bench import local_stack
 from cantine_portal.config import Settings
-from cantine_portal.db import Database
+from cantine_portal.infra.db import Database
 from cantine_portal.services.demo import load_demo
 
 # A fixed instant: Thursday 26 November 2026, 10:00 in Paris. Tests never read the wall clock.

@@ -22,13 +22,18 @@ from cantine_portal import clock
 from cantine_portal.api.files import PRIVATE_HEADERS, not_found, pdf_response
 from cantine_portal.api.session_routes import staff_cookie_name
 from cantine_portal.config import Settings, get_settings
-from cantine_portal.db import get_database
+from cantine_portal.infra.db import get_database
 from cantine_portal.models import Structure
-from cantine_portal.services import admin_documents, admin_messages, admin_payments, attendance, csv_import, storage
-from cantine_portal.services.accounts import resolve_session
-from cantine_portal.services.admin import NotAllowed, check_staff
-from cantine_portal.services.documents import download_name
-from cantine_portal.services.tenants import structure_by_slug
+from cantine_portal.services.backoffice import documents as admin_documents
+from cantine_portal.services.backoffice import messages as admin_messages
+from cantine_portal.services.backoffice import payments as admin_payments
+from cantine_portal.services.backoffice import attendance
+from cantine_portal.services.backoffice import csv_import
+from cantine_portal.infra import storage
+from cantine_portal.services.accounts.login import resolve_session
+from cantine_portal.services.backoffice.access import NotAllowed, check_staff
+from cantine_portal.services.content.documents import download_name
+from cantine_portal.services.shared.tenants import structure_by_slug
 
 
 @dataclass(frozen=True)

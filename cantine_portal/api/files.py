@@ -19,10 +19,11 @@ from sqlmodel import Session
 from cantine_portal import clock
 from cantine_portal.api.session_routes import session_cookie_name
 from cantine_portal.config import get_settings
-from cantine_portal.db import get_database
-from cantine_portal.services import documents, storage
-from cantine_portal.services.accounts import SessionInfo, resolve_session
-from cantine_portal.services.tenants import structure_by_slug
+from cantine_portal.infra.db import get_database
+from cantine_portal.services.content import documents
+from cantine_portal.infra import storage
+from cantine_portal.services.accounts.login import SessionInfo, resolve_session
+from cantine_portal.services.shared.tenants import structure_by_slug
 
 PRIVATE_HEADERS = {"cache-control": "private, no-store", "x-content-type-options": "nosniff"}
 

@@ -18,8 +18,8 @@ from typing import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cantine_portal.db import get_database
-from cantine_portal.services.tenants import RESERVED_SLUGS, active_slugs
+from cantine_portal.infra.db import get_database
+from cantine_portal.services.shared.tenants import RESERVED_SLUGS, active_slugs
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),

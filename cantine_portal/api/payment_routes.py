@@ -18,9 +18,11 @@ from starlette.routing import Route
 from cantine_portal import clock
 from cantine_portal.api.files import serve_private_pdf
 from cantine_portal.config import get_settings
-from cantine_portal.db import get_database
-from cantine_portal.services import payments, pdf_process, receipts
-from cantine_portal.services.retry import with_db_retry
+from cantine_portal.infra.db import get_database
+from cantine_portal.services.payments import payments
+from cantine_portal.infra.pdf import isolated as pdf_process
+from cantine_portal.services.payments import receipts
+from cantine_portal.infra.retry import with_db_retry
 
 
 def fulfil(event: payments.ProviderEvent) -> payments.FulfilmentResult:

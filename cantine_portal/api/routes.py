@@ -9,7 +9,7 @@ from starlette.routing import Route
 from sqlalchemy import text
 
 from cantine_portal.api import admin_files, files, payment_routes, session_routes
-from cantine_portal.db import get_database
+from cantine_portal.infra.db import get_database
 
 
 async def health(_request: Request) -> JSONResponse:

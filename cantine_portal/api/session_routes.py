@@ -16,9 +16,10 @@ from starlette.routing import Route
 
 from cantine_portal import clock
 from cantine_portal.config import get_settings
-from cantine_portal.db import get_database
-from cantine_portal.services import accounts, audit
-from cantine_portal.services.tenants import structure_by_slug
+from cantine_portal.infra.db import get_database
+from cantine_portal.services.accounts import login as accounts
+from cantine_portal.services.shared import audit
+from cantine_portal.services.shared.tenants import structure_by_slug
 
 FLASH_COOKIE = "cp_flash_email"
 

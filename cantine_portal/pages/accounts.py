@@ -7,7 +7,7 @@ import reflex as rx
 from cantine_portal.components.banner import family_page
 from cantine_portal.components.forms import INPUT_STYLE, callout, field, login_form, message_if, text_input
 from cantine_portal.components.layout import link_button, portal_page
-from cantine_portal.services.passwords import RULE_TEXT_FR
+from cantine_portal.services.accounts.passwords import RULE_TEXT_FR
 from cantine_portal.state.accounts import CreatePasswordState, LinkRequestState, LoginState
 
 NARROW = {"max_width": "28rem", "width": "100%"}

@@ -7,7 +7,7 @@ import reflex as rx
 from cantine_portal.components.admin_forms import checkbox, grid, input_field, section, select_field, submit
 from cantine_portal.components.admin_layout import admin_page, table, td
 from cantine_portal.components.forms import INPUT_STYLE, field, message_if
-from cantine_portal.services.calendar import WEEKDAYS_FR
+from cantine_portal.services.shared.calendar import WEEKDAYS_FR
 from cantine_portal.state.admin_config import WEEKDAY_KEYS, AdminCalendarState, AdminServicesState, AdminSettingsState
 
 S = AdminSettingsState

@@ -7,7 +7,7 @@ import reflex as rx
 from cantine_portal.components.admin_forms import grid, input_field, section, select_field, submit
 from cantine_portal.components.admin_layout import admin_page, table, td
 from cantine_portal.components.forms import INPUT_STYLE, field, labelled_upload, message_if
-from cantine_portal.services.admin_documents import CATEGORIES
+from cantine_portal.services.backoffice.documents import CATEGORIES
 from cantine_portal.state.admin_daily import (
     DOCUMENT_UPLOAD_ID,
     REPLACE_UPLOAD_ID,

@@ -6,7 +6,7 @@ import reflex as rx
 
 from cantine_portal.components.banner import family_page
 from cantine_portal.components.forms import INPUT_STYLE, field, message_if, text_input
-from cantine_portal.services.family import MSG_CLOSED
+from cantine_portal.services.families.family import MSG_CLOSED
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.family import ChildrenState, FamilyState
 

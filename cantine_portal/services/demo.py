@@ -22,10 +22,12 @@ from cantine_portal.models import (
     Structure,
 )
 from cantine_portal.config import Settings, get_settings
-from cantine_portal.services import calendar, documents, pdf_render
+from cantine_portal.services.shared import calendar
+from cantine_portal.services.content import documents
+from cantine_portal.infra.pdf import render as pdf_render
 from functools import lru_cache
 
-from cantine_portal.services.hashing import hash_password
+from cantine_portal.services.accounts.hashing import hash_password
 
 MARTIN_EMAIL = "famille.martin@example.fr"
 MARTIN_PASSWORD = "Demo-Cantine-2026!"

@@ -7,11 +7,11 @@ import reflex as rx
 from cantine_portal import clock
 from cantine_portal.api.session_routes import FLASH_COOKIE
 from cantine_portal.config import get_settings
-from cantine_portal.db import get_database
+from cantine_portal.infra.db import get_database
 from cantine_portal.models import Structure
-from cantine_portal.services import accounts
-from cantine_portal.services.mail import Mailer
-from cantine_portal.services.passwords import check_password, generate_password, password_from_sentence
+from cantine_portal.services.accounts import login as accounts
+from cantine_portal.infra.mail import Mailer
+from cantine_portal.services.accounts.passwords import check_password, generate_password, password_from_sentence
 from cantine_portal.state.auth import AuthState
 
 

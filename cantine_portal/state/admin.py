@@ -15,10 +15,10 @@ import reflex as rx
 from cantine_portal import clock
 from cantine_portal.api.session_routes import FLASH_COOKIE, staff_cookie_name
 from cantine_portal.config import get_settings
-from cantine_portal.db import get_database
-from cantine_portal.services import accounts
-from cantine_portal.services.accounts import SessionInfo, resolve_session
-from cantine_portal.services.admin import NotAllowed, check_staff
+from cantine_portal.infra.db import get_database
+from cantine_portal.services.accounts import login as accounts
+from cantine_portal.services.accounts.login import SessionInfo, resolve_session
+from cantine_portal.services.backoffice.access import NotAllowed, check_staff
 from cantine_portal.state.auth import read_cookie
 from cantine_portal.state.portal import PortalState
 

@@ -8,10 +8,12 @@ import reflex as rx
 
 from cantine_portal import clock
 from cantine_portal.config import get_settings
-from cantine_portal.db import get_database
-from cantine_portal.services import admin_calendar, admin_services, admin_settings
-from cantine_portal.services.calendar import PARIS
-from cantine_portal.services.mail import Mailer
+from cantine_portal.infra.db import get_database
+from cantine_portal.services.backoffice import calendar as admin_calendar
+from cantine_portal.services.backoffice import prestations as admin_services
+from cantine_portal.services.backoffice import settings as admin_settings
+from cantine_portal.services.shared.calendar import PARIS
+from cantine_portal.infra.mail import Mailer
 from cantine_portal.state.admin import StaffState, form_text
 
 

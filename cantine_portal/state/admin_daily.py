@@ -8,13 +8,17 @@ import reflex as rx
 
 from cantine_portal import clock
 from cantine_portal.config import get_settings
-from cantine_portal.db import get_database
-from cantine_portal.services import admin_documents, admin_messages, admin_payments, admin_services, attendance
-from cantine_portal.services.admin import NotAllowed
-from cantine_portal.services.calendar import format_day_fr
-from cantine_portal.services.calendar import PARIS
-from cantine_portal.services.contact import size_label
-from cantine_portal.services.mail import Mailer
+from cantine_portal.infra.db import get_database
+from cantine_portal.services.backoffice import documents as admin_documents
+from cantine_portal.services.backoffice import messages as admin_messages
+from cantine_portal.services.backoffice import payments as admin_payments
+from cantine_portal.services.backoffice import prestations as admin_services
+from cantine_portal.services.backoffice import attendance
+from cantine_portal.services.backoffice.access import NotAllowed
+from cantine_portal.services.shared.calendar import format_day_fr
+from cantine_portal.services.shared.calendar import PARIS
+from cantine_portal.services.content.contact import size_label
+from cantine_portal.infra.mail import Mailer
 from cantine_portal.state.admin import MSG_REFUSED, StaffState, form_text, list_position
 
 DOCUMENT_UPLOAD_ID = "document-pdf"

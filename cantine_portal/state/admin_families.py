@@ -6,11 +6,12 @@ import reflex as rx
 
 from cantine_portal import clock
 from cantine_portal.config import get_settings
-from cantine_portal.db import get_database
-from cantine_portal.services import admin_families, csv_import
-from cantine_portal.services import family as family_rules
-from cantine_portal.services.admin import NotAllowed
-from cantine_portal.services.mail import Mailer
+from cantine_portal.infra.db import get_database
+from cantine_portal.services.backoffice import families as admin_families
+from cantine_portal.services.backoffice import csv_import
+from cantine_portal.services.families import family as family_rules
+from cantine_portal.services.backoffice.access import NotAllowed
+from cantine_portal.infra.mail import Mailer
 from cantine_portal.state.admin import MSG_REFUSED, StaffState, form_text
 
 IMPORT_UPLOAD_ID = "import-csv"

@@ -13,10 +13,10 @@ import reflex as rx
 from cantine_portal import clock
 from cantine_portal.api.session_routes import forwarded_client_ip, session_cookie_name
 from cantine_portal.config import get_settings
-from cantine_portal.db import get_database
+from cantine_portal.infra.db import get_database
 from cantine_portal.state.offload import db_event
 from cantine_portal.models import Account, Family, Guardian
-from cantine_portal.services.accounts import SessionInfo, resolve_session, touch_session
+from cantine_portal.services.accounts.login import SessionInfo, resolve_session, touch_session
 from cantine_portal.state.portal import PortalState
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,10 @@ import reflex as rx
 
 from cantine_portal import clock
 from cantine_portal.config import get_settings
-from cantine_portal.db import get_database
-from cantine_portal.services import contact, documents
-from cantine_portal.services.mail import Mailer
+from cantine_portal.infra.db import get_database
+from cantine_portal.services.content import contact
+from cantine_portal.services.content import documents
+from cantine_portal.infra.mail import Mailer
 from cantine_portal.state.auth import AuthState
 
 ATTACHMENT_UPLOAD_ID = "piece-jointe"

@@ -10,10 +10,10 @@ import reflex as rx
 
 from cantine_portal import clock
 from cantine_portal.config import get_settings
-from cantine_portal.db import get_database
-from cantine_portal.services import family as family_service
-from cantine_portal.services.family import MSG_CLOSED, EditingClosed, NotYourFamily, SaveResult
-from cantine_portal.services.mail import Mailer
+from cantine_portal.infra.db import get_database
+from cantine_portal.services.families import family as family_service
+from cantine_portal.services.families.family import MSG_CLOSED, EditingClosed, NotYourFamily, SaveResult
+from cantine_portal.infra.mail import Mailer
 from cantine_portal.state.auth import AuthState
 
 MSG_REFUSED = "Cette modification n'est pas possible."

@@ -11,11 +11,12 @@ import reflex as rx
 
 from cantine_portal import clock
 from cantine_portal.config import get_settings
-from cantine_portal.db import get_database
+from cantine_portal.infra.db import get_database
 from cantine_portal.models import Basket, Structure
-from cantine_portal.services import payments, receipts
-from cantine_portal.services.calendar import PARIS, format_day_fr
-from cantine_portal.services.money import format_euros
+from cantine_portal.services.payments import payments
+from cantine_portal.services.payments import receipts
+from cantine_portal.services.shared.calendar import PARIS, format_day_fr
+from cantine_portal.services.shared.money import format_euros
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.offload import db_event
 

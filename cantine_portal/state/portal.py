@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.db import get_database
+from cantine_portal.infra.db import get_database
 from cantine_portal.state.offload import db_event
-from cantine_portal.services.tenants import structure_by_slug
+from cantine_portal.services.shared.tenants import structure_by_slug
 
 
 def slug_from_path(path: str) -> str:

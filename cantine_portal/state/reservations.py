@@ -28,10 +28,12 @@ import reflex as rx
 
 from cantine_portal import clock
 from cantine_portal.config import get_settings
-from cantine_portal.db import get_database
+from cantine_portal.infra.db import get_database
 from cantine_portal.models import Structure
-from cantine_portal.services import booking, calendar, payments
-from cantine_portal.services.money import format_euros
+from cantine_portal.services.booking import booking
+from cantine_portal.services.shared import calendar
+from cantine_portal.services.payments import payments
+from cantine_portal.services.shared.money import format_euros
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.offload import db_event
 

@@ -8,11 +8,11 @@ from email import policy
 
 from sqlmodel import select
 
-from cantine_portal.db import Database
+from cantine_portal.infra.db import Database
 from cantine_portal.models import Document, Structure
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
-from cantine_portal.services.pdf_render import render_reglement
-from cantine_portal.services.pdf_validation import MSG_NOT_PDF
+from cantine_portal.infra.pdf.render import render_reglement
+from cantine_portal.infra.pdf.validation import MSG_NOT_PDF
 from tests.browser.test_accounts_flow import login
 
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 300 + b"This program cannot be run in DOS mode.\r\n"

@@ -13,9 +13,10 @@ from sqlmodel import select
 
 from cantine_portal.config import Settings, SmtpSettings
 from cantine_portal.models import AuditLog, LoginSession, PasswordToken, Structure
-from cantine_portal.services import accounts, throttle
+from cantine_portal.services.accounts import login as accounts
+from cantine_portal.services.accounts import throttle
 from cantine_portal.services.demo import BERNARD_EMAIL, DURAND_EMAIL, MARTIN_EMAIL, MARTIN_PASSWORD
-from cantine_portal.services.mail import Mail, Mailer
+from cantine_portal.infra.mail import Mail, Mailer
 
 IDLE = timedelta(minutes=30)
 

@@ -29,20 +29,18 @@ from cantine_portal.models import (
     ServicePrice,
     Structure,
 )
-from cantine_portal.services import (
-    admin_calendar,
-    admin_documents,
-    admin_families,
-    admin_services,
-    admin_settings,
-    attendance,
-    csv_import,
-)
-from cantine_portal.services.admin import NotAllowed
+from cantine_portal.services.backoffice import calendar as admin_calendar
+from cantine_portal.services.backoffice import documents as admin_documents
+from cantine_portal.services.backoffice import families as admin_families
+from cantine_portal.services.backoffice import prestations as admin_services
+from cantine_portal.services.backoffice import settings as admin_settings
+from cantine_portal.services.backoffice import attendance
+from cantine_portal.services.backoffice import csv_import
+from cantine_portal.services.backoffice.access import NotAllowed
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD, STAFF_EMAIL, STAFF_PASSWORD
-from cantine_portal.services.mail import Mailer
-from cantine_portal.services.pdf_render import render_reglement
-from cantine_portal.services.staff import StaffError, create_staff
+from cantine_portal.infra.mail import Mailer
+from cantine_portal.infra.pdf.render import render_reglement
+from cantine_portal.services.accounts.staff import StaffError, create_staff
 
 MONDAY = date(2026, 11, 30)
 OTHER_STAFF = "agent@autreville.fr"
@@ -507,7 +505,7 @@ def test_create_staff_refuses_a_parents_address(database, demo_session, now):
 
 def test_staff_routes_serve_drafts_and_attachments_of_their_commune_only(client, ctx, database, now, settings):
     from cantine_portal.models import ContactMessage
-    from cantine_portal.services import storage
+    from cantine_portal.infra import storage
 
     pdf = render_reglement("Ville de Démo")
     with database.write_session() as s:

@@ -10,10 +10,11 @@ import pytest
 from sqlmodel import select
 
 from cantine_portal.models import Account, Basket, ContactMessage, Payment, Structure
-from cantine_portal.services import admin_messages, admin_payments
-from cantine_portal.services.admin import NotAllowed
+from cantine_portal.services.backoffice import messages as admin_messages
+from cantine_portal.services.backoffice import payments as admin_payments
+from cantine_portal.services.backoffice.access import NotAllowed
 from cantine_portal.services.demo import MARTIN_EMAIL, STAFF_EMAIL
-from cantine_portal.services.mail import Mailer
+from cantine_portal.infra.mail import Mailer
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
-from cantine_portal.db import Database
+from cantine_portal.infra.db import Database
 from cantine_portal.models import (
     Basket,
     Child,
@@ -22,9 +22,9 @@ from cantine_portal.models import (
     ServicePrice,
     Structure,
 )
-from cantine_portal.services import booking
-from cantine_portal.services.booking import CheckoutSnapshot, ProviderRedirect
-from cantine_portal.services.calendar import period_containing
+from cantine_portal.services.booking import booking
+from cantine_portal.services.booking.booking import CheckoutSnapshot, ProviderRedirect
+from cantine_portal.services.shared.calendar import period_containing
 from cantine_portal.services.demo import load_demo
 
 UTC = timezone.utc

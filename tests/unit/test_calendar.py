@@ -1,4 +1,4 @@
-"""Unit tests for cantine_portal.services.calendar (``now`` always injected, never the clock)."""
+"""Unit tests for cantine_portal.services.shared.calendar (``now`` always injected, never the clock)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
-from cantine_portal.services.calendar import (
+from cantine_portal.services.shared.calendar import (
     SCHOOL_HOLIDAYS,
     SCHOOL_HOLIDAYS_2026_2027,
     ClosedDay,

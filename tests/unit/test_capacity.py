@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from cantine_portal.api.middleware import BUSY_MESSAGE, SlugCache, portal_middleware
 from cantine_portal.config import Settings
-from cantine_portal.db import Database
-from cantine_portal.services.retry import is_transient, with_db_retry
+from cantine_portal.infra.db import Database
+from cantine_portal.infra.retry import is_transient, with_db_retry
 
 
 def run_in_own_loop(coroutine) -> None:

@@ -16,12 +16,14 @@ from cantine_portal.api import files
 from cantine_portal.api.routes import build_api
 from cantine_portal.api.session_routes import session_cookie_name
 from cantine_portal.models import Account, Child, ContactMessage, Document, Family, Structure
-from cantine_portal.services import contact, documents, storage
-from cantine_portal.services.accounts import SessionInfo, open_session
+from cantine_portal.services.content import contact
+from cantine_portal.services.content import documents
+from cantine_portal.infra import storage
+from cantine_portal.services.accounts.login import SessionInfo, open_session
 from cantine_portal.services.demo import BERNARD_EMAIL, MARTIN_EMAIL
-from cantine_portal.services.mail import Mailer
-from cantine_portal.services.pdf_render import render_reglement
-from cantine_portal.services.pdf_validation import MSG_NOT_PDF
+from cantine_portal.infra.mail import Mailer
+from cantine_portal.infra.pdf.render import render_reglement
+from cantine_portal.infra.pdf.validation import MSG_NOT_PDF
 from tests.conftest import settings_for
 
 PDF = render_reglement("Ville de Démo")

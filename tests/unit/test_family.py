@@ -22,10 +22,10 @@ from cantine_portal.models import (
     Service,
     Structure,
 )
-from cantine_portal.services import family as fs
+from cantine_portal.services.families import family as fs
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
-from cantine_portal.services.mail import Mailer
-from cantine_portal.services.validation import (
+from cantine_portal.infra.mail import Mailer
+from cantine_portal.services.shared.validation import (
     MSG_EMAIL,
     MSG_PHONE,
     MSG_POSTAL_CODE,

@@ -1,4 +1,4 @@
-"""Tests for the CNIL 2022 password policy (cantine_portal.services.passwords)."""
+"""Tests for the CNIL 2022 password policy (cantine_portal.services.accounts.passwords)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cantine_portal.services import passwords as pw
-from cantine_portal.services.passwords import (
+from cantine_portal.services.accounts import passwords as pw
+from cantine_portal.services.accounts.passwords import (
     RULE_TEXT_FR,
     PasswordCheck,
     SentenceResult,

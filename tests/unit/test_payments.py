@@ -13,10 +13,13 @@ from pypdf import PdfReader
 from sqlmodel import select
 
 from cantine_portal.config import Settings
-from cantine_portal.db import Database
+from cantine_portal.infra.db import Database
 from cantine_portal.models import Basket, Credit, Payment, PaymentEvent, Receipt, Reservation
-from cantine_portal.services import booking, payments, receipts, storage
-from cantine_portal.services.payments import ProviderEvent
+from cantine_portal.services.booking import booking
+from cantine_portal.services.payments import payments
+from cantine_portal.services.payments import receipts
+from cantine_portal.infra import storage
+from cantine_portal.services.payments.payments import ProviderEvent
 from tests.unit.test_booking import MON, NOW, THU, TUE, Demo, _load, apply, summary
 
 SECRET = "whsec_test_secret"
@@ -423,7 +426,7 @@ def client(d, settings, monkeypatch):
 
 
 def test_ticket_drawn_and_sent_by_the_helper_process_not_the_worker(d, settings, monkeypatch):
-    from cantine_portal.services import pdf_process
+    from cantine_portal.infra.pdf import isolated as pdf_process
 
     payment = start(d)
     receipt_id = handle(d, settings, event(payment)).receipt_id
@@ -461,7 +464,7 @@ def test_webhook_route_checks_the_signature_on_the_raw_body(d, settings, client)
 
 
 def test_receipt_route_refuses_another_family(d, settings, client):
-    from cantine_portal.services.accounts import open_session
+    from cantine_portal.services.accounts.login import open_session
     from cantine_portal.models import Account
 
     payment = start(d)
@@ -503,7 +506,7 @@ def test_notification_meeting_an_unavailable_database_is_retried_not_dropped(d, 
     from sqlalchemy.exc import OperationalError
 
     from cantine_portal.api import payment_routes
-    from cantine_portal.services.retry import with_db_retry
+    from cantine_portal.infra.retry import with_db_retry
 
     monkeypatch.setattr(payment_routes, "with_db_retry", functools.partial(with_db_retry, sleep=lambda _s: None))
     payment = start(d)

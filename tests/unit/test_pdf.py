@@ -15,8 +15,8 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject
 
-from cantine_portal.services.money import format_euros, parse_euros
-from cantine_portal.services.pdf_render import (
+from cantine_portal.services.shared.money import format_euros, parse_euros
+from cantine_portal.infra.pdf.render import (
     ReceiptData,
     ReceiptLine,
     default_demo_menus,
@@ -26,7 +26,7 @@ from cantine_portal.services.pdf_render import (
     render_receipt,
     render_reglement,
 )
-from cantine_portal.services.pdf_validation import (
+from cantine_portal.infra.pdf.validation import (
     MSG_ACTIVE_CONTENT,
     MSG_EMPTY,
     MSG_ENCRYPTED,
@@ -550,7 +550,7 @@ def test_receipt_drawn_in_a_helper_process_reads_the_same() -> None:
     events); the receipt says exactly what the in-process drawing says."""
     import os
 
-    from cantine_portal.services import pdf_process
+    from cantine_portal.infra.pdf import isolated as pdf_process
 
     data = _receipt_data()
     generated = GENERATED_AT
@@ -567,7 +567,7 @@ def test_receipt_still_drawn_when_the_helper_process_dies() -> None:
     import os
     import signal
 
-    from cantine_portal.services import pdf_process
+    from cantine_portal.infra.pdf import isolated as pdf_process
 
     helper_pid = pdf_process._helper.call(os.getpid, timeout=60)
     os.kill(helper_pid, signal.SIGKILL)

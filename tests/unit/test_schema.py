@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
 
 import cantine_portal.models  # noqa: F401
-from cantine_portal.db import Database
+from cantine_portal.infra.db import Database
 from cantine_portal.models import Basket, Child, Family, Reservation, Service, Structure
 from cantine_portal.services.demo import load_demo
 

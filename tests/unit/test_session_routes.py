@@ -69,7 +69,7 @@ def test_logout_revokes_and_clears_the_cookie(client, database, now):
     from sqlmodel import select
 
     from cantine_portal.models import LoginSession
-    from cantine_portal.services.hashing import token_digest
+    from cantine_portal.services.accounts.hashing import token_digest
 
     with database.session() as s:
         stored = s.exec(select(LoginSession).where(LoginSession.token_hash == token_digest(token))).one()

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
-from cantine_portal import write_process
+from cantine_portal.infra import write_process
 from cantine_portal.config import Settings
-from cantine_portal.db import Database
+from cantine_portal.infra.db import Database
 from cantine_portal.models import Reservation, Structure
-from cantine_portal.services import booking
+from cantine_portal.services.booking import booking
 from tests.unit.test_booking import MON, NOW, TUE, WEEK_7_DEC, _load
 
 
@@ -127,7 +127,7 @@ def test_writers_of_two_processes_queue_on_the_same_lock(demo):
 
 def _worker_using_both_helpers(url: str) -> None:
     """What a Granian worker does: a forked child that starts both helpers, then returns."""
-    from cantine_portal.services import pdf_process
+    from cantine_portal.infra.pdf import isolated as pdf_process
     from tests.unit.test_pdf import GENERATED_AT, _receipt_data
 
     database = Database(url, write_process=True)
@@ -151,7 +151,7 @@ def test_a_stopping_worker_stops_its_helpers_instead_of_hanging(demo):
 
 
 def _worker_killed_outright(url: str, pids) -> None:
-    from cantine_portal.services import pdf_process
+    from cantine_portal.infra.pdf import isolated as pdf_process
 
     database = Database(url, write_process=True)
     pids.put(database.run_write(process_id))

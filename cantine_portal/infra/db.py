@@ -10,7 +10,7 @@ row locks (``with_for_update``) where they need them.
 Writers queue before ``BEGIN IMMEDIATE`` (``WriterLock``: a thread lock, then a lock on a file
 next to the database, so the portal's worker and its write process hand the lock over at once
 instead of polling SQLite's busy handler). ``Database.run_write(fn, …)`` runs a whole write
-transaction, in the write process when there is one (``cantine_portal.write_process``).
+transaction, in the write process when there is one (``cantine_portal.infra.write_process``).
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ class Database:
         self._writer = WriterLock(sqlite_path(database_url)) if sqlite else None
         self.write_process = bool(write_process and sqlite_path(database_url))
         if self.write_process:
-            from cantine_portal import write_process as _write_process
+            from cantine_portal.infra import write_process as _write_process
 
             _write_process.warm_up(self.url)
 
@@ -193,7 +193,7 @@ class Database:
         """
         # Inside a write transaction of this thread the helper would wait for our lock, and we for it.
         if self.write_process and not self._writer.held_here():
-            from cantine_portal import write_process as _write_process
+            from cantine_portal.infra import write_process as _write_process
 
             try:
                 return _write_process.run(self.url, fn, args, kwargs)

@@ -26,8 +26,8 @@ import threading
 from concurrent.futures import Future
 from typing import Any, Callable
 
-from cantine_portal.db import database_at
-from cantine_portal.helper_process import HelperProcess, Unavailable, stop_all
+from cantine_portal.infra.db import database_at
+from cantine_portal.infra.helper_process import HelperProcess, Unavailable, stop_all
 
 __all__ = ["Unavailable", "run", "shutdown", "warm_up"]
 
@@ -49,8 +49,8 @@ def _helper(url: str) -> HelperProcess:
 
 def _ready(url: str) -> bool:
     """Open the database and import the services, so that the first parent does not wait for it."""
-    import cantine_portal.services.booking  # noqa: F401
-    import cantine_portal.services.payments  # noqa: F401
+    import cantine_portal.services.booking.booking  # noqa: F401
+    import cantine_portal.services.payments.payments  # noqa: F401
 
     with database_at(url).session() as session:
         session.connection()

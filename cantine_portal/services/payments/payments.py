@@ -30,14 +30,16 @@ from sqlmodel import Session, select
 from cantine_portal.config import Settings
 from cantine_portal.models import (Account, Basket, ClosedDay, Credit, Payment, PaymentEvent, Receipt, Reservation,
                                    Structure)
-from cantine_portal.services import audit, booking, receipts
-from cantine_portal.services.booking import CheckoutSnapshot, ProviderRedirect
-from cantine_portal.services.calendar import PARIS, format_day_fr
-from cantine_portal.services.mail import Attachment, Mail, Mailer, render_html
-from cantine_portal.services.money import format_euros
+from cantine_portal.services.shared import audit
+from cantine_portal.services.booking import booking
+from cantine_portal.services.payments import receipts
+from cantine_portal.services.booking.booking import CheckoutSnapshot, ProviderRedirect
+from cantine_portal.services.shared.calendar import PARIS, format_day_fr
+from cantine_portal.infra.mail import Attachment, Mail, Mailer, render_html
+from cantine_portal.services.shared.money import format_euros
 
 if TYPE_CHECKING:
-    from cantine_portal.db import Database
+    from cantine_portal.infra.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -316,7 +318,7 @@ def _succeeded(session: Session, now: datetime, settings: Settings, event: Provi
 def _credit_days_closed_meanwhile(session: Session, now: datetime, payment: Payment) -> int:
     """A closure declared while the bank worked leaves the basket alone (it is frozen); once paid,
     those days are cancelled and credited like any paid day on a closed day."""
-    from cantine_portal.services.admin_calendar import closure_credit_label
+    from cantine_portal.services.backoffice.calendar import closure_credit_label
 
     paid = session.exec(select(Reservation).where(Reservation.payment_id == payment.id,
                                                   Reservation.status == "paid")).all()

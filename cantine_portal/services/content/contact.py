@@ -16,9 +16,10 @@ from sqlmodel import Session, select
 
 from cantine_portal.config import Settings
 from cantine_portal.models import Account, Child, ContactMessage, Family, Structure
-from cantine_portal.services import audit, storage
-from cantine_portal.services.mail import Attachment, Mail, Mailer, render_html
-from cantine_portal.services.pdf_validation import PdfRejected, format_size_fr, validate_pdf
+from cantine_portal.services.shared import audit
+from cantine_portal.infra import storage
+from cantine_portal.infra.mail import Attachment, Mail, Mailer, render_html
+from cantine_portal.infra.pdf.validation import PdfRejected, format_size_fr, validate_pdf
 
 SUBJECT_MAX = 200
 BODY_MAX = 5000

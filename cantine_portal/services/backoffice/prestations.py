@@ -13,10 +13,11 @@ from datetime import date, datetime
 from sqlmodel import Session, select
 
 from cantine_portal.models import Service, ServicePrice
-from cantine_portal.services import audit, booking
-from cantine_portal.services.admin import NotAllowed, check_staff, owned
-from cantine_portal.services.calendar import PARIS, WEEKDAYS_FR
-from cantine_portal.services.money import format_euros, parse_euros
+from cantine_portal.services.shared import audit
+from cantine_portal.services.booking import booking
+from cantine_portal.services.backoffice.access import NotAllowed, check_staff, owned
+from cantine_portal.services.shared.calendar import PARIS, WEEKDAYS_FR
+from cantine_portal.services.shared.money import format_euros, parse_euros
 
 MAX_PRICE_CENTS = 100_000
 

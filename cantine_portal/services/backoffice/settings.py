@@ -8,10 +8,10 @@ from datetime import datetime, time
 
 from sqlmodel import Session
 
-from cantine_portal.services import audit
-from cantine_portal.services.admin import check_staff
-from cantine_portal.services.calendar import DeadlineRule, PERIOD_MODES
-from cantine_portal.services.validation import (
+from cantine_portal.services.shared import audit
+from cantine_portal.services.backoffice.access import check_staff
+from cantine_portal.services.shared.calendar import DeadlineRule, PERIOD_MODES
+from cantine_portal.services.shared.validation import (
     email_error,
     format_phone,
     normalize_email,

@@ -15,11 +15,12 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from cantine_portal.models import Account, LoginSession, PasswordToken, Structure
-from cantine_portal.services import audit, throttle
-from cantine_portal.services.calendar import PARIS
-from cantine_portal.services.hashing import hash_password, new_token, token_digest, verify_password
-from cantine_portal.services.mail import Mail, Mailer, render_html
-from cantine_portal.services.passwords import PasswordCheck, check_password
+from cantine_portal.services.shared import audit
+from cantine_portal.services.accounts import throttle
+from cantine_portal.services.shared.calendar import PARIS
+from cantine_portal.services.accounts.hashing import hash_password, new_token, token_digest, verify_password
+from cantine_portal.infra.mail import Mail, Mailer, render_html
+from cantine_portal.services.accounts.passwords import PasswordCheck, check_password
 
 TOKEN_LIFETIME = timedelta(hours=24)
 SESSION_TOUCH_EVERY = timedelta(seconds=60)

@@ -16,11 +16,11 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from cantine_portal.models import Account, Basket, Child, ClosedDay, Credit, Family, Reservation, Service
-from cantine_portal.services import audit
-from cantine_portal.services.admin import NotAllowed, check_staff, owned
-from cantine_portal.services.calendar import PARIS, format_day_fr, french_public_holidays
-from cantine_portal.services.mail import Mail, Mailer, render_html
-from cantine_portal.services.money import format_euros
+from cantine_portal.services.shared import audit
+from cantine_portal.services.backoffice.access import NotAllowed, check_staff, owned
+from cantine_portal.services.shared.calendar import PARIS, format_day_fr, french_public_holidays
+from cantine_portal.infra.mail import Mail, Mailer, render_html
+from cantine_portal.services.shared.money import format_euros
 
 KIND_LABELS = {"public_holiday": "Jour férié", "school_holiday": "Vacances scolaires",
                "closure": "Fermeture exceptionnelle"}

@@ -17,9 +17,9 @@ from sqlmodel import Session, select
 
 from cantine_portal.config import Settings
 from cantine_portal.models import Document
-from cantine_portal.services import storage
-from cantine_portal.services.calendar import PARIS
-from cantine_portal.services.pdf_validation import validate_pdf
+from cantine_portal.infra import storage
+from cantine_portal.services.shared.calendar import PARIS
+from cantine_portal.infra.pdf.validation import validate_pdf
 
 
 @dataclass(frozen=True)

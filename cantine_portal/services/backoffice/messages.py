@@ -14,10 +14,10 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from cantine_portal.models import Account, AuditLog, Child, ContactMessage, Family
-from cantine_portal.services import audit
-from cantine_portal.services.admin import check_staff, owned
-from cantine_portal.services.calendar import PARIS
-from cantine_portal.services.mail import Mail, Mailer, render_html
+from cantine_portal.services.shared import audit
+from cantine_portal.services.backoffice.access import check_staff, owned
+from cantine_portal.services.shared.calendar import PARIS
+from cantine_portal.infra.mail import Mail, Mailer, render_html
 
 REPLY_MAX = 5000
 

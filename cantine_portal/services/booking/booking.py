@@ -45,9 +45,9 @@ from cantine_portal.models import (
     ServicePrice,
     Structure,
 )
-from cantine_portal.services import calendar
-from cantine_portal.services.calendar import DeadlineRule, Period
-from cantine_portal.services.money import format_euros
+from cantine_portal.services.shared import calendar
+from cantine_portal.services.shared.calendar import DeadlineRule, Period
+from cantine_portal.services.shared.money import format_euros
 
 # (child_id, service_id, day): one checkbox of the reservation tables.
 CellKey = tuple[int, int, date]

@@ -42,9 +42,9 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from cantine_portal.services.calendar import date_range_fr
-from cantine_portal.services.calendar import format_day_fr as long_day_fr
-from cantine_portal.services.money import format_euros
+from cantine_portal.services.shared.calendar import date_range_fr
+from cantine_portal.services.shared.calendar import format_day_fr as long_day_fr
+from cantine_portal.services.shared.money import format_euros
 
 __all__ = [
     "FONT_BOLD",
@@ -62,7 +62,7 @@ __all__ = [
 
 PARIS = ZoneInfo("Europe/Paris")
 
-FONT_DIR = Path(__file__).resolve().parent.parent / "resources" / "fonts"
+FONT_DIR = Path(__file__).resolve().parents[2] / "resources" / "fonts"
 # Project-specific registry names: reportlab's font registry is process-global,
 # so a generic "DejaVuSans" registered elsewhere with another file must not
 # silently change our receipts (and vice versa).

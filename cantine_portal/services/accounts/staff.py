@@ -7,12 +7,12 @@ from datetime import datetime
 from sqlmodel import Session
 
 from cantine_portal.models import Account
-from cantine_portal.services import audit
-from cantine_portal.services.accounts import account_by_email, normalize_email
-from cantine_portal.services.hashing import hash_password
-from cantine_portal.services.passwords import check_password
-from cantine_portal.services.tenants import structure_by_slug
-from cantine_portal.services.validation import email_error
+from cantine_portal.services.shared import audit
+from cantine_portal.services.accounts.login import account_by_email, normalize_email
+from cantine_portal.services.accounts.hashing import hash_password
+from cantine_portal.services.accounts.passwords import check_password
+from cantine_portal.services.shared.tenants import structure_by_slug
+from cantine_portal.services.shared.validation import email_error
 
 
 class StaffError(ValueError):

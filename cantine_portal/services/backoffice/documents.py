@@ -14,11 +14,12 @@ from sqlmodel import Session, select
 
 from cantine_portal.config import Settings
 from cantine_portal.models import Document
-from cantine_portal.services import audit, storage
-from cantine_portal.services.admin import check_staff, owned
-from cantine_portal.services.contact import safe_attachment_name
-from cantine_portal.services.documents import add_document, format_date_fr
-from cantine_portal.services.pdf_validation import PdfRejected, format_size_fr, validate_pdf
+from cantine_portal.services.shared import audit
+from cantine_portal.infra import storage
+from cantine_portal.services.backoffice.access import check_staff, owned
+from cantine_portal.services.content.contact import safe_attachment_name
+from cantine_portal.services.content.documents import add_document, format_date_fr
+from cantine_portal.infra.pdf.validation import PdfRejected, format_size_fr, validate_pdf
 
 CATEGORIES = ("Menus", "Règlement", "Informations", "Activités", "Tarifs")
 

@@ -15,10 +15,10 @@ from datetime import date, datetime
 from sqlmodel import Session, select
 
 from cantine_portal.models import Family, Payment, Receipt
-from cantine_portal.services.admin import check_staff
-from cantine_portal.services.admin_families import PAYMENT_LABELS
-from cantine_portal.services.calendar import MONTHS_FR, PARIS
-from cantine_portal.services.money import format_euros
+from cantine_portal.services.backoffice.access import check_staff
+from cantine_portal.services.backoffice.families import PAYMENT_LABELS
+from cantine_portal.services.shared.calendar import MONTHS_FR, PARIS
+from cantine_portal.services.shared.money import format_euros
 
 
 @dataclass

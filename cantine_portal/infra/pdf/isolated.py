@@ -22,11 +22,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cantine_portal.config import Settings
-from cantine_portal.helper_process import HelperProcess, Unavailable
-from cantine_portal.services.pdf_render import ReceiptData, render_receipt
+from cantine_portal.infra.helper_process import HelperProcess, Unavailable
+from cantine_portal.infra.pdf.render import ReceiptData, render_receipt
 
 if TYPE_CHECKING:
-    from cantine_portal.db import Database
+    from cantine_portal.infra.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +58,8 @@ def render_receipt_isolated(data: ReceiptData, *, generated_at: datetime) -> byt
 def _send_ticket_here(database_url: str, settings: Settings, now: datetime, receipt_id: int) -> None:
     """In the helper: draw and store the receipt, build and send the ticket e-mail."""
     global _in_helper
-    from cantine_portal.db import database_at
-    from cantine_portal.services import payments
+    from cantine_portal.infra.db import database_at
+    from cantine_portal.services.payments import payments
 
     _in_helper = True
     payments.send_ticket(database_at(database_url), settings, now, receipt_id)
@@ -70,7 +70,7 @@ def send_ticket_isolated(database: "Database", settings: Settings, now: datetime
     (base64) and its sending are ~40 ms of CPU per payment that the worker no longer spends. If the
     helper is unavailable the worker does it (after a helper that died mid-way, the ticket may
     leave twice: better than not at all)."""
-    from cantine_portal.services import payments
+    from cantine_portal.services.payments import payments
 
     if _enabled():
         try:

@@ -32,12 +32,13 @@ from cantine_portal.models import (
     Service,
     Structure,
 )
-from cantine_portal.services import audit, throttle
-from cantine_portal.services.accounts import blocked_message
-from cantine_portal.services.calendar import PARIS
-from cantine_portal.services.hashing import verify_password
-from cantine_portal.services.mail import Mail, Mailer, render_html
-from cantine_portal.services.validation import (
+from cantine_portal.services.shared import audit
+from cantine_portal.services.accounts import throttle
+from cantine_portal.services.accounts.login import blocked_message
+from cantine_portal.services.shared.calendar import PARIS
+from cantine_portal.services.accounts.hashing import verify_password
+from cantine_portal.infra.mail import Mail, Mailer, render_html
+from cantine_portal.services.shared.validation import (
     email_error,
     format_phone,
     normalize_email,

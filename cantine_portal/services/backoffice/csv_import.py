@@ -16,13 +16,13 @@ from datetime import date, datetime
 from sqlmodel import Session, select
 
 from cantine_portal.models import Account, Child, Enrollment, Family, Guardian, Service
-from cantine_portal.services import audit
-from cantine_portal.services import family as family_rules
-from cantine_portal.services.accounts import send_invitation
-from cantine_portal.services.admin import check_staff
-from cantine_portal.services.calendar import PARIS
-from cantine_portal.services.mail import Mailer
-from cantine_portal.services.validation import normalize_email
+from cantine_portal.services.shared import audit
+from cantine_portal.services.families import family as family_rules
+from cantine_portal.services.accounts.login import send_invitation
+from cantine_portal.services.backoffice.access import check_staff
+from cantine_portal.services.shared.calendar import PARIS
+from cantine_portal.infra.mail import Mailer
+from cantine_portal.services.shared.validation import normalize_email
 
 COLUMNS = ("famille", "civilite", "nom_responsable", "prenom_responsable", "email", "mobile", "adresse",
            "code_postal", "ville", "nom_enfant", "prenom_enfant", "date_naissance", "ecole", "classe",
