@@ -61,14 +61,15 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
     demo._demo_hash = lambda password: "not-a-hash"  # no login here: skip argon2
     with database.write_session() as session:
         ids = bench_data.add_bench_commune(session, FAKE_NOW)
-    reservations_state.get_database = lambda: database
+    from cantine_portal.infra import db as db_module
+    db_module.use_database(database)
     clock.now = lambda: FAKE_NOW
 
     def require_parent(self):
         self._structure_id, self._family_id, self.logged_in = ids.structure_id, ids.family_id, True
         return True
 
-    ReservationState.require_parent = require_parent
+    ReservationState._require_parent = require_parent
     root = rx.State(_reflex_internal_init=True)
     state = root.get_substate(ReservationState.get_full_name().split(".")[1:])
     run_handler(state.load())
@@ -121,7 +122,7 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
 async def drive_portal(base_url: str, substate: str, ticks_substate: str, ticks: int, validations: int) -> None:
     import httpx
 
-    from cantine_portal.api.session_routes import session_cookie_name
+    from cantine_portal.infra.http import session_cookie_name
     from reflex_client import ReflexClient
 
     async with httpx.AsyncClient(base_url=base_url) as http:

@@ -150,6 +150,20 @@ def _local_secret(var_dir: Path) -> str:
     return value
 
 
-@lru_cache(maxsize=1)
+# Tests put their own settings here (``use_settings``); otherwise they come from the environment.
+_active: Settings | None = None
+
+
+def use_settings(settings: Settings | None) -> None:
+    """Make ``get_settings()`` return ``settings`` in this process (None: back to the environment's)."""
+    global _active
+    _active = settings
+
+
 def get_settings() -> Settings:
+    return _active if _active is not None else _settings_from_env()
+
+
+@lru_cache(maxsize=1)
+def _settings_from_env() -> Settings:
     return Settings.from_env()

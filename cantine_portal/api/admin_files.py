@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from cantine_portal import clock
 from cantine_portal.api.files import PRIVATE_HEADERS, not_found, pdf_response
-from cantine_portal.api.session_routes import staff_cookie_name
+from cantine_portal.infra.http import staff_cookie_name
 from cantine_portal.config import Settings, get_settings
 from cantine_portal.infra.db import get_database
 from cantine_portal.models import Structure

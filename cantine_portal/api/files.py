@@ -17,7 +17,7 @@ from starlette.routing import Route
 from sqlmodel import Session
 
 from cantine_portal import clock
-from cantine_portal.api.session_routes import session_cookie_name
+from cantine_portal.infra.http import session_cookie_name
 from cantine_portal.config import get_settings
 from cantine_portal.infra.db import get_database
 from cantine_portal.services.content import documents

@@ -16,38 +16,11 @@ from starlette.routing import Route
 
 from cantine_portal import clock
 from cantine_portal.config import get_settings
+from cantine_portal.infra.http import FLASH_COOKIE, forwarded_client_ip, session_cookie_name, staff_cookie_name
 from cantine_portal.infra.db import get_database
 from cantine_portal.services.accounts import login as accounts
 from cantine_portal.services.shared import audit
 from cantine_portal.services.shared.tenants import structure_by_slug
-
-FLASH_COOKIE = "cp_flash_email"
-
-
-def session_cookie_name(slug: str) -> str:
-    return f"cp_session_{slug}"
-
-
-def staff_cookie_name(slug: str) -> str:
-    """The back office's own cookie: a parent session and a staff session are never interchangeable."""
-    return f"cp_staff_{slug}"
-
-
-def forwarded_client_ip(peer: str, forwarded_for: str | None, trusted_proxies: frozenset[str]) -> str:
-    """The parent's address: the TCP peer, unless that peer is our reverse proxy.
-
-    Behind a proxy every parent would otherwise share the proxy's address, and the per-address
-    login limit (50 failures an hour) would lock a whole commune out on deadline night. Only the
-    hop the trusted proxy appended is believed (the right-most address not itself a proxy); a
-    client cannot forge its way past it.
-    """
-    if peer not in trusted_proxies or not forwarded_for:
-        return peer
-    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
-    while hops and hops[-1] in trusted_proxies:
-        hops.pop()
-    return hops[-1] if hops else peer
-
 
 def client_ip(request: Request) -> str:
     peer = request.client.host if request.client else ""

@@ -214,7 +214,22 @@ def database_at(database_url: str) -> Database:
     return Database(database_url)
 
 
-@lru_cache(maxsize=1)
+# Tests and in-process benchmarks put their own database here (``use_database``).
+_active: Database | None = None
+
+
+def use_database(database: Database | None) -> None:
+    """Make ``get_database()`` return ``database`` in this process (None: back to the configured one)."""
+    global _active
+    _active = database
+
+
 def get_database() -> Database:
+    """The portal's database, as configured (one per process), unless a test chose another."""
+    return _active if _active is not None else _configured_database()
+
+
+@lru_cache(maxsize=1)
+def _configured_database() -> Database:
     settings = get_settings()
     return Database(settings.database_url, write_process=settings.write_process)

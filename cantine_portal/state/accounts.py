@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from cantine_portal import clock
-from cantine_portal.api.session_routes import FLASH_COOKIE
+from cantine_portal.infra.http import FLASH_COOKIE
 from cantine_portal.config import get_settings
 from cantine_portal.infra.db import get_database
 from cantine_portal.models import Structure
@@ -33,7 +33,7 @@ class LoginState(AuthState):
             self.info_message = "Votre mot de passe a été enregistré. Connectez-vous avec votre adresse e-mail."
         else:
             self.info_message = ""
-        self.email_prefill = (self.cookie(FLASH_COOKIE) or "")[:254] if error else ""
+        self.email_prefill = (self._cookie(FLASH_COOKIE) or "")[:254] if error else ""
         self.next_path = str(query.get("suite", ""))[:300]
 
 
@@ -59,7 +59,7 @@ class LinkRequestState(AuthState):
     def load_logged_in(self):
         self.sent_message = ""
         self.email_error = ""
-        if self.require_parent() is not None:
+        if self._require_parent() is not None:
             self.email = self.account_email
 
     @rx.event
@@ -73,7 +73,7 @@ class LinkRequestState(AuthState):
             if structure is None:
                 return
             result = accounts.request_password_link(session, clock.now(), structure, self.email,
-                                                    Mailer(settings), settings.base_url, self.client_ip())
+                                                    Mailer(settings), settings.base_url, self._client_ip())
         self.sent_message = result.message
 
 
@@ -171,7 +171,7 @@ class CreatePasswordState(AuthState):
             if structure is None:
                 return None
             result = accounts.set_password_with_token(session, clock.now(), structure, self._token, password,
-                                                      Mailer(settings), self.client_ip())
+                                                      Mailer(settings), self._client_ip())
         if not result.ok:
             self.error_message = result.message
             if result.check is None:

@@ -29,7 +29,7 @@ class AdminSettingsState(StaffState):
     def load(self):
         self.success_message = self.error_message = ""
         self.errors = {}
-        if self.require_staff() is None:
+        if self._require_staff() is None:
             return
         with get_database().session() as session:
             self.values = admin_settings.settings_values(session, self._structure_id, self._staff_account_id)
@@ -38,15 +38,15 @@ class AdminSettingsState(StaffState):
 
     @rx.event
     def save(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
+        if self._require_staff() is None:
+            return self._staff_login_redirect()
         values = {name: form_text(form_data, name) for name in admin_settings.SETTINGS_FIELDS}
         for name in ("allow_family_edit", "allow_children_edit"):
             values[name] = "1" if form_data.get(name) else ""
         with get_database().write_session() as session:
             result = admin_settings.save_settings(session, clock.now(), structure_id=self._structure_id,
                                                   account_id=self._staff_account_id, values=values,
-                                                  ip=self.client_ip())
+                                                  ip=self._client_ip())
         self.values = values
         self.errors = result.errors
         if result.ok:
@@ -98,7 +98,7 @@ class AdminServicesState(StaffState):
     def load(self):
         self.success_message = self.error_message = self.error_row = ""
         self.errors = {}
-        if self.require_staff() is None:
+        if self._require_staff() is None:
             return
         self._read()
 
@@ -108,21 +108,21 @@ class AdminServicesState(StaffState):
 
     @rx.event
     def create(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
+        if self._require_staff() is None:
+            return self._staff_login_redirect()
         with get_database().write_session() as session:
             result = admin_services.create_service(
                 session, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
                 name=form_text(form_data, "name", 200), weekdays=self._weekdays(form_data),
-                price=form_text(form_data, "price", 40), ip=self.client_ip())
+                price=form_text(form_data, "price", 40), ip=self._client_ip())
         self.error_row = "new"
         self._done(result)
         return None
 
     @rx.event
     def update(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
+        if self._require_staff() is None:
+            return self._staff_login_redirect()
         index = self._position_or_refuse(form_data.get("row"), len(self._service_ids))
         if index is None:
             return None
@@ -137,8 +137,8 @@ class AdminServicesState(StaffState):
 
     @rx.event
     def change_price(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
+        if self._require_staff() is None:
+            return self._staff_login_redirect()
         index = self._position_or_refuse(form_data.get("row"), len(self._service_ids))
         if index is None:
             return None
@@ -190,36 +190,36 @@ class AdminCalendarState(StaffState):
     def load(self):
         self.success_message = self.error_message = ""
         self.errors = {}
-        if self.require_staff() is None:
+        if self._require_staff() is None:
             return
         self._read()
 
     @rx.event
     def add_public_holidays(self):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
+        if self._require_staff() is None:
+            return self._staff_login_redirect()
         with get_database().write_session() as session:
             result = admin_calendar.add_public_holidays(session, clock.now(), structure_id=self._structure_id,
-                                                        account_id=self._staff_account_id, ip=self.client_ip())
+                                                        account_id=self._staff_account_id, ip=self._client_ip())
         self._done(result)
         return None
 
     @rx.event
     def add_school_holidays(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
+        if self._require_staff() is None:
+            return self._staff_login_redirect()
         with get_database().write_session() as session:
             result = admin_calendar.add_school_holidays(
                 session, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
                 label=form_text(form_data, "label", 300), first=form_text(form_data, "first", 20),
-                last=form_text(form_data, "last", 20), ip=self.client_ip())
+                last=form_text(form_data, "last", 20), ip=self._client_ip())
         self._done(result)
         return None
 
     @rx.event
     def close_day(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
+        if self._require_staff() is None:
+            return self._staff_login_redirect()
         choice = form_text(form_data, "service", 10)
         service_id = None
         if choice:
@@ -249,8 +249,8 @@ class AdminCalendarState(StaffState):
 
     @rx.event
     def delete_row(self, index: int):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
+        if self._require_staff() is None:
+            return self._staff_login_redirect()
         position = self._position_or_refuse(index, len(self._closed_ids))
         if position is None:
             return None

@@ -70,7 +70,7 @@ class AdminAttendanceState(StaffState):
 
     @rx.event
     def load(self):
-        if self.require_staff() is None:
+        if self._require_staff() is None:
             return
         with get_database().session() as session:
             services = [s for s in admin_services.list_services(session, self._structure_id, self._staff_account_id)
@@ -92,8 +92,8 @@ class AdminAttendanceState(StaffState):
 
     @rx.event
     def show(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
+        if self._require_staff() is None:
+            return self._staff_login_redirect()
         self.day = form_text(form_data, "day", 20)
         self.service_choice = form_text(form_data, "service", 10)
         try:
@@ -139,7 +139,7 @@ class AdminDocumentsState(StaffState):
         self.success_message = self.error_message = ""
         self.errors = {}
         self.max_size_label = size_label(get_settings())
-        if self.require_staff() is None:
+        if self._require_staff() is None:
             return
         self._read()
 
@@ -167,15 +167,15 @@ class AdminDocumentsState(StaffState):
 
     @rx.event
     async def upload(self, files: list[rx.UploadFile]):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
+        if self._require_staff() is None:
+            return self._staff_login_redirect()
         settings = get_settings()
         data, name = self._read_upload(files, settings.upload_max_bytes)
         with get_database().write_session() as session:
             result = admin_documents.upload_document(
                 session, settings, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
                 title=self.new_title, category=self.new_category, data=data, filename=name,
-                published=self.new_published, ip=self.client_ip())
+                published=self.new_published, ip=self._client_ip())
         self._done(result)
         if result.ok:
             self.new_title = ""
@@ -183,8 +183,8 @@ class AdminDocumentsState(StaffState):
 
     @rx.event
     async def replace(self, files: list[rx.UploadFile]):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
+        if self._require_staff() is None:
+            return self._staff_login_redirect()
         index = list_position(self.replace_choice, len(self._document_ids))
         if index is None:
             self.error_message = "Choisissez le document dont le fichier est à remplacer."
@@ -196,7 +196,7 @@ class AdminDocumentsState(StaffState):
                 result = admin_documents.replace_file(
                     session, settings, clock.now(), structure_id=self._structure_id,
                     account_id=self._staff_account_id, document_id=self._document_ids[index], data=data,
-                    filename=name, ip=self.client_ip())
+                    filename=name, ip=self._client_ip())
         except NotAllowed:
             self.error_message = MSG_REFUSED
             return rx.clear_selected_files(REPLACE_UPLOAD_ID)
@@ -205,8 +205,8 @@ class AdminDocumentsState(StaffState):
 
     @rx.event
     def toggle_published(self, index: int):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
+        if self._require_staff() is None:
+            return self._staff_login_redirect()
         position = self._position_or_refuse(index, len(self._document_ids))
         if position is None:
             return None
@@ -219,8 +219,8 @@ class AdminDocumentsState(StaffState):
 
     @rx.event
     def save_meta(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
+        if self._require_staff() is None:
+            return self._staff_login_redirect()
         position = self._position_or_refuse(form_data.get("row"), len(self._document_ids))
         if position is None:
             return None
@@ -258,22 +258,22 @@ class AdminMessagesState(StaffState):
     @rx.event
     def load(self):
         self.success_message = self.error_message = self.reply_error = self.error_row = ""
-        if self.require_staff() is None:
+        if self._require_staff() is None:
             return
         self._read()
 
     @rx.event
     def set_show(self, value: str):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
+        if self._require_staff() is None:
+            return self._staff_login_redirect()
         self.show = value if value in ("all", "open", "handled") else "open"
         self._read()
         return None
 
     @rx.event
     def toggle_handled(self, index: int):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
+        if self._require_staff() is None:
+            return self._staff_login_redirect()
         position = self._position_or_refuse(index, len(self._message_ids))
         if position is None:
             return None
@@ -287,8 +287,8 @@ class AdminMessagesState(StaffState):
 
     @rx.event
     def reply(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
+        if self._require_staff() is None:
+            return self._staff_login_redirect()
         position = self._position_or_refuse(form_data.get("row"), len(self._message_ids))
         if position is None:
             return None
@@ -329,14 +329,14 @@ class AdminPaymentsState(StaffState):
     @rx.event
     def load(self):
         self.error_message = ""
-        if self.require_staff() is None:
+        if self._require_staff() is None:
             return
         self._read()
 
     @rx.event
     def filter(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
+        if self._require_staff() is None:
+            return self._staff_login_redirect()
         month = form_text(form_data, "month", 7)
         if month and not (len(month) == 7 and month[4] == "-" and month.replace("-", "").isdigit()):
             self.error_message = "Choisissez un mois (mm/aaaa)."

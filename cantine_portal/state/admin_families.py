@@ -42,22 +42,22 @@ class AdminFamiliesState(StaffState):
     def load(self):
         self.success_message = self.error_message = self.import_message = ""
         self.import_errors, self.errors = [], {}
-        if self.require_staff() is None:
+        if self._require_staff() is None:
             return
         self._read()
 
     @rx.event
     def search(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
+        if self._require_staff() is None:
+            return self._staff_login_redirect()
         self.query = form_text(form_data, "q", 100)
         self._read()
         return None
 
     @rx.event
     def create(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
+        if self._require_staff() is None:
+            return self._staff_login_redirect()
         settings = get_settings()
         guardian = {key: form_text(form_data, key, 300) for key in ("civility", "last_name", "first_name", "email",
                                                                 "mobile", "address_line", "postal_code", "city")}
@@ -66,7 +66,7 @@ class AdminFamiliesState(StaffState):
                 session, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
                 name=form_text(form_data, "family_name", 200), reference=form_text(form_data, "reference", 60),
                 guardian=guardian, mailer=Mailer(settings), base_url=settings.base_url,
-                invite=bool(form_data.get("invite")), ip=self.client_ip())
+                invite=bool(form_data.get("invite")), ip=self._client_ip())
         self.errors = result.errors
         if result.ok:
             self.success_message, self.error_message = result.message, ""
@@ -78,8 +78,8 @@ class AdminFamiliesState(StaffState):
 
     @rx.event
     async def import_csv(self, files: list[rx.UploadFile]):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
+        if self._require_staff() is None:
+            return self._staff_login_redirect()
         self.import_errors, self.import_ok = [], False
         if len(files) != 1:
             self.import_message = "Choisissez un fichier CSV (un seul)."
@@ -89,7 +89,7 @@ class AdminFamiliesState(StaffState):
         with get_database().write_session() as session:
             result = csv_import.import_families(
                 session, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
-                data=data, mailer=Mailer(settings), base_url=settings.base_url, ip=self.client_ip())
+                data=data, mailer=Mailer(settings), base_url=settings.base_url, ip=self._client_ip())
         self.import_ok = result.ok
         self.import_message = result.message
         self.import_errors = [str(e) for e in result.errors]
@@ -164,7 +164,7 @@ class AdminFamilyState(StaffState):
         self.success_message = self.error_message = self.error_form = ""
         self.errors = {}
         self.found = False
-        if self.require_staff() is None:
+        if self._require_staff() is None:
             return
         raw = str(self.router.url.query_parameters.get("id", ""))
         self._family_id = int(raw) if raw.isdigit() and len(raw) < 12 else None
@@ -185,14 +185,14 @@ class AdminFamilyState(StaffState):
 
     @rx.event
     def save_family(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
+        if self._require_staff() is None:
+            return self._staff_login_redirect()
         try:
             with get_database().write_session() as session:
                 result = admin_families.update_family(
                     session, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
                     family_id=self._family_id, name=form_text(form_data, "family_name", 200),
-                    reference=form_text(form_data, "reference", 60), ip=self.client_ip())
+                    reference=form_text(form_data, "reference", 60), ip=self._client_ip())
         except NotAllowed:
             self._refuse()
             return None
@@ -201,8 +201,8 @@ class AdminFamilyState(StaffState):
 
     @rx.event
     def save_guardian(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
+        if self._require_staff() is None:
+            return self._staff_login_redirect()
         row = str(form_data.get("row", ""))
         guardian_id = version = None
         if row != "new":
@@ -216,7 +216,7 @@ class AdminFamilyState(StaffState):
                 result = admin_families.save_guardian(
                     session, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
                     family_id=self._family_id, guardian_id=guardian_id, expected_version=version, values=values,
-                    ip=self.client_ip())
+                    ip=self._client_ip())
         except NotAllowed:
             self._refuse()
             return None
@@ -225,8 +225,8 @@ class AdminFamilyState(StaffState):
 
     @rx.event
     def save_child(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
+        if self._require_staff() is None:
+            return self._staff_login_redirect()
         row = str(form_data.get("row", ""))
         child_id = version = None
         if row != "new":
@@ -242,7 +242,7 @@ class AdminFamilyState(StaffState):
                 result = admin_families.save_child(
                     session, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
                     family_id=self._family_id, child_id=child_id, expected_version=version, values=values,
-                    service_ids=service_ids, ip=self.client_ip())
+                    service_ids=service_ids, ip=self._client_ip())
         except NotAllowed:
             self._refuse()
             return None
@@ -251,8 +251,8 @@ class AdminFamilyState(StaffState):
 
     @rx.event
     def invite(self):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
+        if self._require_staff() is None:
+            return self._staff_login_redirect()
         settings = get_settings()
         try:
             with get_database().write_session() as session:

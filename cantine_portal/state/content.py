@@ -37,7 +37,7 @@ class DocumentsState(AuthState):
 
     @rx.event
     def load(self):
-        if self.require_parent() is None:
+        if self._require_parent() is None:
             self.sections = []
             return
         with get_database().session() as session:
@@ -82,7 +82,7 @@ class ContactState(AuthState):
         self._clear_errors()
         self.sent_message = ""
         self.max_size_label = contact.size_label(get_settings())
-        if self.require_parent() is None:
+        if self._require_parent() is None:
             self._child_ids, self.child_labels = [], []
             return
         with get_database().session() as session:
@@ -94,34 +94,34 @@ class ContactState(AuthState):
 
     @rx.event
     def set_subject(self, value: str):
-        if self.require_parent() is None:
+        if self._require_parent() is None:
             return
         self.subject = value[: contact.SUBJECT_MAX]
         self.subject_error = ""
 
     @rx.event
     def set_body(self, value: str):
-        if self.require_parent() is None:
+        if self._require_parent() is None:
             return
         self.body = value[: contact.BODY_MAX]
         self.body_error = ""
 
     @rx.event
     def set_child_choice(self, value: str):
-        if self.require_parent() is None:
+        if self._require_parent() is None:
             return
         self.child_choice = value[:10]
         self.child_error = ""
 
     @rx.event
     def attachment_rejected(self, rejected: list[dict]):
-        if self.require_parent() is None:
+        if self._require_parent() is None:
             return
         self.attachment_error = "Seuls les fichiers PDF sont acceptés, un seul à la fois."
 
     @rx.event
     def new_message(self):
-        if self.require_parent() is None:
+        if self._require_parent() is None:
             return
         self._clear_errors()
         self.sent_message = ""
@@ -136,9 +136,9 @@ class ContactState(AuthState):
 
     @rx.event
     def send(self, files: list[rx.UploadFile]):
-        info = self.require_parent()
+        info = self._require_parent()
         if info is None:
-            return self.login_redirect()
+            return self._login_redirect()
         self._clear_errors()
         settings = get_settings()
         attachment = None
@@ -164,7 +164,7 @@ class ContactState(AuthState):
             result = contact.send_message(
                 session, clock.now(), structure_id=self._structure_id, family_id=self._family_id,
                 account_id=self._account_id, subject=self.subject, body=self.body, child_id=child_id,
-                attachment=attachment, mailer=Mailer(settings), settings=settings, ip=self.client_ip(),
+                attachment=attachment, mailer=Mailer(settings), settings=settings, ip=self._client_ip(),
             )
         if not result.ok:
             self.subject_error = result.errors.get("subject", "")

@@ -94,13 +94,13 @@ class FamilyState(AuthState):
     def load(self):
         self._clear_messages()
         self._current_password = ""
-        if self.require_parent() is None:
+        if self._require_parent() is None:
             return
         self._read()
 
     @rx.event
     def set_guardian_field(self, index: int, name: str, value: str):
-        if self.require_parent() is None:
+        if self._require_parent() is None:
             return
         i = _tab_index(index, len(self.guardians))
         if i is None or name not in _GUARDIAN_EDITABLE:
@@ -125,9 +125,9 @@ class FamilyState(AuthState):
 
     @rx.event
     def save_guardian(self, index: int):
-        info = self.require_parent()
+        info = self._require_parent()
         if info is None:
-            return self.login_redirect()
+            return self._login_redirect()
         self._clear_messages()
         i = _tab_index(index, len(self._guardian_ids))
         if i is None:
@@ -140,7 +140,7 @@ class FamilyState(AuthState):
                     session, clock.now(), structure_id=self._structure_id, family_id=self._family_id,
                     account_id=self._account_id, guardian_id=self._guardian_ids[i],
                     expected_version=self._guardian_versions[i], values=self.guardians[i],
-                    current_password=self._current_password, mailer=Mailer(settings), ip=self.client_ip())
+                    current_password=self._current_password, mailer=Mailer(settings), ip=self._client_ip())
         except (EditingClosed, NotYourFamily) as refused:
             self._read()
             self.error_message = MSG_CLOSED if isinstance(refused, EditingClosed) else MSG_REFUSED
@@ -222,13 +222,13 @@ class ChildrenState(AuthState):
     @rx.event
     def load(self):
         self._clear_messages()
-        if self.require_parent() is None:
+        if self._require_parent() is None:
             return
         self._read()
 
     @rx.event
     def set_child_field(self, index: int, name: str, value: str):
-        if self.require_parent() is None:
+        if self._require_parent() is None:
             return
         i = _tab_index(index, len(self.children))
         if i is None or name not in _CHILD_EDITABLE:
@@ -244,7 +244,7 @@ class ChildrenState(AuthState):
 
     @rx.event
     def toggle_service(self, index: int, service_index: int):
-        if self.require_parent() is None:
+        if self._require_parent() is None:
             return
         i = _tab_index(index, len(self.enrolled))
         if i is None:
@@ -259,8 +259,8 @@ class ChildrenState(AuthState):
 
     @rx.event
     def save_child(self, index: int):
-        if self.require_parent() is None:
-            return self.login_redirect()
+        if self._require_parent() is None:
+            return self._login_redirect()
         self._clear_messages()
         i = _tab_index(index, len(self._child_ids))
         if i is None:
@@ -273,7 +273,7 @@ class ChildrenState(AuthState):
                     session, clock.now(), structure_id=self._structure_id, family_id=self._family_id,
                     account_id=self._account_id, child_id=self._child_ids[i],
                     expected_version=self._child_versions[i], values=self.children[i],
-                    service_ids=service_ids, ip=self.client_ip())
+                    service_ids=service_ids, ip=self._client_ip())
         except (EditingClosed, NotYourFamily) as refused:
             self._read()
             self.error_message = MSG_CLOSED if isinstance(refused, EditingClosed) else MSG_REFUSED

@@ -119,7 +119,7 @@ class PaymentReturnState(AuthState):
 
     @db_event
     def load_return(self):
-        if self.require_parent() is None:
+        if self._require_parent() is None:
             return None
         reference = str(self.router.url.query_parameters.get("ref", ""))[:40]
         cancelled = bool(self.router.url.query_parameters.get("annule"))
@@ -182,7 +182,7 @@ class ReceiptsState(AuthState):
 
     @db_event
     def load_receipts(self):
-        if self.require_parent() is None:
+        if self._require_parent() is None:
             return None
         with get_database().session() as session:
             rows = receipts.family_receipts(session, self._structure_id, self._family_id)

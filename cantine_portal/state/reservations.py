@@ -203,7 +203,7 @@ class ReservationState(AuthState):
     @db_event
     def load(self):
         """on_load (after AuthState.load_protected): the current period, from the database."""
-        if self.require_parent() is None:
+        if self._require_parent() is None:
             return None
         payments.expire_stale_checkouts_if_any(get_database(), clock.now(), self._structure_id, self._family_id)
         self._offset = self._first_open_offset()
@@ -215,8 +215,8 @@ class ReservationState(AuthState):
     @db_event
     def apply_to_all(self, child_index: int):
         """"Appliquer les mêmes jours à tous mes enfants" (still to be validated)."""
-        if self.require_parent() is None:
-            return self.login_redirect()
+        if self._require_parent() is None:
+            return self._login_redirect()
         self._clear_messages()
         if not 0 <= child_index < len(self.child_names):
             return None
@@ -237,7 +237,7 @@ class ReservationState(AuthState):
     # --- saving ----------------------------------------------------------------------
 
     def _save(self) -> booking.ApplyResult | None:
-        if self.require_parent() is None:
+        if self._require_parent() is None:
             return None
         wanted = {self._cells[k] for k in self._ticks()._ticked_keys() if k in self._cells}
         return get_database().run_write(booking.apply_choices, clock.now(), self._structure_id, self._family_id,
@@ -249,7 +249,7 @@ class ReservationState(AuthState):
         self._clear_messages()
         result = self._save()
         if result is None:
-            return self.login_redirect()
+            return self._login_redirect()
         if result.ok:
             self.info_message = result.message
             self._reload()
@@ -266,13 +266,13 @@ class ReservationState(AuthState):
         if self._ticks().unsaved_count:
             result = self._save()
             if result is None:
-                return self.login_redirect()
+                return self._login_redirect()
             if not result.ok:
                 self.error_message = result.message
                 return None
             self._reload()
-        elif self.require_parent() is None:
-            return self.login_redirect()
+        elif self._require_parent() is None:
+            return self._login_redirect()
         database, now = get_database(), clock.now()
         with database.session() as session:  # the usual case: no price changed, nothing to write
             to_reprice = booking.reprice_basket(session, now, self._structure_id, self._family_id,
@@ -303,8 +303,8 @@ class ReservationState(AuthState):
     @db_event
     def pay(self):
         """Send the family to the payment provider (the basket freezes until it answers)."""
-        if self.require_parent() is None:
-            return self.login_redirect()
+        if self._require_parent() is None:
+            return self._login_redirect()
         self._clear_messages()
         settings = get_settings()
         now = clock.now()
@@ -337,8 +337,8 @@ class ReservationState(AuthState):
         return self._move(1)
 
     def _move(self, step: int):
-        if self.require_parent() is None:
-            return self.login_redirect()
+        if self._require_parent() is None:
+            return self._login_redirect()
         self._clear_messages()
         if self._ticks().unsaved_count:
             self.error_message = UNSAVED_MESSAGE

@@ -148,8 +148,8 @@ def test_staff_cannot_reach_another_communes_ids(demo_session, ctx, now):
 @pytest.fixture
 def client(ctx, database, monkeypatch, tmp_path, settings):
     for module in (session_routes, admin_files):
-        monkeypatch.setattr(module, "get_database", lambda: database)
-        monkeypatch.setattr(module, "get_settings", lambda: settings)
+        monkeypatch.setattr("cantine_portal.infra.db._active", database)
+        monkeypatch.setattr("cantine_portal.config._active", settings)
     return TestClient(build_api(), base_url="http://portail.test", follow_redirects=False)
 
 
@@ -482,7 +482,7 @@ def test_documents_upload_refuses_non_pdf_and_publishes(database, ctx, now, sett
 # --- command line ----------------------------------------------------------------------------------
 
 def test_create_staff_command(database, demo_session, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "get_database", lambda: database)
+    monkeypatch.setattr("cantine_portal.infra.db._active", database)
     assert cli.main(["create-staff", "--commune", "demo", "--email", "Nouvel.Agent@Demo.fr",
                      "--password", "Tres-Solide-2026!"]) == 0
     assert "Compte agent créé : nouvel.agent@demo.fr" in capsys.readouterr().out

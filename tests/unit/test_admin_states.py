@@ -19,15 +19,15 @@ def cookies(database, demo_session, settings, now, monkeypatch):
     from cantine_portal.state.admin import StaffState
 
     for module in (admin_state, admin_config, admin_daily, admin_families, portal):
-        monkeypatch.setattr(module, "get_database", lambda: database)
+        monkeypatch.setattr("cantine_portal.infra.db._active", database)
     for module in (admin_state, admin_config, admin_daily, admin_families):
-        monkeypatch.setattr(module, "get_settings", lambda: settings)
+        monkeypatch.setattr("cantine_portal.config._active", settings)
     monkeypatch.setattr(admin_state.clock, "now", lambda: now)
-    monkeypatch.setattr(StaffState, "current_slug", lambda self: "demo")
-    monkeypatch.setattr(StaffState, "client_ip", lambda self: "127.0.0.1")
-    monkeypatch.setattr(StaffState, "staff_login_redirect", lambda self: "redirect-to-staff-login")
+    monkeypatch.setattr(StaffState, "_current_slug", lambda self: "demo")
+    monkeypatch.setattr(StaffState, "_client_ip", lambda self: "127.0.0.1")
+    monkeypatch.setattr(StaffState, "_staff_login_redirect", lambda self: "redirect-to-staff-login")
     jar: dict[str, str] = {}
-    monkeypatch.setattr(StaffState, "cookie", lambda self, name: jar.get(name))
+    monkeypatch.setattr(StaffState, "_cookie", lambda self, name: jar.get(name))
     return jar
 
 
@@ -48,16 +48,16 @@ def test_require_staff_accepts_only_a_staff_session_of_this_commune(cookies, dat
         create_staff(s, now, "autreville", "agent@autreville.fr", "Mairie-Bretonne-2026!x")
     state = _state(StaffState)
     cookies["cp_staff_demo"] = _token(database, now, MARTIN_EMAIL)
-    assert state.require_staff() is None and not state.staff_logged_in
+    assert state._require_staff() is None and not state.staff_logged_in
     cookies["cp_staff_demo"] = _token(database, now, "agent@autreville.fr")
-    assert state.require_staff() is None
+    assert state._require_staff() is None
     cookies.clear()
     cookies["cp_session_demo"] = _token(database, now, STAFF_EMAIL)  # right token, parents' cookie
-    assert state.require_staff() is None
+    assert state._require_staff() is None
     cookies.clear()
     cookies["cp_staff_demo"] = _token(database, now, STAFF_EMAIL)
-    info = state.require_staff()
-    assert info is not None and info.role == "staff" and state.staff_logged_in
+    info = state._require_staff()
+    assert info is not None and info.email == STAFF_EMAIL and state.staff_logged_in
 
 
 def test_handlers_do_nothing_without_a_staff_session(cookies, database):

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from cantine_portal.api import files
 from cantine_portal.api.routes import build_api
-from cantine_portal.api.session_routes import session_cookie_name
+from cantine_portal.infra.http import session_cookie_name
 from cantine_portal.models import Account, Child, ContactMessage, Document, Family, Structure
 from cantine_portal.services.content import contact
 from cantine_portal.services.content import documents
@@ -135,8 +135,8 @@ def test_download_names_are_plain_ascii():
 
 @pytest.fixture
 def client(database, demo_session, settings, now, monkeypatch):
-    monkeypatch.setattr(files, "get_database", lambda: database)
-    monkeypatch.setattr(files, "get_settings", lambda: settings)
+    monkeypatch.setattr("cantine_portal.infra.db._active", database)
+    monkeypatch.setattr("cantine_portal.config._active", settings)
     monkeypatch.setattr(files.clock, "now", lambda: now)
     return TestClient(build_api())
 
@@ -333,11 +333,11 @@ def as_martin(database, demo_session, settings, now, monkeypatch):
         self.portal_slug, self.commune_phone = "demo", "02 40 00 00 00"
         return SessionInfo(account.id, account.structure_id, account.family_id, "parent", account.email)
 
-    monkeypatch.setattr(AuthState, "require_parent", require_parent)
-    monkeypatch.setattr(AuthState, "client_ip", lambda self: "127.0.0.1")
-    monkeypatch.setattr(AuthState, "login_redirect", lambda self: "redirect-to-login")
-    monkeypatch.setattr(content_state, "get_database", lambda: database)
-    monkeypatch.setattr(content_state, "get_settings", lambda: settings)
+    monkeypatch.setattr(AuthState, "_require_parent", require_parent)
+    monkeypatch.setattr(AuthState, "_client_ip", lambda self: "127.0.0.1")
+    monkeypatch.setattr(AuthState, "_login_redirect", lambda self: "redirect-to-login")
+    monkeypatch.setattr("cantine_portal.infra.db._active", database)
+    monkeypatch.setattr("cantine_portal.config._active", settings)
     monkeypatch.setattr(content_state.clock, "now", lambda: now)
     return logged_in
 

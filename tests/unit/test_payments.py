@@ -418,8 +418,8 @@ def client(d, settings, monkeypatch):
     from cantine_portal.api.routes import build_api
 
     for module in (payment_routes, session_routes, files):
-        monkeypatch.setattr(module, "get_database", lambda: d.db)
-        monkeypatch.setattr(module, "get_settings", lambda: settings)
+        monkeypatch.setattr("cantine_portal.infra.db._active", d.db)
+        monkeypatch.setattr("cantine_portal.config._active", settings)
     # Sessions opened at NOW are checked at NOW (the routes read the portal's clock).
     monkeypatch.setattr(payment_routes.clock, "now", lambda: NOW)
     return TestClient(build_api(), base_url="http://portail.test", follow_redirects=False)

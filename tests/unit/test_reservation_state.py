@@ -26,14 +26,14 @@ def state(database, monkeypatch):
     with database.session() as s:
         structure_id = s.exec(select(Structure.id).where(Structure.slug == "demo")).one()
         family_id = s.exec(select(Family.id).where(Family.name == "Martin")).one()
-    monkeypatch.setattr(reservations_state, "get_database", lambda: database)
+    monkeypatch.setattr("cantine_portal.infra.db._active", database)
     monkeypatch.setattr(clock, "now", lambda: NOW)
 
     def require_parent(self):
         self._structure_id, self._family_id, self.logged_in = structure_id, family_id, True
         return True
 
-    monkeypatch.setattr(ReservationState, "require_parent", require_parent)
+    monkeypatch.setattr(ReservationState, "_require_parent", require_parent)
     root = rx.State(_reflex_internal_init=True)
     st = root.get_substate(ReservationState.get_full_name().split(".")[1:])
     run_handler(st.load())
@@ -160,7 +160,7 @@ def test_month_mode_reaches_four_months_ahead(state, database, monkeypatch):
         self._structure_id, self._family_id, self.logged_in = structure_id, family_id, True
         return True
 
-    monkeypatch.setattr(ReservationState, "require_parent", require_parent)
+    monkeypatch.setattr(ReservationState, "_require_parent", require_parent)
     run_handler(state.load())
     assert state.period_label == "Décembre 2026" and state.next_label == "Mois suivant"
     while state.can_go_forward:
