@@ -20,7 +20,7 @@ from cantine_portal.services.shared import audit
 from cantine_portal.services.families import family as family_rules
 from cantine_portal.services.accounts.login import send_invitation
 from cantine_portal.services.backoffice.access import check_staff
-from cantine_portal.services.shared.calendar import PARIS
+from cantine_portal.french import PARIS
 from cantine_portal.infra.mail import Mailer
 from cantine_portal.services.shared.validation import normalize_email
 
