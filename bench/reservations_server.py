@@ -190,7 +190,7 @@ async def drive_portal(base_url: str, substate: str, ticks_substate: str, ticks:
 def real_portal(ticks: int, validations: int) -> None:
     import cantine_portal.cantine_portal  # noqa: F401  (registers the states, outside the event loop)
     from cantine_portal.infra.db import Database
-    from cantine_portal.services.shared.calendar import PARIS
+    from cantine_portal.french import PARIS
     from cantine_portal.state.reservations import ReservationState, ReservationTicks
     from tests.browser.conftest import FAKE_NOW as PORTAL_NOW, start_portal, stop_portal
 

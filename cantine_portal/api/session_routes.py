@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from cantine_portal import clock
 from cantine_portal.config import get_settings
+from cantine_portal.french import format_paris_time
 from cantine_portal.infra.http import FLASH_COOKIE, forwarded_client_ip, session_cookie_name, staff_cookie_name
 from cantine_portal.infra.db import get_database
 from cantine_portal.services.accounts import login as accounts
@@ -100,7 +101,7 @@ async def _login(request: Request, *, staff_form: bool) -> Response:
         query = {"erreur": "bloque" if result.retry_at else "identifiants"}
         if result.retry_at:
             # Only the time travels in the URL: a crafted link cannot put words on our page.
-            query["jusqua"] = accounts.paris_time(result.retry_at)
+            query["jusqua"] = format_paris_time(result.retry_at)
         if target != home:
             query["suite"] = target
         response = RedirectResponse(f"{login_page}?{urlencode(query)}", status_code=303)

@@ -33,7 +33,7 @@ from cantine_portal.models import Structure
 from cantine_portal.services.booking import booking
 from cantine_portal.services.shared import calendar
 from cantine_portal.services.payments import payments
-from cantine_portal.services.shared.money import format_euros
+from cantine_portal.french import PARIS, format_euros, format_long_date, format_short_date
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.offload import db_event
 
@@ -126,7 +126,7 @@ class ReservationState(AuthState):
 
     def _period(self, session) -> calendar.Period:
         structure = self._structure(session)
-        current = calendar.period_containing(structure.period_mode, clock.now().astimezone(calendar.PARIS).date())
+        current = calendar.period_containing(structure.period_mode, clock.now().astimezone(PARIS).date())
         return calendar.shift(current, self._offset)
 
     def _first_open_offset(self) -> int:
@@ -178,7 +178,7 @@ class ReservationState(AuthState):
                                                    cell.checked, format_euros(cell.price_cents)))
             tables.append(ChildUI(
                 ci, child.first_name, [row.name for row in child.services],
-                [DayUI(calendar.format_day_fr(d, with_year=False), calendar.format_day_short_fr(d), by_day[d])
+                [DayUI(format_long_date(d, with_year=False), format_short_date(d), by_day[d])
                  for d in view.days],
             ))
         self._cells = cells

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 from datetime import timedelta
 
@@ -78,6 +79,8 @@ def test_success_pays_once_with_receipt_and_ticket(d, settings):
     assert ticket.to == "famille.martin@example.fr"
     assert ticket.attachments[0].filename == "recu-2026-000001.pdf"
     assert ticket.attachments[0].content.startswith(b"%PDF")
+    # Same time notation as the return page and the PDF ("à 10h00", not "10:00").
+    assert re.search(r"— le \d{2}/\d{2}/\d{4} à \d{1,2}h\d{2} — montant payé : 7,70", ticket.text)
     with d.db.session() as s:
         receipt = s.exec(select(Receipt)).one()
         assert receipt.number == "2026-000001" and receipt.amount_cents == 770

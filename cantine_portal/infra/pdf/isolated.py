@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from cantine_portal.config import Settings
 from cantine_portal.infra.helper_process import HelperProcess, Unavailable
-from cantine_portal.infra.pdf.render import ReceiptData, render_receipt
+from cantine_portal.infra.pdf.receipt import ReceiptData, render_receipt
 
 if TYPE_CHECKING:
     from cantine_portal.infra.db import Database

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from cantine_portal.models import Child, Family, Reservation, Service
 from cantine_portal.services.backoffice.access import check_staff, owned
-from cantine_portal.infra.pdf.render import render_attendance
+from cantine_portal.infra.pdf.attendance_sheet import render_attendance
 
 NO_DIET = "Sans régime particulier"
 NO_SCHOOL = "École non renseignée"

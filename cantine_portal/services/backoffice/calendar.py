@@ -18,9 +18,9 @@ from sqlmodel import Session, select
 from cantine_portal.models import Account, Basket, Child, ClosedDay, Credit, Family, Reservation, Service
 from cantine_portal.services.shared import audit
 from cantine_portal.services.backoffice.access import NotAllowed, check_staff, owned
-from cantine_portal.services.shared.calendar import PARIS, format_day_fr, french_public_holidays
+from cantine_portal.french import PARIS, format_euros, format_long_date
+from cantine_portal.services.shared.calendar import french_public_holidays
 from cantine_portal.infra.mail import Mail, Mailer, render_html
-from cantine_portal.services.shared.money import format_euros
 
 KIND_LABELS = {"public_holiday": "Jour férié", "school_holiday": "Vacances scolaires",
                "closure": "Fermeture exceptionnelle"}
@@ -90,8 +90,8 @@ class ClosedPeriod:
     @property
     def label(self) -> str:
         if self.first == self.last:
-            return format_day_fr(self.first)
-        return f"du {format_day_fr(self.first)} au {format_day_fr(self.last)}"
+            return format_long_date(self.first)
+        return f"du {format_long_date(self.first)} au {format_long_date(self.last)}"
 
 
 def list_closed_periods(session: Session, structure_id: int, account_id: int, first: date,
@@ -286,7 +286,7 @@ def _mail_family(session: Session, mailer: Mailer, now: datetime, structure, fam
         lines.append(f"{name} — {services.get(r.service_id, '')} : {format_euros(r.price_cents)}")
     total = sum(r.price_cents for r in reservations)
     paragraphs = ["Bonjour,",
-                  f"{structure.name} sera exceptionnellement fermé le {format_day_fr(closed_on)} ({reason}).",
+                  f"{structure.name} sera exceptionnellement fermé le {format_long_date(closed_on)} ({reason}).",
                   "Les réservations payées suivantes sont annulées :", *lines,
                   f"Un avoir de {format_euros(total)} a été ajouté à votre compte famille : il sera déduit "
                   "de votre prochain panier."]

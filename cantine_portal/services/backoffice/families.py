@@ -30,9 +30,8 @@ from cantine_portal.services.shared import audit
 from cantine_portal.services.families import family as family_rules
 from cantine_portal.services.accounts.login import send_invitation
 from cantine_portal.services.backoffice.access import NotAllowed, check_staff, owned_child, owned_family, owned_guardian
-from cantine_portal.services.shared.calendar import PARIS
+from cantine_portal.french import PARIS, format_euros
 from cantine_portal.infra.mail import Mailer
-from cantine_portal.services.shared.money import format_euros
 from cantine_portal.services.shared.validation import normalize_email
 
 MSG_SAVED = family_rules.MSG_SAVED

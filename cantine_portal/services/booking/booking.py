@@ -47,7 +47,7 @@ from cantine_portal.models import (
 )
 from cantine_portal.services.shared import calendar
 from cantine_portal.services.shared.calendar import DeadlineRule, Period
-from cantine_portal.services.shared.money import format_euros
+from cantine_portal.french import format_euros, format_long_date, format_paris_long_datetime, plural
 
 # (child_id, service_id, day): one checkbox of the reservation tables.
 CellKey = tuple[int, int, date]
@@ -108,7 +108,7 @@ def closed_days_for(session: Session, structure_id: int, period: Period) -> dict
 
 def deadline_text(deadline: datetime) -> str:
     """"Réservations à effectuer avant le jeudi 3 décembre 2026 à 23h59"."""
-    return f"Réservations à effectuer avant le {calendar.format_deadline_fr(deadline)}"
+    return f"Réservations à effectuer avant le {format_paris_long_datetime(deadline)}"
 
 
 def _weekdays(service: Service) -> frozenset[int]:
@@ -291,7 +291,7 @@ def build_period_view(session: Session, now: datetime, structure_id: int, family
             weekdays = _weekdays(service)
             cells = []
             for day in period.days:
-                label = f"{child.first_name} — {service.name} — {calendar.format_day_fr(day, with_year=False)}"
+                label = f"{child.first_name} — {service.name} — {format_long_date(day, with_year=False)}"
                 status = calendar.day_status(day, weekdays, closed, service.id)
                 r = reserved.get((child.id, service.id, day))
                 if r is not None:
@@ -384,10 +384,6 @@ def _bump_version(session: Session, basket: Basket, expected: int) -> None:
     session.refresh(basket)
 
 
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
 def apply_choices(session: Session, now: datetime, structure_id: int, family_id: int, period: Period,
                   wanted: set[CellKey], expected_basket_version: int | None) -> ApplyResult:
     """"Valider": make the database match the ticked set ``wanted`` for ``period``.
@@ -435,7 +431,7 @@ def _apply_choices(session: Session, now: datetime, structure_id: int, family_id
     for child_id, service_id, day in to_add:
         status = calendar.day_status(day, _weekdays(services[service_id]), closed, service_id)
         if not status.open:
-            raise BookingError(f"Le {calendar.format_day_fr(day)} ne peut pas être réservé "
+            raise BookingError(f"Le {format_long_date(day)} ne peut pas être réservé "
                                f"pour {services[service_id].name} : {status.reason_fr}.")
     if basket is not None and basket.status == "checkout":
         raise BookingError(CHECKOUT_MESSAGE)
@@ -486,7 +482,7 @@ def _apply_choices(session: Session, now: datetime, structure_id: int, family_id
             raise BookingError(STALE_MESSAGE)
         session.add(Credit(
             structure_id=structure_id, family_id=family_id, amount_cents=r.price_cents, reservation_id=r.id,
-            label=(f"Avoir : annulation du {calendar.format_day_fr(r.day)} "
+            label=(f"Avoir : annulation du {format_long_date(r.day)} "
                    f"({names.get(r.child_id, '')} — {services[r.service_id].name if r.service_id in services else ''})"),
             created_at=now,
         ))
@@ -495,11 +491,11 @@ def _apply_choices(session: Session, now: datetime, structure_id: int, family_id
 
     parts = []
     if to_add:
-        parts.append(_plural(len(to_add), "jour ajouté au panier", "jours ajoutés au panier"))
+        parts.append(plural(len(to_add), "jour ajouté au panier", "jours ajoutés au panier"))
     if to_remove:
-        parts.append(_plural(len(to_remove), "jour retiré du panier", "jours retirés du panier"))
+        parts.append(plural(len(to_remove), "jour retiré du panier", "jours retirés du panier"))
     if to_cancel:
-        parts.append(_plural(len(to_cancel), "jour payé annulé", "jours payés annulés")
+        parts.append(plural(len(to_cancel), "jour payé annulé", "jours payés annulés")
                      + f" (avoir de {format_euros(credit_total)})")
     return ApplyResult(
         True, "Vos choix sont enregistrés : " + ", ".join(parts) + ".",
@@ -521,7 +517,7 @@ class BasketLine:
 
     @property
     def day_text(self) -> str:
-        return calendar.format_day_fr(self.day)
+        return format_long_date(self.day)
 
 
 @dataclass(frozen=True)
@@ -601,7 +597,7 @@ def reprice_basket(session: Session, now: datetime, structure_id: int, family_id
         return RepriceResult(len(stale), "", basket.version)
     changes = []
     for r, child, service, new in stale:
-        changes.append(f"{service.name} pour {child.first_name} le {calendar.format_day_fr(r.day)} : "
+        changes.append(f"{service.name} pour {child.first_name} le {format_long_date(r.day)} : "
                        f"{format_euros(r.price_cents)} → {format_euros(new)}")
         r.price_cents = new
         r.updated_at = now
@@ -686,7 +682,7 @@ def _drop_expired_lines(session: Session, now: datetime, structure_id: int, bask
     dropped = []
     for r, child, service in _basket_lines(session, basket):
         if calendar.is_locked(calendar.period_containing(structure.period_mode, r.day), rule, now):
-            dropped.append(f"{service.name} pour {child.first_name} le {calendar.format_day_fr(r.day)}")
+            dropped.append(f"{service.name} pour {child.first_name} le {format_long_date(r.day)}")
             session.delete(r)
     if not dropped:
         return ""

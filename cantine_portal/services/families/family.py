@@ -35,7 +35,7 @@ from cantine_portal.models import (
 from cantine_portal.services.shared import audit
 from cantine_portal.services.accounts import throttle
 from cantine_portal.services.accounts.login import blocked_message
-from cantine_portal.services.shared.calendar import PARIS
+from cantine_portal.french import PARIS, format_paris_datetime
 from cantine_portal.services.accounts.hashing import verify_password
 from cantine_portal.infra.mail import Mail, Mailer, render_html
 from cantine_portal.services.shared.validation import (
@@ -225,15 +225,10 @@ def validate_guardian(values: dict[str, str]) -> tuple[dict[str, str], dict[str,
     return clean, errors
 
 
-def _paris_when(now: datetime) -> str:
-    local = now.astimezone(PARIS)
-    return local.strftime("%d/%m/%Y à ") + f"{local.hour}h{local.minute:02d}"
-
-
 def _notify_login_change(mailer: Mailer, now: datetime, structure: Structure, old: str, new: str) -> None:
     paragraphs = ["Bonjour,",
                   f"L'adresse e-mail de connexion à votre portail famille de {structure.name} a été modifiée le "
-                  f"{_paris_when(now)}. Votre nouvel identifiant est : {new}."]
+                  f"{format_paris_datetime(now)}. Votre nouvel identifiant est : {new}."]
     after = ["Ce message est envoyé à votre ancienne adresse. Si vous n'êtes pas à l'origine de ce changement, "
              f"contactez immédiatement votre structure ({structure.phone}, {structure.email})."]
     mailer.send(Mail(

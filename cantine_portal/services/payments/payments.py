@@ -34,9 +34,8 @@ from cantine_portal.services.shared import audit
 from cantine_portal.services.booking import booking
 from cantine_portal.services.payments import receipts
 from cantine_portal.services.booking.booking import CheckoutSnapshot, ProviderRedirect
-from cantine_portal.services.shared.calendar import PARIS, format_day_fr
+from cantine_portal.french import format_euros, format_long_date, format_paris_datetime
 from cantine_portal.infra.mail import Attachment, Mail, Mailer, render_html
-from cantine_portal.services.shared.money import format_euros
 
 if TYPE_CHECKING:
     from cantine_portal.infra.db import Database
@@ -429,13 +428,13 @@ def ticket_mail(session: Session, payment: Payment, receipt, lines: list[dict], 
     structure = session.get(Structure, payment.structure_id)
     account = session.exec(select(Account).where(Account.family_id == payment.family_id, Account.role == "parent")
                            .order_by(Account.id)).first()
-    when = payment.completed_at.astimezone(PARIS) if payment.completed_at else receipt.issued_at.astimezone(PARIS)
-    rows = [f"{line['child']} — {line['service']} — {format_day_fr(date.fromisoformat(line['day']))} : "
+    when = payment.completed_at or receipt.issued_at
+    rows = [f"{line['child']} — {line['service']} — {format_long_date(date.fromisoformat(line['day']))} : "
             f"{format_euros(line['price_cents'])}" for line in lines]
     paragraphs = [
         "Bonjour,",
         f"Votre paiement au portail famille de {structure.name} est confirmé.",
-        f"Référence : {payment.reference} — le {when:%d/%m/%Y à %H:%M} — montant payé : "
+        f"Référence : {payment.reference} — le {format_paris_datetime(when)} — montant payé : "
         f"{format_euros(payment.amount_cents)}"
         + (f" (avoir utilisé : {format_euros(payment.credit_cents)})" if payment.credit_cents else "") + ".",
         *rows,

@@ -21,9 +21,9 @@ from sqlmodel import Session, select
 from cantine_portal.config import Settings
 from cantine_portal.models import Account, Basket, Family, Guardian, Payment, Receipt, ReceiptCounter, Structure
 from cantine_portal.infra import storage
-from cantine_portal.services.shared.calendar import PARIS
+from cantine_portal.french import PARIS
 from cantine_portal.infra.pdf.isolated import render_receipt_isolated
-from cantine_portal.infra.pdf.render import ReceiptData, ReceiptLine
+from cantine_portal.infra.pdf.receipt import ReceiptData, ReceiptLine
 
 if TYPE_CHECKING:
     from cantine_portal.infra.db import Database
