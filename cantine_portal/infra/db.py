@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from cantine_portal.config import get_settings
-from cantine_portal.infra import write_process
+from cantine_portal.infra import write_process as writer_process
 
 try:  # POSIX; elsewhere writers of different processes meet SQLite's busy timeout only
     import fcntl
@@ -158,7 +158,7 @@ class Database:
         self._writer = WriterLock(sqlite_path(database_url)) if sqlite else None
         self.write_process = bool(write_process and sqlite_path(database_url))
         if self.write_process:
-            write_process.warm_up(self.url, _open_in_helper, self.url)
+            writer_process.warm_up(self.url, _open_in_helper, self.url)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -193,8 +193,8 @@ class Database:
         # Inside a write transaction of this thread the helper would wait for our lock, and we for it.
         if self.write_process and not self._writer.held_here():
             try:
-                return write_process.run(self.url, _write_in_helper, self.url, fn, args, kwargs)
-            except write_process.Unavailable as error:
+                return writer_process.run(self.url, _write_in_helper, self.url, fn, args, kwargs)
+            except writer_process.Unavailable as error:
                 log.warning("write process unavailable (%s): writing in this process", error)
         with self.write_session() as session:
             return fn(session, *args, **kwargs)
