@@ -51,7 +51,6 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
     from cantine_portal.infra.db import Database
     from cantine_portal.models import Reservation
     from cantine_portal.services import demo
-    from cantine_portal.state import reservations as reservations_state
     from cantine_portal.state.offload import run_handler
     from cantine_portal.state.reservations import ReservationState
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from cantine_portal.models import (
     Account,
+    AccountRole,
     Child,
     ClosedDay,
     Enrollment,
@@ -101,7 +102,7 @@ def _add_family(session: Session, structure: Structure, now: datetime, name: str
         for service in services:
             session.add(Enrollment(child_id=child.id, service_id=service.id))
     session.add(Account(
-        structure_id=structure.id, role="parent", family_id=family.id, guardian_id=first_guardian.id,
+        structure_id=structure.id, role=AccountRole.PARENT, family_id=family.id, guardian_id=first_guardian.id,
         email=email, password_hash=_demo_hash(password) if password else None, created_at=now,
         password_changed_at=now if password else None,
     ))
@@ -178,7 +179,7 @@ def _load_demo(session: Session, now: datetime, settings: Settings) -> None:
                        school="École Jacques Prévert", class_name="CE2", diet="Végétarien")],
         services=[canteen, evening], email=DURAND_EMAIL, password=None,
     )
-    session.add(Account(structure_id=structure.id, role="staff", email=STAFF_EMAIL,
+    session.add(Account(structure_id=structure.id, role=AccountRole.STAFF, email=STAFF_EMAIL,
                         password_hash=_demo_hash(STAFF_PASSWORD), created_at=now, password_changed_at=now))
     _add_documents(session, settings, structure, now, with_menu=True)
 

@@ -15,7 +15,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from cantine_portal.models import Account, Child, Enrollment, Family, Guardian, Service
+from cantine_portal.models import Account, AccountRole, Child, Enrollment, Family, Guardian, Service
 from cantine_portal.services.shared import audit
 from cantine_portal.services.families import family as family_rules
 from cantine_portal.services.accounts.login import send_invitation
@@ -284,7 +284,7 @@ def import_families(session: Session, now: datetime, *, structure_id: int, accou
             session.add(row)
             session.flush()
             login_guardian = login_guardian or row
-        account = Account(structure_id=structure_id, role="parent", family_id=family.id,
+        account = Account(structure_id=structure_id, role=AccountRole.PARENT, family_id=family.id,
                           guardian_id=login_guardian.id, email=login_guardian.email, created_at=now)
         session.add(account)
         new_accounts.append(account)

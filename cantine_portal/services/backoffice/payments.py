@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from cantine_portal.models import Family, Payment, Receipt
+from cantine_portal.models import Family, Payment, PaymentStatus, Receipt
 from cantine_portal.services.backoffice.access import check_staff
 from cantine_portal.services.backoffice.families import PAYMENT_LABELS
 from cantine_portal.french import PARIS, format_euros, format_month_year, format_numeric_date
@@ -73,7 +73,7 @@ def payments_report(session: Session, structure_id: int, account_id: int, month:
     days: dict[date, list[int]] = defaultdict(list)
     months: dict[tuple[int, int], list[int]] = defaultdict(list)
     for p in payments:
-        if p.status != "succeeded":
+        if p.status != PaymentStatus.SUCCEEDED:
             continue
         when = _local(p.completed_at or p.created_at)
         days[when.date()].append(p.amount_cents)

@@ -24,11 +24,13 @@ from sqlmodel import Session, func, select
 from cantine_portal.models import (
     Account,
     Basket,
+    BasketStatus,
     Child,
     Enrollment,
     Family,
     Guardian,
     Reservation,
+    ReservationStatus,
     Service,
     Structure,
 )
@@ -362,7 +364,7 @@ def _unenroll(session: Session, now: datetime, child: Child, service: Service) -
     notes: list[str] = []
     paid = session.exec(select(func.count()).select_from(Reservation).where(
         Reservation.child_id == child.id, Reservation.service_id == service.id,
-        Reservation.status == "paid", Reservation.day >= today)).one()
+        Reservation.status == ReservationStatus.PAID, Reservation.day >= today)).one()
     if paid:
         if paid == 1:
             sentence = ("La réservation déjà payée pour cette prestation est conservée ; vous pouvez l'annuler "
@@ -375,8 +377,8 @@ def _unenroll(session: Session, now: datetime, child: Child, service: Service) -
     pending = list(session.exec(
         select(Reservation).outerjoin(Basket, Basket.id == Reservation.basket_id).where(
             Reservation.child_id == child.id, Reservation.service_id == service.id,
-            Reservation.status == "pending",
-            (Reservation.basket_id.is_(None)) | (Basket.status == "open"))))  # type: ignore[union-attr]
+            Reservation.status == ReservationStatus.PENDING,
+            (Reservation.basket_id.is_(None)) | (Basket.status == BasketStatus.OPEN))))  # type: ignore[union-attr]
     if pending:
         basket_ids = {r.basket_id for r in pending if r.basket_id is not None}
         session.exec(delete(Reservation).where(Reservation.id.in_([r.id for r in pending])))  # type: ignore[call-overload,union-attr]
