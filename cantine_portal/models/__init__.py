@@ -1,6 +1,6 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
-from cantine_portal.models.base import UTCDateTime, utcnow
+from cantine_portal.models.base import UTCDateTime, row_id, utcnow
 from cantine_portal.models.booking import (
     Basket,
     Credit,
@@ -19,5 +19,5 @@ __all__ = [
     "Account", "AuditLog", "Basket", "Child", "ClosedDay", "ContactMessage", "Credit",
     "Document", "Enrollment", "Family", "Guardian", "LoginSession", "LoginThrottle",
     "PasswordToken", "Payment", "PaymentEvent", "Receipt", "ReceiptCounter", "Reservation",
-    "Service", "ServicePrice", "Structure", "UTCDateTime", "utcnow",
+    "Service", "ServicePrice", "Structure", "UTCDateTime", "row_id", "utcnow",
 ]
