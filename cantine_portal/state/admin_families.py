@@ -210,7 +210,7 @@ class AdminFamilyState(StaffState):
             if index is None:
                 return None
             guardian_id, version = self._guardian_ids[index], self._guardian_versions[index]
-        values = {key: form_text(form_data, key, 300) for key in GUARDIAN_KEYS}
+        values: dict[str, str] = {key: form_text(form_data, key, 300) for key in GUARDIAN_KEYS}
         try:
             with get_database().write_session() as session:
                 result = admin_families.save_guardian(
