@@ -1,0 +1,89 @@
+"""Back-office use cases: each owns its transaction, refuses another commune's staff or ids with
+``Refused`` (nothing written), and returns the page read again after a change."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from cantine_portal.models import Account, ClosedDay, Service, Structure
+from cantine_portal.services.accounts.staff import create_staff
+from cantine_portal.services.demo import MARTIN_EMAIL, STAFF_EMAIL
+from cantine_portal.usecases.backoffice import calendar as calendar_cases
+from cantine_portal.usecases.backoffice import prestations as services_cases
+from cantine_portal.usecases.backoffice import settings as settings_cases
+from cantine_portal.usecases.backoffice.common import StaffActor
+from cantine_portal.usecases.errors import MSG_REFUSED_STAFF, Refused
+
+
+@pytest.fixture
+def actors(demo_session, database, settings, now, monkeypatch):
+    """demo's agent, autreville's agent, and a parent of demo posing as staff (use cases use these db/settings)."""
+    monkeypatch.setattr("cantine_portal.infra.db._active", database)
+    monkeypatch.setattr("cantine_portal.config._active", settings)
+    with database.write_session() as s:
+        create_staff(s, now, "autreville", "agent@autreville.fr", "Mairie-Bretonne-2026!x")
+    with database.session() as s:
+        demo = s.exec(select(Structure).where(Structure.slug == "demo")).one().id
+        other = s.exec(select(Structure).where(Structure.slug == "autreville")).one().id
+
+        def account(address: str) -> int:
+            return s.exec(select(Account.id).where(Account.email == address)).one()
+
+        return {"staff": StaffActor(demo, account(STAFF_EMAIL), "10.0.0.1"),
+                "other": StaffActor(other, account("agent@autreville.fr")),
+                "intruder": StaffActor(demo, account("agent@autreville.fr")),
+                "parent": StaffActor(demo, account(MARTIN_EMAIL))}
+
+
+@pytest.mark.parametrize("who", ["intruder", "parent"])
+def test_page_reads_refuse_anyone_but_the_communes_staff(actors, now, who):
+    for read in (lambda a: settings_cases.settings_page(a), lambda a: services_cases.services_page(a, now=now),
+                 lambda a: calendar_cases.calendar_page(a, now=now)):
+        with pytest.raises(Refused) as refused:
+            read(actors[who])
+        assert refused.value.message == MSG_REFUSED_STAFF
+    assert settings_cases.settings_page(actors["staff"]).values["name"] == "Ville de Démo"
+
+
+def test_settings_save_validates_then_saves_and_describes_the_deadline(actors, now, database):
+    page = settings_cases.settings_page(actors["staff"])
+    wrong = settings_cases.save_settings(actors["staff"], now=now, values={**page.values, "email": "pas-une-adresse"})
+    assert not wrong.ok and "email" in wrong.errors and wrong.deadline_text == ""
+    saved = settings_cases.save_settings(actors["staff"], now=now, values={**page.values, "name": "Ville de Démo-sur-Mer"})
+    assert saved.ok and saved.deadline_text == page.deadline_text != ""
+    with database.session() as s:
+        assert s.exec(select(Structure.name).where(Structure.id == actors["staff"].structure_id)).one() == \
+            "Ville de Démo-sur-Mer"
+    with pytest.raises(Refused):
+        settings_cases.save_settings(actors["intruder"], now=now, values=page.values)
+
+
+def test_a_service_of_another_commune_is_refused_and_left_untouched(actors, now, database):
+    with database.session() as s:
+        canteen = s.exec(select(Service).where(Service.structure_id == actors["staff"].structure_id)).first()
+    with pytest.raises(Refused):
+        services_cases.update_service(actors["other"], now=now, service_id=canteen.id, name="Volée",
+                                      weekdays=[0], active=True)
+    with pytest.raises(Refused):
+        services_cases.change_price(actors["other"], now=now, service_id=canteen.id, price="0,01",
+                                    valid_from="2026-12-01")
+    with database.session() as s:
+        assert s.get(Service, canteen.id).name == canteen.name
+    done = services_cases.update_service(actors["staff"], now=now, service_id=canteen.id, name="Cantine",
+                                         weekdays=[0, 1], active=True)
+    assert done.ok and done.page is not None and "Cantine" in [row.name for row in done.page]
+    wrong = services_cases.create_service(actors["staff"], now=now, name="", weekdays=[], price="x")
+    assert not wrong.ok and wrong.errors and wrong.page is None
+
+
+def test_closing_a_day_asks_nothing_when_no_paid_day_and_refuses_another_communes_rows(actors, now, database):
+    closed = calendar_cases.close_day(actors["staff"], now=now, day="2026-12-08", service_id=None,
+                                      reason="Grève", confirmed=False)
+    assert closed.ok and closed.page is not None and any(p.reason == "Grève" for p in closed.page.periods)
+    with database.session() as s:
+        ids = list(s.exec(select(ClosedDay.id).where(ClosedDay.reason == "Grève")).all())
+    with pytest.raises(Refused):
+        calendar_cases.delete_closed_days(actors["other"], now=now, closed_day_ids=ids)
+    with database.session() as s:
+        assert s.exec(select(ClosedDay).where(ClosedDay.reason == "Grève")).first() is not None
