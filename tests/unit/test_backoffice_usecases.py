@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from cantine_portal.models import Account, ClosedDay, Service, Structure
+from cantine_portal.models import Account, Child, ClosedDay, Family, Service, Structure
 from cantine_portal.services.accounts.staff import create_staff
 from cantine_portal.services.demo import MARTIN_EMAIL, STAFF_EMAIL
 from cantine_portal.usecases.backoffice import calendar as calendar_cases
+from cantine_portal.usecases.backoffice import families as families_cases
 from cantine_portal.usecases.backoffice import prestations as services_cases
 from cantine_portal.usecases.backoffice import settings as settings_cases
 from cantine_portal.usecases.backoffice.common import StaffActor
@@ -50,7 +51,8 @@ def test_settings_save_validates_then_saves_and_describes_the_deadline(actors, n
     page = settings_cases.settings_page(actors["staff"])
     wrong = settings_cases.save_settings(actors["staff"], now=now, values={**page.values, "email": "pas-une-adresse"})
     assert not wrong.ok and "email" in wrong.errors and wrong.deadline_text == ""
-    saved = settings_cases.save_settings(actors["staff"], now=now, values={**page.values, "name": "Ville de Démo-sur-Mer"})
+    renamed = {**page.values, "name": "Ville de Démo-sur-Mer"}
+    saved = settings_cases.save_settings(actors["staff"], now=now, values=renamed)
     assert saved.ok and saved.deadline_text == page.deadline_text != ""
     with database.session() as s:
         assert s.exec(select(Structure.name).where(Structure.id == actors["staff"].structure_id)).one() == \
@@ -87,3 +89,39 @@ def test_closing_a_day_asks_nothing_when_no_paid_day_and_refuses_another_commune
         calendar_cases.delete_closed_days(actors["other"], now=now, closed_day_ids=ids)
     with database.session() as s:
         assert s.exec(select(ClosedDay).where(ClosedDay.reason == "Grève")).first() is not None
+
+
+def _family_of(database, first_name):
+    with database.session() as s:
+        return s.exec(select(Child.family_id).where(Child.first_name == first_name)).first()
+
+
+def test_a_family_of_another_commune_is_refused_everywhere(actors, now, database):
+    martin = _family_of(database, "Léa")  # a demo family
+    other = actors["other"]
+    with pytest.raises(Refused):
+        families_cases.family_page(other, family_id=martin)
+    with pytest.raises(Refused):
+        families_cases.update_family(other, now=now, family_id=martin, name="Volée", reference="")
+    with pytest.raises(Refused):
+        families_cases.invite_family(other, now=now, family_id=martin)
+    with pytest.raises(Refused):
+        families_cases.families_page(actors["intruder"], query="")
+    assert [r.name for r in families_cases.families_page(other, query="Martin")] == []
+    with database.session() as s:
+        assert s.get(Family, martin).name != "Volée"
+
+
+def test_a_stale_child_form_is_a_conflict_and_brings_the_family_back(actors, now, database):
+    staff, martin = actors["staff"], _family_of(database, "Léa")
+    page = families_cases.family_page(staff, family_id=martin)
+    child = page.children[0]
+    first = families_cases.save_child(staff, now=now, family_id=martin, child_id=child.id,
+                                      expected_version=child.version, values={**child.values, "class_name": "Classe A"},
+                                      service_ids=set(child.service_ids))
+    assert first.ok and first.page is not None and first.page.children[0].values["class_name"] == "Classe A"
+    stale = families_cases.save_child(staff, now=now, family_id=martin, child_id=child.id,
+                                      expected_version=child.version, values={**child.values, "class_name": "Classe B"},
+                                      service_ids=set(child.service_ids))
+    assert not stale.ok and stale.conflict and stale.page is not None
+    assert stale.page.children[0].values["class_name"] == "Classe A"

@@ -12,15 +12,9 @@ from cantine_portal.services.backoffice import calendar as rules
 from cantine_portal.services.backoffice import prestations as services_rules
 from cantine_portal.services.backoffice.calendar import ClosedPeriod
 from cantine_portal.services.shared.calendar import PARIS
-from cantine_portal.usecases.backoffice.common import Outcome, StaffActor, change, mailer, read
+from cantine_portal.usecases.backoffice.common import Outcome, ServiceChoice, StaffActor, change, mailer, read
 
 MSG_CONFIRM = "Cochez pour confirmer l'annulation des réservations payées."
-
-
-@dataclass(frozen=True)
-class ServiceChoice:
-    id: int
-    name: str
 
 
 @dataclass(frozen=True)

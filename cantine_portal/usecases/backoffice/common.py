@@ -29,6 +29,14 @@ class StaffActor:
 
 
 @dataclass(frozen=True)
+class ServiceChoice:
+    """An active service offered in a form's list (its position there is what the browser sends)."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
 class Outcome(Generic[P]):
     """What a change did, in French, and the page read again after it.
 
