@@ -120,3 +120,42 @@ def test_closing_a_day_with_paid_reservations_asks_for_confirmation_first(cookie
     assert state.success_message.startswith("Fermeture du 07/12/2026 enregistrée")
     with database.session() as s:
         assert s.exec(select(Credit).where(Credit.family_id == lea.family_id)).one().amount_cents == 385
+
+
+def test_daily_pages_load_and_refuse_forged_rows(cookies, database, now):
+    from cantine_portal.models import Document
+    from cantine_portal.state.admin_daily import (
+        AdminAttendanceState, AdminDocumentsState, AdminMessagesState, AdminPaymentsState)
+
+    cookies["cp_staff_demo"] = _token(database, now, STAFF_EMAIL)
+    attendance = _state(AdminAttendanceState)
+    run_handler(attendance.load())
+    assert attendance.shown and attendance.day == "2026-11-26" and attendance.service_names
+    run_handler(attendance.show({"day": "jeudi", "service": "0"}))
+    assert attendance.error_message == "Saisissez un jour (jj/mm/aaaa)." and not attendance.shown
+    run_handler(attendance.show({"day": "2026-11-26", "service": "99"}))
+    assert attendance.error_message == "Choisissez une prestation."
+
+    documents = _state(AdminDocumentsState)
+    run_handler(documents.load())
+    assert documents.rows and documents.max_size_label
+    run_handler(documents.toggle_published(99))
+    assert documents.error_message == MSG_REFUSED
+    was = documents.rows[0]["published"]
+    run_handler(documents.toggle_published(0))
+    assert documents.success_message and documents.rows[0]["published"] != was
+    with database.session() as s:
+        assert len(s.exec(select(Document)).all()) >= len(documents.rows)
+
+    messages = _state(AdminMessagesState)
+    run_handler(messages.load())
+    run_handler(messages.reply({"row": "0", "reply": "Bonjour"}))
+    assert messages.error_message == MSG_REFUSED  # no message: any row is forged
+
+    payments = _state(AdminPaymentsState)
+    run_handler(payments.load())
+    assert payments.csv_url == "/api/demo/admin/paiements.csv"
+    run_handler(payments.filter({"month": "13/2026"}))
+    assert payments.error_message == "Choisissez un mois (mm/aaaa)." and payments.month == ""
+    run_handler(payments.filter({"month": "2026-11"}))
+    assert payments.error_message == "" and payments.csv_url.endswith("?mois=2026-11")

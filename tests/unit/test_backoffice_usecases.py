@@ -125,3 +125,47 @@ def test_a_stale_child_form_is_a_conflict_and_brings_the_family_back(actors, now
                                       service_ids=set(child.service_ids))
     assert not stale.ok and stale.conflict and stale.page is not None
     assert stale.page.children[0].values["class_name"] == "Classe A"
+
+
+def test_daily_pages_refuse_another_communes_ids(actors, now, database, settings):
+    from datetime import date
+
+    from cantine_portal.infra.pdf.render import render_reglement
+    from cantine_portal.models import ContactMessage, Document
+    from cantine_portal.usecases.backoffice import attendance as attendance_cases
+    from cantine_portal.usecases.backoffice import documents as document_cases
+    from cantine_portal.usecases.backoffice import messages as message_cases
+
+    staff, other = actors["staff"], actors["other"]
+    with database.write_session() as s:
+        document_id = s.exec(select(Document.id).where(Document.structure_id == staff.structure_id)).first()
+        canteen = s.exec(select(Service.id).where(Service.structure_id == staff.structure_id)).first()
+        message = ContactMessage(structure_id=staff.structure_id, family_id=_family_of(database, "Léa"),
+                                 account_id=actors["parent"].account_id, subject="PAI", body="Bonjour",
+                                 created_at=now)
+        s.add(message)
+        s.flush()
+        message_id = message.id
+    page = attendance_cases.attendance_page(staff, now=now, requested_day="")
+    assert page.day == date(2026, 11, 26) and page.sheet is not None  # a Thursday: today
+    for refused in (lambda: attendance_cases.attendance_sheet(other, day=page.day, service_id=canteen),
+                    lambda: document_cases.set_published(other, now=now, document_id=document_id, published=False),
+                    lambda: document_cases.replace_file(other, now=now, document_id=document_id,
+                                                        data=render_reglement("X"), filename="x.pdf"),
+                    lambda: message_cases.reply(other, now=now, message_id=message_id, text="Non.", show="all"),
+                    lambda: message_cases.attachment_file(other, message_id=message_id)):
+        with pytest.raises(Refused):
+            refused()
+    assert not settings.mail_dir.exists() or not list(settings.mail_dir.glob("*.eml"))  # the refused reply: no mail
+    answered = message_cases.reply(staff, now=now, message_id=message_id, text="Bien reçu.", show="open")
+    assert answered.ok and answered.page == []  # handled now: no longer among the open ones
+
+
+def test_payments_page_refuses_a_bad_month_without_reading(actors):
+    from cantine_portal.usecases.backoffice import payments as payment_cases
+
+    assert payment_cases.payments_page(actors["staff"], month="11/2026").error == "Choisissez un mois (mm/aaaa)."
+    assert payment_cases.payments_page(actors["staff"], month="2026-11").report is not None
+    assert payment_cases.payments_csv(actors["staff"], month="2026-1x") is None
+    with pytest.raises(Refused):
+        payment_cases.payments_page(actors["parent"], month="")
