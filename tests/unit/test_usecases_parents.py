@@ -9,6 +9,7 @@ from cantine_portal.models import Account, Child, ContactMessage, Family, Guardi
 from cantine_portal.services.content import contact
 from cantine_portal.services.demo import BERNARD_EMAIL, MARTIN_EMAIL, MARTIN_PASSWORD
 from cantine_portal.services.families.family import MSG_CLOSED, MSG_CONFLICT
+from cantine_portal.state.offload import run_handler
 from cantine_portal.usecases import accounts, content, family
 from cantine_portal.usecases.actors import ParentActor
 from cantine_portal.usecases.errors import Refused
@@ -148,3 +149,39 @@ def test_link_request_checks_the_address_before_any_database_work(active, demo_s
     refused = accounts.create_password(structure_id, "jeton-invente", "Un mot de passe très long 2026 !", "",
                                        now=now)
     assert refused is not None and not refused.ok and not refused.link_valid
+
+
+@pytest.fixture
+def family_page(active, demo_session, now, monkeypatch):
+    """The Famille state of a tab logged in as Martin (the session check itself is tested elsewhere)."""
+    from cantine_portal.state import family as family_state
+    from cantine_portal.state.auth import AuthState
+
+    martin = _actor(demo_session)
+
+    def require_parent(self):
+        self._structure_id, self._family_id, self._account_id = (martin.structure_id, martin.family_id,
+                                                                 martin.account_id)
+        self.portal_status = "found"
+        return martin
+
+    monkeypatch.setattr(AuthState, "_require_parent", require_parent)
+    monkeypatch.setattr(AuthState, "_client_ip", lambda self: "127.0.0.1")
+    monkeypatch.setattr(family_state.clock, "now", lambda: now)
+    state = family_state.FamilyState(_reflex_internal_init=True)
+    run_handler(state.load())
+    return state
+
+
+def test_famille_state_refuses_a_forged_tab_and_keeps_the_other_tab_typed(family_page, active):
+    state = family_page
+    assert state.guardian_labels == ["Claire Martin", "Julien Martin"]
+    run_handler(state.save_guardian(7))
+    assert state.error_message == family.MSG_REFUSED
+    run_handler(state.set_guardian_field(0, "city", "Ailleurs"))
+    run_handler(state.set_guardian_field(1, "mobile", "0611223344"))
+    run_handler(state.save_guardian(1))
+    assert state.success_message == "Les informations ont été enregistrées."
+    assert state.guardians[1]["mobile"] == "06 11 22 33 44" and state.guardians[0]["city"] == "Ailleurs"
+    with active.session() as s:
+        assert s.exec(select(Guardian).where(Guardian.first_name == "Claire")).one().city != "Ailleurs"
