@@ -51,7 +51,6 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
     from cantine_portal.infra.db import Database
     from cantine_portal.models import Reservation
     from cantine_portal.services import demo
-    from cantine_portal.state import reservations as reservations_state
     from cantine_portal.state.offload import run_handler
     from cantine_portal.state.reservations import ReservationState
 
@@ -190,7 +189,7 @@ async def drive_portal(base_url: str, substate: str, ticks_substate: str, ticks:
 def real_portal(ticks: int, validations: int) -> None:
     import cantine_portal.cantine_portal  # noqa: F401  (registers the states, outside the event loop)
     from cantine_portal.infra.db import Database
-    from cantine_portal.services.shared.calendar import PARIS
+    from cantine_portal.french import PARIS
     from cantine_portal.state.reservations import ReservationState, ReservationTicks
     from tests.browser.conftest import FAKE_NOW as PORTAL_NOW, start_portal, stop_portal
 

@@ -19,32 +19,33 @@ from cantine_portal import clock
 from cantine_portal.api.files import serve_private_pdf
 from cantine_portal.config import get_settings
 from cantine_portal.infra.db import get_database
-from cantine_portal.services.payments import payments
-from cantine_portal.infra.pdf import isolated as pdf_process
-from cantine_portal.services.payments import receipts
 from cantine_portal.infra.retry import with_db_retry
+from cantine_portal.services.payments import fulfilment, receipts
+from cantine_portal.services.payments.events import ProviderEvent, parse_simulated, parse_stripe
+from cantine_portal.services.payments.signatures import verify_signature
+from cantine_portal.usecases import payments as payment_cases
 
 
-def fulfil(event: payments.ProviderEvent) -> payments.FulfilmentResult:
+def fulfil(event: ProviderEvent) -> fulfilment.FulfilmentResult:
     """Apply an event in its own transaction, retried while the database is unreachable
     (idempotent: a retry after a lost commit acknowledgement finds the event already stored)."""
     settings = get_settings()
 
-    def apply() -> payments.FulfilmentResult:
-        return get_database().run_write(payments.handle_event, clock.now(), settings, event)
+    def apply() -> fulfilment.FulfilmentResult:
+        return get_database().run_write(fulfilment.handle_event, clock.now(), settings, event)
 
     return with_db_retry(apply)
 
 
 def send_ticket(receipt_id: int) -> None:
-    """After the answer to the provider: the receipt's PDF and the ticket e-mail (see payments.send_ticket)."""
-    pdf_process.send_ticket_isolated(get_database(), get_settings(), clock.now(), receipt_id)
+    """After the answer to the provider: the receipt's PDF and the ticket e-mail (see usecases.payments.send_ticket)."""
+    payment_cases.send_ticket_isolated(get_database(), get_settings(), clock.now(), receipt_id)
 
 
 async def _notification(request: Request, secret: str | None, parse) -> Response:
     payload = await request.body()
     header = request.headers.get("stripe-signature") or request.headers.get("x-cantine-signature")
-    if not secret or not payments.verify_signature(secret, payload, header, clock.now()):
+    if not secret or not verify_signature(secret, payload, header, clock.now()):
         return JSONResponse({"error": "signature"}, status_code=400)
     try:
         event = parse(payload)
@@ -61,11 +62,11 @@ async def _notification(request: Request, secret: str | None, parse) -> Response
 
 
 async def simulated_notification(request: Request) -> Response:
-    return await _notification(request, get_settings().secret_key, payments.parse_simulated)
+    return await _notification(request, get_settings().secret_key, parse_simulated)
 
 
 async def stripe_webhook(request: Request) -> Response:
-    return await _notification(request, get_settings().stripe_webhook_secret, payments.parse_stripe)
+    return await _notification(request, get_settings().stripe_webhook_secret, parse_stripe)
 
 
 def _family_receipt(session, structure_id: int, info, receipt_id: int):
@@ -75,7 +76,7 @@ def _family_receipt(session, structure_id: int, info, receipt_id: int):
     if receipt is None:
         return None
     # Normally rendered just after the payment; rendered here if that step was missed.
-    path = receipt.pdf_path or receipts.ensure_pdf(get_database(), get_settings(), receipt.id)[0]
+    path = receipt.pdf_path or payment_cases.ensure_receipt_pdf(get_database(), get_settings(), receipt.id)[0]
     return path, f"recu-{receipt.number}.pdf"
 
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from cantine_portal.models import (
     Account,
+    AccountRole,
     Child,
     ClosedDay,
     Enrollment,
@@ -24,7 +25,9 @@ from cantine_portal.models import (
 from cantine_portal.config import Settings, get_settings
 from cantine_portal.services.shared import calendar
 from cantine_portal.services.content import documents
-from cantine_portal.infra.pdf import render as pdf_render
+from cantine_portal import french
+from cantine_portal.infra.pdf.menus import default_demo_menus, render_menu_week
+from cantine_portal.infra.pdf.reglement import render_reglement
 from functools import lru_cache
 
 from cantine_portal.services.accounts.hashing import hash_password
@@ -99,7 +102,7 @@ def _add_family(session: Session, structure: Structure, now: datetime, name: str
         for service in services:
             session.add(Enrollment(child_id=child.id, service_id=service.id))
     session.add(Account(
-        structure_id=structure.id, role="parent", family_id=family.id, guardian_id=first_guardian.id,
+        structure_id=structure.id, role=AccountRole.PARENT, family_id=family.id, guardian_id=first_guardian.id,
         email=email, password_hash=_demo_hash(password) if password else None, created_at=now,
         password_changed_at=now if password else None,
     ))
@@ -111,28 +114,27 @@ def _add_documents(session: Session, settings: Settings, structure: Structure, n
     """Real PDFs, stored privately: this week's menu, the règlement, and an unpublished draft."""
     reglement = documents.add_document(
         session, settings, now, structure.id, title="Règlement intérieur de la restauration scolaire",
-        category="Règlement", data=pdf_render.render_reglement(structure.name),
+        category="Règlement", data=render_reglement(structure.name),
         original_name="reglement-interieur.pdf")
     # Published at the start of the school year: older than the weekly menu.
     start = school_year_start(now)
-    reglement.published_at = datetime(start.year, start.month, start.day, 8, 0, tzinfo=calendar.PARIS)
+    reglement.published_at = datetime(start.year, start.month, start.day, 8, 0, tzinfo=french.PARIS)
     if not with_menu:
         return
-    monday = now.astimezone(calendar.PARIS).date()
+    monday = now.astimezone(french.PARIS).date()
     monday -= timedelta(days=monday.weekday())
     documents.add_document(
         session, settings, now, structure.id,
-        title=f"Menu de la semaine {calendar.date_range_fr(monday, monday + timedelta(days=4))}",
-        category="Menus", data=pdf_render.render_menu_week(structure.name, monday,
-                                                           pdf_render.default_demo_menus(monday)),
+        title=f"Menu de la semaine {french.format_date_range(monday, monday + timedelta(days=4))}",
+        category="Menus", data=render_menu_week(structure.name, monday, default_demo_menus(monday)),
         original_name=f"menu-{monday.isoformat()}.pdf")
     next_monday = monday + timedelta(days=7)
     documents.add_document(
         session, settings, now, structure.id,
-        title=f"Menu de la semaine {calendar.date_range_fr(next_monday, next_monday + timedelta(days=4))}"
+        title=f"Menu de la semaine {french.format_date_range(next_monday, next_monday + timedelta(days=4))}"
               " (brouillon)",
-        category="Menus", data=pdf_render.render_menu_week(structure.name, next_monday,
-                                                           pdf_render.default_demo_menus(next_monday)),
+        category="Menus", data=render_menu_week(structure.name, next_monday,
+                                                default_demo_menus(next_monday)),
         original_name=f"menu-{next_monday.isoformat()}.pdf", published=False)
 
 
@@ -177,7 +179,7 @@ def _load_demo(session: Session, now: datetime, settings: Settings) -> None:
                        school="École Jacques Prévert", class_name="CE2", diet="Végétarien")],
         services=[canteen, evening], email=DURAND_EMAIL, password=None,
     )
-    session.add(Account(structure_id=structure.id, role="staff", email=STAFF_EMAIL,
+    session.add(Account(structure_id=structure.id, role=AccountRole.STAFF, email=STAFF_EMAIL,
                         password_hash=_demo_hash(STAFF_PASSWORD), created_at=now, password_changed_at=now))
     _add_documents(session, settings, structure, now, with_menu=True)
 

@@ -12,7 +12,7 @@ from cantine_portal.infra.db import get_database
 from cantine_portal.services.backoffice import calendar as admin_calendar
 from cantine_portal.services.backoffice import prestations as admin_services
 from cantine_portal.services.backoffice import settings as admin_settings
-from cantine_portal.services.shared.calendar import PARIS
+from cantine_portal.french import PARIS
 from cantine_portal.infra.mail import Mailer
 from cantine_portal.state.admin import StaffState, form_text
 

@@ -15,8 +15,7 @@ from cantine_portal.services.backoffice import payments as admin_payments
 from cantine_portal.services.backoffice import prestations as admin_services
 from cantine_portal.services.backoffice import attendance
 from cantine_portal.services.backoffice.access import NotAllowed
-from cantine_portal.services.shared.calendar import format_day_fr
-from cantine_portal.services.shared.calendar import PARIS
+from cantine_portal.french import PARIS, format_long_date
 from cantine_portal.services.content.contact import size_label
 from cantine_portal.infra.mail import Mailer
 from cantine_portal.state.admin import MSG_REFUSED, StaffState, form_text, list_position
@@ -58,7 +57,7 @@ class AdminAttendanceState(StaffState):
         service_id = self._service_ids[index]
         with get_database().session() as session:
             data = attendance.attendance(session, self._structure_id, self._staff_account_id, day, service_id)
-        self.day_label = format_day_fr(day)
+        self.day_label = format_long_date(day)
         self.rows = [{"child": r.child_name, "family": r.family_name, "school": r.school, "class_name": r.class_name,
                       "diet": r.diet, "pai": "1" if r.pai else "", "pai_notes": r.pai_notes} for r in data.rows]
         self.by_school = [[label, str(n)] for label, n in data.by_school]

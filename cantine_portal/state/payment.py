@@ -13,10 +13,9 @@ from cantine_portal import clock
 from cantine_portal.config import get_settings
 from cantine_portal.infra.db import get_database
 from cantine_portal.models import Basket, Structure
-from cantine_portal.services.payments import payments
-from cantine_portal.services.payments import receipts
-from cantine_portal.services.shared.calendar import PARIS, format_day_fr
-from cantine_portal.services.shared.money import format_euros
+from cantine_portal.services.payments import fulfilment, providers, receipts, signatures
+from cantine_portal.usecases import payments as payment_cases
+from cantine_portal.french import format_euros, format_long_date, format_paris_date, format_paris_datetime
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.offload import db_event
 
@@ -52,7 +51,7 @@ class SimulatedBankState(rx.State):
         self._session_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1][:100]
         self.error_message = ""
         with get_database().session() as session:
-            payment = payments.payment_by_simulated_session(session, self._session_id)
+            payment = fulfilment.payment_by_simulated_session(session, self._session_id)
             if payment is None:
                 self.bank_status = "unknown"
                 return
@@ -69,8 +68,8 @@ class SimulatedBankState(rx.State):
         if self.bank_status != "open":
             return None
         settings = get_settings()
-        body = payments.simulated_notification(event_type, self._session_id, self._amount_cents)
-        header = payments.signature_header(settings.secret_key, body, clock.now())
+        body = providers.simulated_notification(event_type, self._session_id, self._amount_cents)
+        header = signatures.signature_header(settings.secret_key, body, clock.now())
         try:
             response = await _bank_client().post(
                 f"{settings.base_url}/api/paiement/simule/notification", content=body,
@@ -123,9 +122,9 @@ class PaymentReturnState(AuthState):
             return None
         reference = str(self.router.url.query_parameters.get("ref", ""))[:40]
         cancelled = bool(self.router.url.query_parameters.get("annule"))
-        payments.expire_stale_checkouts_if_any(get_database(), clock.now(), self._structure_id, self._family_id)
+        payment_cases.expire_stale_checkouts_if_any(get_database(), clock.now(), self._structure_id, self._family_id)
         with get_database().session() as session:
-            payment = payments.family_payment(session, self._structure_id, self._family_id, reference)
+            payment = fulfilment.family_payment(session, self._structure_id, self._family_id, reference)
             if payment is None:
                 self.return_status = "unknown"
                 return None
@@ -150,10 +149,9 @@ class PaymentReturnState(AuthState):
         lines = receipts.snapshot_lines(basket.snapshot_lines)
         from datetime import date
 
-        self.ticket_lines = [TicketLine(line["child"], line["service"], format_day_fr(date.fromisoformat(line["day"])),
+        self.ticket_lines = [TicketLine(line["child"], line["service"], format_long_date(date.fromisoformat(line["day"])),
                                         format_euros(line["price_cents"])) for line in lines]
-        when = payment.completed_at.astimezone(PARIS)
-        self.ticket_date = f"{when:%d/%m/%Y} à {when.hour}h{when.minute:02d}"
+        self.ticket_date = format_paris_datetime(payment.completed_at)
         self.ticket_amount = format_euros(payment.amount_cents)
         self.ticket_credit = format_euros(payment.credit_cents) if payment.credit_cents else ""
         self.ticket_receipt_number = receipt.number if receipt else ""
@@ -187,7 +185,7 @@ class ReceiptsState(AuthState):
         with get_database().session() as session:
             rows = receipts.family_receipts(session, self._structure_id, self._family_id)
         base = f"/api/{self.portal_slug}/recus/"
-        self.receipt_rows = [ReceiptUI(r.number, r.issued_at.astimezone(PARIS).strftime("%d/%m/%Y"),
+        self.receipt_rows = [ReceiptUI(r.number, format_paris_date(r.issued_at),
                                        format_euros(r.amount_cents), f"{base}{r.id}", f"{base}{r.id}?telecharger=1")
                              for r in rows]
         return None

@@ -1,6 +1,6 @@
 """Réservations page state: the per-child tables, the live totals and the basket.
 
-Thin on purpose: every rule lives in services/booking.py. Database ids never reach the
+Thin on purpose: every rule lives in services/booking/. Database ids never reach the
 browser: a cell is named by an opaque key ("0-2-4": child, service, day indexes) that only the
 backend-only ``_cells`` maps back to (child_id, service_id, day).
 
@@ -30,10 +30,11 @@ from cantine_portal import clock
 from cantine_portal.config import get_settings
 from cantine_portal.infra.db import get_database
 from cantine_portal.models import Structure
-from cantine_portal.services.booking import booking
+from cantine_portal.services.booking import basket, choices, errors, period_view, queries
 from cantine_portal.services.shared import calendar
-from cantine_portal.services.payments import payments
-from cantine_portal.services.shared.money import format_euros
+from cantine_portal.services.payments import fulfilment, providers
+from cantine_portal.usecases import payments as payment_cases
+from cantine_portal.french import PARIS, format_euros, format_long_date, format_short_date
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.offload import db_event
 
@@ -126,14 +127,14 @@ class ReservationState(AuthState):
 
     def _period(self, session) -> calendar.Period:
         structure = self._structure(session)
-        current = calendar.period_containing(structure.period_mode, clock.now().astimezone(calendar.PARIS).date())
+        current = calendar.period_containing(structure.period_mode, clock.now().astimezone(PARIS).date())
         return calendar.shift(current, self._offset)
 
     def _first_open_offset(self) -> int:
         """Parents land on the first period still open to booking (the current one is often locked)."""
         with get_database().session() as session:
             structure = self._structure(session)
-            rule = booking.structure_rule(structure)
+            rule = queries.structure_rule(structure)
             self._offset = 0
             current = self._period(session)
         for offset in range(0, 3):
@@ -148,7 +149,7 @@ class ReservationState(AuthState):
             low, high = RANGE[structure.period_mode]
             self._offset = max(low, min(high, self._offset))
             period = self._period(session)
-            view = booking.build_period_view(session, clock.now(), self._structure_id, self._family_id, period)
+            view = period_view.build_period_view(session, clock.now(), self._structure_id, self._family_id, period)
         self._period_key = period.key
         self.period_label = period.label_fr
         self.deadline_text = view.deadline_text + (" (date butoir dépassée : période verrouillée)."
@@ -178,7 +179,7 @@ class ReservationState(AuthState):
                                                    cell.checked, format_euros(cell.price_cents)))
             tables.append(ChildUI(
                 ci, child.first_name, [row.name for row in child.services],
-                [DayUI(calendar.format_day_fr(d, with_year=False), calendar.format_day_short_fr(d), by_day[d])
+                [DayUI(format_long_date(d, with_year=False), format_short_date(d), by_day[d])
                  for d in view.days],
             ))
         self._cells = cells
@@ -205,7 +206,7 @@ class ReservationState(AuthState):
         """on_load (after AuthState.load_protected): the current period, from the database."""
         if self._require_parent() is None:
             return None
-        payments.expire_stale_checkouts_if_any(get_database(), clock.now(), self._structure_id, self._family_id)
+        payment_cases.expire_stale_checkouts_if_any(get_database(), clock.now(), self._structure_id, self._family_id)
         self._offset = self._first_open_offset()
         self._clear_messages()
         self.basket_visible = False
@@ -221,13 +222,13 @@ class ReservationState(AuthState):
         if not 0 <= child_index < len(self.child_names):
             return None
         with get_database().session() as session:
-            view = booking.build_period_view(session, clock.now(), self._structure_id, self._family_id,
+            view = period_view.build_period_view(session, clock.now(), self._structure_id, self._family_id,
                                              calendar.Period.parse(self._period_key))
         by_cell = {v: k for k, v in self._cells.items()}
         child_id = view.children[child_index].child_id
         ticks = self._ticks()
         current = {self._cells[k] for k in ticks._ticked_keys()}
-        wanted = booking.apply_to_all_children(view, child_id, current)
+        wanted = period_view.apply_to_all_children(view, child_id, current)
         ticks._tick_all(by_cell[cell_key] for cell_key in wanted - current if cell_key in by_cell)
         self._show_ticked(ticks._ticked_map())
         self.info_message = (f"Les jours de {self.child_names[child_index]} ont été cochés pour vos autres "
@@ -236,11 +237,11 @@ class ReservationState(AuthState):
 
     # --- saving ----------------------------------------------------------------------
 
-    def _save(self) -> booking.ApplyResult | None:
+    def _save(self) -> choices.ApplyResult | None:
         if self._require_parent() is None:
             return None
         wanted = {self._cells[k] for k in self._ticks()._ticked_keys() if k in self._cells}
-        return get_database().run_write(booking.apply_choices, clock.now(), self._structure_id, self._family_id,
+        return get_database().run_write(choices.apply_choices, clock.now(), self._structure_id, self._family_id,
                                         calendar.Period.parse(self._period_key), wanted, self._basket_version)
 
     @db_event
@@ -255,7 +256,7 @@ class ReservationState(AuthState):
             self._reload()
         else:
             self.error_message = result.message
-            if result.message in (booking.STALE_MESSAGE, booking.CONFLICT_MESSAGE):
+            if result.message in (errors.STALE_MESSAGE, errors.CONFLICT_MESSAGE):
                 self._reload()
         return None
 
@@ -275,13 +276,13 @@ class ReservationState(AuthState):
             return self._login_redirect()
         database, now = get_database(), clock.now()
         with database.session() as session:  # the usual case: no price changed, nothing to write
-            to_reprice = booking.reprice_basket(session, now, self._structure_id, self._family_id,
+            to_reprice = basket.reprice_basket(session, now, self._structure_id, self._family_id,
                                                 check_only=True).changed
-            summary = booking.basket_summary(session, now, self._structure_id, self._family_id)
+            summary = basket.basket_summary(session, now, self._structure_id, self._family_id)
         if to_reprice:
             with database.write_session() as session:
-                repriced = booking.reprice_basket(session, now, self._structure_id, self._family_id)
-                summary = booking.basket_summary(session, now, self._structure_id, self._family_id)
+                repriced = basket.reprice_basket(session, now, self._structure_id, self._family_id)
+                summary = basket.basket_summary(session, now, self._structure_id, self._family_id)
             if repriced.message:
                 self.info_message = repriced.message
                 self._reload()
@@ -293,7 +294,7 @@ class ReservationState(AuthState):
         if summary.empty:
             self.basket_note = "Votre panier est vide : cochez des jours puis cliquez sur Valider."
         elif summary.frozen:
-            self.basket_note = booking.CHECKOUT_MESSAGE
+            self.basket_note = errors.CHECKOUT_MESSAGE
         else:
             self.basket_note = "Vous allez être redirigé vers le prestataire bancaire de votre commune."
         self.basket_payable = not summary.empty and not summary.frozen
@@ -309,16 +310,16 @@ class ReservationState(AuthState):
         settings = get_settings()
         now = clock.now()
         database = get_database()
-        started = database.run_write(payments.start_checkout, now, settings, self._structure_id,
+        started = database.run_write(fulfilment.start_checkout, now, settings, self._structure_id,
                                      self._family_id, self._basket_version)
         result, reference = started.result, started.reference
         if result.pending is not None:  # Stripe: its page is opened now, outside the transaction
             with database.session() as session:
-                provider = payments.provider_for(self._structure(session), settings, now)
-            result = payments.open_remote_session(database, provider, now, self._structure_id, self._family_id,
+                provider = providers.provider_for(self._structure(session), settings, now)
+            result = payment_cases.open_remote_session(database, provider, now, self._structure_id, self._family_id,
                                                   result)
         if started.receipt_id is not None:
-            payments.send_ticket(database, settings, now, started.receipt_id)
+            payment_cases.send_ticket(database, settings, now, started.receipt_id)
         if not result.ok:
             self.error_message = result.message
             self.basket_visible = False

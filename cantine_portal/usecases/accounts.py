@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Mapping
 
 from cantine_portal.config import get_settings
+from cantine_portal.french import format_paris_time
 from cantine_portal.infra.db import get_database
 from cantine_portal.infra.mail import Mailer
 from cantine_portal.models import Structure
@@ -84,7 +85,7 @@ def log_in(slug: str, email: str, password: str, ip: str, user_agent: str, *, st
             return LoginOutcome(False)
         result = accounts.authenticate(session, now, structure, email, password, ip, verified=verified)
         if not result.ok:
-            return LoginOutcome(True, retry_time=accounts.paris_time(result.retry_at) if result.retry_at else "")
+            return LoginOutcome(True, retry_time=format_paris_time(result.retry_at) if result.retry_at else "")
         if staff_door and result.account.role != "staff":
             audit.record(session, now, "login.staff_refused", structure_id=structure.id,
                          account_id=result.account.id, ip=ip)

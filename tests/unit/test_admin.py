@@ -39,7 +39,7 @@ from cantine_portal.services.backoffice import csv_import
 from cantine_portal.services.backoffice.access import NotAllowed
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD, STAFF_EMAIL, STAFF_PASSWORD
 from cantine_portal.infra.mail import Mailer
-from cantine_portal.infra.pdf.render import render_reglement
+from cantine_portal.infra.pdf.reglement import render_reglement
 from cantine_portal.services.accounts.staff import StaffError, create_staff
 
 MONDAY = date(2026, 11, 30)

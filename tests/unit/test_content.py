@@ -22,7 +22,7 @@ from cantine_portal.infra import storage
 from cantine_portal.services.accounts.login import SessionInfo, open_session
 from cantine_portal.services.demo import BERNARD_EMAIL, MARTIN_EMAIL
 from cantine_portal.infra.mail import Mailer
-from cantine_portal.infra.pdf.render import render_reglement
+from cantine_portal.infra.pdf.reglement import render_reglement
 from cantine_portal.infra.pdf.validation import MSG_NOT_PDF
 from cantine_portal.state.offload import run_handler
 from tests.conftest import settings_for

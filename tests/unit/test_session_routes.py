@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from cantine_portal.api import session_routes
 from cantine_portal.api.routes import build_api
 from cantine_portal.config import Settings
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD

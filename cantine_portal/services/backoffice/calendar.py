@@ -15,12 +15,24 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
-from cantine_portal.models import Account, Basket, Child, ClosedDay, Credit, Family, Reservation, Service
+from cantine_portal.models import (
+    Account,
+    AccountRole,
+    Basket,
+    BasketStatus,
+    Child,
+    ClosedDay,
+    Credit,
+    Family,
+    Reservation,
+    ReservationStatus,
+    Service,
+)
 from cantine_portal.services.shared import audit
 from cantine_portal.services.backoffice.access import NotAllowed, check_staff, owned
-from cantine_portal.services.shared.calendar import PARIS, format_day_fr, french_public_holidays
+from cantine_portal.french import PARIS, format_euros, format_long_date
+from cantine_portal.services.shared.calendar import french_public_holidays
 from cantine_portal.infra.mail import Mail, Mailer, render_html
-from cantine_portal.services.shared.money import format_euros
 
 KIND_LABELS = {"public_holiday": "Jour férié", "school_holiday": "Vacances scolaires",
                "closure": "Fermeture exceptionnelle"}
@@ -90,8 +102,8 @@ class ClosedPeriod:
     @property
     def label(self) -> str:
         if self.first == self.last:
-            return format_day_fr(self.first)
-        return f"du {format_day_fr(self.first)} au {format_day_fr(self.last)}"
+            return format_long_date(self.first)
+        return f"du {format_long_date(self.first)} au {format_long_date(self.last)}"
 
 
 def list_closed_periods(session: Session, structure_id: int, account_id: int, first: date,
@@ -193,8 +205,9 @@ def closure_impact(session: Session, *, structure_id: int, account_id: int, day:
     if service_id is not None:
         scope.append(Reservation.service_id == service_id)
     rows = session.exec(select(Reservation.status, Reservation.family_id).where(*scope)).all()
-    paid = [family for status, family in rows if status == "paid"]
-    return ClosureImpact(len(paid), len(set(paid)), sum(1 for status, _ in rows if status == "pending"))
+    paid = [family for status, family in rows if status == ReservationStatus.PAID]
+    pending = sum(1 for status, _ in rows if status == ReservationStatus.PENDING)
+    return ClosureImpact(len(paid), len(set(paid)), pending)
 
 
 def close_day(session: Session, now: datetime, *, structure_id: int, account_id: int, day: str | date,
@@ -229,12 +242,12 @@ def close_day(session: Session, now: datetime, *, structure_id: int, account_id:
     scope = [Reservation.structure_id == structure_id, Reservation.day == closed_on]
     if service is not None:
         scope.append(Reservation.service_id == service.id)
-    paid = list(session.exec(select(Reservation).where(*scope, Reservation.status == "paid")
+    paid = list(session.exec(select(Reservation).where(*scope, Reservation.status == ReservationStatus.PAID)
                              .with_for_update()))
     label = closure_credit_label(closed_on)
     by_family: dict[int, list[Reservation]] = defaultdict(list)
     for reservation in paid:
-        reservation.status = "cancelled"
+        reservation.status = ReservationStatus.CANCELLED
         reservation.cancelled_at = now
         reservation.updated_at = now
         session.add(reservation)
@@ -246,8 +259,8 @@ def close_day(session: Session, now: datetime, *, structure_id: int, account_id:
     # frozen while the bank works (its fulfilment re-checks closed days).
     pending = list(session.exec(
         select(Reservation).outerjoin(Basket, Basket.id == Reservation.basket_id)
-        .where(*scope, Reservation.status == "pending",
-               (Reservation.basket_id.is_(None)) | (Basket.status == "open"))))  # type: ignore[union-attr]
+        .where(*scope, Reservation.status == ReservationStatus.PENDING,
+               (Reservation.basket_id.is_(None)) | (Basket.status == BasketStatus.OPEN))))  # type: ignore[union-attr]
     if pending:
         session.exec(delete(Reservation).where(Reservation.id.in_([r.id for r in pending])))  # type: ignore[call-overload,union-attr]
         for basket_id in {r.basket_id for r in pending if r.basket_id is not None}:
@@ -274,7 +287,7 @@ def close_day(session: Session, now: datetime, *, structure_id: int, account_id:
 def _mail_family(session: Session, mailer: Mailer, now: datetime, structure, family_id: int, closed_on: date,
                  reason: str, reservations: list[Reservation]) -> None:
     family = session.get(Family, family_id)
-    accounts = session.exec(select(Account).where(Account.family_id == family_id, Account.role == "parent",
+    accounts = session.exec(select(Account).where(Account.family_id == family_id, Account.role == AccountRole.PARENT,
                                                   Account.active == True)).all()  # noqa: E712
     if family is None or not accounts:
         return
@@ -286,7 +299,7 @@ def _mail_family(session: Session, mailer: Mailer, now: datetime, structure, fam
         lines.append(f"{name} — {services.get(r.service_id, '')} : {format_euros(r.price_cents)}")
     total = sum(r.price_cents for r in reservations)
     paragraphs = ["Bonjour,",
-                  f"{structure.name} sera exceptionnellement fermé le {format_day_fr(closed_on)} ({reason}).",
+                  f"{structure.name} sera exceptionnellement fermé le {format_long_date(closed_on)} ({reason}).",
                   "Les réservations payées suivantes sont annulées :", *lines,
                   f"Un avoir de {format_euros(total)} a été ajouté à votre compte famille : il sera déduit "
                   "de votre prochain panier."]

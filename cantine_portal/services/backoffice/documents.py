@@ -18,8 +18,9 @@ from cantine_portal.services.shared import audit
 from cantine_portal.infra import storage
 from cantine_portal.services.backoffice.access import check_staff, owned
 from cantine_portal.services.content.contact import safe_attachment_name
-from cantine_portal.services.content.documents import add_document, format_date_fr
-from cantine_portal.infra.pdf.validation import PdfRejected, format_size_fr, validate_pdf
+from cantine_portal.french import format_paris_date, format_size
+from cantine_portal.services.content.documents import add_document
+from cantine_portal.infra.pdf.validation import PdfRejected, validate_pdf
 
 CATEGORIES = ("Menus", "Règlement", "Informations", "Activités", "Tarifs")
 
@@ -50,7 +51,7 @@ def list_documents(session: Session, structure_id: int, account_id: int) -> list
                         .order_by(Document.created_at.desc(), Document.id.desc())).all()  # type: ignore[attr-defined]
     return [DocumentAdminRow(d.id, d.title, d.category, d.published,
                              "Publié" if d.published else "Non publié (brouillon)",
-                             format_date_fr(d.published_at or d.updated_at), format_size_fr(d.size_bytes),
+                             format_paris_date(d.published_at or d.updated_at), format_size(d.size_bytes),
                              d.original_name) for d in rows]
 
 

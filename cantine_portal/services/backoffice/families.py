@@ -15,7 +15,9 @@ from sqlmodel import Session, select
 
 from cantine_portal.models import (
     Account,
+    AccountRole,
     Basket,
+    BasketStatus,
     Child,
     Credit,
     Enrollment,
@@ -24,15 +26,15 @@ from cantine_portal.models import (
     Payment,
     Receipt,
     Reservation,
+    ReservationStatus,
     Service,
 )
 from cantine_portal.services.shared import audit
 from cantine_portal.services.families import family as family_rules
 from cantine_portal.services.accounts.login import send_invitation
 from cantine_portal.services.backoffice.access import NotAllowed, check_staff, owned_child, owned_family, owned_guardian
-from cantine_portal.services.shared.calendar import PARIS
+from cantine_portal.french import PARIS, format_euros
 from cantine_portal.infra.mail import Mailer
-from cantine_portal.services.shared.money import format_euros
 from cantine_portal.services.shared.validation import normalize_email
 
 MSG_SAVED = family_rules.MSG_SAVED
@@ -146,7 +148,7 @@ def create_family(session: Session, now: datetime, *, structure_id: int, account
     row = Guardian(family_id=family.id, position=0, **{**clean, "email": email})
     session.add(row)
     session.flush()
-    account = Account(structure_id=structure_id, role="parent", family_id=family.id, guardian_id=row.id,
+    account = Account(structure_id=structure_id, role=AccountRole.PARENT, family_id=family.id, guardian_id=row.id,
                       email=email, created_at=now)
     session.add(account)
     session.flush()
@@ -289,7 +291,7 @@ def invite_family(session: Session, now: datetime, *, structure_id: int, account
     """(Re)send the first-connection e-mail to the family's parent accounts."""
     structure = check_staff(session, structure_id, account_id)
     family = owned_family(session, family_id, structure_id)
-    accounts = session.exec(select(Account).where(Account.family_id == family.id, Account.role == "parent",
+    accounts = session.exec(select(Account).where(Account.family_id == family.id, Account.role == AccountRole.PARENT,
                                                   Account.active == True)).all()  # noqa: E712
     if not accounts:
         return Result(False, "Cette famille n'a pas de compte : ajoutez un responsable avec une adresse e-mail.")
@@ -347,8 +349,8 @@ def family_summary(session: Session, structure_id: int, account_id: int, family_
                 "price": format_euros(r.price_cents)}
 
     basket = session.exec(select(Basket).where(Basket.family_id == family.id,
-                                               Basket.status.in_(("open", "checkout")))).first()  # type: ignore[attr-defined]
-    basket_lines = [line(r) for r in reservations if basket and r.basket_id == basket.id and r.status == "pending"]
+                                               Basket.status.in_((BasketStatus.OPEN, BasketStatus.CHECKOUT)))).first()  # type: ignore[attr-defined]
+    basket_lines = [line(r) for r in reservations if basket and r.basket_id == basket.id and r.status == ReservationStatus.PENDING]
     credits = list(session.exec(select(Credit).where(Credit.family_id == family.id)
                                 .order_by(Credit.created_at.desc())))  # type: ignore[attr-defined]
     payments = list(session.exec(select(Payment).where(Payment.family_id == family.id)
@@ -363,7 +365,7 @@ def family_summary(session: Session, structure_id: int, account_id: int, family_
         guardian_logins={a.guardian_id for a in accounts if a.guardian_id},
         children=children, enrollments=enrollments, services=services,
         basket_lines=basket_lines,
-        reservations=[line(r) for r in reservations if r.status != "pending" or not basket
+        reservations=[line(r) for r in reservations if r.status != ReservationStatus.PENDING or not basket
                       or r.basket_id != basket.id],
         credit_balance=format_euros(sum(c.amount_cents for c in credits)),
         credits=[{"date": _paris(c.created_at), "label": c.label, "amount": format_euros(c.amount_cents)}

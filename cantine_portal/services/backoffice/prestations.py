@@ -14,10 +14,10 @@ from sqlmodel import Session, select
 
 from cantine_portal.models import Service, ServicePrice
 from cantine_portal.services.shared import audit
-from cantine_portal.services.booking import booking
+from cantine_portal.services.booking import queries as booking_queries
 from cantine_portal.services.backoffice.access import NotAllowed, check_staff, owned
-from cantine_portal.services.shared.calendar import PARIS, WEEKDAYS_FR
-from cantine_portal.services.shared.money import format_euros, parse_euros
+from cantine_portal.french import PARIS, WEEKDAYS, format_euros
+from cantine_portal.services.shared.money import parse_euros
 
 MAX_PRICE_CENTS = 100_000
 
@@ -47,13 +47,13 @@ def parse_weekdays(text: str) -> list[int]:
 
 
 def weekdays_label(days: list[int]) -> str:
-    return ", ".join(WEEKDAYS_FR[d] for d in days) or "aucun jour"
+    return ", ".join(WEEKDAYS[d] for d in days) or "aucun jour"
 
 
 def price_on(session: Session, service_id: int, day: date) -> int | None:
     """The price in force on ``day`` (the booking rule: newest ServicePrice with valid_from <= day)."""
     service = session.get(Service, service_id)
-    return booking.price_on(session, service, day) if service is not None else None
+    return booking_queries.price_on(session, service, day) if service is not None else None
 
 
 def list_services(session: Session, structure_id: int, account_id: int, today: date | None = None) -> list[ServiceRow]:

@@ -19,7 +19,8 @@ from cantine_portal.models import Account, Child, ContactMessage, Family, Struct
 from cantine_portal.services.shared import audit
 from cantine_portal.infra import storage
 from cantine_portal.infra.mail import Attachment, Mail, Mailer, render_html
-from cantine_portal.infra.pdf.validation import PdfRejected, format_size_fr, validate_pdf
+from cantine_portal.french import format_size
+from cantine_portal.infra.pdf.validation import PdfRejected, validate_pdf
 
 SUBJECT_MAX = 200
 BODY_MAX = 5000
@@ -83,7 +84,7 @@ def safe_attachment_name(name: str) -> str:
 
 def size_label(settings: Settings) -> str:
     """The attachment limit in French units ("5 Mo")."""
-    return format_size_fr(settings.upload_max_bytes)
+    return format_size(settings.upload_max_bytes)
 
 
 def too_large_message(settings: Settings) -> str:

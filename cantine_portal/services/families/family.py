@@ -24,18 +24,20 @@ from sqlmodel import Session, func, select
 from cantine_portal.models import (
     Account,
     Basket,
+    BasketStatus,
     Child,
     Enrollment,
     Family,
     Guardian,
     Reservation,
+    ReservationStatus,
     Service,
     Structure,
 )
 from cantine_portal.services.shared import audit
 from cantine_portal.services.accounts import throttle
 from cantine_portal.services.accounts.login import blocked_message
-from cantine_portal.services.shared.calendar import PARIS
+from cantine_portal.french import PARIS, format_paris_datetime
 from cantine_portal.services.accounts.hashing import verify_password
 from cantine_portal.infra.mail import Mail, Mailer, render_html
 from cantine_portal.services.shared.validation import (
@@ -225,15 +227,10 @@ def validate_guardian(values: dict[str, str]) -> tuple[dict[str, str], dict[str,
     return clean, errors
 
 
-def _paris_when(now: datetime) -> str:
-    local = now.astimezone(PARIS)
-    return local.strftime("%d/%m/%Y à ") + f"{local.hour}h{local.minute:02d}"
-
-
 def _notify_login_change(mailer: Mailer, now: datetime, structure: Structure, old: str, new: str) -> None:
     paragraphs = ["Bonjour,",
                   f"L'adresse e-mail de connexion à votre portail famille de {structure.name} a été modifiée le "
-                  f"{_paris_when(now)}. Votre nouvel identifiant est : {new}."]
+                  f"{format_paris_datetime(now)}. Votre nouvel identifiant est : {new}."]
     after = ["Ce message est envoyé à votre ancienne adresse. Si vous n'êtes pas à l'origine de ce changement, "
              f"contactez immédiatement votre structure ({structure.phone}, {structure.email})."]
     mailer.send(Mail(
@@ -367,7 +364,7 @@ def _unenroll(session: Session, now: datetime, child: Child, service: Service) -
     notes: list[str] = []
     paid = session.exec(select(func.count()).select_from(Reservation).where(
         Reservation.child_id == child.id, Reservation.service_id == service.id,
-        Reservation.status == "paid", Reservation.day >= today)).one()
+        Reservation.status == ReservationStatus.PAID, Reservation.day >= today)).one()
     if paid:
         if paid == 1:
             sentence = ("La réservation déjà payée pour cette prestation est conservée ; vous pouvez l'annuler "
@@ -380,8 +377,8 @@ def _unenroll(session: Session, now: datetime, child: Child, service: Service) -
     pending = list(session.exec(
         select(Reservation).outerjoin(Basket, Basket.id == Reservation.basket_id).where(
             Reservation.child_id == child.id, Reservation.service_id == service.id,
-            Reservation.status == "pending",
-            (Reservation.basket_id.is_(None)) | (Basket.status == "open"))))  # type: ignore[union-attr]
+            Reservation.status == ReservationStatus.PENDING,
+            (Reservation.basket_id.is_(None)) | (Basket.status == BasketStatus.OPEN))))  # type: ignore[union-attr]
     if pending:
         basket_ids = {r.basket_id for r in pending if r.basket_id is not None}
         session.exec(delete(Reservation).where(Reservation.id.in_([r.id for r in pending])))  # type: ignore[call-overload,union-attr]

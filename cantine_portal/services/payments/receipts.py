@@ -2,8 +2,8 @@
 
 The number is taken by an atomic ``UPDATE … RETURNING`` on the commune's counter inside the
 payment's own transaction: a rolled-back payment gives its number back, two concurrent payments
-never share one. The PDF is rendered once that transaction has committed (``ensure_pdf``), stored
-under a random name and never changes.
+never share one. The PDF is rendered once that transaction has committed
+(``usecases.payments.ensure_receipt_pdf``), stored under a random name and never changes.
 """
 
 from __future__ import annotations
@@ -12,21 +12,15 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from cantine_portal.config import Settings
-from cantine_portal.models import Account, Basket, Family, Guardian, Payment, Receipt, ReceiptCounter, Structure
-from cantine_portal.infra import storage
-from cantine_portal.services.shared.calendar import PARIS
-from cantine_portal.infra.pdf.isolated import render_receipt_isolated
-from cantine_portal.infra.pdf.render import ReceiptData, ReceiptLine
-
-if TYPE_CHECKING:
-    from cantine_portal.infra.db import Database
+from cantine_portal.french import PARIS
+from cantine_portal.infra.pdf.receipt import ReceiptData, ReceiptLine
+from cantine_portal.models import (Account, AccountRole, Basket, Family, Guardian, Payment, Receipt, ReceiptCounter,
+                                   Structure)
 
 PAYMENT_METHODS = {
     "simulated": "Carte bancaire (paiement en ligne simulé)",
@@ -60,7 +54,7 @@ def receipt_for_payment(session: Session, payment_id: int) -> Receipt | None:
 
 def _payer(session: Session, family: Family) -> tuple[str, str]:
     account = session.exec(
-        select(Account).where(Account.family_id == family.id, Account.role == "parent").order_by(Account.id)
+        select(Account).where(Account.family_id == family.id, Account.role == AccountRole.PARENT).order_by(Account.id)
     ).first()
     guardian = session.get(Guardian, account.guardian_id) if account and account.guardian_id else None
     name = f"{guardian.first_name} {guardian.last_name}" if guardian else family.name
@@ -71,7 +65,7 @@ def issue_receipt(session: Session, now: datetime, payment: Payment) -> Receipt:
     """Issue the receipt of a succeeded payment (once: a second call returns the first one).
 
     Only the number and the row, inside the payment's transaction: the PDF is rendered by
-    ``ensure_pdf`` once that transaction has committed, so the database's write lock (SQLite's
+    ``usecases.payments.ensure_receipt_pdf`` once that transaction has committed, so the database's write lock (SQLite's
     single writer) is not held while a PDF is drawn.
     """
     existing = receipt_for_payment(session, payment.id)
@@ -113,32 +107,23 @@ def receipt_data(session: Session, receipt: Receipt) -> ReceiptData:
     )
 
 
-def ensure_pdf(database: "Database", settings: Settings, receipt_id: int) -> tuple[str, bytes]:
-    """The receipt's stored PDF as (path, bytes), rendered and stored the first time it is needed.
+def pdf_source(session: Session, receipt_id: int) -> tuple[str | None, ReceiptData | None]:
+    """(stored path, None) when the receipt's PDF exists, else (None, what to draw)."""
+    receipt = session.get(Receipt, receipt_id)
+    if receipt is None:
+        raise LookupError(f"no receipt {receipt_id}")
+    if receipt.pdf_path:
+        return receipt.pdf_path, None
+    return None, receipt_data(session, receipt)
 
-    Called right after the payment's transaction commits (for the ticket e-mail), and by the
-    download route should that have been missed (a crash between the two). Rendered outside any
-    transaction; the row is then completed by a compare-and-set, so two concurrent callers keep
-    one file and the PDF never changes once stored.
-    """
-    with database.session() as session:
-        receipt = session.get(Receipt, receipt_id)
-        if receipt is None:
-            raise LookupError(f"no receipt {receipt_id}")
-        if receipt.pdf_path:
-            return receipt.pdf_path, storage.read_bytes(settings, receipt.pdf_path)
-        data = receipt_data(session, receipt)
-    pdf = render_receipt_isolated(data, generated_at=data.issued_at)  # in a helper process
-    path = storage.save_bytes(settings, "receipts", pdf)
-    with database.write_session() as session:
-        stored = session.execute(
-            update(Receipt).where(Receipt.id == receipt_id, Receipt.pdf_path.is_(None))  # type: ignore[union-attr]
-            .values(pdf_path=path, sha256=hashlib.sha256(pdf).hexdigest())
-        ).rowcount
-    if stored:
-        return path, pdf
-    storage.delete(settings, path)  # another caller stored its copy first: keep that one
-    return ensure_pdf(database, settings, receipt_id)
+
+def store_pdf(session: Session, receipt_id: int, path: str, pdf: bytes) -> bool:
+    """Complete the receipt with its drawn PDF, unless another caller did first (compare-and-set:
+    the PDF never changes once stored). False when that other copy won."""
+    return bool(session.execute(
+        update(Receipt).where(Receipt.id == receipt_id, Receipt.pdf_path.is_(None))  # type: ignore[union-attr]
+        .values(pdf_path=path, sha256=hashlib.sha256(pdf).hexdigest())
+    ).rowcount)
 
 
 @dataclass(frozen=True)
