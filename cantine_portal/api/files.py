@@ -8,7 +8,7 @@ missing on disk) is the same empty 404: an id reveals nothing, not even that it 
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request

@@ -6,7 +6,10 @@ The password checks while typing are pure functions (no database), called direct
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import reflex as rx
+from reflex.event import EventSpec
 
 from cantine_portal import clock
 from cantine_portal.infra.http import FLASH_COOKIE
@@ -28,11 +31,15 @@ class LoginPageBase(rx.State, mixin=True):
     email_prefill: str = ""
     next_path: str = ""
 
+    if TYPE_CHECKING:  # given by the concrete state (PortalState); declared here for the type checker only
+        def _load_portal(self) -> None: ...
+        def _cookie(self, name: str) -> str | None: ...
+
     def _staff_door(self) -> bool:
         return False
 
     @db_event
-    def load_login(self):
+    def load_login(self) -> None:
         self._load_portal()
         page = usecases.login_page(self.router.url.query_parameters, self._cookie(FLASH_COOKIE),
                                    staff=self._staff_door())
@@ -52,25 +59,25 @@ class LinkRequestState(AuthState):
     sent_message: str = ""
 
     @rx.event
-    def set_email(self, value: str):
+    def set_email(self, value: str) -> None:
         self.email = value[:254]
         self.email_error = ""
 
     @db_event
-    def load_public(self):
+    def load_public(self) -> None:
         self._load_portal()
         self.sent_message = ""
         self.email_error = ""
 
     @parent_event
-    def load_logged_in(self):
+    def load_logged_in(self) -> None:
         """« Mot de Passe »: the same link request, the address of the account already typed."""
         self.sent_message = ""
         self.email_error = ""
         self.email = self.account_email
 
     @db_event
-    def request_link(self):
+    def request_link(self) -> None:
         """Public (first connection, forgotten password) as well as from the « Mot de Passe » page."""
         outcome = usecases.request_password_link(self._structure_id, self.email, self._client_ip(), now=clock.now())
         self.email_error = outcome.email_error
@@ -101,7 +108,7 @@ class CreatePasswordState(AuthState):
     _token: str = ""
 
     @db_event
-    def load_token(self):
+    def load_token(self) -> None:
         self._load_portal()
         self._token = str(self.router.url.query_parameters.get("jeton", ""))[:200]
         self.password = self.confirmation = self.generated = self.sentence = self.sentence_password = ""
@@ -113,7 +120,7 @@ class CreatePasswordState(AuthState):
         self.checked = True
 
     @rx.event
-    def set_password(self, value: str):
+    def set_password(self, value: str) -> None:
         self.password = value[:256]
         self.error_message = ""
         result = check_password(self.password, self.target_email)
@@ -121,16 +128,16 @@ class CreatePasswordState(AuthState):
         self.hints = result.errors + result.hints if self.password else []
 
     @rx.event
-    def set_confirmation(self, value: str):
+    def set_confirmation(self, value: str) -> None:
         self.confirmation = value[:256]
         self.error_message = ""
 
     @rx.event
-    def generate(self):
+    def generate(self) -> None:
         self.generated = generate_password()
 
     @rx.event
-    def set_sentence(self, value: str):
+    def set_sentence(self, value: str) -> None:
         self.sentence = value[:500]
         self.error_message = ""
         result = password_from_sentence(self.sentence, self.target_email) if self.sentence.strip() else None
@@ -139,27 +146,27 @@ class CreatePasswordState(AuthState):
         self.sentence_advice = (result.check.errors + result.advice) if result and not result.check.ok else []
 
     @db_event
-    def submit_own(self):
+    def submit_own(self) -> EventSpec | None:
         if self.password != self.confirmation:
             self.error_message = "Les deux mots de passe saisis sont différents."
             return None
         return self._save(self.password)
 
     @db_event
-    def submit_generated(self):
+    def submit_generated(self) -> EventSpec | None:
         if not self.generated:
             self.error_message = "Générez d'abord un mot de passe."
             return None
         return self._save(self.generated)
 
     @db_event
-    def submit_sentence(self):
+    def submit_sentence(self) -> EventSpec | None:
         if not self.sentence_password:
             self.error_message = "Saisissez d'abord une phrase."
             return None
         return self._save(self.sentence_password)
 
-    def _save(self, password: str):
+    def _save(self, password: str) -> EventSpec | None:
         outcome = usecases.create_password(self._structure_id, self._token, password, self._client_ip(),
                                            now=clock.now())
         if outcome is None:

@@ -12,8 +12,8 @@ from urllib.parse import quote
 import reflex as rx
 
 from cantine_portal import clock
-from cantine_portal.infra.http import staff_cookie_name
 from cantine_portal.infra.db import get_database
+from cantine_portal.infra.http import staff_cookie_name
 from cantine_portal.services.backoffice.access import NotAllowed
 from cantine_portal.state.accounts import LoginPageBase
 from cantine_portal.state.handlers import staff_event

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from cantine_portal import clock
 from cantine_portal.config import get_settings
@@ -39,7 +40,7 @@ class DocumentsState(AuthState):
     documents_loaded: bool = False
 
     @parent_event
-    def load(self):
+    def load(self) -> None:
         groups = usecases.published_documents(self._actor())
         base = f"/api/{self.portal_slug}/documents/"
         self.sections = [
@@ -77,7 +78,7 @@ class ContactState(AuthState):
         self.subject_error = self.body_error = self.child_error = self.attachment_error = self.form_error = ""
 
     @parent_event
-    def load(self):
+    def load(self) -> None:
         self._clear_errors()
         self.sent_message = ""
         form = usecases.contact_form(self._actor())
@@ -87,26 +88,26 @@ class ContactState(AuthState):
             self.child_choice = ""
 
     @parent_event
-    def set_subject(self, value: str):
+    def set_subject(self, value: str) -> None:
         self.subject = value[: contact.SUBJECT_MAX]
         self.subject_error = ""
 
     @parent_event
-    def set_body(self, value: str):
+    def set_body(self, value: str) -> None:
         self.body = value[: contact.BODY_MAX]
         self.body_error = ""
 
     @parent_event
-    def set_child_choice(self, value: str):
+    def set_child_choice(self, value: str) -> None:
         self.child_choice = value[:10]
         self.child_error = ""
 
     @parent_event
-    def attachment_rejected(self, rejected: list[dict]):
+    def attachment_rejected(self, rejected: list[dict[str, str]]) -> None:
         self.attachment_error = "Seuls les fichiers PDF sont acceptés, un seul à la fois."
 
     @parent_event
-    def new_message(self):
+    def new_message(self) -> None:
         self._clear_errors()
         self.sent_message = ""
 
@@ -119,7 +120,7 @@ class ContactState(AuthState):
         return self._child_ids[int(self.child_choice)], True
 
     @parent_event
-    def send(self, files: list[rx.UploadFile]):
+    def send(self, files: list[rx.UploadFile]) -> EventSpec | None:
         self._clear_errors()
         settings = get_settings()
         name, attachment = "", None

@@ -7,6 +7,9 @@ backend-only vars with the versions it displayed. Every handler re-checks the se
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TypeVar
+
 import reflex as rx
 
 from cantine_portal import clock
@@ -20,14 +23,15 @@ _GUARDIAN_EDITABLE = frozenset(family_service.GUARDIAN_FIELDS)
 _CHILD_EDITABLE = frozenset(family_service.CHILD_FIELDS)
 _GUARDIAN_ERROR_KEYS = (*family_service.GUARDIAN_FIELDS, "current_password")
 _MAX_VALUE = 4000
+T = TypeVar("T")
 
 
-def _blank(fields) -> dict[str, str]:
+def _blank(fields: Iterable[str]) -> dict[str, str]:
     """Every field present, so that the page can read any of them without a missing key."""
     return {name: "" for name in fields}
 
 
-def _with_item(items: list, i: int, item) -> list:
+def _with_item(items: list[T], i: int, item: T) -> list[T]:
     """A copy of ``items`` with item i replaced: Reflex sends a list var only when it is assigned anew."""
     copy = list(items)
     copy[i] = item
@@ -88,13 +92,13 @@ class FamilyState(AuthState):
         self._login_emails = [t.login_email for t in tabs]
 
     @parent_event
-    def load(self):
+    def load(self) -> None:
         self._clear_messages()
         self._current_password = ""
         self._show(usecases.family_tabs(self._actor()))
 
     @parent_event
-    def set_guardian_field(self, index: int, name: str, value: str):
+    def set_guardian_field(self, index: int, name: str, value: str) -> None:
         i = _tab_index(index, len(self.guardians))
         if i is None or name not in _GUARDIAN_EDITABLE:
             return
@@ -108,16 +112,16 @@ class FamilyState(AuthState):
         self.success_message = ""
 
     @rx.event
-    def tab_changed(self, _value: str):
+    def tab_changed(self, _value: str) -> None:
         self._clear_messages()
 
     @rx.event
-    def set_current_password(self, value: str):
+    def set_current_password(self, value: str) -> None:
         # Backend-only: the password is never sent back to the browser in a state delta.
         self._current_password = str(value)[:256]
 
     @parent_event
-    def save_guardian(self, index: int):
+    def save_guardian(self, index: int) -> None:
         self._clear_messages()
         i = _tab_index(index, len(self._guardian_ids))
         if i is None:
@@ -197,12 +201,12 @@ class ChildrenState(AuthState):
         self.diet_options = view.diet_options
 
     @parent_event
-    def load(self):
+    def load(self) -> None:
         self._clear_messages()
         self._show(usecases.children_tabs(self._actor()))
 
     @parent_event
-    def set_child_field(self, index: int, name: str, value: str):
+    def set_child_field(self, index: int, name: str, value: str) -> None:
         i = _tab_index(index, len(self.children))
         if i is None or name not in _CHILD_EDITABLE:
             return
@@ -212,11 +216,11 @@ class ChildrenState(AuthState):
         self.success_message = ""
 
     @rx.event
-    def tab_changed(self, _value: str):
+    def tab_changed(self, _value: str) -> None:
         self._clear_messages()
 
     @parent_event
-    def toggle_service(self, index: int, service_index: int):
+    def toggle_service(self, index: int, service_index: int) -> None:
         i = _tab_index(index, len(self.enrolled))
         if i is None:
             return
@@ -229,13 +233,13 @@ class ChildrenState(AuthState):
         self.success_message = ""
 
     @parent_event
-    def save_child(self, index: int):
+    def save_child(self, index: int) -> None:
         self._clear_messages()
         i = _tab_index(index, len(self._child_ids))
         if i is None:
             self.error_message = MSG_REFUSED
             return
-        service_ids = {sid for sid, ticked in zip(self._service_ids, self.enrolled[i]) if ticked}
+        service_ids = {sid for sid, ticked in zip(self._service_ids, self.enrolled[i], strict=False) if ticked}
         result = usecases.save_child(self._actor(), self._child_ids[i], self._child_versions[i], self.children[i],
                                      service_ids, now=clock.now())
         if result.refused:

@@ -6,9 +6,9 @@ those are the callers' business (``api/session_routes.py``, the login states).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Mapping
 
 from cantine_portal.config import get_settings
 from cantine_portal.french import format_paris_time
@@ -76,7 +76,7 @@ def log_in(slug: str, email: str, password: str, ip: str, user_agent: str, *, st
     database = get_database()
     with database.session() as session:
         structure = structure_by_slug(session, slug)
-        if structure is None:
+        if structure is None or structure.id is None:
             return LoginOutcome(False)
         verified = accounts.verify_before_login(session, now, structure.id, email, password, ip)
     with database.write_session() as session:
@@ -84,14 +84,14 @@ def log_in(slug: str, email: str, password: str, ip: str, user_agent: str, *, st
         if structure is None:
             return LoginOutcome(False)
         result = accounts.authenticate(session, now, structure, email, password, ip, verified=verified)
-        if not result.ok:
+        account = result.account
+        if account is None:
             return LoginOutcome(True, retry_time=format_paris_time(result.retry_at) if result.retry_at else "")
-        if staff_door and result.account.role != "staff":
-            audit.record(session, now, "login.staff_refused", structure_id=structure.id,
-                         account_id=result.account.id, ip=ip)
+        if staff_door and account.role != "staff":
+            audit.record(session, now, "login.staff_refused", structure_id=structure.id, account_id=account.id, ip=ip)
             return LoginOutcome(True)
-        token = accounts.open_session(session, now, result.account, user_agent)
-        return LoginOutcome(True, token, result.account.role)
+        token = accounts.open_session(session, now, account, user_agent)
+        return LoginOutcome(True, token, account.role)
 
 
 def log_out(token: str | None, *, now: datetime) -> None:
@@ -138,7 +138,7 @@ def check_password_link(structure_id: int | None, token: str, *, now: datetime) 
         return PasswordLink(False)
     with get_database().session() as session:
         structure = session.get(Structure, structure_id)
-        stored = accounts.valid_token(session, now, structure, token)
+        stored = accounts.valid_token(session, now, structure, token) if structure is not None else None
         if stored is None:
             return PasswordLink(False)
         return PasswordLink(True, accounts.token_account_email(session, stored))

@@ -6,9 +6,9 @@ has no use case of its own.)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
 from sqlmodel import Session
 
@@ -86,7 +86,7 @@ def private_file(slug: str, token: str | None, object_id: int, find: Finder, *,
     settings = get_settings()
     with get_database().session() as session:
         structure = structure_by_slug(session, slug)
-        if structure is None or not token:
+        if structure is None or structure.id is None or not token:
             return None
         info = resolve_session(session, now, structure.id, token, timedelta(minutes=settings.session_minutes))
         if info is None:
@@ -101,7 +101,8 @@ def private_file(slug: str, token: str | None, object_id: int, find: Finder, *,
             return None
 
 
-def _published_document(session: Session, structure_id: int, _info: SessionInfo, document_id: int):
+def _published_document(session: Session, structure_id: int, _info: SessionInfo,
+                        document_id: int) -> tuple[str, str] | None:
     found = documents.published_document(session, structure_id, document_id)
     return (found.file_path, documents.download_name(found)) if found else None
 

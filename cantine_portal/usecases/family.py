@@ -9,9 +9,10 @@ tabs; reading a family that is not the actor's raises ``Refused``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from sqlmodel import Session
 
@@ -84,6 +85,13 @@ class Saved(Generic[V]):
     view: V | None = None
 
 
+def _id(row_id: int | None) -> int:
+    """The id of a row read from the database (always set; None only before an insert)."""
+    if row_id is None:
+        raise ValueError("row without an id")
+    return row_id
+
+
 def _read(read: Callable[[Session], V]) -> V:
     """One read transaction; a family outside the actor's commune is refused, never a server error."""
     try:
@@ -98,8 +106,8 @@ def _guardians(session: Session, actor: ParentActor) -> GuardiansView:
     logins = family_service.login_guardian_ids(session, actor.family_id)
     return GuardiansView(
         family_service.family_edit_allowed(session, actor.structure_id),
-        [GuardianTab(g.id, g.version, family_service.guardian_form_values(g),
-                     f"{g.first_name} {g.last_name}".strip() or f"Responsable {n + 1}", logins.get(g.id, ""))
+        [GuardianTab(_id(g.id), g.version, family_service.guardian_form_values(g),
+                     f"{g.first_name} {g.last_name}".strip() or f"Responsable {n + 1}", logins.get(_id(g.id), ""))
          for n, g in enumerate(guardians)])
 
 
@@ -109,13 +117,13 @@ def _children(session: Session, actor: ParentActor) -> ChildrenView:
     diets = family_service.diet_choices(session, actor.structure_id)
     tabs = []
     for n, child in enumerate(children):
-        ticked = family_service.enrolled_service_ids(session, child.id)
-        tabs.append(ChildTab(child.id, child.version, family_service.child_form_values(child),
+        ticked = family_service.enrolled_service_ids(session, _id(child.id))
+        tabs.append(ChildTab(_id(child.id), child.version, family_service.child_form_values(child),
                              f"{child.first_name} {child.last_name}".strip() or f"Enfant {n + 1}",
                              [s.id in ticked for s in services]))
     extra = sorted({c.diet for c in children if c.diet and c.diet not in diets})
     return ChildrenView(family_service.children_edit_allowed(session, actor.structure_id), tabs,
-                        [s.id for s in services], [s.name for s in services],
+                        [_id(s.id) for s in services], [s.name for s in services],
                         [["", family_service.NO_DIET_LABEL]] + [[d, d] for d in diets + extra])
 
 
