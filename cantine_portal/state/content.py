@@ -7,6 +7,7 @@ Thin: each handler checks the session (``@parent_event``), reads its inputs, mak
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import reflex as rx
 from reflex.event import EventSpec
@@ -103,7 +104,7 @@ class ContactState(AuthState):
         self.child_error = ""
 
     @parent_event
-    def attachment_rejected(self, rejected: list[dict[str, str]]) -> None:
+    def attachment_rejected(self, rejected: list[dict[str, Any]]) -> None:
         self.attachment_error = "Seuls les fichiers PDF sont acceptés, un seul à la fois."
 
     @parent_event
