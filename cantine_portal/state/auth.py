@@ -10,6 +10,7 @@ from cantine_portal import clock
 from cantine_portal.infra.http import session_cookie_name
 from cantine_portal.state.handlers import parent_event
 from cantine_portal.state.portal import PortalState
+from cantine_portal.usecases.actors import ParentActor
 from cantine_portal.usecases.identity import ParentIdentity, parent_by_session
 
 
@@ -41,6 +42,11 @@ class AuthState(PortalState):
         self._family_id = parent.family_id
         self.logged_in = True
         return parent
+
+    def _actor(self) -> ParentActor:
+        """The acting parent for a use case, from the ids ``_require_parent`` just checked."""
+        assert self._structure_id is not None and self._family_id is not None and self._account_id is not None
+        return ParentActor(self._structure_id, self._family_id, self._account_id, self._client_ip())
 
     def _forget(self) -> None:
         self._account_id = None
