@@ -65,7 +65,8 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
     clock.now = lambda: FAKE_NOW
 
     def require_parent(self):
-        self._structure_id, self._family_id, self.logged_in = ids.structure_id, ids.family_id, True
+        self._structure_id, self._family_id, self._account_id, self.logged_in = (
+            ids.structure_id, ids.family_id, 1, True)
         return True
 
     ReservationState._require_parent = require_parent

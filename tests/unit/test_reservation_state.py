@@ -30,7 +30,7 @@ def state(database, monkeypatch):
     monkeypatch.setattr(clock, "now", lambda: NOW)
 
     def require_parent(self):
-        self._structure_id, self._family_id, self.logged_in = structure_id, family_id, True
+        self._structure_id, self._family_id, self._account_id, self.logged_in = structure_id, family_id, 1, True
         return True
 
     monkeypatch.setattr(ReservationState, "_require_parent", require_parent)
@@ -157,7 +157,7 @@ def test_month_mode_reaches_four_months_ahead(state, database, monkeypatch):
         family_id = s.exec(select(Family.id).where(Family.name == "Bernard")).one()
 
     def require_parent(self):
-        self._structure_id, self._family_id, self.logged_in = structure_id, family_id, True
+        self._structure_id, self._family_id, self._account_id, self.logged_in = structure_id, family_id, 1, True
         return True
 
     monkeypatch.setattr(ReservationState, "_require_parent", require_parent)
