@@ -11,7 +11,7 @@ same empty 404.
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy.exc import DBAPIError
 from starlette.background import BackgroundTask

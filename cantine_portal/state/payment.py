@@ -23,11 +23,10 @@ from cantine_portal.state.offload import db_event
 from cantine_portal.usecases import payments
 from cantine_portal.usecases.payments import PaymentReturn
 
-
 # One HTTP client per event loop for the bank's notifications: creating one per payment cost
 # about 20 ms of CPU on the event loop (a TLS context with the system's certificates), and a kept
 # connection saves the TCP handshake too.
-_bank_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]" = weakref.WeakKeyDictionary()
+_bank_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
 
 
 def _bank_client() -> httpx.AsyncClient:

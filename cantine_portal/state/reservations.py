@@ -22,9 +22,9 @@ React context, and every component reading a state re-renders when any of its va
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Iterable
 
 import reflex as rx
 

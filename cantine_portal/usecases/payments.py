@@ -12,9 +12,9 @@ take the acting parent and ``now``, and return plain results. Plain Python, no R
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Callable
 
 from cantine_portal.config import Settings, get_settings
 from cantine_portal.infra import storage
@@ -56,6 +56,7 @@ def ensure_receipt_pdf(database: Database, settings: Settings, receipt_id: int,
         path, data = receipts.pdf_source(session, receipt_id)
     if path is not None:
         return path, storage.read_bytes(settings, path)
+    assert data is not None
     pdf = render(data, generated_at=data.issued_at)
     path = storage.save_bytes(settings, "receipts", pdf)
     with database.write_session() as session:
@@ -85,7 +86,7 @@ def send_ticket(database: Database, settings: Settings, now: datetime, receipt_i
     """
     try:
         Mailer(settings).send(ticket_after_commit(database, settings, receipt_id, render), now)
-    except Exception:  # noqa: BLE001 - see the docstring
+    except Exception:
         log.exception("receipt %s: PDF or ticket e-mail failed after the payment was recorded", receipt_id)
 
 
@@ -120,7 +121,7 @@ def open_remote_session(database: Database, provider: PaymentProvider, now: date
         return result
     try:
         redirect = provider.start(snapshot)
-    except Exception:  # noqa: BLE001 - any failure of the provider's API: nothing was charged
+    except Exception:
         log.exception("payment %s: the provider did not open its payment page", snapshot.payment_id)
         database.run_write(checkout_failed, now, structure_id, family_id, snapshot.payment_id)
         return CheckoutResult(False, PROVIDER_UNAVAILABLE_MESSAGE)
@@ -161,7 +162,9 @@ def start_payment(actor: ParentActor, basket_version: int | None, *, now: dateti
     result = started.result
     if result.pending is not None:  # Stripe: its page is opened now, outside the transaction
         with database.session() as session:
-            provider = providers.provider_for(session.get(Structure, actor.structure_id), settings, now)
+            structure = session.get(Structure, actor.structure_id)
+            assert structure is not None
+            provider = providers.provider_for(structure, settings, now)
         result = open_remote_session(database, provider, now, actor.structure_id, actor.family_id, result)
     if started.receipt_id is not None:
         send_ticket(database, settings, now, started.receipt_id)
