@@ -56,6 +56,12 @@ class AuthState(PortalState):
         self.family_name = ""
         self.account_email = ""
 
+    def _parent_known(self) -> bool | None:
+        """Memory only, for ``@parent_event(db=False)`` handlers (a tick): this tab was logged in by
+        an earlier handler of the page that checked the session in the database. Such a handler
+        writes nothing; whatever it changes is saved only by a checked one (Valider)."""
+        return True if self._family_id is not None else None
+
     def _login_redirect(self):
         return rx.redirect(f"/{self._current_slug()}/connexion?suite={quote(self.router.url.path)}", replace=True)
 

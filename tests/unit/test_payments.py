@@ -506,10 +506,9 @@ def test_notification_meeting_an_unavailable_database_is_retried_not_dropped(d, 
 
     from sqlalchemy.exc import OperationalError
 
-    from cantine_portal.api import payment_routes
     from cantine_portal.infra.retry import with_db_retry
 
-    monkeypatch.setattr(payment_routes, "with_db_retry", functools.partial(with_db_retry, sleep=lambda _s: None))
+    monkeypatch.setattr(payment_cases, "with_db_retry", functools.partial(with_db_retry, sleep=lambda _s: None))
     payment = start(d)
     real = fulfilment.handle_event
     failures = {"left": 2}
