@@ -55,7 +55,8 @@ def receipt_for_payment(session: Session, payment_id: int) -> Receipt | None:
 
 def _payer(session: Session, family: Family) -> tuple[str, str]:
     account = session.exec(
-        select(Account).where(Account.family_id == family.id, Account.role == AccountRole.PARENT).order_by(col(Account.id))
+        select(Account).where(Account.family_id == family.id, Account.role == AccountRole.PARENT)
+        .order_by(col(Account.id))
     ).first()
     guardian = session.get(Guardian, account.guardian_id) if account and account.guardian_id else None
     name = f"{guardian.first_name} {guardian.last_name}" if guardian else family.name
