@@ -19,10 +19,11 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import util
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 _T = TypeVar("_T")
 
@@ -34,7 +35,7 @@ class Unavailable(Exception):
     """The helper could not be started or died: the caller does the work itself."""
 
 
-_helpers: "weakref.WeakSet[HelperProcess]" = weakref.WeakSet()
+_helpers: weakref.WeakSet[HelperProcess] = weakref.WeakSet()
 _finalizer_pid: int | None = None
 _registry_lock = threading.Lock()
 

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from cantine_portal.infra.helper_process import HelperProcess, Unavailable, stop_all
 

@@ -17,8 +17,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from cantine_portal.french import format_euros, format_long_date, plural
-from cantine_portal.models import (Basket, BasketStatus, Credit, Reservation, ReservationStatus, Service, Structure,
-                                   row_id)
+from cantine_portal.models import (
+    Basket,
+    BasketStatus,
+    Credit,
+    Reservation,
+    ReservationStatus,
+    Service,
+    Structure,
+    row_id,
+)
 from cantine_portal.services.booking.errors import (
     CHECKOUT_MESSAGE,
     CONFLICT_MESSAGE,

@@ -20,8 +20,18 @@ from sqlmodel import Session, col, select
 
 from cantine_portal.french import PARIS
 from cantine_portal.infra.pdf.receipt import ReceiptData, ReceiptLine
-from cantine_portal.models import (Account, AccountRole, Basket, Family, Guardian, Payment, Receipt, ReceiptCounter,
-                                   Structure, row_id)
+from cantine_portal.models import (
+    Account,
+    AccountRole,
+    Basket,
+    Family,
+    Guardian,
+    Payment,
+    Receipt,
+    ReceiptCounter,
+    Structure,
+    row_id,
+)
 
 PAYMENT_METHODS = {
     "simulated": "Carte bancaire (paiement en ligne simulé)",
