@@ -3,7 +3,8 @@
 Both notification routes verify a signature on the raw body before reading it; the
 simulated bank signs with CANTINE_SECRET_KEY, Stripe with STRIPE_WEBHOOK_SECRET. A notification
 that meets a briefly unavailable database is retried here, then answered 503 so that the
-provider sends it again: it is never dropped.
+provider sends it again: it is never dropped. In production the simulated bank's route answers 403
+unless CANTINE_ALLOW_SIMULATED_BANK=1 (staging only; see docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -62,7 +63,10 @@ async def _notification(request: Request, secret: str | None, parse) -> Response
 
 
 async def simulated_notification(request: Request) -> Response:
-    return await _notification(request, get_settings().secret_key, parse_simulated)
+    settings = get_settings()
+    if not settings.simulated_bank_allowed:  # production: the bank that moves no money is switched off
+        return JSONResponse({"error": "simulated bank disabled"}, status_code=403)
+    return await _notification(request, settings.secret_key, parse_simulated)
 
 
 async def stripe_webhook(request: Request) -> Response:

@@ -24,6 +24,13 @@ class AdminSettingsState(StaffState):
     error_message: str = ""
     deadline_text: str = ""
     form_key: int = 0
+    # Online payment on this server: why it is off, or a caution (services/shared/payment_availability.py).
+    payment_notice: str = ""
+    payment_ok: bool = True
+
+    def _read_payment_status(self, session) -> None:
+        status = admin_settings.payment_status(session, self._structure_id, self._staff_account_id, get_settings())
+        self.payment_notice, self.payment_ok = status.staff_message, status.ok
 
     @rx.event
     def load(self):
@@ -33,6 +40,7 @@ class AdminSettingsState(StaffState):
             return
         with get_database().session() as session:
             self.values = admin_settings.settings_values(session, self._structure_id, self._staff_account_id)
+            self._read_payment_status(session)
         self.deadline_text = admin_settings.deadline_description(self.values)
         self.form_key += 1
 
@@ -46,7 +54,9 @@ class AdminSettingsState(StaffState):
         with get_database().write_session() as session:
             result = admin_settings.save_settings(session, clock.now(), structure_id=self._structure_id,
                                                   account_id=self._staff_account_id, values=values,
-                                                  ip=self._client_ip())
+                                                  ip=self._client_ip(),
+                                                  simulated_allowed=get_settings().simulated_bank_allowed)
+            self._read_payment_status(session)
         self.values = values
         self.errors = result.errors
         if result.ok:

@@ -34,6 +34,10 @@ def _bank_client() -> httpx.AsyncClient:
     return client
 
 
+BANK_DISABLED_MESSAGE = ("La banque simulée est désactivée sur ce serveur : aucun paiement ne peut y être fait. "
+                         "Retournez sur le portail de votre commune.")
+
+
 class SimulatedBankState(rx.State):
     """The embedded bank's page. It knows only the payment session's random id."""
 
@@ -50,6 +54,9 @@ class SimulatedBankState(rx.State):
     def load_bank(self):
         self._session_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1][:100]
         self.error_message = ""
+        if not get_settings().simulated_bank_allowed:  # production: this bank moves no money
+            self.bank_status, self.error_message = "closed", BANK_DISABLED_MESSAGE
+            return
         with get_database().session() as session:
             payment = fulfilment.payment_by_simulated_session(session, self._session_id)
             if payment is None:
@@ -65,9 +72,9 @@ class SimulatedBankState(rx.State):
 
     async def _notify(self, event_type: str, extra: str = ""):
         """Tell the portal, server to server and signed, as a real bank would; then return."""
-        if self.bank_status != "open":
-            return None
         settings = get_settings()
+        if self.bank_status != "open" or not settings.simulated_bank_allowed:
+            return None
         body = providers.simulated_notification(event_type, self._session_id, self._amount_cents)
         header = signatures.signature_header(settings.secret_key, body, clock.now())
         try:
@@ -80,6 +87,9 @@ class SimulatedBankState(rx.State):
                                   "réessayez dans un instant.")
             return None
         self.bank_status = "closed"
+        if response.json().get("outcome") == "closed":  # another tab already ended this session
+            self.error_message = fulfilment.SIMULATED_SESSION_ENDED
+            return None
         return rx.redirect(self._return_path + extra, replace=True)
 
     @rx.event

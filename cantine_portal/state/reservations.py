@@ -279,6 +279,7 @@ class ReservationState(AuthState):
             to_reprice = basket.reprice_basket(session, now, self._structure_id, self._family_id,
                                                 check_only=True).changed
             summary = basket.basket_summary(session, now, self._structure_id, self._family_id)
+            availability = providers.payment_availability(self._structure(session), get_settings())
         if to_reprice:
             with database.write_session() as session:
                 repriced = basket.reprice_basket(session, now, self._structure_id, self._family_id)
@@ -295,9 +296,11 @@ class ReservationState(AuthState):
             self.basket_note = "Votre panier est vide : cochez des jours puis cliquez sur Valider."
         elif summary.frozen:
             self.basket_note = errors.CHECKOUT_MESSAGE
+        elif not availability.ok:  # no provider usable here: « Payer » is not offered (and refused)
+            self.basket_note = availability.parent_message
         else:
             self.basket_note = "Vous allez être redirigé vers le prestataire bancaire de votre commune."
-        self.basket_payable = not summary.empty and not summary.frozen
+        self.basket_payable = availability.ok and not summary.empty and not summary.frozen
         self.basket_visible = True
         return None
 
