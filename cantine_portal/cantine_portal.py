@@ -85,5 +85,5 @@ for route, page, state, label in [
     ("messages", admin_daily.messages_page, AdminMessagesState, "Messages"),
     ("paiements", admin_daily.payments_page, AdminPaymentsState, "Paiements"),
 ]:
-    app.add_page(page, route=f"/[slug]/admin/{route}", title=f"{label} — {ADMIN}",
-                 on_load=[StaffState.load_staff, state.load])
+    # each page's load is an on_load staff event: commune, staff session (else the staff login), then the page
+    app.add_page(page, route=f"/[slug]/admin/{route}", title=f"{label} — {ADMIN}", on_load=state.load)

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Open event websockets per backend worker before new visitors get the "come back in a minute"
@@ -110,8 +110,9 @@ class Settings:
         except on a staging server that says so (CANTINE_ALLOW_SIMULATED_BANK=1)."""
         return not self.production or self.allow_simulated_bank
 
-    def with_overrides(self, **changes: object) -> "Settings":
-        return replace(self, **changes)  # type: ignore[arg-type]
+    def with_overrides(self, **changes: Any) -> "Settings":
+        """A copy with some fields replaced (tests, the CLI); values of any field type, hence Any."""
+        return replace(self, **changes)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":

@@ -1,6 +1,6 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
-from cantine_portal.models.base import UTCDateTime, utcnow
+from cantine_portal.models.base import UTCDateTime, row_id, utcnow
 from cantine_portal.models.booking import (
     Basket,
     BasketStatus,
@@ -22,5 +22,5 @@ __all__ = [
     "Account", "AccountRole", "AuditLog", "Basket", "BasketStatus", "Child", "ClosedDay", "ContactMessage",
     "Credit", "Document", "Enrollment", "Family", "Guardian", "LoginSession", "LoginThrottle",
     "PasswordToken", "Payment", "PaymentEvent", "PaymentStatus", "Receipt", "ReceiptCounter", "Reservation",
-    "ReservationStatus", "Service", "ServicePrice", "Structure", "UTCDateTime", "utcnow",
+    "ReservationStatus", "Service", "ServicePrice", "Structure", "UTCDateTime", "row_id", "utcnow",
 ]

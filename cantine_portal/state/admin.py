@@ -13,11 +13,11 @@ import reflex as rx
 
 from cantine_portal import clock
 from cantine_portal.infra.http import FLASH_COOKIE, staff_cookie_name
-from cantine_portal.infra.db import get_database
 from cantine_portal.services.accounts import login as accounts
-from cantine_portal.services.backoffice.access import NotAllowed
 from cantine_portal.state.handlers import staff_event
+from cantine_portal.state.offload import db_event
 from cantine_portal.state.portal import PortalState
+from cantine_portal.usecases.backoffice.common import StaffActor
 from cantine_portal.usecases.errors import MSG_REFUSED_STAFF
 from cantine_portal.usecases.identity import StaffIdentity, staff_by_session
 
@@ -74,19 +74,10 @@ class StaffState(PortalState):
             self.error_message = MSG_REFUSED
         return position
 
-    def _staff_write_or_refuse(self, action, **fields):
-        """Runs the service write ``action`` in one transaction as this staff member, in this commune.
-
-        Returns its result, or None after showing MSG_REFUSED when the service refuses the target
-        (NotAllowed: deleted meanwhile, or another commune's). For ``error_message`` see above.
-        """
-        try:
-            with get_database().write_session() as session:
-                return action(session, clock.now(), structure_id=self._structure_id,
-                              account_id=self._staff_account_id, ip=self._client_ip(), **fields)
-        except NotAllowed:
-            self.error_message = MSG_REFUSED
-            return None
+    def _actor(self) -> StaffActor:
+        """The staff member acting in this tab, for a use case (after ``_require_staff`` succeeded)."""
+        assert self._structure_id is not None and self._staff_account_id is not None
+        return StaffActor(self._structure_id, self._staff_account_id, self._client_ip())
 
     def _staff_login_redirect(self):
         slug = self._current_slug()
@@ -104,8 +95,9 @@ class StaffLoginState(StaffState):
     email_prefill: str = ""
     next_path: str = ""
 
-    @rx.event
+    @db_event
     def load_login(self):
+        """on_load of the staff login page: the commune (from the database), then the query's messages."""
         self._load_portal()
         query = self.router.url.query_parameters
         error = query.get("erreur", "")

@@ -280,3 +280,19 @@ def test_parametres_refuse_the_simulated_bank_in_production(demo_session, databa
     assert not result.ok and result.errors["payment_provider"] == admin_settings.MSG_SIMULATED_DISABLED
     with database.session() as s:
         assert s.get(Structure, structure_id).payment_provider == "stripe"
+
+
+def test_parametres_use_case_carries_the_payment_notice(demo_session, database, tmp_path, now, monkeypatch):
+    from cantine_portal.usecases.backoffice import settings as settings_cases
+    from cantine_portal.usecases.backoffice.common import StaffActor
+
+    monkeypatch.setattr("cantine_portal.infra.db._active", database)
+    monkeypatch.setattr("cantine_portal.config._active", _settings(tmp_path, **HTTPS))  # production, no keys
+    actor = StaffActor(*_staff(database))
+    page = settings_cases.settings_page(actor)
+    assert not page.payment_ok and "désactivé sur ce serveur" in page.payment_notice  # demo is on "simulated"
+    saved = settings_cases.save_settings(actor, now=now, values={**page.values, "payment_provider": "stripe"})
+    assert saved.ok and not saved.payment_ok
+    assert saved.payment_notice.startswith("Paiement en ligne indisponible : les clés Stripe ne sont pas configurées")
+    back = settings_cases.save_settings(actor, now=now, values={**page.values, "payment_provider": "simulated"})
+    assert not back.ok and back.errors["payment_provider"] == admin_settings.MSG_SIMULATED_DISABLED

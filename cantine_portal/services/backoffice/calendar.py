@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cantine_portal.models import (
     Account,
@@ -27,6 +27,8 @@ from cantine_portal.models import (
     Reservation,
     ReservationStatus,
     Service,
+    Structure,
+    row_id,
 )
 from cantine_portal.services.shared import audit
 from cantine_portal.services.backoffice.access import NotAllowed, check_staff, owned
@@ -83,8 +85,8 @@ def list_closed_days(session: Session, structure_id: int, account_id: int, first
     check_staff(session, structure_id, account_id)
     names = {s.id: s.name for s in session.exec(select(Service).where(Service.structure_id == structure_id))}
     rows = session.exec(select(ClosedDay).where(ClosedDay.structure_id == structure_id, ClosedDay.day >= first,
-                                                ClosedDay.day <= last).order_by(ClosedDay.day, ClosedDay.id)).all()
-    return [ClosedRow(r.id, r.day, r.kind, KIND_LABELS.get(r.kind, r.kind), r.reason,
+                                                ClosedDay.day <= last).order_by(col(ClosedDay.day), col(ClosedDay.id))).all()
+    return [ClosedRow(row_id(r), r.day, r.kind, KIND_LABELS.get(r.kind, r.kind), r.reason,
                       names.get(r.service_id, "") if r.service_id else "Toutes les prestations") for r in rows]
 
 
@@ -123,9 +125,9 @@ def list_closed_periods(session: Session, structure_id: int, account_id: int, fi
 
 
 def _existing(session: Session, structure_id: int, kind: str) -> set[date]:
-    return set(session.exec(select(ClosedDay.day).where(ClosedDay.structure_id == structure_id,
-                                                        ClosedDay.kind == kind,
-                                                        ClosedDay.service_id.is_(None))))  # type: ignore[union-attr]
+    return set(session.exec(select(col(ClosedDay.day)).where(ClosedDay.structure_id == structure_id,
+                                                             ClosedDay.kind == kind,
+                                                             col(ClosedDay.service_id).is_(None))))
 
 
 def add_public_holidays(session: Session, now: datetime, *, structure_id: int, account_id: int,
@@ -166,7 +168,7 @@ def add_school_holidays(session: Session, now: datetime, *, structure_id: int, a
             errors["last"] = "Le dernier jour doit suivre le premier."
         elif (end - start).days >= MAX_RANGE_DAYS:
             errors["last"] = f"Une période de vacances dure au plus {MAX_RANGE_DAYS} jours."
-    if errors:
+    if errors or start is None or end is None:
         return CalendarResult(False, "Les vacances n'ont pas été ajoutées : corrigez les champs signalés.", errors)
     known = _existing(session, structure_id, "school_holiday")
     added = 0
@@ -231,10 +233,10 @@ def close_day(session: Session, now: datetime, *, structure_id: int, account_id:
         same = select(ClosedDay.id).where(ClosedDay.structure_id == structure_id, ClosedDay.day == closed_on,
                                           ClosedDay.kind == "closure")
         same = (same.where(ClosedDay.service_id == service.id) if service
-                else same.where(ClosedDay.service_id.is_(None)))  # type: ignore[union-attr]
+                else same.where(col(ClosedDay.service_id).is_(None)))
         if session.exec(same).first() is not None:
             errors["day"] = "Ce jour est déjà enregistré comme fermeture exceptionnelle."
-    if errors:
+    if errors or closed_on is None:
         return CalendarResult(False, "La fermeture n'a pas été enregistrée : corrigez les champs signalés.", errors)
 
     session.add(ClosedDay(structure_id=structure_id, day=closed_on, kind="closure", reason=reason,
@@ -258,14 +260,14 @@ def close_day(session: Session, now: datetime, *, structure_id: int, account_id:
     # Days waiting in a basket still open are simply taken out of it; a basket in checkout is
     # frozen while the bank works (its fulfilment re-checks closed days).
     pending = list(session.exec(
-        select(Reservation).outerjoin(Basket, Basket.id == Reservation.basket_id)
+        select(Reservation).outerjoin(Basket, col(Basket.id) == col(Reservation.basket_id))
         .where(*scope, Reservation.status == ReservationStatus.PENDING,
-               (Reservation.basket_id.is_(None)) | (Basket.status == BasketStatus.OPEN))))  # type: ignore[union-attr]
+               col(Reservation.basket_id).is_(None) | (col(Basket.status) == BasketStatus.OPEN))))
     if pending:
-        session.exec(delete(Reservation).where(Reservation.id.in_([r.id for r in pending])))  # type: ignore[call-overload,union-attr]
+        session.exec(delete(Reservation).where(col(Reservation.id).in_([r.id for r in pending])))
         for basket_id in {r.basket_id for r in pending if r.basket_id is not None}:
-            session.exec(update(Basket).where(Basket.id == basket_id)  # type: ignore[call-overload]
-                         .values(version=Basket.version + 1, updated_at=now))
+            session.exec(update(Basket).where(col(Basket.id) == basket_id)
+                         .values(version=col(Basket.version) + 1, updated_at=now))
     session.flush()
     audit.record(session, now, "admin.day_closed", structure_id=structure_id, account_id=account_id, ip=ip,
                  target=f"day:{closed_on.isoformat()}", service_id=service.id if service else None, reason=reason,
@@ -284,7 +286,7 @@ def close_day(session: Session, now: datetime, *, structure_id: int, account_id:
                           removed_pending=len(pending))
 
 
-def _mail_family(session: Session, mailer: Mailer, now: datetime, structure, family_id: int, closed_on: date,
+def _mail_family(session: Session, mailer: Mailer, now: datetime, structure: Structure, family_id: int, closed_on: date,
                  reason: str, reservations: list[Reservation]) -> None:
     family = session.get(Family, family_id)
     accounts = session.exec(select(Account).where(Account.family_id == family_id, Account.role == AccountRole.PARENT,

@@ -15,9 +15,10 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from cantine_portal.models import Account, AccountRole, Child, Enrollment, Family, Guardian, Service
+from cantine_portal.models import Account, AccountRole, Child, Enrollment, Family, Guardian, Service, row_id
 from cantine_portal.services.shared import audit
 from cantine_portal.services.families import family as family_rules
+from cantine_portal.services.families.fields import ChildValues, GuardianValues
 from cantine_portal.services.accounts.login import send_invitation
 from cantine_portal.services.backoffice.access import check_staff
 from cantine_portal.french import PARIS
@@ -61,13 +62,13 @@ class ImportResult:
 
 @dataclass
 class _Guardian:
-    values: dict[str, str]
+    values: GuardianValues
     line: int
 
 
 @dataclass
 class _Child:
-    values: dict[str, object]
+    values: ChildValues
     services: list[int]
     line: int
 
@@ -97,7 +98,7 @@ def _decode(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def _parse_birth(text: str) -> date | None:
+def _parse_birth(text: str) -> date:
     return datetime.strptime(text, "%d/%m/%Y").date()
 
 
@@ -155,7 +156,7 @@ def _header_error(header: list[str]) -> LineError | None:
 
 def _start_parsing(session: Session, structure_id: int, header: list[str], today: date) -> _Parsing:
     """Load once what every line is checked against: active services, existing e-mails and references."""
-    services = {s.name.strip().lower(): s.id for s in session.exec(
+    services = {s.name.strip().lower(): row_id(s) for s in session.exec(
         select(Service).where(Service.structure_id == structure_id, Service.active == True))}  # noqa: E712
     taken_emails = set(session.exec(select(Account.email).where(Account.structure_id == structure_id)))
     taken_refs = {r.strip().lower() for r in session.exec(select(Family.reference).where(
@@ -174,7 +175,7 @@ def _family_key_problems(key: str, ctx: _Parsing) -> list[str]:
 
 
 def _check_guardian(row: dict[str, str], key: str, ctx: _Parsing,
-                    problems: list[str]) -> tuple[dict[str, str], str]:
+                    problems: list[str]) -> tuple[GuardianValues, str]:
     """The cleaned guardian and normalised e-mail; appends the problems (e-mail unique per family/portal)."""
     clean, errors = family_rules.validate_guardian(
         {field_name: row[column] for field_name, column in _GUARDIAN_COLUMNS.items()})
@@ -239,7 +240,8 @@ def _parse_line(number: int, cells: list[str], ctx: _Parsing) -> LineError | Non
     family = ctx.families.setdefault(key, _Family(key, number))
     ctx.email_family.setdefault(email, key)
     if email not in family.guardians:
-        family.guardians[email] = _Guardian({**clean_guardian, "email": email}, number)
+        clean_guardian["email"] = email
+        family.guardians[email] = _Guardian(clean_guardian, number)
     if child is not None:
         family.children.append(child)
     return None
@@ -278,22 +280,24 @@ def import_families(session: Session, now: datetime, *, structure_id: int, accou
         family = Family(structure_id=structure_id, name=first["last_name"], reference=parsed.key, created_at=now)
         session.add(family)
         session.flush()
-        login_guardian = None
+        family_id = row_id(family)
+        guardian_rows: list[Guardian] = []
         for position, guardian in enumerate(guardians):
-            row = Guardian(family_id=family.id, position=position, **guardian.values)
+            row = Guardian(family_id=family_id, position=position, **guardian.values)
             session.add(row)
             session.flush()
-            login_guardian = login_guardian or row
-        account = Account(structure_id=structure_id, role=AccountRole.PARENT, family_id=family.id,
+            guardian_rows.append(row)
+        login_guardian = guardian_rows[0]
+        account = Account(structure_id=structure_id, role=AccountRole.PARENT, family_id=family_id,
                           guardian_id=login_guardian.id, email=login_guardian.email, created_at=now)
         session.add(account)
         new_accounts.append(account)
         for position, child in enumerate(parsed.children):
-            row = Child(family_id=family.id, position=position, **child.values)  # type: ignore[arg-type]
-            session.add(row)
+            child_row = Child(family_id=family_id, position=position, **child.values)
+            session.add(child_row)
             session.flush()
             for service_id in child.services:
-                session.add(Enrollment(child_id=row.id, service_id=service_id))
+                session.add(Enrollment(child_id=row_id(child_row), service_id=service_id))
             children += 1
     session.flush()
     audit.record(session, now, "admin.import_done", structure_id=structure_id, account_id=account_id, ip=ip,

@@ -10,10 +10,10 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cantine_portal.config import Settings
-from cantine_portal.models import Document
+from cantine_portal.models import Document, row_id
 from cantine_portal.services.shared import audit
 from cantine_portal.infra import storage
 from cantine_portal.services.backoffice.access import check_staff, owned
@@ -48,8 +48,8 @@ class DocumentResult:
 def list_documents(session: Session, structure_id: int, account_id: int) -> list[DocumentAdminRow]:
     check_staff(session, structure_id, account_id)
     rows = session.exec(select(Document).where(Document.structure_id == structure_id)
-                        .order_by(Document.created_at.desc(), Document.id.desc())).all()  # type: ignore[attr-defined]
-    return [DocumentAdminRow(d.id, d.title, d.category, d.published,
+                        .order_by(col(Document.created_at).desc(), col(Document.id).desc())).all()
+    return [DocumentAdminRow(row_id(d), d.title, d.category, d.published,
                              "Publié" if d.published else "Non publié (brouillon)",
                              format_paris_date(d.published_at or d.updated_at), format_size(d.size_bytes),
                              d.original_name) for d in rows]
@@ -81,7 +81,7 @@ def upload_document(session: Session, settings: Settings, now: datetime, *, stru
             validate_pdf(data, settings.upload_max_bytes)
         except PdfRejected as rejected:
             errors["file"] = rejected.message
-    if errors:
+    if errors or not data:
         return DocumentResult(False, "Le document n'a pas été ajouté : corrigez les champs signalés.", errors)
     document = add_document(session, settings, now, structure_id, title=title, category=category, data=data,
                             original_name=safe_attachment_name(filename or title), published=published)

@@ -11,9 +11,9 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from cantine_portal.models import Account, AuditLog, Child, ContactMessage, Family
+from cantine_portal.models import Account, AuditLog, Child, ContactMessage, Family, row_id
 from cantine_portal.services.shared import audit
 from cantine_portal.services.backoffice.access import check_staff, owned
 from cantine_portal.french import format_paris_datetime
@@ -50,17 +50,17 @@ def list_messages(session: Session, structure_id: int, account_id: int, show: st
     check_staff(session, structure_id, account_id)
     statement = select(ContactMessage).where(ContactMessage.structure_id == structure_id)
     if show == "open":
-        statement = statement.where(ContactMessage.handled_at.is_(None))  # type: ignore[union-attr]
+        statement = statement.where(col(ContactMessage.handled_at).is_(None))
     elif show == "handled":
-        statement = statement.where(ContactMessage.handled_at.is_not(None))  # type: ignore[union-attr]
-    messages = session.exec(statement.order_by(ContactMessage.created_at.desc()).limit(limit)).all()  # type: ignore[attr-defined]
+        statement = statement.where(col(ContactMessage.handled_at).is_not(None))
+    messages = session.exec(statement.order_by(col(ContactMessage.created_at).desc()).limit(limit)).all()
     replies: dict[str, list[str]] = {}
     targets = [f"contact:{m.id}" for m in messages]
     if targets:
         for entry in session.exec(select(AuditLog).where(AuditLog.structure_id == structure_id,
                                                          AuditLog.action == "admin.message_replied",
-                                                         AuditLog.target.in_(targets))  # type: ignore[attr-defined]
-                                  .order_by(AuditLog.at)):
+                                                         col(AuditLog.target).in_(targets))
+                                  .order_by(col(AuditLog.at))):
             text = json.loads(entry.details or "{}").get("reply", "")
             replies.setdefault(entry.target, []).append(f"Réponse du {format_paris_datetime(entry.at)} : {text}")
     rows = []
@@ -69,7 +69,7 @@ def list_messages(session: Session, structure_id: int, account_id: int, show: st
         account = session.get(Account, m.account_id)
         child = session.get(Child, m.child_id) if m.child_id else None
         rows.append(MessageRow(
-            m.id, format_paris_datetime(m.created_at), family.name if family else "", account.email if account else "",
+            row_id(m), format_paris_datetime(m.created_at), family.name if family else "", account.email if account else "",
             f"{child.first_name} {child.last_name}" if child else "", m.subject, m.body, m.attachment_name or "",
             m.handled_at is not None, f"Traité le {format_paris_datetime(m.handled_at)}" if m.handled_at else "À traiter",
             replies.get(f"contact:{m.id}", [])))

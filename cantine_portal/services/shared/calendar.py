@@ -214,7 +214,7 @@ SCHOOL_HOLIDAYS = SCHOOL_HOLIDAYS_2025_2026 + SCHOOL_HOLIDAYS_2026_2027
 
 def french_public_holidays(years: Iterable[int]) -> list[ClosedDay]:
     """French public holidays (metropolitan) with French names, e.g. "Noël", sorted by day."""
-    fr = holidays.France(years=list(years), language="fr")
+    fr = holidays.country_holidays("FR", years=list(years), language="fr")
     return [ClosedDay(d, name, None, "public_holiday") for d, name in sorted(fr.items())]
 
 
