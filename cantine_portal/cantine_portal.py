@@ -23,6 +23,13 @@ from cantine_portal.state.family import ChildrenState, FamilyState
 from cantine_portal.state.payment import PaymentReturnState, ReceiptsState, SimulatedBankState
 from cantine_portal.state.portal import PortalState
 from cantine_portal.state.reservations import ReservationState
+from cantine_portal.config import get_settings
+from cantine_portal.usecases.startup import check_payment_safety
+
+# Before anything is served: a production deployment never takes "payments" through the simulated
+# bank. Raises UnsafeDeployment, so `reflex run` stops at its compile step and a worker never
+# serves (docs/deploy.md, "Production checklist").
+check_payment_safety(get_settings())
 
 app = rx.App(
     theme=rx.theme(accent_color="indigo", radius="medium"),

@@ -45,6 +45,13 @@ def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str,
     return value
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = (env.get(name) or "0").strip().lower()
+    if value not in ("0", "1", "true", "false", "yes", "no"):
+        raise SettingsError(f"{name} must be 1 or 0, got {value!r}")
+    return value in ("1", "true", "yes")
+
+
 @dataclass(frozen=True)
 class SmtpSettings:
     host: str
@@ -74,6 +81,9 @@ class Settings:
     max_connections: int = 0
     trusted_proxies: frozenset[str] = frozenset()
     write_process: bool = True
+    # "production" (or an https:// base URL) forbids the simulated bank unless allow_simulated_bank.
+    environment: str = "development"
+    allow_simulated_bank: bool = False  # CANTINE_ALLOW_SIMULATED_BANK=1: staging only
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -87,6 +97,18 @@ class Settings:
     @property
     def stripe_enabled(self) -> bool:
         return bool(self.stripe_secret_key and self.stripe_webhook_secret)
+
+    @property
+    def production(self) -> bool:
+        """Real families may be on the other end: CANTINE_ENV=production, or any https:// address
+        (a demo over https is still reachable by anyone, so it is treated the same way)."""
+        return self.environment == "production" or self.base_url.startswith("https://")
+
+    @property
+    def simulated_bank_allowed(self) -> bool:
+        """The simulated bank marks baskets paid with no money moved: never where real families pay,
+        except on a staging server that says so (CANTINE_ALLOW_SIMULATED_BANK=1)."""
+        return not self.production or self.allow_simulated_bank
 
     def with_overrides(self, **changes: Any) -> "Settings":
         """A copy with some fields replaced (tests, the CLI); values of any field type, hence Any."""
@@ -129,6 +151,8 @@ class Settings:
             trusted_proxies=frozenset(ip.strip() for ip in (env.get("CANTINE_TRUSTED_PROXIES") or "").split(",")
                                       if ip.strip()),
             write_process=(env.get("CANTINE_WRITE_PROCESS") or "1").strip() != "0",
+            environment=_choice(env, "CANTINE_ENV", "development", ("development", "production")),
+            allow_simulated_bank=_flag(env, "CANTINE_ALLOW_SIMULATED_BANK"),
         )
 
 

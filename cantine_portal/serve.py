@@ -38,6 +38,20 @@ def _respawning_granian() -> None:
     granian.server.Server = RespawningServer
 
 
+def _safe_to_start() -> bool:
+    """Checked here, before Reflex builds and forks: a worker refusing to import the app would be
+    respawned forever. The reason is logged on stderr (usecases/startup.py)."""
+    from cantine_portal.config import get_settings
+    from cantine_portal.usecases.startup import UnsafeDeployment, check_payment_safety, log_to_stderr
+
+    log_to_stderr()
+    try:
+        check_payment_safety(get_settings())
+    except UnsafeDeployment:
+        return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cantine_portal.serve")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
@@ -57,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         # (a reconnection) breaks the lease; a killed worker's lease expires with its lock.
         os.environ.setdefault("REFLEX_OPLOCK_ENABLED", "true")
         os.environ.setdefault("REFLEX_OPLOCK_HOLD_TIME", "5s")
+    if not _safe_to_start():
+        return 2
     _respawning_granian()
     from reflex.reflex import cli
 

@@ -6,6 +6,8 @@ applied by ``usecases.payments.receive_notification`` (retried there while the d
 unavailable); still unavailable, the route answers 503 so that the provider sends it again: it is
 never dropped. Receipt downloads are ``usecases.payments.receipt_download``: every refusal is the
 same empty 404.
+In production the simulated bank's route answers 403 unless CANTINE_ALLOW_SIMULATED_BANK=1 (staging
+only; see docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -50,7 +52,10 @@ async def _notification(request: Request, secret: str | None, parse: Callable[[b
 
 
 async def simulated_notification(request: Request) -> Response:
-    return await _notification(request, get_settings().secret_key, parse_simulated)
+    settings = get_settings()
+    if not settings.simulated_bank_allowed:  # production: the bank that moves no money is switched off
+        return JSONResponse({"error": "simulated bank disabled"}, status_code=403)
+    return await _notification(request, settings.secret_key, parse_simulated)
 
 
 async def stripe_webhook(request: Request) -> Response:

@@ -16,7 +16,9 @@ import httpx
 import reflex as rx
 
 from cantine_portal import clock
+from cantine_portal.config import get_settings
 from cantine_portal.french import format_euros, format_long_date, format_paris_date, format_paris_datetime
+from cantine_portal.services.payments.fulfilment import SIMULATED_SESSION_ENDED
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.handlers import parent_event
 from cantine_portal.state.offload import db_event
@@ -37,6 +39,10 @@ def _bank_client() -> httpx.AsyncClient:
     return client
 
 
+BANK_DISABLED_MESSAGE = ("La banque simulée est désactivée sur ce serveur : aucun paiement ne peut y être fait. "
+                         "Retournez sur le portail de votre commune.")
+
+
 class SimulatedBankState(rx.State):
     """The embedded bank's page. It knows only the payment session's random id."""
 
@@ -53,6 +59,9 @@ class SimulatedBankState(rx.State):
     def load_bank(self):
         self._session_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1][:100]
         self.error_message = ""
+        if not get_settings().simulated_bank_allowed:  # production: this bank moves no money
+            self.bank_status, self.error_message = "closed", BANK_DISABLED_MESSAGE
+            return
         page = payments.simulated_bank_page(self._session_id)
         if page is None:
             self.bank_status = "unknown"
@@ -66,7 +75,7 @@ class SimulatedBankState(rx.State):
 
     async def _notify(self, event_type: str, extra: str = ""):
         """Tell the portal, server to server and signed, as a real bank would; then return."""
-        if self.bank_status != "open":
+        if self.bank_status != "open" or not get_settings().simulated_bank_allowed:
             return None
         signed = payments.simulated_bank_notification(event_type, self._session_id, self._amount_cents,
                                                       now=clock.now())
@@ -78,6 +87,9 @@ class SimulatedBankState(rx.State):
                                   "réessayez dans un instant.")
             return None
         self.bank_status = "closed"
+        if response.json().get("outcome") == "closed":  # another tab already ended this session
+            self.error_message = SIMULATED_SESSION_ENDED
+            return None
         return rx.redirect(self._return_path + extra, replace=True)
 
     @rx.event

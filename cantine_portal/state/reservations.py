@@ -171,7 +171,7 @@ class ReservationState(AuthState):
         ]
         self.render_id = secrets.token_hex(4)
 
-    def _show_basket(self, summary: BasketSummary) -> None:
+    def _show_basket(self, summary: BasketSummary, unavailable: str = "") -> None:
         self.basket_lines = [LineUI(line.child_name, line.service_name, line.day_text, format_euros(line.price_cents))
                              for line in summary.lines]
         self.basket_subtotal = format_euros(summary.subtotal_cents)
@@ -181,9 +181,11 @@ class ReservationState(AuthState):
             self.basket_note = "Votre panier est vide : cochez des jours puis cliquez sur Valider."
         elif summary.frozen:
             self.basket_note = errors.CHECKOUT_MESSAGE
+        elif unavailable:  # no provider usable here: « Payer » is not offered (and refused)
+            self.basket_note = unavailable
         else:
             self.basket_note = "Vous allez être redirigé vers le prestataire bancaire de votre commune."
-        self.basket_payable = not summary.empty and not summary.frozen
+        self.basket_payable = not unavailable and not summary.empty and not summary.frozen
         self.basket_visible = True
 
     def _clear_messages(self) -> None:
@@ -246,7 +248,7 @@ class ReservationState(AuthState):
         if shown.page is not None:
             self._show_page(shown.page)
         assert shown.summary is not None
-        self._show_basket(shown.summary)
+        self._show_basket(shown.summary, shown.unavailable)
 
     @parent_event
     def pay(self):

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from cantine_portal.config import get_settings
 from cantine_portal.french import PARIS
 from cantine_portal.infra.db import get_database
 from cantine_portal.models import Structure
@@ -23,6 +24,7 @@ from cantine_portal.services.booking.choices import ApplyResult
 from cantine_portal.services.booking.errors import CellKey
 from cantine_portal.services.booking.period_view import PeriodView
 from cantine_portal.services.shared import calendar
+from cantine_portal.services.shared.payment_availability import payment_availability
 from cantine_portal.usecases import payments
 from cantine_portal.usecases.actors import ParentActor
 
@@ -124,6 +126,9 @@ class BasketView:
     info: str = ""                   # prices changed since the days were ticked
     summary: BasketSummary | None = None
     page: PeriodPage | None = None   # the period read back, when saving or re-pricing changed it
+    # Online payment unavailable (provider without its credentials, simulated bank in production):
+    # the French sentence the basket shows instead of « Payer ».
+    unavailable: str = ""
 
 
 def _reprice_and_summarise(session: Session, now: datetime, structure_id: int,
@@ -148,12 +153,15 @@ def show_basket(actor: ParentActor, period_key: str, offset: int, unsaved: set[C
         to_reprice = basket.reprice_basket(session, now, actor.structure_id, actor.family_id,
                                            check_only=True).changed
         summary = basket.basket_summary(session, now, actor.structure_id, actor.family_id)
+        structure = session.get(Structure, actor.structure_id)
+        availability = payment_availability(structure, get_settings()) if structure else None
+    unavailable = availability.parent_message if availability and not availability.ok else ""
     info = ""
     if to_reprice:
         info, summary = database.run_write(_reprice_and_summarise, now, actor.structure_id, actor.family_id)
         if info:
             page = period_page(actor, offset, now=now)
-    return BasketView(True, info=info, summary=summary, page=page)
+    return BasketView(True, info=info, summary=summary, page=page, unavailable=unavailable)
 
 
 @dataclass(frozen=True)
