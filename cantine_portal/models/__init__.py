@@ -15,12 +15,21 @@ from cantine_portal.models.booking import (
 )
 from cantine_portal.models.content import ContactMessage, Document
 from cantine_portal.models.family import Account, AccountRole, Child, Enrollment, Family, Guardian
+from cantine_portal.models.pricing import (
+    FamilyQuotient,
+    PriceBracket,
+    PriceGrid,
+    QuotientDocument,
+    QuotientDocumentStatus,
+    QuotientSource,
+)
 from cantine_portal.models.security import AuditLog, LoginSession, LoginThrottle, PasswordToken
 from cantine_portal.models.tenant import ClosedDay, Service, ServicePrice, Structure
 
 __all__ = [
     "Account", "AccountRole", "AuditLog", "Basket", "BasketStatus", "Child", "ClosedDay", "ContactMessage",
-    "Credit", "Document", "Enrollment", "Family", "Guardian", "LoginSession", "LoginThrottle",
-    "PasswordToken", "Payment", "PaymentEvent", "PaymentStatus", "Receipt", "ReceiptCounter", "Reservation",
+    "Credit", "Document", "Enrollment", "Family", "FamilyQuotient", "Guardian", "LoginSession", "LoginThrottle",
+    "PasswordToken", "Payment", "PaymentEvent", "PaymentStatus", "PriceBracket", "PriceGrid",
+    "QuotientDocument", "QuotientDocumentStatus", "QuotientSource", "Receipt", "ReceiptCounter", "Reservation",
     "ReservationStatus", "Service", "ServicePrice", "Structure", "UTCDateTime", "row_id", "utcnow",
 ]

@@ -73,6 +73,10 @@ class Reservation(SQLModel, table=True):
     status: str = Field(default=ReservationStatus.PENDING, max_length=10)
     # Price frozen when the day entered the basket.
     price_cents: int
+    # How that price was found, frozen with it: « Tranche 2 — QF de 501 à 900 € », « Tarif
+    # extérieur »… ("" for a service without a grid), and the family's QF used (None: none known).
+    tariff_label: str = Field(default="", max_length=160)
+    qf_euros: Optional[int] = None
     basket_id: Optional[int] = Field(default=None, foreign_key="basket.id", index=True)
     payment_id: Optional[int] = Field(default=None, foreign_key="payment.id", index=True)
     created_at: datetime = utc_field()

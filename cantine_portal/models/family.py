@@ -25,6 +25,9 @@ class Family(SQLModel, table=True):
     name: str = Field(max_length=120)
     # The commune's file number, shown on receipts.
     reference: str = Field(default="", max_length=40)
+    # Staff's decision on the outside-commune price: None = from the guardians' address
+    # (services/pricing/residence.py), True = always outside, False = always resident.
+    outside_commune: Optional[bool] = None
     created_at: datetime = utc_field()
 
 
