@@ -175,6 +175,11 @@ def format_euros(cents: int) -> str:
     return f"{sign}{NNBSP.join(groups)},{rest:02d}{NBSP}{EURO_SIGN}"
 
 
+def format_whole_euros(euros: int) -> str:
+    """A whole amount of euros (a quotient familial, a bracket's bound): ``1201`` -> ``"1 201 €"``."""
+    return format_euros(euros * 100)[:-5] + NBSP + EURO_SIGN
+
+
 def format_size(size_bytes: int) -> str:
     """Human size in French units ("5 Mo", "500 Ko", "2,5 Mo") for limits and file lists.
 

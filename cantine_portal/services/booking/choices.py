@@ -38,7 +38,6 @@ from cantine_portal.services.booking.errors import (
     CellKey,
 )
 from cantine_portal.services.booking.queries import (
-    Prices,
     active_reservations,
     bump_version,
     check_version,
@@ -49,6 +48,7 @@ from cantine_portal.services.booking.queries import (
     structure_rule,
     weekdays_of,
 )
+from cantine_portal.services.pricing.tariffs import Priced, Tariffs, price_booked
 from cantine_portal.services.shared import calendar
 from cantine_portal.services.shared.calendar import Period
 
@@ -73,6 +73,8 @@ class _Plan:
     to_add: list[CellKey]
     to_remove: list[Reservation]
     to_cancel: list[Reservation]
+    positions: dict[int, int]
+    kept: list[Reservation]         # active days still wanted (pending ones may be re-priced)
 
 
 
@@ -111,6 +113,8 @@ def _plan(session: Session, structure_id: int, family_id: int, period: Period, w
         to_add=sorted(wanted - active.keys(), key=lambda k: (k[2], k[0], k[1])),
         to_remove=[r for k, r in active.items() if k not in wanted and r.status == ReservationStatus.PENDING],
         to_cancel=[r for k, r in active.items() if k not in wanted and r.status == ReservationStatus.PAID],
+        positions={row_id(c): c.position for c in children},
+        kept=[r for k, r in active.items() if k in wanted],
     )
 
 
@@ -147,26 +151,49 @@ def _apply_choices(session: Session, now: datetime, structure_id: int, family_id
                         created_at=now, updated_at=now)
         session.add(basket)
         session.flush()  # the open-basket unique index fires here on a race
+    priced = _priced(session, structure_id, family_id, plan)
     if basket is not None:  # None only when nothing is added
         basket.updated_at = now
-        _add(session, now, structure_id, family_id, plan, basket)
+        _add(session, now, structure_id, family_id, plan, basket, priced)
+    _reprice_kept(session, now, plan, priced)
     _remove(session, plan)
     credit_total = _cancel(session, now, structure_id, family_id, plan)
     session.flush()
     return _result(plan, basket, credit_total)
 
 
+def _priced(session: Session, structure_id: int, family_id: int, plan: _Plan) -> dict[CellKey, Priced]:
+    """The price of every wanted day not yet paid, by the sibling rule, paid days counted first."""
+    tariffs = Tariffs(session, structure_id, family_id, plan.services.values())
+    kept = {(r.child_id, r.service_id, r.day): r for r in plan.kept}
+    frozen = [k for k, r in kept.items() if r.status == ReservationStatus.PAID]
+    return price_booked(tariffs, plan.positions, list(kept) + plan.to_add, frozen)
+
+
+def _reprice_kept(session: Session, now: datetime, plan: _Plan, priced: dict[CellKey, Priced]) -> None:
+    """A sibling ticked or unticked the same day moves the others' rank: their pending price follows."""
+    for r in plan.kept:
+        new = priced.get((r.child_id, r.service_id, r.day))
+        if r.status == ReservationStatus.PENDING and new is not None and (
+                new.price_cents, new.label) != (r.price_cents, r.tariff_label):
+            session.exec(update(Reservation).where(col(Reservation.id) == r.id,
+                                                   col(Reservation.status) == ReservationStatus.PENDING)
+                         .values(price_cents=new.price_cents, tariff_label=new.label, qf_euros=new.qf_euros,
+                                 updated_at=now).execution_options(synchronize_session=False))
+
+
 def _add(session: Session, now: datetime, structure_id: int, family_id: int, plan: _Plan,
-         basket: Basket) -> None:
+         basket: Basket, priced: dict[CellKey, Priced]) -> None:
     if not plan.to_add:
         return
-    prices = Prices(session, plan.services.values())
     # One multi-row INSERT: building an ORM object per line cost more than the whole SQL
     # (bench/reservations_server.py, Valider of 80 lines). The active-reservation unique
     # index fires here on a race.
     session.execute(insert(Reservation), [
         dict(structure_id=structure_id, family_id=family_id, child_id=child_id, service_id=service_id,
-             day=day, status=ReservationStatus.PENDING, price_cents=prices.on(service_id, day),
+             day=day, status=ReservationStatus.PENDING, price_cents=priced[(child_id, service_id, day)].price_cents,
+             tariff_label=priced[(child_id, service_id, day)].label,
+             qf_euros=priced[(child_id, service_id, day)].qf_euros,
              basket_id=row_id(basket), created_at=now, updated_at=now)
         for child_id, service_id, day in plan.to_add
     ])

@@ -13,7 +13,7 @@ Reservation life cycle::
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlmodel import Session
@@ -21,8 +21,8 @@ from sqlmodel import Session
 from cantine_portal.french import format_long_date, format_paris_long_datetime
 from cantine_portal.models import Child, Reservation, Service, row_id
 from cantine_portal.services.booking.errors import CellKey
+from cantine_portal.services.booking.pricing_notes import tariff_lines, tariff_notice
 from cantine_portal.services.booking.queries import (
-    Prices,
     active_reservations,
     children_and_services,
     closed_days_for,
@@ -32,6 +32,7 @@ from cantine_portal.services.booking.queries import (
     structure_rule,
     weekdays_of,
 )
+from cantine_portal.services.pricing.tariffs import Tariffs
 from cantine_portal.services.shared import calendar
 from cantine_portal.services.shared.calendar import Period
 
@@ -64,6 +65,7 @@ class Cell:
     reason: str           # French text for screen readers and tooltips (why closed, state...)
     label: str            # "Léa — Restauration scolaire — lundi 7 décembre"
     reservation_id: int | None = None
+    tariff_label: str = ""  # « Tranche 2 — QF de 501 à 900 € » ("" without a grid)
 
     @property
     def key(self) -> CellKey:
@@ -84,6 +86,7 @@ class ChildTable:
     last_name: str
     services: tuple[ServiceRow, ...]
     total_cents: int      # pending + paid of the period
+    position: int = 0     # order on the Enfants page (the sibling rank counts in this order)
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,13 @@ class PeriodView:
     credit_balance_cents: int
     basket_version: int | None
     basket_status: str | None
+    # What the live totals need to stay exact with sibling reductions: per (service, day), the
+    # price of the 1st, 2nd… child booked that day (see ReservationTicks).
+    rank_prices: dict[tuple[int, date], tuple[int, ...]] = field(default_factory=dict)
+    # « Restauration scolaire : Tranche 2 — QF de 501 à 900 € (2,50 €) » for the synthesis.
+    tariff_lines: tuple[str, ...] = ()
+    # Why the « no QF » price applies and what to do ("" when a QF is known or no grid).
+    tariff_notice: str = ""
 
     def cells(self) -> Iterable[Cell]:
         for child in self.children:
@@ -123,8 +133,20 @@ class _Context:
 
     locked: bool
     closed: dict[date, list[calendar.ClosedDay]]
-    prices: Prices
+    tariffs: Tariffs
     reserved: dict[CellKey, Reservation]
+    positions: dict[int, int]
+
+    def free_price(self, key: CellKey) -> tuple[int, str]:
+        """A free day's price if it were booked now, next to what is saved (sibling rank)."""
+        child_id, service_id, day = key
+        q = self.tariffs.quote(service_id, day)
+        rank = 1
+        for (other, s, d), r in self.reserved.items():
+            if s == service_id and d == day and other != child_id and (
+                    r.status == "paid" or self.positions.get(other, 0) < self.positions.get(child_id, 0)):
+                rank += 1
+        return q.for_rank(rank)
 
 
 def _cell(ctx: _Context, child: Child, service: Service, weekdays: frozenset[int], day: date) -> Cell:
@@ -134,15 +156,17 @@ def _cell(ctx: _Context, child: Child, service: Service, weekdays: frozenset[int
     if r is not None:
         state = str(r.status)  # "pending" | "paid"
         reason = STATE_TEXT_FR[state] + (" (période verrouillée)" if ctx.locked else "")
-        return Cell(child_id, service_id, day, state, True, not ctx.locked, r.price_cents, reason, label, r.id)
-    price = ctx.prices.on(service_id, day)
+        return Cell(child_id, service_id, day, state, True, not ctx.locked, r.price_cents, reason, label, r.id,
+                    r.tariff_label)
+    price, tariff = ctx.free_price((child_id, service_id, day))
     status = calendar.day_status(day, weekdays, ctx.closed, service_id)
     if not status.open:
         return Cell(child_id, service_id, day, "closed", False, False, price, status.reason_fr or "Fermé", label)
     if ctx.locked:
         return Cell(child_id, service_id, day, "locked", False, False, price,
-                    "Verrouillé : date butoir dépassée", label)
-    return Cell(child_id, service_id, day, "free", False, True, price, STATE_TEXT_FR["free"], label)
+                    "Verrouillé : date butoir dépassée", label, tariff_label=tariff)
+    return Cell(child_id, service_id, day, "free", False, True, price, STATE_TEXT_FR["free"], label,
+                tariff_label=tariff)
 
 
 def _child_table(ctx: _Context, child: Child, services: list[Service], period: Period) -> ChildTable:
@@ -152,7 +176,7 @@ def _child_table(ctx: _Context, child: Child, services: list[Service], period: P
         rows.append(ServiceRow(row_id(service), service.name,
                                tuple(_cell(ctx, child, service, weekdays, day) for day in period.days)))
     total = sum(c.price_cents for row in rows for c in row.cells if c.checked)
-    return ChildTable(row_id(child), child.first_name, child.last_name, tuple(rows), total)
+    return ChildTable(row_id(child), child.first_name, child.last_name, tuple(rows), total, child.position)
 
 
 def build_period_view(session: Session, now: datetime, structure_id: int, family_id: int,
@@ -163,12 +187,14 @@ def build_period_view(session: Session, now: datetime, structure_id: int, family
     deadline = calendar.deadline_for(period, rule)
     locked = calendar.is_locked(period, rule, now)
     children, enrolled = children_and_services(session, structure_id, family_id)
+    services = {row_id(s): s for ss in enrolled.values() for s in ss}
     ctx = _Context(
         locked=locked,
         closed=closed_days_for(session, structure_id, period),
-        prices=Prices(session, {row_id(s): s for ss in enrolled.values() for s in ss}.values()),
+        tariffs=Tariffs(session, structure_id, family_id, services.values()),
         reserved={(r.child_id, r.service_id, r.day): r
                   for r in active_reservations(session, structure_id, family_id, period)},
+        positions={row_id(c): c.position for c in children},
     )
     basket = current_basket(session, structure_id, family_id)
     tables = tuple(_child_table(ctx, child, enrolled[row_id(child)], period) for child in children)
@@ -178,20 +204,46 @@ def build_period_view(session: Session, now: datetime, structure_id: int, family
         total_cents=sum(t.total_cents for t in tables),
         credit_balance_cents=credit_balance(session, structure_id, family_id),
         basket_version=basket.version if basket else None, basket_status=basket.status if basket else None,
+        rank_prices=_rank_prices(ctx, enrolled, period),
+        tariff_lines=tariff_lines(ctx.tariffs, services.values(), period),
+        tariff_notice=tariff_notice(ctx.tariffs, services.values(), period),
     )
+
+
+def _rank_prices(ctx: _Context, enrolled: dict[int, list[Service]],
+                 period: Period) -> dict[tuple[int, date], tuple[int, ...]]:
+    """Per (service, day): the price of the 1st, 2nd… child booked (as many ranks as children)."""
+    counts: dict[int, int] = {}
+    for services in enrolled.values():
+        for service in services:
+            counts[row_id(service)] = counts.get(row_id(service), 0) + 1
+    return {(service_id, day): tuple(ctx.tariffs.quote(service_id, day).for_rank(rank)[0]
+                                     for rank in range(1, n + 1))
+            for service_id, n in counts.items() for day in period.days}
 
 
 def live_totals(view: PeriodView, ticked: Iterable[CellKey]) -> tuple[dict[int, int], int]:
     """Per-child and grand totals of a ticked set not yet validated (the page's live totals).
 
-    Unknown or non-editable unchecked cells are ignored: totals never count a closed day.
+    Unknown or non-editable unchecked cells are ignored: totals never count a closed day. A paid
+    or non-editable day counts at its frozen price; the others by the sibling rule, as Valider
+    will price them.
     """
     ticked = set(ticked)
+    positions = {c.child_id: c.position for c in view.children}
     per_child = {c.child_id: 0 for c in view.children}
+    groups: dict[tuple[int, date], list[Cell]] = {}
     for cell in view.cells():
-        counted = cell.checked if not cell.editable else cell.key in ticked
-        if counted:
-            per_child[cell.child_id] += cell.price_cents
+        if cell.checked if not cell.editable else cell.key in ticked:
+            groups.setdefault((cell.service_id, cell.day), []).append(cell)
+    for (service_id, day), cells in groups.items():
+        ranks = view.rank_prices.get((service_id, day), ())
+        frozen = [c for c in cells if not c.editable or c.state == "paid"]
+        others = sorted((c for c in cells if c not in frozen), key=lambda c: positions.get(c.child_id, 0))
+        for c in frozen:
+            per_child[c.child_id] += c.price_cents
+        for rank, c in enumerate(others, start=len(frozen) + 1):
+            per_child[c.child_id] += ranks[rank - 1] if rank <= len(ranks) else c.price_cents
     return per_child, sum(per_child.values())
 
 

@@ -6,7 +6,6 @@ basket to the family): the client is never trusted.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, time
 
 from sqlalchemy import func, update
@@ -23,10 +22,10 @@ from cantine_portal.models import (
     Reservation,
     ReservationStatus,
     Service,
-    ServicePrice,
     Structure,
     row_id,
 )
+from cantine_portal.services.pricing.tariffs import Prices
 from cantine_portal.services.booking.errors import FORBIDDEN_MESSAGE, STALE_MESSAGE, BookingError
 from cantine_portal.services.shared import calendar
 from cantine_portal.services.shared.calendar import DeadlineRule, Period
@@ -57,29 +56,6 @@ def closed_days_for(session: Session, structure_id: int, period: Period) -> dict
 def weekdays_of(service: Service) -> frozenset[int]:
     """The weekdays (0 = Monday) the service runs on."""
     return frozenset(int(x) for x in service.weekdays.split(",") if x.strip())
-
-
-class Prices:
-    """Price in force on a day for each service: latest ServicePrice.valid_from <= day."""
-
-    def __init__(self, session: Session, services: Iterable[Service]) -> None:
-        self._fallback = {row_id(s): s.unit_price_cents for s in services}
-        self._history: dict[int, list[tuple[date, int]]] = {sid: [] for sid in self._fallback}
-        if self._fallback:
-            for row in session.exec(
-                select(ServicePrice).where(col(ServicePrice.service_id).in_(list(self._fallback)))
-                .order_by(col(ServicePrice.valid_from))
-            ).all():
-                self._history[row.service_id].append((row.valid_from, row.price_cents))
-
-    def on(self, service_id: int, day: date) -> int:
-        price = self._fallback[service_id]
-        for valid_from, cents in self._history.get(service_id, ()):
-            if valid_from <= day:
-                price = cents
-            else:
-                break
-        return price
 
 
 def price_on(session: Session, service: Service, day: date) -> int:
