@@ -135,9 +135,24 @@ def _synthesis() -> rx.Component:
     )
 
 
+def _tariff() -> rx.Component:
+    """The family's bracket for the period (« Tranche 2 — QF de 501 à 900 € »), and why the « no QF »
+    price applies with what to do."""
+    return rx.fragment(
+        rx.cond(S.tariff_lines.length() > 0, rx.el.section(
+            rx.heading("Votre tarif", as_="h2", size="3"),
+            rx.el.ul(rx.foreach(S.tariff_lines, lambda line: rx.el.li(line)), data_testid="tarif-famille"),
+        )),
+        rx.cond(S.tariff_notice != "", rx.callout(S.tariff_notice, icon="info", color_scheme="amber",
+                                                  data_testid="tarif-sans-qf")),
+    )
+
+
 def _basket() -> rx.Component:
     def basket_row(line: LineUI) -> rx.Component:
-        return rx.el.tr(rx.el.td(line.child), rx.el.td(line.service), rx.el.td(line.day), rx.el.td(line.price))
+        return rx.el.tr(rx.el.td(line.child), rx.el.td(line.service, rx.cond(line.tariff != "", rx.el.br()),
+                                                        rx.el.small(line.tariff)),
+                        rx.el.td(line.day), rx.el.td(line.price))
 
     return rx.cond(
         S.basket_visible,
@@ -181,6 +196,7 @@ def reservations_page() -> rx.Component:
         _legend(),
         rx.foreach(S.tables, _child_table),
         _synthesis(),
+        _tariff(),
         rx.el.p(
             rx.cond(T.unsaved_count > 0,
                     rx.el.span("⚠ ", T.unsaved_count, " modification(s) non validée(s) : cliquez sur Valider."),

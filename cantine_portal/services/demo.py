@@ -18,7 +18,11 @@ from cantine_portal.models import (
     ClosedDay,
     Enrollment,
     Family,
+    FamilyQuotient,
     Guardian,
+    PriceBracket,
+    PriceGrid,
+    QuotientSource,
     Service,
     ServicePrice,
     Structure,
@@ -83,6 +87,30 @@ def _add_service(session: Session, structure: Structure, name: str, cents: int, 
     session.flush()
     session.add(ServicePrice(service_id=row_id(service), valid_from=valid_from, price_cents=cents, created_at=structure.created_at))
     return service
+
+
+# The demo canteen's grid (issue 17): four QF brackets, the first at 1 € (« cantine à 1 € »), a price
+# for families outside the commune and 10 % off from the 3rd child booked the same day. Martin
+# (QF 1 350 €) pays the top bracket, 3,85 € as before; Durand (QF 640 €) the second, 2,50 €.
+DEMO_BRACKETS = ((0, 500, 100), (501, 900, 250), (901, 1200, 320), (1201, None, 385))
+MARTIN_QF = 1350
+DURAND_QF = 640
+
+
+def _add_grid(session: Session, structure: Structure, service: Service, valid_from: date) -> None:
+    grid = PriceGrid(structure_id=row_id(structure), service_id=row_id(service), valid_from=valid_from,
+                     no_qf_price_cents=385, outside_price_cents=460, sibling_percent=10, sibling_from_rank=3,
+                     created_at=structure.created_at)
+    session.add(grid)
+    session.flush()
+    for position, (low, high, cents) in enumerate(DEMO_BRACKETS):
+        session.add(PriceBracket(grid_id=row_id(grid), position=position, min_qf=low, max_qf=high, price_cents=cents))
+
+
+def _add_quotient(session: Session, family: Family, qf: int, start: date, now: datetime) -> None:
+    session.add(FamilyQuotient(structure_id=family.structure_id, family_id=row_id(family), qf_euros=qf,
+                               source=QuotientSource.CAF, valid_from=start,
+                               valid_to=date(start.year + 1, 8, 31), created_at=now))
 
 
 def _add_family(session: Session, structure: Structure, now: datetime, name: str,
@@ -155,9 +183,10 @@ def _load_demo(session: Session, now: datetime, settings: Settings) -> None:
     morning = _add_service(session, structure, "Garderie du matin", 150, "0,1,3,4", 1, start)
     evening = _add_service(session, structure, "Garderie du soir", 210, "0,1,3,4", 2, start)
     _add_service(session, structure, "Accueil de loisirs du mercredi", 1200, "2", 3, start)
+    _add_grid(session, structure, canteen, start)
     _add_closed_days(session, structure, now)
     address = dict(address_line="8 rue des Tilleuls", postal_code="44000", city="Démo-sur-Loire")
-    _add_family(
+    martin = _add_family(
         session, structure, now, "Martin",
         guardians=[
             dict(civility="Mme", last_name="Martin", first_name="Claire", relationship="Mère",
@@ -173,7 +202,8 @@ def _load_demo(session: Session, now: datetime, settings: Settings) -> None:
         ],
         services=[canteen, morning, evening], email=MARTIN_EMAIL, password=MARTIN_PASSWORD,
     )
-    _add_family(
+    _add_quotient(session, martin, MARTIN_QF, start, now)
+    durand = _add_family(
         session, structure, now, "Durand",
         guardians=[dict(civility="Mme", last_name="Durand", first_name="Sophie", relationship="Mère",
                         email=DURAND_EMAIL, mobile="0611223344", address_line="3 allée des Cerisiers",
@@ -182,6 +212,7 @@ def _load_demo(session: Session, now: datetime, settings: Settings) -> None:
                        school="École Jacques Prévert", class_name="CE2", diet="Végétarien")],
         services=[canteen, evening], email=DURAND_EMAIL, password=None,
     )
+    _add_quotient(session, durand, DURAND_QF, start, now)
     session.add(Account(structure_id=row_id(structure), role=AccountRole.STAFF, email=STAFF_EMAIL,
                         password_hash=_demo_hash(STAFF_PASSWORD), created_at=now, password_changed_at=now))
     _add_documents(session, settings, structure, now, with_menu=True)

@@ -33,6 +33,7 @@ from cantine_portal.french import format_euros, format_long_date, format_short_d
 from cantine_portal.services.booking import errors
 from cantine_portal.services.booking.basket import BasketSummary
 from cantine_portal.services.booking.errors import CellKey
+from cantine_portal.services.booking.period_view import Cell
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.handlers import parent_event
 from cantine_portal.usecases import booking
@@ -59,6 +60,7 @@ class CellUI:
     editable: bool = False
     checked: bool = False
     price: str = ""
+    tariff: str = ""  # « Tranche 2 — QF de 501 à 900 € »: in the cell's tooltip
 
 
 @dataclass
@@ -82,6 +84,26 @@ class LineUI:
     service: str = ""
     day: str = ""
     price: str = ""
+    tariff: str = ""
+
+
+@dataclass
+class TickPricing:
+    """The per-cell price data ReservationTicks keeps (see its docstring), built from a view."""
+
+    group: dict[str, str] = field(default_factory=dict)
+    members: dict[str, list[str]] = field(default_factory=dict)
+    ranks: dict[str, list[int]] = field(default_factory=dict)
+    frozen: dict[str, int] = field(default_factory=dict)
+
+    def add(self, key: str, cell: Cell, ranks: tuple[int, ...]) -> None:
+        """Cells arrive child by child in position order, so each group's members stay ordered."""
+        gid = f"{cell.service_id}-{cell.day.isoformat()}"
+        self.group[key] = gid
+        self.members.setdefault(gid, []).append(key)
+        self.ranks.setdefault(gid, list(ranks) or [cell.price_cents])
+        if cell.checked and (cell.state == "paid" or not cell.editable):
+            self.frozen[key] = cell.price_cents
 
 
 class ReservationState(AuthState):
@@ -108,6 +130,10 @@ class ReservationState(AuthState):
     basket_total: str = ""
     basket_note: str = ""
     basket_payable: bool = False
+    # « Restauration scolaire : Tranche 2 — QF de 501 à 900 € (2,50 €) », and why the « no QF »
+    # price applies with what to do (services/booking/pricing_notes.py).
+    tariff_lines: list[str] = []
+    tariff_notice: str = ""
 
     _period_key: str = ""
     _offset: int = 0
@@ -137,7 +163,7 @@ class ReservationState(AuthState):
                             "déduit automatiquement de votre prochain panier."
                             if view.credit_balance_cents > 0 else "")
         cells: dict[str, tuple] = {}
-        prices: dict[str, int] = {}
+        pricing = TickPricing()
         owner: dict[str, int] = {}
         editable: dict[str, bool] = {}
         ticked: dict[str, bool] = {}
@@ -147,10 +173,12 @@ class ReservationState(AuthState):
             for si, row in enumerate(child.services):
                 for di, cell in enumerate(row.cells):
                     key = f"{ci}-{si}-{di}"
-                    cells[key], prices[key], owner[key] = cell.key, cell.price_cents, ci
+                    cells[key], owner[key] = cell.key, ci
                     ticked[key], editable[key] = cell.checked, cell.editable
+                    pricing.add(key, cell, view.rank_prices.get((cell.service_id, cell.day), ()))
                     by_day[cell.day].append(CellUI(key, cell.state, cell.label, cell.reason, cell.editable,
-                                                   cell.checked, format_euros(cell.price_cents)))
+                                                   cell.checked, format_euros(cell.price_cents),
+                                                   cell.tariff_label))
             tables.append(ChildUI(
                 ci, child.first_name, [row.name for row in child.services],
                 [DayUI(format_long_date(d, with_year=False), format_short_date(d), by_day[d])
@@ -160,7 +188,11 @@ class ReservationState(AuthState):
         self.tables = tables
         self.render_id = secrets.token_hex(4)
         self.child_names = [c.first_name for c in view.children]
-        self._ticks()._start_period(ticked, prices, owner, editable, len(view.children))
+        self.tariff_lines = list(view.tariff_lines)
+        self.tariff_notice = view.tariff_notice
+        if page.notice:
+            self.info_message = page.notice
+        self._ticks()._start_period(ticked, pricing, owner, editable, len(view.children))
 
     def _show_ticked(self, ticked: dict[str, bool]) -> None:
         """Send the tables again with ``ticked`` as each box's value (the server changed ticks)."""
@@ -172,8 +204,8 @@ class ReservationState(AuthState):
         self.render_id = secrets.token_hex(4)
 
     def _show_basket(self, summary: BasketSummary, unavailable: str = "") -> None:
-        self.basket_lines = [LineUI(line.child_name, line.service_name, line.day_text, format_euros(line.price_cents))
-                             for line in summary.lines]
+        self.basket_lines = [LineUI(line.child_name, line.service_name, line.day_text, format_euros(line.price_cents),
+                                    line.tariff_label) for line in summary.lines]
         self.basket_subtotal = format_euros(summary.subtotal_cents)
         self.basket_credit = format_euros(summary.credit_applied_cents)
         self.basket_total = format_euros(summary.total_cents)
@@ -287,7 +319,10 @@ class ReservationTicks(ReservationState):
 
     Everything a tick needs is kept here, so that ``toggle`` never touches the page state
     and reaches no database: the saved choices are only written by Valider, which re-checks
-    every rule on the server.
+    every rule on the server. Prices follow the sibling rule (services/pricing/grid.py): the
+    cells of one service and day form a group whose prices depend on how many children are
+    ticked in it, so a tick recomputes its own group (a few cells) and moves the totals by the
+    difference — exactly what Valider will save.
     """
 
     child_totals: list[str] = []
@@ -297,17 +332,25 @@ class ReservationTicks(ReservationState):
 
     _ticked: dict[str, bool] = {}
     _saved: dict[str, bool] = {}
-    _prices: dict[str, int] = {}
     _owner: dict[str, int] = {}  # cell key -> child index
     _editable: dict[str, bool] = {}
     _children: int = 0
     _totals_cents: list[int] = []
+    # Pricing groups: cell key -> group; group -> its cells (by child position), the price of
+    # the 1st, 2nd… child booked, and what the group adds to each child's total now.
+    _group: dict[str, str] = {}
+    _members: dict[str, list[str]] = {}
+    _ranks: dict[str, list[int]] = {}
+    _frozen: dict[str, int] = {}  # paid or non-editable cells: their saved price never moves
+    _contrib: dict[str, dict[int, int]] = {}
 
-    def _start_period(self, ticked: dict[str, bool], prices: dict[str, int], owner: dict[str, int],
-              editable: dict[str, bool], children: int) -> None:
+    def _start_period(self, ticked: dict[str, bool], pricing: TickPricing, owner: dict[str, int],
+                      editable: dict[str, bool], children: int) -> None:
         """A fresh period from the database: ``ticked`` is what is saved."""
         self._ticked, self._saved = dict(ticked), dict(ticked)
-        self._prices, self._owner, self._editable, self._children = prices, owner, editable, children
+        self._owner, self._editable, self._children = owner, editable, children
+        self._group, self._members, self._ranks, self._frozen = (
+            pricing.group, pricing.members, pricing.ranks, pricing.frozen)
         self.unsaved_count = 0
         self._recompute_totals()
 
@@ -324,11 +367,26 @@ class ReservationTicks(ReservationState):
         self.unsaved_count = sum(1 for k, on in self._ticked.items() if on != self._saved.get(k, False))
         self._recompute_totals()
 
+    def _group_prices(self, gid: str) -> dict[int, int]:
+        """What the ticked cells of one group cost, per child index (frozen cells counted first)."""
+        ticked = [k for k in self._members[gid] if self._ticked.get(k, False)]
+        frozen = [k for k in ticked if k in self._frozen]
+        result: dict[int, int] = {}
+        for key in frozen:
+            result[self._owner[key]] = result.get(self._owner[key], 0) + self._frozen[key]
+        ranks = self._ranks[gid]
+        for rank, key in enumerate((k for k in ticked if k not in self._frozen), start=len(frozen)):
+            price = ranks[min(rank, len(ranks) - 1)]
+            result[self._owner[key]] = result.get(self._owner[key], 0) + price
+        return result
+
     def _recompute_totals(self) -> None:
         totals = [0] * self._children
-        for key, on in self._ticked.items():
-            if on:
-                totals[self._owner[key]] += self._prices[key]
+        self._contrib = {}
+        for gid in self._members:
+            self._contrib[gid] = contrib = self._group_prices(gid)
+            for child, cents in contrib.items():
+                totals[child] += cents
         self._totals_cents = totals
         self.child_totals = [format_euros(t) for t in totals]
         self.grand_total = format_euros(sum(totals))
@@ -343,8 +401,13 @@ class ReservationTicks(ReservationState):
         on = not self._ticked.get(key, False)
         self._ticked[key] = on
         self.unsaved_count += 1 if on != self._saved.get(key, False) else -1
-        # Incremental: one child's total moves by one price (no walk over every cell).
-        child = self._owner[key]
-        self._totals_cents[child] += self._prices[key] if on else -self._prices[key]
-        self.child_totals[child] = format_euros(self._totals_cents[child])
+        # Incremental: only this cell's group (one service, one day) is priced again.
+        gid = self._group[key]
+        before, after = self._contrib[gid], self._group_prices(gid)
+        self._contrib[gid] = after
+        for child in set(before) | set(after):
+            delta = after.get(child, 0) - before.get(child, 0)
+            if delta:
+                self._totals_cents[child] += delta
+                self.child_totals[child] = format_euros(self._totals_cents[child])
         self.grand_total = format_euros(sum(self._totals_cents))

@@ -9,7 +9,7 @@ and returns a plain result; the state only copies it into its vars.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlmodel import Session
@@ -44,6 +44,8 @@ class PeriodPage:
     period_mode: str       # "week" | "month"
     can_go_back: bool
     can_go_forward: bool
+    # Said once on the page: the basket's unpaid days were re-priced (QF or tariff changed).
+    notice: str = ""
 
 
 def _current_period(structure: Structure, now: datetime) -> calendar.Period:
@@ -71,13 +73,30 @@ def open_reservations(actor: ParentActor, *, now: datetime) -> PeriodPage:
     then the first period still open to booking (the current one is often locked already)."""
     database = get_database()
     payments.expire_stale_checkouts_if_any(database, now, actor.structure_id, actor.family_id)
+    notice = _reprice_if_needed(actor, now)
     with database.session() as session:
         structure = session.get(Structure, actor.structure_id)
         assert structure is not None
         rule = queries.structure_rule(structure)
         current = _current_period(structure, now)
         offset = next((o for o in range(3) if not calendar.is_locked(calendar.shift(current, o), rule, now)), 0)
-        return _page(session, now, actor, offset)
+        page = _page(session, now, actor, offset)
+    return replace(page, notice=notice) if notice else page
+
+
+def _reprice_if_needed(actor: ParentActor, now: datetime) -> str:
+    """A QF accepted, changed or expired since the days were put in the basket: their price
+    follows, and the parent is told (a read first: the usual case changes nothing)."""
+    database = get_database()
+    with database.session() as session:
+        stale = basket.reprice_basket(session, now, actor.structure_id, actor.family_id, check_only=True).changed
+    if not stale:
+        return ""
+    return database.run_write(_reprice_message, now, actor.structure_id, actor.family_id)
+
+
+def _reprice_message(session: Session, now: datetime, structure_id: int, family_id: int) -> str:
+    return basket.reprice_basket(session, now, structure_id, family_id).message
 
 
 def days_for_all_children(actor: ParentActor, period_key: str, child_index: int, ticked: set[CellKey], *,

@@ -454,21 +454,22 @@ def test_cancel_paid_day_creates_credit_used_by_next_basket(demo):
 
 
 def test_price_frozen_and_visible_reprice_before_payment(demo):
-    apply(demo, {(demo.lea, demo.canteen, MON), (demo.lea, demo.canteen, date(2026, 12, 8))})
+    # The evening care has a single price (no QF grid; the canteen's grid is tested in test_pricing.py).
+    apply(demo, {(demo.lea, demo.evening, MON), (demo.lea, demo.evening, date(2026, 12, 8))})
     with demo.db.write_session() as s:
-        s.add(ServicePrice(service_id=demo.canteen, valid_from=date(2026, 12, 8), price_cents=400, created_at=NOW))
+        s.add(ServicePrice(service_id=demo.evening, valid_from=date(2026, 12, 8), price_cents=250, created_at=NOW))
     v = view(demo)
-    assert v.cell((demo.lea, demo.canteen, TUE)).price_cents == 385  # frozen
-    assert v.cell((demo.lea, demo.canteen, THU)).price_cents == 400  # new price for a new day
+    assert v.cell((demo.lea, demo.evening, TUE)).price_cents == 210  # frozen
+    assert v.cell((demo.lea, demo.evening, THU)).price_cents == 250  # new price for a new day
     provider = FakeProvider()
     started = checkout(demo, provider)
     assert not started.ok and provider.started == []
-    assert "3,85\u00a0€ → 4,00\u00a0€" in started.message and "mardi 8 décembre 2026" in started.message
-    assert summary(demo).subtotal_cents == 785
+    assert "2,10\u00a0€ → 2,50\u00a0€" in started.message and "mardi 8 décembre 2026" in started.message
+    assert summary(demo).subtotal_cents == 460
     with demo.db.write_session() as s:
         assert basket.reprice_basket(s, NOW, demo.structure, demo.martin).message == ""
     started = checkout(demo, provider)
-    assert started.ok and provider.started[0].amount_cents == 785
+    assert started.ok and provider.started[0].amount_cents == 460
 
 
 def test_unpaid_lines_past_their_deadline_leave_the_basket_with_a_message(demo):

@@ -100,7 +100,7 @@ def receipt_data(session: Session, receipt: Receipt) -> ReceiptData:
     if payment is None or structure is None or family is None or basket is None:
         raise LookupError(f"receipt {receipt.id}: its payment, commune, family or basket is missing")
     payer_name, payer_email = _payer(session, family)
-    lines = [ReceiptLine(line["child"], line["service"], date.fromisoformat(line["day"]), line["price_cents"])
+    lines = [ReceiptLine(line["child"], service_with_tariff(line), date.fromisoformat(line["day"]), line["price_cents"])
              for line in snapshot_lines(basket.snapshot_lines)]
     return ReceiptData(
         commune_name=structure.name,
@@ -119,6 +119,13 @@ def receipt_data(session: Session, receipt: Receipt) -> ReceiptData:
         payment_method=PAYMENT_METHODS.get(payment.provider, payment.provider),
         provider_reference=payment.provider_payment_id or payment.provider_session_id or payment.reference,
     )
+
+
+def service_with_tariff(line: dict[str, Any]) -> str:
+    """« Restauration scolaire (Tranche 1 — QF de 0 à 500 €) »: the bracket frozen with the line
+    (issue 17) shows on the ticket, the e-mail and the receipt; older snapshots have none."""
+    tariff = str(line.get("tariff") or "")
+    return f"{line['service']} ({tariff})" if tariff else str(line["service"])
 
 
 def pdf_source(session: Session, receipt_id: int) -> tuple[str | None, ReceiptData | None]:

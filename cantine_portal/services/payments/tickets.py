@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from cantine_portal.french import format_euros, format_long_date, format_paris_datetime
 from cantine_portal.infra.mail import Attachment, Mail, render_html
 from cantine_portal.models import Account, AccountRole, Basket, Payment, Receipt, Structure
-from cantine_portal.services.payments.receipts import snapshot_lines
+from cantine_portal.services.payments.receipts import service_with_tariff, snapshot_lines
 
 
 def ticket_for_receipt(session: Session, receipt_id: int, pdf: bytes) -> Mail:
@@ -32,7 +32,7 @@ def ticket_mail(session: Session, payment: Payment, receipt: Receipt, lines: lis
                                                  Account.role == AccountRole.PARENT)
                            .order_by(col(Account.id))).first()
     when = payment.completed_at or receipt.issued_at
-    rows = [f"{line['child']} — {line['service']} — {format_long_date(date.fromisoformat(line['day']))} : "
+    rows = [f"{line['child']} — {service_with_tariff(line)} — {format_long_date(date.fromisoformat(line['day']))} : "
             f"{format_euros(line['price_cents'])}" for line in lines]
     paragraphs = [
         "Bonjour,",
