@@ -6,8 +6,6 @@ data: returned for the staff's screen only, never written to the CSV or PDF expo
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,6 +14,7 @@ from sqlmodel import Session, select
 
 from cantine_portal.models import Child, Family, Reservation, ReservationStatus, Service
 from cantine_portal.services.backoffice.access import check_staff, owned
+from cantine_portal.infra.csv_export import csv_bytes
 from cantine_portal.infra.pdf.attendance_sheet import render_attendance
 
 NO_DIET = "Sans régime particulier"
@@ -31,6 +30,7 @@ class AttendanceRow:
     diet: str
     pai: bool
     pai_notes: str
+    tariff: str = ""  # the bracket frozen on the paid reservation (« Tranche 2 — QF de 501 à 900 € »)
 
 
 @dataclass
@@ -60,8 +60,9 @@ def attendance(session: Session, structure_id: int, account_id: int, day: date, 
     ).all()
     rows = sorted(
         (AttendanceRow(f"{child.last_name.upper()} {child.first_name}", family.name, child.school or NO_SCHOOL,
-                       child.class_name, child.diet or NO_DIET, child.pai, child.pai_notes if child.pai else "")
-         for _reservation, child, family in found),
+                       child.class_name, child.diet or NO_DIET, child.pai, child.pai_notes if child.pai else "",
+                       reservation.tariff_label)
+         for reservation, child, family in found),
         key=lambda r: (r.school, r.class_name, r.child_name))
     schools = Counter(r.school for r in rows)
     diets = Counter(r.diet for r in rows)
@@ -71,14 +72,11 @@ def attendance(session: Session, structure_id: int, account_id: int, day: date, 
 
 
 def attendance_csv(data: Attendance) -> bytes:
-    """`;`-separated, UTF-8 with BOM so that Excel opens the accents right. No PAI notes."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["Date", "Prestation", "Enfant", "Famille", "École", "Classe", "Régime", "PAI"])
-    for row in data.rows:
-        writer.writerow([f"{data.day:%d/%m/%Y}", data.service_name, row.child_name, row.family_name, row.school,
-                         row.class_name, row.diet, "PAI" if row.pai else ""])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    """`;`-separated, UTF-8 with BOM so that Excel opens the accents right (infra/csv_export: cells
+    a spreadsheet would run as formulas are neutralised). No PAI notes."""
+    return csv_bytes(["Date", "Prestation", "Enfant", "Famille", "École", "Classe", "Régime", "PAI", "Tarif"],
+                     ([f"{data.day:%d/%m/%Y}", data.service_name, row.child_name, row.family_name, row.school,
+                       row.class_name, row.diet, "PAI" if row.pai else "", row.tariff] for row in data.rows))
 
 
 def attendance_pdf(data: Attendance, commune_name: str, now: datetime) -> bytes:

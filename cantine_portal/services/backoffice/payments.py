@@ -6,15 +6,14 @@ only, by the day (Europe/Paris) they completed.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from cantine_portal.models import Family, Payment, PaymentStatus, Receipt
+from cantine_portal.infra.csv_export import csv_bytes
+from cantine_portal.models import Family, Payment, PaymentStatus, Receipt, Reservation
 from cantine_portal.services.backoffice.access import check_staff
 from cantine_portal.services.backoffice.families import PAYMENT_LABELS
 from cantine_portal.french import PARIS, format_euros, format_month_year, format_numeric_date
@@ -35,6 +34,7 @@ class PaymentRow:
     credit_cents: int
     credit_label: str
     receipt_number: str
+    tariffs: str = ""  # the brackets of the paid days (« Tranche 1 — QF de 0 à 500 € »), distinct
 
 
 @dataclass
@@ -65,11 +65,16 @@ def payments_report(session: Session, structure_id: int, account_id: int, month:
     families = {f.id: f.name for f in session.exec(select(Family).where(Family.structure_id == structure_id))}
     receipts = {r.payment_id: r.number for r in session.exec(select(Receipt).where(
         Receipt.structure_id == structure_id))}
+    tariffs: dict[int, set[str]] = defaultdict(set)
+    for payment_id, label in session.exec(select(Reservation.payment_id, Reservation.tariff_label).where(
+            Reservation.structure_id == structure_id, Reservation.tariff_label != "")).all():
+        if payment_id is not None:
+            tariffs[payment_id].add(label)
     rows = [PaymentRow(
         p.id, f"{_local(p.created_at):%d/%m/%Y %H:%M}", families.get(p.family_id, ""), p.reference, p.provider,
         p.provider_payment_id or p.provider_session_id or "", p.status, PAYMENT_LABELS.get(p.status, p.status),
         p.amount_cents, format_euros(p.amount_cents), p.credit_cents, format_euros(p.credit_cents) if p.credit_cents else "",
-        receipts.get(p.id, "")) for p in payments]
+        receipts.get(p.id, ""), " ; ".join(sorted(tariffs.get(p.id or 0, ())))) for p in payments]
     days: dict[date, list[int]] = defaultdict(list)
     months: dict[tuple[int, int], list[int]] = defaultdict(list)
     for p in payments:
@@ -91,11 +96,8 @@ def _decimal(cents: int) -> str:
 
 def payments_csv(report: PaymentsReport) -> bytes:
     """`;`-separated, UTF-8 with BOM; amounts as "12,34" (French Excel reads them as numbers)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["Date", "Famille", "Référence", "Prestataire", "Référence prestataire", "Statut",
-                     "Montant (EUR)", "Avoir utilisé (EUR)", "Reçu"])
-    for row in report.rows:
-        writer.writerow([row.date_label, row.family_name, row.reference, row.provider, row.provider_reference,
-                         row.status_label, _decimal(row.amount_cents), _decimal(row.credit_cents), row.receipt_number])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return csv_bytes(["Date", "Famille", "Référence", "Prestataire", "Référence prestataire", "Statut",
+                      "Montant (EUR)", "Avoir utilisé (EUR)", "Reçu", "Tranches"],
+                     ([row.date_label, row.family_name, row.reference, row.provider, row.provider_reference,
+                       row.status_label, _decimal(row.amount_cents), _decimal(row.credit_cents), row.receipt_number,
+                       row.tariffs] for row in report.rows))

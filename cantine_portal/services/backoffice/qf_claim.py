@@ -85,7 +85,7 @@ def claim(session: Session, structure_id: int, account_id: int, service_id: int,
     check_staff(session, structure_id, account_id)
     service = owned(session, Service, service_id, structure_id)
     found = session.exec(
-        select(Reservation.day, Child.school)
+        select(col(Reservation.day), col(Child.school))
         .join(Child, col(Child.id) == col(Reservation.child_id))
         .where(Reservation.structure_id == structure_id, Reservation.service_id == service_id,
                Reservation.status == ReservationStatus.PAID,
