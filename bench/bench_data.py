@@ -25,6 +25,8 @@ from cantine_portal.services.demo import (  # noqa: E402
     DEFAULT_DIETS,
     _add_closed_days,
     _add_family,
+    _add_grid,
+    _add_quotient,
     _add_service,
     school_year_start,
 )
@@ -74,6 +76,12 @@ def add_bench_commune(session: Session, now: datetime) -> BenchIds:
             services=services, email=BENCH_EMAIL, password=BENCH_PASSWORD,
         )
         session.flush()
+        # Priced by QF with sibling reductions (issue 17): the canteen and the evening care have the
+        # demo's four-bracket grid, 10 % off from the 2nd child, so every tick prices a group.
+        family = session.exec(select(Family).where(Family.structure_id == structure.id)).one()
+        for service in (services[0], services[2]):
+            _add_grid(session, structure, service, start, sibling_from_rank=2)
+        _add_quotient(session, family, 640, start, now)
         existing = structure
     family_id = session.exec(select(Family.id).where(Family.structure_id == existing.id)).one()
     return BenchIds(existing.id, family_id)

@@ -97,9 +97,11 @@ MARTIN_QF = 1350
 DURAND_QF = 640
 
 
-def _add_grid(session: Session, structure: Structure, service: Service, valid_from: date) -> None:
+def _add_grid(session: Session, structure: Structure, service: Service, valid_from: date,
+              sibling_from_rank: int = 3) -> None:
     grid = PriceGrid(structure_id=row_id(structure), service_id=row_id(service), valid_from=valid_from,
-                     no_qf_price_cents=385, outside_price_cents=460, sibling_percent=10, sibling_from_rank=3,
+                     no_qf_price_cents=385, outside_price_cents=460, sibling_percent=10,
+                     sibling_from_rank=sibling_from_rank,
                      created_at=structure.created_at)
     session.add(grid)
     session.flush()
