@@ -34,6 +34,7 @@ from cantine_portal.services.accounts.login import resolve_session
 from cantine_portal.services.backoffice.access import NotAllowed, check_staff
 from cantine_portal.services.content.documents import download_name
 from cantine_portal.services.shared.tenants import structure_by_slug
+from cantine_portal.services.shared.validation import parse_id
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ def _staff(session: Session, settings: Settings, slug: str, token: str | None) -
     structure = structure_by_slug(session, slug)
     if structure is None or not token:
         return None
-    info = resolve_session(session, clock.now(), structure.id, token, timedelta(minutes=settings.session_minutes))
+    info = resolve_session(session, clock.now(), structure.id, token, timedelta(minutes=settings.session_minutes),
+                           lifetime=timedelta(hours=settings.session_max_hours))
     if info is None or info.role != "staff":
         return None
     check_staff(session, structure.id, info.account_id)
@@ -89,7 +91,11 @@ async def _serve(request: Request, produce: Callable[[Session, Settings, Staff],
 
 
 def _int(value: object) -> int:
-    return int(str(value))
+    """A database id from the URL; anything else (text, 0, past 2^63-1) ends in the same 404."""
+    found = parse_id(value)
+    if found is None:
+        raise ValueError("identifiant")
+    return found
 
 
 async def import_template(request: Request) -> Response:

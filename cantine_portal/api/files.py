@@ -24,6 +24,7 @@ from cantine_portal.services.content import documents
 from cantine_portal.infra import storage
 from cantine_portal.services.accounts.login import SessionInfo, resolve_session
 from cantine_portal.services.shared.tenants import structure_by_slug
+from cantine_portal.services.shared.validation import parse_id
 
 PRIVATE_HEADERS = {"cache-control": "private, no-store", "x-content-type-options": "nosniff"}
 
@@ -50,9 +51,8 @@ async def serve_private_pdf(request: Request, id_param: str, find: Finder) -> Re
     Every refusal is the same empty 404 (not logged in, unknown id, someone else's file...).
     """
     slug = str(request.path_params["slug"]).lower()
-    try:
-        object_id = int(request.path_params[id_param])
-    except ValueError:
+    object_id = parse_id(request.path_params[id_param])
+    if object_id is None:
         return not_found()
     token = request.cookies.get(session_cookie_name(slug))
     download = request.query_params.get("telecharger") == "1"
@@ -64,7 +64,8 @@ async def serve_private_pdf(request: Request, id_param: str, find: Finder) -> Re
             if structure is None or not token:
                 return None
             info = resolve_session(session, clock.now(), structure.id, token,
-                                   timedelta(minutes=settings.session_minutes))
+                                   timedelta(minutes=settings.session_minutes),
+                                   lifetime=timedelta(hours=settings.session_max_hours))
             if info is None:
                 return None
             found = find(session, structure.id, info, object_id)
