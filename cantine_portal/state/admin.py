@@ -60,7 +60,7 @@ class StaffState(PortalState):
         token = self.cookie(staff_cookie_name(slug))
         idle = timedelta(minutes=get_settings().session_minutes)
         with get_database().session() as session:
-            info = resolve_session(session, clock.now(), self._structure_id, token, idle)
+            info = resolve_session(session, clock.now(), self._structure_id, token, idle, lifetime=timedelta(hours=get_settings().session_max_hours))
             try:
                 if info is None or info.role != "staff" or info.family_id is not None:
                     raise NotAllowed("pas d'agent")

@@ -75,7 +75,7 @@ class AuthState(PortalState):
         token = self.cookie(session_cookie_name(slug))
         idle = timedelta(minutes=get_settings().session_minutes)
         with get_database().session() as session:
-            info = resolve_session(session, clock.now(), self._structure_id, token, idle, touch=False)
+            info = resolve_session(session, clock.now(), self._structure_id, token, idle, touch=False, lifetime=timedelta(hours=get_settings().session_max_hours))
             if info is None or info.role != "parent" or info.family_id is None:
                 self._forget()
                 return None
