@@ -8,6 +8,7 @@ import sys
 from cantine_portal.config import get_settings
 from cantine_portal.infra.db import get_database
 from cantine_portal import clock
+from cantine_portal.infra.files import private_umask, secure_var_tree
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -63,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="omit it to type it at a prompt (or pass it on standard input)")
     staff.set_defaults(func=_create_staff)
     args = parser.parse_args(argv)
+    private_umask()
+    secure_var_tree(get_settings())
     return args.func(args)
 
 
