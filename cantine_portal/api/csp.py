@@ -62,7 +62,10 @@ def _websocket_origins(origins: tuple[str, ...]) -> list[str]:
 def page_policy(settings: Settings, hashes: tuple[str, ...]) -> str:
     """The policy of an HTML page: the portal's own scripts, styles, images and websocket."""
     form_action = ["'self'"] + ([STRIPE_CHECKOUT] if settings.stripe_enabled else [])
-    connect = ["'self'", *settings.allowed_origins, *_websocket_origins(settings.allowed_origins)]
+    # IPv6 literals are not valid CSP sources (browsers ignore them with a warning); 'self' covers
+    # the page's own origin anyway, whatever its name.
+    origins = tuple(origin for origin in settings.allowed_origins if "[" not in origin)
+    connect = ["'self'", *origins, *_websocket_origins(origins)]
     directives = [
         "default-src 'self'",
         "script-src " + " ".join(["'self'", *hashes]),

@@ -111,6 +111,8 @@ def test_reflex_cors_list_is_the_allow_list_never_a_wildcard(monkeypatch):
 
     config = importlib.reload(rxconfig).config
     assert list(config.cors_allowed_origins) == ["https://portail.ville.fr", "https://www.ville.fr"]
+    monkeypatch.undo()
+    importlib.reload(rxconfig)
 
 
 def test_cross_site_websocket_is_refused_before_any_state_is_loaded(edge_client):
