@@ -51,6 +51,14 @@ def _create_staff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _csp(_args: argparse.Namespace) -> int:
+    """Print the pages' Content-Security-Policy for the compiled build (for a reverse proxy)."""
+    from cantine_portal.api import csp
+
+    print(csp.page_policy(get_settings(), csp.build_hashes()))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cantine_portal")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -63,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     staff.add_argument("--password", default=None,
                        help="omit it to type it at a prompt (or pass it on standard input)")
     staff.set_defaults(func=_create_staff)
+    policy = sub.add_parser("csp", help="print the pages' Content-Security-Policy of the current build")
+    policy.set_defaults(func=_csp)
     args = parser.parse_args(argv)
     private_umask()
     secure_var_tree(get_settings())
