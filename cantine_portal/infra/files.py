@@ -54,8 +54,6 @@ def secure_var_tree(settings: Settings) -> None:
         private_dir(folder)
     private_file(settings.var_dir / "secret_key")
     if settings.database_url.startswith("sqlite"):
-        from cantine_portal.infra.db import sqlite_path
-
-        path = sqlite_path(settings.database_url)
-        if path:
+        path = settings.database_url.split("///", 1)[-1]  # as infra.db.sqlite_path, without the cycle
+        if path and path != ":memory:":
             private_sqlite(path)

@@ -20,6 +20,7 @@ from cantine_portal.services.shared.calendar import PARIS
 from cantine_portal.services.content.contact import size_label
 from cantine_portal.infra.mail import Mailer
 from cantine_portal.state.admin import MSG_REFUSED, StaffState, form_text, list_position
+from cantine_portal.state.upload_reset import clear_upload
 
 DOCUMENT_UPLOAD_ID = "document-pdf"
 REPLACE_UPLOAD_ID = "document-remplacement"
@@ -179,7 +180,7 @@ class AdminDocumentsState(StaffState):
         self._done(result)
         if result.ok:
             self.new_title = ""
-        return rx.clear_selected_files(DOCUMENT_UPLOAD_ID)
+        return clear_upload(DOCUMENT_UPLOAD_ID)
 
     @rx.event
     async def replace(self, files: list[rx.UploadFile]):
@@ -188,7 +189,7 @@ class AdminDocumentsState(StaffState):
         index = list_position(self.replace_choice, len(self._document_ids))
         if index is None:
             self.error_message = "Choisissez le document dont le fichier est à remplacer."
-            return rx.clear_selected_files(REPLACE_UPLOAD_ID)
+            return clear_upload(REPLACE_UPLOAD_ID)
         settings = get_settings()
         data, name = self._read_upload(files, settings.upload_max_bytes)
         try:
@@ -199,9 +200,9 @@ class AdminDocumentsState(StaffState):
                     filename=name, ip=self.client_ip())
         except NotAllowed:
             self.error_message = MSG_REFUSED
-            return rx.clear_selected_files(REPLACE_UPLOAD_ID)
+            return clear_upload(REPLACE_UPLOAD_ID)
         self._done(result)
-        return rx.clear_selected_files(REPLACE_UPLOAD_ID)
+        return clear_upload(REPLACE_UPLOAD_ID)
 
     @rx.event
     def toggle_published(self, index: int):

@@ -13,6 +13,7 @@ from cantine_portal.services.families import family as family_rules
 from cantine_portal.services.backoffice.access import NotAllowed
 from cantine_portal.infra.mail import Mailer
 from cantine_portal.state.admin import MSG_REFUSED, StaffState, form_text
+from cantine_portal.state.upload_reset import clear_upload
 
 IMPORT_UPLOAD_ID = "import-csv"
 GUARDIAN_KEYS = family_rules.GUARDIAN_FIELDS
@@ -83,7 +84,7 @@ class AdminFamiliesState(StaffState):
         self.import_errors, self.import_ok = [], False
         if len(files) != 1:
             self.import_message = "Choisissez un fichier CSV (un seul)."
-            return rx.clear_selected_files(IMPORT_UPLOAD_ID)
+            return clear_upload(IMPORT_UPLOAD_ID)
         data = files[0].file.read(csv_import.MAX_BYTES + 1)
         settings = get_settings()
         with get_database().write_session() as session:
@@ -95,7 +96,7 @@ class AdminFamiliesState(StaffState):
         self.import_errors = [str(e) for e in result.errors]
         if result.ok:
             self._read()
-        return rx.clear_selected_files(IMPORT_UPLOAD_ID)
+        return clear_upload(IMPORT_UPLOAD_ID)
 
 
 class AdminFamilyState(StaffState):

@@ -13,6 +13,7 @@ from cantine_portal.services.content import contact
 from cantine_portal.services.content import documents
 from cantine_portal.infra.mail import Mailer
 from cantine_portal.state.auth import AuthState
+from cantine_portal.state.upload_reset import clear_upload
 
 ATTACHMENT_UPLOAD_ID = "piece-jointe"
 
@@ -159,7 +160,7 @@ class ContactState(AuthState):
             self.child_error = contact.MSG_CHILD_UNKNOWN
         if self.attachment_error or self.child_error:
             self.form_error = "Le message n'a pas été envoyé : corrigez les champs signalés."
-            return rx.clear_selected_files(ATTACHMENT_UPLOAD_ID) if self.attachment_error else None
+            return clear_upload(ATTACHMENT_UPLOAD_ID) if self.attachment_error else None
         with get_database().write_session() as session:
             result = contact.send_message(
                 session, clock.now(), structure_id=self._structure_id, family_id=self._family_id,
@@ -172,7 +173,7 @@ class ContactState(AuthState):
             self.child_error = result.errors.get("child", "")
             self.attachment_error = result.errors.get("attachment", "")
             self.form_error = result.message
-            return rx.clear_selected_files(ATTACHMENT_UPLOAD_ID) if self.attachment_error else None
+            return clear_upload(ATTACHMENT_UPLOAD_ID) if self.attachment_error else None
         self.subject = self.body = self.child_choice = ""
         self.sent_message = result.message
-        return rx.clear_selected_files(ATTACHMENT_UPLOAD_ID)
+        return clear_upload(ATTACHMENT_UPLOAD_ID)
