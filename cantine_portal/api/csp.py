@@ -16,8 +16,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from functools import lru_cache
+import time
 from pathlib import Path
+from typing import Callable
 
 from cantine_portal.config import Settings
 
@@ -49,10 +50,29 @@ def _build_dir() -> Path:
     return prerequisites.get_web_dir() / constants.Dirs.STATIC
 
 
-@lru_cache(maxsize=1)
-def build_hashes() -> tuple[str, ...]:
-    """Hashes of the build this worker serves (it is compiled before the worker starts)."""
-    return inline_script_hashes(_build_dir())
+class BuildHashes:
+    """Hashes of the build being served, re-read when its HTML files change (a rebuild while the
+    portal runs, e.g. a second portal compiled from the same folder); checked at most once a second."""
+
+    def __init__(self, folder: Callable[[], Path]):
+        self._folder = folder
+        self._signature: tuple[tuple[str, int, int], ...] | None = None
+        self._hashes: tuple[str, ...] = ()
+        self._checked = float("-inf")
+
+    def __call__(self) -> tuple[str, ...]:
+        now = time.monotonic()
+        if now - self._checked >= 1.0:
+            self._checked = now
+            folder = self._folder()
+            files = sorted(folder.rglob("*.html")) if folder.is_dir() else []
+            signature = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+            if signature != self._signature:
+                self._signature, self._hashes = signature, inline_script_hashes(folder)
+        return self._hashes
+
+
+build_hashes = BuildHashes(_build_dir)
 
 
 def _websocket_origins(origins: tuple[str, ...]) -> list[str]:

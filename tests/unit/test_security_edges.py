@@ -429,3 +429,14 @@ def test_a_session_in_constant_use_still_ends_after_its_maximum_lifetime(databas
 def test_session_max_hours_is_a_setting(tmp_path):
     assert _settings(tmp_path).session_max_hours == 12
     assert _settings(tmp_path, CANTINE_SESSION_MAX_HOURS="4").session_max_hours == 4
+
+
+def test_script_hashes_follow_a_rebuild(tmp_path):
+    page = tmp_path / "index.html"
+    page.write_text("<script>one()</script>")
+    hashes = csp.BuildHashes(lambda: tmp_path)
+    first = hashes()
+    page.write_text("<script>two()</script>")
+    os.utime(page, ns=(1, 1))
+    hashes._checked = float("-inf")  # skip the once-a-second pause
+    assert hashes() != first and hashes() == (csp.script_hash(b"two()"),)
