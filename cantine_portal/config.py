@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping
 from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -96,11 +96,11 @@ class Settings:
     def stripe_enabled(self) -> bool:
         return bool(self.stripe_secret_key and self.stripe_webhook_secret)
 
-    def with_overrides(self, **changes: object) -> "Settings":
+    def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         var_dir = Path(env.get("CANTINE_VAR_DIR") or PROJECT_ROOT / "var").resolve()
         database_url = env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'cantine.db'}"

@@ -17,8 +17,8 @@ import base64
 import hashlib
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from cantine_portal.config import Settings
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"^-?\d+([.,]\d+)?$")
