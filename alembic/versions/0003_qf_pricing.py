@@ -8,7 +8,7 @@
   exports and the « cantine à 1 € » claim.
 
 Revision ID: 0003_qf_pricing
-Revises: 0002 (main's head when written; to be chained after the other helpers' revisions)
+Revises: 0003 (main's head at the last merge: throttle_any_commune)
 Create Date: 2026-11-27
 """
 from typing import Sequence, Union
@@ -18,7 +18,7 @@ from alembic import op
 
 
 revision: str = '0003_qf_pricing'
-down_revision: Union[str, None] = '0002'
+down_revision: Union[str, None] = '0003'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
