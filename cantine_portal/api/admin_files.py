@@ -1,5 +1,6 @@
 """The back office's HTTP downloads: CSV template, attendance CSV/PDF, documents (drafts too),
-message attachments, payments CSV.
+message attachments, payments CSV, QF attestations sent by parents, the « cantine à 1 € » claim
+(CSV/PDF).
 
 Each one resolves the staff cookie ``cp_staff_{slug}`` itself (a plain GET from a link or a new
 tab) through ``identity.staff_by_session`` (a live STAFF session of this commune, checked in the
@@ -26,6 +27,7 @@ from cantine_portal.usecases.backoffice import documents as document_cases
 from cantine_portal.usecases.backoffice import families as family_cases
 from cantine_portal.usecases.backoffice import messages as message_cases
 from cantine_portal.usecases.backoffice import payments as payment_cases
+from cantine_portal.usecases.backoffice import pricing as pricing_cases
 from cantine_portal.usecases.backoffice.common import Download, StaffActor
 from cantine_portal.usecases.errors import Refused
 from cantine_portal.usecases.identity import commune_by_slug, staff_by_session
@@ -63,6 +65,9 @@ async def _serve(request: Request, produce: Callable[[StaffActor], Download | No
         return not_found()
     if result.media_type == "application/pdf":
         return pdf_response(result.data, result.filename, download=request.query_params.get("telecharger") == "1")
+    if result.media_type.startswith("image/"):
+        return Response(result.data, media_type=result.media_type, headers={
+            **PRIVATE_HEADERS, "content-disposition": f'inline; filename="{result.filename}"'})
     return csv_response(result.data, result.filename)
 
 
@@ -110,6 +115,28 @@ async def payments_export(request: Request) -> Response:
         actor, month=request.query_params.get("mois", "")))
 
 
+async def quotient_attestation(request: Request) -> Response:
+    return await _serve(request, lambda actor: pricing_cases.attestation_file(
+        actor, document_id=_int(request.path_params["document_id"])))
+
+
+def _claim(request: Request, kind: str) -> Callable[[StaffActor], Download]:
+    def produce(actor: StaffActor) -> Download:
+        return pricing_cases.claim_export(actor, now=clock.now(),
+                                          service_id=_int(request.query_params.get("prestation", "")),
+                                          period=request.query_params.get("periode", ""),
+                                          egalim=request.query_params.get("egalim") == "1", kind=kind)
+    return produce
+
+
+async def claim_csv(request: Request) -> Response:
+    return await _serve(request, _claim(request, "csv"))
+
+
+async def claim_pdf(request: Request) -> Response:
+    return await _serve(request, _claim(request, "pdf"))
+
+
 routes = [
     Route("/api/{slug}/admin/modele-import-familles.csv", import_template, methods=["GET"]),
     Route("/api/{slug}/admin/effectifs.csv", attendance_csv, methods=["GET"]),
@@ -117,4 +144,7 @@ routes = [
     Route("/api/{slug}/admin/documents/{document_id}", document, methods=["GET"]),
     Route("/api/{slug}/admin/messages/{message_id}/piece-jointe", message_attachment, methods=["GET"]),
     Route("/api/{slug}/admin/paiements.csv", payments_export, methods=["GET"]),
+    Route("/api/{slug}/admin/quotients/attestations/{document_id}", quotient_attestation, methods=["GET"]),
+    Route("/api/{slug}/admin/aide-cantine-1-euro.csv", claim_csv, methods=["GET"]),
+    Route("/api/{slug}/admin/aide-cantine-1-euro.pdf", claim_pdf, methods=["GET"]),
 ]

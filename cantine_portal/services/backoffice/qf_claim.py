@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
 from cantine_portal.french import MONTHS, format_euros
 from cantine_portal.infra.csv_export import csv_bytes
+from cantine_portal.infra.pdf.claim import render_claim
 from cantine_portal.models import Child, Reservation, ReservationStatus, Service
 from cantine_portal.services.backoffice.access import check_staff, owned
 from cantine_portal.services.pricing.editor import CLAIM_PRICE_CEILING_CENTS, CLAIM_QF_CEILING
@@ -106,3 +107,23 @@ def claim_csv(data: Claim) -> bytes:
                                  .removesuffix("\u00a0€")] for r in data.rows]
     rows.append(["Total", "", data.meals, format_euros(data.amount_cents).replace("\u202f", "").removesuffix("\u00a0€")])
     return csv_bytes(["Mois", "École", "Repas facturés à 1 € ou moins (QF ≤ 1 000 €)", "Aide demandée (EUR)"], rows)
+
+
+def claim_pdf(data: Claim, commune_name: str, now: datetime) -> bytes:
+    return render_claim(commune_name, data.service_name, data.period.label, data.egalim,
+                        [(r.month, r.school, r.meals, r.amount_cents) for r in data.rows], data.meals,
+                        data.aid_per_meal_cents, data.amount_cents, generated_at=now)
+
+
+def export_name(data: Claim, extension: str) -> str:
+    return f"aide-cantine-1-euro-{data.period.year}-{data.period.part}.{extension}"
+
+
+def recent_periods(today: date, count: int = 6) -> list[ClaimPeriod]:
+    """The period of ``today`` and the ``count - 1`` before it, newest first (the page's choices)."""
+    year, part = today.year, (today.month - 1) // 4 + 1
+    periods = []
+    for _ in range(count):
+        periods.append(ClaimPeriod(year, part))
+        year, part = (year, part - 1) if part > 1 else (year - 1, 3)
+    return periods

@@ -224,3 +224,56 @@ def set_outside_commune(session: Session, now: datetime, *, structure_id: int, a
                  target=f"family:{family_id}", ip=ip, before=before, after=outside)
     words = {None: "selon l'adresse des responsables", True: "tarif extérieur", False: "tarif de la commune"}
     return QuotientResult(True, f"Famille {family.name} : {words[outside]}.")
+
+
+@dataclass(frozen=True)
+class FamilyQuotientRow:
+    """One family of the page: its QF today (or why none) and the outside-commune decision."""
+
+    family_id: int
+    name: str
+    reference: str
+    qf_today: str
+    outside: str          # "" (from the address), "1" (outside), "0" (resident)
+
+
+@dataclass(frozen=True)
+class AttestationRow:
+    document_id: int
+    family_name: str
+    sent_on: str
+    file_kind: str
+
+
+def family_rows(session: Session, structure_id: int, account_id: int, today: date) -> list[FamilyQuotientRow]:
+    """Every family of the commune, by name, with the QF in force today (the newest record wins)."""
+    check_staff(session, structure_id, account_id)
+    families = session.exec(select(Family).where(Family.structure_id == structure_id)
+                            .order_by(col(Family.name), col(Family.id))).all()
+    today_qf: dict[int, int] = {}
+    for q in session.exec(select(FamilyQuotient).where(FamilyQuotient.structure_id == structure_id,
+                                                       FamilyQuotient.valid_from <= today,
+                                                       FamilyQuotient.valid_to >= today)
+                          .order_by(col(FamilyQuotient.id))):
+        today_qf[q.family_id] = q.qf_euros
+    flags = {None: "", True: "1", False: "0"}
+    return [FamilyQuotientRow(row_id(f), f.name, f.reference,
+                              format_whole_euros(today_qf[row_id(f)]) if row_id(f) in today_qf else "Aucun",
+                              flags[f.outside_commune]) for f in families]
+
+
+def pending_attestations(session: Session, structure_id: int, account_id: int) -> list[AttestationRow]:
+    """The attestations parents sent that nobody has accepted or refused yet, oldest first."""
+    check_staff(session, structure_id, account_id)
+    rows = session.exec(select(QuotientDocument, Family).join(Family, col(Family.id) == col(QuotientDocument.family_id))
+                        .where(QuotientDocument.structure_id == structure_id,
+                               QuotientDocument.status == QuotientDocumentStatus.PENDING)
+                        .order_by(col(QuotientDocument.submitted_at))).all()
+    return [AttestationRow(row_id(d), f.name, format_numeric_date(d.submitted_at.astimezone(PARIS).date()),
+                           "PDF" if d.media_type == "application/pdf" else "Photo") for d, f in rows]
+
+
+def attestation_of(session: Session, structure_id: int, account_id: int, document_id: int) -> QuotientDocument:
+    """An attestation of the commune, for the staff to read (any other id is refused)."""
+    check_staff(session, structure_id, account_id)
+    return owned(session, QuotientDocument, document_id, structure_id)

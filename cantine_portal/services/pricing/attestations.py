@@ -13,12 +13,12 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from cantine_portal.config import Settings
-from cantine_portal.french import PARIS, format_long_date, format_whole_euros
+from cantine_portal.french import PARIS, format_euros, format_long_date, format_whole_euros
 from cantine_portal.infra import storage
 from cantine_portal.infra.images import ImageRejected, validate_image
 from cantine_portal.infra.pdf.validation import PdfRejected, is_probably_pdf, validate_pdf
-from cantine_portal.models import Family, QuotientDocument, QuotientDocumentStatus, row_id
-from cantine_portal.services.pricing.tariffs import quotient_spans
+from cantine_portal.models import Family, QuotientDocument, QuotientDocumentStatus, Service, row_id
+from cantine_portal.services.pricing.tariffs import Tariffs, quotient_spans
 from cantine_portal.services.shared import audit
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -39,6 +39,8 @@ class QuotientStatus:
     current: str            # « Votre QF : 640 € (attestation CAF ou MSA), valable jusqu'au … » or why none
     pending: tuple[str, ...]  # attestations waiting for the mairie
     refused: tuple[str, ...]  # the mairie's refusals, with its message
+    # « Cantine : Tranche 2 — QF de 501 à 900 € (2,50 €) » for each active service priced by a grid today
+    tariffs: tuple[str, ...] = ()
 
 
 def send_attestation(session: Session, settings: Settings, now: datetime, *, structure_id: int, family_id: int,
@@ -97,5 +99,11 @@ def quotient_status(session: Session, now: datetime, structure_id: int, family_i
                     if d.status == QuotientDocumentStatus.PENDING)
     refused = tuple(f"Attestation du {format_long_date(d.submitted_at.astimezone(PARIS).date())} refusée : "
                     f"{d.refusal_message}" for d in documents[:5] if d.status == QuotientDocumentStatus.REFUSED)
-    return QuotientStatus(text, pending, refused)
+    services = session.exec(select(Service).where(Service.structure_id == structure_id, Service.active == True)  # noqa: E712
+                            .order_by(col(Service.id))).all()
+    tariffs = Tariffs(session, structure_id, family_id, services)
+    lines = tuple(f"{s.name} : {q.label} ({format_euros(q.price_cents)})"
+                  for s in services if tariffs.has_grid(row_id(s), today)
+                  for q in [tariffs.quote(row_id(s), today)])
+    return QuotientStatus(text, pending, refused, lines)
 
