@@ -13,7 +13,7 @@ secure_var_tree(get_settings())
 
 from cantine_portal.api.middleware import portal_middleware
 from cantine_portal.api.routes import build_api
-from cantine_portal.pages import account_home, accounts, admin, admin_config, admin_daily, admin_families, content, family, home, payment, reservations
+from cantine_portal.pages import account_home, accounts, admin, admin_config, admin_daily, admin_families, admin_pricing, content, family, home, payment, reservations
 from cantine_portal.state.admin import StaffLoginState, StaffState
 from cantine_portal.state.admin_config import AdminCalendarState, AdminServicesState, AdminSettingsState
 from cantine_portal.state.admin_daily import (
@@ -23,10 +23,12 @@ from cantine_portal.state.admin_daily import (
     AdminPaymentsState,
 )
 from cantine_portal.state.admin_families import AdminFamiliesState, AdminFamilyState
+from cantine_portal.state.admin_pricing import AdminClaimState, AdminGridsState, AdminQuotientsState
 from cantine_portal.state.accounts import CreatePasswordState, LinkRequestState, LoginState
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.content import ContactState, DocumentsState
 from cantine_portal.state.family import ChildrenState, FamilyState
+from cantine_portal.state.family_quotient import FamilyQuotientState
 from cantine_portal.state.payment import PaymentReturnState, ReceiptsState, SimulatedBankState
 from cantine_portal.state.portal import PortalState
 from cantine_portal.state.reservations import ReservationState
@@ -64,7 +66,7 @@ app.add_page(content.documents_page, route="/[slug]/documents", title="Documents
 app.add_page(content.contact_page, route="/[slug]/contact", title="Contact — " + TITLE,
              on_load=[AuthState.load_protected, ContactState.load])
 app.add_page(family.family_info_page, route="/[slug]/famille", title="Famille — " + TITLE,
-             on_load=[AuthState.load_protected, FamilyState.load])
+             on_load=[AuthState.load_protected, FamilyState.load, FamilyQuotientState.load])
 app.add_page(family.children_info_page, route="/[slug]/enfants", title="Enfants — " + TITLE,
              on_load=[AuthState.load_protected, ChildrenState.load])
 app.add_page(reservations.reservations_page, route="/[slug]/reservations", title="Réservations — " + TITLE,
@@ -91,6 +93,9 @@ for route, page, state, label in [
     ("documents", admin_daily.documents_page, AdminDocumentsState, "Documents"),
     ("messages", admin_daily.messages_page, AdminMessagesState, "Messages"),
     ("paiements", admin_daily.payments_page, AdminPaymentsState, "Paiements"),
+    ("prestations/grilles", admin_pricing.grids_page, AdminGridsState, "Grilles tarifaires"),
+    ("quotients", admin_pricing.quotients_page, AdminQuotientsState, "Quotients familiaux"),
+    ("aide-cantine-1-euro", admin_pricing.claim_page, AdminClaimState, "Aide cantine à 1 €"),
 ]:
     # each page's load is an on_load staff event: commune, staff session (else the staff login), then the page
     app.add_page(page, route=f"/[slug]/admin/{route}", title=f"{label} — {ADMIN}", on_load=state.load)

@@ -17,10 +17,12 @@ ADMIN_ITEMS = [
     ("Prestations", "prestations", "utensils"),
     ("Calendrier", "calendrier", "calendar-days"),
     ("Familles", "familles", "users"),
+    ("Quotients familiaux", "quotients", "scale"),
     ("Effectifs", "effectifs", "clipboard-list"),
     ("Documents", "documents", "file-text"),
     ("Messages", "messages", "mail"),
     ("Paiements", "paiements", "credit-card"),
+    ("Aide cantine à 1 €", "aide-cantine-1-euro", "hand-coins"),
 ]
 
 LINK_STYLE = {

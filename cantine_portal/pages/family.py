@@ -9,6 +9,7 @@ from cantine_portal.components.forms import INPUT_STYLE, field, message_if, text
 from cantine_portal.services.families.family import MSG_CLOSED
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.family import ChildrenState, FamilyState
+from cantine_portal.pages.family_quotient import quotient_section
 
 # Columns that wrap to one per line on a phone: never a horizontal scroll.
 GRID = {"display": "grid", "grid_template_columns": "repeat(auto-fit, minmax(min(100%, 15rem), 1fr))",
@@ -197,6 +198,7 @@ def family_info_page() -> rx.Component:
         rx.text("Les responsables de la famille : un onglet par responsable."),
         _tabs_page(FamilyState, FamilyState.guardian_labels, FamilyState.guardians, _guardian_form,
                    _guardian_read_only),
+        quotient_section(),
     )
 
 
