@@ -7,7 +7,12 @@ import reflex as rx
 from cantine_portal.components.admin_forms import checkbox, grid, input_field, section, select_field, submit
 from cantine_portal.components.admin_layout import admin_page, table, td
 from cantine_portal.components.forms import INPUT_STYLE, callout, field, labelled_upload, message_if
-from cantine_portal.state.admin_pricing import QF_IMPORT_UPLOAD_ID, AdminClaimState, AdminGridsState, AdminQuotientsState
+from cantine_portal.state.admin_pricing import (
+    QF_IMPORT_UPLOAD_ID,
+    AdminClaimState,
+    AdminGridsState,
+    AdminQuotientsState,
+)
 from cantine_portal.usecases.backoffice.pricing import BRACKET_ROWS
 
 G = AdminGridsState

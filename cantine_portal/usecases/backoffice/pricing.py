@@ -4,9 +4,9 @@ familiaux » page and the « Aide cantine à 1 € » claim with its CSV and PDF
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Callable
 
 from sqlmodel import Session
 
