@@ -184,3 +184,33 @@ def test_a_tick_reaches_no_database_and_needs_a_tab_logged_in_by_the_load(state,
     fresh._ticks()._editable = {key: True}
     fresh._ticks().toggle(key)
     assert fresh._ticks().unsaved_count == 0 and fresh._ticks()._ticked_map() == {}
+
+
+@pytest.fixture
+def sibling_state(state, database):
+    """The demo canteen grid with its 10 % reduction from the 2nd child (demo: from the 3rd)."""
+    from cantine_portal.models import PriceGrid
+
+    with database.write_session() as s:
+        for grid in s.exec(select(PriceGrid)).all():
+            grid.sibling_from_rank = 2
+            s.add(grid)
+    run_handler(state.load())
+    return state
+
+
+def test_sibling_reduction_follows_the_ticks_in_the_live_totals(sibling_state):
+    st, ticks = sibling_state, _ticks(sibling_state)
+    lea_mon = _key(st, "Léa", "Restauration scolaire", "lundi 30 novembre")
+    hugo_mon = _key(st, "Hugo", "Restauration scolaire", "lundi 30 novembre")
+    hugo_thu = _key(st, "Hugo", "Restauration scolaire", "jeudi 3 décembre")
+    ticks.toggle(lea_mon)
+    ticks.toggle(hugo_mon)
+    # Martin (QF 1 350 €): 3,85 € each; Hugo, 2nd child booked that day, pays 10 % less.
+    assert ticks.child_totals[0].startswith("3,85") and ticks.child_totals[1].startswith("3,47")
+    assert ticks.grand_total.startswith("7,32")
+    ticks.toggle(hugo_thu)  # alone on Thursday: full price
+    assert ticks.child_totals[1].startswith("7,32") and ticks.grand_total.startswith("11,17")
+    ticks.toggle(lea_mon)  # Léa unticked: Hugo is the only child on Monday again
+    assert ticks.child_totals[0].startswith("0,00") and ticks.child_totals[1].startswith("7,70")
+    assert ticks.grand_total.startswith("7,70")
