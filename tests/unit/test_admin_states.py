@@ -159,3 +159,35 @@ def test_daily_pages_load_and_refuse_forged_rows(cookies, database, now):
     assert payments.error_message == "Choisissez un mois (mm/aaaa)." and payments.month == ""
     run_handler(payments.filter({"month": "2026-11"}))
     assert payments.error_message == "" and payments.csv_url.endswith("?mois=2026-11")
+
+
+def test_pricing_pages_refuse_forged_rows_and_save_a_checked_grid(cookies, database, now, demo_session):
+    from cantine_portal.models import PriceGrid
+    from cantine_portal.state.admin_pricing import AdminClaimState, AdminGridsState, AdminQuotientsState
+
+    cookies["cp_staff_demo"] = _token(database, now, STAFF_EMAIL)
+    grids = _state(AdminGridsState)
+    run_handler(grids.load())
+    assert grids.service_names and grids.history and grids.values["price_0"] == "1,00"
+    run_handler(grids.choose_service("42"))
+    assert grids.error_message == MSG_REFUSED
+    run_handler(grids.save())  # nothing checked yet: nothing saved
+    run_handler(grids.check({**grids.values, "preview_qf": "640", "valid_from": "2026-12-01"}))
+    assert grids.checked and "640" in grids.preview and "2,50" in grids.preview and grids.verdict_ok
+    run_handler(grids.save())
+    assert grids.success_message.startswith("Grille de « Restauration scolaire »")
+    with database.session() as s:
+        assert len(s.exec(select(PriceGrid)).all()) == 2
+    quotients = _state(AdminQuotientsState)
+    run_handler(quotients.load())
+    for forged in ("999", "-1", "x"):
+        run_handler(quotients.add({"family": forged, "qf": "500", "source": "caf", "valid_from": "2026-11-01",
+                                   "valid_to": "2027-10-31"}))
+        assert quotients.error_message == MSG_REFUSED
+        run_handler(quotients.refuse({"row": forged, "message": "Non"}))
+        assert quotients.error_message == MSG_REFUSED
+    claim = _state(AdminClaimState)
+    run_handler(claim.load())
+    assert claim.period == "2026-3" and claim.csv_href.startswith("/api/demo/admin/aide-cantine-1-euro.csv?")
+    run_handler(claim.show({"service": "0", "period": "1999-9"}))
+    assert claim.error_message == MSG_REFUSED and claim.period == "2026-3"
