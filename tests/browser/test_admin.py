@@ -15,7 +15,7 @@ from tests.browser.conftest import _new_ui
 from tests.browser.test_accounts_flow import login
 
 ADMIN_PAGES = ["parametres", "prestations", "calendrier", "familles", "effectifs", "documents", "messages",
-               "paiements"]
+               "paiements", "prestations/grilles", "quotients", "aide-cantine-1-euro"]
 
 
 def staff_login(ui, address: str = STAFF_EMAIL, password: str = STAFF_PASSWORD) -> None:
@@ -30,7 +30,7 @@ def test_staff_logs_in_and_every_back_office_page_is_accessible(ui):
     ui.expect_path("/demo/admin")
     nav = ui.page.get_by_role("navigation", name="Menu du back-office")
     for label in ["Paramètres", "Prestations", "Calendrier", "Familles", "Effectifs", "Documents", "Messages",
-                  "Paiements"]:
+                  "Paiements", "Quotients familiaux", "Aide cantine à 1 €"]:
         assert nav.get_by_role("link", name=label, exact=True).is_visible()
     assert nav.get_by_role("button", name="Se déconnecter").is_visible()
     for path in ADMIN_PAGES:
