@@ -101,8 +101,8 @@ def test_staff_enters_and_imports_qfs_and_forged_ids_are_refused(ids, now, datab
     done = cases.add_quotient(ids["staff"], now=now, family_id=ids["durand_family"], data=entry)
     assert done.ok and done.page is not None
     assert {f.name: f.qf_today for f in done.page.families}["Durand"] == "420\u00a0€"
-    bad = ("reference_famille;quotient_familial;source;valable_du;valable_au\nF-MARTIN;900;caf;01/01/2027;"
-           "31/12/2027\nF-INCONNU;800;caf;01/01/2027;31/12/2027\n").encode()
+    bad = (b"reference_famille;quotient_familial;source;valable_du;valable_au\nF-MARTIN;900;caf;01/01/2027;"
+           b"31/12/2027\nF-INCONNU;800;caf;01/01/2027;31/12/2027\n")
     result = cases.import_quotients(ids["staff"], now=now, data=bad)
     assert not result.ok and result.messages == ["Ligne 3 : aucune famille de référence « F-INCONNU »"]
     with database.session() as s:
