@@ -12,13 +12,15 @@ NARROW = {"max_width": "28rem", "width": "100%"}
 
 DESCRIPTIONS = {
     "parametres": "Coordonnées de la commune, période et date limite de réservation, régimes, paiement.",
-    "prestations": "Prestations proposées, jours de service et tarifs à partir d'une date.",
+    "prestations": "Prestations proposées, jours de service, tarifs et grilles selon le quotient familial.",
     "calendrier": "Jours fériés, vacances scolaires et fermetures exceptionnelles.",
     "familles": "Rechercher, créer, modifier, importer les familles ; voir leurs réservations et paiements.",
     "effectifs": "Les enfants attendus un jour donné, par école et par régime ; export CSV et PDF.",
     "documents": "Publier les menus, le règlement et les informations aux familles.",
     "messages": "Les messages des familles, leurs pièces jointes, vos réponses.",
     "paiements": "Les paiements en ligne, totaux par jour et par mois ; export pour la comptabilité.",
+    "quotients": "Les quotients familiaux : saisie, import CSV, attestations des familles, expirations.",
+    "aide-cantine-1-euro": "La demande d'aide « cantine à 1 € » par quadrimestre, par mois et par école.",
 }
 
 
