@@ -80,7 +80,7 @@ def test_a_clerk_edits_a_grid_and_sees_the_preview_and_the_verdict(ui):
     ui.page.get_by_role("button", name="Vérifier la grille").click()
     ui.page.get_by_text("Une famille au QF de 640").wait_for()
     assert "paie 2,50\u00a0€ le repas" in ui.page.locator("#grid-preview").inner_text()
-    ui.page.get_by_text("Cette grille remplit les conditions tarifaires").wait_for()
+    ui.page.locator("#grid-preview-section").get_by_text("Cette grille remplit les conditions tarifaires").wait_for()
     ui.check_a11y()
 
     # Bracket 1 at 1,50 €: no bracket at 1 € or less any more, and the verdict says so.
@@ -98,7 +98,7 @@ def test_a_clerk_edits_a_grid_and_sees_the_preview_and_the_verdict(ui):
     ui.page.locator("#grid-price-0").fill("1,00")
     ui.page.locator("#grid-from").fill("2027-09-01")
     ui.page.get_by_role("button", name="Vérifier la grille").click()
-    ui.page.get_by_text("Cette grille remplit les conditions tarifaires").wait_for()
+    ui.page.locator("#grid-preview-section").get_by_text("Cette grille remplit les conditions tarifaires").wait_for()
     ui.page.get_by_role("button", name="Enregistrer cette grille").click()
     ui.page.get_by_text("enregistrée à partir du 01/09/2027").wait_for()
     assert ui.page.get_by_role("cell", name="01/09/2027").is_visible()
