@@ -53,6 +53,7 @@ async def with_simple_websocket(base_url: str, timeout: float) -> float:
         return time.perf_counter() - started
     finally:
         await ws.close()
+        await asyncio.sleep(0.05)  # its reader task ends on the closed socket
 
 
 async def series(name: str, connect, base_url: str, count: int, timeout: float) -> None:
