@@ -18,6 +18,7 @@ if str(ROOT) not in sys.path:  # `python bench/x.py` puts bench/, not the projec
 
 from sqlmodel import Session, select  # noqa: E402
 
+from cantine_portal.french import PARIS  # noqa: E402
 from cantine_portal.models import Family, Structure  # noqa: E402
 from cantine_portal.services.shared import calendar  # noqa: E402
 from cantine_portal.services.demo import (  # noqa: E402
@@ -80,7 +81,7 @@ def add_bench_commune(session: Session, now: datetime) -> BenchIds:
 
 def bench_month(now: datetime) -> calendar.Period:
     """The month the family lands on: the first still open (December 2026 on the fake clock)."""
-    current = calendar.period_containing("month", now.astimezone(calendar.PARIS).date())
+    current = calendar.period_containing("month", now.astimezone(PARIS).date())
     return calendar.shift(current, 1)
 
 

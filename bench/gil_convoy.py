@@ -41,9 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     from cantine_portal.config import Settings
     from cantine_portal.infra.db import Database
     from cantine_portal.models import Family, Payment, Structure
-    from cantine_portal.services.booking import booking
+    from cantine_portal.services.booking import basket, checkout, choices, period_view
     from cantine_portal.services.shared import calendar
-    from cantine_portal.services.payments import payments
+    from cantine_portal.services.payments import events, fulfilment, providers
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-convoy-"))
     database = Database(f"sqlite:///{tmp / 'convoy.db'}")
@@ -75,30 +75,30 @@ def main(argv: list[str] | None = None) -> int:
         for n in range(args.families):
             family_id = next(next_family)
             with database.session() as session:
-                view = booking.build_period_view(session, NOW, size.structure_id, family_id, period)
+                view = period_view.build_period_view(session, NOW, size.structure_id, family_id, period)
             wanted = [cell.key for child in view.children for row in child.services for cell in row.cells
                       if cell.editable][:8]
             start = time.perf_counter()
             with database.write_session() as session:
-                result = booking.apply_choices(session, NOW, size.structure_id, family_id, period, set(wanted),
+                result = choices.apply_choices(session, NOW, size.structure_id, family_id, period, set(wanted),
                                                view.basket_version)
             timings["Valider (apply_choices)"].append((time.perf_counter() - start) * 1000)
             assert result.ok, result.message
             with database.session() as session:
-                version = booking.basket_summary(session, NOW, size.structure_id, family_id).version
+                version = basket.basket_summary(session, NOW, size.structure_id, family_id).version
             start = time.perf_counter()
             with database.write_session() as session:
-                checkout = booking.begin_checkout(session, NOW, size.structure_id, family_id,
-                                                  payments.SimulatedBank(NOW), version)
+                started = checkout.begin_checkout(session, NOW, size.structure_id, family_id,
+                                                  providers.SimulatedBank(NOW), version)
             timings["Payer (begin_checkout)"].append((time.perf_counter() - start) * 1000)
-            assert checkout.ok, checkout.message
+            assert started.ok, started.message
             with database.session() as session:
-                payment = session.get(Payment, checkout.payment_id)
-            event = payments.ProviderEvent("simulated", f"evt_{busy}_{n}", "succeeded", payment.provider_session_id,
+                payment = session.get(Payment, started.payment_id)
+            event = events.ProviderEvent("simulated", f"evt_{busy}_{n}", "succeeded", payment.provider_session_id,
                                            payment.amount_cents, "eur", "pay_convoy", "{}", "payment.succeeded")
             start = time.perf_counter()
             with database.write_session() as session:
-                assert payments.handle_event(session, NOW, settings, event).outcome == "paid"
+                assert fulfilment.handle_event(session, NOW, settings, event).outcome == "paid"
             timings["bank confirmation (handle_event)"].append((time.perf_counter() - start) * 1000)
         stop.set()
         for thread in burners:

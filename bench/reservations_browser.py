@@ -73,7 +73,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     from cantine_portal.infra.db import Database
-    from cantine_portal.services.shared.calendar import PARIS
+    from cantine_portal.french import PARIS
     from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, FAKE_NOW, start_portal, stop_portal
 
     var_dir = Path(tempfile.mkdtemp(prefix="bench-browser-"))

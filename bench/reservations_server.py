@@ -51,9 +51,9 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
     from cantine_portal.infra.db import Database
     from cantine_portal.models import Reservation
     from cantine_portal.services import demo
-    from cantine_portal.state import reservations as reservations_state
     from cantine_portal.state.offload import run_handler
     from cantine_portal.state.reservations import ReservationState
+    from cantine_portal.usecases import booking
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-inprocess-"))
     database = Database(f"sqlite:///{tmp / 'bench.db'}")
@@ -61,14 +61,16 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
     demo._demo_hash = lambda password: "not-a-hash"  # no login here: skip argon2
     with database.write_session() as session:
         ids = bench_data.add_bench_commune(session, FAKE_NOW)
-    reservations_state.get_database = lambda: database
+    from cantine_portal.infra import db as db_module
+    db_module.use_database(database)
     clock.now = lambda: FAKE_NOW
 
     def require_parent(self):
-        self._structure_id, self._family_id, self.logged_in = ids.structure_id, ids.family_id, True
+        self._structure_id, self._family_id, self._account_id, self.logged_in = (
+            ids.structure_id, ids.family_id, 1, True)
         return True
 
-    ReservationState.require_parent = require_parent
+    ReservationState._require_parent = require_parent
     root = rx.State(_reflex_internal_init=True)
     state = root.get_substate(ReservationState.get_full_name().split(".")[1:])
     run_handler(state.load())
@@ -99,11 +101,11 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
         assert f"{BASKET_LINES} jours ajoutés" in state.info_message, state.info_message or state.error_message
         with database.write_session() as session:  # reset: an empty period again
             session.exec(delete(Reservation))
-        state._reload()
+        state._show_page(booking.period_page(state._actor(), state._offset, now=FAKE_NOW))
         return elapsed
 
     samples = [validate_once() for _ in range(validations)]
-    report(f"  Valider {BASKET_LINES} lines (validate handler: apply_choices + reload)", samples,
+    report(f"  Valider {BASKET_LINES} lines (validate handler: save_choices use case + tables)", samples,
            VALIDATE_BUDGET_MS)
     if profile:
         profiler = cProfile.Profile()
@@ -121,7 +123,7 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
 async def drive_portal(base_url: str, substate: str, ticks_substate: str, ticks: int, validations: int) -> None:
     import httpx
 
-    from cantine_portal.api.session_routes import session_cookie_name
+    from cantine_portal.infra.http import session_cookie_name
     from reflex_client import ReflexClient
 
     async with httpx.AsyncClient(base_url=base_url) as http:
@@ -189,7 +191,7 @@ async def drive_portal(base_url: str, substate: str, ticks_substate: str, ticks:
 def real_portal(ticks: int, validations: int) -> None:
     import cantine_portal.cantine_portal  # noqa: F401  (registers the states, outside the event loop)
     from cantine_portal.infra.db import Database
-    from cantine_portal.services.shared.calendar import PARIS
+    from cantine_portal.french import PARIS
     from cantine_portal.state.reservations import ReservationState, ReservationTicks
     from tests.browser.conftest import FAKE_NOW as PORTAL_NOW, start_portal, stop_portal
 

@@ -23,6 +23,13 @@ from cantine_portal.state.family import ChildrenState, FamilyState
 from cantine_portal.state.payment import PaymentReturnState, ReceiptsState, SimulatedBankState
 from cantine_portal.state.portal import PortalState
 from cantine_portal.state.reservations import ReservationState
+from cantine_portal.config import get_settings
+from cantine_portal.usecases.startup import check_payment_safety
+
+# Before anything is served: a production deployment never takes "payments" through the simulated
+# bank. Raises UnsafeDeployment, so `reflex run` stops at its compile step and a worker never
+# serves (docs/deploy.md, "Production checklist").
+check_payment_safety(get_settings())
 
 app = rx.App(
     theme=rx.theme(accent_color="indigo", radius="medium"),
@@ -78,5 +85,5 @@ for route, page, state, label in [
     ("messages", admin_daily.messages_page, AdminMessagesState, "Messages"),
     ("paiements", admin_daily.payments_page, AdminPaymentsState, "Paiements"),
 ]:
-    app.add_page(page, route=f"/[slug]/admin/{route}", title=f"{label} — {ADMIN}",
-                 on_load=[StaffState.load_staff, state.load])
+    # each page's load is an on_load staff event: commune, staff session (else the staff login), then the page
+    app.add_page(page, route=f"/[slug]/admin/{route}", title=f"{label} — {ADMIN}", on_load=state.load)

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Open event websockets per backend worker before new visitors get the "come back in a minute"
@@ -45,6 +45,13 @@ def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str,
     return value
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = (env.get(name) or "0").strip().lower()
+    if value not in ("0", "1", "true", "false", "yes", "no"):
+        raise SettingsError(f"{name} must be 1 or 0, got {value!r}")
+    return value in ("1", "true", "yes")
+
+
 @dataclass(frozen=True)
 class SmtpSettings:
     host: str
@@ -74,6 +81,9 @@ class Settings:
     max_connections: int = 0
     trusted_proxies: frozenset[str] = frozenset()
     write_process: bool = True
+    # "production" (or an https:// base URL) forbids the simulated bank unless allow_simulated_bank.
+    environment: str = "development"
+    allow_simulated_bank: bool = False  # CANTINE_ALLOW_SIMULATED_BANK=1: staging only
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -88,8 +98,21 @@ class Settings:
     def stripe_enabled(self) -> bool:
         return bool(self.stripe_secret_key and self.stripe_webhook_secret)
 
-    def with_overrides(self, **changes: object) -> "Settings":
-        return replace(self, **changes)  # type: ignore[arg-type]
+    @property
+    def production(self) -> bool:
+        """Real families may be on the other end: CANTINE_ENV=production, or any https:// address
+        (a demo over https is still reachable by anyone, so it is treated the same way)."""
+        return self.environment == "production" or self.base_url.startswith("https://")
+
+    @property
+    def simulated_bank_allowed(self) -> bool:
+        """The simulated bank marks baskets paid with no money moved: never where real families pay,
+        except on a staging server that says so (CANTINE_ALLOW_SIMULATED_BANK=1)."""
+        return not self.production or self.allow_simulated_bank
+
+    def with_overrides(self, **changes: Any) -> "Settings":
+        """A copy with some fields replaced (tests, the CLI); values of any field type, hence Any."""
+        return replace(self, **changes)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -128,6 +151,8 @@ class Settings:
             trusted_proxies=frozenset(ip.strip() for ip in (env.get("CANTINE_TRUSTED_PROXIES") or "").split(",")
                                       if ip.strip()),
             write_process=(env.get("CANTINE_WRITE_PROCESS") or "1").strip() != "0",
+            environment=_choice(env, "CANTINE_ENV", "development", ("development", "production")),
+            allow_simulated_bank=_flag(env, "CANTINE_ALLOW_SIMULATED_BANK"),
         )
 
 
@@ -150,6 +175,20 @@ def _local_secret(var_dir: Path) -> str:
     return value
 
 
-@lru_cache(maxsize=1)
+# Tests put their own settings here (``use_settings``); otherwise they come from the environment.
+_active: Settings | None = None
+
+
+def use_settings(settings: Settings | None) -> None:
+    """Make ``get_settings()`` return ``settings`` in this process (None: back to the environment's)."""
+    global _active
+    _active = settings
+
+
 def get_settings() -> Settings:
+    return _active if _active is not None else _settings_from_env()
+
+
+@lru_cache(maxsize=1)
+def _settings_from_env() -> Settings:
     return Settings.from_env()

@@ -81,6 +81,20 @@ def _set_environment(workers: int | None) -> str | None:
     return None
 
 
+def _safe_to_start() -> bool:
+    """Checked here, before Reflex builds and forks: a worker refusing to import the app would be
+    respawned forever. The reason is logged on stderr (usecases/startup.py)."""
+    from cantine_portal.config import get_settings
+    from cantine_portal.usecases.startup import UnsafeDeployment, check_payment_safety, log_to_stderr
+
+    log_to_stderr()
+    try:
+        check_payment_safety(get_settings())
+    except UnsafeDeployment:
+        return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cantine_portal.serve")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
@@ -90,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     error = _set_environment(args.workers)
     if error:
         print(error, file=sys.stderr)
+        return 2
+    if not _safe_to_start():
         return 2
     respawning_granian()
     from reflex.reflex import cli

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from cantine_portal.config import get_settings
+from cantine_portal.infra import write_process as writer_process
 
 try:  # POSIX; elsewhere writers of different processes meet SQLite's busy timeout only
     import fcntl
@@ -157,9 +158,7 @@ class Database:
         self._writer = WriterLock(sqlite_path(database_url)) if sqlite else None
         self.write_process = bool(write_process and sqlite_path(database_url))
         if self.write_process:
-            from cantine_portal.infra import write_process as _write_process
-
-            _write_process.warm_up(self.url)
+            writer_process.warm_up(self.url, _open_in_helper, self.url)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -193,11 +192,9 @@ class Database:
         """
         # Inside a write transaction of this thread the helper would wait for our lock, and we for it.
         if self.write_process and not self._writer.held_here():
-            from cantine_portal.infra import write_process as _write_process
-
             try:
-                return _write_process.run(self.url, fn, args, kwargs)
-            except _write_process.Unavailable as error:
+                return writer_process.run(self.url, _write_in_helper, self.url, fn, args, kwargs)
+            except writer_process.Unavailable as error:
                 log.warning("write process unavailable (%s): writing in this process", error)
         with self.write_session() as session:
             return fn(session, *args, **kwargs)
@@ -208,13 +205,43 @@ class Database:
             self.write_engine.dispose()
 
 
+# --- run by the write process (see write_process.py), on its own handle ---------------------------
+
+def _open_in_helper(url: str) -> bool:
+    """Open the database in the helper, so that the first parent does not wait for it."""
+    with database_at(url).session() as session:
+        session.connection()
+    return True
+
+
+def _write_in_helper(url: str, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+    """``fn`` in a write transaction of the helper's own handle (no write process of its own)."""
+    with database_at(url).write_session() as session:
+        return fn(session, *args, **kwargs)
+
+
 @lru_cache(maxsize=None)
 def database_at(database_url: str) -> Database:
     """One plain ``Database`` per URL in this process (the helper processes' own handle)."""
     return Database(database_url)
 
 
-@lru_cache(maxsize=1)
+# Tests and in-process benchmarks put their own database here (``use_database``).
+_active: Database | None = None
+
+
+def use_database(database: Database | None) -> None:
+    """Make ``get_database()`` return ``database`` in this process (None: back to the configured one)."""
+    global _active
+    _active = database
+
+
 def get_database() -> Database:
+    """The portal's database, as configured (one per process), unless a test chose another."""
+    return _active if _active is not None else _configured_database()
+
+
+@lru_cache(maxsize=1)
+def _configured_database() -> Database:
     settings = get_settings()
     return Database(settings.database_url, write_process=settings.write_process)

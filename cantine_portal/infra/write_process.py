@@ -13,8 +13,10 @@ for the answer, its GIL free. Both processes queue on ``db.WriterLock`` (a file 
 worker's remaining writers (a session's last-seen time, receipts' files, the back office) hand
 over with it at once.
 
-Only what ``Database.run_write`` is given travels: a module-level function and picklable
-arguments; the function receives a session of the helper's own ``Database`` on the same URL.
+This module only keeps one helper per database URL and hands it work: it imports neither the
+database layer nor the services. ``Database.run_write`` (db.py) sends its own module-level
+function that opens the helper's write transaction, with the service function and its picklable
+arguments (unpickling the function imports its module in the helper).
 CANTINE_WRITE_PROCESS=0 turns the helper off (``Settings.write_process``); PostgreSQL never
 uses it (many writers at once there, each with its row locks).
 """
@@ -23,15 +25,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, Callable
+from typing import Any, TypeVar
 
-from cantine_portal.infra.db import database_at
 from cantine_portal.infra.helper_process import HelperProcess, Unavailable, stop_all
 
 __all__ = ["Unavailable", "run", "shutdown", "warm_up"]
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 _lock = threading.Lock()
 _helpers: dict[str, HelperProcess] = {}
@@ -45,43 +49,25 @@ def _helper(url: str) -> HelperProcess:
         return helper
 
 
-# --- in the helper process -------------------------------------------------------------------
-
-def _ready(url: str) -> bool:
-    """Open the database and import the services, so that the first parent does not wait for it."""
-    import cantine_portal.services.booking.booking  # noqa: F401
-    import cantine_portal.services.payments.payments  # noqa: F401
-
-    with database_at(url).session() as session:
-        session.connection()
-    return True
-
-
-def _write(url: str, fn: Callable, args: tuple, kwargs: dict) -> Any:
-    """``fn`` in a write transaction of the helper's own handle (no write process of its own)."""
-    with database_at(url).write_session() as session:
-        return fn(session, *args, **kwargs)
-
-
-# --- in the worker ---------------------------------------------------------------------------
-
-def warm_up(url: str) -> Future | None:
-    """Start the helper now (in the background), not on the first Valider."""
+def warm_up(url: str, fn: Callable[..., object], *args: Any) -> Future[object] | None:
+    """Start the helper of ``url`` now, in the background (not on the first Valider), with ``fn(*args)``
+    as its first task (``db`` opens the database there)."""
     try:
-        return _helper(url).submit(_ready, url)
+        return _helper(url).submit(fn, *args)
     except Unavailable as error:
         log.warning("write process not started (%s)", error)
         return None
 
 
-def run(url: str, fn: Callable, args: tuple = (), kwargs: dict | None = None) -> Any:
-    """``fn(session, *args, **kwargs)`` in one write transaction of the helper process.
+def run(url: str, fn: Callable[..., _T], *args: Any) -> _T:
+    """``fn(*args)`` in the helper process of ``url`` (``db`` gives a function that opens the write
+    transaction there).
 
     Exceptions raised by ``fn`` come back as they are. ``Unavailable`` means the helper could not
     run it (it could not start, or it died, perhaps after committing: the caller's retry must be
     safe, see ``Database.run_write``).
     """
-    return _helper(url).call(_write, url, fn, args, kwargs or {})
+    return _helper(url).call(fn, *args)
 
 
 def shutdown() -> None:

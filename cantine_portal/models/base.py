@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Instants stored as naive UTC, returned as aware UTC.
 
     SQLite has no time zone type; storing naive UTC everywhere and converting at the
@@ -41,3 +41,22 @@ def utc_field(*, nullable: bool = False, index: bool = False) -> Any:
 def utcnow() -> datetime:
     """The only place that reads the wall clock; services receive ``now`` as a parameter."""
     return datetime.now(timezone.utc)
+
+
+class _Row(Protocol):
+    """Any table row: its primary key is None until the row is flushed."""
+
+    @property
+    def id(self) -> int | None: ...
+
+
+def row_id(row: _Row) -> int:
+    """The primary key of a row that must already be in the database.
+
+    Models declare ``id: Optional[int]`` because a new row has none until flushed;
+    code handling a loaded or flushed row calls this instead of trusting the Optional,
+    so a forgotten flush fails loudly rather than writing a NULL foreign key.
+    """
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: flush it first")
+    return row.id

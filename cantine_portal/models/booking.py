@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Optional
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint, text
@@ -10,6 +11,34 @@ from sqlmodel import Field, SQLModel
 
 from cantine_portal.models.base import utc_field
 
+
+class ReservationStatus(StrEnum):
+    """Reservation.status, stored as these strings."""
+
+    PENDING = "pending"      # in the basket, not paid yet
+    PAID = "paid"
+    CANCELLED = "cancelled"  # a paid day cancelled (credited); pending days are deleted instead
+
+
+class BasketStatus(StrEnum):
+    """Basket.status, stored as these strings."""
+
+    OPEN = "open"
+    CHECKOUT = "checkout"    # frozen while a payment is under way
+    PAID = "paid"
+
+
+class PaymentStatus(StrEnum):
+    """Payment.status, stored as these strings."""
+
+    CREATED = "created"      # waiting for the provider
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+# Same SQL text as before the enums (the schema test compares it).
 ACTIVE_RESERVATION = text("status <> 'cancelled'")
 OPEN_BASKET = text("status IN ('open', 'checkout')")
 
@@ -41,7 +70,7 @@ class Reservation(SQLModel, table=True):
     service_id: int = Field(foreign_key="service.id")
     day: date
     # "pending" | "paid" | "cancelled"
-    status: str = Field(default="pending", max_length=10)
+    status: str = Field(default=ReservationStatus.PENDING, max_length=10)
     # Price frozen when the day entered the basket.
     price_cents: int
     basket_id: Optional[int] = Field(default=None, foreign_key="basket.id", index=True)
@@ -68,7 +97,7 @@ class Basket(SQLModel, table=True):
     structure_id: int = Field(foreign_key="structure.id", index=True)
     family_id: int = Field(foreign_key="family.id", index=True)
     # "open" | "checkout" (frozen while a payment is under way) | "paid"
-    status: str = Field(default="open", max_length=10)
+    status: str = Field(default=BasketStatus.OPEN, max_length=10)
     # Optimistic lock: bumped by every change.
     version: int = Field(default=1)
     # Snapshot taken when sent to payment: what the bank must confirm.
@@ -99,7 +128,7 @@ class Payment(SQLModel, table=True):
     credit_cents: int = Field(default=0)
     currency: str = Field(default="eur", max_length=3)
     # "created" | "succeeded" | "failed" | "expired" | "cancelled"
-    status: str = Field(default="created", max_length=10)
+    status: str = Field(default=PaymentStatus.CREATED, max_length=10)
     method: str = Field(default="", max_length=60)
     created_at: datetime = utc_field()
     expires_at: Optional[datetime] = utc_field(nullable=True)

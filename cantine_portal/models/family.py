@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Optional
 
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from cantine_portal.models.base import utc_field
+
+
+class AccountRole(StrEnum):
+    """Account.role, stored as these strings."""
+
+    PARENT = "parent"
+    STAFF = "staff"
 
 
 class Family(SQLModel, table=True):
@@ -49,8 +57,7 @@ class Account(SQLModel, table=True):
 
     id: Optional[int] = Field(default=None, primary_key=True)
     structure_id: int = Field(foreign_key="structure.id", index=True)
-    # "parent" | "staff"
-    role: str = Field(default="parent", max_length=10)
+    role: str = Field(default=AccountRole.PARENT, max_length=10)
     family_id: Optional[int] = Field(default=None, foreign_key="family.id", index=True)
     guardian_id: Optional[int] = Field(default=None, foreign_key="guardian.id")
     # Stored lower-cased: the identifier is case-insensitive.

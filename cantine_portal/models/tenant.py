@@ -71,7 +71,6 @@ class ClosedDay(SQLModel, table=True):
     structure_id: int = Field(foreign_key="structure.id", index=True)
     day: date = Field(index=True)
     # "public_holiday" | "school_holiday" | "closure" (see services/calendar.ClosedDay)
-    # "public_holiday" | "school_holiday" | "closure" (see services/calendar.ClosedDay)
     kind: str = Field(max_length=20)
     reason: str = Field(max_length=200)
     # None: the whole structure is closed; else only that service.

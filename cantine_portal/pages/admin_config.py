@@ -6,8 +6,8 @@ import reflex as rx
 
 from cantine_portal.components.admin_forms import checkbox, grid, input_field, section, select_field, submit
 from cantine_portal.components.admin_layout import admin_page, table, td
-from cantine_portal.components.forms import INPUT_STYLE, field, message_if
-from cantine_portal.services.shared.calendar import WEEKDAYS_FR
+from cantine_portal.components.forms import INPUT_STYLE, callout, field, message_if
+from cantine_portal.french import WEEKDAYS
 from cantine_portal.state.admin_config import WEEKDAY_KEYS, AdminCalendarState, AdminServicesState, AdminSettingsState
 
 S = AdminSettingsState
@@ -42,7 +42,7 @@ def settings_page() -> rx.Component:
                                   ("days_before", "Un nombre de jours avant la période")], S.errors),
                     select_field("Jour de la semaine (première règle)", "deadline_weekday", "set-weekday",
                                  v.get("deadline_weekday", ""),
-                                 [(str(i), name.capitalize()) for i, name in enumerate(WEEKDAYS_FR)], S.errors),
+                                 [(str(i), name.capitalize()) for i, name in enumerate(WEEKDAYS)], S.errors),
                     input_field("Nombre de jours avant (seconde règle)", "deadline_days_before", "set-days",
                                 v.get("deadline_days_before", ""), S.errors, type="number", min="0", max="60"),
                     input_field("Heure limite (HH:MM)", "deadline_time", "set-time", v.get("deadline_time", ""),
@@ -66,7 +66,11 @@ def settings_page() -> rx.Component:
                                  v.get("payment_provider", ""),
                                  [("simulated", "Simulé (démonstration)"), ("stripe", "Stripe")], S.errors),
                     min_width="20rem",
-                )),
+                ),
+                    rx.cond(S.payment_notice != "",
+                            rx.cond(S.payment_ok, callout(S.payment_notice, "info"),
+                                    callout(S.payment_notice, "error"))),
+                ),
                 submit("Enregistrer", size="3"),
                 spacing="4",
                 align="start",
@@ -85,7 +89,7 @@ def _weekday_boxes(prefix, row: dict | None) -> rx.Component:
     return rx.el.fieldset(
         rx.el.legend("Jours de service", style={"font_weight": "600"}),
         *[checkbox(name.capitalize(), key, prefix + "-" + key, (row[key] == "1") if row is not None else i < 5 and i != 2)
-          for i, (key, name) in enumerate(zip(WEEKDAY_KEYS, WEEKDAYS_FR))],
+          for i, (key, name) in enumerate(zip(WEEKDAY_KEYS, WEEKDAYS))],
         style={"border": "none", "padding": "0", "margin": "0"},
     )
 

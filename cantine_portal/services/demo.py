@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, select
 
 from cantine_portal.models import (
     Account,
+    AccountRole,
     Child,
     ClosedDay,
     Enrollment,
@@ -20,11 +22,14 @@ from cantine_portal.models import (
     Service,
     ServicePrice,
     Structure,
+    row_id,
 )
 from cantine_portal.config import Settings, get_settings
 from cantine_portal.services.shared import calendar
 from cantine_portal.services.content import documents
-from cantine_portal.infra.pdf import render as pdf_render
+from cantine_portal import french
+from cantine_portal.infra.pdf.menus import default_demo_menus, render_menu_week
+from cantine_portal.infra.pdf.reglement import render_reglement
 from functools import lru_cache
 
 from cantine_portal.services.accounts.hashing import hash_password
@@ -67,39 +72,40 @@ def _add_closed_days(session: Session, structure: Structure, now: datetime) -> N
         if closed.day in seen or not (start <= closed.day <= date(start.year + 1, 8, 31)):
             continue
         seen.add(closed.day)
-        session.add(ClosedDay(structure_id=structure.id, day=closed.day, kind=closed.kind, reason=closed.reason))
+        session.add(ClosedDay(structure_id=row_id(structure), day=closed.day, kind=closed.kind, reason=closed.reason))
 
 
 def _add_service(session: Session, structure: Structure, name: str, cents: int, weekdays: str,
                  position: int, valid_from: date) -> Service:
-    service = Service(structure_id=structure.id, name=name, unit_price_cents=cents, weekdays=weekdays,
+    service = Service(structure_id=row_id(structure), name=name, unit_price_cents=cents, weekdays=weekdays,
                       position=position)
     session.add(service)
     session.flush()
-    session.add(ServicePrice(service_id=service.id, valid_from=valid_from, price_cents=cents, created_at=structure.created_at))
+    session.add(ServicePrice(service_id=row_id(service), valid_from=valid_from, price_cents=cents, created_at=structure.created_at))
     return service
 
 
 def _add_family(session: Session, structure: Structure, now: datetime, name: str,
-                guardians: list[dict], children: list[dict], services: list[Service],
+                guardians: list[dict[str, Any]], children: list[dict[str, Any]], services: list[Service],
                 email: str, password: str | None) -> Family:
-    family = Family(structure_id=structure.id, name=name, reference=f"F-{name.upper()[:6]}", created_at=now)
+    """``guardians`` and ``children``: keyword arguments of the Guardian / Child rows (first guardian logs in)."""
+    family = Family(structure_id=row_id(structure), name=name, reference=f"F-{name.upper()[:6]}", created_at=now)
     session.add(family)
     session.flush()
-    first_guardian = None
+    guardian_rows: list[Guardian] = []
     for position, data in enumerate(guardians):
-        guardian = Guardian(family_id=family.id, position=position, **data)
+        guardian = Guardian(family_id=row_id(family), position=position, **data)
         session.add(guardian)
         session.flush()
-        first_guardian = first_guardian or guardian
+        guardian_rows.append(guardian)
     for position, data in enumerate(children):
-        child = Child(family_id=family.id, position=position, **data)
+        child = Child(family_id=row_id(family), position=position, **data)
         session.add(child)
         session.flush()
         for service in services:
-            session.add(Enrollment(child_id=child.id, service_id=service.id))
+            session.add(Enrollment(child_id=row_id(child), service_id=row_id(service)))
     session.add(Account(
-        structure_id=structure.id, role="parent", family_id=family.id, guardian_id=first_guardian.id,
+        structure_id=row_id(structure), role=AccountRole.PARENT, family_id=family.id, guardian_id=guardian_rows[0].id,
         email=email, password_hash=_demo_hash(password) if password else None, created_at=now,
         password_changed_at=now if password else None,
     ))
@@ -110,29 +116,28 @@ def _add_documents(session: Session, settings: Settings, structure: Structure, n
                    with_menu: bool) -> None:
     """Real PDFs, stored privately: this week's menu, the règlement, and an unpublished draft."""
     reglement = documents.add_document(
-        session, settings, now, structure.id, title="Règlement intérieur de la restauration scolaire",
-        category="Règlement", data=pdf_render.render_reglement(structure.name),
+        session, settings, now, row_id(structure), title="Règlement intérieur de la restauration scolaire",
+        category="Règlement", data=render_reglement(structure.name),
         original_name="reglement-interieur.pdf")
     # Published at the start of the school year: older than the weekly menu.
     start = school_year_start(now)
-    reglement.published_at = datetime(start.year, start.month, start.day, 8, 0, tzinfo=calendar.PARIS)
+    reglement.published_at = datetime(start.year, start.month, start.day, 8, 0, tzinfo=french.PARIS)
     if not with_menu:
         return
-    monday = now.astimezone(calendar.PARIS).date()
+    monday = now.astimezone(french.PARIS).date()
     monday -= timedelta(days=monday.weekday())
     documents.add_document(
-        session, settings, now, structure.id,
-        title=f"Menu de la semaine {calendar.date_range_fr(monday, monday + timedelta(days=4))}",
-        category="Menus", data=pdf_render.render_menu_week(structure.name, monday,
-                                                           pdf_render.default_demo_menus(monday)),
+        session, settings, now, row_id(structure),
+        title=f"Menu de la semaine {french.format_date_range(monday, monday + timedelta(days=4))}",
+        category="Menus", data=render_menu_week(structure.name, monday, default_demo_menus(monday)),
         original_name=f"menu-{monday.isoformat()}.pdf")
     next_monday = monday + timedelta(days=7)
     documents.add_document(
-        session, settings, now, structure.id,
-        title=f"Menu de la semaine {calendar.date_range_fr(next_monday, next_monday + timedelta(days=4))}"
+        session, settings, now, row_id(structure),
+        title=f"Menu de la semaine {french.format_date_range(next_monday, next_monday + timedelta(days=4))}"
               " (brouillon)",
-        category="Menus", data=pdf_render.render_menu_week(structure.name, next_monday,
-                                                           pdf_render.default_demo_menus(next_monday)),
+        category="Menus", data=render_menu_week(structure.name, next_monday,
+                                                default_demo_menus(next_monday)),
         original_name=f"menu-{next_monday.isoformat()}.pdf", published=False)
 
 
@@ -177,7 +182,7 @@ def _load_demo(session: Session, now: datetime, settings: Settings) -> None:
                        school="École Jacques Prévert", class_name="CE2", diet="Végétarien")],
         services=[canteen, evening], email=DURAND_EMAIL, password=None,
     )
-    session.add(Account(structure_id=structure.id, role="staff", email=STAFF_EMAIL,
+    session.add(Account(structure_id=row_id(structure), role=AccountRole.STAFF, email=STAFF_EMAIL,
                         password_hash=_demo_hash(STAFF_PASSWORD), created_at=now, password_changed_at=now))
     _add_documents(session, settings, structure, now, with_menu=True)
 

@@ -1,20 +1,15 @@
-"""States of Paramètres, Prestations and Calendrier. Thin: the services decide and re-check."""
+"""States of Paramètres, Prestations and Calendrier. Thin: each handler makes one use-case call
+(usecases/backoffice/) and copies its result into vars; ids stay in backend-only lists."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import reflex as rx
-
 from cantine_portal import clock
-from cantine_portal.config import get_settings
-from cantine_portal.infra.db import get_database
-from cantine_portal.services.backoffice import calendar as admin_calendar
-from cantine_portal.services.backoffice import prestations as admin_services
-from cantine_portal.services.backoffice import settings as admin_settings
-from cantine_portal.services.shared.calendar import PARIS
-from cantine_portal.infra.mail import Mailer
 from cantine_portal.state.admin import StaffState, form_text
+from cantine_portal.state.handlers import staff_event
+from cantine_portal.usecases.backoffice import calendar as calendar_cases
+from cantine_portal.usecases.backoffice import prestations as services_cases
+from cantine_portal.usecases.backoffice import settings as settings_cases
+from cantine_portal.usecases.backoffice.common import Outcome
 
 
 class AdminSettingsState(StaffState):
@@ -24,38 +19,34 @@ class AdminSettingsState(StaffState):
     error_message: str = ""
     deadline_text: str = ""
     form_key: int = 0
+    # Online payment on this server: why it is off, or a caution (services/shared/payment_availability.py).
+    payment_notice: str = ""
+    payment_ok: bool = True
 
-    @rx.event
+    @staff_event(on_load=True)
     def load(self):
         self.success_message = self.error_message = ""
         self.errors = {}
-        if self.require_staff() is None:
-            return
-        with get_database().session() as session:
-            self.values = admin_settings.settings_values(session, self._structure_id, self._staff_account_id)
-        self.deadline_text = admin_settings.deadline_description(self.values)
+        page = settings_cases.settings_page(self._actor())
+        self.values, self.deadline_text = page.values, page.deadline_text
+        self.payment_notice, self.payment_ok = page.payment_notice, page.payment_ok
         self.form_key += 1
 
-    @rx.event
+    @staff_event
     def save(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
-        values = {name: form_text(form_data, name) for name in admin_settings.SETTINGS_FIELDS}
-        for name in ("allow_family_edit", "allow_children_edit"):
+        values = {name: form_text(form_data, name) for name in settings_cases.SETTINGS_FIELDS}
+        for name in settings_cases.CHECKBOX_FIELDS:
             values[name] = "1" if form_data.get(name) else ""
-        with get_database().write_session() as session:
-            result = admin_settings.save_settings(session, clock.now(), structure_id=self._structure_id,
-                                                  account_id=self._staff_account_id, values=values,
-                                                  ip=self.client_ip())
+        result = settings_cases.save_settings(self._actor(), now=clock.now(), values=values)
         self.values = values
+        self.payment_notice, self.payment_ok = result.payment_notice, result.payment_ok
         self.errors = result.errors
         if result.ok:
             self.success_message, self.error_message = result.message, ""
-            self.deadline_text = admin_settings.deadline_description(values)
+            self.deadline_text = result.deadline_text
             self._load_portal()  # the header shows the (new) name at once
         else:
             self.success_message, self.error_message = "", result.message
-        return None
 
 
 WEEKDAY_KEYS = [f"wd{i}" for i in range(7)]
@@ -71,10 +62,7 @@ class AdminServicesState(StaffState):
     form_key: int = 0
     _service_ids: list[int] = []
 
-    def _read(self) -> None:
-        with get_database().session() as session:
-            services = admin_services.list_services(session, self._structure_id, self._staff_account_id,
-                                                    clock.now().astimezone(PARIS).date())
+    def _show_rows(self, services: list[services_cases.ServiceRow]) -> None:
         self._service_ids = [s.id for s in services]
         rows = []
         for s in services:
@@ -87,69 +75,49 @@ class AdminServicesState(StaffState):
         self.rows = rows
         self.form_key += 1
 
-    def _done(self, result) -> None:
+    def _done(self, result: Outcome[list[services_cases.ServiceRow]], row: str) -> None:
+        self.error_row = row
         if result.ok:
             self.success_message, self.error_message, self.errors, self.error_row = result.message, "", {}, ""
-            self._read()
+            self._show_rows(result.page or [])
         else:
             self.success_message, self.error_message, self.errors = "", result.message, result.errors
 
-    @rx.event
+    @staff_event(on_load=True)
     def load(self):
         self.success_message = self.error_message = self.error_row = ""
         self.errors = {}
-        if self.require_staff() is None:
-            return
-        self._read()
+        self._show_rows(services_cases.services_page(self._actor(), now=clock.now()))
 
     @staticmethod
     def _weekdays(form_data: dict) -> list[int]:
         return [i for i, key in enumerate(WEEKDAY_KEYS) if form_data.get(key)]
 
-    @rx.event
+    @staff_event
     def create(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
-        with get_database().write_session() as session:
-            result = admin_services.create_service(
-                session, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
-                name=form_text(form_data, "name", 200), weekdays=self._weekdays(form_data),
-                price=form_text(form_data, "price", 40), ip=self.client_ip())
-        self.error_row = "new"
-        self._done(result)
-        return None
+        self._done(services_cases.create_service(
+            self._actor(), now=clock.now(), name=form_text(form_data, "name", 200),
+            weekdays=self._weekdays(form_data), price=form_text(form_data, "price", 40)), "new")
 
-    @rx.event
+    @staff_event
     def update(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
         index = self._position_or_refuse(form_data.get("row"), len(self._service_ids))
         if index is None:
-            return None
-        result = self._staff_write_or_refuse(
-            admin_services.update_service, service_id=self._service_ids[index], name=form_text(form_data, "name", 200),
-            weekdays=self._weekdays(form_data), active=bool(form_data.get("active")))
-        if result is None:
-            return None
-        self.error_row = str(index)
-        self._done(result)
-        return None
+            return
+        self._done(services_cases.update_service(
+            self._actor(), now=clock.now(), service_id=self._service_ids[index],
+            name=form_text(form_data, "name", 200), weekdays=self._weekdays(form_data),
+            active=bool(form_data.get("active"))), str(index))
 
-    @rx.event
+    @staff_event
     def change_price(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
         index = self._position_or_refuse(form_data.get("row"), len(self._service_ids))
         if index is None:
-            return None
-        result = self._staff_write_or_refuse(
-            admin_services.change_price, service_id=self._service_ids[index], price=form_text(form_data, "price", 40),
-            valid_from=form_text(form_data, "valid_from", 20))
-        if result is None:
-            return None
-        self.error_row = f"price{index}"
-        self._done(result)
-        return None
+            return
+        self._done(services_cases.change_price(
+            self._actor(), now=clock.now(), service_id=self._service_ids[index],
+            price=form_text(form_data, "price", 40), valid_from=form_text(form_data, "valid_from", 20)),
+            f"price{index}")
 
 
 class AdminCalendarState(StaffState):
@@ -163,99 +131,57 @@ class AdminCalendarState(StaffState):
     _service_ids: list[int] = []
     _closed_ids: list[list[int]] = []
 
-    def _read(self) -> None:
-        today = clock.now().astimezone(PARIS).date()
-        first, last = admin_calendar.school_year_bounds(today)
-        self.school_year = f"{first.year}-{last.year}"
-        with get_database().session() as session:
-            rows = admin_calendar.list_closed_periods(session, self._structure_id, self._staff_account_id,
-                                                      first, last + timedelta(days=365))
-            services = admin_services.list_services(session, self._structure_id, self._staff_account_id)
-        self._closed_ids = [r.ids for r in rows]
-        self.rows = [{"day": r.label, "kind": r.kind_label, "reason": r.reason, "service": r.service_name,
-                      "days": str(len(r.ids))} for r in rows]
-        self._service_ids = [s.id for s in services if s.active]
-        self.service_names = [s.name for s in services if s.active]
+    def _show_page(self, page: calendar_cases.CalendarPage) -> None:
+        self.school_year = page.school_year
+        self._closed_ids = [p.ids for p in page.periods]
+        self.rows = [{"day": p.label, "kind": p.kind_label, "reason": p.reason, "service": p.service_name,
+                      "days": str(len(p.ids))} for p in page.periods]
+        self._service_ids = [s.id for s in page.services]
+        self.service_names = [s.name for s in page.services]
 
-    def _done(self, result) -> None:
+    def _done(self, result: Outcome[calendar_cases.CalendarPage]) -> None:
         self.errors = result.errors
         if result.ok:
             self.success_message, self.error_message = result.message, ""
             self.form_key += 1
-            self._read()
+            if result.page is not None:
+                self._show_page(result.page)
         else:
             self.success_message, self.error_message = "", result.message
 
-    @rx.event
+    @staff_event(on_load=True)
     def load(self):
         self.success_message = self.error_message = ""
         self.errors = {}
-        if self.require_staff() is None:
-            return
-        self._read()
+        self._show_page(calendar_cases.calendar_page(self._actor(), now=clock.now()))
 
-    @rx.event
+    @staff_event
     def add_public_holidays(self):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
-        with get_database().write_session() as session:
-            result = admin_calendar.add_public_holidays(session, clock.now(), structure_id=self._structure_id,
-                                                        account_id=self._staff_account_id, ip=self.client_ip())
-        self._done(result)
-        return None
+        self._done(calendar_cases.add_public_holidays(self._actor(), now=clock.now()))
 
-    @rx.event
+    @staff_event
     def add_school_holidays(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
-        with get_database().write_session() as session:
-            result = admin_calendar.add_school_holidays(
-                session, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
-                label=form_text(form_data, "label", 300), first=form_text(form_data, "first", 20),
-                last=form_text(form_data, "last", 20), ip=self.client_ip())
-        self._done(result)
-        return None
+        self._done(calendar_cases.add_school_holidays(
+            self._actor(), now=clock.now(), label=form_text(form_data, "label", 300),
+            first=form_text(form_data, "first", 20), last=form_text(form_data, "last", 20)))
 
-    @rx.event
+    @staff_event
     def close_day(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
         choice = form_text(form_data, "service", 10)
         service_id = None
         if choice:
             index = self._position_or_refuse(choice, len(self._service_ids))
             if index is None:
-                return None
+                return
             service_id = self._service_ids[index]
-        day = form_text(form_data, "day", 20)
-        if not form_data.get("confirm"):
-            # Paid days are cancelled and credited: say how many, and ask for the tick first.
-            with get_database().session() as session:
-                impact = admin_calendar.closure_impact(session, structure_id=self._structure_id,
-                                                       account_id=self._staff_account_id, day=day,
-                                                       service_id=service_id)
-            if impact is not None and impact.paid:
-                self.success_message = ""
-                self.error_message = (f"Ce jour compte {impact.paid} réservation(s) payée(s) ({impact.families} "
-                                      "famille(s)) : elles seront annulées et remboursées en avoir, et les familles "
-                                      "prévenues par e-mail. Cochez la confirmation puis validez à nouveau.")
-                self.errors = {"confirm": "Cochez pour confirmer l'annulation des réservations payées."}
-                return None
-        result = self._staff_write_or_refuse(admin_calendar.close_day, day=day, service_id=service_id,
-                                             reason=form_text(form_data, "reason", 300), mailer=Mailer(get_settings()))
-        if result is not None:
-            self._done(result)
-        return None
+        self._done(calendar_cases.close_day(
+            self._actor(), now=clock.now(), day=form_text(form_data, "day", 20), service_id=service_id,
+            reason=form_text(form_data, "reason", 300), confirmed=bool(form_data.get("confirm"))))
 
-    @rx.event
+    @staff_event
     def delete_row(self, index: int):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
         position = self._position_or_refuse(index, len(self._closed_ids))
         if position is None:
-            return None
-        result = self._staff_write_or_refuse(admin_calendar.delete_closed_days,
-                                             closed_day_ids=self._closed_ids[position])
-        if result is not None:
-            self._done(result)
-        return None
+            return
+        self._done(calendar_cases.delete_closed_days(self._actor(), now=clock.now(),
+                                                     closed_day_ids=self._closed_ids[position]))

@@ -1,25 +1,23 @@
-"""States of Effectifs, Documents, Messages and Paiements."""
+"""States of Effectifs, Documents, Messages and Paiements. Each handler makes one use-case call
+(usecases/backoffice/) and copies its result into vars; ids stay in backend-only lists."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import reflex as rx
 
 from cantine_portal import clock
-from cantine_portal.config import get_settings
-from cantine_portal.infra.db import get_database
-from cantine_portal.services.backoffice import documents as admin_documents
-from cantine_portal.services.backoffice import messages as admin_messages
-from cantine_portal.services.backoffice import payments as admin_payments
-from cantine_portal.services.backoffice import prestations as admin_services
-from cantine_portal.services.backoffice import attendance
-from cantine_portal.services.backoffice.access import NotAllowed
-from cantine_portal.services.shared.calendar import format_day_fr
-from cantine_portal.services.shared.calendar import PARIS
-from cantine_portal.services.content.contact import size_label
-from cantine_portal.infra.mail import Mailer
-from cantine_portal.state.admin import MSG_REFUSED, StaffState, form_text, list_position
+from cantine_portal.state.admin import StaffState, form_text, list_position
+from cantine_portal.state.handlers import staff_event
+from cantine_portal.state.offload import in_thread
+from cantine_portal.usecases.backoffice import attendance as attendance_cases
+from cantine_portal.usecases.backoffice import documents as document_cases
+from cantine_portal.usecases.backoffice import messages as message_cases
+from cantine_portal.usecases.backoffice import payments as payment_cases
+from cantine_portal.usecases.backoffice.common import Outcome
+from cantine_portal.usecases.errors import Refused
+from cantine_portal.french import format_long_date
 
 DOCUMENT_UPLOAD_ID = "document-pdf"
 REPLACE_UPLOAD_ID = "document-remplacement"
@@ -42,7 +40,40 @@ class AdminAttendanceState(StaffState):
     form_key: int = 0
     _service_ids: list[int] = []
 
-    def _show(self) -> None:
+    def _display(self, data: attendance_cases.Attendance) -> None:
+        self.day_label = format_long_date(data.day)
+        self.rows = [{"child": r.child_name, "family": r.family_name, "school": r.school, "class_name": r.class_name,
+                      "diet": r.diet, "pai": "1" if r.pai else "", "pai_notes": r.pai_notes} for r in data.rows]
+        self.by_school = [[label, str(n)] for label, n in data.by_school]
+        self.by_diet = [[label, str(n)] for label, n in data.by_diet]
+        self.total, self.pai_count, self.shown = data.total, data.pai_count, True
+        query = f"jour={data.day.isoformat()}&prestation={data.service_id}"
+        self.csv_url = f"/api/{self.portal_slug}/admin/effectifs.csv?{query}"
+        self.pdf_url = f"/api/{self.portal_slug}/admin/effectifs.pdf?{query}"
+
+    def _no_service(self) -> None:
+        self.error_message = "Choisissez une prestation."
+        self.shown = False
+
+    @staff_event(on_load=True)
+    def load(self):
+        page = attendance_cases.attendance_page(self._actor(), now=clock.now(),
+                                                requested_day=str(self.router.url.query_parameters.get("jour", "")))
+        self._service_ids = [s.id for s in page.services]
+        self.service_names = [s.name for s in page.services]
+        self.day = page.day.isoformat()
+        self.service_choice = "0"
+        self.form_key += 1
+        self.error_message = ""
+        if page.sheet is None:
+            self._no_service()
+        else:
+            self._display(page.sheet)
+
+    @staff_event
+    def show(self, form_data: dict):
+        self.day = form_text(form_data, "day", 20)
+        self.service_choice = form_text(form_data, "service", 10)
         self.error_message = ""
         try:
             day = date.fromisoformat(self.day)
@@ -52,55 +83,9 @@ class AdminAttendanceState(StaffState):
             return
         index = list_position(self.service_choice, len(self._service_ids))
         if index is None:
-            self.error_message = "Choisissez une prestation."
-            self.shown = False
+            self._no_service()
             return
-        service_id = self._service_ids[index]
-        with get_database().session() as session:
-            data = attendance.attendance(session, self._structure_id, self._staff_account_id, day, service_id)
-        self.day_label = format_day_fr(day)
-        self.rows = [{"child": r.child_name, "family": r.family_name, "school": r.school, "class_name": r.class_name,
-                      "diet": r.diet, "pai": "1" if r.pai else "", "pai_notes": r.pai_notes} for r in data.rows]
-        self.by_school = [[label, str(n)] for label, n in data.by_school]
-        self.by_diet = [[label, str(n)] for label, n in data.by_diet]
-        self.total, self.pai_count, self.shown = data.total, data.pai_count, True
-        query = f"jour={day.isoformat()}&prestation={service_id}"
-        self.csv_url = f"/api/{self.portal_slug}/admin/effectifs.csv?{query}"
-        self.pdf_url = f"/api/{self.portal_slug}/admin/effectifs.pdf?{query}"
-
-    @rx.event
-    def load(self):
-        if self.require_staff() is None:
-            return
-        with get_database().session() as session:
-            services = [s for s in admin_services.list_services(session, self._structure_id, self._staff_account_id)
-                        if s.active]
-        self._service_ids = [s.id for s in services]
-        self.service_names = [s.name for s in services]
-        raw = str(self.router.url.query_parameters.get("jour", ""))
-        try:
-            self.day = date.fromisoformat(raw).isoformat()
-        except ValueError:
-            today = clock.now().astimezone(PARIS).date()
-            # After school hours, the kitchen looks at tomorrow; at the weekend, at Monday.
-            while today.weekday() >= 5:
-                today += timedelta(days=1)
-            self.day = today.isoformat()
-        self.service_choice = "0"
-        self.form_key += 1
-        self._show()
-
-    @rx.event
-    def show(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
-        self.day = form_text(form_data, "day", 20)
-        self.service_choice = form_text(form_data, "service", 10)
-        try:
-            self._show()
-        except NotAllowed:
-            self.error_message = MSG_REFUSED
-        return None
+        self._display(attendance_cases.attendance_sheet(self._actor(), day=day, service_id=self._service_ids[index]))
 
 
 class AdminDocumentsState(StaffState):
@@ -116,9 +101,7 @@ class AdminDocumentsState(StaffState):
     form_key: int = 0
     _document_ids: list[int] = []
 
-    def _read(self) -> None:
-        with get_database().session() as session:
-            documents = admin_documents.list_documents(session, self._structure_id, self._staff_account_id)
+    def _show_rows(self, documents: list[document_cases.DocumentAdminRow]) -> None:
         self._document_ids = [d.id for d in documents]
         slug = self.portal_slug
         self.rows = [{"title": d.title, "category": d.category, "published": "1" if d.published else "",
@@ -126,22 +109,21 @@ class AdminDocumentsState(StaffState):
                       "href": f"/api/{slug}/admin/documents/{d.id}"} for d in documents]
         self.form_key += 1
 
-    def _done(self, result) -> None:
+    def _done(self, result: Outcome[list[document_cases.DocumentAdminRow]]) -> None:
         self.errors = result.errors
         if result.ok:
             self.success_message, self.error_message = result.message, ""
-            self._read()
+            self._show_rows(result.page or [])
         else:
             self.success_message, self.error_message = "", result.message
 
-    @rx.event
+    @staff_event(on_load=True)
     def load(self):
         self.success_message = self.error_message = ""
         self.errors = {}
-        self.max_size_label = size_label(get_settings())
-        if self.require_staff() is None:
-            return
-        self._read()
+        page = document_cases.documents_page(self._actor())
+        self.max_size_label = page.max_size_label
+        self._show_rows(page.rows)
 
     @rx.event
     def set_new_title(self, value: str):
@@ -160,76 +142,59 @@ class AdminDocumentsState(StaffState):
         self.replace_choice = value[:10]
 
     @staticmethod
-    def _read_upload(files: list[rx.UploadFile], limit: int) -> tuple[bytes | None, str]:
+    def _read_upload(files: list[rx.UploadFile]) -> tuple[bytes | None, str]:
+        """The one chosen file, read up to the limit plus one byte (None when not exactly one)."""
         if len(files) != 1:
             return None, ""
-        return files[0].file.read(limit + 1), files[0].filename or ""
+        return files[0].file.read(document_cases.upload_limit() + 1), files[0].filename or ""
 
-    @rx.event
+    @staff_event
     async def upload(self, files: list[rx.UploadFile]):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
-        settings = get_settings()
-        data, name = self._read_upload(files, settings.upload_max_bytes)
-        with get_database().write_session() as session:
-            result = admin_documents.upload_document(
-                session, settings, clock.now(), structure_id=self._structure_id, account_id=self._staff_account_id,
-                title=self.new_title, category=self.new_category, data=data, filename=name,
-                published=self.new_published, ip=self.client_ip())
+        data, name = self._read_upload(files)
+        actor, now, title, category, published = (self._actor(), clock.now(), self.new_title, self.new_category,
+                                                  self.new_published)
+        result = await in_thread(lambda: document_cases.upload_document(
+            actor, now=now, title=title, category=category, data=data, filename=name, published=published))
         self._done(result)
         if result.ok:
             self.new_title = ""
         return rx.clear_selected_files(DOCUMENT_UPLOAD_ID)
 
-    @rx.event
+    @staff_event
     async def replace(self, files: list[rx.UploadFile]):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
         index = list_position(self.replace_choice, len(self._document_ids))
         if index is None:
             self.error_message = "Choisissez le document dont le fichier est à remplacer."
             return rx.clear_selected_files(REPLACE_UPLOAD_ID)
-        settings = get_settings()
-        data, name = self._read_upload(files, settings.upload_max_bytes)
+        data, name = self._read_upload(files)
+        actor, now, document_id = self._actor(), clock.now(), self._document_ids[index]
         try:
-            with get_database().write_session() as session:
-                result = admin_documents.replace_file(
-                    session, settings, clock.now(), structure_id=self._structure_id,
-                    account_id=self._staff_account_id, document_id=self._document_ids[index], data=data,
-                    filename=name, ip=self.client_ip())
-        except NotAllowed:
-            self.error_message = MSG_REFUSED
+            result = await in_thread(lambda: document_cases.replace_file(actor, now=now, document_id=document_id,
+                                                                         data=data, filename=name))
+        except Refused as refused:
+            self._show_refusal(refused.message)
             return rx.clear_selected_files(REPLACE_UPLOAD_ID)
         self._done(result)
         return rx.clear_selected_files(REPLACE_UPLOAD_ID)
 
-    @rx.event
+    @staff_event
     def toggle_published(self, index: int):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
         position = self._position_or_refuse(index, len(self._document_ids))
         if position is None:
-            return None
-        result = self._staff_write_or_refuse(admin_documents.set_published,
-                                             document_id=self._document_ids[position],
-                                             published=not self.rows[position]["published"])
-        if result is not None:
-            self._done(result)
-        return None
+            return
+        self._done(document_cases.set_published(self._actor(), now=clock.now(),
+                                                document_id=self._document_ids[position],
+                                                published=not self.rows[position]["published"]))
 
-    @rx.event
+    @staff_event
     def save_meta(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
         position = self._position_or_refuse(form_data.get("row"), len(self._document_ids))
         if position is None:
-            return None
-        result = self._staff_write_or_refuse(
-            admin_documents.update_document, document_id=self._document_ids[position],
-            title=form_text(form_data, "title", 300), category=form_text(form_data, "category", 100))
-        if result is not None:
-            self._done(result)
-        return None
+            return
+        self._done(document_cases.update_document(self._actor(), now=clock.now(),
+                                                  document_id=self._document_ids[position],
+                                                  title=form_text(form_data, "title", 300),
+                                                  category=form_text(form_data, "category", 100)))
 
 
 class AdminMessagesState(StaffState):
@@ -243,9 +208,7 @@ class AdminMessagesState(StaffState):
     form_key: int = 0
     _message_ids: list[int] = []
 
-    def _read(self) -> None:
-        with get_database().session() as session:
-            messages = admin_messages.list_messages(session, self._structure_id, self._staff_account_id, self.show)
+    def _show_rows(self, messages: list[message_cases.MessageRow]) -> None:
         self._message_ids = [m.id for m in messages]
         slug = self.portal_slug
         self.rows = [{"date": m.date_label, "family": m.family_name, "email": m.account_email, "child": m.child_name,
@@ -255,55 +218,41 @@ class AdminMessagesState(StaffState):
         self.replies = [m.replies for m in messages]
         self.form_key += 1
 
-    @rx.event
+    @staff_event(on_load=True)
     def load(self):
         self.success_message = self.error_message = self.reply_error = self.error_row = ""
-        if self.require_staff() is None:
-            return
-        self._read()
+        self._show_rows(message_cases.messages_page(self._actor(), show=self.show))
 
-    @rx.event
+    @staff_event
     def set_show(self, value: str):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
-        self.show = value if value in ("all", "open", "handled") else "open"
-        self._read()
-        return None
+        self.show = value if value in message_cases.SHOWS else "open"
+        self._show_rows(message_cases.messages_page(self._actor(), show=self.show))
 
-    @rx.event
+    @staff_event
     def toggle_handled(self, index: int):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
         position = self._position_or_refuse(index, len(self._message_ids))
         if position is None:
-            return None
-        result = self._staff_write_or_refuse(admin_messages.set_handled, message_id=self._message_ids[position],
-                                             handled=not self.rows[position]["handled"])
-        if result is None:
-            return None
+            return
+        result = message_cases.set_handled(self._actor(), now=clock.now(), message_id=self._message_ids[position],
+                                           handled=not self.rows[position]["handled"], show=self.show)
         self.success_message, self.error_message = result.message, ""
-        self._read()
-        return None
+        if result.page is not None:
+            self._show_rows(result.page)
 
-    @rx.event
+    @staff_event
     def reply(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
         position = self._position_or_refuse(form_data.get("row"), len(self._message_ids))
         if position is None:
-            return None
-        result = self._staff_write_or_refuse(admin_messages.reply, message_id=self._message_ids[position],
-                                             text=form_text(form_data, "reply", 6000), mailer=Mailer(get_settings()))
-        if result is None:
-            return None
+            return
+        result = message_cases.reply(self._actor(), now=clock.now(), message_id=self._message_ids[position],
+                                     text=form_text(form_data, "reply", 6000), show=self.show)
         self.error_row = str(position)
         if result.ok:
             self.success_message, self.error_message, self.reply_error = result.message, "", ""
-            self._read()
+            self._show_rows(result.page or [])
         else:
             self.success_message, self.error_message = "", result.message
             self.reply_error = result.errors.get("reply", "")
-        return None
 
 
 class AdminPaymentsState(StaffState):
@@ -314,9 +263,7 @@ class AdminPaymentsState(StaffState):
     csv_url: str = ""
     error_message: str = ""
 
-    def _read(self) -> None:
-        with get_database().session() as session:
-            report = admin_payments.payments_report(session, self._structure_id, self._staff_account_id, self.month)
+    def _show_report(self, report: payment_cases.PaymentsReport) -> None:
         self.rows = [{"date": r.date_label, "family": r.family_name, "reference": r.reference,
                       "provider": r.provider, "provider_reference": r.provider_reference, "status": r.status_label,
                       "amount": r.amount_label, "credit": r.credit_label, "receipt": r.receipt_number}
@@ -326,21 +273,18 @@ class AdminPaymentsState(StaffState):
         suffix = f"?mois={self.month}" if self.month else ""
         self.csv_url = f"/api/{self.portal_slug}/admin/paiements.csv{suffix}"
 
-    @rx.event
-    def load(self):
-        self.error_message = ""
-        if self.require_staff() is None:
+    def _show_month(self, month: str) -> None:
+        page = payment_cases.payments_page(self._actor(), month=month)
+        if page.report is None:
+            self.error_message = page.error
             return
-        self._read()
-
-    @rx.event
-    def filter(self, form_data: dict):
-        if self.require_staff() is None:
-            return self.staff_login_redirect()
-        month = form_text(form_data, "month", 7)
-        if month and not (len(month) == 7 and month[4] == "-" and month.replace("-", "").isdigit()):
-            self.error_message = "Choisissez un mois (mm/aaaa)."
-            return None
         self.month, self.error_message = month, ""
-        self._read()
-        return None
+        self._show_report(page.report)
+
+    @staff_event(on_load=True)
+    def load(self):
+        self._show_month(self.month)
+
+    @staff_event
+    def filter(self, form_data: dict):
+        self._show_month(form_text(form_data, "month", 7))

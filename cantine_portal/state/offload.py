@@ -47,6 +47,12 @@ def off_loop(fn: Callable) -> Callable:
     return handler
 
 
+async def in_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` in the pool, with this context's variables (for async handlers' database work)."""
+    call = functools.partial(contextvars.copy_context().run, fn, *args)
+    return await asyncio.get_running_loop().run_in_executor(_pool, call)
+
+
 def db_event(fn: Callable) -> Any:
     """``@rx.event`` for a handler that reads or writes the database (see the module docstring)."""
     return rx.event(off_loop(fn))

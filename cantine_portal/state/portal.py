@@ -1,12 +1,14 @@
-"""The commune whose portal is on screen, from the URL's first segment."""
+"""The commune whose portal is on screen, from the URL's first segment, and what every state reads
+of its own request (cookies, the client's address)."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.infra.db import get_database
+from cantine_portal.config import get_settings
+from cantine_portal.infra.http import forwarded_client_ip, read_cookie
 from cantine_portal.state.offload import db_event
-from cantine_portal.services.shared.tenants import structure_by_slug
+from cantine_portal.usecases.identity import commune_by_slug
 
 
 def slug_from_path(path: str) -> str:
@@ -25,8 +27,18 @@ class PortalState(rx.State):
     commune_email: str = ""
     _structure_id: int | None = None
 
-    def current_slug(self) -> str:
+    # Helpers start with "_": Reflex turns every public method of a state into an event a client may send.
+    def _current_slug(self) -> str:
         return slug_from_path(self.router.url.path)
+
+    def _cookie(self, name: str) -> str | None:
+        return read_cookie(self.router.headers.raw_headers.get("cookie", ""), name)
+
+    def _client_ip(self) -> str:
+        """The browser's address, believing X-Forwarded-For only from a trusted reverse proxy."""
+        return forwarded_client_ip(self.router.session.client_ip or "",
+                                   self.router.headers.raw_headers.get("x-forwarded-for"),
+                                   get_settings().trusted_proxies)
 
     @db_event
     def load_portal(self):
@@ -35,21 +47,23 @@ class PortalState(rx.State):
 
     def _load_portal(self) -> None:
         """The commune of the URL, from the database (called by handlers already in a thread)."""
-        slug = self.current_slug()
-        with get_database().session() as session:
-            structure = structure_by_slug(session, slug)
-        if structure is None:
+        commune = commune_by_slug(self._current_slug())
+        if commune is None:
             self.portal_status = "missing"
             self._structure_id = None
             self.portal_slug = ""
             self.commune_name = "Portail introuvable"
             return
-        self._structure_id = structure.id
-        self.portal_slug = structure.slug
-        self.commune_name = structure.name
-        self.commune_address = ", ".join(
-            part for part in (structure.address_line, f"{structure.postal_code} {structure.city}".strip()) if part
-        )
-        self.commune_phone = structure.phone
-        self.commune_email = structure.email
+        self._structure_id = commune.structure_id
+        self.portal_slug = commune.slug
+        self.commune_name = commune.name
+        self.commune_address = commune.address
+        self.commune_phone = commune.phone
+        self.commune_email = commune.email
         self.portal_status = "found"
+
+    def _portal_ready(self) -> bool:
+        """This tab knows the commune of its URL (read again when the URL names another one)."""
+        if self._structure_id is None or self.portal_slug != self._current_slug():
+            self._load_portal()
+        return self._structure_id is not None

@@ -10,7 +10,7 @@ from sqlmodel import select
 from cantine_portal.infra.db import Database
 from cantine_portal.models import Child, Family, Reservation, Service, Structure
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD, STAFF_EMAIL, STAFF_PASSWORD
-from cantine_portal.infra.pdf.render import render_reglement
+from cantine_portal.infra.pdf.reglement import render_reglement
 from tests.browser.conftest import _new_ui
 from tests.browser.test_accounts_flow import login
 

@@ -11,7 +11,7 @@ from sqlmodel import select
 from cantine_portal.infra.db import Database
 from cantine_portal.models import Document, Structure
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
-from cantine_portal.infra.pdf.render import render_reglement
+from cantine_portal.infra.pdf.reglement import render_reglement
 from cantine_portal.infra.pdf.validation import MSG_NOT_PDF
 from tests.browser.test_accounts_flow import login
 

@@ -39,7 +39,7 @@ from cantine_portal.services.backoffice import csv_import
 from cantine_portal.services.backoffice.access import NotAllowed
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD, STAFF_EMAIL, STAFF_PASSWORD
 from cantine_portal.infra.mail import Mailer
-from cantine_portal.infra.pdf.render import render_reglement
+from cantine_portal.infra.pdf.reglement import render_reglement
 from cantine_portal.services.accounts.staff import StaffError, create_staff
 
 MONDAY = date(2026, 11, 30)
@@ -148,8 +148,8 @@ def test_staff_cannot_reach_another_communes_ids(demo_session, ctx, now):
 @pytest.fixture
 def client(ctx, database, monkeypatch, tmp_path, settings):
     for module in (session_routes, admin_files):
-        monkeypatch.setattr(module, "get_database", lambda: database)
-        monkeypatch.setattr(module, "get_settings", lambda: settings)
+        monkeypatch.setattr("cantine_portal.infra.db._active", database)
+        monkeypatch.setattr("cantine_portal.config._active", settings)
     return TestClient(build_api(), base_url="http://portail.test", follow_redirects=False)
 
 
@@ -482,7 +482,7 @@ def test_documents_upload_refuses_non_pdf_and_publishes(database, ctx, now, sett
 # --- command line ----------------------------------------------------------------------------------
 
 def test_create_staff_command(database, demo_session, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "get_database", lambda: database)
+    monkeypatch.setattr("cantine_portal.infra.db._active", database)
     assert cli.main(["create-staff", "--commune", "demo", "--email", "Nouvel.Agent@Demo.fr",
                      "--password", "Tres-Solide-2026!"]) == 0
     assert "Compte agent créé : nouvel.agent@demo.fr" in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""Booking rules (services/booking.py) on SQLite with the demo communes; ``now`` always injected."""
+"""Booking rules (services/booking/) on SQLite with the demo communes; ``now`` always injected."""
 
 from __future__ import annotations
 
@@ -22,8 +22,10 @@ from cantine_portal.models import (
     ServicePrice,
     Structure,
 )
-from cantine_portal.services.booking import booking
-from cantine_portal.services.booking.booking import CheckoutSnapshot, ProviderRedirect
+from cantine_portal.services.booking import basket, choices, period_view
+from cantine_portal.services.booking import errors as booking_errors
+from cantine_portal.services.booking import checkout as booking_checkout
+from cantine_portal.services.booking.checkout import CheckoutSnapshot, ProviderRedirect
 from cantine_portal.services.shared.calendar import period_containing
 from cantine_portal.services.demo import load_demo
 
@@ -99,26 +101,26 @@ def _load(database: Database, monkeypatch) -> Demo:
 
 def view(d: Demo, period=WEEK_7_DEC, now=NOW, family=None, structure=None):
     with d.db.session() as s:
-        return booking.build_period_view(s, now, structure or d.structure, family or d.martin, period)
+        return period_view.build_period_view(s, now, structure or d.structure, family or d.martin, period)
 
 
 def apply(d: Demo, wanted, period=WEEK_7_DEC, now=NOW, version="current", family=None, structure=None):
     if version == "current":
         version = view(d, period, now, family, structure).basket_version
     with d.db.write_session() as s:
-        return booking.apply_choices(s, now, structure or d.structure, family or d.martin, period, set(wanted),
+        return choices.apply_choices(s, now, structure or d.structure, family or d.martin, period, set(wanted),
                                      version)
 
 
 def summary(d: Demo, now=NOW, family=None):
     with d.db.session() as s:
-        return booking.basket_summary(s, now, d.structure, family or d.martin)
+        return basket.basket_summary(s, now, d.structure, family or d.martin)
 
 
 def checkout(d: Demo, provider=None, now=NOW):
     provider = provider or FakeProvider()
     with d.db.write_session() as s:
-        return booking.begin_checkout(s, now, d.structure, d.martin, provider, summary(d, now).version)
+        return booking_checkout.begin_checkout(s, now, d.structure, d.martin, provider, summary(d, now).version)
 
 
 def pay(d: Demo, now=NOW):
@@ -128,7 +130,7 @@ def pay(d: Demo, now=NOW):
         return started
     with d.db.write_session() as s:
         payment = s.get(Payment, started.payment_id)
-        outcome = booking.checkout_succeeded(s, now, d.structure, d.martin, payment.id, payment.amount_cents)
+        outcome = booking_checkout.checkout_succeeded(s, now, d.structure, d.martin, payment.id, payment.amount_cents)
     assert outcome.ok, outcome.message
     return started
 
@@ -212,10 +214,10 @@ def test_locked_period_refuses_changes_and_keeps_paid_days(demo):
     assert (paid.state, paid.checked, paid.editable) == ("paid", True, False)
     # Untick a paid day after the deadline: refused, no credit.
     result = apply(demo, set(), WEEK_30_NOV, after)
-    assert not result.ok and result.message == booking.LOCKED_MESSAGE
+    assert not result.ok and result.message == booking_errors.LOCKED_MESSAGE
     # Tick a new day after the deadline: refused.
     result = apply(demo, {paid.key, (demo.hugo, demo.canteen, date(2026, 12, 3))}, WEEK_30_NOV, after)
-    assert not result.ok and result.message == booking.LOCKED_MESSAGE
+    assert not result.ok and result.message == booking_errors.LOCKED_MESSAGE
     assert [r.status for r in reservations(demo)] == ["paid"] and credit_balance(demo) == 0
     # Nothing changed: not an error.
     assert apply(demo, {paid.key}, WEEK_30_NOV, after).ok
@@ -227,7 +229,7 @@ def test_totals_follow_ticks_and_valider_makes_pending_lines(demo):
     wanted = {(demo.lea, demo.canteen, d) for d in (MON, TUE, THU)} | {
         (demo.hugo, demo.canteen, MON), (demo.hugo, demo.morning, MON), (demo.hugo, demo.evening, FRI)}
     v = view(demo)
-    per_child, grand = booking.live_totals(v, wanted | {(demo.lea, demo.canteen, WED)})  # closed: ignored
+    per_child, grand = period_view.live_totals(v, wanted | {(demo.lea, demo.canteen, WED)})  # closed: ignored
     assert per_child == {demo.lea: 3 * 385, demo.hugo: 385 + 150 + 210} and grand == 1155 + 745
     result = apply(demo, wanted)
     assert result.ok and result.added == 6 and result.basket_version == 1
@@ -242,17 +244,17 @@ def test_totals_follow_ticks_and_valider_makes_pending_lines(demo):
     result = apply(demo, wanted - {(demo.lea, demo.canteen, TUE)})
     assert result.ok and result.removed == 1 and result.basket_version == 2
     assert len(reservations(demo, "pending")) == 5
-    assert apply(demo, wanted - {(demo.lea, demo.canteen, TUE)}).message == booking.NO_CHANGE_MESSAGE
+    assert apply(demo, wanted - {(demo.lea, demo.canteen, TUE)}).message == booking_errors.NO_CHANGE_MESSAGE
 
 
 def test_apply_to_all_children_copies_open_enrolled_days(demo):
     apply(demo, {(demo.hugo, demo.canteen, FRI)})
     v = view(demo)
     ticked = v.checked() | {(demo.lea, demo.canteen, MON), (demo.lea, demo.evening, THU)}
-    result = booking.apply_to_all_children(v, demo.lea, ticked)
+    result = period_view.apply_to_all_children(v, demo.lea, ticked)
     assert result == ticked | {(demo.hugo, demo.canteen, MON), (demo.hugo, demo.evening, THU)}
     # Default: from what is saved.
-    assert booking.apply_to_all_children(v, demo.hugo) == {(demo.hugo, demo.canteen, FRI),
+    assert period_view.apply_to_all_children(v, demo.hugo) == {(demo.hugo, demo.canteen, FRI),
                                                            (demo.lea, demo.canteen, FRI)}
 
 
@@ -280,19 +282,19 @@ def test_refusals_save_nothing(demo, case):
         family, bad = demo.bernard, (demo.nina, demo.autreville_canteen, MON)
     wanted = {bad} | ({good} if good else set())
     with demo.db.write_session() as s:
-        result = booking.apply_choices(s, NOW, structure or demo.structure, family or demo.martin, period,
+        result = choices.apply_choices(s, NOW, structure or demo.structure, family or demo.martin, period,
                                        wanted, None)
     assert not result.ok
     if case in ("closed_wednesday", "christmas"):
         assert "ne peut pas être réservé" in result.message
         assert "Noël" in result.message or "mercredi" in result.message
     else:
-        assert result.message == booking.FORBIDDEN_MESSAGE
+        assert result.message == booking_errors.FORBIDDEN_MESSAGE
     assert reservations(demo) == []
 
 
 def test_view_of_a_family_of_another_commune_is_refused(demo):
-    with pytest.raises(booking.BookingError):
+    with pytest.raises(booking_errors.BookingError):
         view(demo, family=demo.bernard)
 
 
@@ -301,18 +303,18 @@ def test_stale_basket_version_is_refused(demo):
     assert first.ok
     # Another tab still holds "no basket" (None) or an older version.
     stale = apply(demo, {(demo.lea, demo.canteen, MON), (demo.hugo, demo.canteen, MON)}, version=None)
-    assert not stale.ok and stale.message == booking.STALE_MESSAGE
+    assert not stale.ok and stale.message == booking_errors.STALE_MESSAGE
     stale = apply(demo, {(demo.lea, demo.canteen, MON), (demo.hugo, demo.canteen, MON)}, version=0)
-    assert not stale.ok and stale.message == booking.STALE_MESSAGE
+    assert not stale.ok and stale.message == booking_errors.STALE_MESSAGE
     assert len(reservations(demo)) == 1
 
 
 def test_unique_index_race_gives_a_french_message_and_nothing_half_saved(demo, monkeypatch):
     assert apply(demo, {(demo.lea, demo.canteen, MON)}).ok
     # Simulate the race: the read misses the row another writer just committed.
-    monkeypatch.setattr(booking, "_active_reservations", lambda *args: [])
+    monkeypatch.setattr(choices, "active_reservations", lambda *args: [])
     result = apply(demo, {(demo.lea, demo.canteen, TUE), (demo.lea, demo.canteen, MON)}, version=1)
-    assert not result.ok and result.message == booking.CONFLICT_MESSAGE
+    assert not result.ok and result.message == booking_errors.CONFLICT_MESSAGE
     monkeypatch.undo()
     assert [(r.day, r.status) for r in reservations(demo)] == [(MON, "pending")]
     assert view(demo).basket_version == 1  # the version bump was rolled back too
@@ -354,7 +356,7 @@ def _race(demo: Demo, second_also_ticks_tuesday: bool) -> None:
             barrier.wait()
             # Both tabs loaded the page before any basket existed: expected version None.
             with demo.db.write_session() as s:
-                results.append(booking.apply_choices(s, NOW, demo.structure, demo.martin, WEEK_7_DEC, choice, None))
+                results.append(choices.apply_choices(s, NOW, demo.structure, demo.martin, WEEK_7_DEC, choice, None))
         except Exception as exc:  # pragma: no cover - the test fails below
             errors.append(exc)
 
@@ -369,7 +371,7 @@ def _race(demo: Demo, second_also_ticks_tuesday: bool) -> None:
     loser = [r for r in results if not r.added]
     assert len(winner) == 1 and len(loser) == 1
     # The loser either finds its choice already saved or is asked to reload: never a duplicate.
-    assert loser[0].message in (booking.NO_CHANGE_MESSAGE, booking.STALE_MESSAGE, booking.CONFLICT_MESSAGE)
+    assert loser[0].message in (booking_errors.NO_CHANGE_MESSAGE, booking_errors.STALE_MESSAGE, booking_errors.CONFLICT_MESSAGE)
     active = reservations(demo, "pending")
     assert len({(r.child_id, r.service_id, r.day) for r in active}) == len(active)
     assert len(active) == winner[0].added
@@ -390,19 +392,19 @@ def test_checkout_failure_reopens_the_basket_without_loss_or_double(demo):
     assert frozen.frozen and frozen.total_cents == 770
     # While the payment is under way, the basket is frozen.
     refused = apply(demo, wanted | {(demo.lea, demo.canteen, TUE)})
-    assert not refused.ok and refused.message == booking.CHECKOUT_MESSAGE
+    assert not refused.ok and refused.message == booking_errors.CHECKOUT_MESSAGE
     again = checkout(demo)
-    assert not again.ok and again.message == booking.CHECKOUT_MESSAGE
+    assert not again.ok and again.message == booking_errors.CHECKOUT_MESSAGE
     with demo.db.write_session() as s:
-        out = booking.checkout_failed(s, NOW, demo.structure, demo.martin, started.payment_id, "expired")
+        out = booking_checkout.checkout_failed(s, NOW, demo.structure, demo.martin, started.payment_id, "expired")
         assert out.ok and not out.already_done
-        assert booking.checkout_failed(s, NOW, demo.structure, demo.martin, started.payment_id).already_done
+        assert booking_checkout.checkout_failed(s, NOW, demo.structure, demo.martin, started.payment_id).already_done
     reopened = summary(demo)
     assert reopened.status == "open" and reopened.total_cents == 770 and len(reopened.lines) == 2
     assert {c.key for c in view(demo).cells() if c.state == "pending"} == wanted
     # A late success for the expired payment is not applied.
     with demo.db.write_session() as s:
-        late = booking.checkout_succeeded(s, NOW, demo.structure, demo.martin, started.payment_id, 770)
+        late = booking_checkout.checkout_succeeded(s, NOW, demo.structure, demo.martin, started.payment_id, 770)
     assert not late.ok
     pay(demo)
     assert [r.status for r in reservations(demo)] == ["paid", "paid"]
@@ -413,11 +415,11 @@ def test_success_checks_amount_owner_and_is_idempotent(demo):
     apply(demo, {(demo.lea, demo.canteen, MON)})
     started = checkout(demo)
     with demo.db.write_session() as s:
-        assert not booking.checkout_succeeded(s, NOW, demo.structure, demo.martin, started.payment_id, 1).ok
-        assert not booking.checkout_succeeded(s, NOW, demo.structure, demo.durand, started.payment_id, 385).ok
-        assert not booking.checkout_failed(s, NOW, demo.autreville, demo.bernard, started.payment_id).ok
-        assert booking.checkout_succeeded(s, NOW, demo.structure, demo.martin, started.payment_id, 385).ok
-        again = booking.checkout_succeeded(s, NOW, demo.structure, demo.martin, started.payment_id, 385)
+        assert not booking_checkout.checkout_succeeded(s, NOW, demo.structure, demo.martin, started.payment_id, 1).ok
+        assert not booking_checkout.checkout_succeeded(s, NOW, demo.structure, demo.durand, started.payment_id, 385).ok
+        assert not booking_checkout.checkout_failed(s, NOW, demo.autreville, demo.bernard, started.payment_id).ok
+        assert booking_checkout.checkout_succeeded(s, NOW, demo.structure, demo.martin, started.payment_id, 385).ok
+        again = booking_checkout.checkout_succeeded(s, NOW, demo.structure, demo.martin, started.payment_id, 385)
         assert again.ok and again.already_done
     assert [r.status for r in reservations(demo)] == ["paid"]
 
@@ -464,7 +466,7 @@ def test_price_frozen_and_visible_reprice_before_payment(demo):
     assert "3,85\u00a0€ → 4,00\u00a0€" in started.message and "mardi 8 décembre 2026" in started.message
     assert summary(demo).subtotal_cents == 785
     with demo.db.write_session() as s:
-        assert booking.reprice_basket(s, NOW, demo.structure, demo.martin).message == ""
+        assert basket.reprice_basket(s, NOW, demo.structure, demo.martin).message == ""
     started = checkout(demo, provider)
     assert started.ok and provider.started[0].amount_cents == 785
 

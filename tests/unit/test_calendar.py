@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
+from cantine_portal.french import format_paris_long_datetime, format_short_date
 from cantine_portal.services.shared.calendar import (
     SCHOOL_HOLIDAYS,
     SCHOOL_HOLIDAYS_2026_2027,
@@ -15,8 +16,6 @@ from cantine_portal.services.shared.calendar import (
     Period,
     day_status,
     deadline_for,
-    format_day_short_fr,
-    format_deadline_fr,
     french_public_holidays,
     index_closed_days,
     is_locked,
@@ -182,18 +181,18 @@ def test_invalid_rules_rejected(kwargs):
         DeadlineRule(**kwargs)
 
 
-def test_format_deadline_fr():
+def test_format_paris_long_datetime():
     deadline = deadline_for(Period.parse("2026-W50"), DEMO)
-    assert format_deadline_fr(deadline) == "jeudi 3 décembre 2026 à 23h59"
-    assert format_deadline_fr(utc(2027, 3, 1, 7, 5)) == "lundi 1er mars 2027 à 8h05"
+    assert format_paris_long_datetime(deadline) == "jeudi 3 décembre 2026 à 23h59"
+    assert format_paris_long_datetime(utc(2027, 3, 1, 7, 5)) == "lundi 1er mars 2027 à 8h05"
     # Rendered in Paris time even when the UTC date differs.
-    assert format_deadline_fr(utc(2026, 12, 31, 23, 30)) == "vendredi 1er janvier 2027 à 0h30"
+    assert format_paris_long_datetime(utc(2026, 12, 31, 23, 30)) == "vendredi 1er janvier 2027 à 0h30"
 
 
-def test_format_day_short_fr():
-    assert format_day_short_fr(date(2026, 12, 7)) == "lun. 7 déc."
-    assert format_day_short_fr(date(2027, 2, 1)) == "lun. 1er févr."
-    assert format_day_short_fr(date(2027, 8, 15)) == "dim. 15 août"
+def test_format_short_date():
+    assert format_short_date(date(2026, 12, 7)) == "lun. 7 déc."
+    assert format_short_date(date(2027, 2, 1)) == "lun. 1er févr."
+    assert format_short_date(date(2027, 8, 15)) == "dim. 15 août"
 
 
 @pytest.mark.parametrize(

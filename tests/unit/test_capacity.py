@@ -195,7 +195,7 @@ def test_retry_survives_a_real_postgresql_restart(postgres_server, tmp_path):
 # --- the parent's address behind the reverse proxy ---------------------------------------------
 
 def test_client_address_behind_a_trusted_proxy_only():
-    from cantine_portal.api.session_routes import forwarded_client_ip
+    from cantine_portal.infra.http import forwarded_client_ip
 
     proxy = frozenset({"127.0.0.1"})
     assert forwarded_client_ip("127.0.0.1", "203.0.113.7", proxy) == "203.0.113.7"

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from cantine_portal.config import get_settings
+from cantine_portal.config import Settings
 from cantine_portal.models import (
     Account,
     AuditLog,
@@ -254,9 +254,7 @@ def test_children_toggle_refused_on_server(database, demo_session, now):
 @pytest.fixture
 def mailer(tmp_path, monkeypatch):
     monkeypatch.setenv("CANTINE_VAR_DIR", str(tmp_path / "var"))
-    get_settings.cache_clear()
-    yield Mailer(get_settings())
-    get_settings.cache_clear()
+    return Mailer(Settings.from_env())
 
 
 def _mails(mailer):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 from datetime import timedelta
 
@@ -15,11 +16,11 @@ from sqlmodel import select
 from cantine_portal.config import Settings
 from cantine_portal.infra.db import Database
 from cantine_portal.models import Basket, Credit, Payment, PaymentEvent, Receipt, Reservation
-from cantine_portal.services.booking import booking
-from cantine_portal.services.payments import payments
-from cantine_portal.services.payments import receipts
 from cantine_portal.infra import storage
-from cantine_portal.services.payments.payments import ProviderEvent
+from cantine_portal.services.booking import checkout as booking_checkout
+from cantine_portal.services.payments import events, fulfilment, providers, receipts, signatures
+from cantine_portal.services.payments.events import ProviderEvent
+from cantine_portal.usecases import payments as payment_cases
 from tests.unit.test_booking import MON, NOW, THU, TUE, Demo, _load, apply, summary
 
 SECRET = "whsec_test_secret"
@@ -40,7 +41,7 @@ def start(d: Demo, days=(MON, TUE), now=NOW) -> Payment:
     """Martin's basket with Léa's canteen on ``days``, sent to the simulated bank."""
     assert apply(d, {(d.lea, d.canteen, day) for day in days}, now=now).ok
     with d.db.write_session() as s:
-        result = booking.begin_checkout(s, now, d.structure, d.martin, payments.SimulatedBank(now),
+        result = booking_checkout.begin_checkout(s, now, d.structure, d.martin, providers.SimulatedBank(now),
                                         summary(d, now).version)
     assert result.ok and result.redirect_url.startswith("/banque-simulee/sim_")
     with d.db.session() as s:
@@ -54,7 +55,7 @@ def event(payment: Payment, kind="succeeded", amount=None, currency="eur", event
 
 def handle(d: Demo, settings, ev: ProviderEvent, now=NOW):
     with d.db.write_session() as s:
-        return payments.handle_event(s, now, settings, ev)
+        return fulfilment.handle_event(s, now, settings, ev)
 
 
 def statuses(d: Demo) -> list[str]:
@@ -74,10 +75,12 @@ def test_success_pays_once_with_receipt_and_ticket(d, settings):
     result = handle(d, settings, event(payment))
     assert result.outcome == "paid"
     assert statuses(d) == ["paid", "paid"]
-    ticket = payments.ticket_after_commit(d.db, settings, result.receipt_id)
+    ticket = payment_cases.ticket_after_commit(d.db, settings, result.receipt_id)
     assert ticket.to == "famille.martin@example.fr"
     assert ticket.attachments[0].filename == "recu-2026-000001.pdf"
     assert ticket.attachments[0].content.startswith(b"%PDF")
+    # Same time notation as the return page and the PDF ("à 10h00", not "10:00").
+    assert re.search(r"— le \d{2}/\d{2}/\d{4} à \d{1,2}h\d{2} — montant payé : 7,70", ticket.text)
     with d.db.session() as s:
         receipt = s.exec(select(Receipt)).one()
         assert receipt.number == "2026-000001" and receipt.amount_cents == 770
@@ -115,11 +118,11 @@ def test_refusal_reopens_basket_and_days_stay_pending(d, settings):
 def test_notification_before_the_return_page_and_after_it(d, settings):
     payment = start(d)
     with d.db.session() as s:  # the return page only reads: nothing is paid by visiting it
-        assert payments.family_payment(s, d.structure, d.martin, payment.reference).status == "created"
+        assert fulfilment.family_payment(s, d.structure, d.martin, payment.reference).status == "created"
     assert statuses(d) == ["pending", "pending"]
     handle(d, settings, event(payment))
     with d.db.session() as s:
-        assert payments.family_payment(s, d.structure, d.martin, payment.reference).status == "succeeded"
+        assert fulfilment.family_payment(s, d.structure, d.martin, payment.reference).status == "succeeded"
 
 
 def test_amount_mismatch_reopens_and_credits_what_was_received(d, settings):
@@ -140,29 +143,96 @@ def test_wrong_currency_is_refused_and_reported(d, settings):
 
 
 def test_expired_then_late_success_becomes_a_credit(d, settings):
-    payment = start(d)
+    """A real provider's late success moved real money: it is never lost, it becomes a credit."""
+    payment = _stripe_payment(d)
     later = NOW + timedelta(minutes=31)
     with d.db.write_session() as s:
-        assert payments.expire_stale_checkouts(s, later, d.structure, d.martin) == 1
-    assert statuses(d) == ["pending", "pending"]
-    result = handle(d, settings, event(payment), now=later)
+        assert fulfilment.expire_stale_checkouts(s, later, d.structure, d.martin) == 1
+    assert statuses(d) == ["pending"]
+    late = events.parse_stripe(_stripe_event("checkout.session.completed", payment.provider_session_id, 385))
+    result = handle(d, settings, late, now=later)
     assert result.outcome == "anomaly"
     with d.db.session() as s:
-        assert sum(c.amount_cents for c in s.exec(select(Credit))) == 770
+        assert sum(c.amount_cents for c in s.exec(select(Credit))) == 385
     # The credit then pays the basket without the bank.
     with d.db.write_session() as s:
-        settled = booking.begin_checkout(s, later, d.structure, d.martin, payments.SimulatedBank(later),
+        settled = booking_checkout.begin_checkout(s, later, d.structure, d.martin, providers.SimulatedBank(later),
                                          summary(d, later).version)
         assert settled.paid
-        payments.settle_without_bank(s, later, settings, settled.payment_id)
-    assert statuses(d) == ["paid", "paid"]
+        fulfilment.settle_without_bank(s, later, settings, settled.payment_id)
+    assert statuses(d) == ["paid"]
     assert count(d, Receipt) == 1
+
+
+def _end_session(d: Demo, settings, payment: Payment, how: str) -> None:
+    """The first tab of the simulated bank ends the session (or it expires)."""
+    if how == "expired":
+        with d.db.write_session() as s:
+            assert fulfilment.expire_stale_checkouts(s, NOW + timedelta(minutes=31), d.structure, d.martin) == 1
+    else:
+        assert handle(d, settings, event(payment, how, event_id="evt_first_tab")).outcome == "reopened"
+
+
+@pytest.mark.parametrize("how", ["failed", "cancelled", "expired"])
+def test_simulated_bank_second_tab_cannot_pay_an_ended_session(d, settings, how):
+    """No money moves at the simulated bank: « Payer » in a second tab after the first refused,
+    cancelled or let the session expire must not become a credit (3,85 € then 7,70 € for nothing)."""
+    payment = start(d)
+    _end_session(d, settings, payment, how)
+    result = handle(d, settings, event(payment, event_id="evt_second_tab"), now=NOW + timedelta(minutes=32))
+    assert result.outcome == "closed" and result.receipt_id is None
+    assert "terminée" in result.message
+    assert statuses(d) == ["pending", "pending"]  # still in the basket, to be paid for real
+    assert count(d, Credit) == 0 and count(d, Receipt) == 0
+    with d.db.session() as s:
+        assert s.get(Payment, payment.id).status == ("expired" if how == "expired" else how)
+        assert s.exec(select(PaymentEvent).where(PaymentEvent.event_id == "evt_second_tab")).one().outcome \
+            .startswith("refused: simulated session ended")
+
+
+def _choose_provider(d: Demo, provider: str) -> None:
+    from cantine_portal.models import Structure
+
+    with d.db.write_session() as s:
+        s.get(Structure, d.structure).payment_provider = provider
+
+
+@pytest.mark.parametrize("provider, env", [
+    ("stripe", {}),  # Stripe chosen, keys missing on the server
+    ("simulated", {"CANTINE_BASE_URL": "https://portail.example.fr"}),  # production: no simulated bank
+])
+def test_payer_refused_when_the_communes_provider_is_unusable_never_another_one(d, tmp_path, provider, env):
+    """Never a silent fallback to the simulated bank: the basket stays open, nothing is paid."""
+    settings = Settings.from_env({"CANTINE_VAR_DIR": str(tmp_path / "var"), "CANTINE_SECRET_KEY": "k" * 48, **env})
+    _choose_provider(d, provider)
+    assert apply(d, {(d.lea, d.canteen, MON), (d.lea, d.canteen, TUE)}).ok
+    with d.db.write_session() as s:
+        started = fulfilment.start_checkout(s, NOW, settings, d.structure, d.martin, summary(d).version)
+    assert not started.result.ok and started.result.redirect_url is None and started.receipt_id is None
+    assert started.result.message.startswith("Le paiement en ligne est momentanément indisponible.")
+    assert count(d, Payment) == 0 and count(d, Receipt) == 0
+    assert statuses(d) == ["pending", "pending"] and summary(d).status == "open"
+    with d.db.session() as s:
+        from cantine_portal.models import Structure
+
+        with pytest.raises(providers.PaymentUnavailable):
+            providers.provider_for(s.get(Structure, d.structure), settings, NOW)
+
+
+def test_payer_with_stripe_keys_goes_to_stripe(d, settings, monkeypatch):
+    _choose_provider(d, "stripe")
+    assert apply(d, {(d.lea, d.canteen, MON)}).ok
+    with d.db.write_session() as s:
+        started = fulfilment.start_checkout(s, NOW, settings, d.structure, d.martin, summary(d).version)
+    assert started.result.ok and started.result.pending is not None  # Stripe's page opens after the commit
+    with d.db.session() as s:
+        assert s.get(Payment, started.result.payment_id).provider == "stripe"
 
 
 def test_checkout_within_its_lifetime_is_not_expired(d, settings):
     start(d)
     with d.db.write_session() as s:
-        assert payments.expire_stale_checkouts(s, NOW + timedelta(minutes=29), d.structure, d.martin) == 0
+        assert fulfilment.expire_stale_checkouts(s, NOW + timedelta(minutes=29), d.structure, d.martin) == 0
 
 
 def test_event_for_unknown_session_is_logged_not_applied(d, settings):
@@ -176,7 +246,7 @@ def test_event_for_unknown_session_is_logged_not_applied(d, settings):
 def test_receipt_pdf_content(d, settings):
     payment = start(d)
     result = handle(d, settings, event(payment))
-    path, pdf = receipts.ensure_pdf(d.db, settings, result.receipt_id)
+    path, pdf = payment_cases.ensure_receipt_pdf(d.db, settings, result.receipt_id)
     assert storage.read_bytes(settings, path) == pdf
     text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
     for expected in ("Ville de Démo", "2026-000001", "Léa", "Restauration scolaire", "7,70 €", "Reçu"):
@@ -192,7 +262,7 @@ def test_receipt_pdf_is_drawn_after_the_commit_and_stored_once(d, settings):
         receipt = s.get(Receipt, result.receipt_id)
         assert receipt.number == "2026-000001" and receipt.pdf_path is None
     results = []
-    threads = [threading.Thread(target=lambda: results.append(receipts.ensure_pdf(d.db, settings, result.receipt_id)))
+    threads = [threading.Thread(target=lambda: results.append(payment_cases.ensure_receipt_pdf(d.db, settings, result.receipt_id)))
                for _ in range(4)]
     for t in threads:
         t.start()
@@ -204,7 +274,7 @@ def test_receipt_pdf_is_drawn_after_the_commit_and_stored_once(d, settings):
     assert receipt.pdf_path == results[0][0]
     assert receipt.sha256 == __import__("hashlib").sha256(results[0][1]).hexdigest()
     assert [p.name for p in (settings.storage_dir / "receipts").iterdir()] == [receipt.pdf_path.split("/")[-1]]
-    assert receipts.ensure_pdf(d.db, settings, result.receipt_id) == results[0]
+    assert payment_cases.ensure_receipt_pdf(d.db, settings, result.receipt_id) == results[0]
 
 
 def test_receipt_numbers_without_gap_under_concurrent_payments(tmp_path, monkeypatch, settings):
@@ -259,18 +329,18 @@ def test_receipts_listed_newest_first_and_only_for_the_family(d, settings):
 
 def test_signature_valid_invalid_and_too_old():
     body = b'{"id": "evt_1"}'
-    header = payments.signature_header(SECRET, body, NOW)
-    assert payments.verify_signature(SECRET, body, header, NOW + timedelta(seconds=30))
-    assert not payments.verify_signature(SECRET, body + b" ", header, NOW)
-    assert not payments.verify_signature("whsec_other", body, header, NOW)
-    assert not payments.verify_signature(SECRET, body, header, NOW + timedelta(minutes=6))
-    assert not payments.verify_signature(SECRET, body, None, NOW)
-    assert not payments.verify_signature(SECRET, body, "t=abc,v1=00", NOW)
+    header = signatures.signature_header(SECRET, body, NOW)
+    assert signatures.verify_signature(SECRET, body, header, NOW + timedelta(seconds=30))
+    assert not signatures.verify_signature(SECRET, body + b" ", header, NOW)
+    assert not signatures.verify_signature("whsec_other", body, header, NOW)
+    assert not signatures.verify_signature(SECRET, body, header, NOW + timedelta(minutes=6))
+    assert not signatures.verify_signature(SECRET, body, None, NOW)
+    assert not signatures.verify_signature(SECRET, body, "t=abc,v1=00", NOW)
 
 
 def test_our_signature_matches_stripe_libraries_scheme():
     body = b'{"id": "evt_1", "type": "checkout.session.completed"}'
-    header = payments.signature_header(SECRET, body, NOW)
+    header = signatures.signature_header(SECRET, body, NOW)
     timestamp = header.split(",")[0][2:]
     expected = stripe.WebhookSignature._compute_signature(f"{timestamp}.{body.decode()}", SECRET)
     assert header.endswith(expected)
@@ -322,11 +392,11 @@ def test_stripe_checkout_session_request(d, settings):
     fake = FakeStripeHTTP(d.db)
     with d.db.write_session() as s:
         structure = s.get(Structure, d.structure)
-        provider = payments.StripeCheckout(settings, structure, NOW,
+        provider = providers.StripeCheckout(settings, structure, NOW,
                                            client=stripe.StripeClient("sk_test_123", http_client=fake))
-        result = booking.begin_checkout(s, NOW, d.structure, d.martin, provider, summary(d).version)
+        result = booking_checkout.begin_checkout(s, NOW, d.structure, d.martin, provider, summary(d).version)
         assert result.ok and result.pending is not None and fake.requests == []  # not inside the transaction
-    result = payments.open_remote_session(d.db, provider, NOW, d.structure, d.martin, result)
+    result = payment_cases.open_remote_session(d.db, provider, NOW, d.structure, d.martin, result)
     assert result.ok and result.redirect_url == "https://checkout.stripe.com/c/pay/cs_test_123"
     assert fake.write_lock_free == ([True] if d.db._writer is not None else [])
     method, url, headers, data = fake.requests[0]
@@ -352,11 +422,11 @@ def test_stripe_unreachable_reopens_the_basket_with_a_french_message(d, settings
     assert apply(d, {(d.lea, d.canteen, MON)}).ok
     fake = FakeStripeHTTP(d.db, fail=True)
     with d.db.write_session() as s:
-        provider = payments.StripeCheckout(settings, s.get(Structure, d.structure), NOW,
+        provider = providers.StripeCheckout(settings, s.get(Structure, d.structure), NOW,
                                            client=stripe.StripeClient("sk_test_123", http_client=fake,
                                                                       max_network_retries=0))
-        started = booking.begin_checkout(s, NOW, d.structure, d.martin, provider, summary(d).version)
-    result = payments.open_remote_session(d.db, provider, NOW, d.structure, d.martin, started)
+        started = booking_checkout.begin_checkout(s, NOW, d.structure, d.martin, provider, summary(d).version)
+    result = payment_cases.open_remote_session(d.db, provider, NOW, d.structure, d.martin, started)
     assert not result.ok
     assert result.message == ("Le service de paiement ne répond pas pour le moment : votre panier est conservé, "
                               "réessayez dans quelques minutes.")
@@ -378,21 +448,21 @@ def _stripe_payment(d: Demo) -> Payment:
     from cantine_portal.models import Structure
 
     with d.db.write_session() as s:
-        provider = payments.StripeCheckout(Settings.from_env({"STRIPE_SECRET_KEY": "sk", "STRIPE_WEBHOOK_SECRET": "w"}),
+        provider = providers.StripeCheckout(Settings.from_env({"STRIPE_SECRET_KEY": "sk", "STRIPE_WEBHOOK_SECRET": "w"}),
                                            s.get(Structure, d.structure), NOW,
                                            client=stripe.StripeClient("sk_test_123", http_client=FakeStripeHTTP()))
-        result = booking.begin_checkout(s, NOW, d.structure, d.martin, provider, summary(d).version)
-    result = payments.open_remote_session(d.db, provider, NOW, d.structure, d.martin, result)
+        result = booking_checkout.begin_checkout(s, NOW, d.structure, d.martin, provider, summary(d).version)
+    result = payment_cases.open_remote_session(d.db, provider, NOW, d.structure, d.martin, result)
     with d.db.session() as s:
         return s.get(Payment, result.payment_id)
 
 
 def test_stripe_events_completed_async_and_replay(d, settings):
     payment = _stripe_payment(d)
-    unpaid = payments.parse_stripe(_stripe_event("checkout.session.completed", "cs_test_123", 385, "unpaid"))
+    unpaid = events.parse_stripe(_stripe_event("checkout.session.completed", "cs_test_123", 385, "unpaid"))
     assert handle(d, settings, unpaid).outcome == "ignored"
     assert statuses(d) == ["pending"]
-    succeeded = payments.parse_stripe(_stripe_event("checkout.session.async_payment_succeeded", "cs_test_123",
+    succeeded = events.parse_stripe(_stripe_event("checkout.session.async_payment_succeeded", "cs_test_123",
                                                     385, event_id="evt_s2"))
     assert handle(d, settings, succeeded).outcome == "paid"
     assert handle(d, settings, succeeded).outcome == "duplicate"
@@ -404,7 +474,7 @@ def test_stripe_events_completed_async_and_replay(d, settings):
 @pytest.mark.parametrize("event_type", ["checkout.session.expired", "checkout.session.async_payment_failed"])
 def test_stripe_expired_or_failed_reopens(d, settings, event_type):
     _stripe_payment(d)
-    assert handle(d, settings, payments.parse_stripe(_stripe_event(event_type, "cs_test_123", 385))).outcome == "reopened"
+    assert handle(d, settings, events.parse_stripe(_stripe_event(event_type, "cs_test_123", 385))).outcome == "reopened"
     assert statuses(d) == ["pending"]
 
 
@@ -418,24 +488,22 @@ def client(d, settings, monkeypatch):
     from cantine_portal.api.routes import build_api
 
     for module in (payment_routes, session_routes, files):
-        monkeypatch.setattr(module, "get_database", lambda: d.db)
-        monkeypatch.setattr(module, "get_settings", lambda: settings)
+        monkeypatch.setattr("cantine_portal.infra.db._active", d.db)
+        monkeypatch.setattr("cantine_portal.config._active", settings)
     # Sessions opened at NOW are checked at NOW (the routes read the portal's clock).
     monkeypatch.setattr(payment_routes.clock, "now", lambda: NOW)
     return TestClient(build_api(), base_url="http://portail.test", follow_redirects=False)
 
 
 def test_ticket_drawn_and_sent_by_the_helper_process_not_the_worker(d, settings, monkeypatch):
-    from cantine_portal.infra.pdf import isolated as pdf_process
-
     payment = start(d)
     receipt_id = handle(d, settings, event(payment)).receipt_id
 
     def not_here(*args, **kwargs):
         raise AssertionError("the worker drew or sent the ticket itself")
 
-    monkeypatch.setattr(payments, "send_ticket", not_here)  # this process only: the helper has its own
-    pdf_process.send_ticket_isolated(d.db, settings, NOW, receipt_id)
+    monkeypatch.setattr(payment_cases, "send_ticket", not_here)  # this process only: the helper has its own
+    payment_cases.send_ticket_isolated(d.db, settings, NOW, receipt_id)
     with d.db.session() as s:
         assert s.get(Receipt, receipt_id).pdf_path
     tickets = [p.read_bytes() for p in settings.mail_dir.glob("*.eml")]
@@ -444,10 +512,10 @@ def test_ticket_drawn_and_sent_by_the_helper_process_not_the_worker(d, settings,
 
 def test_webhook_route_checks_the_signature_on_the_raw_body(d, settings, client):
     payment = start(d)
-    body = payments.simulated_notification("payment.succeeded", payment.provider_session_id, payment.amount_cents)
+    body = providers.simulated_notification("payment.succeeded", payment.provider_session_id, payment.amount_cents)
     bad = client.post("/api/paiement/simule/notification", content=body, headers={"x-cantine-signature": "t=1,v1=0"})
     assert bad.status_code == 400 and statuses(d) == ["pending", "pending"]
-    header = payments.signature_header(settings.secret_key, body, NOW)
+    header = signatures.signature_header(settings.secret_key, body, NOW)
     ok = client.post("/api/paiement/simule/notification", content=body, headers={"x-cantine-signature": header})
     assert ok.status_code == 200 and ok.json()["outcome"] == "paid"
     # Once committed, the route rendered and stored the receipt and e-mailed the ticket with it.
@@ -459,8 +527,25 @@ def test_webhook_route_checks_the_signature_on_the_raw_body(d, settings, client)
     assert replay.json()["outcome"] == "duplicate" and count(d, Receipt) == 1
     stripe_body = _stripe_event("checkout.session.completed", "cs_x", 1)
     forged = client.post("/api/paiement/stripe/webhook", content=stripe_body,
-                         headers={"stripe-signature": payments.signature_header("whsec_wrong", stripe_body, NOW)})
+                         headers={"stripe-signature": signatures.signature_header("whsec_wrong", stripe_body, NOW)})
     assert forged.status_code == 400
+
+
+def test_second_tab_of_the_simulated_bank_through_the_route(d, settings, client):
+    """Both tabs post to the portal as the bank does: the refusal counts, the later « Payer » not."""
+    payment = start(d)
+
+    def post(event_type: str):
+        body = providers.simulated_notification(event_type, payment.provider_session_id, payment.amount_cents)
+        return client.post("/api/paiement/simule/notification", content=body,
+                           headers={"x-cantine-signature": signatures.signature_header(settings.secret_key, body, NOW)})
+
+    assert post("payment.failed").json()["outcome"] == "reopened"
+    second = post("payment.succeeded")
+    assert second.status_code == 200 and second.json()["outcome"] == "closed"
+    assert statuses(d) == ["pending", "pending"]
+    assert count(d, Credit) == 0 and count(d, Receipt) == 0
+    assert list(settings.mail_dir.glob("*.eml")) == []  # no ticket either
 
 
 def test_receipt_route_refuses_another_family(d, settings, client):
@@ -505,12 +590,11 @@ def test_notification_meeting_an_unavailable_database_is_retried_not_dropped(d, 
 
     from sqlalchemy.exc import OperationalError
 
-    from cantine_portal.api import payment_routes
     from cantine_portal.infra.retry import with_db_retry
 
-    monkeypatch.setattr(payment_routes, "with_db_retry", functools.partial(with_db_retry, sleep=lambda _s: None))
+    monkeypatch.setattr(payment_cases, "with_db_retry", functools.partial(with_db_retry, sleep=lambda _s: None))
     payment = start(d)
-    real = payments.handle_event
+    real = fulfilment.handle_event
     failures = {"left": 2}
 
     def flaky(*args, **kwargs):
@@ -519,9 +603,9 @@ def test_notification_meeting_an_unavailable_database_is_retried_not_dropped(d, 
             raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(payments, "handle_event", flaky)
-    body = payments.simulated_notification("payment.succeeded", payment.provider_session_id, payment.amount_cents)
-    header = payments.signature_header(settings.secret_key, body, NOW)
+    monkeypatch.setattr(fulfilment, "handle_event", flaky)
+    body = providers.simulated_notification("payment.succeeded", payment.provider_session_id, payment.amount_cents)
+    header = signatures.signature_header(settings.secret_key, body, NOW)
     response = client.post("/api/paiement/simule/notification", content=body, headers={"x-cantine-signature": header})
     assert response.status_code == 200 and response.json()["outcome"] == "paid"
     assert statuses(d) == ["paid", "paid"]
@@ -529,8 +613,8 @@ def test_notification_meeting_an_unavailable_database_is_retried_not_dropped(d, 
     # Still down after every retry: 503, so that the provider sends it again later; nothing applied.
     second = start(d, days=(MON, TUE, THU))
     failures["left"] = 100
-    body = payments.simulated_notification("payment.succeeded", second.provider_session_id, second.amount_cents)
-    header = payments.signature_header(settings.secret_key, body, NOW)
+    body = providers.simulated_notification("payment.succeeded", second.provider_session_id, second.amount_cents)
+    header = signatures.signature_header(settings.secret_key, body, NOW)
     response = client.post("/api/paiement/simule/notification", content=body, headers={"x-cantine-signature": header})
     assert response.status_code == 503
     assert statuses(d) == ["paid", "paid", "pending"]

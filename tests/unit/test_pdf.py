@@ -15,24 +15,17 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject
 
-from cantine_portal.services.shared.money import format_euros, parse_euros
-from cantine_portal.infra.pdf.render import (
-    ReceiptData,
-    ReceiptLine,
-    default_demo_menus,
-    format_datetime_fr,
-    format_day_fr,
-    render_menu_week,
-    render_receipt,
-    render_reglement,
-)
+from cantine_portal.french import format_euros, format_paris_datetime, format_size, format_weekday_numeric_date
+from cantine_portal.infra.pdf.menus import default_demo_menus, render_menu_week
+from cantine_portal.infra.pdf.receipt import ReceiptData, ReceiptLine, render_receipt
+from cantine_portal.infra.pdf.reglement import render_reglement
+from cantine_portal.services.shared.money import parse_euros
 from cantine_portal.infra.pdf.validation import (
     MSG_ACTIVE_CONTENT,
     MSG_EMPTY,
     MSG_ENCRYPTED,
     MSG_NOT_PDF,
     PdfRejected,
-    format_size_fr,
     _has_raw_active_token,
     is_probably_pdf,
     validate_pdf,
@@ -168,14 +161,14 @@ def test_format_parse_roundtrip() -> None:
 
 
 def test_french_dates() -> None:
-    assert format_datetime_fr(ISSUED_AT) == "26/11/2026 à 14h05"
+    assert format_paris_datetime(ISSUED_AT) == "26/11/2026 à 14h05"
     # Summer time (UTC+2), and no leading zero on the hour like booking deadlines.
     summer = datetime(2026, 7, 1, 7, 5, tzinfo=timezone.utc)
-    assert format_datetime_fr(summer) == "01/07/2026 à 9h05"
-    assert format_day_fr(date(2026, 12, 7)) == "lun. 07/12/2026"
-    assert format_day_fr(date(2026, 12, 13)) == "dim. 13/12/2026"
+    assert format_paris_datetime(summer) == "01/07/2026 à 9h05"
+    assert format_weekday_numeric_date(date(2026, 12, 7)) == "lun. 07/12/2026"
+    assert format_weekday_numeric_date(date(2026, 12, 13)) == "dim. 13/12/2026"
     with pytest.raises(ValueError):
-        format_datetime_fr(datetime(2026, 11, 26, 14, 5))
+        format_paris_datetime(datetime(2026, 11, 26, 14, 5))
 
 
 # --------------------------------------------------------------------------
@@ -420,7 +413,7 @@ def test_oversized_refused(receipt_pdf: bytes) -> None:
      (2_621_440, "2,5 Mo"), (500, "500 octets")],
 )
 def test_size_wording(max_bytes: int, expected: str) -> None:
-    assert format_size_fr(max_bytes) == expected
+    assert format_size(max_bytes) == expected
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from cantine_portal.api import session_routes
 from cantine_portal.api.routes import build_api
 from cantine_portal.config import Settings
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
@@ -14,8 +13,8 @@ from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
 @pytest.fixture
 def client(demo_session, database, monkeypatch, tmp_path):
     settings = Settings.from_env({"CANTINE_VAR_DIR": str(tmp_path), "CANTINE_SECRET_KEY": "s" * 48})
-    monkeypatch.setattr(session_routes, "get_database", lambda: database)
-    monkeypatch.setattr(session_routes, "get_settings", lambda: settings)
+    monkeypatch.setattr("cantine_portal.infra.db._active", database)
+    monkeypatch.setattr("cantine_portal.config._active", settings)
     return TestClient(build_api(), base_url="http://portail.test", follow_redirects=False)
 
 

@@ -1,4 +1,4 @@
-"""SQLite's write transactions in a helper process (cantine_portal/write_process.py, Database.run_write).
+"""SQLite's write transactions in a helper process (cantine_portal/infra/write_process.py, Database.run_write).
 
 These tests build their own SQLite file: the write process exists only on SQLite.
 """
@@ -18,7 +18,7 @@ from cantine_portal.infra import write_process
 from cantine_portal.config import Settings
 from cantine_portal.infra.db import Database
 from cantine_portal.models import Reservation, Structure
-from cantine_portal.services.booking import booking
+from cantine_portal.services.booking import choices, period_view
 from tests.unit.test_booking import MON, NOW, TUE, WEEK_7_DEC, _load
 
 
@@ -56,10 +56,10 @@ def commune_name(d) -> str:
         return s.get(Structure, d.structure).name
 
 
-def valider(d, wanted) -> booking.ApplyResult:
+def valider(d, wanted) -> choices.ApplyResult:
     with d.db.session() as s:
-        version = booking.build_period_view(s, NOW, d.structure, d.martin, WEEK_7_DEC).basket_version
-    return d.db.run_write(booking.apply_choices, NOW, d.structure, d.martin, WEEK_7_DEC, set(wanted), version)
+        version = period_view.build_period_view(s, NOW, d.structure, d.martin, WEEK_7_DEC).basket_version
+    return d.db.run_write(choices.apply_choices, NOW, d.structure, d.martin, WEEK_7_DEC, set(wanted), version)
 
 
 def pending_days(d) -> list:

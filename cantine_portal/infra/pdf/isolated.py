@@ -7,8 +7,10 @@ one busy thread made a Valider transaction 30 times slower (measured in docs/per
 On a deadline night every payment draws one receipt. A helper process of its own draws them on
 the other core; the worker only waits for the bytes (its GIL free meanwhile). It runs at
 niceness 10: when every family pays at once the CPU serves the parents' clicks first (the ticket
-e-mail leaves after the bank has been answered, see api/payment_routes.py). The helper also builds
-and sends that ticket e-mail (``send_ticket_isolated``).
+e-mail leaves after the bank has been answered, see api/payment_routes.py). The helper is also
+handed bigger work, such as building and sending that ticket e-mail (``run_isolated``, used by
+``usecases.payments.send_ticket_isolated``): this module never imports the services; the work it
+is given draws in place (``render_receipt``), it never asks this helper again.
 
 ``render_receipt_isolated`` falls back on drawing in the calling thread if the helper cannot
 be started or dies (nothing is lost, only the speed). CANTINE_PDF_PROCESS=0 turns the helper off.
@@ -19,14 +21,12 @@ from __future__ import annotations
 import logging
 import os
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any, Callable
 
-from cantine_portal.config import Settings
 from cantine_portal.infra.helper_process import HelperProcess, Unavailable
-from cantine_portal.infra.pdf.render import ReceiptData, render_receipt
+from cantine_portal.infra.pdf.receipt import ReceiptData, render_receipt
 
-if TYPE_CHECKING:
-    from cantine_portal.infra.db import Database
+__all__ = ["Unavailable", "enabled", "render_receipt_isolated", "run_isolated", "shutdown"]
 
 log = logging.getLogger(__name__)
 
@@ -36,17 +36,14 @@ _helper = HelperProcess(niceness=10)
 TIMEOUT_SECONDS = 30
 
 
-def _enabled() -> bool:
+def enabled() -> bool:
+    """False with CANTINE_PDF_PROCESS=0: everything is drawn in the calling process."""
     return os.environ.get("CANTINE_PDF_PROCESS", "1") != "0"
-
-
-# True inside the helper itself: it draws in place.
-_in_helper = False
 
 
 def render_receipt_isolated(data: ReceiptData, *, generated_at: datetime) -> bytes:
     """``render_receipt(data, generated_at=…)``, drawn by the helper process when it is available."""
-    if not _enabled() or _in_helper:
+    if not enabled():
         return render_receipt(data, generated_at=generated_at)
     try:
         return _helper.call(render_receipt, data, generated_at=generated_at, timeout=TIMEOUT_SECONDS)
@@ -55,30 +52,14 @@ def render_receipt_isolated(data: ReceiptData, *, generated_at: datetime) -> byt
         return render_receipt(data, generated_at=generated_at)
 
 
-def _send_ticket_here(database_url: str, settings: Settings, now: datetime, receipt_id: int) -> None:
-    """In the helper: draw and store the receipt, build and send the ticket e-mail."""
-    global _in_helper
-    from cantine_portal.infra.db import database_at
-    from cantine_portal.services.payments import payments
+def run_isolated(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` (a module-level function, picklable arguments) in the receipt helper.
 
-    _in_helper = True
-    payments.send_ticket(database_at(database_url), settings, now, receipt_id)
-
-
-def send_ticket_isolated(database: "Database", settings: Settings, now: datetime, receipt_id: int) -> None:
-    """``payments.send_ticket`` done by the helper process: the drawing, the MIME message with the PDF
-    (base64) and its sending are ~40 ms of CPU per payment that the worker no longer spends. If the
-    helper is unavailable the worker does it (after a helper that died mid-way, the ticket may
-    leave twice: better than not at all)."""
-    from cantine_portal.services.payments import payments
-
-    if _enabled():
-        try:
-            _helper.call(_send_ticket_here, database.url, settings, now, receipt_id)
-            return
-        except Unavailable as error:
-            log.warning("receipt helper process unavailable (%s): ticket sent by the worker", error)
-    payments.send_ticket(database, settings, now, receipt_id)
+    Raises ``Unavailable`` when the helper cannot run it: the caller then does the work itself.
+    ``fn`` runs in the helper, so it must draw in place (``render_receipt``), not through
+    ``render_receipt_isolated``.
+    """
+    return _helper.call(fn, *args)
 
 
 def shutdown() -> None:

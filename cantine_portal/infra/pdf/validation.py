@@ -27,6 +27,8 @@ from typing import Any
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
+from cantine_portal.french import format_size
+
 __all__ = [
     "MSG_ACTIVE_CONTENT",
     "MSG_EMPTY",
@@ -102,26 +104,6 @@ class PdfRejected(ValueError):
         super().__init__(message)
         self.message = message
         self.reason = reason
-
-
-def format_size_fr(max_bytes: int) -> str:
-    """Human size in French units ("5 Mo", "500 Ko", "2,5 Mo") for error messages.
-
-    Limits are usually configured as 5 * 1024 * 1024 or 5_000_000; both must
-    read "5 Mo", hence the check for exact binary or decimal multiples first.
-    """
-    mib, kib = 1024 * 1024, 1024
-    if max_bytes >= 1_000_000:
-        for unit in (mib, 1_000_000):
-            if max_bytes % unit == 0:
-                return f"{max_bytes // unit} Mo"
-        return f"{max_bytes / mib:.1f}".replace(".", ",").removesuffix(",0") + " Mo"
-    if max_bytes >= 1000:
-        for unit in (kib, 1000):
-            if max_bytes % unit == 0:
-                return f"{max_bytes // unit} Ko"
-        return f"{max_bytes / kib:.1f}".replace(".", ",").removesuffix(",0") + " Ko"
-    return f"{max_bytes} octets"
 
 
 def is_probably_pdf(data: bytes) -> bool:
@@ -213,7 +195,7 @@ def validate_pdf(data: bytes, max_bytes: int) -> int:
         raise PdfRejected(MSG_EMPTY, "empty")
     if len(data) > max_bytes:
         raise PdfRejected(
-            f"Le fichier dépasse la taille maximale de {format_size_fr(max_bytes)}.",
+            f"Le fichier dépasse la taille maximale de {format_size(max_bytes)}.",
             "too_large",
         )
     if not is_probably_pdf(data):

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from cantine_portal.models import Account, LoginSession, PasswordToken, Structure
 from cantine_portal.services.shared import audit
 from cantine_portal.services.accounts import throttle
-from cantine_portal.services.shared.calendar import PARIS
+from cantine_portal.french import format_paris_datetime, format_paris_time
 from cantine_portal.services.accounts.hashing import hash_password, new_token, token_digest, verify_password
 from cantine_portal.infra.mail import Mail, Mailer, render_html
 from cantine_portal.services.accounts.passwords import PasswordCheck, check_password
@@ -42,13 +42,8 @@ def looks_like_email(email: str) -> bool:
     return bool(local) and "." in domain and " " not in email and len(email) <= 254 and not domain.startswith(".")
 
 
-def paris_time(instant: datetime) -> str:
-    local = instant.astimezone(PARIS)
-    return f"{local.hour}h{local.minute:02d}"
-
-
 def blocked_message(retry_at: datetime) -> str:
-    return f"Trop de tentatives. Par sécurité, réessayez à partir de {paris_time(retry_at)}."
+    return f"Trop de tentatives. Par sécurité, réessayez à partir de {format_paris_time(retry_at)}."
 
 
 def login_error_message(query: Mapping[str, object]) -> str:
@@ -285,7 +280,7 @@ def request_password_link(session: Session, now: datetime, structure: Structure,
     verdict = throttle.check_link_request(session, structure.id, email, ip, now)
     if not verdict.allowed:
         return LinkRequestResult(
-            f"Trop de demandes pour le moment. Réessayez à partir de {paris_time(verdict.retry_at)}.",
+            f"Trop de demandes pour le moment. Réessayez à partir de {format_paris_time(verdict.retry_at)}.",
             retry_at=verdict.retry_at)
     throttle.record(session, structure.id, f"link:account:{email}", now)
     throttle.record(session, structure.id, f"link:ip:{ip}", now)
@@ -367,7 +362,7 @@ def set_password_with_token(session: Session, now: datetime, structure: Structur
     throttle.clear(session, structure.id, f"login:account:{account.email}")
     audit.record(session, now, "password.set" if first_time else "password.changed",
                  structure_id=structure.id, account_id=account.id, ip=ip)
-    when = now.astimezone(PARIS).strftime("%d/%m/%Y à ") + paris_time(now)
+    when = format_paris_datetime(now)
     paragraphs = ["Bonjour,",
                   f"Le mot de passe de votre portail famille de {structure.name} a été "
                   f"{'créé' if first_time else 'modifié'} le {when}."]

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from cantine_portal.french import plural
+
 COMMON_PASSWORDS_PATH = Path(__file__).parent / "data" / "common_passwords.txt"
 
 RULE_TEXT_FR = (
@@ -99,11 +101,6 @@ def load_common_passwords() -> frozenset[str]:
         return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
-def _plural(count: int, noun: str) -> str:
-    """French agreement: 0 and 1 are singular ("1 caractère", "2 caractères")."""
-    return f"{count} {noun}{'s' if count > 1 else ''}"
-
-
 def _classes(password: str) -> set[str]:
     """Character classes present in ``password``."""
     found: set[str] = set()
@@ -169,9 +166,9 @@ def check_password(password: str, email: str | None = None) -> PasswordCheck:
     words = count_words(password)
     if rule is None:
         if len(password) < 12:
-            length = _plural(len(password), "caractère")
+            length = plural(len(password), "caractère")
             errors.append(f"Le mot de passe est trop court ({length}, 12 minimum).")
-            hints.append(f"Encore {_plural(12 - len(password), 'caractère')}")
+            hints.append(f"Encore {plural(12 - len(password), 'caractère')}")
         missing = _missing_classes(password)
         errors.extend(_CLASSES[key][0] for key in missing)
         hints.extend(_CLASSES[key][1] for key in missing)
@@ -179,10 +176,10 @@ def check_password(password: str, email: str | None = None) -> PasswordCheck:
             hints[-1] += " ou allez jusqu'à 14 caractères"
         if len(_LETTERS_RE.findall(password)) >= 3 and any(c.isspace() for c in password):
             errors.append(
-                f"La phrase ne contient que {_plural(words, 'mot')} "
+                f"La phrase ne contient que {plural(words, 'mot')} "
                 f"{'différents' if words > 1 else 'différent'} d'au moins 2 lettres (7 minimum)."
             )
-            hints.append(f"Ou ajoutez encore {_plural(7 - words, 'mot')} à votre phrase")
+            hints.append(f"Ou ajoutez encore {plural(7 - words, 'mot')} à votre phrase")
 
     blocked = False
     common = load_common_passwords()
@@ -247,7 +244,7 @@ def password_from_sentence(sentence: str, email: str | None = None) -> SentenceR
         if not password:
             advice.append("Écrivez une phrase facile à retenir, par exemple un souvenir avec une date.")
         elif len(password) < 12:
-            short = _plural(12 - len(password), "caractère")
+            short = plural(12 - len(password), "caractère")
             advice.append(f"Ajoutez des mots à votre phrase : il manque {short}.")
         if password:
             advice.extend(_SENTENCE_ADVICE[key] for key in _missing_classes(password))

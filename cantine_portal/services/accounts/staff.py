@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from cantine_portal.models import Account
+from cantine_portal.models import Account, AccountRole
 from cantine_portal.services.shared import audit
 from cantine_portal.services.accounts.login import account_by_email, normalize_email
 from cantine_portal.services.accounts.hashing import hash_password
@@ -32,7 +32,7 @@ def create_staff(session: Session, now: datetime, slug: str, email: str, passwor
     check = check_password(password, email)
     if not check.ok:
         raise StaffError("Mot de passe refusé : " + " ".join(check.errors))
-    account = Account(structure_id=structure.id, role="staff", email=email, password_hash=hash_password(password),
+    account = Account(structure_id=structure.id, role=AccountRole.STAFF, email=email, password_hash=hash_password(password),
                       created_at=now, password_changed_at=now)
     session.add(account)
     session.flush()

@@ -14,9 +14,9 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from cantine_portal.models import Child, Family, Reservation, Service
+from cantine_portal.models import Child, Family, Reservation, ReservationStatus, Service
 from cantine_portal.services.backoffice.access import check_staff, owned
-from cantine_portal.infra.pdf.render import render_attendance
+from cantine_portal.infra.pdf.attendance_sheet import render_attendance
 
 NO_DIET = "Sans régime particulier"
 NO_SCHOOL = "École non renseignée"
@@ -56,7 +56,7 @@ def attendance(session: Session, structure_id: int, account_id: int, day: date, 
         .join(Child, Child.id == Reservation.child_id)
         .join(Family, Family.id == Reservation.family_id)
         .where(Reservation.structure_id == structure_id, Reservation.service_id == service.id,
-               Reservation.day == day, Reservation.status == "paid", Family.structure_id == structure_id)
+               Reservation.day == day, Reservation.status == ReservationStatus.PAID, Family.structure_id == structure_id)
     ).all()
     rows = sorted(
         (AttendanceRow(f"{child.last_name.upper()} {child.first_name}", family.name, child.school or NO_SCHOOL,

@@ -13,14 +13,28 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from cantine_portal.models import Account, Basket, Child, ClosedDay, Credit, Family, Reservation, Service
+from cantine_portal.models import (
+    Account,
+    AccountRole,
+    Basket,
+    BasketStatus,
+    Child,
+    ClosedDay,
+    Credit,
+    Family,
+    Reservation,
+    ReservationStatus,
+    Service,
+    Structure,
+    row_id,
+)
 from cantine_portal.services.shared import audit
 from cantine_portal.services.backoffice.access import NotAllowed, check_staff, owned
-from cantine_portal.services.shared.calendar import PARIS, format_day_fr, french_public_holidays
+from cantine_portal.french import PARIS, format_euros, format_long_date
+from cantine_portal.services.shared.calendar import french_public_holidays
 from cantine_portal.infra.mail import Mail, Mailer, render_html
-from cantine_portal.services.shared.money import format_euros
 
 KIND_LABELS = {"public_holiday": "Jour férié", "school_holiday": "Vacances scolaires",
                "closure": "Fermeture exceptionnelle"}
@@ -71,8 +85,8 @@ def list_closed_days(session: Session, structure_id: int, account_id: int, first
     check_staff(session, structure_id, account_id)
     names = {s.id: s.name for s in session.exec(select(Service).where(Service.structure_id == structure_id))}
     rows = session.exec(select(ClosedDay).where(ClosedDay.structure_id == structure_id, ClosedDay.day >= first,
-                                                ClosedDay.day <= last).order_by(ClosedDay.day, ClosedDay.id)).all()
-    return [ClosedRow(r.id, r.day, r.kind, KIND_LABELS.get(r.kind, r.kind), r.reason,
+                                                ClosedDay.day <= last).order_by(col(ClosedDay.day), col(ClosedDay.id))).all()
+    return [ClosedRow(row_id(r), r.day, r.kind, KIND_LABELS.get(r.kind, r.kind), r.reason,
                       names.get(r.service_id, "") if r.service_id else "Toutes les prestations") for r in rows]
 
 
@@ -90,8 +104,8 @@ class ClosedPeriod:
     @property
     def label(self) -> str:
         if self.first == self.last:
-            return format_day_fr(self.first)
-        return f"du {format_day_fr(self.first)} au {format_day_fr(self.last)}"
+            return format_long_date(self.first)
+        return f"du {format_long_date(self.first)} au {format_long_date(self.last)}"
 
 
 def list_closed_periods(session: Session, structure_id: int, account_id: int, first: date,
@@ -111,9 +125,9 @@ def list_closed_periods(session: Session, structure_id: int, account_id: int, fi
 
 
 def _existing(session: Session, structure_id: int, kind: str) -> set[date]:
-    return set(session.exec(select(ClosedDay.day).where(ClosedDay.structure_id == structure_id,
-                                                        ClosedDay.kind == kind,
-                                                        ClosedDay.service_id.is_(None))))  # type: ignore[union-attr]
+    return set(session.exec(select(col(ClosedDay.day)).where(ClosedDay.structure_id == structure_id,
+                                                             ClosedDay.kind == kind,
+                                                             col(ClosedDay.service_id).is_(None))))
 
 
 def add_public_holidays(session: Session, now: datetime, *, structure_id: int, account_id: int,
@@ -154,7 +168,7 @@ def add_school_holidays(session: Session, now: datetime, *, structure_id: int, a
             errors["last"] = "Le dernier jour doit suivre le premier."
         elif (end - start).days >= MAX_RANGE_DAYS:
             errors["last"] = f"Une période de vacances dure au plus {MAX_RANGE_DAYS} jours."
-    if errors:
+    if errors or start is None or end is None:
         return CalendarResult(False, "Les vacances n'ont pas été ajoutées : corrigez les champs signalés.", errors)
     known = _existing(session, structure_id, "school_holiday")
     added = 0
@@ -193,8 +207,9 @@ def closure_impact(session: Session, *, structure_id: int, account_id: int, day:
     if service_id is not None:
         scope.append(Reservation.service_id == service_id)
     rows = session.exec(select(Reservation.status, Reservation.family_id).where(*scope)).all()
-    paid = [family for status, family in rows if status == "paid"]
-    return ClosureImpact(len(paid), len(set(paid)), sum(1 for status, _ in rows if status == "pending"))
+    paid = [family for status, family in rows if status == ReservationStatus.PAID]
+    pending = sum(1 for status, _ in rows if status == ReservationStatus.PENDING)
+    return ClosureImpact(len(paid), len(set(paid)), pending)
 
 
 def close_day(session: Session, now: datetime, *, structure_id: int, account_id: int, day: str | date,
@@ -218,10 +233,10 @@ def close_day(session: Session, now: datetime, *, structure_id: int, account_id:
         same = select(ClosedDay.id).where(ClosedDay.structure_id == structure_id, ClosedDay.day == closed_on,
                                           ClosedDay.kind == "closure")
         same = (same.where(ClosedDay.service_id == service.id) if service
-                else same.where(ClosedDay.service_id.is_(None)))  # type: ignore[union-attr]
+                else same.where(col(ClosedDay.service_id).is_(None)))
         if session.exec(same).first() is not None:
             errors["day"] = "Ce jour est déjà enregistré comme fermeture exceptionnelle."
-    if errors:
+    if errors or closed_on is None:
         return CalendarResult(False, "La fermeture n'a pas été enregistrée : corrigez les champs signalés.", errors)
 
     session.add(ClosedDay(structure_id=structure_id, day=closed_on, kind="closure", reason=reason,
@@ -229,12 +244,12 @@ def close_day(session: Session, now: datetime, *, structure_id: int, account_id:
     scope = [Reservation.structure_id == structure_id, Reservation.day == closed_on]
     if service is not None:
         scope.append(Reservation.service_id == service.id)
-    paid = list(session.exec(select(Reservation).where(*scope, Reservation.status == "paid")
+    paid = list(session.exec(select(Reservation).where(*scope, Reservation.status == ReservationStatus.PAID)
                              .with_for_update()))
     label = closure_credit_label(closed_on)
     by_family: dict[int, list[Reservation]] = defaultdict(list)
     for reservation in paid:
-        reservation.status = "cancelled"
+        reservation.status = ReservationStatus.CANCELLED
         reservation.cancelled_at = now
         reservation.updated_at = now
         session.add(reservation)
@@ -245,14 +260,14 @@ def close_day(session: Session, now: datetime, *, structure_id: int, account_id:
     # Days waiting in a basket still open are simply taken out of it; a basket in checkout is
     # frozen while the bank works (its fulfilment re-checks closed days).
     pending = list(session.exec(
-        select(Reservation).outerjoin(Basket, Basket.id == Reservation.basket_id)
-        .where(*scope, Reservation.status == "pending",
-               (Reservation.basket_id.is_(None)) | (Basket.status == "open"))))  # type: ignore[union-attr]
+        select(Reservation).outerjoin(Basket, col(Basket.id) == col(Reservation.basket_id))
+        .where(*scope, Reservation.status == ReservationStatus.PENDING,
+               col(Reservation.basket_id).is_(None) | (col(Basket.status) == BasketStatus.OPEN))))
     if pending:
-        session.exec(delete(Reservation).where(Reservation.id.in_([r.id for r in pending])))  # type: ignore[call-overload,union-attr]
+        session.exec(delete(Reservation).where(col(Reservation.id).in_([r.id for r in pending])))
         for basket_id in {r.basket_id for r in pending if r.basket_id is not None}:
-            session.exec(update(Basket).where(Basket.id == basket_id)  # type: ignore[call-overload]
-                         .values(version=Basket.version + 1, updated_at=now))
+            session.exec(update(Basket).where(col(Basket.id) == basket_id)
+                         .values(version=col(Basket.version) + 1, updated_at=now))
     session.flush()
     audit.record(session, now, "admin.day_closed", structure_id=structure_id, account_id=account_id, ip=ip,
                  target=f"day:{closed_on.isoformat()}", service_id=service.id if service else None, reason=reason,
@@ -271,10 +286,10 @@ def close_day(session: Session, now: datetime, *, structure_id: int, account_id:
                           removed_pending=len(pending))
 
 
-def _mail_family(session: Session, mailer: Mailer, now: datetime, structure, family_id: int, closed_on: date,
+def _mail_family(session: Session, mailer: Mailer, now: datetime, structure: Structure, family_id: int, closed_on: date,
                  reason: str, reservations: list[Reservation]) -> None:
     family = session.get(Family, family_id)
-    accounts = session.exec(select(Account).where(Account.family_id == family_id, Account.role == "parent",
+    accounts = session.exec(select(Account).where(Account.family_id == family_id, Account.role == AccountRole.PARENT,
                                                   Account.active == True)).all()  # noqa: E712
     if family is None or not accounts:
         return
@@ -286,7 +301,7 @@ def _mail_family(session: Session, mailer: Mailer, now: datetime, structure, fam
         lines.append(f"{name} — {services.get(r.service_id, '')} : {format_euros(r.price_cents)}")
     total = sum(r.price_cents for r in reservations)
     paragraphs = ["Bonjour,",
-                  f"{structure.name} sera exceptionnellement fermé le {format_day_fr(closed_on)} ({reason}).",
+                  f"{structure.name} sera exceptionnellement fermé le {format_long_date(closed_on)} ({reason}).",
                   "Les réservations payées suivantes sont annulées :", *lines,
                   f"Un avoir de {format_euros(total)} a été ajouté à votre compte famille : il sera déduit "
                   "de votre prochain panier."]

@@ -15,12 +15,13 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from cantine_portal.models import Account, Child, Enrollment, Family, Guardian, Service
+from cantine_portal.models import Account, AccountRole, Child, Enrollment, Family, Guardian, Service, row_id
 from cantine_portal.services.shared import audit
 from cantine_portal.services.families import family as family_rules
+from cantine_portal.services.families.fields import ChildValues, GuardianValues
 from cantine_portal.services.accounts.login import send_invitation
 from cantine_portal.services.backoffice.access import check_staff
-from cantine_portal.services.shared.calendar import PARIS
+from cantine_portal.french import PARIS
 from cantine_portal.infra.mail import Mailer
 from cantine_portal.services.shared.validation import normalize_email
 
@@ -61,13 +62,13 @@ class ImportResult:
 
 @dataclass
 class _Guardian:
-    values: dict[str, str]
+    values: GuardianValues
     line: int
 
 
 @dataclass
 class _Child:
-    values: dict[str, object]
+    values: ChildValues
     services: list[int]
     line: int
 
@@ -97,118 +98,168 @@ def _decode(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def _parse_birth(text: str) -> date | None:
+def _parse_birth(text: str) -> date:
     return datetime.strptime(text, "%d/%m/%Y").date()
+
+
+_GUARDIAN_COLUMNS = {"civility": "civilite", "last_name": "nom_responsable", "first_name": "prenom_responsable",
+                     "email": "email", "mobile": "mobile", "address_line": "adresse", "postal_code": "code_postal",
+                     "city": "ville"}
+_CHILD_COLUMNS = {"last_name": "nom_enfant", "first_name": "prenom_enfant", "birth_date": "date_naissance",
+                  "school": "ecole", "class_name": "classe"}
+
+
+@dataclass
+class _Parsing:
+    """What checking one line needs to know: the commune's data and the lines accepted so far."""
+
+    today: date
+    header: list[str]
+    services: dict[str, int]  # lower-cased active service name -> id
+    taken_emails: set[str]
+    taken_refs: set[str]
+    diets: list[str] = field(default_factory=list)
+    families: dict[str, _Family] = field(default_factory=dict)
+    email_family: dict[str, str] = field(default_factory=dict)
+
+
+def _read_rows(data: bytes) -> tuple[list[list[str]], LineError | None]:
+    """The CSV rows, or the one error that makes the whole file unreadable (size, empty, header, length)."""
+    if len(data) > MAX_BYTES:
+        return [], LineError(0, "Le fichier dépasse 2 Mo : découpez-le en plusieurs fichiers.")
+    rows = list(csv.reader(io.StringIO(_decode(data), newline=""), delimiter=";"))
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        return [], LineError(0, "Le fichier est vide.")
+    if error := _header_error([cell.strip().lower() for cell in rows[0]]):
+        return [], error
+    if len(rows) - 1 > MAX_LINES:
+        return [], LineError(0, f"Le fichier dépasse {MAX_LINES} lignes : découpez-le.")
+    return rows, None
+
+
+def _header_error(header: list[str]) -> LineError | None:
+    """A comma-separated file, or missing / unknown columns, explained so an agent can fix it in Excel."""
+    if len(header) == 1 and "," in header[0]:
+        return LineError(1, "Les colonnes doivent être séparées par des points-virgules (;), pas des "
+                            "virgules. Dans Excel : « Enregistrer sous » → « CSV (séparateur : point-virgule) ».")
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    unknown = [c for c in header if c and c not in COLUMNS]
+    if not missing and not unknown:
+        return None
+    parts = []
+    if missing:
+        parts.append("colonne(s) manquante(s) : " + ", ".join(missing))
+    if unknown:
+        parts.append("colonne(s) inconnue(s) : " + ", ".join(unknown))
+    return LineError(1, "En-tête incorrect, " + " ; ".join(parts) + ". Partez du modèle à télécharger.")
+
+
+def _start_parsing(session: Session, structure_id: int, header: list[str], today: date) -> _Parsing:
+    """Load once what every line is checked against: active services, existing e-mails and references."""
+    services = {s.name.strip().lower(): row_id(s) for s in session.exec(
+        select(Service).where(Service.structure_id == structure_id, Service.active == True))}  # noqa: E712
+    taken_emails = set(session.exec(select(Account.email).where(Account.structure_id == structure_id)))
+    taken_refs = {r.strip().lower() for r in session.exec(select(Family.reference).where(
+        Family.structure_id == structure_id)) if r and r.strip()}
+    return _Parsing(today, header, services, taken_emails, taken_refs)
+
+
+def _family_key_problems(key: str, ctx: _Parsing) -> list[str]:
+    if not key:
+        return ["la colonne « famille » est vide"]
+    if len(key) > 40:
+        return ["« famille » fait plus de 40 caractères"]
+    if key.lower() in ctx.taken_refs:
+        return [f"le dossier « {key} » existe déjà dans le portail"]
+    return []
+
+
+def _check_guardian(row: dict[str, str], key: str, ctx: _Parsing,
+                    problems: list[str]) -> tuple[GuardianValues, str]:
+    """The cleaned guardian and normalised e-mail; appends the problems (e-mail unique per family/portal)."""
+    clean, errors = family_rules.validate_guardian(
+        {field_name: row[column] for field_name, column in _GUARDIAN_COLUMNS.items()})
+    for name, message in errors.items():
+        problems.append(f"{_GUARDIAN_COLUMNS.get(name, name)} : {message.rstrip('.')}")
+    email = normalize_email(row["email"])
+    if not email and "email" not in errors:
+        problems.append("email : l'adresse du responsable est obligatoire (elle sert d'identifiant)")
+    elif email and not errors.get("email"):
+        if email in ctx.taken_emails:
+            problems.append(f"email : {email} a déjà un compte dans le portail")
+        elif key and ctx.email_family.get(email, key) != key:
+            problems.append(f"email : {email} figure déjà dans une autre famille du fichier "
+                            f"(« {ctx.email_family[email]} »)")
+    return clean, email
+
+
+def _check_child(row: dict[str, str], number: int, ctx: _Parsing, problems: list[str]) -> _Child | None:
+    """The line's child if it has one (any child column filled); appends the problems."""
+    if not (row["nom_enfant"] or row["prenom_enfant"] or row["date_naissance"] or row["prestations"]):
+        return None
+    birth_iso = ""
+    if row["date_naissance"]:
+        try:
+            birth_iso = _parse_birth(row["date_naissance"]).isoformat()
+        except ValueError:
+            problems.append(f"date_naissance : « {row['date_naissance']} » n'est pas une date JJ/MM/AAAA")
+    values = {field_name: row[column] for field_name, column in _CHILD_COLUMNS.items()}
+    clean, errors = family_rules.validate_child({**values, "birth_date": birth_iso}, ctx.diets, "", ctx.today)
+    for name, message in errors.items():
+        problems.append(f"{_CHILD_COLUMNS.get(name, name)} : {message.rstrip('.')}")
+    return _Child(clean, _service_ids(row["prestations"], ctx, problems), number)
+
+
+def _service_ids(text: str, ctx: _Parsing, problems: list[str]) -> list[int]:
+    """"Restauration scolaire|Garderie du soir" -> sorted ids of active services; unknown names are problems."""
+    service_ids = []
+    for name in (n.strip() for n in text.split("|")):
+        if not name:
+            continue
+        if name.lower() not in ctx.services:
+            problems.append(f"prestations : « {name} » ne correspond à aucune prestation active "
+                            f"(prestations : {', '.join(s for s in ctx.services) or 'aucune'})")
+        else:
+            service_ids.append(ctx.services[name.lower()])
+    return sorted(set(service_ids))
+
+
+def _parse_line(number: int, cells: list[str], ctx: _Parsing) -> LineError | None:
+    """Check one line; if it is clean, add its guardian and child to ``ctx.families``."""
+    if len(cells) > len(ctx.header):
+        return LineError(number, f"{len(cells)} colonnes au lieu de {len(ctx.header)} (un point-virgule "
+                                 "en trop dans une valeur ?).")
+    by_header = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(ctx.header)}
+    row = {name: by_header.get(name, "") for name in COLUMNS}
+    key = row["famille"]
+    problems = _family_key_problems(key, ctx)
+    clean_guardian, email = _check_guardian(row, key, ctx, problems)
+    child = _check_child(row, number, ctx, problems)
+    if problems:
+        return LineError(number, " ; ".join(problems) + ".")
+    family = ctx.families.setdefault(key, _Family(key, number))
+    ctx.email_family.setdefault(email, key)
+    if email not in family.guardians:
+        clean_guardian["email"] = email
+        family.guardians[email] = _Guardian(clean_guardian, number)
+    if child is not None:
+        family.children.append(child)
+    return None
 
 
 def parse(session: Session, structure_id: int, data: bytes, today: date) -> tuple[list[_Family], list[LineError]]:
     """Read and check everything; nothing is written here."""
-    if len(data) > MAX_BYTES:
-        return [], [LineError(0, "Le fichier dépasse 2 Mo : découpez-le en plusieurs fichiers.")]
-    text = _decode(data)
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
-    if not rows or not any(cell.strip() for cell in rows[0]):
-        return [], [LineError(0, "Le fichier est vide.")]
-    header = [cell.strip().lower() for cell in rows[0]]
-    if len(header) == 1 and "," in header[0]:
-        return [], [LineError(1, "Les colonnes doivent être séparées par des points-virgules (;), pas des "
-                                 "virgules. Dans Excel : « Enregistrer sous » → « CSV (séparateur : point-virgule) ».")]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    unknown = [c for c in header if c and c not in COLUMNS]
-    if missing or unknown:
-        parts = []
-        if missing:
-            parts.append("colonne(s) manquante(s) : " + ", ".join(missing))
-        if unknown:
-            parts.append("colonne(s) inconnue(s) : " + ", ".join(unknown))
-        return [], [LineError(1, "En-tête incorrect, " + " ; ".join(parts) + ". Partez du modèle à télécharger.")]
-    if len(rows) - 1 > MAX_LINES:
-        return [], [LineError(0, f"Le fichier dépasse {MAX_LINES} lignes : découpez-le.")]
-
-    services = {s.name.strip().lower(): s.id for s in session.exec(
-        select(Service).where(Service.structure_id == structure_id, Service.active == True))}  # noqa: E712
-    diets: list[str] = []
-    taken_emails = set(session.exec(select(Account.email).where(Account.structure_id == structure_id)))
-    taken_refs = {r.strip().lower() for r in session.exec(select(Family.reference).where(
-        Family.structure_id == structure_id)) if r and r.strip()}
-    families: dict[str, _Family] = {}
-    email_family: dict[str, str] = {}
+    rows, error = _read_rows(data)
+    if error is not None:
+        return [], [error]
+    ctx = _start_parsing(session, structure_id, [cell.strip().lower() for cell in rows[0]], today)
     errors: list[LineError] = []
-
     for number, cells in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(cells) > len(header):
-            errors.append(LineError(number, f"{len(cells)} colonnes au lieu de {len(header)} (un point-virgule "
-                                            "en trop dans une valeur ?)."))
-            continue
-        row = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header)}
-        row = {name: row.get(name, "") for name in COLUMNS}
-        problems: list[str] = []
-        key = row["famille"]
-        if not key:
-            problems.append("la colonne « famille » est vide")
-        elif len(key) > 40:
-            problems.append("« famille » fait plus de 40 caractères")
-        elif key.lower() in taken_refs:
-            problems.append(f"le dossier « {key} » existe déjà dans le portail")
-        guardian_values = {
-            "civility": row["civilite"], "last_name": row["nom_responsable"], "first_name": row["prenom_responsable"],
-            "email": row["email"], "mobile": row["mobile"], "address_line": row["adresse"],
-            "postal_code": row["code_postal"], "city": row["ville"],
-        }
-        clean_guardian, guardian_errors = family_rules.validate_guardian(guardian_values)
-        labels = {"civility": "civilite", "last_name": "nom_responsable", "first_name": "prenom_responsable",
-                  "email": "email", "mobile": "mobile", "address_line": "adresse", "postal_code": "code_postal",
-                  "city": "ville"}
-        for name, message in guardian_errors.items():
-            problems.append(f"{labels.get(name, name)} : {message.rstrip('.')}")
-        email = normalize_email(row["email"])
-        if not email and "email" not in guardian_errors:
-            problems.append("email : l'adresse du responsable est obligatoire (elle sert d'identifiant)")
-        elif email and not guardian_errors.get("email"):
-            if email in taken_emails:
-                problems.append(f"email : {email} a déjà un compte dans le portail")
-            elif key and email_family.get(email, key) != key:
-                problems.append(f"email : {email} figure déjà dans une autre famille du fichier "
-                                f"(« {email_family[email]} »)")
-        child: _Child | None = None
-        if row["nom_enfant"] or row["prenom_enfant"] or row["date_naissance"] or row["prestations"]:
-            birth_iso = ""
-            if row["date_naissance"]:
-                try:
-                    birth_iso = _parse_birth(row["date_naissance"]).isoformat()
-                except ValueError:
-                    problems.append(f"date_naissance : « {row['date_naissance']} » n'est pas une date JJ/MM/AAAA")
-            child_clean, child_errors = family_rules.validate_child(
-                {"last_name": row["nom_enfant"], "first_name": row["prenom_enfant"], "birth_date": birth_iso,
-                 "school": row["ecole"], "class_name": row["classe"]}, diets, "", today)
-            child_labels = {"last_name": "nom_enfant", "first_name": "prenom_enfant", "birth_date": "date_naissance",
-                            "school": "ecole", "class_name": "classe"}
-            for name, message in child_errors.items():
-                problems.append(f"{child_labels.get(name, name)} : {message.rstrip('.')}")
-            service_ids = []
-            for name in (n.strip() for n in row["prestations"].split("|")):
-                if not name:
-                    continue
-                if name.lower() not in services:
-                    problems.append(f"prestations : « {name} » ne correspond à aucune prestation active "
-                                    f"(prestations : {', '.join(s for s in services) or 'aucune'})")
-                else:
-                    service_ids.append(services[name.lower()])
-            child = _Child(child_clean, sorted(set(service_ids)), number)
-        if problems:
-            errors.append(LineError(number, " ; ".join(problems) + "."))
-            continue
-        family = families.setdefault(key, _Family(key, number))
-        email_family.setdefault(email, key)
-        if email not in family.guardians:
-            family.guardians[email] = _Guardian({**clean_guardian, "email": email}, number)
-        if child is not None:
-            family.children.append(child)
-    if not errors and not families:
+        if any(cell.strip() for cell in cells) and (error := _parse_line(number, cells, ctx)):
+            errors.append(error)
+    if not errors and not ctx.families:
         errors.append(LineError(0, "Aucune famille à importer : le fichier ne contient que l'en-tête."))
-    return list(families.values()), errors
+    return list(ctx.families.values()), errors
 
 
 def import_families(session: Session, now: datetime, *, structure_id: int, account_id: int, data: bytes,
@@ -229,22 +280,24 @@ def import_families(session: Session, now: datetime, *, structure_id: int, accou
         family = Family(structure_id=structure_id, name=first["last_name"], reference=parsed.key, created_at=now)
         session.add(family)
         session.flush()
-        login_guardian = None
+        family_id = row_id(family)
+        guardian_rows: list[Guardian] = []
         for position, guardian in enumerate(guardians):
-            row = Guardian(family_id=family.id, position=position, **guardian.values)
+            row = Guardian(family_id=family_id, position=position, **guardian.values)
             session.add(row)
             session.flush()
-            login_guardian = login_guardian or row
-        account = Account(structure_id=structure_id, role="parent", family_id=family.id,
+            guardian_rows.append(row)
+        login_guardian = guardian_rows[0]
+        account = Account(structure_id=structure_id, role=AccountRole.PARENT, family_id=family_id,
                           guardian_id=login_guardian.id, email=login_guardian.email, created_at=now)
         session.add(account)
         new_accounts.append(account)
         for position, child in enumerate(parsed.children):
-            row = Child(family_id=family.id, position=position, **child.values)  # type: ignore[arg-type]
-            session.add(row)
+            child_row = Child(family_id=family_id, position=position, **child.values)
+            session.add(child_row)
             session.flush()
             for service_id in child.services:
-                session.add(Enrollment(child_id=row.id, service_id=service_id))
+                session.add(Enrollment(child_id=row_id(child_row), service_id=service_id))
             children += 1
     session.flush()
     audit.record(session, now, "admin.import_done", structure_id=structure_id, account_id=account_id, ip=ip,

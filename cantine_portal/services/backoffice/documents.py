@@ -10,16 +10,17 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cantine_portal.config import Settings
-from cantine_portal.models import Document
+from cantine_portal.models import Document, row_id
 from cantine_portal.services.shared import audit
 from cantine_portal.infra import storage
 from cantine_portal.services.backoffice.access import check_staff, owned
 from cantine_portal.services.content.contact import safe_attachment_name
-from cantine_portal.services.content.documents import add_document, format_date_fr
-from cantine_portal.infra.pdf.validation import PdfRejected, format_size_fr, validate_pdf
+from cantine_portal.french import format_paris_date, format_size
+from cantine_portal.services.content.documents import add_document
+from cantine_portal.infra.pdf.validation import PdfRejected, validate_pdf
 
 CATEGORIES = ("Menus", "Règlement", "Informations", "Activités", "Tarifs")
 
@@ -47,10 +48,10 @@ class DocumentResult:
 def list_documents(session: Session, structure_id: int, account_id: int) -> list[DocumentAdminRow]:
     check_staff(session, structure_id, account_id)
     rows = session.exec(select(Document).where(Document.structure_id == structure_id)
-                        .order_by(Document.created_at.desc(), Document.id.desc())).all()  # type: ignore[attr-defined]
-    return [DocumentAdminRow(d.id, d.title, d.category, d.published,
+                        .order_by(col(Document.created_at).desc(), col(Document.id).desc())).all()
+    return [DocumentAdminRow(row_id(d), d.title, d.category, d.published,
                              "Publié" if d.published else "Non publié (brouillon)",
-                             format_date_fr(d.published_at or d.updated_at), format_size_fr(d.size_bytes),
+                             format_paris_date(d.published_at or d.updated_at), format_size(d.size_bytes),
                              d.original_name) for d in rows]
 
 
@@ -80,7 +81,7 @@ def upload_document(session: Session, settings: Settings, now: datetime, *, stru
             validate_pdf(data, settings.upload_max_bytes)
         except PdfRejected as rejected:
             errors["file"] = rejected.message
-    if errors:
+    if errors or not data:
         return DocumentResult(False, "Le document n'a pas été ajouté : corrigez les champs signalés.", errors)
     document = add_document(session, settings, now, structure_id, title=title, category=category, data=data,
                             original_name=safe_attachment_name(filename or title), published=published)

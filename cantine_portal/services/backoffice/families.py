@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cantine_portal.models import (
     Account,
+    AccountRole,
     Basket,
+    BasketStatus,
     Child,
     Credit,
     Enrollment,
@@ -24,15 +26,16 @@ from cantine_portal.models import (
     Payment,
     Receipt,
     Reservation,
+    ReservationStatus,
     Service,
+    row_id,
 )
 from cantine_portal.services.shared import audit
 from cantine_portal.services.families import family as family_rules
 from cantine_portal.services.accounts.login import send_invitation
 from cantine_portal.services.backoffice.access import NotAllowed, check_staff, owned_child, owned_family, owned_guardian
-from cantine_portal.services.shared.calendar import PARIS
+from cantine_portal.french import PARIS, format_euros
 from cantine_portal.infra.mail import Mailer
-from cantine_portal.services.shared.money import format_euros
 from cantine_portal.services.shared.validation import normalize_email
 
 MSG_SAVED = family_rules.MSG_SAVED
@@ -88,18 +91,18 @@ def search_families(session: Session, structure_id: int, account_id: int, query:
                                                         func.lower(Account.email).like(like))
         statement = statement.where(or_(
             func.lower(Family.name).like(like), func.lower(Family.reference).like(like),
-            Family.id.in_(guardian_match), Family.id.in_(child_match),  # type: ignore[union-attr]
-            Family.id.in_(account_match)))  # type: ignore[union-attr]
-    families = session.exec(statement.order_by(Family.name, Family.id).limit(limit)).all()
+            col(Family.id).in_(guardian_match), col(Family.id).in_(child_match),
+            col(Family.id).in_(account_match)))
+    families = session.exec(statement.order_by(col(Family.name), col(Family.id)).limit(limit)).all()
     rows = []
     for family in families:
         guardians = session.exec(select(Guardian).where(Guardian.family_id == family.id)
-                                 .order_by(Guardian.position, Guardian.id)).all()
+                                 .order_by(col(Guardian.position), col(Guardian.id))).all()
         children = session.exec(select(Child).where(Child.family_id == family.id)
-                                .order_by(Child.position, Child.id)).all()
+                                .order_by(col(Child.position), col(Child.id))).all()
         accounts = list(session.exec(select(Account).where(Account.family_id == family.id)).all())
         rows.append(FamilyRow(
-            family.id, family.name, family.reference,
+            row_id(family), family.name, family.reference,
             ", ".join(f"{g.first_name} {g.last_name}" for g in guardians),
             ", ".join(a.email for a in accounts),
             ", ".join(f"{c.first_name} {c.last_name}" for c in children),
@@ -143,10 +146,11 @@ def create_family(session: Session, now: datetime, *, structure_id: int, account
     family = Family(structure_id=structure_id, name=name.strip(), reference=reference.strip(), created_at=now)
     session.add(family)
     session.flush()
-    row = Guardian(family_id=family.id, position=0, **{**clean, "email": email})
+    clean["email"] = email
+    row = Guardian(family_id=row_id(family), position=0, **clean)
     session.add(row)
     session.flush()
-    account = Account(structure_id=structure_id, role="parent", family_id=family.id, guardian_id=row.id,
+    account = Account(structure_id=structure_id, role=AccountRole.PARENT, family_id=family.id, guardian_id=row.id,
                       email=email, created_at=now)
     session.add(account)
     session.flush()
@@ -206,7 +210,7 @@ def save_guardian(session: Session, now: datetime, *, structure_id: int, account
     if guardian is None:
         position = session.exec(select(func.count()).select_from(Guardian)
                                 .where(Guardian.family_id == family.id)).one()
-        guardian = Guardian(family_id=family.id, position=position, **clean)
+        guardian = Guardian(family_id=family_id, position=position, **clean)
         session.add(guardian)
         session.flush()
         audit.record(session, now, "admin.guardian_created", structure_id=structure_id, account_id=account_id,
@@ -252,17 +256,17 @@ def save_child(session: Session, now: datetime, *, structure_id: int, account_id
         return Result(False, MSG_INVALID, errors)
     if child is None:
         position = session.exec(select(func.count()).select_from(Child).where(Child.family_id == family.id)).one()
-        child = Child(family_id=family.id, position=position, **clean)  # type: ignore[arg-type]
+        child = Child(family_id=family_id, position=position, **clean)
         session.add(child)
         session.flush()
         for service_id in sorted(service_ids):
-            session.add(Enrollment(child_id=child.id, service_id=service_id))
+            session.add(Enrollment(child_id=row_id(child), service_id=service_id))
         audit.record(session, now, "admin.child_created", structure_id=structure_id, account_id=account_id, ip=ip,
                      target=f"child:{child.id}", services=[offered[i].name for i in sorted(service_ids)])
         return Result(True, "L'enfant a été ajouté.", object_id=child.id)
     changes = {name: [getattr(child, name), clean[name]] for name in family_rules.CHILD_FIELDS
                if getattr(child, name) != clean[name]}
-    enrolled = family_rules.enrolled_service_ids(session, child.id) & set(offered)
+    enrolled = family_rules.enrolled_service_ids(session, row_id(child)) & set(offered)
     added, removed = sorted(set(service_ids) - enrolled), sorted(enrolled - set(service_ids))
     notes: list[str] = []
     if changes:
@@ -270,7 +274,7 @@ def save_child(session: Session, now: datetime, *, structure_id: int, account_id
                                              {k: after for k, (_b, after) in changes.items()}):
             return Result(False, MSG_CONFLICT, conflict=True)
     for service_id in added:
-        session.add(Enrollment(child_id=child.id, service_id=service_id))
+        session.add(Enrollment(child_id=row_id(child), service_id=service_id))
     for service_id in removed:
         # Same rule as the parents' page: paid days kept, pending days leave the basket.
         notes += family_rules._unenroll(session, now, child, offered[service_id])  # noqa: SLF001
@@ -289,7 +293,7 @@ def invite_family(session: Session, now: datetime, *, structure_id: int, account
     """(Re)send the first-connection e-mail to the family's parent accounts."""
     structure = check_staff(session, structure_id, account_id)
     family = owned_family(session, family_id, structure_id)
-    accounts = session.exec(select(Account).where(Account.family_id == family.id, Account.role == "parent",
+    accounts = session.exec(select(Account).where(Account.family_id == family.id, Account.role == AccountRole.PARENT,
                                                   Account.active == True)).all()  # noqa: E712
     if not accounts:
         return Result(False, "Cette famille n'a pas de compte : ajoutez un responsable avec une adresse e-mail.")
@@ -323,22 +327,21 @@ def _paris(instant: datetime | None) -> str:
     return f"{instant.astimezone(PARIS):%d/%m/%Y %H:%M}" if instant else ""
 
 
-def family_summary(session: Session, structure_id: int, account_id: int, family_id: int,
-                   today=None) -> FamilySummary:
+def family_summary(session: Session, structure_id: int, account_id: int, family_id: int) -> FamilySummary:
     check_staff(session, structure_id, account_id)
     family = owned_family(session, family_id, structure_id)
     guardians = list(session.exec(select(Guardian).where(Guardian.family_id == family.id)
-                                  .order_by(Guardian.position, Guardian.id)))
+                                  .order_by(col(Guardian.position), col(Guardian.id))))
     children = list(session.exec(select(Child).where(Child.family_id == family.id)
-                                 .order_by(Child.position, Child.id)))
+                                 .order_by(col(Child.position), col(Child.id))))
     accounts = list(session.exec(select(Account).where(Account.family_id == family.id)))
     services = list(session.exec(select(Service).where(Service.structure_id == structure_id)
-                                 .order_by(Service.position, Service.id)))
+                                 .order_by(col(Service.position), col(Service.id))))
     names = {s.id: s.name for s in services}
     child_names = {c.id: f"{c.first_name} {c.last_name}" for c in children}
-    enrollments = {c.id: family_rules.enrolled_service_ids(session, c.id) for c in children}
+    enrollments = {row_id(c): family_rules.enrolled_service_ids(session, row_id(c)) for c in children}
     reservations = list(session.exec(select(Reservation).where(Reservation.family_id == family.id)
-                                     .order_by(Reservation.day.desc(), Reservation.id)  # type: ignore[attr-defined]
+                                     .order_by(col(Reservation.day).desc(), col(Reservation.id))
                                      .limit(300)))
 
     def line(r: Reservation) -> dict[str, str]:
@@ -347,23 +350,23 @@ def family_summary(session: Session, structure_id: int, account_id: int, family_
                 "price": format_euros(r.price_cents)}
 
     basket = session.exec(select(Basket).where(Basket.family_id == family.id,
-                                               Basket.status.in_(("open", "checkout")))).first()  # type: ignore[attr-defined]
-    basket_lines = [line(r) for r in reservations if basket and r.basket_id == basket.id and r.status == "pending"]
+                                               col(Basket.status).in_((BasketStatus.OPEN, BasketStatus.CHECKOUT)))).first()
+    basket_lines = [line(r) for r in reservations if basket and r.basket_id == basket.id and r.status == ReservationStatus.PENDING]
     credits = list(session.exec(select(Credit).where(Credit.family_id == family.id)
-                                .order_by(Credit.created_at.desc())))  # type: ignore[attr-defined]
+                                .order_by(col(Credit.created_at).desc())))
     payments = list(session.exec(select(Payment).where(Payment.family_id == family.id)
-                                 .order_by(Payment.created_at.desc())))  # type: ignore[attr-defined]
+                                 .order_by(col(Payment.created_at).desc())))
     receipts = list(session.exec(select(Receipt).where(Receipt.family_id == family.id)
-                                 .order_by(Receipt.issued_at.desc())))  # type: ignore[attr-defined]
+                                 .order_by(col(Receipt.issued_at).desc())))
     return FamilySummary(
-        id=family.id, name=family.name, reference=family.reference,
+        id=row_id(family), name=family.name, reference=family.reference,
         accounts=[f"{a.email} ({'mot de passe créé' if a.password_hash else 'mot de passe non créé'})"
                   for a in accounts],
         guardians=guardians,
         guardian_logins={a.guardian_id for a in accounts if a.guardian_id},
         children=children, enrollments=enrollments, services=services,
         basket_lines=basket_lines,
-        reservations=[line(r) for r in reservations if r.status != "pending" or not basket
+        reservations=[line(r) for r in reservations if r.status != ReservationStatus.PENDING or not basket
                       or r.basket_id != basket.id],
         credit_balance=format_euros(sum(c.amount_cents for c in credits)),
         credits=[{"date": _paris(c.created_at), "label": c.label, "amount": format_euros(c.amount_cents)}

@@ -11,12 +11,12 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from cantine_portal.models import Account, AuditLog, Child, ContactMessage, Family
+from cantine_portal.models import Account, AuditLog, Child, ContactMessage, Family, row_id
 from cantine_portal.services.shared import audit
 from cantine_portal.services.backoffice.access import check_staff, owned
-from cantine_portal.services.shared.calendar import PARIS
+from cantine_portal.french import format_paris_datetime
 from cantine_portal.infra.mail import Mail, Mailer, render_html
 
 REPLY_MAX = 5000
@@ -44,39 +44,34 @@ class MessageResult:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def _paris(instant: datetime) -> str:
-    local = instant.astimezone(PARIS)
-    return f"{local:%d/%m/%Y} à {local.hour}h{local.minute:02d}"
-
-
 def list_messages(session: Session, structure_id: int, account_id: int, show: str = "all",
                   limit: int = 200) -> list[MessageRow]:
     """``show``: "all", "open" (not handled) or "handled"."""
     check_staff(session, structure_id, account_id)
     statement = select(ContactMessage).where(ContactMessage.structure_id == structure_id)
     if show == "open":
-        statement = statement.where(ContactMessage.handled_at.is_(None))  # type: ignore[union-attr]
+        statement = statement.where(col(ContactMessage.handled_at).is_(None))
     elif show == "handled":
-        statement = statement.where(ContactMessage.handled_at.is_not(None))  # type: ignore[union-attr]
-    messages = session.exec(statement.order_by(ContactMessage.created_at.desc()).limit(limit)).all()  # type: ignore[attr-defined]
+        statement = statement.where(col(ContactMessage.handled_at).is_not(None))
+    messages = session.exec(statement.order_by(col(ContactMessage.created_at).desc()).limit(limit)).all()
     replies: dict[str, list[str]] = {}
     targets = [f"contact:{m.id}" for m in messages]
     if targets:
         for entry in session.exec(select(AuditLog).where(AuditLog.structure_id == structure_id,
                                                          AuditLog.action == "admin.message_replied",
-                                                         AuditLog.target.in_(targets))  # type: ignore[attr-defined]
-                                  .order_by(AuditLog.at)):
+                                                         col(AuditLog.target).in_(targets))
+                                  .order_by(col(AuditLog.at))):
             text = json.loads(entry.details or "{}").get("reply", "")
-            replies.setdefault(entry.target, []).append(f"Réponse du {_paris(entry.at)} : {text}")
+            replies.setdefault(entry.target, []).append(f"Réponse du {format_paris_datetime(entry.at)} : {text}")
     rows = []
     for m in messages:
         family = session.get(Family, m.family_id)
         account = session.get(Account, m.account_id)
         child = session.get(Child, m.child_id) if m.child_id else None
         rows.append(MessageRow(
-            m.id, _paris(m.created_at), family.name if family else "", account.email if account else "",
+            row_id(m), format_paris_datetime(m.created_at), family.name if family else "", account.email if account else "",
             f"{child.first_name} {child.last_name}" if child else "", m.subject, m.body, m.attachment_name or "",
-            m.handled_at is not None, f"Traité le {_paris(m.handled_at)}" if m.handled_at else "À traiter",
+            m.handled_at is not None, f"Traité le {format_paris_datetime(m.handled_at)}" if m.handled_at else "À traiter",
             replies.get(f"contact:{m.id}", [])))
     return rows
 
@@ -112,7 +107,7 @@ def reply(session: Session, now: datetime, *, structure_id: int, account_id: int
     audit.record(session, now, "admin.message_replied", structure_id=structure_id, account_id=account_id, ip=ip,
                  target=f"contact:{message.id}", reply=text, to=family_account.email)
     paragraphs = ["Bonjour,", *text.splitlines()]
-    after = [f"En réponse à votre message « {message.subject} » du {_paris(message.created_at)}.",
+    after = [f"En réponse à votre message « {message.subject} » du {format_paris_datetime(message.created_at)}.",
              f"{structure.name} — {structure.phone}" if structure.phone else structure.name]
     mailer.send(Mail(
         to=family_account.email,

@@ -14,11 +14,10 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from cantine_portal.models import Family, Payment, Receipt
+from cantine_portal.models import Family, Payment, PaymentStatus, Receipt
 from cantine_portal.services.backoffice.access import check_staff
 from cantine_portal.services.backoffice.families import PAYMENT_LABELS
-from cantine_portal.services.shared.calendar import MONTHS_FR, PARIS
-from cantine_portal.services.shared.money import format_euros
+from cantine_portal.french import PARIS, format_euros, format_month_year, format_numeric_date
 
 
 @dataclass
@@ -74,13 +73,13 @@ def payments_report(session: Session, structure_id: int, account_id: int, month:
     days: dict[date, list[int]] = defaultdict(list)
     months: dict[tuple[int, int], list[int]] = defaultdict(list)
     for p in payments:
-        if p.status != "succeeded":
+        if p.status != PaymentStatus.SUCCEEDED:
             continue
         when = _local(p.completed_at or p.created_at)
         days[when.date()].append(p.amount_cents)
         months[(when.year, when.month)].append(p.amount_cents)
-    by_day = [Total(f"{d:%d/%m/%Y}", len(v), format_euros(sum(v))) for d, v in sorted(days.items(), reverse=True)]
-    by_month = [Total(f"{MONTHS_FR[m - 1].capitalize()} {y}", len(v), format_euros(sum(v)))
+    by_day = [Total(format_numeric_date(d), len(v), format_euros(sum(v))) for d, v in sorted(days.items(), reverse=True)]
+    by_month = [Total(format_month_year(y, m), len(v), format_euros(sum(v)))
                 for (y, m), v in sorted(months.items(), reverse=True)]
     return PaymentsReport(rows, by_day, by_month)
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from cantine_portal.models import Service, ServicePrice
+from cantine_portal.models import Service, ServicePrice, row_id
 from cantine_portal.services.shared import audit
-from cantine_portal.services.booking import booking
+from cantine_portal.services.booking import queries as booking_queries
 from cantine_portal.services.backoffice.access import NotAllowed, check_staff, owned
-from cantine_portal.services.shared.calendar import PARIS, WEEKDAYS_FR
-from cantine_portal.services.shared.money import format_euros, parse_euros
+from cantine_portal.french import PARIS, WEEKDAYS, format_euros
+from cantine_portal.services.shared.money import parse_euros
 
 MAX_PRICE_CENTS = 100_000
 
@@ -47,27 +47,27 @@ def parse_weekdays(text: str) -> list[int]:
 
 
 def weekdays_label(days: list[int]) -> str:
-    return ", ".join(WEEKDAYS_FR[d] for d in days) or "aucun jour"
+    return ", ".join(WEEKDAYS[d] for d in days) or "aucun jour"
 
 
 def price_on(session: Session, service_id: int, day: date) -> int | None:
     """The price in force on ``day`` (the booking rule: newest ServicePrice with valid_from <= day)."""
     service = session.get(Service, service_id)
-    return booking.price_on(session, service, day) if service is not None else None
+    return booking_queries.price_on(session, service, day) if service is not None else None
 
 
 def list_services(session: Session, structure_id: int, account_id: int, today: date | None = None) -> list[ServiceRow]:
     """The commune's services; with ``today``, the price shown is the one in force that day."""
     check_staff(session, structure_id, account_id)
     services = session.exec(select(Service).where(Service.structure_id == structure_id)
-                            .order_by(Service.position, Service.id)).all()
+                            .order_by(col(Service.position), col(Service.id))).all()
     rows = []
     for service in services:
         prices = session.exec(select(ServicePrice).where(ServicePrice.service_id == service.id)
-                              .order_by(ServicePrice.valid_from.desc())).all()  # type: ignore[attr-defined]
+                              .order_by(col(ServicePrice.valid_from).desc())).all()
         days = parse_weekdays(service.weekdays)
-        current = price_on(session, service.id, today) if today is not None else None
-        rows.append(ServiceRow(service.id, service.name, days, weekdays_label(days),
+        current = price_on(session, row_id(service), today) if today is not None else None
+        rows.append(ServiceRow(row_id(service), service.name, days, weekdays_label(days),
                                format_euros(service.unit_price_cents if current is None else current), service.active,
                                [(p.valid_from, format_euros(p.price_cents)) for p in prices]))
     return rows
@@ -97,7 +97,7 @@ def create_service(session: Session, now: datetime, *, structure_id: int, accoun
                    weekdays: list[int], price: str, ip: str = "") -> ServiceResult:
     check_staff(session, structure_id, account_id)
     cents, errors = _validate(name, weekdays, price)
-    if errors:
+    if errors or cents is None:
         return ServiceResult(False, "La prestation n'a pas été créée : corrigez les champs signalés.", errors)
     position = len(session.exec(select(Service.id).where(Service.structure_id == structure_id)).all())
     service = Service(structure_id=structure_id, name=name.strip(), unit_price_cents=cents,
@@ -105,7 +105,7 @@ def create_service(session: Session, now: datetime, *, structure_id: int, accoun
     session.add(service)
     session.flush()
     today = now.astimezone(PARIS).date()
-    session.add(ServicePrice(service_id=service.id, valid_from=today, price_cents=cents, created_at=now))
+    session.add(ServicePrice(service_id=row_id(service), valid_from=today, price_cents=cents, created_at=now))
     audit.record(session, now, "admin.service_created", structure_id=structure_id, account_id=account_id,
                  target=f"service:{service.id}", ip=ip, name=service.name, price_cents=cents)
     return ServiceResult(True, f"La prestation « {service.name} » a été créée.", service_id=service.id)
@@ -148,19 +148,20 @@ def change_price(session: Session, now: datetime, *, structure_id: int, account_
             errors["valid_from"] = "Saisissez la date d'effet (jj/mm/aaaa)."
     if start is not None and start < today:
         errors["valid_from"] = "Un tarif s'applique à partir d'aujourd'hui au plus tôt : le passé ne change pas."
-    if errors:
+    if errors or cents is None or start is None:
         return ServiceResult(False, "Le tarif n'a pas été modifié : corrigez les champs signalés.", errors)
     existing = session.exec(select(ServicePrice).where(ServicePrice.service_id == service.id,
                                                        ServicePrice.valid_from == start)).first()
+    before: int | None
     if existing is not None:
         before = existing.price_cents
         existing.price_cents = cents
         session.add(existing)
     else:
-        before = price_on(session, service.id, start)
-        session.add(ServicePrice(service_id=service.id, valid_from=start, price_cents=cents, created_at=now))
+        before = price_on(session, service_id, start)
+        session.add(ServicePrice(service_id=service_id, valid_from=start, price_cents=cents, created_at=now))
     session.flush()
-    current = price_on(session, service.id, today)
+    current = price_on(session, service_id, today)
     if current is not None:
         service.unit_price_cents = current
         session.add(service)
@@ -173,7 +174,7 @@ def change_price(session: Session, now: datetime, *, structure_id: int, account_
 def refresh_current_prices(session: Session, structure_id: int, today: date) -> None:
     """Align ``unit_price_cents`` with the price in force today (a future price has started)."""
     for service in session.exec(select(Service).where(Service.structure_id == structure_id)).all():
-        current = price_on(session, service.id, today)
+        current = price_on(session, row_id(service), today)
         if current is not None and current != service.unit_price_cents:
             service.unit_price_cents = current
             session.add(service)

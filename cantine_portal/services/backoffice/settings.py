@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from typing import TypedDict
 
 from sqlmodel import Session
 
+from cantine_portal.config import Settings
 from cantine_portal.services.shared import audit
+from cantine_portal.services.shared.payment_availability import Availability, payment_availability
 from cantine_portal.services.backoffice.access import check_staff
 from cantine_portal.services.shared.calendar import DeadlineRule, PERIOD_MODES
 from cantine_portal.services.shared.validation import (
@@ -32,6 +35,28 @@ _LIMITS = {"name": 120, "address_line": 200, "city": 120}
 
 MSG_SAVED = "Les paramètres ont été enregistrés."
 MSG_INVALID = "Certains paramètres sont à corriger : voir les messages sous les champs concernés."
+MSG_SIMULATED_DISABLED = ("Le paiement simulé n'encaisse aucune somme : il est désactivé sur ce serveur. "
+                          "Choisissez Stripe.")
+
+
+class SettingsValues(TypedDict):
+    """The Structure columns this page edits, as ``validate_settings`` cleans them."""
+
+    name: str
+    address_line: str
+    postal_code: str
+    city: str
+    phone: str
+    email: str
+    period_mode: str
+    deadline_kind: str
+    deadline_weekday: int
+    deadline_days_before: int
+    deadline_time: str
+    allow_family_edit: bool
+    allow_children_edit: bool
+    diets: str
+    payment_provider: str
 
 
 @dataclass
@@ -50,11 +75,17 @@ def settings_values(session: Session, structure_id: int, account_id: int) -> dic
     return values
 
 
+def payment_status(session: Session, structure_id: int, account_id: int, settings: Settings) -> Availability:
+    """Can the commune take payments on this server, and if not why (« Paramètres » shows
+    ``staff_message``): the same rule as the parents' basket and « Payer »."""
+    return payment_availability(check_staff(session, structure_id, account_id), settings)
+
+
 def _truthy(value: object) -> bool:
     return str(value) in ("1", "true", "True", "on", "oui")
 
 
-def validate_settings(values: dict[str, str]) -> tuple[dict[str, object], dict[str, str]]:
+def validate_settings(values: dict[str, str]) -> tuple[SettingsValues, dict[str, str]]:
     text = {name: str(values.get(name, "") or "").strip() for name in SETTINGS_FIELDS}
     errors: dict[str, str] = {}
     for name, limit in _LIMITS.items():
@@ -85,16 +116,16 @@ def validate_settings(values: dict[str, str]) -> tuple[dict[str, object], dict[s
         errors["diets"] = "Un régime fait 60 caractères au maximum."
     if text["payment_provider"] not in PAYMENT_PROVIDERS:
         errors["payment_provider"] = "Choisissez le paiement simulé ou Stripe."
-    clean: dict[str, object] = {
-        "name": text["name"], "address_line": text["address_line"], "postal_code": text["postal_code"],
-        "city": text["city"], "phone": format_phone(normalize_phone(text["phone"]) or ""),
-        "email": normalize_email(text["email"]), "period_mode": text["period_mode"],
-        "deadline_kind": text["deadline_kind"], "deadline_weekday": weekday,
-        "deadline_days_before": days, "deadline_time": text["deadline_time"],
-        "allow_family_edit": _truthy(values.get("allow_family_edit")),
-        "allow_children_edit": _truthy(values.get("allow_children_edit")),
-        "diets": "\n".join(dict.fromkeys(diets)), "payment_provider": text["payment_provider"],
-    }
+    clean = SettingsValues(
+        name=text["name"], address_line=text["address_line"], postal_code=text["postal_code"],
+        city=text["city"], phone=format_phone(normalize_phone(text["phone"]) or ""),
+        email=normalize_email(text["email"]), period_mode=text["period_mode"],
+        deadline_kind=text["deadline_kind"], deadline_weekday=weekday,
+        deadline_days_before=days, deadline_time=text["deadline_time"],
+        allow_family_edit=_truthy(values.get("allow_family_edit")),
+        allow_children_edit=_truthy(values.get("allow_children_edit")),
+        diets="\n".join(dict.fromkeys(diets)), payment_provider=text["payment_provider"],
+    )
     return clean, errors
 
 
@@ -103,17 +134,22 @@ def deadline_description(values: dict[str, str]) -> str:
     clean, errors = validate_settings(values)
     if {"deadline_kind", "deadline_weekday", "deadline_days_before", "deadline_time"} & set(errors):
         return ""
-    hour, minute = (int(x) for x in str(clean["deadline_time"]).split(":"))
-    rule = DeadlineRule(str(clean["deadline_kind"]), int(clean["deadline_weekday"]),  # type: ignore[arg-type]
-                        int(clean["deadline_days_before"]), time(hour, minute))  # type: ignore[arg-type]
+    hour, minute = (int(x) for x in clean["deadline_time"].split(":"))
+    rule = DeadlineRule(clean["deadline_kind"], clean["deadline_weekday"], clean["deadline_days_before"],
+                        time(hour, minute))
     return rule.describe_fr()
 
 
 def save_settings(session: Session, now: datetime, *, structure_id: int, account_id: int,
-                  values: dict[str, str], ip: str = "") -> SettingsResult:
-    """Validate and save. The caller commits. Nothing is written when a field is wrong."""
+                  values: dict[str, str], ip: str = "", simulated_allowed: bool = True) -> SettingsResult:
+    """Validate and save. The caller commits. Nothing is written when a field is wrong.
+
+    ``simulated_allowed`` is ``Settings.simulated_bank_allowed``: in production a commune cannot be
+    put on the simulated bank (payments would be off, and the next start refused)."""
     structure = check_staff(session, structure_id, account_id)
     clean, errors = validate_settings(values)
+    if clean["payment_provider"] == "simulated" and not simulated_allowed:
+        errors["payment_provider"] = MSG_SIMULATED_DISABLED
     if errors:
         return SettingsResult(False, MSG_INVALID, errors)
     changes = {name: [getattr(structure, name), value] for name, value in clean.items()

@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cantine_portal.config import Settings
-from cantine_portal.models import Account, Child, ContactMessage, Family, Structure
+from cantine_portal.models import Account, Child, ContactMessage, Family, Structure, row_id
 from cantine_portal.services.shared import audit
 from cantine_portal.infra import storage
 from cantine_portal.infra.mail import Attachment, Mail, Mailer, render_html
-from cantine_portal.infra.pdf.validation import PdfRejected, format_size_fr, validate_pdf
+from cantine_portal.french import format_size
+from cantine_portal.infra.pdf.validation import PdfRejected, validate_pdf
 
 SUBJECT_MAX = 200
 BODY_MAX = 5000
@@ -61,9 +62,9 @@ class ChildChoice:
 
 def child_choices(session: Session, family_id: int) -> list[ChildChoice]:
     children = session.exec(
-        select(Child).where(Child.family_id == family_id).order_by(Child.position, Child.id)  # type: ignore[arg-type]
+        select(Child).where(Child.family_id == family_id).order_by(col(Child.position), col(Child.id))
     ).all()
-    return [ChildChoice(child.id, f"{child.first_name} {child.last_name}") for child in children]
+    return [ChildChoice(row_id(child), f"{child.first_name} {child.last_name}") for child in children]
 
 
 def messages_in_last_hour(session: Session, family_id: int, now: datetime) -> int:
@@ -83,7 +84,7 @@ def safe_attachment_name(name: str) -> str:
 
 def size_label(settings: Settings) -> str:
     """The attachment limit in French units ("5 Mo")."""
-    return format_size_fr(settings.upload_max_bytes)
+    return format_size(settings.upload_max_bytes)
 
 
 def too_large_message(settings: Settings) -> str:
@@ -138,9 +139,12 @@ def send_message(session: Session, now: datetime, *, structure_id: int, family_i
     if messages_in_last_hour(session, family_id, now) >= settings.contact_hourly_limit:
         return ContactResult(False, limit_message(structure.phone))
 
-    attachment_path = attachment_name = None
+    attachment_path: str | None = None
+    attachment_name: str | None = None
+    mailed_attachment: Attachment | None = None
     if attachment is not None:
         attachment_name = safe_attachment_name(attachment.filename)
+        mailed_attachment = Attachment(attachment_name, attachment.data)
         attachment_path = storage.save_bytes(settings, "contact", attachment.data)
     try:
         message = ContactMessage(
@@ -152,8 +156,7 @@ def send_message(session: Session, now: datetime, *, structure_id: int, family_i
         session.flush()
         audit.record(session, now, "contact.sent", structure_id=structure_id, account_id=account_id, ip=ip,
                      target=f"contact:{message.id}", attachment=attachment is not None)
-        _mail_commune(mailer, now, structure, family, account, child, subject, body,
-                      Attachment(attachment_name, attachment.data) if attachment else None)
+        _mail_commune(mailer, now, structure, family, account, child, subject, body, mailed_attachment)
         _mail_acknowledgement(mailer, now, structure, account, subject)
     except BaseException:
         if attachment_path:

@@ -16,9 +16,9 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from cantine_portal.config import Settings
-from cantine_portal.models import Document
+from cantine_portal.models import Document, row_id
 from cantine_portal.infra import storage
-from cantine_portal.services.shared.calendar import PARIS
+from cantine_portal.french import format_paris_date
 from cantine_portal.infra.pdf.validation import validate_pdf
 
 
@@ -34,10 +34,6 @@ class DocumentItem:
 class DocumentGroup:
     category: str
     documents: list[DocumentItem]
-
-
-def format_date_fr(instant: datetime) -> str:
-    return f"{instant.astimezone(PARIS):%d/%m/%Y}"
 
 
 def download_name(document: Document) -> str:
@@ -65,7 +61,7 @@ def list_published(session: Session, structure_id: int) -> list[DocumentGroup]:
     groups: dict[str, list[DocumentItem]] = {}
     for document in rows:
         groups.setdefault(document.category, []).append(DocumentItem(
-            id=document.id, title=document.title, date_label=format_date_fr(_published_at(document)),
+            id=row_id(document), title=document.title, date_label=format_paris_date(_published_at(document)),
             filename=download_name(document),
         ))
     return [DocumentGroup(category, items) for category, items in groups.items()]

@@ -19,23 +19,36 @@ from datetime import date, datetime
 from typing import TypeVar
 
 from sqlalchemy import delete, update
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from cantine_portal.models import (
     Account,
     Basket,
+    BasketStatus,
     Child,
     Enrollment,
     Family,
     Guardian,
     Reservation,
+    ReservationStatus,
     Service,
     Structure,
+    row_id,
+)
+# Re-exported (``X as X``): callers read the field lists and value types from this module.
+from cantine_portal.services.families.fields import (
+    CHILD_FIELDS as CHILD_FIELDS,
+    GUARDIAN_FIELDS as GUARDIAN_FIELDS,
+    HEALTH_FIELDS as HEALTH_FIELDS,
+    PHONE_FIELDS as PHONE_FIELDS,
+    ChildValues as ChildValues,
+    GuardianField as GuardianField,
+    GuardianValues as GuardianValues,
 )
 from cantine_portal.services.shared import audit
 from cantine_portal.services.accounts import throttle
 from cantine_portal.services.accounts.login import blocked_message
-from cantine_portal.services.shared.calendar import PARIS
+from cantine_portal.french import PARIS, format_paris_datetime
 from cantine_portal.services.accounts.hashing import verify_password
 from cantine_portal.infra.mail import Mail, Mailer, render_html
 from cantine_portal.services.shared.validation import (
@@ -63,13 +76,6 @@ _Member = TypeVar("_Member", Guardian, Child)
 
 CIVILITIES = ("", "Mme", "M.")
 NO_DIET_LABEL = "Aucun"
-HEALTH_FIELDS = frozenset({"pai", "pai_notes"})
-
-GUARDIAN_FIELDS = ("civility", "last_name", "first_name", "relationship", "email", "mobile", "phone_home",
-                   "phone_work", "address_line", "postal_code", "city", "employer")
-PHONE_FIELDS = ("mobile", "phone_home", "phone_work")
-CHILD_FIELDS = ("last_name", "first_name", "birth_date", "school", "class_name", "diet", "pai", "pai_notes")
-
 
 class NotYourFamily(PermissionError):
     """The guardian, child or service does not belong to the acting family or commune."""
@@ -78,7 +84,7 @@ class NotYourFamily(PermissionError):
 class EditingClosed(PermissionError):
     """The commune does not allow this edit online."""
 
-    def __init__(self, message: str = MSG_CLOSED):
+    def __init__(self, message: str = MSG_CLOSED) -> None:
         super().__init__(message)
 
 
@@ -129,8 +135,9 @@ def write_if_version(session: Session, row: Guardian | Child, version: int, valu
     way, so that it reads what the database now holds.
     """
     model = type(row)
-    result = session.exec(  # type: ignore[call-overload]
-        update(model).where(model.id == row.id, model.version == version).values(**values, version=version + 1)
+    result = session.exec(
+        update(model).where(col(model.id) == row.id, col(model.version) == version)
+        .values(**values, version=version + 1)
     )
     session.expire(row)
     return result.rowcount == 1
@@ -147,17 +154,18 @@ def children_edit_allowed(session: Session, structure_id: int) -> bool:
 def guardians_of(session: Session, structure_id: int, family_id: int) -> list[Guardian]:
     _check_family(session, structure_id, family_id)
     return list(session.exec(select(Guardian).where(Guardian.family_id == family_id)
-                             .order_by(Guardian.position, Guardian.id)))
+                             .order_by(col(Guardian.position), col(Guardian.id))))
 
 
 def children_of(session: Session, structure_id: int, family_id: int) -> list[Child]:
     _check_family(session, structure_id, family_id)
-    return list(session.exec(select(Child).where(Child.family_id == family_id).order_by(Child.position, Child.id)))
+    return list(session.exec(select(Child).where(Child.family_id == family_id)
+                             .order_by(col(Child.position), col(Child.id))))
 
 
 def active_services(session: Session, structure_id: int) -> list[Service]:
     return list(session.exec(select(Service).where(Service.structure_id == structure_id, Service.active)
-                             .order_by(Service.position, Service.id)))
+                             .order_by(col(Service.position), col(Service.id))))
 
 
 def enrolled_service_ids(session: Session, child_id: int) -> set[int]:
@@ -173,13 +181,13 @@ def diet_choices(session: Session, structure_id: int) -> list[str]:
 def login_guardian_ids(session: Session, family_id: int) -> dict[int, str]:
     """Guardians whose e-mail is the login of one of the family's accounts: guardian id → account e-mail."""
     emails = {a.email for a in session.exec(select(Account).where(Account.family_id == family_id))}
-    return {g.id: normalize_email(g.email) for g in session.exec(select(Guardian).where(Guardian.family_id == family_id))
+    return {row_id(g): normalize_email(g.email) for g in session.exec(select(Guardian).where(Guardian.family_id == family_id))
             if g.email and normalize_email(g.email) in emails}
 
 
 def guardian_form_values(guardian: Guardian) -> dict[str, str]:
     """What the form shows: stored values, phones formatted the French way."""
-    values = {name: str(getattr(guardian, name) or "") for name in GUARDIAN_FIELDS}
+    values: dict[str, str] = {name: str(getattr(guardian, name) or "") for name in GUARDIAN_FIELDS}
     for name in PHONE_FIELDS:
         values[name] = format_phone(values[name])
     return values
@@ -197,18 +205,27 @@ def child_form_values(child: Child) -> dict[str, str]:
 
 # --- guardians -------------------------------------------------------------------------------
 
-_GUARDIAN_LIMITS = {"civility": 10, "last_name": 80, "first_name": 80, "relationship": 40, "email": 254,
+_GUARDIAN_LIMITS: dict[GuardianField, int] = {"civility": 10, "last_name": 80, "first_name": 80, "relationship": 40, "email": 254,
                     "address_line": 200, "city": 120, "employer": 120}
 
 
-def validate_guardian(values: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+def validate_guardian(values: dict[str, str]) -> tuple[GuardianValues, dict[str, str]]:
     """(clean values to store, errors by field). Phones normalised, e-mail trimmed."""
-    clean = {name: str(values.get(name, "") or "").strip() for name in GUARDIAN_FIELDS}
+
+    def text(name: GuardianField) -> str:
+        return str(values.get(name, "") or "").strip()
+
+    clean = GuardianValues(
+        civility=text("civility"), last_name=text("last_name"), first_name=text("first_name"),
+        relationship=text("relationship"), email=text("email"), mobile=text("mobile"),
+        phone_home=text("phone_home"), phone_work=text("phone_work"), address_line=text("address_line"),
+        postal_code=text("postal_code"), city=text("city"), employer=text("employer"))
     errors: dict[str, str] = {}
     for name, limit in _GUARDIAN_LIMITS.items():
         if message := too_long_error(clean[name], limit):
             errors[name] = message
-    for name in ("last_name", "first_name"):
+    required: tuple[GuardianField, ...] = ("last_name", "first_name")
+    for name in required:
         if message := required_error(clean[name]):
             errors[name] = message
     if clean["civility"] not in CIVILITIES:
@@ -225,15 +242,10 @@ def validate_guardian(values: dict[str, str]) -> tuple[dict[str, str], dict[str,
     return clean, errors
 
 
-def _paris_when(now: datetime) -> str:
-    local = now.astimezone(PARIS)
-    return local.strftime("%d/%m/%Y à ") + f"{local.hour}h{local.minute:02d}"
-
-
 def _notify_login_change(mailer: Mailer, now: datetime, structure: Structure, old: str, new: str) -> None:
     paragraphs = ["Bonjour,",
                   f"L'adresse e-mail de connexion à votre portail famille de {structure.name} a été modifiée le "
-                  f"{_paris_when(now)}. Votre nouvel identifiant est : {new}."]
+                  f"{format_paris_datetime(now)}. Votre nouvel identifiant est : {new}."]
     after = ["Ce message est envoyé à votre ancienne adresse. Si vous n'êtes pas à l'origine de ce changement, "
              f"contactez immédiatement votre structure ({structure.phone}, {structure.email})."]
     mailer.send(Mail(
@@ -286,6 +298,7 @@ def save_guardian(session: Session, now: datetime, *, structure_id: int, family_
         # The password asked here counts against the same limits as the login form.
         verdict = throttle.check_login(session, structure_id, actor.email, ip, now)
         if not verdict.allowed:
+            assert verdict.retry_at is not None  # a refusal always says until when
             message = blocked_message(verdict.retry_at)
             return SaveResult(False, message, errors={"current_password": message})
         if not verify_password(current_password, actor.password_hash):
@@ -326,9 +339,9 @@ _CHILD_LIMITS = {"last_name": 80, "first_name": 80, "school": 120, "class_name":
 
 
 def validate_child(values: dict[str, str], diets: list[str], current_diet: str,
-                   today: date) -> tuple[dict[str, object], dict[str, str]]:
+                   today: date) -> tuple[ChildValues, dict[str, str]]:
     """(clean values to store, errors by field)."""
-    text = {name: str(values.get(name, "") or "").strip() for name in CHILD_FIELDS}
+    text: dict[str, str] = {name: str(values.get(name, "") or "").strip() for name in CHILD_FIELDS}
     errors: dict[str, str] = {}
     for name, limit in _CHILD_LIMITS.items():
         if message := too_long_error(text[name], limit):
@@ -349,11 +362,11 @@ def validate_child(values: dict[str, str], diets: list[str], current_diet: str,
     if text["diet"] and text["diet"] not in diets and text["diet"] != current_diet:
         errors["diet"] = "Choisissez un régime dans la liste."
     pai = text["pai"] in ("1", "true", "True", "oui")
-    clean: dict[str, object] = {
-        "last_name": text["last_name"], "first_name": text["first_name"], "birth_date": birth,
-        "school": text["school"], "class_name": text["class_name"], "diet": text["diet"],
-        "pai": pai, "pai_notes": text["pai_notes"] if pai else "",
-    }
+    clean = ChildValues(
+        last_name=text["last_name"], first_name=text["first_name"], birth_date=birth,
+        school=text["school"], class_name=text["class_name"], diet=text["diet"],
+        pai=pai, pai_notes=text["pai_notes"] if pai else "",
+    )
     return clean, errors
 
 
@@ -367,7 +380,7 @@ def _unenroll(session: Session, now: datetime, child: Child, service: Service) -
     notes: list[str] = []
     paid = session.exec(select(func.count()).select_from(Reservation).where(
         Reservation.child_id == child.id, Reservation.service_id == service.id,
-        Reservation.status == "paid", Reservation.day >= today)).one()
+        Reservation.status == ReservationStatus.PAID, Reservation.day >= today)).one()
     if paid:
         if paid == 1:
             sentence = ("La réservation déjà payée pour cette prestation est conservée ; vous pouvez l'annuler "
@@ -378,20 +391,20 @@ def _unenroll(session: Session, now: datetime, child: Child, service: Service) -
         notes.append(f"{service.name} : {sentence}")
     # Only pending days of a basket still open: a basket in checkout is frozen while the bank works.
     pending = list(session.exec(
-        select(Reservation).outerjoin(Basket, Basket.id == Reservation.basket_id).where(
+        select(Reservation).outerjoin(Basket, col(Basket.id) == col(Reservation.basket_id)).where(
             Reservation.child_id == child.id, Reservation.service_id == service.id,
-            Reservation.status == "pending",
-            (Reservation.basket_id.is_(None)) | (Basket.status == "open"))))  # type: ignore[union-attr]
+            Reservation.status == ReservationStatus.PENDING,
+            col(Reservation.basket_id).is_(None) | (col(Basket.status) == BasketStatus.OPEN))))
     if pending:
         basket_ids = {r.basket_id for r in pending if r.basket_id is not None}
-        session.exec(delete(Reservation).where(Reservation.id.in_([r.id for r in pending])))  # type: ignore[call-overload,union-attr]
+        session.exec(delete(Reservation).where(col(Reservation.id).in_([r.id for r in pending])))
         for basket_id in basket_ids:
-            session.exec(update(Basket).where(Basket.id == basket_id)  # type: ignore[call-overload]
-                         .values(version=Basket.version + 1, updated_at=now))
+            session.exec(update(Basket).where(col(Basket.id) == basket_id)
+                         .values(version=col(Basket.version) + 1, updated_at=now))
         notes.append(f"{_reservations_word(len(pending)).capitalize()} en attente dans votre panier pour la "
                      f"prestation « {service.name} » " + ("ont été retirées." if len(pending) > 1 else "a été retirée."))
-    session.exec(delete(Enrollment).where(Enrollment.child_id == child.id,  # type: ignore[call-overload]
-                                          Enrollment.service_id == service.id))
+    session.exec(delete(Enrollment).where(col(Enrollment.child_id) == child.id,
+                                          col(Enrollment.service_id) == service.id))
     return notes
 
 
@@ -419,7 +432,7 @@ def save_child(session: Session, now: datetime, *, structure_id: int, family_id:
 
     changes = {name: [getattr(child, name), clean[name]] for name in CHILD_FIELDS
                if getattr(child, name) != clean[name]}
-    enrolled = enrolled_service_ids(session, child.id) & set(offered)
+    enrolled = enrolled_service_ids(session, child_id) & set(offered)
     added = sorted(set(service_ids) - enrolled)
     removed = sorted(enrolled - set(service_ids))
     if not changes and not added and not removed:

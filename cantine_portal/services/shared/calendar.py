@@ -13,56 +13,14 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import holidays
 
-PARIS = ZoneInfo("Europe/Paris")
-
-# Locale-independent French names: the server locale must not change the UI.
-WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet",
-             "août", "septembre", "octobre", "novembre", "décembre")
-# Abbreviations of French typographic usage, for narrow screens.
-WEEKDAYS_SHORT_FR = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
-MONTHS_SHORT_FR = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.",
-                   "août", "sept.", "oct.", "nov.", "déc.")
+from cantine_portal.french import PARIS, WEEKDAYS, format_clock_time, format_date_range, format_month_year, require_aware
 
 PERIOD_MODES = ("week", "month")
 _WEEK_KEY = re.compile(r"^(\d{4})-W(\d{2})$")
 _MONTH_KEY = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-def _day_fr(d: date) -> str:
-    """French day number: "1er" for the first of the month, as in French usage."""
-    return "1er" if d.day == 1 else str(d.day)
-
-
-def date_range_fr(start: date, end: date) -> str:
-    """"du 7 au 13 décembre 2026": month and year of the start only when they differ."""
-    if start.year != end.year:
-        first = f"{_day_fr(start)} {MONTHS_FR[start.month - 1]} {start.year}"
-    elif start.month != end.month:
-        first = f"{_day_fr(start)} {MONTHS_FR[start.month - 1]}"
-    else:
-        first = _day_fr(start)
-    return f"du {first} au {_day_fr(end)} {MONTHS_FR[end.month - 1]} {end.year}"
-
-
-def format_day_fr(d: date, *, with_year: bool = True) -> str:
-    """"lundi 7 décembre 2026" (or without the year), independent of the server locale."""
-    text = f"{WEEKDAYS_FR[d.weekday()]} {_day_fr(d)} {MONTHS_FR[d.month - 1]}"
-    return f"{text} {d.year}" if with_year else text
-
-
-def format_day_short_fr(d: date) -> str:
-    """"lun. 7 déc." for a phone's narrow day column (the long form stays in labels)."""
-    return f"{WEEKDAYS_SHORT_FR[d.weekday()]} {_day_fr(d)} {MONTHS_SHORT_FR[d.month - 1]}"
-
-
-def _time_fr(t: time) -> str:
-    """French clock notation ("23h59", "8h05") used in every displayed deadline."""
-    return f"{t.hour}h{t.minute:02d}"
 
 
 @dataclass(frozen=True)
@@ -97,8 +55,8 @@ class Period:
     def label_fr(self) -> str:
         """Title shown to parents ("Semaine du 30 novembre au 6 décembre 2026", "Décembre 2026")."""
         if self.mode == "month":
-            return f"{MONTHS_FR[self.start.month - 1].capitalize()} {self.start.year}"
-        return f"Semaine {date_range_fr(self.start, self.end)}"
+            return format_month_year(self.start.year, self.start.month)
+        return f"Semaine {format_date_range(self.start, self.end)}"
 
     @classmethod
     def parse(cls, key: str) -> Period:
@@ -171,9 +129,9 @@ class DeadlineRule:
 
     def describe_fr(self) -> str:
         """Human rule for settings pages ("le jeudi précédant la période à 23h59")."""
-        at = _time_fr(self.at)
+        at = format_clock_time(self.at)
         if self.kind == "weekday_before":
-            return f"le {WEEKDAYS_FR[self.weekday]} précédant la période à {at}"
+            return f"le {WEEKDAYS[self.weekday]} précédant la période à {at}"
         if self.days_before == 0:
             return f"le premier jour de la période à {at}"
         if self.days_before == 1:
@@ -200,28 +158,14 @@ def deadline_for(period: Period, rule: DeadlineRule) -> datetime:
     return local.astimezone(timezone.utc)
 
 
-def _require_aware(dt: datetime) -> None:
-    """Naive datetimes are bugs here: their zone (UTC? Paris?) would be a guess."""
-    if dt.tzinfo is None or dt.utcoffset() is None:
-        raise ValueError("an aware datetime is required")
-
-
 def is_locked(period: Period, rule: DeadlineRule, now: datetime) -> bool:
     """True once booking for ``period`` is closed.
 
     The displayed minute stays open entirely: with a 23h59 deadline, 23:59:59.999999
     Paris is still open and 00:00:00 is locked (locked iff now >= deadline + 1 min).
     """
-    _require_aware(now)
+    require_aware(now)
     return now >= deadline_for(period, rule) + timedelta(minutes=1)
-
-
-def format_deadline_fr(deadline_utc: datetime) -> str:
-    """"jeudi 3 décembre 2026 à 23h59" in Paris time, independent of the server locale."""
-    _require_aware(deadline_utc)
-    d = deadline_utc.astimezone(PARIS)
-    return (f"{WEEKDAYS_FR[d.weekday()]} {_day_fr(d)} {MONTHS_FR[d.month - 1]} "
-            f"{d.year} à {_time_fr(d.time())}")
 
 
 # --- Closed days -------------------------------------------------------------
@@ -270,7 +214,7 @@ SCHOOL_HOLIDAYS = SCHOOL_HOLIDAYS_2025_2026 + SCHOOL_HOLIDAYS_2026_2027
 
 def french_public_holidays(years: Iterable[int]) -> list[ClosedDay]:
     """French public holidays (metropolitan) with French names, e.g. "Noël", sorted by day."""
-    fr = holidays.France(years=list(years), language="fr")
+    fr = holidays.country_holidays("FR", years=list(years), language="fr")
     return [ClosedDay(d, name, None, "public_holiday") for d, name in sorted(fr.items())]
 
 
@@ -319,5 +263,5 @@ def day_status(day: date, service_weekdays: frozenset[int],
                 return DayStatus(False, f"{_PREFIX_FR[kind]} : {reason}" if reason
                                  else _PREFIX_FR[kind])
     if day.weekday() not in service_weekdays:
-        return DayStatus(False, f"Pas de service le {WEEKDAYS_FR[day.weekday()]}")
+        return DayStatus(False, f"Pas de service le {WEEKDAYS[day.weekday()]}")
     return DayStatus(True, None)

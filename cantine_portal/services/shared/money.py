@@ -1,58 +1,25 @@
-"""French-style formatting and parsing of euro amounts.
+"""Parsing of euro amounts typed by parents and town-hall agents.
 
 Amounts are always handled as integer cents throughout the portal so that
 sums of many small canteen prices never accumulate float rounding errors.
-This module is the single place that converts between cents and the text a
-French parent or town-hall agent reads or types, so that the PDF receipts, the
-web pages and the admin forms all agree on the same spelling ("1 234,50 €").
+Formatting lives in :func:`cantine_portal.french.format_euros`; this module
+turns what a person types ("3,85", "1 234,50 €") back into cents and accepts
+what that formatter prints.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = [
-    "EURO_SIGN",
-    "NBSP",
-    "NNBSP",
-    "format_euros",
-    "parse_euros",
-]
+from cantine_portal.french import EURO_SIGN, NBSP, NNBSP
 
-#: Thousands separator. French typography (and CLDR ``fr``) uses the narrow
-#: no-break space, so "1 234,50 €" never wraps between digit groups.
-NNBSP = "\u202f"
-#: Space between the amount and the currency sign: a regular no-break space,
-#: so the "€" never ends up alone at the start of a line.
-NBSP = "\u00a0"
-EURO_SIGN = "€"
+__all__ = ["parse_euros"]
 
 # Accepted input: optional digit groups separated by spaces / dots / no-break
 # spaces, then an optional decimal part of one or two digits after "," or ".".
 _AMOUNT_RE = re.compile(
     r"^(?P<int>\d{1,3}(?:[ .]\d{3})+|\d+)?(?:(?P<sep>[.,])(?P<dec>\d{1,2}))?$"
 )
-
-
-def format_euros(cents: int) -> str:
-    """Format an amount in cents the French way, e.g. ``385`` -> ``"3,85 €"``.
-
-    Thousands are grouped with U+202F (narrow no-break space) and the euro
-    sign is preceded by U+00A0 (no-break space): both are non-breaking so an
-    amount is never split across two lines in a table cell or a PDF.
-    Negative amounts (e.g. a credit shown as a deduction) get a leading "-".
-    """
-    if isinstance(cents, bool) or not isinstance(cents, int):
-        raise TypeError(f"format_euros attend un entier de centimes, reçu {type(cents).__name__}")
-    sign = "-" if cents < 0 else ""
-    euros, rest = divmod(abs(cents), 100)
-    digits = str(euros)
-    groups: list[str] = []
-    while len(digits) > 3:
-        groups.insert(0, digits[-3:])
-        digits = digits[:-3]
-    groups.insert(0, digits)
-    return f"{sign}{NNBSP.join(groups)},{rest:02d}{NBSP}{EURO_SIGN}"
 
 
 def parse_euros(text: str) -> int:

@@ -1,0 +1,112 @@
+"""The family's basket as shown before payment, and its re-pricing when a tariff changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session
+
+from cantine_portal.french import format_euros, format_long_date
+from cantine_portal.models import BasketStatus, row_id
+from cantine_portal.services.booking.queries import (
+    Prices,
+    basket_lines,
+    bump_version,
+    credit_balance,
+    current_basket,
+    structure_and_family,
+)
+
+
+@dataclass(frozen=True)
+class BasketLine:
+    reservation_id: int
+    child_id: int
+    child_name: str
+    service_name: str
+    day: date
+    price_cents: int
+
+    @property
+    def day_text(self) -> str:
+        return format_long_date(self.day)
+
+
+@dataclass(frozen=True)
+class BasketSummary:
+    basket_id: int | None
+    status: str | None          # None (empty) | "open" | "checkout"
+    version: int | None
+    lines: tuple[BasketLine, ...]
+    subtotal_cents: int
+    credit_balance_cents: int
+    credit_applied_cents: int
+    total_cents: int
+
+    @property
+    def frozen(self) -> bool:
+        return self.status == BasketStatus.CHECKOUT
+
+    @property
+    def empty(self) -> bool:
+        return not self.lines
+
+
+def basket_summary(session: Session, now: datetime, structure_id: int, family_id: int) -> BasketSummary:
+    """The basket as shown before payment: lines, subtotal, credit applied, total to pay."""
+    structure_and_family(session, structure_id, family_id)
+    balance = credit_balance(session, structure_id, family_id)
+    basket = current_basket(session, structure_id, family_id)
+    if basket is None:
+        return BasketSummary(None, None, None, (), 0, balance, 0, 0)
+    lines = tuple(
+        BasketLine(row_id(r), row_id(child), child.first_name, service.name, r.day, r.price_cents)
+        for r, child, service in basket_lines(session, basket)
+    )
+    subtotal = sum(line.price_cents for line in lines)
+    if basket.status == BasketStatus.CHECKOUT and basket.snapshot_total_cents is not None:
+        credit = basket.snapshot_credit_cents or 0
+    else:
+        credit = min(max(balance, 0), subtotal)
+    return BasketSummary(basket.id, basket.status, basket.version, lines, subtotal, balance, credit,
+                         subtotal - credit)
+
+
+@dataclass(frozen=True)
+class RepriceResult:
+    changed: int
+    message: str          # empty when nothing changed; otherwise always shown to the parent
+    basket_version: int | None
+
+
+def reprice_basket(session: Session, now: datetime, structure_id: int, family_id: int, *,
+                   check_only: bool = False) -> RepriceResult:
+    """Re-price pending lines of the OPEN basket whose price in force changed, and say so.
+
+    A frozen (checkout) basket is never touched: the bank must confirm its snapshot.
+    ``check_only`` counts the lines to re-price and changes nothing (a read, so that the usual
+    case, no price changed, does not queue for the database's write lock).
+    """
+    structure_and_family(session, structure_id, family_id)
+    basket = current_basket(session, structure_id, family_id)
+    if basket is None or basket.status != BasketStatus.OPEN:
+        return RepriceResult(0, "", basket.version if basket else None)
+    rows = basket_lines(session, basket)
+    prices = Prices(session, {s.id: s for _r, _c, s in rows}.values())
+    stale = [(r, child, service, prices.on(row_id(service), r.day)) for r, child, service in rows]
+    stale = [(r, child, service, new) for r, child, service, new in stale if new != r.price_cents]
+    if not stale or check_only:
+        return RepriceResult(len(stale), "", basket.version)
+    changes = []
+    for r, child, service, new in stale:
+        changes.append(f"{service.name} pour {child.first_name} le {format_long_date(r.day)} : "
+                       f"{format_euros(r.price_cents)} → {format_euros(new)}")
+        r.price_cents = new
+        r.updated_at = now
+        session.add(r)
+    session.flush()
+    bump_version(session, basket, basket.version)
+    message = ("Les tarifs ont changé depuis l'ajout au panier ; votre panier a été recalculé. "
+               + " ; ".join(changes) + ".")
+    return RepriceResult(len(changes), message, basket.version)

@@ -1,0 +1,282 @@
+"""Paying the basket: freeze it for the provider, then reopen it or mark it paid.
+
+Plain Python (no Reflex); the caller commits. A checkout freezes the basket (status
+"checkout") with a snapshot of its lines and total: the provider must confirm exactly that.
+``checkout_failed`` and ``checkout_succeeded`` are idempotent (providers notify more than once).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from cantine_portal.french import format_long_date
+from cantine_portal.models import (
+    Basket,
+    BasketStatus,
+    Credit,
+    Payment,
+    PaymentStatus,
+    Reservation,
+    ReservationStatus,
+    Structure,
+    row_id,
+)
+from cantine_portal.services.booking.basket import BasketSummary, basket_summary, reprice_basket
+from cantine_portal.services.booking.errors import CHECKOUT_MESSAGE, CONFLICT_MESSAGE, BookingError
+from cantine_portal.services.booking.queries import (
+    basket_lines,
+    bump_version,
+    check_version,
+    current_basket,
+    structure_and_family,
+    structure_rule,
+)
+from cantine_portal.services.shared import calendar
+
+# How long a basket stays frozen for a payment the provider has not confirmed.
+CHECKOUT_LIFETIME = timedelta(minutes=30)
+FAILURE_STATUSES = (PaymentStatus.FAILED, PaymentStatus.EXPIRED, PaymentStatus.CANCELLED)
+
+
+@dataclass(frozen=True)
+class CheckoutSnapshot:
+    """What the provider is asked to collect; equal to what the basket froze."""
+
+    payment_id: int
+    reference: str
+    structure_id: int
+    family_id: int
+    amount_cents: int
+    credit_cents: int
+    lines: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class ProviderRedirect:
+    """Where to send the parent, and the provider's id for this payment session."""
+
+    url: str
+    session_id: str
+    expires_at: datetime | None = None
+
+
+class PaymentProvider(Protocol):
+    """A payment provider (simulated bank, Stripe...): see services/payments/providers.py."""
+
+    name: str
+    # True for a provider reached over the network: begin_checkout does not call it inside the
+    # transaction (see usecases.payments.open_remote_session).
+    remote: bool
+
+    def start(self, snapshot: CheckoutSnapshot) -> ProviderRedirect:
+        """Open a payment session for ``snapshot``; the parent is sent to ``url``."""
+        ...
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    ok: bool
+    message: str
+    redirect_url: str | None = None
+    payment_id: int | None = None
+    paid: bool = False            # True when the credit covered everything: nothing to pay
+    basket_version: int | None = None
+    # A provider over the network (``remote``): its payment page is still to be opened, after the
+    # commit (usecases.payments.open_remote_session), with this snapshot.
+    pending: CheckoutSnapshot | None = None
+
+
+def begin_checkout(session: Session, now: datetime, structure_id: int, family_id: int,
+                   provider: PaymentProvider, expected_basket_version: int | None) -> CheckoutResult:
+    """"Valider votre panier maintenant": freeze the basket and send the family to the provider.
+
+    If prices changed since the lines entered the basket, they are re-priced and checkout stops
+    there so that the parent sees the new amounts before paying.
+    """
+    try:
+        with session.begin_nested():
+            return _begin_checkout(session, now, structure_id, family_id, provider, expected_basket_version)
+    except BookingError as refused:
+        return CheckoutResult(False, refused.message, basket_version=expected_basket_version)
+    except IntegrityError:
+        return CheckoutResult(False, CONFLICT_MESSAGE, basket_version=expected_basket_version)
+
+
+def _drop_expired_lines(session: Session, now: datetime, structure: Structure, basket: Basket) -> str:
+    """Remove unpaid lines whose period passed its deadline; the French message says which."""
+    rule = structure_rule(structure)
+    dropped = []
+    for r, child, service in basket_lines(session, basket):
+        if calendar.is_locked(calendar.period_containing(structure.period_mode, r.day), rule, now):
+            dropped.append(f"{service.name} pour {child.first_name} le {format_long_date(r.day)}")
+            session.delete(r)
+    if not dropped:
+        return ""
+    session.flush()
+    return ("La date butoir est dépassée pour des jours non payés, retirés de votre panier : "
+            + " ; ".join(dropped) + ". Vérifiez le nouveau total avant de payer.")
+
+
+def _begin_checkout(session: Session, now: datetime, structure_id: int, family_id: int,
+                    provider: PaymentProvider, expected_version: int | None) -> CheckoutResult:
+    structure, _family = structure_and_family(session, structure_id, family_id)
+    basket = current_basket(session, structure_id, family_id)
+    if basket is not None and basket.status == BasketStatus.CHECKOUT:
+        raise BookingError(CHECKOUT_MESSAGE)
+    check_version(basket, expected_version)
+    if basket is None or not basket_lines(session, basket):
+        raise BookingError("Votre panier est vide.")
+    expired = _drop_expired_lines(session, now, structure, basket)
+    if expired:
+        bump_version(session, basket, basket.version)
+        return CheckoutResult(False, expired, basket_version=basket.version)
+    repriced = reprice_basket(session, now, structure_id, family_id)
+    if repriced.changed:
+        return CheckoutResult(False, repriced.message, basket_version=repriced.basket_version)
+    summary = basket_summary(session, now, structure_id, family_id)
+    bump_version(session, basket, basket.version)
+    lines = _freeze(session, now, basket, summary)
+    payment = Payment(
+        structure_id=structure_id, family_id=family_id, basket_id=row_id(basket),
+        reference=f"P-{now:%Y%m%d}-{secrets.token_hex(5).upper()}",
+        provider=provider.name if summary.total_cents else "avoir",
+        amount_cents=summary.total_cents, credit_cents=summary.credit_applied_cents, created_at=now,
+    )
+    session.add(payment)
+    session.flush()
+    payment_id = row_id(payment)
+    if summary.total_cents == 0:
+        # Entirely covered by credit: no bank involved.
+        done = _checkout_succeeded(session, now, structure_id, family_id, payment_id, 0)
+        return CheckoutResult(True, done.message, None, payment_id, True, None)
+    snapshot = CheckoutSnapshot(payment_id, payment.reference, structure_id, family_id,
+                                summary.total_cents, summary.credit_applied_cents, lines)
+    return _open_payment(session, now, provider, payment, snapshot, basket.version)
+
+
+def _freeze(session: Session, now: datetime, basket: Basket,
+            summary: BasketSummary) -> tuple[dict[str, Any], ...]:
+    """The basket enters checkout with a snapshot of its lines: what the provider must confirm."""
+    lines = tuple({"reservation_id": line.reservation_id, "child": line.child_name, "service": line.service_name,
+                   "day": line.day.isoformat(), "price_cents": line.price_cents} for line in summary.lines)
+    basket.status = BasketStatus.CHECKOUT
+    basket.snapshot_total_cents = summary.total_cents
+    basket.snapshot_credit_cents = summary.credit_applied_cents
+    basket.snapshot_lines = json.dumps(lines, ensure_ascii=False)
+    basket.updated_at = now
+    session.add(basket)
+    return lines
+
+
+def _open_payment(session: Session, now: datetime, provider: PaymentProvider, payment: Payment,
+                  snapshot: CheckoutSnapshot, basket_version: int) -> CheckoutResult:
+    if getattr(provider, "remote", False):
+        # Never an internet round trip inside a write transaction (on SQLite it would hold the only
+        # write lock): the provider is called after the commit. Meanwhile the payment expires like
+        # any checkout, so a crash in between only reopens the basket later.
+        payment.expires_at = now + CHECKOUT_LIFETIME
+        session.add(payment)
+        session.flush()
+        return CheckoutResult(True, "Redirection vers le paiement…", None, payment.id, False, basket_version,
+                              pending=snapshot)
+    started = provider.start(snapshot)
+    payment.provider_session_id = started.session_id
+    payment.expires_at = started.expires_at
+    session.add(payment)
+    session.flush()
+    return CheckoutResult(True, "Redirection vers le paiement…", started.url, payment.id, False, basket_version)
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    ok: bool
+    message: str
+    already_done: bool = False
+
+
+def _payment_for(session: Session, structure_id: int, family_id: int, payment_id: int) -> tuple[Payment, Basket]:
+    payment = session.get(Payment, payment_id)
+    if payment is None or payment.structure_id != structure_id or payment.family_id != family_id:
+        raise BookingError("Paiement inconnu.")
+    basket = session.get(Basket, payment.basket_id)
+    if basket is None or basket.family_id != family_id:
+        raise BookingError("Paiement inconnu.")
+    return payment, basket
+
+
+def checkout_failed(session: Session, now: datetime, structure_id: int, family_id: int, payment_id: int,
+                    status: str = PaymentStatus.FAILED) -> PaymentOutcome:
+    """Payment failed / refused / expired / cancelled: reopen the basket, lines stay pending.
+
+    Idempotent: a second notification changes nothing.
+    """
+    if status not in FAILURE_STATUSES:
+        raise ValueError(f"unexpected payment failure status: {status!r}")
+    try:
+        with session.begin_nested():
+            payment, basket = _payment_for(session, structure_id, family_id, payment_id)
+            if payment.status != PaymentStatus.CREATED or basket.status != BasketStatus.CHECKOUT:
+                return PaymentOutcome(True, "Paiement déjà traité.", already_done=True)
+            payment.status = PaymentStatus(status)
+            payment.completed_at = now
+            basket.status = BasketStatus.OPEN
+            basket.version += 1
+            basket.snapshot_total_cents = None
+            basket.snapshot_credit_cents = None
+            basket.snapshot_lines = ""
+            basket.updated_at = now
+            session.add_all([payment, basket])
+            session.flush()
+            return PaymentOutcome(True, "Le paiement n'a pas abouti : votre panier est conservé, "
+                                        "vous pouvez le régler à nouveau.")
+    except BookingError as refused:
+        return PaymentOutcome(False, refused.message)
+
+
+def checkout_succeeded(session: Session, now: datetime, structure_id: int, family_id: int, payment_id: int,
+                       amount_cents: int) -> PaymentOutcome:
+    """Payment confirmed for ``amount_cents``: pending → paid, credit used. Idempotent."""
+    try:
+        with session.begin_nested():
+            return _checkout_succeeded(session, now, structure_id, family_id, payment_id, amount_cents)
+    except BookingError as refused:
+        return PaymentOutcome(False, refused.message)
+
+
+def _checkout_succeeded(session: Session, now: datetime, structure_id: int, family_id: int, payment_id: int,
+                        amount_cents: int) -> PaymentOutcome:
+    payment, basket = _payment_for(session, structure_id, family_id, payment_id)
+    if payment.status == PaymentStatus.SUCCEEDED:
+        return PaymentOutcome(True, "Paiement déjà enregistré.", already_done=True)
+    if payment.status != PaymentStatus.CREATED or basket.status != BasketStatus.CHECKOUT:
+        raise BookingError("Ce paiement n'est plus attendu.")
+    if amount_cents != payment.amount_cents or amount_cents != basket.snapshot_total_cents:
+        raise BookingError("Montant payé différent du montant du panier.")
+    reserved_ids = [line["reservation_id"] for line in json.loads(basket.snapshot_lines or "[]")]
+    session.exec(
+        update(Reservation)
+        .where(col(Reservation.basket_id) == basket.id, col(Reservation.status) == ReservationStatus.PENDING,
+               col(Reservation.id).in_(reserved_ids))
+        .values(status=ReservationStatus.PAID, payment_id=payment.id, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if payment.credit_cents:
+        session.add(Credit(structure_id=structure_id, family_id=family_id, amount_cents=-payment.credit_cents,
+                           label=f"Avoir utilisé : paiement {payment.reference}", payment_id=payment.id,
+                           created_at=now))
+    payment.status = PaymentStatus.SUCCEEDED
+    payment.completed_at = now
+    basket.status = BasketStatus.PAID
+    basket.version += 1
+    basket.updated_at = now
+    session.add_all([payment, basket])
+    session.flush()
+    return PaymentOutcome(True, "Paiement reçu : vos réservations sont confirmées.")

@@ -1,0 +1,211 @@
+"""The Réservations page's tables for a period, computed on the server, and its live totals.
+
+Reservation life cycle::
+
+    (free) --Valider--> pending (blue, in the open basket)
+    pending --untick + Valider--> deleted
+    pending --begin_checkout--> pending in a frozen basket ("checkout")
+        --checkout_failed--> pending in the open basket again
+        --checkout_succeeded--> paid (green)
+    paid --untick + Valider before the deadline--> cancelled + Credit (+price)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session
+
+from cantine_portal.french import format_long_date, format_paris_long_datetime
+from cantine_portal.models import Child, Reservation, Service, row_id
+from cantine_portal.services.booking.errors import CellKey
+from cantine_portal.services.booking.queries import (
+    Prices,
+    active_reservations,
+    children_and_services,
+    closed_days_for,
+    credit_balance,
+    current_basket,
+    structure_and_family,
+    structure_rule,
+    weekdays_of,
+)
+from cantine_portal.services.shared import calendar
+from cantine_portal.services.shared.calendar import Period
+
+CELL_STATES = ("free", "pending", "paid", "closed", "locked")
+STATE_TEXT_FR = {
+    "free": "Libre",
+    "pending": "Dans le panier, en attente de paiement",
+    "paid": "Payée, confirmée",
+    "closed": "Fermé",
+    "locked": "Verrouillé",
+}
+
+
+def deadline_text(deadline: datetime) -> str:
+    """"Réservations à effectuer avant le jeudi 3 décembre 2026 à 23h59"."""
+    return f"Réservations à effectuer avant le {format_paris_long_datetime(deadline)}"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One checkbox: a child, a service, a day."""
+
+    child_id: int
+    service_id: int
+    day: date
+    state: str            # one of CELL_STATES
+    checked: bool         # pending or paid
+    editable: bool        # the parent may tick/untick it now
+    price_cents: int      # frozen price when reserved, else the price in force that day
+    reason: str           # French text for screen readers and tooltips (why closed, state...)
+    label: str            # "Léa — Restauration scolaire — lundi 7 décembre"
+    reservation_id: int | None = None
+
+    @property
+    def key(self) -> CellKey:
+        return (self.child_id, self.service_id, self.day)
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    service_id: int
+    name: str
+    cells: tuple[Cell, ...]
+
+
+@dataclass(frozen=True)
+class ChildTable:
+    child_id: int
+    first_name: str
+    last_name: str
+    services: tuple[ServiceRow, ...]
+    total_cents: int      # pending + paid of the period
+
+
+@dataclass(frozen=True)
+class PeriodView:
+    structure_id: int
+    family_id: int
+    period: Period
+    days: tuple[date, ...]
+    deadline: datetime
+    deadline_text: str
+    locked: bool
+    children: tuple[ChildTable, ...]
+    total_cents: int
+    credit_balance_cents: int
+    basket_version: int | None
+    basket_status: str | None
+
+    def cells(self) -> Iterable[Cell]:
+        for child in self.children:
+            for row in child.services:
+                yield from row.cells
+
+    def cell(self, key: CellKey) -> Cell | None:
+        for c in self.cells():
+            if c.key == key:
+                return c
+        return None
+
+    def checked(self) -> frozenset[CellKey]:
+        """The ticked cells as saved in the database (pending + paid)."""
+        return frozenset(c.key for c in self.cells() if c.checked)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every cell of one period view depends on."""
+
+    locked: bool
+    closed: dict[date, list[calendar.ClosedDay]]
+    prices: Prices
+    reserved: dict[CellKey, Reservation]
+
+
+def _cell(ctx: _Context, child: Child, service: Service, weekdays: frozenset[int], day: date) -> Cell:
+    label = f"{child.first_name} — {service.name} — {format_long_date(day, with_year=False)}"
+    child_id, service_id = row_id(child), row_id(service)
+    r = ctx.reserved.get((child_id, service_id, day))
+    if r is not None:
+        state = str(r.status)  # "pending" | "paid"
+        reason = STATE_TEXT_FR[state] + (" (période verrouillée)" if ctx.locked else "")
+        return Cell(child_id, service_id, day, state, True, not ctx.locked, r.price_cents, reason, label, r.id)
+    price = ctx.prices.on(service_id, day)
+    status = calendar.day_status(day, weekdays, ctx.closed, service_id)
+    if not status.open:
+        return Cell(child_id, service_id, day, "closed", False, False, price, status.reason_fr or "Fermé", label)
+    if ctx.locked:
+        return Cell(child_id, service_id, day, "locked", False, False, price,
+                    "Verrouillé : date butoir dépassée", label)
+    return Cell(child_id, service_id, day, "free", False, True, price, STATE_TEXT_FR["free"], label)
+
+
+def _child_table(ctx: _Context, child: Child, services: list[Service], period: Period) -> ChildTable:
+    rows = []
+    for service in services:
+        weekdays = weekdays_of(service)
+        rows.append(ServiceRow(row_id(service), service.name,
+                               tuple(_cell(ctx, child, service, weekdays, day) for day in period.days)))
+    total = sum(c.price_cents for row in rows for c in row.cells if c.checked)
+    return ChildTable(row_id(child), child.first_name, child.last_name, tuple(rows), total)
+
+
+def build_period_view(session: Session, now: datetime, structure_id: int, family_id: int,
+                      period: Period) -> PeriodView:
+    """Everything the Réservations page shows for ``period``, computed on the server."""
+    structure, _family = structure_and_family(session, structure_id, family_id)
+    rule = structure_rule(structure)
+    deadline = calendar.deadline_for(period, rule)
+    locked = calendar.is_locked(period, rule, now)
+    children, enrolled = children_and_services(session, structure_id, family_id)
+    ctx = _Context(
+        locked=locked,
+        closed=closed_days_for(session, structure_id, period),
+        prices=Prices(session, {row_id(s): s for ss in enrolled.values() for s in ss}.values()),
+        reserved={(r.child_id, r.service_id, r.day): r
+                  for r in active_reservations(session, structure_id, family_id, period)},
+    )
+    basket = current_basket(session, structure_id, family_id)
+    tables = tuple(_child_table(ctx, child, enrolled[row_id(child)], period) for child in children)
+    return PeriodView(
+        structure_id=structure_id, family_id=family_id, period=period, days=tuple(period.days),
+        deadline=deadline, deadline_text=deadline_text(deadline), locked=locked, children=tables,
+        total_cents=sum(t.total_cents for t in tables),
+        credit_balance_cents=credit_balance(session, structure_id, family_id),
+        basket_version=basket.version if basket else None, basket_status=basket.status if basket else None,
+    )
+
+
+def live_totals(view: PeriodView, ticked: Iterable[CellKey]) -> tuple[dict[int, int], int]:
+    """Per-child and grand totals of a ticked set not yet validated (the page's live totals).
+
+    Unknown or non-editable unchecked cells are ignored: totals never count a closed day.
+    """
+    ticked = set(ticked)
+    per_child = {c.child_id: 0 for c in view.children}
+    for cell in view.cells():
+        counted = cell.checked if not cell.editable else cell.key in ticked
+        if counted:
+            per_child[cell.child_id] += cell.price_cents
+    return per_child, sum(per_child.values())
+
+
+def apply_to_all_children(view: PeriodView, child_id: int,
+                          ticked: Iterable[CellKey] | None = None) -> set[CellKey]:
+    """"Appliquer les mêmes jours à tous mes enfants": copy one child's ticked (service, day) pairs.
+
+    Additive: the other children keep what they had (a paid day is never unticked by this);
+    a pair is copied only where that child is enrolled in the service and the cell is editable
+    (open day, period not locked). Returns the whole new ticked set, to be validated.
+    """
+    result = set(view.checked() if ticked is None else ticked)
+    source = {(s, d) for (c, s, d) in result if c == child_id}
+    for cell in view.cells():
+        if cell.child_id != child_id and cell.editable and (cell.service_id, cell.day) in source:
+            result.add(cell.key)
+    return result

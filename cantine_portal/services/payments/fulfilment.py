@@ -1,0 +1,262 @@
+"""The one fulfilment every payment path goes through, and the checkout's payment side.
+
+Fulfilment (``handle_event``) is idempotent and transactional: every provider event is stored once
+(a replay is recognised by its id), the amount and currency are checked against the basket
+snapshot, and the basket ends either paid exactly once (with its receipt) or open again.
+The return page the parent lands on never marks anything paid. Every function takes the
+caller's ``session`` and ``now``; the caller commits (see usecases/payments.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from cantine_portal.french import format_euros
+from cantine_portal.config import Settings
+from cantine_portal.models import (
+    ClosedDay,
+    Credit,
+    Payment,
+    PaymentEvent,
+    PaymentStatus,
+    Reservation,
+    ReservationStatus,
+    Structure,
+)
+from cantine_portal.services.backoffice.calendar import closure_credit_label
+from cantine_portal.services.booking.checkout import (
+    FAILURE_STATUSES,
+    CheckoutResult,
+    ProviderRedirect,
+    begin_checkout,
+    checkout_failed,
+    checkout_succeeded,
+)
+from cantine_portal.services.payments import receipts
+from cantine_portal.services.payments.events import ProviderEvent
+from cantine_portal.services.payments.providers import CURRENCY, SimulatedBank, payment_availability, provider_for
+from cantine_portal.services.shared import audit
+
+
+SIMULATED_SESSION_ENDED = ("Cette session de paiement est terminée : aucun paiement n'a été enregistré. "
+                           "Retournez sur le portail de votre commune.")
+
+
+@dataclass
+class FulfilmentResult:
+    # "paid" | "duplicate" | "reopened" | "ignored" | "anomaly" | "unknown" | "already" | "closed"
+    outcome: str
+    message: str = ""
+    payment_id: int | None = None
+    # Set when a receipt was issued: once committed, its PDF is drawn and the ticket e-mailed
+    # (usecases.payments.send_ticket).
+    receipt_id: int | None = None
+
+
+def _record_event(session: Session, now: datetime, event: ProviderEvent, payment: Payment | None) -> PaymentEvent | None:
+    try:
+        with session.begin_nested():
+            stored = PaymentEvent(payment_id=payment.id if payment else None, provider=event.provider,
+                                  event_id=event.event_id, type=event.event_type or event.kind,
+                                  payload=event.raw[:20000], received_at=now)
+            session.add(stored)
+        return stored
+    except IntegrityError:
+        return None
+
+
+def _anomaly(session: Session, now: datetime, payment: Payment | None, stored: PaymentEvent, text: str) -> None:
+    stored.outcome = text[:200]
+    session.add(stored)
+    audit.record(session, now, "payment.anomaly", structure_id=payment.structure_id if payment else None,
+                 target=payment.reference if payment else stored.event_id, provider=stored.provider, message=text)
+
+
+def _outcome(session: Session, stored: PaymentEvent, text: str) -> None:
+    stored.outcome = text
+    session.add(stored)
+
+
+def handle_event(session: Session, now: datetime, settings: Settings, event: ProviderEvent) -> FulfilmentResult:
+    """Apply one provider event. The caller commits, then has the ticket sent when
+    ``result.receipt_id`` is set (the receipt's PDF is drawn after the commit)."""
+    payment = None
+    if event.session_id:
+        payment = session.exec(select(Payment).where(Payment.provider == event.provider,
+                                                     Payment.provider_session_id == event.session_id)
+                               .with_for_update()).first()
+    stored = _record_event(session, now, event, payment)
+    if stored is None:
+        return FulfilmentResult("duplicate", "Événement déjà reçu : rien ne change.")
+    if event.provider == SimulatedBank.name and not settings.simulated_bank_allowed:
+        _outcome(session, stored, "refused: simulated bank disabled on this server")
+        return FulfilmentResult("closed", SIMULATED_SESSION_ENDED, payment.id if payment else None)
+    if event.kind == "ignored":
+        _outcome(session, stored, "ignored")
+        return FulfilmentResult("ignored", payment_id=payment.id if payment else None)
+    if payment is None:
+        _anomaly(session, now, None, stored, f"Session de paiement inconnue : {event.session_id}")
+        return FulfilmentResult("unknown", "Session de paiement inconnue.")
+    if event.kind in FAILURE_STATUSES:
+        if payment.status != PaymentStatus.CREATED:
+            _outcome(session, stored, f"no change ({payment.status})")
+            return FulfilmentResult("already", payment_id=payment.id)
+        outcome = checkout_failed(session, now, payment.structure_id, payment.family_id, payment.id, event.kind)
+        _outcome(session, stored, event.kind)
+        return FulfilmentResult("reopened", outcome.message, payment.id)
+    return _succeeded(session, now, event, payment, stored)
+
+
+def _unexpected_money(session: Session, now: datetime, event: ProviderEvent, payment: Payment,
+                      stored: PaymentEvent) -> FulfilmentResult:
+    """Money arrived that no open payment expects (late success after expiry, wrong amount):
+    it becomes a credit for the family, and the commune is told. Never lost, never half."""
+    reason = ("Paiement confirmé après l'expiration du panier" if payment.status != PaymentStatus.CREATED
+              else f"Montant payé ({format_euros(event.amount_cents or 0)}) différent du panier "
+                   f"({format_euros(payment.amount_cents)})")
+    _anomaly(session, now, payment, stored, reason)
+    if payment.status == PaymentStatus.CREATED:
+        checkout_failed(session, now, payment.structure_id, payment.family_id, payment.id, PaymentStatus.FAILED)
+    if event.amount_cents and event.amount_cents > 0:
+        session.add(Credit(structure_id=payment.structure_id, family_id=payment.family_id,
+                           amount_cents=event.amount_cents, payment_id=payment.id, created_at=now,
+                           label=f"Avoir : {reason.lower()} (réf. {payment.reference})"))
+    return FulfilmentResult("anomaly", reason + " : la somme reçue est portée en avoir sur votre compte.",
+                            payment.id)
+
+
+def _succeeded(session: Session, now: datetime, event: ProviderEvent, payment: Payment,
+               stored: PaymentEvent) -> FulfilmentResult:
+    if payment.status == PaymentStatus.SUCCEEDED:
+        _outcome(session, stored, "no change (succeeded)")
+        return FulfilmentResult("already", payment_id=payment.id)
+    if event.provider == SimulatedBank.name and payment.status != PaymentStatus.CREATED:
+        # A real provider's late success moved real money: it becomes a credit (_unexpected_money).
+        # The simulated bank moves none: « Payer » in a second tab after a refusal, a cancellation
+        # or the expiry must not turn into a credit.
+        _outcome(session, stored, f"refused: simulated session ended ({payment.status})")
+        return FulfilmentResult("closed", SIMULATED_SESSION_ENDED, payment.id)
+    if (event.currency or "").lower() != CURRENCY:
+        _anomaly(session, now, payment, stored, f"Devise inattendue : {event.currency}")
+        if payment.status == PaymentStatus.CREATED:
+            checkout_failed(session, now, payment.structure_id, payment.family_id, payment.id, PaymentStatus.FAILED)
+        return FulfilmentResult("anomaly", "Paiement dans une devise inattendue : signalé à la mairie.", payment.id)
+    if payment.status != PaymentStatus.CREATED or event.amount_cents != payment.amount_cents:
+        return _unexpected_money(session, now, event, payment, stored)
+    outcome = checkout_succeeded(session, now, payment.structure_id, payment.family_id, payment.id,
+                                 event.amount_cents)
+    if not outcome.ok:
+        _anomaly(session, now, payment, stored, outcome.message)
+        return FulfilmentResult("anomaly", outcome.message, payment.id)
+    payment.provider_payment_id = event.provider_payment_id
+    session.add(payment)
+    credited = _credit_days_closed_meanwhile(session, now, payment)
+    receipt = receipts.issue_receipt(session, now, payment)
+    _outcome(session, stored, "paid")
+    audit.record(session, now, "payment.succeeded", structure_id=payment.structure_id, target=payment.reference,
+                 amount_cents=payment.amount_cents, receipt=receipt.number)
+    message = outcome.message
+    if credited:
+        message += (f" {credited} jour(s) fermé(s) par la commune pendant le paiement ont été annulés et "
+                    "portés en avoir.")
+    return FulfilmentResult("paid", message, payment.id, receipt.id)
+
+
+def _credit_days_closed_meanwhile(session: Session, now: datetime, payment: Payment) -> int:
+    """A closure declared while the bank worked leaves the basket alone (it is frozen); once paid,
+    those days are cancelled and credited like any paid day on a closed day."""
+    paid = session.exec(select(Reservation).where(Reservation.payment_id == payment.id,
+                                                  Reservation.status == ReservationStatus.PAID)).all()
+    if not paid:
+        return 0
+    closed = session.exec(select(ClosedDay).where(ClosedDay.structure_id == payment.structure_id,
+                                                  ClosedDay.day.in_({r.day for r in paid}))).all()  # type: ignore[union-attr]
+    count = 0
+    for reservation in paid:
+        if any(c.day == reservation.day and c.service_id in (None, reservation.service_id) for c in closed):
+            reservation.status = ReservationStatus.CANCELLED
+            reservation.cancelled_at = reservation.updated_at = now
+            session.add(reservation)
+            session.add(Credit(structure_id=payment.structure_id, family_id=payment.family_id,
+                               amount_cents=reservation.price_cents, label=closure_credit_label(reservation.day),
+                               reservation_id=reservation.id, created_at=now))
+            count += 1
+    session.flush()
+    return count
+
+
+@dataclass(frozen=True)
+class CheckoutStart:
+    result: CheckoutResult
+    receipt_id: int | None  # the basket was covered by credit: its receipt (PDF and ticket after the commit)
+    reference: str
+
+
+def start_checkout(session: Session, now: datetime, settings: Settings, structure_id: int, family_id: int,
+                   expected_basket_version: int | None) -> CheckoutStart:
+    """« Payer », one transaction (``Database.run_write``): freeze the basket and open the payment with
+    the commune's provider; a basket entirely covered by credit is paid at once and gets its receipt."""
+    structure = session.get(Structure, structure_id)
+    availability = payment_availability(structure, settings)
+    if not availability.ok:  # never another provider in its place: the basket stays as it is
+        return CheckoutStart(CheckoutResult(False, availability.parent_message), None, "")
+    provider = provider_for(structure, settings, now)
+    result = begin_checkout(session, now, structure_id, family_id, provider, expected_basket_version)
+    receipt_id = None
+    if result.ok and result.paid:
+        receipt_id = settle_without_bank(session, now, settings, result.payment_id).receipt_id
+    reference = session.get(Payment, result.payment_id).reference if result.payment_id else ""
+    return CheckoutStart(result, receipt_id, reference)
+
+
+def record_provider_session(session: Session, payment_id: int, redirect: ProviderRedirect) -> None:
+    """The remote provider opened its payment page: remember its session (to match its events)."""
+    payment = session.get(Payment, payment_id)
+    payment.provider_session_id = redirect.session_id
+    if redirect.expires_at is not None:
+        payment.expires_at = redirect.expires_at
+    session.add(payment)
+
+
+def settle_without_bank(session: Session, now: datetime, settings: Settings, payment_id: int) -> FulfilmentResult:
+    """A basket entirely covered by credit was paid by begin_checkout: issue its receipt."""
+    payment = session.get(Payment, payment_id)
+    receipt = receipts.issue_receipt(session, now, payment)
+    return FulfilmentResult("paid", payment_id=payment.id, receipt_id=receipt.id)
+
+
+def stale_checkouts(session: Session, now: datetime, structure_id: int, family_id: int) -> list[Payment]:
+    """The family's payments still waiting for the provider past their lifetime."""
+    waiting = session.exec(select(Payment).where(Payment.structure_id == structure_id,
+                                                 Payment.family_id == family_id,
+                                                 Payment.status == PaymentStatus.CREATED)).all()
+    return [p for p in waiting if p.expires_at is not None and p.expires_at < now]
+
+
+def expire_stale_checkouts(session: Session, now: datetime, structure_id: int, family_id: int) -> int:
+    """Reopen baskets whose payment session expired without news from the provider.
+
+    A success that arrives later still lands safely: it becomes a credit (see _unexpected_money).
+    """
+    stale = stale_checkouts(session, now, structure_id, family_id)
+    for payment in stale:
+        checkout_failed(session, now, structure_id, family_id, payment.id, PaymentStatus.EXPIRED)
+    return len(stale)
+
+
+def family_payment(session: Session, structure_id: int, family_id: int, reference: str) -> Payment | None:
+    payment = session.exec(select(Payment).where(Payment.reference == reference)).first()
+    if payment is None or payment.structure_id != structure_id or payment.family_id != family_id:
+        return None
+    return payment
+
+
+def payment_by_simulated_session(session: Session, session_id: str) -> Payment | None:
+    if not session_id.startswith("sim_") or len(session_id) > 100:
+        return None
+    return session.exec(select(Payment).where(Payment.provider == "simulated",
+                                              Payment.provider_session_id == session_id)).first()
