@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import reflex as rx
+
+from cantine_portal.components.upload_reset import upload_reset
 from reflex_components_core.el.elements.base import BaseHTML
 
 
@@ -73,7 +75,7 @@ def labelled_upload(*children: rx.Component, upload_id: str, input_label: str, *
     """
     upload = rx.upload.root(*children, id=upload_id, **props)
     _dropzone_file_input(upload).custom_attrs.update({"aria-label": input_label, "id": f"{upload_id}-input"})
-    return upload
+    return rx.fragment(upload, upload_reset(upload_id))  # handlers clear it with clear_upload()
 
 
 def _dropzone_file_input(upload: rx.Component) -> rx.Component:
