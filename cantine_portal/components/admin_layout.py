@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from cantine_portal.components.forms import PostForm
-from cantine_portal.components.layout import footer
+from cantine_portal.components.layout import commune_colour_root, commune_logo, footer
 from cantine_portal.state.admin import StaffState
 from cantine_portal.state.portal import PortalState
 
@@ -33,7 +33,7 @@ LINK_STYLE = {
 def admin_header() -> rx.Component:
     return rx.el.header(
         rx.hstack(
-            rx.icon("building-2", size=28, aria_hidden="true"),
+            commune_logo(),
             rx.vstack(
                 rx.text("Back-office de la commune", size="2", color_scheme="gray", high_contrast=True),
                 rx.heading(PortalState.commune_name, as_="p", size="5"),
@@ -45,7 +45,7 @@ def admin_header() -> rx.Component:
             spacing="3",
             style=ADMIN_PAGE_STYLE,
         ),
-        style={"border_bottom": "1px solid var(--gray-5)", "background": "var(--gray-3)"},
+        style={"border_bottom": "4px solid var(--commune-primary, #1d4e89)", "background": "var(--gray-3)"},
     )
 
 
@@ -83,11 +83,11 @@ def admin_frame(*children: rx.Component) -> rx.Component:
                                          padding="3rem")),
                        style=ADMIN_PAGE_STYLE),
         ),
-        style={"min_height": "100vh", "display": "flex", "flex_direction": "column"},
+        style={"min_height": "100vh", "display": "flex", "flex_direction": "column", **commune_colour_root()},
     )
 
 
-def admin_page(title: str, *children: rx.Component) -> rx.Component:
+def admin_page(title: str | rx.Var, *children: rx.Component) -> rx.Component:
     """A back-office page: nothing shows until the staff session is checked."""
     return admin_frame(
         rx.cond(

@@ -153,7 +153,8 @@ def _clean_svg(data: bytes) -> bytes:
                 raise LogoError(MSG_SVG_UNSAFE)
     ET.register_namespace("", SVG_NS)
     ET.register_namespace("xlink", XLINK_NS)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    cleaned: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return cleaned
 
 
 def raster_logo(logo: bytes, mime: str) -> bytes | None:

@@ -6,9 +6,10 @@ import reflex as rx
 
 from cantine_portal.components.admin_forms import checkbox, grid, input_field, section, select_field, submit
 from cantine_portal.components.admin_layout import admin_page, table, td
-from cantine_portal.components.forms import INPUT_STYLE, callout, field, message_if
+from cantine_portal.components.forms import INPUT_STYLE, callout, field, labelled_upload, message_if
+from cantine_portal.state.portal import PortalState
 from cantine_portal.french import WEEKDAYS
-from cantine_portal.state.admin_config import WEEKDAY_KEYS, AdminCalendarState, AdminServicesState, AdminSettingsState
+from cantine_portal.state.admin_config import LOGO_UPLOAD_ID, WEEKDAY_KEYS, AdminCalendarState, AdminServicesState, AdminSettingsState
 
 S = AdminSettingsState
 
@@ -17,11 +18,62 @@ def _messages(state) -> rx.Component:
     return rx.fragment(message_if(state.success_message, "success"), message_if(state.error_message, "error"))
 
 
+def _logo_section() -> rx.Component:
+    """The commune's logo: preview, file picker (PNG, JPEG, SVG), save and remove."""
+    chosen = rx.selected_files(LOGO_UPLOAD_ID)
+    return section(
+        "Logo de la commune",
+        rx.text("Le logo de la commune (pas celui de l'État) apparaît dans l'en-tête du portail, dans les e-mails "
+                "et sur les reçus. Une image PNG, JPEG ou SVG d'1 Mo au maximum ; un logo SVG apparaît sur le "
+                "portail, les e-mails et les reçus reprennent alors le nom de la commune dans sa couleur.", size="2"),
+        rx.cond(PortalState.commune_logo_url != "",
+                rx.hstack(rx.el.img(src=PortalState.commune_logo_url, alt="Logo actuel de " + PortalState.commune_name,
+                                    id="logo-preview", style={"height": "64px", "width": "auto"}),
+                          rx.button("Retirer le logo", type="button", variant="outline", size="3",
+                                    on_click=S.remove_logo),
+                          align="center", spacing="4"),
+                rx.text("Aucun logo pour l'instant.", size="2")),
+        labelled_upload(
+            rx.flex(
+                rx.el.button(rx.icon("image", size=16, aria_hidden="true"), " Choisir une image", type="button",
+                             style={"display": "inline-flex", "align_items": "center", "gap": "0.35rem",
+                                    "min_height": "44px", "padding": "0.5rem 0.9rem",
+                                    "border": "1px solid var(--gray-8)", "border_radius": "6px",
+                                    "background": "var(--gray-2)", "color": "var(--gray-12)", "cursor": "pointer"}),
+                rx.text(rx.cond(chosen.length() > 0, "Fichier choisi : " + chosen.join(", "), "Aucun fichier choisi."),
+                        size="2"),
+                gap="0.75rem", align="center", wrap="wrap",
+            ),
+            upload_id=LOGO_UPLOAD_ID, input_label="Image du logo (PNG, JPEG ou SVG)", multiple=False,
+            accept={"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/svg+xml": [".svg"]},
+            style={"margin": "0.5rem 0"},
+        ),
+        message_if(S.logo_message, "success"),
+        message_if(S.logo_error, "error"),
+        rx.button("Enregistrer le logo", id="logo-save", size="3",
+                  on_click=S.upload_logo(rx.upload_files(upload_id=LOGO_UPLOAD_ID))),
+    )
+
+
+def _colour_field(v) -> rx.Component:
+    """The main colour as a hex code, with a swatch showing white text on it."""
+    return rx.vstack(
+        input_field("Couleur principale (code #RRVVBB)", "primary_color", "set-colour", v.get("primary_color", ""),
+                    S.errors, hint="Le texte blanc doit rester lisible sur cette couleur (contraste d'au moins 4,5:1).",
+                    placeholder="#1d4e89", auto_complete="off"),
+        rx.el.div("Texte blanc sur la couleur de la commune", aria_hidden="true",
+                  style={"background": "var(--commune-primary, #1d4e89)", "color": "#ffffff",
+                         "padding": "0.5rem 0.75rem", "border_radius": "6px", "font_weight": "600"}),
+        spacing="2", width="100%", align="stretch",
+    )
+
+
 def settings_page() -> rx.Component:
     v = S.values
     return admin_page(
         "Paramètres",
         _messages(S),
+        _logo_section(),
         rx.el.form(
             rx.vstack(
                 section("Identité et coordonnées de la commune", grid(
@@ -33,6 +85,7 @@ def settings_page() -> rx.Component:
                     input_field("Téléphone", "phone", "set-phone", v.get("phone", ""), S.errors, type="tel"),
                     input_field("E-mail de la commune (réponses aux familles)", "email", "set-email",
                                 v.get("email", ""), S.errors, type="email"),
+                    _colour_field(v),
                 )),
                 section("Réservations", grid(
                     select_field("Période de réservation", "period_mode", "set-period", v.get("period_mode", ""),
@@ -49,7 +102,7 @@ def settings_page() -> rx.Component:
                                 S.errors, placeholder="23:59"),
                 ),
                     rx.cond(S.deadline_text != "",
-                            rx.text("Règle enregistrée : réservations possibles jusqu'au ", S.deadline_text, ".",
+                            rx.text("Règle enregistrée : les familles réservent au plus tard ", S.deadline_text, ".",
                                     margin_top="0.5rem")),
                 ),
                 section("Modifications en ligne par les familles",

@@ -49,8 +49,8 @@ def format_ratio(ratio: float) -> str:
     return f"{int(ratio * 10) / 10:.1f}".replace(".", ",") + ":1"
 
 
-def colour_error(value: str) -> str | None:
-    """None when ``value`` is a hex colour with white text readable on it; else a French message."""
+def colour_error(value: str) -> str:
+    """"" when ``value`` is a hex colour with white text readable on it; else a French message."""
     colour = normalise_hex(value)
     if colour is None:
         return MSG_FORMAT
@@ -58,4 +58,4 @@ def colour_error(value: str) -> str | None:
     if ratio < MIN_CONTRAST:
         return (f"Le texte blanc sur cette couleur n'est pas assez lisible (contraste de {format_ratio(ratio)}, "
                 f"il faut au moins 4,5:1). Choisissez une couleur plus foncée.")
-    return None
+    return ""
