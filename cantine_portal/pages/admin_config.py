@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.components.admin_forms import checkbox, grid, input_field, section, select_field, submit
+from cantine_portal.components.admin_forms import checkbox, error_summary, grid, input_field, section, select_field, submit
 from cantine_portal.components.admin_layout import admin_page, table, td
 from cantine_portal.components.forms import INPUT_STYLE, callout, field, labelled_upload, message_if
 from cantine_portal.state.portal import PortalState
@@ -68,6 +68,17 @@ def _colour_field(v) -> rx.Component:
     )
 
 
+SETTINGS_ERROR_FIELDS = [
+    ("name", "set-name", "Nom affiché"), ("address_line", "set-address", "Adresse"),
+    ("postal_code", "set-postal", "Code postal"), ("city", "set-city", "Ville"), ("phone", "set-phone", "Téléphone"),
+    ("email", "set-email", "E-mail de la commune"), ("primary_color", "set-colour", "Couleur principale"),
+    ("period_mode", "set-period", "Période de réservation"), ("deadline_kind", "set-kind", "Règle de date limite"),
+    ("deadline_weekday", "set-weekday", "Jour de la semaine"), ("deadline_days_before", "set-days", "Nombre de jours"),
+    ("deadline_time", "set-time", "Heure limite"), ("diets", "set-diets", "Régimes proposés"),
+    ("payment_provider", "set-provider", "Paiement en ligne"),
+]
+
+
 def settings_page() -> rx.Component:
     v = S.values
     return admin_page(
@@ -76,6 +87,7 @@ def settings_page() -> rx.Component:
         _logo_section(),
         rx.el.form(
             rx.vstack(
+                error_summary(S.errors, SETTINGS_ERROR_FIELDS),
                 section("Identité et coordonnées de la commune", grid(
                     input_field("Nom affiché", "name", "set-name", v.get("name", ""), S.errors),
                     input_field("Adresse", "address_line", "set-address", v.get("address_line", ""), S.errors),
