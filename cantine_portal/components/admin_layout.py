@@ -154,6 +154,11 @@ def table(headers: list[str], body: rx.Component, caption: str | None = None) ->
             rx.el.tbody(body),
             style={"border_collapse": "collapse", "width": "100%", "font_size": "15px"},
         ),
+        # a region that scrolls sideways on a phone must be reachable with the keyboard (axe:
+        # scrollable-region-focusable): it takes the focus and is named after its table
+        tab_index=0,
+        role="region",
+        aria_label=caption or "Tableau : " + ", ".join(headers),
         style={"overflow_x": "auto", "width": "100%"},
     )
 

@@ -164,7 +164,7 @@ def _service_row(row: dict, index) -> rx.Component:
     mine = V.error_row == index.to_string()
     price_mine = V.error_row == "price" + index.to_string()
     return rx.el.li(
-        rx.heading(row["name"], as_="h3", size="4"),
+        rx.heading(row["name"], as_="h2", size="4"),
         rx.text("Tarif actuel : ", rx.el.strong(row["price_label"]), " — ", row["status"], " — ",
                 row["weekdays_label"], size="2"),
         rx.text("Historique : ", row["prices"], size="2", color_scheme="gray", high_contrast=True),

@@ -66,7 +66,8 @@ def test_staff_upload_a_logo_and_choose_a_colour_then_see_them_in_the_header(ui,
     ui.page.get_by_role("button", name="Enregistrer le logo").click()
     ui.page.get_by_text("Le logo a été enregistré").wait_for()
     ui.page.wait_for_function(f"() => document.querySelector(\"header img\").getAttribute('src') !== {before!r}")
-    assert header_logo.evaluate("img => img.complete && img.naturalWidth") == 120
+    ui.page.wait_for_function("() => { const img = document.querySelector('header img');"
+                              " return img.complete && img.naturalWidth === 120; }")
 
     colour = ui.page.get_by_label("Couleur principale (code #RRVVBB)")
     colour.fill("#9ec5ee")  # white on it: 1.8:1
