@@ -4,7 +4,7 @@
 - structure.logo_path / logo_mime: the cleaned logo in private storage ("logos/…"), "" when none.
 
 Revision ID: 0005_commune_identity
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-27
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0005_commune_identity'
-down_revision: Union[str, None] = '0002'
+down_revision: Union[str, None] = '0003'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
