@@ -6,6 +6,7 @@ import reflex as rx
 
 from cantine_portal.components.admin_forms import checkbox, error_summary, grid, input_field, section, select_field, submit
 from cantine_portal.components.admin_layout import admin_page, table, td
+from cantine_portal.components.upload_reset import upload_reset
 from cantine_portal.components.forms import INPUT_STYLE, callout, field, labelled_upload, message_if
 from cantine_portal.state.portal import PortalState
 from cantine_portal.french import WEEKDAYS
@@ -48,6 +49,7 @@ def _logo_section() -> rx.Component:
             accept={"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/svg+xml": [".svg"]},
             style={"margin": "0.5rem 0"},
         ),
+        upload_reset(LOGO_UPLOAD_ID),
         message_if(S.logo_message, "success"),
         message_if(S.logo_error, "error"),
         rx.button("Enregistrer le logo", id="logo-save", size="3",

@@ -9,6 +9,7 @@ from cantine_portal import clock
 from cantine_portal.state.admin import StaffState, form_text
 from cantine_portal.state.handlers import staff_event
 from cantine_portal.state.offload import in_thread
+from cantine_portal.state.upload_reset import clear_upload
 from cantine_portal.usecases.backoffice import calendar as calendar_cases
 from cantine_portal.usecases.backoffice import prestations as services_cases
 from cantine_portal.usecases.backoffice import settings as settings_cases
@@ -61,14 +62,14 @@ class AdminSettingsState(StaffState):
         self.success_message = self.error_message = ""
         if len(files) != 1:
             self.logo_error = "Choisissez un fichier image (PNG, JPEG ou SVG)."
-            return rx.clear_selected_files(LOGO_UPLOAD_ID)
+            return clear_upload(LOGO_UPLOAD_ID)
         data = files[0].file.read(settings_cases.LOGO_READ_LIMIT)
         actor, now = self._actor(), clock.now()
         result = await in_thread(lambda: settings_cases.upload_logo(actor, now=now, data=data))
         self._logo_done(result)
         if result.ok:
             await in_thread(self._load_portal)
-        return rx.clear_selected_files(LOGO_UPLOAD_ID)
+        return clear_upload(LOGO_UPLOAD_ID)
 
     @staff_event
     def remove_logo(self):
