@@ -14,6 +14,7 @@ from cantine_portal.services.shared import audit
 from cantine_portal.services.shared.payment_availability import Availability, payment_availability
 from cantine_portal.services.backoffice.access import check_staff
 from cantine_portal.services.shared.calendar import DeadlineRule, PERIOD_MODES
+from cantine_portal.services.shared.colours import DEFAULT_COLOUR, colour_error, normalise_hex
 from cantine_portal.services.shared.validation import (
     email_error,
     format_phone,
@@ -27,7 +28,7 @@ from cantine_portal.services.shared.validation import (
 
 SETTINGS_FIELDS = ("name", "address_line", "postal_code", "city", "phone", "email", "period_mode",
                    "deadline_kind", "deadline_weekday", "deadline_days_before", "deadline_time",
-                   "allow_family_edit", "allow_children_edit", "diets", "payment_provider")
+                   "allow_family_edit", "allow_children_edit", "diets", "payment_provider", "primary_color")
 DEADLINE_KINDS = ("weekday_before", "days_before")
 PAYMENT_PROVIDERS = ("simulated", "stripe")
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -57,6 +58,7 @@ class SettingsValues(TypedDict):
     allow_children_edit: bool
     diets: str
     payment_provider: str
+    primary_color: str
 
 
 @dataclass
@@ -116,6 +118,10 @@ def validate_settings(values: dict[str, str]) -> tuple[SettingsValues, dict[str,
         errors["diets"] = "Un régime fait 60 caractères au maximum."
     if text["payment_provider"] not in PAYMENT_PROVIDERS:
         errors["payment_provider"] = "Choisissez le paiement simulé ou Stripe."
+    # an emptied field goes back to the portal's blue
+    text["primary_color"] = text["primary_color"] or DEFAULT_COLOUR
+    if message := colour_error(text["primary_color"]):
+        errors["primary_color"] = message
     clean = SettingsValues(
         name=text["name"], address_line=text["address_line"], postal_code=text["postal_code"],
         city=text["city"], phone=format_phone(normalize_phone(text["phone"]) or ""),
@@ -125,6 +131,7 @@ def validate_settings(values: dict[str, str]) -> tuple[SettingsValues, dict[str,
         allow_family_edit=_truthy(values.get("allow_family_edit")),
         allow_children_edit=_truthy(values.get("allow_children_edit")),
         diets="\n".join(dict.fromkeys(diets)), payment_provider=text["payment_provider"],
+        primary_color=normalise_hex(text["primary_color"]) or text["primary_color"][:7],
     )
     return clean, errors
 

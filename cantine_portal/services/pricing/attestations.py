@@ -1,6 +1,6 @@
 """The parent's side of the QF: send an attestation (PDF or photo), see where it stands.
 
-Content-checked like the contact form's attachments (infra/pdf/validation.py; infra/images.py for
+Content-checked like the contact form's attachments (infra/pdf/validation.py; infra/photos.py for
 photos), stored under a random name outside any public folder (infra/storage.py). Until the staff
 accept it and enter the QF, the « no QF » price applies; the page says so.
 """
@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from cantine_portal.config import Settings
 from cantine_portal.french import PARIS, format_euros, format_long_date, format_whole_euros
 from cantine_portal.infra import storage
-from cantine_portal.infra.images import ImageRejected, validate_image
+from cantine_portal.infra.photos import ImageRejected, validate_image
 from cantine_portal.infra.pdf.validation import PdfRejected, is_probably_pdf, validate_pdf
 from cantine_portal.models import Family, QuotientDocument, QuotientDocumentStatus, Service, row_id
 from cantine_portal.services.pricing.tariffs import Tariffs, quotient_spans
