@@ -103,6 +103,7 @@ def grids_page() -> rx.Component:
             rx.button("Enregistrer cette grille", on_click=G.save, margin_top="0.5rem"),
             id="grid-preview-section",
         )),
+        menu="prestations",
     )
 
 
@@ -213,6 +214,7 @@ def quotients_page() -> rx.Component:
             caption="Quotients familiaux qui expirent dans le mois"),
         table(["Famille", "N° de dossier", "QF aujourd'hui", "Tarif extérieur"], rx.foreach(Q.families, _family_row),
               caption="Familles"),
+        menu="quotients",
     )
 
 
@@ -250,4 +252,5 @@ def claim_page() -> rx.Component:
             rx.el.a(rx.icon("file-text", size=16, aria_hidden="true"), " Télécharger le PDF",
                     href=C.pdf_href + "&telecharger=1", style=LINK),
             gap="1.5rem")),
+        menu="aide-cantine-1-euro",
     )
