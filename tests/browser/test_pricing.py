@@ -33,7 +33,7 @@ def test_a_parent_in_bracket_1_pays_one_euro_meals_and_sees_the_bracket_on_the_r
     staff_login(ui)
     ui.expect_path("/demo/admin")
     ui.goto("/demo/admin/quotients")
-    ui.page.get_by_label("Famille").select_option(label="Martin (F-MARTIN)")
+    ui.page.locator("#qf-family").select_option(label="Martin (F-MARTIN)")
     ui.page.locator("#qf-value").fill("400")
     ui.page.locator("#qf-from").fill("2027-01-25")
     ui.page.locator("#qf-to").fill("2027-01-31")
