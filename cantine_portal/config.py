@@ -150,6 +150,16 @@ def _local_secret(var_dir: Path) -> str:
     return value
 
 
+def cheap_password_hashing(env: Mapping[str, str] | None = None) -> bool:
+    """Tests only: ``CANTINE_TEST_CHEAP_HASH=1`` (set by tests/conftest.py) makes argon2id almost free.
+
+    Read apart from ``Settings`` because hashing has no settings object at hand. A test of fifty
+    failed logins then takes milliseconds instead of a minute; never set it on a real portal.
+    """
+    env = os.environ if env is None else env
+    return (env.get("CANTINE_TEST_CHEAP_HASH") or "0").strip() == "1"
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings.from_env()

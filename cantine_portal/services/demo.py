@@ -46,6 +46,18 @@ def _demo_hash(password: str) -> str:
     return hash_password(password)
 
 
+@lru_cache(maxsize=None)
+def _reglement_pdf(commune_name: str) -> bytes:
+    """Drawn once per process and commune: the test suite loads the demo about a hundred times."""
+    return pdf_render.render_reglement(commune_name)
+
+
+@lru_cache(maxsize=None)
+def _menu_pdf(commune_name: str, monday: date) -> bytes:
+    """Drawn once per process, commune and week (same reason as ``_reglement_pdf``)."""
+    return pdf_render.render_menu_week(commune_name, monday, pdf_render.default_demo_menus(monday))
+
+
 @dataclass
 class DemoReport:
     created: list[str] = field(default_factory=list)
@@ -111,7 +123,7 @@ def _add_documents(session: Session, settings: Settings, structure: Structure, n
     """Real PDFs, stored privately: this week's menu, the règlement, and an unpublished draft."""
     reglement = documents.add_document(
         session, settings, now, structure.id, title="Règlement intérieur de la restauration scolaire",
-        category="Règlement", data=pdf_render.render_reglement(structure.name),
+        category="Règlement", data=_reglement_pdf(structure.name),
         original_name="reglement-interieur.pdf")
     # Published at the start of the school year: older than the weekly menu.
     start = school_year_start(now)
@@ -123,16 +135,14 @@ def _add_documents(session: Session, settings: Settings, structure: Structure, n
     documents.add_document(
         session, settings, now, structure.id,
         title=f"Menu de la semaine {calendar.date_range_fr(monday, monday + timedelta(days=4))}",
-        category="Menus", data=pdf_render.render_menu_week(structure.name, monday,
-                                                           pdf_render.default_demo_menus(monday)),
+        category="Menus", data=_menu_pdf(structure.name, monday),
         original_name=f"menu-{monday.isoformat()}.pdf")
     next_monday = monday + timedelta(days=7)
     documents.add_document(
         session, settings, now, structure.id,
         title=f"Menu de la semaine {calendar.date_range_fr(next_monday, next_monday + timedelta(days=4))}"
               " (brouillon)",
-        category="Menus", data=pdf_render.render_menu_week(structure.name, next_monday,
-                                                           pdf_render.default_demo_menus(next_monday)),
+        category="Menus", data=_menu_pdf(structure.name, next_monday),
         original_name=f"menu-{next_monday.isoformat()}.pdf", published=False)
 
 

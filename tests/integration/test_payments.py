@@ -1,4 +1,5 @@
-"""Payment fulfilment, receipts and the providers, with an injected clock and no network."""
+"""Payment fulfilment, receipts and the providers, with an injected clock and no network
+(notification signatures: tests/unit/test_signatures.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from cantine_portal.services.payments import payments
 from cantine_portal.services.payments import receipts
 from cantine_portal.infra import storage
 from cantine_portal.services.payments.payments import ProviderEvent
-from tests.unit.test_booking import MON, NOW, THU, TUE, Demo, _load, apply, summary
+from tests.integration.test_booking import MON, NOW, THU, TUE, Demo, _load, apply, summary
 
 SECRET = "whsec_test_secret"
 
@@ -253,27 +254,6 @@ def test_receipts_listed_newest_first_and_only_for_the_family(d, settings):
         assert receipts.family_receipts(s, d.structure, d.durand) == []
         assert receipts.family_receipt(s, d.structure, d.durand, rows[0].id) is None
         assert receipts.family_receipt(s, d.autreville, d.martin, rows[0].id) is None
-
-
-# --- signatures ----------------------------------------------------------------------------
-
-def test_signature_valid_invalid_and_too_old():
-    body = b'{"id": "evt_1"}'
-    header = payments.signature_header(SECRET, body, NOW)
-    assert payments.verify_signature(SECRET, body, header, NOW + timedelta(seconds=30))
-    assert not payments.verify_signature(SECRET, body + b" ", header, NOW)
-    assert not payments.verify_signature("whsec_other", body, header, NOW)
-    assert not payments.verify_signature(SECRET, body, header, NOW + timedelta(minutes=6))
-    assert not payments.verify_signature(SECRET, body, None, NOW)
-    assert not payments.verify_signature(SECRET, body, "t=abc,v1=00", NOW)
-
-
-def test_our_signature_matches_stripe_libraries_scheme():
-    body = b'{"id": "evt_1", "type": "checkout.session.completed"}'
-    header = payments.signature_header(SECRET, body, NOW)
-    timestamp = header.split(",")[0][2:]
-    expected = stripe.WebhookSignature._compute_signature(f"{timestamp}.{body.decode()}", SECRET)
-    assert header.endswith(expected)
 
 
 # --- Stripe without network ---------------------------------------------------------------
