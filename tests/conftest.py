@@ -15,20 +15,33 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-# Before anything imports cantine_portal: argon2id at its cheapest for the whole test session (and for the
-# portals the browser tests start, which inherit the environment); tests/unit/test_hashing.py checks that
-# the production parameters stay the real ones. And whatever a test writes through the portal's default
-# settings (get_settings()) lands in a throw-away folder of this process, never in the checkout's var/.
-os.environ.setdefault("CANTINE_TEST_CHEAP_HASH", "1")
-os.environ["CANTINE_VAR_DIR"] = tempfile.mkdtemp(prefix="cantine-test-var-")
+import pytest
+from sqlmodel import SQLModel
 
-import pytest  # noqa: E402
-from sqlmodel import SQLModel  # noqa: E402
+import cantine_portal.models  # noqa: F401
+from bench import local_stack
+from cantine_portal.config import Settings
+from cantine_portal.infra.db import Database
 
-import cantine_portal.models  # noqa: F401,E402
-from bench import local_stack  # noqa: E402
-from cantine_portal.config import Settings  # noqa: E402
-from cantine_portal.infra.db import Database  # noqa: E402
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The test session's environment, before any test module is imported (set here rather than at import,
+    because bench/ scripts import tests/browser/conftest.py and must run like production).
+
+    argon2id at its cheapest for the whole session and for the portals the browser tests start, which
+    inherit the environment (tests/unit/test_hashing.py holds production to the real parameters); and
+    whatever a test writes through the portal's default settings (get_settings()) lands in a throw-away
+    folder of this process, never in the checkout's var/.
+    """
+    os.environ.setdefault("CANTINE_TEST_CHEAP_HASH", "1")
+    os.environ["CANTINE_VAR_DIR"] = tempfile.mkdtemp(prefix="cantine-test-var-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    var_dir = os.environ.pop("CANTINE_VAR_DIR", None)
+    if var_dir:
+        shutil.rmtree(var_dir, ignore_errors=True)
+
 
 # A fixed instant: Thursday 26 November 2026, 10:00 in Paris. Tests never read the wall clock.
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
@@ -62,10 +75,6 @@ def pytest_collection_modifyitems(items):
             item.add_marker(getattr(pytest.mark, layer))
         if "database" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.db)
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    shutil.rmtree(os.environ["CANTINE_VAR_DIR"], ignore_errors=True)
 
 
 def free_port() -> int:
