@@ -358,7 +358,9 @@ def _stripe_payment(d: Demo) -> Payment:
     from cantine_portal.models import Structure
 
     with d.db.write_session() as s:
-        provider = payments.StripeCheckout(Settings.from_env({"STRIPE_SECRET_KEY": "sk", "STRIPE_WEBHOOK_SECRET": "w"}),
+        # A secret key given: Settings would otherwise create one in the checkout's var/.
+        provider = payments.StripeCheckout(Settings.from_env({"STRIPE_SECRET_KEY": "sk", "STRIPE_WEBHOOK_SECRET": "w",
+                                                              "CANTINE_SECRET_KEY": "k" * 48}),
                                            s.get(Structure, d.structure), NOW,
                                            client=stripe.StripeClient("sk_test_123", http_client=FakeStripeHTTP()))
         result = booking.begin_checkout(s, NOW, d.structure, d.martin, provider, summary(d).version)
