@@ -242,6 +242,16 @@ def origins_from_env(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
     return allowed_origins(_base_url(env), _origins(env, "CANTINE_EXTRA_ORIGINS"))
 
 
+def cheap_password_hashing(env: Mapping[str, str] | None = None) -> bool:
+    """Tests only: ``CANTINE_TEST_CHEAP_HASH=1`` (set by tests/conftest.py) makes argon2id almost free.
+
+    Read apart from ``Settings`` because hashing has no settings object at hand. A test of fifty
+    failed logins then takes milliseconds instead of a minute; never set it on a real portal.
+    """
+    env = os.environ if env is None else env
+    return (env.get("CANTINE_TEST_CHEAP_HASH") or "0").strip() == "1"
+
+
 
 # Tests put their own settings here (``use_settings``); otherwise they come from the environment.
 _active: Settings | None = None
