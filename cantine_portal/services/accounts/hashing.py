@@ -16,7 +16,8 @@ _DUMMY_HASH = _context.hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
-    return _context.hash(password)
+    hashed: str = _context.hash(password)  # passlib is untyped
+    return hashed
 
 
 def verify_password(password: str, password_hash: str | None) -> bool:
@@ -24,7 +25,8 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         _context.verify(password, _DUMMY_HASH)
         return False
     try:
-        return _context.verify(password, password_hash)
+        valid: bool = _context.verify(password, password_hash)  # passlib is untyped
+        return valid
     except (ValueError, TypeError):
         return False
 
