@@ -119,7 +119,7 @@ class Settings:
         except on a staging server that says so (CANTINE_ALLOW_SIMULATED_BANK=1)."""
         return not self.production or self.allow_simulated_bank
 
-    def with_overrides(self, **changes: Any) -> "Settings":
+    def with_overrides(self, **changes: Any) -> Settings:
         """A copy with some fields replaced (tests, the CLI); values of any field type, hence Any."""
         return replace(self, **changes)
 

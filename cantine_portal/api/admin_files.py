@@ -9,8 +9,8 @@ empty 404, never a hint.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request

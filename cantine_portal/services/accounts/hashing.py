@@ -34,11 +34,13 @@ def _context() -> CryptContext:
 def _dummy_hash() -> str:
     """A hash of a random password: verifying against it when an e-mail is unknown costs the
     same time as a real check, so response time does not tell whether an account exists."""
-    return _context().hash(secrets.token_urlsafe(16))
+    dummy: str = _context().hash(secrets.token_urlsafe(16))  # passlib is untyped
+    return dummy
 
 
 def hash_password(password: str) -> str:
-    return _context().hash(password)
+    hashed: str = _context().hash(password)  # passlib is untyped
+    return hashed
 
 
 def verify_password(password: str, password_hash: str | None) -> bool:
@@ -46,7 +48,8 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         _context().verify(password, _dummy_hash())
         return False
     try:
-        return _context().verify(password, password_hash)
+        valid: bool = _context().verify(password, password_hash)  # passlib is untyped
+        return valid
     except (ValueError, TypeError):
         return False
 
