@@ -34,6 +34,8 @@ class Structure(SQLModel, table=True):
     # One diet per line, e.g. "Sans porc".
     diets: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     payment_provider: str = Field(default="simulated", max_length=20)
+    # Deadline reminders: e-mailed this many days before a period's deadline (0: none).
+    reminder_days_before: int = Field(default=2)
     active: bool = Field(default=True)
     created_at: datetime = utc_field()
 
