@@ -53,8 +53,9 @@ def add_mails(session: Session, now: datetime, mails: Iterable[Mail]) -> list[in
 
 
 def claim(session: Session, now: datetime, job_id: int) -> Job | None:
-    """Take the job for ``LEASE`` if it is due (pending) or its last runner's lease expired."""
-    claimable = or_(and_(Job.status == JobStatus.PENDING, col(Job.run_after) <= now),
+    """Take the job for ``LEASE`` if it is pending (a retry: once its backoff is over) or its last
+    runner's lease expired. A job never tried is taken whatever the clocks of the processes say."""
+    claimable = or_(and_(Job.status == JobStatus.PENDING, or_(Job.attempts == 0, col(Job.run_after) <= now)),
                     and_(Job.status == JobStatus.RUNNING, col(Job.lease_until) < now))
     taken = session.execute(update(Job).where(col(Job.id) == job_id, claimable)
                             .values(status=JobStatus.RUNNING, lease_until=now + LEASE,
