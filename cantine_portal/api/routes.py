@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from sqlalchemy import text
 
-from cantine_portal.api import admin_files, files, payment_routes, session_routes
+from cantine_portal.api import admin_files, files, payment_routes, preferences_routes, session_routes
 from cantine_portal.infra.db import get_database
 
 
@@ -24,5 +24,5 @@ async def health(_request: Request) -> JSONResponse:
 
 def build_api() -> Starlette:
     routes = [Route("/api/health", health), *session_routes.routes, *files.routes, *payment_routes.routes,
-              *admin_files.routes]
+              *admin_files.routes, *preferences_routes.routes]
     return Starlette(routes=routes)

@@ -83,8 +83,8 @@ def start_portal(var_dir: Path, extra_env: dict[str, str] | None = None) -> tupl
     subprocess.run([sys.executable, "-m", "cantine_portal", "demo"], cwd=ROOT, env=env, check=True, capture_output=True)
     log = var_dir / "portal.log"
     process = subprocess.Popen(
-        [str(venv_bin / "reflex"), "run", "--env", "prod", "--single-port",
-         "--frontend-port", str(port), "--backend-port", str(port), "--loglevel", "info"],
+        # The launcher of `make run`: the portal and its task-queue consumer (same process group).
+        [sys.executable, "-m", "cantine_portal", "run", "--port", str(port), "--loglevel", "info"],
         cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True,
     )
     portal = Portal(base_url=f"http://localhost:{port}", var_dir=var_dir, env=env)
