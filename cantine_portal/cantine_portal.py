@@ -6,7 +6,7 @@ import reflex as rx
 
 from cantine_portal.api.middleware import portal_middleware
 from cantine_portal.api.routes import build_api
-from cantine_portal.pages import account_home, accounts, admin, admin_config, admin_daily, admin_families, content, family, home, payment, reservations
+from cantine_portal.pages import account_home, accounts, admin, admin_config, admin_daily, admin_families, content, family, home, payment, preferences, reservations
 from cantine_portal.state.admin import StaffLoginState, StaffState
 from cantine_portal.state.admin_config import AdminCalendarState, AdminServicesState, AdminSettingsState
 from cantine_portal.state.admin_daily import (
@@ -22,6 +22,7 @@ from cantine_portal.state.content import ContactState, DocumentsState
 from cantine_portal.state.family import ChildrenState, FamilyState
 from cantine_portal.state.payment import PaymentReturnState, ReceiptsState, SimulatedBankState
 from cantine_portal.state.portal import PortalState
+from cantine_portal.state.preferences import PreferencesState
 from cantine_portal.state.reservations import ReservationState
 from cantine_portal.config import get_settings
 from cantine_portal.usecases.startup import check_payment_safety
@@ -62,6 +63,8 @@ app.add_page(family.children_info_page, route="/[slug]/enfants", title="Enfants 
              on_load=[AuthState.load_protected, ChildrenState.load])
 app.add_page(reservations.reservations_page, route="/[slug]/reservations", title="Réservations — " + TITLE,
              on_load=[AuthState.load_protected, ReservationState.load])
+app.add_page(preferences.preferences_page, route="/[slug]/preferences", title="Préférences — " + TITLE,
+             on_load=[AuthState.load_protected, PreferencesState.load])
 app.add_page(payment.simulated_bank_page, route="/banque-simulee/[bank_session]", title="Banque simulée",
              on_load=SimulatedBankState.load_bank)
 app.add_page(payment.payment_return_page, route="/[slug]/paiement/retour", title="Paiement — " + TITLE,
