@@ -22,6 +22,7 @@ from cantine_portal.state.content import ContactState, DocumentsState
 from cantine_portal.state.family import ChildrenState, FamilyState
 from cantine_portal.state.payment import PaymentReturnState, ReceiptsState, SimulatedBankState
 from cantine_portal.state.portal import PortalState
+from cantine_portal.state.admin_tasks import AdminHomeState
 from cantine_portal.state.preferences import PreferencesState
 from cantine_portal.state.reservations import ReservationState
 from cantine_portal.config import get_settings
@@ -76,7 +77,7 @@ app.add_page(payment.receipts_page, route="/[slug]/factures", title="Factures �
 ADMIN = "Back-office — " + TITLE
 app.add_page(admin.staff_login_page, route="/[slug]/admin/connexion", title="Connexion — " + ADMIN,
              on_load=StaffLoginState.load_login)
-app.add_page(admin.admin_home_page, route="/[slug]/admin", title=ADMIN, on_load=StaffState.load_staff)
+app.add_page(admin.admin_home_page, route="/[slug]/admin", title=ADMIN, on_load=AdminHomeState.load_home)
 for route, page, state, label in [
     ("parametres", admin_config.settings_page, AdminSettingsState, "Paramètres"),
     ("prestations", admin_config.services_page, AdminServicesState, "Prestations"),

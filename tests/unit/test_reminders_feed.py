@@ -177,3 +177,19 @@ def test_reservations_open_on_the_period_of_the_link(d):
     assert page.view.period.key == "2026-W50"
     assert booking.open_reservations(martin, now=NOW, period_key="2026-12").view.period.key == "2026-W49"  # wrong mode
     assert booking.open_reservations(martin, now=NOW, period_key="n'importe").view.period.key == "2026-W49"
+
+
+def test_staff_see_reminders_per_period_and_failed_tasks(d, settings):
+    from cantine_portal.models import AccountRole, Job, JobStatus
+    from cantine_portal.usecases.backoffice.common import StaffActor
+    from cantine_portal.usecases.backoffice.tasks import tasks_status
+
+    tasks.send_reminders(DEC_2)
+    with d.db.write_session() as s:
+        staff = s.exec(select(Account).where(Account.role == AccountRole.STAFF,
+                                             Account.structure_id == d.structure)).first()
+        s.add(Job(kind="mail", status=JobStatus.FAILED, attempts=6, run_after=DEC_2, created_at=DEC_2,
+                  finished_at=DEC_2, last_error="SMTPRecipientsRefused: x@example.fr"))
+    status = tasks_status(StaffActor(d.structure, staff.id), now=DEC_2)
+    assert status.reminders == ["2026-W50 : 3 « pensez à réserver », 0 « panier en attente »"]
+    assert status.failed == 1 and status.failures == ["E-mail — 02/12/2026 à 10h00"]  # no address shown
