@@ -88,7 +88,7 @@ class TaskQueue:
         for job_id in job_ids:
             try:
                 self._run(job_id)
-            except Exception:  # noqa: BLE001 - the database row is the source of truth
+            except Exception:
                 log.exception("job %s: the task queue did not take it (the sweep will)", job_id)
 
     def consumer(self, workers: int = 2, **options: Any) -> Any:

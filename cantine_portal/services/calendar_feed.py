@@ -96,4 +96,5 @@ def build_calendar(session: Session, now: datetime, structure: Structure, family
         event.add("status", "CONFIRMED" if reservation.status == ReservationStatus.PAID else "TENTATIVE")
         event.add("transp", "TRANSPARENT")
         calendar.add_component(event)
-    return calendar.to_ical()
+    body: bytes = calendar.to_ical()
+    return body

@@ -51,7 +51,7 @@ def run_job(job_id: int, *, now: datetime | None = None) -> str:
         return "skipped"
     try:
         RUNNERS[kind](data, now)
-    except Exception as error:  # noqa: BLE001 - any failure is recorded and retried
+    except Exception as error:  # any failure is recorded and retried
         with database.write_session() as session:
             final = jobs.fail(session, now, job_id, f"{error.__class__.__name__}: {error}")
         if final:
@@ -182,5 +182,13 @@ def backup_database(settings: Settings, now: datetime) -> Path | None:
     return path
 
 
-queue.register_job_runner(run_job)
-queue.register_tick(tick)
+def _run_queued_job(job_id: int) -> None:
+    run_job(job_id)
+
+
+def _tick_now() -> None:
+    tick()
+
+
+queue.register_job_runner(_run_queued_job)
+queue.register_tick(_tick_now)

@@ -55,8 +55,8 @@ def add_mails(session: Session, now: datetime, mails: Iterable[Mail]) -> list[in
 def claim(session: Session, now: datetime, job_id: int) -> Job | None:
     """Take the job for ``LEASE`` if it is pending (a retry: once its backoff is over) or its last
     runner's lease expired. A job never tried is taken whatever the clocks of the processes say."""
-    claimable = or_(and_(Job.status == JobStatus.PENDING, or_(Job.attempts == 0, col(Job.run_after) <= now)),
-                    and_(Job.status == JobStatus.RUNNING, col(Job.lease_until) < now))
+    claimable = or_(and_(col(Job.status) == JobStatus.PENDING, or_(col(Job.attempts) == 0, col(Job.run_after) <= now)),
+                    and_(col(Job.status) == JobStatus.RUNNING, col(Job.lease_until) < now))
     taken = session.execute(update(Job).where(col(Job.id) == job_id, claimable)
                             .values(status=JobStatus.RUNNING, lease_until=now + LEASE,
                                     attempts=Job.attempts + 1))
@@ -77,7 +77,8 @@ def finish(session: Session, now: datetime, job_id: int) -> None:
 
 def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff after ``attempts`` failed tries."""
-    return BASE_DELAY * (2 ** max(attempts - 1, 0))
+    factor: int = 2 ** max(attempts - 1, 0)
+    return BASE_DELAY * factor
 
 
 def fail(session: Session, now: datetime, job_id: int, error: str) -> bool:
@@ -98,8 +99,8 @@ def fail(session: Session, now: datetime, job_id: int, error: str) -> bool:
 def due(session: Session, now: datetime, limit: int = 500) -> list[int]:
     """Jobs a consumer should be handed now: pending and due, or running with an expired lease."""
     rows = session.exec(select(Job.id).where(or_(
-        and_(Job.status == JobStatus.PENDING, col(Job.run_after) <= now),
-        and_(Job.status == JobStatus.RUNNING, col(Job.lease_until) < now),
+        and_(col(Job.status) == JobStatus.PENDING, col(Job.run_after) <= now),
+        and_(col(Job.status) == JobStatus.RUNNING, col(Job.lease_until) < now),
     )).order_by(col(Job.id)).limit(limit)).all()
     return [job_id for job_id in rows if job_id is not None]
 
@@ -135,6 +136,6 @@ def health(session: Session, now: datetime) -> QueueHealth:
 
 def purge_finished(session: Session, now: datetime) -> int:
     """Done jobs older than ``KEEP_DONE`` (failed ones are kept for the staff to see)."""
-    result = session.execute(delete(Job).where(Job.status == JobStatus.DONE,
+    result = session.execute(delete(Job).where(col(Job.status) == JobStatus.DONE,
                                                col(Job.finished_at) < now - KEEP_DONE))
     return int(result.rowcount)  # type: ignore[attr-defined]
