@@ -80,6 +80,9 @@ def _consumer(args: argparse.Namespace) -> int:
     from cantine_portal.usecases import tasks  # noqa: F401 - registers the job runner and the tick
 
     use_settings(get_settings().with_overrides(write_process=False))
+    # Niceness 10, as the receipt helper had: on deadline night the CPU serves the parents' clicks
+    # first; a ticket e-mail can leave a moment later.
+    os.nice(10)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     get_queue().consumer(workers=args.workers or get_settings().consumer_workers).run()
     return 0
