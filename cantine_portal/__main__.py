@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cantine_portal import clock
 from cantine_portal.config import get_settings
 from cantine_portal.infra.db import get_database
-from cantine_portal import clock
+from cantine_portal.infra.files import private_umask, secure_var_tree
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -114,11 +115,20 @@ def _restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _csp(_args: argparse.Namespace) -> int:
+    """Print the pages' Content-Security-Policy for the compiled build (for a reverse proxy)."""
+    from cantine_portal.api import csp
+
+    print(csp.page_policy(get_settings(), csp.build_hashes()))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["run"]:  # everything after "run" goes to the portal's launcher (reflex options)
         from cantine_portal import launcher
 
+        private_umask()  # the consumer and the portal inherit it
         return launcher.main(argv[1:])
     parser = argparse.ArgumentParser(prog="cantine_portal")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -140,7 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     restore.add_argument("file", help="a backup, e.g. var/backups/cantine-20261126-0300.db")
     restore.set_defaults(func=_restore)
     sub.add_parser("run", help="serve the portal with its task consumer (options go to reflex run)")
+    policy = sub.add_parser("csp", help="print the pages' Content-Security-Policy of the current build")
+    policy.set_defaults(func=_csp)
     args = parser.parse_args(argv)
+    private_umask()
+    secure_var_tree(get_settings())
     return args.func(args)
 
 

@@ -6,7 +6,7 @@
 - structure.reminder_days_before (default 2, 0 = off), guardian.reminders_enabled (default on).
 
 Revision ID: 0004_task_queue
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-27
 """
 from typing import Sequence, Union
@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision: str = '0004_task_queue'
-down_revision: Union[str, None] = '0002'
+down_revision: Union[str, None] = '0003'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

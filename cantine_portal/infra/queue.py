@@ -14,14 +14,13 @@ it is imported; the consumer (``python -m cantine_portal consumer``) imports it 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from cantine_portal.config import Settings, get_settings
+from cantine_portal.infra.files import private_sqlite
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +51,6 @@ def _run_tick() -> None:
         _tick()
 
 
-def private_file(path: Path) -> None:
-    """Create ``path`` (and its folder) readable by the portal's user only, before anyone writes it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-    path.chmod(0o600)
-
-
 def build_huey(settings: Settings, *, immediate: bool = False) -> Huey:
     """SqliteHuey under ``settings.var_dir`` by default, RedisHuey when ``settings.redis_url`` is set."""
     if immediate:
@@ -66,11 +58,8 @@ def build_huey(settings: Settings, *, immediate: bool = False) -> Huey:
     if settings.redis_url:
         return RedisHuey("cantine", url=settings.redis_url, results=False)
     path = settings.queue_path
-    private_file(path)
-    for suffix in ("-wal", "-shm"):  # SQLite's side files, created later with the process umask
-        side = path.with_name(path.name + suffix)
-        if side.exists():
-            side.chmod(0o600)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    private_sqlite(str(path))  # 0600 before huey writes a byte (its -wal/-shm follow the umask)
     return SqliteHuey("cantine", filename=str(path), results=False)
 
 
