@@ -36,7 +36,9 @@ class ConsumerKeeper:
     def _keep(self) -> None:
         while not self._stopping.is_set():
             process = self.process
-            if process is not None and process.poll() is not None and not self._stopping.is_set():
+            # Exit 0 is a graceful stop (Ctrl-C reaches the whole terminal's process group): the
+            # portal is stopping too. Anything else (killed, crashed) is restarted.
+            if process is not None and process.poll() not in (None, 0) and not self._stopping.is_set():
                 print(f"task consumer exited ({process.returncode}): restarting", file=sys.stderr)
                 time.sleep(RESTART_PAUSE_SECONDS)
                 if not self._stopping.is_set():
