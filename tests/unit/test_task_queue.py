@@ -281,3 +281,19 @@ def test_nightly_backup_is_private_kept_14_days_and_restored_by_the_command(data
     with sqlite3.connect(database.url.split("///", 1)[1]) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert backup.prune_backups(settings.backup_dir, NOW, 14) == []
+
+
+def test_the_launcher_restarts_a_killed_consumer_and_stops_it_with_the_portal(monkeypatch):
+    from cantine_portal import launcher
+
+    monkeypatch.setattr(launcher, "RESTART_PAUSE_SECONDS", 0.1)
+    keeper = launcher.ConsumerKeeper(1)
+    keeper.command = [sys.executable, "-c", "import time; time.sleep(120)"]  # stands for the consumer
+    keeper.start()
+    try:
+        first = keeper.process
+        first.kill()
+        _wait(lambda: keeper.process is not first and keeper.process.poll() is None, timeout=10)
+    finally:
+        keeper.stop()
+    assert keeper.process.poll() is not None
