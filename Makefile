@@ -33,14 +33,15 @@ migrate: install
 demo: migrate
 	$(PY) -m cantine_portal demo
 
+# The portal and its task-queue consumer (started and stopped together by the launcher).
 run: demo
 	@echo "Portail : http://localhost:$(PORT)/demo"
 	CANTINE_BASE_URL=$${CANTINE_BASE_URL:-http://localhost:$(PORT)} \
-	$(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
+	$(PY) -m cantine_portal run --port $(PORT)
 
 # Scale-out on one machine: PostgreSQL + Redis (fresh throw-away ones under var/scaled/, stopped when
 # the portal stops, unless DATABASE_URL and REFLEX_REDIS_URL are given), WORKERS backend processes;
-# a worker that dies is restarted.
+# a worker that dies is restarted; the task-queue consumer runs beside them, on the same Redis.
 WORKERS ?= 2
 SCALED_DIR := $(CURDIR)/var/scaled
 run-scaled: install
@@ -53,7 +54,7 @@ run-scaled: install
 	fi; \
 	$(VENV)/bin/alembic upgrade head && $(PY) -m cantine_portal demo && \
 	echo "Portail ($(WORKERS) workers) : http://localhost:$(PORT)/demo" && \
-	CANTINE_BASE_URL=$${CANTINE_BASE_URL:-http://localhost:$(PORT)} $(PY) -m cantine_portal.serve --workers $(WORKERS) --port $(PORT)
+	CANTINE_BASE_URL=$${CANTINE_BASE_URL:-http://localhost:$(PORT)} $(PY) -m cantine_portal run --workers $(WORKERS) --port $(PORT)
 
 dev: demo
 	@echo "Portail (rechargement à chaud) : http://localhost:3000/demo"

@@ -24,10 +24,11 @@ from cantine_portal.pages import (
     family,
     home,
     payment,
+    preferences,
     reservations,
 )
 from cantine_portal.state.accounts import CreatePasswordState, LinkRequestState, LoginState
-from cantine_portal.state.admin import StaffLoginState, StaffState
+from cantine_portal.state.admin import StaffLoginState
 from cantine_portal.state.admin_config import AdminCalendarState, AdminServicesState, AdminSettingsState
 from cantine_portal.state.admin_daily import (
     AdminAttendanceState,
@@ -41,6 +42,8 @@ from cantine_portal.state.content import ContactState, DocumentsState
 from cantine_portal.state.family import ChildrenState, FamilyState
 from cantine_portal.state.payment import PaymentReturnState, ReceiptsState, SimulatedBankState
 from cantine_portal.state.portal import PortalState
+from cantine_portal.state.admin_tasks import AdminHomeState
+from cantine_portal.state.preferences import PreferencesState
 from cantine_portal.state.reservations import ReservationState
 from cantine_portal.usecases.startup import check_payment_safety
 
@@ -80,6 +83,8 @@ app.add_page(family.children_info_page, route="/[slug]/enfants", title="Enfants 
              on_load=[AuthState.load_protected, ChildrenState.load])
 app.add_page(reservations.reservations_page, route="/[slug]/reservations", title="Réservations — " + TITLE,
              on_load=[AuthState.load_protected, ReservationState.load])
+app.add_page(preferences.preferences_page, route="/[slug]/preferences", title="Préférences — " + TITLE,
+             on_load=[AuthState.load_protected, PreferencesState.load])
 app.add_page(payment.simulated_bank_page, route="/banque-simulee/[bank_session]", title="Banque simulée",
              on_load=SimulatedBankState.load_bank)
 app.add_page(payment.payment_return_page, route="/[slug]/paiement/retour", title="Paiement — " + TITLE,
@@ -91,7 +96,7 @@ app.add_page(payment.receipts_page, route="/[slug]/factures", title="Factures �
 ADMIN = "Back-office — " + TITLE
 app.add_page(admin.staff_login_page, route="/[slug]/admin/connexion", title="Connexion — " + ADMIN,
              on_load=StaffLoginState.load_login)
-app.add_page(admin.admin_home_page, route="/[slug]/admin", title=ADMIN, on_load=StaffState.load_staff)
+app.add_page(admin.admin_home_page, route="/[slug]/admin", title=ADMIN, on_load=AdminHomeState.load_home)
 for route, page, load, label in [
     ("parametres", admin_config.settings_page, AdminSettingsState.load, "Paramètres"),
     ("prestations", admin_config.services_page, AdminServicesState.load, "Prestations"),

@@ -88,11 +88,24 @@ class Settings:
     allow_simulated_bank: bool = False  # CANTINE_ALLOW_SIMULATED_BANK=1: staging only
     session_max_hours: int = 12
     extra_origins: tuple[str, ...] = ()
+    # Task queue: huey on this Redis (the scale-out one) when set, else SQLite under var_dir.
+    redis_url: str | None = None
+    backup_days: int = 14  # nightly SQLite backups kept under var/backups/
+    consumer_workers: int = 2
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def queue_path(self) -> Path:
+        """huey's SQLite storage (when no Redis is configured)."""
+        return self.var_dir / "queue.db"
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.var_dir / "backups"
 
     @property
     def secure_cookies(self) -> bool:
@@ -162,6 +175,9 @@ class Settings:
             allow_simulated_bank=_flag(env, "CANTINE_ALLOW_SIMULATED_BANK"),
             session_max_hours=_int(env, "CANTINE_SESSION_MAX_HOURS", 12, 1),
             extra_origins=_origins(env, "CANTINE_EXTRA_ORIGINS"),
+            redis_url=env.get("REFLEX_REDIS_URL") or None,
+            backup_days=_int(env, "CANTINE_BACKUP_DAYS", 14, 1),
+            consumer_workers=_int(env, "CANTINE_CONSUMER_WORKERS", 2, 1),
         )
 
 

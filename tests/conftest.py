@@ -52,6 +52,19 @@ def now() -> datetime:
     return NOW
 
 
+@pytest.fixture(autouse=True)
+def immediate_queue():
+    """Unit tests run queued jobs at once, in the test's process (huey's immediate mode): a use case
+    that queues an e-mail has sent it when it returns. tests/unit/test_task_queue.py runs real
+    consumers instead."""
+    from cantine_portal.infra import queue
+    from cantine_portal.usecases import tasks  # noqa: F401 - registers the job runner
+
+    queue.use_queue(queue.TaskQueue(queue.build_huey(Settings.from_env({"CANTINE_SECRET_KEY": "immediate"}), immediate=True)))
+    yield
+    queue.use_queue(None)
+
+
 def settings_for(var_dir: Path, **env: str) -> Settings:
     """Settings whose files (storage, mail, secret) all live under ``var_dir``."""
     return Settings.from_env({"CANTINE_VAR_DIR": str(var_dir), "CANTINE_SECRET_KEY": "test-secret", **env})

@@ -17,6 +17,7 @@ BANNER_ITEMS = [
     ("Documents", "documents", "file-text"),
     ("Mot de Passe", "mot-de-passe", "key-round"),
     ("Contact", "contact", "mail"),
+    ("Préférences", "preferences", "bell"),
 ]
 
 _LINK_STYLE = {

@@ -16,11 +16,12 @@ from cantine_portal.models.booking import (
 from cantine_portal.models.content import ContactMessage, Document
 from cantine_portal.models.family import Account, AccountRole, Child, Enrollment, Family, Guardian
 from cantine_portal.models.security import AuditLog, LoginSession, LoginThrottle, PasswordToken
+from cantine_portal.models.tasks import CalendarFeedToken, Job, JobStatus, Reminder, ReminderKind
 from cantine_portal.models.tenant import ClosedDay, Service, ServicePrice, Structure
 
 __all__ = [
-    "Account", "AccountRole", "AuditLog", "Basket", "BasketStatus", "Child", "ClosedDay", "ContactMessage",
-    "Credit", "Document", "Enrollment", "Family", "Guardian", "LoginSession", "LoginThrottle",
+    "Account", "AccountRole", "AuditLog", "Basket", "BasketStatus", "CalendarFeedToken", "Child", "ClosedDay", "ContactMessage",
+    "Credit", "Document", "Enrollment", "Family", "Guardian", "Job", "JobStatus", "LoginSession", "LoginThrottle",
     "PasswordToken", "Payment", "PaymentEvent", "PaymentStatus", "Receipt", "ReceiptCounter", "Reservation",
-    "ReservationStatus", "Service", "ServicePrice", "Structure", "UTCDateTime", "row_id", "utcnow",
+    "Reminder", "ReminderKind", "ReservationStatus", "Service", "ServicePrice", "Structure", "UTCDateTime", "row_id", "utcnow",
 ]

@@ -200,8 +200,10 @@ class ReservationState(AuthState):
 
     @parent_event
     def load(self):
-        """on_load (after AuthState.load_protected): the first period open to booking."""
-        page = booking.open_reservations(self._actor(), now=clock.now())
+        """on_load (after AuthState.load_protected): the period of ``?periode=`` (a reminder's link),
+        else the first period open to booking."""
+        wanted = str(self.router.url.query_parameters.get("periode", ""))[:10]
+        page = booking.open_reservations(self._actor(), now=clock.now(), period_key=wanted)
         self._clear_messages()
         self.basket_visible = False
         self._show_page(page)

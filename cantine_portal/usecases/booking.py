@@ -66,9 +66,24 @@ def period_page(actor: ParentActor, offset: int, *, now: datetime) -> PeriodPage
         return _page(session, now, actor, offset)
 
 
-def open_reservations(actor: ParentActor, *, now: datetime) -> PeriodPage:
+def _offset_of(current: calendar.Period, key: str) -> int | None:
+    """How many periods ``key`` (« 2026-W50 », « 2026-12 », from a reminder's link) is from
+    ``current``; None when it is not a period of the commune's mode."""
+    try:
+        wanted = calendar.Period.parse(key)
+    except ValueError:
+        return None
+    if wanted.mode != current.mode:
+        return None
+    if current.mode == "week":
+        return (wanted.start - current.start).days // 7
+    return (wanted.start.year - current.start.year) * 12 + wanted.start.month - current.start.month
+
+
+def open_reservations(actor: ParentActor, *, now: datetime, period_key: str = "") -> PeriodPage:
     """The page's load: the family's expired checkouts reopen (a write only when there is one),
-    then the first period still open to booking (the current one is often locked already)."""
+    then the period of the URL (``?periode=2026-W50``, clamped to the navigable ones) or else the
+    first period still open to booking (the current one is often locked already)."""
     database = get_database()
     payments.expire_stale_checkouts_if_any(database, now, actor.structure_id, actor.family_id)
     with database.session() as session:
@@ -76,7 +91,9 @@ def open_reservations(actor: ParentActor, *, now: datetime) -> PeriodPage:
         assert structure is not None
         rule = queries.structure_rule(structure)
         current = _current_period(structure, now)
-        offset = next((o for o in range(3) if not calendar.is_locked(calendar.shift(current, o), rule, now)), 0)
+        offset = _offset_of(current, period_key) if period_key else None
+        if offset is None:
+            offset = next((o for o in range(3) if not calendar.is_locked(calendar.shift(current, o), rule, now)), 0)
         return _page(session, now, actor, offset)
 
 

@@ -60,8 +60,8 @@ def start_portal(var_dir: Path, extra_env: dict[str, str] | None = None,
                  workers: int | None = None) -> tuple[subprocess.Popen, Portal, Path]:
     """Migrate, load the demo communes and serve the portal on a free port.
 
-    ``reflex run --env prod --single-port``; with ``workers``, the production launcher instead
-    (``python -m cantine_portal.serve --workers N``: the same command plus worker respawn).
+    ``python -m cantine_portal run`` (the consumer, then ``serve.py``: ``reflex run --env prod
+    --single-port``); with ``workers``, several workers that are respawned when they die.
     """
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (make test installs Debian's chromium package)")
@@ -81,12 +81,11 @@ def start_portal(var_dir: Path, extra_env: dict[str, str] | None = None,
     subprocess.run([str(venv_bin / "alembic"), "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run([sys.executable, "-m", "cantine_portal", "demo"], cwd=ROOT, env=env, check=True, capture_output=True)
     log = var_dir / "portal.log"
-    if workers is None:
-        command = [str(venv_bin / "reflex"), "run", "--env", "prod", "--single-port",
-                   "--frontend-port", str(port), "--backend-port", str(port), "--loglevel", "info"]
-    else:
-        command = [sys.executable, "-m", "cantine_portal.serve", "--workers", str(workers), "--port", str(port),
-                   "--loglevel", "info"]
+    # The launcher of `make run` / `make run-scaled`: the portal (serve.py, with worker respawn when
+    # ``workers`` is given) and its task-queue consumer, in one process group.
+    command = [sys.executable, "-m", "cantine_portal", "run", "--port", str(port), "--loglevel", "info"]
+    if workers is not None:
+        command += ["--workers", str(workers)]
     process = subprocess.Popen(
         command,
         cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True,

@@ -477,17 +477,25 @@ def client(d, settings, monkeypatch):
     return TestClient(build_api(), base_url="http://portail.test", follow_redirects=False)
 
 
-def test_ticket_drawn_and_sent_by_the_helper_process_not_the_worker(d, settings, monkeypatch):
+def test_ticket_is_a_job_of_the_payments_transaction_done_by_the_queue(d, settings, monkeypatch):
+    """The worker neither draws nor sends: the notification's transaction queues one keyed ticket job,
+    and the queue (immediate in unit tests, a real consumer in tests/unit/test_task_queue.py) sends it."""
+    from cantine_portal.models import Job, JobStatus
+
     payment = start(d)
-    receipt_id = handle(d, settings, event(payment)).receipt_id
-
-    def not_here(*args, **kwargs):
-        raise AssertionError("the worker drew or sent the ticket itself")
-
-    monkeypatch.setattr(payment_cases, "send_ticket", not_here)  # this process only: the helper has its own
-    payment_cases.send_ticket_isolated(d.db, settings, NOW, receipt_id)
+    monkeypatch.setattr("cantine_portal.infra.db._active", d.db)
+    monkeypatch.setattr("cantine_portal.config._active", settings)
+    with d.db.write_session() as s:
+        result = payment_cases.apply_event_and_queue_ticket(s, NOW, settings, event(payment))
     with d.db.session() as s:
-        assert s.get(Receipt, receipt_id).pdf_path
+        job = s.get(Job, result.ticket_job_id)
+        assert job.kind == "ticket" and job.key == f"ticket:{result.receipt_id}" and job.status == JobStatus.PENDING
+        assert s.get(Receipt, result.receipt_id).pdf_path is None
+    assert not list(settings.mail_dir.glob("*.eml"))
+    payment_cases.after_notification(result.ticket_job_id)
+    with d.db.session() as s:
+        assert s.get(Receipt, result.receipt_id).pdf_path
+        assert s.get(Job, result.ticket_job_id).status == JobStatus.DONE
     tickets = [p.read_bytes() for p in settings.mail_dir.glob("*.eml")]
     assert len(tickets) == 1 and b"recu-2026-000001.pdf" in tickets[0]
 

@@ -10,10 +10,10 @@ caller's ``session`` and ``now``; the caller commits (see usecases/payments.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cantine_portal.french import format_euros
 from cantine_portal.config import Settings
@@ -52,9 +52,10 @@ class FulfilmentResult:
     outcome: str
     message: str = ""
     payment_id: int | None = None
-    # Set when a receipt was issued: once committed, its PDF is drawn and the ticket e-mailed
-    # (usecases.payments.send_ticket).
+    # Set when a receipt was issued: its PDF is drawn and the ticket e-mailed by a ``ticket`` job
+    # queued in the same transaction (usecases.payments.apply_event_and_queue_ticket).
     receipt_id: int | None = None
+    ticket_job_id: int | None = None
 
 
 def _record_event(session: Session, now: datetime, event: ProviderEvent, payment: Payment | None) -> PaymentEvent | None:
@@ -235,6 +236,21 @@ def stale_checkouts(session: Session, now: datetime, structure_id: int, family_i
                                                  Payment.family_id == family_id,
                                                  Payment.status == PaymentStatus.CREATED)).all()
     return [p for p in waiting if p.expires_at is not None and p.expires_at < now]
+
+
+def families_with_stale_checkouts(session: Session, now: datetime) -> list[tuple[int, int]]:
+    """(commune, family) of every payment still waiting for its provider past its lifetime (the
+    minutely task reopens their baskets without waiting for the family to come back)."""
+    rows = session.exec(select(Payment.structure_id, Payment.family_id)
+                        .where(Payment.status == PaymentStatus.CREATED, col(Payment.expires_at) < now)
+                        .distinct()).all()
+    return [(structure_id, family_id) for structure_id, family_id in rows]
+
+
+def waiting_payments(session: Session, now: datetime, older_than: timedelta) -> list[Payment]:
+    """Payments opened more than ``older_than`` ago whose provider has not answered yet."""
+    return list(session.exec(select(Payment).where(Payment.status == PaymentStatus.CREATED,
+                                                   col(Payment.created_at) < now - older_than)).all())
 
 
 def expire_stale_checkouts(session: Session, now: datetime, structure_id: int, family_id: int) -> int:
