@@ -317,7 +317,7 @@ class ReservationState(AuthState):
             with database.session() as session:
                 provider = providers.provider_for(self._structure(session), settings, now)
             result = payment_cases.open_remote_session(database, provider, now, self._structure_id, self._family_id,
-                                                  result)
+                                                       result, answered_at=clock.now)
         if started.receipt_id is not None:
             payment_cases.send_ticket(database, settings, now, started.receipt_id)
         if not result.ok:
