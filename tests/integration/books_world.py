@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel, col, func, select
 
 from cantine_portal.infra.db import Database
 from cantine_portal.models import (
@@ -189,27 +189,28 @@ class Books:
 
 
 def books(session: Session, structure_id: int) -> Books:
-    payments = session.exec(select(Payment).where(Payment.structure_id == structure_id,
-                                                  Payment.status == PaymentStatus.SUCCEEDED)).all()
-    credits = session.exec(select(Credit).where(Credit.structure_id == structure_id)).all()
-    paid = session.exec(select(Reservation).where(Reservation.structure_id == structure_id,
-                                                  Reservation.status == ReservationStatus.PAID)).all()
-    unexpected = sum(c.amount_cents for c in credits
-                     if c.amount_cents > 0 and c.payment_id is not None and c.reservation_id is None)
-    return Books(sum(p.amount_cents for p in payments), unexpected, sum(r.price_cents for r in paid),
-                 sum(c.amount_cents for c in credits))
+    paid_payments = session.exec(select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(
+        Payment.structure_id == structure_id, Payment.status == PaymentStatus.SUCCEEDED)).one()
+    credits = session.exec(select(Credit.amount_cents, Credit.payment_id, Credit.reservation_id)
+                           .where(Credit.structure_id == structure_id)).all()
+    paid_days = session.exec(select(func.coalesce(func.sum(Reservation.price_cents), 0)).where(
+        Reservation.structure_id == structure_id, Reservation.status == ReservationStatus.PAID)).one()
+    unexpected = sum(amount for amount, payment_id, reservation_id in credits
+                     if amount > 0 and payment_id is not None and reservation_id is None)
+    return Books(int(paid_payments), unexpected, int(paid_days), sum(amount for amount, _p, _r in credits))
 
 
-def closed_on(session: Session, structure_id: int) -> dict[date, set[int | None]]:
-    """Closed days of the commune → the services closed (None: all of them)."""
+def closed_on(session: Session, structure_id: int, first: date, last: date) -> dict[date, set[int | None]]:
+    """Closed days of the commune between ``first`` and ``last`` → the services closed (None: all)."""
     closed: dict[date, set[int | None]] = defaultdict(set)
-    for row in session.exec(select(ClosedDay).where(ClosedDay.structure_id == structure_id)):
-        closed[row.day].add(row.service_id)
+    for day, service_id in session.exec(select(ClosedDay.day, ClosedDay.service_id).where(
+            ClosedDay.structure_id == structure_id, ClosedDay.day >= first, ClosedDay.day <= last)):
+        closed[day].add(service_id)
     return closed
 
 
-def is_closed(closed: dict[date, set[int | None]], reservation: Reservation) -> bool:
-    return bool(closed.get(reservation.day, set()) & {None, reservation.service_id})
+def is_closed(closed: dict[date, set[int | None]], day: date, service_id: int) -> bool:
+    return bool(closed.get(day, set()) & {None, service_id})
 
 
 def fingerprint(session: Session) -> tuple:
@@ -222,12 +223,12 @@ def fingerprint(session: Session) -> tuple:
             rows(Receipt, "id", "number", "payment_id"), rows(Basket, "id", "status", "version"))
 
 
-def open_basket_lines(session: Session, structure_id: int) -> list[Reservation]:
-    """Pending days in open baskets of the commune."""
+def reserved(session: Session, structure_id: int) -> list[tuple[int, int, date, str, str | None]]:
+    """(child, service, day, status, basket status) of the commune's active reservations."""
     return list(session.exec(
-        select(Reservation).join(Basket, col(Basket.id) == col(Reservation.basket_id))
-        .where(Reservation.structure_id == structure_id, Reservation.status == ReservationStatus.PENDING,
-               Basket.status == BasketStatus.OPEN)))
+        select(Reservation.child_id, Reservation.service_id, Reservation.day, Reservation.status, Basket.status)
+        .outerjoin(Basket, col(Basket.id) == col(Reservation.basket_id))
+        .where(Reservation.structure_id == structure_id, Reservation.status != ReservationStatus.CANCELLED)))
 
 
 def stripe_body(event_type: str, session_id: str, amount: int, currency: str) -> bytes:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cantine_portal.french import format_euros
 from cantine_portal.config import Settings
@@ -104,6 +104,11 @@ def _unexpected_money(session: Session, now: datetime, event: ProviderEvent, pay
     _anomaly(session, now, payment, stored, reason)
     if payment.status == PaymentStatus.CREATED:
         checkout_failed(session, now, payment.structure_id, payment.family_id, payment.id, PaymentStatus.FAILED)
+    already = session.exec(select(Credit).where(Credit.payment_id == payment.id, Credit.amount_cents > 0,
+                                                col(Credit.reservation_id).is_(None))).first()
+    if already is not None:
+        # The same payment session notified success again (another event id): it collected once.
+        return FulfilmentResult("anomaly", reason + " : la somme reçue est déjà portée en avoir.", payment.id)
     if event.amount_cents and event.amount_cents > 0:
         session.add(Credit(structure_id=payment.structure_id, family_id=payment.family_id,
                            amount_cents=event.amount_cents, payment_id=payment.id, created_at=now,
