@@ -53,6 +53,7 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
     from cantine_portal.services import demo
     from cantine_portal.state.offload import run_handler
     from cantine_portal.state.reservations import ReservationState
+    from cantine_portal.usecases import booking
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-inprocess-"))
     database = Database(f"sqlite:///{tmp / 'bench.db'}")
@@ -65,7 +66,8 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
     clock.now = lambda: FAKE_NOW
 
     def require_parent(self):
-        self._structure_id, self._family_id, self.logged_in = ids.structure_id, ids.family_id, True
+        self._structure_id, self._family_id, self._account_id, self.logged_in = (
+            ids.structure_id, ids.family_id, 1, True)
         return True
 
     ReservationState._require_parent = require_parent
@@ -99,11 +101,11 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
         assert f"{BASKET_LINES} jours ajoutés" in state.info_message, state.info_message or state.error_message
         with database.write_session() as session:  # reset: an empty period again
             session.exec(delete(Reservation))
-        state._reload()
+        state._show_page(booking.period_page(state._actor(), state._offset, now=FAKE_NOW))
         return elapsed
 
     samples = [validate_once() for _ in range(validations)]
-    report(f"  Valider {BASKET_LINES} lines (validate handler: apply_choices + reload)", samples,
+    report(f"  Valider {BASKET_LINES} lines (validate handler: save_choices use case + tables)", samples,
            VALIDATE_BUDGET_MS)
     if profile:
         profiler = cProfile.Profile()

@@ -1,4 +1,4 @@
-"""Command line: `python -m cantine_portal demo | create-staff ...`."""
+"""Command line: `python -m cantine_portal demo | create-staff ... | check`."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ import sys
 from cantine_portal.config import get_settings
 from cantine_portal.infra.db import get_database
 from cantine_portal import clock
+from cantine_portal.infra.files import private_umask, secure_var_tree
 
 
 def _demo(args: argparse.Namespace) -> int:
     from cantine_portal.services.demo import load_demo
 
     settings = get_settings()
-    if args.production_ok is False and settings.base_url.startswith("https://"):
-        print("Refusing to load demo data on an https deployment without --i-know-this-is-production.")
+    if args.production_ok is False and settings.production:
+        print("Refusing to load demo data on a production deployment (https:// CANTINE_BASE_URL or "
+              "CANTINE_ENV=production) without --i-know-this-is-production.", file=sys.stderr)
         return 2
     with get_database().write_session() as session:
         report = load_demo(session, clock.now())
@@ -23,6 +25,23 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"Commune de démonstration créée : {slug}")
     for slug in report.skipped:
         print(f"Commune de démonstration déjà présente : {slug}")
+    if not settings.simulated_bank_allowed:
+        print("Note: the demo communes use the simulated bank; this production deployment will refuse to "
+              "start until they are switched to Stripe (or, on a staging server only, "
+              "CANTINE_ALLOW_SIMULATED_BANK=1).", file=sys.stderr)
+    return 0
+
+
+def _check(_args: argparse.Namespace) -> int:
+    """The checks the portal runs before it serves anyone, for a deploy script's pre-start step."""
+    from cantine_portal.usecases.startup import UnsafeDeployment, check_payment_safety, log_to_stderr
+
+    log_to_stderr()
+    try:
+        check_payment_safety(get_settings())
+    except UnsafeDeployment:
+        return 2
+    print("Startup checks passed.")
     return 0
 
 
@@ -50,6 +69,14 @@ def _create_staff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _csp(_args: argparse.Namespace) -> int:
+    """Print the pages' Content-Security-Policy for the compiled build (for a reverse proxy)."""
+    from cantine_portal.api import csp
+
+    print(csp.page_policy(get_settings(), csp.build_hashes()))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cantine_portal")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -62,7 +89,13 @@ def main(argv: list[str] | None = None) -> int:
     staff.add_argument("--password", default=None,
                        help="omit it to type it at a prompt (or pass it on standard input)")
     staff.set_defaults(func=_create_staff)
+    check = sub.add_parser("check", help="run the startup checks (payment providers) and exit non-zero on refusal")
+    check.set_defaults(func=_check)
+    policy = sub.add_parser("csp", help="print the pages' Content-Security-Policy of the current build")
+    policy.set_defaults(func=_csp)
     args = parser.parse_args(argv)
+    private_umask()
+    secure_var_tree(get_settings())
     return args.func(args)
 
 

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cantine_portal.config import get_settings
+from cantine_portal.infra.files import private_umask, secure_var_tree
+
+# Before anything opens the database or writes a file: var/ is the portal user's only.
+private_umask()
+secure_var_tree(get_settings())
+
 from cantine_portal.api.middleware import portal_middleware
 from cantine_portal.api.routes import build_api
 from cantine_portal.pages import account_home, accounts, admin, admin_config, admin_daily, admin_families, content, family, home, payment, reservations
@@ -23,6 +30,13 @@ from cantine_portal.state.family import ChildrenState, FamilyState
 from cantine_portal.state.payment import PaymentReturnState, ReceiptsState, SimulatedBankState
 from cantine_portal.state.portal import PortalState
 from cantine_portal.state.reservations import ReservationState
+from cantine_portal.config import get_settings
+from cantine_portal.usecases.startup import check_payment_safety
+
+# Before anything is served: a production deployment never takes "payments" through the simulated
+# bank. Raises UnsafeDeployment, so `reflex run` stops at its compile step and a worker never
+# serves (docs/deploy.md, "Production checklist").
+check_payment_safety(get_settings())
 
 app = rx.App(
     theme=rx.theme(accent_color="indigo", radius="medium"),

@@ -1,12 +1,19 @@
 """Payment notifications (server to server) and receipt downloads.
 
 Both notification routes verify a signature on the raw body before reading it; the
-simulated bank signs with CANTINE_SECRET_KEY, Stripe with STRIPE_WEBHOOK_SECRET. A notification
-that meets a briefly unavailable database is retried here, then answered 503 so that the
-provider sends it again: it is never dropped.
+simulated bank signs with CANTINE_SECRET_KEY, Stripe with STRIPE_WEBHOOK_SECRET. The event is then
+applied by ``usecases.payments.receive_notification`` (retried there while the database is briefly
+unavailable); still unavailable, the route answers 503 so that the provider sends it again: it is
+never dropped. Receipt downloads are ``usecases.payments.receipt_download``: every refusal is the
+same empty 404.
+In production the simulated bank's route answers 403 unless CANTINE_ALLOW_SIMULATED_BANK=1 (staging
+only; see docs/deploy.md).
 """
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
 
 from sqlalchemy.exc import DBAPIError
 from starlette.background import BackgroundTask
@@ -16,33 +23,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from cantine_portal import clock
-from cantine_portal.api.files import serve_private_pdf
+from cantine_portal.api.files import not_found, pdf_response
 from cantine_portal.config import get_settings
-from cantine_portal.infra.db import get_database
-from cantine_portal.infra.retry import with_db_retry
-from cantine_portal.services.payments import fulfilment, receipts
+from cantine_portal.infra.http import session_cookie_name
 from cantine_portal.services.payments.events import ProviderEvent, parse_simulated, parse_stripe
 from cantine_portal.services.payments.signatures import verify_signature
-from cantine_portal.usecases import payments as payment_cases
+from cantine_portal.services.shared.validation import parse_id
+from cantine_portal.usecases import payments
 
 
-def fulfil(event: ProviderEvent) -> fulfilment.FulfilmentResult:
-    """Apply an event in its own transaction, retried while the database is unreachable
-    (idempotent: a retry after a lost commit acknowledgement finds the event already stored)."""
-    settings = get_settings()
-
-    def apply() -> fulfilment.FulfilmentResult:
-        return get_database().run_write(fulfilment.handle_event, clock.now(), settings, event)
-
-    return with_db_retry(apply)
-
-
-def send_ticket(receipt_id: int) -> None:
-    """After the answer to the provider: the receipt's PDF and the ticket e-mail (see usecases.payments.send_ticket)."""
-    payment_cases.send_ticket_isolated(get_database(), get_settings(), clock.now(), receipt_id)
-
-
-async def _notification(request: Request, secret: str | None, parse) -> Response:
+async def _notification(request: Request, secret: str | None, parse: Callable[[bytes], ProviderEvent]) -> Response:
     payload = await request.body()
     header = request.headers.get("stripe-signature") or request.headers.get("x-cantine-signature")
     if not secret or not verify_signature(secret, payload, header, clock.now()):
@@ -52,36 +42,39 @@ async def _notification(request: Request, secret: str | None, parse) -> Response
     except (ValueError, KeyError):
         return JSONResponse({"error": "payload"}, status_code=400)
     try:
-        result = await run_in_threadpool(fulfil, event)
+        result = await run_in_threadpool(functools.partial(payments.receive_notification, event, now=clock.now()))
     except DBAPIError:  # still unreachable after the retries: the provider will send it again
         return JSONResponse({"error": "retry later"}, status_code=503)
     # The payment is committed: answer the provider (and the parent waiting on it) now; drawing the
     # receipt and mailing the ticket follow in the background (a failure there loses nothing paid).
-    ticket = BackgroundTask(send_ticket, result.receipt_id) if result.receipt_id is not None else None
+    ticket = (BackgroundTask(payments.after_notification, result.receipt_id, now=clock.now())
+              if result.receipt_id is not None else None)
     return JSONResponse({"received": True, "outcome": result.outcome}, background=ticket)
 
 
 async def simulated_notification(request: Request) -> Response:
-    return await _notification(request, get_settings().secret_key, parse_simulated)
+    settings = get_settings()
+    if not settings.simulated_bank_allowed:  # production: the bank that moves no money is switched off
+        return JSONResponse({"error": "simulated bank disabled"}, status_code=403)
+    return await _notification(request, settings.secret_key, parse_simulated)
 
 
 async def stripe_webhook(request: Request) -> Response:
     return await _notification(request, get_settings().stripe_webhook_secret, parse_stripe)
 
 
-def _family_receipt(session, structure_id: int, info, receipt_id: int):
-    if info.family_id is None:
-        return None
-    receipt = receipts.family_receipt(session, structure_id, info.family_id, receipt_id)
-    if receipt is None:
-        return None
-    # Normally rendered just after the payment; rendered here if that step was missed.
-    path = receipt.pdf_path or payment_cases.ensure_receipt_pdf(get_database(), get_settings(), receipt.id)[0]
-    return path, f"recu-{receipt.number}.pdf"
-
-
 async def receipt_pdf(request: Request) -> Response:
-    return await serve_private_pdf(request, "receipt_id", _family_receipt)
+    """One of the logged-in family's receipts (HttpOnly session cookie of the URL's commune)."""
+    slug = str(request.path_params["slug"]).lower()
+    receipt_id = parse_id(request.path_params["receipt_id"])
+    if receipt_id is None:
+        return not_found()
+    token = request.cookies.get(session_cookie_name(slug))
+    found = await run_in_threadpool(functools.partial(payments.receipt_download, slug, token, receipt_id,
+                                                      now=clock.now()))
+    if found is None:
+        return not_found()
+    return pdf_response(found.data, found.filename, download=request.query_params.get("telecharger") == "1")
 
 
 routes = [

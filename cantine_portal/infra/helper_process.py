@@ -19,11 +19,13 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import util
-from typing import Any, Callable
+from typing import Any, TypeVar
 
+_T = TypeVar("_T")
 
 # How often a helper checks that its worker is still alive.
 WATCH_SECONDS = 1.0
@@ -33,7 +35,7 @@ class Unavailable(Exception):
     """The helper could not be started or died: the caller does the work itself."""
 
 
-_helpers: "weakref.WeakSet[HelperProcess]" = weakref.WeakSet()
+_helpers: weakref.WeakSet[HelperProcess] = weakref.WeakSet()
 _finalizer_pid: int | None = None
 _registry_lock = threading.Lock()
 
@@ -99,7 +101,7 @@ class HelperProcess:
                 self._pool = None
         pool.shutdown(wait=wait, cancel_futures=True)
 
-    def submit(self, fn: Callable, *args: Any, **kwargs: Any) -> Future:
+    def submit(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> Future[_T]:
         pool = None
         try:
             pool = self._current()
@@ -112,7 +114,7 @@ class HelperProcess:
         future.pool = pool  # type: ignore[attr-defined]
         return future
 
-    def result(self, future: Future, timeout: float | None = None) -> Any:
+    def result(self, future: Future[_T], timeout: float | None = None) -> _T:
         """The task's value or its own exception; ``Unavailable`` if the helper died meanwhile."""
         try:
             return future.result(timeout=timeout)
@@ -120,7 +122,7 @@ class HelperProcess:
             self._discard(future.pool)  # type: ignore[attr-defined]
             raise Unavailable(str(error) or error.__class__.__name__) from error
 
-    def call(self, fn: Callable, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+    def call(self, fn: Callable[..., _T], *args: Any, timeout: float | None = None, **kwargs: Any) -> _T:
         return self.result(self.submit(fn, *args, **kwargs), timeout=timeout)
 
     def stop(self) -> None:

@@ -25,14 +25,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, Callable
+from typing import Any, TypeVar
 
 from cantine_portal.infra.helper_process import HelperProcess, Unavailable, stop_all
 
 __all__ = ["Unavailable", "run", "shutdown", "warm_up"]
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 _lock = threading.Lock()
 _helpers: dict[str, HelperProcess] = {}
@@ -46,7 +49,7 @@ def _helper(url: str) -> HelperProcess:
         return helper
 
 
-def warm_up(url: str, fn: Callable, *args: Any) -> Future | None:
+def warm_up(url: str, fn: Callable[..., object], *args: Any) -> Future[object] | None:
     """Start the helper of ``url`` now, in the background (not on the first Valider), with ``fn(*args)``
     as its first task (``db`` opens the database there)."""
     try:
@@ -56,7 +59,7 @@ def warm_up(url: str, fn: Callable, *args: Any) -> Future | None:
         return None
 
 
-def run(url: str, fn: Callable, *args: Any) -> Any:
+def run(url: str, fn: Callable[..., _T], *args: Any) -> _T:
     """``fn(*args)`` in the helper process of ``url`` (``db`` gives a function that opens the write
     transaction there).
 

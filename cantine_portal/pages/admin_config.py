@@ -6,7 +6,7 @@ import reflex as rx
 
 from cantine_portal.components.admin_forms import checkbox, grid, input_field, section, select_field, submit
 from cantine_portal.components.admin_layout import admin_page, table, td
-from cantine_portal.components.forms import INPUT_STYLE, field, message_if
+from cantine_portal.components.forms import INPUT_STYLE, callout, field, message_if
 from cantine_portal.french import WEEKDAYS
 from cantine_portal.state.admin_config import WEEKDAY_KEYS, AdminCalendarState, AdminServicesState, AdminSettingsState
 
@@ -66,7 +66,11 @@ def settings_page() -> rx.Component:
                                  v.get("payment_provider", ""),
                                  [("simulated", "Simulé (démonstration)"), ("stripe", "Stripe")], S.errors),
                     min_width="20rem",
-                )),
+                ),
+                    rx.cond(S.payment_notice != "",
+                            rx.cond(S.payment_ok, callout(S.payment_notice, "info"),
+                                    callout(S.payment_notice, "error"))),
+                ),
                 submit("Enregistrer", size="3"),
                 spacing="4",
                 align="start",

@@ -40,8 +40,9 @@ def simulated_bank_page() -> rx.Component:
                 rx.cond(
                     S.bank_status == "loading",
                     rx.spinner(),
-                    rx.text("Cette session de paiement est terminée ou inconnue. Retournez sur le portail de votre "
-                            "commune."),
+                    rx.cond(S.error_message != "", rx.text(S.error_message, role="alert"),
+                            rx.text("Cette session de paiement est terminée ou inconnue. Retournez sur le portail "
+                                    "de votre commune.")),
                 ),
             ),
             spacing="4",

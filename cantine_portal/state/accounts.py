@@ -1,40 +1,54 @@
-"""States of the account pages: login messages, link requests, password creation."""
+"""States of the account pages: login messages, link requests, password creation.
+
+Each handler reads its inputs, makes one call to ``usecases/accounts.py`` and copies the result.
+The password checks while typing are pure functions (no database), called directly.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import reflex as rx
+from reflex.event import EventSpec
 
 from cantine_portal import clock
 from cantine_portal.infra.http import FLASH_COOKIE
-from cantine_portal.config import get_settings
-from cantine_portal.infra.db import get_database
-from cantine_portal.models import Structure
-from cantine_portal.services.accounts import login as accounts
-from cantine_portal.infra.mail import Mailer
 from cantine_portal.services.accounts.passwords import check_password, generate_password, password_from_sentence
 from cantine_portal.state.auth import AuthState
+from cantine_portal.state.handlers import parent_event
+from cantine_portal.state.offload import db_event
+from cantine_portal.usecases import accounts as usecases
 
 
-class LoginState(AuthState):
+class LoginPageBase(rx.State, mixin=True):
+    """The parents' and the staff's login page: one code, only the door differs (``_staff_door``).
+
+    The form itself posts to ``api/session_routes.py``; this only shows why the browser came back.
+    """
+
     error_message: str = ""
     info_message: str = ""
     email_prefill: str = ""
     next_path: str = ""
 
-    @rx.event
-    def load_login(self):
+    if TYPE_CHECKING:  # given by the concrete state (PortalState); declared here for the type checker only
+        def _load_portal(self) -> None: ...
+        def _cookie(self, name: str) -> str | None: ...
+
+    def _staff_door(self) -> bool:
+        return False
+
+    @db_event
+    def load_login(self) -> None:
         self._load_portal()
-        query = self.router.url.query_parameters
-        error = query.get("erreur", "")
-        self.error_message = accounts.login_error_message(query)
-        if query.get("deconnecte"):
-            self.info_message = "Vous êtes déconnecté. À bientôt !"
-        elif query.get("cree"):
-            self.info_message = "Votre mot de passe a été enregistré. Connectez-vous avec votre adresse e-mail."
-        else:
-            self.info_message = ""
-        self.email_prefill = (self._cookie(FLASH_COOKIE) or "")[:254] if error else ""
-        self.next_path = str(query.get("suite", ""))[:300]
+        page = usecases.login_page(self.router.url.query_parameters, self._cookie(FLASH_COOKIE),
+                                   staff=self._staff_door())
+        self.error_message, self.info_message = page.error_message, page.info_message
+        self.email_prefill, self.next_path = page.email_prefill, page.next_path
+
+
+class LoginState(LoginPageBase, AuthState):
+    pass
 
 
 class LinkRequestState(AuthState):
@@ -45,36 +59,30 @@ class LinkRequestState(AuthState):
     sent_message: str = ""
 
     @rx.event
-    def set_email(self, value: str):
+    def set_email(self, value: str) -> None:
         self.email = value[:254]
         self.email_error = ""
 
-    @rx.event
-    def load_public(self):
+    @db_event
+    def load_public(self) -> None:
         self._load_portal()
         self.sent_message = ""
         self.email_error = ""
 
-    @rx.event
-    def load_logged_in(self):
+    @parent_event
+    def load_logged_in(self) -> None:
+        """« Mot de Passe »: the same link request, the address of the account already typed."""
         self.sent_message = ""
         self.email_error = ""
-        if self._require_parent() is not None:
-            self.email = self.account_email
+        self.email = self.account_email
 
-    @rx.event
-    def request_link(self):
-        if not accounts.looks_like_email(self.email):
-            self.email_error = "Saisissez une adresse e-mail valide, par exemple prenom.nom@exemple.fr."
-            return
-        settings = get_settings()
-        with get_database().write_session() as session:
-            structure = session.get(Structure, self._structure_id) if self._structure_id else None
-            if structure is None:
-                return
-            result = accounts.request_password_link(session, clock.now(), structure, self.email,
-                                                    Mailer(settings), settings.base_url, self._client_ip())
-        self.sent_message = result.message
+    @db_event
+    def request_link(self) -> None:
+        """Public (first connection, forgotten password) as well as from the « Mot de Passe » page."""
+        outcome = usecases.request_password_link(self._structure_id, self.email, self._client_ip(), now=clock.now())
+        self.email_error = outcome.email_error
+        if outcome.sent_message:
+            self.sent_message = outcome.sent_message
 
 
 class CreatePasswordState(AuthState):
@@ -99,26 +107,20 @@ class CreatePasswordState(AuthState):
     error_message: str = ""
     _token: str = ""
 
-    @rx.event
-    def load_token(self):
+    @db_event
+    def load_token(self) -> None:
         self._load_portal()
         self._token = str(self.router.url.query_parameters.get("jeton", ""))[:200]
         self.password = self.confirmation = self.generated = self.sentence = self.sentence_password = ""
         self.error_message = ""
         self.hints, self.sentence_advice = [], []
         self.strength, self.strength_label, self.sentence_ok = 0, "", False
-        self.link_valid, self.target_email = False, ""
-        if self._structure_id is not None:
-            with get_database().session() as session:
-                structure = session.get(Structure, self._structure_id)
-                stored = accounts.valid_token(session, clock.now(), structure, self._token)
-                if stored is not None:
-                    self.link_valid = True
-                    self.target_email = accounts.token_account_email(session, stored)
+        link = usecases.check_password_link(self._structure_id, self._token, now=clock.now())
+        self.link_valid, self.target_email = link.valid, link.email
         self.checked = True
 
     @rx.event
-    def set_password(self, value: str):
+    def set_password(self, value: str) -> None:
         self.password = value[:256]
         self.error_message = ""
         result = check_password(self.password, self.target_email)
@@ -126,16 +128,16 @@ class CreatePasswordState(AuthState):
         self.hints = result.errors + result.hints if self.password else []
 
     @rx.event
-    def set_confirmation(self, value: str):
+    def set_confirmation(self, value: str) -> None:
         self.confirmation = value[:256]
         self.error_message = ""
 
     @rx.event
-    def generate(self):
+    def generate(self) -> None:
         self.generated = generate_password()
 
     @rx.event
-    def set_sentence(self, value: str):
+    def set_sentence(self, value: str) -> None:
         self.sentence = value[:500]
         self.error_message = ""
         result = password_from_sentence(self.sentence, self.target_email) if self.sentence.strip() else None
@@ -143,39 +145,35 @@ class CreatePasswordState(AuthState):
         self.sentence_ok = bool(result and result.check.ok)
         self.sentence_advice = (result.check.errors + result.advice) if result and not result.check.ok else []
 
-    @rx.event
-    def submit_own(self):
+    @db_event
+    def submit_own(self) -> EventSpec | None:
         if self.password != self.confirmation:
             self.error_message = "Les deux mots de passe saisis sont différents."
             return None
         return self._save(self.password)
 
-    @rx.event
-    def submit_generated(self):
+    @db_event
+    def submit_generated(self) -> EventSpec | None:
         if not self.generated:
             self.error_message = "Générez d'abord un mot de passe."
             return None
         return self._save(self.generated)
 
-    @rx.event
-    def submit_sentence(self):
+    @db_event
+    def submit_sentence(self) -> EventSpec | None:
         if not self.sentence_password:
             self.error_message = "Saisissez d'abord une phrase."
             return None
         return self._save(self.sentence_password)
 
-    def _save(self, password: str):
-        settings = get_settings()
-        with get_database().write_session() as session:
-            structure = session.get(Structure, self._structure_id) if self._structure_id else None
-            if structure is None:
-                return None
-            result = accounts.set_password_with_token(session, clock.now(), structure, self._token, password,
-                                                      Mailer(settings), self._client_ip())
-        if not result.ok:
-            self.error_message = result.message
-            if result.check is None:
-                self.link_valid = False
+    def _save(self, password: str) -> EventSpec | None:
+        outcome = usecases.create_password(self._structure_id, self._token, password, self._client_ip(),
+                                           now=clock.now())
+        if outcome is None:
+            return None
+        if not outcome.ok:
+            self.error_message = outcome.message
+            self.link_valid = outcome.link_valid
             return None
         self.password = self.confirmation = self.generated = self.sentence = self.sentence_password = ""
         return rx.redirect(f"/{self.portal_slug}/connexion?cree=1", replace=True)

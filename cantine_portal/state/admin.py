@@ -12,10 +12,9 @@ from urllib.parse import quote
 import reflex as rx
 
 from cantine_portal import clock
-from cantine_portal.infra.http import FLASH_COOKIE, staff_cookie_name
-from cantine_portal.services.accounts import login as accounts
+from cantine_portal.infra.http import staff_cookie_name
+from cantine_portal.state.accounts import LoginPageBase
 from cantine_portal.state.handlers import staff_event
-from cantine_portal.state.offload import db_event
 from cantine_portal.state.portal import PortalState
 from cantine_portal.usecases.backoffice.common import StaffActor
 from cantine_portal.usecases.errors import MSG_REFUSED_STAFF
@@ -89,19 +88,8 @@ class StaffState(PortalState):
         return None
 
 
-class StaffLoginState(StaffState):
-    error_message: str = ""
-    info_message: str = ""
-    email_prefill: str = ""
-    next_path: str = ""
+class StaffLoginState(LoginPageBase, StaffState):
+    """The back office's login page: the parents' one (``LoginPageBase``) at the staff door."""
 
-    @db_event
-    def load_login(self):
-        """on_load of the staff login page: the commune (from the database), then the query's messages."""
-        self._load_portal()
-        query = self.router.url.query_parameters
-        error = query.get("erreur", "")
-        self.error_message = accounts.login_error_message(query)
-        self.info_message = "Vous êtes déconnecté." if query.get("deconnecte") else ""
-        self.email_prefill = (self._cookie(FLASH_COOKIE) or "")[:254] if error else ""
-        self.next_path = str(query.get("suite", ""))[:300]
+    def _staff_door(self) -> bool:
+        return True

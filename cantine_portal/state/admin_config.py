@@ -19,6 +19,9 @@ class AdminSettingsState(StaffState):
     error_message: str = ""
     deadline_text: str = ""
     form_key: int = 0
+    # Online payment on this server: why it is off, or a caution (services/shared/payment_availability.py).
+    payment_notice: str = ""
+    payment_ok: bool = True
 
     @staff_event(on_load=True)
     def load(self):
@@ -26,6 +29,7 @@ class AdminSettingsState(StaffState):
         self.errors = {}
         page = settings_cases.settings_page(self._actor())
         self.values, self.deadline_text = page.values, page.deadline_text
+        self.payment_notice, self.payment_ok = page.payment_notice, page.payment_ok
         self.form_key += 1
 
     @staff_event
@@ -35,6 +39,7 @@ class AdminSettingsState(StaffState):
             values[name] = "1" if form_data.get(name) else ""
         result = settings_cases.save_settings(self._actor(), now=clock.now(), values=values)
         self.values = values
+        self.payment_notice, self.payment_ok = result.payment_notice, result.payment_ok
         self.errors = result.errors
         if result.ok:
             self.success_message, self.error_message = result.message, ""

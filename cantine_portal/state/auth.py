@@ -10,6 +10,7 @@ from cantine_portal import clock
 from cantine_portal.infra.http import session_cookie_name
 from cantine_portal.state.handlers import parent_event
 from cantine_portal.state.portal import PortalState
+from cantine_portal.usecases.actors import ParentActor
 from cantine_portal.usecases.identity import ParentIdentity, parent_by_session
 
 
@@ -42,6 +43,11 @@ class AuthState(PortalState):
         self.logged_in = True
         return parent
 
+    def _actor(self) -> ParentActor:
+        """The acting parent for a use case, from the ids ``_require_parent`` just checked."""
+        assert self._structure_id is not None and self._family_id is not None and self._account_id is not None
+        return ParentActor(self._structure_id, self._family_id, self._account_id, self._client_ip())
+
     def _forget(self) -> None:
         self._account_id = None
         self._family_id = None
@@ -49,6 +55,12 @@ class AuthState(PortalState):
         self.display_name = ""
         self.family_name = ""
         self.account_email = ""
+
+    def _parent_known(self) -> bool | None:
+        """Memory only, for ``@parent_event(db=False)`` handlers (a tick): this tab was logged in by
+        an earlier handler of the page that checked the session in the database. Such a handler
+        writes nothing; whatever it changes is saved only by a checked one (Valider)."""
+        return True if self._family_id is not None else None
 
     def _login_redirect(self):
         return rx.redirect(f"/{self._current_slug()}/connexion?suite={quote(self.router.url.path)}", replace=True)

@@ -1,18 +1,24 @@
-"""States of the Documents and Contact pages (guide sections 6 and 7). Thin: services decide."""
+"""States of the Documents and Contact pages (guide sections 6 and 7).
+
+Thin: each handler checks the session (``@parent_event``), reads its inputs, makes one call to
+``usecases/content.py`` and copies the result. Only reading the upload stays here (Reflex's files).
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from cantine_portal import clock
 from cantine_portal.config import get_settings
-from cantine_portal.infra.db import get_database
 from cantine_portal.services.content import contact
-from cantine_portal.services.content import documents
-from cantine_portal.infra.mail import Mailer
 from cantine_portal.state.auth import AuthState
+from cantine_portal.state.upload_reset import clear_upload
+from cantine_portal.state.handlers import parent_event
+from cantine_portal.usecases import content as usecases
 
 ATTACHMENT_UPLOAD_ID = "piece-jointe"
 
@@ -35,13 +41,9 @@ class DocumentsState(AuthState):
     sections: list[DocumentSection] = []
     documents_loaded: bool = False
 
-    @rx.event
-    def load(self):
-        if self._require_parent() is None:
-            self.sections = []
-            return
-        with get_database().session() as session:
-            groups = documents.list_published(session, self._structure_id)
+    @parent_event
+    def load(self) -> None:
+        groups = usecases.published_documents(self._actor())
         base = f"/api/{self.portal_slug}/documents/"
         self.sections = [
             DocumentSection(group.category, [
@@ -77,52 +79,37 @@ class ContactState(AuthState):
     def _clear_errors(self) -> None:
         self.subject_error = self.body_error = self.child_error = self.attachment_error = self.form_error = ""
 
-    @rx.event
-    def load(self):
+    @parent_event
+    def load(self) -> None:
         self._clear_errors()
         self.sent_message = ""
-        self.max_size_label = contact.size_label(get_settings())
-        if self._require_parent() is None:
-            self._child_ids, self.child_labels = [], []
-            return
-        with get_database().session() as session:
-            choices = contact.child_choices(session, self._family_id)
-        self._child_ids = [choice.id for choice in choices]
-        self.child_labels = [choice.label for choice in choices]
+        form = usecases.contact_form(self._actor())
+        self.max_size_label = form.max_size_label
+        self._child_ids, self.child_labels = form.child_ids, form.child_labels
         if not self._chosen_child_id()[1]:
             self.child_choice = ""
 
-    @rx.event
-    def set_subject(self, value: str):
-        if self._require_parent() is None:
-            return
+    @parent_event
+    def set_subject(self, value: str) -> None:
         self.subject = value[: contact.SUBJECT_MAX]
         self.subject_error = ""
 
-    @rx.event
-    def set_body(self, value: str):
-        if self._require_parent() is None:
-            return
+    @parent_event
+    def set_body(self, value: str) -> None:
         self.body = value[: contact.BODY_MAX]
         self.body_error = ""
 
-    @rx.event
-    def set_child_choice(self, value: str):
-        if self._require_parent() is None:
-            return
+    @parent_event
+    def set_child_choice(self, value: str) -> None:
         self.child_choice = value[:10]
         self.child_error = ""
 
-    @rx.event
-    def attachment_rejected(self, rejected: list[dict]):
-        if self._require_parent() is None:
-            return
+    @parent_event
+    def attachment_rejected(self, rejected: list[dict[str, Any]]) -> None:
         self.attachment_error = "Seuls les fichiers PDF sont acceptés, un seul à la fois."
 
-    @rx.event
-    def new_message(self):
-        if self._require_parent() is None:
-            return
+    @parent_event
+    def new_message(self) -> None:
         self._clear_errors()
         self.sent_message = ""
 
@@ -134,14 +121,11 @@ class ContactState(AuthState):
             return None, False
         return self._child_ids[int(self.child_choice)], True
 
-    @rx.event
-    def send(self, files: list[rx.UploadFile]):
-        info = self._require_parent()
-        if info is None:
-            return self._login_redirect()
+    @parent_event
+    def send(self, files: list[rx.UploadFile]) -> EventSpec | None:
         self._clear_errors()
         settings = get_settings()
-        attachment = None
+        name, attachment = "", None
         if len(files) > 1:
             self.attachment_error = "Joignez un seul fichier PDF."
         elif files:
@@ -152,27 +136,23 @@ class ContactState(AuthState):
             else:
                 # Never more than the limit plus one byte in memory, whatever size was announced;
                 # the service checks the real length again.
-                data = upload.file.read(settings.upload_max_bytes + 1)
-                attachment = contact.IncomingAttachment(upload.filename or "piece-jointe.pdf", data)
+                name, attachment = upload.filename or "", upload.file.read(settings.upload_max_bytes + 1)
         child_id, child_valid = self._chosen_child_id()
         if not child_valid:
             self.child_error = contact.MSG_CHILD_UNKNOWN
         if self.attachment_error or self.child_error:
             self.form_error = "Le message n'a pas été envoyé : corrigez les champs signalés."
-            return rx.clear_selected_files(ATTACHMENT_UPLOAD_ID) if self.attachment_error else None
-        with get_database().write_session() as session:
-            result = contact.send_message(
-                session, clock.now(), structure_id=self._structure_id, family_id=self._family_id,
-                account_id=self._account_id, subject=self.subject, body=self.body, child_id=child_id,
-                attachment=attachment, mailer=Mailer(settings), settings=settings, ip=self._client_ip(),
-            )
+            return clear_upload(ATTACHMENT_UPLOAD_ID) if self.attachment_error else None
+        result = usecases.send_contact_message(self._actor(), subject=self.subject, body=self.body,
+                                               child_id=child_id, attachment_name=name, attachment=attachment,
+                                               now=clock.now())
         if not result.ok:
             self.subject_error = result.errors.get("subject", "")
             self.body_error = result.errors.get("body", "")
             self.child_error = result.errors.get("child", "")
             self.attachment_error = result.errors.get("attachment", "")
             self.form_error = result.message
-            return rx.clear_selected_files(ATTACHMENT_UPLOAD_ID) if self.attachment_error else None
+            return clear_upload(ATTACHMENT_UPLOAD_ID) if self.attachment_error else None
         self.subject = self.body = self.child_choice = ""
         self.sent_message = result.message
-        return rx.clear_selected_files(ATTACHMENT_UPLOAD_ID)
+        return clear_upload(ATTACHMENT_UPLOAD_ID)

@@ -1,35 +1,37 @@
 """States of the Famille and Enfants pages (guide section 2).
 
 The client only ever sends a tab index; the server maps it to its own list of ids, kept in
-backend-only vars with the versions it displayed. Every handler re-checks the session first.
+backend-only vars with the versions it displayed. Every handler re-checks the session first
+(``@parent_event``) and makes at most one call to ``usecases/family.py``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TypeVar
+
 import reflex as rx
 
 from cantine_portal import clock
-from cantine_portal.config import get_settings
-from cantine_portal.infra.db import get_database
 from cantine_portal.services.families import family as family_service
-from cantine_portal.services.families.family import MSG_CLOSED, EditingClosed, NotYourFamily, SaveResult
-from cantine_portal.infra.mail import Mailer
 from cantine_portal.state.auth import AuthState
-
-MSG_REFUSED = "Cette modification n'est pas possible."
+from cantine_portal.state.handlers import parent_event
+from cantine_portal.usecases import family as usecases
+from cantine_portal.usecases.family import MSG_REFUSED, ChildrenView, GuardiansView, Saved
 
 _GUARDIAN_EDITABLE = frozenset(family_service.GUARDIAN_FIELDS)
 _CHILD_EDITABLE = frozenset(family_service.CHILD_FIELDS)
 _GUARDIAN_ERROR_KEYS = (*family_service.GUARDIAN_FIELDS, "current_password")
 _MAX_VALUE = 4000
+T = TypeVar("T")
 
 
-def _blank(fields) -> dict[str, str]:
+def _blank(fields: Iterable[str]) -> dict[str, str]:
     """Every field present, so that the page can read any of them without a missing key."""
     return {name: "" for name in fields}
 
 
-def _with_item(items: list, i: int, item) -> list:
+def _with_item(items: list[T], i: int, item: T) -> list[T]:
     """A copy of ``items`` with item i replaced: Reflex sends a list var only when it is assigned anew."""
     copy = list(items)
     copy[i] = item
@@ -68,40 +70,35 @@ class FamilyState(AuthState):
         self.success_message = self.error_message = ""
         self.notes = []
 
-    def _read(self, only: int | None = None) -> None:
-        with get_database().session() as session:
-            self.can_edit = family_service.family_edit_allowed(session, self._structure_id)
-            guardians = family_service.guardians_of(session, self._structure_id, self._family_id)
-            logins = family_service.login_guardian_ids(session, self._family_id)
-        rows = [family_service.guardian_form_values(g) for g in guardians]
-        if only is not None and [g.id for g in guardians] == self._guardian_ids:
-            self.guardians = [rows[i] if i == only else g for i, g in enumerate(self.guardians)]
-            self._guardian_versions = [guardians[i].version if i == only else v
+    def _show(self, view: GuardiansView | None, only: int | None = None) -> None:
+        """The tabs of ``view``; with ``only``, just that tab is replaced (the others keep what is typed)."""
+        if view is None:
+            return
+        tabs = view.tabs
+        self.can_edit = view.can_edit
+        if only is not None and [t.guardian_id for t in tabs] == self._guardian_ids:
+            self.guardians = [tabs[i].values if i == only else g for i, g in enumerate(self.guardians)]
+            self._guardian_versions = [tabs[i].version if i == only else v
                                        for i, v in enumerate(self._guardian_versions)]
             self.guardian_errors = _with_item(self.guardian_errors, only, _blank(_GUARDIAN_ERROR_KEYS))
             self.password_needed = _with_item(self.password_needed, only, False)
         else:
-            self.guardians = rows
-            self._guardian_versions = [g.version for g in guardians]
-            self.guardian_errors = [_blank(_GUARDIAN_ERROR_KEYS) for _ in guardians]
-            self.password_needed = [False for _ in guardians]
-        self._guardian_ids = [g.id for g in guardians]
-        self.guardian_labels = [f"{g.first_name} {g.last_name}".strip() or f"Responsable {n + 1}"
-                                for n, g in enumerate(guardians)]
-        self._login_emails = [logins.get(g.id, "") for g in guardians]
+            self.guardians = [t.values for t in tabs]
+            self._guardian_versions = [t.version for t in tabs]
+            self.guardian_errors = [_blank(_GUARDIAN_ERROR_KEYS) for _ in tabs]
+            self.password_needed = [False for _ in tabs]
+        self._guardian_ids = [t.guardian_id for t in tabs]
+        self.guardian_labels = [t.label for t in tabs]
+        self._login_emails = [t.login_email for t in tabs]
 
-    @rx.event
-    def load(self):
+    @parent_event
+    def load(self) -> None:
         self._clear_messages()
         self._current_password = ""
-        if self._require_parent() is None:
-            return
-        self._read()
+        self._show(usecases.family_tabs(self._actor()))
 
-    @rx.event
-    def set_guardian_field(self, index: int, name: str, value: str):
-        if self._require_parent() is None:
-            return
+    @parent_event
+    def set_guardian_field(self, index: int, name: str, value: str) -> None:
         i = _tab_index(index, len(self.guardians))
         if i is None or name not in _GUARDIAN_EDITABLE:
             return
@@ -115,42 +112,32 @@ class FamilyState(AuthState):
         self.success_message = ""
 
     @rx.event
-    def tab_changed(self, _value: str):
+    def tab_changed(self, _value: str) -> None:
         self._clear_messages()
 
     @rx.event
-    def set_current_password(self, value: str):
+    def set_current_password(self, value: str) -> None:
         # Backend-only: the password is never sent back to the browser in a state delta.
         self._current_password = str(value)[:256]
 
-    @rx.event
-    def save_guardian(self, index: int):
-        info = self._require_parent()
-        if info is None:
-            return self._login_redirect()
+    @parent_event
+    def save_guardian(self, index: int) -> None:
         self._clear_messages()
         i = _tab_index(index, len(self._guardian_ids))
         if i is None:
             self.error_message = MSG_REFUSED
-            return None
-        settings = get_settings()
-        try:
-            with get_database().write_session() as session:
-                result = family_service.save_guardian(
-                    session, clock.now(), structure_id=self._structure_id, family_id=self._family_id,
-                    account_id=self._account_id, guardian_id=self._guardian_ids[i],
-                    expected_version=self._guardian_versions[i], values=self.guardians[i],
-                    current_password=self._current_password, mailer=Mailer(settings), ip=self._client_ip())
-        except (EditingClosed, NotYourFamily) as refused:
-            self._read()
-            self.error_message = MSG_CLOSED if isinstance(refused, EditingClosed) else MSG_REFUSED
-            return None
+            return
+        result = usecases.save_guardian(self._actor(), self._guardian_ids[i], self._guardian_versions[i],
+                                        self.guardians[i], self._current_password, now=clock.now())
         self._after_save(i, result)
-        return None
 
-    def _after_save(self, i: int, result: SaveResult) -> None:
+    def _after_save(self, i: int, result: Saved[GuardiansView]) -> None:
+        if result.refused:
+            self._show(result.view)
+            self.error_message = result.message
+            return
         if result.conflict:
-            self._read(only=i)
+            self._show(result.view, only=i)
             self.error_message = result.message
             return
         if not result.ok:
@@ -162,7 +149,7 @@ class FamilyState(AuthState):
         self.password_field_key += 1
         if result.new_login_email:
             self.account_email = result.new_login_email
-        self._read(only=i)
+        self._show(result.view, only=i)
         self.success_message = result.message
         self.notes = list(result.notes)
 
@@ -190,46 +177,36 @@ class ChildrenState(AuthState):
         self.success_message = self.error_message = ""
         self.notes = []
 
-    def _read(self, only: int | None = None) -> None:
-        with get_database().session() as session:
-            self.can_edit = family_service.children_edit_allowed(session, self._structure_id)
-            children = family_service.children_of(session, self._structure_id, self._family_id)
-            services = family_service.active_services(session, self._structure_id)
-            diets = family_service.diet_choices(session, self._structure_id)
-            enrolled = [family_service.enrolled_service_ids(session, c.id) for c in children]
-        rows = [family_service.child_form_values(c) for c in children]
-        ticks = [[s.id in ids for s in services] for ids in enrolled]
-        same = [c.id for c in children] == self._child_ids and [s.id for s in services] == self._service_ids
+    def _show(self, view: ChildrenView | None, only: int | None = None) -> None:
+        """The tabs of ``view``; with ``only``, just that tab is replaced (the others keep what is typed)."""
+        if view is None:
+            return
+        tabs = view.tabs
+        self.can_edit = view.can_edit
+        same = [t.child_id for t in tabs] == self._child_ids and view.service_ids == self._service_ids
         if only is not None and same:
-            self.children = [rows[i] if i == only else c for i, c in enumerate(self.children)]
-            self.enrolled = [ticks[i] if i == only else t for i, t in enumerate(self.enrolled)]
-            self._child_versions = [children[i].version if i == only else v
-                                    for i, v in enumerate(self._child_versions)]
+            self.children = [tabs[i].values if i == only else c for i, c in enumerate(self.children)]
+            self.enrolled = [tabs[i].enrolled if i == only else t for i, t in enumerate(self.enrolled)]
+            self._child_versions = [tabs[i].version if i == only else v for i, v in enumerate(self._child_versions)]
             self.child_errors = _with_item(self.child_errors, only, _blank(_CHILD_EDITABLE))
         else:
-            self.children = rows
-            self.enrolled = ticks
-            self._child_versions = [c.version for c in children]
-            self.child_errors = [_blank(_CHILD_EDITABLE) for _ in children]
-        self._child_ids = [c.id for c in children]
-        self.child_labels = [f"{c.first_name} {c.last_name}".strip() or f"Enfant {n + 1}"
-                             for n, c in enumerate(children)]
-        self._service_ids = [s.id for s in services]
-        self.service_names = [s.name for s in services]
-        extra = sorted({c.diet for c in children if c.diet and c.diet not in diets})
-        self.diet_options = [["", family_service.NO_DIET_LABEL]] + [[d, d] for d in diets + extra]
+            self.children = [t.values for t in tabs]
+            self.enrolled = [t.enrolled for t in tabs]
+            self._child_versions = [t.version for t in tabs]
+            self.child_errors = [_blank(_CHILD_EDITABLE) for _ in tabs]
+        self._child_ids = [t.child_id for t in tabs]
+        self.child_labels = [t.label for t in tabs]
+        self._service_ids = list(view.service_ids)
+        self.service_names = list(view.service_names)
+        self.diet_options = view.diet_options
 
-    @rx.event
-    def load(self):
+    @parent_event
+    def load(self) -> None:
         self._clear_messages()
-        if self._require_parent() is None:
-            return
-        self._read()
+        self._show(usecases.children_tabs(self._actor()))
 
-    @rx.event
-    def set_child_field(self, index: int, name: str, value: str):
-        if self._require_parent() is None:
-            return
+    @parent_event
+    def set_child_field(self, index: int, name: str, value: str) -> None:
         i = _tab_index(index, len(self.children))
         if i is None or name not in _CHILD_EDITABLE:
             return
@@ -239,13 +216,11 @@ class ChildrenState(AuthState):
         self.success_message = ""
 
     @rx.event
-    def tab_changed(self, _value: str):
+    def tab_changed(self, _value: str) -> None:
         self._clear_messages()
 
-    @rx.event
-    def toggle_service(self, index: int, service_index: int):
-        if self._require_parent() is None:
-            return
+    @parent_event
+    def toggle_service(self, index: int, service_index: int) -> None:
         i = _tab_index(index, len(self.enrolled))
         if i is None:
             return
@@ -257,35 +232,26 @@ class ChildrenState(AuthState):
         self.enrolled = ticks
         self.success_message = ""
 
-    @rx.event
-    def save_child(self, index: int):
-        if self._require_parent() is None:
-            return self._login_redirect()
+    @parent_event
+    def save_child(self, index: int) -> None:
         self._clear_messages()
         i = _tab_index(index, len(self._child_ids))
         if i is None:
             self.error_message = MSG_REFUSED
-            return None
-        service_ids = {sid for sid, ticked in zip(self._service_ids, self.enrolled[i]) if ticked}
-        try:
-            with get_database().write_session() as session:
-                result = family_service.save_child(
-                    session, clock.now(), structure_id=self._structure_id, family_id=self._family_id,
-                    account_id=self._account_id, child_id=self._child_ids[i],
-                    expected_version=self._child_versions[i], values=self.children[i],
-                    service_ids=service_ids, ip=self._client_ip())
-        except (EditingClosed, NotYourFamily) as refused:
-            self._read()
-            self.error_message = MSG_CLOSED if isinstance(refused, EditingClosed) else MSG_REFUSED
-            return None
-        if result.conflict:
-            self._read(only=i)
+            return
+        service_ids = {sid for sid, ticked in zip(self._service_ids, self.enrolled[i], strict=False) if ticked}
+        result = usecases.save_child(self._actor(), self._child_ids[i], self._child_versions[i], self.children[i],
+                                     service_ids, now=clock.now())
+        if result.refused:
+            self._show(result.view)
+            self.error_message = result.message
+        elif result.conflict:
+            self._show(result.view, only=i)
             self.error_message = result.message
         elif not result.ok:
             self.child_errors = _with_item(self.child_errors, i, {**_blank(_CHILD_EDITABLE), **result.errors})
             self.error_message = result.message
         else:
-            self._read(only=i)
+            self._show(result.view, only=i)
             self.success_message = result.message
             self.notes = list(result.notes)
-        return None

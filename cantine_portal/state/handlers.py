@@ -5,7 +5,9 @@ before anything else, on the server: read the commune of the URL, check the sess
 database, and send a visitor who is not (or no longer) logged in to the right login page. Then:
 
 - the body runs in a thread of ``state/offload.py``'s pool (it may call use cases that wait for the
-  database) unless ``db=False`` (a handler that only touches the tab's memory, such as a tick);
+  database) unless ``db=False``: a handler that only touches the tab's memory, such as a tick, runs
+  on the event loop at once, and its check is in memory too (``_parent_known``: an earlier handler
+  of the page checked the session in the database); it reaches no database at all;
 - a ``Refused`` raised by a use case becomes its French message on the page
   (``_show_refusal``), never a server error.
 
@@ -73,6 +75,8 @@ def _guarded(fn: Callable[..., Any], check: str, redirect: str, on_load: bool) -
 
 
 def _declare(fn: Callable[..., Any], check: str, redirect: str, *, db: bool, on_load: bool) -> Any:
+    if not db and on_load:
+        raise TypeError(f"{fn.__qualname__}: a page load reads the database (db=False is for memory-only handlers)")
     handler = _guarded(fn, check, redirect, on_load)
     if db and not inspect.iscoroutinefunction(handler):
         handler = off_loop(handler)
@@ -81,13 +85,16 @@ def _declare(fn: Callable[..., Any], check: str, redirect: str, *, db: bool, on_
 
 def parent_event(fn: F | None = None, *, db: bool = True, on_load: bool = False) -> Any:
     """A handler of a family page: the parent's session is checked first (else the login page)."""
+    check = "_require_parent" if db else "_parent_known"
     if fn is None:
-        return lambda inner: _declare(inner, "_require_parent", "_login_redirect", db=db, on_load=on_load)
-    return _declare(fn, "_require_parent", "_login_redirect", db=db, on_load=on_load)
+        return lambda inner: _declare(inner, check, "_login_redirect", db=db, on_load=on_load)
+    return _declare(fn, check, "_login_redirect", db=db, on_load=on_load)
 
 
 def staff_event(fn: F | None = None, *, db: bool = True, on_load: bool = False) -> Any:
     """A handler of a back-office page: the staff session is checked first (else the staff login)."""
+    if not db:
+        raise TypeError("staff_event(db=False): no memory-only check is defined for the back office")
     if fn is None:
         return lambda inner: _declare(inner, "_require_staff", "_staff_login_redirect", db=db, on_load=on_load)
     return _declare(fn, "_require_staff", "_staff_login_redirect", db=db, on_load=on_load)

@@ -1,7 +1,8 @@
 """Réservations page state: the per-child tables, the live totals and the basket.
 
-Thin on purpose: every rule lives in services/booking/. Database ids never reach the
-browser: a cell is named by an opaque key ("0-2-4": child, service, day indexes) that only the
+Thin on purpose: each handler is a ``@parent_event`` (session checked first) making one call to
+``usecases/booking.py``, which owns the reads and the writes; the rules live in
+services/booking/. Database ids never reach the browser: a cell is named by an opaque key ("0-2-4": child, service, day indexes) that only the
 backend-only ``_cells`` maps back to (child_id, service_id, day).
 
 Two states, so that a tick re-renders almost nothing in the browser (each Reflex state is one
@@ -21,26 +22,23 @@ React context, and every component reading a state re-renders when any of its va
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
 import reflex as rx
 
 from cantine_portal import clock
-from cantine_portal.config import get_settings
-from cantine_portal.infra.db import get_database
-from cantine_portal.models import Structure
-from cantine_portal.services.booking import basket, choices, errors, period_view, queries
-from cantine_portal.services.shared import calendar
-from cantine_portal.services.payments import fulfilment, providers
-from cantine_portal.usecases import payments as payment_cases
-from cantine_portal.french import PARIS, format_euros, format_long_date, format_short_date
+from cantine_portal.french import format_euros, format_long_date, format_short_date
+from cantine_portal.services.booking import errors
+from cantine_portal.services.booking.basket import BasketSummary
+from cantine_portal.services.booking.errors import CellKey
 from cantine_portal.state.auth import AuthState
-from cantine_portal.state.offload import db_event
+from cantine_portal.state.handlers import parent_event
+from cantine_portal.usecases import booking
+from cantine_portal.usecases.booking import PeriodPage
 
-# How far parents can navigate from the current period (issue: at least 8 weeks / 3 months ahead,
-# not more than 12 weeks / 4 months: prices and closures further ahead are rarely settled).
-RANGE = {"week": (-4, 12), "month": (-1, 4)}
+# Said when "Semaine suivante" / "Mois suivant" reaches the last period open (usecases.booking.RANGE).
 LIMIT_TEXT = {
     "week": "Les réservations sont ouvertes jusqu'à 12 semaines à l'avance : "
             "les semaines suivantes seront proposées plus tard.",
@@ -120,44 +118,20 @@ class ReservationState(AuthState):
         """The substate with the ticked set and the live totals (loaded with this state)."""
         return self.substates[ReservationTicks.get_name()]
 
-    # --- loading ------------------------------------------------------------------------
+    # --- showing what a use case read -------------------------------------------------------
 
-    def _structure(self, session) -> Structure:
-        return session.get(Structure, self._structure_id)
-
-    def _period(self, session) -> calendar.Period:
-        structure = self._structure(session)
-        current = calendar.period_containing(structure.period_mode, clock.now().astimezone(PARIS).date())
-        return calendar.shift(current, self._offset)
-
-    def _first_open_offset(self) -> int:
-        """Parents land on the first period still open to booking (the current one is often locked)."""
-        with get_database().session() as session:
-            structure = self._structure(session)
-            rule = queries.structure_rule(structure)
-            self._offset = 0
-            current = self._period(session)
-        for offset in range(0, 3):
-            if not calendar.is_locked(calendar.shift(current, offset), rule, clock.now()):
-                return offset
-        return 0
-
-    def _reload(self) -> None:
-        """Read the period and the basket back from the database (the truth)."""
-        with get_database().session() as session:
-            structure = self._structure(session)
-            low, high = RANGE[structure.period_mode]
-            self._offset = max(low, min(high, self._offset))
-            period = self._period(session)
-            view = period_view.build_period_view(session, clock.now(), self._structure_id, self._family_id, period)
-        self._period_key = period.key
-        self.period_label = period.label_fr
+    def _show_page(self, page: PeriodPage) -> None:
+        """The period's tables as read from the database (the truth); the ticks start from them."""
+        view = page.view
+        self._offset = page.offset
+        self._period_key = view.period.key
+        self.period_label = view.period.label_fr
         self.deadline_text = view.deadline_text + (" (date butoir dépassée : période verrouillée)."
                                                    if view.locked else ".")
         self.locked = view.locked
-        self.previous_label, self.next_label = NAV_LABELS[structure.period_mode]
-        self.can_go_back, self.can_go_forward = self._offset > low, self._offset < high
-        self.limit_text = "" if self.can_go_forward else LIMIT_TEXT[structure.period_mode]
+        self.previous_label, self.next_label = NAV_LABELS[page.period_mode]
+        self.can_go_back, self.can_go_forward = page.can_go_back, page.can_go_forward
+        self.limit_text = "" if self.can_go_forward else LIMIT_TEXT[page.period_mode]
         self._basket_version = view.basket_version
         self.credit_text = (f"Votre avoir disponible : {format_euros(view.credit_balance_cents)}, "
                             "déduit automatiquement de votre prochain panier."
@@ -197,95 +171,7 @@ class ReservationState(AuthState):
         ]
         self.render_id = secrets.token_hex(4)
 
-    def _clear_messages(self) -> None:
-        self.info_message = ""
-        self.error_message = ""
-
-    @db_event
-    def load(self):
-        """on_load (after AuthState.load_protected): the current period, from the database."""
-        if self._require_parent() is None:
-            return None
-        payment_cases.expire_stale_checkouts_if_any(get_database(), clock.now(), self._structure_id, self._family_id)
-        self._offset = self._first_open_offset()
-        self._clear_messages()
-        self.basket_visible = False
-        self._reload()
-        return None
-
-    @db_event
-    def apply_to_all(self, child_index: int):
-        """"Appliquer les mêmes jours à tous mes enfants" (still to be validated)."""
-        if self._require_parent() is None:
-            return self._login_redirect()
-        self._clear_messages()
-        if not 0 <= child_index < len(self.child_names):
-            return None
-        with get_database().session() as session:
-            view = period_view.build_period_view(session, clock.now(), self._structure_id, self._family_id,
-                                             calendar.Period.parse(self._period_key))
-        by_cell = {v: k for k, v in self._cells.items()}
-        child_id = view.children[child_index].child_id
-        ticks = self._ticks()
-        current = {self._cells[k] for k in ticks._ticked_keys()}
-        wanted = period_view.apply_to_all_children(view, child_id, current)
-        ticks._tick_all(by_cell[cell_key] for cell_key in wanted - current if cell_key in by_cell)
-        self._show_ticked(ticks._ticked_map())
-        self.info_message = (f"Les jours de {self.child_names[child_index]} ont été cochés pour vos autres "
-                             "enfants lorsque c'est possible. Cliquez sur Valider pour les enregistrer.")
-        return None
-
-    # --- saving ----------------------------------------------------------------------
-
-    def _save(self) -> choices.ApplyResult | None:
-        if self._require_parent() is None:
-            return None
-        wanted = {self._cells[k] for k in self._ticks()._ticked_keys() if k in self._cells}
-        return get_database().run_write(choices.apply_choices, clock.now(), self._structure_id, self._family_id,
-                                        calendar.Period.parse(self._period_key), wanted, self._basket_version)
-
-    @db_event
-    def validate(self):
-        """Valider: the ticked set becomes the family's reservations for this period."""
-        self._clear_messages()
-        result = self._save()
-        if result is None:
-            return self._login_redirect()
-        if result.ok:
-            self.info_message = result.message
-            self._reload()
-        else:
-            self.error_message = result.message
-            if result.message in (errors.STALE_MESSAGE, errors.CONFLICT_MESSAGE):
-                self._reload()
-        return None
-
-    @db_event
-    def show_basket(self):
-        """Valider votre panier maintenant: save pending choices, then show the basket."""
-        self._clear_messages()
-        if self._ticks().unsaved_count:
-            result = self._save()
-            if result is None:
-                return self._login_redirect()
-            if not result.ok:
-                self.error_message = result.message
-                return None
-            self._reload()
-        elif self._require_parent() is None:
-            return self._login_redirect()
-        database, now = get_database(), clock.now()
-        with database.session() as session:  # the usual case: no price changed, nothing to write
-            to_reprice = basket.reprice_basket(session, now, self._structure_id, self._family_id,
-                                                check_only=True).changed
-            summary = basket.basket_summary(session, now, self._structure_id, self._family_id)
-        if to_reprice:
-            with database.write_session() as session:
-                repriced = basket.reprice_basket(session, now, self._structure_id, self._family_id)
-                summary = basket.basket_summary(session, now, self._structure_id, self._family_id)
-            if repriced.message:
-                self.info_message = repriced.message
-                self._reload()
+    def _show_basket(self, summary: BasketSummary, unavailable: str = "") -> None:
         self.basket_lines = [LineUI(line.child_name, line.service_name, line.day_text, format_euros(line.price_cents))
                              for line in summary.lines]
         self.basket_subtotal = format_euros(summary.subtotal_cents)
@@ -295,59 +181,106 @@ class ReservationState(AuthState):
             self.basket_note = "Votre panier est vide : cochez des jours puis cliquez sur Valider."
         elif summary.frozen:
             self.basket_note = errors.CHECKOUT_MESSAGE
+        elif unavailable:  # no provider usable here: « Payer » is not offered (and refused)
+            self.basket_note = unavailable
         else:
             self.basket_note = "Vous allez être redirigé vers le prestataire bancaire de votre commune."
-        self.basket_payable = not summary.empty and not summary.frozen
+        self.basket_payable = not unavailable and not summary.empty and not summary.frozen
         self.basket_visible = True
-        return None
 
-    @db_event
+    def _clear_messages(self) -> None:
+        self.info_message = ""
+        self.error_message = ""
+
+    def _wanted(self) -> set[CellKey]:
+        """The ticked cells, as the (child, service, day) keys only the server knows."""
+        return {self._cells[k] for k in self._ticks()._ticked_keys() if k in self._cells}
+
+    # --- handlers: one use case each ---------------------------------------------------------
+
+    @parent_event
+    def load(self):
+        """on_load (after AuthState.load_protected): the first period open to booking."""
+        page = booking.open_reservations(self._actor(), now=clock.now())
+        self._clear_messages()
+        self.basket_visible = False
+        self._show_page(page)
+
+    @parent_event
+    def apply_to_all(self, child_index: int):
+        """"Appliquer les mêmes jours à tous mes enfants" (still to be validated)."""
+        self._clear_messages()
+        if not 0 <= child_index < len(self.child_names):
+            return
+        ticks = self._ticks()
+        added = booking.days_for_all_children(self._actor(), self._period_key, child_index, self._wanted(),
+                                              now=clock.now())
+        by_cell = {v: k for k, v in self._cells.items()}
+        ticks._tick_all(by_cell[cell_key] for cell_key in added if cell_key in by_cell)
+        self._show_ticked(ticks._ticked_map())
+        self.info_message = (f"Les jours de {self.child_names[child_index]} ont été cochés pour vos autres "
+                             "enfants lorsque c'est possible. Cliquez sur Valider pour les enregistrer.")
+
+    @parent_event
+    def validate(self):
+        """Valider: the ticked set becomes the family's reservations for this period."""
+        self._clear_messages()
+        result = booking.save_choices(self._actor(), self._period_key, self._offset, self._wanted(),
+                                      self._basket_version, now=clock.now())
+        if result.ok:
+            self.info_message = result.message
+        else:
+            self.error_message = result.message
+        if result.page is not None:
+            self._show_page(result.page)
+
+    @parent_event
+    def show_basket(self):
+        """Valider votre panier maintenant: save pending choices, then show the basket."""
+        self._clear_messages()
+        unsaved = self._wanted() if self._ticks().unsaved_count else None
+        shown = booking.show_basket(self._actor(), self._period_key, self._offset, unsaved, self._basket_version,
+                                    now=clock.now())
+        if not shown.ok:
+            self.error_message = shown.error
+            return
+        self.info_message = shown.info
+        if shown.page is not None:
+            self._show_page(shown.page)
+        assert shown.summary is not None
+        self._show_basket(shown.summary, shown.unavailable)
+
+    @parent_event
     def pay(self):
         """Send the family to the payment provider (the basket freezes until it answers)."""
-        if self._require_parent() is None:
-            return self._login_redirect()
         self._clear_messages()
-        settings = get_settings()
-        now = clock.now()
-        database = get_database()
-        started = database.run_write(fulfilment.start_checkout, now, settings, self._structure_id,
-                                     self._family_id, self._basket_version)
-        result, reference = started.result, started.reference
-        if result.pending is not None:  # Stripe: its page is opened now, outside the transaction
-            with database.session() as session:
-                provider = providers.provider_for(self._structure(session), settings, now)
-            result = payment_cases.open_remote_session(database, provider, now, self._structure_id, self._family_id,
-                                                       result, answered_at=clock.now)
-        if started.receipt_id is not None:
-            payment_cases.send_ticket(database, settings, now, started.receipt_id)
-        if not result.ok:
-            self.error_message = result.message
-            self.basket_visible = False
-            self._reload()
-            return None
-        if result.paid:
-            return rx.redirect(f"/{self.portal_slug}/paiement/retour?ref={reference}")
-        return rx.redirect(result.redirect_url)
+        outcome = booking.pay_basket(self._actor(), self._offset, self._basket_version, now=clock.now(),
+                                     answered_at=clock.now)
+        if outcome.paid_reference:
+            return rx.redirect(f"/{self.portal_slug}/paiement/retour?ref={outcome.paid_reference}")
+        if outcome.ok:
+            return rx.redirect(outcome.redirect_url)
+        self.error_message = outcome.message
+        self.basket_visible = False
+        if outcome.page is not None:
+            self._show_page(outcome.page)
+        return None
 
-    @db_event
+    @parent_event
     def previous_period(self):
-        return self._move(-1)
+        self._move(-1)
 
-    @db_event
+    @parent_event
     def next_period(self):
-        return self._move(1)
+        self._move(1)
 
-    def _move(self, step: int):
-        if self._require_parent() is None:
-            return self._login_redirect()
+    def _move(self, step: int) -> None:
         self._clear_messages()
         if self._ticks().unsaved_count:
             self.error_message = UNSAVED_MESSAGE
-            return None
+            return
         self.basket_visible = False
-        self._offset += step
-        self._reload()
-        return None
+        self._show_page(booking.period_page(self._actor(), self._offset + step, now=clock.now()))
 
 
 class ReservationTicks(ReservationState):
@@ -385,7 +318,7 @@ class ReservationTicks(ReservationState):
     def _ticked_keys(self) -> list[str]:
         return [key for key, on in self._ticked.items() if on]
 
-    def _tick_all(self, keys) -> None:
+    def _tick_all(self, keys: Iterable[str]) -> None:
         for key in keys:
             if self._editable.get(key, False):
                 self._ticked[key] = True
@@ -401,9 +334,10 @@ class ReservationTicks(ReservationState):
         self.child_totals = [format_euros(t) for t in totals]
         self.grand_total = format_euros(sum(totals))
 
-    @rx.event
+    @parent_event(db=False)
     def toggle(self, key: str):
-        if self.parent_state._family_id is None or key not in self._editable:
+        """A tick, from memory on the event loop (its session check too: see ``_parent_known``)."""
+        if key not in self._editable:
             return
         if not self._editable[key]:
             return  # closed or locked: ignored, whatever the browser sent (Valider re-checks anyway)

@@ -1,25 +1,34 @@
-"""Payment use cases: what spans several transactions or another process.
+"""Payment use cases: « Payer », the bank's notification, the return page, Factures, receipts.
 
 The services (services/payments, services/booking) take a session and ``now``; these functions
-take the ``Database`` and decide which transaction each step runs in, and whether a receipt is
-drawn here or in the receipt helper process (infra/pdf/isolated.py). Plain Python, no Reflex.
+decide which transaction each step runs in (the payment's own writes go through
+``Database.run_write``, i.e. the SQLite write process), what happens only after the commit (the
+remote provider's page, the receipt's PDF and the ticket e-mail), and whether a receipt is drawn
+here or in the receipt helper process (infra/pdf/isolated.py). The first functions take the
+``Database`` (the building blocks, also used by tests); the user actions at the end of the module
+take the acting parent and ``now``, and return plain results. Plain Python, no Reflex.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
-from datetime import datetime
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 
-from cantine_portal.config import Settings
+from cantine_portal.config import Settings, get_settings
 from cantine_portal.infra import storage
-from cantine_portal.infra.db import Database, database_at
+from cantine_portal.infra.db import Database, database_at, get_database
 from cantine_portal.infra.mail import Mail, Mailer
 from cantine_portal.infra.pdf import isolated
 from cantine_portal.infra.pdf.receipt import ReceiptData, render_receipt
+from cantine_portal.infra.retry import with_db_retry
+from cantine_portal.models import Basket, PaymentStatus, Structure
 from cantine_portal.services.booking.checkout import CheckoutResult, PaymentProvider, checkout_failed
-from cantine_portal.services.payments import fulfilment, receipts, tickets
+from cantine_portal.services.payments import fulfilment, providers, receipts, signatures, tickets
+from cantine_portal.services.payments.events import ProviderEvent
+from cantine_portal.usecases import identity
+from cantine_portal.usecases.actors import ParentActor
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +58,7 @@ def ensure_receipt_pdf(database: Database, settings: Settings, receipt_id: int,
         path, data = receipts.pdf_source(session, receipt_id)
     if path is not None:
         return path, storage.read_bytes(settings, path)
+    assert data is not None
     pdf = render(data, generated_at=data.issued_at)
     path = storage.save_bytes(settings, "receipts", pdf)
     with database.write_session() as session:
@@ -78,7 +88,7 @@ def send_ticket(database: Database, settings: Settings, now: datetime, receipt_i
     """
     try:
         Mailer(settings).send(ticket_after_commit(database, settings, receipt_id, render), now)
-    except Exception:  # noqa: BLE001 - see the docstring
+    except Exception:
         log.exception("receipt %s: PDF or ticket e-mail failed after the payment was recorded", receipt_id)
 
 
@@ -116,7 +126,7 @@ def open_remote_session(database: Database, provider: PaymentProvider, now: date
         return result
     try:
         redirect = provider.start(snapshot)
-    except Exception:  # noqa: BLE001 - any failure of the provider's API: nothing was charged
+    except Exception:
         log.exception("payment %s: the provider did not open its payment page", snapshot.payment_id)
         database.run_write(checkout_failed, now, structure_id, family_id, snapshot.payment_id)
         return CheckoutResult(False, PROVIDER_UNAVAILABLE_MESSAGE)
@@ -134,3 +144,186 @@ def expire_stale_checkouts_if_any(database: Database, now: datetime, structure_i
             return 0
     with database.write_session() as session:
         return fulfilment.expire_stale_checkouts(session, now, structure_id, family_id)
+
+
+# --- user actions -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PaymentStart:
+    """« Payer »: ``redirect_url`` (the provider's page), or ``paid_reference`` when the family's
+    credit covered everything (the return page shows the ticket), or ``message`` when refused."""
+
+    ok: bool
+    message: str = ""
+    redirect_url: str = ""
+    paid_reference: str = ""
+
+
+def start_payment(actor: ParentActor, basket_version: int | None, *, now: datetime,
+                  answered_at: Callable[[], datetime] | None = None) -> PaymentStart:
+    """Freeze the basket and open the payment in one transaction of the write process; after its
+    commit, a remote provider (Stripe) is asked for its page (``answered_at``: the clock, read once
+    it answered, see open_remote_session) and a basket paid by credit gets its receipt and ticket."""
+    database, settings = get_database(), get_settings()
+    started = database.run_write(fulfilment.start_checkout, now, settings, actor.structure_id,
+                                 actor.family_id, basket_version)
+    result = started.result
+    if result.pending is not None:  # Stripe: its page is opened now, outside the transaction
+        with database.session() as session:
+            structure = session.get(Structure, actor.structure_id)
+            assert structure is not None
+            provider = providers.provider_for(structure, settings, now)
+        result = open_remote_session(database, provider, now, actor.structure_id, actor.family_id, result,
+                                     answered_at)
+    if started.receipt_id is not None:
+        send_ticket(database, settings, now, started.receipt_id)
+    if not result.ok:
+        return PaymentStart(False, result.message)
+    if result.paid:
+        return PaymentStart(True, paid_reference=started.reference)
+    return PaymentStart(True, redirect_url=result.redirect_url or "")
+
+
+@dataclass(frozen=True)
+class TicketLine:
+    child: str
+    service: str
+    day: date
+    price_cents: int
+
+
+@dataclass(frozen=True)
+class PaymentReturn:
+    """What the return page shows of one of the family's payments (it never marks anything paid)."""
+
+    status: str                      # "paid" | "pending" | "failed" | "unknown"
+    reference: str = ""
+    cancelled: bool = False          # the payment was cancelled (not refused) at the bank
+    completed_at: datetime | None = None
+    amount_cents: int = 0
+    credit_cents: int = 0
+    receipt_id: int | None = None
+    receipt_number: str = ""
+    lines: tuple[TicketLine, ...] = ()
+
+
+def payment_return(actor: ParentActor, reference: str, *, now: datetime) -> PaymentReturn:
+    """The family's payment ``reference`` as the bank left it; another family's is "unknown"."""
+    database = get_database()
+    expire_stale_checkouts_if_any(database, now, actor.structure_id, actor.family_id)
+    with database.session() as session:
+        payment = fulfilment.family_payment(session, actor.structure_id, actor.family_id, reference)
+        if payment is None or payment.id is None:
+            return PaymentReturn("unknown")
+        if payment.status == PaymentStatus.CREATED:
+            return PaymentReturn("pending", payment.reference)
+        if payment.status != PaymentStatus.SUCCEEDED:
+            return PaymentReturn("failed", payment.reference, cancelled=payment.status == PaymentStatus.CANCELLED)
+        basket = session.get(Basket, payment.basket_id)
+        receipt = receipts.receipt_for_payment(session, payment.id)
+    lines = tuple(TicketLine(line["child"], line["service"], date.fromisoformat(line["day"]), line["price_cents"])
+                  for line in receipts.snapshot_lines(basket.snapshot_lines if basket else ""))
+    return PaymentReturn("paid", payment.reference, completed_at=payment.completed_at,
+                         amount_cents=payment.amount_cents, credit_cents=payment.credit_cents,
+                         receipt_id=receipt.id if receipt else None,
+                         receipt_number=receipt.number if receipt else "", lines=lines)
+
+
+def family_receipts(actor: ParentActor) -> list[receipts.ReceiptRow]:
+    """Factures: the family's receipts, newest first."""
+    with get_database().session() as session:
+        return receipts.family_receipts(session, actor.structure_id, actor.family_id)
+
+
+@dataclass(frozen=True)
+class ReceiptFile:
+    data: bytes
+    filename: str
+
+
+def receipt_file(actor: ParentActor, receipt_id: int) -> ReceiptFile | None:
+    """One of the family's receipts as a PDF; None for anyone else's (or an unknown id). Normally
+    drawn just after the payment; drawn and stored now if that step was missed."""
+    database, settings = get_database(), get_settings()
+    with database.session() as session:
+        receipt = receipts.family_receipt(session, actor.structure_id, actor.family_id, receipt_id)
+    if receipt is None or receipt.id is None:
+        return None
+    try:
+        if receipt.pdf_path:
+            data = storage.read_bytes(settings, receipt.pdf_path)
+        else:
+            data = ensure_receipt_pdf(database, settings, receipt.id)[1]
+    except (storage.StorageError, OSError):
+        return None
+    return ReceiptFile(data, f"recu-{receipt.number}.pdf")
+
+
+def receipt_download(slug: str, session_token: str | None, receipt_id: int, *, now: datetime) -> ReceiptFile | None:
+    """The download route: the parent behind the cookie of the commune ``slug``, then their receipt.
+    Every refusal alike is None (the route answers the same empty 404)."""
+    commune = identity.commune_by_slug(slug)
+    if commune is None or not session_token:
+        return None
+    parent = identity.parent_by_session(commune.structure_id, session_token, now)
+    if parent is None:
+        return None
+    return receipt_file(ParentActor(parent.structure_id, parent.family_id, parent.account_id), receipt_id)
+
+
+def receive_notification(event: ProviderEvent, *, now: datetime) -> fulfilment.FulfilmentResult:
+    """A provider's signed notification: applied in one transaction of the write process, retried
+    while the database is unreachable (idempotent: a retry after a lost commit acknowledgement finds
+    the event already stored). Still unreachable: the ``DBAPIError`` is raised (answer 503, the
+    provider sends it again). The caller answers, then calls ``after_notification``."""
+    settings = get_settings()
+
+    def apply() -> fulfilment.FulfilmentResult:
+        return get_database().run_write(fulfilment.handle_event, now, settings, event)
+
+    return with_db_retry(apply)
+
+
+def after_notification(receipt_id: int, *, now: datetime) -> None:
+    """Once the provider has its answer: the receipt's PDF and the ticket e-mail (helper process)."""
+    send_ticket_isolated(get_database(), get_settings(), now, receipt_id)
+
+
+@dataclass(frozen=True)
+class BankPage:
+    """The simulated bank's page for one payment session (it knows nothing else)."""
+
+    commune_name: str
+    amount_cents: int
+    reference: str
+    return_path: str
+    open: bool
+
+
+def simulated_bank_page(session_id: str) -> BankPage | None:
+    with get_database().session() as session:
+        payment = fulfilment.payment_by_simulated_session(session, session_id)
+        if payment is None:
+            return None
+        structure = session.get(Structure, payment.structure_id)
+        assert structure is not None
+    return BankPage(structure.name, payment.amount_cents, payment.reference,
+                    f"/{structure.slug}/paiement/retour?ref={payment.reference}",
+                    payment.status == PaymentStatus.CREATED)
+
+
+@dataclass(frozen=True)
+class SignedNotification:
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+
+def simulated_bank_notification(event_type: str, session_id: str, amount_cents: int, *,
+                                now: datetime) -> SignedNotification:
+    """What the simulated bank posts to the portal, signed, as a real provider's webhook would."""
+    settings = get_settings()
+    body = providers.simulated_notification(event_type, session_id, amount_cents)
+    header = signatures.signature_header(settings.secret_key, body, now)
+    return SignedNotification(f"{settings.base_url}/api/paiement/simule/notification", body,
+                              {"content-type": "application/json", "x-cantine-signature": header})

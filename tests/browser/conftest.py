@@ -62,8 +62,13 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: floa
     raise RuntimeError(f"the portal did not start in {timeout:.0f} s:\n{log.read_text()[-4000:]}")
 
 
-def start_portal(var_dir: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, Portal, Path]:
-    """Migrate, load the demo communes and serve the portal on a free port."""
+def start_portal(var_dir: Path, extra_env: dict[str, str] | None = None,
+                 workers: int | None = None) -> tuple[subprocess.Popen, Portal, Path]:
+    """Migrate, load the demo communes and serve the portal on a free port.
+
+    ``reflex run --env prod --single-port``; with ``workers``, the production launcher instead
+    (``python -m cantine_portal.serve --workers N``: the same command plus worker respawn).
+    """
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (make test installs Debian's chromium package)")
     port = free_port()
@@ -82,9 +87,14 @@ def start_portal(var_dir: Path, extra_env: dict[str, str] | None = None) -> tupl
     subprocess.run([str(venv_bin / "alembic"), "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run([sys.executable, "-m", "cantine_portal", "demo"], cwd=ROOT, env=env, check=True, capture_output=True)
     log = var_dir / "portal.log"
+    if workers is None:
+        command = [str(venv_bin / "reflex"), "run", "--env", "prod", "--single-port",
+                   "--frontend-port", str(port), "--backend-port", str(port), "--loglevel", "info"]
+    else:
+        command = [sys.executable, "-m", "cantine_portal.serve", "--workers", str(workers), "--port", str(port),
+                   "--loglevel", "info"]
     process = subprocess.Popen(
-        [str(venv_bin / "reflex"), "run", "--env", "prod", "--single-port",
-         "--frontend-port", str(port), "--backend-port", str(port), "--loglevel", "info"],
+        command,
         cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True,
     )
     portal = Portal(base_url=f"http://localhost:{port}", var_dir=var_dir, env=env)
@@ -134,6 +144,12 @@ class Ui:
     page: object
     portal: Portal
     checked: set[str] = field(default_factory=set)
+    csp_violations: list[str] = field(default_factory=list)
+
+    def assert_no_csp_violation(self) -> None:
+        """Every page must work under the portal's Content-Security-Policy (docs/security.md)."""
+        violations, self.csp_violations[:] = list(self.csp_violations), []
+        assert not violations, "Content-Security-Policy violations: " + " | ".join(violations)
 
     def goto(self, path: str, expect_status: int | None = 200):
         response = self.page.goto(self.portal.url(path))
@@ -157,6 +173,7 @@ class Ui:
     def check_a11y(self) -> None:
         from axe_playwright_python.sync_playwright import Axe
 
+        self.assert_no_csp_violation()
         url = self.page.url
         results = Axe().run(self.page)
         bad = [v for v in results.response["violations"] if v.get("impact") in SERIOUS]
@@ -170,7 +187,12 @@ def _new_ui(browser, portal: Portal, viewport: dict | None = None):
     context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", viewport=viewport or {"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(20000)
-    return context, Ui(page=page, portal=portal)
+    ui = Ui(page=page, portal=portal)
+    # Chromium reports each CSP violation on the console ("Refused to … because it violates the
+    # following Content Security Policy directive …"); any of them fails the test.
+    page.on("console", lambda message: ui.csp_violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    return context, ui
 
 
 @pytest.fixture
@@ -179,6 +201,7 @@ def ui(browser, portal):
     yield ui
     if ui.page.url not in ui.checked and ui.page.url.startswith(portal.base_url):
         ui.check_a11y()
+    ui.assert_no_csp_violation()
     context.close()
 
 
@@ -186,4 +209,5 @@ def ui(browser, portal):
 def phone_ui(browser, portal):
     context, ui = _new_ui(browser, portal, PHONE)
     yield ui
+    ui.assert_no_csp_violation()
     context.close()

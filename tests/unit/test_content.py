@@ -14,16 +14,16 @@ from starlette.testclient import TestClient
 
 from cantine_portal.api import files
 from cantine_portal.api.routes import build_api
-from cantine_portal.infra.http import session_cookie_name
-from cantine_portal.models import Account, Child, ContactMessage, Document, Family, Structure
-from cantine_portal.services.content import contact
-from cantine_portal.services.content import documents
 from cantine_portal.infra import storage
-from cantine_portal.services.accounts.login import SessionInfo, open_session
-from cantine_portal.services.demo import BERNARD_EMAIL, MARTIN_EMAIL
+from cantine_portal.infra.http import session_cookie_name
 from cantine_portal.infra.mail import Mailer
 from cantine_portal.infra.pdf.reglement import render_reglement
 from cantine_portal.infra.pdf.validation import MSG_NOT_PDF
+from cantine_portal.models import Account, Child, ContactMessage, Document, Family, Structure
+from cantine_portal.services.accounts.login import SessionInfo, open_session
+from cantine_portal.services.content import contact, documents
+from cantine_portal.services.demo import BERNARD_EMAIL, MARTIN_EMAIL
+from cantine_portal.state.offload import run_handler
 from tests.conftest import settings_for
 
 PDF = render_reglement("Ville de Démo")
@@ -330,7 +330,7 @@ def as_martin(database, demo_session, settings, now, monkeypatch):
             return None
         self._structure_id, self._family_id, self._account_id = (account.structure_id, account.family_id,
                                                                  account.id)
-        self.portal_slug, self.commune_phone = "demo", "02 40 00 00 00"
+        self.portal_slug, self.commune_phone, self.portal_status = "demo", "02 40 00 00 00", "found"
         return SessionInfo(account.id, account.structure_id, account.family_id, "parent", account.email)
 
     monkeypatch.setattr(AuthState, "_require_parent", require_parent)
@@ -346,7 +346,7 @@ def _contact_state():
     from cantine_portal.state.content import ContactState
 
     state = ContactState(_reflex_internal_init=True)
-    state.load()
+    run_handler(state.load())
     return state
 
 
@@ -360,7 +360,7 @@ def test_documents_state_lists_links_to_the_route(as_martin, demo_session):
     from cantine_portal.state.content import DocumentsState
 
     state = DocumentsState(_reflex_internal_init=True)
-    state.load()
+    run_handler(state.load())
     ids = _doc_ids(demo_session)
     assert [s.category for s in state.sections] == ["Menus", "Règlement"]
     assert state.sections[0].documents[0].view_url == f"/api/demo/documents/{ids['demo:menu']}"
@@ -370,17 +370,17 @@ def test_documents_state_lists_links_to_the_route(as_martin, demo_session):
 def test_contact_state_maps_the_child_choice_to_the_family_own_children(as_martin, database, demo_session):
     state = _contact_state()
     assert state.child_labels == ["Léa Martin", "Hugo Martin"] and state.max_size_label == "5 Mo"
-    state.set_subject("Cantine")
-    state.set_body("Hugo mange-t-il bien ?")
+    run_handler(state.set_subject("Cantine"))
+    run_handler(state.set_body("Hugo mange-t-il bien ?"))
     for forged in ["7", "-1", "1; DROP", "0x1", str(demo_session.exec(select(Child)).all()[-1].id)]:
-        state.set_child_choice(forged)
-        state.send([])
+        run_handler(state.set_child_choice(forged))
+        run_handler(state.send([]))
         assert state.child_error == contact.MSG_CHILD_UNKNOWN, forged
         assert state.subject == "Cantine" and state.body == "Hugo mange-t-il bien ?"
     with database.session() as s:
         assert s.exec(select(ContactMessage)).all() == []
-    state.set_child_choice("1")
-    state.send([])
+    run_handler(state.set_child_choice("1"))
+    run_handler(state.send([]))
     assert state.sent_message == contact.MSG_SENT and state.subject == "" and state.body == ""
     hugo = demo_session.exec(select(Child).where(Child.first_name == "Hugo")).one()
     with database.session() as s:
@@ -389,19 +389,19 @@ def test_contact_state_maps_the_child_choice_to_the_family_own_children(as_marti
 
 def test_contact_state_keeps_the_text_when_the_attachment_is_refused(as_martin, database, settings):
     state = _contact_state()
-    state.set_subject("Facture")
-    state.set_body("Ci-joint.")
-    state.send([_upload("facture.pdf", EXE)])
+    run_handler(state.set_subject("Facture"))
+    run_handler(state.set_body("Ci-joint."))
+    run_handler(state.send([_upload("facture.pdf", EXE)]))
     assert state.attachment_error == MSG_NOT_PDF and state.sent_message == ""
     assert (state.subject, state.body) == ("Facture", "Ci-joint.")
-    state.send([_upload("enorme.pdf", b"", size=settings.upload_max_bytes + 1, file=_Unreadable())])
+    run_handler(state.send([_upload("enorme.pdf", b"", size=settings.upload_max_bytes + 1, file=_Unreadable())]))
     assert state.attachment_error == "Le fichier dépasse la taille maximale de 5 Mo."
     assert (state.subject, state.body) == ("Facture", "Ci-joint.")
-    state.send([_upload("a.pdf", PDF), _upload("b.pdf", PDF)])
+    run_handler(state.send([_upload("a.pdf", PDF), _upload("b.pdf", PDF)]))
     assert state.attachment_error == "Joignez un seul fichier PDF."
     with database.session() as s:
         assert s.exec(select(ContactMessage)).all() == []
-    state.send([_upload("ok.pdf", PDF)])
+    run_handler(state.send([_upload("ok.pdf", PDF)]))
     assert state.sent_message == contact.MSG_SENT
     with database.session() as s:
         assert s.exec(select(ContactMessage)).one().attachment_name == "ok.pdf"
@@ -409,11 +409,11 @@ def test_contact_state_keeps_the_text_when_the_attachment_is_refused(as_martin, 
 
 def test_contact_state_does_nothing_once_logged_out(as_martin, database):
     state = _contact_state()
-    state.set_subject("Avant")
-    state.set_body("Texte")
+    run_handler(state.set_subject("Avant"))
+    run_handler(state.set_body("Texte"))
     as_martin["yes"] = False
-    state.set_subject("Après")
+    run_handler(state.set_subject("Après"))
     assert state.subject == "Avant"
-    assert state.send([_upload("ok.pdf", PDF)]) == "redirect-to-login"
+    assert run_handler(state.send([_upload("ok.pdf", PDF)])) == "redirect-to-login"
     with database.session() as s:
         assert s.exec(select(ContactMessage)).all() == []

@@ -143,23 +143,90 @@ def test_wrong_currency_is_refused_and_reported(d, settings):
 
 
 def test_expired_then_late_success_becomes_a_credit(d, settings):
-    payment = start(d)
+    """A real provider's late success moved real money: it is never lost, it becomes a credit."""
+    payment = _stripe_payment(d)
     later = NOW + timedelta(minutes=31)
     with d.db.write_session() as s:
         assert fulfilment.expire_stale_checkouts(s, later, d.structure, d.martin) == 1
-    assert statuses(d) == ["pending", "pending"]
-    result = handle(d, settings, event(payment), now=later)
+    assert statuses(d) == ["pending"]
+    late = events.parse_stripe(_stripe_event("checkout.session.completed", payment.provider_session_id, 385))
+    result = handle(d, settings, late, now=later)
     assert result.outcome == "anomaly"
     with d.db.session() as s:
-        assert sum(c.amount_cents for c in s.exec(select(Credit))) == 770
+        assert sum(c.amount_cents for c in s.exec(select(Credit))) == 385
     # The credit then pays the basket without the bank.
     with d.db.write_session() as s:
         settled = booking_checkout.begin_checkout(s, later, d.structure, d.martin, providers.SimulatedBank(later),
                                          summary(d, later).version)
         assert settled.paid
         fulfilment.settle_without_bank(s, later, settings, settled.payment_id)
-    assert statuses(d) == ["paid", "paid"]
+    assert statuses(d) == ["paid"]
     assert count(d, Receipt) == 1
+
+
+def _end_session(d: Demo, settings, payment: Payment, how: str) -> None:
+    """The first tab of the simulated bank ends the session (or it expires)."""
+    if how == "expired":
+        with d.db.write_session() as s:
+            assert fulfilment.expire_stale_checkouts(s, NOW + timedelta(minutes=31), d.structure, d.martin) == 1
+    else:
+        assert handle(d, settings, event(payment, how, event_id="evt_first_tab")).outcome == "reopened"
+
+
+@pytest.mark.parametrize("how", ["failed", "cancelled", "expired"])
+def test_simulated_bank_second_tab_cannot_pay_an_ended_session(d, settings, how):
+    """No money moves at the simulated bank: « Payer » in a second tab after the first refused,
+    cancelled or let the session expire must not become a credit (3,85 € then 7,70 € for nothing)."""
+    payment = start(d)
+    _end_session(d, settings, payment, how)
+    result = handle(d, settings, event(payment, event_id="evt_second_tab"), now=NOW + timedelta(minutes=32))
+    assert result.outcome == "closed" and result.receipt_id is None
+    assert "terminée" in result.message
+    assert statuses(d) == ["pending", "pending"]  # still in the basket, to be paid for real
+    assert count(d, Credit) == 0 and count(d, Receipt) == 0
+    with d.db.session() as s:
+        assert s.get(Payment, payment.id).status == ("expired" if how == "expired" else how)
+        assert s.exec(select(PaymentEvent).where(PaymentEvent.event_id == "evt_second_tab")).one().outcome \
+            .startswith("refused: simulated session ended")
+
+
+def _choose_provider(d: Demo, provider: str) -> None:
+    from cantine_portal.models import Structure
+
+    with d.db.write_session() as s:
+        s.get(Structure, d.structure).payment_provider = provider
+
+
+@pytest.mark.parametrize("provider, env", [
+    ("stripe", {}),  # Stripe chosen, keys missing on the server
+    ("simulated", {"CANTINE_BASE_URL": "https://portail.example.fr"}),  # production: no simulated bank
+])
+def test_payer_refused_when_the_communes_provider_is_unusable_never_another_one(d, tmp_path, provider, env):
+    """Never a silent fallback to the simulated bank: the basket stays open, nothing is paid."""
+    settings = Settings.from_env({"CANTINE_VAR_DIR": str(tmp_path / "var"), "CANTINE_SECRET_KEY": "k" * 48, **env})
+    _choose_provider(d, provider)
+    assert apply(d, {(d.lea, d.canteen, MON), (d.lea, d.canteen, TUE)}).ok
+    with d.db.write_session() as s:
+        started = fulfilment.start_checkout(s, NOW, settings, d.structure, d.martin, summary(d).version)
+    assert not started.result.ok and started.result.redirect_url is None and started.receipt_id is None
+    assert started.result.message.startswith("Le paiement en ligne est momentanément indisponible.")
+    assert count(d, Payment) == 0 and count(d, Receipt) == 0
+    assert statuses(d) == ["pending", "pending"] and summary(d).status == "open"
+    with d.db.session() as s:
+        from cantine_portal.models import Structure
+
+        with pytest.raises(providers.PaymentUnavailable):
+            providers.provider_for(s.get(Structure, d.structure), settings, NOW)
+
+
+def test_payer_with_stripe_keys_goes_to_stripe(d, settings, monkeypatch):
+    _choose_provider(d, "stripe")
+    assert apply(d, {(d.lea, d.canteen, MON)}).ok
+    with d.db.write_session() as s:
+        started = fulfilment.start_checkout(s, NOW, settings, d.structure, d.martin, summary(d).version)
+    assert started.result.ok and started.result.pending is not None  # Stripe's page opens after the commit
+    with d.db.session() as s:
+        assert s.get(Payment, started.result.payment_id).provider == "stripe"
 
 
 def test_checkout_within_its_lifetime_is_not_expired(d, settings):
@@ -464,6 +531,23 @@ def test_webhook_route_checks_the_signature_on_the_raw_body(d, settings, client)
     assert forged.status_code == 400
 
 
+def test_second_tab_of_the_simulated_bank_through_the_route(d, settings, client):
+    """Both tabs post to the portal as the bank does: the refusal counts, the later « Payer » not."""
+    payment = start(d)
+
+    def post(event_type: str):
+        body = providers.simulated_notification(event_type, payment.provider_session_id, payment.amount_cents)
+        return client.post("/api/paiement/simule/notification", content=body,
+                           headers={"x-cantine-signature": signatures.signature_header(settings.secret_key, body, NOW)})
+
+    assert post("payment.failed").json()["outcome"] == "reopened"
+    second = post("payment.succeeded")
+    assert second.status_code == 200 and second.json()["outcome"] == "closed"
+    assert statuses(d) == ["pending", "pending"]
+    assert count(d, Credit) == 0 and count(d, Receipt) == 0
+    assert list(settings.mail_dir.glob("*.eml")) == []  # no ticket either
+
+
 def test_receipt_route_refuses_another_family(d, settings, client):
     from cantine_portal.services.accounts.login import open_session
     from cantine_portal.models import Account
@@ -506,10 +590,9 @@ def test_notification_meeting_an_unavailable_database_is_retried_not_dropped(d, 
 
     from sqlalchemy.exc import OperationalError
 
-    from cantine_portal.api import payment_routes
     from cantine_portal.infra.retry import with_db_retry
 
-    monkeypatch.setattr(payment_routes, "with_db_retry", functools.partial(with_db_retry, sleep=lambda _s: None))
+    monkeypatch.setattr(payment_cases, "with_db_retry", functools.partial(with_db_retry, sleep=lambda _s: None))
     payment = start(d)
     real = fulfilment.handle_event
     failures = {"left": 2}

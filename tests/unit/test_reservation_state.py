@@ -30,7 +30,7 @@ def state(database, monkeypatch):
     monkeypatch.setattr(clock, "now", lambda: NOW)
 
     def require_parent(self):
-        self._structure_id, self._family_id, self.logged_in = structure_id, family_id, True
+        self._structure_id, self._family_id, self._account_id, self.logged_in = structure_id, family_id, 1, True
         return True
 
     monkeypatch.setattr(ReservationState, "_require_parent", require_parent)
@@ -157,7 +157,7 @@ def test_month_mode_reaches_four_months_ahead(state, database, monkeypatch):
         family_id = s.exec(select(Family.id).where(Family.name == "Bernard")).one()
 
     def require_parent(self):
-        self._structure_id, self._family_id, self.logged_in = structure_id, family_id, True
+        self._structure_id, self._family_id, self._account_id, self.logged_in = structure_id, family_id, 1, True
         return True
 
     monkeypatch.setattr(ReservationState, "_require_parent", require_parent)
@@ -167,3 +167,19 @@ def test_month_mode_reaches_four_months_ahead(state, database, monkeypatch):
         run_handler(state.next_period())
     assert state.period_label == "Mars 2027"
     assert state.limit_text == reservations_state.LIMIT_TEXT["month"]
+
+
+def test_a_tick_reaches_no_database_and_needs_a_tab_logged_in_by_the_load(state, monkeypatch):
+    def no_database():
+        raise AssertionError("a tick reached the database")
+
+    monkeypatch.setattr("cantine_portal.infra.db.get_database", no_database)
+    monkeypatch.setattr("cantine_portal.usecases.identity.get_database", no_database)
+    key = _key(state, "Léa", "Restauration scolaire", "lundi 30 novembre")
+    _ticks(state).toggle(key)
+    assert _ticks(state).unsaved_count == 1
+    # A tab the session check never let in (or logged out since): the tick changes nothing.
+    fresh = rx.State(_reflex_internal_init=True).get_substate(ReservationState.get_full_name().split(".")[1:])
+    fresh._ticks()._editable = {key: True}
+    fresh._ticks().toggle(key)
+    assert fresh._ticks().unsaved_count == 0 and fresh._ticks()._ticked_map() == {}

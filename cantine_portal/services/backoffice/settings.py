@@ -9,7 +9,9 @@ from typing import TypedDict
 
 from sqlmodel import Session
 
+from cantine_portal.config import Settings
 from cantine_portal.services.shared import audit
+from cantine_portal.services.shared.payment_availability import Availability, payment_availability
 from cantine_portal.services.backoffice.access import check_staff
 from cantine_portal.services.shared.calendar import DeadlineRule, PERIOD_MODES
 from cantine_portal.services.shared.validation import (
@@ -33,6 +35,8 @@ _LIMITS = {"name": 120, "address_line": 200, "city": 120}
 
 MSG_SAVED = "Les paramètres ont été enregistrés."
 MSG_INVALID = "Certains paramètres sont à corriger : voir les messages sous les champs concernés."
+MSG_SIMULATED_DISABLED = ("Le paiement simulé n'encaisse aucune somme : il est désactivé sur ce serveur. "
+                          "Choisissez Stripe.")
 
 
 class SettingsValues(TypedDict):
@@ -69,6 +73,12 @@ def settings_values(session: Session, structure_id: int, account_id: int) -> dic
     for name in ("allow_family_edit", "allow_children_edit"):
         values[name] = "1" if getattr(structure, name) else ""
     return values
+
+
+def payment_status(session: Session, structure_id: int, account_id: int, settings: Settings) -> Availability:
+    """Can the commune take payments on this server, and if not why (« Paramètres » shows
+    ``staff_message``): the same rule as the parents' basket and « Payer »."""
+    return payment_availability(check_staff(session, structure_id, account_id), settings)
 
 
 def _truthy(value: object) -> bool:
@@ -131,10 +141,15 @@ def deadline_description(values: dict[str, str]) -> str:
 
 
 def save_settings(session: Session, now: datetime, *, structure_id: int, account_id: int,
-                  values: dict[str, str], ip: str = "") -> SettingsResult:
-    """Validate and save. The caller commits. Nothing is written when a field is wrong."""
+                  values: dict[str, str], ip: str = "", simulated_allowed: bool = True) -> SettingsResult:
+    """Validate and save. The caller commits. Nothing is written when a field is wrong.
+
+    ``simulated_allowed`` is ``Settings.simulated_bank_allowed``: in production a commune cannot be
+    put on the simulated bank (payments would be off, and the next start refused)."""
     structure = check_staff(session, structure_id, account_id)
     clean, errors = validate_settings(values)
+    if clean["payment_provider"] == "simulated" and not simulated_allowed:
+        errors["payment_provider"] = MSG_SIMULATED_DISABLED
     if errors:
         return SettingsResult(False, MSG_INVALID, errors)
     changes = {name: [getattr(structure, name), value] for name, value in clean.items()

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from cantine_portal.french import format_euros, format_long_date
-from cantine_portal.models import BasketStatus
+from cantine_portal.models import BasketStatus, row_id
 from cantine_portal.services.booking.queries import (
     Prices,
     basket_lines,
@@ -61,7 +61,7 @@ def basket_summary(session: Session, now: datetime, structure_id: int, family_id
     if basket is None:
         return BasketSummary(None, None, None, (), 0, balance, 0, 0)
     lines = tuple(
-        BasketLine(r.id, child.id, child.first_name, service.name, r.day, r.price_cents)
+        BasketLine(row_id(r), row_id(child), child.first_name, service.name, r.day, r.price_cents)
         for r, child, service in basket_lines(session, basket)
     )
     subtotal = sum(line.price_cents for line in lines)
@@ -94,7 +94,7 @@ def reprice_basket(session: Session, now: datetime, structure_id: int, family_id
         return RepriceResult(0, "", basket.version if basket else None)
     rows = basket_lines(session, basket)
     prices = Prices(session, {s.id: s for _r, _c, s in rows}.values())
-    stale = [(r, child, service, prices.on(service.id, r.day)) for r, child, service in rows]
+    stale = [(r, child, service, prices.on(row_id(service), r.day)) for r, child, service in rows]
     stale = [(r, child, service, new) for r, child, service, new in stale if new != r.price_cents]
     if not stale or check_only:
         return RepriceResult(len(stale), "", basket.version)

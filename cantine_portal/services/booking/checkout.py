@@ -11,7 +11,7 @@ import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +29,7 @@ from cantine_portal.models import (
     Reservation,
     ReservationStatus,
     Structure,
+    row_id,
 )
 from cantine_portal.services.booking.basket import BasketSummary, basket_summary, reprice_basket
 from cantine_portal.services.booking.errors import CHECKOUT_MESSAGE, CONFLICT_MESSAGE, BookingError
@@ -57,7 +58,7 @@ class CheckoutSnapshot:
     family_id: int
     amount_cents: int
     credit_cents: int
-    lines: tuple[dict, ...] = field(default_factory=tuple)
+    lines: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -111,9 +112,8 @@ def begin_checkout(session: Session, now: datetime, structure_id: int, family_id
         return CheckoutResult(False, CONFLICT_MESSAGE, basket_version=expected_basket_version)
 
 
-def _drop_expired_lines(session: Session, now: datetime, structure_id: int, basket: Basket) -> str:
+def _drop_expired_lines(session: Session, now: datetime, structure: Structure, basket: Basket) -> str:
     """Remove unpaid lines whose period passed its deadline; the French message says which."""
-    structure = session.get(Structure, structure_id)
     rule = structure_rule(structure)
     dropped = []
     for r, child, service in basket_lines(session, basket):
@@ -156,7 +156,7 @@ def drop_closed_lines(session: Session, structure_id: int, basket: Basket) -> st
 
 def _begin_checkout(session: Session, now: datetime, structure_id: int, family_id: int,
                     provider: PaymentProvider, expected_version: int | None) -> CheckoutResult:
-    structure_and_family(session, structure_id, family_id)
+    structure, _family = structure_and_family(session, structure_id, family_id)
     basket = current_basket(session, structure_id, family_id)
     if basket is not None and basket.status == BasketStatus.CHECKOUT:
         raise BookingError(CHECKOUT_MESSAGE)
@@ -164,7 +164,7 @@ def _begin_checkout(session: Session, now: datetime, structure_id: int, family_i
     if basket is None or not basket_lines(session, basket):
         raise BookingError("Votre panier est vide.")
     dropped = " ".join(m for m in (drop_closed_lines(session, structure_id, basket),
-                                   _drop_expired_lines(session, now, structure_id, basket)) if m)
+                                   _drop_expired_lines(session, now, structure, basket)) if m)
     if dropped:
         bump_version(session, basket, basket.version)
         return CheckoutResult(False, dropped, basket_version=basket.version)
@@ -175,23 +175,25 @@ def _begin_checkout(session: Session, now: datetime, structure_id: int, family_i
     bump_version(session, basket, basket.version)
     lines = _freeze(session, now, basket, summary)
     payment = Payment(
-        structure_id=structure_id, family_id=family_id, basket_id=basket.id,
+        structure_id=structure_id, family_id=family_id, basket_id=row_id(basket),
         reference=f"P-{now:%Y%m%d}-{secrets.token_hex(5).upper()}",
         provider=provider.name if summary.total_cents else "avoir",
         amount_cents=summary.total_cents, credit_cents=summary.credit_applied_cents, created_at=now,
     )
     session.add(payment)
     session.flush()
+    payment_id = row_id(payment)
     if summary.total_cents == 0:
         # Entirely covered by credit: no bank involved.
-        done = _checkout_succeeded(session, now, structure_id, family_id, payment.id, 0)
-        return CheckoutResult(True, done.message, None, payment.id, True, None)
-    snapshot = CheckoutSnapshot(payment.id, payment.reference, structure_id, family_id,
+        done = _checkout_succeeded(session, now, structure_id, family_id, payment_id, 0)
+        return CheckoutResult(True, done.message, None, payment_id, True, None)
+    snapshot = CheckoutSnapshot(payment_id, payment.reference, structure_id, family_id,
                                 summary.total_cents, summary.credit_applied_cents, lines)
     return _open_payment(session, now, provider, payment, snapshot, basket.version)
 
 
-def _freeze(session: Session, now: datetime, basket: Basket, summary: BasketSummary) -> tuple[dict, ...]:
+def _freeze(session: Session, now: datetime, basket: Basket,
+            summary: BasketSummary) -> tuple[dict[str, Any], ...]:
     """The basket enters checkout with a snapshot of its lines: what the provider must confirm."""
     lines = tuple({"reservation_id": line.reservation_id, "child": line.child_name, "service": line.service_name,
                    "day": line.day.isoformat(), "price_cents": line.price_cents} for line in summary.lines)
@@ -292,10 +294,10 @@ def _checkout_succeeded(session: Session, now: datetime, structure_id: int, fami
     if amount_cents != payment.amount_cents or amount_cents != basket.snapshot_total_cents:
         raise BookingError("Montant payé différent du montant du panier.")
     reserved_ids = [line["reservation_id"] for line in json.loads(basket.snapshot_lines or "[]")]
-    session.execute(
+    session.exec(
         update(Reservation)
-        .where(Reservation.basket_id == basket.id, Reservation.status == ReservationStatus.PENDING,
-               Reservation.id.in_(reserved_ids))
+        .where(col(Reservation.basket_id) == basket.id, col(Reservation.status) == ReservationStatus.PENDING,
+               col(Reservation.id).in_(reserved_ids))
         .values(status=ReservationStatus.PAID, payment_id=payment.id, updated_at=now)
         .execution_options(synchronize_session=False)
     )

@@ -14,10 +14,19 @@ from datetime import datetime
 
 from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cantine_portal.french import format_euros, format_long_date, plural
-from cantine_portal.models import Basket, BasketStatus, Credit, Reservation, ReservationStatus, Service, Structure
+from cantine_portal.models import (
+    Basket,
+    BasketStatus,
+    Credit,
+    Reservation,
+    ReservationStatus,
+    Service,
+    Structure,
+    row_id,
+)
 from cantine_portal.services.booking.errors import (
     CHECKOUT_MESSAGE,
     CONFLICT_MESSAGE,
@@ -89,8 +98,8 @@ def apply_choices(session: Session, now: datetime, structure_id: int, family_id:
 def _plan(session: Session, structure_id: int, family_id: int, period: Period, wanted: set[CellKey]) -> _Plan:
     """Check every wanted cell belongs to the family, then compare with what is saved."""
     children, enrolled = children_and_services(session, structure_id, family_id)
-    names = {c.id: c.first_name for c in children}
-    services = {s.id: s for ss in enrolled.values() for s in ss}
+    names = {row_id(c): c.first_name for c in children}
+    services = {row_id(s): s for ss in enrolled.values() for s in ss}
     for child_id, service_id, day in wanted:
         if (child_id not in names or service_id not in {s.id for s in enrolled[child_id]}
                 or not period.start <= day <= period.end):
@@ -109,7 +118,7 @@ def _check_allowed(session: Session, now: datetime, structure: Structure, period
                    basket: Basket | None, expected_version: int | None) -> None:
     if calendar.is_locked(period, structure_rule(structure), now):
         raise BookingError(LOCKED_MESSAGE)
-    closed = closed_days_for(session, structure.id, period)
+    closed = closed_days_for(session, row_id(structure), period)
     for _child_id, service_id, day in plan.to_add:
         status = calendar.day_status(day, weekdays_of(plan.services[service_id]), closed, service_id)
         if not status.open:
@@ -132,15 +141,15 @@ def _apply_choices(session: Session, now: datetime, structure_id: int, family_id
     _check_allowed(session, now, structure, period, plan, basket, expected_version)
 
     if basket is not None:
-        bump_version(session, basket, expected_version)
+        bump_version(session, basket, basket.version)  # == expected_version, checked above
     elif plan.to_add:
         basket = Basket(structure_id=structure_id, family_id=family_id, status=BasketStatus.OPEN, version=1,
                         created_at=now, updated_at=now)
         session.add(basket)
         session.flush()  # the open-basket unique index fires here on a race
-    if basket is not None:
+    if basket is not None:  # None only when nothing is added
         basket.updated_at = now
-    _add(session, now, structure_id, family_id, plan, basket)
+        _add(session, now, structure_id, family_id, plan, basket)
     _remove(session, plan)
     credit_total = _cancel(session, now, structure_id, family_id, plan)
     session.flush()
@@ -148,7 +157,7 @@ def _apply_choices(session: Session, now: datetime, structure_id: int, family_id
 
 
 def _add(session: Session, now: datetime, structure_id: int, family_id: int, plan: _Plan,
-         basket: Basket | None) -> None:
+         basket: Basket) -> None:
     if not plan.to_add:
         return
     prices = Prices(session, plan.services.values())
@@ -158,7 +167,7 @@ def _add(session: Session, now: datetime, structure_id: int, family_id: int, pla
     session.execute(insert(Reservation), [
         dict(structure_id=structure_id, family_id=family_id, child_id=child_id, service_id=service_id,
              day=day, status=ReservationStatus.PENDING, price_cents=prices.on(service_id, day),
-             basket_id=basket.id, created_at=now, updated_at=now)
+             basket_id=row_id(basket), created_at=now, updated_at=now)
         for child_id, service_id, day in plan.to_add
     ])
 
@@ -167,9 +176,9 @@ def _remove(session: Session, plan: _Plan) -> None:
     if not plan.to_remove:
         return
     # One statement; fewer rows than asked means another tab changed some: refuse them all.
-    gone = session.execute(
-        delete(Reservation).where(Reservation.id.in_([r.id for r in plan.to_remove]),
-                                  Reservation.status == ReservationStatus.PENDING)
+    gone = session.exec(
+        delete(Reservation).where(col(Reservation.id).in_([r.id for r in plan.to_remove]),
+                                  col(Reservation.status) == ReservationStatus.PENDING)
         .execution_options(synchronize_session=False)
     )
     if gone.rowcount != len(plan.to_remove):
@@ -182,8 +191,8 @@ def _cancel(session: Session, now: datetime, structure_id: int, family_id: int, 
     """Cancel the unticked paid days, each with its credit; returns the credit's total."""
     credit_total = 0
     for r in plan.to_cancel:
-        done = session.execute(
-            update(Reservation).where(Reservation.id == r.id, Reservation.status == ReservationStatus.PAID)
+        done = session.exec(
+            update(Reservation).where(col(Reservation.id) == r.id, col(Reservation.status) == ReservationStatus.PAID)
             .values(status=ReservationStatus.CANCELLED, cancelled_at=now, updated_at=now)
             .execution_options(synchronize_session=False)
         )

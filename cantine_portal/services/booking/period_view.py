@@ -19,7 +19,7 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from cantine_portal.french import format_long_date, format_paris_long_datetime
-from cantine_portal.models import Child, Reservation, Service
+from cantine_portal.models import Child, Reservation, Service, row_id
 from cantine_portal.services.booking.errors import CellKey
 from cantine_portal.services.booking.queries import (
     Prices,
@@ -122,36 +122,37 @@ class _Context:
     """What every cell of one period view depends on."""
 
     locked: bool
-    closed: dict
+    closed: dict[date, list[calendar.ClosedDay]]
     prices: Prices
     reserved: dict[CellKey, Reservation]
 
 
 def _cell(ctx: _Context, child: Child, service: Service, weekdays: frozenset[int], day: date) -> Cell:
     label = f"{child.first_name} — {service.name} — {format_long_date(day, with_year=False)}"
-    r = ctx.reserved.get((child.id, service.id, day))
+    child_id, service_id = row_id(child), row_id(service)
+    r = ctx.reserved.get((child_id, service_id, day))
     if r is not None:
         state = str(r.status)  # "pending" | "paid"
         reason = STATE_TEXT_FR[state] + (" (période verrouillée)" if ctx.locked else "")
-        return Cell(child.id, service.id, day, state, True, not ctx.locked, r.price_cents, reason, label, r.id)
-    price = ctx.prices.on(service.id, day)
-    status = calendar.day_status(day, weekdays, ctx.closed, service.id)
+        return Cell(child_id, service_id, day, state, True, not ctx.locked, r.price_cents, reason, label, r.id)
+    price = ctx.prices.on(service_id, day)
+    status = calendar.day_status(day, weekdays, ctx.closed, service_id)
     if not status.open:
-        return Cell(child.id, service.id, day, "closed", False, False, price, status.reason_fr or "Fermé", label)
+        return Cell(child_id, service_id, day, "closed", False, False, price, status.reason_fr or "Fermé", label)
     if ctx.locked:
-        return Cell(child.id, service.id, day, "locked", False, False, price,
+        return Cell(child_id, service_id, day, "locked", False, False, price,
                     "Verrouillé : date butoir dépassée", label)
-    return Cell(child.id, service.id, day, "free", False, True, price, STATE_TEXT_FR["free"], label)
+    return Cell(child_id, service_id, day, "free", False, True, price, STATE_TEXT_FR["free"], label)
 
 
 def _child_table(ctx: _Context, child: Child, services: list[Service], period: Period) -> ChildTable:
     rows = []
     for service in services:
         weekdays = weekdays_of(service)
-        rows.append(ServiceRow(service.id, service.name,
+        rows.append(ServiceRow(row_id(service), service.name,
                                tuple(_cell(ctx, child, service, weekdays, day) for day in period.days)))
     total = sum(c.price_cents for row in rows for c in row.cells if c.checked)
-    return ChildTable(child.id, child.first_name, child.last_name, tuple(rows), total)
+    return ChildTable(row_id(child), child.first_name, child.last_name, tuple(rows), total)
 
 
 def build_period_view(session: Session, now: datetime, structure_id: int, family_id: int,
@@ -165,12 +166,12 @@ def build_period_view(session: Session, now: datetime, structure_id: int, family
     ctx = _Context(
         locked=locked,
         closed=closed_days_for(session, structure_id, period),
-        prices=Prices(session, {s.id: s for ss in enrolled.values() for s in ss}.values()),
+        prices=Prices(session, {row_id(s): s for ss in enrolled.values() for s in ss}.values()),
         reserved={(r.child_id, r.service_id, r.day): r
                   for r in active_reservations(session, structure_id, family_id, period)},
     )
     basket = current_basket(session, structure_id, family_id)
-    tables = tuple(_child_table(ctx, child, enrolled[child.id], period) for child in children)
+    tables = tuple(_child_table(ctx, child, enrolled[row_id(child)], period) for child in children)
     return PeriodView(
         structure_id=structure_id, family_id=family_id, period=period, days=tuple(period.days),
         deadline=deadline, deadline_text=deadline_text(deadline), locked=locked, children=tables,

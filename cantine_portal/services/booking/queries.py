@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import date, time
 
 from sqlalchemy import func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cantine_portal.models import (
     Basket,
@@ -25,6 +25,7 @@ from cantine_portal.models import (
     Service,
     ServicePrice,
     Structure,
+    row_id,
 )
 from cantine_portal.services.booking.errors import FORBIDDEN_MESSAGE, STALE_MESSAGE, BookingError
 from cantine_portal.services.shared import calendar
@@ -46,7 +47,7 @@ def closed_days_for(session: Session, structure_id: int, period: Period) -> dict
     rows = session.exec(
         select(ClosedDay)
         .where(ClosedDay.structure_id == structure_id, ClosedDay.day >= period.start, ClosedDay.day <= period.end)
-        .order_by(ClosedDay.day, ClosedDay.id)
+        .order_by(col(ClosedDay.day), col(ClosedDay.id))
     ).all()
     return calendar.index_closed_days(
         calendar.ClosedDay(r.day, r.reason, r.service_id, r.kind) for r in rows
@@ -61,13 +62,13 @@ def weekdays_of(service: Service) -> frozenset[int]:
 class Prices:
     """Price in force on a day for each service: latest ServicePrice.valid_from <= day."""
 
-    def __init__(self, session: Session, services: Iterable[Service]):
-        self._fallback = {s.id: s.unit_price_cents for s in services}
+    def __init__(self, session: Session, services: Iterable[Service]) -> None:
+        self._fallback = {row_id(s): s.unit_price_cents for s in services}
         self._history: dict[int, list[tuple[date, int]]] = {sid: [] for sid in self._fallback}
         if self._fallback:
             for row in session.exec(
-                select(ServicePrice).where(ServicePrice.service_id.in_(list(self._fallback)))
-                .order_by(ServicePrice.valid_from)
+                select(ServicePrice).where(col(ServicePrice.service_id).in_(list(self._fallback)))
+                .order_by(col(ServicePrice.valid_from))
             ).all():
                 self._history[row.service_id].append((row.valid_from, row.price_cents))
 
@@ -83,7 +84,7 @@ class Prices:
 
 def price_on(session: Session, service: Service, day: date) -> int:
     """Price of ``service`` in force on ``day`` (fallback: Service.unit_price_cents)."""
-    return Prices(session, [service]).on(service.id, day)
+    return Prices(session, [service]).on(row_id(service), day)
 
 
 def structure_and_family(session: Session, structure_id: int, family_id: int) -> tuple[Structure, Family]:
@@ -99,17 +100,17 @@ def children_and_services(session: Session, structure_id: int,
                           family_id: int) -> tuple[list[Child], dict[int, list[Service]]]:
     """The family's children (by position) and, per child, the enrolled active services (ordered)."""
     children = list(session.exec(
-        select(Child).where(Child.family_id == family_id).order_by(Child.position, Child.id)
+        select(Child).where(Child.family_id == family_id).order_by(col(Child.position), col(Child.id))
     ).all())
-    child_ids = [c.id for c in children]
+    child_ids = [row_id(c) for c in children]
     enrolled: dict[int, list[Service]] = {cid: [] for cid in child_ids}
     if child_ids:
         rows = session.exec(
             select(Enrollment.child_id, Service)
-            .join(Service, Service.id == Enrollment.service_id)
-            .where(Enrollment.child_id.in_(child_ids), Service.structure_id == structure_id,
+            .join(Service, col(Service.id) == col(Enrollment.service_id))
+            .where(col(Enrollment.child_id).in_(child_ids), Service.structure_id == structure_id,
                    Service.active == True)  # noqa: E712
-            .order_by(Service.position, Service.id)
+            .order_by(col(Service.position), col(Service.id))
         ).all()
         for child_id, service in rows:
             enrolled[child_id].append(service)
@@ -129,7 +130,7 @@ def current_basket(session: Session, structure_id: int, family_id: int) -> Baske
     """The family's open or in-checkout basket (at most one, by a unique index)."""
     return session.exec(
         select(Basket).where(Basket.structure_id == structure_id, Basket.family_id == family_id,
-                             Basket.status.in_((BasketStatus.OPEN, BasketStatus.CHECKOUT)))
+                             col(Basket.status).in_((BasketStatus.OPEN, BasketStatus.CHECKOUT)))
     ).first()
 
 
@@ -148,10 +149,10 @@ def basket_lines(session: Session, basket: Basket) -> list[tuple[Reservation, Ch
     """The basket's pending lines, by day, child and service."""
     return list(session.exec(
         select(Reservation, Child, Service)
-        .join(Child, Child.id == Reservation.child_id)
-        .join(Service, Service.id == Reservation.service_id)
+        .join(Child, col(Child.id) == col(Reservation.child_id))
+        .join(Service, col(Service.id) == col(Reservation.service_id))
         .where(Reservation.basket_id == basket.id, Reservation.status == ReservationStatus.PENDING)
-        .order_by(Reservation.day, Child.position, Service.position, Reservation.id)
+        .order_by(col(Reservation.day), col(Child.position), col(Service.position), col(Reservation.id))
     ).all())
 
 
@@ -164,10 +165,10 @@ def check_version(basket: Basket | None, expected: int | None) -> None:
 
 def bump_version(session: Session, basket: Basket, expected: int) -> None:
     """Compare-and-set on the basket version: the loser of a race is refused, never merged."""
-    result = session.execute(
+    result = session.exec(
         update(Basket)
-        .where(Basket.id == basket.id, Basket.version == expected)
-        .values(version=Basket.version + 1)
+        .where(col(Basket.id) == basket.id, col(Basket.version) == expected)
+        .values(version=col(Basket.version) + 1)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:

@@ -28,13 +28,17 @@ from cantine_portal.services.booking.checkout import (
 )
 from cantine_portal.services.payments import receipts
 from cantine_portal.services.payments.events import ProviderEvent
-from cantine_portal.services.payments.providers import CURRENCY, provider_for
+from cantine_portal.services.payments.providers import CURRENCY, SimulatedBank, payment_availability, provider_for
 from cantine_portal.services.shared import audit
+
+
+SIMULATED_SESSION_ENDED = ("Cette session de paiement est terminée : aucun paiement n'a été enregistré. "
+                           "Retournez sur le portail de votre commune.")
 
 
 @dataclass
 class FulfilmentResult:
-    # "paid" | "duplicate" | "reopened" | "ignored" | "anomaly" | "unknown" | "already"
+    # "paid" | "duplicate" | "reopened" | "ignored" | "anomaly" | "unknown" | "already" | "closed"
     outcome: str
     message: str = ""
     payment_id: int | None = None
@@ -78,6 +82,9 @@ def handle_event(session: Session, now: datetime, settings: Settings, event: Pro
     stored = _record_event(session, now, event, payment)
     if stored is None:
         return FulfilmentResult("duplicate", "Événement déjà reçu : rien ne change.")
+    if event.provider == SimulatedBank.name and not settings.simulated_bank_allowed:
+        _outcome(session, stored, "refused: simulated bank disabled on this server")
+        return FulfilmentResult("closed", SIMULATED_SESSION_ENDED, payment.id if payment else None)
     if event.kind == "ignored":
         _outcome(session, stored, "ignored")
         return FulfilmentResult("ignored", payment_id=payment.id if payment else None)
@@ -122,6 +129,12 @@ def _succeeded(session: Session, now: datetime, event: ProviderEvent, payment: P
     if payment.status == PaymentStatus.SUCCEEDED:
         _outcome(session, stored, "no change (succeeded)")
         return FulfilmentResult("already", payment_id=payment.id)
+    if event.provider == SimulatedBank.name and payment.status != PaymentStatus.CREATED:
+        # A real provider's late success moved real money: it becomes a credit (_unexpected_money).
+        # The simulated bank moves none: « Payer » in a second tab after a refusal, a cancellation
+        # or the expiry must not turn into a credit.
+        _outcome(session, stored, f"refused: simulated session ended ({payment.status})")
+        return FulfilmentResult("closed", SIMULATED_SESSION_ENDED, payment.id)
     if (event.currency or "").lower() != CURRENCY:
         _anomaly(session, now, payment, stored, f"Devise inattendue : {event.currency}")
         if payment.status == PaymentStatus.CREATED:
@@ -160,6 +173,9 @@ def start_checkout(session: Session, now: datetime, settings: Settings, structur
     """« Payer », one transaction (``Database.run_write``): freeze the basket and open the payment with
     the commune's provider; a basket entirely covered by credit is paid at once and gets its receipt."""
     structure = session.get(Structure, structure_id)
+    availability = payment_availability(structure, settings)
+    if not availability.ok:  # never another provider in its place: the basket stays as it is
+        return CheckoutStart(CheckoutResult(False, availability.parent_message), None, "")
     provider = provider_for(structure, settings, now)
     result = begin_checkout(session, now, structure_id, family_id, provider, expected_basket_version)
     receipt_id = None

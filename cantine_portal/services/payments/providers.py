@@ -4,6 +4,10 @@
   through the same signed server-to-server path a real provider uses;
 - ``StripeCheckout`` (when STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are set and the commune
   chose it): a Checkout Session, confirmed by Stripe's signed webhooks.
+
+``payment_availability`` says whether a commune can take payments at all: its chosen provider
+must be usable on this server. There is never a fallback from one provider to another (a commune
+on Stripe whose keys are missing must not end up on the simulated bank, which moves no money).
 """
 
 from __future__ import annotations
@@ -24,7 +28,15 @@ from cantine_portal.services.booking.checkout import (
     ProviderRedirect,
 )
 
+# Re-exported: the rule lives in services/shared (the back office shows it too).
+from cantine_portal.services.shared.payment_availability import Availability as Availability
+from cantine_portal.services.shared.payment_availability import payment_availability as payment_availability
+
 CURRENCY = "eur"
+
+
+class PaymentUnavailable(RuntimeError):
+    """``provider_for`` was asked for a provider the commune cannot use (check availability first)."""
 
 
 class SimulatedBank:
@@ -109,7 +121,10 @@ def stripe_line_items(snapshot: CheckoutSnapshot) -> list[dict]:
 
 
 def provider_for(structure: Structure, settings: Settings, now: datetime) -> PaymentProvider:
-    """The commune's provider: Stripe when it chose it and the keys are set, else the simulated bank."""
-    if structure.payment_provider == "stripe" and settings.stripe_enabled:
+    """The commune's chosen provider. Raises ``PaymentUnavailable`` when it cannot be used here:
+    never another provider in its place."""
+    if not payment_availability(structure, settings).ok:
+        raise PaymentUnavailable(f"{structure.slug}: payment provider {structure.payment_provider!r} unavailable")
+    if structure.payment_provider == "stripe":
         return StripeCheckout(settings, structure, now)
     return SimulatedBank(now)

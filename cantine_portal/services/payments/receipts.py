@@ -12,15 +12,26 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cantine_portal.french import PARIS
 from cantine_portal.infra.pdf.receipt import ReceiptData, ReceiptLine
-from cantine_portal.models import (Account, AccountRole, Basket, Family, Guardian, Payment, Receipt, ReceiptCounter,
-                                   Structure)
+from cantine_portal.models import (
+    Account,
+    AccountRole,
+    Basket,
+    Family,
+    Guardian,
+    Payment,
+    Receipt,
+    ReceiptCounter,
+    Structure,
+    row_id,
+)
 
 PAYMENT_METHODS = {
     "simulated": "Carte bancaire (paiement en ligne simulé)",
@@ -32,11 +43,11 @@ PAYMENT_METHODS = {
 def next_receipt_number(session: Session, structure_id: int, year: int) -> str:
     """Take the next number of (commune, year) inside the caller's transaction."""
     for _ in range(3):
-        taken = session.execute(
+        taken = session.exec(
             update(ReceiptCounter)
-            .where(ReceiptCounter.structure_id == structure_id, ReceiptCounter.year == year)
-            .values(last_number=ReceiptCounter.last_number + 1)
-            .returning(ReceiptCounter.last_number)
+            .where(col(ReceiptCounter.structure_id) == structure_id, col(ReceiptCounter.year) == year)
+            .values(last_number=col(ReceiptCounter.last_number) + 1)
+            .returning(col(ReceiptCounter.last_number))
         ).scalar_one_or_none()
         if taken is not None:
             return f"{year}-{taken:06d}"
@@ -54,7 +65,8 @@ def receipt_for_payment(session: Session, payment_id: int) -> Receipt | None:
 
 def _payer(session: Session, family: Family) -> tuple[str, str]:
     account = session.exec(
-        select(Account).where(Account.family_id == family.id, Account.role == AccountRole.PARENT).order_by(Account.id)
+        select(Account).where(Account.family_id == family.id, Account.role == AccountRole.PARENT)
+        .order_by(col(Account.id))
     ).first()
     guardian = session.get(Guardian, account.guardian_id) if account and account.guardian_id else None
     name = f"{guardian.first_name} {guardian.last_name}" if guardian else family.name
@@ -68,11 +80,11 @@ def issue_receipt(session: Session, now: datetime, payment: Payment) -> Receipt:
     ``usecases.payments.ensure_receipt_pdf`` once that transaction has committed, so the database's write lock (SQLite's
     single writer) is not held while a PDF is drawn.
     """
-    existing = receipt_for_payment(session, payment.id)
+    existing = receipt_for_payment(session, row_id(payment))
     if existing is not None:
         return existing
     number = next_receipt_number(session, payment.structure_id, now.astimezone(PARIS).year)
-    receipt = Receipt(structure_id=payment.structure_id, family_id=payment.family_id, payment_id=payment.id,
+    receipt = Receipt(structure_id=payment.structure_id, family_id=payment.family_id, payment_id=row_id(payment),
                       number=number, amount_cents=payment.amount_cents, issued_at=now)
     session.add(receipt)
     session.flush()
@@ -84,7 +96,9 @@ def receipt_data(session: Session, receipt: Receipt) -> ReceiptData:
     payment = session.get(Payment, receipt.payment_id)
     structure = session.get(Structure, receipt.structure_id)
     family = session.get(Family, receipt.family_id)
-    basket = session.get(Basket, payment.basket_id)
+    basket = session.get(Basket, payment.basket_id) if payment is not None else None
+    if payment is None or structure is None or family is None or basket is None:
+        raise LookupError(f"receipt {receipt.id}: its payment, commune, family or basket is missing")
     payer_name, payer_email = _payer(session, family)
     lines = [ReceiptLine(line["child"], line["service"], date.fromisoformat(line["day"]), line["price_cents"])
              for line in snapshot_lines(basket.snapshot_lines)]
@@ -120,8 +134,8 @@ def pdf_source(session: Session, receipt_id: int) -> tuple[str | None, ReceiptDa
 def store_pdf(session: Session, receipt_id: int, path: str, pdf: bytes) -> bool:
     """Complete the receipt with its drawn PDF, unless another caller did first (compare-and-set:
     the PDF never changes once stored). False when that other copy won."""
-    return bool(session.execute(
-        update(Receipt).where(Receipt.id == receipt_id, Receipt.pdf_path.is_(None))  # type: ignore[union-attr]
+    return bool(session.exec(
+        update(Receipt).where(col(Receipt.id) == receipt_id, col(Receipt.pdf_path).is_(None))
         .values(pdf_path=path, sha256=hashlib.sha256(pdf).hexdigest())
     ).rowcount)
 
@@ -138,9 +152,9 @@ def family_receipts(session: Session, structure_id: int, family_id: int) -> list
     """The family's receipts, newest first (the Factures page)."""
     rows = session.exec(
         select(Receipt).where(Receipt.structure_id == structure_id, Receipt.family_id == family_id)
-        .order_by(Receipt.issued_at.desc(), Receipt.id.desc())  # type: ignore[union-attr]
+        .order_by(col(Receipt.issued_at).desc(), col(Receipt.id).desc())
     ).all()
-    return [ReceiptRow(r.id, r.number, r.issued_at, r.amount_cents) for r in rows]
+    return [ReceiptRow(row_id(r), r.number, r.issued_at, r.amount_cents) for r in rows]
 
 
 def family_receipt(session: Session, structure_id: int, family_id: int, receipt_id: int) -> Receipt | None:
@@ -151,5 +165,7 @@ def family_receipt(session: Session, structure_id: int, family_id: int, receipt_
     return receipt
 
 
-def snapshot_lines(raw: str) -> list[dict]:
-    return json.loads(raw or "[]")
+def snapshot_lines(raw: str) -> list[dict[str, Any]]:
+    """The lines a basket froze at checkout (JSON written by ``booking.checkout``)."""
+    lines: list[dict[str, Any]] = json.loads(raw or "[]")
+    return lines

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cantine_portal.french import format_euros, format_long_date, format_paris_datetime
 from cantine_portal.infra.mail import Attachment, Mail, render_html
@@ -15,17 +16,21 @@ from cantine_portal.services.payments.receipts import snapshot_lines
 def ticket_for_receipt(session: Session, receipt_id: int, pdf: bytes) -> Mail:
     """The ticket of the payment behind ``receipt_id``, carrying its PDF ``pdf``."""
     receipt = session.get(Receipt, receipt_id)
-    payment = session.get(Payment, receipt.payment_id)
-    basket = session.get(Basket, payment.basket_id)
+    payment = session.get(Payment, receipt.payment_id) if receipt is not None else None
+    basket = session.get(Basket, payment.basket_id) if payment is not None else None
+    if receipt is None or payment is None or basket is None:
+        raise LookupError(f"receipt {receipt_id}: it, its payment or its basket is missing")
     return ticket_mail(session, payment, receipt, snapshot_lines(basket.snapshot_lines), pdf)
 
 
-def ticket_mail(session: Session, payment: Payment, receipt: Receipt, lines: list[dict], pdf: bytes) -> Mail:
+def ticket_mail(session: Session, payment: Payment, receipt: Receipt, lines: list[dict[str, Any]], pdf: bytes) -> Mail:
     """The ticket de paiement, by e-mail, with the receipt attached."""
     structure = session.get(Structure, payment.structure_id)
+    if structure is None:
+        raise LookupError(f"payment {payment.id}: no commune {payment.structure_id}")
     account = session.exec(select(Account).where(Account.family_id == payment.family_id,
                                                  Account.role == AccountRole.PARENT)
-                           .order_by(Account.id)).first()
+                           .order_by(col(Account.id))).first()
     when = payment.completed_at or receipt.issued_at
     rows = [f"{line['child']} — {line['service']} — {format_long_date(date.fromisoformat(line['day']))} : "
             f"{format_euros(line['price_cents'])}" for line in lines]

@@ -3,19 +3,29 @@ enrollments, invitations; money read-only)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
 
 from sqlmodel import Session
 
 from cantine_portal.config import get_settings
+from cantine_portal.models import row_id
 from cantine_portal.services.backoffice import csv_import
 from cantine_portal.services.backoffice import families as rules
 from cantine_portal.services.backoffice.families import FamilyRow
 from cantine_portal.services.families import family as family_rules
 from cantine_portal.usecases.backoffice.common import (
-    Download, Outcome, ServiceChoice, StaffActor, change, mailer, read, write)
+    Download,
+    Outcome,
+    ServiceChoice,
+    StaffActor,
+    change,
+    mailer,
+    read,
+    write,
+)
+from cantine_portal.usecases.errors import Refused
 
 __all__ = ["FamilyRow", "GUARDIAN_KEYS", "CSV_MAX_BYTES", "create_family", "families_page", "family_page",
            "import_families", "import_template", "invite_family", "save_child", "save_guardian", "update_family"]
@@ -97,16 +107,23 @@ def import_template() -> Download:
     return Download(csv_import.template_csv(), "modele-import-familles.csv", "text/csv")
 
 
-def _page(actor: StaffActor, family_id: int | None) -> Callable[[Session], FamilyPage]:
+def _chosen(family_id: int | None) -> int:
+    """The family the page is about: none chosen is refused, as the services refuse an unknown one."""
+    if family_id is None:
+        raise Refused()
+    return family_id
+
+
+def _page(actor: StaffActor, family_id: int) -> Callable[[Session], FamilyPage]:
     def work(session: Session) -> FamilyPage:
         summary = rules.family_summary(session, actor.structure_id, actor.account_id, family_id)
         active = [s for s in summary.services if s.active]
-        guardians = [GuardianView(g.id, g.version, {k: str(getattr(g, k) or "") for k in GUARDIAN_KEYS},
+        guardians = [GuardianView(row_id(g), g.version, {k: str(getattr(g, k) or "") for k in GUARDIAN_KEYS},
                                   g.id in summary.guardian_logins) for g in summary.guardians]
-        children = [ChildView(c.id, c.version, family_rules.child_form_values(c),
-                              frozenset(summary.enrollments.get(c.id, set()))) for c in summary.children]
+        children = [ChildView(row_id(c), c.version, family_rules.child_form_values(c),
+                              frozenset(summary.enrollments.get(row_id(c), set()))) for c in summary.children]
         return FamilyPage(summary.name, summary.reference, summary.accounts, guardians, children,
-                          [ServiceChoice(s.id, s.name) for s in active],
+                          [ServiceChoice(row_id(s), s.name) for s in active],
                           family_rules.diet_choices(session, actor.structure_id), summary.basket_lines,
                           summary.reservations, summary.credit_balance, summary.credits, summary.payments,
                           summary.receipts)
@@ -114,37 +131,41 @@ def _page(actor: StaffActor, family_id: int | None) -> Callable[[Session], Famil
 
 
 def family_page(actor: StaffActor, *, family_id: int | None) -> FamilyPage:
-    return read(_page(actor, family_id))
+    return read(_page(actor, _chosen(family_id)))
 
 
 def update_family(actor: StaffActor, *, now: datetime, family_id: int | None, name: str,
                   reference: str) -> Outcome[FamilyPage]:
+    chosen = _chosen(family_id)
     return change(lambda s: rules.update_family(s, now, structure_id=actor.structure_id,
-                                                account_id=actor.account_id, family_id=family_id,
-                                                name=name, reference=reference, ip=actor.ip), _page(actor, family_id))
+                                                account_id=actor.account_id, family_id=chosen,
+                                                name=name, reference=reference, ip=actor.ip), _page(actor, chosen))
 
 
 def save_guardian(actor: StaffActor, *, now: datetime, family_id: int | None, guardian_id: int | None,
                   expected_version: int | None, values: dict[str, str]) -> Outcome[FamilyPage]:
     """Create (``guardian_id`` None) or update a guardian; a stale ``expected_version`` is a conflict."""
+    chosen = _chosen(family_id)
     return change(lambda s: rules.save_guardian(s, now, structure_id=actor.structure_id,
-                                                account_id=actor.account_id, family_id=family_id,
+                                                account_id=actor.account_id, family_id=chosen,
                                                 guardian_id=guardian_id, expected_version=expected_version,
-                                                values=values, ip=actor.ip), _page(actor, family_id))
+                                                values=values, ip=actor.ip), _page(actor, chosen))
 
 
 def save_child(actor: StaffActor, *, now: datetime, family_id: int | None, child_id: int | None,
                expected_version: int | None, values: dict[str, str], service_ids: set[int]) -> Outcome[FamilyPage]:
     """Create or update a child and its enrollments; a stale ``expected_version`` is a conflict."""
+    chosen = _chosen(family_id)
     return change(lambda s: rules.save_child(s, now, structure_id=actor.structure_id, account_id=actor.account_id,
-                                             family_id=family_id, child_id=child_id,
+                                             family_id=chosen, child_id=child_id,
                                              expected_version=expected_version, values=values,
-                                             service_ids=service_ids, ip=actor.ip), _page(actor, family_id))
+                                             service_ids=service_ids, ip=actor.ip), _page(actor, chosen))
 
 
 def invite_family(actor: StaffActor, *, now: datetime, family_id: int | None) -> Outcome[FamilyPage]:
     """(Re)send the first-connection e-mail to the family's parent accounts."""
+    chosen = _chosen(family_id)
     base_url = get_settings().base_url
     return change(lambda s: rules.invite_family(s, now, structure_id=actor.structure_id,
-                                                account_id=actor.account_id, family_id=family_id,
-                                                mailer=mailer(), base_url=base_url), _page(actor, family_id))
+                                                account_id=actor.account_id, family_id=chosen,
+                                                mailer=mailer(), base_url=base_url), _page(actor, chosen))

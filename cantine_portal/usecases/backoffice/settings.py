@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlmodel import Session
+
+from cantine_portal.config import get_settings
 from cantine_portal.services.backoffice import settings as rules
+from cantine_portal.services.shared.payment_availability import Availability
 from cantine_portal.usecases.backoffice.common import StaffActor, read, write
 
 SETTINGS_FIELDS = rules.SETTINGS_FIELDS
@@ -17,6 +21,9 @@ class SettingsPage:
     values: dict[str, str]
     # the deadline rule in words ("" while a deadline field is invalid)
     deadline_text: str
+    # online payment on this server: why it is off (payment_ok False), or a caution (simulated bank)
+    payment_notice: str = ""
+    payment_ok: bool = True
 
 
 @dataclass(frozen=True)
@@ -25,16 +32,29 @@ class SettingsSaved:
     message: str
     errors: dict[str, str] = field(default_factory=dict)
     deadline_text: str = ""
+    payment_notice: str = ""
+    payment_ok: bool = True
 
 
 def settings_page(actor: StaffActor) -> SettingsPage:
-    values = read(lambda s: rules.settings_values(s, actor.structure_id, actor.account_id))
-    return SettingsPage(values, rules.deadline_description(values))
+    def work(session: Session) -> tuple[dict[str, str], Availability]:
+        values = rules.settings_values(session, actor.structure_id, actor.account_id)
+        return values, rules.payment_status(session, actor.structure_id, actor.account_id, get_settings())
+
+    values, payment = read(work)
+    return SettingsPage(values, rules.deadline_description(values), payment.staff_message, payment.ok)
 
 
 def save_settings(actor: StaffActor, *, now: datetime, values: dict[str, str]) -> SettingsSaved:
-    """Validate and save in one transaction; nothing is written when a field is wrong."""
-    result = write(lambda s: rules.save_settings(s, now, structure_id=actor.structure_id,
-                                                 account_id=actor.account_id, values=values, ip=actor.ip))
+    """Validate and save in one transaction; nothing is written when a field is wrong. In production
+    the simulated bank cannot be chosen (services/shared/payment_availability.py)."""
+    settings = get_settings()
+
+    def work(session: Session) -> tuple[rules.SettingsResult, Availability]:
+        result = rules.save_settings(session, now, structure_id=actor.structure_id, account_id=actor.account_id,
+                                     values=values, ip=actor.ip, simulated_allowed=settings.simulated_bank_allowed)
+        return result, rules.payment_status(session, actor.structure_id, actor.account_id, settings)
+
+    result, payment = write(work)
     deadline = rules.deadline_description(values) if result.ok else ""
-    return SettingsSaved(result.ok, result.message, dict(result.errors), deadline)
+    return SettingsSaved(result.ok, result.message, dict(result.errors), deadline, payment.staff_message, payment.ok)

@@ -1,0 +1,187 @@
+"""Réservations use cases: one function per action of the page, each owning its unit of work.
+
+Reads (a period's tables, the basket) run in a plain session of this worker. Writes (Valider,
+re-pricing the basket) run through ``Database.run_write``: on SQLite that is the write process,
+which holds the single writer's lock without competing for this worker's GIL. Each function takes
+the acting parent (ids from the session check, never from the browser), plain inputs and ``now``,
+and returns a plain result; the state only copies it into its vars.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from cantine_portal.config import get_settings
+from cantine_portal.french import PARIS
+from cantine_portal.infra.db import get_database
+from cantine_portal.models import Structure
+from cantine_portal.services.booking import basket, choices, errors, period_view, queries
+from cantine_portal.services.booking.basket import BasketSummary
+from cantine_portal.services.booking.choices import ApplyResult
+from cantine_portal.services.booking.errors import CellKey
+from cantine_portal.services.booking.period_view import PeriodView
+from cantine_portal.services.shared import calendar
+from cantine_portal.services.shared.payment_availability import payment_availability
+from cantine_portal.usecases import payments
+from cantine_portal.usecases.actors import ParentActor
+
+# How far parents can navigate from the current period (issue: at least 8 weeks / 3 months ahead,
+# not more than 12 weeks / 4 months: prices and closures further ahead are rarely settled).
+RANGE = {"week": (-4, 12), "month": (-1, 4)}
+# A failed Valider after which the page must show the database's truth again.
+RELOAD_AFTER = (errors.STALE_MESSAGE, errors.CONFLICT_MESSAGE)
+
+
+@dataclass(frozen=True)
+class PeriodPage:
+    """One period's tables for the family, and where the navigation stands."""
+
+    view: PeriodView
+    offset: int            # periods from the current one (kept by the tab, clamped here)
+    period_mode: str       # "week" | "month"
+    can_go_back: bool
+    can_go_forward: bool
+
+
+def _current_period(structure: Structure, now: datetime) -> calendar.Period:
+    return calendar.period_containing(structure.period_mode, now.astimezone(PARIS).date())
+
+
+def _page(session: Session, now: datetime, actor: ParentActor, offset: int) -> PeriodPage:
+    structure = session.get(Structure, actor.structure_id)
+    assert structure is not None
+    low, high = RANGE[structure.period_mode]
+    offset = max(low, min(high, offset))
+    period = calendar.shift(_current_period(structure, now), offset)
+    view = period_view.build_period_view(session, now, actor.structure_id, actor.family_id, period)
+    return PeriodPage(view, offset, structure.period_mode, offset > low, offset < high)
+
+
+def period_page(actor: ParentActor, offset: int, *, now: datetime) -> PeriodPage:
+    """The period ``offset`` periods from the current one (« Semaine suivante », a reload)."""
+    with get_database().session() as session:
+        return _page(session, now, actor, offset)
+
+
+def open_reservations(actor: ParentActor, *, now: datetime) -> PeriodPage:
+    """The page's load: the family's expired checkouts reopen (a write only when there is one),
+    then the first period still open to booking (the current one is often locked already)."""
+    database = get_database()
+    payments.expire_stale_checkouts_if_any(database, now, actor.structure_id, actor.family_id)
+    with database.session() as session:
+        structure = session.get(Structure, actor.structure_id)
+        assert structure is not None
+        rule = queries.structure_rule(structure)
+        current = _current_period(structure, now)
+        offset = next((o for o in range(3) if not calendar.is_locked(calendar.shift(current, o), rule, now)), 0)
+        return _page(session, now, actor, offset)
+
+
+def days_for_all_children(actor: ParentActor, period_key: str, child_index: int, ticked: set[CellKey], *,
+                          now: datetime) -> set[CellKey]:
+    """« Appliquer les mêmes jours à tous mes enfants »: the cells to tick as well (nothing saved;
+    an unknown child index gives none)."""
+    with get_database().session() as session:
+        view = period_view.build_period_view(session, now, actor.structure_id, actor.family_id,
+                                             calendar.Period.parse(period_key))
+    if not 0 <= child_index < len(view.children):
+        return set()
+    wanted = period_view.apply_to_all_children(view, view.children[child_index].child_id, ticked)
+    return set(wanted) - ticked
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """Valider's outcome; ``page`` is the period read back when the tables must change."""
+
+    ok: bool
+    message: str
+    page: PeriodPage | None
+
+
+def _save(actor: ParentActor, period_key: str, wanted: set[CellKey], basket_version: int | None,
+          now: datetime) -> ApplyResult:
+    return get_database().run_write(choices.apply_choices, now, actor.structure_id, actor.family_id,
+                                    calendar.Period.parse(period_key), wanted, basket_version)
+
+
+def save_choices(actor: ParentActor, period_key: str, offset: int, wanted: set[CellKey],
+                 basket_version: int | None, *, now: datetime) -> SaveResult:
+    """Valider: the ticked set becomes the family's reservations for the period, in one
+    transaction of the write process (every rule is checked again there)."""
+    result = _save(actor, period_key, wanted, basket_version, now)
+    reload = result.ok or result.message in RELOAD_AFTER
+    return SaveResult(result.ok, result.message, period_page(actor, offset, now=now) if reload else None)
+
+
+@dataclass(frozen=True)
+class BasketView:
+    """« Valider votre panier maintenant »: the basket, or why it cannot be shown."""
+
+    ok: bool
+    error: str = ""                  # pending choices could not be saved: nothing else changed
+    info: str = ""                   # prices changed since the days were ticked
+    summary: BasketSummary | None = None
+    page: PeriodPage | None = None   # the period read back, when saving or re-pricing changed it
+    # Online payment unavailable (provider without its credentials, simulated bank in production):
+    # the French sentence the basket shows instead of « Payer ».
+    unavailable: str = ""
+
+
+def _reprice_and_summarise(session: Session, now: datetime, structure_id: int,
+                           family_id: int) -> tuple[str, BasketSummary]:
+    """One write transaction (``run_write``): re-price the basket's lines, then read it back."""
+    repriced = basket.reprice_basket(session, now, structure_id, family_id)
+    return repriced.message, basket.basket_summary(session, now, structure_id, family_id)
+
+
+def show_basket(actor: ParentActor, period_key: str, offset: int, unsaved: set[CellKey] | None,
+                basket_version: int | None, *, now: datetime) -> BasketView:
+    """Save the period's pending choices (``unsaved``: the ticked set, None when nothing is
+    pending), then the basket with today's prices: the usual case, no price changed, is a read."""
+    page = None
+    if unsaved is not None:
+        saved = _save(actor, period_key, unsaved, basket_version, now)
+        if not saved.ok:
+            return BasketView(False, error=saved.message)
+        page = period_page(actor, offset, now=now)
+    database = get_database()
+    with database.session() as session:
+        to_reprice = basket.reprice_basket(session, now, actor.structure_id, actor.family_id,
+                                           check_only=True).changed
+        summary = basket.basket_summary(session, now, actor.structure_id, actor.family_id)
+        structure = session.get(Structure, actor.structure_id)
+        availability = payment_availability(structure, get_settings()) if structure else None
+    unavailable = availability.parent_message if availability and not availability.ok else ""
+    info = ""
+    if to_reprice:
+        info, summary = database.run_write(_reprice_and_summarise, now, actor.structure_id, actor.family_id)
+        if info:
+            page = period_page(actor, offset, now=now)
+    return BasketView(True, info=info, summary=summary, page=page, unavailable=unavailable)
+
+
+@dataclass(frozen=True)
+class PayOutcome:
+    """« Payer »: where to send the parent (see usecases.payments.PaymentStart), or why not; then
+    ``page`` is the period read back (the basket is open again)."""
+
+    ok: bool
+    message: str = ""
+    redirect_url: str = ""
+    paid_reference: str = ""
+    page: PeriodPage | None = None
+
+
+def pay_basket(actor: ParentActor, offset: int, basket_version: int | None, *, now: datetime,
+               answered_at: Callable[[], datetime] | None = None) -> PayOutcome:
+    """« Payer » from the Réservations page: usecases.payments.start_payment, and on failure the
+    period read back for the page. ``answered_at``: the clock, read when a remote provider answers."""
+    started = payments.start_payment(actor, basket_version, now=now, answered_at=answered_at)
+    if started.ok:
+        return PayOutcome(True, redirect_url=started.redirect_url, paid_reference=started.paid_reference)
+    return PayOutcome(False, started.message, page=period_page(actor, offset, now=now))
