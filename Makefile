@@ -73,10 +73,10 @@ system-deps:
 # Everything, then the database-touching unit tests again on PostgreSQL (one fresh database per test).
 test: install-dev system-deps
 	$(VENV)/bin/pytest -q
-	CANTINE_TEST_DB=postgres $(VENV)/bin/pytest -q -m db tests/unit
+	CANTINE_TEST_DB=postgres $(VENV)/bin/pytest -q -m db tests/unit tests/integration
 
 test-postgres: install-dev system-deps
-	CANTINE_TEST_DB=postgres $(VENV)/bin/pytest -q -m db tests/unit
+	CANTINE_TEST_DB=postgres $(VENV)/bin/pytest -q -m db tests/unit tests/integration
 
 test-unit: install-dev
 	$(VENV)/bin/pytest -q -m "not browser"
