@@ -11,10 +11,11 @@ import os
 import shutil
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sqlmodel import Session, SQLModel, col, func, select
 
@@ -23,7 +24,6 @@ from cantine_portal.models import (
     Account,
     AccountRole,
     Basket,
-    BasketStatus,
     Child,
     ClosedDay,
     Credit,
@@ -39,7 +39,7 @@ from cantine_portal.models import (
 from cantine_portal.services.demo import load_demo
 from cantine_portal.services.shared.calendar import Period, period_containing
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # Thursday 26 Nov 2026, 10:00 in Paris
 
 
@@ -63,6 +63,7 @@ class World:
     services: dict[int, tuple[int, ...]]        # structure id → its services the families use
     closable: dict[int, tuple[date, ...]]       # structure id → days a closure may hit
     structures: tuple[int, ...] = field(default=())
+    close: Callable[[], None] = lambda: None    # drops the template (PostgreSQL)
 
 
 def _ids(session: Session) -> dict[str, int]:
@@ -163,7 +164,9 @@ def postgres_world(server: Any, schema_template: str) -> World:
             server.drop_database(copy_name)
         return copy, drop
 
-    return _world(ids, fresh)
+    world = _world(ids, fresh)
+    world.close = lambda: server.drop_database(name)
+    return world
 
 
 # --- what the invariants read ---------------------------------------------------------------

@@ -18,12 +18,15 @@ import json
 import os
 import uuid
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import stripe
-from hypothesis import HealthCheck, settings as hsettings, strategies as st
+from hypothesis import HealthCheck
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
@@ -341,11 +344,13 @@ class BooksMachine(RuleBasedStateMachine):
 
 
 @pytest.fixture
-def world(tmp_path, request) -> World:
+def world(tmp_path, request) -> Iterator[World]:
     if TEST_DB == "postgres":
-        return postgres_world(request.getfixturevalue("postgres_server"),
-                              request.getfixturevalue("postgres_template"))
-    return sqlite_world(tmp_path)
+        built = postgres_world(request.getfixturevalue("postgres_server"), request.getfixturevalue("postgres_template"))
+    else:
+        built = sqlite_world(tmp_path)
+    yield built
+    built.close()
 
 
 def test_the_books_balance_whatever_happens(world: World, tmp_path, monkeypatch) -> None:

@@ -7,16 +7,30 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import stripe
 from sqlmodel import select
 
+from cantine_portal.config import Settings
+from cantine_portal.infra.db import Database
 from cantine_portal.models import Account, AccountRole, Basket, ClosedDay, Credit, Payment, Reservation, Structure
 from cantine_portal.services.backoffice import calendar as staff_calendar
 from cantine_portal.services.booking import checkout as booking_checkout
 from cantine_portal.services.payments import fulfilment, providers
 from cantine_portal.usecases import payments as payment_cases
-from tests.unit.test_booking import MON, NOW, TUE, Demo, apply, summary
-from tests.unit.test_payments import FakeStripeHTTP, d, event, handle, settings, start, statuses  # noqa: F401
+from tests.unit.test_booking import MON, NOW, TUE, Demo, _load, apply, summary
+from tests.unit.test_payments import SECRET, FakeStripeHTTP, event, handle, start, statuses
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings.from_env({"CANTINE_VAR_DIR": str(tmp_path / "var"), "CANTINE_SECRET_KEY": "k" * 48,
+                              "STRIPE_SECRET_KEY": "sk_test_123", "STRIPE_WEBHOOK_SECRET": SECRET})
+
+
+@pytest.fixture
+def d(database: Database, monkeypatch) -> Demo:
+    return _load(database, monkeypatch)
 
 FIRST_NOTICE = "La commune a fermé des jours de votre panier, qui en sont retirés"
 
@@ -30,12 +44,12 @@ def close(d: Demo, day=MON) -> staff_calendar.CalendarResult:
                                         service_id=None, reason="Grève", mailer=None)
 
 
-def pay_again(d: Demo, settings, now=NOW) -> fulfilment.CheckoutStart:  # noqa: F811
+def pay_again(d: Demo, settings, now=NOW) -> fulfilment.CheckoutStart:
     with d.db.write_session() as s:
         return fulfilment.start_checkout(s, now, settings, d.structure, d.martin, summary(d, now).version)
 
 
-def test_day_closed_during_checkout_is_not_paid_by_the_credit_of_a_wrong_amount(d, settings):  # noqa: F811
+def test_day_closed_during_checkout_is_not_paid_by_the_credit_of_a_wrong_amount(d, settings):
     """Tick a day, Payer, staff close that day, the bank notifies a success with a wrong amount
     (→ credit), Payer again: the closed day must not end up paid with the family's credit."""
     payment = start(d, days=(MON,))
@@ -52,7 +66,7 @@ def test_day_closed_during_checkout_is_not_paid_by_the_credit_of_a_wrong_amount(
     assert impact is not None and impact.paid == 0
 
 
-def test_closed_day_does_not_come_back_into_the_basket_after_a_failed_checkout(d, settings):  # noqa: F811
+def test_closed_day_does_not_come_back_into_the_basket_after_a_failed_checkout(d, settings):
     payment = start(d)                           # Monday and Tuesday, frozen at the bank
     assert close(d).ok                           # Monday closed meanwhile: the frozen basket keeps it
     reopened = handle(d, settings, event(payment, kind="failed"))
@@ -65,7 +79,7 @@ def test_closed_day_does_not_come_back_into_the_basket_after_a_failed_checkout(d
         assert s.get(Payment, again.result.payment_id).amount_cents == 385
 
 
-def test_payer_drops_days_closed_since_they_were_ticked(d, settings):  # noqa: F811
+def test_payer_drops_days_closed_since_they_were_ticked(d, settings):
     """Defence in depth: whatever left a closed day in an open basket, « Payer » takes it out,
     says so in French, and stops so that the parent sees the new total."""
     assert apply(d, {(d.lea, d.canteen, MON), (d.lea, d.canteen, TUE)}).ok
@@ -77,7 +91,7 @@ def test_payer_drops_days_closed_since_they_were_ticked(d, settings):  # noqa: F
     assert [line.day for line in summary(d).lines] == [TUE]
 
 
-def test_settlement_by_credit_alone_never_pays_a_closed_day(d, settings):  # noqa: F811
+def test_settlement_by_credit_alone_never_pays_a_closed_day(d, settings):
     """The check at settlement, whatever the path: a frozen basket with a day closed meanwhile,
     settled without the bank, leaves that day cancelled and credited, never paid."""
     assert apply(d, {(d.lea, d.canteen, MON)}).ok
@@ -115,7 +129,7 @@ class SlowStripeHTTP(FakeStripeHTTP):
         return super().request(method, url, headers, post_data, _usage=_usage)
 
 
-def _stripe_checkout(d: Demo, settings, http) -> tuple[providers.StripeCheckout, booking_checkout.CheckoutResult]:  # noqa: F811
+def _stripe_checkout(d: Demo, settings, http) -> tuple[providers.StripeCheckout, booking_checkout.CheckoutResult]:
     assert apply(d, {(d.lea, d.canteen, MON)}).ok
     with d.db.write_session() as s:
         provider = providers.StripeCheckout(settings, s.get(Structure, d.structure), NOW,
@@ -124,7 +138,7 @@ def _stripe_checkout(d: Demo, settings, http) -> tuple[providers.StripeCheckout,
         return provider, booking_checkout.begin_checkout(s, NOW, d.structure, d.martin, provider, summary(d).version)
 
 
-def test_stripe_answering_after_the_payment_expired_does_not_send_the_parent_there(d, settings):  # noqa: F811
+def test_stripe_answering_after_the_payment_expired_does_not_send_the_parent_there(d, settings):
     provider, started = _stripe_checkout(d, settings, SlowStripeHTTP(d))
     result = payment_cases.open_remote_session(d.db, provider, NOW, d.structure, d.martin, started)
     assert not result.ok and result.redirect_url is None
@@ -135,7 +149,7 @@ def test_stripe_answering_after_the_payment_expired_does_not_send_the_parent_the
         assert s.get(Payment, started.payment_id).provider_session_id == "cs_test_123"
 
 
-def test_stripe_answering_after_the_lifetime_expires_the_payment_itself(d, settings):  # noqa: F811
+def test_stripe_answering_after_the_lifetime_expires_the_payment_itself(d, settings):
     """Nobody expired it meanwhile: the clock read when Stripe answered does."""
     provider, started = _stripe_checkout(d, settings, FakeStripeHTTP())
     later = NOW + timedelta(minutes=31)

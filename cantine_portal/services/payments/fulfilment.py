@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from cantine_portal.french import format_euros
 from cantine_portal.config import Settings
+from cantine_portal.french import format_euros
 from cantine_portal.models import Credit, Payment, PaymentEvent, PaymentStatus, Structure
 from cantine_portal.services.booking.checkout import (
     FAILURE_STATUSES,
@@ -30,7 +30,6 @@ from cantine_portal.services.payments import receipts
 from cantine_portal.services.payments.events import ProviderEvent
 from cantine_portal.services.payments.providers import CURRENCY, SimulatedBank, payment_availability, provider_for
 from cantine_portal.services.shared import audit
-
 
 SIMULATED_SESSION_ENDED = ("Cette session de paiement est terminée : aucun paiement n'a été enregistré. "
                            "Retournez sur le portail de votre commune.")
@@ -195,6 +194,8 @@ def record_provider_session(session: Session, payment_id: int, redirect: Provide
     a credit), the payment is expired if it was not yet, and the parent stays on the portal.
     """
     payment = session.get(Payment, payment_id)
+    if payment is None:
+        return False
     payment.provider_session_id = redirect.session_id
     if payment.status == PaymentStatus.CREATED and redirect.expires_at is not None:
         payment.expires_at = min(redirect.expires_at, payment.expires_at or redirect.expires_at)
@@ -202,7 +203,7 @@ def record_provider_session(session: Session, payment_id: int, redirect: Provide
     session.flush()
     if (payment.status == PaymentStatus.CREATED and answered_at is not None and payment.expires_at is not None
             and payment.expires_at <= answered_at):
-        checkout_failed(session, answered_at, payment.structure_id, payment.family_id, payment.id,
+        checkout_failed(session, answered_at, payment.structure_id, payment.family_id, payment_id,
                         PaymentStatus.EXPIRED)
     return payment.status == PaymentStatus.CREATED
 

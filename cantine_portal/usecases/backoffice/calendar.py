@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
 from sqlmodel import Session
 
+from cantine_portal.french import PARIS
 from cantine_portal.services.backoffice import calendar as rules
 from cantine_portal.services.backoffice import prestations as services_rules
 from cantine_portal.services.backoffice.calendar import ClosedPeriod
-from cantine_portal.french import PARIS
 from cantine_portal.usecases.backoffice.common import Outcome, ServiceChoice, StaffActor, change, mailer, read
 
 MSG_CONFIRM = "Cochez pour confirmer l'annulation des réservations payées."
