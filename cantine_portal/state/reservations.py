@@ -256,7 +256,8 @@ class ReservationState(AuthState):
     def pay(self):
         """Send the family to the payment provider (the basket freezes until it answers)."""
         self._clear_messages()
-        outcome = booking.pay_basket(self._actor(), self._offset, self._basket_version, now=clock.now())
+        outcome = booking.pay_basket(self._actor(), self._offset, self._basket_version, now=clock.now(),
+                                     answered_at=clock.now)
         if outcome.paid_reference:
             return rx.redirect(f"/{self.portal_slug}/paiement/retour?ref={outcome.paid_reference}")
         if outcome.ok:

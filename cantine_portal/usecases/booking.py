@@ -9,6 +9,7 @@ and returns a plain result; the state only copies it into its vars.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -193,10 +194,11 @@ class PayOutcome:
     page: PeriodPage | None = None
 
 
-def pay_basket(actor: ParentActor, offset: int, basket_version: int | None, *, now: datetime) -> PayOutcome:
+def pay_basket(actor: ParentActor, offset: int, basket_version: int | None, *, now: datetime,
+               answered_at: Callable[[], datetime] | None = None) -> PayOutcome:
     """« Payer » from the Réservations page: usecases.payments.start_payment, and on failure the
-    period read back for the page."""
-    started = payments.start_payment(actor, basket_version, now=now)
+    period read back for the page. ``answered_at``: the clock, read when a remote provider answers."""
+    started = payments.start_payment(actor, basket_version, now=now, answered_at=answered_at)
     if started.ok:
         return PayOutcome(True, redirect_url=started.redirect_url, paid_reference=started.paid_reference)
     return PayOutcome(False, started.message, page=period_page(actor, offset, now=now))

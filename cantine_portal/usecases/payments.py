@@ -42,6 +42,8 @@ Renderer = Callable[..., bytes]
 
 PROVIDER_UNAVAILABLE_MESSAGE = ("Le service de paiement ne répond pas pour le moment : votre panier est conservé, "
                                 "réessayez dans quelques minutes.")
+PROVIDER_TOO_LATE_MESSAGE = ("Le service de paiement a répondu trop tard : ce paiement a expiré et rien n'a été "
+                             "débité. Votre panier est conservé, vous pouvez le régler à nouveau.")
 
 
 def _render_isolated(data: ReceiptData, *, generated_at: datetime) -> bytes:
@@ -107,11 +109,14 @@ def send_ticket_job(database: Database, settings: Settings, now: datetime, recei
 
 
 def open_remote_session(database: Database, provider: PaymentProvider, now: datetime, structure_id: int,
-                        family_id: int, result: CheckoutResult) -> CheckoutResult:
+                        family_id: int, result: CheckoutResult,
+                        answered_at: Callable[[], datetime] | None = None) -> CheckoutResult:
     """Second step of a checkout with a provider over the network (Stripe), after the commit.
 
     The provider is asked for its payment page outside any transaction, then the session's id is
-    recorded. If the provider cannot be reached the basket is reopened (nothing was charged).
+    recorded. If the provider cannot be reached the basket is reopened (nothing was charged). If it
+    answers once the payment has expired (checked against ``answered_at()``, the clock when it
+    answered, and against the payment's status), the parent is not sent to it.
     """
     snapshot = result.pending
     if snapshot is None:
@@ -122,7 +127,9 @@ def open_remote_session(database: Database, provider: PaymentProvider, now: date
         log.exception("payment %s: the provider did not open its payment page", snapshot.payment_id)
         database.run_write(checkout_failed, now, structure_id, family_id, snapshot.payment_id)
         return CheckoutResult(False, PROVIDER_UNAVAILABLE_MESSAGE)
-    database.run_write(fulfilment.record_provider_session, snapshot.payment_id, redirect)
+    answered = answered_at() if answered_at is not None else None
+    if not database.run_write(fulfilment.record_provider_session, snapshot.payment_id, redirect, answered):
+        return CheckoutResult(False, PROVIDER_TOO_LATE_MESSAGE, payment_id=snapshot.payment_id)
     return replace(result, redirect_url=redirect.url, pending=None)
 
 
@@ -149,10 +156,11 @@ class PaymentStart:
     paid_reference: str = ""
 
 
-def start_payment(actor: ParentActor, basket_version: int | None, *, now: datetime) -> PaymentStart:
+def start_payment(actor: ParentActor, basket_version: int | None, *, now: datetime,
+                  answered_at: Callable[[], datetime] | None = None) -> PaymentStart:
     """Freeze the basket and open the payment in one transaction of the write process; after its
-    commit, a remote provider (Stripe) is asked for its page and a basket paid by credit gets its
-    receipt and ticket."""
+    commit, a remote provider (Stripe) is asked for its page (``answered_at``: the clock, read once
+    it answered, see open_remote_session) and a basket paid by credit gets its receipt and ticket."""
     database, settings = get_database(), get_settings()
     started = database.run_write(fulfilment.start_checkout, now, settings, actor.structure_id,
                                  actor.family_id, basket_version)
@@ -162,7 +170,8 @@ def start_payment(actor: ParentActor, basket_version: int | None, *, now: dateti
             structure = session.get(Structure, actor.structure_id)
             assert structure is not None
             provider = providers.provider_for(structure, settings, now)
-        result = open_remote_session(database, provider, now, actor.structure_id, actor.family_id, result)
+        result = open_remote_session(database, provider, now, actor.structure_id, actor.family_id, result,
+                                     answered_at)
     if started.receipt_id is not None:  # paid by credit: the ticket leaves from the queue
         with database.write_session() as session:
             job_id = queue_ticket(session, now, started.receipt_id)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
 from sqlmodel import Session
 
+from cantine_portal.french import PARIS
 from cantine_portal.services.backoffice import calendar as rules
 from cantine_portal.services.backoffice import prestations as services_rules
 from cantine_portal.services.backoffice.calendar import ClosedPeriod
