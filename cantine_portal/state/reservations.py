@@ -64,7 +64,7 @@ class CellUI:
 @dataclass
 class DayUI:
     text: str = ""
-    short: str = ""  # shown instead of ``text`` on phones
+    short: str = ""  # "lun. 18", shown instead of ``text`` on phones (the caption names the month)
     cells: list[CellUI] = field(default_factory=list)
     # No service at all that day (Wednesday, a holiday): one short line saying why, no boxes.
     closed: bool = False
@@ -161,7 +161,7 @@ class ReservationState(AuthState):
                                                    cell.checked, format_euros(cell.price_cents)))
             tables.append(ChildUI(
                 ci, child.first_name, [row.name for row in child.services],
-                [_day(format_long_date(d, with_year=False), format_short_date(d), by_day[d])
+                [_day(format_long_date(d, with_year=False), format_short_date(d).rsplit(" ", 1)[0], by_day[d])
                  for d in view.days],
             ))
         self._cells = cells
