@@ -89,7 +89,7 @@ def family_page(title: str, *children: rx.Component) -> rx.Component:
             rx.vstack(
                 rx.heading(title, as_="h1", size="7"),
                 *children,
-                spacing="4",
+                spacing="3",
                 width="100%",
                 align="stretch",
             ),

@@ -81,6 +81,7 @@ def test_every_parent_page_is_clean_at_both_sizes(sized_ui, shots_dir):
             current = nav.locator(".menu-desktop a[aria-current=page]")
         assert current.count() == 1 and current.get_attribute("href").endswith("/" + path)
     # The skip link is the first stop of the keyboard and lands on the content.
+    ui.goto("/demo/accueil")
     ui.page.keyboard.press("Tab")
     assert ui.page.evaluate("() => document.activeElement.innerText") == "Aller au contenu"
 
