@@ -34,6 +34,7 @@ demo: migrate
 
 run: demo
 	@echo "Portail : http://localhost:$(PORT)/demo"
+	CANTINE_BASE_URL=$${CANTINE_BASE_URL:-http://localhost:$(PORT)} \
 	$(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
 
 # Scale-out on one machine: PostgreSQL + Redis (fresh throw-away ones under var/scaled/, stopped when
@@ -51,7 +52,7 @@ run-scaled: install
 	fi; \
 	$(VENV)/bin/alembic upgrade head && $(PY) -m cantine_portal demo && \
 	echo "Portail ($(WORKERS) workers) : http://localhost:$(PORT)/demo" && \
-	$(PY) -m cantine_portal.serve --workers $(WORKERS) --port $(PORT)
+	CANTINE_BASE_URL=$${CANTINE_BASE_URL:-http://localhost:$(PORT)} $(PY) -m cantine_portal.serve --workers $(WORKERS) --port $(PORT)
 
 dev: demo
 	@echo "Portail (rechargement à chaud) : http://localhost:3000/demo"

@@ -8,6 +8,7 @@ import sys
 from cantine_portal.config import get_settings
 from cantine_portal.infra.db import get_database
 from cantine_portal import clock
+from cantine_portal.infra.files import private_umask, secure_var_tree
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -68,6 +69,14 @@ def _create_staff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _csp(_args: argparse.Namespace) -> int:
+    """Print the pages' Content-Security-Policy for the compiled build (for a reverse proxy)."""
+    from cantine_portal.api import csp
+
+    print(csp.page_policy(get_settings(), csp.build_hashes()))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cantine_portal")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -82,7 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     staff.set_defaults(func=_create_staff)
     check = sub.add_parser("check", help="run the startup checks (payment providers) and exit non-zero on refusal")
     check.set_defaults(func=_check)
+    policy = sub.add_parser("csp", help="print the pages' Content-Security-Policy of the current build")
+    policy.set_defaults(func=_csp)
     args = parser.parse_args(argv)
+    private_umask()
+    secure_var_tree(get_settings())
     return args.func(args)
 
 

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cantine_portal.config import get_settings
+from cantine_portal.infra.files import private_umask, secure_var_tree
+
+# Before anything opens the database or writes a file: var/ is the portal user's only.
+private_umask()
+secure_var_tree(get_settings())
+
 from cantine_portal.api.middleware import portal_middleware
 from cantine_portal.api.routes import build_api
 from cantine_portal.pages import account_home, accounts, admin, admin_config, admin_daily, admin_families, content, family, home, payment, reservations

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Open event websockets per backend worker before new visitors get the "come back in a minute"
@@ -84,6 +86,8 @@ class Settings:
     # "production" (or an https:// base URL) forbids the simulated bank unless allow_simulated_bank.
     environment: str = "development"
     allow_simulated_bank: bool = False  # CANTINE_ALLOW_SIMULATED_BANK=1: staging only
+    session_max_hours: int = 12
+    extra_origins: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -93,6 +97,11 @@ class Settings:
     @property
     def secure_cookies(self) -> bool:
         return self.base_url.startswith("https://")
+
+    @property
+    def allowed_origins(self) -> tuple[str, ...]:
+        """Origins whose pages may talk to this portal (websocket, CORS): see docs/security.md."""
+        return allowed_origins(self.base_url, self.extra_origins)
 
     @property
     def stripe_enabled(self) -> bool:
@@ -115,7 +124,7 @@ class Settings:
         return replace(self, **changes)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         var_dir = Path(env.get("CANTINE_VAR_DIR") or PROJECT_ROOT / "var").resolve()
         database_url = env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'cantine.db'}"
@@ -130,9 +139,7 @@ class Settings:
                 password=env.get("CANTINE_SMTP_PASSWORD") or None,
                 tls=tls,
             )
-        base_url = (env.get("CANTINE_BASE_URL") or "http://localhost:3000").rstrip("/")
-        if not base_url.startswith(("http://", "https://")):
-            raise SettingsError(f"CANTINE_BASE_URL must start with http:// or https://, got {base_url!r}")
+        base_url = _base_url(env)
         return cls(
             var_dir=var_dir,
             database_url=database_url,
@@ -153,7 +160,51 @@ class Settings:
             write_process=(env.get("CANTINE_WRITE_PROCESS") or "1").strip() != "0",
             environment=_choice(env, "CANTINE_ENV", "development", ("development", "production")),
             allow_simulated_bank=_flag(env, "CANTINE_ALLOW_SIMULATED_BANK"),
+            session_max_hours=_int(env, "CANTINE_SESSION_MAX_HOURS", 12, 1),
+            extra_origins=_origins(env, "CANTINE_EXTRA_ORIGINS"),
         )
+
+
+def _base_url(env: Mapping[str, str]) -> str:
+    base_url = (env.get("CANTINE_BASE_URL") or "http://localhost:3000").rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise SettingsError(f"CANTINE_BASE_URL must start with http:// or https://, got {base_url!r}")
+    return base_url
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of a URL, lower-cased, default ports dropped (as browsers send it)."""
+    parsed = urlsplit(url.strip())
+    scheme, host = parsed.scheme.lower(), (parsed.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    port = parsed.port
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")
+
+
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    values = [value.strip() for value in (env.get(name) or "").split(",") if value.strip()]
+    for value in values:
+        if not value.startswith(("http://", "https://")):
+            raise SettingsError(f"{name} must list http:// or https:// origins, got {value!r}")
+    return tuple(origin_of(value) for value in values)
+
+
+def allowed_origins(base_url: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The portal's own origin, plus the configured extra ones.
+
+    A local base URL (``localhost``) also admits ``127.0.0.1`` and ``[::1]`` on the same port:
+    the same machine under another name, so that a developer typing either reaches a working page.
+    """
+    own = origin_of(base_url)
+    found = [own]
+    parsed = urlsplit(own)
+    if parsed.hostname in ("localhost", "127.0.0.1", "::1"):
+        port = f":{parsed.port}" if parsed.port else ""
+        found += [f"{parsed.scheme}://{host}{port}" for host in ("localhost", "127.0.0.1", "[::1]")]
+    found += list(extra)
+    return tuple(dict.fromkeys(found))
 
 
 def _local_secret(var_dir: Path) -> str:
@@ -164,15 +215,32 @@ def _local_secret(var_dir: Path) -> str:
     path = var_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    var_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(var_dir)
     value = secrets.token_urlsafe(48)
     try:
-        with open(path, "x") as fh:  # "x": two workers starting together keep one secret
+        # O_EXCL: two workers starting together keep one secret; 0600 from the first byte.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
             fh.write(value)
-        path.chmod(0o600)
+        os.chmod(path, 0o600)
     except FileExistsError:
         return path.read_text().strip()
     return value
+
+
+def private_dir(path: Path) -> Path:
+    """Create a folder readable by the portal's user only (0700), whatever the umask."""
+    path.mkdir(parents=True, exist_ok=True)
+    if path.stat().st_uid == os.getuid():  # a folder someone else owns is theirs to protect
+        os.chmod(path, 0o700)
+    return path
+
+
+def origins_from_env(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The allowed origins, read without building the whole Settings (rxconfig.py needs them)."""
+    env = os.environ if env is None else env
+    return allowed_origins(_base_url(env), _origins(env, "CANTINE_EXTRA_ORIGINS"))
+
 
 
 # Tests put their own settings here (``use_settings``); otherwise they come from the environment.

@@ -20,6 +20,7 @@ from starlette.routing import Route
 from cantine_portal import clock
 from cantine_portal.api.files import PRIVATE_HEADERS, not_found, pdf_response
 from cantine_portal.infra.http import staff_cookie_name
+from cantine_portal.services.shared.validation import parse_id
 from cantine_portal.usecases.backoffice import attendance as attendance_cases
 from cantine_portal.usecases.backoffice import documents as document_cases
 from cantine_portal.usecases.backoffice import families as family_cases
@@ -66,7 +67,11 @@ async def _serve(request: Request, produce: Callable[[StaffActor], Download | No
 
 
 def _int(value: object) -> int:
-    return int(str(value))
+    """A database id from the URL; anything else (text, 0, past 2^63-1) ends in the same 404."""
+    found = parse_id(value)
+    if found is None:
+        raise ValueError("identifiant")
+    return found
 
 
 async def import_template(request: Request) -> Response:

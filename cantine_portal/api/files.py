@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from cantine_portal import clock
 from cantine_portal.infra.http import session_cookie_name
+from cantine_portal.services.shared.validation import parse_id
 from cantine_portal.usecases import content
 from cantine_portal.usecases.content import Finder, PrivateFile
 
@@ -48,9 +49,8 @@ async def serve_private_pdf(request: Request, id_param: str, find: Finder) -> Re
 
 async def _serve(request: Request, id_param: str, fetch: Fetch) -> Response:
     slug = str(request.path_params["slug"]).lower()
-    try:
-        object_id = int(request.path_params[id_param])
-    except ValueError:
+    object_id = parse_id(request.path_params[id_param])
+    if object_id is None:
         return not_found()
     token = request.cookies.get(session_cookie_name(slug))
     download = request.query_params.get("telecharger") == "1"

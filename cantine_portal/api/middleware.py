@@ -9,17 +9,20 @@
   connection is refused before it is accepted: the parent is told to come back in a minute
   instead of facing a table that never answers. Nothing is saved half-way: a refused tab
   never sent an event. Parents already connected keep being served.
+- Origins, uploads and the Content-Security-Policy: see ``edge.py`` and ``csp.py``.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cantine_portal.infra.db import get_database
-from cantine_portal.services.shared.tenants import RESERVED_SLUGS, active_slugs
+from cantine_portal.api import csp, edge
+from cantine_portal.config import Settings
+from cantine_portal.usecases.identity import known_commune_slugs
+from cantine_portal.services.shared.tenants import RESERVED_SLUGS
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -28,6 +31,9 @@ SECURITY_HEADERS = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
 
+# The busy page is self-contained: its one inline <style>, nothing else.
+BUSY_PAGE_POLICY = (b"default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
+                    b"base-uri 'none'; form-action 'none'")
 _SLUG_CACHE_SECONDS = 30.0
 RETRY_AFTER_SECONDS = 60
 BUSY_MESSAGE = "Trop de connexions en ce moment, réessayez dans une minute."
@@ -69,6 +75,7 @@ async def _send_busy_page(send: Send, head_only: bool = False) -> None:
         (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
         (b"cache-control", b"no-store"),
         (b"content-length", str(len(BUSY_PAGE)).encode()),
+        (b"content-security-policy", BUSY_PAGE_POLICY),
         *SECURITY_HEADERS,
     ]})
     await send({"type": "http.response.body", "body": b"" if head_only else BUSY_PAGE})
@@ -91,8 +98,7 @@ class SlugCache:
 
 
 def _load_slugs() -> set[str]:
-    with get_database().session() as session:
-        return active_slugs(session)
+    return known_commune_slugs()
 
 
 def _page_slug(path: str) -> str | None:
@@ -109,10 +115,52 @@ def _max_connections() -> int:
     return get_settings().max_connections
 
 
+def _with_headers(app: ASGIApp, foreign: bool, policy: Callable[[bytes], bytes],
+                  ok_status: int | None) -> ASGIApp:
+    """``app`` with the security headers and CSP on its answer; ``ok_status`` replaces a 200."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if foreign:
+                    headers = edge.without_cors(headers)
+                names = {name.lower() for name, _ in headers}
+                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in names]
+                content_type = dict(headers).get(b"content-type", b"")
+                if b"content-security-policy" not in names:
+                    headers.append((b"content-security-policy", policy(content_type)))
+                if content_type.startswith(b"text/html"):
+                    headers = [(k, v) for k, v in headers if k.lower() not in (b"cache-control", b"etag", b"last-modified")]
+                    headers.append((b"cache-control", b"no-store"))
+                status = message["status"]
+                if ok_status is not None and status == 200:
+                    status = ok_status
+                message = {**message, "status": status, "headers": headers}
+            await send(message)
+
+        await app(scope, receive, send_wrapper)
+
+    return wrapped
+
+
+def _settings() -> Settings:
+    from cantine_portal.config import get_settings
+
+    return get_settings()
+
+
 def portal_middleware(app: ASGIApp, slug_cache: SlugCache | None = None,
-                      max_connections: int | None = None) -> ASGIApp:
+                      max_connections: int | None = None, settings: Settings | None = None,
+                      script_hashes: tuple[str, ...] | None = None) -> ASGIApp:
     cache = slug_cache or SlugCache(_load_slugs)
     limit = ConnectionLimit(_max_connections() if max_connections is None else max_connections)
+    config = settings or _settings()
+    allowed = config.allowed_origins
+
+    def policy(content_type: bytes) -> bytes:
+        hashes = csp.build_hashes() if script_hashes is None else script_hashes
+        return csp.policy_for(content_type, config, hashes).encode()
 
     async def event_socket(scope: Scope, receive: Receive, send: Send) -> None:
         if limit.full:
@@ -127,13 +175,25 @@ def portal_middleware(app: ASGIApp, slug_cache: SlugCache | None = None,
             limit.open -= 1
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and _is_event_path(scope.get("path", "")):
-            await event_socket(scope, receive, send)
+        if scope["type"] == "websocket":
+            if not edge.origin_allowed(edge.header(scope, b"origin"), allowed):
+                await edge.refuse_websocket(send)  # before any state is loaded
+            elif _is_event_path(scope.get("path", "")):
+                await event_socket(scope, receive, send)
+            else:
+                await app(scope, receive, send)
             return
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
         method = scope.get("method")
+        if edge.is_foreign_http(scope, allowed):
+            await edge.refuse_http(send, 403)
+            return
+        foreign = not edge.origin_allowed(edge.header(scope, b"origin"), allowed)
+        if method == "POST" and scope.get("path", "") == edge.UPLOAD_PATH:
+            await edge.guard_upload(_with_headers(app, foreign, policy, None), scope, receive, send, config)
+            return
         if limit.full and method in ("GET", "HEAD") and (
                 _is_event_path(scope.get("path", "")) or _page_slug(scope.get("path", "")) is not None):
             await _send_busy_page(send, head_only=method == "HEAD")
@@ -141,22 +201,7 @@ def portal_middleware(app: ASGIApp, slug_cache: SlugCache | None = None,
         slug = _page_slug(scope.get("path", "")) if scope.get("method") in ("GET", "HEAD") else None
         unknown = slug is not None and not cache.knows(slug)
 
-        async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                names = {name.lower() for name, _ in headers}
-                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in names]
-                content_type = dict(headers).get(b"content-type", b"")
-                if content_type.startswith(b"text/html"):
-                    headers = [(k, v) for k, v in headers if k.lower() not in (b"cache-control", b"etag", b"last-modified")]
-                    headers.append((b"cache-control", b"no-store"))
-                status = message["status"]
-                if unknown and status == 200:
-                    status = 404
-                message = {**message, "status": status, "headers": headers}
-            await send(message)
-
-        await app(scope, receive, send_wrapper)
+        await _with_headers(app, foreign, policy, 404 if unknown else None)(scope, receive, send)
 
     middleware.connection_limit = limit  # type: ignore[attr-defined]  # read by tests and /api/health
     return middleware

@@ -28,6 +28,7 @@ from cantine_portal.config import get_settings
 from cantine_portal.infra.http import session_cookie_name
 from cantine_portal.services.payments.events import ProviderEvent, parse_simulated, parse_stripe
 from cantine_portal.services.payments.signatures import verify_signature
+from cantine_portal.services.shared.validation import parse_id
 from cantine_portal.usecases import payments
 
 
@@ -65,9 +66,8 @@ async def stripe_webhook(request: Request) -> Response:
 async def receipt_pdf(request: Request) -> Response:
     """One of the logged-in family's receipts (HttpOnly session cookie of the URL's commune)."""
     slug = str(request.path_params["slug"]).lower()
-    try:
-        receipt_id = int(request.path_params["receipt_id"])
-    except ValueError:
+    receipt_id = parse_id(request.path_params["receipt_id"])
+    if receipt_id is None:
         return not_found()
     token = request.cookies.get(session_cookie_name(slug))
     found = await run_in_threadpool(functools.partial(payments.receipt_download, slug, token, receipt_id,

@@ -6,18 +6,15 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 
 from cantine_portal.api import admin_files, files, payment_routes, session_routes
-from cantine_portal.infra.db import get_database
+from cantine_portal.usecases.identity import database_reachable
 
 
 async def health(_request: Request) -> JSONResponse:
     """Liveness and database reachability, for the reverse proxy and monitoring."""
-    try:
-        with get_database().session() as session:
-            session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-    except Exception:  # noqa: BLE001 - any failure means "not healthy"
+    if not await run_in_threadpool(database_reachable):
         return JSONResponse({"status": "degraded", "database": False}, status_code=503)
     return JSONResponse({"status": "ok", "database": True})
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import reflex as rx
+
+from cantine_portal.components.upload_reset import upload_reset
 from reflex_components_core.el.elements.base import BaseHTML
 
 
@@ -70,7 +72,7 @@ def labelled_upload(*children: rx.Component, upload_id: str, input_label: str, *
     upload = rx.upload.root(*children, id=upload_id, **props)
     file_input = upload.children[0].children[0]
     file_input.custom_attrs.update({"aria-label": input_label, "id": f"{upload_id}-input"})
-    return upload
+    return rx.fragment(upload, upload_reset(upload_id))  # handlers clear it with clear_upload()
 
 
 def login_form(state, *, id_prefix: str, email_label: str, submit_label: str, action: rx.Var | str,

@@ -74,6 +74,8 @@ class WriterLock:
         # open file, so both would believe they hold the lock).
         if self._fd is None or self._fd_pid != os.getpid():
             self._fd = os.open(self._file, os.O_RDWR | os.O_CREAT, 0o600)
+            if os.fstat(self._fd).st_uid == os.getuid():
+                os.fchmod(self._fd, 0o600)  # an older installation created it with the umask's mode
             self._fd_pid = os.getpid()
         return self._fd
 
@@ -112,7 +114,10 @@ def make_engine(database_url: str, *, immediate: bool = False, echo: bool = Fals
         if path:
             from pathlib import Path
 
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            from cantine_portal.infra.files import private_sqlite
+
+            Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_sqlite(path)  # created 0600 before SQLite opens it; -wal/-shm inherit its mode
         engine = create_engine(
             database_url,
             echo=echo,
@@ -133,6 +138,12 @@ def make_engine(database_url: str, *, immediate: bool = False, echo: bool = Fals
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+            if path:
+                # Whatever the umask of whoever created them: -wal and -shm exist once WAL is on.
+                from cantine_portal.infra.files import private_file
+
+                for suffix in ("-wal", "-shm"):
+                    private_file(path + suffix)
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection):  # pragma: no cover - trivial

@@ -18,7 +18,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 
-from cantine_portal.config import Settings
+from cantine_portal.config import Settings, private_dir
+from cantine_portal.infra.files import write_private
 
 
 @dataclass(frozen=True)
@@ -104,9 +105,8 @@ class Mailer:
         return message
 
     def _write_eml(self, message: EmailMessage, now: datetime) -> Path:
-        folder = self.settings.mail_dir
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = private_dir(self.settings.mail_dir)
         # Named by the machine's nanosecond clock so that a folder listing is in sending order.
         path = folder / f"{time.time_ns()}-{secrets.token_hex(4)}.eml"
-        path.write_bytes(bytes(message))
+        write_private(path, bytes(message))  # 0600: it may hold a link that opens an account
         return path

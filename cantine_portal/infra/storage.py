@@ -13,7 +13,7 @@ import re
 import secrets
 from pathlib import Path
 
-from cantine_portal.config import Settings
+from cantine_portal.config import Settings, private_dir
 
 # A category is a folder name we choose in code ("documents", "contact"), never user input.
 _CATEGORY = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
@@ -32,8 +32,8 @@ def save_bytes(settings: Settings, category: str, data: bytes, suffix: str = "pd
     """Write ``data`` under a fresh random name; returns the path relative to the storage folder."""
     if not _CATEGORY.match(category) or not re.fullmatch(r"[a-z0-9]{1,8}", suffix):
         raise StorageError(f"invalid storage category or suffix: {category!r}, {suffix!r}")
-    folder = _root(settings) / category
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(_root(settings))
+    private_dir(_root(settings) / category)
     while True:
         relative = f"{category}/{secrets.token_hex(16)}.{suffix}"
         path = _root(settings) / relative

@@ -42,7 +42,10 @@ class LoginThrottle(SQLModel, table=True):
     Kept in the database, not in process memory, so that limits hold across workers.
     """
 
-    __table_args__ = (Index("ix_login_throttle_scope_at", "structure_id", "scope", "at"),)
+    # Per-account limits read (commune, scope, time); per-address limits read (scope, time) over
+    # every commune (services/accounts/throttle.py).
+    __table_args__ = (Index("ix_login_throttle_scope_at", "structure_id", "scope", "at"),
+                      Index("ix_login_throttle_any_commune", "scope", "at"))
 
     id: Optional[int] = Field(default=None, primary_key=True)
     structure_id: int = Field(foreign_key="structure.id")

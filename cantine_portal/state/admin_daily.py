@@ -9,6 +9,7 @@ import reflex as rx
 
 from cantine_portal import clock
 from cantine_portal.state.admin import StaffState, form_text, list_position
+from cantine_portal.state.upload_reset import clear_upload
 from cantine_portal.state.handlers import staff_event
 from cantine_portal.state.offload import in_thread
 from cantine_portal.usecases.backoffice import attendance as attendance_cases
@@ -158,14 +159,14 @@ class AdminDocumentsState(StaffState):
         self._done(result)
         if result.ok:
             self.new_title = ""
-        return rx.clear_selected_files(DOCUMENT_UPLOAD_ID)
+        return clear_upload(DOCUMENT_UPLOAD_ID)
 
     @staff_event
     async def replace(self, files: list[rx.UploadFile]):
         index = list_position(self.replace_choice, len(self._document_ids))
         if index is None:
             self.error_message = "Choisissez le document dont le fichier est à remplacer."
-            return rx.clear_selected_files(REPLACE_UPLOAD_ID)
+            return clear_upload(REPLACE_UPLOAD_ID)
         data, name = self._read_upload(files)
         actor, now, document_id = self._actor(), clock.now(), self._document_ids[index]
         try:
@@ -173,9 +174,9 @@ class AdminDocumentsState(StaffState):
                                                                          data=data, filename=name))
         except Refused as refused:
             self._show_refusal(refused.message)
-            return rx.clear_selected_files(REPLACE_UPLOAD_ID)
+            return clear_upload(REPLACE_UPLOAD_ID)
         self._done(result)
-        return rx.clear_selected_files(REPLACE_UPLOAD_ID)
+        return clear_upload(REPLACE_UPLOAD_ID)
 
     @staff_event
     def toggle_published(self, index: int):

@@ -7,6 +7,7 @@ import reflex as rx
 
 from cantine_portal import clock
 from cantine_portal.state.admin import StaffState, form_text
+from cantine_portal.state.upload_reset import clear_upload
 from cantine_portal.state.handlers import staff_event
 from cantine_portal.state.offload import in_thread
 from cantine_portal.usecases.backoffice import families as cases
@@ -66,7 +67,7 @@ class AdminFamiliesState(StaffState):
         self.import_errors, self.import_ok = [], False
         if len(files) != 1:
             self.import_message = "Choisissez un fichier CSV (un seul)."
-            return rx.clear_selected_files(IMPORT_UPLOAD_ID)
+            return clear_upload(IMPORT_UPLOAD_ID)
         data = files[0].file.read(cases.CSV_MAX_BYTES + 1)
         actor, now, query = self._actor(), clock.now(), self.query
         result = await in_thread(lambda: cases.import_families(actor, now=now, data=data, query=query))
@@ -75,7 +76,7 @@ class AdminFamiliesState(StaffState):
         self.import_errors = result.errors
         if result.page is not None:
             self._show_rows(result.page)
-        return rx.clear_selected_files(IMPORT_UPLOAD_ID)
+        return clear_upload(IMPORT_UPLOAD_ID)
 
 
 class AdminFamilyState(StaffState):

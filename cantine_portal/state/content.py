@@ -16,6 +16,7 @@ from cantine_portal import clock
 from cantine_portal.config import get_settings
 from cantine_portal.services.content import contact
 from cantine_portal.state.auth import AuthState
+from cantine_portal.state.upload_reset import clear_upload
 from cantine_portal.state.handlers import parent_event
 from cantine_portal.usecases import content as usecases
 
@@ -141,7 +142,7 @@ class ContactState(AuthState):
             self.child_error = contact.MSG_CHILD_UNKNOWN
         if self.attachment_error or self.child_error:
             self.form_error = "Le message n'a pas été envoyé : corrigez les champs signalés."
-            return rx.clear_selected_files(ATTACHMENT_UPLOAD_ID) if self.attachment_error else None
+            return clear_upload(ATTACHMENT_UPLOAD_ID) if self.attachment_error else None
         result = usecases.send_contact_message(self._actor(), subject=self.subject, body=self.body,
                                                child_id=child_id, attachment_name=name, attachment=attachment,
                                                now=clock.now())
@@ -151,7 +152,7 @@ class ContactState(AuthState):
             self.child_error = result.errors.get("child", "")
             self.attachment_error = result.errors.get("attachment", "")
             self.form_error = result.message
-            return rx.clear_selected_files(ATTACHMENT_UPLOAD_ID) if self.attachment_error else None
+            return clear_upload(ATTACHMENT_UPLOAD_ID) if self.attachment_error else None
         self.subject = self.body = self.child_choice = ""
         self.sent_message = result.message
-        return rx.clear_selected_files(ATTACHMENT_UPLOAD_ID)
+        return clear_upload(ATTACHMENT_UPLOAD_ID)

@@ -88,7 +88,8 @@ def private_file(slug: str, token: str | None, object_id: int, find: Finder, *,
         structure = structure_by_slug(session, slug)
         if structure is None or structure.id is None or not token:
             return None
-        info = resolve_session(session, now, structure.id, token, timedelta(minutes=settings.session_minutes))
+        info = resolve_session(session, now, structure.id, token, timedelta(minutes=settings.session_minutes),
+                               lifetime=timedelta(hours=settings.session_max_hours))
         if info is None:
             return None
         found = find(session, structure.id, info, object_id)

@@ -17,7 +17,7 @@ from cantine_portal.infra.db import get_database
 from cantine_portal.models import Account, Family, Guardian
 from cantine_portal.services.accounts.login import SessionInfo, resolve_session, touch_session
 from cantine_portal.services.backoffice.access import NotAllowed, check_staff
-from cantine_portal.services.shared.tenants import structure_by_slug
+from cantine_portal.services.shared.tenants import active_slugs, structure_by_slug
 
 log = logging.getLogger(__name__)
 # One background writer for "this session is still active" (once a minute per session): a missed
@@ -80,7 +80,8 @@ def _alive(session_token: str | None, structure_id: int, now: datetime) -> Sessi
     settings = get_settings()
     idle = timedelta(minutes=settings.session_minutes)
     with get_database().session() as session:
-        return resolve_session(session, now, structure_id, session_token, idle, touch=False)
+        return resolve_session(session, now, structure_id, session_token, idle, touch=False,
+                               lifetime=timedelta(hours=settings.session_max_hours))
 
 
 def parent_by_session(structure_id: int, session_token: str | None, now: datetime,
@@ -118,3 +119,40 @@ def staff_by_session(structure_id: int, session_token: str | None, now: datetime
     if info.needs_touch and info.login_id is not None:
         _touch_later(info.login_id, now)
     return StaffIdentity(structure_id, info.account_id, info.email)
+
+
+def known_commune_slugs() -> set[str]:
+    """The slugs of the communes whose portal is open (the middleware's 404 for the others)."""
+    with get_database().session() as session:
+        return active_slugs(session)
+
+
+def any_live_session(cookies: list[tuple[str, str, str]], now: datetime) -> bool:
+    """Is one of these ``(slug, cookie prefix, token)`` a live session of its commune (parent or staff)?
+
+    The upload endpoint's gate: a body is read only for someone logged in somewhere. Reads only.
+    """
+    if not cookies:
+        return False
+    settings = get_settings()
+    idle = timedelta(minutes=settings.session_minutes)
+    lifetime = timedelta(hours=settings.session_max_hours)
+    with get_database().session() as session:
+        for slug, prefix, token in cookies:
+            structure = structure_by_slug(session, slug)
+            if structure is None or structure.id is None:
+                continue
+            info = resolve_session(session, now, structure.id, token, idle, touch=False, lifetime=lifetime)
+            if info is not None and (info.role == "staff") == (prefix == "cp_staff_"):
+                return True
+    return False
+
+
+def database_reachable() -> bool:
+    """The health check: one trivial query."""
+    try:
+        with get_database().session() as session:
+            session.connection().exec_driver_sql("SELECT 1")
+    except Exception:  # noqa: BLE001 - any failure means "not healthy"
+        return False
+    return True

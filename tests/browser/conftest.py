@@ -153,6 +153,12 @@ class Ui:
     page: object
     portal: Portal
     checked: set[str] = field(default_factory=set)
+    csp_violations: list[str] = field(default_factory=list)
+
+    def assert_no_csp_violation(self) -> None:
+        """Every page must work under the portal's Content-Security-Policy (docs/security.md)."""
+        violations, self.csp_violations[:] = list(self.csp_violations), []
+        assert not violations, "Content-Security-Policy violations: " + " | ".join(violations)
 
     def goto(self, path: str, expect_status: int | None = 200):
         response = self.page.goto(self.portal.url(path))
@@ -183,6 +189,7 @@ class Ui:
     def check_a11y(self) -> None:
         from axe_playwright_python.sync_playwright import Axe
 
+        self.assert_no_csp_violation()
         url = self.page.url
         results = Axe().run(self.page)
         impacts = SERIOUS if "/admin" in url or "/banque-simulee/" in url else ALL_IMPACTS
@@ -197,7 +204,12 @@ def _new_ui(browser, portal: Portal, viewport: dict | None = None):
     context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", viewport=viewport or {"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(20000)
-    return context, Ui(page=page, portal=portal)
+    ui = Ui(page=page, portal=portal)
+    # Chromium reports each CSP violation on the console ("Refused to … because it violates the
+    # following Content Security Policy directive …"); any of them fails the test.
+    page.on("console", lambda message: ui.csp_violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    return context, ui
 
 
 @pytest.fixture
@@ -206,6 +218,7 @@ def ui(browser, portal):
     yield ui
     if ui.page.url not in ui.checked and ui.page.url.startswith(portal.base_url):
         ui.check_a11y()
+    ui.assert_no_csp_violation()
     context.close()
 
 
@@ -213,6 +226,7 @@ def ui(browser, portal):
 def phone_ui(browser, portal):
     context, ui = _new_ui(browser, portal, PHONE)
     yield ui
+    ui.assert_no_csp_violation()
     context.close()
 
 

@@ -43,8 +43,10 @@ MSG_EMPTY = "Le fichier est vide."
 MSG_NOT_PDF = "Le fichier n'est pas un PDF valide."
 MSG_ENCRYPTED = "Les PDF protégés par mot de passe ne sont pas acceptés."
 MSG_ACTIVE_CONTENT = (
-    "Le PDF contient du contenu actif (JavaScript, pièces jointes ou actions "
-    "automatiques) et a été refusé pour votre sécurité."
+    "Le PDF contient du contenu actif (lien, JavaScript, pièce jointe ou action "
+    "automatique) et a été refusé pour votre sécurité. Envoyez un PDF « simple », "
+    "sans lien ni action : par exemple en choisissant « Imprimer » puis "
+    "« Enregistrer au format PDF »."
 )
 
 # PDF readers accept the header anywhere in the first 1024 bytes.
@@ -66,7 +68,8 @@ _FOREIGN_MAGICS = (
 # Name tokens that denote active content. A PDF name ends at whitespace or at
 # a delimiter, so "/JS" must not match "/JSFont" (regular font names).
 _RAW_ACTIVE_TOKEN = re.compile(
-    rb"/(?:JavaScript|JS|Launch|EmbeddedFiles?|AA|RichMedia|XFA)"
+    rb"/(?:JavaScript|JS|Launch|EmbeddedFiles?|AA|RichMedia|XFA|URI|SubmitForm|GoToR|GoToE|ImportData"
+    rb"|Rendition|Movie|Sound)"
     rb"(?=[\x00\t\n\x0c\r ()<>\[\]{}/%]|\Z)"
 )
 
@@ -82,8 +85,13 @@ _ACTIVE_KEYS = frozenset({
     "/RichMediaSettings",
     "/XFA",          # dynamic XML forms (scriptable)
 })
-# Action types (/S) that run code or other programs:
-_ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch", "/RichMediaExecute"})
+# Action types (/S) that open, submit, launch or import anything: run code, open a web address
+# (/URI: a phishing link one click away), send the form's data (/SubmitForm), open another file
+# (/GoToR, /GoToE, /Launch), read data in (/ImportData) or play media. Wherever the action sits
+# (/OpenAction, /AA, a link annotation, an outline item), the walk below finds its /S.
+# In-document moves (/GoTo, /Named page turns) are harmless and stay allowed.
+_ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch", "/RichMediaExecute", "/URI", "/SubmitForm",
+                             "/GoToR", "/GoToE", "/ImportData", "/Rendition", "/Movie", "/Sound"})
 # Object types (/Type or /Subtype) that carry an attachment or rich media:
 _ACTIVE_TYPES = frozenset({"/EmbeddedFile", "/FileAttachment", "/RichMedia"})
 
@@ -132,6 +140,8 @@ def _is_active_node(node: DictionaryObject) -> bool:
         if isinstance(value, NameObject) and value in _ACTIVE_TYPES:
             return True
     action = node.get("/S")
+    if isinstance(action, IndirectObject):
+        action = action.get_object()
     if isinstance(action, NameObject) and action in _ACTIVE_ACTIONS:
         return True
     open_action = node.get("/OpenAction")

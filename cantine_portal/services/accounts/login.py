@@ -24,6 +24,7 @@ from cantine_portal.services.accounts.passwords import PasswordCheck, check_pass
 
 TOKEN_LIFETIME = timedelta(hours=24)
 SESSION_TOUCH_EVERY = timedelta(seconds=60)
+MAX_SESSION_LIFETIME = timedelta(hours=12)  # default of CANTINE_SESSION_MAX_HOURS
 
 MSG_BAD_CREDENTIALS = "Identifiant ou mot de passe incorrect."
 MSG_LINK_SENT = (
@@ -163,8 +164,12 @@ class SessionInfo:
 
 
 def resolve_session(session: Session, now: datetime, structure_id: int, token: str | None,
-                    idle: timedelta, touch: bool = True) -> SessionInfo | None:
+                    idle: timedelta, touch: bool = True,
+                    lifetime: timedelta = MAX_SESSION_LIFETIME) -> SessionInfo | None:
     """The account behind a session token, if the session is alive in this commune.
+
+    Alive: not revoked, used within ``idle``, and opened less than ``lifetime`` ago — a stolen
+    or forgotten cookie that keeps being used still dies (``CANTINE_SESSION_MAX_HOURS``).
 
     Touches ``last_seen_at`` (at most once a minute, to keep writes rare under load). With
     ``touch=False`` it only reads, and says in ``needs_touch`` that a touch is due: a websocket
@@ -181,7 +186,8 @@ def resolve_session(session: Session, now: datetime, structure_id: int, token: s
         return None
     login, account = row
     if (login.revoked_at is not None or login.structure_id != structure_id or not account.active
-            or account.structure_id != structure_id or now - login.last_seen_at > idle):
+            or account.structure_id != structure_id or now - login.last_seen_at > idle
+            or now - login.created_at >= lifetime):
         return None
     due = now - login.last_seen_at > SESSION_TOUCH_EVERY
     if due and touch:

@@ -2,6 +2,10 @@
 
 Rows live in the database rather than in process memory so that limits hold across
 several workers and restarts. A success clears the account's failures.
+
+Per-account limits count in the account's commune (an e-mail address is an account per
+commune). Per-address limits count over every commune of the deployment: one address trying
+passwords on ``autreville`` then on ``demo`` is one attacker, not two.
 """
 
 from __future__ import annotations
@@ -29,13 +33,12 @@ class Verdict:
     retry_at: datetime | None = None
 
 
-def _times(session: Session, structure_id: int, scope: str, since: datetime) -> list[datetime]:
-    rows = session.exec(
-        select(LoginThrottle.at)
-        .where(LoginThrottle.structure_id == structure_id, LoginThrottle.scope == scope, LoginThrottle.at > since)
-        .order_by(LoginThrottle.at)
-    ).all()
-    return list(rows)
+def _times(session: Session, structure_id: int | None, scope: str, since: datetime) -> list[datetime]:
+    """Times of the rows of ``scope`` since ``since``, in one commune or (None) in all of them."""
+    query = select(LoginThrottle.at).where(LoginThrottle.scope == scope, LoginThrottle.at > since)
+    if structure_id is not None:
+        query = query.where(LoginThrottle.structure_id == structure_id)
+    return list(session.exec(query.order_by(LoginThrottle.at)).all())
 
 
 def record(session: Session, structure_id: int, scope: str, now: datetime) -> None:
@@ -60,7 +63,7 @@ def check_login(session: Session, structure_id: int, email: str, ip: str, now: d
     if len(failures) >= FREE_FAILURES:
         delay = min(BASE_DELAY * 2 ** (len(failures) - FREE_FAILURES), MAX_DELAY)
         retry.append(failures[-1] + delay)
-    ip_failures = _times(session, structure_id, ip_scope, now - timedelta(hours=1))
+    ip_failures = _times(session, None, ip_scope, now - timedelta(hours=1))
     if len(ip_failures) >= IP_FAILURES_PER_HOUR:
         retry.append(ip_failures[-IP_FAILURES_PER_HOUR] + timedelta(hours=1))
     retry_at = max(retry) if retry else None
@@ -72,7 +75,7 @@ def check_login(session: Session, structure_id: int, email: str, ip: str, now: d
 def check_link_request(session: Session, structure_id: int, email: str, ip: str, now: datetime) -> Verdict:
     hour_ago = now - timedelta(hours=1)
     by_account = _times(session, structure_id, f"link:account:{email}", hour_ago)
-    by_ip = _times(session, structure_id, f"link:ip:{ip}", hour_ago)
+    by_ip = _times(session, None, f"link:ip:{ip}", hour_ago)
     retry: list[datetime] = []
     if len(by_account) >= LINKS_PER_ACCOUNT_PER_HOUR:
         retry.append(by_account[-LINKS_PER_ACCOUNT_PER_HOUR] + timedelta(hours=1))

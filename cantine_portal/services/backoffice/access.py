@@ -14,6 +14,7 @@ from typing import TypeVar
 from sqlmodel import Session
 
 from cantine_portal.models import Account, AccountRole, Child, Family, Guardian, Structure
+from cantine_portal.services.shared.validation import parse_id
 
 T = TypeVar("T")
 
@@ -36,8 +37,8 @@ def check_staff(session: Session, structure_id: int | None, account_id: int | No
 
 def owned(session: Session, model: type[T], object_id: int | None, structure_id: int) -> T:
     """A row of a table with a ``structure_id`` column, if it belongs to this commune."""
-    if object_id is None:
-        raise NotAllowed("identifiant manquant")
+    if parse_id(object_id) is None:
+        raise NotAllowed("identifiant manquant ou impossible")
     row = session.get(model, object_id)
     if row is None or getattr(row, "structure_id", None) != structure_id:
         raise NotAllowed("objet inconnu")
@@ -49,7 +50,7 @@ def owned_family(session: Session, family_id: int | None, structure_id: int) -> 
 
 
 def owned_guardian(session: Session, guardian_id: int | None, structure_id: int) -> Guardian:
-    guardian = session.get(Guardian, guardian_id) if guardian_id is not None else None
+    guardian = session.get(Guardian, guardian_id) if parse_id(guardian_id) is not None else None
     if guardian is None:
         raise NotAllowed("responsable inconnu")
     owned_family(session, guardian.family_id, structure_id)
@@ -57,7 +58,7 @@ def owned_guardian(session: Session, guardian_id: int | None, structure_id: int)
 
 
 def owned_child(session: Session, child_id: int | None, structure_id: int) -> Child:
-    child = session.get(Child, child_id) if child_id is not None else None
+    child = session.get(Child, child_id) if parse_id(child_id) is not None else None
     if child is None:
         raise NotAllowed("enfant inconnu")
     owned_family(session, child.family_id, structure_id)

@@ -6,8 +6,6 @@ data: returned for the staff's screen only, never written to the CSV or PDF expo
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,6 +14,7 @@ from sqlmodel import Session, select
 
 from cantine_portal.models import Child, Family, Reservation, ReservationStatus, Service
 from cantine_portal.services.backoffice.access import check_staff, owned
+from cantine_portal.infra.csv_export import csv_bytes
 from cantine_portal.infra.pdf.attendance_sheet import render_attendance
 
 NO_DIET = "Sans régime particulier"
@@ -72,13 +71,9 @@ def attendance(session: Session, structure_id: int, account_id: int, day: date, 
 
 def attendance_csv(data: Attendance) -> bytes:
     """`;`-separated, UTF-8 with BOM so that Excel opens the accents right. No PAI notes."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["Date", "Prestation", "Enfant", "Famille", "École", "Classe", "Régime", "PAI"])
-    for row in data.rows:
-        writer.writerow([f"{data.day:%d/%m/%Y}", data.service_name, row.child_name, row.family_name, row.school,
-                         row.class_name, row.diet, "PAI" if row.pai else ""])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return csv_bytes(["Date", "Prestation", "Enfant", "Famille", "École", "Classe", "Régime", "PAI"],
+                     ([f"{data.day:%d/%m/%Y}", data.service_name, row.child_name, row.family_name, row.school,
+                       row.class_name, row.diet, "PAI" if row.pai else ""] for row in data.rows))
 
 
 def attendance_pdf(data: Attendance, commune_name: str, now: datetime) -> bytes:

@@ -22,6 +22,7 @@ from cantine_portal.services.families.fields import ChildValues, GuardianValues
 from cantine_portal.services.accounts.login import send_invitation
 from cantine_portal.services.backoffice.access import check_staff
 from cantine_portal.french import PARIS
+from cantine_portal.infra.csv_export import csv_bytes
 from cantine_portal.infra.mail import Mailer
 from cantine_portal.services.shared.validation import normalize_email
 
@@ -83,11 +84,7 @@ class _Family:
 
 def template_csv() -> bytes:
     """The downloadable template: header and two example lines, UTF-8 with BOM (Excel)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    writer.writerows(EXAMPLE_LINES)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return csv_bytes(COLUMNS, EXAMPLE_LINES)
 
 
 def _decode(data: bytes) -> str:

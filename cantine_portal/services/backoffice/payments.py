@@ -6,14 +6,13 @@ only, by the day (Europe/Paris) they completed.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlmodel import Session, select
 
+from cantine_portal.infra.csv_export import csv_bytes
 from cantine_portal.models import Family, Payment, PaymentStatus, Receipt
 from cantine_portal.services.backoffice.access import check_staff
 from cantine_portal.services.backoffice.families import PAYMENT_LABELS
@@ -91,11 +90,8 @@ def _decimal(cents: int) -> str:
 
 def payments_csv(report: PaymentsReport) -> bytes:
     """`;`-separated, UTF-8 with BOM; amounts as "12,34" (French Excel reads them as numbers)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["Date", "Famille", "Référence", "Prestataire", "Référence prestataire", "Statut",
-                     "Montant (EUR)", "Avoir utilisé (EUR)", "Reçu"])
-    for row in report.rows:
-        writer.writerow([row.date_label, row.family_name, row.reference, row.provider, row.provider_reference,
-                         row.status_label, _decimal(row.amount_cents), _decimal(row.credit_cents), row.receipt_number])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return csv_bytes(["Date", "Famille", "Référence", "Prestataire", "Référence prestataire", "Statut",
+                      "Montant (EUR)", "Avoir utilisé (EUR)", "Reçu"],
+                     ([row.date_label, row.family_name, row.reference, row.provider, row.provider_reference,
+                       row.status_label, _decimal(row.amount_cents), _decimal(row.credit_cents), row.receipt_number]
+                      for row in report.rows))

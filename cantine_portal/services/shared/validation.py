@@ -75,3 +75,25 @@ def required_error(value: str) -> str:
 
 def too_long_error(value: str, limit: int) -> str:
     return f"{limit} caractères au maximum." if len(value.strip()) > limit else ""
+
+
+MAX_ID = 2**63 - 1  # the largest BIGINT: a larger number reaches the database as an overflow error
+_ID = re.compile(r"^[0-9]{1,19}$")
+
+
+def parse_id(value: object) -> int | None:
+    """A database id sent by a browser (URL, query, form), or None when it cannot be one.
+
+    Digits only (no sign, space or underscore), 1..2^63-1: outside that range SQLite and
+    PostgreSQL raise instead of finding nothing, and the caller would answer 500 instead of the
+    404 every unknown id gets.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 1 <= value <= MAX_ID else None
+    text = str(value) if isinstance(value, str) else ""
+    if not _ID.match(text):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None
