@@ -196,7 +196,8 @@ class Ui:
         bad = [v for v in results.response["violations"] if v.get("impact") in impacts]
         self.checked.add(url)
         assert not bad, f"axe-core on {url}: " + "; ".join(
-            f"{v['id']} ({v['impact']}): {v['help']} → {[n['target'] for n in v['nodes']][:3]}" for v in bad
+            f"{v['id']} ({v['impact']}): {v['help']} → {[(n['target'], n.get('failureSummary', '')[-160:]) for n in v['nodes']][:3]}"
+            for v in bad
         )
 
 
