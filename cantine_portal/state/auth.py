@@ -7,10 +7,10 @@ from urllib.parse import quote
 import reflex as rx
 
 from cantine_portal import clock
+from cantine_portal.french import format_euros, plural
 from cantine_portal.infra.http import session_cookie_name
 from cantine_portal.state.handlers import parent_event
 from cantine_portal.state.portal import PortalState
-from cantine_portal.french import format_euros, plural
 from cantine_portal.usecases.actors import ParentActor
 from cantine_portal.usecases.booking import WaitingBasket, waiting_basket
 from cantine_portal.usecases.identity import ParentIdentity, parent_by_session
