@@ -55,7 +55,7 @@ check_payment_safety(get_settings())
 app = rx.App(
     theme=rx.theme(accent_color="indigo", radius="medium"),
     html_lang="fr",
-    stylesheets=["/reservations.css"],
+    stylesheets=["/portal.css", "/reservations.css"],
     api_transformer=[build_api(), portal_middleware],
 )
 

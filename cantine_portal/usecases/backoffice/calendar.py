@@ -12,7 +12,6 @@ from cantine_portal.french import PARIS
 from cantine_portal.services.backoffice import calendar as rules
 from cantine_portal.services.backoffice import prestations as services_rules
 from cantine_portal.services.backoffice.calendar import ClosedPeriod
-from cantine_portal.french import PARIS
 from cantine_portal.usecases.backoffice.common import Outcome, ServiceChoice, StaffActor, change, change_and_mail, read
 
 MSG_CONFIRM = "Cochez pour confirmer l'annulation des réservations payées."
