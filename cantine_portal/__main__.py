@@ -1,13 +1,13 @@
-"""Command line: `python -m cantine_portal demo | create-staff ... | check`."""
+"""Command line: `python -m cantine_portal demo | create-staff ... | check | run | consumer | restore FILE`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from cantine_portal import clock
 from cantine_portal.config import get_settings
 from cantine_portal.infra.db import get_database
-from cantine_portal import clock
 from cantine_portal.infra.files import private_umask, secure_var_tree
 
 
@@ -69,6 +69,52 @@ def _create_staff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _consumer(args: argparse.Namespace) -> int:
+    """The task-queue consumer (huey): runs jobs, and the minutely tick of the schedules."""
+    import logging
+    import os
+
+    # The consumer writes in its own process: no SQLite write process of its own to spawn.
+    os.environ["CANTINE_WRITE_PROCESS"] = "0"
+    from cantine_portal.config import use_settings
+    from cantine_portal.infra.queue import get_queue
+    from cantine_portal.usecases import tasks  # noqa: F401 - registers the job runner and the tick
+
+    use_settings(get_settings().with_overrides(write_process=False))
+    # Niceness 10, as the receipt helper had: on deadline night the CPU serves the parents' clicks
+    # first; a ticket e-mail can leave a moment later.
+    os.nice(10)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    get_queue().consumer(workers=args.workers or get_settings().consumer_workers).run()
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    """Replace the SQLite database's content with a backup (stop the portal and consumer first)."""
+    import sqlite3
+    from pathlib import Path
+
+    from cantine_portal.infra.backup import restore_sqlite
+    from cantine_portal.infra.db import sqlite_path
+
+    database_file = sqlite_path(get_settings().database_url)
+    if database_file is None:
+        print("restore works on the SQLite database only; restore PostgreSQL with pg_restore "
+              "(docs/deploy.md).", file=sys.stderr)
+        return 2
+    backup_file = Path(args.file)
+    if not backup_file.is_file():
+        print(f"no such backup: {backup_file}", file=sys.stderr)
+        return 2
+    try:
+        restore_sqlite(backup_file, Path(database_file))
+    except sqlite3.DatabaseError as error:
+        print(f"not restored: {backup_file} is not a sound SQLite database ({error})", file=sys.stderr)
+        return 1
+    print(f"Base restaurée depuis {backup_file} vers {database_file}.")
+    return 0
+
+
 def _csp(_args: argparse.Namespace) -> int:
     """Print the pages' Content-Security-Policy for the compiled build (for a reverse proxy)."""
     from cantine_portal.api import csp
@@ -78,6 +124,12 @@ def _csp(_args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["run"]:  # everything after "run" goes to the portal's launcher (reflex options)
+        from cantine_portal import launcher
+
+        private_umask()  # the consumer and the portal inherit it
+        return launcher.main(argv[1:])
     parser = argparse.ArgumentParser(prog="cantine_portal")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="load the demo communes (idempotent)")
@@ -91,12 +143,20 @@ def main(argv: list[str] | None = None) -> int:
     staff.set_defaults(func=_create_staff)
     check = sub.add_parser("check", help="run the startup checks (payment providers) and exit non-zero on refusal")
     check.set_defaults(func=_check)
+    consumer = sub.add_parser("consumer", help="run the task-queue consumer (background and scheduled work)")
+    consumer.add_argument("--workers", type=int, default=None, help="worker threads (CANTINE_CONSUMER_WORKERS, 2)")
+    consumer.set_defaults(func=_consumer)
+    restore = sub.add_parser("restore", help="restore the SQLite database from a backup (portal stopped)")
+    restore.add_argument("file", help="a backup, e.g. var/backups/cantine-20261126-0300.db")
+    restore.set_defaults(func=_restore)
+    sub.add_parser("run", help="serve the portal with its task consumer (options go to reflex run)")
     policy = sub.add_parser("csp", help="print the pages' Content-Security-Policy of the current build")
     policy.set_defaults(func=_csp)
     args = parser.parse_args(argv)
     private_umask()
     secure_var_tree(get_settings())
-    return args.func(args)
+    status: int = args.func(args)  # the chosen sub-command's exit status
+    return status
 
 
 if __name__ == "__main__":

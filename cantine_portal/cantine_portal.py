@@ -13,8 +13,23 @@ secure_var_tree(get_settings())
 
 from cantine_portal.api.middleware import portal_middleware
 from cantine_portal.api.routes import build_api
-from cantine_portal.pages import account_home, accounts, admin, admin_config, admin_daily, admin_families, admin_pricing, content, family, home, payment, reservations
-from cantine_portal.state.admin import StaffLoginState, StaffState
+from cantine_portal.pages import (
+    account_home,
+    accounts,
+    admin,
+    admin_config,
+    admin_daily,
+    admin_families,
+    admin_pricing,
+    content,
+    family,
+    home,
+    payment,
+    preferences,
+    reservations,
+)
+from cantine_portal.state.accounts import CreatePasswordState, LinkRequestState, LoginState
+from cantine_portal.state.admin import StaffLoginState
 from cantine_portal.state.admin_config import AdminCalendarState, AdminServicesState, AdminSettingsState
 from cantine_portal.state.admin_daily import (
     AdminAttendanceState,
@@ -24,15 +39,15 @@ from cantine_portal.state.admin_daily import (
 )
 from cantine_portal.state.admin_families import AdminFamiliesState, AdminFamilyState
 from cantine_portal.state.admin_pricing import AdminClaimState, AdminGridsState, AdminQuotientsState
-from cantine_portal.state.accounts import CreatePasswordState, LinkRequestState, LoginState
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.content import ContactState, DocumentsState
 from cantine_portal.state.family import ChildrenState, FamilyState
 from cantine_portal.state.family_quotient import FamilyQuotientState
 from cantine_portal.state.payment import PaymentReturnState, ReceiptsState, SimulatedBankState
 from cantine_portal.state.portal import PortalState
+from cantine_portal.state.admin_tasks import AdminHomeState
+from cantine_portal.state.preferences import PreferencesState
 from cantine_portal.state.reservations import ReservationState
-from cantine_portal.config import get_settings
 from cantine_portal.usecases.startup import check_payment_safety
 
 # Before anything is served: a production deployment never takes "payments" through the simulated
@@ -43,7 +58,7 @@ check_payment_safety(get_settings())
 app = rx.App(
     theme=rx.theme(accent_color="indigo", radius="medium"),
     html_lang="fr",
-    stylesheets=["/reservations.css"],
+    stylesheets=["/portal.css", "/reservations.css"],
     api_transformer=[build_api(), portal_middleware],
 )
 
@@ -71,6 +86,8 @@ app.add_page(family.children_info_page, route="/[slug]/enfants", title="Enfants 
              on_load=[AuthState.load_protected, ChildrenState.load])
 app.add_page(reservations.reservations_page, route="/[slug]/reservations", title="Réservations — " + TITLE,
              on_load=[AuthState.load_protected, ReservationState.load])
+app.add_page(preferences.preferences_page, route="/[slug]/preferences", title="Préférences — " + TITLE,
+             on_load=[AuthState.load_protected, PreferencesState.load])
 app.add_page(payment.simulated_bank_page, route="/banque-simulee/[bank_session]", title="Banque simulée",
              on_load=SimulatedBankState.load_bank)
 app.add_page(payment.payment_return_page, route="/[slug]/paiement/retour", title="Paiement — " + TITLE,
@@ -82,20 +99,20 @@ app.add_page(payment.receipts_page, route="/[slug]/factures", title="Factures �
 ADMIN = "Back-office — " + TITLE
 app.add_page(admin.staff_login_page, route="/[slug]/admin/connexion", title="Connexion — " + ADMIN,
              on_load=StaffLoginState.load_login)
-app.add_page(admin.admin_home_page, route="/[slug]/admin", title=ADMIN, on_load=StaffState.load_staff)
-for route, page, state, label in [
-    ("parametres", admin_config.settings_page, AdminSettingsState, "Paramètres"),
-    ("prestations", admin_config.services_page, AdminServicesState, "Prestations"),
-    ("calendrier", admin_config.calendar_page, AdminCalendarState, "Calendrier"),
-    ("familles", admin_families.families_page, AdminFamiliesState, "Familles"),
-    ("famille", admin_families.family_page, AdminFamilyState, "Famille"),
-    ("effectifs", admin_daily.attendance_page, AdminAttendanceState, "Effectifs"),
-    ("documents", admin_daily.documents_page, AdminDocumentsState, "Documents"),
-    ("messages", admin_daily.messages_page, AdminMessagesState, "Messages"),
-    ("paiements", admin_daily.payments_page, AdminPaymentsState, "Paiements"),
-    ("prestations/grilles", admin_pricing.grids_page, AdminGridsState, "Grilles tarifaires"),
-    ("quotients", admin_pricing.quotients_page, AdminQuotientsState, "Quotients familiaux"),
-    ("aide-cantine-1-euro", admin_pricing.claim_page, AdminClaimState, "Aide cantine à 1 €"),
+app.add_page(admin.admin_home_page, route="/[slug]/admin", title=ADMIN, on_load=AdminHomeState.load_home)
+for route, page, load, label in [
+    ("parametres", admin_config.settings_page, AdminSettingsState.load, "Paramètres"),
+    ("prestations", admin_config.services_page, AdminServicesState.load, "Prestations"),
+    ("calendrier", admin_config.calendar_page, AdminCalendarState.load, "Calendrier"),
+    ("familles", admin_families.families_page, AdminFamiliesState.load, "Familles"),
+    ("famille", admin_families.family_page, AdminFamilyState.load, "Famille"),
+    ("effectifs", admin_daily.attendance_page, AdminAttendanceState.load, "Effectifs"),
+    ("documents", admin_daily.documents_page, AdminDocumentsState.load, "Documents"),
+    ("messages", admin_daily.messages_page, AdminMessagesState.load, "Messages"),
+    ("paiements", admin_daily.payments_page, AdminPaymentsState.load, "Paiements"),
+    ("prestations/grilles", admin_pricing.grids_page, AdminGridsState.load, "Grilles tarifaires"),
+    ("quotients", admin_pricing.quotients_page, AdminQuotientsState.load, "Quotients familiaux"),
+    ("aide-cantine-1-euro", admin_pricing.claim_page, AdminClaimState.load, "Aide cantine à 1 €"),
 ]:
     # each page's load is an on_load staff event: commune, staff session (else the staff login), then the page
-    app.add_page(page, route=f"/[slug]/admin/{route}", title=f"{label} — {ADMIN}", on_load=state.load)
+    app.add_page(page, route=f"/[slug]/admin/{route}", title=f"{label} — {ADMIN}", on_load=load)

@@ -88,11 +88,24 @@ class Settings:
     allow_simulated_bank: bool = False  # CANTINE_ALLOW_SIMULATED_BANK=1: staging only
     session_max_hours: int = 12
     extra_origins: tuple[str, ...] = ()
+    # Task queue: huey on this Redis (the scale-out one) when set, else SQLite under var_dir.
+    redis_url: str | None = None
+    backup_days: int = 14  # nightly SQLite backups kept under var/backups/
+    consumer_workers: int = 2
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def queue_path(self) -> Path:
+        """huey's SQLite storage (when no Redis is configured)."""
+        return self.var_dir / "queue.db"
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.var_dir / "backups"
 
     @property
     def secure_cookies(self) -> bool:
@@ -119,7 +132,7 @@ class Settings:
         except on a staging server that says so (CANTINE_ALLOW_SIMULATED_BANK=1)."""
         return not self.production or self.allow_simulated_bank
 
-    def with_overrides(self, **changes: Any) -> "Settings":
+    def with_overrides(self, **changes: Any) -> Settings:
         """A copy with some fields replaced (tests, the CLI); values of any field type, hence Any."""
         return replace(self, **changes)
 
@@ -162,6 +175,9 @@ class Settings:
             allow_simulated_bank=_flag(env, "CANTINE_ALLOW_SIMULATED_BANK"),
             session_max_hours=_int(env, "CANTINE_SESSION_MAX_HOURS", 12, 1),
             extra_origins=_origins(env, "CANTINE_EXTRA_ORIGINS"),
+            redis_url=env.get("REFLEX_REDIS_URL") or None,
+            backup_days=_int(env, "CANTINE_BACKUP_DAYS", 14, 1),
+            consumer_workers=_int(env, "CANTINE_CONSUMER_WORKERS", 2, 1),
         )
 
 
@@ -240,6 +256,16 @@ def origins_from_env(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
     """The allowed origins, read without building the whole Settings (rxconfig.py needs them)."""
     env = os.environ if env is None else env
     return allowed_origins(_base_url(env), _origins(env, "CANTINE_EXTRA_ORIGINS"))
+
+
+def cheap_password_hashing(env: Mapping[str, str] | None = None) -> bool:
+    """Tests only: ``CANTINE_TEST_CHEAP_HASH=1`` (set by tests/conftest.py) makes argon2id almost free.
+
+    Read apart from ``Settings`` because hashing has no settings object at hand. A test of fifty
+    failed logins then takes milliseconds instead of a minute; never set it on a real portal.
+    """
+    env = os.environ if env is None else env
+    return (env.get("CANTINE_TEST_CHEAP_HASH") or "0").strip() == "1"
 
 
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0005_commune_identity'
-down_revision: Union[str, None] = '0003'
+down_revision: Union[str, None] = '0004_task_queue'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

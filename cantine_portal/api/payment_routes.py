@@ -47,8 +47,8 @@ async def _notification(request: Request, secret: str | None, parse: Callable[[b
         return JSONResponse({"error": "retry later"}, status_code=503)
     # The payment is committed: answer the provider (and the parent waiting on it) now; drawing the
     # receipt and mailing the ticket follow in the background (a failure there loses nothing paid).
-    ticket = (BackgroundTask(payments.after_notification, result.receipt_id, now=clock.now())
-              if result.receipt_id is not None else None)
+    ticket = (BackgroundTask(payments.after_notification, result.ticket_job_id)
+              if result.ticket_job_id is not None else None)
     return JSONResponse({"received": True, "outcome": result.outcome}, background=ticket)
 
 

@@ -28,7 +28,10 @@ def field(label: str, control: rx.Component, field_id: str, hint: str | rx.Var |
         children.append(rx.text(hint, size="2", color_scheme="gray", id=f"{field_id}-hint"))
     children.append(control)
     if error is not None:
-        children.append(rx.cond(error != "", rx.text("⚠ ", error, size="2", color_scheme="red", role="alert")))
+        # Tied to the control by its aria-describedby (f"{field_id}-error"); the control carries
+        # aria-invalid, and portal.css draws its red border.
+        children.append(rx.el.p(rx.cond(error != "", rx.fragment("⚠ ", error), ""), id=f"{field_id}-error",
+                                class_name="field-error", aria_live="polite"))
     return rx.vstack(*children, spacing="1", width="100%", align="stretch")
 
 

@@ -12,12 +12,14 @@ import secrets
 import smtplib
 import time
 import ssl
-from dataclasses import dataclass, field
+import base64
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
+from typing import Any
 
 from cantine_portal.config import Settings, private_dir
 from cantine_portal.infra.files import write_private
@@ -58,6 +60,27 @@ class Mail:
     sender_name: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
     brand: Brand | None = None
+    # Extra headers, e.g. List-Unsubscribe (RFC 8058) on reminders.
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def to_payload(self) -> dict[str, Any]:
+        """A JSON-ready dict (the job ledger stores queued e-mails as JSON)."""
+        data = asdict(self)
+        data["attachments"] = [{"filename": a.filename, "mime_type": a.mime_type,
+                                "content": base64.b64encode(a.content).decode()} for a in self.attachments]
+        if self.brand is not None:
+            data["brand"] = {**asdict(self.brand),
+                             "logo": base64.b64encode(self.brand.logo).decode() if self.brand.logo else None}
+        return data
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> "Mail":
+        attachments = [Attachment(a["filename"], base64.b64decode(a["content"]), a["mime_type"])
+                       for a in data.get("attachments", [])]
+        brand = data.get("brand")
+        if brand is not None:
+            brand = Brand(**{**brand, "logo": base64.b64decode(brand["logo"]) if brand.get("logo") else None})
+        return cls(**{**data, "attachments": attachments, "brand": brand})
 
 
 def render_html(title: str, paragraphs: list[str], button: tuple[str, str] | None = None, after: list[str] | None = None) -> str:
@@ -114,6 +137,8 @@ class Mailer:
         message["Message-ID"] = make_msgid(domain="cantine-portal.localhost")
         if mail.reply_to:
             message["Reply-To"] = mail.reply_to
+        for name, value in mail.headers.items():
+            message[name] = value
         message.set_content(mail.text)
         brand = mail.brand
         message.add_alternative(branded_html(mail.html, brand) if brand else mail.html, subtype="html")
@@ -152,3 +177,21 @@ class Mailer:
         path = folder / f"{time.time_ns()}-{secrets.token_hex(4)}.eml"
         write_private(path, bytes(message))  # 0600: it may hold a link that opens an account
         return path
+
+
+class OutboxMailer(Mailer):
+    """A mailer that sends nothing: it keeps the messages, for the use case to queue them in the
+    same transaction as the change that caused them (a rolled-back change sends no e-mail)."""
+
+    def __init__(self, settings: Settings):
+        super().__init__(settings)
+        self.outbox: list[Mail] = []
+
+    def send(self, mail: Mail, now: datetime) -> EmailMessage:
+        self.outbox.append(mail)
+        return self.build(mail, now)
+
+    def take(self) -> list[Mail]:
+        """The messages kept so far (and forget them)."""
+        mails, self.outbox = self.outbox, []
+        return mails

@@ -24,12 +24,14 @@ from cantine_portal.models.pricing import (
     QuotientSource,
 )
 from cantine_portal.models.security import AuditLog, LoginSession, LoginThrottle, PasswordToken
+from cantine_portal.models.tasks import CalendarFeedToken, Job, JobStatus, Reminder, ReminderKind
 from cantine_portal.models.tenant import ClosedDay, Service, ServicePrice, Structure
 
 __all__ = [
-    "Account", "AccountRole", "AuditLog", "Basket", "BasketStatus", "Child", "ClosedDay", "ContactMessage",
-    "Credit", "Document", "Enrollment", "Family", "FamilyQuotient", "Guardian", "LoginSession", "LoginThrottle",
-    "PasswordToken", "Payment", "PaymentEvent", "PaymentStatus", "PriceBracket", "PriceGrid",
-    "QuotientDocument", "QuotientDocumentStatus", "QuotientSource", "Receipt", "ReceiptCounter", "Reservation",
-    "ReservationStatus", "Service", "ServicePrice", "Structure", "UTCDateTime", "row_id", "utcnow",
+    "Account", "AccountRole", "AuditLog", "Basket", "BasketStatus", "CalendarFeedToken", "Child", "ClosedDay",
+    "ContactMessage", "Credit", "Document", "Enrollment", "Family", "FamilyQuotient", "Guardian", "Job",
+    "JobStatus", "LoginSession", "LoginThrottle", "PasswordToken", "Payment", "PaymentEvent", "PaymentStatus",
+    "PriceBracket", "PriceGrid", "QuotientDocument", "QuotientDocumentStatus", "QuotientSource", "Receipt",
+    "ReceiptCounter", "Reminder", "ReminderKind", "Reservation", "ReservationStatus", "Service",
+    "ServicePrice", "Structure", "UTCDateTime", "row_id", "utcnow",
 ]

@@ -49,6 +49,8 @@ class Guardian(SQLModel, table=True):
     city: str = Field(default="", max_length=120)
     employer: str = Field(default="", max_length=120)
     position: int = Field(default=0)
+    # Deadline reminder e-mails (Préférences page, one-click unsubscribe link).
+    reminders_enabled: bool = Field(default=True)
     # Optimistic locking: a save on stale data is refused.
     version: int = Field(default=1)
 

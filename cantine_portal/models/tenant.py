@@ -41,6 +41,8 @@ class Structure(SQLModel, table=True):
                                sa_column_kwargs={"server_default": "#1d4e89"})
     logo_path: str = Field(default="", max_length=255, sa_column_kwargs={"server_default": ""})
     logo_mime: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})
+    # Deadline reminders: e-mailed this many days before a period's deadline (0: none).
+    reminder_days_before: int = Field(default=2)
     active: bool = Field(default=True)
     created_at: datetime = utc_field()
 

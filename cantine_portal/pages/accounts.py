@@ -7,7 +7,6 @@ import reflex as rx
 from cantine_portal.components.banner import family_page
 from cantine_portal.components.forms import INPUT_STYLE, callout, field, login_form, message_if, text_input
 from cantine_portal.components.layout import link_button, portal_page
-from cantine_portal.services.accounts.passwords import RULE_TEXT_FR
 from cantine_portal.state.accounts import CreatePasswordState, LinkRequestState, LoginState
 
 NARROW = {"max_width": "28rem", "width": "100%"}
@@ -20,8 +19,8 @@ def login_page() -> rx.Component:
             rx.heading("Se connecter", as_="h1", size="7"),
             login_form(LoginState, id_prefix="login", email_label="Identifiant (votre adresse e-mail)",
                        submit_label="Valider", action="/api/" + slug + "/connexion", style=NARROW),
-            link_button("PREMIÈRE CONNEXION OU MOT DE PASSE OUBLIÉ", "/" + slug + "/premiere-connexion",
-                        variant="outline", size="2"),
+            link_button("Première connexion ou mot de passe oublié ?", "/" + slug + "/premiere-connexion",
+                        variant="outline", size="3", class_name="wrap-button"),
             spacing="4",
             style=NARROW,
         )
@@ -37,7 +36,8 @@ def _link_request_form() -> rx.Component:
                 field("Votre adresse e-mail",
                       text_input("link-email", type="email", auto_complete="email",
                                  value=LinkRequestState.email, on_change=LinkRequestState.set_email,
-                                 aria_describedby="link-email-hint"),
+                                 aria_describedby="link-email-hint link-email-error",
+                                 aria_invalid=rx.cond(LinkRequestState.email_error != "", "true", "false")),
                       "link-email", hint="L'adresse connue de votre mairie.", error=LinkRequestState.email_error),
                 rx.button("Valider", type="submit", size="3"),
                 spacing="3",
@@ -73,37 +73,80 @@ def change_password_page() -> rx.Component:
 
 
 def _strength_meter() -> rx.Component:
+    """Shown from the first character (the meter never sits empty once something is typed)."""
+    P = CreatePasswordState
     return rx.cond(
-        CreatePasswordState.password != "",
+        P.password != "",
         rx.vstack(
-            rx.el.meter(value=CreatePasswordState.strength, min=0, max=4, low=2, high=3, optimum=4,
+            rx.el.meter(value=P.strength + 1, min=0, max=5, low=2, high=4, optimum=5,
                         aria_label="Robustesse du mot de passe", style={"width": "100%", "height": "1rem"}),
-            rx.text("Robustesse : ", rx.el.strong(CreatePasswordState.strength_label), size="2",
-                    id="strength-label", aria_live="polite"),
-            rx.el.ul(rx.foreach(CreatePasswordState.hints, lambda h: rx.el.li(h)), style={"font_size": "14px"}),
+            rx.text("Robustesse : ", rx.el.strong(P.strength_label), size="2", id="strength-label",
+                    aria_live="polite"),
             spacing="1",
             width="100%",
         ),
     )
 
 
+def _checklist() -> rx.Component:
+    """The CNIL rule, ticking live while the parent types (words ✓/✗, not colour alone)."""
+    P = CreatePasswordState
+    return rx.el.ul(
+        rx.foreach(P.checklist, lambda item, i: rx.el.li(
+            rx.cond(P.checklist_ok[i], rx.el.span("✓ ", class_name="rule-ok"), rx.el.span("✗ ", class_name="rule-no")),
+            item,
+            rx.el.span(rx.cond(P.checklist_ok[i], " (fait)", " (à faire)"), class_name="rt-visually-hidden"),
+        )),
+        id="pw-own-rules",
+        class_name="rule-list",
+        aria_label="Règle de la CNIL",
+    )
+
+
+def _error_summary(*pairs: tuple[rx.Var, str]) -> rx.Component:
+    """RGAA 11.10: at the top of the form, one link per field in error (the message is under it)."""
+    errors = [rx.cond(message != "", rx.el.li(rx.el.a(message, href="#" + field_id))) for message, field_id in pairs]
+    any_error = pairs[0][0] != ""
+    for message, _ in pairs[1:]:
+        any_error = any_error | (message != "")
+    return rx.cond(any_error, rx.el.div(
+        rx.el.p(rx.el.strong("Le formulaire contient des erreurs :")),
+        rx.el.ul(*errors),
+        class_name="error-summary",
+        role="alert",
+    ))
+
+
 def _choice_own() -> rx.Component:
+    P = CreatePasswordState
+    kind = rx.cond(P.show_password, "text", "password")
     return rx.el.form(
         rx.vstack(
+            _error_summary((P.password_error, "pw-own"), (P.confirm_error, "pw-confirm")),
             field("Nouveau mot de passe",
-                  text_input("pw-own", type="password", auto_complete="new-password",
-                             value=CreatePasswordState.password, on_change=CreatePasswordState.set_password),
-                  "pw-own"),
+                  text_input("pw-own", type=kind, auto_complete="new-password", value=P.password,
+                             on_change=P.set_password, aria_invalid=rx.cond(P.password_error != "", "true", "false"),
+                             aria_describedby="pw-own-rules pw-own-error"),
+                  "pw-own", error=P.password_error),
+            rx.el.label(
+                rx.el.input(type="checkbox", checked=P.show_password, on_change=P.toggle_show_password,
+                            class_name="show-password"),
+                " Afficher le mot de passe",
+                class_name="check-label",
+            ),
             _strength_meter(),
+            _checklist(),
             field("Confirmez le mot de passe",
-                  text_input("pw-confirm", type="password", auto_complete="new-password",
-                             value=CreatePasswordState.confirmation, on_change=CreatePasswordState.set_confirmation),
-                  "pw-confirm"),
+                  text_input("pw-confirm", type=kind, auto_complete="new-password", value=P.confirmation,
+                             on_change=P.set_confirmation,
+                             aria_invalid=rx.cond(P.confirm_error != "", "true", "false"),
+                             aria_describedby="pw-confirm-error"),
+                  "pw-confirm", error=P.confirm_error),
             rx.button("Créer le mot de passe", type="submit", size="3"),
             spacing="3",
             align="stretch",
         ),
-        on_submit=CreatePasswordState.submit_own,
+        on_submit=P.submit_own,
     )
 
 
@@ -177,7 +220,6 @@ def create_password_page() -> rx.Component:
                     CreatePasswordState.link_valid,
                     rx.vstack(
                         rx.text("Compte : ", rx.el.strong(CreatePasswordState.target_email)),
-                        callout(RULE_TEXT_FR, "info"),
                         message_if(CreatePasswordState.error_message, "error"),
                         rx.tabs.root(
                             rx.tabs.list(
@@ -190,6 +232,7 @@ def create_password_page() -> rx.Component:
                             rx.tabs.content(_choice_generated(), value="generated", padding_top="1rem"),
                             rx.tabs.content(_choice_sentence(), value="sentence", padding_top="1rem"),
                             default_value="own",
+                            on_change=CreatePasswordState.clear_errors,
                             width="100%",
                         ),
                         spacing="3",

@@ -7,6 +7,7 @@ import reflex as rx
 from cantine_portal.components.admin_layout import ADMIN_ITEMS, admin_frame, admin_page
 from cantine_portal.components.forms import login_form
 from cantine_portal.state.admin import StaffLoginState, StaffState
+from cantine_portal.state.admin_tasks import AdminHomeState
 
 NARROW = {"max_width": "28rem", "width": "100%"}
 
@@ -58,4 +59,29 @@ def admin_home_page() -> rx.Component:
         "Back-office",
         rx.el.ul(*cards, style={"display": "grid", "grid_template_columns": "repeat(auto-fill, minmax(18rem, 1fr))",
                                 "gap": "0.75rem", "list_style": "none", "padding": "0", "margin": "0"}),
+        _tasks_box(),
+    )
+
+
+def _tasks_box() -> rx.Component:
+    """« Tâches »: background work that failed for good (details in the logs) and reminders sent."""
+    return rx.el.section(
+        rx.heading("Tâches", as_="h2", size="5"),
+        rx.cond(
+            AdminHomeState.tasks_failed > 0,
+            rx.vstack(
+                rx.text(rx.icon("triangle-alert", size=16, aria_hidden="true"), " Tâches en échec (30 derniers jours) : ",
+                        AdminHomeState.tasks_failed, " — prévenez votre hébergeur.", color="var(--red-11)"),
+                rx.el.ul(rx.foreach(AdminHomeState.task_failures, lambda line: rx.el.li(line))),
+            ),
+            rx.text("Aucune tâche en échec."),
+        ),
+        rx.cond(AdminHomeState.tasks_late > 0,
+                rx.text("Tâches en retard de plus de 10 minutes : ", AdminHomeState.tasks_late,
+                        " (le traitement en arrière-plan est-il démarré ?)")),
+        rx.heading("Rappels envoyés par période", as_="h3", size="3", margin_top="0.75rem"),
+        rx.cond(AdminHomeState.reminders_sent.length() > 0,
+                rx.el.ul(rx.foreach(AdminHomeState.reminders_sent, lambda line: rx.el.li(line))),
+                rx.text("Aucun rappel envoyé pour le moment.")),
+        margin_top="1.5rem", width="100%",
     )

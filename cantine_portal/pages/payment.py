@@ -9,8 +9,6 @@ from cantine_portal.components.forms import callout, message_if
 from cantine_portal.components.layout import link_button
 from cantine_portal.state.payment import PaymentReturnState, ReceiptsState, SimulatedBankState, TicketLine
 
-TH = {"text_align": "left", "padding": "0.4rem", "border_bottom": "1px solid var(--gray-7)"}
-TD = {"padding": "0.4rem", "border_bottom": "1px solid var(--gray-4)"}
 
 
 def simulated_bank_page() -> rx.Component:
@@ -51,9 +49,20 @@ def simulated_bank_page() -> rx.Component:
     )
 
 
+def _money_table(headers: tuple[str, ...], body: rx.Component) -> rx.Component:
+    """A table on desktop, one card per row on phones (assets/portal.css ``.money-table``); the last
+    column holds the amounts, right-aligned and never broken."""
+    return rx.el.table(
+        rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col", class_name="amount" if h == "Montant" else "")
+                               for h in headers])),
+        rx.el.tbody(body),
+        class_name="money-table",
+    )
+
+
 def _ticket_row(line: TicketLine) -> rx.Component:
-    return rx.el.tr(rx.el.td(line.child, style=TD), rx.el.td(line.service, style=TD),
-                    rx.el.td(line.day, style=TD), rx.el.td(line.price, style=TD))
+    return rx.el.tr(rx.el.td(line.child), rx.el.td(line.service), rx.el.td(line.day),
+                    rx.el.td(line.price, class_name="amount"))
 
 
 def payment_return_page() -> rx.Component:
@@ -66,15 +75,8 @@ def payment_return_page() -> rx.Component:
         rx.text("Date : ", S.ticket_date),
         rx.text("Montant payé : ", rx.el.strong(S.ticket_amount)),
         rx.cond(S.ticket_credit != "", rx.text("Avoir utilisé : ", S.ticket_credit)),
-        rx.box(
-            rx.el.table(
-                rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col", style=TH) for h in ("Enfant", "Prestation", "Jour", "Montant")])),
-                rx.el.tbody(rx.foreach(S.ticket_lines, _ticket_row)),
-                style={"width": "100%", "border_collapse": "collapse"},
-            ),
-            overflow_x="auto", width="100%",
-        ),
-        rx.text("Reçu n° ", S.ticket_receipt_number, " : ",
+        _money_table(("Enfant", "Prestation", "Jour", "Montant"), rx.foreach(S.ticket_lines, _ticket_row)),
+        rx.text("Reçu n° ", rx.el.span(S.ticket_receipt_number, class_name="nowrap"), " : ",
                 rx.el.a("ouvrir le reçu (PDF)", href=S.ticket_receipt_url, target="_blank", rel="noopener")),
         rx.text("Le ticket vous a aussi été envoyé par e-mail.", size="2"),
         spacing="3",
@@ -100,39 +102,28 @@ def receipts_page() -> rx.Component:
 
     def row(receipt) -> rx.Component:
         return rx.el.tr(
-            rx.el.td(receipt.date, style=TD),
-            rx.el.td("Reçu n° ", receipt.number, style=TD),
-            rx.el.td(receipt.amount, style=TD),
+            rx.el.td(receipt.date, class_name="nowrap"),
+            rx.el.td("Reçu n° ", rx.el.span(receipt.number, class_name="nowrap")),
             rx.el.td(
-                rx.hstack(
-                    rx.el.a(rx.icon("file-text", size=18, aria_hidden="true"), rx.el.span("Ouvrir le reçu ", receipt.number,
-                            class_name="rt-visually-hidden", style={"position": "absolute", "width": "1px", "height": "1px",
-                                                                    "overflow": "hidden", "clip": "rect(0 0 0 0)"}),
-                            href=receipt.url, target="_blank", rel="noopener", title="Ouvrir le reçu (nouvel onglet)"),
-                    rx.el.a(rx.icon("download", size=18, aria_hidden="true"), rx.el.span("Télécharger le reçu ", receipt.number,
-                            style={"position": "absolute", "width": "1px", "height": "1px", "overflow": "hidden",
-                                   "clip": "rect(0 0 0 0)"}),
-                            href=receipt.download_url, title="Télécharger le reçu"),
-                    spacing="3",
+                rx.el.div(
+                    rx.el.a(rx.icon("file-text", size=18, aria_hidden="true"), "Ouvrir le reçu (PDF)",
+                            href=receipt.url, target="_blank", rel="noopener", class_name="text-button",
+                            title="S'ouvre dans un nouvel onglet"),
+                    rx.el.a(rx.icon("download", size=18, aria_hidden="true"), "Télécharger",
+                            href=receipt.download_url, class_name="text-button"),
+                    class_name="receipt-actions",
                 ),
-                style=TD,
             ),
+            rx.el.td(receipt.amount, class_name="amount"),
         )
 
     return family_page(
         "Factures",
-        rx.text("Vos reçus de paiement, du plus récent au plus ancien. Cliquez sur l'icône pour ouvrir un reçu "
+        rx.text("Vos reçus de paiement, du plus récent au plus ancien. « Ouvrir le reçu (PDF) » l'affiche "
                 "dans un nouvel onglet : vous pourrez l'imprimer ou l'enregistrer depuis votre navigateur."),
         rx.cond(
             S.receipt_rows.length() > 0,
-            rx.box(
-                rx.el.table(
-                    rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col", style=TH) for h in ("Date", "Reçu", "Montant", "PDF")])),
-                    rx.el.tbody(rx.foreach(S.receipt_rows, row)),
-                    style={"width": "100%", "border_collapse": "collapse"},
-                ),
-                overflow_x="auto", width="100%",
-            ),
+            _money_table(("Date", "Reçu", "Reçu (PDF)", "Montant"), rx.foreach(S.receipt_rows, row)),
             rx.text("Aucun reçu pour le moment : ils apparaissent ici après chaque paiement."),
         ),
     )

@@ -1,4 +1,10 @@
-"""`/{slug}/reservations`: guide section 3, one table per child, live totals, Valider, the basket."""
+"""`/{slug}/reservations`: guide section 3, one table per child, live totals, Valider, the basket.
+
+Phone first (issue 15): each cell is the label of its checkbox (the whole cell toggles the day), a
+day without any service is one short line, and a sticky action bar holds the live total, the
+unsaved count, Valider and « Panier (n) — X € »; the results of Valider and of the basket are said
+in that bar (aria-live). The basket opens as a panel over the page, « Payer » at its top.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,6 @@ T = ReservationTicks
 # Colour AND words/symbols: the state never rests on colour alone. Cell colours are static
 # classes of assets/reservations.css ("rsv-pending"...): no style object to serialise per cell
 # at each render, and one place for the legend and the tables.
-TH_STYLE = {"text_align": "left", "padding": "0.25rem 0.5rem", "font_weight": "600"}
 
 
 def _either(on: str, off: str) -> rx.Component:
@@ -25,71 +30,75 @@ def _either(on: str, off: str) -> rx.Component:
 def _cell(cell: CellUI) -> rx.Component:
     # Uncontrolled checkbox: the browser flips it at once; ReservationTicks keeps the server's
     # copy and the totals. render_id in the key re-creates it when the server changes ticks.
+    # The <label> fills the cell: a tap anywhere in it toggles the day.
     return rx.el.td(
-        rx.el.input(
-            type="checkbox",
-            default_checked=cell.checked,
-            key=f"{S.render_id}-{cell.key}",
-            disabled=~cell.editable,
-            on_change=T.toggle(cell.key),
-            aria_label=cell.label,
-            title=cell.reason,
-            class_name="rsv-box",
-        ),
-        rx.el.span(
-            rx.match(
-                cell.state,
-                ("pending", _either("🛒 Dans le panier", "✕ Sera retiré")),
-                ("paid", _either("✔ Payée", "✕ Sera annulée (avoir)")),
-                ("closed", rx.fragment("— Fermé")),
-                ("locked", rx.fragment("🔒 Verrouillé")),
-                _either("● À valider", "Libre"),
+        rx.el.label(
+            rx.el.input(
+                type="checkbox",
+                default_checked=cell.checked,
+                key=f"{S.render_id}-{cell.key}",
+                disabled=~cell.editable,
+                on_change=T.toggle(cell.key),
+                aria_label=cell.label,
+                title=cell.reason,
+                class_name="rsv-box",
             ),
-            class_name="rsv-state",
+            rx.el.span(
+                rx.match(
+                    cell.state,
+                    ("pending", _either("🛒 Dans le panier", "✕ Sera retiré")),
+                    ("paid", _either("✔ Payée", "✕ Sera annulée (avoir)")),
+                    ("closed", rx.fragment("— Fermé")),
+                    ("locked", rx.fragment("🔒 Verrouillé")),
+                    _either("● À valider", "Libre"),
+                ),
+                class_name="rsv-state",
+            ),
+            rx.el.span(rx.cond(cell.state == "closed", cell.reason, cell.price), class_name="rsv-note"),
+            class_name="rsv-hit",
         ),
-        rx.el.span(rx.cond(cell.state == "closed", cell.reason, cell.price), class_name="rsv-note"),
         class_name=f"rsv-cell rsv-{cell.state}",
     )
 
 
-def _day_row(day: DayUI) -> rx.Component:
+def _day_row(day: DayUI, columns: rx.Var[int]) -> rx.Component:
     return rx.el.tr(
         rx.el.th(rx.el.span(day.text, class_name="rsv-long"), rx.el.span(day.short, class_name="rsv-short"),
                  scope="row", class_name="rsv-day"),
-        rx.foreach(day.cells, _cell),
+        rx.cond(
+            day.closed,
+            rx.el.td(day.note, col_span=columns, class_name="rsv-none"),
+            rx.foreach(day.cells, _cell),
+        ),
+        class_name=rx.cond(day.closed, "rsv-row-none", "rsv-row"),
     )
 
 
 @rx.memo
 def child_total(index: rx.Var[int]) -> rx.Component:
     """One child's live total: its own small component, so a tick re-renders it and not the table."""
-    return rx.el.strong(T.child_totals[index])
+    return rx.el.strong(T.child_totals[index], data_testid="total-enfant")
 
 
 def _child_table(child: ChildUI) -> rx.Component:
     return rx.el.section(
         rx.heading(child.name, as_="h2", size="5"),
-        rx.el.div(
-            rx.el.table(
-                rx.el.caption("Réservations de ", child.name, " — ", S.period_label, class_name="rsv-caption"),
-                rx.el.thead(rx.el.tr(
-                    rx.el.th("Jour", scope="col", class_name="rsv-day"),
-                    rx.foreach(child.services, lambda name: rx.el.th(name, scope="col", class_name="rsv-service")),
-                )),
-                rx.el.tbody(rx.foreach(child.days, _day_row)),
-                class_name="rsv-table",
-            ),
-            class_name="rsv-scroll",
+        rx.el.table(
+            rx.el.caption("Réservations de ", child.name, " — ", S.period_label, class_name="rsv-caption"),
+            rx.el.thead(rx.el.tr(
+                rx.el.th("Jour", scope="col", class_name="rsv-day"),
+                rx.foreach(child.services, lambda name: rx.el.th(name, scope="col", class_name="rsv-service")),
+            )),
+            rx.el.tbody(rx.foreach(child.days, lambda day: _day_row(day, child.services.length()))),
+            class_name="rsv-table",
         ),
-        rx.hstack(
-            rx.text("Total pour ", child.name, " : ", child_total(index=child.index), aria_live="polite"),
+        rx.el.div(
+            rx.el.p("Total pour ", child.name, " : ", child_total(index=child.index), aria_live="polite"),
             rx.cond(S.child_names.length() > 1,
                     rx.button("Appliquer les mêmes jours à tous mes enfants", variant="outline", size="2",
                               on_click=S.apply_to_all(child.index), disabled=S.locked,
-                              white_space="normal", height="auto", min_height="2rem")),
-            justify="between",
-            wrap="wrap",
-            width="100%",
+                              class_name="wrap-button")),
+            class_name="rsv-child-foot",
         ),
         class_name="rsv-child",
     )
@@ -97,41 +106,28 @@ def _child_table(child: ChildUI) -> rx.Component:
 
 def _legend() -> rx.Component:
     def item(state: str, symbol: str, text: str) -> rx.Component:
-        return rx.el.li(
-            rx.el.span(symbol, class_name=f"rsv-cell rsv-{state} rsv-legend"),
-            text,
-        )
+        return rx.el.li(rx.el.span(symbol, class_name=f"rsv-{state} rsv-legend", aria_hidden="true"), text)
 
-    return rx.el.section(
-        rx.heading("Légende", as_="h2", size="3"),
+    return rx.el.details(
+        rx.el.summary("Légende des couleurs"),
         rx.el.ul(
             item("pending", "🛒", "Bleu : dans le panier, en attente de paiement"),
             item("paid", "✔", "Vert : payée, confirmée"),
             item("closed", "—", "Gris : fermé ou verrouillé (la raison est indiquée)"),
             item("free", "●", "Cochée, pas encore validée : cliquez sur Valider"),
-            style={"list_style": "none", "padding": "0", "display": "flex", "flex_wrap": "wrap", "gap": "0.75rem"},
+            class_name="rsv-legend-list",
         ),
+        class_name="rsv-legend-box",
     )
 
 
-def _synthesis() -> rx.Component:
-    return rx.center(
-        rx.el.table(
-            rx.el.caption("Synthèse de la période", style={"font_weight": "600"}),
-            rx.el.thead(rx.el.tr(rx.el.th("Enfant", scope="col", style=TH_STYLE),
-                                 rx.el.th("Total", scope="col", style=TH_STYLE))),
-            rx.el.tbody(
-                rx.foreach(S.child_names, lambda name, i: rx.el.tr(
-                    rx.el.th(name, scope="row", style=TH_STYLE),
-                    rx.el.td(T.child_totals[i], style=TH_STYLE, data_testid="total-enfant"),
-                )),
-                rx.el.tr(rx.el.th("Total général", scope="row", style=TH_STYLE),
-                         rx.el.td(rx.el.strong(T.grand_total), style=TH_STYLE, data_testid="total-general")),
-            ),
-            aria_live="polite",
-            style={"border_collapse": "collapse"},
-        ),
-        width="100%",
+def _basket_line(line: LineUI) -> rx.Component:
+    return rx.el.li(
+        rx.el.span(rx.el.strong(line.child), " — ", line.service,
+                   rx.cond(line.tariff != "", rx.el.small(" (", line.tariff, ")")), rx.el.br(), line.day,
+                   class_name="rsv-line-what"),
+        rx.el.span(line.price, class_name="rsv-line-price"),
+        class_name="rsv-line",
     )
 
 
@@ -148,68 +144,85 @@ def _tariff() -> rx.Component:
     )
 
 
-def _basket() -> rx.Component:
-    def basket_row(line: LineUI) -> rx.Component:
-        return rx.el.tr(rx.el.td(line.child), rx.el.td(line.service, rx.cond(line.tariff != "", rx.el.br()),
-                                                        rx.el.small(line.tariff)),
-                        rx.el.td(line.day), rx.el.td(line.price))
-
-    return rx.cond(
-        S.basket_visible,
-        rx.el.section(
-            rx.heading("Votre panier", as_="h2", size="5"),
-            rx.el.table(
-                rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col", style=TH_STYLE)
-                                       for h in ("Enfant", "Prestation", "Jour", "Montant")])),
-                rx.el.tbody(rx.foreach(S.basket_lines, basket_row)),
-                style={"width": "100%"},
-            ),
-            rx.text("Sous-total : ", S.basket_subtotal),
-            rx.text("Avoir déduit : ", S.basket_credit),
-            rx.text(rx.el.strong("Total à payer : ", S.basket_total)),
-            rx.text(S.basket_note, size="2"),
+def _basket_panel() -> rx.Component:
+    """The basket where the parent is: what will be paid and « Payer » first, the lines after."""
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Votre panier", as_="h2", size="5"),
+            rx.dialog.description("Les jours validés, en attente de paiement.", size="2"),
+            message_if(S.info_message, "success"),
+            message_if(S.error_message, "error"),
+            rx.el.p(rx.el.strong("Total à payer : ", S.basket_total), class_name="rsv-pay-total"),
             rx.cond(S.basket_payable,
                     rx.button(rx.icon("credit-card", size=18, aria_hidden="true"), "Payer ", S.basket_total,
-                              " en ligne", size="3", on_click=S.pay)),
-            style={"border": "2px solid var(--accent-8)", "border_radius": "8px", "padding": "0.75rem"},
+                              " en ligne", size="3", on_click=S.pay, width="100%")),
+            rx.text(S.basket_note, size="2"),
+            rx.el.p("Sous-total : ", S.basket_subtotal, " · Avoir déduit : ", S.basket_credit),
+            rx.el.ul(rx.foreach(S.basket_lines, _basket_line), class_name="rsv-lines"),
+            rx.dialog.close(rx.button("Fermer", variant="outline", size="3", width="100%")),
+            class_name="rsv-panel",
         ),
+        open=S.basket_visible,
+        on_open_change=S.set_basket_open,
+    )
+
+
+def _action_bar() -> rx.Component:
+    """Sticky at the bottom of the screen: the live total, what is unsaved, Valider, the basket."""
+    return rx.el.div(
+        rx.el.div(
+            message_if(S.info_message, "success"),
+            message_if(S.error_message, "error"),
+            aria_live="polite",
+            class_name="rsv-bar-messages",
+        ),
+        rx.el.p(
+            "Total : ", rx.el.strong(T.grand_total, data_testid="total-general"),
+            rx.cond(T.unsaved_count > 0,
+                    rx.el.span(" · ⚠ ", T.unsaved_count, " modification(s) non validée(s)",
+                               class_name="rsv-unsaved"),
+                    ""),
+            aria_live="polite",
+            class_name="rsv-bar-total",
+        ),
+        rx.el.div(
+            rx.button("Valider", size="3", on_click=S.validate, disabled=S.locked),
+            rx.button(rx.icon("shopping-cart", size=18, aria_hidden="true"),
+                      "Panier (", S.waiting_count, ") — ", S.waiting_total,
+                      size="3", variant="outline", on_click=S.show_basket),
+            class_name="rsv-bar-buttons",
+        ),
+        class_name="rsv-bar",
+        role="region",
+        aria_label="Total et validation",
     )
 
 
 def reservations_page() -> rx.Component:
     return family_page(
         "Réservations",
-        rx.hstack(
-            rx.button("← ", S.previous_label, variant="soft", on_click=S.previous_period, disabled=~S.can_go_back),
+        rx.el.div(
+            rx.button("← ", S.previous_label, variant="soft", on_click=S.previous_period, disabled=~S.can_go_back,
+                      class_name="wrap-button"),
             rx.heading(S.period_label, as_="h2", size="4"),
-            rx.button(S.next_label, " →", variant="soft", on_click=S.next_period, disabled=~S.can_go_forward),
-            justify="between",
-            align="center",
-            wrap="wrap",
-            width="100%",
+            rx.button(S.next_label, " →", variant="soft", on_click=S.next_period, disabled=~S.can_go_forward,
+                      class_name="wrap-button"),
+            class_name="rsv-nav",
         ),
         rx.text(S.deadline_text, weight="bold"),
         rx.cond(S.limit_text != "", rx.text(S.limit_text, data_testid="limite-navigation")),
-        message_if(S.info_message, "success"),
-        message_if(S.error_message, "error"),
+        rx.cond(S.waiting_periods != "",
+                rx.text("Votre panier en attente de paiement contient des jours de : ", S.waiting_periods, ".",
+                        data_testid="periodes-panier")),
         rx.cond(S.credit_text != "", rx.text(S.credit_text)),
         _legend(),
         rx.foreach(S.tables, _child_table),
-        _synthesis(),
         _tariff(),
-        rx.el.p(
-            rx.cond(T.unsaved_count > 0,
-                    rx.el.span("⚠ ", T.unsaved_count, " modification(s) non validée(s) : cliquez sur Valider."),
-                    ""),
-            aria_live="polite",
-            style={"text_align": "center", "min_height": "1.5em", "font_weight": "600"},
+        rx.el.div(
+            rx.button("Valider votre panier maintenant", size="3", variant="outline", on_click=S.show_basket,
+                      class_name="wrap-button"),
+            class_name="rsv-after",
         ),
-        rx.hstack(
-            rx.button("Valider", size="3", on_click=S.validate, disabled=S.locked),
-            rx.button("Valider votre panier maintenant", size="3", variant="outline", on_click=S.show_basket),
-            justify="center",
-            wrap="wrap",
-            width="100%",
-        ),
-        _basket(),
+        _action_bar(),
+        _basket_panel(),
     )

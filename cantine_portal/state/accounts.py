@@ -13,7 +13,12 @@ from reflex.event import EventSpec
 
 from cantine_portal import clock
 from cantine_portal.infra.http import FLASH_COOKIE
-from cantine_portal.services.accounts.passwords import check_password, generate_password, password_from_sentence
+from cantine_portal.services.accounts.passwords import (
+    check_password,
+    generate_password,
+    password_from_sentence,
+    rule_checklist,
+)
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.handlers import parent_event
 from cantine_portal.state.offload import db_event
@@ -97,6 +102,14 @@ class CreatePasswordState(AuthState):
     strength: int = 0
     strength_label: str = ""
     hints: list[str] = []
+    # The CNIL rule as a live checklist: "✓ Une majuscule" / "✗ Un chiffre" (words, not colour only).
+    checklist: list[str] = []
+    checklist_ok: list[bool] = []
+    password_ok: bool = False
+    show_password: bool = False
+    # One message per failure, under its field (choice 1); cleared when the parent switches tabs.
+    password_error: str = ""
+    confirm_error: str = ""
     # Choice 2
     generated: str = ""
     # Choice 3
@@ -114,6 +127,10 @@ class CreatePasswordState(AuthState):
         self.password = self.confirmation = self.generated = self.sentence = self.sentence_password = ""
         self.error_message = ""
         self.hints, self.sentence_advice = [], []
+        self.password_error = self.confirm_error = ""
+        self.password_ok, self.show_password = False, False
+        items = rule_checklist("", None)
+        self.checklist, self.checklist_ok = [text for text, _ in items], [False] * len(items)
         self.strength, self.strength_label, self.sentence_ok = 0, "", False
         link = usecases.check_password_link(self._structure_id, self._token, now=clock.now())
         self.link_valid, self.target_email = link.valid, link.email
@@ -123,14 +140,29 @@ class CreatePasswordState(AuthState):
     def set_password(self, value: str) -> None:
         self.password = value[:256]
         self.error_message = ""
+        self.password_error = ""
         result = check_password(self.password, self.target_email)
         self.strength, self.strength_label = (result.strength, result.strength_label) if self.password else (0, "")
-        self.hints = result.errors + result.hints if self.password else []
+        self.password_ok = result.ok
+        items = rule_checklist(self.password, self.target_email)
+        self.checklist = [text for text, _ in items]
+        self.checklist_ok = [ok for _, ok in items]
+
+    @rx.event
+    def toggle_show_password(self, value: bool) -> None:
+        """« Afficher le mot de passe »: the two fields of choice 1 show their text."""
+        self.show_password = bool(value)
+
+    @rx.event
+    def clear_errors(self, _tab: str = "") -> None:
+        """Another tab: the messages of the one left no longer apply."""
+        self.error_message = self.password_error = self.confirm_error = ""
 
     @rx.event
     def set_confirmation(self, value: str) -> None:
         self.confirmation = value[:256]
         self.error_message = ""
+        self.confirm_error = ""
 
     @rx.event
     def generate(self) -> None:
@@ -147,8 +179,12 @@ class CreatePasswordState(AuthState):
 
     @db_event
     def submit_own(self) -> EventSpec | None:
-        if self.password != self.confirmation:
-            self.error_message = "Les deux mots de passe saisis sont différents."
+        self.error_message = ""
+        self.password_error = ("" if check_password(self.password, self.target_email).ok else
+                               "Ce mot de passe ne respecte pas encore la règle : voyez les points marqués ✗.")
+        self.confirm_error = ("" if self.password == self.confirmation else
+                              "Les deux mots de passe saisis sont différents.")
+        if self.password_error or self.confirm_error:
             return None
         return self._save(self.password)
 

@@ -7,10 +7,12 @@ from urllib.parse import quote
 import reflex as rx
 
 from cantine_portal import clock
+from cantine_portal.french import format_euros, plural
 from cantine_portal.infra.http import session_cookie_name
 from cantine_portal.state.handlers import parent_event
 from cantine_portal.state.portal import PortalState
 from cantine_portal.usecases.actors import ParentActor
+from cantine_portal.usecases.booking import WaitingBasket, waiting_basket
 from cantine_portal.usecases.identity import ParentIdentity, parent_by_session
 
 
@@ -21,6 +23,14 @@ class AuthState(PortalState):
     display_name: str = ""
     family_name: str = ""
     account_email: str = ""
+    # The unpaid basket, told in the banner of every family page and on Accueil (issue 15 item 4):
+    # « 2 réservations en attente de paiement — 7,70 € », and the periods that hold them.
+    waiting_text: str = ""
+    waiting_periods: str = ""
+    waiting_count: int = 0
+    waiting_total: str = ""
+    # The page's section ("reservations"...): the menu marks its link aria-current="page".
+    current_page: str = ""
     _account_id: int | None = None
     _family_id: int | None = None
 
@@ -48,6 +58,20 @@ class AuthState(PortalState):
         assert self._structure_id is not None and self._family_id is not None and self._account_id is not None
         return ParentActor(self._structure_id, self._family_id, self._account_id, self._client_ip())
 
+    def _show_waiting(self, waiting: WaitingBasket) -> None:
+        """Copy the use case's summary of the unpaid basket into the banner's words."""
+        self.waiting_count = waiting.count
+        self.waiting_total = format_euros(waiting.total_cents)
+        if waiting.count == 0:
+            self.waiting_text = self.waiting_periods = ""
+            return
+        self.waiting_text = (f"{plural(waiting.count, 'réservation')} en attente de paiement — "
+                             f"{format_euros(waiting.total_cents)}")
+        self.waiting_periods = " ; ".join(waiting.periods)
+
+    def _refresh_waiting(self) -> None:
+        self._show_waiting(waiting_basket(self._actor(), now=clock.now()))
+
     def _forget(self) -> None:
         self._account_id = None
         self._family_id = None
@@ -55,6 +79,7 @@ class AuthState(PortalState):
         self.display_name = ""
         self.family_name = ""
         self.account_email = ""
+        self.waiting_text = self.waiting_periods = ""
 
     def _parent_known(self) -> bool | None:
         """Memory only, for ``@parent_event(db=False)`` handlers (a tick): this tab was logged in by
@@ -72,5 +97,8 @@ class AuthState(PortalState):
 
     @parent_event(on_load=True)
     def load_protected(self):
-        """on_load of every family page: commune, then session; otherwise to the login page."""
-        return None
+        """on_load of every family page: commune, then session (otherwise to the login page), then
+        the unpaid basket for the banner."""
+        parts = self.router.url.path.strip("/").split("/")
+        self.current_page = parts[1] if len(parts) > 1 else ""
+        self._refresh_waiting()

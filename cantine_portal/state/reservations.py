@@ -66,8 +66,16 @@ class CellUI:
 @dataclass
 class DayUI:
     text: str = ""
-    short: str = ""  # shown instead of ``text`` on phones
+    short: str = ""  # "lun. 18", shown instead of ``text`` on phones (the caption names the month)
     cells: list[CellUI] = field(default_factory=list)
+    # No service at all that day (Wednesday, a holiday): one short line saying why, no boxes.
+    closed: bool = False
+    note: str = ""
+
+
+def _day(text: str, short: str, cells: list[CellUI]) -> DayUI:
+    closed = bool(cells) and all(cell.state == "closed" for cell in cells)
+    return DayUI(text, short, cells, closed, cells[0].reason if closed else "")
 
 
 @dataclass
@@ -181,7 +189,7 @@ class ReservationState(AuthState):
                                                    cell.tariff_label))
             tables.append(ChildUI(
                 ci, child.first_name, [row.name for row in child.services],
-                [DayUI(format_long_date(d, with_year=False), format_short_date(d), by_day[d])
+                [_day(format_long_date(d, with_year=False), format_short_date(d).rsplit(" ", 1)[0], by_day[d])
                  for d in view.days],
             ))
         self._cells = cells
@@ -192,6 +200,7 @@ class ReservationState(AuthState):
         self.tariff_notice = view.tariff_notice
         if page.notice:
             self.info_message = page.notice
+        self._show_waiting(page.waiting)
         self._ticks()._start_period(ticked, pricing, owner, editable, len(view.children))
 
     def _show_ticked(self, ticked: dict[str, bool]) -> None:
@@ -232,11 +241,22 @@ class ReservationState(AuthState):
 
     @parent_event
     def load(self):
-        """on_load (after AuthState.load_protected): the first period open to booking."""
-        page = booking.open_reservations(self._actor(), now=clock.now())
+        """on_load (after AuthState.load_protected): the period of ``?periode=`` (a reminder's link),
+        else the first period open to booking; the basket opens too when the banner's « Payer »
+        brought the parent here (``?panier=1``)."""
+        wanted = str(self.router.url.query_parameters.get("periode", ""))[:10]
+        page = booking.open_reservations(self._actor(), now=clock.now(), period_key=wanted)
         self._clear_messages()
         self.basket_visible = False
         self._show_page(page)
+        if self.router.url.query_parameters.get("panier") == "1":
+            return ReservationState.show_basket
+        return None
+
+    @parent_event(db=False)
+    def set_basket_open(self, value: bool):
+        """The basket panel closed (Fermer, Échap): nothing to read, nothing saved."""
+        self.basket_visible = bool(value) and self.basket_visible
 
     @parent_event
     def apply_to_all(self, child_index: int):
@@ -268,7 +288,7 @@ class ReservationState(AuthState):
 
     @parent_event
     def show_basket(self):
-        """Valider votre panier maintenant: save pending choices, then show the basket."""
+        """Valider votre panier maintenant: save pending choices (said on screen), then show the basket."""
         self._clear_messages()
         unsaved = self._wanted() if self._ticks().unsaved_count else None
         shown = booking.show_basket(self._actor(), self._period_key, self._offset, unsaved, self._basket_version,
@@ -276,7 +296,7 @@ class ReservationState(AuthState):
         if not shown.ok:
             self.error_message = shown.error
             return
-        self.info_message = shown.info
+        self.info_message = " ".join(m for m in (shown.saved, shown.info) if m)
         if shown.page is not None:
             self._show_page(shown.page)
         assert shown.summary is not None
@@ -286,7 +306,8 @@ class ReservationState(AuthState):
     def pay(self):
         """Send the family to the payment provider (the basket freezes until it answers)."""
         self._clear_messages()
-        outcome = booking.pay_basket(self._actor(), self._offset, self._basket_version, now=clock.now())
+        outcome = booking.pay_basket(self._actor(), self._offset, self._basket_version, now=clock.now(),
+                                     answered_at=clock.now)
         if outcome.paid_reference:
             return rx.redirect(f"/{self.portal_slug}/paiement/retour?ref={outcome.paid_reference}")
         if outcome.ok:

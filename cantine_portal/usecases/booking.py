@@ -9,6 +9,7 @@ and returns a plain result; the state only copies it into its vars.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -17,7 +18,7 @@ from sqlmodel import Session
 from cantine_portal.config import get_settings
 from cantine_portal.french import PARIS
 from cantine_portal.infra.db import get_database
-from cantine_portal.models import Structure
+from cantine_portal.models import Structure, row_id
 from cantine_portal.services.booking import basket, choices, errors, period_view, queries
 from cantine_portal.services.booking.basket import BasketSummary
 from cantine_portal.services.booking.choices import ApplyResult
@@ -36,6 +37,17 @@ RELOAD_AFTER = (errors.STALE_MESSAGE, errors.CONFLICT_MESSAGE)
 
 
 @dataclass(frozen=True)
+class WaitingBasket:
+    """What the family left in its basket, unpaid: told on every family page (banner, Accueil)
+    so that a parent coming back does not forget days that are not yet booked."""
+
+    count: int                 # reservations waiting for payment (0: nothing to tell)
+    total_cents: int           # what « Payer » will charge (credit deducted)
+    periods: tuple[str, ...]   # labels of the periods holding them, in order
+    frozen: bool               # a payment is under way at the bank
+
+
+@dataclass(frozen=True)
 class PeriodPage:
     """One period's tables for the family, and where the navigation stands."""
 
@@ -44,6 +56,7 @@ class PeriodPage:
     period_mode: str       # "week" | "month"
     can_go_back: bool
     can_go_forward: bool
+    waiting: WaitingBasket  # the unpaid basket after this read (banner, « periods holding it »)
     # Said once on the page: the basket's unpaid days were re-priced (QF or tariff changed).
     notice: str = ""
 
@@ -59,7 +72,8 @@ def _page(session: Session, now: datetime, actor: ParentActor, offset: int) -> P
     offset = max(low, min(high, offset))
     period = calendar.shift(_current_period(structure, now), offset)
     view = period_view.build_period_view(session, now, actor.structure_id, actor.family_id, period)
-    return PeriodPage(view, offset, structure.period_mode, offset > low, offset < high)
+    return PeriodPage(view, offset, structure.period_mode, offset > low, offset < high,
+                      _waiting(session, now, structure, actor.family_id))
 
 
 def period_page(actor: ParentActor, offset: int, *, now: datetime) -> PeriodPage:
@@ -68,9 +82,24 @@ def period_page(actor: ParentActor, offset: int, *, now: datetime) -> PeriodPage
         return _page(session, now, actor, offset)
 
 
-def open_reservations(actor: ParentActor, *, now: datetime) -> PeriodPage:
+def _offset_of(current: calendar.Period, key: str) -> int | None:
+    """How many periods ``key`` (« 2026-W50 », « 2026-12 », from a reminder's link) is from
+    ``current``; None when it is not a period of the commune's mode."""
+    try:
+        wanted = calendar.Period.parse(key)
+    except ValueError:
+        return None
+    if wanted.mode != current.mode:
+        return None
+    if current.mode == "week":
+        return (wanted.start - current.start).days // 7
+    return (wanted.start.year - current.start.year) * 12 + wanted.start.month - current.start.month
+
+
+def open_reservations(actor: ParentActor, *, now: datetime, period_key: str = "") -> PeriodPage:
     """The page's load: the family's expired checkouts reopen (a write only when there is one),
-    then the first period still open to booking (the current one is often locked already)."""
+    then the period of the URL (``?periode=2026-W50``, clamped to the navigable ones) or else the
+    first period still open to booking (the current one is often locked already)."""
     database = get_database()
     payments.expire_stale_checkouts_if_any(database, now, actor.structure_id, actor.family_id)
     notice = _reprice_if_needed(actor, now)
@@ -79,7 +108,9 @@ def open_reservations(actor: ParentActor, *, now: datetime) -> PeriodPage:
         assert structure is not None
         rule = queries.structure_rule(structure)
         current = _current_period(structure, now)
-        offset = next((o for o in range(3) if not calendar.is_locked(calendar.shift(current, o), rule, now)), 0)
+        offset = _offset_of(current, period_key) if period_key else None
+        if offset is None:
+            offset = next((o for o in range(3) if not calendar.is_locked(calendar.shift(current, o), rule, now)), 0)
         page = _page(session, now, actor, offset)
     return replace(page, notice=notice) if notice else page
 
@@ -148,6 +179,9 @@ class BasketView:
     # Online payment unavailable (provider without its credentials, simulated bank in production):
     # the French sentence the basket shows instead of « Payer ».
     unavailable: str = ""
+    # The pending ticks were saved first: what Valider would have said, told to the parent
+    # (« Valider votre panier maintenant » never saves silently).
+    saved: str = ""
 
 
 def _reprice_and_summarise(session: Session, now: datetime, structure_id: int,
@@ -162,10 +196,12 @@ def show_basket(actor: ParentActor, period_key: str, offset: int, unsaved: set[C
     """Save the period's pending choices (``unsaved``: the ticked set, None when nothing is
     pending), then the basket with today's prices: the usual case, no price changed, is a read."""
     page = None
+    saved_text = ""
     if unsaved is not None:
         saved = _save(actor, period_key, unsaved, basket_version, now)
         if not saved.ok:
             return BasketView(False, error=saved.message)
+        saved_text = f"Vos choix non validés ont été validés : {saved.message.rstrip('.')}."
         page = period_page(actor, offset, now=now)
     database = get_database()
     with database.session() as session:
@@ -180,7 +216,7 @@ def show_basket(actor: ParentActor, period_key: str, offset: int, unsaved: set[C
         info, summary = database.run_write(_reprice_and_summarise, now, actor.structure_id, actor.family_id)
         if info:
             page = period_page(actor, offset, now=now)
-    return BasketView(True, info=info, summary=summary, page=page, unavailable=unavailable)
+    return BasketView(True, info=info, summary=summary, page=page, unavailable=unavailable, saved=saved_text)
 
 
 @dataclass(frozen=True)
@@ -195,10 +231,27 @@ class PayOutcome:
     page: PeriodPage | None = None
 
 
-def pay_basket(actor: ParentActor, offset: int, basket_version: int | None, *, now: datetime) -> PayOutcome:
+def pay_basket(actor: ParentActor, offset: int, basket_version: int | None, *, now: datetime,
+               answered_at: Callable[[], datetime] | None = None) -> PayOutcome:
     """« Payer » from the Réservations page: usecases.payments.start_payment, and on failure the
-    period read back for the page."""
-    started = payments.start_payment(actor, basket_version, now=now)
+    period read back for the page. ``answered_at``: the clock, read when a remote provider answers."""
+    started = payments.start_payment(actor, basket_version, now=now, answered_at=answered_at)
     if started.ok:
         return PayOutcome(True, redirect_url=started.redirect_url, paid_reference=started.paid_reference)
     return PayOutcome(False, started.message, page=period_page(actor, offset, now=now))
+
+
+def _waiting(session: Session, now: datetime, structure: Structure, family_id: int) -> WaitingBasket:
+    summary = basket.basket_summary(session, now, row_id(structure), family_id)
+    periods = sorted({calendar.period_containing(structure.period_mode, line.day) for line in summary.lines},
+                     key=lambda p: p.start)
+    return WaitingBasket(len(summary.lines), summary.total_cents, tuple(p.label_fr for p in periods),
+                         summary.frozen)
+
+
+def waiting_basket(actor: ParentActor, *, now: datetime) -> WaitingBasket:
+    """The family's unpaid basket, summarised (a read: a few rows)."""
+    with get_database().session() as session:
+        structure = session.get(Structure, actor.structure_id)
+        assert structure is not None
+        return _waiting(session, now, structure, actor.family_id)

@@ -15,13 +15,13 @@ from sqlmodel import Session
 from cantine_portal.config import get_settings
 from cantine_portal.infra import storage
 from cantine_portal.infra.db import get_database
-from cantine_portal.infra.mail import Mailer
 from cantine_portal.services.accounts.login import SessionInfo, resolve_session
 from cantine_portal.services.content import contact, documents
 from cantine_portal.services.content.contact import ContactResult
 from cantine_portal.services.content.documents import DocumentGroup
 from cantine_portal.services.shared.tenants import structure_by_slug
 from cantine_portal.usecases.actors import ParentActor
+from cantine_portal.usecases.outbox import write_and_mail
 
 __all__ = ["ContactForm", "ContactResult", "DocumentGroup", "Finder", "PrivateFile", "contact_form",
            "document_file", "private_file", "published_documents", "send_contact_message"]
@@ -51,7 +51,8 @@ def contact_form(actor: ParentActor) -> ContactForm:
 def send_contact_message(actor: ParentActor, *, subject: str, body: str, child_id: int | None,
                          attachment_name: str = "", attachment: bytes | None = None,
                          now: datetime) -> ContactResult:
-    """Check, store and mail the message (with its PDF) to the commune; acknowledge it to the parent.
+    """Check, store and mail the message (with its PDF) to the commune; acknowledge it to the parent
+    (both e-mails queued with the message, sent by the task queue).
 
     The service checks again that ``child_id`` is one of the family's children and that the
     attachment is a PDF within the limit; errors come back by field.
@@ -59,11 +60,10 @@ def send_contact_message(actor: ParentActor, *, subject: str, body: str, child_i
     settings = get_settings()
     incoming = (contact.IncomingAttachment(attachment_name or "piece-jointe.pdf", attachment)
                 if attachment is not None else None)
-    with get_database().write_session() as session:
-        return contact.send_message(
-            session, now, structure_id=actor.structure_id, family_id=actor.family_id, account_id=actor.account_id,
-            subject=subject, body=body, child_id=child_id, attachment=incoming, mailer=Mailer(settings),
-            settings=settings, ip=actor.ip)
+    return write_and_mail(now, lambda session, mailer: contact.send_message(
+        session, now, structure_id=actor.structure_id, family_id=actor.family_id, account_id=actor.account_id,
+        subject=subject, body=body, child_id=child_id, attachment=incoming, mailer=mailer,
+        settings=settings, ip=actor.ip))
 
 
 @dataclass(frozen=True)

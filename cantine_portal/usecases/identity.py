@@ -81,7 +81,7 @@ def _touch_later(login_id: int, now: datetime) -> None:
         try:
             with get_database().write_session() as session:
                 touch_session(session, login_id, now)
-        except Exception:  # noqa: BLE001 - best effort: the next touch, a minute later, will do
+        except Exception:
             log.warning("could not record session activity", exc_info=True)
 
     _toucher.submit(work)

@@ -3,8 +3,9 @@
 The services (services/payments, services/booking) take a session and ``now``; these functions
 decide which transaction each step runs in (the payment's own writes go through
 ``Database.run_write``, i.e. the SQLite write process), what happens only after the commit (the
-remote provider's page, the receipt's PDF and the ticket e-mail), and whether a receipt is drawn
-here or in the receipt helper process (infra/pdf/isolated.py). The first functions take the
+remote provider's page; the receipt's PDF and the ticket e-mail are a ``ticket`` job of the task
+queue, written in the payment's own transaction and done by a consumer process), and whether a
+receipt drawn on demand (Factures) is drawn here or in the receipt helper (infra/pdf/isolated.py). The first functions take the
 ``Database`` (the building blocks, also used by tests); the user actions at the end of the module
 take the acting parent and ``now``, and return plain results. Plain Python, no Reflex.
 """
@@ -18,8 +19,11 @@ from datetime import date, datetime
 
 from cantine_portal.config import Settings, get_settings
 from cantine_portal.infra import storage
-from cantine_portal.infra.db import Database, database_at, get_database
+from sqlmodel import Session
+
+from cantine_portal.infra.db import Database, get_database
 from cantine_portal.infra.mail import Mail, Mailer
+from cantine_portal.infra.queue import get_queue
 from cantine_portal.infra.pdf import isolated
 from cantine_portal.infra.pdf.receipt import ReceiptData, render_receipt
 from cantine_portal.infra.retry import with_db_retry
@@ -27,6 +31,7 @@ from cantine_portal.models import Basket, PaymentStatus, Structure
 from cantine_portal.services.booking.checkout import CheckoutResult, PaymentProvider, checkout_failed
 from cantine_portal.services.payments import fulfilment, providers, receipts, signatures, tickets
 from cantine_portal.services.payments.events import ProviderEvent
+from cantine_portal.services.tasks import jobs
 from cantine_portal.usecases import identity
 from cantine_portal.usecases.actors import ParentActor
 
@@ -37,6 +42,8 @@ Renderer = Callable[..., bytes]
 
 PROVIDER_UNAVAILABLE_MESSAGE = ("Le service de paiement ne répond pas pour le moment : votre panier est conservé, "
                                 "réessayez dans quelques minutes.")
+PROVIDER_TOO_LATE_MESSAGE = ("Le service de paiement a répondu trop tard : ce paiement a expiré et rien n'a été "
+                             "débité. Votre panier est conservé, vous pouvez le régler à nouveau.")
 
 
 def _render_isolated(data: ReceiptData, *, generated_at: datetime) -> bytes:
@@ -76,45 +83,40 @@ def ticket_after_commit(database: Database, settings: Settings, receipt_id: int,
         return tickets.ticket_for_receipt(session, receipt_id, pdf, settings)
 
 
-def send_ticket(database: Database, settings: Settings, now: datetime, receipt_id: int,
-                render: Renderer = _render_isolated) -> None:
-    """Once the payment is committed: render and store the receipt, e-mail the ticket with it.
-
-    A failure here loses nothing paid: the payment and the receipt's number are committed, and the
-    Factures download renders a missing PDF on demand. It is logged; the provider's notification
-    is still acknowledged, since applying it again would change nothing.
-    """
-    try:
-        Mailer(settings).send(ticket_after_commit(database, settings, receipt_id, render), now)
-    except Exception:
-        log.exception("receipt %s: PDF or ticket e-mail failed after the payment was recorded", receipt_id)
+TICKET_JOB = "ticket"
 
 
-def _send_ticket_in_helper(database_url: str, settings: Settings, now: datetime, receipt_id: int) -> None:
-    """In the receipt helper: draw in place (it is the helper), store, build and send the ticket."""
-    send_ticket(database_at(database_url), settings, now, receipt_id, render=render_receipt)
+def queue_ticket(session: Session, now: datetime, receipt_id: int) -> int | None:
+    """The ``ticket`` job of a receipt, in the caller's transaction (once per receipt: keyed)."""
+    return jobs.add(session, now, TICKET_JOB, {"receipt_id": receipt_id}, key=f"ticket:{receipt_id}")
 
 
-def send_ticket_isolated(database: Database, settings: Settings, now: datetime, receipt_id: int) -> None:
-    """``send_ticket`` done by the receipt helper process: the drawing, the MIME message with the PDF
-    (base64) and its sending are ~40 ms of CPU per payment that the worker no longer spends. If the
-    helper is unavailable the worker does it (after a helper that died mid-way, the ticket may
-    leave twice: better than not at all)."""
-    if isolated.enabled():
-        try:
-            isolated.run_isolated(_send_ticket_in_helper, database.url, settings, now, receipt_id)
-            return
-        except isolated.Unavailable as error:
-            log.warning("receipt helper process unavailable (%s): ticket sent by the worker", error)
-    send_ticket(database, settings, now, receipt_id)
+def apply_event_and_queue_ticket(session: Session, now: datetime, settings: Settings,
+                                 event: ProviderEvent) -> fulfilment.FulfilmentResult:
+    """``fulfilment.handle_event`` and, when it issued a receipt, the ticket job, in one transaction
+    (run by the write process: module-level, picklable result)."""
+    result = fulfilment.handle_event(session, now, settings, event)
+    if result.receipt_id is not None:
+        result.ticket_job_id = queue_ticket(session, now, result.receipt_id)
+    return result
+
+
+def send_ticket_job(database: Database, settings: Settings, now: datetime, receipt_id: int) -> None:
+    """The ``ticket`` job, in a consumer: draw the receipt in place (the consumer is a process of its
+    own: the portal's workers never spend the CPU), store it, e-mail the ticket. Raises on failure
+    so that the job is retried."""
+    Mailer(settings).send(ticket_after_commit(database, settings, receipt_id, render=render_receipt), now)
 
 
 def open_remote_session(database: Database, provider: PaymentProvider, now: datetime, structure_id: int,
-                        family_id: int, result: CheckoutResult) -> CheckoutResult:
+                        family_id: int, result: CheckoutResult,
+                        answered_at: Callable[[], datetime] | None = None) -> CheckoutResult:
     """Second step of a checkout with a provider over the network (Stripe), after the commit.
 
     The provider is asked for its payment page outside any transaction, then the session's id is
-    recorded. If the provider cannot be reached the basket is reopened (nothing was charged).
+    recorded. If the provider cannot be reached the basket is reopened (nothing was charged). If it
+    answers once the payment has expired (checked against ``answered_at()``, the clock when it
+    answered, and against the payment's status), the parent is not sent to it.
     """
     snapshot = result.pending
     if snapshot is None:
@@ -125,7 +127,9 @@ def open_remote_session(database: Database, provider: PaymentProvider, now: date
         log.exception("payment %s: the provider did not open its payment page", snapshot.payment_id)
         database.run_write(checkout_failed, now, structure_id, family_id, snapshot.payment_id)
         return CheckoutResult(False, PROVIDER_UNAVAILABLE_MESSAGE)
-    database.run_write(fulfilment.record_provider_session, snapshot.payment_id, redirect)
+    answered = answered_at() if answered_at is not None else None
+    if not database.run_write(fulfilment.record_provider_session, snapshot.payment_id, redirect, answered):
+        return CheckoutResult(False, PROVIDER_TOO_LATE_MESSAGE, payment_id=snapshot.payment_id)
     return replace(result, redirect_url=redirect.url, pending=None)
 
 
@@ -152,10 +156,11 @@ class PaymentStart:
     paid_reference: str = ""
 
 
-def start_payment(actor: ParentActor, basket_version: int | None, *, now: datetime) -> PaymentStart:
+def start_payment(actor: ParentActor, basket_version: int | None, *, now: datetime,
+                  answered_at: Callable[[], datetime] | None = None) -> PaymentStart:
     """Freeze the basket and open the payment in one transaction of the write process; after its
-    commit, a remote provider (Stripe) is asked for its page and a basket paid by credit gets its
-    receipt and ticket."""
+    commit, a remote provider (Stripe) is asked for its page (``answered_at``: the clock, read once
+    it answered, see open_remote_session) and a basket paid by credit gets its receipt and ticket."""
     database, settings = get_database(), get_settings()
     started = database.run_write(fulfilment.start_checkout, now, settings, actor.structure_id,
                                  actor.family_id, basket_version)
@@ -165,9 +170,12 @@ def start_payment(actor: ParentActor, basket_version: int | None, *, now: dateti
             structure = session.get(Structure, actor.structure_id)
             assert structure is not None
             provider = providers.provider_for(structure, settings, now)
-        result = open_remote_session(database, provider, now, actor.structure_id, actor.family_id, result)
-    if started.receipt_id is not None:
-        send_ticket(database, settings, now, started.receipt_id)
+        result = open_remote_session(database, provider, now, actor.structure_id, actor.family_id, result,
+                                     answered_at)
+    if started.receipt_id is not None:  # paid by credit: the ticket leaves from the queue
+        with database.write_session() as session:
+            job_id = queue_ticket(session, now, started.receipt_id)
+        get_queue().notify([job_id] if job_id is not None else [])
     if not result.ok:
         return PaymentStart(False, result.message)
     if result.paid:
@@ -267,18 +275,20 @@ def receive_notification(event: ProviderEvent, *, now: datetime) -> fulfilment.F
     """A provider's signed notification: applied in one transaction of the write process, retried
     while the database is unreachable (idempotent: a retry after a lost commit acknowledgement finds
     the event already stored). Still unreachable: the ``DBAPIError`` is raised (answer 503, the
-    provider sends it again). The caller answers, then calls ``after_notification``."""
+    provider sends it again). The ticket job is queued in the same transaction; the caller answers,
+    then calls ``after_notification`` with it."""
     settings = get_settings()
 
     def apply() -> fulfilment.FulfilmentResult:
-        return get_database().run_write(fulfilment.handle_event, now, settings, event)
+        return get_database().run_write(apply_event_and_queue_ticket, now, settings, event)
 
     return with_db_retry(apply)
 
 
-def after_notification(receipt_id: int, *, now: datetime) -> None:
-    """Once the provider has its answer: the receipt's PDF and the ticket e-mail (helper process)."""
-    send_ticket_isolated(get_database(), get_settings(), now, receipt_id)
+def after_notification(ticket_job_id: int) -> None:
+    """Once the provider has its answer: hand the ticket job to a consumer (if the queue does not
+    take it, the minutely sweep will)."""
+    get_queue().notify([ticket_job_id])
 
 
 @dataclass(frozen=True)

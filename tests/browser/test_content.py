@@ -21,7 +21,10 @@ EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 300 + b"This program can
 def _open_from_banner(ui, label: str, path: str) -> None:
     login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     ui.expect_path("/demo/accueil")
-    ui.page.get_by_role("navigation", name="Bandeau principal").get_by_role("link", name=label, exact=True).click()
+    nav = ui.page.get_by_role("navigation", name="Bandeau principal")
+    if nav.get_by_text("Menu", exact=True).is_visible():  # below 768 px the links are behind « Menu »
+        nav.get_by_text("Menu", exact=True).click()
+    nav.get_by_role("link", name=label, exact=True).click()
     ui.expect_path(path)
 
 

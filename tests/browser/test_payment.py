@@ -79,7 +79,7 @@ def test_pay_basket_ticket_green_days_and_receipt(ui, portal):
     # The day is now green (paid), said in words too.
     _open_week(ui)
     assert _box(ui, "Léa", "lundi 11 janvier").is_checked()
-    assert ui.page.get_by_text("Payée").first.is_visible()
+    assert ui.page.get_by_text("✔ Payée").first.is_visible()
 
     # Factures: the receipt, opened in a new tab as a PDF.
     ui.goto("/demo/factures")

@@ -199,6 +199,27 @@ def check_password(password: str, email: str | None = None) -> PasswordCheck:
     return PasswordCheck(ok, errors, rule if ok else None, strength, STRENGTH_LABELS[strength], hints)
 
 
+def rule_checklist(password: str, email: str | None = None) -> list[tuple[str, bool]]:
+    """The CNIL rule as a checklist ticking while the parent types: (French item, met?).
+
+    Said once per item, under the password field (no separate list of errors)."""
+    password = unicodedata.normalize("NFC", password or "")
+    present = _classes(password)
+    long_enough = len(password) >= 14
+    check = check_password(password, email)
+    blocked = any(e == _COMMON_ERROR or "adresse e-mail" in e for e in check.errors)
+    words = count_words(password)
+    return [
+        (f"Au moins 12 caractères ({len(password)})", len(password) >= 12),
+        ("Une majuscule", "upper" in present),
+        ("Une minuscule", "lower" in present),
+        ("Un chiffre", "digit" in present),
+        ("Un caractère spécial (!, ?, #…), ou bien 14 caractères ou plus", "special" in present or long_enough),
+        ("Ni un mot de passe courant, ni votre adresse e-mail", bool(password) and not blocked),
+        (f"Ou bien : une phrase d'au moins 7 mots différents ({min(words, 7)}/7)", words >= 7),
+    ]
+
+
 def _strength(password: str, ok: bool, blocked: bool, words: int) -> int:
     """0..4 for the live indicator; >= 3 ("Fort") exactly when accepted."""
     if ok:

@@ -28,8 +28,10 @@ from cantine_portal.services.shared.validation import (
 
 SETTINGS_FIELDS = ("name", "address_line", "postal_code", "city", "phone", "email", "period_mode",
                    "deadline_kind", "deadline_weekday", "deadline_days_before", "deadline_time",
-                   "allow_family_edit", "allow_children_edit", "diets", "payment_provider", "primary_color")
+                   "allow_family_edit", "allow_children_edit", "diets", "payment_provider", "primary_color",
+                   "reminder_days_before")
 DEADLINE_KINDS = ("weekday_before", "days_before")
+DEFAULT_REMINDER_DAYS = 2
 PAYMENT_PROVIDERS = ("simulated", "stripe")
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _LIMITS = {"name": 120, "address_line": 200, "city": 120}
@@ -59,6 +61,7 @@ class SettingsValues(TypedDict):
     diets: str
     payment_provider: str
     primary_color: str
+    reminder_days_before: int
 
 
 @dataclass
@@ -111,6 +114,11 @@ def validate_settings(values: dict[str, str]) -> tuple[SettingsValues, dict[str,
     days = int(text["deadline_days_before"]) if text["deadline_days_before"].isdigit() else -1
     if not 0 <= days <= 60:
         errors["deadline_days_before"] = "Saisissez un nombre de jours entre 0 et 60."
+    # Left empty (or a form of before this field): the default, 2 days.
+    reminder_text = text["reminder_days_before"] or str(DEFAULT_REMINDER_DAYS)
+    reminder_days = int(reminder_text) if reminder_text.isdigit() else -1
+    if not 0 <= reminder_days <= 14:
+        errors["reminder_days_before"] = "Saisissez un nombre de jours entre 0 (pas de rappel) et 14."
     if not _TIME.match(text["deadline_time"]):
         errors["deadline_time"] = "Saisissez une heure au format HH:MM, par exemple 23:59."
     diets = [line.strip() for line in text["diets"].splitlines() if line.strip()]
@@ -132,6 +140,7 @@ def validate_settings(values: dict[str, str]) -> tuple[SettingsValues, dict[str,
         allow_children_edit=_truthy(values.get("allow_children_edit")),
         diets="\n".join(dict.fromkeys(diets)), payment_provider=text["payment_provider"],
         primary_color=normalise_hex(text["primary_color"]) or text["primary_color"][:7],
+        reminder_days_before=reminder_days,
     )
     return clean, errors
 

@@ -15,12 +15,13 @@ from typing import Any, Protocol
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from cantine_portal.french import format_long_date, to_paris
 from cantine_portal.models import (
     Basket,
     BasketStatus,
+    ClosedDay,
     Credit,
     Payment,
     PaymentStatus,
@@ -29,6 +30,7 @@ from cantine_portal.models import (
     Structure,
     row_id,
 )
+from cantine_portal.services.backoffice.calendar import closure_credit_label
 from cantine_portal.services.booking.basket import BasketSummary, basket_summary, reprice_basket
 from cantine_portal.services.booking.errors import CHECKOUT_MESSAGE, CONFLICT_MESSAGE, BookingError
 from cantine_portal.services.booking.queries import (
@@ -125,6 +127,33 @@ def _drop_expired_lines(session: Session, now: datetime, structure: Structure, b
             + " ; ".join(dropped) + ". Vérifiez le nouveau total avant de payer.")
 
 
+def on_closed_days(session: Session, structure_id: int, reservations: list[Reservation]) -> list[Reservation]:
+    """Those of ``reservations`` on a day the commune closed (for every service or for theirs)."""
+    if not reservations:
+        return []
+    closed = session.exec(select(ClosedDay).where(ClosedDay.structure_id == structure_id,
+                                                  col(ClosedDay.day).in_({r.day for r in reservations}))).all()
+    return [r for r in reservations
+            if any(c.day == r.day and c.service_id in (None, r.service_id) for c in closed)]
+
+
+def drop_closed_lines(session: Session, structure_id: int, basket: Basket) -> str:
+    """Remove unpaid lines on days the commune closed since they were ticked (a closure leaves a
+    basket in checkout alone, so they can come back with it); the French message says which."""
+    rows = basket_lines(session, basket)
+    closed = {r.id for r in on_closed_days(session, structure_id, [r for r, _c, _s in rows])}
+    dropped = []
+    for r, child, service in rows:
+        if r.id in closed:
+            dropped.append(f"{service.name} pour {child.first_name} le {format_long_date(r.day)}")
+            session.delete(r)
+    if not dropped:
+        return ""
+    session.flush()
+    return ("La commune a fermé des jours de votre panier, qui en sont retirés : " + " ; ".join(dropped)
+            + ". Vérifiez le nouveau total avant de payer.")
+
+
 def _begin_checkout(session: Session, now: datetime, structure_id: int, family_id: int,
                     provider: PaymentProvider, expected_version: int | None) -> CheckoutResult:
     structure, _family = structure_and_family(session, structure_id, family_id)
@@ -134,10 +163,11 @@ def _begin_checkout(session: Session, now: datetime, structure_id: int, family_i
     check_version(basket, expected_version)
     if basket is None or not basket_lines(session, basket):
         raise BookingError("Votre panier est vide.")
-    expired = _drop_expired_lines(session, now, structure, basket)
-    if expired:
+    dropped = " ".join(m for m in (drop_closed_lines(session, structure_id, basket),
+                                   _drop_expired_lines(session, now, structure, basket)) if m)
+    if dropped:
         bump_version(session, basket, basket.version)
-        return CheckoutResult(False, expired, basket_version=basket.version)
+        return CheckoutResult(False, dropped, basket_version=basket.version)
     repriced = reprice_basket(session, now, structure_id, family_id)
     if repriced.changed:
         return CheckoutResult(False, repriced.message, basket_version=repriced.basket_version)
@@ -202,6 +232,8 @@ class PaymentOutcome:
     ok: bool
     message: str
     already_done: bool = False
+    # Paid days the commune closed while the payment was under way: cancelled and credited.
+    closed_credited: int = 0
 
 
 def _payment_for(session: Session, structure_id: int, family_id: int, payment_id: int) -> tuple[Payment, Basket]:
@@ -237,8 +269,9 @@ def checkout_failed(session: Session, now: datetime, structure_id: int, family_i
             basket.updated_at = now
             session.add_all([payment, basket])
             session.flush()
+            closed = drop_closed_lines(session, structure_id, basket)
             return PaymentOutcome(True, "Le paiement n'a pas abouti : votre panier est conservé, "
-                                        "vous pouvez le régler à nouveau.")
+                                        "vous pouvez le régler à nouveau." + (f" {closed}" if closed else ""))
     except BookingError as refused:
         return PaymentOutcome(False, refused.message)
 
@@ -281,4 +314,23 @@ def _checkout_succeeded(session: Session, now: datetime, structure_id: int, fami
     basket.updated_at = now
     session.add_all([payment, basket])
     session.flush()
-    return PaymentOutcome(True, "Paiement reçu : vos réservations sont confirmées.")
+    credited = _credit_days_closed_meanwhile(session, now, payment)
+    return PaymentOutcome(True, "Paiement reçu : vos réservations sont confirmées.", closed_credited=credited)
+
+
+def _credit_days_closed_meanwhile(session: Session, now: datetime, payment: Payment) -> int:
+    """Whatever paid (card, credit alone, later the counter), a day closed is never left paid:
+    a closure declared while the bank worked leaves the frozen basket alone, so once paid those
+    days are cancelled and credited like any paid day on a closed day."""
+    paid = list(session.exec(select(Reservation).where(Reservation.payment_id == payment.id,
+                                                       Reservation.status == ReservationStatus.PAID)))
+    closed = on_closed_days(session, payment.structure_id, paid)
+    for reservation in closed:
+        reservation.status = ReservationStatus.CANCELLED
+        reservation.cancelled_at = reservation.updated_at = now
+        session.add(reservation)
+        session.add(Credit(structure_id=payment.structure_id, family_id=payment.family_id,
+                           amount_cents=reservation.price_cents, label=closure_credit_label(reservation.day),
+                           reservation_id=reservation.id, created_at=now))
+    session.flush()
+    return len(closed)

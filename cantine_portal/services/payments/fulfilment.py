@@ -10,24 +10,14 @@ caller's ``session`` and ``now``; the caller commits (see usecases/payments.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from cantine_portal.french import format_euros
 from cantine_portal.config import Settings
-from cantine_portal.models import (
-    ClosedDay,
-    Credit,
-    Payment,
-    PaymentEvent,
-    PaymentStatus,
-    Reservation,
-    ReservationStatus,
-    Structure,
-)
-from cantine_portal.services.backoffice.calendar import closure_credit_label
+from cantine_portal.french import format_euros
+from cantine_portal.models import Credit, Payment, PaymentEvent, PaymentStatus, Structure
 from cantine_portal.services.booking.checkout import (
     FAILURE_STATUSES,
     CheckoutResult,
@@ -41,7 +31,6 @@ from cantine_portal.services.payments.events import ProviderEvent
 from cantine_portal.services.payments.providers import CURRENCY, SimulatedBank, payment_availability, provider_for
 from cantine_portal.services.shared import audit
 
-
 SIMULATED_SESSION_ENDED = ("Cette session de paiement est terminée : aucun paiement n'a été enregistré. "
                            "Retournez sur le portail de votre commune.")
 
@@ -52,9 +41,10 @@ class FulfilmentResult:
     outcome: str
     message: str = ""
     payment_id: int | None = None
-    # Set when a receipt was issued: once committed, its PDF is drawn and the ticket e-mailed
-    # (usecases.payments.send_ticket).
+    # Set when a receipt was issued: its PDF is drawn and the ticket e-mailed by a ``ticket`` job
+    # queued in the same transaction (usecases.payments.apply_event_and_queue_ticket).
     receipt_id: int | None = None
+    ticket_job_id: int | None = None
 
 
 def _record_event(session: Session, now: datetime, event: ProviderEvent, payment: Payment | None) -> PaymentEvent | None:
@@ -121,6 +111,11 @@ def _unexpected_money(session: Session, now: datetime, event: ProviderEvent, pay
     _anomaly(session, now, payment, stored, reason)
     if payment.status == PaymentStatus.CREATED:
         checkout_failed(session, now, payment.structure_id, payment.family_id, payment.id, PaymentStatus.FAILED)
+    already = session.exec(select(Credit).where(Credit.payment_id == payment.id, Credit.amount_cents > 0,
+                                                col(Credit.reservation_id).is_(None))).first()
+    if already is not None:
+        # The same payment session notified success again (another event id): it collected once.
+        return FulfilmentResult("anomaly", reason + " : la somme reçue est déjà portée en avoir.", payment.id)
     if event.amount_cents and event.amount_cents > 0:
         session.add(Credit(structure_id=payment.structure_id, family_id=payment.family_id,
                            amount_cents=event.amount_cents, payment_id=payment.id, created_at=now,
@@ -154,7 +149,7 @@ def _succeeded(session: Session, now: datetime, event: ProviderEvent, payment: P
         return FulfilmentResult("anomaly", outcome.message, payment.id)
     payment.provider_payment_id = event.provider_payment_id
     session.add(payment)
-    credited = _credit_days_closed_meanwhile(session, now, payment)
+    credited = outcome.closed_credited
     receipt = receipts.issue_receipt(session, now, payment)
     _outcome(session, stored, "paid")
     audit.record(session, now, "payment.succeeded", structure_id=payment.structure_id, target=payment.reference,
@@ -164,29 +159,6 @@ def _succeeded(session: Session, now: datetime, event: ProviderEvent, payment: P
         message += (f" {credited} jour(s) fermé(s) par la commune pendant le paiement ont été annulés et "
                     "portés en avoir.")
     return FulfilmentResult("paid", message, payment.id, receipt.id)
-
-
-def _credit_days_closed_meanwhile(session: Session, now: datetime, payment: Payment) -> int:
-    """A closure declared while the bank worked leaves the basket alone (it is frozen); once paid,
-    those days are cancelled and credited like any paid day on a closed day."""
-    paid = session.exec(select(Reservation).where(Reservation.payment_id == payment.id,
-                                                  Reservation.status == ReservationStatus.PAID)).all()
-    if not paid:
-        return 0
-    closed = session.exec(select(ClosedDay).where(ClosedDay.structure_id == payment.structure_id,
-                                                  ClosedDay.day.in_({r.day for r in paid}))).all()  # type: ignore[union-attr]
-    count = 0
-    for reservation in paid:
-        if any(c.day == reservation.day and c.service_id in (None, reservation.service_id) for c in closed):
-            reservation.status = ReservationStatus.CANCELLED
-            reservation.cancelled_at = reservation.updated_at = now
-            session.add(reservation)
-            session.add(Credit(structure_id=payment.structure_id, family_id=payment.family_id,
-                               amount_cents=reservation.price_cents, label=closure_credit_label(reservation.day),
-                               reservation_id=reservation.id, created_at=now))
-            count += 1
-    session.flush()
-    return count
 
 
 @dataclass(frozen=True)
@@ -213,13 +185,28 @@ def start_checkout(session: Session, now: datetime, settings: Settings, structur
     return CheckoutStart(result, receipt_id, reference)
 
 
-def record_provider_session(session: Session, payment_id: int, redirect: ProviderRedirect) -> None:
-    """The remote provider opened its payment page: remember its session (to match its events)."""
+def record_provider_session(session: Session, payment_id: int, redirect: ProviderRedirect,
+                            answered_at: datetime | None = None) -> bool:
+    """The remote provider opened its payment page: remember its session (to match its events).
+
+    True when the parent may be sent there: the payment is still waiting. The provider may have
+    answered after the payment's lifetime (``answered_at``), when the portal has expired it or
+    is about to: then the session is still recorded (a late event finds its payment and becomes
+    a credit), the payment is expired if it was not yet, and the parent stays on the portal.
+    """
     payment = session.get(Payment, payment_id)
+    if payment is None:
+        return False
     payment.provider_session_id = redirect.session_id
-    if redirect.expires_at is not None:
-        payment.expires_at = redirect.expires_at
+    if payment.status == PaymentStatus.CREATED and redirect.expires_at is not None:
+        payment.expires_at = min(redirect.expires_at, payment.expires_at or redirect.expires_at)
     session.add(payment)
+    session.flush()
+    if (payment.status == PaymentStatus.CREATED and answered_at is not None and payment.expires_at is not None
+            and payment.expires_at <= answered_at):
+        checkout_failed(session, answered_at, payment.structure_id, payment.family_id, payment_id,
+                        PaymentStatus.EXPIRED)
+    return payment.status == PaymentStatus.CREATED
 
 
 def settle_without_bank(session: Session, now: datetime, settings: Settings, payment_id: int) -> FulfilmentResult:
@@ -235,6 +222,21 @@ def stale_checkouts(session: Session, now: datetime, structure_id: int, family_i
                                                  Payment.family_id == family_id,
                                                  Payment.status == PaymentStatus.CREATED)).all()
     return [p for p in waiting if p.expires_at is not None and p.expires_at < now]
+
+
+def families_with_stale_checkouts(session: Session, now: datetime) -> list[tuple[int, int]]:
+    """(commune, family) of every payment still waiting for its provider past its lifetime (the
+    minutely task reopens their baskets without waiting for the family to come back)."""
+    rows = session.exec(select(Payment.structure_id, Payment.family_id)
+                        .where(Payment.status == PaymentStatus.CREATED, col(Payment.expires_at) < now)
+                        .distinct()).all()
+    return [(structure_id, family_id) for structure_id, family_id in rows]
+
+
+def waiting_payments(session: Session, now: datetime, older_than: timedelta) -> list[Payment]:
+    """Payments opened more than ``older_than`` ago whose provider has not answered yet."""
+    return list(session.exec(select(Payment).where(Payment.status == PaymentStatus.CREATED,
+                                                   col(Payment.created_at) < now - older_than)).all())
 
 
 def expire_stale_checkouts(session: Session, now: datetime, structure_id: int, family_id: int) -> int:

@@ -7,11 +7,11 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
+from cantine_portal.french import PARIS
 from cantine_portal.services.backoffice import attendance as rules
 from cantine_portal.services.backoffice import prestations as services_rules
 from cantine_portal.services.backoffice.access import check_staff
 from cantine_portal.services.backoffice.attendance import Attendance
-from cantine_portal.french import PARIS
 from cantine_portal.usecases.backoffice.common import Download, ServiceChoice, StaffActor, read
 
 __all__ = ["Attendance", "AttendancePage", "attendance_export", "attendance_page", "attendance_sheet"]

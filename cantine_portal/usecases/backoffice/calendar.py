@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
 from sqlmodel import Session
 
+from cantine_portal.french import PARIS
 from cantine_portal.services.backoffice import calendar as rules
 from cantine_portal.services.backoffice import prestations as services_rules
 from cantine_portal.services.backoffice.calendar import ClosedPeriod
-from cantine_portal.french import PARIS
-from cantine_portal.usecases.backoffice.common import Outcome, ServiceChoice, StaffActor, change, mailer, read
+from cantine_portal.usecases.backoffice.common import Outcome, ServiceChoice, StaffActor, change, change_and_mail, read
 
 MSG_CONFIRM = "Cochez pour confirmer l'annulation des réservations payées."
 
@@ -64,9 +64,9 @@ def close_day(actor: StaffActor, *, now: datetime, day: str, service_id: int | N
                                   "famille(s)) : elles seront annulées et remboursées en avoir, et les familles "
                                   "prévenues par e-mail. Cochez la confirmation puis validez à nouveau.",
                            {"confirm": MSG_CONFIRM})
-    return change(lambda s: rules.close_day(s, now, structure_id=actor.structure_id, account_id=actor.account_id,
-                                            day=day, service_id=service_id, reason=reason, mailer=mailer(),
-                                            ip=actor.ip), _page(actor, now))
+    return change_and_mail(now, lambda s, mailer: rules.close_day(
+        s, now, structure_id=actor.structure_id, account_id=actor.account_id, day=day, service_id=service_id,
+        reason=reason, mailer=mailer, ip=actor.ip), _page(actor, now))
 
 
 def delete_closed_days(actor: StaffActor, *, now: datetime, closed_day_ids: list[int]) -> Outcome[CalendarPage]:

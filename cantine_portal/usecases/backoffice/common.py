@@ -3,9 +3,11 @@ change followed by a fresh read of the page, and the file a download route sends
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generic, Iterator, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlmodel import Session
 
@@ -14,6 +16,7 @@ from cantine_portal.infra.db import get_database
 from cantine_portal.infra.mail import Mailer
 from cantine_portal.services.backoffice.access import NotAllowed
 from cantine_portal.usecases.errors import Refused
+from cantine_portal.usecases.outbox import write_and_mail
 
 P = TypeVar("P")
 T = TypeVar("T")
@@ -87,6 +90,17 @@ def change(work: Callable[[Session], Any], page: Callable[[Session], P] | None =
     ``work`` returns a service result with ``ok``, ``message``, ``errors`` (and maybe ``conflict``).
     """
     result = write(work)
+    conflict = bool(getattr(result, "conflict", False))
+    fresh = read(page) if page is not None and (result.ok or conflict) else None
+    return Outcome(result.ok, result.message, dict(result.errors), conflict, fresh)
+
+
+def change_and_mail(now: datetime, work: Callable[[Session, Mailer], Any],
+                    page: Callable[[Session], P] | None = None) -> Outcome[P]:
+    """``change``, whose e-mails are queued in its transaction (usecases/outbox.py) and sent by
+    the task queue after the commit."""
+    with refusing():
+        result = write_and_mail(now, work)
     conflict = bool(getattr(result, "conflict", False))
     fresh = read(page) if page is not None and (result.ok or conflict) else None
     return Outcome(result.ok, result.message, dict(result.errors), conflict, fresh)

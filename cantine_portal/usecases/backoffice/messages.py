@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from sqlmodel import Session
 
@@ -12,7 +12,7 @@ from cantine_portal.config import get_settings
 from cantine_portal.infra import storage
 from cantine_portal.services.backoffice import messages as rules
 from cantine_portal.services.backoffice.messages import MessageRow
-from cantine_portal.usecases.backoffice.common import Download, Outcome, StaffActor, change, mailer, read
+from cantine_portal.usecases.backoffice.common import Download, Outcome, StaffActor, change, change_and_mail, read
 
 __all__ = ["MessageRow", "SHOWS", "attachment_file", "messages_page", "reply", "set_handled"]
 SHOWS = ("all", "open", "handled")
@@ -37,9 +37,9 @@ def set_handled(actor: StaffActor, *, now: datetime, message_id: int, handled: b
 
 def reply(actor: StaffActor, *, now: datetime, message_id: int, text: str, show: str) -> Outcome[list[MessageRow]]:
     """E-mail ``text`` to the family's account, From the commune; the message is then handled."""
-    return change(lambda s: rules.reply(s, now, structure_id=actor.structure_id, account_id=actor.account_id,
-                                        message_id=message_id, text=text, mailer=mailer(), ip=actor.ip),
-                  _rows(actor, show))
+    return change_and_mail(now, lambda s, mailer: rules.reply(
+        s, now, structure_id=actor.structure_id, account_id=actor.account_id, message_id=message_id, text=text,
+        mailer=mailer, ip=actor.ip), _rows(actor, show))
 
 
 def attachment_file(actor: StaffActor, *, message_id: int) -> Download | None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from sqlmodel import Session
 
+from cantine_portal.french import PARIS
 from cantine_portal.services.backoffice import prestations as rules
 from cantine_portal.services.backoffice.prestations import ServiceRow
-from cantine_portal.french import PARIS
 from cantine_portal.usecases.backoffice.common import Outcome, StaffActor, change, read
 
 __all__ = ["ServiceRow", "change_price", "create_service", "services_page", "update_service"]

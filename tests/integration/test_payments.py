@@ -1,4 +1,5 @@
-"""Payment fulfilment, receipts and the providers, with an injected clock and no network."""
+"""Payment fulfilment, receipts and the providers, with an injected clock and no network
+(notification signatures: tests/unit/test_signatures.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from cantine_portal.services.booking import checkout as booking_checkout
 from cantine_portal.services.payments import events, fulfilment, providers, receipts, signatures
 from cantine_portal.services.payments.events import ProviderEvent
 from cantine_portal.usecases import payments as payment_cases
-from tests.unit.test_booking import MON, NOW, THU, TUE, Demo, _load, apply, summary
+from tests.integration.test_booking import MON, NOW, THU, TUE, Demo, _load, apply, summary
 
 SECRET = "whsec_test_secret"
 
@@ -325,27 +326,6 @@ def test_receipts_listed_newest_first_and_only_for_the_family(d, settings):
         assert receipts.family_receipt(s, d.autreville, d.martin, rows[0].id) is None
 
 
-# --- signatures ----------------------------------------------------------------------------
-
-def test_signature_valid_invalid_and_too_old():
-    body = b'{"id": "evt_1"}'
-    header = signatures.signature_header(SECRET, body, NOW)
-    assert signatures.verify_signature(SECRET, body, header, NOW + timedelta(seconds=30))
-    assert not signatures.verify_signature(SECRET, body + b" ", header, NOW)
-    assert not signatures.verify_signature("whsec_other", body, header, NOW)
-    assert not signatures.verify_signature(SECRET, body, header, NOW + timedelta(minutes=6))
-    assert not signatures.verify_signature(SECRET, body, None, NOW)
-    assert not signatures.verify_signature(SECRET, body, "t=abc,v1=00", NOW)
-
-
-def test_our_signature_matches_stripe_libraries_scheme():
-    body = b'{"id": "evt_1", "type": "checkout.session.completed"}'
-    header = signatures.signature_header(SECRET, body, NOW)
-    timestamp = header.split(",")[0][2:]
-    expected = stripe.WebhookSignature._compute_signature(f"{timestamp}.{body.decode()}", SECRET)
-    assert header.endswith(expected)
-
-
 # --- Stripe without network ---------------------------------------------------------------
 
 class FakeStripeHTTP(stripe.HTTPClient):
@@ -448,7 +428,9 @@ def _stripe_payment(d: Demo) -> Payment:
     from cantine_portal.models import Structure
 
     with d.db.write_session() as s:
-        provider = providers.StripeCheckout(Settings.from_env({"STRIPE_SECRET_KEY": "sk", "STRIPE_WEBHOOK_SECRET": "w"}),
+        # A secret key given: Settings would otherwise create one in the checkout's var/.
+        provider = providers.StripeCheckout(Settings.from_env({"STRIPE_SECRET_KEY": "sk", "STRIPE_WEBHOOK_SECRET": "w",
+                                                              "CANTINE_SECRET_KEY": "k" * 48}),
                                            s.get(Structure, d.structure), NOW,
                                            client=stripe.StripeClient("sk_test_123", http_client=FakeStripeHTTP()))
         result = booking_checkout.begin_checkout(s, NOW, d.structure, d.martin, provider, summary(d).version)
@@ -495,17 +477,25 @@ def client(d, settings, monkeypatch):
     return TestClient(build_api(), base_url="http://portail.test", follow_redirects=False)
 
 
-def test_ticket_drawn_and_sent_by_the_helper_process_not_the_worker(d, settings, monkeypatch):
+def test_ticket_is_a_job_of_the_payments_transaction_done_by_the_queue(d, settings, monkeypatch):
+    """The worker neither draws nor sends: the notification's transaction queues one keyed ticket job,
+    and the queue (immediate in unit tests, a real consumer in tests/unit/test_task_queue.py) sends it."""
+    from cantine_portal.models import Job, JobStatus
+
     payment = start(d)
-    receipt_id = handle(d, settings, event(payment)).receipt_id
-
-    def not_here(*args, **kwargs):
-        raise AssertionError("the worker drew or sent the ticket itself")
-
-    monkeypatch.setattr(payment_cases, "send_ticket", not_here)  # this process only: the helper has its own
-    payment_cases.send_ticket_isolated(d.db, settings, NOW, receipt_id)
+    monkeypatch.setattr("cantine_portal.infra.db._active", d.db)
+    monkeypatch.setattr("cantine_portal.config._active", settings)
+    with d.db.write_session() as s:
+        result = payment_cases.apply_event_and_queue_ticket(s, NOW, settings, event(payment))
     with d.db.session() as s:
-        assert s.get(Receipt, receipt_id).pdf_path
+        job = s.get(Job, result.ticket_job_id)
+        assert job.kind == "ticket" and job.key == f"ticket:{result.receipt_id}" and job.status == JobStatus.PENDING
+        assert s.get(Receipt, result.receipt_id).pdf_path is None
+    assert not list(settings.mail_dir.glob("*.eml"))
+    payment_cases.after_notification(result.ticket_job_id)
+    with d.db.session() as s:
+        assert s.get(Receipt, result.receipt_id).pdf_path
+        assert s.get(Job, result.ticket_job_id).status == JobStatus.DONE
     tickets = [p.read_bytes() for p in settings.mail_dir.glob("*.eml")]
     assert len(tickets) == 1 and b"recu-2026-000001.pdf" in tickets[0]
 

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from bench.deadline_night import worker_pids
 from cantine_portal import serve

@@ -1,0 +1,1 @@
+"""Background work's rules: the job ledger, schedules, maintenance, backups."""

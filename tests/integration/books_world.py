@@ -1,0 +1,241 @@
+"""The world the books' state machine plays in: two demo communes, a fresh database per example.
+
+Loading the demo takes longer than a whole example, so it is loaded once per test into a template
+(an SQLite file, or a PostgreSQL template database) and every example starts from a copy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, SQLModel, col, func, select
+
+from cantine_portal.infra.db import Database
+from cantine_portal.models import (
+    Account,
+    AccountRole,
+    Basket,
+    Child,
+    ClosedDay,
+    Credit,
+    Family,
+    Payment,
+    PaymentStatus,
+    Receipt,
+    Reservation,
+    ReservationStatus,
+    Service,
+    Structure,
+)
+from cantine_portal.services.demo import load_demo
+from cantine_portal.services.shared.calendar import Period, period_containing
+
+UTC = UTC
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # Thursday 26 Nov 2026, 10:00 in Paris
+
+
+@dataclass(frozen=True)
+class FamilySpec:
+    """A family of the world and the cells (child, service, day) it can tick, by period."""
+
+    name: str
+    structure_id: int
+    family_id: int
+    periods: tuple[tuple[Period, tuple[tuple[int, int, date], ...]], ...]
+
+
+@dataclass
+class World:
+    """Ids of the demo rows the machine uses, and how to get a fresh copy of the database."""
+
+    fresh: Callable[[], tuple[Database, Callable[[], None]]]
+    families: tuple[FamilySpec, ...]
+    staff: dict[int, int]                       # structure id → staff account id
+    services: dict[int, tuple[int, ...]]        # structure id → its services the families use
+    closable: dict[int, tuple[date, ...]]       # structure id → days a closure may hit
+    structures: tuple[int, ...] = field(default=())
+    close: Callable[[], None] = lambda: None    # drops the template (PostgreSQL)
+
+
+def _ids(session: Session) -> dict[str, int]:
+    def one(model: Any, **where: Any) -> int:
+        stmt = select(model)
+        for key, value in where.items():
+            stmt = stmt.where(getattr(model, key) == value)
+        return int(session.exec(stmt).one().id)
+
+    demo, autre = one(Structure, slug="demo"), one(Structure, slug="autreville")
+    return dict(
+        demo=demo, autre=autre, martin=one(Family, name="Martin"), durand=one(Family, name="Durand"),
+        bernard=one(Family, name="Bernard"), lea=one(Child, first_name="Léa"), hugo=one(Child, first_name="Hugo"),
+        emma=one(Child, first_name="Emma"), nina=one(Child, first_name="Nina"),
+        canteen=one(Service, structure_id=demo, name="Restauration scolaire"),
+        morning=one(Service, structure_id=demo, name="Garderie du matin"),
+        autre_canteen=one(Service, structure_id=autre, name="Restauration scolaire"),
+        demo_staff=one(Account, structure_id=demo, role=AccountRole.STAFF),
+        autre_staff=one(Account, structure_id=autre, role=AccountRole.STAFF),
+    )
+
+
+def _load_template(database: Database) -> None:
+    """The demo communes, plus a staff account for Autreville (the demo has none)."""
+    with database.write_session() as s:
+        load_demo(s, NOW)
+        autre = s.exec(select(Structure).where(Structure.slug == "autreville")).one()
+        s.add(Account(structure_id=autre.id, role=AccountRole.STAFF, email="agent@autreville.fr",
+                      password_hash="not-a-hash", created_at=NOW, password_changed_at=NOW))
+
+
+def _world(ids: dict[str, int], fresh: Callable[[], tuple[Database, Callable[[], None]]]) -> World:
+    dec = [date(2026, 12, d) for d in (7, 8, 10, 14, 15)]
+    jan = [date(2027, 1, 4), date(2027, 1, 5)]
+    week7, week14 = period_containing("week", dec[0]), period_containing("week", dec[3])
+    december, january = period_containing("month", dec[0]), period_containing("month", jan[0])
+    lea, hugo, canteen, morning = ids["lea"], ids["hugo"], ids["canteen"], ids["morning"]
+    families = (
+        FamilySpec("Martin", ids["demo"], ids["martin"], (
+            (week7, ((lea, canteen, dec[0]), (lea, canteen, dec[1]), (lea, canteen, dec[2]), (hugo, morning, dec[0]))),
+            (week14, ((lea, canteen, dec[3]), (hugo, morning, dec[4]))),
+        )),
+        FamilySpec("Durand", ids["demo"], ids["durand"], (
+            (week7, ((ids["emma"], canteen, dec[0]), (ids["emma"], canteen, dec[1]))),
+        )),
+        FamilySpec("Bernard", ids["autre"], ids["bernard"], (
+            (december, tuple((ids["nina"], ids["autre_canteen"], day) for day in dec[:3])),
+            (january, tuple((ids["nina"], ids["autre_canteen"], day) for day in jan)),
+        )),
+    )
+    return World(
+        fresh=fresh, families=families, staff={ids["demo"]: ids["demo_staff"], ids["autre"]: ids["autre_staff"]},
+        services={ids["demo"]: (canteen, morning), ids["autre"]: (ids["autre_canteen"],)},
+        closable={ids["demo"]: tuple(dec), ids["autre"]: (dec[0], dec[1], jan[0])},
+        structures=(ids["demo"], ids["autre"]),
+    )
+
+
+def sqlite_world(folder: Path) -> World:
+    template = folder / "template.db"
+    database = Database(f"sqlite:///{template}")
+    SQLModel.metadata.create_all(database.engine)
+    _load_template(database)
+    with database.session() as s:
+        ids = _ids(s)
+    database.dispose()
+
+    def fresh() -> tuple[Database, Callable[[], None]]:
+        path = folder / f"example-{uuid.uuid4().hex}.db"
+        shutil.copyfile(template, path)
+        copy = Database(f"sqlite:///{path}")
+
+        def drop() -> None:
+            copy.dispose()
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return copy, drop
+
+    return _world(ids, fresh)
+
+
+def postgres_world(server: Any, schema_template: str) -> World:
+    """On PostgreSQL: a template database holding the demo, copied per example."""
+    name = f"books_t{os.getpid()}"
+    database = Database(server.create_database(name, schema_template))
+    _load_template(database)
+    with database.session() as s:
+        ids = _ids(s)
+    database.dispose()
+    counter = iter(range(1, 1_000_000))
+
+    def fresh() -> tuple[Database, Callable[[], None]]:
+        copy_name = f"{name}_{next(counter)}"
+        copy = Database(server.create_database(copy_name, name))
+
+        def drop() -> None:
+            copy.dispose()
+            server.drop_database(copy_name)
+        return copy, drop
+
+    world = _world(ids, fresh)
+    world.close = lambda: server.drop_database(name)
+    return world
+
+
+# --- what the invariants read ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Books:
+    """One commune's books. ``money_in`` is what the commune received in euros: paid payments, plus
+    money that reached it without a basket to pay (a late or wrong-amount payment, kept as a credit)."""
+
+    paid_payments: int
+    unexpected_money: int
+    paid_days: int
+    credit_balance: int
+    refunds: int = 0  # counter refunds do not exist yet: their sum will join the identity here
+
+    @property
+    def money_in(self) -> int:
+        return self.paid_payments + self.unexpected_money
+
+    @property
+    def money_held(self) -> int:
+        return self.paid_days + self.credit_balance + self.refunds
+
+
+def books(session: Session, structure_id: int) -> Books:
+    paid_payments = session.exec(select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(
+        Payment.structure_id == structure_id, Payment.status == PaymentStatus.SUCCEEDED)).one()
+    credits = session.exec(select(Credit.amount_cents, Credit.payment_id, Credit.reservation_id)
+                           .where(Credit.structure_id == structure_id)).all()
+    paid_days = session.exec(select(func.coalesce(func.sum(Reservation.price_cents), 0)).where(
+        Reservation.structure_id == structure_id, Reservation.status == ReservationStatus.PAID)).one()
+    unexpected = sum(amount for amount, payment_id, reservation_id in credits
+                     if amount > 0 and payment_id is not None and reservation_id is None)
+    return Books(int(paid_payments), unexpected, int(paid_days), sum(amount for amount, _p, _r in credits))
+
+
+def closed_on(session: Session, structure_id: int, first: date, last: date) -> dict[date, set[int | None]]:
+    """Closed days of the commune between ``first`` and ``last`` → the services closed (None: all)."""
+    closed: dict[date, set[int | None]] = defaultdict(set)
+    for day, service_id in session.exec(select(ClosedDay.day, ClosedDay.service_id).where(
+            ClosedDay.structure_id == structure_id, ClosedDay.day >= first, ClosedDay.day <= last)):
+        closed[day].add(service_id)
+    return closed
+
+
+def is_closed(closed: dict[date, set[int | None]], day: date, service_id: int) -> bool:
+    return bool(closed.get(day, set()) & {None, service_id})
+
+
+def fingerprint(session: Session) -> tuple:
+    """Everything money or the baskets are made of (not the log of received events)."""
+    def rows(model: Any, *columns: str) -> tuple:
+        return tuple(tuple(getattr(r, c) for c in columns)
+                     for r in session.exec(select(model).order_by(col(model.id))))
+    return (rows(Reservation, "id", "status", "price_cents", "basket_id", "payment_id"),
+            rows(Credit, "id", "amount_cents"), rows(Payment, "id", "status", "provider_session_id"),
+            rows(Receipt, "id", "number", "payment_id"), rows(Basket, "id", "status", "version"))
+
+
+def reserved(session: Session, structure_id: int) -> list[tuple[int, int, date, str, str | None]]:
+    """(child, service, day, status, basket status) of the commune's active reservations."""
+    return list(session.exec(
+        select(Reservation.child_id, Reservation.service_id, Reservation.day, Reservation.status, Basket.status)
+        .outerjoin(Basket, col(Basket.id) == col(Reservation.basket_id))
+        .where(Reservation.structure_id == structure_id, Reservation.status != ReservationStatus.CANCELLED)))
+
+
+def stripe_body(event_type: str, session_id: str, amount: int, currency: str) -> bytes:
+    """A Stripe Checkout event as its webhook carries it."""
+    return json.dumps({"id": "evt_" + uuid.uuid4().hex, "type": event_type, "data": {"object": {
+        "id": session_id, "object": "checkout.session", "amount_total": amount, "currency": currency,
+        "payment_status": "paid", "payment_intent": "pi_" + uuid.uuid4().hex[:12]}}}).encode()
