@@ -49,10 +49,13 @@ from cantine_portal.models import (
     Structure,
 )
 from cantine_portal.services.backoffice import calendar as staff_calendar
+from cantine_portal.services.backoffice import grids as staff_grids
 from cantine_portal.services.backoffice import prestations
+from cantine_portal.services.backoffice import quotients as staff_quotients
 from cantine_portal.services.booking import basket, choices
 from cantine_portal.services.booking.checkout import CHECKOUT_LIFETIME
 from cantine_portal.services.payments import events, fulfilment, providers, signatures
+from cantine_portal.services.pricing.editor import BracketText, GridForm
 from cantine_portal.usecases import payments as payment_cases
 from tests.conftest import TEST_DB
 from tests.integration.books_world import (
@@ -115,6 +118,7 @@ class BooksMachine(RuleBasedStateMachine):
         self.sessions: list[tuple[str, str, int]] = []      # (provider, session id, commune)
         self.sent: list[tuple[str, bytes]] = []
         self.versions: dict[int, list[int | None]] = defaultdict(lambda: [None])
+        self.paid_prices: dict[int, int] = {}  # reservation id → its price when first seen paid
 
     def teardown(self) -> None:
         self._drop()
@@ -292,6 +296,33 @@ class BooksMachine(RuleBasedStateMachine):
                           account_id=self.world.staff[structure_id], service_id=services[service % len(services)],
                           price=price, valid_from=self.now.astimezone(PARIS).date())
 
+    @rule(family=st.integers(0, 2), qf=st.sampled_from([300, 640, 1350]), reprice=st.booleans())
+    def change_qf(self, family: int, qf: int, reprice: bool) -> None:
+        """Staff enter a new QF (issue 17); ``reprice``: the family then opens Réservations, whose
+        load re-prices its open basket (a basket frozen for a checkout never changes)."""
+        spec = self._family(family)
+        today = self.now.astimezone(PARIS).date()
+        self.db.run_write(staff_quotients.add_quotient, self.now, structure_id=spec.structure_id,
+                          account_id=self.world.staff[spec.structure_id], family_id=spec.family_id,
+                          data=staff_quotients.QuotientInput(str(qf), "caf", today.isoformat(),
+                                                             (today + timedelta(days=300)).isoformat()))
+        if reprice:
+            self.db.run_write(basket.reprice_basket, self.now, spec.structure_id, spec.family_id)
+
+    @rule(commune=st.integers(0, 1), service=st.integers(0, 1), cheap=st.sampled_from(["1", "0,80", "2,10"]),
+          sibling=st.sampled_from(["0", "10", "50"]))
+    def new_grid(self, commune: int, service: int, cheap: str, sibling: str) -> None:
+        """Staff save a QF grid from today for a service (a commune's first grid, or a new one)."""
+        structure_id = self.world.structures[commune]
+        services = self.world.services[structure_id]
+        form = GridForm((BracketText("0", "500", cheap), BracketText("501", "900", "2,50"),
+                         BracketText("901", "", "3,85")), "3,85", "4,60", sibling, "2",
+                        self.now.astimezone(PARIS).date().isoformat())
+        result = self.db.run_write(staff_grids.save_grid, self.now, structure_id=structure_id,
+                                   account_id=self.world.staff[structure_id],
+                                   service_id=services[service % len(services)], form=form)
+        assert result.ok, result.errors
+
     @rule(minutes=st.sampled_from([1, 10, 31, 240, 1440]))
     def time_passes(self, minutes: int) -> None:
         self.now += timedelta(minutes=minutes)
@@ -315,6 +346,13 @@ class BooksMachine(RuleBasedStateMachine):
                 assert ledger.money_in == ledger.money_held, ledger
                 self._receipts(s, structure_id)
                 self._reservations(s, structure_id)
+            self._paid_prices_never_change(s)
+
+    def _paid_prices_never_change(self, s: Session) -> None:
+        """A paid day keeps its price whatever grid or QF comes later (issue 17)."""
+        for reservation_id, price in s.exec(select(Reservation.id, Reservation.price_cents).where(
+                Reservation.status == ReservationStatus.PAID)).all():
+            assert self.paid_prices.setdefault(reservation_id, price) == price, (reservation_id, price)
 
     def _receipts(self, s: Session, structure_id: int) -> None:
         """One receipt per paid payment, of its amount; numbers without gaps per commune and year."""
