@@ -49,7 +49,7 @@ def test_a_parent_in_bracket_1_pays_one_euro_meals_and_sees_the_bracket_on_the_r
     ui.page.get_by_text("ajouté").first.wait_for()
     ui.page.get_by_role("button", name="Valider votre panier maintenant").click()
     ui.page.get_by_role("heading", name="Votre panier").wait_for()
-    basket = ui.page.get_by_role("main").inner_text()
+    basket = ui.page.get_by_role("dialog").inner_text()  # the basket panel (phone layout)
     assert "Tranche 1" in basket and "1,00\u00a0€" in basket
 
     ui.page.get_by_role("button", name="Payer", exact=False).filter(has_text="en ligne").click()
