@@ -14,13 +14,21 @@ from cantine_portal.models.booking import (
     ReservationStatus,
 )
 from cantine_portal.models.content import ContactMessage, Document
+from cantine_portal.models.regie import (
+    CounterMethod,
+    CounterPayment,
+    CounterStatus,
+    JournalClosure,
+    Refund,
+    RefundMethod,
+)
 from cantine_portal.models.family import Account, AccountRole, Child, Enrollment, Family, Guardian
 from cantine_portal.models.security import AuditLog, LoginSession, LoginThrottle, PasswordToken
 from cantine_portal.models.tenant import ClosedDay, Service, ServicePrice, Structure
 
 __all__ = [
     "Account", "AccountRole", "AuditLog", "Basket", "BasketStatus", "Child", "ClosedDay", "ContactMessage",
-    "Credit", "Document", "Enrollment", "Family", "Guardian", "LoginSession", "LoginThrottle",
+    "CounterMethod", "CounterPayment", "CounterStatus", "Credit", "JournalClosure", "Refund", "RefundMethod", "Document", "Enrollment", "Family", "Guardian", "LoginSession", "LoginThrottle",
     "PasswordToken", "Payment", "PaymentEvent", "PaymentStatus", "Receipt", "ReceiptCounter", "Reservation",
     "ReservationStatus", "Service", "ServicePrice", "Structure", "UTCDateTime", "row_id", "utcnow",
 ]
