@@ -199,3 +199,76 @@ def test_staff_of_another_commune_or_a_parent_cannot_record(d):
         counter.record_credit(s, NOW, d.structure, staff(d), d.bernard, cash, "x")  # a family of Autreville
     with d.db.write_session() as s, pytest.raises(RegieError, match="Famille inconnue"):
         refunds.refund_credit(s, NOW, d.structure, staff(d), d.bernard, 100, "especes", "", "", "y")
+
+
+# --- the journal and its closures -------------------------------------------------------------
+
+def test_journal_lists_every_movement_with_totals_that_reconcile_with_receipts(d, settings):
+    from cantine_portal.infra.csv_export import csv_bytes
+    from cantine_portal.services.payments import fulfilment, providers
+    from cantine_portal.services.payments.events import ProviderEvent
+    from cantine_portal.services.regie import journal
+    from cantine_portal.services.booking import checkout as booking_checkout
+
+    assert apply(d, {(d.lea, d.canteen, MON)}).ok
+    with d.db.write_session() as s:  # online, simulated bank
+        started = booking_checkout.begin_checkout(s, NOW, d.structure, d.martin, providers.SimulatedBank(NOW),
+                                                  summary(d).version)
+        online = s.get(Payment, started.payment_id)
+        fulfilment.handle_event(s, NOW, settings, ProviderEvent("simulated", "e1", "succeeded",
+                                                                online.provider_session_id, online.amount_cents,
+                                                                "eur", "p1"))
+    assert apply(d, {(d.lea, d.canteen, MON), (d.lea, d.canteen, TUE)}).ok
+    paid = pay_at_counter(d, cheque(summary(d).total_cents))
+    with d.db.write_session() as s:
+        counter.record_credit(s, NOW, d.structure, d.martin, staff(d), counter.CounterDetails("especes", 2000), "c")
+    with d.db.write_session() as s:
+        rejection.reject_cheque(s, NOW, d.structure, staff(d), paid.counter_payment_id, "Sans provision")
+    refund(d, 500, method="cheque", reference="=HYPERLINK(\"x\")")  # a reference typed as a formula
+    with d.db.session() as s:
+        j = journal.build_journal(s, d.structure, NOW.date(), NOW.date())
+    day_price = online.amount_cents
+    assert j.totals == {"en ligne:simulated": day_price, "guichet:cheque": day_price, "guichet:especes": 2000,
+                        "rejet:cheque": -day_price, "remboursement:cheque": -500}
+    assert j.net_cents == day_price + 2000 - 500
+    assert j.receipts_count == 2 and j.reconciled and j.receipts_cents == 2 * day_price
+    assert {m.kind for m in j.movements} >= {"en ligne", "guichet", "rejet", "remboursement"}
+    text = csv_bytes(journal.JOURNAL_HEADER, journal.journal_rows(j)).decode("utf-8-sig")
+    assert ";'=HYPERLINK" in text and ";=HYPERLINK" not in text  # the spreadsheet shows it as text
+    assert ";-5,00\r\n" in text  # amounts stay numbers
+
+
+def test_a_day_is_closed_once_over_and_its_totals_stay_frozen(d):
+    from cantine_portal.services.regie import closures
+
+    with d.db.write_session() as s:
+        counter.record_credit(s, NOW, d.structure, d.martin, staff(d), counter.CounterDetails("especes", 700), "c")
+    with d.db.write_session() as s, pytest.raises(RegieError, match="terminée"):
+        closures.close_period(s, NOW, d.structure, staff(d), "day", NOW.date())
+    tomorrow = NOW + timedelta(days=1)
+    with d.db.write_session() as s:
+        closure_id = closures.close_period(s, tomorrow, d.structure, staff(d), "day", NOW.date()).closure_id
+    with d.db.write_session() as s, pytest.raises(RegieError, match="déjà clôturée"):
+        closures.close_period(s, tomorrow, d.structure, staff(d), "day", NOW.date())
+    with d.db.write_session() as s:  # a correction the next day is a new movement of the next day
+        refunds.refund_credit(s, tomorrow, d.structure, staff(d), d.martin, 700, "especes", "", "", "r")
+    with d.db.session() as s:
+        from cantine_portal.models import JournalClosure
+        closure = s.get(JournalClosure, closure_id)
+        assert closures.check_closure(s, closure)
+        assert closures.closed_covering(s, d.structure, NOW.date()).id == closure_id
+    with d.db.write_session() as s:  # someone edits the past behind the portal's back: it shows
+        row = s.exec(select(CounterPayment)).one()
+        row.amount_cents = 1
+        s.add(row)
+    with d.db.session() as s:
+        assert not closures.check_closure(s, s.get(JournalClosure, closure_id))
+
+
+def test_journal_pdf_is_drawn():
+    from cantine_portal.infra.pdf.journal import render_journal
+
+    pdf = render_journal("Commune de Démo", "Journal de la régie — 26 novembre 2026",
+                         [("26/11/2026 10:00", "guichet", "Guichet — Espèces (avoir)", "Martin", "G-1", "7,00")],
+                         [("Guichet — Espèces", "7,00")], ["1 reçu émis"], closed_note="Clôturé")
+    assert pdf.startswith(b"%PDF")
