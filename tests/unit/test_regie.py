@@ -234,7 +234,7 @@ def test_journal_lists_every_movement_with_totals_that_reconcile_with_receipts(d
     assert j.receipts_count == 2 and j.reconciled and j.receipts_cents == 2 * day_price
     assert {m.kind for m in j.movements} >= {"en ligne", "guichet", "rejet", "remboursement"}
     text = csv_bytes(journal.JOURNAL_HEADER, journal.journal_rows(j)).decode("utf-8-sig")
-    assert ";'=HYPERLINK" in text and ";=HYPERLINK" not in text  # the spreadsheet shows it as text
+    assert "\"'=HYPERLINK" in text and ';"=HYPERLINK' not in text  # the spreadsheet shows it as text
     assert ";-5,00\r\n" in text  # amounts stay numbers
 
 
