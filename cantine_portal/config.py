@@ -88,6 +88,9 @@ class Settings:
     allow_simulated_bank: bool = False  # CANTINE_ALLOW_SIMULATED_BANK=1: staging only
     session_max_hours: int = 12
     extra_origins: tuple[str, ...] = ()
+    # Systempay/PayZen shop secrets (the shop id is a commune setting): test and production keys.
+    systempay_secret_test: str | None = None
+    systempay_secret_production: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -162,6 +165,8 @@ class Settings:
             allow_simulated_bank=_flag(env, "CANTINE_ALLOW_SIMULATED_BANK"),
             session_max_hours=_int(env, "CANTINE_SESSION_MAX_HOURS", 12, 1),
             extra_origins=_origins(env, "CANTINE_EXTRA_ORIGINS"),
+            systempay_secret_test=env.get("SYSTEMPAY_SECRET_TEST") or None,
+            systempay_secret_production=env.get("SYSTEMPAY_SECRET_PRODUCTION") or None,
         )
 
 
