@@ -272,3 +272,64 @@ def test_journal_pdf_is_drawn():
                          [("26/11/2026 10:00", "guichet", "Guichet — Espèces (avoir)", "Martin", "G-1", "7,00")],
                          [("Guichet — Espèces", "7,00")], ["1 reçu émis"], closed_note="Clôturé")
     assert pdf.startswith(b"%PDF")
+
+
+# --- use cases: what the régisseur does from the back office ----------------------------------
+
+@pytest.fixture
+def uc(d, settings, monkeypatch):
+    monkeypatch.setattr("cantine_portal.infra.db._active", d.db)
+    monkeypatch.setattr("cantine_portal.config._active", settings)
+    from cantine_portal.usecases.backoffice.common import StaffActor
+    return StaffActor(d.structure, staff(d))
+
+
+def test_rejected_cheque_tells_the_family_and_shows_in_its_ledger(d, uc, settings):
+    from cantine_portal.usecases.backoffice import regie as regie_cases
+
+    assert apply(d, {(d.lea, d.canteen, MON)}).ok
+    total = summary(d).total_cents
+    done = regie_cases.record_counter_payment(uc, now=NOW, family_id=d.martin, pay_basket=True,
+                                              details=cheque(total), key="form-1")
+    assert done.ok and "reçu n°" in done.message
+    again = regie_cases.record_counter_payment(uc, now=NOW, family_id=d.martin, pay_basket=True,
+                                               details=cheque(total), key="form-1")
+    assert not again.ok and "déjà enregistré" in again.message
+    [line] = [x for x in regie_cases.family_ledger(uc, family_id=d.martin) if x.rejectable]
+    rejected = regie_cases.reject_cheque(uc, now=NOW + timedelta(days=2), counter_payment_id=line.counter_payment_id,
+                                         reason="Sans provision")
+    assert rejected.ok
+    import email
+    from email import policy
+    last = email.message_from_bytes(sorted(settings.mail_dir.glob("*.eml"))[-1].read_bytes(), policy=policy.default)
+    assert "Chèque impayé" in last["subject"] and last["to"] == "famille.martin@example.fr"
+    assert "de nouveau dans votre panier" in last.get_body(("plain",)).get_content()
+    labels = [x.label for x in regie_cases.family_ledger(uc, family_id=d.martin)]
+    assert any(label.startswith("Chèque impayé") for label in labels)
+
+
+def test_refund_use_case_parses_the_amount_and_keeps_the_running_balance(d, uc):
+    from cantine_portal.usecases.backoffice import regie as regie_cases
+
+    regie_cases.record_counter_payment(uc, now=NOW, family_id=d.martin, pay_basket=False,
+                                       details=counter.CounterDetails("especes", 2000), key="dep")
+    refused = regie_cases.refund_credit(uc, now=NOW, family_id=d.martin, amount="25,00", method="virement",
+                                        reference="VIR-1", reason="", key="r1")
+    assert not refused.ok and "dépasse" in refused.message
+    assert regie_cases.refund_credit(uc, now=NOW, family_id=d.martin, amount="12,50", method="virement",
+                                     reference="VIR-1", reason="Départ", key="r2").ok
+    balances = [x.balance_cents for x in regie_cases.family_ledger(uc, family_id=d.martin)]
+    assert balances == [0, 2000, 750]  # the deposit line, its credit, the refund
+
+
+def test_journal_csv_and_pdf_downloads(d, uc):
+    from cantine_portal.usecases.backoffice import regie as regie_cases
+
+    regie_cases.record_counter_payment(uc, now=NOW, family_id=d.martin, pay_basket=False,
+                                       details=counter.CounterDetails("especes", 2000), key="dep")
+    csv_file = regie_cases.journal_csv(uc, kind="month", day=NOW.date())
+    assert "Guichet — Espèces" in csv_file.data.decode("utf-8-sig") and csv_file.filename.endswith(".csv")
+    assert regie_cases.journal_pdf(uc, kind="day", day=NOW.date(), now=NOW).data.startswith(b"%PDF")
+    assert not regie_cases.close_period(uc, now=NOW, kind="day", day=NOW.date()).ok  # not over yet
+    assert regie_cases.close_period(uc, now=NOW + timedelta(days=1), kind="day", day=NOW.date()).ok
+    assert regie_cases.journal_page(uc, kind="day", day=NOW.date()).closed

@@ -85,6 +85,8 @@ class EopaymentProvider:
     def start(self, snapshot: CheckoutSnapshot) -> ProviderRedirect:
         """Open the provider's payment page for the frozen basket (network for PayFiP)."""
         email = self.payer_email
+        # The parent comes back to this payment's return page (which never marks anything paid).
+        self.payment.backend.normal_return_url = f"{self._base()}/paiement/retour?ref={snapshot.reference}"
         euros = Decimal(snapshot.amount_cents) / 100
         if self.name == "payfip":
             idop, _kind, url = self.payment.request(

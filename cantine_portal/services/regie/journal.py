@@ -181,9 +181,9 @@ JOURNAL_HEADER = ("Date", "Nature", "Libellé", "Famille", "Référence", "Monta
 def journal_rows(journal: Journal) -> list[tuple[str, str, str, str, str, str]]:
     """The journal as CSV/PDF rows: compact date, amounts with a decimal comma."""
     return [(format_paris_datetime(m.at).replace(" à ", " "), m.kind, m.label, m.family, m.reference,
-             _decimal(m.amount_cents)) for m in journal.movements]
+             decimal(m.amount_cents)) for m in journal.movements]
 
 
-def _decimal(cents: int) -> str:
+def decimal(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     return f"{sign}{abs(cents) // 100},{abs(cents) % 100:02d}"
