@@ -267,3 +267,20 @@ def test_systempay_signed_answer_pays_and_a_forged_one_is_refused(d, settings):
     assert apply_answer(d, settings, provider, _answer(fields, payment)).outcome == "duplicate"
     with d.db.session() as s:
         assert s.get(Payment, payment.id).status == "succeeded"
+
+
+def test_paramètres_check_the_payfip_and_systempay_settings_when_saved():
+    from cantine_portal.services.backoffice.settings import validate_settings
+
+    base = {"name": "Démo", "email": "mairie@demo.fr", "period_mode": "week", "deadline_kind": "weekday_before",
+            "deadline_weekday": "3", "deadline_days_before": "2", "deadline_time": "23:59"}
+    _clean, errors = validate_settings({**base, "payment_provider": "payfip", "payfip_numcli": "12a456"})
+    assert "payfip_numcli" in errors
+    clean, errors = validate_settings({**base, "payment_provider": "payfip", "payfip_numcli": "123456",
+                                       "payfip_mode": "W"})
+    assert not errors and (clean["payfip_numcli"], clean["payfip_mode"]) == ("123456", "W")
+    _clean, errors = validate_settings({**base, "payment_provider": "systempay", "systempay_site_id": "123"})
+    assert "systempay_site_id" in errors
+    _clean, errors = validate_settings({**base, "payment_provider": "payfip", "payfip_numcli": "123456",
+                                        "payfip_mode": "Z"})
+    assert "payfip_mode" in errors
