@@ -4,8 +4,8 @@ Each simulated parent does what a parent does, over the portal's real protocols:
 
 1. logs in with a plain HTTP form post (``POST /api/{slug}/connexion``, httpx) and keeps the
    HttpOnly ``cp_session_{slug}`` cookie;
-2. opens a websocket to Reflex (``/_event``, bench/reflex_client.py over simple_websocket: no
-   aiohttp needed) with that cookie and a matching Origin, and loads ``/{slug}/reservations``
+2. opens a websocket to Reflex (``/_event``, bench/reflex_client.py over wsproto: no aiohttp
+   needed) with that cookie and a matching Origin, and loads ``/{slug}/reservations``
    (``hydrate_and_load``; the portal lands on the first period still open, next month);
 3. ticks free days one by one with a think time (``ReservationTicks.toggle``), then clicks Valider
    (``ReservationState.validate``), and does the same on the next month (``next_period``);
@@ -51,9 +51,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-from simple_websocket import ConnectionClosed  # noqa: E402
 
-from bench.reflex_client import ReflexClient  # noqa: E402
+from bench.reflex_client import ConnectionClosed, ReflexClient  # noqa: E402
 
 # Reflex's full state names (as in its deltas), from the portal's own classes.
 from cantine_portal.state.payment import ReceiptsState, SimulatedBankState  # noqa: E402

@@ -2,7 +2,8 @@
 
 DESIGN.md suggests python-socketio's AsyncClient; its websocket transport needs aiohttp, which
 this project does not install. Socket.IO over a websocket is small enough to speak directly,
-with ``simple_websocket`` (already a dependency of python-socketio's server side):
+over ``wsproto`` (already a dependency of python-socketio's server side, through
+simple_websocket) and asyncio streams:
 
 - Engine.IO v4 packets: ``0`` open, ``2``/``3`` ping/pong, ``4`` message;
 - Socket.IO packets inside a message: ``0/_event,`` connect, ``2/_event,[name, data]`` event.
@@ -14,13 +15,119 @@ Reflex's frontend connects to ``/_event/?EIO=4&transport=websocket&token=<uuid4>
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
+from collections import deque
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
-from simple_websocket import AioClient
+from wsproto import ConnectionType, WSConnection
+from wsproto.connection import ConnectionState
+from wsproto.events import (AcceptConnection, CloseConnection, Message, Ping, RejectConnection, Request,
+                            TextMessage)
+from wsproto.utilities import ProtocolError
 
 NAMESPACE = "/_event"
+
+
+class ConnectionClosed(ConnectionError):
+    """The websocket is closed (by the server, the network or this side), or was refused."""
+
+
+class WebSocket:
+    """A websocket client (text messages) over asyncio streams and wsproto.
+
+    ``receive`` returns what wsproto has already decoded before reading the socket again. The
+    server sends Engine.IO's open packet right after the HTTP 101 answer, often in the same TCP
+    read: simple_websocket's client, used before, parsed only the 101 out of that read and left the
+    packet in wsproto's buffer until more bytes came — Engine.IO's next ping, 25 s later — so about
+    half the connections took 25 s (the ``connect`` p95 of docs/performance.md before this client).
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, connection: WSConnection):
+        self._reader, self._writer, self._connection = reader, writer, connection
+        self._messages: deque[str] = deque()
+        self._parts: list[str] = []
+        self._accepted = False
+        self.closed = False
+
+    @classmethod
+    async def connect(cls, url: str, headers: dict[str, str] | None = None) -> WebSocket:
+        parts = urlsplit(url)
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port or 80)
+        connection = WSConnection(ConnectionType.CLIENT)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        extra = [(name.encode(), value.encode()) for name, value in (headers or {}).items()]
+        writer.write(connection.send(Request(host=parts.netloc, target=target, extra_headers=extra)))
+        socket = cls(reader, writer, connection)
+        try:
+            while not socket._accepted:
+                if socket.closed:
+                    raise ConnectionClosed("closed during the websocket handshake")
+                await socket._read_once()
+        except BaseException:
+            writer.close()
+            raise
+        return socket
+
+    def _absorb(self) -> None:
+        """Take every event wsproto can decode from what was read (messages kept in order)."""
+        for event in self._connection.events():
+            if isinstance(event, AcceptConnection):
+                self._accepted = True
+            elif isinstance(event, RejectConnection):
+                self.closed = True
+                raise ConnectionClosed(f"websocket refused: HTTP {event.status_code}")
+            elif isinstance(event, TextMessage):
+                self._parts.append(event.data)
+                if event.message_finished:
+                    self._messages.append("".join(self._parts))
+                    self._parts.clear()
+            elif isinstance(event, Ping):
+                self._writer.write(self._connection.send(event.response()))
+            elif isinstance(event, CloseConnection):
+                if self._connection.state is ConnectionState.REMOTE_CLOSING:
+                    self._writer.write(self._connection.send(event.response()))
+                self.closed = True
+
+    async def _read_once(self) -> None:
+        data = await self._reader.read(65536)
+        if not data:
+            self.closed = True
+            return
+        self._connection.receive_data(data)
+        self._absorb()
+
+    async def receive(self, timeout: float | None = None) -> str | None:
+        """The next text message, or None after ``timeout`` seconds; ConnectionClosed once closed."""
+        async def next_message() -> str:
+            while not self._messages:
+                if self.closed:
+                    raise ConnectionClosed("websocket closed")
+                await self._read_once()
+            return self._messages.popleft()
+
+        if timeout is None:
+            return await next_message()
+        try:
+            return await asyncio.wait_for(next_message(), timeout)
+        except asyncio.TimeoutError:
+            return None
+
+    async def send(self, text: str) -> None:
+        if self.closed or self._connection.state is not ConnectionState.OPEN:
+            raise ConnectionClosed("websocket closed")
+        self._writer.write(self._connection.send(Message(data=text)))
+
+    async def close(self) -> None:
+        if self._connection.state is ConnectionState.OPEN:
+            with contextlib.suppress(Exception):
+                self._writer.write(self._connection.send(CloseConnection(code=1000)))
+        self.closed = True
+        self._writer.close()
+        with contextlib.suppress(Exception):
+            await self._writer.wait_closed()
 
 
 class ReflexClient:
@@ -32,7 +139,7 @@ class ReflexClient:
         self.headers = headers or {}
         self.token = str(uuid.uuid4())
         self.updates: asyncio.Queue[dict] = asyncio.Queue()
-        self._ws: AioClient | None = None
+        self._ws: WebSocket | None = None
         self._reader: asyncio.Task | None = None
         # Optional hooks: ``on_update(data)`` sees every update whole (its delta *and* its events,
         # "_redirect" included) instead of the queue; ``on_close()`` is told when the socket drops.
@@ -47,7 +154,7 @@ class ReflexClient:
     async def connect(self, attempts: int = 3, timeout: float = 30) -> None:
         url = self.base_url.replace("http", "ws", 1) + f"{NAMESPACE}/?EIO=4&transport=websocket&token={self.token}"
         for attempt in range(1, attempts + 1):
-            self._ws = await AioClient.connect(url, headers={"Origin": self.base_url, **self.headers})
+            self._ws = await WebSocket.connect(url, headers={"Origin": self.base_url, **self.headers})
             opened = await self._ws.receive(timeout=timeout)
             if str(opened).startswith("0"):
                 break
@@ -74,29 +181,29 @@ class ReflexClient:
                 self.on_close()
 
     async def _read_packets(self) -> None:
+        try:
+            while True:
+                await self._handle(await self._ws.receive())
+        except (ConnectionError, OSError, ProtocolError):  # the socket is gone
+            return
+
+    async def _handle(self, packet: str) -> None:
         prefix = f"42{NAMESPACE},"
-        while True:
-            try:
-                packet = await self._ws.receive()
-            except Exception:  # noqa: BLE001 - ConnectionClosed and friends: the socket is gone
+        if packet == "2":
+            await self._ws.send("3")
+        elif packet.startswith(prefix):
+            name, data = json.loads(packet[len(prefix):])[:2]
+            if name != "event":
                 return
-            if packet is None:
-                return
-            if packet == "2":
-                await self._ws.send("3")
-            elif packet.startswith(prefix):
-                name, data = json.loads(packet[len(prefix):])[:2]
-                if name != "event":
-                    continue
-                # Events the backend asks the tab to queue (on_load chains...) come back to it,
-                # as state.js does; client-side ones ("_redirect", "_call_script"...) are dropped.
-                for event in data.get("events") or []:
-                    if not event["name"].startswith("_"):
-                        await self.emit(event["name"], event.get("payload") or {})
-                if self.on_update is not None:
-                    self.on_update(data)
-                else:
-                    await self.updates.put(data.get("delta") or {})
+            # Events the backend asks the tab to queue (on_load chains...) come back to it,
+            # as state.js does; client-side ones ("_redirect", "_call_script"...) are dropped.
+            for event in data.get("events") or []:
+                if not event["name"].startswith("_"):
+                    await self.emit(event["name"], event.get("payload") or {})
+            if self.on_update is not None:
+                self.on_update(data)
+            else:
+                await self.updates.put(data.get("delta") or {})
 
     async def emit(self, name: str, payload: dict | None = None) -> None:
         message = {"name": name, "payload": payload or {}, "router_data": self.router_data}

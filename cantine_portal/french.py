@@ -203,3 +203,12 @@ def plural(count: int, one: str, many: str | None = None) -> str:
     """
     word = one if abs(count) < 2 else (many if many is not None else one + "s")
     return f"{count} {word}"
+
+
+# Payment providers as staff read them (the database keeps the codes).
+PROVIDER_LABELS = {"simulated": "Banque simulée", "stripe": "Stripe", "avoir": "Avoir"}
+
+
+def provider_label(code: str) -> str:
+    """« Banque simulée » for "simulated": no provider code in English on a page or an export."""
+    return PROVIDER_LABELS.get(code, code)

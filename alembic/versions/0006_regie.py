@@ -1,7 +1,7 @@
 """The régie: counter payments, refunds, journal closures; PayFiP and Systempay settings
 
 Revision ID: 0006_regie
-Revises: 0003
+Revises: 0005_commune_identity
 Create Date: 2026-12-01
 """
 from typing import Sequence, Union
@@ -12,8 +12,8 @@ from alembic import op
 import cantine_portal.models.base
 
 revision: str = '0006_regie'
-# The head of main when this was written; revisions 0004/0005 added in parallel chain before it.
-down_revision: Union[str, None] = '0003'
+# main's head at the last merge (0005_commune_identity); a parallel 0004 chains before it.
+down_revision: Union[str, None] = '0005_commune_identity'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

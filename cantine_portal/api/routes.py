@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.concurrency import run_in_threadpool
 
-from cantine_portal.api import admin_files, files, payment_routes, session_routes
+from cantine_portal.api import admin_files, files, identity_routes, payment_routes, session_routes
 from cantine_portal.usecases.identity import database_reachable
 
 
@@ -21,5 +21,5 @@ async def health(_request: Request) -> JSONResponse:
 
 def build_api() -> Starlette:
     routes = [Route("/api/health", health), *session_routes.routes, *files.routes, *payment_routes.routes,
-              *admin_files.routes]
+              *admin_files.routes, *identity_routes.routes]
     return Starlette(routes=routes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.components.forms import INPUT_STYLE, field
+from cantine_portal.components.forms import INPUT_STYLE
 
 CHECK_STYLE = {"display": "inline-flex", "align_items": "center", "gap": "0.4rem", "margin_right": "0.8rem"}
 
@@ -14,12 +14,41 @@ def error_of(errors: rx.Var, name: str, when: rx.Var | bool = True) -> rx.Var:
     return rx.cond(when, value, "") if when is not True else value
 
 
+ERROR_RED = "#b3261e"  # 6.3:1 on white
+
+
+def _marked(field_id: str, error: rx.Var | None, hint: str | None) -> dict:
+    """RGAA 11.10: an invalid field says so (aria-invalid, a red border) and points to its message
+    (aria-describedby, with the hint when there is one)."""
+    hint_id = f"{field_id}-hint" if hint else ""
+    if error is None:
+        return {"style": INPUT_STYLE, **({"aria_describedby": hint_id} if hint_id else {})}
+    invalid = error != ""
+    return {
+        "aria_invalid": rx.cond(invalid, "true", "false"),
+        "aria_describedby": rx.cond(invalid, (f"{field_id}-error " + hint_id).strip(), hint_id),
+        "style": {**INPUT_STYLE, "border": rx.cond(invalid, f"2px solid {ERROR_RED}", INPUT_STYLE["border"])},
+    }
+
+
+def _admin_field(label: str, control: rx.Component, field_id: str, hint: str | None,
+                 error: rx.Var | None) -> rx.Component:
+    """``field`` of the back office: the error message carries the id the control points to."""
+    children = [rx.el.label(label, html_for=field_id, style={"font_weight": "600"})]
+    if hint is not None:
+        children.append(rx.text(hint, size="2", id=f"{field_id}-hint"))
+    children.append(control)
+    if error is not None:
+        children.append(rx.cond(error != "", rx.text("⚠ ", error, id=f"{field_id}-error", size="2",
+                                                      style={"color": ERROR_RED, "font_weight": "600"})))
+    return rx.vstack(*children, spacing="1", width="100%", align="stretch")
+
+
 def input_field(label: str, name: str, field_id: str, default, errors: rx.Var | None = None, *,
                 hint: str | None = None, when=True, **props) -> rx.Component:
-    control = rx.el.input(id=field_id, name=name, default_value=default, style=INPUT_STYLE,
-                          aria_describedby=f"{field_id}-hint" if hint else None, **props)
     error = error_of(errors, name, when) if errors is not None else None
-    return field(label, control, field_id, hint=hint, error=error)
+    control = rx.el.input(id=field_id, name=name, default_value=default, **_marked(field_id, error, hint), **props)
+    return _admin_field(label, control, field_id, hint, error)
 
 
 def select_field(label: str, name: str, field_id: str, default, options: list[tuple[str, str]] | rx.Var,
@@ -30,9 +59,28 @@ def select_field(label: str, name: str, field_id: str, default, options: list[tu
         children += [rx.el.option(text, value=value) for value, text in options]
     else:
         children += [rx.foreach(options, lambda name, i: rx.el.option(name, value=i.to_string()))]
-    control = rx.el.select(*children, id=field_id, name=name, default_value=default, style=INPUT_STYLE)
     error = error_of(errors, name, when) if errors is not None else None
-    return field(label, control, field_id, error=error)
+    control = rx.el.select(*children, id=field_id, name=name, default_value=default, **_marked(field_id, error, None))
+    return _admin_field(label, control, field_id, None, error)
+
+
+def error_summary(errors: rx.Var, fields: list[tuple[str, str, str]]) -> rx.Component:
+    """At the top of a form (RGAA 11.10): the list of fields to correct, each a link to its field.
+    ``fields``: (error key, field id, label), in the form's order."""
+    return rx.cond(
+        errors.length() > 0,
+        rx.el.div(
+            rx.heading("Le formulaire contient des erreurs :", as_="h2", size="4"),
+            rx.el.ul(*[rx.cond(errors.get(name, "") != "",
+                               rx.el.li(rx.el.a(label + " : " + errors.get(name, ""), href="#" + field_id,
+                                                style={"color": ERROR_RED, "text_decoration": "underline"})))
+                       for name, field_id, label in fields],
+                     style={"margin": "0.25rem 0 0 1.2rem"}),
+            role="alert",
+            style={"border": f"2px solid {ERROR_RED}", "border_radius": "8px", "padding": "0.75rem 1rem",
+                   "background": "#fff5f5", "width": "100%"},
+        ),
+    )
 
 
 def checkbox(label, name: str, field_id: str, checked) -> rx.Component:

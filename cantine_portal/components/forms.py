@@ -60,16 +60,37 @@ def message_if(message: rx.Var, kind: str = "info") -> rx.Component:
 
 
 def labelled_upload(*children: rx.Component, upload_id: str, input_label: str, **props) -> rx.Component:
-    """rx.upload.root whose hidden file input carries an accessible name.
+    """rx.upload.root whose hidden file input carries an accessible name (and an id for tests).
 
     Reflex renders the dropzone's <input type=file> itself, without any prop of ours; it is
     visually hidden but still exposed to assistive technology, so it needs a name of its own.
     The visible control is a button inside the zone (the zone opens the file chooser on click).
+
+    No prop of rx.upload / rx.upload.root reaches that input (other props go to the zone's <div>,
+    children after the input), and wrapping react-dropzone ourselves would need Reflex's
+    non-public upload context (``upload_file``, ``UploadFilesContext``) for ``rx.upload_files`` and
+    ``rx.selected_files`` to keep working. So this edits the element Reflex built, found by
+    ``_dropzone_file_input``; pyproject.toml pins reflex-components-core, and
+    tests/unit/test_labelled_upload.py checks the rendered input still gets the attributes.
     """
     upload = rx.upload.root(*children, id=upload_id, **props)
-    file_input = upload.children[0].children[0]
-    file_input.custom_attrs.update({"aria-label": input_label, "id": f"{upload_id}-input"})
+    _dropzone_file_input(upload).custom_attrs.update({"aria-label": input_label, "id": f"{upload_id}-input"})
     return rx.fragment(upload, upload_reset(upload_id))  # handlers clear it with clear_upload()
+
+
+def _dropzone_file_input(upload: rx.Component) -> rx.Component:
+    """The <input type=file> of Reflex 0.10's upload: Upload > zone <div> > [input, *children].
+
+    Raises at compile time (so ``reflex run`` and the tests stop) rather than label the wrong
+    element if a Reflex upgrade builds the upload another way.
+    """
+    zone = upload.children[0] if len(upload.children) == 1 else None
+    candidate = zone.children[0] if zone is not None and zone.children else None
+    kind = getattr(candidate, "type", None)
+    if candidate is None or candidate.tag != "input" or str(kind) != '"file"':
+        raise RuntimeError("rx.upload.root no longer renders <div><input type=file>…: "
+                           "update components/forms.py labelled_upload (see tests/unit/test_labelled_upload.py)")
+    return candidate
 
 
 def login_form(state, *, id_prefix: str, email_label: str, submit_label: str, action: rx.Var | str,

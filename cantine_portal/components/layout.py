@@ -14,10 +14,25 @@ def link_button(label, href, **props) -> rx.Component:
     return rx.button(rx.link(label, href=href, underline="none", high_contrast=True), as_child=True, **props)
 
 
+def commune_logo(height: str = "48px") -> rx.Component:
+    """The commune's logo next to its name, or the generic pictogram when it has none."""
+    return rx.cond(
+        PortalState.commune_logo_url != "",
+        rx.el.img(src=PortalState.commune_logo_url, alt="Logo de " + PortalState.commune_name,
+                  style={"height": height, "width": "auto", "max_width": "8rem", "object_fit": "contain"}),
+        rx.icon("utensils", size=28, aria_hidden="true"),
+    )
+
+
+def commune_colour_root() -> dict:
+    """Style of a page's root element: the commune's main colour as ``--commune-primary``."""
+    return {"--commune-primary": PortalState.commune_colour}
+
+
 def header() -> rx.Component:
     return rx.el.header(
         rx.hstack(
-            rx.icon("utensils", size=28, aria_hidden="true"),
+            commune_logo(),
             rx.vstack(
                 rx.text("Portail famille", size="2", color_scheme="gray"),
                 rx.heading(PortalState.commune_name, as_="p", size="5"),
@@ -27,7 +42,7 @@ def header() -> rx.Component:
             spacing="3",
             style=PAGE_STYLE,
         ),
-        style={"border_bottom": "1px solid var(--gray-5)", "background": "var(--accent-2)"},
+        style={"border_bottom": "4px solid var(--commune-primary, #1d4e89)", "background": "var(--accent-2)"},
     )
 
 
@@ -72,5 +87,5 @@ def portal_page(*children: rx.Component) -> rx.Component:
                 rx.cond(PortalState.portal_status == "missing", not_found_content(), loading_content()),
             ),
         ),
-        style={"min_height": "100vh", "display": "flex", "flex_direction": "column"},
+        style={"min_height": "100vh", "display": "flex", "flex_direction": "column", **commune_colour_root()},
     )

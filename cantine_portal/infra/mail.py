@@ -7,6 +7,7 @@ sender gets the same shape. Health data never goes into an e-mail.
 from __future__ import annotations
 
 import html
+import re
 import secrets
 import smtplib
 import time
@@ -29,6 +30,23 @@ class Attachment:
     mime_type: str = "application/pdf"
 
 
+@dataclass(frozen=True)
+class Brand:
+    """The commune's look in an e-mail: its name over a band of its colour, its logo (PNG/JPEG,
+    sent as an inline CID attachment, so no remote image is loaded) when it has one."""
+
+    name: str
+    colour: str
+    logo: bytes | None = None
+    logo_mime: str = ""
+
+
+# The buttons' colour of a message without a commune's brand.
+DEFAULT_ACCENT = "#0d7a6f"
+_LOGO_CID = "logo-commune@cantine-portal.localhost"
+_HEX = re.compile(r"^#[0-9a-f]{6}$")
+
+
 @dataclass
 class Mail:
     to: str
@@ -39,6 +57,7 @@ class Mail:
     # Display name of the sender (e.g. the commune answering a family); the address stays ours.
     sender_name: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
+    brand: Brand | None = None
 
 
 def render_html(title: str, paragraphs: list[str], button: tuple[str, str] | None = None, after: list[str] | None = None) -> str:
@@ -49,12 +68,29 @@ def render_html(title: str, paragraphs: list[str], button: tuple[str, str] | Non
         label, url = button
         parts.append(
             f"<p><a href='{html.escape(url, quote=True)}' style='display:inline-block;padding:12px 20px;"
-            f"background:#0d7a6f;color:#ffffff;text-decoration:none;border-radius:6px'>{html.escape(label)}</a></p>"
+            f"background:{DEFAULT_ACCENT};color:#ffffff;text-decoration:none;border-radius:6px'>{html.escape(label)}</a></p>"
             f"<p style='font-size:13px'>Si le bouton ne fonctionne pas, copiez cette adresse dans votre navigateur : "
             f"{html.escape(url)}</p>"
         )
     parts += [f"<p>{html.escape(p)}</p>" for p in (after or [])]
-    return "<!doctype html><html lang='fr'><body style='font-family:sans-serif'>" + "".join(parts) + "</body></html>"
+    return _BODY_OPEN + "".join(parts) + "</body></html>"
+
+
+_BODY_OPEN = "<!doctype html><html lang='fr'><body style='font-family:sans-serif'>"
+
+
+def branded_html(body: str, brand: Brand) -> str:
+    """``body`` (from :func:`render_html`) in the commune's colours, its name and logo on top."""
+    colour = brand.colour if _HEX.match(brand.colour) else DEFAULT_ACCENT
+    logo = (f"<img src='cid:{_LOGO_CID}' alt='Logo de {html.escape(brand.name, quote=True)}' height='48' "
+            f"style='height:48px;width:auto;vertical-align:middle;margin-right:12px'>" if brand.logo else "")
+    band = (f"<div style='border-bottom:4px solid {colour};padding:8px 0;margin-bottom:16px'>{logo}"
+            f"<strong style='color:{colour};font-size:18px;vertical-align:middle'>{html.escape(brand.name)}</strong>"
+            f"</div>")
+    body = body.replace(f"background:{DEFAULT_ACCENT};", f"background:{colour};")
+    if body.startswith(_BODY_OPEN):
+        return _BODY_OPEN + band + body[len(_BODY_OPEN):]
+    return band + body
 
 
 # CPython's default folding splits a long accented subject into two encoded words and the
@@ -79,7 +115,13 @@ class Mailer:
         if mail.reply_to:
             message["Reply-To"] = mail.reply_to
         message.set_content(mail.text)
-        message.add_alternative(mail.html, subtype="html")
+        brand = mail.brand
+        message.add_alternative(branded_html(mail.html, brand) if brand else mail.html, subtype="html")
+        if brand is not None and brand.logo and brand.logo_mime in ("image/png", "image/jpeg"):
+            html_part = message.get_body(("html",))
+            assert isinstance(html_part, EmailMessage)
+            html_part.add_related(brand.logo, maintype="image", subtype=brand.logo_mime.split("/", 1)[1],
+                                  cid=f"<{_LOGO_CID}>", filename="logo." + ("png" if "png" in brand.logo_mime else "jpg"))
         for attachment in mail.attachments:
             maintype, subtype = attachment.mime_type.split("/", 1)
             message.add_attachment(attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename)

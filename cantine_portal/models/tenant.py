@@ -41,6 +41,13 @@ class Structure(SQLModel, table=True):
     # Systempay/PayZen: the shop's id; its secrets stay on the server (SYSTEMPAY_SECRET_*).
     systempay_site_id: str = Field(default="", max_length=8)
     systempay_mode: str = Field(default="TEST", max_length=10)
+    # The commune's own identity (never the State's): main colour, on which white text reaches 4.5:1
+    # (services/shared/colours.py), and the logo stored privately (infra/storage.py, "logos/…"), served
+    # by /api/{slug}/logo. "" = no logo.
+    primary_color: str = Field(default="#1d4e89", max_length=7,
+                               sa_column_kwargs={"server_default": "#1d4e89"})
+    logo_path: str = Field(default="", max_length=255, sa_column_kwargs={"server_default": ""})
+    logo_mime: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})
     active: bool = Field(default=True)
     created_at: datetime = utc_field()
 

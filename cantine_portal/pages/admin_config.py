@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.components.admin_forms import checkbox, grid, input_field, section, select_field, submit
+from cantine_portal.components.admin_forms import checkbox, error_summary, grid, input_field, section, select_field, submit
 from cantine_portal.components.admin_layout import admin_page, table, td
-from cantine_portal.components.forms import INPUT_STYLE, callout, field, message_if
+from cantine_portal.components.upload_reset import upload_reset
+from cantine_portal.components.forms import INPUT_STYLE, callout, field, labelled_upload, message_if
+from cantine_portal.state.portal import PortalState
 from cantine_portal.french import WEEKDAYS
-from cantine_portal.state.admin_config import WEEKDAY_KEYS, AdminCalendarState, AdminServicesState, AdminSettingsState
+from cantine_portal.state.admin_config import LOGO_UPLOAD_ID, WEEKDAY_KEYS, AdminCalendarState, AdminServicesState, AdminSettingsState
 
 S = AdminSettingsState
 
@@ -17,13 +19,77 @@ def _messages(state) -> rx.Component:
     return rx.fragment(message_if(state.success_message, "success"), message_if(state.error_message, "error"))
 
 
+def _logo_section() -> rx.Component:
+    """The commune's logo: preview, file picker (PNG, JPEG, SVG), save and remove."""
+    chosen = rx.selected_files(LOGO_UPLOAD_ID)
+    return section(
+        "Logo de la commune",
+        rx.text("Le logo de la commune (pas celui de l'État) apparaît dans l'en-tête du portail, dans les e-mails "
+                "et sur les reçus. Une image PNG, JPEG ou SVG d'1 Mo au maximum ; un logo SVG apparaît sur le "
+                "portail, les e-mails et les reçus reprennent alors le nom de la commune dans sa couleur.", size="2"),
+        rx.cond(PortalState.commune_logo_url != "",
+                rx.hstack(rx.el.img(src=PortalState.commune_logo_url, alt="Logo actuel de " + PortalState.commune_name,
+                                    id="logo-preview", style={"height": "64px", "width": "auto"}),
+                          rx.button("Retirer le logo", type="button", variant="outline", size="3",
+                                    on_click=S.remove_logo),
+                          align="center", spacing="4"),
+                rx.text("Aucun logo pour l'instant.", size="2")),
+        labelled_upload(
+            rx.flex(
+                rx.el.button(rx.icon("image", size=16, aria_hidden="true"), " Choisir une image", type="button",
+                             style={"display": "inline-flex", "align_items": "center", "gap": "0.35rem",
+                                    "min_height": "44px", "padding": "0.5rem 0.9rem",
+                                    "border": "1px solid var(--gray-8)", "border_radius": "6px",
+                                    "background": "var(--gray-2)", "color": "var(--gray-12)", "cursor": "pointer"}),
+                rx.text(rx.cond(chosen.length() > 0, "Fichier choisi : " + chosen.join(", "), "Aucun fichier choisi."),
+                        size="2"),
+                gap="0.75rem", align="center", wrap="wrap",
+            ),
+            upload_id=LOGO_UPLOAD_ID, input_label="Image du logo (PNG, JPEG ou SVG)", multiple=False,
+            accept={"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/svg+xml": [".svg"]},
+            style={"margin": "0.5rem 0"},
+        ),
+        upload_reset(LOGO_UPLOAD_ID),
+        message_if(S.logo_message, "success"),
+        message_if(S.logo_error, "error"),
+        rx.button("Enregistrer le logo", id="logo-save", size="3",
+                  on_click=S.upload_logo(rx.upload_files(upload_id=LOGO_UPLOAD_ID))),
+    )
+
+
+def _colour_field(v) -> rx.Component:
+    """The main colour as a hex code, with a swatch showing white text on it."""
+    return rx.vstack(
+        input_field("Couleur principale (code #RRVVBB)", "primary_color", "set-colour", v.get("primary_color", ""),
+                    S.errors, hint="Le texte blanc doit rester lisible sur cette couleur (contraste d'au moins 4,5:1).",
+                    placeholder="#1d4e89", auto_complete="off"),
+        rx.el.div("Texte blanc sur la couleur de la commune", aria_hidden="true",
+                  style={"background": "var(--commune-primary, #1d4e89)", "color": "#ffffff",
+                         "padding": "0.5rem 0.75rem", "border_radius": "6px", "font_weight": "600"}),
+        spacing="2", width="100%", align="stretch",
+    )
+
+
+SETTINGS_ERROR_FIELDS = [
+    ("name", "set-name", "Nom affiché"), ("address_line", "set-address", "Adresse"),
+    ("postal_code", "set-postal", "Code postal"), ("city", "set-city", "Ville"), ("phone", "set-phone", "Téléphone"),
+    ("email", "set-email", "E-mail de la commune"), ("primary_color", "set-colour", "Couleur principale"),
+    ("period_mode", "set-period", "Période de réservation"), ("deadline_kind", "set-kind", "Règle de date limite"),
+    ("deadline_weekday", "set-weekday", "Jour de la semaine"), ("deadline_days_before", "set-days", "Nombre de jours"),
+    ("deadline_time", "set-time", "Heure limite"), ("diets", "set-diets", "Régimes proposés"),
+    ("payment_provider", "set-provider", "Paiement en ligne"),
+]
+
+
 def settings_page() -> rx.Component:
     v = S.values
     return admin_page(
         "Paramètres",
         _messages(S),
+        _logo_section(),
         rx.el.form(
             rx.vstack(
+                error_summary(S.errors, SETTINGS_ERROR_FIELDS),
                 section("Identité et coordonnées de la commune", grid(
                     input_field("Nom affiché", "name", "set-name", v.get("name", ""), S.errors),
                     input_field("Adresse", "address_line", "set-address", v.get("address_line", ""), S.errors),
@@ -33,6 +99,7 @@ def settings_page() -> rx.Component:
                     input_field("Téléphone", "phone", "set-phone", v.get("phone", ""), S.errors, type="tel"),
                     input_field("E-mail de la commune (réponses aux familles)", "email", "set-email",
                                 v.get("email", ""), S.errors, type="email"),
+                    _colour_field(v),
                 )),
                 section("Réservations", grid(
                     select_field("Période de réservation", "period_mode", "set-period", v.get("period_mode", ""),
@@ -49,7 +116,7 @@ def settings_page() -> rx.Component:
                                 S.errors, placeholder="23:59"),
                 ),
                     rx.cond(S.deadline_text != "",
-                            rx.text("Règle enregistrée : réservations possibles jusqu'au ", S.deadline_text, ".",
+                            rx.text("Règle enregistrée : les familles réservent au plus tard ", S.deadline_text, ".",
                                     margin_top="0.5rem")),
                 ),
                 section("Modifications en ligne par les familles",
@@ -114,7 +181,7 @@ def _service_row(row: dict, index) -> rx.Component:
     mine = V.error_row == index.to_string()
     price_mine = V.error_row == "price" + index.to_string()
     return rx.el.li(
-        rx.heading(row["name"], as_="h3", size="4"),
+        rx.heading(row["name"], as_="h2", size="4"),
         rx.text("Tarif actuel : ", rx.el.strong(row["price_label"]), " — ", row["status"], " — ",
                 row["weekdays_label"], size="2"),
         rx.text("Historique : ", row["prices"], size="2", color_scheme="gray", high_contrast=True),

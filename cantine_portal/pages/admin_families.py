@@ -202,7 +202,7 @@ def _lines(title: str, headers: list[str], rows, keys: list[str], empty: str) ->
 
 def family_page() -> rx.Component:
     return admin_page(
-        "Famille",
+        rx.cond(P.found & (P.family_name != ""), "Famille " + P.family_name, "Famille"),
         _messages(P),
         rx.cond(
             P.found,

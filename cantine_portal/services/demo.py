@@ -30,6 +30,8 @@ from cantine_portal.services.content import documents
 from cantine_portal import french
 from cantine_portal.infra.pdf.menus import default_demo_menus, render_menu_week
 from cantine_portal.infra.pdf.reglement import render_reglement
+from cantine_portal.infra import storage
+from cantine_portal.infra.images import generated_logo
 from functools import lru_cache
 
 from cantine_portal.services.accounts.hashing import hash_password
@@ -141,13 +143,21 @@ def _add_documents(session: Session, settings: Settings, structure: Structure, n
         original_name=f"menu-{next_monday.isoformat()}.pdf", published=False)
 
 
+def _add_logo(settings: Settings, structure: Structure, initials: str, *, round_shape: bool) -> None:
+    """A generated PNG logo in the commune's colour, so the two demo communes look different."""
+    structure.logo_path = storage.save_bytes(
+        settings, "logos", generated_logo(initials, structure.primary_color, round_shape=round_shape), "png")
+    structure.logo_mime = "image/png"
+
+
 def _load_demo(session: Session, now: datetime, settings: Settings) -> None:
     structure = Structure(
         slug="demo", name="Ville de Démo", address_line="Hôtel de ville, 1 place de la République",
         postal_code="44000", city="Démo-sur-Loire", phone="02 40 00 00 00", email="enfance@ville-demo.fr",
         period_mode="week", deadline_kind="weekday_before", deadline_weekday=3, deadline_time="23:59",
-        diets=DEFAULT_DIETS, created_at=now,
+        diets=DEFAULT_DIETS, created_at=now, primary_color="#1d4e89",
     )
+    _add_logo(settings, structure, "VD", round_shape=True)
     session.add(structure)
     session.flush()
     start = school_year_start(now)
@@ -192,8 +202,9 @@ def _load_autreville(session: Session, now: datetime, settings: Settings) -> Non
         slug="autreville", name="Autreville", address_line="Mairie, 2 rue de la Mairie", postal_code="35000",
         city="Autreville", phone="02 99 00 00 00", email="periscolaire@autreville.fr", period_mode="month",
         deadline_kind="days_before", deadline_days_before=5, deadline_time="12:00", diets=DEFAULT_DIETS,
-        created_at=now,
+        created_at=now, primary_color="#1e6b3a",
     )
+    _add_logo(settings, structure, "A", round_shape=False)
     session.add(structure)
     session.flush()
     start = school_year_start(now)

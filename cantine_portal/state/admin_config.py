@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import reflex as rx
+
 from cantine_portal import clock
 from cantine_portal.state.admin import StaffState, form_text
 from cantine_portal.state.handlers import staff_event
+from cantine_portal.state.offload import in_thread
+from cantine_portal.state.upload_reset import clear_upload
 from cantine_portal.usecases.backoffice import calendar as calendar_cases
 from cantine_portal.usecases.backoffice import prestations as services_cases
 from cantine_portal.usecases.backoffice import settings as settings_cases
@@ -22,10 +26,13 @@ class AdminSettingsState(StaffState):
     # Online payment on this server: why it is off, or a caution (services/shared/payment_availability.py).
     payment_notice: str = ""
     payment_ok: bool = True
+    # the logo form's own messages (its own form, beside the settings form)
+    logo_message: str = ""
+    logo_error: str = ""
 
     @staff_event(on_load=True)
     def load(self):
-        self.success_message = self.error_message = ""
+        self.success_message = self.error_message = self.logo_message = self.logo_error = ""
         self.errors = {}
         page = settings_cases.settings_page(self._actor())
         self.values, self.deadline_text = page.values, page.deadline_text
@@ -48,7 +55,34 @@ class AdminSettingsState(StaffState):
         else:
             self.success_message, self.error_message = "", result.message
 
+    @staff_event
+    async def upload_logo(self, files: list[rx.UploadFile]):
+        """« Enregistrer le logo »: the file is read up to the limit plus one byte, then checked by
+        the use case (content, size, SVG sanitising); the header shows the new logo at once."""
+        self.success_message = self.error_message = ""
+        if len(files) != 1:
+            self.logo_error = "Choisissez un fichier image (PNG, JPEG ou SVG)."
+            return clear_upload(LOGO_UPLOAD_ID)
+        data = files[0].file.read(settings_cases.LOGO_READ_LIMIT)
+        actor, now = self._actor(), clock.now()
+        result = await in_thread(lambda: settings_cases.upload_logo(actor, now=now, data=data))
+        self._logo_done(result)
+        if result.ok:
+            await in_thread(self._load_portal)
+        return clear_upload(LOGO_UPLOAD_ID)
 
+    @staff_event
+    def remove_logo(self):
+        self.success_message = self.error_message = ""
+        self._logo_done(settings_cases.remove_logo(self._actor(), now=clock.now()))
+        self._load_portal()
+
+    def _logo_done(self, result: settings_cases.LogoSaved) -> None:
+        self.logo_error = "" if result.ok else result.message
+        self.logo_message = result.message if result.ok else ""
+
+
+LOGO_UPLOAD_ID = "logo-upload"
 WEEKDAY_KEYS = [f"wd{i}" for i in range(7)]
 
 

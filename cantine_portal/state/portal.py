@@ -25,6 +25,9 @@ class PortalState(rx.State):
     commune_address: str = ""
     commune_phone: str = ""
     commune_email: str = ""
+    # the commune's own identity: main colour (CSS variable --commune-primary) and logo URL ("" = none)
+    commune_colour: str = "#1d4e89"
+    commune_logo_url: str = ""
     _structure_id: int | None = None
 
     # Helpers start with "_": Reflex turns every public method of a state into an event a client may send.
@@ -60,6 +63,8 @@ class PortalState(rx.State):
         self.commune_address = commune.address
         self.commune_phone = commune.phone
         self.commune_email = commune.email
+        self.commune_colour = commune.colour
+        self.commune_logo_url = commune.logo_url
         self.portal_status = "found"
 
     def _portal_ready(self) -> bool:

@@ -17,6 +17,7 @@ from cantine_portal.infra.db import get_database
 from cantine_portal.models import Account, Family, Guardian
 from cantine_portal.services.accounts.login import SessionInfo, resolve_session, touch_session
 from cantine_portal.services.backoffice.access import NotAllowed, check_staff
+from cantine_portal.services.shared import branding
 from cantine_portal.services.shared.tenants import active_slugs, structure_by_slug
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,9 @@ class Commune:
     address: str
     phone: str
     email: str
+    # the commune's own look (services/shared/branding.py): header colour and logo ("" = none)
+    colour: str = "#1d4e89"
+    logo_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,14 @@ def commune_by_slug(slug: str) -> Commune | None:
         return None
     address = ", ".join(part for part in (structure.address_line,
                                           f"{structure.postal_code} {structure.city}".strip()) if part)
-    return Commune(structure.id, structure.slug, structure.name, address, structure.phone, structure.email)
+    return Commune(structure.id, structure.slug, structure.name, address, structure.phone, structure.email,
+                   branding.colour_of(structure), branding.logo_url(structure))
+
+
+def commune_logo(slug: str) -> tuple[bytes, str] | None:
+    """(bytes, MIME type) of the logo of the commune of ``slug``; None for no logo or no commune."""
+    with get_database().session() as session:
+        return branding.public_logo(session, get_settings(), slug)
 
 
 def _touch_later(login_id: int, now: datetime) -> None:

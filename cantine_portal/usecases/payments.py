@@ -53,7 +53,7 @@ def ensure_receipt_pdf(database: Database, settings: Settings, receipt_id: int,
     one file and the PDF never changes once stored.
     """
     with database.session() as session:
-        path, data = receipts.pdf_source(session, receipt_id)
+        path, data = receipts.pdf_source(session, receipt_id, settings)
     if path is not None:
         return path, storage.read_bytes(settings, path)
     assert data is not None
@@ -73,7 +73,7 @@ def ticket_after_commit(database: Database, settings: Settings, receipt_id: int,
     e-mail that carries it, for the caller to send."""
     _path, pdf = ensure_receipt_pdf(database, settings, receipt_id, render)
     with database.session() as session:
-        return tickets.ticket_for_receipt(session, receipt_id, pdf)
+        return tickets.ticket_for_receipt(session, receipt_id, pdf, settings)
 
 
 def send_ticket(database: Database, settings: Settings, now: datetime, receipt_id: int,

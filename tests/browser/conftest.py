@@ -62,8 +62,13 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: floa
     raise RuntimeError(f"the portal did not start in {timeout:.0f} s:\n{log.read_text()[-4000:]}")
 
 
-def start_portal(var_dir: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, Portal, Path]:
-    """Migrate, load the demo communes and serve the portal on a free port."""
+def start_portal(var_dir: Path, extra_env: dict[str, str] | None = None,
+                 workers: int | None = None) -> tuple[subprocess.Popen, Portal, Path]:
+    """Migrate, load the demo communes and serve the portal on a free port.
+
+    ``reflex run --env prod --single-port``; with ``workers``, the production launcher instead
+    (``python -m cantine_portal.serve --workers N``: the same command plus worker respawn).
+    """
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (make test installs Debian's chromium package)")
     port = free_port()
@@ -82,9 +87,14 @@ def start_portal(var_dir: Path, extra_env: dict[str, str] | None = None) -> tupl
     subprocess.run([str(venv_bin / "alembic"), "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run([sys.executable, "-m", "cantine_portal", "demo"], cwd=ROOT, env=env, check=True, capture_output=True)
     log = var_dir / "portal.log"
+    if workers is None:
+        command = [str(venv_bin / "reflex"), "run", "--env", "prod", "--single-port",
+                   "--frontend-port", str(port), "--backend-port", str(port), "--loglevel", "info"]
+    else:
+        command = [sys.executable, "-m", "cantine_portal.serve", "--workers", str(workers), "--port", str(port),
+                   "--loglevel", "info"]
     process = subprocess.Popen(
-        [str(venv_bin / "reflex"), "run", "--env", "prod", "--single-port",
-         "--frontend-port", str(port), "--backend-port", str(port), "--loglevel", "info"],
+        command,
         cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True,
     )
     portal = Portal(base_url=f"http://localhost:{port}", var_dir=var_dir, env=env)

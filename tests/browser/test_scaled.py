@@ -1,11 +1,16 @@
-"""Scale-out mode in Chromium: PostgreSQL, Reflex state in a real Redis, two backend workers.
+"""Scale-out mode in Chromium: PostgreSQL, Reflex state in a real Redis, two backend workers,
+started as in production (``python -m cantine_portal.serve --workers 2``).
 
 A reload opens a new websocket, which the kernel may hand to the other worker: the page must
-come back from the database and Redis, not from one process's memory.
+come back from the database and Redis, not from one process's memory. A worker that dies is
+replaced and the portal keeps serving (serve.py turns Granian's worker respawn on).
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 
 import pytest
 
@@ -25,13 +30,11 @@ def scaled_portal(tmp_path_factory, postgres_server):
     try:
         database_url = postgres_server.create_database("cantine_scaled")
         var_dir = tmp_path_factory.mktemp("scaled-var")
+        # serve.py sets REFLEX_OPLOCK_ENABLED / REFLEX_OPLOCK_HOLD_TIME itself when Redis is used.
         process, portal, log = start_portal(var_dir, {
             "DATABASE_URL": database_url,
             "REFLEX_REDIS_URL": redis.url,
-            "GRANIAN_WORKERS": "2",
-            "REFLEX_OPLOCK_ENABLED": "true",
-            "REFLEX_OPLOCK_HOLD_TIME": "5s",
-        })
+        }, workers=2)
         try:
             yield portal, process, log
         finally:
@@ -40,10 +43,14 @@ def scaled_portal(tmp_path_factory, postgres_server):
         redis.stop()
 
 
-def _worker_count(process) -> int:
+def _workers(process) -> list[int]:
     from bench.deadline_night import worker_pids
 
-    return len(worker_pids(process.pid))
+    return worker_pids(process.pid)
+
+
+def _worker_count(process) -> int:
+    return len(_workers(process))
 
 
 def test_tick_validate_reload_on_two_workers_with_postgres_and_redis(browser, scaled_portal):
@@ -73,5 +80,33 @@ def test_tick_validate_reload_on_two_workers_with_postgres_and_redis(browser, sc
         ui.check_a11y()
     finally:
         context.close()
-    # It really ran two backend workers (Granian's worker processes under `reflex run`).
+    # It really ran two backend workers (Granian's worker processes under serve.py).
     assert _worker_count(process) == 2, log.read_text()[-3000:]
+
+
+def test_a_killed_worker_is_replaced_and_parents_carry_on(browser, scaled_portal):
+    portal, process, log = scaled_portal
+    workers = _workers(process)
+    assert len(workers) == 2, log.read_text()[-3000:]
+    os.kill(workers[0], signal.SIGKILL)  # a crash: no clean shutdown
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        now = _workers(process)
+        if len(now) == 2 and workers[0] not in now:
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail(f"the killed worker was not replaced: {_workers(process)}\n{log.read_text()[-3000:]}")
+    assert process.poll() is None, log.read_text()[-3000:]
+    context, ui = _new_ui(browser, portal)
+    try:  # several new websockets, on either worker: all served
+        for _ in range(2):
+            login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
+            ui.expect_path("/demo/accueil")
+            ui.goto("/demo/reservations")
+            ui.page.get_by_role("checkbox", name="Léa — Restauration scolaire — lundi 30 novembre",
+                                exact=True).wait_for()
+            ui.page.get_by_role("button", name="Se déconnecter").click()
+            ui.expect_path("/demo/connexion")
+    finally:
+        context.close()

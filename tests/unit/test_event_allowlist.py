@@ -54,6 +54,8 @@ ALLOWED = {
     "AdminServicesState.update",
     "AdminSettingsState.load",
     "AdminSettingsState.save",
+    "AdminSettingsState.upload_logo",
+    "AdminSettingsState.remove_logo",
     "AuthState.load_protected",
     "ChildrenState.load",
     "ChildrenState.save_child",

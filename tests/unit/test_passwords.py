@@ -176,7 +176,7 @@ def test_common_password_file_is_clean() -> None:
 ALLOWED = set(pw._GEN_UPPER + pw._GEN_LOWER + pw._GEN_DIGITS + pw._GEN_SPECIALS)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)  # a busy 2-core CI machine must not turn slowness into a failure
 @given(
     length=st.integers(min_value=12, max_value=64),
     email=st.sampled_from([None, EMAIL, "jean-pierre.dupont@laposte.net", "parent.eleve@ac-lyon.fr"]),

@@ -147,7 +147,7 @@ def test_serve_and_check_command_exit_non_zero(demo_session, database, tmp_path,
     def no_launch():
         raise AssertionError("Reflex was launched")
 
-    monkeypatch.setattr(serve, "_respawning_granian", no_launch)
+    monkeypatch.setattr(serve, "respawning_granian", no_launch)
     assert serve.main(["--port", "3999"]) == 2
     assert cli.main(["check"]) == 2
     assert "Refusing to start" in capsys.readouterr().err

@@ -8,15 +8,18 @@ add up is refused rather than printed.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, HRFlowable, KeepTogether, Paragraph, Spacer, Table
+from reportlab.lib.utils import ImageReader
+from reportlab.platypus import Flowable, HRFlowable, Image, KeepTogether, Paragraph, Spacer, Table
 
 from cantine_portal.french import (
     PARIS,
@@ -78,6 +81,11 @@ class ReceiptData:
     total_cents: int
     payment_method: str
     provider_reference: str
+    # the reference the parent saw on the portal and in the ticket e-mail (P-AAAAMMJJ-…)
+    portal_reference: str = ""
+    # the commune's identity: main colour (hex) and logo (PNG/JPEG bytes; None = name only)
+    accent_colour: str = "#1d4e89"
+    logo: bytes | None = None
 
 
 def _check_receipt_amounts(data: ReceiptData) -> None:
@@ -113,9 +121,37 @@ def _sorted_lines(lines: Sequence[ReceiptLine]) -> list[ReceiptLine]:
     )
 
 
+def _accent(data: ReceiptData) -> colors.Color:
+    """The commune's colour (validated on « Paramètres »), the default blue if unreadable."""
+    try:
+        return colors.HexColor(data.accent_colour)
+    except ValueError:
+        return ACCENT
+
+
+def _logo_flowable(data: ReceiptData) -> Flowable | None:
+    """The commune's logo, 16 mm high, or None (no logo, or bytes the drawer cannot read)."""
+    if not data.logo:
+        return None
+    try:
+        width, height = ImageReader(io.BytesIO(data.logo)).getSize()
+    except Exception:  # noqa: BLE001 - a bad logo must never stop a receipt
+        return None
+    if width <= 0 or height <= 0:
+        return None
+    shown_h = 16 * mm
+    shown_w = min(60 * mm, shown_h * width / height)
+    logo = Image(io.BytesIO(data.logo), width=shown_w, height=shown_w * height / width)
+    logo.hAlign = "LEFT"
+    return logo
+
+
 def _receipt_header(data: ReceiptData, st: dict[str, ParagraphStyle], width: float) -> Table:
     """Two columns: the commune identity (issuer) on the left, receipt id on the right."""
-    identity: list[Flowable] = [Paragraph(escape_markup(data.commune_name), st["org"])]
+    org = ParagraphStyle("org_commune", parent=st["org"], textColor=_accent(data))
+    logo = _logo_flowable(data)
+    identity: list[Flowable] = ([logo, Spacer(1, 2 * mm)] if logo is not None else [])
+    identity.append(Paragraph(escape_markup(data.commune_name), org))
     for line in data.commune_address_lines:
         if line.strip():
             identity.append(Paragraph(escape_markup(line), st["base"]))
@@ -233,14 +269,17 @@ def _receipt_totals(data: ReceiptData, st: dict[str, ParagraphStyle], width: flo
 
 
 def _receipt_payment(data: ReceiptData, st: dict[str, ParagraphStyle], width: float) -> Table:
-    """How it was paid: the method and the provider's reference (asked for by the régie)."""
+    """How it was paid: the method, the portal's reference (the one the parent saw, P-…) and the
+    provider's (asked for by the régie to find the bank's transaction)."""
     payment_rows = [
         [Paragraph("<b>Moyen de paiement</b>", st["base"]),
          Paragraph(escape_markup(data.payment_method), st["base"])],
-        [Paragraph("<b>Référence de transaction</b>", st["base"]),
+        [Paragraph("<b>Référence du paiement (portail)</b>", st["base"]),
+         Paragraph(escape_markup(data.portal_reference or "—"), st["base"])],
+        [Paragraph("<b>Référence chez le prestataire de paiement</b>", st["base"]),
          Paragraph(escape_markup(data.provider_reference or "—"), st["base"])],
     ]
-    payment = Table(payment_rows, colWidths=[50 * mm, width - 50 * mm])
+    payment = Table(payment_rows, colWidths=[62 * mm, width - 62 * mm])
     payment.setStyle(table_style([
         ("LEFTPADDING", (0, 0), (-1, -1), 0),
         ("TOPPADDING", (0, 0), (-1, -1), 1),
@@ -273,7 +312,7 @@ def render_receipt(data: ReceiptData, *, generated_at: datetime | None = None) -
         return [
             _receipt_header(data, st, width),
             Spacer(1, 5 * mm),
-            HRFlowable(width="100%", thickness=0.8, color=ACCENT, spaceAfter=5 * mm),
+            HRFlowable(width="100%", thickness=1.6, color=_accent(data), spaceAfter=5 * mm),
             _receipt_parties(data, st, width),
             Paragraph(f"Réservations réglées ({count_txt})", st["h2"]),
             _receipt_lines_table(data.lines, st, width),

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from cantine_portal.services.shared.branding import mail_brand
 from cantine_portal.models import Account, LoginSession, PasswordToken, Structure
 from cantine_portal.services.shared import audit
 from cantine_portal.services.accounts import throttle
@@ -271,6 +272,7 @@ def send_invitation(session: Session, now: datetime, structure: Structure, accou
              f"depuis {base_url}/{structure.slug}/connexion, bouton « PREMIÈRE CONNEXION OU MOT DE PASSE OUBLIÉ ».",
              f"{structure.name} — {structure.phone}"]
     mailer.send(Mail(
+        brand=mail_brand(mailer.settings, structure),
         to=account.email,
         subject=f"{structure.name} — Votre portail famille : créez votre mot de passe",
         text="\n\n".join(paragraphs + [f"Créer le mot de passe : {link}"] + after),
@@ -308,6 +310,7 @@ def request_password_link(session: Session, now: datetime, structure: Structure,
              "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe ne change pas.",
              f"{structure.name} — {structure.phone}"]
     mailer.send(Mail(
+        brand=mail_brand(mailer.settings, structure),
         to=account.email,
         subject=f"{structure.name} — Créer le mot de passe de votre portail famille",
         text="\n\n".join(paragraphs + [f"Créer le mot de passe : {link}"] + after),
@@ -375,6 +378,7 @@ def set_password_with_token(session: Session, now: datetime, structure: Structur
     after = ["Si vous n'êtes pas à l'origine de ce changement, contactez immédiatement votre mairie "
              f"({structure.phone}, {structure.email}) et demandez un nouveau lien depuis la page de connexion."]
     mailer.send(Mail(
+        brand=mail_brand(mailer.settings, structure),
         to=account.email,
         subject=f"{structure.name} — Votre mot de passe a été {'créé' if first_time else 'modifié'}",
         text="\n\n".join(paragraphs + after),

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
+from cantine_portal.services.shared.branding import mail_brand
 from cantine_portal.models import (
     Account,
     AccountRole,
@@ -308,6 +309,7 @@ def _mail_family(session: Session, mailer: Mailer, now: datetime, structure: Str
     after = [f"{structure.name} — {structure.phone}" if structure.phone else structure.name]
     for account in accounts:
         mailer.send(Mail(
+            brand=mail_brand(mailer.settings, structure),
             to=account.email,
             subject=f"{structure.name} — Fermeture exceptionnelle du {closed_on:%d/%m/%Y}",
             text="\n\n".join(paragraphs + after),

@@ -34,7 +34,7 @@ from cantine_portal.services.shared import audit
 from cantine_portal.services.families import family as family_rules
 from cantine_portal.services.accounts.login import send_invitation
 from cantine_portal.services.backoffice.access import NotAllowed, check_staff, owned_child, owned_family, owned_guardian
-from cantine_portal.french import PARIS, format_euros
+from cantine_portal.french import PARIS, format_euros, provider_label
 from cantine_portal.infra.mail import Mailer
 from cantine_portal.services.shared.validation import normalize_email
 
@@ -371,7 +371,7 @@ def family_summary(session: Session, structure_id: int, account_id: int, family_
         credit_balance=format_euros(sum(c.amount_cents for c in credits)),
         credits=[{"date": _paris(c.created_at), "label": c.label, "amount": format_euros(c.amount_cents)}
                  for c in credits],
-        payments=[{"date": _paris(p.created_at), "reference": p.reference, "provider": p.provider,
+        payments=[{"date": _paris(p.created_at), "reference": p.reference, "provider": provider_label(p.provider),
                    "status": PAYMENT_LABELS.get(p.status, p.status), "amount": format_euros(p.amount_cents)}
                   for p in payments],
         receipts=[{"date": _paris(r.issued_at), "number": r.number, "amount": format_euros(r.amount_cents)}

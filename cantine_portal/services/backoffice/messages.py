@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from cantine_portal.services.shared.branding import mail_brand
 from cantine_portal.models import Account, AuditLog, Child, ContactMessage, Family, row_id
 from cantine_portal.services.shared import audit
 from cantine_portal.services.backoffice.access import check_staff, owned
@@ -110,6 +111,7 @@ def reply(session: Session, now: datetime, *, structure_id: int, account_id: int
     after = [f"En réponse à votre message « {message.subject} » du {format_paris_datetime(message.created_at)}.",
              f"{structure.name} — {structure.phone}" if structure.phone else structure.name]
     mailer.send(Mail(
+        brand=mail_brand(mailer.settings, structure),
         to=family_account.email,
         subject=f"Re: {message.subject}",
         text="\n\n".join(["Bonjour,", text, *after]),

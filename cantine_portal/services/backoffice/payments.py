@@ -16,7 +16,7 @@ from cantine_portal.infra.csv_export import csv_bytes
 from cantine_portal.models import Family, Payment, PaymentStatus, Receipt
 from cantine_portal.services.backoffice.access import check_staff
 from cantine_portal.services.backoffice.families import PAYMENT_LABELS
-from cantine_portal.french import PARIS, format_euros, format_month_year, format_numeric_date
+from cantine_portal.french import PARIS, format_euros, format_month_year, format_numeric_date, provider_label
 
 
 @dataclass
@@ -65,7 +65,7 @@ def payments_report(session: Session, structure_id: int, account_id: int, month:
     receipts = {r.payment_id: r.number for r in session.exec(select(Receipt).where(
         Receipt.structure_id == structure_id))}
     rows = [PaymentRow(
-        p.id, f"{_local(p.created_at):%d/%m/%Y %H:%M}", families.get(p.family_id, ""), p.reference, p.provider,
+        p.id, f"{_local(p.created_at):%d/%m/%Y %H:%M}", families.get(p.family_id, ""), p.reference, provider_label(p.provider),
         p.provider_payment_id or p.provider_session_id or "", p.status, PAYMENT_LABELS.get(p.status, p.status),
         p.amount_cents, format_euros(p.amount_cents), p.credit_cents, format_euros(p.credit_cents) if p.credit_cents else "",
         receipts.get(p.id, "")) for p in payments]

@@ -14,6 +14,7 @@ from cantine_portal.services.shared import audit
 from cantine_portal.services.shared.payment_availability import Availability, payment_availability
 from cantine_portal.services.backoffice.access import check_staff
 from cantine_portal.services.shared.calendar import DeadlineRule, PERIOD_MODES
+from cantine_portal.services.shared.colours import DEFAULT_COLOUR, colour_error, normalise_hex
 from cantine_portal.services.shared.validation import (
     email_error,
     format_phone,
@@ -27,7 +28,7 @@ from cantine_portal.services.shared.validation import (
 
 SETTINGS_FIELDS = ("name", "address_line", "postal_code", "city", "phone", "email", "period_mode",
                    "deadline_kind", "deadline_weekday", "deadline_days_before", "deadline_time",
-                   "allow_family_edit", "allow_children_edit", "diets", "payment_provider",
+                   "allow_family_edit", "allow_children_edit", "diets", "payment_provider", "primary_color",
                    "payfip_numcli", "payfip_mode", "systempay_site_id", "systempay_mode")
 DEADLINE_KINDS = ("weekday_before", "days_before")
 PAYMENT_PROVIDERS = ("simulated", "stripe", "payfip", "systempay")
@@ -62,6 +63,7 @@ class SettingsValues(TypedDict):
     allow_children_edit: bool
     diets: str
     payment_provider: str
+    primary_color: str
     payfip_numcli: str
     payfip_mode: str
     systempay_site_id: str
@@ -126,6 +128,10 @@ def validate_settings(values: dict[str, str]) -> tuple[SettingsValues, dict[str,
     if text["payment_provider"] not in PAYMENT_PROVIDERS:
         errors["payment_provider"] = "Choisissez le paiement simulé, Stripe, PayFiP ou Systempay."
     errors.update(_online_account_errors(text))
+    # an emptied field goes back to the portal's blue
+    text["primary_color"] = text["primary_color"] or DEFAULT_COLOUR
+    if message := colour_error(text["primary_color"]):
+        errors["primary_color"] = message
     clean = SettingsValues(
         name=text["name"], address_line=text["address_line"], postal_code=text["postal_code"],
         city=text["city"], phone=format_phone(normalize_phone(text["phone"]) or ""),
@@ -135,6 +141,7 @@ def validate_settings(values: dict[str, str]) -> tuple[SettingsValues, dict[str,
         allow_family_edit=_truthy(values.get("allow_family_edit")),
         allow_children_edit=_truthy(values.get("allow_children_edit")),
         diets="\n".join(dict.fromkeys(diets)), payment_provider=text["payment_provider"],
+        primary_color=normalise_hex(text["primary_color"]) or text["primary_color"][:7],
         payfip_numcli=text["payfip_numcli"], payfip_mode=text["payfip_mode"] or "T",
         systempay_site_id=text["systempay_site_id"], systempay_mode=text["systempay_mode"] or "TEST",
     )

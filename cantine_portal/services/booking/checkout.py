@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from cantine_portal.french import format_long_date
+from cantine_portal.french import format_long_date, to_paris
 from cantine_portal.models import (
     Basket,
     BasketStatus,
@@ -146,7 +146,8 @@ def _begin_checkout(session: Session, now: datetime, structure_id: int, family_i
     lines = _freeze(session, now, basket, summary)
     payment = Payment(
         structure_id=structure_id, family_id=family_id, basket_id=row_id(basket),
-        reference=f"P-{now:%Y%m%d}-{secrets.token_hex(5).upper()}",
+        # the day the parent lives (a payment at 0h31 in Paris on 27/11 is 23h31 UTC on 26/11)
+        reference=f"P-{to_paris(now):%Y%m%d}-{secrets.token_hex(5).upper()}",
         provider=provider.name if summary.total_cents else "avoir",
         amount_cents=summary.total_cents, credit_cents=summary.credit_applied_cents, created_at=now,
     )

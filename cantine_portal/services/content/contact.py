@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from cantine_portal.services.shared.branding import mail_brand
 from cantine_portal.config import Settings
 from cantine_portal.models import Account, Child, ContactMessage, Family, Structure, row_id
 from cantine_portal.services.shared import audit
@@ -177,6 +178,7 @@ def _mail_commune(mailer: Mailer, now: datetime, structure: Structure, family: F
         about.append(f"Pièce jointe : {attachment.filename}")
     paragraphs = [*about, "Message :", *body.splitlines()]
     mailer.send(Mail(
+        brand=mail_brand(mailer.settings, structure),
         to=structure.email,
         subject=f"[Portail famille] {subject}",
         text="\n".join(about) + "\n\n" + body,
@@ -194,6 +196,7 @@ def _mail_acknowledgement(mailer: Mailer, now: datetime, structure: Structure, a
                   "Vous recevrez une réponse par e-mail."]
     after = [f"{structure.name} — {structure.phone}" if structure.phone else structure.name]
     mailer.send(Mail(
+        brand=mail_brand(mailer.settings, structure),
         to=account.email,
         # Kept short: Python's header folding can drop the space between two encoded words.
         subject=f"Message envoyé — {structure.name}",

@@ -21,6 +21,7 @@ from typing import TypeVar
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, func, select
 
+from cantine_portal.services.shared.branding import mail_brand
 from cantine_portal.models import (
     Account,
     Basket,
@@ -249,6 +250,7 @@ def _notify_login_change(mailer: Mailer, now: datetime, structure: Structure, ol
     after = ["Ce message est envoyé à votre ancienne adresse. Si vous n'êtes pas à l'origine de ce changement, "
              f"contactez immédiatement votre structure ({structure.phone}, {structure.email})."]
     mailer.send(Mail(
+        brand=mail_brand(mailer.settings, structure),
         to=old,
         subject=f"{structure.name} — Votre adresse de connexion a été modifiée",
         text="\n\n".join(paragraphs + after),

@@ -18,8 +18,10 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from cantine_portal.config import Settings
 from cantine_portal.french import PARIS
 from cantine_portal.infra.pdf.receipt import ReceiptData, ReceiptLine
+from cantine_portal.services.shared.branding import colour_of, raster_logo_of
 from cantine_portal.models import (
     Account,
     AccountRole,
@@ -97,8 +99,9 @@ def issue_receipt(session: Session, now: datetime, payment: Payment) -> Receipt:
     return receipt
 
 
-def receipt_data(session: Session, receipt: Receipt) -> ReceiptData:
-    """Everything the receipt's PDF shows, read from the database (the basket's frozen lines)."""
+def receipt_data(session: Session, receipt: Receipt, settings: Settings | None = None) -> ReceiptData:
+    """Everything the receipt's PDF shows, read from the database (the basket's frozen lines); the
+    commune's logo is read from ``settings``' storage (none without settings)."""
     payment = session.get(Payment, receipt.payment_id)
     structure = session.get(Structure, receipt.structure_id)
     family = session.get(Family, receipt.family_id)
@@ -106,6 +109,7 @@ def receipt_data(session: Session, receipt: Receipt) -> ReceiptData:
     if payment is None or structure is None or family is None or basket is None:
         raise LookupError(f"receipt {receipt.id}: its payment, commune, family or basket is missing")
     payer_name, payer_email = _payer(session, family)
+    logo = raster_logo_of(settings, structure) if settings is not None else None
     lines = [ReceiptLine(line["child"], line["service"], date.fromisoformat(line["day"]), line["price_cents"])
              for line in snapshot_lines(basket.snapshot_lines)]
     return ReceiptData(
@@ -123,18 +127,22 @@ def receipt_data(session: Session, receipt: Receipt) -> ReceiptData:
         credit_used_cents=payment.credit_cents,
         total_cents=payment.amount_cents,
         payment_method=PAYMENT_METHODS.get(payment.provider, payment.provider),
-        provider_reference=payment.provider_payment_id or payment.provider_session_id or payment.reference,
+        provider_reference=payment.provider_payment_id or payment.provider_session_id or "",
+        portal_reference=payment.reference,
+        accent_colour=colour_of(structure),
+        logo=logo[0] if logo is not None else None,
     )
 
 
-def pdf_source(session: Session, receipt_id: int) -> tuple[str | None, ReceiptData | None]:
+def pdf_source(session: Session, receipt_id: int,
+               settings: Settings | None = None) -> tuple[str | None, ReceiptData | None]:
     """(stored path, None) when the receipt's PDF exists, else (None, what to draw)."""
     receipt = session.get(Receipt, receipt_id)
     if receipt is None:
         raise LookupError(f"no receipt {receipt_id}")
     if receipt.pdf_path:
         return receipt.pdf_path, None
-    return None, receipt_data(session, receipt)
+    return None, receipt_data(session, receipt, settings)
 
 
 def store_pdf(session: Session, receipt_id: int, path: str, pdf: bytes) -> bool:

@@ -7,24 +7,28 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from cantine_portal.config import Settings
 from cantine_portal.french import format_euros, format_long_date, format_paris_datetime
 from cantine_portal.infra.mail import Attachment, Mail, render_html
 from cantine_portal.models import Account, AccountRole, Basket, Payment, Receipt, Structure
 from cantine_portal.services.payments.receipts import snapshot_lines
+from cantine_portal.services.shared.branding import mail_brand
 
 
-def ticket_for_receipt(session: Session, receipt_id: int, pdf: bytes) -> Mail:
+def ticket_for_receipt(session: Session, receipt_id: int, pdf: bytes, settings: Settings | None = None) -> Mail:
     """The ticket of the payment behind ``receipt_id``, carrying its PDF ``pdf``."""
     receipt = session.get(Receipt, receipt_id)
     payment = session.get(Payment, receipt.payment_id) if receipt is not None else None
     basket = session.get(Basket, payment.basket_id) if payment is not None else None
     if receipt is None or payment is None or basket is None:
         raise LookupError(f"receipt {receipt_id}: it, its payment or its basket is missing")
-    return ticket_mail(session, payment, receipt, snapshot_lines(basket.snapshot_lines), pdf)
+    return ticket_mail(session, payment, receipt, snapshot_lines(basket.snapshot_lines), pdf, settings)
 
 
-def ticket_mail(session: Session, payment: Payment, receipt: Receipt, lines: list[dict[str, Any]], pdf: bytes) -> Mail:
-    """The ticket de paiement, by e-mail, with the receipt attached."""
+def ticket_mail(session: Session, payment: Payment, receipt: Receipt, lines: list[dict[str, Any]], pdf: bytes,
+                settings: Settings | None = None) -> Mail:
+    """The ticket de paiement, by e-mail, with the receipt attached, in the commune's colours (its
+    logo read through ``settings``' storage)."""
     structure = session.get(Structure, payment.structure_id)
     if structure is None:
         raise LookupError(f"payment {payment.id}: no commune {payment.structure_id}")
@@ -49,4 +53,5 @@ def ticket_mail(session: Session, payment: Payment, receipt: Receipt, lines: lis
         text="\n".join(paragraphs),
         html=render_html("Ticket de paiement", paragraphs),
         attachments=[Attachment(f"recu-{receipt.number}.pdf", pdf)],
+        brand=mail_brand(settings, structure) if settings is not None else None,
     )

@@ -8,12 +8,16 @@ from datetime import datetime
 from sqlmodel import Session
 
 from cantine_portal.config import get_settings
+from cantine_portal.infra import storage
+from cantine_portal.infra.images import LOGO_MAX_BYTES, LogoError, check_logo
+from cantine_portal.services.backoffice import identity
 from cantine_portal.services.backoffice import settings as rules
 from cantine_portal.services.shared.payment_availability import Availability
 from cantine_portal.usecases.backoffice.common import StaffActor, read, write
 
 SETTINGS_FIELDS = rules.SETTINGS_FIELDS
 CHECKBOX_FIELDS = ("allow_family_edit", "allow_children_edit")
+LOGO_READ_LIMIT = LOGO_MAX_BYTES + 1  # the state reads at most this much of an upload
 
 
 @dataclass(frozen=True)
@@ -58,3 +62,41 @@ def save_settings(actor: StaffActor, *, now: datetime, values: dict[str, str]) -
     result, payment = write(work)
     deadline = rules.deadline_description(values) if result.ok else ""
     return SettingsSaved(result.ok, result.message, dict(result.errors), deadline, payment.staff_message, payment.ok)
+
+
+@dataclass(frozen=True)
+class LogoSaved:
+    ok: bool
+    message: str
+
+
+def upload_logo(actor: StaffActor, *, now: datetime, data: bytes) -> LogoSaved:
+    """« Enregistrer le logo »: check and clean the file (infra/images.py), store it privately,
+    point the commune at it, then delete the previous file (after the commit: a failed save keeps
+    the old logo on screen and on disk)."""
+    try:
+        logo = check_logo(data)
+    except LogoError as error:
+        return LogoSaved(False, error.message)
+    settings = get_settings()
+    path = storage.save_bytes(settings, "logos", logo.data, logo.suffix)
+    try:
+        previous = write(lambda session: identity.set_logo(
+            session, now, structure_id=actor.structure_id, account_id=actor.account_id, path=path,
+            mime=logo.mime, ip=actor.ip))
+    except BaseException:
+        storage.delete(settings, path)
+        raise
+    if previous:
+        storage.delete(settings, previous)
+    return LogoSaved(True, identity.MSG_LOGO_SAVED)
+
+
+def remove_logo(actor: StaffActor, *, now: datetime) -> LogoSaved:
+    """« Retirer le logo »: the header, e-mails and receipts go back to the commune's name alone."""
+    previous = write(lambda session: identity.set_logo(
+        session, now, structure_id=actor.structure_id, account_id=actor.account_id, path="", mime="",
+        ip=actor.ip))
+    if previous:
+        storage.delete(get_settings(), previous)
+    return LogoSaved(True, identity.MSG_LOGO_REMOVED)
