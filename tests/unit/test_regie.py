@@ -205,10 +205,10 @@ def test_staff_of_another_commune_or_a_parent_cannot_record(d):
 
 def test_journal_lists_every_movement_with_totals_that_reconcile_with_receipts(d, settings):
     from cantine_portal.infra.csv_export import csv_bytes
+    from cantine_portal.services.booking import checkout as booking_checkout
     from cantine_portal.services.payments import fulfilment, providers
     from cantine_portal.services.payments.events import ProviderEvent
     from cantine_portal.services.regie import journal
-    from cantine_portal.services.booking import checkout as booking_checkout
 
     assert apply(d, {(d.lea, d.canteen, MON)}).ok
     with d.db.write_session() as s:  # online, simulated bank

@@ -179,7 +179,7 @@ def pay_basket(session: Session, now: datetime, structure_id: int, family_id: in
         raise RegieError(outcome.message)
     payment.method = details.method
     session.add(payment)
-    credited = fulfilment._credit_days_closed_meanwhile(session, now, payment)  # noqa: SLF001 - same rule
+    credited = fulfilment._credit_days_closed_meanwhile(session, now, payment)
     receipt = receipts.issue_receipt(session, now, payment)
     row = _row(structure_id, family_id, staff_id, details, key, now)
     row.payment_id = row_id(payment)
