@@ -13,7 +13,7 @@ secure_var_tree(get_settings())
 
 from cantine_portal.api.middleware import portal_middleware
 from cantine_portal.api.routes import build_api
-from cantine_portal.pages import account_home, accounts, admin, admin_config, admin_daily, admin_families, content, family, home, payment, reservations
+from cantine_portal.pages import account_home, accounts, admin, admin_config, admin_daily, admin_families, admin_regie, content, family, home, payment, reservations
 from cantine_portal.state.admin import StaffLoginState, StaffState
 from cantine_portal.state.admin_config import AdminCalendarState, AdminServicesState, AdminSettingsState
 from cantine_portal.state.admin_daily import (
@@ -23,6 +23,7 @@ from cantine_portal.state.admin_daily import (
     AdminPaymentsState,
 )
 from cantine_portal.state.admin_families import AdminFamiliesState, AdminFamilyState
+from cantine_portal.state.admin_regie import AdminRegieState
 from cantine_portal.state.accounts import CreatePasswordState, LinkRequestState, LoginState
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.content import ContactState, DocumentsState
@@ -91,6 +92,7 @@ for route, page, state, label in [
     ("documents", admin_daily.documents_page, AdminDocumentsState, "Documents"),
     ("messages", admin_daily.messages_page, AdminMessagesState, "Messages"),
     ("paiements", admin_daily.payments_page, AdminPaymentsState, "Paiements"),
+    ("regie", admin_regie.regie_page, AdminRegieState, "Régie"),
 ]:
     # each page's load is an on_load staff event: commune, staff session (else the staff login), then the page
     app.add_page(page, route=f"/[slug]/admin/{route}", title=f"{label} — {ADMIN}", on_load=state.load)

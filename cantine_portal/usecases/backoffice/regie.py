@@ -125,6 +125,12 @@ def close_period(actor: StaffActor, *, now: datetime, kind: str, day: date) -> R
         session, now, actor.structure_id, actor.account_id, kind, day).message))
 
 
+def close_and_show(actor: StaffActor, *, now: datetime, kind: str, day: date) -> tuple[RegieOutcome, JournalPage]:
+    """« Clôturer »: the closure, then the period as it now reads (closed, frozen totals)."""
+    outcome = close_period(actor, now=now, kind=kind, day=day)
+    return outcome, journal_page(actor, kind=kind, day=day)
+
+
 @dataclass(frozen=True)
 class JournalPage:
     title: str
@@ -188,6 +194,18 @@ def family_ledger(actor: StaffActor, *, family_id: int) -> list[ledger.LedgerLin
     return read(work)
 
 
+@dataclass(frozen=True)
+class FamilyMoney:
+    """The family page's money block: its ledger, its credit, whether it has a basket to pay."""
+    lines: list[ledger.LedgerLine]
+    balance_cents: int
+
+
+def family_money(actor: StaffActor, *, family_id: int | None) -> FamilyMoney:
+    lines = family_ledger(actor, family_id=family_id) if family_id is not None else []
+    return FamilyMoney(lines, lines[-1].balance_cents if lines else 0)
+
+
 def family_choices(actor: StaffActor) -> list[tuple[int, str]]:
     """The commune's families for the counter and refund forms (id, name)."""
     def work(session: Session) -> list[tuple[int, str]]:
@@ -202,5 +220,5 @@ def today(now: datetime) -> date:
     return now.astimezone(PARIS).date()
 
 
-__all__ = ["JournalPage", "RegieOutcome", "close_period", "family_choices", "family_ledger", "journal_csv",
+__all__ = ["FamilyMoney", "JournalPage", "RegieOutcome", "close_and_show", "close_period", "family_choices", "family_ledger", "family_money", "journal_csv",
            "journal_page", "journal_pdf", "record_counter_payment", "refund_credit", "reject_cheque", "today"]
