@@ -23,6 +23,7 @@ from cantine_portal.state.admin_daily import (
     AdminPaymentsState,
 )
 from cantine_portal.state.admin_families import AdminFamiliesState, AdminFamilyState
+from cantine_portal.state.admin_family_money import AdminFamilyMoneyState
 from cantine_portal.state.admin_regie import AdminRegieState
 from cantine_portal.state.accounts import CreatePasswordState, LinkRequestState, LoginState
 from cantine_portal.state.auth import AuthState
@@ -95,4 +96,6 @@ for route, page, state, label in [
     ("regie", admin_regie.regie_page, AdminRegieState, "Régie"),
 ]:
     # each page's load is an on_load staff event: commune, staff session (else the staff login), then the page
-    app.add_page(page, route=f"/[slug]/admin/{route}", title=f"{label} — {ADMIN}", on_load=state.load)
+    # the family page also loads its money block (ledger, régie forms), a state of its own
+    on_load = [state.load, AdminFamilyMoneyState.load] if state is AdminFamilyState else state.load
+    app.add_page(page, route=f"/[slug]/admin/{route}", title=f"{label} — {ADMIN}", on_load=on_load)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlmodel import Session, select
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 class RegieOutcome:
     ok: bool
     message: str
+    errors: dict[str, str] = field(default_factory=dict)  # by form field, shown next to it
 
 
 def _run(work: Callable[[Session], RegieOutcome]) -> RegieOutcome:
@@ -60,6 +61,32 @@ def record_counter_payment(actor: StaffActor, *, now: datetime, family_id: int, 
     if receipt:  # committed: the receipt's PDF and the ticket, as after an online payment
         payments.send_ticket(get_database(), get_settings(), now, receipt[0])
     return outcome
+
+
+COUNTER_FIELDS = ("method", "amount", "bank", "cheque_number", "cesu_numbers", "cesu_count", "transfer_reference")
+
+
+def counter_payment_form(actor: StaffActor, *, now: datetime, family_id: int | None, pay_basket: bool,
+                         form: dict[str, str], key: str) -> RegieOutcome:
+    """The counter form as typed: each wrong field gets its French message, else the payment is recorded."""
+    errors: dict[str, str] = {}
+    try:
+        cents = parse_euros(form.get("amount", ""))
+    except ValueError:
+        cents, errors["amount"] = 0, "Montant invalide (par exemple 12,50)."
+    count_text = form.get("cesu_count", "").strip() or "0"
+    count = int(count_text) if count_text.isdigit() and len(count_text) < 4 else -1
+    details = counter.CounterDetails(method=form.get("method", ""), amount_cents=cents, bank=form.get("bank", ""),
+                                     cheque_number=form.get("cheque_number", ""),
+                                     cesu_numbers=form.get("cesu_numbers", ""), cesu_count=max(count, 0),
+                                     transfer_reference=form.get("transfer_reference", ""))
+    errors = {**counter.check_details(details), **errors}
+    if count < 0:
+        errors["cesu_count"] = "Nombre de CESU invalide."
+    if errors or family_id is None:
+        return RegieOutcome(False, "Le paiement n'est pas enregistré : corrigez les champs signalés.", errors)
+    return record_counter_payment(actor, now=now, family_id=family_id, pay_basket=pay_basket, details=details,
+                                  key=key)
 
 
 def _family_email(session: Session, family_id: int) -> str:
@@ -220,5 +247,5 @@ def today(now: datetime) -> date:
     return now.astimezone(PARIS).date()
 
 
-__all__ = ["FamilyMoney", "JournalPage", "RegieOutcome", "close_and_show", "close_period", "family_choices", "family_ledger", "family_money", "journal_csv",
+__all__ = ["FamilyMoney", "JournalPage", "RegieOutcome", "close_and_show", "close_period", "counter_payment_form", "family_choices", "family_ledger", "family_money", "journal_csv",
            "journal_page", "journal_pdf", "record_counter_payment", "refund_credit", "reject_cheque", "today"]
