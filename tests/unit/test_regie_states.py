@@ -84,8 +84,7 @@ def test_rejecting_a_cheque_row_reverses_it(cookies, database, now, demo_session
     assert all(line["rejectable"] == "" for line in state.ledger)
 
 
-def test_refund_beyond_the_balance_or_of_another_commune_is_refused(cookies, database, now,
-                                                                    demo_session):  # noqa: F811
+def test_refund_beyond_the_balance_or_elsewhere_is_refused(cookies, database, now, demo_session):  # noqa: F811
     state = _money_state(database, now, demo_session, cookies)
     run_handler(state.record_payment({"method": "especes", "amount": "10", "target": "credit"}))
     run_handler(state.refund({"amount": "10,01", "method": "virement", "reference": "VIR-1", "reason": "Départ"}))
