@@ -108,7 +108,7 @@ async def message_attachment(request: Request) -> Response:
 
 async def payments_export(request: Request) -> Response:
     return await _serve(request, lambda actor: payment_cases.payments_csv(
-        actor, month=request.query_params.get("mois", "")))
+        actor, month=request.query_params.get("mois", ""), provider=request.query_params.get("moyen", "")))
 
 
 def _journal(request: Request, kind: str) -> Callable[[StaffActor], Download]:

@@ -120,3 +120,16 @@ def test_journal_page_closes_only_after_confirmation(cookies, database, now, dem
     assert state.closed and state.closed_label.startswith("Période clôturée") and state.success_message
     with database.session() as s:
         assert s.exec(select(JournalClosure)).one().kind == "day"
+
+
+def test_payments_filter_by_provider_or_method(cookies, database, now, demo_session):  # noqa: F811
+    from cantine_portal.state.admin_daily import AdminPaymentsState
+
+    cookies["cp_staff_demo"] = _token(database, now, STAFF_EMAIL)
+    state = _state(AdminPaymentsState)
+    run_handler(state.load())
+    assert ["guichet:cheque", "Guichet — Chèque"] in state.provider_options
+    run_handler(state.filter({"month": "", "provider": "payfip"}))
+    assert state.rows == [] and state.csv_url.endswith("paiements.csv?moyen=payfip")
+    run_handler(state.filter({"month": "", "provider": "banque-pirate"}))
+    assert state.error_message.startswith("Choisissez un prestataire") and state.provider == "payfip"
