@@ -8,7 +8,8 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export REFLEX_USE_NPM := 1
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: install install-dev migrate demo run run-scaled dev test test-unit test-postgres system-deps bench clean
+.PHONY: install install-dev migrate demo run run-scaled dev test test-fast test-unit test-integration test-postgres \
+	test-browser system-deps bench clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -70,16 +71,42 @@ system-deps:
 		|| echo "WARNING: could not install$$missing; the tests that need them will say so"; \
 	fi
 
-# Everything, then the database-touching unit tests again on PostgreSQL (one fresh database per test).
+# Tests in three layers (README "Tests"). JOBS xdist workers for the unit and integration layers; the browser
+# layer stays in one process (it builds the frontend once and serves one portal).
+JOBS ?= 2
+PYTEST := $(VENV)/bin/pytest -q
+TEST_LOG := var/test-browser.log
+
+# Everything in one go. The browser layer mostly waits (on the portal, on Chromium), so it runs in the
+# background while the unit and integration layers run, then the integration layer's database tests again
+# on PostgreSQL (one fresh database per test). Those two run under `nice`: the portal and Chromium get the
+# CPU whenever they want it (their waits have timeouts), the rest soaks up what is left. Fails if any fails.
 test: install-dev system-deps
-	$(VENV)/bin/pytest -q
-	CANTINE_TEST_DB=postgres $(VENV)/bin/pytest -q -m db tests/unit
+	@mkdir -p $(dir $(TEST_LOG)); echo "Browser tests in the background, output in $(TEST_LOG)"; \
+	$(PYTEST) -p no:cacheprovider tests/browser > $(TEST_LOG) 2>&1 & browser=$$!; \
+	nice -n 10 $(PYTEST) -n $(JOBS) tests/unit tests/integration; layers=$$?; \
+	CANTINE_TEST_DB=postgres nice -n 10 $(PYTEST) -n $(JOBS) -m db tests/integration; postgres=$$?; \
+	wait $$browser; web=$$?; \
+	echo "--- browser tests (tests/browser) ---"; cat $(TEST_LOG); \
+	echo "unit+integration: exit $$layers, PostgreSQL: exit $$postgres, browser: exit $$web"; \
+	exit $$(( layers || postgres || web ))
 
+# Unit layer only: no database, no process, no network (< 30 s).
+test-fast: install-dev
+	$(PYTEST) tests/unit
+
+test-unit: test-fast
+
+# SQLite files, PostgreSQL, helper processes, SMTP, HTTP routes.
+test-integration: install-dev system-deps
+	$(PYTEST) -n $(JOBS) tests/integration
+
+# The integration layer's database tests on PostgreSQL.
 test-postgres: install-dev system-deps
-	CANTINE_TEST_DB=postgres $(VENV)/bin/pytest -q -m db tests/unit
+	CANTINE_TEST_DB=postgres $(PYTEST) -n $(JOBS) -m db tests/integration
 
-test-unit: install-dev
-	$(VENV)/bin/pytest -q -m "not browser"
+test-browser: install-dev system-deps
+	$(PYTEST) tests/browser
 
 # Speed figures (README "Benchmarks"); bench-deadline-night needs a portal running on PORT.
 bench: install-dev

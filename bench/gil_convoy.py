@@ -6,7 +6,7 @@ that only computes (drawing a PDF, say), getting it back waits for that thread's
 (5 ms by default), once per call. This script measures the three writes of a parent's deadline
 night — Valider (``apply_choices``), Payer (``begin_checkout``) and the bank's confirmation
 (``handle_event``) — alone, then beside 1 and 2 threads that only compute. It explains why receipt
-PDFs are drawn in a helper process (services/pdf_process.py) and is in docs/performance.md.
+PDFs are drawn in a helper process (infra/pdf/isolated.py) and is in docs/performance.md.
 
     python bench/gil_convoy.py [--families 30] [--busy 0 1 2] [--switch-ms 5]
 """

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cantine_portal import clock
 from cantine_portal.config import get_settings
 from cantine_portal.infra.db import get_database
-from cantine_portal import clock
 from cantine_portal.infra.files import private_umask, secure_var_tree
 
 
@@ -110,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     private_umask()
     secure_var_tree(get_settings())
-    return args.func(args)
+    status: int = args.func(args)  # the chosen sub-command's exit status
+    return status
 
 
 if __name__ == "__main__":

@@ -13,7 +13,21 @@ secure_var_tree(get_settings())
 
 from cantine_portal.api.middleware import portal_middleware
 from cantine_portal.api.routes import build_api
-from cantine_portal.pages import account_home, accounts, admin, admin_config, admin_daily, admin_families, admin_regie, content, family, home, payment, reservations
+from cantine_portal.pages import (
+    account_home,
+    accounts,
+    admin,
+    admin_config,
+    admin_daily,
+    admin_families,
+    admin_regie,
+    content,
+    family,
+    home,
+    payment,
+    reservations,
+)
+from cantine_portal.state.accounts import CreatePasswordState, LinkRequestState, LoginState
 from cantine_portal.state.admin import StaffLoginState, StaffState
 from cantine_portal.state.admin_config import AdminCalendarState, AdminServicesState, AdminSettingsState
 from cantine_portal.state.admin_daily import (
@@ -25,14 +39,12 @@ from cantine_portal.state.admin_daily import (
 from cantine_portal.state.admin_families import AdminFamiliesState, AdminFamilyState
 from cantine_portal.state.admin_family_money import AdminFamilyMoneyState
 from cantine_portal.state.admin_regie import AdminRegieState
-from cantine_portal.state.accounts import CreatePasswordState, LinkRequestState, LoginState
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.content import ContactState, DocumentsState
 from cantine_portal.state.family import ChildrenState, FamilyState
 from cantine_portal.state.payment import PaymentReturnState, ReceiptsState, SimulatedBankState
 from cantine_portal.state.portal import PortalState
 from cantine_portal.state.reservations import ReservationState
-from cantine_portal.config import get_settings
 from cantine_portal.usecases.startup import check_payment_safety
 
 # Before anything is served: a production deployment never takes "payments" through the simulated
@@ -83,19 +95,18 @@ ADMIN = "Back-office — " + TITLE
 app.add_page(admin.staff_login_page, route="/[slug]/admin/connexion", title="Connexion — " + ADMIN,
              on_load=StaffLoginState.load_login)
 app.add_page(admin.admin_home_page, route="/[slug]/admin", title=ADMIN, on_load=StaffState.load_staff)
-for route, page, state, label in [
-    ("parametres", admin_config.settings_page, AdminSettingsState, "Paramètres"),
-    ("prestations", admin_config.services_page, AdminServicesState, "Prestations"),
-    ("calendrier", admin_config.calendar_page, AdminCalendarState, "Calendrier"),
-    ("familles", admin_families.families_page, AdminFamiliesState, "Familles"),
-    ("famille", admin_families.family_page, AdminFamilyState, "Famille"),
-    ("effectifs", admin_daily.attendance_page, AdminAttendanceState, "Effectifs"),
-    ("documents", admin_daily.documents_page, AdminDocumentsState, "Documents"),
-    ("messages", admin_daily.messages_page, AdminMessagesState, "Messages"),
-    ("paiements", admin_daily.payments_page, AdminPaymentsState, "Paiements"),
-    ("regie", admin_regie.regie_page, AdminRegieState, "Régie"),
+for route, page, load, label in [
+    ("parametres", admin_config.settings_page, AdminSettingsState.load, "Paramètres"),
+    ("prestations", admin_config.services_page, AdminServicesState.load, "Prestations"),
+    ("calendrier", admin_config.calendar_page, AdminCalendarState.load, "Calendrier"),
+    ("familles", admin_families.families_page, AdminFamiliesState.load, "Familles"),
+    # the family page also loads its money block (ledger, régie forms), a state of its own
+    ("famille", admin_families.family_page, [AdminFamilyState.load, AdminFamilyMoneyState.load], "Famille"),
+    ("effectifs", admin_daily.attendance_page, AdminAttendanceState.load, "Effectifs"),
+    ("documents", admin_daily.documents_page, AdminDocumentsState.load, "Documents"),
+    ("messages", admin_daily.messages_page, AdminMessagesState.load, "Messages"),
+    ("paiements", admin_daily.payments_page, AdminPaymentsState.load, "Paiements"),
+    ("regie", admin_regie.regie_page, AdminRegieState.load, "Régie"),
 ]:
     # each page's load is an on_load staff event: commune, staff session (else the staff login), then the page
-    # the family page also loads its money block (ledger, régie forms), a state of its own
-    on_load = [state.load, AdminFamilyMoneyState.load] if state is AdminFamilyState else state.load
-    app.add_page(page, route=f"/[slug]/admin/{route}", title=f"{label} — {ADMIN}", on_load=on_load)
+    app.add_page(page, route=f"/[slug]/admin/{route}", title=f"{label} — {ADMIN}", on_load=load)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 _started = time.monotonic()
 
@@ -21,7 +21,7 @@ def _fake_start() -> datetime | None:
     value = datetime.fromisoformat(raw)
     if value.tzinfo is None:
         raise ValueError("CANTINE_FAKE_NOW needs an offset, e.g. 2026-11-26T10:00:00+01:00")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 _FAKE_START = _fake_start()
@@ -31,4 +31,4 @@ def now() -> datetime:
     """Aware UTC now (or the fake clock's now)."""
     if _FAKE_START is not None:
         return _FAKE_START + timedelta(seconds=time.monotonic() - _started)
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -122,7 +122,7 @@ class Settings:
         except on a staging server that says so (CANTINE_ALLOW_SIMULATED_BANK=1)."""
         return not self.production or self.allow_simulated_bank
 
-    def with_overrides(self, **changes: Any) -> "Settings":
+    def with_overrides(self, **changes: Any) -> Settings:
         """A copy with some fields replaced (tests, the CLI); values of any field type, hence Any."""
         return replace(self, **changes)
 
@@ -245,6 +245,16 @@ def origins_from_env(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
     """The allowed origins, read without building the whole Settings (rxconfig.py needs them)."""
     env = os.environ if env is None else env
     return allowed_origins(_base_url(env), _origins(env, "CANTINE_EXTRA_ORIGINS"))
+
+
+def cheap_password_hashing(env: Mapping[str, str] | None = None) -> bool:
+    """Tests only: ``CANTINE_TEST_CHEAP_HASH=1`` (set by tests/conftest.py) makes argon2id almost free.
+
+    Read apart from ``Settings`` because hashing has no settings object at hand. A test of fifty
+    failed logins then takes milliseconds instead of a minute; never set it on a real portal.
+    """
+    env = os.environ if env is None else env
+    return (env.get("CANTINE_TEST_CHEAP_HASH") or "0").strip() == "1"
 
 
 

@@ -23,7 +23,7 @@ Running Granian ourselves with its documented Python API would mean re-doing wha
 environment variables to skip the per-worker compile and mount the built frontend, the pre-fork
 preload): more Reflex internals, not fewer. So ``respawning_granian`` relies on one fact:
 Reflex 0.10.1 imports ``granian.server.Server`` when it starts the server, not when it is
-imported. pyproject.toml pins that Reflex version, and tests/unit/test_serve.py runs Reflex's
+imported. pyproject.toml pins that Reflex version, and tests/integration/test_serve.py runs Reflex's
 own start-up function against the patch and fails if the server it builds would not respawn.
 """
 

@@ -1,8 +1,14 @@
-"""Shared fixtures: a fresh database per test, a fixed clock, a PostgreSQL server."""
+"""Shared fixtures: a fixed clock, settings under tmp_path, a PostgreSQL server; test layers.
+
+Three layers, by directory (each test gets the marker of its layer):
+  tests/unit         no database, no child process, no socket; files only under tmp_path (`make test-fast`)
+  tests/integration  SQLite files and PostgreSQL, helper processes, SMTP, HTTP routes (tests/integration/conftest.py
+                     holds the `database` fixtures)
+  tests/browser      the real portal in headless Chromium
+"""
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 import tempfile
@@ -10,13 +16,32 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, SQLModel
+from sqlmodel import SQLModel
 
 import cantine_portal.models  # noqa: F401
 from bench import local_stack
 from cantine_portal.config import Settings
 from cantine_portal.infra.db import Database
-from cantine_portal.services.demo import load_demo
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The test session's environment, before any test module is imported (set here rather than at import,
+    because bench/ scripts import tests/browser/conftest.py and must run like production).
+
+    argon2id at its cheapest for the whole session and for the portals the browser tests start, which
+    inherit the environment (tests/unit/test_hashing.py holds production to the real parameters); and
+    whatever a test writes through the portal's default settings (get_settings()) lands in a throw-away
+    folder of this process, never in the checkout's var/.
+    """
+    os.environ.setdefault("CANTINE_TEST_CHEAP_HASH", "1")
+    os.environ["CANTINE_VAR_DIR"] = tempfile.mkdtemp(prefix="cantine-test-var-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    var_dir = os.environ.pop("CANTINE_VAR_DIR", None)
+    if var_dir:
+        shutil.rmtree(var_dir, ignore_errors=True)
+
 
 # A fixed instant: Thursday 26 November 2026, 10:00 in Paris. Tests never read the wall clock.
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
@@ -37,48 +62,19 @@ def settings(tmp_path: Path) -> Settings:
     return settings_for(tmp_path / "var")
 
 
-# CANTINE_TEST_DB=postgres runs every test that takes the `database` fixture on PostgreSQL
-# (a fresh database per test, copied from a template); `make test` does both.
+# CANTINE_TEST_DB=postgres runs every test that takes the `database` fixture (tests/integration/conftest.py)
+# on PostgreSQL (a fresh database per test, copied from a template); `make test` does both.
 TEST_DB = os.environ.get("CANTINE_TEST_DB", "sqlite").lower()
-_database_numbers = itertools.count(1)
+LAYERS = ("unit", "integration", "browser")
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
+        layer = next((part for part in Path(str(item.fspath)).parts[-3:-1] if part in LAYERS), None)
+        if layer is not None:
+            item.add_marker(getattr(pytest.mark, layer))
         if "database" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.db)
-
-
-@pytest.fixture
-def database(tmp_path: Path, request) -> Database:
-    if TEST_DB == "postgres":
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        template = request.getfixturevalue("postgres_template")
-        name = f"cantine_t{os.getpid()}_{next(_database_numbers)}"
-        db = Database(server.create_database(name, template))
-        yield db
-        db.dispose()
-        server.drop_database(name)
-        return
-    db = Database(f"sqlite:///{tmp_path / 'test.db'}")
-    SQLModel.metadata.create_all(db.engine)
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
-def session(database: Database) -> Session:
-    with database.session() as s:
-        yield s
-
-
-@pytest.fixture
-def demo_session(database: Database, now: datetime, settings: Settings) -> Session:
-    """A session on a database holding the demo communes (their PDFs under ``settings``)."""
-    with database.write_session() as s:
-        load_demo(s, now, settings)
-    with database.session() as s:
-        yield s
 
 
 def free_port() -> int:

@@ -36,7 +36,7 @@ _COOKIE_PREFIXES = ("cp_session_", "cp_staff_")
 def header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key.lower() == name:
-            return value.decode("latin-1")
+            return str(value, "latin-1")
     return None
 
 

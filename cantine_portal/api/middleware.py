@@ -21,8 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cantine_portal.api import csp, edge
 from cantine_portal.config import Settings
-from cantine_portal.usecases.identity import known_commune_slugs
 from cantine_portal.services.shared.tenants import RESERVED_SLUGS
+from cantine_portal.usecases.identity import known_commune_slugs
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from starlette.concurrency import run_in_threadpool
 
 from cantine_portal.api import admin_files, files, identity_routes, payment_routes, session_routes
 from cantine_portal.usecases.identity import database_reachable

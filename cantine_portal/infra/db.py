@@ -18,12 +18,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
-from typing import Any, Callable, Iterator, TypeVar
+from functools import cache, lru_cache
+from typing import Any, TypeVar
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
 from cantine_portal.config import get_settings
@@ -69,11 +70,11 @@ class WriterLock:
         self._depth = 0
         self._owner: int | None = None
 
-    def _descriptor(self) -> int:
+    def _descriptor(self, file: str) -> int:
         # One descriptor per process: a forked child must not share its parent's (flock is per
         # open file, so both would believe they hold the lock).
         if self._fd is None or self._fd_pid != os.getpid():
-            self._fd = os.open(self._file, os.O_RDWR | os.O_CREAT, 0o600)
+            self._fd = os.open(file, os.O_RDWR | os.O_CREAT, 0o600)
             if os.fstat(self._fd).st_uid == os.getuid():
                 os.fchmod(self._fd, 0o600)  # an older installation created it with the umask's mode
             self._fd_pid = os.getpid()
@@ -86,7 +87,7 @@ class WriterLock:
         self._owner = threading.get_ident()
         if self._depth == 1 and self._file is not None:
             try:
-                fcntl.flock(self._descriptor(), fcntl.LOCK_EX)
+                fcntl.flock(self._descriptor(self._file), fcntl.LOCK_EX)
             except OSError as error:  # pragma: no cover - a read-only folder: SQLite's timeout remains
                 log.warning("writer lock file unavailable (%s): relying on SQLite's busy timeout", error)
         return True
@@ -129,7 +130,7 @@ def make_engine(database_url: str, *, immediate: bool = False, echo: bool = Fals
         )
 
         @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection, _record):  # pragma: no cover - trivial
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:  # pragma: no cover - trivial
             # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
@@ -146,7 +147,7 @@ def make_engine(database_url: str, *, immediate: bool = False, echo: bool = Fals
                     private_file(path + suffix)
 
         @event.listens_for(engine, "begin")
-        def _on_begin(connection):  # pragma: no cover - trivial
+        def _on_begin(connection: Connection) -> None:  # pragma: no cover - trivial
             connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
@@ -180,7 +181,8 @@ class Database:
     @contextmanager
     def write_session(self) -> Iterator[Session]:
         """A session whose transaction is committed on success, rolled back on error."""
-        locked = self._writer.acquire(timeout=WRITER_WAIT_SECONDS) if self._writer else False
+        writer = self._writer
+        locked = writer.acquire(timeout=WRITER_WAIT_SECONDS) if writer is not None else False
         try:
             with Session(self.write_engine, expire_on_commit=False) as session:
                 try:
@@ -190,8 +192,8 @@ class Database:
                     session.rollback()
                     raise
         finally:
-            if locked:
-                self._writer.release()
+            if locked and writer is not None:
+                writer.release()
 
     def run_write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn(session, *args, **kwargs)`` in one write transaction (committed unless it raises).
@@ -202,9 +204,11 @@ class Database:
         idempotent events), as the services given to it are.
         """
         # Inside a write transaction of this thread the helper would wait for our lock, and we for it.
-        if self.write_process and not self._writer.held_here():
+        # (write_process implies SQLite, hence a writer lock.)
+        if self.write_process and self._writer is not None and not self._writer.held_here():
             try:
-                return writer_process.run(self.url, _write_in_helper, self.url, fn, args, kwargs)
+                result: T = writer_process.run(self.url, _write_in_helper, self.url, fn, args, kwargs)
+                return result
             except writer_process.Unavailable as error:
                 log.warning("write process unavailable (%s): writing in this process", error)
         with self.write_session() as session:
@@ -225,13 +229,13 @@ def _open_in_helper(url: str) -> bool:
     return True
 
 
-def _write_in_helper(url: str, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+def _write_in_helper(url: str, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
     """``fn`` in a write transaction of the helper's own handle (no write process of its own)."""
     with database_at(url).write_session() as session:
         return fn(session, *args, **kwargs)
 
 
-@lru_cache(maxsize=None)
+@cache
 def database_at(database_url: str) -> Database:
     """One plain ``Database`` per URL in this process (the helper processes' own handle)."""
     return Database(database_url)

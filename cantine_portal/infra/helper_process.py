@@ -1,6 +1,6 @@
 """A helper process of the portal's worker: spawned on first use, replaced if it dies, stopped with it.
 
-Used for work that must not hold the worker's GIL: receipt PDFs (``services/pdf_process.py``) and
+Used for work that must not hold the worker's GIL: receipt PDFs (``infra/pdf/isolated.py``) and
 SQLite's write transactions (``write_process.py``). One process per helper, tasks run one after
 the other.
 

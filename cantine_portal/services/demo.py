@@ -53,6 +53,18 @@ def _demo_hash(password: str) -> str:
     return hash_password(password)
 
 
+@lru_cache(maxsize=None)
+def _reglement_pdf(commune_name: str) -> bytes:
+    """Drawn once per process and commune: the test suite loads the demo about a hundred times."""
+    return render_reglement(commune_name)
+
+
+@lru_cache(maxsize=None)
+def _menu_pdf(commune_name: str, monday: date) -> bytes:
+    """Drawn once per process, commune and week (same reason as ``_reglement_pdf``)."""
+    return render_menu_week(commune_name, monday, default_demo_menus(monday))
+
+
 @dataclass
 class DemoReport:
     created: list[str] = field(default_factory=list)
@@ -119,7 +131,7 @@ def _add_documents(session: Session, settings: Settings, structure: Structure, n
     """Real PDFs, stored privately: this week's menu, the règlement, and an unpublished draft."""
     reglement = documents.add_document(
         session, settings, now, row_id(structure), title="Règlement intérieur de la restauration scolaire",
-        category="Règlement", data=render_reglement(structure.name),
+        category="Règlement", data=_reglement_pdf(structure.name),
         original_name="reglement-interieur.pdf")
     # Published at the start of the school year: older than the weekly menu.
     start = school_year_start(now)
@@ -131,15 +143,14 @@ def _add_documents(session: Session, settings: Settings, structure: Structure, n
     documents.add_document(
         session, settings, now, row_id(structure),
         title=f"Menu de la semaine {french.format_date_range(monday, monday + timedelta(days=4))}",
-        category="Menus", data=render_menu_week(structure.name, monday, default_demo_menus(monday)),
+        category="Menus", data=_menu_pdf(structure.name, monday),
         original_name=f"menu-{monday.isoformat()}.pdf")
     next_monday = monday + timedelta(days=7)
     documents.add_document(
         session, settings, now, row_id(structure),
         title=f"Menu de la semaine {french.format_date_range(next_monday, next_monday + timedelta(days=4))}"
               " (brouillon)",
-        category="Menus", data=render_menu_week(structure.name, next_monday,
-                                                default_demo_menus(next_monday)),
+        category="Menus", data=_menu_pdf(structure.name, next_monday),
         original_name=f"menu-{next_monday.isoformat()}.pdf", published=False)
 
 

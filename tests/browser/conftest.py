@@ -25,12 +25,6 @@ FAKE_NOW = "2026-11-26T10:00:00+01:00"
 PHONE = {"width": 390, "height": 844}
 
 
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if "tests/browser" in str(item.fspath):
-            item.add_marker(pytest.mark.browser)
-
-
 @dataclass
 class Portal:
     base_url: str

@@ -1,18 +1,15 @@
-"""Past capacity the portal says so in French (503 + Retry-After); a lost database is retried."""
+"""Past capacity the portal says so in French (503 + Retry-After); a lost database is retried
+(against a real PostgreSQL: tests/integration/test_retry_postgres.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from cantine_portal.api.middleware import BUSY_MESSAGE, SlugCache, portal_middleware
 from cantine_portal.config import Settings
-from cantine_portal.infra.db import Database
 from cantine_portal.infra.retry import is_transient, with_db_retry
 
 
@@ -162,34 +159,6 @@ def test_retry_never_retries_a_constraint_violation_or_a_bug():
     with pytest.raises(ZeroDivisionError):
         with_db_retry(lambda: 1 / 0, sleep=lambda _s: None)
     assert is_transient(_operational()) and not is_transient(IntegrityError("x", {}, Exception()))
-
-
-@pytest.mark.postgres
-def test_retry_survives_a_real_postgresql_restart(postgres_server, tmp_path):
-    """The server stops for about a second while a notification is being handled: it is retried."""
-    url = postgres_server.create_database("retry_probe")
-    db = Database(url)
-    with db.write_session() as s:
-        s.execute(text("CREATE TABLE notification (id integer primary key)"))
-    postgres_server.stop()
-    restarter = threading.Timer(1.0, postgres_server.start)
-    restarter.start()
-    attempts = []
-
-    def fulfil():
-        attempts.append(time.monotonic())
-        with db.write_session() as s:
-            s.execute(text("INSERT INTO notification (id) VALUES (1)"))
-        return "ok"
-
-    try:
-        assert with_db_retry(fulfil, attempts=10, delays=(0.3, 0.5, 1.0)) == "ok"
-    finally:
-        restarter.join()
-    assert len(attempts) >= 2  # the first attempt met a stopped server
-    with db.session() as s:
-        assert s.execute(text("SELECT count(*) FROM notification")).scalar_one() == 1
-    db.dispose()
 
 
 # --- the parent's address behind the reverse proxy ---------------------------------------------

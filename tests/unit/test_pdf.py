@@ -2,7 +2,8 @@
 
 Rendered PDFs are checked through pypdf text extraction rather than by
 comparing bytes: what matters to parents is that the text (names, amounts,
-"€", accents) is really in the document, with embedded fonts.
+"€", accents) is really in the document, with embedded fonts. Receipts drawn in
+the helper process: tests/integration/test_pdf_process.py.
 """
 
 from __future__ import annotations
@@ -534,37 +535,3 @@ def test_raw_scan_respects_name_boundaries() -> None:
     data = _hand_made_pdf(extra_objects=(b"<< /JSFont 1 /AAB 2 /XFAx 3 /Launcher 4 >>",))
     assert not _has_raw_active_token(data)
     assert validate_pdf(data, MAX_BYTES) == 1
-
-
-# --- drawn in a helper process (services/pdf_process.py) -----------------------------------
-
-def test_receipt_drawn_in_a_helper_process_reads_the_same() -> None:
-    """The worker hands the drawing to another process (its GIL stays free for the parents'
-    events); the receipt says exactly what the in-process drawing says."""
-    import os
-
-    from cantine_portal.infra.pdf import isolated as pdf_process
-
-    data = _receipt_data()
-    generated = GENERATED_AT
-    helper_pid = pdf_process._helper.call(os.getpid, timeout=60)
-    assert helper_pid != os.getpid()
-    # Background work: the scheduler serves the worker (the parents' clicks) first.
-    assert os.getpriority(os.PRIO_PROCESS, helper_pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10)
-    isolated = pdf_process.render_receipt_isolated(data, generated_at=generated)
-    assert _norm(_text(isolated)) == _norm(_text(render_receipt(data, generated_at=generated)))
-    pdf_process.shutdown()
-
-
-def test_receipt_still_drawn_when_the_helper_process_dies() -> None:
-    import os
-    import signal
-
-    from cantine_portal.infra.pdf import isolated as pdf_process
-
-    helper_pid = pdf_process._helper.call(os.getpid, timeout=60)
-    os.kill(helper_pid, signal.SIGKILL)
-    pdf = pdf_process.render_receipt_isolated(_receipt_data(), generated_at=GENERATED_AT)
-    assert "2026-000042" in _norm(_text(pdf))
-    assert pdf_process._helper.call(os.getpid, timeout=60) not in (helper_pid, os.getpid())
-    pdf_process.shutdown()

@@ -12,16 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from cantine_portal.services.shared.branding import mail_brand
-from cantine_portal.models import Account, LoginSession, PasswordToken, Structure
-from cantine_portal.services.shared import audit
-from cantine_portal.services.accounts import throttle
 from cantine_portal.french import format_paris_datetime, format_paris_time
-from cantine_portal.services.accounts.hashing import hash_password, new_token, token_digest, verify_password
 from cantine_portal.infra.mail import Mail, Mailer, render_html
+from cantine_portal.models import Account, LoginSession, PasswordToken, Structure, row_id
+from cantine_portal.services.accounts import throttle
+from cantine_portal.services.accounts.hashing import hash_password, new_token, token_digest, verify_password
 from cantine_portal.services.accounts.passwords import PasswordCheck, check_password
+from cantine_portal.services.shared import audit
+from cantine_portal.services.shared.branding import mail_brand
 
 TOKEN_LIFETIME = timedelta(hours=24)
 SESSION_TOUCH_EVERY = timedelta(seconds=60)
@@ -117,11 +117,13 @@ def authenticate(session: Session, now: datetime, structure: Structure, email: s
     stored; otherwise the password is checked here.
     """
     email = normalize_email(email)
-    verdict = throttle.check_login(session, structure.id, email, ip, now)
+    structure_id = row_id(structure)
+    verdict = throttle.check_login(session, structure_id, email, ip, now)
     if not verdict.allowed:
-        audit.record(session, now, "login.throttled", structure_id=structure.id, target=email, ip=ip)
+        assert verdict.retry_at is not None  # a refusal always says when to retry
+        audit.record(session, now, "login.throttled", structure_id=structure_id, target=email, ip=ip)
         return LoginResult(None, blocked_message(verdict.retry_at), verdict.retry_at)
-    account = account_by_email(session, structure.id, email)
+    account = account_by_email(session, structure_id, email)
     stored = account.password_hash if account else None
     if verified is not None and verified.password_hash == stored:
         valid = verified.valid
@@ -129,14 +131,14 @@ def authenticate(session: Session, now: datetime, structure: Structure, email: s
         valid = verify_password(password, stored)
     if not (valid and account is not None and account.active):
         for scope in throttle.login_scopes(email, ip):
-            throttle.record(session, structure.id, scope, now)
-        audit.record(session, now, "login.failure", structure_id=structure.id,
+            throttle.record(session, structure_id, scope, now)
+        audit.record(session, now, "login.failure", structure_id=structure_id,
                      account_id=account.id if account else None, target=email, ip=ip)
         return LoginResult(None, MSG_BAD_CREDENTIALS)
-    throttle.clear(session, structure.id, throttle.login_scopes(email, ip)[0])
+    throttle.clear(session, structure_id, throttle.login_scopes(email, ip)[0])
     account.last_login_at = now
     session.add(account)
-    audit.record(session, now, "login.success", structure_id=structure.id, account_id=account.id, ip=ip)
+    audit.record(session, now, "login.success", structure_id=structure_id, account_id=account.id, ip=ip)
     return LoginResult(account)
 
 
@@ -145,7 +147,7 @@ def authenticate(session: Session, now: datetime, structure: Structure, email: s
 def open_session(session: Session, now: datetime, account: Account, user_agent: str = "") -> str:
     """Create a login session; returns the token for the cookie (only its hash is stored)."""
     token = new_token()
-    session.add(LoginSession(token_hash=token_digest(token), account_id=account.id,
+    session.add(LoginSession(token_hash=token_digest(token), account_id=row_id(account),
                              structure_id=account.structure_id, created_at=now, last_seen_at=now,
                              user_agent=user_agent[:255]))
     return token
@@ -180,7 +182,7 @@ def resolve_session(session: Session, now: datetime, structure_id: int, token: s
         return None
     row = session.exec(
         select(LoginSession, Account)
-        .join(Account, Account.id == LoginSession.account_id)
+        .join(Account, col(Account.id) == col(LoginSession.account_id))
         .where(LoginSession.token_hash == token_digest(token))
     ).first()
     if row is None:
@@ -192,15 +194,15 @@ def resolve_session(session: Session, now: datetime, structure_id: int, token: s
         return None
     due = now - login.last_seen_at > SESSION_TOUCH_EVERY
     if due and touch:
-        touch_session(session, login.id, now)
+        touch_session(session, row_id(login), now)
         session.commit()
-    return SessionInfo(account.id, account.structure_id, account.family_id, account.role, account.email,
+    return SessionInfo(row_id(account), account.structure_id, account.family_id, account.role, account.email,
                        login.id, due and not touch)
 
 
 def touch_session(session: Session, login_id: int, now: datetime) -> None:
     """Move a session's inactivity clock forward (never backwards). The caller commits."""
-    session.exec(update(LoginSession).where(LoginSession.id == login_id, LoginSession.last_seen_at < now)  # type: ignore[call-overload]
+    session.exec(update(LoginSession).where(col(LoginSession.id) == login_id, col(LoginSession.last_seen_at) < now)
                  .values(last_seen_at=now))
 
 
@@ -217,9 +219,9 @@ def close_session(session: Session, now: datetime, token: str | None) -> None:
 def revoke_all_sessions(session: Session, now: datetime, account_id: int) -> None:
     session.exec(
         update(LoginSession)
-        .where(LoginSession.account_id == account_id, LoginSession.revoked_at.is_(None))  # type: ignore[union-attr]
+        .where(col(LoginSession.account_id) == account_id, col(LoginSession.revoked_at).is_(None))
         .values(revoked_at=now)
-    )  # type: ignore[call-overload]
+    )
 
 
 # --- password links ------------------------------------------------------------------------
@@ -238,14 +240,15 @@ def password_link(base_url: str, structure: Structure, token: str) -> str:
 def _issue_token(session: Session, now: datetime, account: Account) -> str:
     """A fresh link token (only its hash is stored); earlier unused ones are revoked."""
     # A new link revokes the earlier ones: only the latest e-mail works.
+    account_id = row_id(account)
     session.exec(
         update(PasswordToken)
-        .where(PasswordToken.account_id == account.id, PasswordToken.used_at.is_(None),  # type: ignore[union-attr]
-               PasswordToken.revoked_at.is_(None))  # type: ignore[union-attr]
+        .where(col(PasswordToken.account_id) == account_id, col(PasswordToken.used_at).is_(None),
+               col(PasswordToken.revoked_at).is_(None))
         .values(revoked_at=now)
-    )  # type: ignore[call-overload]
+    )
     token = new_token()
-    session.add(PasswordToken(account_id=account.id, token_hash=token_digest(token), created_at=now,
+    session.add(PasswordToken(account_id=account_id, token_hash=token_digest(token), created_at=now,
                               expires_at=now + TOKEN_LIFETIME))
     return token
 
@@ -285,19 +288,21 @@ def request_password_link(session: Session, now: datetime, structure: Structure,
                           base_url: str, ip: str = "") -> LinkRequestResult:
     """PREMIÈRE CONNEXION OU MOT DE PASSE OUBLIÉ: same answer whether or not the account exists."""
     email = normalize_email(email)
-    verdict = throttle.check_link_request(session, structure.id, email, ip, now)
+    structure_id = row_id(structure)
+    verdict = throttle.check_link_request(session, structure_id, email, ip, now)
     if not verdict.allowed:
+        assert verdict.retry_at is not None  # a refusal always says when to retry
         return LinkRequestResult(
             f"Trop de demandes pour le moment. Réessayez à partir de {format_paris_time(verdict.retry_at)}.",
             retry_at=verdict.retry_at)
-    throttle.record(session, structure.id, f"link:account:{email}", now)
-    throttle.record(session, structure.id, f"link:ip:{ip}", now)
-    account = account_by_email(session, structure.id, email)
+    throttle.record(session, structure_id, f"link:account:{email}", now)
+    throttle.record(session, structure_id, f"link:ip:{ip}", now)
+    account = account_by_email(session, structure_id, email)
     if account is None or not account.active:
-        audit.record(session, now, "password_link.unknown", structure_id=structure.id, ip=ip)
+        audit.record(session, now, "password_link.unknown", structure_id=structure_id, ip=ip)
         return LinkRequestResult(MSG_LINK_SENT)
     token = _issue_token(session, now, account)
-    audit.record(session, now, "password_link.sent", structure_id=structure.id, account_id=account.id, ip=ip)
+    audit.record(session, now, "password_link.sent", structure_id=structure_id, account_id=account.id, ip=ip)
     link = password_link(base_url, structure, token)
     first_time = account.password_hash is None
     intro = ("Vous avez demandé à accéder au portail famille de " if first_time
@@ -324,7 +329,7 @@ def valid_token(session: Session, now: datetime, structure: Structure, token: st
         return None
     row = session.exec(
         select(PasswordToken, Account)
-        .join(Account, Account.id == PasswordToken.account_id)
+        .join(Account, col(Account.id) == col(PasswordToken.account_id))
         .where(PasswordToken.token_hash == token_digest(token))
     ).first()
     if row is None:
@@ -358,6 +363,8 @@ def set_password_with_token(session: Session, now: datetime, structure: Structur
     if stored is None:
         return SetPasswordResult(False, MSG_LINK_INVALID)
     account = session.get(Account, stored.account_id)
+    if account is None:  # valid_token() joined the account: it exists
+        return SetPasswordResult(False, MSG_LINK_INVALID)
     check = check_password(password, account.email)
     if not check.ok:
         return SetPasswordResult(False, " ".join(check.errors) or "Mot de passe refusé.", check)
@@ -367,8 +374,8 @@ def set_password_with_token(session: Session, now: datetime, structure: Structur
     stored.used_at = now
     session.add(account)
     session.add(stored)
-    revoke_all_sessions(session, now, account.id)
-    throttle.clear(session, structure.id, f"login:account:{account.email}")
+    revoke_all_sessions(session, now, row_id(account))
+    throttle.clear(session, row_id(structure), f"login:account:{account.email}")
     audit.record(session, now, "password.set" if first_time else "password.changed",
                  structure_id=structure.id, account_id=account.id, ip=ip)
     when = format_paris_datetime(now)

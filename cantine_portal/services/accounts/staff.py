@@ -6,11 +6,11 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from cantine_portal.models import Account, AccountRole
-from cantine_portal.services.shared import audit
-from cantine_portal.services.accounts.login import account_by_email, normalize_email
+from cantine_portal.models import Account, AccountRole, row_id
 from cantine_portal.services.accounts.hashing import hash_password
+from cantine_portal.services.accounts.login import account_by_email, normalize_email
 from cantine_portal.services.accounts.passwords import check_password
+from cantine_portal.services.shared import audit
 from cantine_portal.services.shared.tenants import structure_by_slug
 from cantine_portal.services.shared.validation import email_error
 
@@ -27,15 +27,16 @@ def create_staff(session: Session, now: datetime, slug: str, email: str, passwor
     if email_error(email, required=True):
         raise StaffError(f"Adresse e-mail invalide : {email}.")
     email = normalize_email(email)
-    if account_by_email(session, structure.id, email) is not None:
+    structure_id = row_id(structure)
+    if account_by_email(session, structure_id, email) is not None:
         raise StaffError(f"Un compte existe déjà avec l'adresse {email} dans la commune {structure.slug}.")
     check = check_password(password, email)
     if not check.ok:
         raise StaffError("Mot de passe refusé : " + " ".join(check.errors))
-    account = Account(structure_id=structure.id, role=AccountRole.STAFF, email=email, password_hash=hash_password(password),
+    account = Account(structure_id=structure_id, role=AccountRole.STAFF, email=email, password_hash=hash_password(password),
                       created_at=now, password_changed_at=now)
     session.add(account)
     session.flush()
-    audit.record(session, now, "staff.created", structure_id=structure.id, target=f"account:{account.id}",
+    audit.record(session, now, "staff.created", structure_id=structure_id, target=f"account:{account.id}",
                  email=email)
     return account

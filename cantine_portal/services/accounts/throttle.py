@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cantine_portal.models import LoginThrottle
 
@@ -38,7 +38,7 @@ def _times(session: Session, structure_id: int | None, scope: str, since: dateti
     query = select(LoginThrottle.at).where(LoginThrottle.scope == scope, LoginThrottle.at > since)
     if structure_id is not None:
         query = query.where(LoginThrottle.structure_id == structure_id)
-    return list(session.exec(query.order_by(LoginThrottle.at)).all())
+    return list(session.exec(query.order_by(col(LoginThrottle.at))).all())
 
 
 def record(session: Session, structure_id: int, scope: str, now: datetime) -> None:
@@ -46,7 +46,8 @@ def record(session: Session, structure_id: int, scope: str, now: datetime) -> No
 
 
 def clear(session: Session, structure_id: int, scope: str) -> None:
-    session.exec(delete(LoginThrottle).where(LoginThrottle.structure_id == structure_id, LoginThrottle.scope == scope))  # type: ignore[call-overload]
+    session.exec(delete(LoginThrottle).where(col(LoginThrottle.structure_id) == structure_id,
+                                             col(LoginThrottle.scope) == scope))
 
 
 def login_scopes(email: str, ip: str) -> tuple[str, str]:

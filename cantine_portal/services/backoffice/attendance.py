@@ -10,12 +10,12 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from cantine_portal.models import Child, Family, Reservation, ReservationStatus, Service
-from cantine_portal.services.backoffice.access import check_staff, owned
 from cantine_portal.infra.csv_export import csv_bytes
 from cantine_portal.infra.pdf.attendance_sheet import render_attendance
+from cantine_portal.models import Child, Family, Reservation, ReservationStatus, Service, row_id
+from cantine_portal.services.backoffice.access import check_staff, owned
 
 NO_DIET = "Sans régime particulier"
 NO_SCHOOL = "École non renseignée"
@@ -52,8 +52,8 @@ def attendance(session: Session, structure_id: int, account_id: int, day: date, 
     service = owned(session, Service, service_id, structure_id)
     found = session.exec(
         select(Reservation, Child, Family)
-        .join(Child, Child.id == Reservation.child_id)
-        .join(Family, Family.id == Reservation.family_id)
+        .join(Child, col(Child.id) == col(Reservation.child_id))
+        .join(Family, col(Family.id) == col(Reservation.family_id))
         .where(Reservation.structure_id == structure_id, Reservation.service_id == service.id,
                Reservation.day == day, Reservation.status == ReservationStatus.PAID, Family.structure_id == structure_id)
     ).all()
@@ -64,7 +64,7 @@ def attendance(session: Session, structure_id: int, account_id: int, day: date, 
         key=lambda r: (r.school, r.class_name, r.child_name))
     schools = Counter(r.school for r in rows)
     diets = Counter(r.diet for r in rows)
-    return Attendance(day, service.id, service.name, rows, sorted(schools.items()),
+    return Attendance(day, row_id(service), service.name, rows, sorted(schools.items()),
                       sorted(diets.items(), key=lambda kv: (kv[0] != NO_DIET, kv[0])),
                       sum(1 for r in rows if r.pai))
 

@@ -10,11 +10,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cantine_portal.french import PARIS, format_euros, format_month_year, format_numeric_date, provider_label
 from cantine_portal.infra.csv_export import csv_bytes
-from cantine_portal.models import Family, Payment, PaymentStatus, Receipt
+from cantine_portal.models import Family, Payment, PaymentStatus, Receipt, row_id
 from cantine_portal.services.backoffice.access import check_staff
 from cantine_portal.services.backoffice.families import PAYMENT_LABELS
 
@@ -60,7 +60,7 @@ def payments_report(session: Session, structure_id: int, account_id: int, month:
     e.g. one provider's, see services/regie/filters.py), newest first."""
     check_staff(session, structure_id, account_id)
     payments = list(session.exec(select(Payment).where(Payment.structure_id == structure_id)
-                                 .order_by(Payment.created_at.desc())).all())  # type: ignore[attr-defined]
+                                 .order_by(col(Payment.created_at).desc())).all())
     if month:
         payments = [p for p in payments if f"{_local(p.created_at):%Y-%m}" == month]
     if only is not None:
@@ -69,10 +69,10 @@ def payments_report(session: Session, structure_id: int, account_id: int, month:
     receipts = {r.payment_id: r.number for r in session.exec(select(Receipt).where(
         Receipt.structure_id == structure_id))}
     rows = [PaymentRow(
-        p.id, f"{_local(p.created_at):%d/%m/%Y %H:%M}", families.get(p.family_id, ""), p.reference, provider_label(p.provider),
+        row_id(p), f"{_local(p.created_at):%d/%m/%Y %H:%M}", families.get(p.family_id, ""), p.reference, provider_label(p.provider),
         p.provider_payment_id or p.provider_session_id or "", p.status, PAYMENT_LABELS.get(p.status, p.status),
         p.amount_cents, format_euros(p.amount_cents), p.credit_cents, format_euros(p.credit_cents) if p.credit_cents else "",
-        receipts.get(p.id, "")) for p in payments]
+        receipts.get(row_id(p), "")) for p in payments]
     days: dict[date, list[int]] = defaultdict(list)
     months: dict[tuple[int, int], list[int]] = defaultdict(list)
     for p in payments:

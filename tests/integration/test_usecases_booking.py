@@ -17,7 +17,7 @@ from cantine_portal.services.booking import errors as booking_errors
 from cantine_portal.services.payments import events
 from cantine_portal.usecases import booking, payments
 from cantine_portal.usecases.actors import ParentActor
-from tests.unit.test_booking import MON, NOW, TUE, Demo, _load
+from tests.integration.test_booking import MON, NOW, TUE, Demo, _load
 
 
 @pytest.fixture

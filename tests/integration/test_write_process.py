@@ -19,7 +19,7 @@ from cantine_portal.config import Settings
 from cantine_portal.infra.db import Database
 from cantine_portal.models import Reservation, Structure
 from cantine_portal.services.booking import choices, period_view
-from tests.unit.test_booking import MON, NOW, TUE, WEEK_7_DEC, _load
+from tests.integration.test_booking import MON, NOW, TUE, WEEK_7_DEC, _load
 
 
 # Module-level functions: run_write sends them to the helper by name.

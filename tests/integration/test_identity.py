@@ -26,9 +26,9 @@ from cantine_portal.services.shared.colours import colour_error, contrast_ratio,
 from cantine_portal.usecases import identity
 from cantine_portal.usecases import payments as payment_cases
 from cantine_portal.usecases.backoffice import settings as settings_cases
-from tests.unit.test_backoffice_usecases import actors  # noqa: F401 - fixture
-from tests.unit.test_payments import d, event, handle, start  # noqa: F401 - fixtures
-from tests.unit.test_payments import settings as payment_settings  # noqa: F401 - fixture
+from tests.integration.test_backoffice_usecases import actors  # noqa: F401 - fixture
+from tests.integration.test_payments import d, event, handle, start  # noqa: F401 - fixtures
+from tests.integration.test_payments import settings as payment_settings  # noqa: F401 - fixture
 from tests.unit.test_pdf import GENERATED_AT, _receipt_data
 
 
