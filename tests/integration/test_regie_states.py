@@ -9,7 +9,7 @@ from cantine_portal.models import Account, CounterPayment, JournalClosure
 from cantine_portal.services.demo import BERNARD_EMAIL, MARTIN_EMAIL, STAFF_EMAIL
 from cantine_portal.state.admin import MSG_REFUSED
 from cantine_portal.state.offload import run_handler
-from tests.unit.test_admin_states import _state, _token, cookies  # noqa: F401  (fixture)
+from tests.integration.test_admin_states import _state, _token, cookies  # noqa: F401  (fixture)
 
 
 def _family_id(session, address: str) -> int:

@@ -21,7 +21,7 @@ from cantine_portal.services.payments import fulfilment, providers
 from cantine_portal.services.payments.eopayment_provider import EopaymentProvider, ProviderAnswerRefused
 from cantine_portal.usecases import payments as payment_cases
 from cantine_portal.usecases import payments_pending
-from tests.unit.test_booking import MON, NOW, TUE, Demo, _load, apply, summary
+from tests.integration.test_booking import MON, NOW, TUE, Demo, _load, apply, summary
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "payfip"
 IDOP = "cc0cb210-1cd4-11ea-8cca-0213ad91a103"

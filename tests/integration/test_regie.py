@@ -24,7 +24,7 @@ from cantine_portal.services.booking.queries import credit_balance
 from cantine_portal.services.demo import STAFF_EMAIL
 from cantine_portal.services.regie import counter, refunds, rejection
 from cantine_portal.services.regie.errors import AlreadyRecorded, RegieError
-from tests.unit.test_booking import MON, NOW, THU, TUE, Demo, _load, apply, summary
+from tests.integration.test_booking import MON, NOW, THU, TUE, Demo, _load, apply, summary
 
 
 @pytest.fixture
