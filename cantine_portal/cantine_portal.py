@@ -20,6 +20,7 @@ from cantine_portal.pages import (
     admin_config,
     admin_daily,
     admin_families,
+    admin_regie,
     content,
     family,
     home,
@@ -37,6 +38,8 @@ from cantine_portal.state.admin_daily import (
     AdminPaymentsState,
 )
 from cantine_portal.state.admin_families import AdminFamiliesState, AdminFamilyState
+from cantine_portal.state.admin_family_money import AdminFamilyMoneyState
+from cantine_portal.state.admin_regie import AdminRegieState
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.content import ContactState, DocumentsState
 from cantine_portal.state.family import ChildrenState, FamilyState
@@ -102,11 +105,13 @@ for route, page, load, label in [
     ("prestations", admin_config.services_page, AdminServicesState.load, "Prestations"),
     ("calendrier", admin_config.calendar_page, AdminCalendarState.load, "Calendrier"),
     ("familles", admin_families.families_page, AdminFamiliesState.load, "Familles"),
-    ("famille", admin_families.family_page, AdminFamilyState.load, "Famille"),
+    # the family page also loads its money block (ledger, régie forms), a state of its own
+    ("famille", admin_families.family_page, [AdminFamilyState.load, AdminFamilyMoneyState.load], "Famille"),
     ("effectifs", admin_daily.attendance_page, AdminAttendanceState.load, "Effectifs"),
     ("documents", admin_daily.documents_page, AdminDocumentsState.load, "Documents"),
     ("messages", admin_daily.messages_page, AdminMessagesState.load, "Messages"),
     ("paiements", admin_daily.payments_page, AdminPaymentsState.load, "Paiements"),
+    ("regie", admin_regie.regie_page, AdminRegieState.load, "Régie"),
 ]:
     # each page's load is an on_load staff event: commune, staff session (else the staff login), then the page
     app.add_page(page, route=f"/[slug]/admin/{route}", title=f"{label} — {ADMIN}", on_load=load)
