@@ -123,6 +123,16 @@ def _csp(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_pending(_args: argparse.Namespace) -> int:
+    """Ask the providers about payments whose answer never came (PayFiP), expire the others."""
+    from cantine_portal.usecases.payments_pending import check_pending_payments
+
+    report = check_pending_payments(clock.now())
+    print(f"Paiements en attente interrogés : {report.asked}, réglés : {report.settled}, "
+          f"prestataire injoignable : {report.failed}")
+    return 1 if report.failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["run"]:  # everything after "run" goes to the portal's launcher (reflex options)
@@ -152,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run", help="serve the portal with its task consumer (options go to reflex run)")
     policy = sub.add_parser("csp", help="print the pages' Content-Security-Policy of the current build")
     policy.set_defaults(func=_csp)
+    money = sub.add_parser("payments", help="payment maintenance")
+    money_sub = money.add_subparsers(dest="payments_command", required=True)
+    pending = money_sub.add_parser("check-pending", help="settle payments whose provider never answered")
+    pending.set_defaults(func=_check_pending)
     args = parser.parse_args(argv)
     private_umask()
     secure_var_tree(get_settings())

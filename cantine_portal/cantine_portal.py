@@ -21,6 +21,7 @@ from cantine_portal.pages import (
     admin_daily,
     admin_families,
     admin_pricing,
+    admin_regie,
     content,
     family,
     home,
@@ -39,6 +40,8 @@ from cantine_portal.state.admin_daily import (
 )
 from cantine_portal.state.admin_families import AdminFamiliesState, AdminFamilyState
 from cantine_portal.state.admin_pricing import AdminClaimState, AdminGridsState, AdminQuotientsState
+from cantine_portal.state.admin_family_money import AdminFamilyMoneyState
+from cantine_portal.state.admin_regie import AdminRegieState
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.content import ContactState, DocumentsState
 from cantine_portal.state.family import ChildrenState, FamilyState
@@ -105,7 +108,8 @@ for route, page, load, label in [
     ("prestations", admin_config.services_page, AdminServicesState.load, "Prestations"),
     ("calendrier", admin_config.calendar_page, AdminCalendarState.load, "Calendrier"),
     ("familles", admin_families.families_page, AdminFamiliesState.load, "Familles"),
-    ("famille", admin_families.family_page, AdminFamilyState.load, "Famille"),
+    # the family page also loads its money block (ledger, régie forms), a state of its own
+    ("famille", admin_families.family_page, [AdminFamilyState.load, AdminFamilyMoneyState.load], "Famille"),
     ("effectifs", admin_daily.attendance_page, AdminAttendanceState.load, "Effectifs"),
     ("documents", admin_daily.documents_page, AdminDocumentsState.load, "Documents"),
     ("messages", admin_daily.messages_page, AdminMessagesState.load, "Messages"),
@@ -113,6 +117,7 @@ for route, page, load, label in [
     ("prestations/grilles", admin_pricing.grids_page, AdminGridsState.load, "Grilles tarifaires"),
     ("quotients", admin_pricing.quotients_page, AdminQuotientsState.load, "Quotients familiaux"),
     ("aide-cantine-1-euro", admin_pricing.claim_page, AdminClaimState.load, "Aide cantine à 1 €"),
+    ("regie", admin_regie.regie_page, AdminRegieState.load, "Régie"),
 ]:
     # each page's load is an on_load staff event: commune, staff session (else the staff login), then the page
     app.add_page(page, route=f"/[slug]/admin/{route}", title=f"{label} — {ADMIN}", on_load=load)

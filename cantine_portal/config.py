@@ -92,6 +92,9 @@ class Settings:
     redis_url: str | None = None
     backup_days: int = 14  # nightly SQLite backups kept under var/backups/
     consumer_workers: int = 2
+    # Systempay/PayZen shop secrets (the shop id is a commune setting): test and production keys.
+    systempay_secret_test: str | None = None
+    systempay_secret_production: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -178,6 +181,8 @@ class Settings:
             redis_url=env.get("REFLEX_REDIS_URL") or None,
             backup_days=_int(env, "CANTINE_BACKUP_DAYS", 14, 1),
             consumer_workers=_int(env, "CANTINE_CONSUMER_WORKERS", 2, 1),
+            systempay_secret_test=env.get("SYSTEMPAY_SECRET_TEST") or None,
+            systempay_secret_production=env.get("SYSTEMPAY_SECRET_PRODUCTION") or None,
         )
 
 

@@ -8,7 +8,7 @@
   exports and the « cantine à 1 € » claim.
 
 Revision ID: 0003_qf_pricing
-Revises: 0005_commune_identity (main's head at the last merge)
+Revises: 0006_regie (main's head at the last merge)
 Create Date: 2026-11-27
 """
 from typing import Sequence, Union
@@ -18,7 +18,7 @@ from alembic import op
 
 
 revision: str = '0003_qf_pricing'
-down_revision: Union[str, None] = '0005_commune_identity'
+down_revision: Union[str, None] = '0006_regie'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,6 +1,6 @@
 """The back office's HTTP downloads: CSV template, attendance CSV/PDF, documents (drafts too),
-message attachments, payments CSV, QF attestations sent by parents, the « cantine à 1 € » claim
-(CSV/PDF).
+message attachments, payments CSV, the régie's journal (CSV, PDF), QF attestations sent by parents,
+the « cantine à 1 € » claim (CSV/PDF).
 
 Each one resolves the staff cookie ``cp_staff_{slug}`` itself (a plain GET from a link or a new
 tab) through ``identity.staff_by_session`` (a live STAFF session of this commune, checked in the
@@ -28,6 +28,7 @@ from cantine_portal.usecases.backoffice import families as family_cases
 from cantine_portal.usecases.backoffice import messages as message_cases
 from cantine_portal.usecases.backoffice import payments as payment_cases
 from cantine_portal.usecases.backoffice import pricing as pricing_cases
+from cantine_portal.usecases.backoffice import regie as regie_cases
 from cantine_portal.usecases.backoffice.common import Download, StaffActor
 from cantine_portal.usecases.errors import Refused
 from cantine_portal.usecases.identity import commune_by_slug, staff_by_session
@@ -112,7 +113,28 @@ async def message_attachment(request: Request) -> Response:
 
 async def payments_export(request: Request) -> Response:
     return await _serve(request, lambda actor: payment_cases.payments_csv(
-        actor, month=request.query_params.get("mois", "")))
+        actor, month=request.query_params.get("mois", ""), provider=request.query_params.get("moyen", "")))
+
+
+def _journal(request: Request, kind: str) -> Callable[[StaffActor], Download]:
+    """The régie's journal of ``?periode=day|month&jour=YYYY-MM-DD`` as CSV or PDF."""
+    def produce(actor: StaffActor) -> Download:
+        period = request.query_params.get("periode", "")
+        if period not in ("day", "month"):
+            raise ValueError("période")
+        day = date.fromisoformat(request.query_params.get("jour", ""))
+        if kind == "csv":
+            return regie_cases.journal_csv(actor, kind=period, day=day)
+        return regie_cases.journal_pdf(actor, kind=period, day=day, now=clock.now())
+    return produce
+
+
+async def journal_csv(request: Request) -> Response:
+    return await _serve(request, _journal(request, "csv"))
+
+
+async def journal_pdf(request: Request) -> Response:
+    return await _serve(request, _journal(request, "pdf"))
 
 
 async def quotient_attestation(request: Request) -> Response:
@@ -147,4 +169,6 @@ routes = [
     Route("/api/{slug}/admin/quotients/attestations/{document_id}", quotient_attestation, methods=["GET"]),
     Route("/api/{slug}/admin/aide-cantine-1-euro.csv", claim_csv, methods=["GET"]),
     Route("/api/{slug}/admin/aide-cantine-1-euro.pdf", claim_pdf, methods=["GET"]),
+    Route("/api/{slug}/admin/journal.csv", journal_csv, methods=["GET"]),
+    Route("/api/{slug}/admin/journal.pdf", journal_pdf, methods=["GET"]),
 ]

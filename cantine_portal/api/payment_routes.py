@@ -29,7 +29,7 @@ from cantine_portal.infra.http import session_cookie_name
 from cantine_portal.services.payments.events import ProviderEvent, parse_simulated, parse_stripe
 from cantine_portal.services.payments.signatures import verify_signature
 from cantine_portal.services.shared.validation import parse_id
-from cantine_portal.usecases import payments
+from cantine_portal.usecases import payments, payments_pending
 
 
 async def _notification(request: Request, secret: str | None, parse: Callable[[bytes], ProviderEvent]) -> Response:
@@ -63,6 +63,23 @@ async def stripe_webhook(request: Request) -> Response:
     return await _notification(request, get_settings().stripe_webhook_secret, parse_stripe)
 
 
+async def eopayment_notification(request: Request) -> Response:
+    """PayFiP's or Systempay's notification (form-encoded, POST or GET). Nothing in it is trusted:
+    the use case has PayFiP confirm it (detail call) or checks Systempay's signature."""
+    provider = str(request.path_params["provider"])
+    slug = str(request.path_params["slug"]).lower()
+    body = (await request.body()).decode("utf-8", "replace") if request.method == "POST" else ""
+    query = body or request.url.query
+    try:
+        answer = await run_in_threadpool(functools.partial(payments_pending.receive_provider_answer, provider,
+                                                           slug, query, now=clock.now()))
+    except DBAPIError:
+        return JSONResponse({"error": "retry later"}, status_code=503)
+    if not answer.ok:
+        return JSONResponse({"error": "refused"}, status_code=400)
+    return JSONResponse({"received": True, "outcome": answer.outcome})
+
+
 async def receipt_pdf(request: Request) -> Response:
     """One of the logged-in family's receipts (HttpOnly session cookie of the URL's commune)."""
     slug = str(request.path_params["slug"]).lower()
@@ -80,5 +97,6 @@ async def receipt_pdf(request: Request) -> Response:
 routes = [
     Route("/api/paiement/simule/notification", simulated_notification, methods=["POST"]),
     Route("/api/paiement/stripe/webhook", stripe_webhook, methods=["POST"]),
+    Route("/api/paiement/{provider:str}/{slug:str}/notification", eopayment_notification, methods=["GET", "POST"]),
     Route("/api/{slug}/recus/{receipt_id}", receipt_pdf, methods=["GET"]),
 ]

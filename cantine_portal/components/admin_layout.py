@@ -23,6 +23,7 @@ ADMIN_ITEMS = [
     ("Messages", "messages", "mail"),
     ("Paiements", "paiements", "credit-card"),
     ("Aide cantine à 1 €", "aide-cantine-1-euro", "hand-coins"),
+    ("Régie", "regie", "landmark"),
 ]
 
 LINK_STYLE = {
@@ -36,7 +37,8 @@ CURRENT_STYLE = {**LINK_STYLE, "font_weight": "700", "text_decoration": "underli
 # Which menu entry a page title belongs to (aria-current="page"); the family page is under Familles.
 _MENU_OF_TITLE = {"Back-office": "", "Paramètres": "parametres", "Prestations et tarifs": "prestations",
                   "Calendrier": "calendrier", "Familles": "familles", "Effectifs": "effectifs",
-                  "Documents": "documents", "Messages": "messages", "Paiements": "paiements"}
+                  "Documents": "documents", "Messages": "messages", "Paiements": "paiements",
+                  "Régie": "regie"}
 MAIN_ID = "contenu"
 # RGAA 4.1 basics for every back-office page: a focus ring that shows on every control, and
 # 44 px targets (WCAG 2.5.5) for buttons, fields and links of the menu.

@@ -14,6 +14,14 @@ from cantine_portal.models.booking import (
     ReservationStatus,
 )
 from cantine_portal.models.content import ContactMessage, Document
+from cantine_portal.models.regie import (
+    CounterMethod,
+    CounterPayment,
+    CounterStatus,
+    JournalClosure,
+    Refund,
+    RefundMethod,
+)
 from cantine_portal.models.family import Account, AccountRole, Child, Enrollment, Family, Guardian
 from cantine_portal.models.pricing import (
     FamilyQuotient,
@@ -29,9 +37,10 @@ from cantine_portal.models.tenant import ClosedDay, Service, ServicePrice, Struc
 
 __all__ = [
     "Account", "AccountRole", "AuditLog", "Basket", "BasketStatus", "CalendarFeedToken", "Child", "ClosedDay",
-    "ContactMessage", "Credit", "Document", "Enrollment", "Family", "FamilyQuotient", "Guardian", "Job",
-    "JobStatus", "LoginSession", "LoginThrottle", "PasswordToken", "Payment", "PaymentEvent", "PaymentStatus",
-    "PriceBracket", "PriceGrid", "QuotientDocument", "QuotientDocumentStatus", "QuotientSource", "Receipt",
-    "ReceiptCounter", "Reminder", "ReminderKind", "Reservation", "ReservationStatus", "Service",
-    "ServicePrice", "Structure", "UTCDateTime", "row_id", "utcnow",
+    "ContactMessage", "CounterMethod", "CounterPayment", "CounterStatus", "Credit", "Document", "Enrollment",
+    "Family", "FamilyQuotient", "Guardian", "Job", "JobStatus", "JournalClosure", "LoginSession",
+    "LoginThrottle", "PasswordToken", "Payment", "PaymentEvent", "PaymentStatus", "PriceBracket", "PriceGrid",
+    "QuotientDocument", "QuotientDocumentStatus", "QuotientSource", "Receipt", "ReceiptCounter", "Refund",
+    "RefundMethod", "Reminder", "ReminderKind", "Reservation", "ReservationStatus", "Service", "ServicePrice",
+    "Structure", "UTCDateTime", "row_id", "utcnow",
 ]

@@ -34,6 +34,13 @@ class Structure(SQLModel, table=True):
     # One diet per line, e.g. "Sans porc".
     diets: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     payment_provider: str = Field(default="simulated", max_length=20)
+    # PayFiP (DGFiP): the régie's client number (numcli, 6 digits) and the mode: "T" test,
+    # "X" activation (real payments checked by the DGFiP), "W" production.
+    payfip_numcli: str = Field(default="", max_length=6)
+    payfip_mode: str = Field(default="T", max_length=1)
+    # Systempay/PayZen: the shop's id; its secrets stay on the server (SYSTEMPAY_SECRET_*).
+    systempay_site_id: str = Field(default="", max_length=8)
+    systempay_mode: str = Field(default="TEST", max_length=10)
     # The commune's own identity (never the State's): main colour, on which white text reaches 4.5:1
     # (services/shared/colours.py), and the logo stored privately (infra/storage.py, "logos/…"), served
     # by /api/{slug}/logo. "" = no logo.

@@ -241,6 +241,12 @@ def payments_page() -> rx.Component:
         rx.el.form(
             rx.flex(rx.box(input_field("Mois (vide : tous)", "month", "pay-month", Y.month, type="month"),
                            width="14rem"),
+                    rx.box(rx.vstack(
+                        rx.el.label("Prestataire ou moyen", html_for="pay-provider", style={"font_weight": "600"}),
+                        rx.el.select(rx.foreach(Y.provider_options, lambda o: rx.el.option(o[1], value=o[0])),
+                                     id="pay-provider", name="provider", default_value=Y.provider,
+                                     style=INPUT_STYLE),
+                        spacing="1", align="stretch"), width="16rem"),
                     submit("Afficher", size="3"), align="end", gap="0.75rem", wrap="wrap"),
             on_submit=Y.filter,
         ),

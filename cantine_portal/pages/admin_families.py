@@ -7,6 +7,7 @@ import reflex as rx
 from cantine_portal.components.admin_forms import checkbox, grid, input_field, section, select_field, submit
 from cantine_portal.components.admin_layout import admin_page, table, td
 from cantine_portal.components.forms import INPUT_STYLE, callout, field, labelled_upload, message_if
+from cantine_portal.pages.admin_family_money import family_money_section
 from cantine_portal.state.admin_families import IMPORT_UPLOAD_ID, AdminFamiliesState, AdminFamilyState
 
 F = AdminFamiliesState
@@ -244,6 +245,7 @@ def family_page() -> rx.Component:
                        ["date", "reference", "provider", "status", "amount"], "Aucun paiement."),
                 _lines("Reçus", ["Date", "Numéro", "Montant"], P.receipts, ["date", "number", "amount"],
                        "Aucun reçu."),
+                family_money_section(),
                 spacing="4",
                 width="100%",
                 align="stretch",

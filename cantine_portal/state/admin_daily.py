@@ -258,6 +258,8 @@ class AdminMessagesState(StaffState):
 
 class AdminPaymentsState(StaffState):
     month: str = ""
+    provider: str = ""
+    provider_options: list[list[str]] = [[key, label] for key, label in payment_cases.provider_filters()]
     rows: list[dict[str, str]] = []
     by_day: list[list[str]] = []
     by_month: list[list[str]] = []
@@ -271,21 +273,22 @@ class AdminPaymentsState(StaffState):
                      for r in report.rows]
         self.by_day = [[t.label, str(t.count), t.amount_label] for t in report.by_day]
         self.by_month = [[t.label, str(t.count), t.amount_label] for t in report.by_month]
-        suffix = f"?mois={self.month}" if self.month else ""
-        self.csv_url = f"/api/{self.portal_slug}/admin/paiements.csv{suffix}"
+        query = "&".join(f"{name}={value}" for name, value in (("mois", self.month), ("moyen", self.provider))
+                         if value)
+        self.csv_url = f"/api/{self.portal_slug}/admin/paiements.csv" + (f"?{query}" if query else "")
 
-    def _show_month(self, month: str) -> None:
-        page = payment_cases.payments_page(self._actor(), month=month)
+    def _show_month(self, month: str, provider: str) -> None:
+        page = payment_cases.payments_page(self._actor(), month=month, provider=provider)
         if page.report is None:
             self.error_message = page.error
             return
-        self.month, self.error_message = month, ""
+        self.month, self.provider, self.error_message = month, provider, ""
         self._show_report(page.report)
 
     @staff_event(on_load=True)
     def load(self):
-        self._show_month(self.month)
+        self._show_month(self.month, self.provider)
 
     @staff_event
     def filter(self, form_data: dict):
-        self._show_month(form_text(form_data, "month", 7))
+        self._show_month(form_text(form_data, "month", 7), form_text(form_data, "provider", 30))

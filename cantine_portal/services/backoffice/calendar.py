@@ -34,7 +34,7 @@ from cantine_portal.models import (
 from cantine_portal.services.shared import audit
 from cantine_portal.services.backoffice.access import NotAllowed, check_staff, owned
 from cantine_portal.french import PARIS, format_euros, format_long_date
-from cantine_portal.services.shared.calendar import french_public_holidays
+from cantine_portal.services.shared.calendar import closure_credit_label, french_public_holidays
 from cantine_portal.infra.mail import Mail, Mailer, render_html
 
 KIND_LABELS = {"public_holiday": "Jour férié", "school_holiday": "Vacances scolaires",
@@ -182,10 +182,6 @@ def add_school_holidays(session: Session, now: datetime, *, structure_id: int, a
     audit.record(session, now, "admin.school_holidays_added", structure_id=structure_id, account_id=account_id,
                  ip=ip, label=label, first=start, last=end, count=added)
     return CalendarResult(True, f"« {label} » : {added} jour(s) ajouté(s), du {start:%d/%m/%Y} au {end:%d/%m/%Y}.")
-
-
-def closure_credit_label(day: date) -> str:
-    return f"Avoir : fermeture exceptionnelle du {day:%d/%m/%Y}"
 
 
 @dataclass(frozen=True)

@@ -55,13 +55,17 @@ def _local(instant: datetime) -> datetime:
     return instant.astimezone(PARIS)
 
 
-def payments_report(session: Session, structure_id: int, account_id: int, month: str = "") -> PaymentsReport:
-    """All payments (or those created in ``month`` "YYYY-MM", Paris time), newest first."""
+def payments_report(session: Session, structure_id: int, account_id: int, month: str = "",
+                    only: set[int] | None = None) -> PaymentsReport:
+    """All payments (or those created in ``month`` "YYYY-MM", Paris time; among the ids ``only``,
+    e.g. one provider's, see services/regie/filters.py), newest first."""
     check_staff(session, structure_id, account_id)
-    payments = session.exec(select(Payment).where(Payment.structure_id == structure_id)
-                            .order_by(col(Payment.created_at).desc())).all()
+    payments = list(session.exec(select(Payment).where(Payment.structure_id == structure_id)
+                                 .order_by(col(Payment.created_at).desc())).all())
     if month:
         payments = [p for p in payments if f"{_local(p.created_at):%Y-%m}" == month]
+    if only is not None:
+        payments = [p for p in payments if p.id in only]
     families = {f.id: f.name for f in session.exec(select(Family).where(Family.structure_id == structure_id))}
     receipts = {r.payment_id: r.number for r in session.exec(select(Receipt).where(
         Receipt.structure_id == structure_id))}

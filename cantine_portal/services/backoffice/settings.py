@@ -29,10 +29,12 @@ from cantine_portal.services.shared.validation import (
 SETTINGS_FIELDS = ("name", "address_line", "postal_code", "city", "phone", "email", "period_mode",
                    "deadline_kind", "deadline_weekday", "deadline_days_before", "deadline_time",
                    "allow_family_edit", "allow_children_edit", "diets", "payment_provider", "primary_color",
-                   "reminder_days_before")
+                   "reminder_days_before", "payfip_numcli", "payfip_mode", "systempay_site_id", "systempay_mode")
 DEADLINE_KINDS = ("weekday_before", "days_before")
 DEFAULT_REMINDER_DAYS = 2
-PAYMENT_PROVIDERS = ("simulated", "stripe")
+PAYMENT_PROVIDERS = ("simulated", "stripe", "payfip", "systempay")
+PAYFIP_MODES = {"T": "test", "X": "activation", "W": "production"}
+SYSTEMPAY_MODES = ("TEST", "PRODUCTION")
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _LIMITS = {"name": 120, "address_line": 200, "city": 120}
 
@@ -40,6 +42,8 @@ MSG_SAVED = "Les paramètres ont été enregistrés."
 MSG_INVALID = "Certains paramètres sont à corriger : voir les messages sous les champs concernés."
 MSG_SIMULATED_DISABLED = ("Le paiement simulé n'encaisse aucune somme : il est désactivé sur ce serveur. "
                           "Choisissez Stripe.")
+MSG_TEST_MODE_DISABLED = ("Le mode test n'encaisse aucune somme : il est désactivé sur ce serveur. "
+                          "Choisissez le mode activation ou production.")
 
 
 class SettingsValues(TypedDict):
@@ -62,6 +66,10 @@ class SettingsValues(TypedDict):
     payment_provider: str
     primary_color: str
     reminder_days_before: int
+    payfip_numcli: str
+    payfip_mode: str
+    systempay_site_id: str
+    systempay_mode: str
 
 
 @dataclass
@@ -125,7 +133,8 @@ def validate_settings(values: dict[str, str]) -> tuple[SettingsValues, dict[str,
     if any(len(d) > 60 for d in diets):
         errors["diets"] = "Un régime fait 60 caractères au maximum."
     if text["payment_provider"] not in PAYMENT_PROVIDERS:
-        errors["payment_provider"] = "Choisissez le paiement simulé ou Stripe."
+        errors["payment_provider"] = "Choisissez le paiement simulé, Stripe, PayFiP ou Systempay."
+    errors.update(_online_account_errors(text))
     # an emptied field goes back to the portal's blue
     text["primary_color"] = text["primary_color"] or DEFAULT_COLOUR
     if message := colour_error(text["primary_color"]):
@@ -141,8 +150,27 @@ def validate_settings(values: dict[str, str]) -> tuple[SettingsValues, dict[str,
         diets="\n".join(dict.fromkeys(diets)), payment_provider=text["payment_provider"],
         primary_color=normalise_hex(text["primary_color"]) or text["primary_color"][:7],
         reminder_days_before=reminder_days,
+        payfip_numcli=text["payfip_numcli"], payfip_mode=text["payfip_mode"] or "T",
+        systempay_site_id=text["systempay_site_id"], systempay_mode=text["systempay_mode"] or "TEST",
     )
     return clean, errors
+
+
+def _online_account_errors(text: dict[str, str]) -> dict[str, str]:
+    """PayFiP's régie number and mode, Systempay's shop id and mode: required for the chosen one."""
+    errors: dict[str, str] = {}
+    payfip = text["payment_provider"] == "payfip"
+    numcli = text["payfip_numcli"]
+    if (numcli or payfip) and not (len(numcli) == 6 and numcli.isdigit()):
+        errors["payfip_numcli"] = "Le numéro de régie PayFiP (numcli) compte 6 chiffres, fournis par la DGFiP."
+    if (text["payfip_mode"] or "T") not in PAYFIP_MODES:
+        errors["payfip_mode"] = "Choisissez le mode test, activation ou production."
+    site = text["systempay_site_id"]
+    if (site or text["payment_provider"] == "systempay") and not (len(site) == 8 and site.isdigit()):
+        errors["systempay_site_id"] = "L'identifiant de boutique Systempay compte 8 chiffres."
+    if (text["systempay_mode"] or "TEST") not in SYSTEMPAY_MODES:
+        errors["systempay_mode"] = "Choisissez le mode TEST ou PRODUCTION."
+    return errors
 
 
 def deadline_description(values: dict[str, str]) -> str:
@@ -166,6 +194,10 @@ def save_settings(session: Session, now: datetime, *, structure_id: int, account
     clean, errors = validate_settings(values)
     if clean["payment_provider"] == "simulated" and not simulated_allowed:
         errors["payment_provider"] = MSG_SIMULATED_DISABLED
+    if not simulated_allowed and clean["payment_provider"] == "payfip" and clean["payfip_mode"] == "T":
+        errors["payfip_mode"] = MSG_TEST_MODE_DISABLED
+    if not simulated_allowed and clean["payment_provider"] == "systempay" and clean["systempay_mode"] == "TEST":
+        errors["systempay_mode"] = MSG_TEST_MODE_DISABLED
     if errors:
         return SettingsResult(False, MSG_INVALID, errors)
     changes = {name: [getattr(structure, name), value] for name, value in clean.items()

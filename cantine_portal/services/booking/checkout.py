@@ -30,7 +30,7 @@ from cantine_portal.models import (
     Structure,
     row_id,
 )
-from cantine_portal.services.backoffice.calendar import closure_credit_label
+from cantine_portal.services.shared.calendar import closure_credit_label
 from cantine_portal.services.booking.basket import BasketSummary, basket_summary, reprice_basket
 from cantine_portal.services.booking.errors import CHECKOUT_MESSAGE, CONFLICT_MESSAGE, BookingError
 from cantine_portal.services.booking.queries import (

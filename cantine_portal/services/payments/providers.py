@@ -127,4 +127,8 @@ def provider_for(structure: Structure, settings: Settings, now: datetime) -> Pay
         raise PaymentUnavailable(f"{structure.slug}: payment provider {structure.payment_provider!r} unavailable")
     if structure.payment_provider == "stripe":
         return StripeCheckout(settings, structure, now)
+    if structure.payment_provider in ("payfip", "systempay"):
+        from cantine_portal.services.payments.eopayment_provider import EopaymentProvider
+
+        return EopaymentProvider(structure.payment_provider, settings, structure, now)
     return SimulatedBank(now)

@@ -75,6 +75,12 @@ def _payer(session: Session, family: Family) -> tuple[str, str]:
     return name, account.email if account else ""
 
 
+def payer_email(session: Session, family_id: int) -> str:
+    """The address the family's tickets go to (its first parent account)."""
+    family = session.get(Family, family_id)
+    return _payer(session, family)[1] if family is not None else ""
+
+
 def issue_receipt(session: Session, now: datetime, payment: Payment) -> Receipt:
     """Issue the receipt of a succeeded payment (once: a second call returns the first one).
 

@@ -265,3 +265,8 @@ def day_status(day: date, service_weekdays: frozenset[int],
     if day.weekday() not in service_weekdays:
         return DayStatus(False, f"Pas de service le {WEEKDAYS[day.weekday()]}")
     return DayStatus(True, None)
+
+
+def closure_credit_label(day: date) -> str:
+    """The credit line of a paid day the commune closed (a closure, or one declared during a payment)."""
+    return f"Avoir : fermeture exceptionnelle du {day:%d/%m/%Y}"

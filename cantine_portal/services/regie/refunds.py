@@ -1,0 +1,70 @@
+"""Refunds: staff give back some or all of a family's available credit.
+
+A refund is a negative line of the credit ledger plus its Refund row (method, reference). It
+never exceeds the balance: the balance is read under a lock on the family row (PostgreSQL;
+SQLite's write transactions are serial) inside the same transaction, and the form's
+idempotency key makes a double click record it once. Plain Python; the caller commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from cantine_portal.french import format_euros
+from cantine_portal.models import Credit, Family, Refund, RefundMethod, row_id
+from cantine_portal.services.backoffice.access import check_staff
+from cantine_portal.services.booking.queries import credit_balance
+from cantine_portal.services.regie.errors import AlreadyRecorded, RegieError
+from cantine_portal.services.shared import audit
+
+REFUND_LABELS = {RefundMethod.TRANSFER: "virement", RefundMethod.CHEQUE: "chèque", RefundMethod.CASH: "espèces"}
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    refund_id: int
+    family_id: int
+    amount_cents: int
+    balance_after_cents: int
+    message: str
+
+
+def refund_credit(session: Session, now: datetime, structure_id: int, staff_id: int, family_id: int,
+                  amount_cents: int, method: str, reference: str, reason: str, key: str) -> RefundResult:
+    """Give ``amount_cents`` of the family's credit back by ``method``; refused beyond the balance."""
+    check_staff(session, structure_id, staff_id)
+    family = session.exec(select(Family).where(Family.id == family_id).with_for_update()).first()
+    if family is None or family.structure_id != structure_id:
+        raise RegieError("Famille inconnue.")
+    if not key:
+        raise RegieError("Formulaire expiré : rechargez la page.")
+    if session.exec(select(Refund).where(Refund.structure_id == structure_id,
+                                         Refund.idempotency_key == key)).first() is not None:
+        raise AlreadyRecorded("Ce remboursement est déjà enregistré.")
+    if method not in set(RefundMethod):
+        raise RegieError("Choisissez le mode de remboursement.")
+    if amount_cents <= 0:
+        raise RegieError("Indiquez un montant supérieur à 0 €.")
+    if method != RefundMethod.CASH and not reference.strip():
+        raise RegieError("Indiquez la référence du virement ou le numéro du chèque.")
+    balance = credit_balance(session, structure_id, family_id)
+    if amount_cents > balance:
+        raise RegieError(f"Le remboursement ({format_euros(amount_cents)}) dépasse l'avoir disponible "
+                         f"({format_euros(max(balance, 0))}).")
+    label = f"Remboursement par {REFUND_LABELS[RefundMethod(method)]}"
+    credit = Credit(structure_id=structure_id, family_id=family_id, amount_cents=-amount_cents, created_at=now,
+                    label=(label + (f" (réf. {reference.strip()})" if reference.strip() else ""))[:200])
+    session.add(credit)
+    session.flush()
+    refund = Refund(structure_id=structure_id, family_id=family_id, amount_cents=amount_cents, method=method,
+                    reference=reference.strip()[:80], reason=reason.strip()[:200], credit_id=row_id(credit),
+                    idempotency_key=key[:64], recorded_by=staff_id, created_at=now)
+    session.add(refund)
+    session.flush()
+    audit.record(session, now, "regie.refund", structure_id=structure_id, account_id=staff_id,
+                 target=str(family_id), amount_cents=amount_cents, method=method)
+    return RefundResult(row_id(refund), family_id, amount_cents, balance - amount_cents,
+                        f"Remboursement de {format_euros(amount_cents)} enregistré.")
