@@ -14,6 +14,7 @@ from cantine_portal.models.booking import (
     ReservationStatus,
 )
 from cantine_portal.models.content import ContactMessage, Document
+from cantine_portal.models.family import Account, AccountRole, Child, Enrollment, Family, Guardian
 from cantine_portal.models.regie import (
     CounterMethod,
     CounterPayment,
@@ -22,16 +23,49 @@ from cantine_portal.models.regie import (
     Refund,
     RefundMethod,
 )
-from cantine_portal.models.family import Account, AccountRole, Child, Enrollment, Family, Guardian
 from cantine_portal.models.security import AuditLog, LoginSession, LoginThrottle, PasswordToken
 from cantine_portal.models.tasks import CalendarFeedToken, Job, JobStatus, Reminder, ReminderKind
 from cantine_portal.models.tenant import ClosedDay, Service, ServicePrice, Structure
 
 __all__ = [
-    "Account", "AccountRole", "AuditLog", "Basket", "BasketStatus", "CalendarFeedToken", "Child", "ClosedDay",
-    "ContactMessage", "CounterMethod", "CounterPayment", "CounterStatus", "Credit", "Document", "Enrollment",
-    "Family", "Guardian", "Job", "JobStatus", "JournalClosure", "LoginSession", "LoginThrottle", "Refund",
+    "Account",
+    "AccountRole",
+    "AuditLog",
+    "Basket",
+    "BasketStatus",
+    "CalendarFeedToken",
+    "Child",
+    "ClosedDay",
+    "ContactMessage",
+    "CounterMethod",
+    "CounterPayment",
+    "CounterStatus",
+    "Credit",
+    "Document",
+    "Enrollment",
+    "Family",
+    "Guardian",
+    "Job",
+    "JobStatus",
+    "JournalClosure",
+    "LoginSession",
+    "LoginThrottle",
+    "Refund",
     "RefundMethod",
-    "PasswordToken", "Payment", "PaymentEvent", "PaymentStatus", "Receipt", "ReceiptCounter", "Reservation",
-    "Reminder", "ReminderKind", "ReservationStatus", "Service", "ServicePrice", "Structure", "UTCDateTime", "row_id", "utcnow",
+    "PasswordToken",
+    "Payment",
+    "PaymentEvent",
+    "PaymentStatus",
+    "Receipt",
+    "ReceiptCounter",
+    "Reservation",
+    "Reminder",
+    "ReminderKind",
+    "ReservationStatus",
+    "Service",
+    "ServicePrice",
+    "Structure",
+    "UTCDateTime",
+    "row_id",
+    "utcnow",
 ]

@@ -54,32 +54,72 @@ def attendance(session: Session, structure_id: int, account_id: int, day: date, 
         select(Reservation, Child, Family)
         .join(Child, col(Child.id) == col(Reservation.child_id))
         .join(Family, col(Family.id) == col(Reservation.family_id))
-        .where(Reservation.structure_id == structure_id, Reservation.service_id == service.id,
-               Reservation.day == day, Reservation.status == ReservationStatus.PAID, Family.structure_id == structure_id)
+        .where(
+            Reservation.structure_id == structure_id,
+            Reservation.service_id == service.id,
+            Reservation.day == day,
+            Reservation.status == ReservationStatus.PAID,
+            Family.structure_id == structure_id,
+        )
     ).all()
     rows = sorted(
-        (AttendanceRow(f"{child.last_name.upper()} {child.first_name}", family.name, child.school or NO_SCHOOL,
-                       child.class_name, child.diet or NO_DIET, child.pai, child.pai_notes if child.pai else "")
-         for _reservation, child, family in found),
-        key=lambda r: (r.school, r.class_name, r.child_name))
+        (
+            AttendanceRow(
+                f"{child.last_name.upper()} {child.first_name}",
+                family.name,
+                child.school or NO_SCHOOL,
+                child.class_name,
+                child.diet or NO_DIET,
+                child.pai,
+                child.pai_notes if child.pai else "",
+            )
+            for _reservation, child, family in found
+        ),
+        key=lambda r: (r.school, r.class_name, r.child_name),
+    )
     schools = Counter(r.school for r in rows)
     diets = Counter(r.diet for r in rows)
-    return Attendance(day, row_id(service), service.name, rows, sorted(schools.items()),
-                      sorted(diets.items(), key=lambda kv: (kv[0] != NO_DIET, kv[0])),
-                      sum(1 for r in rows if r.pai))
+    return Attendance(
+        day,
+        row_id(service),
+        service.name,
+        rows,
+        sorted(schools.items()),
+        sorted(diets.items(), key=lambda kv: (kv[0] != NO_DIET, kv[0])),
+        sum(1 for r in rows if r.pai),
+    )
 
 
 def attendance_csv(data: Attendance) -> bytes:
     """`;`-separated, UTF-8 with BOM so that Excel opens the accents right. No PAI notes."""
-    return csv_bytes(["Date", "Prestation", "Enfant", "Famille", "École", "Classe", "Régime", "PAI"],
-                     ([f"{data.day:%d/%m/%Y}", data.service_name, row.child_name, row.family_name, row.school,
-                       row.class_name, row.diet, "PAI" if row.pai else ""] for row in data.rows))
+    return csv_bytes(
+        ["Date", "Prestation", "Enfant", "Famille", "École", "Classe", "Régime", "PAI"],
+        (
+            [
+                f"{data.day:%d/%m/%Y}",
+                data.service_name,
+                row.child_name,
+                row.family_name,
+                row.school,
+                row.class_name,
+                row.diet,
+                "PAI" if row.pai else "",
+            ]
+            for row in data.rows
+        ),
+    )
 
 
 def attendance_pdf(data: Attendance, commune_name: str, now: datetime) -> bytes:
-    return render_attendance(commune_name, data.service_name, data.day,
-                             [(r.child_name, r.school, r.class_name, r.diet, r.pai) for r in data.rows],
-                             data.by_school, data.by_diet, generated_at=now)
+    return render_attendance(
+        commune_name,
+        data.service_name,
+        data.day,
+        [(r.child_name, r.school, r.class_name, r.diet, r.pai) for r in data.rows],
+        data.by_school,
+        data.by_diet,
+        generated_at=now,
+    )
 
 
 def export_name(data: Attendance, extension: str) -> str:

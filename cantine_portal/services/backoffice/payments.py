@@ -54,25 +54,43 @@ def _local(instant: datetime) -> datetime:
     return instant.astimezone(PARIS)
 
 
-def payments_report(session: Session, structure_id: int, account_id: int, month: str = "",
-                    only: set[int] | None = None) -> PaymentsReport:
+def payments_report(
+    session: Session, structure_id: int, account_id: int, month: str = "", only: set[int] | None = None
+) -> PaymentsReport:
     """All payments (or those created in ``month`` "YYYY-MM", Paris time; among the ids ``only``,
     e.g. one provider's, see services/regie/filters.py), newest first."""
     check_staff(session, structure_id, account_id)
-    payments = list(session.exec(select(Payment).where(Payment.structure_id == structure_id)
-                                 .order_by(col(Payment.created_at).desc())).all())
+    payments = list(
+        session.exec(
+            select(Payment).where(Payment.structure_id == structure_id).order_by(col(Payment.created_at).desc())
+        ).all()
+    )
     if month:
         payments = [p for p in payments if f"{_local(p.created_at):%Y-%m}" == month]
     if only is not None:
         payments = [p for p in payments if p.id in only]
     families = {f.id: f.name for f in session.exec(select(Family).where(Family.structure_id == structure_id))}
-    receipts = {r.payment_id: r.number for r in session.exec(select(Receipt).where(
-        Receipt.structure_id == structure_id))}
-    rows = [PaymentRow(
-        row_id(p), f"{_local(p.created_at):%d/%m/%Y %H:%M}", families.get(p.family_id, ""), p.reference, provider_label(p.provider),
-        p.provider_payment_id or p.provider_session_id or "", p.status, PAYMENT_LABELS.get(p.status, p.status),
-        p.amount_cents, format_euros(p.amount_cents), p.credit_cents, format_euros(p.credit_cents) if p.credit_cents else "",
-        receipts.get(row_id(p), "")) for p in payments]
+    receipts = {
+        r.payment_id: r.number for r in session.exec(select(Receipt).where(Receipt.structure_id == structure_id))
+    }
+    rows = [
+        PaymentRow(
+            row_id(p),
+            f"{_local(p.created_at):%d/%m/%Y %H:%M}",
+            families.get(p.family_id, ""),
+            p.reference,
+            provider_label(p.provider),
+            p.provider_payment_id or p.provider_session_id or "",
+            p.status,
+            PAYMENT_LABELS.get(p.status, p.status),
+            p.amount_cents,
+            format_euros(p.amount_cents),
+            p.credit_cents,
+            format_euros(p.credit_cents) if p.credit_cents else "",
+            receipts.get(row_id(p), ""),
+        )
+        for p in payments
+    ]
     days: dict[date, list[int]] = defaultdict(list)
     months: dict[tuple[int, int], list[int]] = defaultdict(list)
     for p in payments:
@@ -81,9 +99,13 @@ def payments_report(session: Session, structure_id: int, account_id: int, month:
         when = _local(p.completed_at or p.created_at)
         days[when.date()].append(p.amount_cents)
         months[(when.year, when.month)].append(p.amount_cents)
-    by_day = [Total(format_numeric_date(d), len(v), format_euros(sum(v))) for d, v in sorted(days.items(), reverse=True)]
-    by_month = [Total(format_month_year(y, m), len(v), format_euros(sum(v)))
-                for (y, m), v in sorted(months.items(), reverse=True)]
+    by_day = [
+        Total(format_numeric_date(d), len(v), format_euros(sum(v))) for d, v in sorted(days.items(), reverse=True)
+    ]
+    by_month = [
+        Total(format_month_year(y, m), len(v), format_euros(sum(v)))
+        for (y, m), v in sorted(months.items(), reverse=True)
+    ]
     return PaymentsReport(rows, by_day, by_month)
 
 
@@ -94,8 +116,30 @@ def _decimal(cents: int) -> str:
 
 def payments_csv(report: PaymentsReport) -> bytes:
     """`;`-separated, UTF-8 with BOM; amounts as "12,34" (French Excel reads them as numbers)."""
-    return csv_bytes(["Date", "Famille", "Référence", "Prestataire", "Référence prestataire", "Statut",
-                      "Montant (EUR)", "Avoir utilisé (EUR)", "Reçu"],
-                     ([row.date_label, row.family_name, row.reference, row.provider, row.provider_reference,
-                       row.status_label, _decimal(row.amount_cents), _decimal(row.credit_cents), row.receipt_number]
-                      for row in report.rows))
+    return csv_bytes(
+        [
+            "Date",
+            "Famille",
+            "Référence",
+            "Prestataire",
+            "Référence prestataire",
+            "Statut",
+            "Montant (EUR)",
+            "Avoir utilisé (EUR)",
+            "Reçu",
+        ],
+        (
+            [
+                row.date_label,
+                row.family_name,
+                row.reference,
+                row.provider,
+                row.provider_reference,
+                row.status_label,
+                _decimal(row.amount_cents),
+                _decimal(row.credit_cents),
+                row.receipt_number,
+            ]
+            for row in report.rows
+        ),
+    )
