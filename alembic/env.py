@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from alembic import context
 from sqlmodel import SQLModel
 
 import cantine_portal.models  # noqa: F401  (registers the tables)
+from alembic import context
 from cantine_portal.config import get_settings
 from cantine_portal.infra.db import make_engine
 from cantine_portal.models.base import UTCDateTime

@@ -16,12 +16,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `python bench/x.py` puts bench/, not the project, on sys.path
     sys.path.insert(0, str(ROOT))
 
-from sqlmodel import Session, select  # noqa: E402
+from sqlmodel import Session, select  # noqa: E402  (after sys.path is set above)
 
-from cantine_portal.french import PARIS  # noqa: E402
-from cantine_portal.models import Family, Structure  # noqa: E402
-from cantine_portal.services.shared import calendar  # noqa: E402
-from cantine_portal.services.demo import (  # noqa: E402
+from cantine_portal.french import PARIS  # noqa: E402  (after sys.path is set above)
+from cantine_portal.models import Family, Structure  # noqa: E402  (after sys.path is set above)
+from cantine_portal.services.demo import (  # noqa: E402  (after sys.path is set above)
     DEFAULT_DIETS,
     _add_closed_days,
     _add_family,
@@ -30,6 +29,7 @@ from cantine_portal.services.demo import (  # noqa: E402
     _add_service,
     school_year_start,
 )
+from cantine_portal.services.shared import calendar  # noqa: E402  (after sys.path is set above)
 
 BENCH_SLUG = "bench"
 BENCH_EMAIL = "famille.nombreuse@example.fr"
@@ -51,10 +51,19 @@ def add_bench_commune(session: Session, now: datetime) -> BenchIds:
     existing = session.exec(select(Structure).where(Structure.slug == BENCH_SLUG)).first()
     if existing is None:
         structure = Structure(
-            slug=BENCH_SLUG, name="Ville de Banc-d'Essai", address_line="Mairie, 1 place du Marché",
-            postal_code="44100", city="Banc-d'Essai", phone="02 40 11 11 11", email="enfance@banc-essai.fr",
-            period_mode="month", deadline_kind="days_before", deadline_days_before=2, deadline_time="23:59",
-            diets=DEFAULT_DIETS, created_at=now,
+            slug=BENCH_SLUG,
+            name="Ville de Banc-d'Essai",
+            address_line="Mairie, 1 place du Marché",
+            postal_code="44100",
+            city="Banc-d'Essai",
+            phone="02 40 11 11 11",
+            email="enfance@banc-essai.fr",
+            period_mode="month",
+            deadline_kind="days_before",
+            deadline_days_before=2,
+            deadline_time="23:59",
+            diets=DEFAULT_DIETS,
+            created_at=now,
         )
         session.add(structure)
         session.flush()
@@ -67,13 +76,35 @@ def add_bench_commune(session: Session, now: datetime) -> BenchIds:
         _add_closed_days(session, structure, now)
         address = dict(address_line="12 rue des Écoles", postal_code="44100", city="Banc-d'Essai")
         _add_family(
-            session, structure, now, "Nombreuse",
-            guardians=[dict(civility="Mme", last_name="Nombreuse", first_name="Anne", relationship="Mère",
-                            email=BENCH_EMAIL, mobile="0612121212", **address)],
-            children=[dict(last_name="Nombreuse", first_name=name, birth_date=date(2016 + i, 1 + i, 10),
-                           school="École Jules Ferry", class_name=("CM2", "CM1", "CE1", "CP")[i], diet="")
-                      for i, name in enumerate(CHILDREN)],
-            services=services, email=BENCH_EMAIL, password=BENCH_PASSWORD,
+            session,
+            structure,
+            now,
+            "Nombreuse",
+            guardians=[
+                dict(
+                    civility="Mme",
+                    last_name="Nombreuse",
+                    first_name="Anne",
+                    relationship="Mère",
+                    email=BENCH_EMAIL,
+                    mobile="0612121212",
+                    **address,
+                )
+            ],
+            children=[
+                dict(
+                    last_name="Nombreuse",
+                    first_name=name,
+                    birth_date=date(2016 + i, 1 + i, 10),
+                    school="École Jules Ferry",
+                    class_name=("CM2", "CM1", "CE1", "CP")[i],
+                    diet="",
+                )
+                for i, name in enumerate(CHILDREN)
+            ],
+            services=services,
+            email=BENCH_EMAIL,
+            password=BENCH_PASSWORD,
         )
         session.flush()
         # Priced by QF with sibling reductions (issue 17): the canteen and the evening care have the
@@ -105,7 +136,7 @@ def percentiles(samples_ms: list[float]) -> tuple[float, float]:
 
 def report(title: str, samples_ms: list[float], budget_ms: float | None = None) -> str:
     p50, p95 = percentiles(samples_ms)
-    verdict = "" if budget_ms is None else ("  (budget p95 < %g ms: %s)" % (budget_ms, "OK" if p95 < budget_ms else "OVER"))
+    verdict = "" if budget_ms is None else f"  (budget p95 < {budget_ms:g} ms: {'OK' if p95 < budget_ms else 'OVER'})"
     line = f"{title}: n={len(samples_ms)}  p50={p50:.2f} ms  p95={p95:.2f} ms  max={max(samples_ms):.2f} ms{verdict}"
     print(line, flush=True)
     return line

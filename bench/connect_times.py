@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.reflex_client import NAMESPACE, ReflexClient  # noqa: E402
+from bench.reflex_client import NAMESPACE, ReflexClient  # noqa: E402  (after sys.path is set above)
 
 
 async def with_reflex_client(base_url: str, timeout: float) -> float:
@@ -63,8 +63,11 @@ async def series(name: str, connect, base_url: str, count: int, timeout: float) 
         times.append(elapsed * 1000)
         print(f"  {name} #{i + 1:>2}: {elapsed * 1000:8.1f} ms", flush=True)
     slow = sum(1 for t in times if t > 1000)
-    print(f"{name}: {count} sequential connects, median {statistics.median(times):.1f} ms, "
-          f"max {max(times):.1f} ms, {slow} over 1 s\n", flush=True)
+    print(
+        f"{name}: {count} sequential connects, median {statistics.median(times):.1f} ms, "
+        f"max {max(times):.1f} ms, {slow} over 1 s\n",
+        flush=True,
+    )
 
 
 async def run(base_url: str, count: int, timeout: float, compare: bool) -> None:

@@ -43,30 +43,43 @@ import signal
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
+import httpx  # noqa: E402  (after sys.path is set above)
 
-from bench.reflex_client import ConnectionClosed, ReflexClient  # noqa: E402
+from bench.reflex_client import ConnectionClosed, ReflexClient  # noqa: E402  (after sys.path is set above)
 
 # Reflex's full state names (as in its deltas), from the portal's own classes.
-from cantine_portal.state.payment import ReceiptsState, SimulatedBankState  # noqa: E402
-from cantine_portal.state.reservations import ReservationState, ReservationTicks  # noqa: E402
+from cantine_portal.state.payment import ReceiptsState, SimulatedBankState  # noqa: E402  (after sys.path is set above)
+from cantine_portal.state.reservations import ReservationState, ReservationTicks  # noqa: E402  (after sys.path is set above)
 
 ROOT_STATE = "reflex___state____state"
-RES_STATE = ReservationState.get_full_name()      # the page: tables, messages, basket, validate, pay
-TICKS_STATE = ReservationTicks.get_full_name()    # its substate: toggle, live totals, unsaved count
-BANK_STATE = SimulatedBankState.get_full_name()   # /banque-simulee/[bank_session]: load_bank, pay
-RECEIPTS_STATE = ReceiptsState.get_full_name()    # /{slug}/factures: load_receipts
+RES_STATE = ReservationState.get_full_name()  # the page: tables, messages, basket, validate, pay
+TICKS_STATE = ReservationTicks.get_full_name()  # its substate: toggle, live totals, unsaved count
+BANK_STATE = SimulatedBankState.get_full_name()  # /banque-simulee/[bank_session]: load_bank, pay
+RECEIPTS_STATE = ReceiptsState.get_full_name()  # /{slug}/factures: load_receipts
 F = "_rx_state_"  # Reflex suffixes every field name in a delta with this marker
 ACTION_TIMEOUT = 30.0
-ACTIONS = ("login", "connect", "load", "tick", "valider", "navigate", "basket", "checkout", "bank_page",
-           "bank_pay", "pay", "factures")
+ACTIONS = (
+    "login",
+    "connect",
+    "load",
+    "tick",
+    "valider",
+    "navigate",
+    "basket",
+    "checkout",
+    "bank_page",
+    "bank_pay",
+    "pay",
+    "factures",
+)
 
 
 class Disconnected(Exception):
@@ -78,6 +91,7 @@ class ActionFailed(Exception):
 
 
 # --- measurements ---------------------------------------------------------------------------
+
 
 @dataclass
 class Stats:
@@ -114,19 +128,24 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def report(stats: Stats, elapsed: float) -> str:
-    lines = [f"{'action':<10} {'count':>7} {'per s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>6}"]
+    lines = [
+        f"{'action':<10} {'count':>7} {'per s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>6}"
+    ]
     for action in ACTIONS:
         values = stats.latencies.get(action, [])
         if not values and not stats.errors.get(action):
             continue
         ms = [v * 1000 for v in values]
-        lines.append(f"{action:<10} {len(values):>7} {len(values) / elapsed:>8.1f} {percentile(ms, 50):>8.1f} "
-                     f"{percentile(ms, 95):>8.1f} {percentile(ms, 99):>8.1f} {max(ms) if ms else float('nan'):>8.1f} "
-                     f"{stats.errors.get(action, 0):>6}")
+        lines.append(
+            f"{action:<10} {len(values):>7} {len(values) / elapsed:>8.1f} {percentile(ms, 50):>8.1f} "
+            f"{percentile(ms, 95):>8.1f} {percentile(ms, 99):>8.1f} {max(ms) if ms else float('nan'):>8.1f} "
+            f"{stats.errors.get(action, 0):>6}"
+        )
     return "\n".join(lines)
 
 
 # --- one browser tab, spoken in Reflex's protocol ----------------------------------------------
+
 
 class Tab:
     """One browser tab: a websocket to Reflex (bench/reflex_client.py, no aiohttp needed) with the
@@ -157,7 +176,7 @@ class Tab:
             # Closed during the handshake (a worker just killed or not restarted yet): the browser
             # retries with a back-off, so does the parent (a bounded number of times).
             raise Disconnected() from exc
-        except Exception as exc:  # noqa: BLE001 - refused (connection ceiling), timeout, bad packet
+        except Exception as exc:
             raise ActionFailed(f"websocket: {exc.__class__.__name__}: {exc}") from exc
         self.connected = True
 
@@ -190,7 +209,7 @@ class Tab:
         try:
             await self.client.emit(handler, payload)
             return await asyncio.wait_for(future, ACTION_TIMEOUT)
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise ActionFailed(f"{handler.rsplit('.', 1)[-1]}: no answer in {ACTION_TIMEOUT:.0f} s") from exc
         except Disconnected:
             raise
@@ -210,8 +229,9 @@ class Tab:
         Reflex 0.10 may flip ``is_hydrated`` before an on_load handler of another substate has
         answered, so the page's own data is waited for too, as a parent waits for the table.
         """
-        await self.call(f"{ROOT_STATE}.hydrate_and_load", {},
-                        lambda u: self.var(ROOT_STATE, "is_hydrated") is True and ready())
+        await self.call(
+            f"{ROOT_STATE}.hydrate_and_load", {}, lambda u: self.var(ROOT_STATE, "is_hydrated") is True and ready()
+        )
 
     def var(self, state: str, name: str) -> Any:
         return self.state.get(state, {}).get(name + F)
@@ -237,6 +257,7 @@ def _redirected(update: dict) -> bool:
 
 # --- one parent ---------------------------------------------------------------------------------
 
+
 @dataclass
 class Options:
     url: str
@@ -249,9 +270,11 @@ class Options:
 
 
 async def login(http: httpx.AsyncClient, opts: Options, email: str) -> str:
-    response = await http.post(f"/api/{opts.slug}/connexion", headers={"Origin": opts.url},
-                               data={"email": email, "password": opts.password,
-                                     "suite": f"/{opts.slug}/reservations"})
+    response = await http.post(
+        f"/api/{opts.slug}/connexion",
+        headers={"Origin": opts.url},
+        data={"email": email, "password": opts.password, "suite": f"/{opts.slug}/reservations"},
+    )
     token = response.cookies.get(f"cp_session_{opts.slug}")
     if response.status_code != 303 or not token:
         raise ActionFailed(f"login {response.status_code} → {response.headers.get('location')}")
@@ -269,8 +292,13 @@ def free_cells(tab: Tab) -> list[str]:
 
 
 def saved_cells(tab: Tab) -> set[str]:
-    return {cell["key"] for child in tab.res("tables") or [] for day in child["days"] for cell in day["cells"]
-            if cell["state"] in ("pending", "paid")}
+    return {
+        cell["key"]
+        for child in tab.res("tables") or []
+        for day in child["days"]
+        for cell in day["cells"]
+        if cell["state"] in ("pending", "paid")
+    }
 
 
 async def think(opts: Options, rng: random.Random) -> None:
@@ -293,8 +321,9 @@ async def tick(tab: Tab, key: str, stats: Stats) -> None:
     """ReservationTicks.toggle: answered by the substate's delta (unsaved count, totals)."""
     before = tab.var(TICKS_STATE, "unsaved_count") or 0
     started = time.perf_counter()
-    update = await tab.call(f"{TICKS_STATE}.toggle", {"key": key},
-                            lambda u: "unsaved_count" + F in _delta(u, TICKS_STATE))
+    update = await tab.call(
+        f"{TICKS_STATE}.toggle", {"key": key}, lambda u: "unsaved_count" + F in _delta(u, TICKS_STATE)
+    )
     stats.time("tick", time.perf_counter() - started)
     after = _delta(update, TICKS_STATE)["unsaved_count" + F]
     if abs(after - before) != 1 or "grand_total" + F not in _delta(update, TICKS_STATE):
@@ -303,23 +332,28 @@ async def tick(tab: Tab, key: str, stats: Stats) -> None:
 
 async def valider(tab: Tab, stats: Stats) -> None:
     started = time.perf_counter()
-    update = await tab.call(f"{RES_STATE}.validate", {}, lambda u: bool(_delta(u).get("info_message" + F)
-                                                                        or _delta(u).get("error_message" + F)))
+    update = await tab.call(
+        f"{RES_STATE}.validate",
+        {},
+        lambda u: bool(_delta(u).get("info_message" + F) or _delta(u).get("error_message" + F)),
+    )
     stats.time("valider", time.perf_counter() - started)
     if _delta(update).get("error_message" + F):
         raise ActionFailed(f"Valider refused: {_delta(update)['error_message' + F]}")
 
 
 async def pay(tab: Tab, opts: Options, stats: Stats, reference: str) -> None:
-    """"Valider votre panier maintenant", "Payer", the simulated bank's "Payer", back to the portal.
+    """ "Valider votre panier maintenant", "Payer", the simulated bank's "Payer", back to the portal.
 
     All on the tab's websocket, as the browser does: ``rx.redirect`` is a client-side navigation,
     so the bank page is one more ``hydrate_and_load`` with its own pathname.
     """
     started = time.perf_counter()
-    update = await tab.call(f"{RES_STATE}.show_basket", {},
-                            lambda u: _delta(u).get("basket_visible" + F) is True
-                            or bool(_delta(u).get("error_message" + F)))
+    update = await tab.call(
+        f"{RES_STATE}.show_basket",
+        {},
+        lambda u: _delta(u).get("basket_visible" + F) is True or bool(_delta(u).get("error_message" + F)),
+    )
     stats.time("basket", time.perf_counter() - started)
     if _delta(update).get("error_message" + F):
         raise ActionFailed(f"basket refused: {_delta(update)['error_message' + F]}")
@@ -327,7 +361,9 @@ async def pay(tab: Tab, opts: Options, stats: Stats, reference: str) -> None:
         raise ActionFailed(f"basket not payable: {tab.res('basket_note')!r}")
     tab.events.clear()
     pay_started = started = time.perf_counter()
-    update = await tab.call(f"{RES_STATE}.pay", {}, lambda u: _redirected(u) or bool(_delta(u).get("error_message" + F)))
+    update = await tab.call(
+        f"{RES_STATE}.pay", {}, lambda u: _redirected(u) or bool(_delta(u).get("error_message" + F))
+    )
     stats.time("checkout", time.perf_counter() - started)
     target = tab.redirect()
     if target is None:
@@ -345,14 +381,15 @@ async def pay(tab: Tab, opts: Options, stats: Stats, reference: str) -> None:
             raise ActionFailed(f"bank page {target}: {status}")
         tab.events.clear()
         started = time.perf_counter()
-        update = await tab.call(f"{BANK_STATE}.pay", {},
-                                lambda u: _redirected(u) or bool(_delta(u, BANK_STATE).get("error_message" + F)))
+        update = await tab.call(
+            f"{BANK_STATE}.pay", {}, lambda u: _redirected(u) or bool(_delta(u, BANK_STATE).get("error_message" + F))
+        )
         stats.time("bank_pay", time.perf_counter() - started)
         target = tab.redirect()
         if target is None or not target.startswith(return_prefix):
             raise ActionFailed(f"bank answered {target!r} / {_delta(update, BANK_STATE).get('error_message' + F)!r}")
     stats.time("pay", time.perf_counter() - pay_started)
-    stats.paid[reference] = target[len(return_prefix):].split("&")[0]
+    stats.paid[reference] = target[len(return_prefix) :].split("&")[0]
 
 
 async def factures(tab: Tab, opts: Options, stats: Stats) -> None:
@@ -360,23 +397,39 @@ async def factures(tab: Tab, opts: Options, stats: Stats) -> None:
     once the parent has paid."""
     tab.path = f"/{opts.slug}/factures"
     started = time.perf_counter()
-    await tab.load(lambda: bool(tab.var(RECEIPTS_STATE, "receipt_rows")) or not opts.pay
-                   and tab.var(RECEIPTS_STATE, "receipt_rows") is not None)
+    await tab.load(
+        lambda: (
+            bool(tab.var(RECEIPTS_STATE, "receipt_rows"))
+            or not opts.pay
+            and tab.var(RECEIPTS_STATE, "receipt_rows") is not None
+        )
+    )
     stats.time("factures", time.perf_counter() - started)
 
 
 async def navigate_next(tab: Tab, stats: Stats) -> None:
-    """"Mois suivant": the next period's tables."""
+    """ "Mois suivant": the next period's tables."""
     started = time.perf_counter()
-    update = await tab.call(f"{RES_STATE}.next_period", {}, lambda u: "period_label" + F in _delta(u)
-                            or bool(_delta(u).get("error_message" + F)))
+    update = await tab.call(
+        f"{RES_STATE}.next_period",
+        {},
+        lambda u: "period_label" + F in _delta(u) or bool(_delta(u).get("error_message" + F)),
+    )
     stats.time("navigate", time.perf_counter() - started)
     if _delta(update).get("error_message" + F):
         raise ActionFailed(f"next period refused: {_delta(update)['error_message' + F]}")
 
 
-async def parent(n: int, email: str, reference: str, opts: Options, stats: Stats, rng: random.Random,
-                 stop_at: float, cookie: str | None = None) -> None:
+async def parent(
+    n: int,
+    email: str,
+    reference: str,
+    opts: Options,
+    stats: Stats,
+    rng: random.Random,
+    stop_at: float,
+    cookie: str | None = None,
+) -> None:
     """One parent's evening; reconnects (a bounded number of times) when the websocket drops.
 
     The parent books ``opts.months`` periods (the first open one, then "Mois suivant"), pays the
@@ -440,7 +493,7 @@ async def parent(n: int, email: str, reference: str, opts: Options, stats: Stats
                     await tab.close()
                     await asyncio.sleep(0.5 + rng.random() * (attempt + 1))  # like the browser's back-off
                     if time.monotonic() > stop_at:
-                        raise ActionFailed("gave up reconnecting at the end of the run")
+                        raise ActionFailed("gave up reconnecting at the end of the run") from None
             raise ActionFailed("websocket dropped 4 times")
         except (ActionFailed, httpx.HTTPError, OSError, Exception) as exc:  # noqa: BLE001 - counted, shown
             stats.error(action, f"{email}: {exc.__class__.__name__}: {exc}")
@@ -488,6 +541,7 @@ async def watch_loop_lag(stats: Stats, stop: asyncio.Event) -> None:
 
 # --- killing a worker ---------------------------------------------------------------------------
 
+
 def worker_pids(server_pid: int) -> list[int]:
     """Children of the Granian supervisor (its backend workers), from /proc."""
     supervisors = [server_pid]
@@ -522,6 +576,7 @@ async def kill_worker_later(delay: float, server_pid: int, stats: Stats) -> None
 
 # --- the database check --------------------------------------------------------------------------
 
+
 def check_database(database_url: str, slug: str, stats: Stats) -> list[str]:
     """What the parents saw against what the database holds; prints the money identity."""
     from sqlalchemy import func
@@ -535,16 +590,20 @@ def check_database(database_url: str, slug: str, stats: Stats) -> list[str]:
     with db.session() as session:
         structure = session.exec(select(Structure).where(Structure.slug == slug)).one()
         sid = structure.id
-        counts = dict(session.exec(
-            select(Family.reference, func.count(Reservation.id))
-            .join(Reservation, Reservation.family_id == Family.id)
-            .where(Reservation.structure_id == sid, Reservation.status != "cancelled")
-            .group_by(Family.reference)).all())
+        counts = dict(
+            session.exec(
+                select(Family.reference, func.count(Reservation.id))
+                .join(Reservation, Reservation.family_id == Family.id)
+                .where(Reservation.structure_id == sid, Reservation.status != "cancelled")
+                .group_by(Family.reference)
+            ).all()
+        )
         doubles = session.exec(
             select(Reservation.child_id, Reservation.service_id, Reservation.day, func.count())
             .where(Reservation.structure_id == sid, Reservation.status != "cancelled")
             .group_by(Reservation.child_id, Reservation.service_id, Reservation.day)
-            .having(func.count() > 1)).all()
+            .having(func.count() > 1)
+        ).all()
         references = dict(session.exec(select(Family.id, Family.reference).where(Family.structure_id == sid)).all())
         payments = session.exec(select(Payment).where(Payment.structure_id == sid)).all()
         receipts = session.exec(select(Receipt).where(Receipt.structure_id == sid)).all()
@@ -558,17 +617,23 @@ def check_database(database_url: str, slug: str, stats: Stats) -> list[str]:
     lost = {ref: (n, counts.get(ref, 0)) for ref, n in stats.validated.items() if counts.get(ref, 0) < n}
     extra = {ref: (stats.validated.get(ref, 0), n) for ref, n in counts.items() if n > stats.validated.get(ref, 0)}
     if lost:
-        problems.append(f"LOST: {len(lost)} families have fewer reservations than validated, e.g. "
-                        f"{list(lost.items())[:5]}")
+        problems.append(
+            f"LOST: {len(lost)} families have fewer reservations than validated, e.g. {list(lost.items())[:5]}"
+        )
     if extra:
         # A parent that failed mid-run may have had its Valider saved without seeing the answer:
         # that is not a double, but it is reported so that it is looked at.
-        problems.append(f"UNCONFIRMED: {len(extra)} families have more reservations than their parent saw "
-                        f"saved (answer lost?), e.g. {list(extra.items())[:5]}")
+        problems.append(
+            f"UNCONFIRMED: {len(extra)} families have more reservations than their parent saw "
+            f"saved (answer lost?), e.g. {list(extra.items())[:5]}"
+        )
     if doubles:
         problems.append(f"DOUBLED: {len(doubles)} (child, service, day) with two active reservations")
-    print(f"database: {sum(counts.values())} active reservations for {len(counts)} families; parents saw "
-          f"{sum(stats.validated.values())} saved for {len(stats.validated)} families", flush=True)
+    print(
+        f"database: {sum(counts.values())} active reservations for {len(counts)} families; parents saw "
+        f"{sum(stats.validated.values())} saved for {len(stats.validated)} families",
+        flush=True,
+    )
 
     # 2. Payments and receipts: every basket paid once, one receipt per succeeded payment.
     succeeded = [p for p in payments if p.status == "succeeded"]
@@ -580,8 +645,11 @@ def check_database(database_url: str, slug: str, stats: Stats) -> list[str]:
         receipt_of[r.payment_id].append(r)
     seen_paid = {ref: pref for ref, pref in stats.paid.items()}
     not_once = {ref: len(by_family.get(ref, [])) for ref in seen_paid if len(by_family.get(ref, [])) != 1}
-    wrong_ref = [ref for ref, pref in seen_paid.items()
-                 if len(by_family.get(ref, [])) == 1 and by_family[ref][0].reference != pref]
+    wrong_ref = [
+        ref
+        for ref, pref in seen_paid.items()
+        if len(by_family.get(ref, [])) == 1 and by_family[ref][0].reference != pref
+    ]
     unseen = [ref for ref in by_family if ref not in seen_paid]
     per_basket = defaultdict(int)
     for p in succeeded:
@@ -589,24 +657,31 @@ def check_database(database_url: str, slug: str, stats: Stats) -> list[str]:
     twice = [b for b, n in per_basket.items() if n > 1]
     no_receipt = [p.reference for p in succeeded if len(receipt_of.get(p.id, [])) != 1]
     orphan_receipts = [r.number for r in receipts if r.payment_id not in {p.id for p in succeeded}]
-    unpaid_baskets = [p.reference for p in succeeded if baskets.get(p.basket_id) is None
-                      or baskets[p.basket_id].status != "paid"]
-    pending_of_paid = [r.id for r in reservations if r.status == "pending"
-                       and references[r.family_id] in seen_paid]
-    for label, bad in (("paid parents without exactly one succeeded payment (family: count)", not_once),
-                       ("payment reference differs from the one the parent was sent back with", wrong_ref),
-                       ("succeeded payments no parent saw confirmed", unseen),
-                       ("baskets paid twice", twice), ("succeeded payments without exactly one receipt", no_receipt),
-                       ("receipts of no succeeded payment", orphan_receipts),
-                       ("succeeded payments whose basket is not 'paid'", unpaid_baskets),
-                       ("reservations still pending in a paid family", pending_of_paid)):
+    unpaid_baskets = [
+        p.reference for p in succeeded if baskets.get(p.basket_id) is None or baskets[p.basket_id].status != "paid"
+    ]
+    pending_of_paid = [r.id for r in reservations if r.status == "pending" and references[r.family_id] in seen_paid]
+    for label, bad in (
+        ("paid parents without exactly one succeeded payment (family: count)", not_once),
+        ("payment reference differs from the one the parent was sent back with", wrong_ref),
+        ("succeeded payments no parent saw confirmed", unseen),
+        ("baskets paid twice", twice),
+        ("succeeded payments without exactly one receipt", no_receipt),
+        ("receipts of no succeeded payment", orphan_receipts),
+        ("succeeded payments whose basket is not 'paid'", unpaid_baskets),
+        ("reservations still pending in a paid family", pending_of_paid),
+    ):
         if bad:
-            problems.append(f"PAYMENTS: {len(bad)} {label}, e.g. {list(bad.items())[:5] if isinstance(bad, dict) else bad[:5]}")
+            problems.append(
+                f"PAYMENTS: {len(bad)} {label}, e.g. {list(bad.items())[:5] if isinstance(bad, dict) else bad[:5]}"
+            )
     statuses = defaultdict(int)
     for p in payments:
         statuses[p.status] += 1
-    print(f"payments: {dict(statuses)}; receipts: {len(receipts)}; parents back from the bank: {len(seen_paid)}",
-          flush=True)
+    print(
+        f"payments: {dict(statuses)}; receipts: {len(receipts)}; parents back from the bank: {len(seen_paid)}",
+        flush=True,
+    )
 
     # 3. Receipt numbers: per commune and year, 1..N without gaps nor doubles, counter at N.
     by_year: dict[int, list[int]] = defaultdict(list)
@@ -616,8 +691,11 @@ def check_database(database_url: str, slug: str, stats: Stats) -> list[str]:
     for year, numbers in sorted(by_year.items()):
         counter = next((c.last_number for c in counters if c.year == year), None)
         ok = sorted(numbers) == list(range(1, len(numbers) + 1)) and counter == len(numbers)
-        print(f"receipt numbers {year}: {len(numbers)} receipts, {year}-{min(numbers):06d} … {year}-{max(numbers):06d}, "
-              f"counter at {counter}: {'no gap, no double' if ok else 'GAP OR DOUBLE'}", flush=True)
+        print(
+            f"receipt numbers {year}: {len(numbers)} receipts, {year}-{min(numbers):06d} … {year}-{max(numbers):06d}, "
+            f"counter at {counter}: {'no gap, no double' if ok else 'GAP OR DOUBLE'}",
+            flush=True,
+        )
         if not ok:
             missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))[:10]
             problems.append(f"RECEIPTS: numbering of {year} broken (missing {missing}, counter {counter})")
@@ -630,34 +708,46 @@ def check_database(database_url: str, slug: str, stats: Stats) -> list[str]:
     used_by_payments = sum(p.credit_cents for p in succeeded)
     reserved_paid = sum(r.price_cents for r in reservations if r.status == "paid")
     cancelled_paid = sum(r.price_cents for r in reservations if r.status == "cancelled" and r.payment_id is not None)
-    euros = lambda cents: f"{cents / 100:,.2f} €".replace(",", " ")  # noqa: E731
-    print(f"money: succeeded payments {euros(paid_cents)} = receipts {euros(receipts_cents)}: "
-          f"{'OK' if paid_cents == receipts_cents else 'MISMATCH'}", flush=True)
+    euros = lambda cents: f"{cents / 100:,.2f} €".replace(",", " ")  # noqa: E731  (a one-line formatter local to this report)
+    print(
+        f"money: succeeded payments {euros(paid_cents)} = receipts {euros(receipts_cents)}: "
+        f"{'OK' if paid_cents == receipts_cents else 'MISMATCH'}",
+        flush=True,
+    )
     # Every day ever paid was paid by the bank or by credit: paid days (still paid + paid then
     # cancelled) = payments + credits used. A paid day cancelled gives its price back as credit:
     # days still paid = payments + credits used − credits issued.
-    print(f"money: days still paid {euros(reserved_paid)} = payments {euros(paid_cents)} + credits used "
-          f"{euros(used)} − credits issued {euros(issued)} = {euros(paid_cents + used - issued)}: "
-          f"{'OK' if reserved_paid == paid_cents + used - issued else 'MISMATCH'} "
-          f"(paid days cancelled since: {euros(cancelled_paid)}; credits used per payments {euros(used_by_payments)}; "
-          f"credit balance left {euros(issued - used)})", flush=True)
+    print(
+        f"money: days still paid {euros(reserved_paid)} = payments {euros(paid_cents)} + credits used "
+        f"{euros(used)} − credits issued {euros(issued)} = {euros(paid_cents + used - issued)}: "
+        f"{'OK' if reserved_paid == paid_cents + used - issued else 'MISMATCH'} "
+        f"(paid days cancelled since: {euros(cancelled_paid)}; credits used per payments {euros(used_by_payments)}; "
+        f"credit balance left {euros(issued - used)})",
+        flush=True,
+    )
     if paid_cents != receipts_cents:
         problems.append(f"MONEY: payments {paid_cents} ≠ receipts {receipts_cents} (cents)")
     if reserved_paid != paid_cents + used - issued:
-        problems.append(f"MONEY: days still paid {reserved_paid} ≠ payments {paid_cents} + credits used {used} "
-                        f"− credits issued {issued} (cents)")
+        problems.append(
+            f"MONEY: days still paid {reserved_paid} ≠ payments {paid_cents} + credits used {used} "
+            f"− credits issued {issued} (cents)"
+        )
     if used != used_by_payments:
         problems.append(f"MONEY: credit ledger says {used} used, payments say {used_by_payments} (cents)")
-    mismatched = [p.reference for p in succeeded
-                  if sum(r.price_cents for r in reservations if r.payment_id == p.id and r.status != "cancelled")
-                  + sum(r.price_cents for r in reservations if r.payment_id == p.id and r.status == "cancelled")
-                  != p.amount_cents + p.credit_cents]
+    mismatched = [
+        p.reference
+        for p in succeeded
+        if sum(r.price_cents for r in reservations if r.payment_id == p.id and r.status != "cancelled")
+        + sum(r.price_cents for r in reservations if r.payment_id == p.id and r.status == "cancelled")
+        != p.amount_cents + p.credit_cents
+    ]
     if mismatched:
         problems.append(f"MONEY: {len(mismatched)} payments whose days ≠ amount + credit, e.g. {mismatched[:5]}")
     return problems
 
 
 # --- main -------------------------------------------------------------------------------------
+
 
 def prepare(database_url: str, args) -> tuple[list[tuple[str, str]], int]:
     """Generate the commune if needed, forget earlier runs; returns (email, family reference) pairs."""
@@ -671,17 +761,24 @@ def prepare(database_url: str, args) -> tuple[list[tuple[str, str]], int]:
     db = Database(database_url)
     started = time.perf_counter()
     with db.write_session() as session:
-        size = generate_commune(session, clock.now(), families=args.families, children=args.children,
-                                slug=args.slug or BENCH_SLUG)
+        size = generate_commune(
+            session, clock.now(), families=args.families, children=args.children, slug=args.slug or BENCH_SLUG
+        )
     if size.created:
-        print(f"generated commune: {size.families} families, {size.children} children "
-              f"in {time.perf_counter() - started:.1f} s", flush=True)
+        print(
+            f"generated commune: {size.families} families, {size.children} children "
+            f"in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
     with db.write_session() as session:
         reset_activity(session, size.structure_id)
     with db.session() as session:
-        rows = session.exec(select(Account.email, Family.reference).join(Family, Family.id == Account.family_id)
-                            .where(Account.structure_id == size.structure_id, Account.role == "parent")
-                            .order_by(Family.reference)).all()
+        rows = session.exec(
+            select(Account.email, Family.reference)
+            .join(Family, Family.id == Account.family_id)
+            .where(Account.structure_id == size.structure_id, Account.role == "parent")
+            .order_by(Family.reference)
+        ).all()
     db.dispose()
     return [(email, ref) for email, ref in rows], size.families
 
@@ -699,23 +796,35 @@ async def run(args) -> int:
         if health.status_code != 200:
             print(f"portal not healthy at {base}: {health.status_code}")
             return 2
-    opts = Options(url=base, slug=slug, password=BENCH_PASSWORD, ticks=args.ticks, months=args.months, think=args.think_time,
-                   pay=not args.no_pay)
+    opts = Options(
+        url=base,
+        slug=slug,
+        password=BENCH_PASSWORD,
+        ticks=args.ticks,
+        months=args.months,
+        think=args.think_time,
+        pay=not args.no_pay,
+    )
     stats = Stats()
     print(f"machine before: {machine_load()}", flush=True)
     rng = random.Random(args.seed)
     semaphore = asyncio.Semaphore(args.parents)
     total = min(args.sessions or len(families), len(families))
-    print(f"{total} parents, at most {args.parents} at once, arriving {args.arrival_rate}/s, "
-          f"think time {args.think_time} s, {args.ticks} ticks each, on {base} (database {database_url.split('@')[-1]})",
-          flush=True)
+    print(
+        f"{total} parents, at most {args.parents} at once, arriving {args.arrival_rate}/s, "
+        f"think time {args.think_time} s, {args.ticks} ticks each, on {base} (database {database_url.split('@')[-1]})",
+        flush=True,
+    )
     cookies: dict[str, str] = {}
     if args.prelogin:
         login_started = time.monotonic()
         cookies = await prelogin(opts, families[:total], stats, args.login_parallel)
         login_elapsed = time.monotonic() - login_started
-        print(f"logged in {len(cookies)} parents beforehand in {login_elapsed:.1f} s "
-              f"({len(cookies) / login_elapsed:.1f}/s, {args.login_parallel} at a time)", flush=True)
+        print(
+            f"logged in {len(cookies)} parents beforehand in {login_elapsed:.1f} s "
+            f"({len(cookies) / login_elapsed:.1f}/s, {args.login_parallel} at a time)",
+            flush=True,
+        )
     started = time.monotonic()
     stop_arrivals = started + args.duration
     hard_stop = stop_arrivals + args.grace
@@ -728,8 +837,9 @@ async def run(args) -> int:
 
     async def one(i: int, email: str, reference: str) -> None:
         async with semaphore:
-            await parent(i, email, reference, opts, stats, random.Random(args.seed * 100003 + i), hard_stop,
-                         cookies.get(email))
+            await parent(
+                i, email, reference, opts, stats, random.Random(args.seed * 100003 + i), hard_stop, cookies.get(email)
+            )
 
     lag_stop = asyncio.Event()
     lag_task = asyncio.create_task(watch_loop_lag(stats, lag_stop))
@@ -755,11 +865,15 @@ async def run(args) -> int:
     print()
     print(f"machine after:  {machine_load()}")
     print(report(stats, elapsed))
-    print(f"\n{stats.parents_done} parents finished, {stats.parents_failed} failed, {stats.reconnects} reconnections, "
-          f"{sum(stats.errors.values())} errors, {elapsed:.1f} s")
+    print(
+        f"\n{stats.parents_done} parents finished, {stats.parents_failed} failed, {stats.reconnects} reconnections, "
+        f"{sum(stats.errors.values())} errors, {elapsed:.1f} s"
+    )
     lag = [v * 1000 for v in stats.loop_lag]
-    print(f"load generator's own event-loop lag: p50 {percentile(lag, 50):.1f} ms, p95 {percentile(lag, 95):.1f} ms "
-          f"(part of every latency above; the client shares the machine with the portal)")
+    print(
+        f"load generator's own event-loop lag: p50 {percentile(lag, 50):.1f} ms, p95 {percentile(lag, 95):.1f} ms "
+        f"(part of every latency above; the client shares the machine with the portal)"
+    )
     for sample in stats.error_samples:
         print("  error:", sample)
     for note in sorted(stats.notes):
@@ -767,8 +881,13 @@ async def run(args) -> int:
     problems = check_database(database_url, slug, stats)
     for problem in problems:
         print("  ", problem)
-    print("database check:", "OK — none lost, none doubled, every paid basket one payment and one receipt, "
-          "numbers without gaps, money balanced" if not problems else "FAILED")
+    print(
+        "database check:",
+        "OK — none lost, none doubled, every paid basket one payment and one receipt, "
+        "numbers without gaps, money balanced"
+        if not problems
+        else "FAILED",
+    )
     ok = not problems and not stats.errors
     return 0 if ok else 1
 
@@ -786,8 +905,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think-time", type=float, default=2.0, help="mean seconds between two clicks")
     parser.add_argument("--ticks", type=int, default=6, help="days each parent ticks per period")
     parser.add_argument("--months", type=int, default=2, help="periods each parent books (then Mois suivant)")
-    parser.add_argument("--prelogin", action="store_true",
-                        help="log every parent in before the clock starts (login measured on its own)")
+    parser.add_argument(
+        "--prelogin",
+        action="store_true",
+        help="log every parent in before the clock starts (login measured on its own)",
+    )
     parser.add_argument("--login-parallel", type=int, default=4, help="parallel logins with --prelogin")
     parser.add_argument("--duration", type=float, default=300.0, help="no new parent after this many seconds")
     parser.add_argument("--grace", type=float, default=120.0, help="seconds left to the parents still busy then")

@@ -18,12 +18,12 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from bench_data import report  # noqa: E402  (importing bench_data puts the project on sys.path)
+from bench_data import report
 
-NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,8 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     from cantine_portal.infra.db import Database
     from cantine_portal.models import Family, Payment, Structure
     from cantine_portal.services.booking import basket, checkout, choices, period_view
-    from cantine_portal.services.shared import calendar
     from cantine_portal.services.payments import events, fulfilment, providers
+    from cantine_portal.services.shared import calendar
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-convoy-"))
     database = Database(f"sqlite:///{tmp / 'convoy.db'}")
@@ -55,14 +55,16 @@ def main(argv: list[str] | None = None) -> int:
         families = session.exec(select(Family.id).where(Family.structure_id == size.structure_id)).all()
         structure = session.get(Structure, size.structure_id)
     period = calendar.shift(calendar.period_containing(structure.period_mode, NOW.date()), 1)
-    print(f"SQLite file {tmp / 'convoy.db'}; switch interval {sys.getswitchinterval() * 1000:g} ms; "
-          f"{args.families} families per measure, 8 days each")
+    print(
+        f"SQLite file {tmp / 'convoy.db'}; switch interval {sys.getswitchinterval() * 1000:g} ms; "
+        f"{args.families} families per measure, 8 days each"
+    )
 
     next_family = iter(families)
     for busy in args.busy:
         stop = threading.Event()
 
-        def burn() -> None:
+        def burn(stop: threading.Event = stop) -> None:
             x = 0
             while not stop.is_set():
                 x += sum(range(1000))
@@ -70,32 +72,47 @@ def main(argv: list[str] | None = None) -> int:
         burners = [threading.Thread(target=burn, daemon=True) for _ in range(busy)]
         for thread in burners:
             thread.start()
-        timings: dict[str, list[float]] = {"Valider (apply_choices)": [], "Payer (begin_checkout)": [],
-                                           "bank confirmation (handle_event)": []}
+        timings: dict[str, list[float]] = {
+            "Valider (apply_choices)": [],
+            "Payer (begin_checkout)": [],
+            "bank confirmation (handle_event)": [],
+        }
         for n in range(args.families):
             family_id = next(next_family)
             with database.session() as session:
                 view = period_view.build_period_view(session, NOW, size.structure_id, family_id, period)
-            wanted = [cell.key for child in view.children for row in child.services for cell in row.cells
-                      if cell.editable][:8]
+            wanted = [
+                cell.key for child in view.children for row in child.services for cell in row.cells if cell.editable
+            ][:8]
             start = time.perf_counter()
             with database.write_session() as session:
-                result = choices.apply_choices(session, NOW, size.structure_id, family_id, period, set(wanted),
-                                               view.basket_version)
+                result = choices.apply_choices(
+                    session, NOW, size.structure_id, family_id, period, set(wanted), view.basket_version
+                )
             timings["Valider (apply_choices)"].append((time.perf_counter() - start) * 1000)
             assert result.ok, result.message
             with database.session() as session:
                 version = basket.basket_summary(session, NOW, size.structure_id, family_id).version
             start = time.perf_counter()
             with database.write_session() as session:
-                started = checkout.begin_checkout(session, NOW, size.structure_id, family_id,
-                                                  providers.SimulatedBank(NOW), version)
+                started = checkout.begin_checkout(
+                    session, NOW, size.structure_id, family_id, providers.SimulatedBank(NOW), version
+                )
             timings["Payer (begin_checkout)"].append((time.perf_counter() - start) * 1000)
             assert started.ok, started.message
             with database.session() as session:
                 payment = session.get(Payment, started.payment_id)
-            event = events.ProviderEvent("simulated", f"evt_{busy}_{n}", "succeeded", payment.provider_session_id,
-                                           payment.amount_cents, "eur", "pay_convoy", "{}", "payment.succeeded")
+            event = events.ProviderEvent(
+                "simulated",
+                f"evt_{busy}_{n}",
+                "succeeded",
+                payment.provider_session_id,
+                payment.amount_cents,
+                "eur",
+                "pay_convoy",
+                "{}",
+                "payment.succeeded",
+            )
             start = time.perf_counter()
             with database.write_session() as session:
                 assert fulfilment.handle_event(session, NOW, settings, event).outcome == "paid"

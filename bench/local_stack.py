@@ -56,15 +56,28 @@ class Postgres:
         return self.url(name)
 
     def stop(self, mode: str = "immediate") -> None:
-        subprocess.run([*self.as_user, str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", mode,
-                        "stop"], capture_output=True)
+        subprocess.run(
+            [*self.as_user, str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", mode, "stop"],
+            capture_output=True,
+        )
 
     def start(self) -> None:
-        subprocess.run([*self.as_user, str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"),
-                        "-l", str(self.root / "pg.log"), "-w", "-o",
-                        f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                        "-c max_connections=300",
-                        "start"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                *self.as_user,
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.root / "data"),
+                "-l",
+                str(self.root / "pg.log"),
+                "-w",
+                "-o",
+                f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+        )
 
 
 def start_postgres(root: Path, port: int | None = None) -> Postgres:
@@ -77,8 +90,22 @@ def start_postgres(root: Path, port: int | None = None) -> Postgres:
     if os.geteuid() == 0:  # initdb refuses to run as root
         shutil.chown(root, "postgres", "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(root / "data"), "-U", "postgres", "--auth=trust",
-                    "-E", "UTF8", "--locale=C.UTF-8"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *as_user,
+            str(bindir / "initdb"),
+            "-D",
+            str(root / "data"),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ],
+        check=True,
+        capture_output=True,
+    )
     pg = Postgres(root=root, port=port or free_port(), bindir=bindir, as_user=as_user)
     pg.start()
     import psycopg
@@ -119,8 +146,11 @@ def start_redis(port: int | None = None, log: Path | None = None) -> Redis:
         raise FileNotFoundError("redis-server is not installed (Debian package redis-server)")
     port = port or free_port()
     out = open(log, "w") if log else subprocess.DEVNULL
-    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--daemonize", "no"], stdout=out, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
@@ -140,9 +170,25 @@ def _up(folder: Path) -> int:
     pg.create_database("cantine")
     redis_port = free_port()
     # Detached: it outlives this command; `down` stops it through its pid file.
-    subprocess.Popen([redis_bin(), "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-                      "--appendonly", "no", "--daemonize", "yes", "--pidfile", str(folder / "redis.pid"),
-                      "--logfile", str(folder / "redis.log")]).wait()
+    subprocess.Popen(
+        [
+            redis_bin(),
+            "--port",
+            str(redis_port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            str(folder / "redis.pid"),
+            "--logfile",
+            str(folder / "redis.log"),
+        ]
+    ).wait()
     (folder / "pg_port").write_text(str(pg.port))
     print(f"DATABASE_URL={pg.url('cantine')}")
     print(f"REFLEX_REDIS_URL=redis://127.0.0.1:{redis_port}")
@@ -160,8 +206,10 @@ def _down(folder: Path) -> int:
     bindir = postgres_bin()
     if bindir and (folder / "pg" / "data").exists():
         as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(folder / "pg" / "data"), "-m", "fast", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*as_user, str(bindir / "pg_ctl"), "-D", str(folder / "pg" / "data"), "-m", "fast", "stop"],
+            capture_output=True,
+        )
     shutil.rmtree(folder, ignore_errors=True)
     return 0
 

@@ -19,13 +19,13 @@ import contextlib
 import json
 import uuid
 from collections import deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from wsproto import ConnectionType, WSConnection
 from wsproto.connection import ConnectionState
-from wsproto.events import (AcceptConnection, CloseConnection, Message, Ping, RejectConnection, Request,
-                            TextMessage)
+from wsproto.events import AcceptConnection, CloseConnection, Message, Ping, RejectConnection, Request, TextMessage
 from wsproto.utilities import ProtocolError
 
 NAMESPACE = "/_event"
@@ -101,6 +101,7 @@ class WebSocket:
 
     async def receive(self, timeout: float | None = None) -> str | None:
         """The next text message, or None after ``timeout`` seconds; ConnectionClosed once closed."""
+
         async def next_message() -> str:
             while not self._messages:
                 if self.closed:
@@ -112,7 +113,7 @@ class WebSocket:
             return await next_message()
         try:
             return await asyncio.wait_for(next_message(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return None
 
     async def send(self, text: str) -> None:
@@ -192,7 +193,7 @@ class ReflexClient:
         if packet == "2":
             await self._ws.send("3")
         elif packet.startswith(prefix):
-            name, data = json.loads(packet[len(prefix):])[:2]
+            name, data = json.loads(packet[len(prefix) :])[:2]
             if name != "event":
                 return
             # Events the backend asks the tab to queue (on_load chains...) come back to it,
@@ -214,12 +215,14 @@ class ReflexClient:
 
     async def wait_for(self, substate: str, var: str, timeout: float = 30) -> Any:
         """The next value of ``var`` in ``substate`` sent by the server (other updates skipped)."""
+
         async def wait() -> Any:
             while True:
                 delta = await self.updates.get()
                 for name, values in delta.items():
                     if name == substate and var in values:
                         return values[var]
+
         return await asyncio.wait_for(wait(), timeout)
 
     def drain(self) -> None:

@@ -25,8 +25,8 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_data  # noqa: E402  (puts the project on sys.path)
-from bench_data import BENCH_EMAIL, BENCH_PASSWORD, BENCH_SLUG, report  # noqa: E402
+import bench_data
+from bench_data import BENCH_EMAIL, BENCH_PASSWORD, BENCH_SLUG, report
 
 BUDGET_MS = 25
 
@@ -72,8 +72,8 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from cantine_portal.infra.db import Database
     from cantine_portal.french import PARIS
+    from cantine_portal.infra.db import Database
     from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, FAKE_NOW, start_portal, stop_portal
 
     var_dir = Path(tempfile.mkdtemp(prefix="bench-browser-"))
@@ -86,8 +86,9 @@ def main() -> None:
         database.dispose()
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris",
-                                          viewport={"width": 1280, "height": 900})
+            context = browser.new_context(
+                locale="fr-FR", timezone_id="Europe/Paris", viewport={"width": 1280, "height": 900}
+            )
             page = context.new_page()
             page.set_default_timeout(30000)
             page.goto(portal.url(f"/{BENCH_SLUG}/connexion"))
@@ -98,11 +99,15 @@ def main() -> None:
             page.wait_for_url(lambda url: url.endswith(f"/{BENCH_SLUG}/accueil"))
             page.goto(portal.url(f"/{BENCH_SLUG}/reservations"))
             page.get_by_role("heading", name="Décembre 2026").wait_for()
-            page.wait_for_function("() => document.querySelectorAll('input[type=checkbox]:not(:disabled)').length > 100")
+            page.wait_for_function(
+                "() => document.querySelectorAll('input[type=checkbox]:not(:disabled)').length > 100"
+            )
             page.evaluate(TICKS_IN_PAGE, 20)  # warm-up
             result = page.evaluate(TICKS_IN_PAGE, args.ticks - args.ticks % 2)
-            print(f"Chromium, Réservations month view ({result['cells']} checkboxes, {result['boxes']} bookable), "
-                  "in-page from click() to the new grand total:")
+            print(
+                f"Chromium, Réservations month view ({result['cells']} checkboxes, {result['boxes']} bookable), "
+                "in-page from click() to the new grand total:"
+            )
             report("  tick → new total in the DOM (MutationObserver)", result["samples"], BUDGET_MS)
             report("  tick → next animation frame (paint; includes vsync wait)", result["frames"])
             browser.close()

@@ -20,27 +20,28 @@ Budget on the 2-core machine: tick p95 < 10 ms, Valider of 80 lines p95 < 200 ms
 from __future__ import annotations
 
 import argparse
-import shutil
 import asyncio
 import cProfile
 import pstats
+import shutil
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_data  # noqa: E402  (puts the project on sys.path)
-from bench_data import BENCH_EMAIL, BENCH_PASSWORD, BENCH_SLUG, report  # noqa: E402
+import bench_data
+from bench_data import BENCH_EMAIL, BENCH_PASSWORD, BENCH_SLUG, report
 
 TICK_BUDGET_MS = 10
 VALIDATE_BUDGET_MS = 200
 BASKET_LINES = 80
-FAKE_NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)  # the browser tests' Thursday, 10:00 Paris
+FAKE_NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # the browser tests' Thursday, 10:00 Paris
 
 
 # --- in-process --------------------------------------------------------------------------
+
 
 def in_process(ticks: int, validations: int, profile: bool) -> None:
     import reflex as rx
@@ -62,12 +63,17 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
     with database.write_session() as session:
         ids = bench_data.add_bench_commune(session, FAKE_NOW)
     from cantine_portal.infra import db as db_module
+
     db_module.use_database(database)
     clock.now = lambda: FAKE_NOW
 
     def require_parent(self):
         self._structure_id, self._family_id, self._account_id, self.logged_in = (
-            ids.structure_id, ids.family_id, 1, True)
+            ids.structure_id,
+            ids.family_id,
+            1,
+            True,
+        )
         return True
 
     ReservationState._require_parent = require_parent
@@ -76,8 +82,9 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
     run_handler(state.load())
     ticks_state = state._ticks()
     keys = [k for k, editable in ticks_state._editable.items() if editable]
-    print(f"In-process ({state.period_label}, {len(state._cells)} cells, {len(keys)} bookable), "
-          "handler only, no socket:")
+    print(
+        f"In-process ({state.period_label}, {len(state._cells)} cells, {len(keys)} bookable), handler only, no socket:"
+    )
 
     def tick_once(i: int) -> float:
         start = time.perf_counter()
@@ -105,8 +112,11 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
         return elapsed
 
     samples = [validate_once() for _ in range(validations)]
-    report(f"  Valider {BASKET_LINES} lines (validate handler: save_choices use case + tables)", samples,
-           VALIDATE_BUDGET_MS)
+    report(
+        f"  Valider {BASKET_LINES} lines (validate handler: save_choices use case + tables)",
+        samples,
+        VALIDATE_BUDGET_MS,
+    )
     if profile:
         profiler = cProfile.Profile()
         profiler.enable()
@@ -120,21 +130,25 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
 
 # --- the real portal over its websocket -----------------------------------------------
 
+
 async def drive_portal(base_url: str, substate: str, ticks_substate: str, ticks: int, validations: int) -> None:
     import httpx
-
-    from cantine_portal.infra.http import session_cookie_name
     from reflex_client import ReflexClient
 
+    from cantine_portal.infra.http import session_cookie_name
+
     async with httpx.AsyncClient(base_url=base_url) as http:
-        response = await http.post(f"/api/{BENCH_SLUG}/connexion",
-                                   data={"email": BENCH_EMAIL, "password": BENCH_PASSWORD},
-                                   headers={"Origin": base_url})
+        response = await http.post(
+            f"/api/{BENCH_SLUG}/connexion",
+            data={"email": BENCH_EMAIL, "password": BENCH_PASSWORD},
+            headers={"Origin": base_url},
+        )
         cookie = response.cookies.get(session_cookie_name(BENCH_SLUG))
         if response.status_code != 303 or not cookie:
             raise RuntimeError(f"login failed: {response.status_code} {response.headers.get('location')}")
-    client = ReflexClient(base_url, f"/{BENCH_SLUG}/reservations",
-                          headers={"Cookie": f"{session_cookie_name(BENCH_SLUG)}={cookie}"})
+    client = ReflexClient(
+        base_url, f"/{BENCH_SLUG}/reservations", headers={"Cookie": f"{session_cookie_name(BENCH_SLUG)}={cookie}"}
+    )
     await client.connect()
 
     def var(name: str) -> str:
@@ -190,10 +204,11 @@ async def drive_portal(base_url: str, substate: str, ticks_substate: str, ticks:
 
 def real_portal(ticks: int, validations: int) -> None:
     import cantine_portal.cantine_portal  # noqa: F401  (registers the states, outside the event loop)
-    from cantine_portal.infra.db import Database
     from cantine_portal.french import PARIS
+    from cantine_portal.infra.db import Database
     from cantine_portal.state.reservations import ReservationState, ReservationTicks
-    from tests.browser.conftest import FAKE_NOW as PORTAL_NOW, start_portal, stop_portal
+    from tests.browser.conftest import FAKE_NOW as PORTAL_NOW
+    from tests.browser.conftest import start_portal, stop_portal
 
     var_dir = Path(tempfile.mkdtemp(prefix="bench-portal-"))
     print(f"Starting the portal (prod build, fake clock {PORTAL_NOW}, var {var_dir})…", flush=True)
@@ -203,8 +218,11 @@ def real_portal(ticks: int, validations: int) -> None:
         with database.write_session() as session:
             bench_data.add_bench_commune(session, datetime.fromisoformat(PORTAL_NOW).astimezone(PARIS))
         database.dispose()
-        asyncio.run(drive_portal(portal.base_url, ReservationState.get_full_name(),
-                                 ReservationTicks.get_full_name(), ticks, validations))
+        asyncio.run(
+            drive_portal(
+                portal.base_url, ReservationState.get_full_name(), ReservationTicks.get_full_name(), ticks, validations
+            )
+        )
     finally:
         stop_portal(process)
         shutil.rmtree(var_dir, ignore_errors=True)

@@ -16,8 +16,11 @@ def _demo(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     if args.production_ok is False and settings.production:
-        print("Refusing to load demo data on a production deployment (https:// CANTINE_BASE_URL or "
-              "CANTINE_ENV=production) without --i-know-this-is-production.", file=sys.stderr)
+        print(
+            "Refusing to load demo data on a production deployment (https:// CANTINE_BASE_URL or "
+            "CANTINE_ENV=production) without --i-know-this-is-production.",
+            file=sys.stderr,
+        )
         return 2
     with get_database().write_session() as session:
         report = load_demo(session, clock.now())
@@ -26,9 +29,12 @@ def _demo(args: argparse.Namespace) -> int:
     for slug in report.skipped:
         print(f"Commune de démonstration déjà présente : {slug}")
     if not settings.simulated_bank_allowed:
-        print("Note: the demo communes use the simulated bank; this production deployment will refuse to "
-              "start until they are switched to Stripe (or, on a staging server only, "
-              "CANTINE_ALLOW_SIMULATED_BANK=1).", file=sys.stderr)
+        print(
+            "Note: the demo communes use the simulated bank; this production deployment will refuse to "
+            "start until they are switched to Stripe (or, on a staging server only, "
+            "CANTINE_ALLOW_SIMULATED_BANK=1).",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -99,8 +105,10 @@ def _restore(args: argparse.Namespace) -> int:
 
     database_file = sqlite_path(get_settings().database_url)
     if database_file is None:
-        print("restore works on the SQLite database only; restore PostgreSQL with pg_restore "
-              "(docs/deploy.md).", file=sys.stderr)
+        print(
+            "restore works on the SQLite database only; restore PostgreSQL with pg_restore (docs/deploy.md).",
+            file=sys.stderr,
+        )
         return 2
     backup_file = Path(args.file)
     if not backup_file.is_file():
@@ -128,8 +136,10 @@ def _check_pending(_args: argparse.Namespace) -> int:
     from cantine_portal.usecases.payments_pending import check_pending_payments
 
     report = check_pending_payments(clock.now())
-    print(f"Paiements en attente interrogés : {report.asked}, réglés : {report.settled}, "
-          f"prestataire injoignable : {report.failed}")
+    print(
+        f"Paiements en attente interrogés : {report.asked}, réglés : {report.settled}, "
+        f"prestataire injoignable : {report.failed}"
+    )
     return 1 if report.failed else 0
 
 
@@ -148,8 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     staff = sub.add_parser("create-staff", help="create a staff (back-office) account for a commune")
     staff.add_argument("--commune", required=True, help="the commune's slug, e.g. demo")
     staff.add_argument("--email", required=True)
-    staff.add_argument("--password", default=None,
-                       help="omit it to type it at a prompt (or pass it on standard input)")
+    staff.add_argument("--password", default=None, help="omit it to type it at a prompt (or pass it on standard input)")
     staff.set_defaults(func=_create_staff)
     check = sub.add_parser("check", help="run the startup checks (payment providers) and exit non-zero on refusal")
     check.set_defaults(func=_check)

@@ -42,13 +42,13 @@ from cantine_portal.state.admin_families import AdminFamiliesState, AdminFamilyS
 from cantine_portal.state.admin_pricing import AdminClaimState, AdminGridsState, AdminQuotientsState
 from cantine_portal.state.admin_family_money import AdminFamilyMoneyState
 from cantine_portal.state.admin_regie import AdminRegieState
+from cantine_portal.state.admin_tasks import AdminHomeState
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.content import ContactState, DocumentsState
 from cantine_portal.state.family import ChildrenState, FamilyState
 from cantine_portal.state.family_quotient import FamilyQuotientState
 from cantine_portal.state.payment import PaymentReturnState, ReceiptsState, SimulatedBankState
 from cantine_portal.state.portal import PortalState
-from cantine_portal.state.admin_tasks import AdminHomeState
 from cantine_portal.state.preferences import PreferencesState
 from cantine_portal.state.reservations import ReservationState
 from cantine_portal.usecases.startup import check_payment_safety
@@ -100,8 +100,12 @@ app.add_page(payment.receipts_page, route="/[slug]/factures", title="Factures �
 
 # The commune's back office (staff accounts only; see docs/architecture.md, "Back-office").
 ADMIN = "Back-office — " + TITLE
-app.add_page(admin.staff_login_page, route="/[slug]/admin/connexion", title="Connexion — " + ADMIN,
-             on_load=StaffLoginState.load_login)
+app.add_page(
+    admin.staff_login_page,
+    route="/[slug]/admin/connexion",
+    title="Connexion — " + ADMIN,
+    on_load=StaffLoginState.load_login,
+)
 app.add_page(admin.admin_home_page, route="/[slug]/admin", title=ADMIN, on_load=AdminHomeState.load_home)
 for route, page, load, label in [
     ("parametres", admin_config.settings_page, AdminSettingsState.load, "Paramètres"),

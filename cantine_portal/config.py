@@ -171,8 +171,9 @@ class Settings:
             stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
             storage_dir=Path(env.get("CANTINE_STORAGE_DIR") or var_dir / "storage").resolve(),
             max_connections=_int(env, "CANTINE_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS, 0),
-            trusted_proxies=frozenset(ip.strip() for ip in (env.get("CANTINE_TRUSTED_PROXIES") or "").split(",")
-                                      if ip.strip()),
+            trusted_proxies=frozenset(
+                ip.strip() for ip in (env.get("CANTINE_TRUSTED_PROXIES") or "").split(",") if ip.strip()
+            ),
             write_process=(env.get("CANTINE_WRITE_PROCESS") or "1").strip() != "0",
             environment=_choice(env, "CANTINE_ENV", "development", ("development", "production")),
             allow_simulated_bank=_flag(env, "CANTINE_ALLOW_SIMULATED_BANK"),
@@ -271,7 +272,6 @@ def cheap_password_hashing(env: Mapping[str, str] | None = None) -> bool:
     """
     env = os.environ if env is None else env
     return (env.get("CANTINE_TEST_CHEAP_HASH") or "0").strip() == "1"
-
 
 
 # Tests put their own settings here (``use_settings``); otherwise they come from the environment.

@@ -45,12 +45,23 @@ __all__ = [
 PARIS = ZoneInfo("Europe/Paris")
 
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet",
-          "août", "septembre", "octobre", "novembre", "décembre")
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 # Abbreviations of French typographic usage, for narrow screens and table cells.
 WEEKDAYS_SHORT = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
-MONTHS_SHORT = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.",
-                "août", "sept.", "oct.", "nov.", "déc.")
+MONTHS_SHORT = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
 
 #: Thousands separator. French typography (and CLDR ``fr``) uses the narrow
 #: no-break space, so "1 234,50 €" never wraps between digit groups.
@@ -85,28 +96,28 @@ def day_number(d: date) -> str:
 
 
 def format_long_date(d: date, *, with_year: bool = True) -> str:
-    """"jeudi 3 décembre 2026" (or "jeudi 3 décembre"): labels, e-mails, messages."""
+    """ "jeudi 3 décembre 2026" (or "jeudi 3 décembre"): labels, e-mails, messages."""
     text = f"{WEEKDAYS[d.weekday()]} {day_number(d)} {MONTHS[d.month - 1]}"
     return f"{text} {d.year}" if with_year else text
 
 
 def format_short_date(d: date) -> str:
-    """"jeu. 3 déc." for a phone's narrow day column (the long form stays in labels)."""
+    """ "jeu. 3 déc." for a phone's narrow day column (the long form stays in labels)."""
     return f"{WEEKDAYS_SHORT[d.weekday()]} {day_number(d)} {MONTHS_SHORT[d.month - 1]}"
 
 
 def format_numeric_date(d: date) -> str:
-    """"03/12/2026": tables and lists where columns must line up."""
+    """ "03/12/2026": tables and lists where columns must line up."""
     return f"{d:%d/%m/%Y}"
 
 
 def format_weekday_numeric_date(d: date) -> str:
-    """"jeu. 03/12/2026": receipt table cells (short, aligned, still says the weekday)."""
+    """ "jeu. 03/12/2026": receipt table cells (short, aligned, still says the weekday)."""
     return f"{WEEKDAYS_SHORT[d.weekday()]} {d:%d/%m/%Y}"
 
 
 def format_date_range(start: date, end: date) -> str:
-    """"du 7 au 13 décembre 2026": month and year of the start only when they differ."""
+    """ "du 7 au 13 décembre 2026": month and year of the start only when they differ."""
     if start.year != end.year:
         first = f"{day_number(start)} {MONTHS[start.month - 1]} {start.year}"
     elif start.month != end.month:
@@ -117,7 +128,7 @@ def format_date_range(start: date, end: date) -> str:
 
 
 def format_month_year(year: int, month: int) -> str:
-    """"Décembre 2026": month headings (period titles, monthly totals)."""
+    """ "Décembre 2026": month headings (period titles, monthly totals)."""
     return f"{MONTHS[month - 1].capitalize()} {year}"
 
 
@@ -140,13 +151,13 @@ def format_paris_date(instant: datetime) -> str:
 
 
 def format_paris_datetime(instant: datetime) -> str:
-    """"26/11/2026 à 14h05" in Paris time: tickets, receipts, e-mails, message lists."""
+    """ "26/11/2026 à 14h05" in Paris time: tickets, receipts, e-mails, message lists."""
     local = to_paris(instant)
     return f"{format_numeric_date(local.date())} à {format_clock_time(local.time())}"
 
 
 def format_paris_long_datetime(instant: datetime) -> str:
-    """"jeudi 3 décembre 2026 à 23h59" in Paris time: booking deadlines."""
+    """ "jeudi 3 décembre 2026 à 23h59" in Paris time: booking deadlines."""
     local = to_paris(instant)
     return f"{format_long_date(local.date())} à {format_clock_time(local.time())}"
 
@@ -201,7 +212,7 @@ def format_size(size_bytes: int) -> str:
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:
-    """"1 caractère", "2 caractères", "3 jours ajoutés au panier".
+    """ "1 caractère", "2 caractères", "3 jours ajoutés au panier".
 
     French agreement: 0 and 1 are singular. ``many`` defaults to ``one`` + "s";
     pass it for phrases ("jours payés annulés").

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from types import FrameType
 
 RESTART_PAUSE_SECONDS = 2.0
 
@@ -67,7 +68,7 @@ def main(argv: list[str]) -> int:
     atexit.register(keeper.stop)
     previous = signal.getsignal(signal.SIGTERM)
 
-    def on_term(signum: int, frame: object) -> None:
+    def on_term(signum: int, frame: FrameType | None) -> None:
         keeper.stop()
         if callable(previous):
             previous(signum, frame)

@@ -50,7 +50,7 @@ def respawning_granian() -> type:
     if getattr(base, "cantine_respawns", False):
         return base
 
-    class RespawningServer(base):  # type: ignore[misc, valid-type]
+    class RespawningServer(base):  # type: ignore[misc, valid-type]  # the Granian class Reflex imports at call time (see module docstring)
         cantine_respawns = True
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -98,8 +98,12 @@ def _safe_to_start() -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cantine_portal.serve")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
-    parser.add_argument("--workers", type=int, default=None,
-                        help="backend worker processes (default: GRANIAN_WORKERS, else Reflex's choice)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="backend worker processes (default: GRANIAN_WORKERS, else Reflex's choice)",
+    )
     args, rest = parser.parse_known_args(argv)
     error = _set_environment(args.workers)
     if error:
@@ -110,8 +114,17 @@ def main(argv: list[str] | None = None) -> int:
     respawning_granian()
     from reflex.reflex import cli
 
-    command = ["run", "--env", "prod", "--single-port",
-               "--frontend-port", str(args.port), "--backend-port", str(args.port), *rest]
+    command = [
+        "run",
+        "--env",
+        "prod",
+        "--single-port",
+        "--frontend-port",
+        str(args.port),
+        "--backend-port",
+        str(args.port),
+        *rest,
+    ]
     try:
         cli.main(args=command, prog_name="reflex", standalone_mode=False)
     except SystemExit as exit_:

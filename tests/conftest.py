@@ -12,13 +12,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlmodel import SQLModel
 
-import cantine_portal.models  # noqa: F401
+import cantine_portal.models  # noqa: F401  (registers the tables)
 from bench import local_stack
 from cantine_portal.config import Settings
 from cantine_portal.infra.db import Database
@@ -44,7 +44,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 # A fixed instant: Thursday 26 November 2026, 10:00 in Paris. Tests never read the wall clock.
-NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -60,7 +60,9 @@ def immediate_queue():
     from cantine_portal.infra import queue
     from cantine_portal.usecases import tasks  # noqa: F401 - registers the job runner
 
-    queue.use_queue(queue.TaskQueue(queue.build_huey(Settings.from_env({"CANTINE_SECRET_KEY": "immediate"}), immediate=True)))
+    queue.use_queue(
+        queue.TaskQueue(queue.build_huey(Settings.from_env({"CANTINE_SECRET_KEY": "immediate"}), immediate=True))
+    )
     yield
     queue.use_queue(None)
 
@@ -144,8 +146,11 @@ def postgres_server() -> PostgresServer:
     root = Path(tempfile.mkdtemp(prefix="cantine-pg-"))
     pg = local_stack.start_postgres(root)
     try:
-        yield PostgresServer(f"host=127.0.0.1 port={pg.port} user=postgres dbname=postgres",
-                             f"postgresql+psycopg://postgres@127.0.0.1:{pg.port}/", pg)
+        yield PostgresServer(
+            f"host=127.0.0.1 port={pg.port} user=postgres dbname=postgres",
+            f"postgresql+psycopg://postgres@127.0.0.1:{pg.port}/",
+            pg,
+        )
     finally:
         pg.stop()
         shutil.rmtree(root, ignore_errors=True)

@@ -35,8 +35,11 @@ from cantine_portal.usecases.identity import commune_by_slug, staff_by_session
 
 
 def csv_response(data: bytes, filename: str) -> Response:
-    return Response(data, media_type="text/csv; charset=utf-8", headers={
-        **PRIVATE_HEADERS, "content-disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        data,
+        media_type="text/csv; charset=utf-8",
+        headers={**PRIVATE_HEADERS, "content-disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def _actor(slug: str, token: str | None) -> StaffActor | None:
@@ -86,10 +89,14 @@ async def import_template(request: Request) -> Response:
 
 def _attendance(request: Request, kind: str) -> Callable[[StaffActor], Download]:
     def produce(actor: StaffActor) -> Download:
-        return attendance_cases.attendance_export(actor, now=clock.now(),
-                                                  day=date.fromisoformat(request.query_params.get("jour", "")),
-                                                  service_id=_int(request.query_params.get("prestation", "")),
-                                                  kind=kind)
+        return attendance_cases.attendance_export(
+            actor,
+            now=clock.now(),
+            day=date.fromisoformat(request.query_params.get("jour", "")),
+            service_id=_int(request.query_params.get("prestation", "")),
+            kind=kind,
+        )
+
     return produce
 
 
@@ -102,22 +109,29 @@ async def attendance_pdf(request: Request) -> Response:
 
 
 async def document(request: Request) -> Response:
-    return await _serve(request, lambda actor: document_cases.document_file(
-        actor, document_id=_int(request.path_params["document_id"])))
+    return await _serve(
+        request, lambda actor: document_cases.document_file(actor, document_id=_int(request.path_params["document_id"]))
+    )
 
 
 async def message_attachment(request: Request) -> Response:
-    return await _serve(request, lambda actor: message_cases.attachment_file(
-        actor, message_id=_int(request.path_params["message_id"])))
+    return await _serve(
+        request, lambda actor: message_cases.attachment_file(actor, message_id=_int(request.path_params["message_id"]))
+    )
 
 
 async def payments_export(request: Request) -> Response:
-    return await _serve(request, lambda actor: payment_cases.payments_csv(
-        actor, month=request.query_params.get("mois", ""), provider=request.query_params.get("moyen", "")))
+    return await _serve(
+        request,
+        lambda actor: payment_cases.payments_csv(
+            actor, month=request.query_params.get("mois", ""), provider=request.query_params.get("moyen", "")
+        ),
+    )
 
 
 def _journal(request: Request, kind: str) -> Callable[[StaffActor], Download]:
     """The régie's journal of ``?periode=day|month&jour=YYYY-MM-DD`` as CSV or PDF."""
+
     def produce(actor: StaffActor) -> Download:
         period = request.query_params.get("periode", "")
         if period not in ("day", "month"):
@@ -126,6 +140,7 @@ def _journal(request: Request, kind: str) -> Callable[[StaffActor], Download]:
         if kind == "csv":
             return regie_cases.journal_csv(actor, kind=period, day=day)
         return regie_cases.journal_pdf(actor, kind=period, day=day, now=clock.now())
+
     return produce
 
 

@@ -25,9 +25,11 @@ from cantine_portal.config import Settings
 STRIPE_CHECKOUT = "https://checkout.stripe.com"
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE)
 
-DOCUMENT_POLICY = ("default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
-PDF_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: blob:; "
-              "object-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+DOCUMENT_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+PDF_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: blob:; "
+    "object-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
 
 
 def script_hash(body: bytes) -> str:

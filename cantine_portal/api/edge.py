@@ -46,9 +46,18 @@ def origin_allowed(origin: str | None, allowed: tuple[str, ...]) -> bool:
 
 
 async def refuse_http(send: Send, status: int) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-length", b"0"), (b"cache-control", b"no-store"),
-        (b"content-security-policy", DOCUMENT_POLICY.encode()), (b"x-content-type-options", b"nosniff")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-length", b"0"),
+                (b"cache-control", b"no-store"),
+                (b"content-security-policy", DOCUMENT_POLICY.encode()),
+                (b"x-content-type-options", b"nosniff"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": b""})
 
 
@@ -84,7 +93,7 @@ def session_cookies(scope: Scope) -> list[tuple[str, str, str]]:
     for name, morsel in jar.items():
         for prefix in _COOKIE_PREFIXES:
             if name.startswith(prefix) and morsel.value:
-                found.append((name[len(prefix):].lower(), prefix, morsel.value))
+                found.append((name[len(prefix) :].lower(), prefix, morsel.value))
     return found
 
 
@@ -113,9 +122,14 @@ async def read_capped(receive: Receive, cap: int) -> list[Message] | None:
             return messages
 
 
-async def guard_upload(app: ASGIApp, scope: Scope, receive: Receive, send: Send, settings: Settings,
-                       has_session: Callable[[Settings, list[tuple[str, str, str]]], bool] = any_live_session,
-                       ) -> None:
+async def guard_upload(
+    app: ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    settings: Settings,
+    has_session: Callable[[Settings, list[tuple[str, str, str]]], bool] = any_live_session,
+) -> None:
     """Run an ``/_upload`` POST only for a live session and a body under the cap."""
     cap = settings.upload_max_bytes + UPLOAD_SLACK_BYTES
     length = header(scope, b"content-length")

@@ -33,10 +33,14 @@ def not_found() -> Response:
 
 def pdf_response(data: bytes, filename: str, *, download: bool) -> Response:
     disposition = "attachment" if download else "inline"
-    return Response(data, media_type="application/pdf", headers={
-        **PRIVATE_HEADERS,
-        "content-disposition": f'{disposition}; filename="{filename}"',
-    })
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={
+            **PRIVATE_HEADERS,
+            "content-disposition": f'{disposition}; filename="{filename}"',
+        },
+    )
 
 
 async def serve_private_pdf(request: Request, id_param: str, find: Finder) -> Response:

@@ -32,18 +32,19 @@ SECURITY_HEADERS = [
 ]
 
 # The busy page is self-contained: its one inline <style>, nothing else.
-BUSY_PAGE_POLICY = (b"default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
-                    b"base-uri 'none'; form-action 'none'")
+BUSY_PAGE_POLICY = (
+    b"default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
 _SLUG_CACHE_SECONDS = 30.0
 RETRY_AFTER_SECONDS = 60
 BUSY_MESSAGE = "Trop de connexions en ce moment, réessayez dans une minute."
 BUSY_PAGE = (
-    "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\">"
-    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-    "<meta http-equiv=\"refresh\" content=\"60\"><title>Portail famille — affluence</title>"
+    '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    '<meta http-equiv="refresh" content="60"><title>Portail famille — affluence</title>'
     "<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;"
     "line-height:1.5;color:#1c2024}</style></head><body><main><h1>Portail famille</h1>"
-    f"<p role=\"alert\">{BUSY_MESSAGE}</p>"
+    f'<p role="alert">{BUSY_MESSAGE}</p>'
     "<p>Vos réservations déjà validées sont enregistrées. Cette page se rechargera "
     "d'elle-même dans une minute.</p></main></body></html>"
 ).encode()
@@ -70,14 +71,20 @@ class ConnectionLimit:
 
 
 async def _send_busy_page(send: Send, head_only: bool = False) -> None:
-    await send({"type": "http.response.start", "status": 503, "headers": [
-        (b"content-type", b"text/html; charset=utf-8"),
-        (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
-        (b"cache-control", b"no-store"),
-        (b"content-length", str(len(BUSY_PAGE)).encode()),
-        (b"content-security-policy", BUSY_PAGE_POLICY),
-        *SECURITY_HEADERS,
-    ]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"text/html; charset=utf-8"),
+                (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
+                (b"cache-control", b"no-store"),
+                (b"content-length", str(len(BUSY_PAGE)).encode()),
+                (b"content-security-policy", BUSY_PAGE_POLICY),
+                *SECURITY_HEADERS,
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": b"" if head_only else BUSY_PAGE})
 
 
@@ -115,8 +122,7 @@ def _max_connections() -> int:
     return get_settings().max_connections
 
 
-def _with_headers(app: ASGIApp, foreign: bool, policy: Callable[[bytes], bytes],
-                  ok_status: int | None) -> ASGIApp:
+def _with_headers(app: ASGIApp, foreign: bool, policy: Callable[[bytes], bytes], ok_status: int | None) -> ASGIApp:
     """``app`` with the security headers and CSP on its answer; ``ok_status`` replaces a 200."""
 
     async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
@@ -131,7 +137,9 @@ def _with_headers(app: ASGIApp, foreign: bool, policy: Callable[[bytes], bytes],
                 if b"content-security-policy" not in names:
                     headers.append((b"content-security-policy", policy(content_type)))
                 if content_type.startswith(b"text/html"):
-                    headers = [(k, v) for k, v in headers if k.lower() not in (b"cache-control", b"etag", b"last-modified")]
+                    headers = [
+                        (k, v) for k, v in headers if k.lower() not in (b"cache-control", b"etag", b"last-modified")
+                    ]
                     headers.append((b"cache-control", b"no-store"))
                 status = message["status"]
                 if ok_status is not None and status == 200:
@@ -150,9 +158,13 @@ def _settings() -> Settings:
     return get_settings()
 
 
-def portal_middleware(app: ASGIApp, slug_cache: SlugCache | None = None,
-                      max_connections: int | None = None, settings: Settings | None = None,
-                      script_hashes: tuple[str, ...] | None = None) -> ASGIApp:
+def portal_middleware(
+    app: ASGIApp,
+    slug_cache: SlugCache | None = None,
+    max_connections: int | None = None,
+    settings: Settings | None = None,
+    script_hashes: tuple[str, ...] | None = None,
+) -> ASGIApp:
     cache = slug_cache or SlugCache(_load_slugs)
     limit = ConnectionLimit(_max_connections() if max_connections is None else max_connections)
     config = settings or _settings()
@@ -194,8 +206,11 @@ def portal_middleware(app: ASGIApp, slug_cache: SlugCache | None = None,
         if method == "POST" and scope.get("path", "") == edge.UPLOAD_PATH:
             await edge.guard_upload(_with_headers(app, foreign, policy, None), scope, receive, send, config)
             return
-        if limit.full and method in ("GET", "HEAD") and (
-                _is_event_path(scope.get("path", "")) or _page_slug(scope.get("path", "")) is not None):
+        if (
+            limit.full
+            and method in ("GET", "HEAD")
+            and (_is_event_path(scope.get("path", "")) or _page_slug(scope.get("path", "")) is not None)
+        ):
             await _send_busy_page(send, head_only=method == "HEAD")
             return
         slug = _page_slug(scope.get("path", "")) if scope.get("method") in ("GET", "HEAD") else None

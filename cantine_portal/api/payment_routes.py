@@ -47,8 +47,9 @@ async def _notification(request: Request, secret: str | None, parse: Callable[[b
         return JSONResponse({"error": "retry later"}, status_code=503)
     # The payment is committed: answer the provider (and the parent waiting on it) now; drawing the
     # receipt and mailing the ticket follow in the background (a failure there loses nothing paid).
-    ticket = (BackgroundTask(payments.after_notification, result.ticket_job_id)
-              if result.ticket_job_id is not None else None)
+    ticket = (
+        BackgroundTask(payments.after_notification, result.ticket_job_id) if result.ticket_job_id is not None else None
+    )
     return JSONResponse({"received": True, "outcome": result.outcome}, background=ticket)
 
 
@@ -71,8 +72,9 @@ async def eopayment_notification(request: Request) -> Response:
     body = (await request.body()).decode("utf-8", "replace") if request.method == "POST" else ""
     query = body or request.url.query
     try:
-        answer = await run_in_threadpool(functools.partial(payments_pending.receive_provider_answer, provider,
-                                                           slug, query, now=clock.now()))
+        answer = await run_in_threadpool(
+            functools.partial(payments_pending.receive_provider_answer, provider, slug, query, now=clock.now())
+        )
     except DBAPIError:
         return JSONResponse({"error": "retry later"}, status_code=503)
     if not answer.ok:
@@ -87,8 +89,9 @@ async def receipt_pdf(request: Request) -> Response:
     if receipt_id is None:
         return not_found()
     token = request.cookies.get(session_cookie_name(slug))
-    found = await run_in_threadpool(functools.partial(payments.receipt_download, slug, token, receipt_id,
-                                                      now=clock.now()))
+    found = await run_in_threadpool(
+        functools.partial(payments.receipt_download, slug, token, receipt_id, now=clock.now())
+    )
     if found is None:
         return not_found()
     return pdf_response(found.data, found.filename, download=request.query_params.get("telecharger") == "1")

@@ -20,6 +20,13 @@ async def health(_request: Request) -> JSONResponse:
 
 
 def build_api() -> Starlette:
-    routes = [Route("/api/health", health), *session_routes.routes, *files.routes, *payment_routes.routes,
-              *admin_files.routes, *identity_routes.routes, *preferences_routes.routes]
+    routes = [
+        Route("/api/health", health),
+        *session_routes.routes,
+        *files.routes,
+        *payment_routes.routes,
+        *admin_files.routes,
+        *identity_routes.routes,
+        *preferences_routes.routes,
+    ]
     return Starlette(routes=routes)

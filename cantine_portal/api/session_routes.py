@@ -86,8 +86,17 @@ async def _login(request: Request, door: _Door) -> Response:
     if door.staff and not (target == home or target.startswith(home + "/")):
         target = home
     outcome = await run_in_threadpool(
-        functools.partial(usecases.log_in, slug, email, password, client_ip(request),
-                          request.headers.get("user-agent", ""), staff_door=door.staff, now=clock.now()))
+        functools.partial(
+            usecases.log_in,
+            slug,
+            email,
+            password,
+            client_ip(request),
+            request.headers.get("user-agent", ""),
+            staff_door=door.staff,
+            now=clock.now(),
+        )
+    )
     if not outcome.found:
         return Response("Portail introuvable.", status_code=404)
     if outcome.token is None:
@@ -96,8 +105,9 @@ async def _login(request: Request, door: _Door) -> Response:
         # A staff account at the parents' door goes to the back office, with the staff cookie.
         target, door = (target if door.staff else STAFF.home(slug)), STAFF
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(door.cookie(slug), outcome.token, httponly=True, samesite="lax",
-                        secure=get_settings().secure_cookies, path="/")
+    response.set_cookie(
+        door.cookie(slug), outcome.token, httponly=True, samesite="lax", secure=get_settings().secure_cookies, path="/"
+    )
     response.delete_cookie(FLASH_COOKIE, path="/")
     return response
 
@@ -111,8 +121,9 @@ def _failed(login_page: str, email: str, target: str | None, retry_time: str) ->
     if target is not None:
         query["suite"] = target
     response = RedirectResponse(f"{login_page}?{urlencode(query)}", status_code=303)
-    response.set_cookie(FLASH_COOKIE, email, max_age=60, httponly=True, samesite="lax",
-                        secure=get_settings().secure_cookies, path="/")
+    response.set_cookie(
+        FLASH_COOKIE, email, max_age=60, httponly=True, samesite="lax", secure=get_settings().secure_cookies, path="/"
+    )
     return response
 
 

@@ -31,28 +31,53 @@ def _marked(field_id: str, error: rx.Var | None, hint: str | None) -> dict:
     }
 
 
-def _admin_field(label: str, control: rx.Component, field_id: str, hint: str | None,
-                 error: rx.Var | None) -> rx.Component:
+def _admin_field(
+    label: str, control: rx.Component, field_id: str, hint: str | None, error: rx.Var | None
+) -> rx.Component:
     """``field`` of the back office: the error message carries the id the control points to."""
     children = [rx.el.label(label, html_for=field_id, style={"font_weight": "600"})]
     if hint is not None:
         children.append(rx.text(hint, size="2", id=f"{field_id}-hint"))
     children.append(control)
     if error is not None:
-        children.append(rx.cond(error != "", rx.text("⚠ ", error, id=f"{field_id}-error", size="2",
-                                                      style={"color": ERROR_RED, "font_weight": "600"})))
+        children.append(
+            rx.cond(
+                error != "",
+                rx.text(
+                    "⚠ ", error, id=f"{field_id}-error", size="2", style={"color": ERROR_RED, "font_weight": "600"}
+                ),
+            )
+        )
     return rx.vstack(*children, spacing="1", width="100%", align="stretch")
 
 
-def input_field(label: str, name: str, field_id: str, default, errors: rx.Var | None = None, *,
-                hint: str | None = None, when=True, **props) -> rx.Component:
+def input_field(
+    label: str,
+    name: str,
+    field_id: str,
+    default,
+    errors: rx.Var | None = None,
+    *,
+    hint: str | None = None,
+    when=True,
+    **props,
+) -> rx.Component:
     error = error_of(errors, name, when) if errors is not None else None
     control = rx.el.input(id=field_id, name=name, default_value=default, **_marked(field_id, error, hint), **props)
     return _admin_field(label, control, field_id, hint, error)
 
 
-def select_field(label: str, name: str, field_id: str, default, options: list[tuple[str, str]] | rx.Var,
-                 errors: rx.Var | None = None, *, when=True, first: tuple[str, str] | None = None) -> rx.Component:
+def select_field(
+    label: str,
+    name: str,
+    field_id: str,
+    default,
+    options: list[tuple[str, str]] | rx.Var,
+    errors: rx.Var | None = None,
+    *,
+    when=True,
+    first: tuple[str, str] | None = None,
+) -> rx.Component:
     """``options``: (value, text) pairs, or a list Var of names whose values are their positions."""
     children = [rx.el.option(first[1], value=first[0])] if first else []
     if isinstance(options, list):
@@ -71,22 +96,43 @@ def error_summary(errors: rx.Var, fields: list[tuple[str, str, str]]) -> rx.Comp
         errors.length() > 0,
         rx.el.div(
             rx.heading("Le formulaire contient des erreurs :", as_="h2", size="4"),
-            rx.el.ul(*[rx.cond(errors.get(name, "") != "",
-                               rx.el.li(rx.el.a(label + " : " + errors.get(name, ""), href="#" + field_id,
-                                                style={"color": ERROR_RED, "text_decoration": "underline"})))
-                       for name, field_id, label in fields],
-                     style={"margin": "0.25rem 0 0 1.2rem"}),
+            rx.el.ul(
+                *[
+                    rx.cond(
+                        errors.get(name, "") != "",
+                        rx.el.li(
+                            rx.el.a(
+                                label + " : " + errors.get(name, ""),
+                                href="#" + field_id,
+                                style={"color": ERROR_RED, "text_decoration": "underline"},
+                            )
+                        ),
+                    )
+                    for name, field_id, label in fields
+                ],
+                style={"margin": "0.25rem 0 0 1.2rem"},
+            ),
             role="alert",
-            style={"border": f"2px solid {ERROR_RED}", "border_radius": "8px", "padding": "0.75rem 1rem",
-                   "background": "#fff5f5", "width": "100%"},
+            style={
+                "border": f"2px solid {ERROR_RED}",
+                "border_radius": "8px",
+                "padding": "0.75rem 1rem",
+                "background": "#fff5f5",
+                "width": "100%",
+            },
         ),
     )
 
 
 def checkbox(label, name: str, field_id: str, checked) -> rx.Component:
     return rx.el.label(
-        rx.el.input(type="checkbox", id=field_id, name=name, default_checked=checked,
-                    style={"width": "1.1rem", "height": "1.1rem"}),
+        rx.el.input(
+            type="checkbox",
+            id=field_id,
+            name=name,
+            default_checked=checked,
+            style={"width": "1.1rem", "height": "1.1rem"},
+        ),
         label,
         html_for=field_id,
         style=CHECK_STYLE,
@@ -107,5 +153,12 @@ def section(title: str, *children, **props) -> rx.Component:
 
 
 def grid(*children, min_width: str = "14rem") -> rx.Component:
-    return rx.el.div(*children, style={"display": "grid", "gap": "0.75rem", "width": "100%",
-                                       "grid_template_columns": f"repeat(auto-fill, minmax({min_width}, 1fr))"})
+    return rx.el.div(
+        *children,
+        style={
+            "display": "grid",
+            "gap": "0.75rem",
+            "width": "100%",
+            "grid_template_columns": f"repeat(auto-fill, minmax({min_width}, 1fr))",
+        },
+    )

@@ -30,16 +30,24 @@ def _menu_list() -> rx.Component:
     slug = AuthState.portal_slug
     links = [
         rx.el.li(
-            rx.el.a(rx.icon(icon, size=18, aria_hidden="true"), label, href="/" + slug + "/" + path,
-                    class_name="menu-link",
-                    aria_current=rx.cond(AuthState.current_page == path, "page", "false")),
+            rx.el.a(
+                rx.icon(icon, size=18, aria_hidden="true"),
+                label,
+                href="/" + slug + "/" + path,
+                class_name="menu-link",
+                aria_current=rx.cond(AuthState.current_page == path, "page", "false"),
+            ),
         )
         for label, path, icon in MENU
     ]
     logout = rx.el.li(
         PostForm.create(
-            rx.el.button(rx.icon("log-out", size=18, aria_hidden="true"), "Se déconnecter", type="submit",
-                         class_name="menu-link menu-logout"),
+            rx.el.button(
+                rx.icon("log-out", size=18, aria_hidden="true"),
+                "Se déconnecter",
+                type="submit",
+                class_name="menu-link menu-logout",
+            ),
             action="/api/" + slug + "/deconnexion",
             method="post",
         )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex_components_core.el.elements.base import BaseHTML
 
 from cantine_portal.components.upload_reset import upload_reset
-from reflex_components_core.el.elements.base import BaseHTML
 
 
 class PostForm(BaseHTML):
@@ -20,8 +20,9 @@ class PostForm(BaseHTML):
     method: rx.Var[str]
 
 
-def field(label: str, control: rx.Component, field_id: str, hint: str | rx.Var | None = None,
-          error: rx.Var | None = None) -> rx.Component:
+def field(
+    label: str, control: rx.Component, field_id: str, hint: str | rx.Var | None = None, error: rx.Var | None = None
+) -> rx.Component:
     """A label above its control, with an optional hint and an error said in words."""
     children = [rx.el.label(label, html_for=field_id, style={"font_weight": "600"})]
     if hint is not None:
@@ -30,8 +31,14 @@ def field(label: str, control: rx.Component, field_id: str, hint: str | rx.Var |
     if error is not None:
         # Tied to the control by its aria-describedby (f"{field_id}-error"); the control carries
         # aria-invalid, and portal.css draws its red border.
-        children.append(rx.el.p(rx.cond(error != "", rx.fragment("⚠ ", error), ""), id=f"{field_id}-error",
-                                class_name="field-error", aria_live="polite"))
+        children.append(
+            rx.el.p(
+                rx.cond(error != "", rx.fragment("⚠ ", error), ""),
+                id=f"{field_id}-error",
+                class_name="field-error",
+                aria_live="polite",
+            )
+        )
     return rx.vstack(*children, spacing="1", width="100%", align="stretch")
 
 
@@ -54,8 +61,14 @@ def callout(message: rx.Var | str, kind: str = "info") -> rx.Component:
     """A message box; the icon and the words carry the meaning, not the colour alone."""
     icons = {"info": "info", "success": "circle-check", "error": "triangle-alert"}
     colors = {"info": "blue", "success": "green", "error": "red"}
-    return rx.callout(message, icon=icons[kind], color_scheme=colors[kind],
-                      role="alert" if kind == "error" else "status", width="100%", high_contrast=True)
+    return rx.callout(
+        message,
+        icon=icons[kind],
+        color_scheme=colors[kind],
+        role="alert" if kind == "error" else "status",
+        width="100%",
+        high_contrast=True,
+    )
 
 
 def message_if(message: rx.Var, kind: str = "info") -> rx.Component:
@@ -91,13 +104,16 @@ def _dropzone_file_input(upload: rx.Component) -> rx.Component:
     candidate = zone.children[0] if zone is not None and zone.children else None
     kind = getattr(candidate, "type", None)
     if candidate is None or candidate.tag != "input" or str(kind) != '"file"':
-        raise RuntimeError("rx.upload.root no longer renders <div><input type=file>…: "
-                           "update components/forms.py labelled_upload (see tests/unit/test_labelled_upload.py)")
+        raise RuntimeError(
+            "rx.upload.root no longer renders <div><input type=file>…: "
+            "update components/forms.py labelled_upload (see tests/unit/test_labelled_upload.py)"
+        )
     return candidate
 
 
-def login_form(state, *, id_prefix: str, email_label: str, submit_label: str, action: rx.Var | str,
-               style: dict) -> rx.Component:
+def login_form(
+    state, *, id_prefix: str, email_label: str, submit_label: str, action: rx.Var | str, style: dict
+) -> rx.Component:
     """The parents' and the staff login: messages, then a native POST form (see PostForm).
 
     ``state`` holds info_message, error_message, email_prefill (re-shown after a failure) and
@@ -109,13 +125,26 @@ def login_form(state, *, id_prefix: str, email_label: str, submit_label: str, ac
         message_if(state.error_message, "error"),
         PostForm.create(
             rx.vstack(
-                field(email_label,
-                      text_input(email_id, name="email", type="email", auto_complete="username",
-                                 required=True, default_value=state.email_prefill,
-                                 key=state.email_prefill), email_id),
-                field("Mot de passe",
-                      text_input(password_id, name="password", type="password",
-                                 auto_complete="current-password", required=True), password_id),
+                field(
+                    email_label,
+                    text_input(
+                        email_id,
+                        name="email",
+                        type="email",
+                        auto_complete="username",
+                        required=True,
+                        default_value=state.email_prefill,
+                        key=state.email_prefill,
+                    ),
+                    email_id,
+                ),
+                field(
+                    "Mot de passe",
+                    text_input(
+                        password_id, name="password", type="password", auto_complete="current-password", required=True
+                    ),
+                    password_id,
+                ),
                 rx.el.input(type="hidden", name="suite", value=state.next_path),
                 rx.button(submit_label, type="submit", size="3", width="100%"),
                 spacing="4",

@@ -24,8 +24,12 @@ def commune_logo(height: str = "48px") -> rx.Component:
     """The commune's logo next to its name, or the generic pictogram when it has none."""
     return rx.cond(
         PortalState.commune_logo_url != "",
-        rx.el.img(src=PortalState.commune_logo_url, alt="Logo de " + PortalState.commune_name,
-                  class_name="site-logo", style={"height": height, "width": "auto", "object_fit": "contain"}),
+        rx.el.img(
+            src=PortalState.commune_logo_url,
+            alt="Logo de " + PortalState.commune_name,
+            class_name="site-logo",
+            style={"height": height, "width": "auto", "object_fit": "contain"},
+        ),
         rx.icon("utensils", size=28, aria_hidden="true"),
     )
 
@@ -61,7 +65,11 @@ def header() -> rx.Component:
 
 def footer() -> rx.Component:
     return rx.el.footer(
-        PortalState.commune_name, " — ", PortalState.commune_address, " — ", PortalState.commune_phone,
+        PortalState.commune_name,
+        " — ",
+        PortalState.commune_address,
+        " — ",
+        PortalState.commune_phone,
         class_name="portal-footer",
     )
 
@@ -91,8 +99,13 @@ def portal_page(*children: rx.Component, menu: rx.Component | None = None) -> rx
     return rx.el.div(
         rx.cond(
             PortalState.portal_status == "found",
-            rx.fragment(skip_link(), header(), menu if menu is not None else rx.fragment(),
-                        rx.el.main(*children, id=MAIN_ID, tab_index=-1, class_name="portal-main"), footer()),
+            rx.fragment(
+                skip_link(),
+                header(),
+                menu if menu is not None else rx.fragment(),
+                rx.el.main(*children, id=MAIN_ID, tab_index=-1, class_name="portal-main"),
+                footer(),
+            ),
             rx.el.main(
                 rx.cond(PortalState.portal_status == "missing", not_found_content(), loading_content()),
                 id=MAIN_ID,

@@ -17,8 +17,9 @@ class _UploadReset(rx.Fragment):
         count = UploadResetState.resets[self.upload_id].to(int)
         clear = Var("__clear_selected_files")._as_ref().to(FunctionVar).call(self.upload_id)
         code = f"useEffect(() => {{ if ({count}) {{ {clear}; }} }}, [{count}]);"
-        data = VarData.merge(count._get_all_var_data(), clear._get_all_var_data(),
-                             VarData(imports={"react": ["useEffect"]}))
+        data = VarData.merge(
+            count._get_all_var_data(), clear._get_all_var_data(), VarData(imports={"react": ["useEffect"]})
+        )
         return [Var(code, _var_data=data)]
 
 

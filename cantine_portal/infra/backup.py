@@ -47,7 +47,7 @@ def prune_backups(backup_dir: Path, now: datetime, keep_days: int) -> list[Path]
     limit = now - timedelta(days=keep_days)
     for path in sorted(backup_dir.glob(f"{PREFIX}*.db")):
         try:
-            taken = datetime.strptime(path.stem[len(PREFIX):], "%Y%m%d-%H%M").replace(tzinfo=now.tzinfo)
+            taken = datetime.strptime(path.stem[len(PREFIX) :], "%Y%m%d-%H%M").replace(tzinfo=now.tzinfo)
         except ValueError:
             continue
         if taken < limit:

@@ -33,7 +33,7 @@ from cantine_portal.infra import write_process as writer_process
 try:  # POSIX; elsewhere writers of different processes meet SQLite's busy timeout only
     import fcntl
 except ImportError:  # pragma: no cover - not on the Linux machines the portal runs on
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # no fcntl on non-POSIX systems
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -221,6 +221,7 @@ class Database:
 
 
 # --- run by the write process (see write_process.py), on its own handle ---------------------------
+
 
 def _open_in_helper(url: str) -> bool:
     """Open the database in the helper, so that the first parent does not wait for it."""

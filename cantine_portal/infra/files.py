@@ -50,8 +50,13 @@ def private_sqlite(database_file: str) -> None:
 
 def secure_var_tree(settings: Settings) -> None:
     """At startup: var/, mail, storage and backup folders 0700; the secret key and SQLite files 0600."""
-    for folder in (settings.var_dir, settings.mail_dir, settings.storage_dir, settings.var_dir / "backup",
-                   settings.backup_dir):
+    for folder in (
+        settings.var_dir,
+        settings.mail_dir,
+        settings.storage_dir,
+        settings.var_dir / "backup",
+        settings.backup_dir,
+    ):
         private_dir(folder)
     private_file(settings.var_dir / "secret_key")
     if not settings.redis_url:

@@ -90,8 +90,12 @@ class HelperProcess:
         with self._lock:
             if self._pool is None:
                 # "spawn": a fresh interpreter, nothing inherited from the worker's threads and sockets.
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_start_helper, initargs=(self._niceness, os.getpid()))
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_helper,
+                    initargs=(self._niceness, os.getpid()),
+                )
                 _stop_with_this_process()
             return self._pool
 
@@ -111,7 +115,7 @@ class HelperProcess:
             if pool is not None:
                 self._discard(pool)
             raise Unavailable(str(error) or error.__class__.__name__) from error
-        future.pool = pool  # type: ignore[attr-defined]
+        future.pool = pool  # type: ignore[attr-defined]  # our own attribute on the Future: the pool it ran in
         return future
 
     def result(self, future: Future[_T], timeout: float | None = None) -> _T:
@@ -119,7 +123,7 @@ class HelperProcess:
         try:
             return future.result(timeout=timeout)
         except BrokenProcessPool as error:
-            self._discard(future.pool)  # type: ignore[attr-defined]
+            self._discard(future.pool)  # type: ignore[attr-defined]  # our own attribute on the Future: the pool it ran in
             raise Unavailable(str(error) or error.__class__.__name__) from error
 
     def call(self, fn: Callable[..., _T], *args: Any, timeout: float | None = None, **kwargs: Any) -> _T:

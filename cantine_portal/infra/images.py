@@ -28,11 +28,33 @@ LOGO_MAX_PIXELS = 4000
 LOGO_STORED_SIZE = 512
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
-_SVG_ELEMENTS = frozenset({
-    "svg", "g", "path", "rect", "circle", "ellipse", "line", "polyline", "polygon", "text", "tspan",
-    "title", "desc", "defs", "lineargradient", "radialgradient", "stop", "clippath", "mask", "use",
-    "symbol", "style", "metadata",
-})
+_SVG_ELEMENTS = frozenset(
+    {
+        "svg",
+        "g",
+        "path",
+        "rect",
+        "circle",
+        "ellipse",
+        "line",
+        "polyline",
+        "polygon",
+        "text",
+        "tspan",
+        "title",
+        "desc",
+        "defs",
+        "lineargradient",
+        "radialgradient",
+        "stop",
+        "clippath",
+        "mask",
+        "use",
+        "symbol",
+        "style",
+        "metadata",
+    }
+)
 _URL = re.compile(r"url\(\s*['\"]?\s*([^)'\"\s]*)", re.IGNORECASE)
 _FONT = Path(__file__).resolve().parent.parent / "resources" / "fonts" / "DejaVuSans-Bold.ttf"
 
@@ -41,8 +63,10 @@ MSG_EMPTY = "Le fichier du logo est vide."
 MSG_FORMAT = "Le logo doit être une image PNG, JPEG ou SVG."
 MSG_BROKEN = "Cette image est illisible ou endommagée : enregistrez-la à nouveau puis réessayez."
 MSG_PIXELS = f"Le logo dépasse {LOGO_MAX_PIXELS} × {LOGO_MAX_PIXELS} pixels : réduisez sa taille."
-MSG_SVG_UNSAFE = ("Ce fichier SVG contient des éléments interdits (script, contenu HTML, gestionnaire "
-                  "d'événement ou lien externe) : exportez le logo en PNG ou en SVG simple.")
+MSG_SVG_UNSAFE = (
+    "Ce fichier SVG contient des éléments interdits (script, contenu HTML, gestionnaire "
+    "d'événement ou lien externe) : exportez le logo en PNG ou en SVG simple."
+)
 
 
 class LogoError(ValueError):

@@ -6,13 +6,13 @@ sender gets the same shape. Health data never goes into an e-mail.
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 import secrets
 import smtplib
-import time
 import ssl
-import base64
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from email import policy
@@ -66,24 +66,32 @@ class Mail:
     def to_payload(self) -> dict[str, Any]:
         """A JSON-ready dict (the job ledger stores queued e-mails as JSON)."""
         data = asdict(self)
-        data["attachments"] = [{"filename": a.filename, "mime_type": a.mime_type,
-                                "content": base64.b64encode(a.content).decode()} for a in self.attachments]
+        data["attachments"] = [
+            {"filename": a.filename, "mime_type": a.mime_type, "content": base64.b64encode(a.content).decode()}
+            for a in self.attachments
+        ]
         if self.brand is not None:
-            data["brand"] = {**asdict(self.brand),
-                             "logo": base64.b64encode(self.brand.logo).decode() if self.brand.logo else None}
+            data["brand"] = {
+                **asdict(self.brand),
+                "logo": base64.b64encode(self.brand.logo).decode() if self.brand.logo else None,
+            }
         return data
 
     @classmethod
-    def from_payload(cls, data: dict[str, Any]) -> "Mail":
-        attachments = [Attachment(a["filename"], base64.b64decode(a["content"]), a["mime_type"])
-                       for a in data.get("attachments", [])]
+    def from_payload(cls, data: dict[str, Any]) -> Mail:
+        attachments = [
+            Attachment(a["filename"], base64.b64decode(a["content"]), a["mime_type"])
+            for a in data.get("attachments", [])
+        ]
         brand = data.get("brand")
         if brand is not None:
             brand = Brand(**{**brand, "logo": base64.b64decode(brand["logo"]) if brand.get("logo") else None})
         return cls(**{**data, "attachments": attachments, "brand": brand})
 
 
-def render_html(title: str, paragraphs: list[str], button: tuple[str, str] | None = None, after: list[str] | None = None) -> str:
+def render_html(
+    title: str, paragraphs: list[str], button: tuple[str, str] | None = None, after: list[str] | None = None
+) -> str:
     """A plain, accessible HTML body; ``paragraphs`` are text (escaped here)."""
     parts = [f"<h1 style='font-size:20px'>{html.escape(title)}</h1>"]
     parts += [f"<p>{html.escape(p)}</p>" for p in paragraphs]
@@ -105,14 +113,20 @@ _BODY_OPEN = "<!doctype html><html lang='fr'><body style='font-family:sans-serif
 def branded_html(body: str, brand: Brand) -> str:
     """``body`` (from :func:`render_html`) in the commune's colours, its name and logo on top."""
     colour = brand.colour if _HEX.match(brand.colour) else DEFAULT_ACCENT
-    logo = (f"<img src='cid:{_LOGO_CID}' alt='Logo de {html.escape(brand.name, quote=True)}' height='48' "
-            f"style='height:48px;width:auto;vertical-align:middle;margin-right:12px'>" if brand.logo else "")
-    band = (f"<div style='border-bottom:4px solid {colour};padding:8px 0;margin-bottom:16px'>{logo}"
-            f"<strong style='color:{colour};font-size:18px;vertical-align:middle'>{html.escape(brand.name)}</strong>"
-            f"</div>")
+    logo = (
+        f"<img src='cid:{_LOGO_CID}' alt='Logo de {html.escape(brand.name, quote=True)}' height='48' "
+        f"style='height:48px;width:auto;vertical-align:middle;margin-right:12px'>"
+        if brand.logo
+        else ""
+    )
+    band = (
+        f"<div style='border-bottom:4px solid {colour};padding:8px 0;margin-bottom:16px'>{logo}"
+        f"<strong style='color:{colour};font-size:18px;vertical-align:middle'>{html.escape(brand.name)}</strong>"
+        f"</div>"
+    )
     body = body.replace(f"background:{DEFAULT_ACCENT};", f"background:{colour};")
     if body.startswith(_BODY_OPEN):
-        return _BODY_OPEN + band + body[len(_BODY_OPEN):]
+        return _BODY_OPEN + band + body[len(_BODY_OPEN) :]
     return band + body
 
 
@@ -145,8 +159,13 @@ class Mailer:
         if brand is not None and brand.logo and brand.logo_mime in ("image/png", "image/jpeg"):
             html_part = message.get_body(("html",))
             assert isinstance(html_part, EmailMessage)
-            html_part.add_related(brand.logo, maintype="image", subtype=brand.logo_mime.split("/", 1)[1],
-                                  cid=f"<{_LOGO_CID}>", filename="logo." + ("png" if "png" in brand.logo_mime else "jpg"))
+            html_part.add_related(
+                brand.logo,
+                maintype="image",
+                subtype=brand.logo_mime.split("/", 1)[1],
+                cid=f"<{_LOGO_CID}>",
+                filename="logo." + ("png" if "png" in brand.logo_mime else "jpg"),
+            )
         for attachment in mail.attachments:
             maintype, subtype = attachment.mime_type.split("/", 1)
             message.add_attachment(attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename)

@@ -40,8 +40,12 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
 
 
-def with_db_retry(fn: Callable[[], T], attempts: int = 6, delays: Sequence[float] = DEFAULT_DELAYS,
-                  sleep: Callable[[float], None] = time.sleep) -> T:
+def with_db_retry(
+    fn: Callable[[], T],
+    attempts: int = 6,
+    delays: Sequence[float] = DEFAULT_DELAYS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
     """Call ``fn()``; on a transient database error wait and call it again, ``attempts`` times at most.
 
     ``delays[i]`` is the wait after the (i+1)-th failure (the last one repeats). About
@@ -57,7 +61,12 @@ def with_db_retry(fn: Callable[[], T], attempts: int = 6, delays: Sequence[float
             if not is_transient(error) or attempt == attempts:
                 raise
             delay = delays[min(attempt - 1, len(delays) - 1)] if delays else 0.0
-            log.warning("database unavailable (attempt %d/%d), retrying in %.1f s: %s",
-                        attempt, attempts, delay, error.__class__.__name__)
+            log.warning(
+                "database unavailable (attempt %d/%d), retrying in %.1f s: %s",
+                attempt,
+                attempts,
+                delay,
+                error.__class__.__name__,
+            )
             sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover

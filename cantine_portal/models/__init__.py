@@ -14,6 +14,7 @@ from cantine_portal.models.booking import (
     ReservationStatus,
 )
 from cantine_portal.models.content import ContactMessage, Document
+from cantine_portal.models.family import Account, AccountRole, Child, Enrollment, Family, Guardian
 from cantine_portal.models.regie import (
     CounterMethod,
     CounterPayment,

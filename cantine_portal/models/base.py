@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import DateTime
@@ -25,12 +25,12 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
 
 
 def utc_field(*, nullable: bool = False, index: bool = False) -> Any:
@@ -40,7 +40,7 @@ def utc_field(*, nullable: bool = False, index: bool = False) -> Any:
 
 def utcnow() -> datetime:
     """The only place that reads the wall clock; services receive ``now`` as a parameter."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class _Row(Protocol):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Optional
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
@@ -15,7 +14,7 @@ from cantine_portal.models.base import utc_field
 class ReservationStatus(StrEnum):
     """Reservation.status, stored as these strings."""
 
-    PENDING = "pending"      # in the basket, not paid yet
+    PENDING = "pending"  # in the basket, not paid yet
     PAID = "paid"
     CANCELLED = "cancelled"  # a paid day cancelled (credited); pending days are deleted instead
 
@@ -24,14 +23,14 @@ class BasketStatus(StrEnum):
     """Basket.status, stored as these strings."""
 
     OPEN = "open"
-    CHECKOUT = "checkout"    # frozen while a payment is under way
+    CHECKOUT = "checkout"  # frozen while a payment is under way
     PAID = "paid"
 
 
 class PaymentStatus(StrEnum):
     """Payment.status, stored as these strings."""
 
-    CREATED = "created"      # waiting for the provider
+    CREATED = "created"  # waiting for the provider
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     EXPIRED = "expired"
@@ -63,7 +62,7 @@ class Reservation(SQLModel, table=True):
         Index("ix_reservation_family_day", "family_id", "day"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     structure_id: int = Field(foreign_key="structure.id", index=True)
     family_id: int = Field(foreign_key="family.id", index=True)
     child_id: int = Field(foreign_key="child.id")
@@ -81,7 +80,7 @@ class Reservation(SQLModel, table=True):
     payment_id: Optional[int] = Field(default=None, foreign_key="payment.id", index=True)
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()
-    cancelled_at: Optional[datetime] = utc_field(nullable=True)
+    cancelled_at: datetime | None = utc_field(nullable=True)
 
 
 class Basket(SQLModel, table=True):
@@ -97,7 +96,7 @@ class Basket(SQLModel, table=True):
         ),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     structure_id: int = Field(foreign_key="structure.id", index=True)
     family_id: int = Field(foreign_key="family.id", index=True)
     # "open" | "checkout" (frozen while a payment is under way) | "paid"
@@ -105,8 +104,8 @@ class Basket(SQLModel, table=True):
     # Optimistic lock: bumped by every change.
     version: int = Field(default=1)
     # Snapshot taken when sent to payment: what the bank must confirm.
-    snapshot_total_cents: Optional[int] = None
-    snapshot_credit_cents: Optional[int] = None
+    snapshot_total_cents: int | None = None
+    snapshot_credit_cents: int | None = None
     snapshot_lines: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()
@@ -119,15 +118,15 @@ class Payment(SQLModel, table=True):
         Index("ix_payment_family_status", "family_id", "status"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     structure_id: int = Field(foreign_key="structure.id", index=True)
     family_id: int = Field(foreign_key="family.id", index=True)
     basket_id: int = Field(foreign_key="basket.id", index=True)
     # Our reference, shown to the parent and the bank.
     reference: str = Field(max_length=40, unique=True)
     provider: str = Field(max_length=20)
-    provider_session_id: Optional[str] = Field(default=None, max_length=255)
-    provider_payment_id: Optional[str] = Field(default=None, max_length=255)
+    provider_session_id: str | None = Field(default=None, max_length=255)
+    provider_payment_id: str | None = Field(default=None, max_length=255)
     amount_cents: int
     credit_cents: int = Field(default=0)
     currency: str = Field(default="eur", max_length=3)
@@ -135,8 +134,8 @@ class Payment(SQLModel, table=True):
     status: str = Field(default=PaymentStatus.CREATED, max_length=10)
     method: str = Field(default="", max_length=60)
     created_at: datetime = utc_field()
-    expires_at: Optional[datetime] = utc_field(nullable=True)
-    completed_at: Optional[datetime] = utc_field(nullable=True)
+    expires_at: datetime | None = utc_field(nullable=True)
+    completed_at: datetime | None = utc_field(nullable=True)
 
 
 class PaymentEvent(SQLModel, table=True):
@@ -144,8 +143,8 @@ class PaymentEvent(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("provider", "event_id"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
-    payment_id: Optional[int] = Field(default=None, foreign_key="payment.id", index=True)
+    id: int | None = Field(default=None, primary_key=True)
+    payment_id: int | None = Field(default=None, foreign_key="payment.id", index=True)
     provider: str = Field(max_length=20)
     event_id: str = Field(max_length=255)
     type: str = Field(max_length=80)
@@ -159,7 +158,7 @@ class ReceiptCounter(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("structure_id", "year"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     structure_id: int = Field(foreign_key="structure.id")
     year: int
     last_number: int = Field(default=0)
@@ -170,7 +169,7 @@ class Receipt(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("structure_id", "number"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     structure_id: int = Field(foreign_key="structure.id", index=True)
     family_id: int = Field(foreign_key="family.id", index=True)
     payment_id: int = Field(foreign_key="payment.id", unique=True)
@@ -179,8 +178,8 @@ class Receipt(SQLModel, table=True):
     issued_at: datetime = utc_field()
     # Path relative to the storage folder (never a public folder). None between the payment's
     # commit and the rendering of the PDF just after it (services/receipts.ensure_pdf).
-    pdf_path: Optional[str] = Field(default=None, max_length=255)
-    sha256: Optional[str] = Field(default=None, max_length=64)
+    pdf_path: str | None = Field(default=None, max_length=255)
+    sha256: str | None = Field(default=None, max_length=64)
 
 
 class Credit(SQLModel, table=True):
@@ -189,11 +188,11 @@ class Credit(SQLModel, table=True):
     # A family's balance (every basket shows it): preferred by SQLite over the structure_id index.
     __table_args__ = (Index("ix_credit_family_structure", "family_id", "structure_id"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     structure_id: int = Field(foreign_key="structure.id", index=True)
     family_id: int = Field(foreign_key="family.id", index=True)
     amount_cents: int
     label: str = Field(max_length=200)
-    reservation_id: Optional[int] = Field(default=None, foreign_key="reservation.id")
-    payment_id: Optional[int] = Field(default=None, foreign_key="payment.id")
+    reservation_id: int | None = Field(default=None, foreign_key="reservation.id")
+    payment_id: int | None = Field(default=None, foreign_key="payment.id")
     created_at: datetime = utc_field()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
@@ -14,7 +13,7 @@ from cantine_portal.models.base import utc_field
 class Document(SQLModel, table=True):
     """A published PDF (menus, activités, règlement…)."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     structure_id: int = Field(foreign_key="structure.id", index=True)
     title: str = Field(max_length=200)
     category: str = Field(default="Informations", max_length=60)
@@ -24,21 +23,21 @@ class Document(SQLModel, table=True):
     size_bytes: int = Field(default=0)
     sha256: str = Field(default="", max_length=64)
     published: bool = Field(default=False)
-    published_at: Optional[datetime] = utc_field(nullable=True)
+    published_at: datetime | None = utc_field(nullable=True)
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()
 
 
 class ContactMessage(SQLModel, table=True):
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     structure_id: int = Field(foreign_key="structure.id", index=True)
     family_id: int = Field(foreign_key="family.id", index=True)
     account_id: int = Field(foreign_key="account.id")
-    child_id: Optional[int] = Field(default=None, foreign_key="child.id")
+    child_id: int | None = Field(default=None, foreign_key="child.id")
     subject: str = Field(max_length=200)
     body: str = Field(sa_column=Column(Text, nullable=False))
-    attachment_path: Optional[str] = Field(default=None, max_length=255)
-    attachment_name: Optional[str] = Field(default=None, max_length=255)
+    attachment_path: str | None = Field(default=None, max_length=255)
+    attachment_name: str | None = Field(default=None, max_length=255)
     created_at: datetime = utc_field(index=True)
-    handled_at: Optional[datetime] = utc_field(nullable=True)
-    handled_by: Optional[int] = Field(default=None, foreign_key="account.id")
+    handled_at: datetime | None = utc_field(nullable=True)
+    handled_by: int | None = Field(default=None, foreign_key="account.id")

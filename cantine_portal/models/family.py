@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Optional
 
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -20,7 +19,7 @@ class AccountRole(StrEnum):
 
 
 class Family(SQLModel, table=True):
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     structure_id: int = Field(foreign_key="structure.id", index=True)
     name: str = Field(max_length=120)
     # The commune's file number, shown on receipts.
@@ -34,7 +33,7 @@ class Family(SQLModel, table=True):
 class Guardian(SQLModel, table=True):
     """A responsable of the family (one tab each on the Famille page)."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     family_id: int = Field(foreign_key="family.id", index=True)
     civility: str = Field(default="", max_length=10)
     last_name: str = Field(max_length=80)
@@ -60,26 +59,26 @@ class Account(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("structure_id", "email"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     structure_id: int = Field(foreign_key="structure.id", index=True)
     role: str = Field(default=AccountRole.PARENT, max_length=10)
-    family_id: Optional[int] = Field(default=None, foreign_key="family.id", index=True)
-    guardian_id: Optional[int] = Field(default=None, foreign_key="guardian.id")
+    family_id: int | None = Field(default=None, foreign_key="family.id", index=True)
+    guardian_id: int | None = Field(default=None, foreign_key="guardian.id")
     # Stored lower-cased: the identifier is case-insensitive.
     email: str = Field(max_length=254)
-    password_hash: Optional[str] = Field(default=None, max_length=255)
+    password_hash: str | None = Field(default=None, max_length=255)
     active: bool = Field(default=True)
     created_at: datetime = utc_field()
-    password_changed_at: Optional[datetime] = utc_field(nullable=True)
-    last_login_at: Optional[datetime] = utc_field(nullable=True)
+    password_changed_at: datetime | None = utc_field(nullable=True)
+    last_login_at: datetime | None = utc_field(nullable=True)
 
 
 class Child(SQLModel, table=True):
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     family_id: int = Field(foreign_key="family.id", index=True)
     last_name: str = Field(max_length=80)
     first_name: str = Field(max_length=80)
-    birth_date: Optional[date] = None
+    birth_date: date | None = None
     school: str = Field(default="", max_length=120)
     class_name: str = Field(default="", max_length=40)
     diet: str = Field(default="", max_length=60)
@@ -95,6 +94,6 @@ class Enrollment(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("child_id", "service_id"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     child_id: int = Field(foreign_key="child.id", index=True)
     service_id: int = Field(foreign_key="service.id", index=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Optional
 
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -43,7 +42,7 @@ class CounterPayment(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("structure_id", "idempotency_key"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     structure_id: int = Field(foreign_key="structure.id", index=True)
     family_id: int = Field(foreign_key="family.id", index=True)
     method: str = Field(max_length=10)
@@ -54,16 +53,16 @@ class CounterPayment(SQLModel, table=True):
     cesu_numbers: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     cesu_count: int = Field(default=0)
     transfer_reference: str = Field(default="", max_length=80)
-    payment_id: Optional[int] = Field(default=None, foreign_key="payment.id", index=True)
-    credit_id: Optional[int] = Field(default=None, foreign_key="credit.id")
+    payment_id: int | None = Field(default=None, foreign_key="payment.id", index=True)
+    credit_id: int | None = Field(default=None, foreign_key="credit.id")
     status: str = Field(default=CounterStatus.RECORDED, max_length=10)
     # A form submitted twice (double click, two tabs) carries the same key: recorded once.
     idempotency_key: str = Field(max_length=64)
-    recorded_by: Optional[int] = Field(default=None, foreign_key="account.id")
+    recorded_by: int | None = Field(default=None, foreign_key="account.id")
     created_at: datetime = utc_field(index=True)
-    rejected_at: Optional[datetime] = utc_field(nullable=True, index=True)
+    rejected_at: datetime | None = utc_field(nullable=True, index=True)
     rejection_reason: str = Field(default="", max_length=200)
-    rejected_by: Optional[int] = Field(default=None, foreign_key="account.id")
+    rejected_by: int | None = Field(default=None, foreign_key="account.id")
 
 
 class Refund(SQLModel, table=True):
@@ -72,16 +71,16 @@ class Refund(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("structure_id", "idempotency_key"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     structure_id: int = Field(foreign_key="structure.id", index=True)
     family_id: int = Field(foreign_key="family.id", index=True)
     amount_cents: int
     method: str = Field(max_length=10)
     reference: str = Field(default="", max_length=80)
     reason: str = Field(default="", max_length=200)
-    credit_id: Optional[int] = Field(default=None, foreign_key="credit.id")
+    credit_id: int | None = Field(default=None, foreign_key="credit.id")
     idempotency_key: str = Field(max_length=64)
-    recorded_by: Optional[int] = Field(default=None, foreign_key="account.id")
+    recorded_by: int | None = Field(default=None, foreign_key="account.id")
     created_at: datetime = utc_field(index=True)
 
 
@@ -91,12 +90,12 @@ class JournalClosure(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("structure_id", "kind", "first_day"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     structure_id: int = Field(foreign_key="structure.id", index=True)
     kind: str = Field(max_length=5)  # "day" | "month"
     first_day: date
     last_day: date
     totals: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     digest: str = Field(max_length=64)
-    closed_by: Optional[int] = Field(default=None, foreign_key="account.id")
+    closed_by: int | None = Field(default=None, foreign_key="account.id")
     closed_at: datetime = utc_field()

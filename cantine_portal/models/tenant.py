@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Optional
 
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -14,7 +13,7 @@ from cantine_portal.models.base import utc_field
 class Structure(SQLModel, table=True):
     """A commune's portal, reached under ``/{slug}/``."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=40, unique=True, index=True)
     name: str = Field(max_length=120)
     address_line: str = Field(default="", max_length=200)
@@ -44,8 +43,7 @@ class Structure(SQLModel, table=True):
     # The commune's own identity (never the State's): main colour, on which white text reaches 4.5:1
     # (services/shared/colours.py), and the logo stored privately (infra/storage.py, "logos/…"), served
     # by /api/{slug}/logo. "" = no logo.
-    primary_color: str = Field(default="#1d4e89", max_length=7,
-                               sa_column_kwargs={"server_default": "#1d4e89"})
+    primary_color: str = Field(default="#1d4e89", max_length=7, sa_column_kwargs={"server_default": "#1d4e89"})
     logo_path: str = Field(default="", max_length=255, sa_column_kwargs={"server_default": ""})
     logo_mime: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})
     # Deadline reminders: e-mailed this many days before a period's deadline (0: none).
@@ -57,7 +55,7 @@ class Structure(SQLModel, table=True):
 class Service(SQLModel, table=True):
     """A prestation: canteen, morning or evening care, Wednesday activities."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     structure_id: int = Field(foreign_key="structure.id", index=True)
     name: str = Field(max_length=120)
     # Current price; history (effective dates) lives in ServicePrice.
@@ -73,7 +71,7 @@ class ServicePrice(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("service_id", "valid_from"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     service_id: int = Field(foreign_key="service.id", index=True)
     valid_from: date
     price_cents: int
@@ -83,11 +81,11 @@ class ServicePrice(SQLModel, table=True):
 class ClosedDay(SQLModel, table=True):
     """A day with no service: public holiday, school holidays, exceptional closure."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     structure_id: int = Field(foreign_key="structure.id", index=True)
     day: date = Field(index=True)
     # "public_holiday" | "school_holiday" | "closure" (see services/calendar.ClosedDay)
     kind: str = Field(max_length=20)
     reason: str = Field(max_length=200)
     # None: the whole structure is closed; else only that service.
-    service_id: Optional[int] = Field(default=None, foreign_key="service.id")
+    service_id: int | None = Field(default=None, foreign_key="service.id")

@@ -30,13 +30,26 @@ def staff_login_page() -> rx.Component:
     return admin_frame(
         rx.vstack(
             rx.heading("Connexion au back-office", as_="h1", size="7"),
-            rx.text("Réservé aux agents de la commune. Les familles se connectent depuis ",
-                    rx.link("le portail famille", href="/" + slug + "/connexion", underline="always"), "."),
-            login_form(StaffLoginState, id_prefix="staff", email_label="Adresse e-mail de l'agent",
-                       submit_label="Se connecter", action="/api/" + slug + "/admin/connexion", style=NARROW),
-            rx.text("Mot de passe oublié : demandez à l'administrateur du portail un nouveau compte ou utilisez "
-                    "« PREMIÈRE CONNEXION OU MOT DE PASSE OUBLIÉ » sur la page de connexion des familles.",
-                    size="2", color_scheme="gray", high_contrast=True),
+            rx.text(
+                "Réservé aux agents de la commune. Les familles se connectent depuis ",
+                rx.link("le portail famille", href="/" + slug + "/connexion", underline="always"),
+                ".",
+            ),
+            login_form(
+                StaffLoginState,
+                id_prefix="staff",
+                email_label="Adresse e-mail de l'agent",
+                submit_label="Se connecter",
+                action="/api/" + slug + "/admin/connexion",
+                style=NARROW,
+            ),
+            rx.text(
+                "Mot de passe oublié : demandez à l'administrateur du portail un nouveau compte ou utilisez "
+                "« PREMIÈRE CONNEXION OU MOT DE PASSE OUBLIÉ » sur la page de connexion des familles.",
+                size="2",
+                color_scheme="gray",
+                high_contrast=True,
+            ),
             spacing="4",
             style=NARROW,
         )
@@ -47,9 +60,20 @@ def admin_home_page() -> rx.Component:
     slug = StaffState.portal_slug
     cards = [
         rx.el.li(
-            rx.el.a(rx.icon(icon, size=20, aria_hidden="true"), " ", label, href="/" + slug + "/admin/" + path,
-                    style={"font_weight": "600", "font_size": "18px", "color": "var(--accent-12)",
-                           "display": "inline-flex", "align_items": "center", "gap": "0.4rem"}),
+            rx.el.a(
+                rx.icon(icon, size=20, aria_hidden="true"),
+                " ",
+                label,
+                href="/" + slug + "/admin/" + path,
+                style={
+                    "font_weight": "600",
+                    "font_size": "18px",
+                    "color": "var(--accent-12)",
+                    "display": "inline-flex",
+                    "align_items": "center",
+                    "gap": "0.4rem",
+                },
+            ),
             rx.text(DESCRIPTIONS[path], size="2"),
             style={"padding": "0.8rem", "border": "1px solid var(--gray-6)", "border_radius": "8px"},
         )
@@ -57,8 +81,17 @@ def admin_home_page() -> rx.Component:
     ]
     return admin_page(
         "Back-office",
-        rx.el.ul(*cards, style={"display": "grid", "grid_template_columns": "repeat(auto-fill, minmax(18rem, 1fr))",
-                                "gap": "0.75rem", "list_style": "none", "padding": "0", "margin": "0"}),
+        rx.el.ul(
+            *cards,
+            style={
+                "display": "grid",
+                "grid_template_columns": "repeat(auto-fill, minmax(18rem, 1fr))",
+                "gap": "0.75rem",
+                "list_style": "none",
+                "padding": "0",
+                "margin": "0",
+            },
+        ),
         _tasks_box(),
     )
 
@@ -70,18 +103,31 @@ def _tasks_box() -> rx.Component:
         rx.cond(
             AdminHomeState.tasks_failed > 0,
             rx.vstack(
-                rx.text(rx.icon("triangle-alert", size=16, aria_hidden="true"), " Tâches en échec (30 derniers jours) : ",
-                        AdminHomeState.tasks_failed, " — prévenez votre hébergeur.", color="var(--red-11)"),
+                rx.text(
+                    rx.icon("triangle-alert", size=16, aria_hidden="true"),
+                    " Tâches en échec (30 derniers jours) : ",
+                    AdminHomeState.tasks_failed,
+                    " — prévenez votre hébergeur.",
+                    color="var(--red-11)",
+                ),
                 rx.el.ul(rx.foreach(AdminHomeState.task_failures, lambda line: rx.el.li(line))),
             ),
             rx.text("Aucune tâche en échec."),
         ),
-        rx.cond(AdminHomeState.tasks_late > 0,
-                rx.text("Tâches en retard de plus de 10 minutes : ", AdminHomeState.tasks_late,
-                        " (le traitement en arrière-plan est-il démarré ?)")),
+        rx.cond(
+            AdminHomeState.tasks_late > 0,
+            rx.text(
+                "Tâches en retard de plus de 10 minutes : ",
+                AdminHomeState.tasks_late,
+                " (le traitement en arrière-plan est-il démarré ?)",
+            ),
+        ),
         rx.heading("Rappels envoyés par période", as_="h3", size="3", margin_top="0.75rem"),
-        rx.cond(AdminHomeState.reminders_sent.length() > 0,
-                rx.el.ul(rx.foreach(AdminHomeState.reminders_sent, lambda line: rx.el.li(line))),
-                rx.text("Aucun rappel envoyé pour le moment.")),
-        margin_top="1.5rem", width="100%",
+        rx.cond(
+            AdminHomeState.reminders_sent.length() > 0,
+            rx.el.ul(rx.foreach(AdminHomeState.reminders_sent, lambda line: rx.el.li(line))),
+            rx.text("Aucun rappel envoyé pour le moment."),
+        ),
+        margin_top="1.5rem",
+        width="100%",
     )

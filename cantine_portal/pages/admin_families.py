@@ -11,8 +11,14 @@ from cantine_portal.pages.admin_family_money import family_money_section
 from cantine_portal.state.admin_families import IMPORT_UPLOAD_ID, AdminFamiliesState, AdminFamilyState
 
 F = AdminFamiliesState
-LINK = {"color": "var(--accent-12)", "font_weight": "600", "text_decoration": "underline",
-        "display": "inline-flex", "align_items": "center", "gap": "0.3rem"}
+LINK = {
+    "color": "var(--accent-12)",
+    "font_weight": "600",
+    "text_decoration": "underline",
+    "display": "inline-flex",
+    "align_items": "center",
+    "gap": "0.3rem",
+}
 CIVILITIES = [("", "—"), ("Mme", "Mme"), ("M.", "M.")]
 
 
@@ -24,54 +30,88 @@ def _import_section() -> rx.Component:
     chosen = rx.selected_files(IMPORT_UPLOAD_ID)
     return section(
         "Importer des familles (CSV)",
-        rx.text("Fichier CSV séparé par des points-virgules, une ligne par enfant. Tout le fichier est vérifié "
-                "avant l'import : s'il contient une erreur, rien n'est importé et chaque ligne à corriger est "
-                "indiquée. Chaque famille importée reçoit l'e-mail « Créer le mot de passe ».", size="2"),
-        rx.el.a(rx.icon("download", size=16, aria_hidden="true"), " Télécharger le modèle CSV",
-                href="/api/" + F.portal_slug + "/admin/modele-import-familles.csv", style=LINK),
+        rx.text(
+            "Fichier CSV séparé par des points-virgules, une ligne par enfant. Tout le fichier est vérifié "
+            "avant l'import : s'il contient une erreur, rien n'est importé et chaque ligne à corriger est "
+            "indiquée. Chaque famille importée reçoit l'e-mail « Créer le mot de passe ».",
+            size="2",
+        ),
+        rx.el.a(
+            rx.icon("download", size=16, aria_hidden="true"),
+            " Télécharger le modèle CSV",
+            href="/api/" + F.portal_slug + "/admin/modele-import-familles.csv",
+            style=LINK,
+        ),
         labelled_upload(
             rx.flex(
-                rx.el.button(rx.icon("file-up", size=16, aria_hidden="true"), " Choisir le fichier CSV",
-                             type="button", style={"display": "inline-flex", "align_items": "center", "gap": "0.35rem",
-                                                   "padding": "0.5rem 0.9rem", "border": "1px solid var(--gray-8)",
-                                                   "border_radius": "6px", "background": "var(--gray-2)",
-                                                   "color": "var(--gray-12)", "cursor": "pointer"}),
-                rx.text(rx.cond(chosen.length() > 0, "Fichier choisi : " + chosen.join(", "),
-                                "Aucun fichier choisi."), size="2"),
-                gap="0.75rem", align="center", wrap="wrap",
+                rx.el.button(
+                    rx.icon("file-up", size=16, aria_hidden="true"),
+                    " Choisir le fichier CSV",
+                    type="button",
+                    style={
+                        "display": "inline-flex",
+                        "align_items": "center",
+                        "gap": "0.35rem",
+                        "padding": "0.5rem 0.9rem",
+                        "border": "1px solid var(--gray-8)",
+                        "border_radius": "6px",
+                        "background": "var(--gray-2)",
+                        "color": "var(--gray-12)",
+                        "cursor": "pointer",
+                    },
+                ),
+                rx.text(
+                    rx.cond(chosen.length() > 0, "Fichier choisi : " + chosen.join(", "), "Aucun fichier choisi."),
+                    size="2",
+                ),
+                gap="0.75rem",
+                align="center",
+                wrap="wrap",
             ),
-            upload_id=IMPORT_UPLOAD_ID, input_label="Fichier CSV des familles", multiple=False,
+            upload_id=IMPORT_UPLOAD_ID,
+            input_label="Fichier CSV des familles",
+            multiple=False,
             accept={"text/csv": [".csv"], "text/plain": [".csv", ".txt"]},
             style={"margin": "0.5rem 0"},
         ),
         rx.button("Importer", on_click=F.import_csv(rx.upload_files(upload_id=IMPORT_UPLOAD_ID))),
-        rx.cond(F.import_message != "", rx.cond(F.import_ok, callout(F.import_message, "success"),
-                                                callout(F.import_message, "error"))),
-        rx.cond(F.import_errors.length() > 0,
-                rx.el.ul(rx.foreach(F.import_errors, lambda e: rx.el.li(e)),
-                         aria_label="Lignes à corriger", style={"color": "var(--red-11)", "padding_left": "1.2rem"})),
+        rx.cond(
+            F.import_message != "",
+            rx.cond(F.import_ok, callout(F.import_message, "success"), callout(F.import_message, "error")),
+        ),
+        rx.cond(
+            F.import_errors.length() > 0,
+            rx.el.ul(
+                rx.foreach(F.import_errors, lambda e: rx.el.li(e)),
+                aria_label="Lignes à corriger",
+                style={"color": "var(--red-11)", "padding_left": "1.2rem"},
+            ),
+        ),
     )
 
 
 def _create_section() -> rx.Component:
-    return section("Nouvelle famille", rx.el.form(
-        grid(
-            input_field("Nom de la famille", "family_name", "fam-name", "", F.errors),
-            input_field("N° de dossier (facultatif)", "reference", "fam-ref", "", F.errors),
-            select_field("Civilité du responsable", "civility", "fam-civ", "", CIVILITIES, F.errors),
-            input_field("Nom du responsable", "last_name", "fam-last", "", F.errors),
-            input_field("Prénom du responsable", "first_name", "fam-first", "", F.errors),
-            input_field("E-mail (identifiant de connexion)", "email", "fam-email", "", F.errors, type="email"),
-            input_field("Téléphone portable", "mobile", "fam-mobile", "", F.errors, type="tel"),
-            input_field("Adresse", "address_line", "fam-address", "", F.errors),
-            input_field("Code postal", "postal_code", "fam-postal", "", F.errors),
-            input_field("Ville", "city", "fam-city", "", F.errors),
+    return section(
+        "Nouvelle famille",
+        rx.el.form(
+            grid(
+                input_field("Nom de la famille", "family_name", "fam-name", "", F.errors),
+                input_field("N° de dossier (facultatif)", "reference", "fam-ref", "", F.errors),
+                select_field("Civilité du responsable", "civility", "fam-civ", "", CIVILITIES, F.errors),
+                input_field("Nom du responsable", "last_name", "fam-last", "", F.errors),
+                input_field("Prénom du responsable", "first_name", "fam-first", "", F.errors),
+                input_field("E-mail (identifiant de connexion)", "email", "fam-email", "", F.errors, type="email"),
+                input_field("Téléphone portable", "mobile", "fam-mobile", "", F.errors, type="tel"),
+                input_field("Adresse", "address_line", "fam-address", "", F.errors),
+                input_field("Code postal", "postal_code", "fam-postal", "", F.errors),
+                input_field("Ville", "city", "fam-city", "", F.errors),
+            ),
+            checkbox("Envoyer l'invitation « Créer le mot de passe »", "invite", "fam-invite", True),
+            submit("Créer la famille", margin_top="0.5rem"),
+            on_submit=F.create,
+            key=F.form_key.to_string() + "new",
         ),
-        checkbox("Envoyer l'invitation « Créer le mot de passe »", "invite", "fam-invite", True),
-        submit("Créer la famille", margin_top="0.5rem"),
-        on_submit=F.create,
-        key=F.form_key.to_string() + "new",
-    ))
+    )
 
 
 def families_page() -> rx.Component:
@@ -80,8 +120,9 @@ def families_page() -> rx.Component:
         _messages(F),
         rx.el.form(
             rx.hstack(
-                rx.box(input_field("Rechercher (nom, e-mail, enfant, n° de dossier)", "q", "fam-search", F.query),
-                       flex="1"),
+                rx.box(
+                    input_field("Rechercher (nom, e-mail, enfant, n° de dossier)", "q", "fam-search", F.query), flex="1"
+                ),
                 submit("Rechercher"),
                 align="end",
                 width="100%",
@@ -89,11 +130,21 @@ def families_page() -> rx.Component:
             on_submit=F.search,
             role="search",
         ),
-        table(["Famille", "Dossier", "Responsables", "Compte", "Enfants", "Connexion"], rx.foreach(
-            F.rows,
-            lambda row: rx.el.tr(td(rx.el.a(row["name"], href=row["href"], style=LINK)), td(row["reference"]),
-                                 td(row["guardians"]), td(row["emails"]), td(row["children"]), td(row["account"])),
-        ), caption="Familles de la commune"),
+        table(
+            ["Famille", "Dossier", "Responsables", "Compte", "Enfants", "Connexion"],
+            rx.foreach(
+                F.rows,
+                lambda row: rx.el.tr(
+                    td(rx.el.a(row["name"], href=row["href"], style=LINK)),
+                    td(row["reference"]),
+                    td(row["guardians"]),
+                    td(row["emails"]),
+                    td(row["children"]),
+                    td(row["account"]),
+                ),
+            ),
+            caption="Familles de la commune",
+        ),
         rx.cond(F.rows.length() == 0, rx.text("Aucune famille ne correspond à la recherche.")),
         _create_section(),
         _import_section(),
@@ -108,20 +159,26 @@ def _guardian_form(row, index) -> rx.Component:
     prefix = "g" + key
     mine = P.error_form == "g" + key
     return rx.el.form(
-        rx.heading(rx.cond(row.get("login", "") == "1", "Responsable (identifiant de connexion)", "Responsable"),
-                   as_="h3", size="3"),
+        rx.heading(
+            rx.cond(row.get("login", "") == "1", "Responsable (identifiant de connexion)", "Responsable"),
+            as_="h3",
+            size="3",
+        ),
         grid(
             select_field("Civilité", "civility", prefix + "-civ", row["civility"], CIVILITIES, P.errors, when=mine),
             input_field("Nom", "last_name", prefix + "-last", row["last_name"], P.errors, when=mine),
             input_field("Prénom", "first_name", prefix + "-first", row["first_name"], P.errors, when=mine),
-            input_field("Lien avec l'enfant", "relationship", prefix + "-rel", row["relationship"], P.errors,
-                        when=mine),
+            input_field(
+                "Lien avec l'enfant", "relationship", prefix + "-rel", row["relationship"], P.errors, when=mine
+            ),
             input_field("E-mail", "email", prefix + "-email", row["email"], P.errors, when=mine, type="email"),
             input_field("Portable", "mobile", prefix + "-mobile", row["mobile"], P.errors, when=mine, type="tel"),
-            input_field("Téléphone domicile", "phone_home", prefix + "-home", row["phone_home"], P.errors,
-                        when=mine, type="tel"),
-            input_field("Téléphone travail", "phone_work", prefix + "-work", row["phone_work"], P.errors,
-                        when=mine, type="tel"),
+            input_field(
+                "Téléphone domicile", "phone_home", prefix + "-home", row["phone_home"], P.errors, when=mine, type="tel"
+            ),
+            input_field(
+                "Téléphone travail", "phone_work", prefix + "-work", row["phone_work"], P.errors, when=mine, type="tel"
+            ),
             input_field("Adresse", "address_line", prefix + "-addr", row["address_line"], P.errors, when=mine),
             input_field("Code postal", "postal_code", prefix + "-postal", row["postal_code"], P.errors, when=mine),
             input_field("Ville", "city", prefix + "-city", row["city"], P.errors, when=mine),
@@ -136,8 +193,23 @@ def _guardian_form(row, index) -> rx.Component:
 
 
 def _blank_guardian() -> dict:
-    return {k: "" for k in ("civility", "last_name", "first_name", "relationship", "email", "mobile", "phone_home",
-                            "phone_work", "address_line", "postal_code", "city", "employer")}
+    return {
+        k: ""
+        for k in (
+            "civility",
+            "last_name",
+            "first_name",
+            "relationship",
+            "email",
+            "mobile",
+            "phone_home",
+            "phone_work",
+            "address_line",
+            "postal_code",
+            "city",
+            "employer",
+        )
+    }
 
 
 def _child_fields(prefix: str, row, services, mine) -> rx.Component:
@@ -145,30 +217,54 @@ def _child_fields(prefix: str, row, services, mine) -> rx.Component:
         grid(
             input_field("Nom", "last_name", prefix + "-last", row["last_name"], P.errors, when=mine),
             input_field("Prénom", "first_name", prefix + "-first", row["first_name"], P.errors, when=mine),
-            input_field("Date de naissance", "birth_date", prefix + "-birth", row["birth_date"], P.errors,
-                        when=mine, type="date"),
+            input_field(
+                "Date de naissance",
+                "birth_date",
+                prefix + "-birth",
+                row["birth_date"],
+                P.errors,
+                when=mine,
+                type="date",
+            ),
             input_field("École", "school", prefix + "-school", row["school"], P.errors, when=mine),
             input_field("Classe", "class_name", prefix + "-class", row["class_name"], P.errors, when=mine),
             field(
                 "Régime",
-                rx.el.select(rx.el.option("Aucun", value=""),
-                             rx.foreach(P.diets, lambda d: rx.el.option(d, value=d)),
-                             id=prefix + "-diet", name="diet", default_value=row["diet"], style=INPUT_STYLE),
-                prefix + "-diet", error=rx.cond(mine, P.errors.get("diet", ""), "")),
+                rx.el.select(
+                    rx.el.option("Aucun", value=""),
+                    rx.foreach(P.diets, lambda d: rx.el.option(d, value=d)),
+                    id=prefix + "-diet",
+                    name="diet",
+                    default_value=row["diet"],
+                    style=INPUT_STYLE,
+                ),
+                prefix + "-diet",
+                error=rx.cond(mine, P.errors.get("diet", ""), ""),
+            ),
         ),
         rx.el.fieldset(
             rx.el.legend("Prestations", style={"font_weight": "600"}),
-            rx.foreach(P.service_names, lambda name, i: checkbox(
-                name, "service" + i.to_string(), prefix + "-svc" + i.to_string(),
-                services[i] == "1" if services is not None else False)),
+            rx.foreach(
+                P.service_names,
+                lambda name, i: checkbox(
+                    name,
+                    "service" + i.to_string(),
+                    prefix + "-svc" + i.to_string(),
+                    services[i] == "1" if services is not None else False,
+                ),
+            ),
             style={"border": "none", "padding": "0", "margin": "0.5rem 0"},
         ),
         rx.el.fieldset(
             rx.el.legend("PAI (projet d'accueil individualisé)", style={"font_weight": "600"}),
             checkbox("L'enfant a un PAI", "pai", prefix + "-pai", row["pai"] == "1"),
-            field("Consignes du PAI (visibles des seuls agents)",
-                  rx.el.textarea(id=prefix + "-notes", name="pai_notes", default_value=row["pai_notes"], rows=2,
-                                 style=INPUT_STYLE), prefix + "-notes"),
+            field(
+                "Consignes du PAI (visibles des seuls agents)",
+                rx.el.textarea(
+                    id=prefix + "-notes", name="pai_notes", default_value=row["pai_notes"], rows=2, style=INPUT_STYLE
+                ),
+                prefix + "-notes",
+            ),
             style={"border": "none", "padding": "0", "margin": "0.5rem 0"},
         ),
     )
@@ -189,16 +285,20 @@ def _child_form(row, index) -> rx.Component:
 
 
 def _blank_child() -> dict:
-    return {k: "" for k in ("last_name", "first_name", "birth_date", "school", "class_name", "diet", "pai",
-                            "pai_notes")}
+    return {
+        k: "" for k in ("last_name", "first_name", "birth_date", "school", "class_name", "diet", "pai", "pai_notes")
+    }
 
 
 def _lines(title: str, headers: list[str], rows, keys: list[str], empty: str) -> rx.Component:
-    return section(title, rx.cond(
-        rows.length() > 0,
-        table(headers, rx.foreach(rows, lambda r: rx.el.tr(*[td(r[k]) for k in keys]))),
-        rx.text(empty),
-    ))
+    return section(
+        title,
+        rx.cond(
+            rows.length() > 0,
+            table(headers, rx.foreach(rows, lambda r: rx.el.tr(*[td(r[k]) for k in keys]))),
+            rx.text(empty),
+        ),
+    )
 
 
 def family_page() -> rx.Component:
@@ -208,43 +308,97 @@ def family_page() -> rx.Component:
         rx.cond(
             P.found,
             rx.vstack(
-                rx.link("← Retour à la liste des familles", href="/" + P.portal_slug + "/admin/familles", underline="always"),
-                section("Famille", rx.el.form(
-                    grid(
-                        input_field("Nom de la famille", "family_name", "f-name", P.family_name, P.errors,
-                                    when=P.error_form == "family"),
-                        input_field("N° de dossier", "reference", "f-ref", P.reference, P.errors,
-                                    when=P.error_form == "family"),
-                    ),
-                    submit("Enregistrer", margin_top="0.5rem"),
-                    on_submit=P.save_family,
-                    key=P.form_key.to_string() + "family",
+                rx.link(
+                    "← Retour à la liste des familles", href="/" + P.portal_slug + "/admin/familles", underline="always"
                 ),
-                    rx.text("Compte(s) : ", rx.cond(P.accounts.length() > 0, P.accounts.join(", "), "aucun"),
-                            margin_top="0.5rem"),
-                    rx.button("Envoyer l'invitation « Créer le mot de passe »", variant="outline",
-                              on_click=P.invite, margin_top="0.5rem")),
-                section("Responsables",
-                        rx.vstack(rx.foreach(P.guardians, _guardian_form), spacing="3", width="100%"),
-                        rx.el.details(rx.el.summary("Ajouter un responsable", style={"cursor": "pointer",
-                                                                                       "font_weight": "600"}),
-                                      _new_guardian(), style={"margin_top": "0.75rem"})),
-                section("Enfants",
-                        rx.vstack(rx.foreach(P.children, _child_form), spacing="3", width="100%"),
-                        rx.el.details(rx.el.summary("Ajouter un enfant", style={"cursor": "pointer",
-                                                                                  "font_weight": "600"}),
-                                      _new_child(), style={"margin_top": "0.75rem"})),
-                _lines("Panier en cours", ["Jour", "Enfant", "Prestation", "Statut", "Prix"], P.basket_lines,
-                       ["day", "child", "service", "status", "price"], "Le panier est vide."),
-                _lines("Réservations", ["Jour", "Enfant", "Prestation", "Statut", "Prix"], P.reservations,
-                       ["day", "child", "service", "status", "price"], "Aucune réservation."),
-                section("Avoirs", rx.text("Solde : ", rx.el.strong(P.credit_balance)),
-                        rx.cond(P.credits.length() > 0, table(["Date", "Libellé", "Montant"], rx.foreach(
-                            P.credits, lambda r: rx.el.tr(td(r["date"]), td(r["label"]), td(r["amount"])))))),
-                _lines("Paiements", ["Date", "Référence", "Prestataire", "Statut", "Montant"], P.payments,
-                       ["date", "reference", "provider", "status", "amount"], "Aucun paiement."),
-                _lines("Reçus", ["Date", "Numéro", "Montant"], P.receipts, ["date", "number", "amount"],
-                       "Aucun reçu."),
+                section(
+                    "Famille",
+                    rx.el.form(
+                        grid(
+                            input_field(
+                                "Nom de la famille",
+                                "family_name",
+                                "f-name",
+                                P.family_name,
+                                P.errors,
+                                when=P.error_form == "family",
+                            ),
+                            input_field(
+                                "N° de dossier",
+                                "reference",
+                                "f-ref",
+                                P.reference,
+                                P.errors,
+                                when=P.error_form == "family",
+                            ),
+                        ),
+                        submit("Enregistrer", margin_top="0.5rem"),
+                        on_submit=P.save_family,
+                        key=P.form_key.to_string() + "family",
+                    ),
+                    rx.text(
+                        "Compte(s) : ",
+                        rx.cond(P.accounts.length() > 0, P.accounts.join(", "), "aucun"),
+                        margin_top="0.5rem",
+                    ),
+                    rx.button(
+                        "Envoyer l'invitation « Créer le mot de passe »",
+                        variant="outline",
+                        on_click=P.invite,
+                        margin_top="0.5rem",
+                    ),
+                ),
+                section(
+                    "Responsables",
+                    rx.vstack(rx.foreach(P.guardians, _guardian_form), spacing="3", width="100%"),
+                    rx.el.details(
+                        rx.el.summary("Ajouter un responsable", style={"cursor": "pointer", "font_weight": "600"}),
+                        _new_guardian(),
+                        style={"margin_top": "0.75rem"},
+                    ),
+                ),
+                section(
+                    "Enfants",
+                    rx.vstack(rx.foreach(P.children, _child_form), spacing="3", width="100%"),
+                    rx.el.details(
+                        rx.el.summary("Ajouter un enfant", style={"cursor": "pointer", "font_weight": "600"}),
+                        _new_child(),
+                        style={"margin_top": "0.75rem"},
+                    ),
+                ),
+                _lines(
+                    "Panier en cours",
+                    ["Jour", "Enfant", "Prestation", "Statut", "Prix"],
+                    P.basket_lines,
+                    ["day", "child", "service", "status", "price"],
+                    "Le panier est vide.",
+                ),
+                _lines(
+                    "Réservations",
+                    ["Jour", "Enfant", "Prestation", "Statut", "Prix"],
+                    P.reservations,
+                    ["day", "child", "service", "status", "price"],
+                    "Aucune réservation.",
+                ),
+                section(
+                    "Avoirs",
+                    rx.text("Solde : ", rx.el.strong(P.credit_balance)),
+                    rx.cond(
+                        P.credits.length() > 0,
+                        table(
+                            ["Date", "Libellé", "Montant"],
+                            rx.foreach(P.credits, lambda r: rx.el.tr(td(r["date"]), td(r["label"]), td(r["amount"]))),
+                        ),
+                    ),
+                ),
+                _lines(
+                    "Paiements",
+                    ["Date", "Référence", "Prestataire", "Statut", "Montant"],
+                    P.payments,
+                    ["date", "reference", "provider", "status", "amount"],
+                    "Aucun paiement.",
+                ),
+                _lines("Reçus", ["Date", "Numéro", "Montant"], P.receipts, ["date", "number", "amount"], "Aucun reçu."),
                 family_money_section(),
                 spacing="4",
                 width="100%",
@@ -260,10 +414,19 @@ def _new_guardian() -> rx.Component:
     return rx.el.form(
         grid(
             select_field("Civilité", "civility", "gnew-civ", "", CIVILITIES, P.errors, when=mine),
-            *[input_field(label, name, "gnew-" + name, blank[name], P.errors, when=mine)
-              for label, name in (("Nom", "last_name"), ("Prénom", "first_name"), ("Lien avec l'enfant", "relationship"),
-                                  ("E-mail", "email"), ("Portable", "mobile"), ("Adresse", "address_line"),
-                                  ("Code postal", "postal_code"), ("Ville", "city"))],
+            *[
+                input_field(label, name, "gnew-" + name, blank[name], P.errors, when=mine)
+                for label, name in (
+                    ("Nom", "last_name"),
+                    ("Prénom", "first_name"),
+                    ("Lien avec l'enfant", "relationship"),
+                    ("E-mail", "email"),
+                    ("Portable", "mobile"),
+                    ("Adresse", "address_line"),
+                    ("Code postal", "postal_code"),
+                    ("Ville", "city"),
+                )
+            ],
         ),
         rx.el.input(type="hidden", name="row", value="new"),
         submit("Ajouter le responsable", margin_top="0.5rem"),

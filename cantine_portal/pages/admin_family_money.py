@@ -16,28 +16,43 @@ REFUND_METHODS = [("virement", "Virement"), ("cheque", "Chèque"), ("especes", "
 
 def _messages(form: str) -> rx.Component:
     """The outcome of a form, right under it."""
-    return rx.cond(M.form == form, rx.fragment(message_if(M.success_message, "success"),
-                                               message_if(M.error_message, "error")))
+    return rx.cond(
+        M.form == form, rx.fragment(message_if(M.success_message, "success"), message_if(M.error_message, "error"))
+    )
 
 
 def _reject_cell(line: rx.Var, index: rx.Var) -> rx.Component:
     field_id = "reject-reason-" + index.to_string()
-    return rx.cond(line["rejectable"] == "1", rx.el.form(
-        rx.el.label("Motif du rejet", html_for=field_id, style={"font_size": "14px"}),
-        rx.el.input(id=field_id, name="reason", style=INPUT_STYLE),
-        rx.el.input(type="hidden", name="row", value=index.to_string()),
-        submit("Chèque impayé", color_scheme="red", variant="outline"),
-        on_submit=M.reject_cheque,
-        key=M.form_key.to_string() + "r" + index.to_string(),
-    ))
+    return rx.cond(
+        line["rejectable"] == "1",
+        rx.el.form(
+            rx.el.label("Motif du rejet", html_for=field_id, style={"font_size": "14px"}),
+            rx.el.input(id=field_id, name="reason", style=INPUT_STYLE),
+            rx.el.input(type="hidden", name="row", value=index.to_string()),
+            submit("Chèque impayé", color_scheme="red", variant="outline"),
+            on_submit=M.reject_cheque,
+            key=M.form_key.to_string() + "r" + index.to_string(),
+        ),
+    )
 
 
 def _ledger() -> rx.Component:
     return rx.fragment(
-        table(["Date", "Opération", "Versé", "Avoir", "Solde de l'avoir", "Action"], rx.foreach(
-            M.ledger, lambda r, i: rx.el.tr(td(r["date"]), td(r["label"]), td(r["paid"]), td(r["credit"]),
-                                            td(r["balance"]), td(_reject_cell(r, i)))),
-            caption="Compte de la famille"),
+        table(
+            ["Date", "Opération", "Versé", "Avoir", "Solde de l'avoir", "Action"],
+            rx.foreach(
+                M.ledger,
+                lambda r, i: rx.el.tr(
+                    td(r["date"]),
+                    td(r["label"]),
+                    td(r["paid"]),
+                    td(r["credit"]),
+                    td(r["balance"]),
+                    td(_reject_cell(r, i)),
+                ),
+            ),
+            caption="Compte de la famille",
+        ),
         rx.cond(M.ledger.length() == 0, rx.text("Aucun mouvement.")),
         _messages("reject"),
     )
@@ -46,28 +61,54 @@ def _ledger() -> rx.Component:
 def _method_fields() -> rx.Component:
     errors = M.errors
     return rx.fragment(
-        rx.cond(M.method == "cheque", grid(
-            input_field("Banque", "bank", "cp-bank", "", errors),
-            input_field("Numéro du chèque", "cheque_number", "cp-cheque", "", errors))),
-        rx.cond(M.method == "cesu", grid(
-            input_field("Numéros des CESU (un par ligne ou séparés par des espaces)", "cesu_numbers", "cp-cesu", "",
-                        errors),
-            input_field("Nombre de CESU", "cesu_count", "cp-cesu-count", "", errors, inputmode="numeric"))),
-        rx.cond(M.method == "virement",
-                input_field("Référence du virement", "transfer_reference", "cp-transfer", "", errors)),
+        rx.cond(
+            M.method == "cheque",
+            grid(
+                input_field("Banque", "bank", "cp-bank", "", errors),
+                input_field("Numéro du chèque", "cheque_number", "cp-cheque", "", errors),
+            ),
+        ),
+        rx.cond(
+            M.method == "cesu",
+            grid(
+                input_field(
+                    "Numéros des CESU (un par ligne ou séparés par des espaces)", "cesu_numbers", "cp-cesu", "", errors
+                ),
+                input_field("Nombre de CESU", "cesu_count", "cp-cesu-count", "", errors, inputmode="numeric"),
+            ),
+        ),
+        rx.cond(
+            M.method == "virement",
+            input_field("Référence du virement", "transfer_reference", "cp-transfer", "", errors),
+        ),
     )
 
 
 def _counter_form() -> rx.Component:
     return rx.el.form(
         grid(
-            rx.vstack(rx.el.label("Mode de paiement", html_for="cp-method", style={"font_weight": "600"}),
-                      rx.el.select(*[rx.el.option(text, value=value) for value, text in METHODS], id="cp-method",
-                                   name="method", value=M.method, on_change=M.set_method, style=INPUT_STYLE),
-                      spacing="1", width="100%", align="stretch"),
+            rx.vstack(
+                rx.el.label("Mode de paiement", html_for="cp-method", style={"font_weight": "600"}),
+                rx.el.select(
+                    *[rx.el.option(text, value=value) for value, text in METHODS],
+                    id="cp-method",
+                    name="method",
+                    value=M.method,
+                    on_change=M.set_method,
+                    style=INPUT_STYLE,
+                ),
+                spacing="1",
+                width="100%",
+                align="stretch",
+            ),
             input_field("Montant reçu (€)", "amount", "cp-amount", "", M.errors, inputmode="decimal"),
-            select_field("Affectation", "target", "cp-target", "basket",
-                         [("basket", "Payer le panier en cours"), ("credit", "Mettre sur l'avoir de la famille")]),
+            select_field(
+                "Affectation",
+                "target",
+                "cp-target",
+                "basket",
+                [("basket", "Payer le panier en cours"), ("credit", "Mettre sur l'avoir de la famille")],
+            ),
         ),
         _method_fields(),
         submit("Enregistrer le paiement", margin_top="0.5rem"),

@@ -12,10 +12,20 @@ from cantine_portal.state.family import ChildrenState, FamilyState
 from cantine_portal.pages.family_quotient import quotient_section
 
 # Columns that wrap to one per line on a phone: never a horizontal scroll.
-GRID = {"display": "grid", "grid_template_columns": "repeat(auto-fit, minmax(min(100%, 15rem), 1fr))",
-        "gap": "0.9rem", "width": "100%"}
-SECTION = {"border": "1px solid var(--gray-6)", "border_radius": "8px", "padding": "0.9rem", "margin": "0",
-           "min_width": "0", "width": "100%"}
+GRID = {
+    "display": "grid",
+    "grid_template_columns": "repeat(auto-fit, minmax(min(100%, 15rem), 1fr))",
+    "gap": "0.9rem",
+    "width": "100%",
+}
+SECTION = {
+    "border": "1px solid var(--gray-6)",
+    "border_radius": "8px",
+    "padding": "0.9rem",
+    "margin": "0",
+    "min_width": "0",
+    "width": "100%",
+}
 LEGEND = {"font_weight": "700", "padding": "0 0.35rem"}
 CHECK_STYLE = {"width": "1.25rem", "height": "1.25rem", "margin": "0", "flex_shrink": "0"}
 
@@ -24,9 +34,15 @@ def closed_notice() -> rx.Component:
     """The guide's message when the commune keeps these edits for itself, with the way to ask."""
     return rx.callout.root(
         rx.callout.icon(rx.icon("lock", aria_hidden="true")),
-        rx.callout.text(MSG_CLOSED, " ", rx.link("Contact", href="/" + AuthState.portal_slug + "/contact",
-                                                 weight="bold", high_contrast=True)),
-        color_scheme="blue", high_contrast=True, role="status", width="100%",
+        rx.callout.text(
+            MSG_CLOSED,
+            " ",
+            rx.link("Contact", href="/" + AuthState.portal_slug + "/contact", weight="bold", high_contrast=True),
+        ),
+        color_scheme="blue",
+        high_contrast=True,
+        role="status",
+        width="100%",
     )
 
 
@@ -34,9 +50,14 @@ def _messages(state) -> rx.Component:
     return rx.vstack(
         message_if(state.success_message, "success"),
         message_if(state.error_message, "error"),
-        rx.foreach(state.notes, lambda note: rx.callout(note, icon="info", color_scheme="blue",
-                                                        high_contrast=True, role="status", width="100%")),
-        spacing="2", width="100%",
+        rx.foreach(
+            state.notes,
+            lambda note: rx.callout(
+                note, icon="info", color_scheme="blue", high_contrast=True, role="status", width="100%"
+            ),
+        ),
+        spacing="2",
+        width="100%",
     )
 
 
@@ -74,16 +95,19 @@ def _section(legend: str, *fields: rx.Component) -> rx.Component:
 
 def _form_tab(i, state, save, *sections: rx.Component) -> rx.Component:
     """One guardian's or child's editable tab: its sections, then Enregistrer and the messages under it."""
-    return _tab(i, rx.el.div(
-        rx.vstack(
-            *sections,
-            rx.button("Enregistrer", type="button", size="3", on_click=save),
-            _messages(state),
-            spacing="4",
-            align="stretch",
-            width="100%",
+    return _tab(
+        i,
+        rx.el.div(
+            rx.vstack(
+                *sections,
+                rx.button("Enregistrer", type="button", size="3", on_click=save),
+                _messages(state),
+                spacing="4",
+                align="stretch",
+                width="100%",
+            ),
         ),
-    ))
+    )
 
 
 def _tabs_page(state, labels, rows, form, read_only) -> rx.Component:
@@ -95,19 +119,26 @@ def _tabs_page(state, labels, rows, form, read_only) -> rx.Component:
             closed_notice(),
             _tabs(labels, rx.foreach(rows, read_only), state.tab_changed),
             _messages(state),
-            spacing="4", width="100%",
+            spacing="4",
+            width="100%",
         ),
     )
 
 
 # --- Famille ---------------------------------------------------------------------------------
 
+
 def _guardian_input(i, g, name: str, label: str, **props) -> rx.Component:
     field_id = "g" + i.to_string() + "-" + name
     return field(
         label,
-        text_input(field_id, value=g[name], on_change=lambda v: FamilyState.set_guardian_field(i, name, v),
-                   aria_invalid=FamilyState.guardian_errors[i][name] != "", **props),
+        text_input(
+            field_id,
+            value=g[name],
+            on_change=lambda v: FamilyState.set_guardian_field(i, name, v),
+            aria_invalid=FamilyState.guardian_errors[i][name] != "",
+            **props,
+        ),
         field_id,
         error=FamilyState.guardian_errors[i][name],
     )
@@ -121,7 +152,9 @@ def _civility_select(i, g) -> rx.Component:
             rx.el.option("Non précisée", value=""),
             rx.el.option("Madame (Mme)", value="Mme"),
             rx.el.option("Monsieur (M.)", value="M."),
-            id=field_id, value=g["civility"], on_change=lambda v: FamilyState.set_guardian_field(i, "civility", v),
+            id=field_id,
+            value=g["civility"],
+            on_change=lambda v: FamilyState.set_guardian_field(i, "civility", v),
             style=INPUT_STYLE,
         ),
         field_id,
@@ -136,13 +169,21 @@ def _password_field(i) -> rx.Component:
         rx.el.div(
             field(
                 "Votre mot de passe actuel (pour changer l'adresse de connexion)",
-                text_input(field_id, type="password", auto_complete="current-password",
-                           on_change=FamilyState.set_current_password, key=FamilyState.password_field_key),
+                text_input(
+                    field_id,
+                    type="password",
+                    auto_complete="current-password",
+                    on_change=FamilyState.set_current_password,
+                    key=FamilyState.password_field_key,
+                ),
                 field_id,
                 error=FamilyState.guardian_errors[i]["current_password"],
             ),
-            rx.text("Cette adresse e-mail sert d'identifiant de connexion : un message sera envoyé à l'ancienne "
-                    "adresse pour la prévenir du changement.", size="2"),
+            rx.text(
+                "Cette adresse e-mail sert d'identifiant de connexion : un message sera envoyé à l'ancienne "
+                "adresse pour la prévenir du changement.",
+                size="2",
+            ),
             style={"grid_column": "1 / -1"},
         ),
     )
@@ -150,25 +191,33 @@ def _password_field(i) -> rx.Component:
 
 def _guardian_form(g, i) -> rx.Component:
     return _form_tab(
-        i, FamilyState, FamilyState.save_guardian(i),
-        _section("Identité",
-                 _civility_select(i, g),
-                 _guardian_input(i, g, "last_name", "Nom", auto_complete="family-name", required=True),
-                 _guardian_input(i, g, "first_name", "Prénom", auto_complete="given-name", required=True),
-                 _guardian_input(i, g, "relationship", "Lien avec les enfants")),
-        _section("Coordonnées",
-                 _guardian_input(i, g, "email", "Adresse e-mail", type="email", auto_complete="email"),
-                 _password_field(i),
-                 _guardian_input(i, g, "mobile", "Téléphone mobile", type="tel", auto_complete="tel"),
-                 _guardian_input(i, g, "phone_home", "Téléphone domicile", type="tel"),
-                 _guardian_input(i, g, "phone_work", "Téléphone travail", type="tel")),
-        _section("Adresse",
-                 _guardian_input(i, g, "address_line", "Adresse", auto_complete="street-address"),
-                 _guardian_input(i, g, "postal_code", "Code postal", auto_complete="postal-code",
-                                 input_mode="numeric"),
-                 _guardian_input(i, g, "city", "Ville", auto_complete="address-level2")),
-        _section("Employeur (facultatif)",
-                 _guardian_input(i, g, "employer", "Employeur", auto_complete="organization")),
+        i,
+        FamilyState,
+        FamilyState.save_guardian(i),
+        _section(
+            "Identité",
+            _civility_select(i, g),
+            _guardian_input(i, g, "last_name", "Nom", auto_complete="family-name", required=True),
+            _guardian_input(i, g, "first_name", "Prénom", auto_complete="given-name", required=True),
+            _guardian_input(i, g, "relationship", "Lien avec les enfants"),
+        ),
+        _section(
+            "Coordonnées",
+            _guardian_input(i, g, "email", "Adresse e-mail", type="email", auto_complete="email"),
+            _password_field(i),
+            _guardian_input(i, g, "mobile", "Téléphone mobile", type="tel", auto_complete="tel"),
+            _guardian_input(i, g, "phone_home", "Téléphone domicile", type="tel"),
+            _guardian_input(i, g, "phone_work", "Téléphone travail", type="tel"),
+        ),
+        _section(
+            "Adresse",
+            _guardian_input(i, g, "address_line", "Adresse", auto_complete="street-address"),
+            _guardian_input(i, g, "postal_code", "Code postal", auto_complete="postal-code", input_mode="numeric"),
+            _guardian_input(i, g, "city", "Ville", auto_complete="address-level2"),
+        ),
+        _section(
+            "Employeur (facultatif)", _guardian_input(i, g, "employer", "Employeur", auto_complete="organization")
+        ),
     )
 
 
@@ -204,12 +253,18 @@ def family_info_page() -> rx.Component:
 
 # --- Enfants ---------------------------------------------------------------------------------
 
+
 def _child_input(i, c, name: str, label: str, **props) -> rx.Component:
     field_id = "c" + i.to_string() + "-" + name
     return field(
         label,
-        text_input(field_id, value=c[name], on_change=lambda v: ChildrenState.set_child_field(i, name, v),
-                   aria_invalid=ChildrenState.child_errors[i][name] != "", **props),
+        text_input(
+            field_id,
+            value=c[name],
+            on_change=lambda v: ChildrenState.set_child_field(i, name, v),
+            aria_invalid=ChildrenState.child_errors[i][name] != "",
+            **props,
+        ),
         field_id,
         error=ChildrenState.child_errors[i][name],
     )
@@ -227,9 +282,16 @@ def _services(i) -> rx.Component:
     def one(name, j):
         field_id = "c" + i.to_string() + "-service-" + j.to_string()
         return _check_row(
-            rx.el.input(type="checkbox", id=field_id, checked=ChildrenState.enrolled[i][j],
-                        on_change=ChildrenState.toggle_service(i, j), style=CHECK_STYLE),
-            name, field_id)
+            rx.el.input(
+                type="checkbox",
+                id=field_id,
+                checked=ChildrenState.enrolled[i][j],
+                on_change=ChildrenState.toggle_service(i, j),
+                style=CHECK_STYLE,
+            ),
+            name,
+            field_id,
+        )
 
     return rx.el.fieldset(
         rx.el.legend("Prestations auxquelles l'enfant est inscrit", style=LEGEND),
@@ -244,7 +306,9 @@ def _diet_select(i, c) -> rx.Component:
         "Régime alimentaire",
         rx.el.select(
             rx.foreach(ChildrenState.diet_options, lambda option: rx.el.option(option[1], value=option[0])),
-            id=field_id, value=c["diet"], on_change=lambda v: ChildrenState.set_child_field(i, "diet", v),
+            id=field_id,
+            value=c["diet"],
+            on_change=lambda v: ChildrenState.set_child_field(i, "diet", v),
             style=INPUT_STYLE,
         ),
         field_id,
@@ -260,21 +324,46 @@ def _pai(i, c) -> rx.Component:
     return rx.el.fieldset(
         rx.el.legend("PAI (projet d'accueil individualisé)", style=LEGEND),
         rx.el.div(
-            _check_row(rx.el.input(type="radio", id=no_id, name=name, checked=c["pai"] == "",
-                                   on_change=ChildrenState.set_child_field(i, "pai", ""), style=CHECK_STYLE),
-                       "Non", no_id),
-            _check_row(rx.el.input(type="radio", id=yes_id, name=name, checked=c["pai"] == "1",
-                                   on_change=ChildrenState.set_child_field(i, "pai", "1"), style=CHECK_STYLE),
-                       "Oui", yes_id),
+            _check_row(
+                rx.el.input(
+                    type="radio",
+                    id=no_id,
+                    name=name,
+                    checked=c["pai"] == "",
+                    on_change=ChildrenState.set_child_field(i, "pai", ""),
+                    style=CHECK_STYLE,
+                ),
+                "Non",
+                no_id,
+            ),
+            _check_row(
+                rx.el.input(
+                    type="radio",
+                    id=yes_id,
+                    name=name,
+                    checked=c["pai"] == "1",
+                    on_change=ChildrenState.set_child_field(i, "pai", "1"),
+                    style=CHECK_STYLE,
+                ),
+                "Oui",
+                yes_id,
+            ),
             style={"display": "flex", "flex_wrap": "wrap", "gap": "1.5rem"},
         ),
         rx.cond(
             c["pai"] == "1",
-            field("Allergies et remarques du PAI",
-                  rx.el.textarea(id=notes_id, value=c["pai_notes"], rows=4,
-                                 on_change=lambda v: ChildrenState.set_child_field(i, "pai_notes", v),
-                                 style=INPUT_STYLE),
-                  notes_id, error=ChildrenState.child_errors[i]["pai_notes"]),
+            field(
+                "Allergies et remarques du PAI",
+                rx.el.textarea(
+                    id=notes_id,
+                    value=c["pai_notes"],
+                    rows=4,
+                    on_change=lambda v: ChildrenState.set_child_field(i, "pai_notes", v),
+                    style=INPUT_STYLE,
+                ),
+                notes_id,
+                error=ChildrenState.child_errors[i]["pai_notes"],
+            ),
         ),
         style=SECTION,
     )
@@ -282,13 +371,17 @@ def _pai(i, c) -> rx.Component:
 
 def _child_form(c, i) -> rx.Component:
     return _form_tab(
-        i, ChildrenState, ChildrenState.save_child(i),
-        _section("Identité",
-                 _child_input(i, c, "last_name", "Nom", required=True),
-                 _child_input(i, c, "first_name", "Prénom", required=True),
-                 _child_input(i, c, "birth_date", "Date de naissance", type="date"),
-                 _child_input(i, c, "school", "École"),
-                 _child_input(i, c, "class_name", "Classe")),
+        i,
+        ChildrenState,
+        ChildrenState.save_child(i),
+        _section(
+            "Identité",
+            _child_input(i, c, "last_name", "Nom", required=True),
+            _child_input(i, c, "first_name", "Prénom", required=True),
+            _child_input(i, c, "birth_date", "Date de naissance", type="date"),
+            _child_input(i, c, "school", "École"),
+            _child_input(i, c, "class_name", "Classe"),
+        ),
         _services(i),
         _section("Régime particulier", _diet_select(i, c)),
         _pai(i, c),
@@ -310,10 +403,15 @@ def _child_read_only(c, i) -> rx.Component:
             ),
             rx.el.div(
                 rx.el.h2("Prestations", style={"font_weight": "600", "font_size": "1rem", "margin": "0"}),
-                rx.el.ul(rx.foreach(ChildrenState.service_names,
-                                    lambda name, j: rx.cond(ChildrenState.enrolled[i][j], rx.el.li(name)))),
+                rx.el.ul(
+                    rx.foreach(
+                        ChildrenState.service_names,
+                        lambda name, j: rx.cond(ChildrenState.enrolled[i][j], rx.el.li(name)),
+                    )
+                ),
             ),
-            spacing="3", width="100%",
+            spacing="3",
+            width="100%",
         ),
     )
 
@@ -321,8 +419,9 @@ def _child_read_only(c, i) -> rx.Component:
 def children_info_page() -> rx.Component:
     return family_page(
         "Enfants",
-        rx.text("Vos enfants : un onglet par enfant, avec les prestations auxquelles il est inscrit et son "
-                "régime particulier."),
-        _tabs_page(ChildrenState, ChildrenState.child_labels, ChildrenState.children, _child_form,
-                   _child_read_only),
+        rx.text(
+            "Vos enfants : un onglet par enfant, avec les prestations auxquelles il est inscrit et son "
+            "régime particulier."
+        ),
+        _tabs_page(ChildrenState, ChildrenState.child_labels, ChildrenState.children, _child_form, _child_read_only),
     )

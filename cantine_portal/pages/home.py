@@ -27,10 +27,7 @@ def root() -> rx.Component:
     return rx.el.main(
         rx.vstack(
             rx.heading("Portail famille", as_="h1", size="7"),
-            rx.text(
-                "Ouvrez l'adresse du portail de votre commune, communiquée par e-mail "
-                "(par exemple …/votreville)."
-            ),
+            rx.text("Ouvrez l'adresse du portail de votre commune, communiquée par e-mail (par exemple …/votreville)."),
             spacing="3",
             style={"max_width": "60rem", "margin": "0 auto", "padding": "1rem"},
         )

@@ -10,14 +10,15 @@ from cantine_portal.components.layout import link_button
 from cantine_portal.state.payment import PaymentReturnState, ReceiptsState, SimulatedBankState, TicketLine
 
 
-
 def simulated_bank_page() -> rx.Component:
     S = SimulatedBankState
     return rx.el.main(
         rx.vstack(
-            callout("SIMULATION — banque fictive du portail : aucune carte n'est demandée et aucune somme n'est "
-                    "débitée. En production, cette étape se déroule chez le prestataire bancaire de la commune.",
-                    "info"),
+            callout(
+                "SIMULATION — banque fictive du portail : aucune carte n'est demandée et aucune somme n'est "
+                "débitée. En production, cette étape se déroule chez le prestataire bancaire de la commune.",
+                "info",
+            ),
             rx.heading("Banque simulée — paiement sécurisé", as_="h1", size="6"),
             rx.cond(
                 S.bank_status == "open",
@@ -38,9 +39,14 @@ def simulated_bank_page() -> rx.Component:
                 rx.cond(
                     S.bank_status == "loading",
                     rx.spinner(),
-                    rx.cond(S.error_message != "", rx.text(S.error_message, role="alert"),
-                            rx.text("Cette session de paiement est terminée ou inconnue. Retournez sur le portail "
-                                    "de votre commune.")),
+                    rx.cond(
+                        S.error_message != "",
+                        rx.text(S.error_message, role="alert"),
+                        rx.text(
+                            "Cette session de paiement est terminée ou inconnue. Retournez sur le portail "
+                            "de votre commune."
+                        ),
+                    ),
                 ),
             ),
             spacing="4",
@@ -53,16 +59,18 @@ def _money_table(headers: tuple[str, ...], body: rx.Component) -> rx.Component:
     """A table on desktop, one card per row on phones (assets/portal.css ``.money-table``); the last
     column holds the amounts, right-aligned and never broken."""
     return rx.el.table(
-        rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col", class_name="amount" if h == "Montant" else "")
-                               for h in headers])),
+        rx.el.thead(
+            rx.el.tr(*[rx.el.th(h, scope="col", class_name="amount" if h == "Montant" else "") for h in headers])
+        ),
         rx.el.tbody(body),
         class_name="money-table",
     )
 
 
 def _ticket_row(line: TicketLine) -> rx.Component:
-    return rx.el.tr(rx.el.td(line.child), rx.el.td(line.service), rx.el.td(line.day),
-                    rx.el.td(line.price, class_name="amount"))
+    return rx.el.tr(
+        rx.el.td(line.child), rx.el.td(line.service), rx.el.td(line.day), rx.el.td(line.price, class_name="amount")
+    )
 
 
 def payment_return_page() -> rx.Component:
@@ -76,8 +84,12 @@ def payment_return_page() -> rx.Component:
         rx.text("Montant payé : ", rx.el.strong(S.ticket_amount)),
         rx.cond(S.ticket_credit != "", rx.text("Avoir utilisé : ", S.ticket_credit)),
         _money_table(("Enfant", "Prestation", "Jour", "Montant"), rx.foreach(S.ticket_lines, _ticket_row)),
-        rx.text("Reçu n° ", rx.el.span(S.ticket_receipt_number, class_name="nowrap"), " : ",
-                rx.el.a("ouvrir le reçu (PDF)", href=S.ticket_receipt_url, target="_blank", rel="noopener")),
+        rx.text(
+            "Reçu n° ",
+            rx.el.span(S.ticket_receipt_number, class_name="nowrap"),
+            " : ",
+            rx.el.a("ouvrir le reçu (PDF)", href=S.ticket_receipt_url, target="_blank", rel="noopener"),
+        ),
         rx.text("Le ticket vous a aussi été envoyé par e-mail.", size="2"),
         spacing="3",
         width="100%",
@@ -87,10 +99,18 @@ def payment_return_page() -> rx.Component:
         rx.match(
             S.return_status,
             ("paid", ticket),
-            ("pending", rx.vstack(callout(S.return_message, "info"),
-                                  rx.button("Actualiser", on_click=S.refresh), spacing="3")),
-            ("failed", rx.vstack(callout(S.return_message, "error"),
-                                 link_button("Retour aux réservations", "/" + slug + "/reservations"), spacing="3")),
+            (
+                "pending",
+                rx.vstack(callout(S.return_message, "info"), rx.button("Actualiser", on_click=S.refresh), spacing="3"),
+            ),
+            (
+                "failed",
+                rx.vstack(
+                    callout(S.return_message, "error"),
+                    link_button("Retour aux réservations", "/" + slug + "/reservations"),
+                    spacing="3",
+                ),
+            ),
             ("unknown", callout("Paiement introuvable.", "error")),
             rx.spinner(),
         ),
@@ -106,11 +126,21 @@ def receipts_page() -> rx.Component:
             rx.el.td("Reçu n° ", rx.el.span(receipt.number, class_name="nowrap")),
             rx.el.td(
                 rx.el.div(
-                    rx.el.a(rx.icon("file-text", size=18, aria_hidden="true"), "Ouvrir le reçu (PDF)",
-                            href=receipt.url, target="_blank", rel="noopener", class_name="text-button",
-                            title="S'ouvre dans un nouvel onglet"),
-                    rx.el.a(rx.icon("download", size=18, aria_hidden="true"), "Télécharger",
-                            href=receipt.download_url, class_name="text-button"),
+                    rx.el.a(
+                        rx.icon("file-text", size=18, aria_hidden="true"),
+                        "Ouvrir le reçu (PDF)",
+                        href=receipt.url,
+                        target="_blank",
+                        rel="noopener",
+                        class_name="text-button",
+                        title="S'ouvre dans un nouvel onglet",
+                    ),
+                    rx.el.a(
+                        rx.icon("download", size=18, aria_hidden="true"),
+                        "Télécharger",
+                        href=receipt.download_url,
+                        class_name="text-button",
+                    ),
                     class_name="receipt-actions",
                 ),
             ),
@@ -119,8 +149,10 @@ def receipts_page() -> rx.Component:
 
     return family_page(
         "Factures",
-        rx.text("Vos reçus de paiement, du plus récent au plus ancien. « Ouvrir le reçu (PDF) » l'affiche "
-                "dans un nouvel onglet : vous pourrez l'imprimer ou l'enregistrer depuis votre navigateur."),
+        rx.text(
+            "Vos reçus de paiement, du plus récent au plus ancien. « Ouvrir le reçu (PDF) » l'affiche "
+            "dans un nouvel onglet : vous pourrez l'imprimer ou l'enregistrer depuis votre navigateur."
+        ),
         rx.cond(
             S.receipt_rows.length() > 0,
             _money_table(("Date", "Reçu", "Reçu (PDF)", "Montant"), rx.foreach(S.receipt_rows, row)),

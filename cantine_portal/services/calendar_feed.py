@@ -24,25 +24,38 @@ _STATUS_WORDS = {ReservationStatus.PAID: "payé", ReservationStatus.PENDING: "en
 
 
 def active_token(session: Session, structure_id: int, family_id: int) -> CalendarFeedToken | None:
-    return session.exec(select(CalendarFeedToken).where(
-        CalendarFeedToken.structure_id == structure_id, CalendarFeedToken.family_id == family_id,
-        col(CalendarFeedToken.revoked_at).is_(None))).first()
+    return session.exec(
+        select(CalendarFeedToken).where(
+            CalendarFeedToken.structure_id == structure_id,
+            CalendarFeedToken.family_id == family_id,
+            col(CalendarFeedToken.revoked_at).is_(None),
+        )
+    ).first()
 
 
 def revoke(session: Session, now: datetime, structure_id: int, family_id: int) -> int:
     """Revoke the family's feed address(es); returns how many were live."""
-    result = session.execute(update(CalendarFeedToken).where(
-        col(CalendarFeedToken.structure_id) == structure_id, col(CalendarFeedToken.family_id) == family_id,
-        col(CalendarFeedToken.revoked_at).is_(None)).values(revoked_at=now))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    result = session.execute(
+        update(CalendarFeedToken)
+        .where(
+            col(CalendarFeedToken.structure_id) == structure_id,
+            col(CalendarFeedToken.family_id) == family_id,
+            col(CalendarFeedToken.revoked_at).is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]  # rowcount: set on the result of an UPDATE/DELETE at run time
 
 
 def regenerate(session: Session, now: datetime, structure_id: int, family_id: int) -> str:
     """A new secret token for the family (the old address stops working); shown once, never stored."""
     revoke(session, now, structure_id, family_id)
     token = hashing.new_token()
-    session.add(CalendarFeedToken(structure_id=structure_id, family_id=family_id,
-                                  token_hash=hashing.token_digest(token), created_at=now))
+    session.add(
+        CalendarFeedToken(
+            structure_id=structure_id, family_id=family_id, token_hash=hashing.token_digest(token), created_at=now
+        )
+    )
     return token
 
 
@@ -60,9 +73,13 @@ def feed(session: Session, now: datetime, structure_id: int, token: str) -> byte
     """The feed of the family whose live token is ``token`` in this commune; None otherwise."""
     if not token or len(token) > 100:
         return None
-    row = session.exec(select(CalendarFeedToken).where(
-        CalendarFeedToken.token_hash == hashing.token_digest(token),
-        CalendarFeedToken.structure_id == structure_id, col(CalendarFeedToken.revoked_at).is_(None))).first()
+    row = session.exec(
+        select(CalendarFeedToken).where(
+            CalendarFeedToken.token_hash == hashing.token_digest(token),
+            CalendarFeedToken.structure_id == structure_id,
+            col(CalendarFeedToken.revoked_at).is_(None),
+        )
+    ).first()
     structure = session.get(Structure, structure_id)
     if row is None or structure is None:
         return None
@@ -77,18 +94,26 @@ def build_calendar(session: Session, now: datetime, structure: Structure, family
     calendar.add("x-wr-calname", f"Réservations — {structure.name}")
     calendar.add("x-wr-timezone", "Europe/Paris")
     calendar.add_component(Timezone.from_tzid("Europe/Paris"))
-    rows = session.exec(select(Reservation, Child, Service)
-                        .join(Child, col(Child.id) == col(Reservation.child_id))
-                        .join(Service, col(Service.id) == col(Reservation.service_id))
-                        .where(Reservation.structure_id == structure.id, Reservation.family_id == family_id,
-                               col(Reservation.status).in_([ReservationStatus.PAID, ReservationStatus.PENDING]))
-                        .order_by(col(Reservation.day), col(Child.position), col(Service.position))).all()
+    rows = session.exec(
+        select(Reservation, Child, Service)
+        .join(Child, col(Child.id) == col(Reservation.child_id))
+        .join(Service, col(Service.id) == col(Reservation.service_id))
+        .where(
+            Reservation.structure_id == structure.id,
+            Reservation.family_id == family_id,
+            col(Reservation.status).in_([ReservationStatus.PAID, ReservationStatus.PENDING]),
+        )
+        .order_by(col(Reservation.day), col(Child.position), col(Service.position))
+    ).all()
     for reservation, child, service in rows:
         event = Event()
         event.add("uid", f"reservation-{reservation.id}@{structure.slug}.cantine-portal")
         event.add("summary", f"{service.name} — {child.first_name}")
-        event.add("description", f"{child.first_name} {child.last_name} : {service.name}, "
-                                 f"{_STATUS_WORDS.get(ReservationStatus(reservation.status), '')}")
+        event.add(
+            "description",
+            f"{child.first_name} {child.last_name} : {service.name}, "
+            f"{_STATUS_WORDS.get(ReservationStatus(reservation.status), '')}",
+        )
         event.add("dtstart", reservation.day)
         event.add("dtend", reservation.day + timedelta(days=1))
         event.add("dtstamp", now)

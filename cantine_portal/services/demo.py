@@ -7,10 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlmodel import Session, select
 
+from cantine_portal import french
+from cantine_portal.config import Settings, get_settings
+from cantine_portal.infra import storage
+from cantine_portal.infra.images import generated_logo
+from cantine_portal.infra.pdf.menus import default_demo_menus, render_menu_week
+from cantine_portal.infra.pdf.reglement import render_reglement
 from cantine_portal.models import (
     Account,
     AccountRole,
@@ -28,17 +35,9 @@ from cantine_portal.models import (
     Structure,
     row_id,
 )
-from cantine_portal.config import Settings, get_settings
-from cantine_portal.services.shared import calendar
-from cantine_portal.services.content import documents
-from cantine_portal import french
-from cantine_portal.infra.pdf.menus import default_demo_menus, render_menu_week
-from cantine_portal.infra.pdf.reglement import render_reglement
-from cantine_portal.infra import storage
-from cantine_portal.infra.images import generated_logo
-from functools import lru_cache
-
 from cantine_portal.services.accounts.hashing import hash_password
+from cantine_portal.services.content import documents
+from cantine_portal.services.shared import calendar
 
 MARTIN_EMAIL = "famille.martin@example.fr"
 MARTIN_PASSWORD = "Demo-Cantine-2026!"
@@ -51,19 +50,19 @@ STAFF_PASSWORD = "Demo-Agent-2026!"
 DEFAULT_DIETS = "Sans porc\nSans viande\nVégétarien\nSans gluten"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _demo_hash(password: str) -> str:
     """Each demo password is hashed once per process (argon2id is slow on purpose)."""
     return hash_password(password)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _reglement_pdf(commune_name: str) -> bytes:
     """Drawn once per process and commune: the test suite loads the demo about a hundred times."""
     return render_reglement(commune_name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _menu_pdf(commune_name: str, monday: date) -> bytes:
     """Drawn once per process, commune and week (same reason as ``_reglement_pdf``)."""
     return render_menu_week(commune_name, monday, default_demo_menus(monday))
@@ -93,13 +92,19 @@ def _add_closed_days(session: Session, structure: Structure, now: datetime) -> N
         session.add(ClosedDay(structure_id=row_id(structure), day=closed.day, kind=closed.kind, reason=closed.reason))
 
 
-def _add_service(session: Session, structure: Structure, name: str, cents: int, weekdays: str,
-                 position: int, valid_from: date) -> Service:
-    service = Service(structure_id=row_id(structure), name=name, unit_price_cents=cents, weekdays=weekdays,
-                      position=position)
+def _add_service(
+    session: Session, structure: Structure, name: str, cents: int, weekdays: str, position: int, valid_from: date
+) -> Service:
+    service = Service(
+        structure_id=row_id(structure), name=name, unit_price_cents=cents, weekdays=weekdays, position=position
+    )
     session.add(service)
     session.flush()
-    session.add(ServicePrice(service_id=row_id(service), valid_from=valid_from, price_cents=cents, created_at=structure.created_at))
+    session.add(
+        ServicePrice(
+            service_id=row_id(service), valid_from=valid_from, price_cents=cents, created_at=structure.created_at
+        )
+    )
     return service
 
 
@@ -148,21 +153,33 @@ def _add_family(session: Session, structure: Structure, now: datetime, name: str
         session.flush()
         for service in services:
             session.add(Enrollment(child_id=row_id(child), service_id=row_id(service)))
-    session.add(Account(
-        structure_id=row_id(structure), role=AccountRole.PARENT, family_id=family.id, guardian_id=guardian_rows[0].id,
-        email=email, password_hash=_demo_hash(password) if password else None, created_at=now,
-        password_changed_at=now if password else None,
-    ))
+    session.add(
+        Account(
+            structure_id=row_id(structure),
+            role=AccountRole.PARENT,
+            family_id=family.id,
+            guardian_id=guardian_rows[0].id,
+            email=email,
+            password_hash=_demo_hash(password) if password else None,
+            created_at=now,
+            password_changed_at=now if password else None,
+        )
+    )
     return family
 
 
-def _add_documents(session: Session, settings: Settings, structure: Structure, now: datetime,
-                   with_menu: bool) -> None:
+def _add_documents(session: Session, settings: Settings, structure: Structure, now: datetime, with_menu: bool) -> None:
     """Real PDFs, stored privately: this week's menu, the règlement, and an unpublished draft."""
     reglement = documents.add_document(
-        session, settings, now, row_id(structure), title="Règlement intérieur de la restauration scolaire",
-        category="Règlement", data=_reglement_pdf(structure.name),
-        original_name="reglement-interieur.pdf")
+        session,
+        settings,
+        now,
+        row_id(structure),
+        title="Règlement intérieur de la restauration scolaire",
+        category="Règlement",
+        data=_reglement_pdf(structure.name),
+        original_name="reglement-interieur.pdf",
+    )
     # Published at the start of the school year: older than the weekly menu.
     start = school_year_start(now)
     reglement.published_at = datetime(start.year, start.month, start.day, 8, 0, tzinfo=french.PARIS)
@@ -171,32 +188,54 @@ def _add_documents(session: Session, settings: Settings, structure: Structure, n
     monday = now.astimezone(french.PARIS).date()
     monday -= timedelta(days=monday.weekday())
     documents.add_document(
-        session, settings, now, row_id(structure),
+        session,
+        settings,
+        now,
+        row_id(structure),
         title=f"Menu de la semaine {french.format_date_range(monday, monday + timedelta(days=4))}",
-        category="Menus", data=_menu_pdf(structure.name, monday),
-        original_name=f"menu-{monday.isoformat()}.pdf")
+        category="Menus",
+        data=_menu_pdf(structure.name, monday),
+        original_name=f"menu-{monday.isoformat()}.pdf",
+    )
     next_monday = monday + timedelta(days=7)
     documents.add_document(
-        session, settings, now, row_id(structure),
+        session,
+        settings,
+        now,
+        row_id(structure),
         title=f"Menu de la semaine {french.format_date_range(next_monday, next_monday + timedelta(days=4))}"
-              " (brouillon)",
-        category="Menus", data=_menu_pdf(structure.name, next_monday),
-        original_name=f"menu-{next_monday.isoformat()}.pdf", published=False)
+        " (brouillon)",
+        category="Menus",
+        data=_menu_pdf(structure.name, next_monday),
+        original_name=f"menu-{next_monday.isoformat()}.pdf",
+        published=False,
+    )
 
 
 def _add_logo(settings: Settings, structure: Structure, initials: str, *, round_shape: bool) -> None:
     """A generated PNG logo in the commune's colour, so the two demo communes look different."""
     structure.logo_path = storage.save_bytes(
-        settings, "logos", generated_logo(initials, structure.primary_color, round_shape=round_shape), "png")
+        settings, "logos", generated_logo(initials, structure.primary_color, round_shape=round_shape), "png"
+    )
     structure.logo_mime = "image/png"
 
 
 def _load_demo(session: Session, now: datetime, settings: Settings) -> None:
     structure = Structure(
-        slug="demo", name="Ville de Démo", address_line="Hôtel de ville, 1 place de la République",
-        postal_code="44000", city="Démo-sur-Loire", phone="02 40 00 00 00", email="enfance@ville-demo.fr",
-        period_mode="week", deadline_kind="weekday_before", deadline_weekday=3, deadline_time="23:59",
-        diets=DEFAULT_DIETS, created_at=now, primary_color="#1d4e89",
+        slug="demo",
+        name="Ville de Démo",
+        address_line="Hôtel de ville, 1 place de la République",
+        postal_code="44000",
+        city="Démo-sur-Loire",
+        phone="02 40 00 00 00",
+        email="enfance@ville-demo.fr",
+        period_mode="week",
+        deadline_kind="weekday_before",
+        deadline_weekday=3,
+        deadline_time="23:59",
+        diets=DEFAULT_DIETS,
+        created_at=now,
+        primary_color="#1d4e89",
     )
     _add_logo(settings, structure, "VD", round_shape=True)
     session.add(structure)
@@ -212,18 +251,46 @@ def _load_demo(session: Session, now: datetime, settings: Settings) -> None:
     martin = _add_family(
         session, structure, now, "Martin",
         guardians=[
-            dict(civility="Mme", last_name="Martin", first_name="Claire", relationship="Mère",
-                 email=MARTIN_EMAIL, mobile="0612345678", **address),
-            dict(civility="M.", last_name="Martin", first_name="Julien", relationship="Père",
-                 email="julien.martin@example.fr", mobile="0698765432", **address),
+            dict(
+                civility="Mme",
+                last_name="Martin",
+                first_name="Claire",
+                relationship="Mère",
+                email=MARTIN_EMAIL,
+                mobile="0612345678",
+                **address,
+            ),
+            dict(
+                civility="M.",
+                last_name="Martin",
+                first_name="Julien",
+                relationship="Père",
+                email="julien.martin@example.fr",
+                mobile="0698765432",
+                **address,
+            ),
         ],
         children=[
-            dict(last_name="Martin", first_name="Léa", birth_date=date(2017, 3, 14), school="École Jules Ferry",
-                 class_name="CM1", diet=""),
-            dict(last_name="Martin", first_name="Hugo", birth_date=date(2020, 6, 2), school="École Jules Ferry",
-                 class_name="CP", diet="Sans porc"),
+            dict(
+                last_name="Martin",
+                first_name="Léa",
+                birth_date=date(2017, 3, 14),
+                school="École Jules Ferry",
+                class_name="CM1",
+                diet="",
+            ),
+            dict(
+                last_name="Martin",
+                first_name="Hugo",
+                birth_date=date(2020, 6, 2),
+                school="École Jules Ferry",
+                class_name="CP",
+                diet="Sans porc",
+            ),
         ],
-        services=[canteen, morning, evening], email=MARTIN_EMAIL, password=MARTIN_PASSWORD,
+        services=[canteen, morning, evening],
+        email=MARTIN_EMAIL,
+        password=MARTIN_PASSWORD,
     )
     _add_quotient(session, martin, MARTIN_QF, start, now)
     durand = _add_family(
@@ -243,10 +310,20 @@ def _load_demo(session: Session, now: datetime, settings: Settings) -> None:
 
 def _load_autreville(session: Session, now: datetime, settings: Settings) -> None:
     structure = Structure(
-        slug="autreville", name="Autreville", address_line="Mairie, 2 rue de la Mairie", postal_code="35000",
-        city="Autreville", phone="02 99 00 00 00", email="periscolaire@autreville.fr", period_mode="month",
-        deadline_kind="days_before", deadline_days_before=5, deadline_time="12:00", diets=DEFAULT_DIETS,
-        created_at=now, primary_color="#1e6b3a",
+        slug="autreville",
+        name="Autreville",
+        address_line="Mairie, 2 rue de la Mairie",
+        postal_code="35000",
+        city="Autreville",
+        phone="02 99 00 00 00",
+        email="periscolaire@autreville.fr",
+        period_mode="month",
+        deadline_kind="days_before",
+        deadline_days_before=5,
+        deadline_time="12:00",
+        diets=DEFAULT_DIETS,
+        created_at=now,
+        primary_color="#1e6b3a",
     )
     _add_logo(settings, structure, "A", round_shape=False)
     session.add(structure)
@@ -255,13 +332,36 @@ def _load_autreville(session: Session, now: datetime, settings: Settings) -> Non
     canteen = _add_service(session, structure, "Restauration scolaire", 410, "0,1,3,4", 0, start)
     _add_closed_days(session, structure, now)
     _add_family(
-        session, structure, now, "Bernard",
-        guardians=[dict(civility="M.", last_name="Bernard", first_name="Paul", relationship="Père",
-                        email=BERNARD_EMAIL, mobile="0655443322", address_line="5 rue du Port",
-                        postal_code="35000", city="Autreville")],
-        children=[dict(last_name="Bernard", first_name="Nina", birth_date=date(2019, 1, 9),
-                       school="École du Centre", class_name="CE1", diet="")],
-        services=[canteen], email=BERNARD_EMAIL, password=BERNARD_PASSWORD,
+        session,
+        structure,
+        now,
+        "Bernard",
+        guardians=[
+            dict(
+                civility="M.",
+                last_name="Bernard",
+                first_name="Paul",
+                relationship="Père",
+                email=BERNARD_EMAIL,
+                mobile="0655443322",
+                address_line="5 rue du Port",
+                postal_code="35000",
+                city="Autreville",
+            )
+        ],
+        children=[
+            dict(
+                last_name="Bernard",
+                first_name="Nina",
+                birth_date=date(2019, 1, 9),
+                school="École du Centre",
+                class_name="CE1",
+                diet="",
+            )
+        ],
+        services=[canteen],
+        email=BERNARD_EMAIL,
+        password=BERNARD_PASSWORD,
     )
     _add_documents(session, settings, structure, now, with_menu=False)
 

@@ -42,7 +42,7 @@ from cantine_portal.services.shared import calendar
 from cantine_portal.services.shared.calendar import Period
 from cantine_portal.services.tasks import jobs
 
-LOOKAHEAD_PERIODS = 8    # weeks (or months) ahead whose deadline may be within the window
+LOOKAHEAD_PERIODS = 8  # weeks (or months) ahead whose deadline may be within the window
 MAX_DAYS_BEFORE = 14
 
 
@@ -90,14 +90,19 @@ def periods_in_window(structure: Structure, now: datetime) -> Iterator[tuple[Per
 
 
 def _enrolled_families(session: Session, structure_id: int) -> list[int]:
-    rows = session.exec(select(Family.id).where(Family.structure_id == structure_id)
-                        .join(Child, col(Child.family_id) == col(Family.id))
-                        .join(Enrollment, col(Enrollment.child_id) == col(Child.id)).distinct()).all()
+    rows = session.exec(
+        select(Family.id)
+        .where(Family.structure_id == structure_id)
+        .join(Child, col(Child.family_id) == col(Family.id))
+        .join(Enrollment, col(Enrollment.child_id) == col(Child.id))
+        .distinct()
+    ).all()
     return [family_id for family_id in rows if family_id is not None]
 
 
-def _kind_for(session: Session, now: datetime, structure_id: int, family_id: int,
-              period: Period) -> tuple[str, int] | None:
+def _kind_for(
+    session: Session, now: datetime, structure_id: int, family_id: int, period: Period
+) -> tuple[str, int] | None:
     """(kind, amount to pay) of the reminder this family needs for ``period``, or None."""
     booked = queries.active_reservations(session, structure_id, family_id, period)
     if not booked:
@@ -111,9 +116,11 @@ def _kind_for(session: Session, now: datetime, structure_id: int, family_id: int
 def _address(session: Session, guardian: Guardian) -> str:
     if guardian.email:
         return guardian.email
-    account = session.exec(select(Account).where(Account.guardian_id == guardian.id,
-                                                 Account.role == AccountRole.PARENT,
-                                                 col(Account.active).is_(True))).first()
+    account = session.exec(
+        select(Account).where(
+            Account.guardian_id == guardian.id, Account.role == AccountRole.PARENT, col(Account.active).is_(True)
+        )
+    ).first()
     return account.email if account else ""
 
 
@@ -123,12 +130,14 @@ class ReminderContext:
     secret: str
 
 
-def _claim(session: Session, now: datetime, structure_id: int, guardian_id: int, period: Period,
-           kind: str) -> bool:
+def _claim(session: Session, now: datetime, structure_id: int, guardian_id: int, period: Period, kind: str) -> bool:
     try:
         with session.begin_nested():
-            session.add(Reminder(structure_id=structure_id, guardian_id=guardian_id, period_key=period.key,
-                                 kind=kind, sent_at=now))
+            session.add(
+                Reminder(
+                    structure_id=structure_id, guardian_id=guardian_id, period_key=period.key, kind=kind, sent_at=now
+                )
+            )
     except IntegrityError:
         return False
     return True
@@ -144,15 +153,23 @@ def send_due_reminders(session: Session, now: datetime, ctx: ReminderContext) ->
     return sent
 
 
-def _remind_family(session: Session, now: datetime, ctx: ReminderContext, structure: Structure, family_id: int,
-                   period: Period, deadline: datetime) -> int:
+def _remind_family(
+    session: Session,
+    now: datetime,
+    ctx: ReminderContext,
+    structure: Structure,
+    family_id: int,
+    period: Period,
+    deadline: datetime,
+) -> int:
     need = _kind_for(session, now, row_id(structure), family_id, period)
     if need is None:
         return 0
     kind, amount = need
     sent = 0
-    guardians = session.exec(select(Guardian).where(Guardian.family_id == family_id,
-                                                    col(Guardian.reminders_enabled).is_(True))).all()
+    guardians = session.exec(
+        select(Guardian).where(Guardian.family_id == family_id, col(Guardian.reminders_enabled).is_(True))
+    ).all()
     for guardian in guardians:
         address = _address(session, guardian)
         if not address or not _claim(session, now, row_id(structure), row_id(guardian), period, kind):
@@ -175,28 +192,46 @@ def deadline_words(deadline: datetime) -> str:
     return f"{format_long_date(to_paris(deadline).date(), with_year=False)} à {format_paris_time(deadline)}"
 
 
-def reminder_mail(ctx: ReminderContext, structure: Structure, guardian: Guardian, address: str, period: Period,
-                  deadline: datetime, kind: str, amount_cents: int) -> Mail:
+def reminder_mail(
+    ctx: ReminderContext,
+    structure: Structure,
+    guardian: Guardian,
+    address: str,
+    period: Period,
+    deadline: datetime,
+    kind: str,
+    amount_cents: int,
+) -> Mail:
     link = f"{ctx.base_url}/{structure.slug}/reservations?periode={period.key}"
     unsubscribe = f"{ctx.base_url}/api/{structure.slug}/rappels/desabonnement?jeton={unsubscribe_token(ctx.secret, row_id(guardian))}"
     if kind == ReminderKind.NOT_BOOKED:
         subject = f"Pensez à réserver {period_words(period)} avant le {deadline_words(deadline)}"
-        lines = [f"Bonjour {guardian.first_name},",
-                 f"Rien n'est encore réservé pour {period_words(period)}. Les réservations ferment le "
-                 f"{deadline_words(deadline)}."]
+        lines = [
+            f"Bonjour {guardian.first_name},",
+            f"Rien n'est encore réservé pour {period_words(period)}. Les réservations ferment le "
+            f"{deadline_words(deadline)}.",
+        ]
     else:
         subject = f"Votre panier de {format_euros(amount_cents)} attend son paiement"
-        lines = [f"Bonjour {guardian.first_name},",
-                 f"Votre panier de {format_euros(amount_cents)} pour {period_words(period)} attend son paiement : "
-                 f"les jours non payés avant le {deadline_words(deadline)} ne seront pas réservés."]
-    after = [f"{structure.name}",
-             "Vous ne souhaitez plus recevoir ces rappels ? Désactivez-les depuis la page Préférences du portail, "
-             f"ou en un clic : {unsubscribe}"]
+        lines = [
+            f"Bonjour {guardian.first_name},",
+            f"Votre panier de {format_euros(amount_cents)} pour {period_words(period)} attend son paiement : "
+            f"les jours non payés avant le {deadline_words(deadline)} ne seront pas réservés.",
+        ]
+    after = [
+        f"{structure.name}",
+        "Vous ne souhaitez plus recevoir ces rappels ? Désactivez-les depuis la page Préférences du portail, "
+        f"ou en un clic : {unsubscribe}",
+    ]
     text = "\n\n".join([*lines, f"Réserver : {link}", *after]) + "\n"
-    return Mail(to=address, subject=subject, text=text, sender_name=structure.name,
-                html=render_html(subject, lines, ("Ouvrir mes réservations", link), after),
-                headers={"List-Unsubscribe": f"<{unsubscribe}>",
-                         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+    return Mail(
+        to=address,
+        subject=subject,
+        text=text,
+        sender_name=structure.name,
+        html=render_html(subject, lines, ("Ouvrir mes réservations", link), after),
+        headers={"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+    )
 
 
 @dataclass(frozen=True)
@@ -208,12 +243,15 @@ class PeriodCount:
 
 def counts_by_period(session: Session, structure_id: int, limit: int = 8) -> list[PeriodCount]:
     """Reminders sent per period (newest first), for the staff."""
-    rows = session.exec(select(Reminder.period_key, Reminder.kind, func.count())
-                        .where(Reminder.structure_id == structure_id)
-                        .group_by(Reminder.period_key, Reminder.kind)).all()
+    rows = session.exec(
+        select(Reminder.period_key, Reminder.kind, func.count())
+        .where(Reminder.structure_id == structure_id)
+        .group_by(Reminder.period_key, Reminder.kind)
+    ).all()
     counts: dict[str, dict[str, int]] = {}
     for key, kind, number in rows:
         counts.setdefault(key, {})[kind] = int(number)
     keys = sorted(counts, reverse=True)[:limit]
-    return [PeriodCount(k, counts[k].get(ReminderKind.NOT_BOOKED, 0), counts[k].get(ReminderKind.UNPAID, 0))
-            for k in keys]
+    return [
+        PeriodCount(k, counts[k].get(ReminderKind.NOT_BOOKED, 0), counts[k].get(ReminderKind.UNPAID, 0)) for k in keys
+    ]

@@ -37,6 +37,7 @@ class LoginPageBase(rx.State, mixin=True):
     next_path: str = ""
 
     if TYPE_CHECKING:  # given by the concrete state (PortalState); declared here for the type checker only
+
         def _load_portal(self) -> None: ...
         def _cookie(self, name: str) -> str | None: ...
 
@@ -46,8 +47,9 @@ class LoginPageBase(rx.State, mixin=True):
     @db_event
     def load_login(self) -> None:
         self._load_portal()
-        page = usecases.login_page(self.router.url.query_parameters, self._cookie(FLASH_COOKIE),
-                                   staff=self._staff_door())
+        page = usecases.login_page(
+            self.router.url.query_parameters, self._cookie(FLASH_COOKIE), staff=self._staff_door()
+        )
         self.error_message, self.info_message = page.error_message, page.info_message
         self.email_prefill, self.next_path = page.email_prefill, page.next_path
 
@@ -180,10 +182,14 @@ class CreatePasswordState(AuthState):
     @db_event
     def submit_own(self) -> EventSpec | None:
         self.error_message = ""
-        self.password_error = ("" if check_password(self.password, self.target_email).ok else
-                               "Ce mot de passe ne respecte pas encore la règle : voyez les points marqués ✗.")
-        self.confirm_error = ("" if self.password == self.confirmation else
-                              "Les deux mots de passe saisis sont différents.")
+        self.password_error = (
+            ""
+            if check_password(self.password, self.target_email).ok
+            else "Ce mot de passe ne respecte pas encore la règle : voyez les points marqués ✗."
+        )
+        self.confirm_error = (
+            "" if self.password == self.confirmation else "Les deux mots de passe saisis sont différents."
+        )
         if self.password_error or self.confirm_error:
             return None
         return self._save(self.password)
@@ -203,8 +209,9 @@ class CreatePasswordState(AuthState):
         return self._save(self.sentence_password)
 
     def _save(self, password: str) -> EventSpec | None:
-        outcome = usecases.create_password(self._structure_id, self._token, password, self._client_ip(),
-                                           now=clock.now())
+        outcome = usecases.create_password(
+            self._structure_id, self._token, password, self._client_ip(), now=clock.now()
+        )
         if outcome is None:
             return None
         if not outcome.ok:

@@ -47,8 +47,7 @@ class StaffState(PortalState):
         if not self._portal_ready():
             return None
         assert self._structure_id is not None
-        staff = staff_by_session(self._structure_id, self._cookie(staff_cookie_name(self._current_slug())),
-                                 clock.now())
+        staff = staff_by_session(self._structure_id, self._cookie(staff_cookie_name(self._current_slug())), clock.now())
         if staff is None:
             self._staff_account_id = None
             self.staff_logged_in = False

@@ -100,9 +100,14 @@ class AdminServicesState(StaffState):
         self._service_ids = [s.id for s in services]
         rows = []
         for s in services:
-            row = {"name": s.name, "weekdays_label": s.weekdays_label, "price_label": s.price_label,
-                   "active": "1" if s.active else "", "status": "Active" if s.active else "Désactivée",
-                   "prices": " ; ".join(f"{label} depuis le {d:%d/%m/%Y}" for d, label in reversed(s.prices))}
+            row = {
+                "name": s.name,
+                "weekdays_label": s.weekdays_label,
+                "price_label": s.price_label,
+                "active": "1" if s.active else "",
+                "status": "Active" if s.active else "Désactivée",
+                "prices": " ; ".join(f"{label} depuis le {d:%d/%m/%Y}" for d, label in reversed(s.prices)),
+            }
             for i, key in enumerate(WEEKDAY_KEYS):
                 row[key] = "1" if i in s.weekdays else ""
             rows.append(row)
@@ -129,29 +134,49 @@ class AdminServicesState(StaffState):
 
     @staff_event
     def create(self, form_data: dict):
-        self._done(services_cases.create_service(
-            self._actor(), now=clock.now(), name=form_text(form_data, "name", 200),
-            weekdays=self._weekdays(form_data), price=form_text(form_data, "price", 40)), "new")
+        self._done(
+            services_cases.create_service(
+                self._actor(),
+                now=clock.now(),
+                name=form_text(form_data, "name", 200),
+                weekdays=self._weekdays(form_data),
+                price=form_text(form_data, "price", 40),
+            ),
+            "new",
+        )
 
     @staff_event
     def update(self, form_data: dict):
         index = self._position_or_refuse(form_data.get("row"), len(self._service_ids))
         if index is None:
             return
-        self._done(services_cases.update_service(
-            self._actor(), now=clock.now(), service_id=self._service_ids[index],
-            name=form_text(form_data, "name", 200), weekdays=self._weekdays(form_data),
-            active=bool(form_data.get("active"))), str(index))
+        self._done(
+            services_cases.update_service(
+                self._actor(),
+                now=clock.now(),
+                service_id=self._service_ids[index],
+                name=form_text(form_data, "name", 200),
+                weekdays=self._weekdays(form_data),
+                active=bool(form_data.get("active")),
+            ),
+            str(index),
+        )
 
     @staff_event
     def change_price(self, form_data: dict):
         index = self._position_or_refuse(form_data.get("row"), len(self._service_ids))
         if index is None:
             return
-        self._done(services_cases.change_price(
-            self._actor(), now=clock.now(), service_id=self._service_ids[index],
-            price=form_text(form_data, "price", 40), valid_from=form_text(form_data, "valid_from", 20)),
-            f"price{index}")
+        self._done(
+            services_cases.change_price(
+                self._actor(),
+                now=clock.now(),
+                service_id=self._service_ids[index],
+                price=form_text(form_data, "price", 40),
+                valid_from=form_text(form_data, "valid_from", 20),
+            ),
+            f"price{index}",
+        )
 
 
 class AdminCalendarState(StaffState):
@@ -168,8 +193,16 @@ class AdminCalendarState(StaffState):
     def _show_page(self, page: calendar_cases.CalendarPage) -> None:
         self.school_year = page.school_year
         self._closed_ids = [p.ids for p in page.periods]
-        self.rows = [{"day": p.label, "kind": p.kind_label, "reason": p.reason, "service": p.service_name,
-                      "days": str(len(p.ids))} for p in page.periods]
+        self.rows = [
+            {
+                "day": p.label,
+                "kind": p.kind_label,
+                "reason": p.reason,
+                "service": p.service_name,
+                "days": str(len(p.ids)),
+            }
+            for p in page.periods
+        ]
         self._service_ids = [s.id for s in page.services]
         self.service_names = [s.name for s in page.services]
 
@@ -195,9 +228,15 @@ class AdminCalendarState(StaffState):
 
     @staff_event
     def add_school_holidays(self, form_data: dict):
-        self._done(calendar_cases.add_school_holidays(
-            self._actor(), now=clock.now(), label=form_text(form_data, "label", 300),
-            first=form_text(form_data, "first", 20), last=form_text(form_data, "last", 20)))
+        self._done(
+            calendar_cases.add_school_holidays(
+                self._actor(),
+                now=clock.now(),
+                label=form_text(form_data, "label", 300),
+                first=form_text(form_data, "first", 20),
+                last=form_text(form_data, "last", 20),
+            )
+        )
 
     @staff_event
     def close_day(self, form_data: dict):
@@ -208,14 +247,22 @@ class AdminCalendarState(StaffState):
             if index is None:
                 return
             service_id = self._service_ids[index]
-        self._done(calendar_cases.close_day(
-            self._actor(), now=clock.now(), day=form_text(form_data, "day", 20), service_id=service_id,
-            reason=form_text(form_data, "reason", 300), confirmed=bool(form_data.get("confirm"))))
+        self._done(
+            calendar_cases.close_day(
+                self._actor(),
+                now=clock.now(),
+                day=form_text(form_data, "day", 20),
+                service_id=service_id,
+                reason=form_text(form_data, "reason", 300),
+                confirmed=bool(form_data.get("confirm")),
+            )
+        )
 
     @staff_event
     def delete_row(self, index: int):
         position = self._position_or_refuse(index, len(self._closed_ids))
         if position is None:
             return
-        self._done(calendar_cases.delete_closed_days(self._actor(), now=clock.now(),
-                                                     closed_day_ids=self._closed_ids[position]))
+        self._done(
+            calendar_cases.delete_closed_days(self._actor(), now=clock.now(), closed_day_ids=self._closed_ids[position])
+        )

@@ -8,17 +8,17 @@ from datetime import date
 import reflex as rx
 
 from cantine_portal import clock
+from cantine_portal.french import format_long_date
 from cantine_portal.state.admin import StaffState, form_text, list_position
-from cantine_portal.state.upload_reset import clear_upload
 from cantine_portal.state.handlers import staff_event
 from cantine_portal.state.offload import in_thread
+from cantine_portal.state.upload_reset import clear_upload
 from cantine_portal.usecases.backoffice import attendance as attendance_cases
 from cantine_portal.usecases.backoffice import documents as document_cases
 from cantine_portal.usecases.backoffice import messages as message_cases
 from cantine_portal.usecases.backoffice import payments as payment_cases
 from cantine_portal.usecases.backoffice.common import Outcome
 from cantine_portal.usecases.errors import Refused
-from cantine_portal.french import format_long_date
 
 DOCUMENT_UPLOAD_ID = "document-pdf"
 REPLACE_UPLOAD_ID = "document-remplacement"
@@ -43,8 +43,18 @@ class AdminAttendanceState(StaffState):
 
     def _display(self, data: attendance_cases.Attendance) -> None:
         self.day_label = format_long_date(data.day)
-        self.rows = [{"child": r.child_name, "family": r.family_name, "school": r.school, "class_name": r.class_name,
-                      "diet": r.diet, "pai": "1" if r.pai else "", "pai_notes": r.pai_notes} for r in data.rows]
+        self.rows = [
+            {
+                "child": r.child_name,
+                "family": r.family_name,
+                "school": r.school,
+                "class_name": r.class_name,
+                "diet": r.diet,
+                "pai": "1" if r.pai else "",
+                "pai_notes": r.pai_notes,
+            }
+            for r in data.rows
+        ]
         self.by_school = [[label, str(n)] for label, n in data.by_school]
         self.by_diet = [[label, str(n)] for label, n in data.by_diet]
         self.total, self.pai_count, self.shown = data.total, data.pai_count, True
@@ -58,8 +68,9 @@ class AdminAttendanceState(StaffState):
 
     @staff_event(on_load=True)
     def load(self):
-        page = attendance_cases.attendance_page(self._actor(), now=clock.now(),
-                                                requested_day=str(self.router.url.query_parameters.get("jour", "")))
+        page = attendance_cases.attendance_page(
+            self._actor(), now=clock.now(), requested_day=str(self.router.url.query_parameters.get("jour", ""))
+        )
         self._service_ids = [s.id for s in page.services]
         self.service_names = [s.name for s in page.services]
         self.day = page.day.isoformat()
@@ -105,9 +116,18 @@ class AdminDocumentsState(StaffState):
     def _show_rows(self, documents: list[document_cases.DocumentAdminRow]) -> None:
         self._document_ids = [d.id for d in documents]
         slug = self.portal_slug
-        self.rows = [{"title": d.title, "category": d.category, "published": "1" if d.published else "",
-                      "status": d.status_label, "date": d.date_label, "size": d.size_label,
-                      "href": f"/api/{slug}/admin/documents/{d.id}"} for d in documents]
+        self.rows = [
+            {
+                "title": d.title,
+                "category": d.category,
+                "published": "1" if d.published else "",
+                "status": d.status_label,
+                "date": d.date_label,
+                "size": d.size_label,
+                "href": f"/api/{slug}/admin/documents/{d.id}",
+            }
+            for d in documents
+        ]
         self.form_key += 1
 
     def _done(self, result: Outcome[list[document_cases.DocumentAdminRow]]) -> None:
@@ -152,10 +172,18 @@ class AdminDocumentsState(StaffState):
     @staff_event
     async def upload(self, files: list[rx.UploadFile]):
         data, name = self._read_upload(files)
-        actor, now, title, category, published = (self._actor(), clock.now(), self.new_title, self.new_category,
-                                                  self.new_published)
-        result = await in_thread(lambda: document_cases.upload_document(
-            actor, now=now, title=title, category=category, data=data, filename=name, published=published))
+        actor, now, title, category, published = (
+            self._actor(),
+            clock.now(),
+            self.new_title,
+            self.new_category,
+            self.new_published,
+        )
+        result = await in_thread(
+            lambda: document_cases.upload_document(
+                actor, now=now, title=title, category=category, data=data, filename=name, published=published
+            )
+        )
         self._done(result)
         if result.ok:
             self.new_title = ""
@@ -170,8 +198,9 @@ class AdminDocumentsState(StaffState):
         data, name = self._read_upload(files)
         actor, now, document_id = self._actor(), clock.now(), self._document_ids[index]
         try:
-            result = await in_thread(lambda: document_cases.replace_file(actor, now=now, document_id=document_id,
-                                                                         data=data, filename=name))
+            result = await in_thread(
+                lambda: document_cases.replace_file(actor, now=now, document_id=document_id, data=data, filename=name)
+            )
         except Refused as refused:
             self._show_refusal(refused.message)
             return clear_upload(REPLACE_UPLOAD_ID)
@@ -183,19 +212,29 @@ class AdminDocumentsState(StaffState):
         position = self._position_or_refuse(index, len(self._document_ids))
         if position is None:
             return
-        self._done(document_cases.set_published(self._actor(), now=clock.now(),
-                                                document_id=self._document_ids[position],
-                                                published=not self.rows[position]["published"]))
+        self._done(
+            document_cases.set_published(
+                self._actor(),
+                now=clock.now(),
+                document_id=self._document_ids[position],
+                published=not self.rows[position]["published"],
+            )
+        )
 
     @staff_event
     def save_meta(self, form_data: dict):
         position = self._position_or_refuse(form_data.get("row"), len(self._document_ids))
         if position is None:
             return
-        self._done(document_cases.update_document(self._actor(), now=clock.now(),
-                                                  document_id=self._document_ids[position],
-                                                  title=form_text(form_data, "title", 300),
-                                                  category=form_text(form_data, "category", 100)))
+        self._done(
+            document_cases.update_document(
+                self._actor(),
+                now=clock.now(),
+                document_id=self._document_ids[position],
+                title=form_text(form_data, "title", 300),
+                category=form_text(form_data, "category", 100),
+            )
+        )
 
 
 class AdminMessagesState(StaffState):
@@ -212,10 +251,21 @@ class AdminMessagesState(StaffState):
     def _show_rows(self, messages: list[message_cases.MessageRow]) -> None:
         self._message_ids = [m.id for m in messages]
         slug = self.portal_slug
-        self.rows = [{"date": m.date_label, "family": m.family_name, "email": m.account_email, "child": m.child_name,
-                      "subject": m.subject, "body": m.body, "attachment": m.attachment_name,
-                      "attachment_href": f"/api/{slug}/admin/messages/{m.id}/piece-jointe" if m.attachment_name else "",
-                      "handled": "1" if m.handled else "", "handled_label": m.handled_label} for m in messages]
+        self.rows = [
+            {
+                "date": m.date_label,
+                "family": m.family_name,
+                "email": m.account_email,
+                "child": m.child_name,
+                "subject": m.subject,
+                "body": m.body,
+                "attachment": m.attachment_name,
+                "attachment_href": f"/api/{slug}/admin/messages/{m.id}/piece-jointe" if m.attachment_name else "",
+                "handled": "1" if m.handled else "",
+                "handled_label": m.handled_label,
+            }
+            for m in messages
+        ]
         self.replies = [m.replies for m in messages]
         self.form_key += 1
 
@@ -234,8 +284,13 @@ class AdminMessagesState(StaffState):
         position = self._position_or_refuse(index, len(self._message_ids))
         if position is None:
             return
-        result = message_cases.set_handled(self._actor(), now=clock.now(), message_id=self._message_ids[position],
-                                           handled=not self.rows[position]["handled"], show=self.show)
+        result = message_cases.set_handled(
+            self._actor(),
+            now=clock.now(),
+            message_id=self._message_ids[position],
+            handled=not self.rows[position]["handled"],
+            show=self.show,
+        )
         self.success_message, self.error_message = result.message, ""
         if result.page is not None:
             self._show_rows(result.page)
@@ -245,8 +300,13 @@ class AdminMessagesState(StaffState):
         position = self._position_or_refuse(form_data.get("row"), len(self._message_ids))
         if position is None:
             return
-        result = message_cases.reply(self._actor(), now=clock.now(), message_id=self._message_ids[position],
-                                     text=form_text(form_data, "reply", 6000), show=self.show)
+        result = message_cases.reply(
+            self._actor(),
+            now=clock.now(),
+            message_id=self._message_ids[position],
+            text=form_text(form_data, "reply", 6000),
+            show=self.show,
+        )
         self.error_row = str(position)
         if result.ok:
             self.success_message, self.error_message, self.reply_error = result.message, "", ""
@@ -267,14 +327,23 @@ class AdminPaymentsState(StaffState):
     error_message: str = ""
 
     def _show_report(self, report: payment_cases.PaymentsReport) -> None:
-        self.rows = [{"date": r.date_label, "family": r.family_name, "reference": r.reference,
-                      "provider": r.provider, "provider_reference": r.provider_reference, "status": r.status_label,
-                      "amount": r.amount_label, "credit": r.credit_label, "receipt": r.receipt_number}
-                     for r in report.rows]
+        self.rows = [
+            {
+                "date": r.date_label,
+                "family": r.family_name,
+                "reference": r.reference,
+                "provider": r.provider,
+                "provider_reference": r.provider_reference,
+                "status": r.status_label,
+                "amount": r.amount_label,
+                "credit": r.credit_label,
+                "receipt": r.receipt_number,
+            }
+            for r in report.rows
+        ]
         self.by_day = [[t.label, str(t.count), t.amount_label] for t in report.by_day]
         self.by_month = [[t.label, str(t.count), t.amount_label] for t in report.by_month]
-        query = "&".join(f"{name}={value}" for name, value in (("mois", self.month), ("moyen", self.provider))
-                         if value)
+        query = "&".join(f"{name}={value}" for name, value in (("mois", self.month), ("moyen", self.provider)) if value)
         self.csv_url = f"/api/{self.portal_slug}/admin/paiements.csv" + (f"?{query}" if query else "")
 
     def _show_month(self, month: str, provider: str) -> None:

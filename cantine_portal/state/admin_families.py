@@ -7,9 +7,9 @@ import reflex as rx
 
 from cantine_portal import clock
 from cantine_portal.state.admin import StaffState, form_text
-from cantine_portal.state.upload_reset import clear_upload
 from cantine_portal.state.handlers import staff_event
 from cantine_portal.state.offload import in_thread
+from cantine_portal.state.upload_reset import clear_upload
 from cantine_portal.usecases.backoffice import families as cases
 from cantine_portal.usecases.backoffice.common import Outcome
 
@@ -32,9 +32,18 @@ class AdminFamiliesState(StaffState):
 
     def _show_rows(self, found: list[cases.FamilyRow]) -> None:
         slug = self.portal_slug
-        self.rows = [{"name": r.name, "reference": r.reference, "guardians": r.guardians, "emails": r.emails,
-                      "children": r.children, "account": r.account,
-                      "href": f"/{slug}/admin/famille?id={r.id}"} for r in found]
+        self.rows = [
+            {
+                "name": r.name,
+                "reference": r.reference,
+                "guardians": r.guardians,
+                "emails": r.emails,
+                "children": r.children,
+                "account": r.account,
+                "href": f"/{slug}/admin/famille?id={r.id}",
+            }
+            for r in found
+        ]
 
     @staff_event(on_load=True)
     def load(self):
@@ -50,10 +59,14 @@ class AdminFamiliesState(StaffState):
     @staff_event
     def create(self, form_data: dict):
         result = cases.create_family(
-            self._actor(), now=clock.now(), name=form_text(form_data, "family_name", 200),
+            self._actor(),
+            now=clock.now(),
+            name=form_text(form_data, "family_name", 200),
             reference=form_text(form_data, "reference", 60),
             guardian={key: form_text(form_data, key, 300) for key in NEW_GUARDIAN_KEYS},
-            invite=bool(form_data.get("invite")), query=self.query)
+            invite=bool(form_data.get("invite")),
+            query=self.query,
+        )
         self.errors = result.errors
         if result.ok:
             self.success_message, self.error_message = result.message, ""
@@ -154,9 +167,16 @@ class AdminFamilyState(StaffState):
 
     @staff_event
     def save_family(self, form_data: dict):
-        self._result(cases.update_family(self._actor(), now=clock.now(), family_id=self._family_id,
-                                         name=form_text(form_data, "family_name", 200),
-                                         reference=form_text(form_data, "reference", 60)), "family")
+        self._result(
+            cases.update_family(
+                self._actor(),
+                now=clock.now(),
+                family_id=self._family_id,
+                name=form_text(form_data, "family_name", 200),
+                reference=form_text(form_data, "reference", 60),
+            ),
+            "family",
+        )
 
     @staff_event
     def save_guardian(self, form_data: dict):
@@ -167,10 +187,17 @@ class AdminFamilyState(StaffState):
             if index is None:
                 return
             guardian_id, version = self._guardian_ids[index], self._guardian_versions[index]
-        self._result(cases.save_guardian(self._actor(), now=clock.now(), family_id=self._family_id,
-                                         guardian_id=guardian_id, expected_version=version,
-                                         values={key: form_text(form_data, key, 300) for key in GUARDIAN_KEYS}),
-                     "g" + row)
+        self._result(
+            cases.save_guardian(
+                self._actor(),
+                now=clock.now(),
+                family_id=self._family_id,
+                guardian_id=guardian_id,
+                expected_version=version,
+                values={key: form_text(form_data, key, 300) for key in GUARDIAN_KEYS},
+            ),
+            "g" + row,
+        )
 
     @staff_event
     def save_child(self, form_data: dict):
@@ -184,8 +211,18 @@ class AdminFamilyState(StaffState):
         values = {key: form_text(form_data, key) for key in CHILD_KEYS}
         values["pai"] = "1" if form_data.get("pai") else ""
         service_ids = {sid for i, sid in enumerate(self._service_ids) if form_data.get(f"service{i}")}
-        self._result(cases.save_child(self._actor(), now=clock.now(), family_id=self._family_id, child_id=child_id,
-                                      expected_version=version, values=values, service_ids=service_ids), "c" + row)
+        self._result(
+            cases.save_child(
+                self._actor(),
+                now=clock.now(),
+                family_id=self._family_id,
+                child_id=child_id,
+                expected_version=version,
+                values=values,
+                service_ids=service_ids,
+            ),
+            "c" + row,
+        )
 
     @staff_event
     def invite(self):

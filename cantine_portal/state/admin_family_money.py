@@ -14,8 +14,15 @@ from cantine_portal.state.admin_families import AdminFamilyState
 from cantine_portal.state.handlers import staff_event
 from cantine_portal.usecases.backoffice import regie as cases
 
-COUNTER_LIMITS = {"method": 20, "amount": 20, "bank": 80, "cheque_number": 40, "cesu_numbers": 2000,
-                  "cesu_count": 4, "transfer_reference": 80}
+COUNTER_LIMITS = {
+    "method": 20,
+    "amount": 20,
+    "bank": 80,
+    "cheque_number": 40,
+    "cesu_numbers": 2000,
+    "cesu_count": 4,
+    "transfer_reference": 80,
+}
 
 
 def _key() -> str:
@@ -33,17 +40,23 @@ class AdminFamilyMoneyState(StaffState):
     method: str = "especes"
     form_key: int = 0
     _family_id: int | None = None
-    _counter_ids: list[int] = []   # per ledger line: the counter payment (0: none)
+    _counter_ids: list[int] = []  # per ledger line: the counter payment (0: none)
     _counter_key: str = ""
     _refund_key: str = ""
 
     def _show(self, money: cases.FamilyMoney) -> None:
         self._counter_ids = [line.counter_payment_id or 0 for line in money.lines]
-        self.ledger = [{"date": format_paris_datetime(line.at), "label": line.label,
-                        "paid": format_euros(line.paid_cents) if line.paid_cents else "",
-                        "credit": format_euros(line.credit_cents) if line.credit_cents else "",
-                        "balance": format_euros(line.balance_cents),
-                        "rejectable": "1" if line.rejectable else ""} for line in money.lines]
+        self.ledger = [
+            {
+                "date": format_paris_datetime(line.at),
+                "label": line.label,
+                "paid": format_euros(line.paid_cents) if line.paid_cents else "",
+                "credit": format_euros(line.credit_cents) if line.credit_cents else "",
+                "balance": format_euros(line.balance_cents),
+                "rejectable": "1" if line.rejectable else "",
+            }
+            for line in money.lines
+        ]
         self.balance = format_euros(money.balance_cents)
         self._counter_key, self._refund_key = _key(), _key()  # a new form, a new key
         self.form_key += 1
@@ -73,9 +86,14 @@ class AdminFamilyMoneyState(StaffState):
     @staff_event
     def record_payment(self, form_data: dict):
         form = {name: form_text(form_data, name, limit) for name, limit in COUNTER_LIMITS.items()}
-        outcome = cases.counter_payment_form(self._actor(), now=clock.now(), family_id=self._family_id,
-                                             pay_basket=form_text(form_data, "target", 10) == "basket", form=form,
-                                             key=self._counter_key)
+        outcome = cases.counter_payment_form(
+            self._actor(),
+            now=clock.now(),
+            family_id=self._family_id,
+            pay_basket=form_text(form_data, "target", 10) == "basket",
+            form=form,
+            key=self._counter_key,
+        )
         self._after(outcome, "counter")
         if outcome.ok:  # the family's basket, reservations and receipts changed too
             return [AdminFamilyMoneyState.refresh, AdminFamilyState.load]
@@ -88,17 +106,26 @@ class AdminFamilyMoneyState(StaffState):
             self.form, self.success_message = "reject", ""
             self.error_message = self.error_message or "Action refusée."
             return None
-        outcome = cases.reject_cheque(self._actor(), now=clock.now(), counter_payment_id=self._counter_ids[index],
-                                      reason=form_text(form_data, "reason", 200))
+        outcome = cases.reject_cheque(
+            self._actor(),
+            now=clock.now(),
+            counter_payment_id=self._counter_ids[index],
+            reason=form_text(form_data, "reason", 200),
+        )
         self._after(outcome, "reject")
         return [AdminFamilyMoneyState.refresh] if outcome.ok else None
 
     @staff_event
     def refund(self, form_data: dict):
-        outcome = cases.refund_credit(self._actor(), now=clock.now(), family_id=self._family_id or 0,
-                                      amount=form_text(form_data, "amount", 20),
-                                      method=form_text(form_data, "method", 20),
-                                      reference=form_text(form_data, "reference", 80),
-                                      reason=form_text(form_data, "reason", 200), key=self._refund_key)
+        outcome = cases.refund_credit(
+            self._actor(),
+            now=clock.now(),
+            family_id=self._family_id or 0,
+            amount=form_text(form_data, "amount", 20),
+            method=form_text(form_data, "method", 20),
+            reference=form_text(form_data, "reference", 80),
+            reason=form_text(form_data, "reason", 200),
+            key=self._refund_key,
+        )
         self._after(outcome, "refund")
         return [AdminFamilyMoneyState.refresh] if outcome.ok else None

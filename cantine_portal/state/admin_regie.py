@@ -50,11 +50,16 @@ class AdminRegieState(StaffState):
             f"{format_euros(j.receipted_cents)}" + (" (concordant)" if j.reconciled else " (ÉCART)"),
             f"Solde net de la période : {format_euros(j.net_cents)}",
             f"Avoirs émis : {format_euros(j.credits_issued_cents)} ; avoirs utilisés : "
-            f"{format_euros(j.credits_used_cents)}"]
+            f"{format_euros(j.credits_used_cents)}",
+        ]
         self.closed = page.closed
-        self.closed_label = ("" if not page.closed or page.closed_at is None else
-                             "Période clôturée le " + format_paris_datetime(page.closed_at)
-                             + ("" if page.intact else " — ÉCART avec les totaux figés"))
+        self.closed_label = (
+            ""
+            if not page.closed or page.closed_at is None
+            else "Période clôturée le "
+            + format_paris_datetime(page.closed_at)
+            + ("" if page.intact else " — ÉCART avec les totaux figés")
+        )
         query = f"?periode={self.kind}&jour={page.first_day.isoformat()}"
         self.csv_url = f"/api/{self.portal_slug}/admin/journal.csv{query}"
         self.pdf_url = f"/api/{self.portal_slug}/admin/journal.pdf{query}&telecharger=1"
@@ -77,8 +82,11 @@ class AdminRegieState(StaffState):
         self.success_message = self.error_message = ""
         self.confirming = False
         if kind not in KINDS or day is None:
-            self.errors = {"day": "Date invalide (par exemple 27/11/2026)."} if day is None else {
-                "kind": "Choisissez « Jour » ou « Mois »."}
+            self.errors = (
+                {"day": "Date invalide (par exemple 27/11/2026)."}
+                if day is None
+                else {"kind": "Choisissez « Jour » ou « Mois »."}
+            )
             return
         self.errors, self.kind, self.day = {}, kind, day.isoformat()
         self._show(cases.journal_page(self._actor(), kind=kind, day=day))

@@ -39,8 +39,12 @@ class AuthState(PortalState):
         if not self._portal_ready():
             return None
         assert self._structure_id is not None
-        parent = parent_by_session(self._structure_id, self._cookie(session_cookie_name(self._current_slug())),
-                                   clock.now(), known_account_id=self._account_id)
+        parent = parent_by_session(
+            self._structure_id,
+            self._cookie(session_cookie_name(self._current_slug())),
+            clock.now(),
+            known_account_id=self._account_id,
+        )
         if parent is None:
             self._forget()
             return None
@@ -65,8 +69,9 @@ class AuthState(PortalState):
         if waiting.count == 0:
             self.waiting_text = self.waiting_periods = ""
             return
-        self.waiting_text = (f"{plural(waiting.count, 'réservation')} en attente de paiement — "
-                             f"{format_euros(waiting.total_cents)}")
+        self.waiting_text = (
+            f"{plural(waiting.count, 'réservation')} en attente de paiement — {format_euros(waiting.total_cents)}"
+        )
         self.waiting_periods = " ; ".join(waiting.periods)
 
     def _refresh_waiting(self) -> None:

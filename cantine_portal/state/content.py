@@ -16,8 +16,8 @@ from cantine_portal import clock
 from cantine_portal.config import get_settings
 from cantine_portal.services.content import contact
 from cantine_portal.state.auth import AuthState
-from cantine_portal.state.upload_reset import clear_upload
 from cantine_portal.state.handlers import parent_event
+from cantine_portal.state.upload_reset import clear_upload
 from cantine_portal.usecases import content as usecases
 
 ATTACHMENT_UPLOAD_ID = "piece-jointe"
@@ -46,10 +46,13 @@ class DocumentsState(AuthState):
         groups = usecases.published_documents(self._actor())
         base = f"/api/{self.portal_slug}/documents/"
         self.sections = [
-            DocumentSection(group.category, [
-                DocumentRow(item.title, item.date_label, f"{base}{item.id}", f"{base}{item.id}?telecharger=1")
-                for item in group.documents
-            ])
+            DocumentSection(
+                group.category,
+                [
+                    DocumentRow(item.title, item.date_label, f"{base}{item.id}", f"{base}{item.id}?telecharger=1")
+                    for item in group.documents
+                ],
+            )
             for group in groups
         ]
         self.documents_loaded = True
@@ -74,7 +77,6 @@ class ContactState(AuthState):
     @rx.var
     def commune_phone_href(self) -> str:
         return "tel:" + "".join(ch for ch in self.commune_phone if ch.isdigit() or ch == "+")
-
 
     def _clear_errors(self) -> None:
         self.subject_error = self.body_error = self.child_error = self.attachment_error = self.form_error = ""
@@ -143,9 +145,15 @@ class ContactState(AuthState):
         if self.attachment_error or self.child_error:
             self.form_error = "Le message n'a pas été envoyé : corrigez les champs signalés."
             return clear_upload(ATTACHMENT_UPLOAD_ID) if self.attachment_error else None
-        result = usecases.send_contact_message(self._actor(), subject=self.subject, body=self.body,
-                                               child_id=child_id, attachment_name=name, attachment=attachment,
-                                               now=clock.now())
+        result = usecases.send_contact_message(
+            self._actor(),
+            subject=self.subject,
+            body=self.body,
+            child_id=child_id,
+            attachment_name=name,
+            attachment=attachment,
+            now=clock.now(),
+        )
         if not result.ok:
             self.subject_error = result.errors.get("subject", "")
             self.body_error = result.errors.get("body", "")

@@ -78,8 +78,9 @@ class FamilyState(AuthState):
         self.can_edit = view.can_edit
         if only is not None and [t.guardian_id for t in tabs] == self._guardian_ids:
             self.guardians = [tabs[i].values if i == only else g for i, g in enumerate(self.guardians)]
-            self._guardian_versions = [tabs[i].version if i == only else v
-                                       for i, v in enumerate(self._guardian_versions)]
+            self._guardian_versions = [
+                tabs[i].version if i == only else v for i, v in enumerate(self._guardian_versions)
+            ]
             self.guardian_errors = _with_item(self.guardian_errors, only, _blank(_GUARDIAN_ERROR_KEYS))
             self.password_needed = _with_item(self.password_needed, only, False)
         else:
@@ -107,8 +108,9 @@ class FamilyState(AuthState):
             self.guardian_errors = _with_item(self.guardian_errors, i, {**self.guardian_errors[i], name: ""})
         if name == "email":
             login = self._login_emails[i]
-            self.password_needed = _with_item(self.password_needed, i,
-                                              bool(login) and str(value).strip().lower() != login)
+            self.password_needed = _with_item(
+                self.password_needed, i, bool(login) and str(value).strip().lower() != login
+            )
         self.success_message = ""
 
     @rx.event
@@ -127,8 +129,14 @@ class FamilyState(AuthState):
         if i is None:
             self.error_message = MSG_REFUSED
             return
-        result = usecases.save_guardian(self._actor(), self._guardian_ids[i], self._guardian_versions[i],
-                                        self.guardians[i], self._current_password, now=clock.now())
+        result = usecases.save_guardian(
+            self._actor(),
+            self._guardian_ids[i],
+            self._guardian_versions[i],
+            self.guardians[i],
+            self._current_password,
+            now=clock.now(),
+        )
         self._after_save(i, result)
 
     def _after_save(self, i: int, result: Saved[GuardiansView]) -> None:
@@ -141,8 +149,9 @@ class FamilyState(AuthState):
             self.error_message = result.message
             return
         if not result.ok:
-            self.guardian_errors = _with_item(self.guardian_errors, i,
-                                              {**_blank(_GUARDIAN_ERROR_KEYS), **result.errors})
+            self.guardian_errors = _with_item(
+                self.guardian_errors, i, {**_blank(_GUARDIAN_ERROR_KEYS), **result.errors}
+            )
             self.error_message = result.message
             return
         self._current_password = ""
@@ -240,8 +249,9 @@ class ChildrenState(AuthState):
             self.error_message = MSG_REFUSED
             return
         service_ids = {sid for sid, ticked in zip(self._service_ids, self.enrolled[i], strict=False) if ticked}
-        result = usecases.save_child(self._actor(), self._child_ids[i], self._child_versions[i], self.children[i],
-                                     service_ids, now=clock.now())
+        result = usecases.save_child(
+            self._actor(), self._child_ids[i], self._child_versions[i], self.children[i], service_ids, now=clock.now()
+        )
         if result.refused:
             self._show(result.view)
             self.error_message = result.message

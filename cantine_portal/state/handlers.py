@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import reflex as rx
 
@@ -47,6 +48,7 @@ def _guarded(fn: Callable[..., Any], check: str, redirect: str, on_load: bool) -
         return None
 
     if inspect.iscoroutinefunction(fn):
+
         @functools.wraps(fn)
         async def async_handler(self: Any, *args: Any, **kwargs: Any) -> Any:
             refusal = await in_thread(allowed, self)

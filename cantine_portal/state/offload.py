@@ -21,8 +21,9 @@ import contextvars
 import functools
 import inspect
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 import reflex as rx
 
@@ -43,7 +44,7 @@ def off_loop(fn: Callable) -> Callable:
         call = functools.partial(contextvars.copy_context().run, fn, self, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(_pool, call)
 
-    handler.run_sync = fn  # type: ignore[attr-defined]
+    handler.run_sync = fn  # type: ignore[attr-defined]  # an attribute of our own on the wrapper, for tests
     return handler
 
 

@@ -39,8 +39,10 @@ def _bank_client() -> httpx.AsyncClient:
     return client
 
 
-BANK_DISABLED_MESSAGE = ("La banque simulée est désactivée sur ce serveur : aucun paiement ne peut y être fait. "
-                         "Retournez sur le portail de votre commune.")
+BANK_DISABLED_MESSAGE = (
+    "La banque simulée est désactivée sur ce serveur : aucun paiement ne peut y être fait. "
+    "Retournez sur le portail de votre commune."
+)
 
 
 class SimulatedBankState(rx.State):
@@ -77,14 +79,15 @@ class SimulatedBankState(rx.State):
         """Tell the portal, server to server and signed, as a real bank would; then return."""
         if self.bank_status != "open" or not get_settings().simulated_bank_allowed:
             return None
-        signed = payments.simulated_bank_notification(event_type, self._session_id, self._amount_cents,
-                                                      now=clock.now())
+        signed = payments.simulated_bank_notification(event_type, self._session_id, self._amount_cents, now=clock.now())
         try:
             response = await _bank_client().post(signed.url, content=signed.body, headers=signed.headers)
             response.raise_for_status()
         except httpx.HTTPError:
-            self.error_message = ("La banque n'a pas pu joindre le portail. Aucun paiement n'a été enregistré ; "
-                                  "réessayez dans un instant.")
+            self.error_message = (
+                "La banque n'a pas pu joindre le portail. Aucun paiement n'a été enregistré ; "
+                "réessayez dans un instant."
+            )
             return None
         self.bank_status = "closed"
         if response.json().get("outcome") == "closed":  # another tab already ended this session
@@ -143,17 +146,23 @@ class PaymentReturnState(AuthState):
         if shown.status == "paid":
             self._show_ticket(shown)
         elif shown.status == "pending":
-            self.return_message = ("Votre paiement est en cours de confirmation par la banque. "
-                                   "Actualisez cette page dans quelques instants.")
+            self.return_message = (
+                "Votre paiement est en cours de confirmation par la banque. "
+                "Actualisez cette page dans quelques instants."
+            )
         elif shown.status == "failed":
             self.return_message = (
                 "Paiement annulé. " if cancelled or shown.cancelled else "Le paiement n'a pas abouti. "
-            ) + ("Rien n'a été débité. Vos réservations restent dans votre panier (en bleu) : "
-                 "vous pouvez le régler à nouveau depuis Réservations.")
+            ) + (
+                "Rien n'a été débité. Vos réservations restent dans votre panier (en bleu) : "
+                "vous pouvez le régler à nouveau depuis Réservations."
+            )
 
     def _show_ticket(self, paid: PaymentReturn) -> None:
-        self.ticket_lines = [TicketLine(line.child, line.service, format_long_date(line.day),
-                                        format_euros(line.price_cents)) for line in paid.lines]
+        self.ticket_lines = [
+            TicketLine(line.child, line.service, format_long_date(line.day), format_euros(line.price_cents))
+            for line in paid.lines
+        ]
         self.ticket_date = format_paris_datetime(paid.completed_at) if paid.completed_at else ""
         self.ticket_amount = format_euros(paid.amount_cents)
         self.ticket_credit = format_euros(paid.credit_cents) if paid.credit_cents else ""
@@ -180,6 +189,13 @@ class ReceiptsState(AuthState):
     def load_receipts(self):
         rows = payments.family_receipts(self._actor())
         base = f"/api/{self.portal_slug}/recus/"
-        self.receipt_rows = [ReceiptUI(r.number, format_paris_date(r.issued_at),
-                                       format_euros(r.amount_cents), f"{base}{r.id}", f"{base}{r.id}?telecharger=1")
-                             for r in rows]
+        self.receipt_rows = [
+            ReceiptUI(
+                r.number,
+                format_paris_date(r.issued_at),
+                format_euros(r.amount_cents),
+                f"{base}{r.id}",
+                f"{base}{r.id}?telecharger=1",
+            )
+            for r in rows
+        ]

@@ -39,9 +39,11 @@ class PortalState(rx.State):
 
     def _client_ip(self) -> str:
         """The browser's address, believing X-Forwarded-For only from a trusted reverse proxy."""
-        return forwarded_client_ip(self.router.session.client_ip or "",
-                                   self.router.headers.raw_headers.get("x-forwarded-for"),
-                                   get_settings().trusted_proxies)
+        return forwarded_client_ip(
+            self.router.session.client_ip or "",
+            self.router.headers.raw_headers.get("x-forwarded-for"),
+            get_settings().trusted_proxies,
+        )
 
     @db_event
     def load_portal(self):

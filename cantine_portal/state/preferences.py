@@ -39,10 +39,14 @@ class PreferencesState(AuthState):
 
     @parent_event
     def regenerate_feed(self) -> None:
-        self._show(usecases.regenerate_feed(self._actor(), now=clock.now()),
-                   "Nouvelle adresse créée : l'ancienne ne fonctionne plus.")
+        self._show(
+            usecases.regenerate_feed(self._actor(), now=clock.now()),
+            "Nouvelle adresse créée : l'ancienne ne fonctionne plus.",
+        )
 
     @parent_event
     def revoke_feed(self) -> None:
-        self._show(usecases.revoke_feed(self._actor(), now=clock.now()),
-                   "Adresse supprimée : votre agenda ne reçoit plus les réservations.")
+        self._show(
+            usecases.revoke_feed(self._actor(), now=clock.now()),
+            "Adresse supprimée : votre agenda ne reçoit plus les réservations.",
+        )

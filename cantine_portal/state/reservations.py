@@ -42,12 +42,13 @@ from cantine_portal.usecases.booking import PeriodPage
 # Said when "Semaine suivante" / "Mois suivant" reaches the last period open (usecases.booking.RANGE).
 LIMIT_TEXT = {
     "week": "Les réservations sont ouvertes jusqu'à 12 semaines à l'avance : "
-            "les semaines suivantes seront proposées plus tard.",
-    "month": "Les réservations sont ouvertes jusqu'à 4 mois à l'avance : "
-             "les mois suivants seront proposés plus tard.",
+    "les semaines suivantes seront proposées plus tard.",
+    "month": "Les réservations sont ouvertes jusqu'à 4 mois à l'avance : les mois suivants seront proposés plus tard.",
 }
-UNSAVED_MESSAGE = ("Vous avez des choix non validés sur cette période : cliquez sur Valider pour les "
-                   "enregistrer avant de changer de période (ou rechargez la page pour les abandonner).")
+UNSAVED_MESSAGE = (
+    "Vous avez des choix non validés sur cette période : cliquez sur Valider pour les "
+    "enregistrer avant de changer de période (ou rechargez la page pour les abandonner)."
+)
 NAV_LABELS = {"week": ("Semaine précédente", "Semaine suivante"), "month": ("Mois précédent", "Mois suivant")}
 
 
@@ -160,16 +161,20 @@ class ReservationState(AuthState):
         self._offset = page.offset
         self._period_key = view.period.key
         self.period_label = view.period.label_fr
-        self.deadline_text = view.deadline_text + (" (date butoir dépassée : période verrouillée)."
-                                                   if view.locked else ".")
+        self.deadline_text = view.deadline_text + (
+            " (date butoir dépassée : période verrouillée)." if view.locked else "."
+        )
         self.locked = view.locked
         self.previous_label, self.next_label = NAV_LABELS[page.period_mode]
         self.can_go_back, self.can_go_forward = page.can_go_back, page.can_go_forward
         self.limit_text = "" if self.can_go_forward else LIMIT_TEXT[page.period_mode]
         self._basket_version = view.basket_version
-        self.credit_text = (f"Votre avoir disponible : {format_euros(view.credit_balance_cents)}, "
-                            "déduit automatiquement de votre prochain panier."
-                            if view.credit_balance_cents > 0 else "")
+        self.credit_text = (
+            f"Votre avoir disponible : {format_euros(view.credit_balance_cents)}, "
+            "déduit automatiquement de votre prochain panier."
+            if view.credit_balance_cents > 0
+            else ""
+        )
         cells: dict[str, tuple] = {}
         pricing = TickPricing()
         owner: dict[str, int] = {}
@@ -206,8 +211,13 @@ class ReservationState(AuthState):
     def _show_ticked(self, ticked: dict[str, bool]) -> None:
         """Send the tables again with ``ticked`` as each box's value (the server changed ticks)."""
         self.tables = [
-            replace(child, days=[replace(day, cells=[replace(cell, checked=ticked.get(cell.key, False))
-                                                     for cell in day.cells]) for day in child.days])
+            replace(
+                child,
+                days=[
+                    replace(day, cells=[replace(cell, checked=ticked.get(cell.key, False)) for cell in day.cells])
+                    for day in child.days
+                ],
+            )
             for child in self.tables
         ]
         self.render_id = secrets.token_hex(4)
@@ -260,25 +270,29 @@ class ReservationState(AuthState):
 
     @parent_event
     def apply_to_all(self, child_index: int):
-        """"Appliquer les mêmes jours à tous mes enfants" (still to be validated)."""
+        """ "Appliquer les mêmes jours à tous mes enfants" (still to be validated)."""
         self._clear_messages()
         if not 0 <= child_index < len(self.child_names):
             return
         ticks = self._ticks()
-        added = booking.days_for_all_children(self._actor(), self._period_key, child_index, self._wanted(),
-                                              now=clock.now())
+        added = booking.days_for_all_children(
+            self._actor(), self._period_key, child_index, self._wanted(), now=clock.now()
+        )
         by_cell = {v: k for k, v in self._cells.items()}
         ticks._tick_all(by_cell[cell_key] for cell_key in added if cell_key in by_cell)
         self._show_ticked(ticks._ticked_map())
-        self.info_message = (f"Les jours de {self.child_names[child_index]} ont été cochés pour vos autres "
-                             "enfants lorsque c'est possible. Cliquez sur Valider pour les enregistrer.")
+        self.info_message = (
+            f"Les jours de {self.child_names[child_index]} ont été cochés pour vos autres "
+            "enfants lorsque c'est possible. Cliquez sur Valider pour les enregistrer."
+        )
 
     @parent_event
     def validate(self):
         """Valider: the ticked set becomes the family's reservations for this period."""
         self._clear_messages()
-        result = booking.save_choices(self._actor(), self._period_key, self._offset, self._wanted(),
-                                      self._basket_version, now=clock.now())
+        result = booking.save_choices(
+            self._actor(), self._period_key, self._offset, self._wanted(), self._basket_version, now=clock.now()
+        )
         if result.ok:
             self.info_message = result.message
         else:
@@ -291,8 +305,9 @@ class ReservationState(AuthState):
         """Valider votre panier maintenant: save pending choices (said on screen), then show the basket."""
         self._clear_messages()
         unsaved = self._wanted() if self._ticks().unsaved_count else None
-        shown = booking.show_basket(self._actor(), self._period_key, self._offset, unsaved, self._basket_version,
-                                    now=clock.now())
+        shown = booking.show_basket(
+            self._actor(), self._period_key, self._offset, unsaved, self._basket_version, now=clock.now()
+        )
         if not shown.ok:
             self.error_message = shown.error
             return
@@ -306,8 +321,9 @@ class ReservationState(AuthState):
     def pay(self):
         """Send the family to the payment provider (the basket freezes until it answers)."""
         self._clear_messages()
-        outcome = booking.pay_basket(self._actor(), self._offset, self._basket_version, now=clock.now(),
-                                     answered_at=clock.now)
+        outcome = booking.pay_basket(
+            self._actor(), self._offset, self._basket_version, now=clock.now(), answered_at=clock.now
+        )
         if outcome.paid_reference:
             return rx.redirect(f"/{self.portal_slug}/paiement/retour?ref={outcome.paid_reference}")
         if outcome.ok:

@@ -65,8 +65,9 @@ class LoginOutcome:
         return self.token is not None
 
 
-def log_in(slug: str, email: str, password: str, ip: str, user_agent: str, *, staff_door: bool,
-           now: datetime) -> LoginOutcome:
+def log_in(
+    slug: str, email: str, password: str, ip: str, user_agent: str, *, staff_door: bool, now: datetime
+) -> LoginOutcome:
     """Check the credentials and open a session in the commune ``slug``.
 
     The password is checked (argon2id, slow) in a read transaction first, so that the write
@@ -120,8 +121,7 @@ def request_password_link(structure_id: int | None, email: str, ip: str, *, now:
         structure = session.get(Structure, structure_id) if structure_id else None
         if structure is None:
             return LinkRequest()
-        result = accounts.request_password_link(session, now, structure, email, Mailer(settings),
-                                                settings.base_url, ip)
+        result = accounts.request_password_link(session, now, structure, email, Mailer(settings), settings.base_url, ip)
     return LinkRequest(sent_message=result.message)
 
 
@@ -152,8 +152,9 @@ class PasswordCreation:
     link_valid: bool = True
 
 
-def create_password(structure_id: int | None, token: str, password: str, ip: str, *,
-                    now: datetime) -> PasswordCreation | None:
+def create_password(
+    structure_id: int | None, token: str, password: str, ip: str, *, now: datetime
+) -> PasswordCreation | None:
     """Set the password of the link's account (every session ends, a confirmation is mailed).
 
     None when the commune is unknown (nothing to say on a page that does not exist).

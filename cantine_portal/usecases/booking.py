@@ -41,10 +41,10 @@ class WaitingBasket:
     """What the family left in its basket, unpaid: told on every family page (banner, Accueil)
     so that a parent coming back does not forget days that are not yet booked."""
 
-    count: int                 # reservations waiting for payment (0: nothing to tell)
-    total_cents: int           # what « Payer » will charge (credit deducted)
-    periods: tuple[str, ...]   # labels of the periods holding them, in order
-    frozen: bool               # a payment is under way at the bank
+    count: int  # reservations waiting for payment (0: nothing to tell)
+    total_cents: int  # what « Payer » will charge (credit deducted)
+    periods: tuple[str, ...]  # labels of the periods holding them, in order
+    frozen: bool  # a payment is under way at the bank
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,8 @@ class PeriodPage:
     """One period's tables for the family, and where the navigation stands."""
 
     view: PeriodView
-    offset: int            # periods from the current one (kept by the tab, clamped here)
-    period_mode: str       # "week" | "month"
+    offset: int  # periods from the current one (kept by the tab, clamped here)
+    period_mode: str  # "week" | "month"
     can_go_back: bool
     can_go_forward: bool
     waiting: WaitingBasket  # the unpaid basket after this read (banner, « periods holding it »)
@@ -72,8 +72,14 @@ def _page(session: Session, now: datetime, actor: ParentActor, offset: int) -> P
     offset = max(low, min(high, offset))
     period = calendar.shift(_current_period(structure, now), offset)
     view = period_view.build_period_view(session, now, actor.structure_id, actor.family_id, period)
-    return PeriodPage(view, offset, structure.period_mode, offset > low, offset < high,
-                      _waiting(session, now, structure, actor.family_id))
+    return PeriodPage(
+        view,
+        offset,
+        structure.period_mode,
+        offset > low,
+        offset < high,
+        _waiting(session, now, structure, actor.family_id),
+    )
 
 
 def period_page(actor: ParentActor, offset: int, *, now: datetime) -> PeriodPage:
@@ -130,13 +136,15 @@ def _reprice_message(session: Session, now: datetime, structure_id: int, family_
     return basket.reprice_basket(session, now, structure_id, family_id).message
 
 
-def days_for_all_children(actor: ParentActor, period_key: str, child_index: int, ticked: set[CellKey], *,
-                          now: datetime) -> set[CellKey]:
+def days_for_all_children(
+    actor: ParentActor, period_key: str, child_index: int, ticked: set[CellKey], *, now: datetime
+) -> set[CellKey]:
     """« Appliquer les mêmes jours à tous mes enfants »: the cells to tick as well (nothing saved;
     an unknown child index gives none)."""
     with get_database().session() as session:
-        view = period_view.build_period_view(session, now, actor.structure_id, actor.family_id,
-                                             calendar.Period.parse(period_key))
+        view = period_view.build_period_view(
+            session, now, actor.structure_id, actor.family_id, calendar.Period.parse(period_key)
+        )
     if not 0 <= child_index < len(view.children):
         return set()
     wanted = period_view.apply_to_all_children(view, view.children[child_index].child_id, ticked)
@@ -152,14 +160,23 @@ class SaveResult:
     page: PeriodPage | None
 
 
-def _save(actor: ParentActor, period_key: str, wanted: set[CellKey], basket_version: int | None,
-          now: datetime) -> ApplyResult:
-    return get_database().run_write(choices.apply_choices, now, actor.structure_id, actor.family_id,
-                                    calendar.Period.parse(period_key), wanted, basket_version)
+def _save(
+    actor: ParentActor, period_key: str, wanted: set[CellKey], basket_version: int | None, now: datetime
+) -> ApplyResult:
+    return get_database().run_write(
+        choices.apply_choices,
+        now,
+        actor.structure_id,
+        actor.family_id,
+        calendar.Period.parse(period_key),
+        wanted,
+        basket_version,
+    )
 
 
-def save_choices(actor: ParentActor, period_key: str, offset: int, wanted: set[CellKey],
-                 basket_version: int | None, *, now: datetime) -> SaveResult:
+def save_choices(
+    actor: ParentActor, period_key: str, offset: int, wanted: set[CellKey], basket_version: int | None, *, now: datetime
+) -> SaveResult:
     """Valider: the ticked set becomes the family's reservations for the period, in one
     transaction of the write process (every rule is checked again there)."""
     result = _save(actor, period_key, wanted, basket_version, now)
@@ -172,10 +189,10 @@ class BasketView:
     """« Valider votre panier maintenant »: the basket, or why it cannot be shown."""
 
     ok: bool
-    error: str = ""                  # pending choices could not be saved: nothing else changed
-    info: str = ""                   # prices changed since the days were ticked
+    error: str = ""  # pending choices could not be saved: nothing else changed
+    info: str = ""  # prices changed since the days were ticked
     summary: BasketSummary | None = None
-    page: PeriodPage | None = None   # the period read back, when saving or re-pricing changed it
+    page: PeriodPage | None = None  # the period read back, when saving or re-pricing changed it
     # Online payment unavailable (provider without its credentials, simulated bank in production):
     # the French sentence the basket shows instead of « Payer ».
     unavailable: str = ""
@@ -184,15 +201,23 @@ class BasketView:
     saved: str = ""
 
 
-def _reprice_and_summarise(session: Session, now: datetime, structure_id: int,
-                           family_id: int) -> tuple[str, BasketSummary]:
+def _reprice_and_summarise(
+    session: Session, now: datetime, structure_id: int, family_id: int
+) -> tuple[str, BasketSummary]:
     """One write transaction (``run_write``): re-price the basket's lines, then read it back."""
     repriced = basket.reprice_basket(session, now, structure_id, family_id)
     return repriced.message, basket.basket_summary(session, now, structure_id, family_id)
 
 
-def show_basket(actor: ParentActor, period_key: str, offset: int, unsaved: set[CellKey] | None,
-                basket_version: int | None, *, now: datetime) -> BasketView:
+def show_basket(
+    actor: ParentActor,
+    period_key: str,
+    offset: int,
+    unsaved: set[CellKey] | None,
+    basket_version: int | None,
+    *,
+    now: datetime,
+) -> BasketView:
     """Save the period's pending choices (``unsaved``: the ticked set, None when nothing is
     pending), then the basket with today's prices: the usual case, no price changed, is a read."""
     page = None
@@ -205,8 +230,7 @@ def show_basket(actor: ParentActor, period_key: str, offset: int, unsaved: set[C
         page = period_page(actor, offset, now=now)
     database = get_database()
     with database.session() as session:
-        to_reprice = basket.reprice_basket(session, now, actor.structure_id, actor.family_id,
-                                           check_only=True).changed
+        to_reprice = basket.reprice_basket(session, now, actor.structure_id, actor.family_id, check_only=True).changed
         summary = basket.basket_summary(session, now, actor.structure_id, actor.family_id)
         structure = session.get(Structure, actor.structure_id)
         availability = payment_availability(structure, get_settings()) if structure else None
@@ -231,8 +255,14 @@ class PayOutcome:
     page: PeriodPage | None = None
 
 
-def pay_basket(actor: ParentActor, offset: int, basket_version: int | None, *, now: datetime,
-               answered_at: Callable[[], datetime] | None = None) -> PayOutcome:
+def pay_basket(
+    actor: ParentActor,
+    offset: int,
+    basket_version: int | None,
+    *,
+    now: datetime,
+    answered_at: Callable[[], datetime] | None = None,
+) -> PayOutcome:
     """« Payer » from the Réservations page: usecases.payments.start_payment, and on failure the
     period read back for the page. ``answered_at``: the clock, read when a remote provider answers."""
     started = payments.start_payment(actor, basket_version, now=now, answered_at=answered_at)
@@ -243,10 +273,10 @@ def pay_basket(actor: ParentActor, offset: int, basket_version: int | None, *, n
 
 def _waiting(session: Session, now: datetime, structure: Structure, family_id: int) -> WaitingBasket:
     summary = basket.basket_summary(session, now, row_id(structure), family_id)
-    periods = sorted({calendar.period_containing(structure.period_mode, line.day) for line in summary.lines},
-                     key=lambda p: p.start)
-    return WaitingBasket(len(summary.lines), summary.total_cents, tuple(p.label_fr for p in periods),
-                         summary.frozen)
+    periods = sorted(
+        {calendar.period_containing(structure.period_mode, line.day) for line in summary.lines}, key=lambda p: p.start
+    )
+    return WaitingBasket(len(summary.lines), summary.total_cents, tuple(p.label_fr for p in periods), summary.frozen)
 
 
 def waiting_basket(actor: ParentActor, *, now: datetime) -> WaitingBasket:

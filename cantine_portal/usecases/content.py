@@ -23,8 +23,18 @@ from cantine_portal.services.shared.tenants import structure_by_slug
 from cantine_portal.usecases.actors import ParentActor
 from cantine_portal.usecases.outbox import write_and_mail
 
-__all__ = ["ContactForm", "ContactResult", "DocumentGroup", "Finder", "PrivateFile", "contact_form",
-           "document_file", "private_file", "published_documents", "send_contact_message"]
+__all__ = [
+    "ContactForm",
+    "ContactResult",
+    "DocumentGroup",
+    "Finder",
+    "PrivateFile",
+    "contact_form",
+    "document_file",
+    "private_file",
+    "published_documents",
+    "send_contact_message",
+]
 
 
 def published_documents(actor: ParentActor) -> list[DocumentGroup]:
@@ -48,9 +58,16 @@ def contact_form(actor: ParentActor) -> ContactForm:
     return ContactForm([c.id for c in choices], [c.label for c in choices], contact.size_label(get_settings()))
 
 
-def send_contact_message(actor: ParentActor, *, subject: str, body: str, child_id: int | None,
-                         attachment_name: str = "", attachment: bytes | None = None,
-                         now: datetime) -> ContactResult:
+def send_contact_message(
+    actor: ParentActor,
+    *,
+    subject: str,
+    body: str,
+    child_id: int | None,
+    attachment_name: str = "",
+    attachment: bytes | None = None,
+    now: datetime,
+) -> ContactResult:
     """Check, store and mail the message (with its PDF) to the commune; acknowledge it to the parent
     (both e-mails queued with the message, sent by the task queue).
 
@@ -58,12 +75,28 @@ def send_contact_message(actor: ParentActor, *, subject: str, body: str, child_i
     attachment is a PDF within the limit; errors come back by field.
     """
     settings = get_settings()
-    incoming = (contact.IncomingAttachment(attachment_name or "piece-jointe.pdf", attachment)
-                if attachment is not None else None)
-    return write_and_mail(now, lambda session, mailer: contact.send_message(
-        session, now, structure_id=actor.structure_id, family_id=actor.family_id, account_id=actor.account_id,
-        subject=subject, body=body, child_id=child_id, attachment=incoming, mailer=mailer,
-        settings=settings, ip=actor.ip))
+    incoming = (
+        contact.IncomingAttachment(attachment_name or "piece-jointe.pdf", attachment)
+        if attachment is not None
+        else None
+    )
+    return write_and_mail(
+        now,
+        lambda session, mailer: contact.send_message(
+            session,
+            now,
+            structure_id=actor.structure_id,
+            family_id=actor.family_id,
+            account_id=actor.account_id,
+            subject=subject,
+            body=body,
+            child_id=child_id,
+            attachment=incoming,
+            mailer=mailer,
+            settings=settings,
+            ip=actor.ip,
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -76,8 +109,7 @@ class PrivateFile:
 Finder = Callable[[Session, int, SessionInfo, int], "tuple[str, str] | None"]
 
 
-def private_file(slug: str, token: str | None, object_id: int, find: Finder, *,
-                 now: datetime) -> PrivateFile | None:
+def private_file(slug: str, token: str | None, object_id: int, find: Finder, *, now: datetime) -> PrivateFile | None:
     """A stored PDF for the logged-in parent of the commune ``slug``, if ``find`` says it is theirs.
 
     None for every refusal alike (no session, unknown id, someone else's file, missing on disk):
@@ -88,8 +120,14 @@ def private_file(slug: str, token: str | None, object_id: int, find: Finder, *,
         structure = structure_by_slug(session, slug)
         if structure is None or structure.id is None or not token:
             return None
-        info = resolve_session(session, now, structure.id, token, timedelta(minutes=settings.session_minutes),
-                               lifetime=timedelta(hours=settings.session_max_hours))
+        info = resolve_session(
+            session,
+            now,
+            structure.id,
+            token,
+            timedelta(minutes=settings.session_minutes),
+            lifetime=timedelta(hours=settings.session_max_hours),
+        )
         if info is None:
             return None
         found = find(session, structure.id, info, object_id)
@@ -102,8 +140,9 @@ def private_file(slug: str, token: str | None, object_id: int, find: Finder, *,
             return None
 
 
-def _published_document(session: Session, structure_id: int, _info: SessionInfo,
-                        document_id: int) -> tuple[str, str] | None:
+def _published_document(
+    session: Session, structure_id: int, _info: SessionInfo, document_id: int
+) -> tuple[str, str] | None:
     found = documents.published_document(session, structure_id, document_id)
     return (found.file_path, documents.download_name(found)) if found else None
 

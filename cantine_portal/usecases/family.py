@@ -106,9 +106,17 @@ def _guardians(session: Session, actor: ParentActor) -> GuardiansView:
     logins = family_service.login_guardian_ids(session, actor.family_id)
     return GuardiansView(
         family_service.family_edit_allowed(session, actor.structure_id),
-        [GuardianTab(_id(g.id), g.version, family_service.guardian_form_values(g),
-                     f"{g.first_name} {g.last_name}".strip() or f"Responsable {n + 1}", logins.get(_id(g.id), ""))
-         for n, g in enumerate(guardians)])
+        [
+            GuardianTab(
+                _id(g.id),
+                g.version,
+                family_service.guardian_form_values(g),
+                f"{g.first_name} {g.last_name}".strip() or f"Responsable {n + 1}",
+                logins.get(_id(g.id), ""),
+            )
+            for n, g in enumerate(guardians)
+        ],
+    )
 
 
 def _children(session: Session, actor: ParentActor) -> ChildrenView:
@@ -118,13 +126,23 @@ def _children(session: Session, actor: ParentActor) -> ChildrenView:
     tabs = []
     for n, child in enumerate(children):
         ticked = family_service.enrolled_service_ids(session, _id(child.id))
-        tabs.append(ChildTab(_id(child.id), child.version, family_service.child_form_values(child),
-                             f"{child.first_name} {child.last_name}".strip() or f"Enfant {n + 1}",
-                             [s.id in ticked for s in services]))
+        tabs.append(
+            ChildTab(
+                _id(child.id),
+                child.version,
+                family_service.child_form_values(child),
+                f"{child.first_name} {child.last_name}".strip() or f"Enfant {n + 1}",
+                [s.id in ticked for s in services],
+            )
+        )
     extra = sorted({c.diet for c in children if c.diet and c.diet not in diets})
-    return ChildrenView(family_service.children_edit_allowed(session, actor.structure_id), tabs,
-                        [_id(s.id) for s in services], [s.name for s in services],
-                        [["", family_service.NO_DIET_LABEL]] + [[d, d] for d in diets + extra])
+    return ChildrenView(
+        family_service.children_edit_allowed(session, actor.structure_id),
+        tabs,
+        [_id(s.id) for s in services],
+        [s.name for s in services],
+        [["", family_service.NO_DIET_LABEL]] + [[d, d] for d in diets + extra],
+    )
 
 
 def family_tabs(actor: ParentActor) -> GuardiansView:
@@ -140,8 +158,16 @@ def children_tabs(actor: ParentActor) -> ChildrenView:
 def _after(result: SaveResult, reread: Callable[[], V]) -> Saved[V]:
     """The service's verdict, with the fresh tabs when the page shows the database again."""
     view = reread() if result.ok or result.conflict else None
-    return Saved(result.ok, result.message, dict(result.errors), result.conflict, False, list(result.notes),
-                 result.new_login_email, view)
+    return Saved(
+        result.ok,
+        result.message,
+        dict(result.errors),
+        result.conflict,
+        False,
+        list(result.notes),
+        result.new_login_email,
+        view,
+    )
 
 
 def _refused(error: PermissionError, reread: Callable[[], V]) -> Saved[V]:
@@ -149,39 +175,72 @@ def _refused(error: PermissionError, reread: Callable[[], V]) -> Saved[V]:
     return Saved(False, message, refused=True, view=reread())
 
 
-def save_guardian(actor: ParentActor, guardian_id: int, expected_version: int, values: dict[str, str],
-                  current_password: str, *, now: datetime) -> Saved[GuardiansView]:
+def save_guardian(
+    actor: ParentActor,
+    guardian_id: int,
+    expected_version: int,
+    values: dict[str, str],
+    current_password: str,
+    *,
+    now: datetime,
+) -> Saved[GuardiansView]:
     """Save one guardian's tab; a changed login e-mail needs ``current_password`` and warns the old address.
 
     ``expected_version`` is the version the page displayed: a save by someone else since then is
     a conflict, not an overwrite.
     """
+
     def reread() -> GuardiansView:
         return family_tabs(actor)
 
     try:
         with get_database().write_session() as session:
             result = family_service.save_guardian(
-                session, now, structure_id=actor.structure_id, family_id=actor.family_id,
-                account_id=actor.account_id, guardian_id=guardian_id, expected_version=expected_version,
-                values=values, current_password=current_password, mailer=Mailer(get_settings()), ip=actor.ip)
+                session,
+                now,
+                structure_id=actor.structure_id,
+                family_id=actor.family_id,
+                account_id=actor.account_id,
+                guardian_id=guardian_id,
+                expected_version=expected_version,
+                values=values,
+                current_password=current_password,
+                mailer=Mailer(get_settings()),
+                ip=actor.ip,
+            )
     except (EditingClosed, NotYourFamily) as refused:
         return _refused(refused, reread)
     return _after(result, reread)
 
 
-def save_child(actor: ParentActor, child_id: int, expected_version: int, values: dict[str, str],
-               service_ids: set[int], *, now: datetime) -> Saved[ChildrenView]:
+def save_child(
+    actor: ParentActor,
+    child_id: int,
+    expected_version: int,
+    values: dict[str, str],
+    service_ids: set[int],
+    *,
+    now: datetime,
+) -> Saved[ChildrenView]:
     """Save one child's tab: identity, diet, PAI and the services ticked (ids of active services)."""
+
     def reread() -> ChildrenView:
         return children_tabs(actor)
 
     try:
         with get_database().write_session() as session:
             result = family_service.save_child(
-                session, now, structure_id=actor.structure_id, family_id=actor.family_id,
-                account_id=actor.account_id, child_id=child_id, expected_version=expected_version,
-                values=values, service_ids=service_ids, ip=actor.ip)
+                session,
+                now,
+                structure_id=actor.structure_id,
+                family_id=actor.family_id,
+                account_id=actor.account_id,
+                child_id=child_id,
+                expected_version=expected_version,
+                values=values,
+                service_ids=service_ids,
+                ip=actor.ip,
+            )
     except (EditingClosed, NotYourFamily) as refused:
         return _refused(refused, reread)
     return _after(result, reread)

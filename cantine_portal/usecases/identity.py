@@ -64,10 +64,19 @@ def commune_by_slug(slug: str) -> Commune | None:
         structure = structure_by_slug(session, slug)
     if structure is None or structure.id is None:
         return None
-    address = ", ".join(part for part in (structure.address_line,
-                                          f"{structure.postal_code} {structure.city}".strip()) if part)
-    return Commune(structure.id, structure.slug, structure.name, address, structure.phone, structure.email,
-                   branding.colour_of(structure), branding.logo_url(structure))
+    address = ", ".join(
+        part for part in (structure.address_line, f"{structure.postal_code} {structure.city}".strip()) if part
+    )
+    return Commune(
+        structure.id,
+        structure.slug,
+        structure.name,
+        address,
+        structure.phone,
+        structure.email,
+        branding.colour_of(structure),
+        branding.logo_url(structure),
+    )
 
 
 def commune_logo(slug: str) -> tuple[bytes, str] | None:
@@ -91,12 +100,20 @@ def _alive(session_token: str | None, structure_id: int, now: datetime) -> Sessi
     settings = get_settings()
     idle = timedelta(minutes=settings.session_minutes)
     with get_database().session() as session:
-        return resolve_session(session, now, structure_id, session_token, idle, touch=False,
-                               lifetime=timedelta(hours=settings.session_max_hours))
+        return resolve_session(
+            session,
+            now,
+            structure_id,
+            session_token,
+            idle,
+            touch=False,
+            lifetime=timedelta(hours=settings.session_max_hours),
+        )
 
 
-def parent_by_session(structure_id: int, session_token: str | None, now: datetime,
-                      known_account_id: int | None = None) -> ParentIdentity | None:
+def parent_by_session(
+    structure_id: int, session_token: str | None, now: datetime, known_account_id: int | None = None
+) -> ParentIdentity | None:
     """The parent behind a session cookie of this commune, checked in the database now.
 
     ``known_account_id``: the account the tab already shows; its names are not read again.

@@ -17,15 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from cantine_portal.config import Settings, get_settings
-from cantine_portal.infra import storage
 from sqlmodel import Session
 
+from cantine_portal.config import Settings, get_settings
+from cantine_portal.infra import storage
 from cantine_portal.infra.db import Database, get_database
 from cantine_portal.infra.mail import Mail, Mailer
-from cantine_portal.infra.queue import get_queue
 from cantine_portal.infra.pdf import isolated
 from cantine_portal.infra.pdf.receipt import ReceiptData, render_receipt
+from cantine_portal.infra.queue import get_queue
 from cantine_portal.infra.retry import with_db_retry
 from cantine_portal.models import Basket, PaymentStatus, Structure
 from cantine_portal.services.booking.checkout import CheckoutResult, PaymentProvider, checkout_failed
@@ -40,18 +40,22 @@ log = logging.getLogger(__name__)
 # Draws a receipt: ``render_receipt`` in place, or ``isolated.render_receipt_isolated`` (helper).
 Renderer = Callable[..., bytes]
 
-PROVIDER_UNAVAILABLE_MESSAGE = ("Le service de paiement ne répond pas pour le moment : votre panier est conservé, "
-                                "réessayez dans quelques minutes.")
-PROVIDER_TOO_LATE_MESSAGE = ("Le service de paiement a répondu trop tard : ce paiement a expiré et rien n'a été "
-                             "débité. Votre panier est conservé, vous pouvez le régler à nouveau.")
+PROVIDER_UNAVAILABLE_MESSAGE = (
+    "Le service de paiement ne répond pas pour le moment : votre panier est conservé, réessayez dans quelques minutes."
+)
+PROVIDER_TOO_LATE_MESSAGE = (
+    "Le service de paiement a répondu trop tard : ce paiement a expiré et rien n'a été "
+    "débité. Votre panier est conservé, vous pouvez le régler à nouveau."
+)
 
 
 def _render_isolated(data: ReceiptData, *, generated_at: datetime) -> bytes:
     return isolated.render_receipt_isolated(data, generated_at=generated_at)
 
 
-def ensure_receipt_pdf(database: Database, settings: Settings, receipt_id: int,
-                       render: Renderer = _render_isolated) -> tuple[str, bytes]:
+def ensure_receipt_pdf(
+    database: Database, settings: Settings, receipt_id: int, render: Renderer = _render_isolated
+) -> tuple[str, bytes]:
     """The receipt's stored PDF as (path, bytes), rendered and stored the first time it is needed.
 
     Called right after the payment's transaction commits (for the ticket e-mail), and by the
@@ -74,8 +78,9 @@ def ensure_receipt_pdf(database: Database, settings: Settings, receipt_id: int,
     return ensure_receipt_pdf(database, settings, receipt_id, render)
 
 
-def ticket_after_commit(database: Database, settings: Settings, receipt_id: int,
-                        render: Renderer = _render_isolated) -> Mail:
+def ticket_after_commit(
+    database: Database, settings: Settings, receipt_id: int, render: Renderer = _render_isolated
+) -> Mail:
     """After the payment's transaction: the receipt's PDF (rendered and stored now) and the ticket
     e-mail that carries it, for the caller to send."""
     _path, pdf = ensure_receipt_pdf(database, settings, receipt_id, render)
@@ -91,8 +96,9 @@ def queue_ticket(session: Session, now: datetime, receipt_id: int) -> int | None
     return jobs.add(session, now, TICKET_JOB, {"receipt_id": receipt_id}, key=f"ticket:{receipt_id}")
 
 
-def apply_event_and_queue_ticket(session: Session, now: datetime, settings: Settings,
-                                 event: ProviderEvent) -> fulfilment.FulfilmentResult:
+def apply_event_and_queue_ticket(
+    session: Session, now: datetime, settings: Settings, event: ProviderEvent
+) -> fulfilment.FulfilmentResult:
     """``fulfilment.handle_event`` and, when it issued a receipt, the ticket job, in one transaction
     (run by the write process: module-level, picklable result)."""
     result = fulfilment.handle_event(session, now, settings, event)
@@ -108,9 +114,15 @@ def send_ticket_job(database: Database, settings: Settings, now: datetime, recei
     Mailer(settings).send(ticket_after_commit(database, settings, receipt_id, render=render_receipt), now)
 
 
-def open_remote_session(database: Database, provider: PaymentProvider, now: datetime, structure_id: int,
-                        family_id: int, result: CheckoutResult,
-                        answered_at: Callable[[], datetime] | None = None) -> CheckoutResult:
+def open_remote_session(
+    database: Database,
+    provider: PaymentProvider,
+    now: datetime,
+    structure_id: int,
+    family_id: int,
+    result: CheckoutResult,
+    answered_at: Callable[[], datetime] | None = None,
+) -> CheckoutResult:
     """Second step of a checkout with a provider over the network (Stripe), after the commit.
 
     The provider is asked for its payment page outside any transaction, then the session's id is
@@ -145,6 +157,7 @@ def expire_stale_checkouts_if_any(database: Database, now: datetime, structure_i
 
 # --- user actions -------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class PaymentStart:
     """« Payer »: ``redirect_url`` (the provider's page), or ``paid_reference`` when the family's
@@ -156,14 +169,16 @@ class PaymentStart:
     paid_reference: str = ""
 
 
-def start_payment(actor: ParentActor, basket_version: int | None, *, now: datetime,
-                  answered_at: Callable[[], datetime] | None = None) -> PaymentStart:
+def start_payment(
+    actor: ParentActor, basket_version: int | None, *, now: datetime, answered_at: Callable[[], datetime] | None = None
+) -> PaymentStart:
     """Freeze the basket and open the payment in one transaction of the write process; after its
     commit, a remote provider (Stripe) is asked for its page (``answered_at``: the clock, read once
     it answered, see open_remote_session) and a basket paid by credit gets its receipt and ticket."""
     database, settings = get_database(), get_settings()
-    started = database.run_write(fulfilment.start_checkout, now, settings, actor.structure_id,
-                                 actor.family_id, basket_version)
+    started = database.run_write(
+        fulfilment.start_checkout, now, settings, actor.structure_id, actor.family_id, basket_version
+    )
     result = started.result
     if result.pending is not None:  # Stripe: its page is opened now, outside the transaction
         with database.session() as session:
@@ -172,8 +187,7 @@ def start_payment(actor: ParentActor, basket_version: int | None, *, now: dateti
             provider = providers.provider_for(structure, settings, now)
             if hasattr(provider, "payer_email"):  # PayFiP mails its own ticket to the parent
                 provider.payer_email = receipts.payer_email(session, actor.family_id)
-        result = open_remote_session(database, provider, now, actor.structure_id, actor.family_id, result,
-                                     answered_at)
+        result = open_remote_session(database, provider, now, actor.structure_id, actor.family_id, result, answered_at)
     if started.receipt_id is not None:  # paid by credit: the ticket leaves from the queue
         with database.write_session() as session:
             job_id = queue_ticket(session, now, started.receipt_id)
@@ -197,9 +211,9 @@ class TicketLine:
 class PaymentReturn:
     """What the return page shows of one of the family's payments (it never marks anything paid)."""
 
-    status: str                      # "paid" | "pending" | "failed" | "unknown"
+    status: str  # "paid" | "pending" | "failed" | "unknown"
     reference: str = ""
-    cancelled: bool = False          # the payment was cancelled (not refused) at the bank
+    cancelled: bool = False  # the payment was cancelled (not refused) at the bank
     completed_at: datetime | None = None
     amount_cents: int = 0
     credit_cents: int = 0
@@ -311,9 +325,13 @@ def simulated_bank_page(session_id: str) -> BankPage | None:
             return None
         structure = session.get(Structure, payment.structure_id)
         assert structure is not None
-    return BankPage(structure.name, payment.amount_cents, payment.reference,
-                    f"/{structure.slug}/paiement/retour?ref={payment.reference}",
-                    payment.status == PaymentStatus.CREATED)
+    return BankPage(
+        structure.name,
+        payment.amount_cents,
+        payment.reference,
+        f"/{structure.slug}/paiement/retour?ref={payment.reference}",
+        payment.status == PaymentStatus.CREATED,
+    )
 
 
 @dataclass(frozen=True)
@@ -323,11 +341,15 @@ class SignedNotification:
     headers: dict[str, str]
 
 
-def simulated_bank_notification(event_type: str, session_id: str, amount_cents: int, *,
-                                now: datetime) -> SignedNotification:
+def simulated_bank_notification(
+    event_type: str, session_id: str, amount_cents: int, *, now: datetime
+) -> SignedNotification:
     """What the simulated bank posts to the portal, signed, as a real provider's webhook would."""
     settings = get_settings()
     body = providers.simulated_notification(event_type, session_id, amount_cents)
     header = signatures.signature_header(settings.secret_key, body, now)
-    return SignedNotification(f"{settings.base_url}/api/paiement/simule/notification", body,
-                              {"content-type": "application/json", "x-cantine-signature": header})
+    return SignedNotification(
+        f"{settings.base_url}/api/paiement/simule/notification",
+        body,
+        {"content-type": "application/json", "x-cantine-signature": header},
+    )

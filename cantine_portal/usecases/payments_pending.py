@@ -29,15 +29,18 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PendingReport:
-    asked: int = 0      # payments the provider was asked about
-    settled: int = 0    # payments that ended (paid, refused, expired) after the question
-    failed: int = 0     # the provider could not be reached: asked again next time
+    asked: int = 0  # payments the provider was asked about
+    settled: int = 0  # payments that ended (paid, refused, expired) after the question
+    failed: int = 0  # the provider could not be reached: asked again next time
 
 
 def _waiting(now: datetime) -> list[tuple[Payment, Structure]]:
     with get_database().session() as session:
-        rows = session.exec(select(Payment, Structure).join(Structure, col(Structure.id) == Payment.structure_id)
-                            .where(Payment.status == PaymentStatus.CREATED)).all()
+        rows = session.exec(
+            select(Payment, Structure)
+            .join(Structure, col(Structure.id) == Payment.structure_id)
+            .where(Payment.status == PaymentStatus.CREATED)
+        ).all()
         return [(p, s) for p, s in rows]
 
 
@@ -65,8 +68,9 @@ def check_pending_payments(now: datetime, http: Any = None) -> PendingReport:
                 failed += 1
                 log.exception("payment %s: PayFiP could not be asked about it", payment.reference)
         elif payment.expires_at is not None and payment.expires_at < now and payment.id is not None:
-            get_database().run_write(checkout_failed, now, payment.structure_id, payment.family_id, payment.id,
-                                     PaymentStatus.EXPIRED)
+            get_database().run_write(
+                checkout_failed, now, payment.structure_id, payment.family_id, payment.id, PaymentStatus.EXPIRED
+            )
             settled += 1
     return PendingReport(asked, settled, failed)
 
@@ -95,6 +99,3 @@ def receive_provider_answer(provider_name: str, slug: str, query_string: str, *,
     if result.ticket_job_id is not None:  # the ticket and its receipt PDF leave from the task queue
         payments.after_notification(result.ticket_job_id)
     return AnswerOutcome(True, result.outcome)
-
-
-

@@ -21,7 +21,7 @@ from cantine_portal.usecases.actors import ParentActor
 class PreferencesPage:
     reminders_enabled: bool
     feed_active: bool
-    feed_url: str = ""   # only right after « Générer » (the token is never stored, never shown again)
+    feed_url: str = ""  # only right after « Générer » (the token is never stored, never shown again)
 
 
 def _guardians(session: Session, actor: ParentActor) -> list[Guardian]:
@@ -32,8 +32,11 @@ def _guardians(session: Session, actor: ParentActor) -> list[Guardian]:
     if account.guardian_id is not None:
         guardian = session.get(Guardian, account.guardian_id)
         return [guardian] if guardian is not None and guardian.family_id == actor.family_id else []
-    return list(session.exec(select(Guardian).where(Guardian.family_id == actor.family_id,
-                                                    col(Guardian.email) == account.email)).all())
+    return list(
+        session.exec(
+            select(Guardian).where(Guardian.family_id == actor.family_id, col(Guardian.email) == account.email)
+        ).all()
+    )
 
 
 def _page(session: Session, actor: ParentActor, feed_url: str = "") -> PreferencesPage:
@@ -54,8 +57,14 @@ def set_reminders(actor: ParentActor, enabled: bool, *, now: datetime) -> Prefer
         for guardian in _guardians(session, actor):
             guardian.reminders_enabled = enabled
             session.add(guardian)
-        audit.record(session, now, "reminders.on" if enabled else "reminders.off", structure_id=actor.structure_id,
-                     account_id=actor.account_id, ip=actor.ip)
+        audit.record(
+            session,
+            now,
+            "reminders.on" if enabled else "reminders.off",
+            structure_id=actor.structure_id,
+            account_id=actor.account_id,
+            ip=actor.ip,
+        )
         return _page(session, actor)
 
 
@@ -67,8 +76,14 @@ def regenerate_feed(actor: ParentActor, *, now: datetime) -> PreferencesPage:
     """A new private address (the previous one stops working at once)."""
     with get_database().write_session() as session:
         token = calendar_feed.regenerate(session, now, actor.structure_id, actor.family_id)
-        audit.record(session, now, "calendar_feed.regenerated", structure_id=actor.structure_id,
-                     account_id=actor.account_id, ip=actor.ip)
+        audit.record(
+            session,
+            now,
+            "calendar_feed.regenerated",
+            structure_id=actor.structure_id,
+            account_id=actor.account_id,
+            ip=actor.ip,
+        )
         structure_slug = _slug(session, actor.structure_id)
         return _page(session, actor, _feed_url(structure_slug, token))
 
@@ -76,8 +91,14 @@ def regenerate_feed(actor: ParentActor, *, now: datetime) -> PreferencesPage:
 def revoke_feed(actor: ParentActor, *, now: datetime) -> PreferencesPage:
     with get_database().write_session() as session:
         calendar_feed.revoke(session, now, actor.structure_id, actor.family_id)
-        audit.record(session, now, "calendar_feed.revoked", structure_id=actor.structure_id,
-                     account_id=actor.account_id, ip=actor.ip)
+        audit.record(
+            session,
+            now,
+            "calendar_feed.revoked",
+            structure_id=actor.structure_id,
+            account_id=actor.account_id,
+            ip=actor.ip,
+        )
         return _page(session, actor)
 
 
@@ -87,6 +108,7 @@ def _slug(session: Session, structure_id: int) -> str:
 
 
 # --- routes without a login ----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class FeedAnswer:
@@ -121,5 +143,7 @@ def unsubscribe_reminders(slug: str, token: str, *, now: datetime) -> bool:
         if family is None or family.structure_id != structure.id:
             return False  # a genuine token of another commune's guardian: not under this address
         done = reminders.unsubscribe(session, settings.secret_key, token)
-        audit.record(session, now, "reminders.unsubscribed", structure_id=structure.id, target=f"guardian:{guardian_id}")
+        audit.record(
+            session, now, "reminders.unsubscribed", structure_id=structure.id, target=f"guardian:{guardian_id}"
+        )
         return done

@@ -53,21 +53,27 @@ class PaymentSafety:
 def payment_safety(database: Database, settings: Settings) -> PaymentSafety:
     """Which active communes cannot take real payments with this configuration."""
     with database.session() as session:
-        structures = session.exec(select(Structure).where(Structure.active == True)  # noqa: E712
-                                  .order_by(Structure.slug)).all()
+        structures = session.exec(
+            select(Structure)
+            .where(Structure.active == True)  # noqa: E712  (SQL: a column compared with TRUE, not a Python truth test)
+            .order_by(Structure.slug)
+        ).all()
         simulated = [s.slug for s in structures if s.payment_provider == "simulated"]
-        stripe = [s.slug for s in structures
-                  if s.payment_provider == "stripe" and not payment_availability(s, settings).ok]
+        stripe = [
+            s.slug for s in structures if s.payment_provider == "stripe" and not payment_availability(s, settings).ok
+        ]
     refused = simulated if settings.production and not settings.allow_simulated_bank else []
     return PaymentSafety(refused, stripe)
 
 
 def refusal_message(safety: PaymentSafety) -> str:
-    return ("Refusing to start: this is a production deployment (CANTINE_ENV=production or an https:// "
-            "CANTINE_BASE_URL) and these communes would take payments through the simulated bank, which "
-            f"marks baskets paid with no money moved: {', '.join(safety.simulated)}. Switch them to Stripe "
-            "(back office, Paramètres) and set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or, on a "
-            f"staging server only, set {STAGING_FLAG}=1.")
+    return (
+        "Refusing to start: this is a production deployment (CANTINE_ENV=production or an https:// "
+        "CANTINE_BASE_URL) and these communes would take payments through the simulated bank, which "
+        f"marks baskets paid with no money moved: {', '.join(safety.simulated)}. Switch them to Stripe "
+        "(back office, Paramètres) and set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or, on a "
+        f"staging server only, set {STAGING_FLAG}=1."
+    )
 
 
 def check_payment_safety(settings: Settings, database: Database | None = None) -> None:
@@ -82,8 +88,10 @@ def check_payment_safety(settings: Settings, database: Database | None = None) -
     try:
         safety = payment_safety(handle, settings)
     except SQLAlchemyError as error:  # cannot verify: do not start blind
-        message = (f"Refusing to start: cannot check the communes' payment providers ({type(error).__name__}: "
-                   f"{error}). Is the database reachable and migrated (alembic upgrade head)?")
+        message = (
+            f"Refusing to start: cannot check the communes' payment providers ({type(error).__name__}: "
+            f"{error}). Is the database reachable and migrated (alembic upgrade head)?"
+        )
         log.critical(message)
         raise UnsafeDeployment(message) from error
     finally:
@@ -93,9 +101,14 @@ def check_payment_safety(settings: Settings, database: Database | None = None) -
         log.critical(refusal_message(safety))
         raise UnsafeDeployment(refusal_message(safety))
     if settings.allow_simulated_bank:
-        log.warning("%s=1: the simulated bank is enabled on a production-like deployment. Staging only: "
-                    "it marks baskets paid with no money moved.", STAGING_FLAG)
+        log.warning(
+            "%s=1: the simulated bank is enabled on a production-like deployment. Staging only: "
+            "it marks baskets paid with no money moved.",
+            STAGING_FLAG,
+        )
     if safety.stripe_without_keys:
-        log.warning("Communes on Stripe without STRIPE_SECRET_KEY/STRIPE_WEBHOOK_SECRET cannot take payments "
-                    "(their parents are told online payment is unavailable): %s",
-                    ", ".join(safety.stripe_without_keys))
+        log.warning(
+            "Communes on Stripe without STRIPE_SECRET_KEY/STRIPE_WEBHOOK_SECRET cannot take payments "
+            "(their parents are told online payment is unavailable): %s",
+            ", ".join(safety.stripe_without_keys),
+        )

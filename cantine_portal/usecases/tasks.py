@@ -85,6 +85,7 @@ def sweep(now: datetime) -> list[int]:
 
 # --- what each kind does -------------------------------------------------------------------------
 
+
 def _mail(data: dict[str, Any], now: datetime) -> None:
     Mailer(get_settings()).send(Mail.from_payload(data), now)
 
@@ -107,17 +108,27 @@ def _nightly(_data: dict[str, Any], now: datetime) -> None:
     with get_database().write_session() as session:
         report = maintenance.purge_expired(session, now, settings.session_minutes)
         old_jobs = jobs.purge_finished(session, now)
-    log.info("nightly purge: %s sessions, %s links, %s throttle rows, %s jobs", report.sessions, report.tokens,
-             report.throttle_rows, old_jobs)
+    log.info(
+        "nightly purge: %s sessions, %s links, %s throttle rows, %s jobs",
+        report.sessions,
+        report.tokens,
+        report.throttle_rows,
+        old_jobs,
+    )
     backup_database(settings, now)
 
 
 RUNNERS: dict[str, Callable[[dict[str, Any], datetime], None]] = {
-    "mail": _mail, payments.TICKET_JOB: _ticket, "minutely": _minutely, "hourly": _hourly, "nightly": _nightly,
+    "mail": _mail,
+    payments.TICKET_JOB: _ticket,
+    "minutely": _minutely,
+    "hourly": _hourly,
+    "nightly": _nightly,
 }
 
 
 # --- the use cases the schedules call ------------------------------------------------------------
+
 
 def expire_abandoned_checkouts(now: datetime) -> int:
     """Reopen every basket whose payment session expired without news (was done only when the

@@ -18,8 +18,15 @@ from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
 # The browser tests stand on a fixed day: Thursday 26 November 2026, 10:00 in Paris.
 FAKE_NOW = "2026-11-26T10:00:00+01:00"
 PHONE = {"width": 390, "height": 844}
@@ -59,8 +66,9 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: floa
     raise RuntimeError(f"the portal did not start in {timeout:.0f} s:\n{log.read_text()[-4000:]}")
 
 
-def start_portal(var_dir: Path, extra_env: dict[str, str] | None = None,
-                 workers: int | None = None) -> tuple[subprocess.Popen, Portal, Path]:
+def start_portal(
+    var_dir: Path, extra_env: dict[str, str] | None = None, workers: int | None = None
+) -> tuple[subprocess.Popen, Portal, Path]:
     """Migrate, load the demo communes and serve the portal on a free port.
 
     ``python -m cantine_portal run`` (the consumer, then ``serve.py``: ``reflex run --env prod
@@ -91,7 +99,11 @@ def start_portal(var_dir: Path, extra_env: dict[str, str] | None = None,
         command += ["--workers", str(workers)]
     process = subprocess.Popen(
         command,
-        cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     portal = Portal(base_url=f"http://localhost:{port}", var_dir=var_dir, env=env)
     _wait_until_up(portal.url("/api/health"), process, log, timeout=900)
@@ -205,14 +217,18 @@ class Ui:
 
 
 def _new_ui(browser, portal: Portal, viewport: dict | None = None):
-    context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", viewport=viewport or {"width": 1280, "height": 900})
+    context = browser.new_context(
+        locale="fr-FR", timezone_id="Europe/Paris", viewport=viewport or {"width": 1280, "height": 900}
+    )
     page = context.new_page()
     page.set_default_timeout(20000)
     ui = Ui(page=page, portal=portal)
     # Chromium reports each CSP violation on the console ("Refused to … because it violates the
     # following Content Security Policy directive …"); any of them fails the test.
-    page.on("console", lambda message: ui.csp_violations.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: ui.csp_violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     return context, ui
 
 

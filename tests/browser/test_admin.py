@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlmodel import select
 
 from cantine_portal.infra.db import Database
+from cantine_portal.infra.pdf.reglement import render_reglement
 from cantine_portal.models import Child, Family, Reservation, Service, Structure
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD, STAFF_EMAIL, STAFF_PASSWORD
-from cantine_portal.infra.pdf.reglement import render_reglement
 from tests.browser.conftest import _new_ui
 from tests.browser.test_accounts_flow import login
 
@@ -50,8 +50,9 @@ def test_staff_publishes_a_document_and_a_parent_opens_it(ui, browser, portal, t
     pdf.write_bytes(render_reglement("Ville de Démo"))
     staff_login(ui)
     ui.expect_path("/demo/admin")
-    ui.page.get_by_role("navigation", name="Menu du back-office").get_by_role("link", name="Documents",
-                                                                                exact=True).click()
+    ui.page.get_by_role("navigation", name="Menu du back-office").get_by_role(
+        "link", name="Documents", exact=True
+    ).click()
     ui.expect_path("/demo/admin/documents")
     ui.page.get_by_label("Titre du nouveau document").fill("Menu de Noël 2026")
     ui.page.get_by_label("Catégorie du nouveau document").fill("Menus")
@@ -91,14 +92,26 @@ def _insert_paid_reservation(portal, first_name: str, day: date) -> int:
     try:
         with db.write_session() as s:
             demo = s.exec(select(Structure).where(Structure.slug == "demo")).one()
-            child = s.exec(select(Child).join(Family, Family.id == Child.family_id).where(
-                Family.structure_id == demo.id, Child.first_name == first_name)).one()
-            service = s.exec(select(Service).where(Service.structure_id == demo.id,
-                                                   Service.name == "Restauration scolaire")).one()
-            now = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
-            reservation = Reservation(structure_id=demo.id, family_id=child.family_id, child_id=child.id,
-                                      service_id=service.id, day=day, status="paid", price_cents=385,
-                                      created_at=now, updated_at=now)
+            child = s.exec(
+                select(Child)
+                .join(Family, Family.id == Child.family_id)
+                .where(Family.structure_id == demo.id, Child.first_name == first_name)
+            ).one()
+            service = s.exec(
+                select(Service).where(Service.structure_id == demo.id, Service.name == "Restauration scolaire")
+            ).one()
+            now = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+            reservation = Reservation(
+                structure_id=demo.id,
+                family_id=child.family_id,
+                child_id=child.id,
+                service_id=service.id,
+                day=day,
+                status="paid",
+                price_cents=385,
+                created_at=now,
+                updated_at=now,
+            )
             s.add(reservation)
             s.flush()
             return reservation.id
@@ -160,9 +173,12 @@ def test_a_parent_never_reaches_the_back_office(ui, portal):
 
 def test_csv_import_with_a_bad_line_imports_nothing_and_says_which_line(ui, tmp_path):
     bad = tmp_path / "familles.csv"
-    bad.write_text("famille;civilite;nom_responsable;prenom_responsable;email\n"
-                   "X-1;Mme;Aubert;Lise;lise.aubert@example.fr\n"
-                   "X-2;Mme;Blanc;;pas-une-adresse\n", encoding="utf-8-sig")
+    bad.write_text(
+        "famille;civilite;nom_responsable;prenom_responsable;email\n"
+        "X-1;Mme;Aubert;Lise;lise.aubert@example.fr\n"
+        "X-2;Mme;Blanc;;pas-une-adresse\n",
+        encoding="utf-8-sig",
+    )
     staff_login(ui)
     ui.expect_path("/demo/admin")
     ui.goto("/demo/admin/familles")

@@ -19,8 +19,10 @@ def every_violation(ui) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(ui.page)
-    return [f"{ui.page.url} {v['id']} ({v['impact']}): {v['help']} → {[n['target'] for n in v['nodes']][:3]}"
-            for v in results.response["violations"]]
+    return [
+        f"{ui.page.url} {v['id']} ({v['impact']}): {v['help']} → {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+    ]
 
 
 @pytest.mark.parametrize("size", list(SIZES))
@@ -66,8 +68,9 @@ def test_staff_upload_a_logo_and_choose_a_colour_then_see_them_in_the_header(ui,
     ui.page.get_by_role("button", name="Enregistrer le logo").click()
     ui.page.get_by_text("Le logo a été enregistré").wait_for()
     ui.page.wait_for_function(f"() => document.querySelector(\"header img\").getAttribute('src') !== {before!r}")
-    ui.page.wait_for_function("() => { const img = document.querySelector('header img');"
-                              " return img.complete && img.naturalWidth === 120; }")
+    ui.page.wait_for_function(
+        "() => { const img = document.querySelector('header img'); return img.complete && img.naturalWidth === 120; }"
+    )
 
     colour = ui.page.get_by_label("Couleur principale (code #RRVVBB)")
     colour.fill("#9ec5ee")  # white on it: 1.8:1
@@ -79,12 +82,15 @@ def test_staff_upload_a_logo_and_choose_a_colour_then_see_them_in_the_header(ui,
     colour.fill("#5b2a86")
     ui.page.get_by_role("button", name="Enregistrer", exact=True).click()
     ui.page.get_by_text("Les paramètres ont été enregistrés.").wait_for()
-    ui.page.wait_for_function("() => getComputedStyle(document.querySelector('header'))"
-                              ".borderBottomColor === 'rgb(91, 42, 134)'")
+    ui.page.wait_for_function(
+        "() => getComputedStyle(document.querySelector('header')).borderBottomColor === 'rgb(91, 42, 134)'"
+    )
     ui.goto("/demo/connexion")  # the parents' pages wear it too
     assert ui.page.locator("header img[alt='Logo de Ville de Démo']").count() == 1
-    assert ui.page.evaluate("() => getComputedStyle(document.querySelector('header')).borderBottomColor") \
+    assert (
+        ui.page.evaluate("() => getComputedStyle(document.querySelector('header')).borderBottomColor")
         == "rgb(91, 42, 134)"
+    )
     # back to the demo's blue for the other tests of the session
     staff_login(ui)
     ui.expect_path("/demo/admin")

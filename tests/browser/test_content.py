@@ -9,10 +9,10 @@ from email import policy
 from sqlmodel import select
 
 from cantine_portal.infra.db import Database
-from cantine_portal.models import Document, Structure
-from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
 from cantine_portal.infra.pdf.reglement import render_reglement
 from cantine_portal.infra.pdf.validation import MSG_NOT_PDF
+from cantine_portal.models import Document, Structure
+from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
 from tests.browser.test_accounts_flow import login
 
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 300 + b"This program cannot be run in DOS mode.\r\n"
@@ -33,15 +33,16 @@ def _document_ids(portal) -> dict[str, int]:
     try:
         with db.session() as s:
             rows = s.exec(select(Document, Structure).join(Structure, Structure.id == Document.structure_id)).all()
-            return {f"{structure.slug}:{'publié' if doc.published else 'brouillon'}:{doc.category}": doc.id
-                    for doc, structure in rows}
+            return {
+                f"{structure.slug}:{'publié' if doc.published else 'brouillon'}:{doc.category}": doc.id
+                for doc, structure in rows
+            }
     finally:
         db.dispose()
 
 
 def _new_mails(portal, known: set) -> list[email.message.EmailMessage]:
-    return [email.message_from_bytes(p.read_bytes(), policy=policy.default)
-            for p in portal.mails() if p not in known]
+    return [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in portal.mails() if p not in known]
 
 
 def test_documents_list_opens_the_pdf_in_a_new_tab(ui):

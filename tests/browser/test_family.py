@@ -160,8 +160,7 @@ def test_save_on_stale_data_is_refused_and_reloaded(ui, portal):
     page.get_by_role("tab", name="Julien Martin").click()
     # The other guardian saves from another browser meanwhile.
     db = sqlite3.connect(portal.var_dir / "cantine.db")
-    db.execute("UPDATE guardian SET employer = 'Mairie de Démo', version = version + 1 "
-               "WHERE first_name = 'Julien'")
+    db.execute("UPDATE guardian SET employer = 'Mairie de Démo', version = version + 1 WHERE first_name = 'Julien'")
     db.commit()
     db.close()
     page.get_by_label("Ville").fill("Rezé")

@@ -102,7 +102,9 @@ def test_phone_reservations_compact_whole_cell_bar_and_basket(phone_ui, shots_di
     ui.page.mouse.click(box["x"] + box["width"] - 4, box["y"] + box["height"] - 4)
     assert _box(ui, "Léa", "lundi 18 janvier").is_checked()
     total = ui.page.locator("[data-testid=total-general]")
-    ui.page.wait_for_function("() => document.querySelector('[data-testid=total-general]').innerText.startsWith('3,85')")
+    ui.page.wait_for_function(
+        "() => document.querySelector('[data-testid=total-general]').innerText.startsWith('3,85')"
+    )
     assert _in_viewport(total), "the live total is on screen (sticky bar)"
     assert ui.page.get_by_text("1 modification(s) non validée(s)").is_visible()
     # Valider: its result is said in the bar, on screen.

@@ -20,8 +20,10 @@ def _open_reservations(ui):
 
 
 def _totals(ui) -> list[str]:
-    return [t.replace("\u202f", " ").replace("\u00a0", " ")
-            for t in ui.page.locator("[data-testid=total-enfant]").all_inner_texts()]
+    return [
+        t.replace("\u202f", " ").replace("\u00a0", " ")
+        for t in ui.page.locator("[data-testid=total-enfant]").all_inner_texts()
+    ]
 
 
 def _grand_total(ui) -> str:
@@ -41,11 +43,13 @@ def test_tick_three_days_per_child_validate_and_find_them_again(ui):
         _box(ui, "Léa", day).click()
         ui.page.wait_for_function(
             "n => document.querySelector('[data-testid=total-enfant]').innerText.startsWith(n)",
-            arg={1: "3,85", 2: "7,70", 3: "11,55"}[count])
+            arg={1: "3,85", 2: "7,70", 3: "11,55"}[count],
+        )
     for day in DAYS:
         _box(ui, "Hugo", day).click()
     ui.page.wait_for_function(
-        "() => document.querySelector('[data-testid=total-general]').innerText.startsWith('23,10')")
+        "() => document.querySelector('[data-testid=total-general]').innerText.startsWith('23,10')"
+    )
     assert _totals(ui) == ["11,55 €", "11,55 €"]
     assert _grand_total(ui) == "23,10 €"
     assert ui.page.get_by_text("6 modification(s) non validée(s)").is_visible()
@@ -95,8 +99,9 @@ def _go(ui, button: str, heading: str):
 def test_previous_week_is_locked_after_its_deadline(ui):
     _login_and_open(ui)
     _go(ui, "Semaine précédente", "Semaine du 23 au 29 novembre 2026")
-    ui.page.get_by_text("Réservations à effectuer avant le jeudi 19 novembre 2026 à 23h59 "
-                        "(date butoir dépassée : période verrouillée).").wait_for()
+    ui.page.get_by_text(
+        "Réservations à effectuer avant le jeudi 19 novembre 2026 à 23h59 (date butoir dépassée : période verrouillée)."
+    ).wait_for()
     ui.check_a11y()
     boxes = ui.page.get_by_role("checkbox")
     # Two children, three services, four served days (Wednesday and the weekend are one line each).
@@ -126,10 +131,12 @@ def test_phone_books_without_scrolling_the_page_sideways(phone_ui):
     assert ui.page.evaluate(page_width) <= 390
     # The tables fit the screen too (no sideways scrolling inside their own box either).
     assert ui.page.evaluate(
-        "() => [...document.querySelectorAll('.rsv-scroll')].every(b => b.scrollWidth <= b.clientWidth + 1)")
+        "() => [...document.querySelectorAll('.rsv-scroll')].every(b => b.scrollWidth <= b.clientWidth + 1)"
+    )
     _box(ui, "Léa", "lundi 7 décembre").click()
     ui.page.wait_for_function(
-        "() => document.querySelector('[data-testid=total-general]').innerText.startsWith('3,85')")
+        "() => document.querySelector('[data-testid=total-general]').innerText.startsWith('3,85')"
+    )
     ui.page.get_by_role("button", name="Valider", exact=True).click()
     ui.page.get_by_text("1 jour ajouté au panier").wait_for()
     assert _box(ui, "Léa", "lundi 7 décembre").is_checked()

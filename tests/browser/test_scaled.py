@@ -31,10 +31,14 @@ def scaled_portal(tmp_path_factory, postgres_server):
         database_url = postgres_server.create_database("cantine_scaled")
         var_dir = tmp_path_factory.mktemp("scaled-var")
         # serve.py sets REFLEX_OPLOCK_ENABLED / REFLEX_OPLOCK_HOLD_TIME itself when Redis is used.
-        process, portal, log = start_portal(var_dir, {
-            "DATABASE_URL": database_url,
-            "REFLEX_REDIS_URL": redis.url,
-        }, workers=2)
+        process, portal, log = start_portal(
+            var_dir,
+            {
+                "DATABASE_URL": database_url,
+                "REFLEX_REDIS_URL": redis.url,
+            },
+            workers=2,
+        )
         try:
             yield portal, process, log
         finally:
@@ -104,8 +108,9 @@ def test_a_killed_worker_is_replaced_and_parents_carry_on(browser, scaled_portal
             login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
             ui.expect_path("/demo/accueil")
             ui.goto("/demo/reservations")
-            ui.page.get_by_role("checkbox", name="Léa — Restauration scolaire — lundi 30 novembre",
-                                exact=True).wait_for()
+            ui.page.get_by_role(
+                "checkbox", name="Léa — Restauration scolaire — lundi 30 novembre", exact=True
+            ).wait_for()
             ui.page.get_by_role("button", name="Se déconnecter").click()
             ui.expect_path("/demo/connexion")
     finally:

@@ -12,11 +12,11 @@ import pytest
 from sqlmodel import select
 
 from cantine_portal.config import Settings, SmtpSettings
+from cantine_portal.infra.mail import Mail, Mailer
 from cantine_portal.models import AuditLog, LoginSession, PasswordToken, Structure
 from cantine_portal.services.accounts import login as accounts
 from cantine_portal.services.accounts import throttle
 from cantine_portal.services.demo import BERNARD_EMAIL, DURAND_EMAIL, MARTIN_EMAIL, MARTIN_PASSWORD
-from cantine_portal.infra.mail import Mail, Mailer
 
 IDLE = timedelta(minutes=30)
 
@@ -52,17 +52,21 @@ def ask_link(database, now, mailer, slug="demo", address=DURAND_EMAIL, ip="10.0.
 
 # --- login ---------------------------------------------------------------------------------
 
+
 def test_login_with_right_password_and_case_insensitive_identifier(demo_session, database, now):
     with database.write_session() as s:
         result = accounts.authenticate(s, now, structure(s, "demo"), "  Famille.Martin@Example.fr ", MARTIN_PASSWORD)
     assert result.ok and result.account.email == MARTIN_EMAIL
 
 
-@pytest.mark.parametrize("address,password", [
-    (MARTIN_EMAIL, "Mauvais-mot-de-passe-1"),
-    ("personne@example.fr", MARTIN_PASSWORD),
-    (DURAND_EMAIL, ""),  # account without a password yet
-])
+@pytest.mark.parametrize(
+    "address,password",
+    [
+        (MARTIN_EMAIL, "Mauvais-mot-de-passe-1"),
+        ("personne@example.fr", MARTIN_PASSWORD),
+        (DURAND_EMAIL, ""),  # account without a password yet
+    ],
+)
 def test_wrong_credentials_get_one_generic_message(demo_session, database, now, address, password):
     with database.write_session() as s:
         result = accounts.authenticate(s, now, structure(s, "demo"), address, password)
@@ -84,13 +88,13 @@ def test_password_checked_before_the_write_transaction_and_trusted_only_for_that
         verified = accounts.verify_before_login(s, now, demo_id, MARTIN_EMAIL, MARTIN_PASSWORD)
     assert verified.valid
     with database.write_session() as s:
-        assert accounts.authenticate(s, now, structure(s, "demo"), MARTIN_EMAIL, MARTIN_PASSWORD,
-                                     verified=verified).ok
+        assert accounts.authenticate(s, now, structure(s, "demo"), MARTIN_EMAIL, MARTIN_PASSWORD, verified=verified).ok
     # A verdict obtained against another hash (the password changed meanwhile) is checked again.
     stale = accounts.VerifiedPassword("$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHQ$ZmFrZQ", True)
     with database.write_session() as s:
-        assert not accounts.authenticate(s, now, structure(s, "demo"), MARTIN_EMAIL, "Mauvais-mot-de-passe-1",
-                                         verified=stale).ok
+        assert not accounts.authenticate(
+            s, now, structure(s, "demo"), MARTIN_EMAIL, "Mauvais-mot-de-passe-1", verified=stale
+        ).ok
     # Throttled: no argon2 check is spent at all.
     with database.write_session() as s:
         for _ in range(30):
@@ -111,6 +115,7 @@ def test_login_audit_never_contains_the_password(demo_session, database, now):
 
 # --- throttling ----------------------------------------------------------------------------
 
+
 def fail(database, now, address=MARTIN_EMAIL, ip="10.0.0.9"):
     with database.write_session() as s:
         return accounts.authenticate(s, now, structure(s, "demo"), address, "Mauvais-mot-de-passe-1", ip)
@@ -124,8 +129,9 @@ def test_five_failures_then_a_growing_delay(demo_session, database, now):
     assert "réessayez à partir de 10h01" in blocked.message
     # Even the right password is not checked while blocked.
     with database.write_session() as s:
-        assert not accounts.authenticate(s, now + timedelta(seconds=30), structure(s, "demo"), MARTIN_EMAIL,
-                                         MARTIN_PASSWORD, "10.0.0.9").ok
+        assert not accounts.authenticate(
+            s, now + timedelta(seconds=30), structure(s, "demo"), MARTIN_EMAIL, MARTIN_PASSWORD, "10.0.0.9"
+        ).ok
     # After the delay, one more failure doubles it.
     later = now + timedelta(minutes=2)
     assert fail(database, later).message == accounts.MSG_BAD_CREDENTIALS
@@ -136,8 +142,9 @@ def test_success_after_the_delay_clears_the_failures(demo_session, database, now
     for i in range(5):
         fail(database, now + timedelta(seconds=i))
     with database.write_session() as s:
-        ok = accounts.authenticate(s, now + timedelta(minutes=2), structure(s, "demo"), MARTIN_EMAIL, MARTIN_PASSWORD,
-                                   "10.0.0.9")
+        ok = accounts.authenticate(
+            s, now + timedelta(minutes=2), structure(s, "demo"), MARTIN_EMAIL, MARTIN_PASSWORD, "10.0.0.9"
+        )
     assert ok.ok
     assert fail(database, now + timedelta(minutes=3)).message == accounts.MSG_BAD_CREDENTIALS
 
@@ -151,7 +158,9 @@ def test_at_most_25_failures_a_day_per_account(demo_session, database, now):
             fail(database, moment)
         moment += timedelta(seconds=1)
     with database.session() as s:
-        verdict = throttle.check_login(s, structure(s, "demo").id, MARTIN_EMAIL, "10.0.0.9", moment + timedelta(hours=2))
+        verdict = throttle.check_login(
+            s, structure(s, "demo").id, MARTIN_EMAIL, "10.0.0.9", moment + timedelta(hours=2)
+        )
     assert not verdict.allowed
     assert verdict.retry_at >= now + timedelta(hours=24)
 
@@ -174,6 +183,7 @@ def test_link_requests_are_limited(demo_session, database, now, mailer):
 
 
 # --- links and password creation ---------------------------------------------------------
+
 
 def test_link_mail_same_answer_for_unknown_address(demo_session, database, now, mailer, settings):
     known = ask_link(database, now, mailer)
@@ -238,8 +248,9 @@ def test_new_password_ends_every_session(demo_session, database, now, mailer, se
         laptop_token = accounts.open_session(s, now, martin)
     ask_link(database, now, mailer, address=MARTIN_EMAIL)
     with database.write_session() as s:
-        assert accounts.set_password_with_token(s, now, structure(s, "demo"), link_token(mails(settings)[-1]),
-                                                "Changement-Secu-2026", mailer).ok
+        assert accounts.set_password_with_token(
+            s, now, structure(s, "demo"), link_token(mails(settings)[-1]), "Changement-Secu-2026", mailer
+        ).ok
     with database.session() as s:
         demo_id = structure(s, "demo").id
         assert accounts.resolve_session(s, now, demo_id, phone_token, IDLE) is None
@@ -249,6 +260,7 @@ def test_new_password_ends_every_session(demo_session, database, now, mailer, se
 
 
 # --- sessions ------------------------------------------------------------------------------
+
 
 def test_session_expires_after_inactivity_and_at_logout(demo_session, database, now):
     with database.write_session() as s:
@@ -291,6 +303,7 @@ def test_deactivated_account_loses_its_session(demo_session, database, now):
 
 # --- mail over SMTP ------------------------------------------------------------------------
 
+
 def test_mail_goes_through_a_real_smtp_server(settings, now):
     from aiosmtpd.controller import Controller
     from aiosmtpd.handlers import Message
@@ -308,8 +321,15 @@ def test_mail_goes_through_a_real_smtp_server(settings, now):
     controller.start()
     try:
         smtp_settings = settings.with_overrides(smtp=SmtpSettings("127.0.0.1", port, None, None, "none"))
-        Mailer(smtp_settings).send(Mail(to="parent@example.fr", subject="Ville de Démo — essai",
-                                        text="Créer le mot de passe : http://x", html="<p>é</p>"), now)
+        Mailer(smtp_settings).send(
+            Mail(
+                to="parent@example.fr",
+                subject="Ville de Démo — essai",
+                text="Créer le mot de passe : http://x",
+                html="<p>é</p>",
+            ),
+            now,
+        )
         for _ in range(50):
             if received:
                 break
@@ -322,8 +342,12 @@ def test_mail_goes_through_a_real_smtp_server(settings, now):
 
 
 def test_accented_subject_survives_encoding(settings, now):
-    Mailer(settings).send(Mail(to="parent@example.fr", subject="Ville de Démo — Votre mot de passe a été créé",
-                               text="é", html="<p>é</p>"), now)
+    Mailer(settings).send(
+        Mail(
+            to="parent@example.fr", subject="Ville de Démo — Votre mot de passe a été créé", text="é", html="<p>é</p>"
+        ),
+        now,
+    )
     assert mails(settings)[0]["Subject"] == "Ville de Démo — Votre mot de passe a été créé"
 
 

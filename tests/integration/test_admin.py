@@ -7,12 +7,13 @@ from datetime import date, timedelta
 from email import policy
 
 import pytest
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 from starlette.testclient import TestClient
 
 from cantine_portal import __main__ as cli
-from cantine_portal.api import admin_files, session_routes
 from cantine_portal.api.routes import build_api
+from cantine_portal.infra.mail import Mailer
+from cantine_portal.infra.pdf.reglement import render_reglement
 from cantine_portal.models import (
     Account,
     AuditLog,
@@ -29,18 +30,15 @@ from cantine_portal.models import (
     ServicePrice,
     Structure,
 )
+from cantine_portal.services.accounts.staff import StaffError, create_staff
+from cantine_portal.services.backoffice import attendance, csv_import
 from cantine_portal.services.backoffice import calendar as admin_calendar
 from cantine_portal.services.backoffice import documents as admin_documents
 from cantine_portal.services.backoffice import families as admin_families
 from cantine_portal.services.backoffice import prestations as admin_services
 from cantine_portal.services.backoffice import settings as admin_settings
-from cantine_portal.services.backoffice import attendance
-from cantine_portal.services.backoffice import csv_import
 from cantine_portal.services.backoffice.access import NotAllowed
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD, STAFF_EMAIL, STAFF_PASSWORD
-from cantine_portal.infra.mail import Mailer
-from cantine_portal.infra.pdf.reglement import render_reglement
-from cantine_portal.services.accounts.staff import StaffError, create_staff
 
 MONDAY = date(2026, 11, 30)
 OTHER_STAFF = "agent@autreville.fr"
@@ -78,8 +76,10 @@ def ctx(demo_session, database, now, settings):
         demo = _structure(s, "demo")
         other = _structure(s, "autreville")
         return {
-            "demo": demo.id, "autreville": other.id,
-            "staff": _account(s, STAFF_EMAIL).id, "other_staff": _account(s, OTHER_STAFF).id,
+            "demo": demo.id,
+            "autreville": other.id,
+            "staff": _account(s, STAFF_EMAIL).id,
+            "other_staff": _account(s, OTHER_STAFF).id,
             "parent": _account(s, MARTIN_EMAIL).id,
             "martin": _account(s, MARTIN_EMAIL).family_id,
             "canteen": _service(s, demo.id).id,
@@ -90,14 +90,24 @@ def ctx(demo_session, database, now, settings):
 def _reservation(session, ctx, child_first_name, status, day=MONDAY, price=385, service=None, basket_id=None, now=None):
     child = _child(session, child_first_name)
     family = session.get(Family, child.family_id)
-    row = Reservation(structure_id=family.structure_id, family_id=family.id, child_id=child.id,
-                      service_id=service or ctx["canteen"], day=day, status=status, price_cents=price,
-                      basket_id=basket_id, created_at=now, updated_at=now)
+    row = Reservation(
+        structure_id=family.structure_id,
+        family_id=family.id,
+        child_id=child.id,
+        service_id=service or ctx["canteen"],
+        day=day,
+        status=status,
+        price_cents=price,
+        basket_id=basket_id,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(row)
     return row
 
 
 # --- authorization ---------------------------------------------------------------------------
+
 
 def _readers(ctx):
     """Every read entry point, as (name, callable(session, structure_id, account_id))."""
@@ -113,13 +123,13 @@ def _readers(ctx):
 
 
 def test_staff_reads_its_own_commune(demo_session, ctx):
-    for name, read in _readers(ctx):
+    for _name, read in _readers(ctx):
         read(demo_session, ctx["demo"], ctx["staff"])
 
 
 @pytest.mark.parametrize("who", ["parent", "other_staff"])
 def test_parent_or_other_commune_staff_is_refused_by_every_service(demo_session, ctx, who):
-    for name, read in _readers(ctx):
+    for _name, read in _readers(ctx):
         with pytest.raises(NotAllowed):
             read(demo_session, ctx["demo"], ctx[who])
 
@@ -131,32 +141,52 @@ def test_staff_cannot_reach_another_communes_ids(demo_session, ctx, now):
     with pytest.raises(NotAllowed):
         attendance.attendance(demo_session, ctx["autreville"], ctx["other_staff"], MONDAY, ctx["canteen"])
     with pytest.raises(NotAllowed):
-        admin_services.change_price(demo_session, now, structure_id=ctx["autreville"],
-                                    account_id=ctx["other_staff"], service_id=ctx["canteen"], price="1,00",
-                                    valid_from=MONDAY)
+        admin_services.change_price(
+            demo_session,
+            now,
+            structure_id=ctx["autreville"],
+            account_id=ctx["other_staff"],
+            service_id=ctx["canteen"],
+            price="1,00",
+            valid_from=MONDAY,
+        )
     document_id = demo_session.exec(select(Document.id).where(Document.structure_id == ctx["demo"])).first()
     with pytest.raises(NotAllowed):
-        admin_documents.set_published(demo_session, now, structure_id=ctx["autreville"],
-                                      account_id=ctx["other_staff"], document_id=document_id, published=False)
+        admin_documents.set_published(
+            demo_session,
+            now,
+            structure_id=ctx["autreville"],
+            account_id=ctx["other_staff"],
+            document_id=document_id,
+            published=False,
+        )
     lea = _child(demo_session, "Léa")
     with pytest.raises(NotAllowed):
-        admin_families.save_child(demo_session, now, structure_id=ctx["autreville"], account_id=ctx["other_staff"],
-                                  family_id=ctx["martin"], child_id=lea.id, expected_version=None,
-                                  values={"last_name": "X", "first_name": "Y"}, service_ids=set())
+        admin_families.save_child(
+            demo_session,
+            now,
+            structure_id=ctx["autreville"],
+            account_id=ctx["other_staff"],
+            family_id=ctx["martin"],
+            child_id=lea.id,
+            expected_version=None,
+            values={"last_name": "X", "first_name": "Y"},
+            service_ids=set(),
+        )
 
 
 @pytest.fixture
 def client(ctx, database, monkeypatch, tmp_path, settings):
-    for module in (session_routes, admin_files):
-        monkeypatch.setattr("cantine_portal.infra.db._active", database)
-        monkeypatch.setattr("cantine_portal.config._active", settings)
+    monkeypatch.setattr("cantine_portal.infra.db._active", database)
+    monkeypatch.setattr("cantine_portal.config._active", settings)
     return TestClient(build_api(), base_url="http://portail.test", follow_redirects=False)
 
 
 def _login(client, slug, address, password, staff_form):
     path = f"/api/{slug}/admin/connexion" if staff_form else f"/api/{slug}/connexion"
-    response = client.post(path, data={"email": address, "password": password},
-                           headers={"origin": "http://portail.test"})
+    response = client.post(
+        path, data={"email": address, "password": password}, headers={"origin": "http://portail.test"}
+    )
     client.cookies.clear()
     return response
 
@@ -175,10 +205,12 @@ def test_staff_on_the_parent_form_lands_in_the_back_office_with_the_staff_cookie
     assert "cp_session_demo=" not in response.headers["set-cookie"]
 
 
-ADMIN_URLS = ["/api/demo/admin/modele-import-familles.csv",
-              f"/api/demo/admin/effectifs.csv?jour={MONDAY}&prestation={{canteen}}",
-              f"/api/demo/admin/effectifs.pdf?jour={MONDAY}&prestation={{canteen}}",
-              "/api/demo/admin/paiements.csv"]
+ADMIN_URLS = [
+    "/api/demo/admin/modele-import-familles.csv",
+    f"/api/demo/admin/effectifs.csv?jour={MONDAY}&prestation={{canteen}}",
+    f"/api/demo/admin/effectifs.pdf?jour={MONDAY}&prestation={{canteen}}",
+    "/api/demo/admin/paiements.csv",
+]
 
 
 def test_admin_routes_answer_staff_only(client, ctx):
@@ -236,8 +268,15 @@ def test_csv_with_errors_imports_nothing_and_lists_each_bad_line(database, ctx, 
     ]
     with database.write_session() as s:
         families_before = _count(s, Family)
-        result = csv_import.import_families(s, now, structure_id=ctx["demo"], account_id=ctx["staff"],
-                                            data=_csv(*bad), mailer=Mailer(settings), base_url="http://x")
+        result = csv_import.import_families(
+            s,
+            now,
+            structure_id=ctx["demo"],
+            account_id=ctx["staff"],
+            data=_csv(*bad),
+            mailer=Mailer(settings),
+            base_url="http://x",
+        )
     assert not result.ok
     assert [e.line for e in result.errors] == [3, 5]
     text3, text5 = str(result.errors[0]), str(result.errors[1])
@@ -258,8 +297,15 @@ def test_csv_header_and_separator_problems_are_explained(demo_session, ctx, now)
 
 def test_good_csv_imports_families_children_enrollments_and_invites(database, ctx, now, settings):
     with database.write_session() as s:
-        result = csv_import.import_families(s, now, structure_id=ctx["demo"], account_id=ctx["staff"],
-                                            data=_csv(*GOOD), mailer=Mailer(settings), base_url="http://x")
+        result = csv_import.import_families(
+            s,
+            now,
+            structure_id=ctx["demo"],
+            account_id=ctx["staff"],
+            data=_csv(*GOOD),
+            mailer=Mailer(settings),
+            base_url="http://x",
+        )
     assert result.ok, result.errors
     assert (result.families, result.children, result.invitations) == (2, 3, 2)
     with database.session() as s:
@@ -272,7 +318,9 @@ def test_good_csv_imports_families_children_enrollments_and_invites(database, ct
         assert account.family_id == petit.id and account.role == "parent" and account.password_hash is None
         jules = _child(s, "Jules")
         assert jules.birth_date == date(2018, 5, 12) and jules.class_name == "CE2"
-        names = {s.get(Service, e.service_id).name for e in s.exec(select(Enrollment).where(Enrollment.child_id == jules.id))}
+        names = {
+            s.get(Service, e.service_id).name for e in s.exec(select(Enrollment).where(Enrollment.child_id == jules.id))
+        }
         assert names == {"Restauration scolaire", "Garderie du soir"}
         assert _count(s, Enrollment, Enrollment.child_id == _child(s, "Tom").id) == 0
     invited = sorted(m["To"] for m in _mails(settings))
@@ -280,12 +328,20 @@ def test_good_csv_imports_families_children_enrollments_and_invites(database, ct
     assert all("mot-de-passe/creer?jeton=" in m.get_body(("plain",)).get_content() for m in _mails(settings))
     # The same file again: every family now exists, nothing more is written.
     with database.write_session() as s:
-        again = csv_import.import_families(s, now, structure_id=ctx["demo"], account_id=ctx["staff"],
-                                           data=_csv(*GOOD, bom=False), mailer=None, base_url="http://x")
+        again = csv_import.import_families(
+            s,
+            now,
+            structure_id=ctx["demo"],
+            account_id=ctx["staff"],
+            data=_csv(*GOOD, bom=False),
+            mailer=None,
+            base_url="http://x",
+        )
     assert not again.ok and [e.line for e in again.errors] == [2, 3, 4]
 
 
 # --- attendance --------------------------------------------------------------------------------
+
 
 def test_attendance_counts_equal_the_paid_reservations(database, ctx, now):
     with database.write_session() as s:
@@ -299,8 +355,13 @@ def test_attendance_counts_equal_the_paid_reservations(database, ctx, now):
         s.add(hugo)
     with database.session() as s:
         data = attendance.attendance(s, ctx["demo"], ctx["staff"], MONDAY, ctx["canteen"])
-        paid = _count(s, Reservation, Reservation.day == MONDAY, Reservation.service_id == ctx["canteen"],
-                      Reservation.status == "paid")
+        paid = _count(
+            s,
+            Reservation,
+            Reservation.day == MONDAY,
+            Reservation.service_id == ctx["canteen"],
+            Reservation.status == "paid",
+        )
     assert data.total == paid == 2
     assert sorted(r.child_name for r in data.rows) == ["MARTIN Hugo", "MARTIN Léa"]
     assert dict(data.by_school) == {"École Jules Ferry": 2}
@@ -312,6 +373,7 @@ def test_attendance_counts_equal_the_paid_reservations(database, ctx, now):
 
 
 # --- closures ------------------------------------------------------------------------------------
+
 
 def test_closing_a_day_cancels_paid_days_credits_and_mails_families_and_empties_baskets(database, ctx, now, settings):
     with database.write_session() as s:
@@ -326,9 +388,16 @@ def test_closing_a_day_cancels_paid_days_credits_and_mails_families_and_empties_
         s.flush()
         ids = (lea_paid.id, hugo_paid.id, pending.id, other_day.id, basket.id)
     with database.write_session() as s:
-        result = admin_calendar.close_day(s, now, structure_id=ctx["demo"], account_id=ctx["staff"],
-                                          day=MONDAY.isoformat(), service_id=None, reason="Grève du personnel",
-                                          mailer=Mailer(settings))
+        result = admin_calendar.close_day(
+            s,
+            now,
+            structure_id=ctx["demo"],
+            account_id=ctx["staff"],
+            day=MONDAY.isoformat(),
+            service_id=None,
+            reason="Grève du personnel",
+            mailer=Mailer(settings),
+        )
     assert result.ok and (result.cancelled, result.credited_families, result.removed_pending) == (2, 1, 1)
     with database.session() as s:
         assert s.get(Reservation, ids[0]).status == "cancelled" and s.get(Reservation, ids[1]).status == "cancelled"
@@ -341,8 +410,16 @@ def test_closing_a_day_cancels_paid_days_credits_and_mails_families_and_empties_
         closed = s.exec(select(ClosedDay).where(ClosedDay.day == MONDAY, ClosedDay.kind == "closure")).one()
         assert closed.structure_id == ctx["demo"] and closed.reason == "Grève du personnel"
     with database.write_session() as s:
-        twice = admin_calendar.close_day(s, now, structure_id=ctx["demo"], account_id=ctx["staff"],
-                                         day=MONDAY, service_id=None, reason="Encore", mailer=None)
+        twice = admin_calendar.close_day(
+            s,
+            now,
+            structure_id=ctx["demo"],
+            account_id=ctx["staff"],
+            day=MONDAY,
+            service_id=None,
+            reason="Encore",
+            mailer=None,
+        )
     assert not twice.ok and "déjà" in twice.errors["day"]
     mails = _mails(settings)
     assert [m["To"] for m in mails] == [MARTIN_EMAIL]
@@ -352,30 +429,57 @@ def test_closing_a_day_cancels_paid_days_credits_and_mails_families_and_empties_
 
 def test_closure_validation_and_holidays(database, ctx, now):
     with database.write_session() as s:
-        refused = admin_calendar.close_day(s, now, structure_id=ctx["demo"], account_id=ctx["staff"],
-                                           day="2026-11-01", service_id=None, reason="", mailer=None)
+        refused = admin_calendar.close_day(
+            s,
+            now,
+            structure_id=ctx["demo"],
+            account_id=ctx["staff"],
+            day="2026-11-01",
+            service_id=None,
+            reason="",
+            mailer=None,
+        )
         assert not refused.ok and set(refused.errors) == {"day", "reason"}
-        s.exec(ClosedDay.__table__.delete().where(ClosedDay.kind == "public_holiday"))  # type: ignore[attr-defined]
+        s.exec(ClosedDay.__table__.delete().where(ClosedDay.kind == "public_holiday"))  # type: ignore[attr-defined]  # SQLModel's __table__ is untyped
         added = admin_calendar.add_public_holidays(s, now, structure_id=ctx["demo"], account_id=ctx["staff"])
         assert added.ok and "11 jour(s)" in added.message
         again = admin_calendar.add_public_holidays(s, now, structure_id=ctx["demo"], account_id=ctx["staff"])
         assert "déjà" in again.message
-        ranged = admin_calendar.add_school_holidays(s, now, structure_id=ctx["demo"], account_id=ctx["staff"],
-                                                    label="Classe verte", first="14/06/2027", last="2027-06-16")
+        ranged = admin_calendar.add_school_holidays(
+            s,
+            now,
+            structure_id=ctx["demo"],
+            account_id=ctx["staff"],
+            label="Classe verte",
+            first="14/06/2027",
+            last="2027-06-16",
+        )
         assert ranged.ok and "3 jour(s)" in ranged.message
         s.flush()
-        [period] = [p for p in admin_calendar.list_closed_periods(s, ctx["demo"], ctx["staff"], date(2027, 6, 1),
-                                                                  date(2027, 6, 30)) if p.reason == "Classe verte"]
+        [period] = [
+            p
+            for p in admin_calendar.list_closed_periods(
+                s, ctx["demo"], ctx["staff"], date(2027, 6, 1), date(2027, 6, 30)
+            )
+            if p.reason == "Classe verte"
+        ]
         assert period.label == "du lundi 14 juin 2027 au mercredi 16 juin 2027" and len(period.ids) == 3
-        removed = admin_calendar.delete_closed_days(s, now, structure_id=ctx["demo"], account_id=ctx["staff"],
-                                                    closed_day_ids=period.ids)
+        removed = admin_calendar.delete_closed_days(
+            s, now, structure_id=ctx["demo"], account_id=ctx["staff"], closed_day_ids=period.ids
+        )
         assert removed.ok and "ne sont plus fermés" in removed.message
         with pytest.raises(NotAllowed):
-            admin_calendar.delete_closed_days(s, now, structure_id=ctx["autreville"],
-                                              account_id=ctx["other_staff"], closed_day_ids=[period.ids[0] - 1])
+            admin_calendar.delete_closed_days(
+                s,
+                now,
+                structure_id=ctx["autreville"],
+                account_id=ctx["other_staff"],
+                closed_day_ids=[period.ids[0] - 1],
+            )
 
 
 # --- prices ---------------------------------------------------------------------------------------
+
 
 def test_a_price_change_from_a_date_never_rewrites_paid_reservations(database, ctx, now):
     with database.write_session() as s:
@@ -383,19 +487,36 @@ def test_a_price_change_from_a_date_never_rewrites_paid_reservations(database, c
         s.flush()
         paid_id = paid.id
     with database.write_session() as s:
-        result = admin_services.change_price(s, now, structure_id=ctx["demo"], account_id=ctx["staff"],
-                                             service_id=ctx["canteen"], price="4,10", valid_from="2026-12-01")
+        result = admin_services.change_price(
+            s,
+            now,
+            structure_id=ctx["demo"],
+            account_id=ctx["staff"],
+            service_id=ctx["canteen"],
+            price="4,10",
+            valid_from="2026-12-01",
+        )
         assert result.ok, result.errors
-        past = admin_services.change_price(s, now, structure_id=ctx["demo"], account_id=ctx["staff"],
-                                           service_id=ctx["canteen"], price="4,10", valid_from="2026-11-01")
+        past = admin_services.change_price(
+            s,
+            now,
+            structure_id=ctx["demo"],
+            account_id=ctx["staff"],
+            service_id=ctx["canteen"],
+            price="4,10",
+            valid_from="2026-11-01",
+        )
         assert not past.ok and "valid_from" in past.errors
     with database.session() as s:
         assert s.get(Reservation, paid_id).price_cents == 385
         assert admin_services.price_on(s, ctx["canteen"], date(2026, 11, 30)) == 385
         assert admin_services.price_on(s, ctx["canteen"], date(2026, 12, 1)) == 410
         assert s.get(Service, ctx["canteen"]).unit_price_cents == 385  # today's price until 1 December
-        [row] = [r for r in admin_services.list_services(s, ctx["demo"], ctx["staff"], date(2026, 12, 2))
-                 if r.id == ctx["canteen"]]
+        [row] = [
+            r
+            for r in admin_services.list_services(s, ctx["demo"], ctx["staff"], date(2026, 12, 2))
+            if r.id == ctx["canteen"]
+        ]
         assert row.price_label == "4,10\u00a0€" and row.prices[0] == (date(2026, 12, 1), "4,10\u00a0€")
         assert _count(s, ServicePrice, ServicePrice.service_id == ctx["canteen"]) == 2
         entry = s.exec(select(AuditLog).where(AuditLog.action == "admin.price_changed")).one()
@@ -404,6 +525,7 @@ def test_a_price_change_from_a_date_never_rewrites_paid_reservations(database, c
 
 # --- settings ------------------------------------------------------------------------------------
 
+
 def test_settings_are_validated_in_french_and_audited(database, ctx, now):
     with database.session() as s:
         values = admin_settings.settings_values(s, ctx["demo"], ctx["staff"])
@@ -411,12 +533,18 @@ def test_settings_are_validated_in_french_and_audited(database, ctx, now):
     with database.write_session() as s:
         result = admin_settings.save_settings(s, now, structure_id=ctx["demo"], account_id=ctx["staff"], values=bad)
     assert not result.ok and set(result.errors) == {"deadline_time", "email", "period_mode"}
-    good = {**values, "period_mode": "month", "deadline_kind": "days_before", "deadline_days_before": "3",
-            "deadline_time": "12:00", "allow_children_edit": "", "diets": "Sans porc\n\nVégétarien\nSans porc"}
+    good = {
+        **values,
+        "period_mode": "month",
+        "deadline_kind": "days_before",
+        "deadline_days_before": "3",
+        "deadline_time": "12:00",
+        "allow_children_edit": "",
+        "diets": "Sans porc\n\nVégétarien\nSans porc",
+    }
     assert admin_settings.deadline_description(good) == "3 jours avant le début de la période à 12h00"
     with database.write_session() as s:
-        assert admin_settings.save_settings(s, now, structure_id=ctx["demo"], account_id=ctx["staff"],
-                                            values=good).ok
+        assert admin_settings.save_settings(s, now, structure_id=ctx["demo"], account_id=ctx["staff"], values=good).ok
     with database.session() as s:
         demo = s.get(Structure, ctx["demo"])
         assert (demo.period_mode, demo.deadline_days_before, demo.allow_children_edit) == ("month", 3, False)
@@ -426,26 +554,55 @@ def test_settings_are_validated_in_french_and_audited(database, ctx, now):
 
 # --- families and documents ----------------------------------------------------------------------
 
+
 def test_staff_creates_a_family_and_edits_a_child_even_when_parents_cannot(database, ctx, now, settings):
     with database.write_session() as s:
         demo = s.get(Structure, ctx["demo"])
         demo.allow_children_edit = False
         s.add(demo)
         created = admin_families.create_family(
-            s, now, structure_id=ctx["demo"], account_id=ctx["staff"], name="Roux", reference="D-9",
+            s,
+            now,
+            structure_id=ctx["demo"],
+            account_id=ctx["staff"],
+            name="Roux",
+            reference="D-9",
             guardian={"civility": "Mme", "last_name": "Roux", "first_name": "Inès", "email": "ines.roux@example.fr"},
-            mailer=Mailer(settings), base_url="http://x")
+            mailer=Mailer(settings),
+            base_url="http://x",
+        )
         assert created.ok
         taken = admin_families.create_family(
-            s, now, structure_id=ctx["demo"], account_id=ctx["staff"], name="Autre", reference="",
-            guardian={"last_name": "A", "first_name": "B", "email": MARTIN_EMAIL}, mailer=None, base_url="http://x")
+            s,
+            now,
+            structure_id=ctx["demo"],
+            account_id=ctx["staff"],
+            name="Autre",
+            reference="",
+            guardian={"last_name": "A", "first_name": "B", "email": MARTIN_EMAIL},
+            mailer=None,
+            base_url="http://x",
+        )
         assert not taken.ok and "email" in taken.errors
         lea = _child(s, "Léa")
         saved = admin_families.save_child(
-            s, now, structure_id=ctx["demo"], account_id=ctx["staff"], family_id=ctx["martin"], child_id=lea.id,
-            expected_version=lea.version, values={"last_name": "Martin", "first_name": "Léa", "class_name": "CM2",
-                                                  "school": lea.school, "pai": "1", "pai_notes": "Asthme"},
-            service_ids={ctx["canteen"]})
+            s,
+            now,
+            structure_id=ctx["demo"],
+            account_id=ctx["staff"],
+            family_id=ctx["martin"],
+            child_id=lea.id,
+            expected_version=lea.version,
+            values={
+                "last_name": "Martin",
+                "first_name": "Léa",
+                "class_name": "CM2",
+                "school": lea.school,
+                "pai": "1",
+                "pai_notes": "Asthme",
+            },
+            service_ids={ctx["canteen"]},
+        )
         assert saved.ok
     assert [m["To"] for m in _mails(settings)] == ["ines.roux@example.fr"]
     with database.session() as s:
@@ -462,18 +619,35 @@ def test_staff_creates_a_family_and_edits_a_child_even_when_parents_cannot(datab
 
 def test_documents_upload_refuses_non_pdf_and_publishes(database, ctx, now, settings):
     with database.write_session() as s:
-        refused = admin_documents.upload_document(s, settings, now, structure_id=ctx["demo"],
-                                                  account_id=ctx["staff"], title="Menu", category="Menus",
-                                                  data=b"MZ\x90\x00" + b"\x00" * 100, filename="menu.exe",
-                                                  published=True)
+        refused = admin_documents.upload_document(
+            s,
+            settings,
+            now,
+            structure_id=ctx["demo"],
+            account_id=ctx["staff"],
+            title="Menu",
+            category="Menus",
+            data=b"MZ\x90\x00" + b"\x00" * 100,
+            filename="menu.exe",
+            published=True,
+        )
         assert not refused.ok and "file" in refused.errors
-        added = admin_documents.upload_document(s, settings, now, structure_id=ctx["demo"], account_id=ctx["staff"],
-                                                title="Menu de Noël", category="Menus",
-                                                data=render_reglement("Ville de Démo"), filename="noël.pdf",
-                                                published=False)
+        added = admin_documents.upload_document(
+            s,
+            settings,
+            now,
+            structure_id=ctx["demo"],
+            account_id=ctx["staff"],
+            title="Menu de Noël",
+            category="Menus",
+            data=render_reglement("Ville de Démo"),
+            filename="noël.pdf",
+            published=False,
+        )
         assert added.ok
-        assert admin_documents.set_published(s, now, structure_id=ctx["demo"], account_id=ctx["staff"],
-                                             document_id=added.document_id, published=True).ok
+        assert admin_documents.set_published(
+            s, now, structure_id=ctx["demo"], account_id=ctx["staff"], document_id=added.document_id, published=True
+        ).ok
     with database.session() as s:
         document = s.get(Document, added.document_id)
         assert document.published and document.original_name == "noel.pdf"
@@ -481,21 +655,32 @@ def test_documents_upload_refuses_non_pdf_and_publishes(database, ctx, now, sett
 
 # --- command line ----------------------------------------------------------------------------------
 
+
 def test_create_staff_command(database, demo_session, monkeypatch, capsys):
     monkeypatch.setattr("cantine_portal.infra.db._active", database)
-    assert cli.main(["create-staff", "--commune", "demo", "--email", "Nouvel.Agent@Demo.fr",
-                     "--password", "Tres-Solide-2026!"]) == 0
+    assert (
+        cli.main(
+            ["create-staff", "--commune", "demo", "--email", "Nouvel.Agent@Demo.fr", "--password", "Tres-Solide-2026!"]
+        )
+        == 0
+    )
     assert "Compte agent créé : nouvel.agent@demo.fr" in capsys.readouterr().out
     with database.session() as s:
         account = _account(s, "nouvel.agent@demo.fr")
         assert account.role == "staff" and account.family_id is None and account.password_hash
-    assert cli.main(["create-staff", "--commune", "demo", "--email", "nouvel.agent@demo.fr",
-                     "--password", "Tres-Solide-2026!"]) == 1
+    assert (
+        cli.main(
+            ["create-staff", "--commune", "demo", "--email", "nouvel.agent@demo.fr", "--password", "Tres-Solide-2026!"]
+        )
+        == 1
+    )
     assert "existe déjà" in capsys.readouterr().err
     assert cli.main(["create-staff", "--commune", "demo", "--email", "x@demo.fr", "--password", "court"]) == 1
     assert "Mot de passe refusé" in capsys.readouterr().err
-    assert cli.main(["create-staff", "--commune", "nulle-part", "--email", "x@demo.fr",
-                     "--password", "Tres-Solide-2026!"]) == 1
+    assert (
+        cli.main(["create-staff", "--commune", "nulle-part", "--email", "x@demo.fr", "--password", "Tres-Solide-2026!"])
+        == 1
+    )
 
 
 def test_create_staff_refuses_a_parents_address(database, demo_session, now):
@@ -504,17 +689,24 @@ def test_create_staff_refuses_a_parents_address(database, demo_session, now):
 
 
 def test_staff_routes_serve_drafts_and_attachments_of_their_commune_only(client, ctx, database, now, settings):
-    from cantine_portal.models import ContactMessage
     from cantine_portal.infra import storage
+    from cantine_portal.models import ContactMessage
 
     pdf = render_reglement("Ville de Démo")
     with database.write_session() as s:
-        draft = s.exec(select(Document).where(Document.structure_id == ctx["demo"],
-                                              Document.published == False)).first()  # noqa: E712
-        message = ContactMessage(structure_id=ctx["demo"], family_id=ctx["martin"], account_id=ctx["parent"],
-                                 subject="PAI", body="Voir pièce jointe", created_at=now,
-                                 attachment_path=storage.save_bytes(settings, "contact", pdf),
-                                 attachment_name="certificat.pdf")
+        draft = s.exec(
+            select(Document).where(Document.structure_id == ctx["demo"], col(Document.published).is_(False))
+        ).first()
+        message = ContactMessage(
+            structure_id=ctx["demo"],
+            family_id=ctx["martin"],
+            account_id=ctx["parent"],
+            subject="PAI",
+            body="Voir pièce jointe",
+            created_at=now,
+            attachment_path=storage.save_bytes(settings, "contact", pdf),
+            attachment_name="certificat.pdf",
+        )
         s.add(message)
         s.flush()
         draft_id, message_id = draft.id, message.id
@@ -527,6 +719,8 @@ def test_staff_routes_serve_drafts_and_attachments_of_their_commune_only(client,
         assert client.get(url, cookies={"cp_staff_demo": other}).status_code == 404
         foreign = url.replace("/api/demo/", "/api/autreville/")
         assert client.get(foreign, cookies={"cp_staff_autreville": other}).status_code == 404
-    assert client.get(f"/api/demo/admin/messages/{message_id}/piece-jointe",
-                      cookies={"cp_staff_demo": staff}).content == pdf
+    assert (
+        client.get(f"/api/demo/admin/messages/{message_id}/piece-jointe", cookies={"cp_staff_demo": staff}).content
+        == pdf
+    )
     assert client.get("/api/demo/admin/documents/abc", cookies={"cp_staff_demo": staff}).status_code == 404

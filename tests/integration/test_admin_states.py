@@ -7,8 +7,8 @@ from sqlmodel import select
 
 from cantine_portal.models import Account, Family, Service
 from cantine_portal.services.accounts.login import open_session
-from cantine_portal.services.demo import BERNARD_EMAIL, MARTIN_EMAIL, STAFF_EMAIL
 from cantine_portal.services.accounts.staff import create_staff
+from cantine_portal.services.demo import BERNARD_EMAIL, MARTIN_EMAIL, STAFF_EMAIL
 from cantine_portal.state.admin import MSG_REFUSED
 from cantine_portal.state.offload import run_handler
 
@@ -16,13 +16,10 @@ from cantine_portal.state.offload import run_handler
 @pytest.fixture
 def cookies(database, demo_session, settings, now, monkeypatch):
     from cantine_portal.state import admin as admin_state
-    from cantine_portal.state import admin_config, admin_daily, admin_families, portal
     from cantine_portal.state.admin import StaffState
 
-    for module in (admin_state, admin_config, admin_daily, admin_families, portal):
-        monkeypatch.setattr("cantine_portal.infra.db._active", database)
-    for module in (admin_state, admin_config, admin_daily, admin_families):
-        monkeypatch.setattr("cantine_portal.config._active", settings)
+    monkeypatch.setattr("cantine_portal.infra.db._active", database)
+    monkeypatch.setattr("cantine_portal.config._active", settings)
     monkeypatch.setattr(admin_state.clock, "now", lambda: now)
     monkeypatch.setattr(StaffState, "_current_slug", lambda self: "demo")
     monkeypatch.setattr(StaffState, "_client_ip", lambda self: "127.0.0.1")
@@ -95,8 +92,9 @@ def test_forged_row_indexes_and_foreign_ids_are_refused(cookies, database, now, 
         assert s.get(Family, bernard).name == "Bernard"
 
 
-def test_closing_a_day_with_paid_reservations_asks_for_confirmation_first(cookies, database, now, demo_session,
-                                                                          settings):
+def test_closing_a_day_with_paid_reservations_asks_for_confirmation_first(
+    cookies, database, now, demo_session, settings
+):
     from datetime import date
 
     from cantine_portal.models import Child, ClosedDay, Credit, Reservation
@@ -105,9 +103,19 @@ def test_closing_a_day_with_paid_reservations_asks_for_confirmation_first(cookie
     lea = demo_session.exec(select(Child).where(Child.first_name == "Léa")).one()
     canteen = demo_session.exec(select(Service).where(Service.name == "Restauration scolaire")).first()
     with database.write_session() as s:
-        s.add(Reservation(structure_id=canteen.structure_id, family_id=lea.family_id, child_id=lea.id,
-                          service_id=canteen.id, day=date(2026, 12, 7), status="paid", price_cents=385,
-                          created_at=now, updated_at=now))
+        s.add(
+            Reservation(
+                structure_id=canteen.structure_id,
+                family_id=lea.family_id,
+                child_id=lea.id,
+                service_id=canteen.id,
+                day=date(2026, 12, 7),
+                status="paid",
+                price_cents=385,
+                created_at=now,
+                updated_at=now,
+            )
+        )
     cookies["cp_staff_demo"] = _token(database, now, STAFF_EMAIL)
     state = _state(AdminCalendarState)
     run_handler(state.load())
@@ -125,7 +133,11 @@ def test_closing_a_day_with_paid_reservations_asks_for_confirmation_first(cookie
 def test_daily_pages_load_and_refuse_forged_rows(cookies, database, now):
     from cantine_portal.models import Document
     from cantine_portal.state.admin_daily import (
-        AdminAttendanceState, AdminDocumentsState, AdminMessagesState, AdminPaymentsState)
+        AdminAttendanceState,
+        AdminDocumentsState,
+        AdminMessagesState,
+        AdminPaymentsState,
+    )
 
     cookies["cp_staff_demo"] = _token(database, now, STAFF_EMAIL)
     attendance = _state(AdminAttendanceState)

@@ -31,16 +31,21 @@ def actors(demo_session, database, settings, now, monkeypatch):
         def account(address: str) -> int:
             return s.exec(select(Account.id).where(Account.email == address)).one()
 
-        return {"staff": StaffActor(demo, account(STAFF_EMAIL), "10.0.0.1"),
-                "other": StaffActor(other, account("agent@autreville.fr")),
-                "intruder": StaffActor(demo, account("agent@autreville.fr")),
-                "parent": StaffActor(demo, account(MARTIN_EMAIL))}
+        return {
+            "staff": StaffActor(demo, account(STAFF_EMAIL), "10.0.0.1"),
+            "other": StaffActor(other, account("agent@autreville.fr")),
+            "intruder": StaffActor(demo, account("agent@autreville.fr")),
+            "parent": StaffActor(demo, account(MARTIN_EMAIL)),
+        }
 
 
 @pytest.mark.parametrize("who", ["intruder", "parent"])
 def test_page_reads_refuse_anyone_but_the_communes_staff(actors, now, who):
-    for read in (lambda a: settings_cases.settings_page(a), lambda a: services_cases.services_page(a, now=now),
-                 lambda a: calendar_cases.calendar_page(a, now=now)):
+    for read in (
+        lambda a: settings_cases.settings_page(a),
+        lambda a: services_cases.services_page(a, now=now),
+        lambda a: calendar_cases.calendar_page(a, now=now),
+    ):
         with pytest.raises(Refused) as refused:
             read(actors[who])
         assert refused.value.message == MSG_REFUSED_STAFF
@@ -55,8 +60,10 @@ def test_settings_save_validates_then_saves_and_describes_the_deadline(actors, n
     saved = settings_cases.save_settings(actors["staff"], now=now, values=renamed)
     assert saved.ok and saved.deadline_text == page.deadline_text != ""
     with database.session() as s:
-        assert s.exec(select(Structure.name).where(Structure.id == actors["staff"].structure_id)).one() == \
-            "Ville de Démo-sur-Mer"
+        assert (
+            s.exec(select(Structure.name).where(Structure.id == actors["staff"].structure_id)).one()
+            == "Ville de Démo-sur-Mer"
+        )
     with pytest.raises(Refused):
         settings_cases.save_settings(actors["intruder"], now=now, values=page.values)
 
@@ -65,23 +72,27 @@ def test_a_service_of_another_commune_is_refused_and_left_untouched(actors, now,
     with database.session() as s:
         canteen = s.exec(select(Service).where(Service.structure_id == actors["staff"].structure_id)).first()
     with pytest.raises(Refused):
-        services_cases.update_service(actors["other"], now=now, service_id=canteen.id, name="Volée",
-                                      weekdays=[0], active=True)
+        services_cases.update_service(
+            actors["other"], now=now, service_id=canteen.id, name="Volée", weekdays=[0], active=True
+        )
     with pytest.raises(Refused):
-        services_cases.change_price(actors["other"], now=now, service_id=canteen.id, price="0,01",
-                                    valid_from="2026-12-01")
+        services_cases.change_price(
+            actors["other"], now=now, service_id=canteen.id, price="0,01", valid_from="2026-12-01"
+        )
     with database.session() as s:
         assert s.get(Service, canteen.id).name == canteen.name
-    done = services_cases.update_service(actors["staff"], now=now, service_id=canteen.id, name="Cantine",
-                                         weekdays=[0, 1], active=True)
+    done = services_cases.update_service(
+        actors["staff"], now=now, service_id=canteen.id, name="Cantine", weekdays=[0, 1], active=True
+    )
     assert done.ok and done.page is not None and "Cantine" in [row.name for row in done.page]
     wrong = services_cases.create_service(actors["staff"], now=now, name="", weekdays=[], price="x")
     assert not wrong.ok and wrong.errors and wrong.page is None
 
 
 def test_closing_a_day_asks_nothing_when_no_paid_day_and_refuses_another_communes_rows(actors, now, database):
-    closed = calendar_cases.close_day(actors["staff"], now=now, day="2026-12-08", service_id=None,
-                                      reason="Grève", confirmed=False)
+    closed = calendar_cases.close_day(
+        actors["staff"], now=now, day="2026-12-08", service_id=None, reason="Grève", confirmed=False
+    )
     assert closed.ok and closed.page is not None and any(p.reason == "Grève" for p in closed.page.periods)
     with database.session() as s:
         ids = list(s.exec(select(ClosedDay.id).where(ClosedDay.reason == "Grève")).all())
@@ -116,13 +127,25 @@ def test_a_stale_child_form_is_a_conflict_and_brings_the_family_back(actors, now
     staff, martin = actors["staff"], _family_of(database, "Léa")
     page = families_cases.family_page(staff, family_id=martin)
     child = page.children[0]
-    first = families_cases.save_child(staff, now=now, family_id=martin, child_id=child.id,
-                                      expected_version=child.version, values={**child.values, "class_name": "Classe A"},
-                                      service_ids=set(child.service_ids))
+    first = families_cases.save_child(
+        staff,
+        now=now,
+        family_id=martin,
+        child_id=child.id,
+        expected_version=child.version,
+        values={**child.values, "class_name": "Classe A"},
+        service_ids=set(child.service_ids),
+    )
     assert first.ok and first.page is not None and first.page.children[0].values["class_name"] == "Classe A"
-    stale = families_cases.save_child(staff, now=now, family_id=martin, child_id=child.id,
-                                      expected_version=child.version, values={**child.values, "class_name": "Classe B"},
-                                      service_ids=set(child.service_ids))
+    stale = families_cases.save_child(
+        staff,
+        now=now,
+        family_id=martin,
+        child_id=child.id,
+        expected_version=child.version,
+        values={**child.values, "class_name": "Classe B"},
+        service_ids=set(child.service_ids),
+    )
     assert not stale.ok and stale.conflict and stale.page is not None
     assert stale.page.children[0].values["class_name"] == "Classe A"
 
@@ -140,20 +163,28 @@ def test_daily_pages_refuse_another_communes_ids(actors, now, database, settings
     with database.write_session() as s:
         document_id = s.exec(select(Document.id).where(Document.structure_id == staff.structure_id)).first()
         canteen = s.exec(select(Service.id).where(Service.structure_id == staff.structure_id)).first()
-        message = ContactMessage(structure_id=staff.structure_id, family_id=_family_of(database, "Léa"),
-                                 account_id=actors["parent"].account_id, subject="PAI", body="Bonjour",
-                                 created_at=now)
+        message = ContactMessage(
+            structure_id=staff.structure_id,
+            family_id=_family_of(database, "Léa"),
+            account_id=actors["parent"].account_id,
+            subject="PAI",
+            body="Bonjour",
+            created_at=now,
+        )
         s.add(message)
         s.flush()
         message_id = message.id
     page = attendance_cases.attendance_page(staff, now=now, requested_day="")
     assert page.day == date(2026, 11, 26) and page.sheet is not None  # a Thursday: today
-    for refused in (lambda: attendance_cases.attendance_sheet(other, day=page.day, service_id=canteen),
-                    lambda: document_cases.set_published(other, now=now, document_id=document_id, published=False),
-                    lambda: document_cases.replace_file(other, now=now, document_id=document_id,
-                                                        data=render_reglement("X"), filename="x.pdf"),
-                    lambda: message_cases.reply(other, now=now, message_id=message_id, text="Non.", show="all"),
-                    lambda: message_cases.attachment_file(other, message_id=message_id)):
+    for refused in (
+        lambda: attendance_cases.attendance_sheet(other, day=page.day, service_id=canteen),
+        lambda: document_cases.set_published(other, now=now, document_id=document_id, published=False),
+        lambda: document_cases.replace_file(
+            other, now=now, document_id=document_id, data=render_reglement("X"), filename="x.pdf"
+        ),
+        lambda: message_cases.reply(other, now=now, message_id=message_id, text="Non.", show="all"),
+        lambda: message_cases.attachment_file(other, message_id=message_id),
+    ):
         with pytest.raises(Refused):
             refused()
     assert not settings.mail_dir.exists() or not list(settings.mail_dir.glob("*.eml"))  # the refused reply: no mail

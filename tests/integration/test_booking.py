@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -23,13 +23,13 @@ from cantine_portal.models import (
     Structure,
 )
 from cantine_portal.services.booking import basket, choices, period_view
-from cantine_portal.services.booking import errors as booking_errors
 from cantine_portal.services.booking import checkout as booking_checkout
+from cantine_portal.services.booking import errors as booking_errors
 from cantine_portal.services.booking.checkout import CheckoutSnapshot, ProviderRedirect
-from cantine_portal.services.shared.calendar import period_containing
 from cantine_portal.services.demo import load_demo
+from cantine_portal.services.shared.calendar import period_containing
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # Thursday 26 Nov 2026, 10:00 Paris
 WEEK_30_NOV = period_containing("week", date(2026, 11, 30))
 WEEK_7_DEC = period_containing("week", date(2026, 12, 7))
@@ -79,6 +79,7 @@ def _load(database: Database, monkeypatch) -> Demo:
     with database.write_session() as s:
         load_demo(s, NOW)
     with database.session() as s:
+
         def one(model, **where):
             stmt = select(model)
             for k, v in where.items():
@@ -88,13 +89,20 @@ def _load(database: Database, monkeypatch) -> Demo:
         demo_id = one(Structure, slug="demo")
         autre_id = one(Structure, slug="autreville")
         return Demo(
-            db=database, structure=demo_id,
-            martin=one(Family, name="Martin"), lea=one(Child, first_name="Léa"), hugo=one(Child, first_name="Hugo"),
+            db=database,
+            structure=demo_id,
+            martin=one(Family, name="Martin"),
+            lea=one(Child, first_name="Léa"),
+            hugo=one(Child, first_name="Hugo"),
             canteen=one(Service, structure_id=demo_id, name="Restauration scolaire"),
-            morning=one(Service, name="Garderie du matin"), evening=one(Service, name="Garderie du soir"),
+            morning=one(Service, name="Garderie du matin"),
+            evening=one(Service, name="Garderie du soir"),
             wednesday=one(Service, name="Accueil de loisirs du mercredi"),
-            durand=one(Family, name="Durand"), emma=one(Child, first_name="Emma"),
-            autreville=autre_id, bernard=one(Family, name="Bernard"), nina=one(Child, first_name="Nina"),
+            durand=one(Family, name="Durand"),
+            emma=one(Child, first_name="Emma"),
+            autreville=autre_id,
+            bernard=one(Family, name="Bernard"),
+            nina=one(Child, first_name="Nina"),
             autreville_canteen=one(Service, structure_id=autre_id, name="Restauration scolaire"),
         )
 
@@ -108,8 +116,7 @@ def apply(d: Demo, wanted, period=WEEK_7_DEC, now=NOW, version="current", family
     if version == "current":
         version = view(d, period, now, family, structure).basket_version
     with d.db.write_session() as s:
-        return choices.apply_choices(s, now, structure or d.structure, family or d.martin, period, set(wanted),
-                                     version)
+        return choices.apply_choices(s, now, structure or d.structure, family or d.martin, period, set(wanted), version)
 
 
 def summary(d: Demo, now=NOW, family=None):
@@ -150,6 +157,7 @@ def credit_balance(d: Demo) -> int:
 
 # --- The table: open and closed days ----------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "service, day, state, reason",
     [
@@ -181,6 +189,7 @@ def test_view_lists_children_by_position_and_enrolled_services(demo):
 
 # --- Deadlines ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "slug, period, now, locked, text",
     [
@@ -189,14 +198,24 @@ def test_view_lists_children_by_position_and_enrolled_services(demo):
         ("demo", WEEK_30_NOV, datetime(2026, 11, 26, 22, 59, 59, tzinfo=UTC), False, None),
         ("demo", WEEK_30_NOV, datetime(2026, 11, 26, 23, 0, tzinfo=UTC), True, None),  # 27 Nov 00:00 Paris
         ("demo", period_containing("week", date(2026, 11, 23)), NOW, True, None),
-        ("autreville", period_containing("month", date(2026, 12, 1)), NOW, False,
-         "Réservations à effectuer avant le jeudi 26 novembre 2026 à 12h00"),
-        ("autreville", period_containing("month", date(2026, 12, 1)),
-         datetime(2026, 11, 26, 11, 1, tzinfo=UTC), True, None),
+        (
+            "autreville",
+            period_containing("month", date(2026, 12, 1)),
+            NOW,
+            False,
+            "Réservations à effectuer avant le jeudi 26 novembre 2026 à 12h00",
+        ),
+        (
+            "autreville",
+            period_containing("month", date(2026, 12, 1)),
+            datetime(2026, 11, 26, 11, 1, tzinfo=UTC),
+            True,
+            None,
+        ),
     ],
 )
 def test_deadlines(demo, slug, period, now, locked, text):
-    structure, family = ((demo.structure, demo.martin) if slug == "demo" else (demo.autreville, demo.bernard))
+    structure, family = (demo.structure, demo.martin) if slug == "demo" else (demo.autreville, demo.bernard)
     v = view(demo, period, now, family=family, structure=structure)
     assert v.locked is locked
     if text:
@@ -225,9 +244,13 @@ def test_locked_period_refuses_changes_and_keeps_paid_days(demo):
 
 # --- Totals and Valider ---------------------------------------------------------------
 
+
 def test_totals_follow_ticks_and_valider_makes_pending_lines(demo):
     wanted = {(demo.lea, demo.canteen, d) for d in (MON, TUE, THU)} | {
-        (demo.hugo, demo.canteen, MON), (demo.hugo, demo.morning, MON), (demo.hugo, demo.evening, FRI)}
+        (demo.hugo, demo.canteen, MON),
+        (demo.hugo, demo.morning, MON),
+        (demo.hugo, demo.evening, FRI),
+    }
     v = view(demo)
     per_child, grand = period_view.live_totals(v, wanted | {(demo.lea, demo.canteen, WED)})  # closed: ignored
     assert per_child == {demo.lea: 3 * 385, demo.hugo: 385 + 150 + 210} and grand == 1155 + 745
@@ -254,16 +277,26 @@ def test_apply_to_all_children_copies_open_enrolled_days(demo):
     result = period_view.apply_to_all_children(v, demo.lea, ticked)
     assert result == ticked | {(demo.hugo, demo.canteen, MON), (demo.hugo, demo.evening, THU)}
     # Default: from what is saved.
-    assert period_view.apply_to_all_children(v, demo.hugo) == {(demo.hugo, demo.canteen, FRI),
-                                                           (demo.lea, demo.canteen, FRI)}
+    assert period_view.apply_to_all_children(v, demo.hugo) == {
+        (demo.hugo, demo.canteen, FRI),
+        (demo.lea, demo.canteen, FRI),
+    }
 
 
 # --- Refusals: closed days, other families, other communes, stale baskets ---------------
 
+
 @pytest.mark.parametrize(
     "case",
-    ["closed_wednesday", "christmas", "other_family_child", "other_commune_child", "not_enrolled",
-     "outside_period", "family_of_other_commune"],
+    [
+        "closed_wednesday",
+        "christmas",
+        "other_family_child",
+        "other_commune_child",
+        "not_enrolled",
+        "outside_period",
+        "family_of_other_commune",
+    ],
 )
 def test_refusals_save_nothing(demo, case):
     good = (demo.lea, demo.canteen, MON)
@@ -282,8 +315,7 @@ def test_refusals_save_nothing(demo, case):
         family, bad = demo.bernard, (demo.nina, demo.autreville_canteen, MON)
     wanted = {bad} | ({good} if good else set())
     with demo.db.write_session() as s:
-        result = choices.apply_choices(s, NOW, structure or demo.structure, family or demo.martin, period,
-                                       wanted, None)
+        result = choices.apply_choices(s, NOW, structure or demo.structure, family or demo.martin, period, wanted, None)
     assert not result.ok
     if case in ("closed_wednesday", "christmas"):
         assert "ne peut pas être réservé" in result.message
@@ -357,7 +389,7 @@ def _race(demo: Demo, second_also_ticks_tuesday: bool) -> None:
             # Both tabs loaded the page before any basket existed: expected version None.
             with demo.db.write_session() as s:
                 results.append(choices.apply_choices(s, NOW, demo.structure, demo.martin, WEEK_7_DEC, choice, None))
-        except Exception as exc:  # pragma: no cover - the test fails below
+        except Exception as exc:  # noqa: BLE001 - any error of the other tab is reported by the test below
             errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(choice,)) for choice in wanted]
@@ -371,7 +403,11 @@ def _race(demo: Demo, second_also_ticks_tuesday: bool) -> None:
     loser = [r for r in results if not r.added]
     assert len(winner) == 1 and len(loser) == 1
     # The loser either finds its choice already saved or is asked to reload: never a duplicate.
-    assert loser[0].message in (booking_errors.NO_CHANGE_MESSAGE, booking_errors.STALE_MESSAGE, booking_errors.CONFLICT_MESSAGE)
+    assert loser[0].message in (
+        booking_errors.NO_CHANGE_MESSAGE,
+        booking_errors.STALE_MESSAGE,
+        booking_errors.CONFLICT_MESSAGE,
+    )
     active = reservations(demo, "pending")
     assert len({(r.child_id, r.service_id, r.day) for r in active}) == len(active)
     assert len(active) == winner[0].added
@@ -380,6 +416,7 @@ def _race(demo: Demo, second_also_ticks_tuesday: bool) -> None:
 
 
 # --- Checkout, payment, credits -------------------------------------------------------
+
 
 def test_checkout_failure_reopens_the_basket_without_loss_or_double(demo):
     wanted = {(demo.lea, demo.canteen, MON), (demo.hugo, demo.canteen, MON)}
@@ -445,8 +482,15 @@ def test_cancel_paid_day_creates_credit_used_by_next_basket(demo):
     assert started.paid and started.redirect_url is None  # covered by the credit: no bank
     assert credit_balance(demo) == 25
     # Partially covered next time.
-    apply(demo, {(demo.lea, demo.canteen, MON), (demo.hugo, demo.morning, MON), (demo.hugo, demo.evening, MON),
-                 (demo.lea, demo.canteen, THU)})
+    apply(
+        demo,
+        {
+            (demo.lea, demo.canteen, MON),
+            (demo.hugo, demo.morning, MON),
+            (demo.hugo, demo.evening, MON),
+            (demo.lea, demo.canteen, THU),
+        },
+    )
     s = summary(demo)
     assert (s.subtotal_cents, s.credit_applied_cents, s.total_cents) == (385, 25, 360)
     pay(demo)
@@ -477,8 +521,10 @@ def test_unpaid_lines_past_their_deadline_leave_the_basket_with_a_message(demo):
     assert apply(demo, {(demo.lea, demo.canteen, MON)}).ok
     after = datetime(2026, 11, 26, 23, 0, tzinfo=UTC)  # week of 30 Nov now locked, week of 7 Dec open
     v = view(demo, WEEK_30_NOV, after)
-    assert (v.cell((demo.lea, demo.canteen, date(2026, 12, 3))).state,
-            v.cell((demo.lea, demo.canteen, date(2026, 12, 3))).editable) == ("pending", False)
+    assert (
+        v.cell((demo.lea, demo.canteen, date(2026, 12, 3))).state,
+        v.cell((demo.lea, demo.canteen, date(2026, 12, 3))).editable,
+    ) == ("pending", False)
     provider = FakeProvider()
     started = checkout(demo, provider, now=after)
     assert not started.ok and provider.started == []

@@ -24,13 +24,20 @@ from tests.integration.test_payments import SECRET, FakeStripeHTTP, event, handl
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings.from_env({"CANTINE_VAR_DIR": str(tmp_path / "var"), "CANTINE_SECRET_KEY": "k" * 48,
-                              "STRIPE_SECRET_KEY": "sk_test_123", "STRIPE_WEBHOOK_SECRET": SECRET})
+    return Settings.from_env(
+        {
+            "CANTINE_VAR_DIR": str(tmp_path / "var"),
+            "CANTINE_SECRET_KEY": "k" * 48,
+            "STRIPE_SECRET_KEY": "sk_test_123",
+            "STRIPE_WEBHOOK_SECRET": SECRET,
+        }
+    )
 
 
 @pytest.fixture
 def d(database: Database, monkeypatch) -> Demo:
     return _load(database, monkeypatch)
+
 
 FIRST_NOTICE = "La commune a fermé des jours de votre panier, qui en sont retirés"
 
@@ -38,10 +45,12 @@ FIRST_NOTICE = "La commune a fermé des jours de votre panier, qui en sont retir
 def close(d: Demo, day=MON) -> staff_calendar.CalendarResult:
     """The demo commune's staff close ``day`` (every service)."""
     with d.db.write_session() as s:
-        staff = s.exec(select(Account).where(Account.structure_id == d.structure,
-                                             Account.role == AccountRole.STAFF)).one()
-        return staff_calendar.close_day(s, NOW, structure_id=d.structure, account_id=staff.id, day=day,
-                                        service_id=None, reason="Grève", mailer=None)
+        staff = s.exec(
+            select(Account).where(Account.structure_id == d.structure, Account.role == AccountRole.STAFF)
+        ).one()
+        return staff_calendar.close_day(
+            s, NOW, structure_id=d.structure, account_id=staff.id, day=day, service_id=None, reason="Grève", mailer=None
+        )
 
 
 def pay_again(d: Demo, settings, now=NOW) -> fulfilment.CheckoutStart:
@@ -61,14 +70,15 @@ def test_day_closed_during_checkout_is_not_paid_by_the_credit_of_a_wrong_amount(
     assert statuses(d) == []  # the closed day left the basket when it reopened
     with d.db.session() as s:
         assert sum(c.amount_cents for c in s.exec(select(Credit))) == payment.amount_cents + 100
-        impact = staff_calendar.closure_impact(s, structure_id=d.structure, account_id=_staff(s, d), day=MON,
-                                               service_id=None)
+        impact = staff_calendar.closure_impact(
+            s, structure_id=d.structure, account_id=_staff(s, d), day=MON, service_id=None
+        )
     assert impact is not None and impact.paid == 0
 
 
 def test_closed_day_does_not_come_back_into_the_basket_after_a_failed_checkout(d, settings):
-    payment = start(d)                           # Monday and Tuesday, frozen at the bank
-    assert close(d).ok                           # Monday closed meanwhile: the frozen basket keeps it
+    payment = start(d)  # Monday and Tuesday, frozen at the bank
+    assert close(d).ok  # Monday closed meanwhile: the frozen basket keeps it
     reopened = handle(d, settings, event(payment, kind="failed"))
     assert reopened.outcome == "reopened" and FIRST_NOTICE in reopened.message
     assert [line.day for line in summary(d).lines] == [TUE]
@@ -100,8 +110,16 @@ def test_settlement_by_credit_alone_never_pays_a_closed_day(d, settings):
     with d.db.write_session() as s:
         basket = s.exec(select(Basket).where(Basket.family_id == d.martin)).one()
         s.add(ClosedDay(structure_id=d.structure, day=MON, kind="closure", reason="Grève"))
-        payment = Payment(structure_id=d.structure, family_id=d.martin, basket_id=basket.id, reference="P-TEST",
-                          provider="avoir", amount_cents=0, credit_cents=385, created_at=NOW)
+        payment = Payment(
+            structure_id=d.structure,
+            family_id=d.martin,
+            basket_id=basket.id,
+            reference="P-TEST",
+            provider="avoir",
+            amount_cents=0,
+            credit_cents=385,
+            created_at=NOW,
+        )
         s.add(payment)
         s.flush()
         booking_checkout._freeze(s, NOW, basket, summary(d))
@@ -113,7 +131,9 @@ def test_settlement_by_credit_alone_never_pays_a_closed_day(d, settings):
 
 
 def _staff(s, d: Demo) -> int:
-    return s.exec(select(Account).where(Account.structure_id == d.structure, Account.role == AccountRole.STAFF)).one().id
+    return (
+        s.exec(select(Account).where(Account.structure_id == d.structure, Account.role == AccountRole.STAFF)).one().id
+    )
 
 
 class SlowStripeHTTP(FakeStripeHTTP):
@@ -132,9 +152,12 @@ class SlowStripeHTTP(FakeStripeHTTP):
 def _stripe_checkout(d: Demo, settings, http) -> tuple[providers.StripeCheckout, booking_checkout.CheckoutResult]:
     assert apply(d, {(d.lea, d.canteen, MON)}).ok
     with d.db.write_session() as s:
-        provider = providers.StripeCheckout(settings, s.get(Structure, d.structure), NOW,
-                                           client=stripe.StripeClient("sk_test_123", http_client=http,
-                                                                      max_network_retries=0))
+        provider = providers.StripeCheckout(
+            settings,
+            s.get(Structure, d.structure),
+            NOW,
+            client=stripe.StripeClient("sk_test_123", http_client=http, max_network_retries=0),
+        )
         return provider, booking_checkout.begin_checkout(s, NOW, d.structure, d.martin, provider, summary(d).version)
 
 
@@ -153,8 +176,9 @@ def test_stripe_answering_after_the_lifetime_expires_the_payment_itself(d, setti
     """Nobody expired it meanwhile: the clock read when Stripe answered does."""
     provider, started = _stripe_checkout(d, settings, FakeStripeHTTP())
     later = NOW + timedelta(minutes=31)
-    result = payment_cases.open_remote_session(d.db, provider, NOW, d.structure, d.martin, started,
-                                               answered_at=lambda: later)
+    result = payment_cases.open_remote_session(
+        d.db, provider, NOW, d.structure, d.martin, started, answered_at=lambda: later
+    )
     assert not result.ok and result.message == payment_cases.PROVIDER_TOO_LATE_MESSAGE
     with d.db.session() as s:
         assert s.get(Payment, started.payment_id).status == "expired"

@@ -47,6 +47,7 @@ def _mails(settings) -> list[email.message.EmailMessage]:
 
 # --- documents -----------------------------------------------------------------------------
 
+
 def test_demo_lists_its_published_documents_grouped_newest_first(demo_session):
     demo = _structure(demo_session, "demo")
     groups = documents.list_published(demo_session, demo.id)
@@ -67,7 +68,7 @@ def test_each_commune_sees_only_its_own_documents(demo_session):
     their_id = theirs[0].documents[0].id
     assert documents.published_document(demo_session, demo.id, their_id) is None
     assert documents.published_document(demo_session, autreville.id, their_id) is not None
-    draft = demo_session.exec(select(Document).where(Document.published == False)).all()  # noqa: E712
+    draft = demo_session.exec(select(Document).where(Document.published == False)).all()  # noqa: E712  (SQL: a column compared with TRUE, not a Python truth test)
     assert len(draft) == 1 and draft[0].structure_id == demo.id
     assert documents.published_document(demo_session, demo.id, draft[0].id) is None
     assert documents.published_document(demo_session, demo.id, 999_999) is None
@@ -76,14 +77,19 @@ def test_each_commune_sees_only_its_own_documents(demo_session):
 def test_newest_document_comes_first_within_a_category(database, demo_session, settings, now):
     demo = _structure(demo_session, "demo")
     with database.write_session() as s:
-        documents.add_document(s, settings, now - timedelta(days=20), demo.id, title="Ancien menu",
-                               category="Menus", data=PDF)
-        documents.add_document(s, settings, now + timedelta(minutes=5), demo.id, title="Menu de Noël",
-                               category="Menus", data=PDF)
+        documents.add_document(
+            s, settings, now - timedelta(days=20), demo.id, title="Ancien menu", category="Menus", data=PDF
+        )
+        documents.add_document(
+            s, settings, now + timedelta(minutes=5), demo.id, title="Menu de Noël", category="Menus", data=PDF
+        )
     with database.session() as s:
         menus = documents.list_published(s, demo.id)[0]
     assert [d.title for d in menus.documents] == [
-        "Menu de Noël", "Menu de la semaine du 23 au 27 novembre 2026", "Ancien menu"]
+        "Menu de Noël",
+        "Menu de la semaine du 23 au 27 novembre 2026",
+        "Ancien menu",
+    ]
     assert menus.documents[-1].date_label == "06/11/2026"
 
 
@@ -94,6 +100,7 @@ def test_publishing_refuses_a_file_that_is_not_a_pdf(demo_session, settings, now
 
 
 # --- download route ------------------------------------------------------------------------
+
 
 @pytest.fixture
 def client(database, demo_session, settings, now, monkeypatch):
@@ -135,10 +142,13 @@ def test_route_serves_a_published_document_inline_or_as_download(client, databas
 def test_route_answers_an_empty_404_for_everything_else(client, database, demo_session, now):
     ids = _doc_ids(demo_session)
     client.cookies.update(_login_cookie(database, now, MARTIN_EMAIL, "demo"))
-    for path in [f"/api/demo/documents/{ids['autreville:reglement']}",  # another commune's document
-                 f"/api/demo/documents/{ids['demo:draft']}",  # unpublished
-                 "/api/demo/documents/999999", "/api/demo/documents/abc",
-                 f"/api/autreville/documents/{ids['autreville:reglement']}"]:  # Martin's cookie is for demo
+    for path in [
+        f"/api/demo/documents/{ids['autreville:reglement']}",  # another commune's document
+        f"/api/demo/documents/{ids['demo:draft']}",  # unpublished
+        "/api/demo/documents/999999",
+        "/api/demo/documents/abc",
+        f"/api/autreville/documents/{ids['autreville:reglement']}",
+    ]:  # Martin's cookie is for demo
         response = client.get(path)
         assert response.status_code == 404, path
         assert response.content == b""
@@ -173,6 +183,7 @@ def test_route_404s_when_the_stored_path_was_tampered_with(client, database, dem
 
 # --- contact -------------------------------------------------------------------------------
 
+
 def _martin(session):
     account = _account(session, MARTIN_EMAIL)
     return dict(structure_id=account.structure_id, family_id=account.family_id, account_id=account.id)
@@ -180,16 +191,28 @@ def _martin(session):
 
 def _send(database, settings, now, **overrides):
     with database.write_session() as s:
-        args = dict(_martin(s), subject="Absence de Léa", body="Léa sera absente lundi.\nMerci.", child_id=None,
-                    attachment=None, mailer=Mailer(settings), settings=settings)
+        args = dict(
+            _martin(s),
+            subject="Absence de Léa",
+            body="Léa sera absente lundi.\nMerci.",
+            child_id=None,
+            attachment=None,
+            mailer=Mailer(settings),
+            settings=settings,
+        )
         args.update(overrides)
         return contact.send_message(s, now, **args)
 
 
 def test_message_is_stored_and_mailed_with_its_attachment(database, demo_session, settings, now):
     lea = demo_session.exec(select(Child).where(Child.first_name == "Léa")).one()
-    result = _send(database, settings, now, child_id=lea.id,
-                   attachment=contact.IncomingAttachment("../../certificat médical.PDF", PDF))
+    result = _send(
+        database,
+        settings,
+        now,
+        child_id=lea.id,
+        attachment=contact.IncomingAttachment("../../certificat médical.PDF", PDF),
+    )
     assert result.ok and result.message == contact.MSG_SENT
     with database.session() as s:
         stored = s.exec(select(ContactMessage)).one()
@@ -206,7 +229,8 @@ def test_message_is_stored_and_mailed_with_its_attachment(database, demo_session
     assert "Léa sera absente lundi." in text and "Enfant concerné : Léa Martin" in text
     attachments = list(to_commune.iter_attachments())
     assert [(a.get_filename(), a.get_content_type()) for a in attachments] == [
-        ("certificat-medical.pdf", "application/pdf")]
+        ("certificat-medical.pdf", "application/pdf")
+    ]
     assert attachments[0].get_content() == PDF
     ack = next(m for m in mails if m["To"] == MARTIN_EMAIL)
     assert list(ack.iter_attachments()) == []
@@ -256,8 +280,10 @@ def test_at_most_ten_messages_per_hour_per_family(database, demo_session, settin
         assert _send(database, settings, now - timedelta(minutes=50 - minute)).ok
     refused = _send(database, settings, now)
     assert not refused.ok
-    assert refused.message == ("Vous avez envoyé beaucoup de messages dans l'heure. Réessayez un peu plus tard "
-                               "ou appelez la mairie au 02 40 00 00 00.")
+    assert refused.message == (
+        "Vous avez envoyé beaucoup de messages dans l'heure. Réessayez un peu plus tard "
+        "ou appelez la mairie au 02 40 00 00 00."
+    )
     # Another family is not affected.
     with database.session() as s:
         durand = _account(s, "famille.durand@example.fr")
@@ -272,6 +298,7 @@ def test_child_choices_list_only_the_family_children(demo_session):
 
 
 # --- states: the handlers re-check the session and map choices to the family's own ids --------
+
 
 class _Unreadable(io.BytesIO):
     def read(self, *args):  # an oversized upload must be refused without being read
@@ -290,8 +317,7 @@ def as_martin(database, demo_session, settings, now, monkeypatch):
     def require_parent(self):
         if not logged_in["yes"]:
             return None
-        self._structure_id, self._family_id, self._account_id = (account.structure_id, account.family_id,
-                                                                 account.id)
+        self._structure_id, self._family_id, self._account_id = (account.structure_id, account.family_id, account.id)
         self.portal_slug, self.commune_phone, self.portal_status = "demo", "02 40 00 00 00", "found"
         return SessionInfo(account.id, account.structure_id, account.family_id, "parent", account.email)
 

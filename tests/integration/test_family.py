@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from cantine_portal.config import Settings
+from cantine_portal.infra.mail import Mailer
 from cantine_portal.models import (
     Account,
     AuditLog,
@@ -23,9 +24,8 @@ from cantine_portal.models import (
     Service,
     Structure,
 )
-from cantine_portal.services.families import family as fs
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
-from cantine_portal.infra.mail import Mailer
+from cantine_portal.services.families import family as fs
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -60,9 +60,16 @@ def _ctx(session, name="Martin", slug="demo"):
 def _save_guardian(database, now, structure, family, account, guardian, values=None, version=None, **kwargs):
     with database.write_session() as s:
         return fs.save_guardian(
-            s, now, structure_id=structure.id, family_id=family.id, account_id=account.id, guardian_id=guardian.id,
+            s,
+            now,
+            structure_id=structure.id,
+            family_id=family.id,
+            account_id=account.id,
+            guardian_id=guardian.id,
             expected_version=guardian.version if version is None else version,
-            values={**fs.guardian_form_values(guardian), **(values or {})}, **kwargs)
+            values={**fs.guardian_form_values(guardian), **(values or {})},
+            **kwargs,
+        )
 
 
 def _save_child(database, now, structure, family, account, child, values=None, service_ids=None, version=None):
@@ -70,9 +77,16 @@ def _save_child(database, now, structure, family, account, child, values=None, s
         if service_ids is None:
             service_ids = fs.enrolled_service_ids(s, child.id)
         return fs.save_child(
-            s, now, structure_id=structure.id, family_id=family.id, account_id=account.id, child_id=child.id,
+            s,
+            now,
+            structure_id=structure.id,
+            family_id=family.id,
+            account_id=account.id,
+            child_id=child.id,
             expected_version=child.version if version is None else version,
-            values={**fs.child_form_values(child), **(values or {})}, service_ids=set(service_ids))
+            values={**fs.child_form_values(child), **(values or {})},
+            service_ids=set(service_ids),
+        )
 
 
 def _audit(database, action):
@@ -100,8 +114,9 @@ def test_demo_family_reads(demo_session):
 def test_save_guardian_normalises_phone_bumps_version_and_audits(database, demo_session, now):
     structure, family, account = _ctx(demo_session)
     julien = _guardians(demo_session, family)[1]
-    result = _save_guardian(database, now, structure, family, account, julien,
-                            {"mobile": "07.11.22.33.44", "employer": "Chantiers"})
+    result = _save_guardian(
+        database, now, structure, family, account, julien, {"mobile": "07.11.22.33.44", "employer": "Chantiers"}
+    )
     assert result.ok and result.message == fs.MSG_SAVED and result.version == 2
     with database.session() as s:
         stored = s.get(Guardian, julien.id)
@@ -115,8 +130,9 @@ def test_save_guardian_normalises_phone_bumps_version_and_audits(database, demo_
 def test_invalid_guardian_is_not_saved(database, demo_session, now):
     structure, family, account = _ctx(demo_session)
     julien = _guardians(demo_session, family)[1]
-    result = _save_guardian(database, now, structure, family, account, julien,
-                            {"postal_code": "4400", "first_name": "", "city": "Nantes"})
+    result = _save_guardian(
+        database, now, structure, family, account, julien, {"postal_code": "4400", "first_name": "", "city": "Nantes"}
+    )
     assert not result.ok and set(result.errors) == {"postal_code", "first_name"}
     with database.session() as s:
         assert s.get(Guardian, julien.id).city == "Démo-sur-Loire"
@@ -143,16 +159,24 @@ def test_compare_and_set_catches_a_write_between_read_and_update(database, demo_
 
     def validate_then_concurrent_write(values):
         # Another process's committed write, as PostgreSQL's READ COMMITTED lets it land here.
-        sessions[0].execute(text("UPDATE guardian SET version = version + 1, city = 'Ailleurs' WHERE id = :id"),
-                            {"id": julien.id})
+        sessions[0].execute(
+            text("UPDATE guardian SET version = version + 1, city = 'Ailleurs' WHERE id = :id"), {"id": julien.id}
+        )
         return real_validate(values)
 
     monkeypatch.setattr(fs, "validate_guardian", validate_then_concurrent_write)
     with database.write_session() as s:
         sessions.append(s)
-        result = fs.save_guardian(s, now, structure_id=structure.id, family_id=family.id, account_id=account.id,
-                                  guardian_id=julien.id, expected_version=1,
-                                  values={**fs.guardian_form_values(julien), "city": "Rezé"})
+        result = fs.save_guardian(
+            s,
+            now,
+            structure_id=structure.id,
+            family_id=family.id,
+            account_id=account.id,
+            guardian_id=julien.id,
+            expected_version=1,
+            values={**fs.guardian_form_values(julien), "city": "Rezé"},
+        )
     assert result.conflict
     with database.session() as s:
         assert s.get(Guardian, julien.id).city == "Ailleurs"
@@ -201,12 +225,14 @@ def test_login_email_change_needs_password_and_warns_old_address(database, demo_
     new = {"email": "Claire.Nouvelle@Example.fr"}
     asked = _save_guardian(database, now, structure, family, account, claire, new, mailer=mailer)
     assert not asked.ok and "current_password" in asked.errors
-    wrong = _save_guardian(database, now, structure, family, account, claire, new, mailer=mailer,
-                           current_password="pas-le-bon")
+    wrong = _save_guardian(
+        database, now, structure, family, account, claire, new, mailer=mailer, current_password="pas-le-bon"
+    )
     assert not wrong.ok and wrong.errors["current_password"] == fs.MSG_PASSWORD_WRONG
     assert _mails(mailer) == []
-    done = _save_guardian(database, now, structure, family, account, claire, new, mailer=mailer,
-                          current_password=MARTIN_PASSWORD)
+    done = _save_guardian(
+        database, now, structure, family, account, claire, new, mailer=mailer, current_password=MARTIN_PASSWORD
+    )
     assert done.ok and done.new_login_email == "claire.nouvelle@example.fr"
     with database.session() as s:
         assert s.get(Account, account.id).email == "claire.nouvelle@example.fr"
@@ -218,8 +244,17 @@ def test_login_email_change_needs_password_and_warns_old_address(database, demo_
 def test_login_email_already_used_in_commune_is_refused(database, demo_session, now, mailer):
     structure, family, account = _ctx(demo_session)
     claire = _guardians(demo_session, family)[0]
-    taken = _save_guardian(database, now, structure, family, account, claire,
-                           {"email": "FAMILLE.DURAND@example.fr"}, mailer=mailer, current_password=MARTIN_PASSWORD)
+    taken = _save_guardian(
+        database,
+        now,
+        structure,
+        family,
+        account,
+        claire,
+        {"email": "FAMILLE.DURAND@example.fr"},
+        mailer=mailer,
+        current_password=MARTIN_PASSWORD,
+    )
     assert not taken.ok and taken.errors["email"] == fs.MSG_EMAIL_TAKEN
     with database.session() as s:
         assert s.get(Account, account.id).email == MARTIN_EMAIL
@@ -228,8 +263,9 @@ def test_login_email_already_used_in_commune_is_refused(database, demo_session, 
 def test_non_login_email_changes_without_password(database, demo_session, now, mailer):
     structure, family, account = _ctx(demo_session)
     julien = _guardians(demo_session, family)[1]
-    result = _save_guardian(database, now, structure, family, account, julien, {"email": "j.martin@example.fr"},
-                            mailer=mailer)
+    result = _save_guardian(
+        database, now, structure, family, account, julien, {"email": "j.martin@example.fr"}, mailer=mailer
+    )
     assert result.ok and _mails(mailer) == []
 
 
@@ -263,7 +299,8 @@ def test_forged_child_or_service_is_refused(database, demo_session, now):
             _save_child(database, now, structure, martin, account, forged, {"diet": ""}, service_ids=set())
     hugo = _children(demo_session, martin)[1]
     autreville_canteen = demo_session.exec(
-        select(Service).where(Service.structure_id == _structure(demo_session, "autreville").id)).first()
+        select(Service).where(Service.structure_id == _structure(demo_session, "autreville").id)
+    ).first()
     with pytest.raises(fs.NotYourFamily):
         _save_child(database, now, structure, martin, account, hugo, service_ids={autreville_canteen.id})
     with database.session() as s:
@@ -276,8 +313,15 @@ def test_forged_child_or_service_is_refused(database, demo_session, now):
 def test_child_diet_and_pai_saved_audit_without_health_values(database, demo_session, now):
     structure, family, account = _ctx(demo_session)
     hugo = _children(demo_session, family)[1]
-    result = _save_child(database, now, structure, family, account, hugo,
-                         {"diet": "Végétarien", "pai": "1", "pai_notes": "Allergie arachide sévère"})
+    result = _save_child(
+        database,
+        now,
+        structure,
+        family,
+        account,
+        hugo,
+        {"diet": "Végétarien", "pai": "1", "pai_notes": "Allergie arachide sévère"},
+    )
     assert result.ok and result.version == 2
     with database.session() as s:
         stored = s.get(Child, hugo.id)
@@ -292,8 +336,15 @@ def test_child_diet_and_pai_saved_audit_without_health_values(database, demo_ses
 def test_child_validation(database, demo_session, now):
     structure, family, account = _ctx(demo_session)
     lea = _children(demo_session, family)[0]
-    result = _save_child(database, now, structure, family, account, lea,
-                         {"diet": "Régime inventé", "first_name": " ", "birth_date": "2030-01-01"})
+    result = _save_child(
+        database,
+        now,
+        structure,
+        family,
+        account,
+        lea,
+        {"diet": "Régime inventé", "first_name": " ", "birth_date": "2030-01-01"},
+    )
     assert not result.ok and set(result.errors) == {"diet", "first_name", "birth_date"}
     assert _save_child(database, now, structure, family, account, lea, {"birth_date": "pas une date"}).errors
 
@@ -309,8 +360,9 @@ def test_child_version_conflict(database, demo_session, now):
 def test_unenroll_keeps_paid_future_days_and_deletes_pending(database, demo_session, now):
     structure, family, account = _ctx(demo_session)
     hugo = _children(demo_session, family)[1]
-    canteen = demo_session.exec(select(Service).where(Service.structure_id == structure.id,
-                                                      Service.name == "Restauration scolaire")).one()
+    canteen = demo_session.exec(
+        select(Service).where(Service.structure_id == structure.id, Service.name == "Restauration scolaire")
+    ).one()
     today = date(2026, 11, 26)
     with database.write_session() as s:
         basket = Basket(structure_id=structure.id, family_id=family.id, created_at=now, updated_at=now)
@@ -318,9 +370,20 @@ def test_unenroll_keeps_paid_future_days_and_deletes_pending(database, demo_sess
         s.flush()
 
         def reservation(day, status, basket_id=None):
-            s.add(Reservation(structure_id=structure.id, family_id=family.id, child_id=hugo.id,
-                              service_id=canteen.id, day=day, status=status, price_cents=385,
-                              basket_id=basket_id, created_at=now, updated_at=now))
+            s.add(
+                Reservation(
+                    structure_id=structure.id,
+                    family_id=family.id,
+                    child_id=hugo.id,
+                    service_id=canteen.id,
+                    day=day,
+                    status=status,
+                    price_cents=385,
+                    basket_id=basket_id,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
 
         reservation(today + timedelta(days=4), "paid")
         reservation(today + timedelta(days=5), "paid")
@@ -330,14 +393,20 @@ def test_unenroll_keeps_paid_future_days_and_deletes_pending(database, demo_sess
     ticked = fs.enrolled_service_ids(demo_session, hugo.id) - {canteen.id}
     result = _save_child(database, now, structure, family, account, hugo, service_ids=ticked)
     assert result.ok
-    assert ("Restauration scolaire : Les 2 réservations déjà payées pour cette prestation sont conservées ; "
-            "vous pouvez les annuler depuis Réservations.") in result.notes
+    assert (
+        "Restauration scolaire : Les 2 réservations déjà payées pour cette prestation sont conservées ; "
+        "vous pouvez les annuler depuis Réservations."
+    ) in result.notes
     assert any("retirée" in note for note in result.notes)
     with database.session() as s:
         statuses = sorted(r.status for r in s.exec(select(Reservation).where(Reservation.child_id == hugo.id)))
         assert statuses == ["paid", "paid", "paid"]
-        assert s.exec(select(Enrollment).where(Enrollment.child_id == hugo.id,
-                                               Enrollment.service_id == canteen.id)).first() is None
+        assert (
+            s.exec(
+                select(Enrollment).where(Enrollment.child_id == hugo.id, Enrollment.service_id == canteen.id)
+            ).first()
+            is None
+        )
         assert s.get(Basket, basket_id).version == 2
     details = json.loads(_audit(database, "child.updated")[0].details)
     assert details["services_removed"] == ["Restauration scolaire"]
@@ -351,8 +420,9 @@ def test_inactive_service_enrollment_left_alone(database, demo_session, now):
     structure, family, account = _ctx(demo_session)
     lea = _children(demo_session, family)[0]
     with database.write_session() as s:
-        morning = s.exec(select(Service).where(Service.structure_id == structure.id,
-                                               Service.name == "Garderie du matin")).one()
+        morning = s.exec(
+            select(Service).where(Service.structure_id == structure.id, Service.name == "Garderie du matin")
+        ).one()
         morning.active = False
         morning_id = morning.id
     with database.session() as s:
@@ -370,10 +440,29 @@ def test_password_asked_for_login_change_is_throttled(database, demo_session, no
     claire = _guardians(demo_session, family)[0]
     new = {"email": "claire.nouvelle@example.fr"}
     for _ in range(5):
-        result = _save_guardian(database, now, structure, family, account, claire, new, mailer=mailer,
-                                current_password="devine", ip="203.0.113.9")
+        result = _save_guardian(
+            database,
+            now,
+            structure,
+            family,
+            account,
+            claire,
+            new,
+            mailer=mailer,
+            current_password="devine",
+            ip="203.0.113.9",
+        )
         assert result.errors["current_password"] == fs.MSG_PASSWORD_WRONG
-    blocked = _save_guardian(database, now, structure, family, account, claire, new, mailer=mailer,
-                             current_password=MARTIN_PASSWORD, ip="203.0.113.9")
+    blocked = _save_guardian(
+        database,
+        now,
+        structure,
+        family,
+        account,
+        claire,
+        new,
+        mailer=mailer,
+        current_password=MARTIN_PASSWORD,
+        ip="203.0.113.9",
+    )
     assert not blocked.ok and "Trop de tentatives" in blocked.errors["current_password"]
-

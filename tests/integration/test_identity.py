@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from PIL import Image, PngImagePlugin
@@ -31,8 +31,8 @@ from tests.integration.test_payments import d, event, handle, start  # noqa: F40
 from tests.integration.test_payments import settings as payment_settings  # noqa: F401 - fixture
 from tests.unit.test_pdf import GENERATED_AT, _receipt_data
 
-
 # --- the colour rule (WCAG contrast of white text) ---------------------------------------------
+
 
 def test_contrast_formula_matches_wcag_reference_values():
     assert contrast_ratio("#ffffff", "#000000") == pytest.approx(21.0)
@@ -52,6 +52,7 @@ def test_a_colour_white_text_cannot_be_read_on_is_refused_in_french():
 
 
 # --- the logo checks -----------------------------------------------------------------------------
+
 
 def _png(size=(40, 20), with_metadata=False) -> bytes:
     out = io.BytesIO()
@@ -89,17 +90,20 @@ def test_an_oversized_file_is_refused_before_decoding():
     assert refused.value.message == "Le logo dépasse 1 Mo : choisissez une image plus légère."
 
 
-@pytest.mark.parametrize("svg", [
-    b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
-    b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect width="1" height="1"/></svg>',
-    b'<svg xmlns="http://www.w3.org/2000/svg"><foreignObject><p xmlns="http://www.w3.org/1999/xhtml">x</p>'
-    b'</foreignObject></svg>',
-    b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
-    b'<use xlink:href="https://evil.example/x.svg#a"/></svg>',
-    b'<svg xmlns="http://www.w3.org/2000/svg"><a href="javascript:alert(1)"><rect width="1" height="1"/></a></svg>',
-    b'<svg xmlns="http://www.w3.org/2000/svg"><rect fill="url(https://evil.example/p)" width="1" height="1"/></svg>',
-    b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x "y">]><svg xmlns="http://www.w3.org/2000/svg">&x;</svg>',
-])
+@pytest.mark.parametrize(
+    "svg",
+    [
+        b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect width="1" height="1"/></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><foreignObject><p xmlns="http://www.w3.org/1999/xhtml">x</p>'
+        b"</foreignObject></svg>",
+        b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+        b'<use xlink:href="https://evil.example/x.svg#a"/></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><a href="javascript:alert(1)"><rect width="1" height="1"/></a></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><rect fill="url(https://evil.example/p)" width="1" height="1"/></svg>',
+        b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x "y">]><svg xmlns="http://www.w3.org/2000/svg">&x;</svg>',
+    ],
+)
 def test_an_svg_with_a_script_handler_or_external_link_is_refused(svg):
     with pytest.raises(images.LogoError) as refused:
         images.check_logo(svg)
@@ -107,9 +111,11 @@ def test_an_svg_with_a_script_handler_or_external_link_is_refused(svg):
 
 
 def test_a_simple_svg_is_kept_as_our_own_serialisation():
-    svg = (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">'
-           b'<defs><linearGradient id="g"><stop offset="0" stop-color="#1d4e89"/></linearGradient></defs>'
-           b'<rect width="10" height="10" fill="url(#g)"/><title>Logo</title></svg>')
+    svg = (
+        b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">'
+        b'<defs><linearGradient id="g"><stop offset="0" stop-color="#1d4e89"/></linearGradient></defs>'
+        b'<rect width="10" height="10" fill="url(#g)"/><title>Logo</title></svg>'
+    )
     logo = images.check_logo(svg)
     assert logo.mime == "image/svg+xml" and logo.suffix == "svg"
     assert b"<rect" in logo.data and b'fill="url(#g)"' in logo.data
@@ -117,6 +123,7 @@ def test_a_simple_svg_is_kept_as_our_own_serialisation():
 
 
 # --- Paramètres: upload, colour, the header's data and the public route ----------------------------
+
 
 def test_upload_then_the_header_and_the_public_route_show_the_communes_own_logo(actors, settings, now):
     staff, other = actors["staff"], actors["other"]
@@ -173,11 +180,17 @@ def test_the_colour_is_saved_only_when_white_text_is_readable_on_it(actors, now)
 
 # --- e-mails and receipts --------------------------------------------------------------------------
 
+
 def test_an_email_wears_the_communes_colour_and_logo_as_an_inline_image(demo_session, settings, now):
     structure = demo_session.exec(select(Structure).where(Structure.slug == "demo")).one()
     brand = branding.mail_brand(settings, structure)
-    mail = Mail(to="a@example.fr", subject="Essai", text="Bonjour",
-                html=render_html("Essai", ["Bonjour"], ("Ouvrir", "https://x.test")), brand=brand)
+    mail = Mail(
+        to="a@example.fr",
+        subject="Essai",
+        text="Bonjour",
+        html=render_html("Essai", ["Bonjour"], ("Ouvrir", "https://x.test")),
+        brand=brand,
+    )
     message = Mailer(settings).build(mail, now)
     body = message.get_body(("html",)).get_content()
     assert "background:#1d4e89" in body and "Logo de Ville de Démo" in body and "cid:" in body
@@ -186,7 +199,7 @@ def test_an_email_wears_the_communes_colour_and_logo_as_an_inline_image(demo_ses
 
 
 def test_the_payment_reference_uses_the_paris_date(d, payment_settings):
-    late = datetime(2026, 11, 26, 23, 31, tzinfo=timezone.utc)  # Friday 27/11 at 0h31 in Paris
+    late = datetime(2026, 11, 26, 23, 31, tzinfo=UTC)  # Friday 27/11 at 0h31 in Paris
     payment = start(d, now=late)
     assert payment.reference.startswith("P-20261127-")
 
@@ -204,8 +217,9 @@ def test_the_receipt_shows_the_communes_logo_when_it_has_one():
     data = _receipt_data()
     plain = PdfReader(io.BytesIO(render_receipt(data, generated_at=GENERATED_AT)))
     logo = _png((120, 60))
-    branded = PdfReader(io.BytesIO(render_receipt(replace(data, logo=logo, accent_colour="#5b2a86"),
-                                                  generated_at=GENERATED_AT)))
+    branded = PdfReader(
+        io.BytesIO(render_receipt(replace(data, logo=logo, accent_colour="#5b2a86"), generated_at=GENERATED_AT))
+    )
     assert len(plain.pages[0].images) == 0 and len(branded.pages[0].images) == 1
     broken = render_receipt(replace(data, logo=b"not an image"), generated_at=GENERATED_AT)
     assert len(PdfReader(io.BytesIO(broken)).pages[0].images) == 0  # a bad logo never stops a receipt
@@ -218,8 +232,10 @@ def test_providers_are_named_in_french_in_the_back_office(d, payment_settings):
     with d.db.session() as s:
         staff = s.exec(select(Structure).where(Structure.id == d.structure)).one()
         from cantine_portal.models import Account, AccountRole
-        agent = s.exec(select(Account.id).where(Account.structure_id == staff.id,
-                                                Account.role == AccountRole.STAFF)).first()
+
+        agent = s.exec(
+            select(Account.id).where(Account.structure_id == staff.id, Account.role == AccountRole.STAFF)
+        ).first()
         report = payments_report.payments_report(s, d.structure, agent)
     assert [row.provider for row in report.rows] == ["Banque simulée"]
 

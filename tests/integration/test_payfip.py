@@ -74,8 +74,13 @@ def d(database, monkeypatch) -> Demo:
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings.from_env({"CANTINE_VAR_DIR": str(tmp_path / "var"), "CANTINE_SECRET_KEY": "k" * 48,
-                              "SYSTEMPAY_SECRET_TEST": "testsecret123"})
+    return Settings.from_env(
+        {
+            "CANTINE_VAR_DIR": str(tmp_path / "var"),
+            "CANTINE_SECRET_KEY": "k" * 48,
+            "SYSTEMPAY_SECRET_TEST": "testsecret123",
+        }
+    )
 
 
 def structure(d: Demo) -> Structure:
@@ -98,17 +103,22 @@ def payfip_checkout(d: Demo, settings, session) -> tuple[EopaymentProvider, Paym
 
 def answers_for(payment: Payment, *details: str) -> dict:
     values = {"AMOUNT": str(payment.amount_cents), "REFDET": payment.reference.replace("-", "")}
-    return {"creerPaiementSecurise": [("creerPaiementSecurise.xml", {})],
-            "recupererDetailPaiementSecurise": [(name, values) for name in details]}
+    return {
+        "creerPaiementSecurise": [("creerPaiementSecurise.xml", {})],
+        "recupererDetailPaiementSecurise": [(name, values) for name in details],
+    }
 
 
 def replay(d: Demo, settings, *details: str, amount: int | None = None):
     """A PayFiP checkout whose detail calls answer ``details`` in turn."""
-    session, adapter = http({"creerPaiementSecurise": [("creerPaiementSecurise.xml", {})],
-                             "recupererDetailPaiementSecurise": []})
+    session, adapter = http(
+        {"creerPaiementSecurise": [("creerPaiementSecurise.xml", {})], "recupererDetailPaiementSecurise": []}
+    )
     provider, payment = payfip_checkout(d, settings, session)
-    values = {"AMOUNT": str(payment.amount_cents if amount is None else amount),
-              "REFDET": payment.reference.replace("-", "")}
+    values = {
+        "AMOUNT": str(payment.amount_cents if amount is None else amount),
+        "REFDET": payment.reference.replace("-", ""),
+    }
     adapter.answers["recupererDetailPaiementSecurise"] = [(name, values) for name in details]
     return provider, payment, adapter
 
@@ -200,14 +210,18 @@ def test_check_pending_expires_an_idop_never_paid(d, settings, monkeypatch):
 
 # --- PayFiP / Systempay settings and the production-safety rule --------------------------------
 
-@pytest.mark.parametrize("numcli, mode, env, ok", [
-    ("123456", "W", {"CANTINE_ENV": "production"}, True),
-    ("123456", "X", {"CANTINE_ENV": "production"}, True),
-    ("123456", "T", {"CANTINE_ENV": "production"}, False),   # test mode moves no money
-    ("123456", "T", {}, True),
-    ("12345", "W", {}, False),
-    ("", "W", {}, False),
-])
+
+@pytest.mark.parametrize(
+    "numcli, mode, env, ok",
+    [
+        ("123456", "W", {"CANTINE_ENV": "production"}, True),
+        ("123456", "X", {"CANTINE_ENV": "production"}, True),
+        ("123456", "T", {"CANTINE_ENV": "production"}, False),  # test mode moves no money
+        ("123456", "T", {}, True),
+        ("12345", "W", {}, False),
+        ("", "W", {}, False),
+    ],
+)
 def test_payfip_availability(numcli, mode, env, ok, tmp_path):
     s = Structure(slug="x", name="X", payment_provider="payfip", payfip_numcli=numcli, payfip_mode=mode)
     settings = Settings.from_env({"CANTINE_VAR_DIR": str(tmp_path), "CANTINE_SECRET_KEY": "k" * 48, **env})
@@ -215,8 +229,9 @@ def test_payfip_availability(numcli, mode, env, ok, tmp_path):
 
 
 def test_systempay_without_its_server_secret_cannot_take_payments(tmp_path):
-    s = Structure(slug="x", name="X", payment_provider="systempay", systempay_site_id="12345678",
-                  systempay_mode="PRODUCTION")
+    s = Structure(
+        slug="x", name="X", payment_provider="systempay", systempay_site_id="12345678", systempay_mode="PRODUCTION"
+    )
     bare = Settings.from_env({"CANTINE_VAR_DIR": str(tmp_path), "CANTINE_SECRET_KEY": "k" * 48})
     assert not providers.payment_availability(s, bare).ok
     keyed = bare.with_overrides(systempay_secret_production="prodsecret")
@@ -224,6 +239,7 @@ def test_systempay_without_its_server_secret_cannot_take_payments(tmp_path):
 
 
 # --- Systempay: the signed-form backend through the same adapter -------------------------------
+
 
 def _sign(fields: dict[str, str], secret: str) -> str:
     """Systempay's HMAC-SHA-256 signature, computed here independently of eopayment."""
@@ -250,11 +266,19 @@ def test_systempay_form_is_signed_with_the_shop_secret(d, settings):
 
 
 def _answer(fields: dict[str, str], payment: Payment, result: str = "00", secret: str = "testsecret123") -> str:
-    answer = {"vads_ctx_mode": "TEST", "vads_auth_result": "00", "vads_result": result,
-              "vads_amount": str(payment.amount_cents), "vads_currency": "978", "vads_site_id": "12345678",
-              "vads_trans_id": fields["vads_trans_id"], "vads_trans_date": fields["vads_trans_date"],
-              "vads_trans_status": "AUTHORISED" if result == "00" else "REFUSED",
-              "vads_ext_info_eopayment_trans_id": payment.reference, "vads_auth_number": "3fb0de"}
+    answer = {
+        "vads_ctx_mode": "TEST",
+        "vads_auth_result": "00",
+        "vads_result": result,
+        "vads_amount": str(payment.amount_cents),
+        "vads_currency": "978",
+        "vads_site_id": "12345678",
+        "vads_trans_id": fields["vads_trans_id"],
+        "vads_trans_date": fields["vads_trans_date"],
+        "vads_trans_status": "AUTHORISED" if result == "00" else "REFUSED",
+        "vads_ext_info_eopayment_trans_id": payment.reference,
+        "vads_auth_number": "3fb0de",
+    }
     answer["signature"] = _sign(answer, secret)
     return urlencode(answer)
 
@@ -272,15 +296,24 @@ def test_systempay_signed_answer_pays_and_a_forged_one_is_refused(d, settings):
 def test_paramètres_check_the_payfip_and_systempay_settings_when_saved():
     from cantine_portal.services.backoffice.settings import validate_settings
 
-    base = {"name": "Démo", "email": "mairie@demo.fr", "period_mode": "week", "deadline_kind": "weekday_before",
-            "deadline_weekday": "3", "deadline_days_before": "2", "deadline_time": "23:59"}
+    base = {
+        "name": "Démo",
+        "email": "mairie@demo.fr",
+        "period_mode": "week",
+        "deadline_kind": "weekday_before",
+        "deadline_weekday": "3",
+        "deadline_days_before": "2",
+        "deadline_time": "23:59",
+    }
     _clean, errors = validate_settings({**base, "payment_provider": "payfip", "payfip_numcli": "12a456"})
     assert "payfip_numcli" in errors
-    clean, errors = validate_settings({**base, "payment_provider": "payfip", "payfip_numcli": "123456",
-                                       "payfip_mode": "W"})
+    clean, errors = validate_settings(
+        {**base, "payment_provider": "payfip", "payfip_numcli": "123456", "payfip_mode": "W"}
+    )
     assert not errors and (clean["payfip_numcli"], clean["payfip_mode"]) == ("123456", "W")
     _clean, errors = validate_settings({**base, "payment_provider": "systempay", "systempay_site_id": "123"})
     assert "systempay_site_id" in errors
-    _clean, errors = validate_settings({**base, "payment_provider": "payfip", "payfip_numcli": "123456",
-                                        "payfip_mode": "Z"})
+    _clean, errors = validate_settings(
+        {**base, "payment_provider": "payfip", "payfip_numcli": "123456", "payfip_mode": "Z"}
+    )
     assert "payfip_mode" in errors

@@ -41,6 +41,7 @@ def _set_provider(database: Database, slug: str, provider: str) -> None:
 
 # --- the rule ------------------------------------------------------------------------------
 
+
 def test_production_means_cantine_env_or_https(tmp_path):
     assert not _settings(tmp_path).production
     assert _settings(tmp_path, CANTINE_ENV="production").production
@@ -53,16 +54,19 @@ def test_production_means_cantine_env_or_https(tmp_path):
         _settings(tmp_path, CANTINE_ALLOW_SIMULATED_BANK="maybe")
 
 
-@pytest.mark.parametrize("provider, env, ok, staff_words", [
-    ("stripe", STRIPE_KEYS, True, ""),
-    ("stripe", {}, False, "les clés Stripe ne sont pas configurées sur le serveur"),
-    ("stripe", {"STRIPE_SECRET_KEY": "sk_test_123"}, False, "les clés Stripe ne sont pas configurées"),
-    ("simulated", {}, True, "aucune somme n'est encaissée"),
-    ("simulated", HTTPS, False, "désactivé sur ce serveur"),
-    ("simulated", {"CANTINE_ENV": "production"}, False, "désactivé sur ce serveur"),
-    ("simulated", {**HTTPS, "CANTINE_ALLOW_SIMULATED_BANK": "1"}, True, "aucune somme n'est encaissée"),
-    ("paypal", STRIPE_KEYS, False, "n'est pas reconnu"),
-])
+@pytest.mark.parametrize(
+    "provider, env, ok, staff_words",
+    [
+        ("stripe", STRIPE_KEYS, True, ""),
+        ("stripe", {}, False, "les clés Stripe ne sont pas configurées sur le serveur"),
+        ("stripe", {"STRIPE_SECRET_KEY": "sk_test_123"}, False, "les clés Stripe ne sont pas configurées"),
+        ("simulated", {}, True, "aucune somme n'est encaissée"),
+        ("simulated", HTTPS, False, "désactivé sur ce serveur"),
+        ("simulated", {"CANTINE_ENV": "production"}, False, "désactivé sur ce serveur"),
+        ("simulated", {**HTTPS, "CANTINE_ALLOW_SIMULATED_BANK": "1"}, True, "aucune somme n'est encaissée"),
+        ("paypal", STRIPE_KEYS, False, "n'est pas reconnu"),
+    ],
+)
 def test_payment_availability(tmp_path, provider, env, ok, staff_words):
     availability = rule.payment_availability(_commune(provider), _settings(tmp_path, **env))
     assert availability.ok is ok
@@ -72,7 +76,8 @@ def test_payment_availability(tmp_path, provider, env, ok, staff_words):
     else:
         assert availability.parent_message == (
             "Le paiement en ligne est momentanément indisponible. Vos réservations restent dans votre panier ; "
-            "contactez la mairie ou réessayez plus tard.")
+            "contactez la mairie ou réessayez plus tard."
+        )
 
 
 def test_provider_for_never_falls_back_to_the_simulated_bank(tmp_path):
@@ -80,13 +85,14 @@ def test_provider_for_never_falls_back_to_the_simulated_bank(tmp_path):
         providers.provider_for(_commune("stripe"), _settings(tmp_path), NOW)
     with pytest.raises(providers.PaymentUnavailable):
         providers.provider_for(_commune("simulated"), _settings(tmp_path, **HTTPS), NOW)
-    assert isinstance(providers.provider_for(_commune("stripe"), _settings(tmp_path, **STRIPE_KEYS), NOW),
-                      providers.StripeCheckout)
-    assert isinstance(providers.provider_for(_commune("simulated"), _settings(tmp_path), NOW),
-                      providers.SimulatedBank)
+    assert isinstance(
+        providers.provider_for(_commune("stripe"), _settings(tmp_path, **STRIPE_KEYS), NOW), providers.StripeCheckout
+    )
+    assert isinstance(providers.provider_for(_commune("simulated"), _settings(tmp_path), NOW), providers.SimulatedBank)
 
 
 # --- startup -------------------------------------------------------------------------------
+
 
 class _NoDatabase:
     def session(self):
@@ -105,8 +111,9 @@ def test_startup_refuses_production_with_communes_on_the_simulated_bank(demo_ses
         startup.check_payment_safety(_settings(tmp_path, CANTINE_ENV="production"), database)
 
 
-def test_startup_lists_only_the_communes_concerned_and_passes_once_they_use_stripe(demo_session, database,
-                                                                                   tmp_path, caplog):
+def test_startup_lists_only_the_communes_concerned_and_passes_once_they_use_stripe(
+    demo_session, database, tmp_path, caplog
+):
     _set_provider(database, "demo", "stripe")
     with pytest.raises(startup.UnsafeDeployment) as refused:
         startup.check_payment_safety(_settings(tmp_path, **HTTPS, **STRIPE_KEYS), database)
@@ -127,7 +134,7 @@ def test_startup_with_the_staging_flag_starts_with_a_warning(demo_session, datab
 
 
 def test_startup_outside_production_reads_nothing(tmp_path):
-    startup.check_payment_safety(_settings(tmp_path), _NoDatabase())  # type: ignore[arg-type]
+    startup.check_payment_safety(_settings(tmp_path), _NoDatabase())  # type: ignore[arg-type]  # a stand-in database that fails on use
 
 
 def test_startup_refuses_when_it_cannot_check(tmp_path):
@@ -166,6 +173,7 @@ def test_demo_loader_refuses_cantine_env_production(tmp_path, monkeypatch, capsy
 
 # --- the simulated bank switched off in production ----------------------------------------
 
+
 def test_simulated_notification_route_refused_in_production(demo_session, database, tmp_path, monkeypatch):
     from starlette.testclient import TestClient
 
@@ -198,6 +206,7 @@ def test_simulated_bank_page_says_it_is_off_in_production(tmp_path, monkeypatch)
 
 # --- what parents and staff see ------------------------------------------------------------
 
+
 @pytest.fixture
 def basket_state(database, tmp_path, monkeypatch):
     """The Réservations state of the Martin family, on a server without Stripe keys."""
@@ -209,8 +218,10 @@ def basket_state(database, tmp_path, monkeypatch):
     with database.write_session() as s:
         load_demo(s, NOW)
     with database.session() as s:
-        ids = (s.exec(select(Structure.id).where(Structure.slug == "demo")).one(),
-               s.exec(select(Family.id).where(Family.name == "Martin")).one())
+        ids = (
+            s.exec(select(Structure.id).where(Structure.slug == "demo")).one(),
+            s.exec(select(Family.id).where(Family.name == "Martin")).one(),
+        )
     monkeypatch.setattr("cantine_portal.infra.db._active", database)
     monkeypatch.setattr("cantine_portal.config._active", _settings(tmp_path))
     monkeypatch.setattr(clock, "now", lambda: NOW)
@@ -252,8 +263,10 @@ def _staff(database) -> tuple[int, int]:
     from cantine_portal.models import Account
 
     with database.session() as s:
-        return (s.exec(select(Structure.id).where(Structure.slug == "demo")).one(),
-                s.exec(select(Account.id).where(Account.email == STAFF_EMAIL)).one())
+        return (
+            s.exec(select(Structure.id).where(Structure.slug == "demo")).one(),
+            s.exec(select(Account.id).where(Account.email == STAFF_EMAIL)).one(),
+        )
 
 
 def test_parametres_show_why_payment_is_off(demo_session, database, tmp_path):
@@ -263,7 +276,8 @@ def test_parametres_show_why_payment_is_off(demo_session, database, tmp_path):
         status = admin_settings.payment_status(s, structure_id, account_id, _settings(tmp_path))
     assert not status.ok
     assert status.staff_message.startswith(
-        "Paiement en ligne indisponible : les clés Stripe ne sont pas configurées sur le serveur")
+        "Paiement en ligne indisponible : les clés Stripe ne sont pas configurées sur le serveur"
+    )
     with database.session() as s:
         assert admin_settings.payment_status(s, structure_id, account_id, _settings(tmp_path, **STRIPE_KEYS)).ok
 
@@ -275,8 +289,9 @@ def test_parametres_refuse_the_simulated_bank_in_production(demo_session, databa
         values = admin_settings.settings_values(s, structure_id, account_id)
     values["payment_provider"] = "simulated"
     with database.write_session() as s:
-        result = admin_settings.save_settings(s, now, structure_id=structure_id, account_id=account_id,
-                                              values=values, simulated_allowed=False)
+        result = admin_settings.save_settings(
+            s, now, structure_id=structure_id, account_id=account_id, values=values, simulated_allowed=False
+        )
     assert not result.ok and result.errors["payment_provider"] == admin_settings.MSG_SIMULATED_DISABLED
     with database.session() as s:
         assert s.get(Structure, structure_id).payment_provider == "stripe"

@@ -15,9 +15,9 @@ from pypdf import PdfReader
 from sqlmodel import select
 
 from cantine_portal.config import Settings
+from cantine_portal.infra import storage
 from cantine_portal.infra.db import Database
 from cantine_portal.models import Basket, Credit, Payment, PaymentEvent, Receipt, Reservation
-from cantine_portal.infra import storage
 from cantine_portal.services.booking import checkout as booking_checkout
 from cantine_portal.services.payments import events, fulfilment, providers, receipts, signatures
 from cantine_portal.services.payments.events import ProviderEvent
@@ -29,8 +29,14 @@ SECRET = "whsec_test_secret"
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings.from_env({"CANTINE_VAR_DIR": str(tmp_path / "var"), "CANTINE_SECRET_KEY": "k" * 48,
-                              "STRIPE_SECRET_KEY": "sk_test_123", "STRIPE_WEBHOOK_SECRET": SECRET})
+    return Settings.from_env(
+        {
+            "CANTINE_VAR_DIR": str(tmp_path / "var"),
+            "CANTINE_SECRET_KEY": "k" * 48,
+            "STRIPE_SECRET_KEY": "sk_test_123",
+            "STRIPE_WEBHOOK_SECRET": SECRET,
+        }
+    )
 
 
 @pytest.fixture
@@ -42,16 +48,26 @@ def start(d: Demo, days=(MON, TUE), now=NOW) -> Payment:
     """Martin's basket with Léa's canteen on ``days``, sent to the simulated bank."""
     assert apply(d, {(d.lea, d.canteen, day) for day in days}, now=now).ok
     with d.db.write_session() as s:
-        result = booking_checkout.begin_checkout(s, now, d.structure, d.martin, providers.SimulatedBank(now),
-                                        summary(d, now).version)
+        result = booking_checkout.begin_checkout(
+            s, now, d.structure, d.martin, providers.SimulatedBank(now), summary(d, now).version
+        )
     assert result.ok and result.redirect_url.startswith("/banque-simulee/sim_")
     with d.db.session() as s:
         return s.get(Payment, result.payment_id)
 
 
 def event(payment: Payment, kind="succeeded", amount=None, currency="eur", event_id="evt_1") -> ProviderEvent:
-    return ProviderEvent("simulated", event_id, kind, payment.provider_session_id,
-                         payment.amount_cents if amount is None else amount, currency, "pay_1", "{}", kind)
+    return ProviderEvent(
+        "simulated",
+        event_id,
+        kind,
+        payment.provider_session_id,
+        payment.amount_cents if amount is None else amount,
+        currency,
+        "pay_1",
+        "{}",
+        kind,
+    )
 
 
 def handle(d: Demo, settings, ev: ProviderEvent, now=NOW):
@@ -70,6 +86,7 @@ def count(d: Demo, model) -> int:
 
 
 # --- fulfilment paths --------------------------------------------------------------------
+
 
 def test_success_pays_once_with_receipt_and_ticket(d, settings):
     payment = start(d)
@@ -157,8 +174,9 @@ def test_expired_then_late_success_becomes_a_credit(d, settings):
         assert sum(c.amount_cents for c in s.exec(select(Credit))) == 385
     # The credit then pays the basket without the bank.
     with d.db.write_session() as s:
-        settled = booking_checkout.begin_checkout(s, later, d.structure, d.martin, providers.SimulatedBank(later),
-                                         summary(d, later).version)
+        settled = booking_checkout.begin_checkout(
+            s, later, d.structure, d.martin, providers.SimulatedBank(later), summary(d, later).version
+        )
         assert settled.paid
         fulfilment.settle_without_bank(s, later, settings, settled.payment_id)
     assert statuses(d) == ["paid"]
@@ -187,8 +205,11 @@ def test_simulated_bank_second_tab_cannot_pay_an_ended_session(d, settings, how)
     assert count(d, Credit) == 0 and count(d, Receipt) == 0
     with d.db.session() as s:
         assert s.get(Payment, payment.id).status == ("expired" if how == "expired" else how)
-        assert s.exec(select(PaymentEvent).where(PaymentEvent.event_id == "evt_second_tab")).one().outcome \
-            .startswith("refused: simulated session ended")
+        assert (
+            s.exec(select(PaymentEvent).where(PaymentEvent.event_id == "evt_second_tab"))
+            .one()
+            .outcome.startswith("refused: simulated session ended")
+        )
 
 
 def _choose_provider(d: Demo, provider: str) -> None:
@@ -198,10 +219,13 @@ def _choose_provider(d: Demo, provider: str) -> None:
         s.get(Structure, d.structure).payment_provider = provider
 
 
-@pytest.mark.parametrize("provider, env", [
-    ("stripe", {}),  # Stripe chosen, keys missing on the server
-    ("simulated", {"CANTINE_BASE_URL": "https://portail.example.fr"}),  # production: no simulated bank
-])
+@pytest.mark.parametrize(
+    "provider, env",
+    [
+        ("stripe", {}),  # Stripe chosen, keys missing on the server
+        ("simulated", {"CANTINE_BASE_URL": "https://portail.example.fr"}),  # production: no simulated bank
+    ],
+)
 def test_payer_refused_when_the_communes_provider_is_unusable_never_another_one(d, tmp_path, provider, env):
     """Never a silent fallback to the simulated bank: the basket stays open, nothing is paid."""
     settings = Settings.from_env({"CANTINE_VAR_DIR": str(tmp_path / "var"), "CANTINE_SECRET_KEY": "k" * 48, **env})
@@ -244,6 +268,7 @@ def test_event_for_unknown_session_is_logged_not_applied(d, settings):
 
 # --- receipts ------------------------------------------------------------------------------
 
+
 def test_receipt_pdf_content(d, settings):
     payment = start(d)
     result = handle(d, settings, event(payment))
@@ -263,8 +288,12 @@ def test_receipt_pdf_is_drawn_after_the_commit_and_stored_once(d, settings):
         receipt = s.get(Receipt, result.receipt_id)
         assert receipt.number == "2026-000001" and receipt.pdf_path is None
     results = []
-    threads = [threading.Thread(target=lambda: results.append(payment_cases.ensure_receipt_pdf(d.db, settings, result.receipt_id)))
-               for _ in range(4)]
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(payment_cases.ensure_receipt_pdf(d.db, settings, result.receipt_id))
+        )
+        for _ in range(4)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -292,7 +321,7 @@ def test_receipt_numbers_without_gap_under_concurrent_payments(tmp_path, monkeyp
         try:
             with db.write_session() as s:
                 receipts.next_receipt_number(s, structure, 2026)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001  - any error of the other thread is reported by the assertions below
             errors.append(exc)
 
     threads = [threading.Thread(target=take) for _ in range(12)]
@@ -328,6 +357,7 @@ def test_receipts_listed_newest_first_and_only_for_the_family(d, settings):
 
 # --- Stripe without network ---------------------------------------------------------------
 
+
 class FakeStripeHTTP(stripe.HTTPClient):
     """Answers like Stripe's API and records each request (no network)."""
 
@@ -356,7 +386,11 @@ class FakeStripeHTTP(stripe.HTTPClient):
             self.write_lock_free.append(got[0])
         if self.fail:
             raise stripe.APIConnectionError("Stripe unreachable")
-        body = {"id": "cs_test_123", "object": "checkout.session", "url": "https://checkout.stripe.com/c/pay/cs_test_123"}
+        body = {
+            "id": "cs_test_123",
+            "object": "checkout.session",
+            "url": "https://checkout.stripe.com/c/pay/cs_test_123",
+        }
         return json.dumps(body), 200, {"request-id": "req_1"}
 
     def close(self):
@@ -372,8 +406,9 @@ def test_stripe_checkout_session_request(d, settings):
     fake = FakeStripeHTTP(d.db)
     with d.db.write_session() as s:
         structure = s.get(Structure, d.structure)
-        provider = providers.StripeCheckout(settings, structure, NOW,
-                                           client=stripe.StripeClient("sk_test_123", http_client=fake))
+        provider = providers.StripeCheckout(
+            settings, structure, NOW, client=stripe.StripeClient("sk_test_123", http_client=fake)
+        )
         result = booking_checkout.begin_checkout(s, NOW, d.structure, d.martin, provider, summary(d).version)
         assert result.ok and result.pending is not None and fake.requests == []  # not inside the transaction
     result = payment_cases.open_remote_session(d.db, provider, NOW, d.structure, d.martin, result)
@@ -386,12 +421,20 @@ def test_stripe_checkout_session_request(d, settings):
     assert form["mode"] == ["payment"] and form["currency"] == ["eur"]
     assert form["client_reference_id"] == [str(result.payment_id)]
     assert int(form["expires_at"][0]) == int((NOW + timedelta(minutes=30)).timestamp())
-    items = {form[f"line_items[{i}][price_data][product_data][name]"][0]:
-             (form[f"line_items[{i}][quantity]"][0], form[f"line_items[{i}][price_data][unit_amount]"][0])
-             for i in range(2)}
+    items = {
+        form[f"line_items[{i}][price_data][product_data][name]"][0]: (
+            form[f"line_items[{i}][quantity]"][0],
+            form[f"line_items[{i}][price_data][unit_amount]"][0],
+        )
+        for i in range(2)
+    }
     assert items == {"Restauration scolaire — Léa": ("2", "385"), "Garderie du matin — Hugo": ("1", "150")}
     assert set(k for k in form if k.startswith("metadata")) == {
-        "metadata[payment_id]", "metadata[structure_id]", "metadata[family_id]", "metadata[reference]"}
+        "metadata[payment_id]",
+        "metadata[structure_id]",
+        "metadata[family_id]",
+        "metadata[reference]",
+    }
     with d.db.session() as s:
         assert s.get(Payment, result.payment_id).provider_session_id == "cs_test_123"
 
@@ -402,14 +445,19 @@ def test_stripe_unreachable_reopens_the_basket_with_a_french_message(d, settings
     assert apply(d, {(d.lea, d.canteen, MON)}).ok
     fake = FakeStripeHTTP(d.db, fail=True)
     with d.db.write_session() as s:
-        provider = providers.StripeCheckout(settings, s.get(Structure, d.structure), NOW,
-                                           client=stripe.StripeClient("sk_test_123", http_client=fake,
-                                                                      max_network_retries=0))
+        provider = providers.StripeCheckout(
+            settings,
+            s.get(Structure, d.structure),
+            NOW,
+            client=stripe.StripeClient("sk_test_123", http_client=fake, max_network_retries=0),
+        )
         started = booking_checkout.begin_checkout(s, NOW, d.structure, d.martin, provider, summary(d).version)
     result = payment_cases.open_remote_session(d.db, provider, NOW, d.structure, d.martin, started)
     assert not result.ok
-    assert result.message == ("Le service de paiement ne répond pas pour le moment : votre panier est conservé, "
-                              "réessayez dans quelques minutes.")
+    assert result.message == (
+        "Le service de paiement ne répond pas pour le moment : votre panier est conservé, "
+        "réessayez dans quelques minutes."
+    )
     with d.db.session() as s:
         assert s.get(Payment, started.payment_id).status == "failed"
         basket = s.exec(select(Basket).where(Basket.family_id == d.martin)).one()
@@ -418,9 +466,22 @@ def test_stripe_unreachable_reopens_the_basket_with_a_french_message(d, settings
 
 
 def _stripe_event(event_type: str, session_id: str, amount: int, payment_status="paid", event_id="evt_s1") -> bytes:
-    return json.dumps({"id": event_id, "type": event_type, "data": {"object": {
-        "id": session_id, "object": "checkout.session", "amount_total": amount, "currency": "eur",
-        "payment_status": payment_status, "payment_intent": "pi_123"}}}).encode()
+    return json.dumps(
+        {
+            "id": event_id,
+            "type": event_type,
+            "data": {
+                "object": {
+                    "id": session_id,
+                    "object": "checkout.session",
+                    "amount_total": amount,
+                    "currency": "eur",
+                    "payment_status": payment_status,
+                    "payment_intent": "pi_123",
+                }
+            },
+        }
+    ).encode()
 
 
 def _stripe_payment(d: Demo) -> Payment:
@@ -429,10 +490,14 @@ def _stripe_payment(d: Demo) -> Payment:
 
     with d.db.write_session() as s:
         # A secret key given: Settings would otherwise create one in the checkout's var/.
-        provider = providers.StripeCheckout(Settings.from_env({"STRIPE_SECRET_KEY": "sk", "STRIPE_WEBHOOK_SECRET": "w",
-                                                              "CANTINE_SECRET_KEY": "k" * 48}),
-                                           s.get(Structure, d.structure), NOW,
-                                           client=stripe.StripeClient("sk_test_123", http_client=FakeStripeHTTP()))
+        provider = providers.StripeCheckout(
+            Settings.from_env(
+                {"STRIPE_SECRET_KEY": "sk", "STRIPE_WEBHOOK_SECRET": "w", "CANTINE_SECRET_KEY": "k" * 48}
+            ),
+            s.get(Structure, d.structure),
+            NOW,
+            client=stripe.StripeClient("sk_test_123", http_client=FakeStripeHTTP()),
+        )
         result = booking_checkout.begin_checkout(s, NOW, d.structure, d.martin, provider, summary(d).version)
     result = payment_cases.open_remote_session(d.db, provider, NOW, d.structure, d.martin, result)
     with d.db.session() as s:
@@ -444,8 +509,9 @@ def test_stripe_events_completed_async_and_replay(d, settings):
     unpaid = events.parse_stripe(_stripe_event("checkout.session.completed", "cs_test_123", 385, "unpaid"))
     assert handle(d, settings, unpaid).outcome == "ignored"
     assert statuses(d) == ["pending"]
-    succeeded = events.parse_stripe(_stripe_event("checkout.session.async_payment_succeeded", "cs_test_123",
-                                                    385, event_id="evt_s2"))
+    succeeded = events.parse_stripe(
+        _stripe_event("checkout.session.async_payment_succeeded", "cs_test_123", 385, event_id="evt_s2")
+    )
     assert handle(d, settings, succeeded).outcome == "paid"
     assert handle(d, settings, succeeded).outcome == "duplicate"
     assert statuses(d) == ["paid"] and count(d, Receipt) == 1
@@ -462,16 +528,16 @@ def test_stripe_expired_or_failed_reopens(d, settings, event_type):
 
 # --- HTTP routes ---------------------------------------------------------------------------
 
+
 @pytest.fixture
 def client(d, settings, monkeypatch):
     from starlette.testclient import TestClient
 
-    from cantine_portal.api import files, payment_routes, session_routes
+    from cantine_portal.api import payment_routes
     from cantine_portal.api.routes import build_api
 
-    for module in (payment_routes, session_routes, files):
-        monkeypatch.setattr("cantine_portal.infra.db._active", d.db)
-        monkeypatch.setattr("cantine_portal.config._active", settings)
+    monkeypatch.setattr("cantine_portal.infra.db._active", d.db)
+    monkeypatch.setattr("cantine_portal.config._active", settings)
     # Sessions opened at NOW are checked at NOW (the routes read the portal's clock).
     monkeypatch.setattr(payment_routes.clock, "now", lambda: NOW)
     return TestClient(build_api(), base_url="http://portail.test", follow_redirects=False)
@@ -516,8 +582,11 @@ def test_webhook_route_checks_the_signature_on_the_raw_body(d, settings, client)
     replay = client.post("/api/paiement/simule/notification", content=body, headers={"x-cantine-signature": header})
     assert replay.json()["outcome"] == "duplicate" and count(d, Receipt) == 1
     stripe_body = _stripe_event("checkout.session.completed", "cs_x", 1)
-    forged = client.post("/api/paiement/stripe/webhook", content=stripe_body,
-                         headers={"stripe-signature": signatures.signature_header("whsec_wrong", stripe_body, NOW)})
+    forged = client.post(
+        "/api/paiement/stripe/webhook",
+        content=stripe_body,
+        headers={"stripe-signature": signatures.signature_header("whsec_wrong", stripe_body, NOW)},
+    )
     assert forged.status_code == 400
 
 
@@ -527,8 +596,11 @@ def test_second_tab_of_the_simulated_bank_through_the_route(d, settings, client)
 
     def post(event_type: str):
         body = providers.simulated_notification(event_type, payment.provider_session_id, payment.amount_cents)
-        return client.post("/api/paiement/simule/notification", content=body,
-                           headers={"x-cantine-signature": signatures.signature_header(settings.secret_key, body, NOW)})
+        return client.post(
+            "/api/paiement/simule/notification",
+            content=body,
+            headers={"x-cantine-signature": signatures.signature_header(settings.secret_key, body, NOW)},
+        )
 
     assert post("payment.failed").json()["outcome"] == "reopened"
     second = post("payment.succeeded")
@@ -539,8 +611,8 @@ def test_second_tab_of_the_simulated_bank_through_the_route(d, settings, client)
 
 
 def test_receipt_route_refuses_another_family(d, settings, client):
-    from cantine_portal.services.accounts.login import open_session
     from cantine_portal.models import Account
+    from cantine_portal.services.accounts.login import open_session
 
     payment = start(d)
     handle(d, settings, event(payment))

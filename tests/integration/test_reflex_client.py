@@ -104,10 +104,15 @@ def test_events_and_pings_after_connect():
                 if "3" in server.received:
                     break
                 await asyncio.sleep(0.05)
-            event = json.loads(server.received[1][len(f"42{NAMESPACE},"):])
-            assert event == ["event", {"name": "state.toggle", "payload": {"key": "k1"},
-                                       "router_data": {"pathname": "/demo/reservations", "query": {},
-                                                       "asPath": "/demo/reservations"}}]
+            event = json.loads(server.received[1][len(f"42{NAMESPACE},") :])
+            assert event == [
+                "event",
+                {
+                    "name": "state.toggle",
+                    "payload": {"key": "k1"},
+                    "router_data": {"pathname": "/demo/reservations", "query": {}, "asPath": "/demo/reservations"},
+                },
+            ]
             assert "3" in server.received  # the pong
             await client.close()
         finally:

@@ -40,17 +40,37 @@ def staff(d: Demo) -> int:
 def books(s: Session, d: Demo) -> dict[str, int]:
     """Money in (online and counter, less rejected cheques and unexpected-money credits counted once)
     against what it bought: paid days + available credit + refunds."""
-    paid_payments = sum(p.amount_cents for p in s.exec(select(Payment).where(
-        Payment.family_id == d.martin, Payment.status == PaymentStatus.SUCCEEDED)).all())
-    deposits = sum(c.amount_cents for c in s.exec(select(CounterPayment).where(
-        CounterPayment.family_id == d.martin, CounterPayment.credit_id.is_not(None))).all())  # type: ignore[union-attr]
-    rejected = sum(c.amount_cents for c in s.exec(select(CounterPayment).where(
-        CounterPayment.family_id == d.martin, CounterPayment.status == CounterStatus.REJECTED)).all())
-    paid_days = sum(r.price_cents for r in s.exec(select(Reservation).where(
-        Reservation.family_id == d.martin, Reservation.status == ReservationStatus.PAID)).all())
+    paid_payments = sum(
+        p.amount_cents
+        for p in s.exec(
+            select(Payment).where(Payment.family_id == d.martin, Payment.status == PaymentStatus.SUCCEEDED)
+        ).all()
+    )
+    deposits = sum(
+        c.amount_cents
+        for c in s.exec(
+            select(CounterPayment).where(CounterPayment.family_id == d.martin, CounterPayment.credit_id.is_not(None))
+        ).all()
+    )  # type: ignore[union-attr]  # SQLModel column operator on an Optional-typed field
+    rejected = sum(
+        c.amount_cents
+        for c in s.exec(
+            select(CounterPayment).where(
+                CounterPayment.family_id == d.martin, CounterPayment.status == CounterStatus.REJECTED
+            )
+        ).all()
+    )
+    paid_days = sum(
+        r.price_cents
+        for r in s.exec(
+            select(Reservation).where(Reservation.family_id == d.martin, Reservation.status == ReservationStatus.PAID)
+        ).all()
+    )
     refunded = sum(r.amount_cents for r in s.exec(select(Refund).where(Refund.family_id == d.martin)).all())
-    return {"in": paid_payments + deposits - rejected,
-            "out": paid_days + credit_balance(s, d.structure, d.martin) + refunded}
+    return {
+        "in": paid_payments + deposits - rejected,
+        "out": paid_days + credit_balance(s, d.structure, d.martin) + refunded,
+    }
 
 
 def cheque(amount: int, number: str = "1234567") -> counter.CounterDetails:
@@ -97,23 +117,33 @@ def test_same_form_twice_records_once(d):
         assert len(s.exec(select(Receipt)).all()) == 1
 
 
-@pytest.mark.parametrize("details, field", [
-    (counter.CounterDetails("cheque", 500, bank="", cheque_number="1"), "bank"),
-    (counter.CounterDetails("cheque", 500, bank="LBP", cheque_number=""), "cheque_number"),
-    (counter.CounterDetails("cesu", 500, cesu_numbers="A1 A2", cesu_count=3), "cesu_count"),
-    (counter.CounterDetails("cesu", 500, cesu_numbers="", cesu_count=0), "cesu_numbers"),
-    (counter.CounterDetails("virement", 500), "transfer_reference"),
-    (counter.CounterDetails("especes", 0), "amount"),
-    (counter.CounterDetails("bitcoin", 500), "method"),
-])
+@pytest.mark.parametrize(
+    "details, field",
+    [
+        (counter.CounterDetails("cheque", 500, bank="", cheque_number="1"), "bank"),
+        (counter.CounterDetails("cheque", 500, bank="LBP", cheque_number=""), "cheque_number"),
+        (counter.CounterDetails("cesu", 500, cesu_numbers="A1 A2", cesu_count=3), "cesu_count"),
+        (counter.CounterDetails("cesu", 500, cesu_numbers="", cesu_count=0), "cesu_numbers"),
+        (counter.CounterDetails("virement", 500), "transfer_reference"),
+        (counter.CounterDetails("especes", 0), "amount"),
+        (counter.CounterDetails("bitcoin", 500), "method"),
+    ],
+)
 def test_counter_details_are_checked(details, field):
     assert field in counter.check_details(details)
 
 
 def test_deposit_goes_to_credit_then_pays_a_basket(d):
     with d.db.write_session() as s:
-        counter.record_credit(s, NOW, d.structure, d.martin, staff(d),
-                              counter.CounterDetails("cesu", 5000, cesu_numbers="C1\nC2", cesu_count=2), "dep")
+        counter.record_credit(
+            s,
+            NOW,
+            d.structure,
+            d.martin,
+            staff(d),
+            counter.CounterDetails("cesu", 5000, cesu_numbers="C1\nC2", cesu_count=2),
+            "dep",
+        )
     with d.db.session() as s:
         assert credit_balance(s, d.structure, d.martin) == 5000
         assert books(s, d)["in"] == books(s, d)["out"] == 5000
@@ -203,6 +233,7 @@ def test_staff_of_another_commune_or_a_parent_cannot_record(d):
 
 # --- the journal and its closures -------------------------------------------------------------
 
+
 def test_journal_lists_every_movement_with_totals_that_reconcile_with_receipts(d, settings):
     from cantine_portal.infra.csv_export import csv_bytes
     from cantine_portal.services.booking import checkout as booking_checkout
@@ -212,24 +243,33 @@ def test_journal_lists_every_movement_with_totals_that_reconcile_with_receipts(d
 
     assert apply(d, {(d.lea, d.canteen, MON)}).ok
     with d.db.write_session() as s:  # online, simulated bank
-        started = booking_checkout.begin_checkout(s, NOW, d.structure, d.martin, providers.SimulatedBank(NOW),
-                                                  summary(d).version)
+        started = booking_checkout.begin_checkout(
+            s, NOW, d.structure, d.martin, providers.SimulatedBank(NOW), summary(d).version
+        )
         online = s.get(Payment, started.payment_id)
-        fulfilment.handle_event(s, NOW, settings, ProviderEvent("simulated", "e1", "succeeded",
-                                                                online.provider_session_id, online.amount_cents,
-                                                                "eur", "p1"))
+        fulfilment.handle_event(
+            s,
+            NOW,
+            settings,
+            ProviderEvent("simulated", "e1", "succeeded", online.provider_session_id, online.amount_cents, "eur", "p1"),
+        )
     assert apply(d, {(d.lea, d.canteen, MON), (d.lea, d.canteen, TUE)}).ok
     paid = pay_at_counter(d, cheque(summary(d).total_cents))
     with d.db.write_session() as s:
         counter.record_credit(s, NOW, d.structure, d.martin, staff(d), counter.CounterDetails("especes", 2000), "c")
     with d.db.write_session() as s:
         rejection.reject_cheque(s, NOW, d.structure, staff(d), paid.counter_payment_id, "Sans provision")
-    refund(d, 500, method="cheque", reference="=HYPERLINK(\"x\")")  # a reference typed as a formula
+    refund(d, 500, method="cheque", reference='=HYPERLINK("x")')  # a reference typed as a formula
     with d.db.session() as s:
         j = journal.build_journal(s, d.structure, NOW.date(), NOW.date())
     day_price = online.amount_cents
-    assert j.totals == {"en ligne:simulated": day_price, "guichet:cheque": day_price, "guichet:especes": 2000,
-                        "rejet:cheque": -day_price, "remboursement:cheque": -500}
+    assert j.totals == {
+        "en ligne:simulated": day_price,
+        "guichet:cheque": day_price,
+        "guichet:especes": 2000,
+        "rejet:cheque": -day_price,
+        "remboursement:cheque": -500,
+    }
     assert j.net_cents == day_price + 2000 - 500
     assert j.receipts_count == 2 and j.reconciled and j.receipts_cents == 2 * day_price
     assert {m.kind for m in j.movements} >= {"en ligne", "guichet", "rejet", "remboursement"}
@@ -254,6 +294,7 @@ def test_a_day_is_closed_once_over_and_its_totals_stay_frozen(d):
         refunds.refund_credit(s, tomorrow, d.structure, staff(d), d.martin, 700, "especes", "", "", "r")
     with d.db.session() as s:
         from cantine_portal.models import JournalClosure
+
         closure = s.get(JournalClosure, closure_id)
         assert closures.check_closure(s, closure)
         assert closures.closed_covering(s, d.structure, NOW.date()).id == closure_id
@@ -268,19 +309,26 @@ def test_a_day_is_closed_once_over_and_its_totals_stay_frozen(d):
 def test_journal_pdf_is_drawn():
     from cantine_portal.infra.pdf.journal import render_journal
 
-    pdf = render_journal("Commune de Démo", "Journal de la régie — 26 novembre 2026",
-                         [("26/11/2026 10:00", "guichet", "Guichet — Espèces (avoir)", "Martin", "G-1", "7,00")],
-                         [("Guichet — Espèces", "7,00")], ["1 reçu émis"], closed_note="Clôturé")
+    pdf = render_journal(
+        "Commune de Démo",
+        "Journal de la régie — 26 novembre 2026",
+        [("26/11/2026 10:00", "guichet", "Guichet — Espèces (avoir)", "Martin", "G-1", "7,00")],
+        [("Guichet — Espèces", "7,00")],
+        ["1 reçu émis"],
+        closed_note="Clôturé",
+    )
     assert pdf.startswith(b"%PDF")
 
 
 # --- use cases: what the régisseur does from the back office ----------------------------------
+
 
 @pytest.fixture
 def uc(d, settings, monkeypatch):
     monkeypatch.setattr("cantine_portal.infra.db._active", d.db)
     monkeypatch.setattr("cantine_portal.config._active", settings)
     from cantine_portal.usecases.backoffice.common import StaffActor
+
     return StaffActor(d.structure, staff(d))
 
 
@@ -289,18 +337,22 @@ def test_rejected_cheque_tells_the_family_and_shows_in_its_ledger(d, uc, setting
 
     assert apply(d, {(d.lea, d.canteen, MON)}).ok
     total = summary(d).total_cents
-    done = regie_cases.record_counter_payment(uc, now=NOW, family_id=d.martin, pay_basket=True,
-                                              details=cheque(total), key="form-1")
+    done = regie_cases.record_counter_payment(
+        uc, now=NOW, family_id=d.martin, pay_basket=True, details=cheque(total), key="form-1"
+    )
     assert done.ok and "reçu n°" in done.message
-    again = regie_cases.record_counter_payment(uc, now=NOW, family_id=d.martin, pay_basket=True,
-                                               details=cheque(total), key="form-1")
+    again = regie_cases.record_counter_payment(
+        uc, now=NOW, family_id=d.martin, pay_basket=True, details=cheque(total), key="form-1"
+    )
     assert not again.ok and "déjà enregistré" in again.message
     [line] = [x for x in regie_cases.family_ledger(uc, family_id=d.martin) if x.rejectable]
-    rejected = regie_cases.reject_cheque(uc, now=NOW + timedelta(days=2), counter_payment_id=line.counter_payment_id,
-                                         reason="Sans provision")
+    rejected = regie_cases.reject_cheque(
+        uc, now=NOW + timedelta(days=2), counter_payment_id=line.counter_payment_id, reason="Sans provision"
+    )
     assert rejected.ok
     import email
     from email import policy
+
     last = email.message_from_bytes(sorted(settings.mail_dir.glob("*.eml"))[-1].read_bytes(), policy=policy.default)
     assert "Chèque impayé" in last["subject"] and last["to"] == "famille.martin@example.fr"
     assert "de nouveau dans votre panier" in last.get_body(("plain",)).get_content()
@@ -311,13 +363,16 @@ def test_rejected_cheque_tells_the_family_and_shows_in_its_ledger(d, uc, setting
 def test_refund_use_case_parses_the_amount_and_keeps_the_running_balance(d, uc):
     from cantine_portal.usecases.backoffice import regie as regie_cases
 
-    regie_cases.record_counter_payment(uc, now=NOW, family_id=d.martin, pay_basket=False,
-                                       details=counter.CounterDetails("especes", 2000), key="dep")
-    refused = regie_cases.refund_credit(uc, now=NOW, family_id=d.martin, amount="25,00", method="virement",
-                                        reference="VIR-1", reason="", key="r1")
+    regie_cases.record_counter_payment(
+        uc, now=NOW, family_id=d.martin, pay_basket=False, details=counter.CounterDetails("especes", 2000), key="dep"
+    )
+    refused = regie_cases.refund_credit(
+        uc, now=NOW, family_id=d.martin, amount="25,00", method="virement", reference="VIR-1", reason="", key="r1"
+    )
     assert not refused.ok and "dépasse" in refused.message
-    assert regie_cases.refund_credit(uc, now=NOW, family_id=d.martin, amount="12,50", method="virement",
-                                     reference="VIR-1", reason="Départ", key="r2").ok
+    assert regie_cases.refund_credit(
+        uc, now=NOW, family_id=d.martin, amount="12,50", method="virement", reference="VIR-1", reason="Départ", key="r2"
+    ).ok
     balances = [x.balance_cents for x in regie_cases.family_ledger(uc, family_id=d.martin)]
     assert balances == [0, 2000, 750]  # the deposit line, its credit, the refund
 
@@ -325,8 +380,9 @@ def test_refund_use_case_parses_the_amount_and_keeps_the_running_balance(d, uc):
 def test_journal_csv_and_pdf_downloads(d, uc):
     from cantine_portal.usecases.backoffice import regie as regie_cases
 
-    regie_cases.record_counter_payment(uc, now=NOW, family_id=d.martin, pay_basket=False,
-                                       details=counter.CounterDetails("especes", 2000), key="dep")
+    regie_cases.record_counter_payment(
+        uc, now=NOW, family_id=d.martin, pay_basket=False, details=counter.CounterDetails("especes", 2000), key="dep"
+    )
     csv_file = regie_cases.journal_csv(uc, kind="month", day=NOW.date())
     assert "Guichet — Espèces" in csv_file.data.decode("utf-8-sig") and csv_file.filename.endswith(".csv")
     assert regie_cases.journal_pdf(uc, kind="day", day=NOW.date(), now=NOW).data.startswith(b"%PDF")

@@ -16,7 +16,7 @@ def _family_id(session, address: str) -> int:
     return session.exec(select(Account).where(Account.email == address)).one().family_id
 
 
-def _money_state(database, now, demo_session, cookies, address=MARTIN_EMAIL):  # noqa: F811
+def _money_state(database, now, demo_session, cookies, address=MARTIN_EMAIL):
     from cantine_portal.state.admin_family_money import AdminFamilyMoneyState
 
     cookies["cp_staff_demo"] = _token(database, now, STAFF_EMAIL)
@@ -26,11 +26,16 @@ def _money_state(database, now, demo_session, cookies, address=MARTIN_EMAIL):  #
     return state
 
 
-CHEQUE = {"method": "cheque", "amount": "20,00", "bank": "Crédit Agricole", "cheque_number": "1234567",
-          "target": "credit"}
+CHEQUE = {
+    "method": "cheque",
+    "amount": "20,00",
+    "bank": "Crédit Agricole",
+    "cheque_number": "1234567",
+    "target": "credit",
+}
 
 
-def test_a_counter_form_records_once_and_shows_in_the_ledger(cookies, database, now, demo_session):  # noqa: F811
+def test_a_counter_form_records_once_and_shows_in_the_ledger(cookies, database, now, demo_session):
     state = _money_state(database, now, demo_session, cookies)
     run_handler(state.record_payment(CHEQUE))
     assert state.success_message and state.form == "counter"
@@ -48,7 +53,7 @@ def test_a_counter_form_records_once_and_shows_in_the_ledger(cookies, database, 
         assert len(s.exec(select(CounterPayment)).all()) == 2
 
 
-def test_counter_fields_get_their_own_french_message(cookies, database, now, demo_session):  # noqa: F811
+def test_counter_fields_get_their_own_french_message(cookies, database, now, demo_session):
     state = _money_state(database, now, demo_session, cookies)
     run_handler(state.record_payment({**CHEQUE, "bank": "", "amount": "douze"}))
     assert set(state.errors) >= {"bank", "amount"} and not state.success_message
@@ -57,7 +62,7 @@ def test_counter_fields_get_their_own_french_message(cookies, database, now, dem
         assert s.exec(select(CounterPayment)).first() is None
 
 
-def test_forged_rows_cannot_reject_a_cheque(cookies, database, now, demo_session):  # noqa: F811
+def test_forged_rows_cannot_reject_a_cheque(cookies, database, now, demo_session):
     state = _money_state(database, now, demo_session, cookies)
     run_handler(state.record_payment({"method": "especes", "amount": "5", "target": "credit"}))
     run_handler(state.refresh())
@@ -65,14 +70,15 @@ def test_forged_rows_cannot_reject_a_cheque(cookies, database, now, demo_session
     for forged in ("99", "-1", "x", "", cash_row):
         state.error_message = ""
         run_handler(state.reject_cheque({"row": forged, "reason": "Provision insuffisante"}))
-        assert state.error_message == (MSG_REFUSED if forged != cash_row else
-                                       "Seul un chèque peut être enregistré comme impayé.")
+        assert state.error_message == (
+            MSG_REFUSED if forged != cash_row else "Seul un chèque peut être enregistré comme impayé."
+        )
         assert not state.success_message
     with database.session() as s:
         assert all(c.rejected_at is None for c in s.exec(select(CounterPayment)).all())
 
 
-def test_rejecting_a_cheque_row_reverses_it(cookies, database, now, demo_session):  # noqa: F811
+def test_rejecting_a_cheque_row_reverses_it(cookies, database, now, demo_session):
     state = _money_state(database, now, demo_session, cookies)
     run_handler(state.record_payment(CHEQUE))
     run_handler(state.refresh())
@@ -84,7 +90,7 @@ def test_rejecting_a_cheque_row_reverses_it(cookies, database, now, demo_session
     assert all(line["rejectable"] == "" for line in state.ledger)
 
 
-def test_refund_beyond_the_balance_or_elsewhere_is_refused(cookies, database, now, demo_session):  # noqa: F811
+def test_refund_beyond_the_balance_or_elsewhere_is_refused(cookies, database, now, demo_session):
     state = _money_state(database, now, demo_session, cookies)
     run_handler(state.record_payment({"method": "especes", "amount": "10", "target": "credit"}))
     run_handler(state.refund({"amount": "10,01", "method": "virement", "reference": "VIR-1", "reason": "Départ"}))
@@ -98,7 +104,7 @@ def test_refund_beyond_the_balance_or_elsewhere_is_refused(cookies, database, no
     assert state.error_message and not state.success_message
 
 
-def test_journal_page_closes_only_after_confirmation(cookies, database, now, demo_session):  # noqa: F811
+def test_journal_page_closes_only_after_confirmation(cookies, database, now, demo_session):
     from cantine_portal.state.admin_regie import AdminRegieState
 
     cookies["cp_staff_demo"] = _token(database, now, STAFF_EMAIL)
@@ -122,7 +128,7 @@ def test_journal_page_closes_only_after_confirmation(cookies, database, now, dem
         assert s.exec(select(JournalClosure)).one().kind == "day"
 
 
-def test_payments_filter_by_provider_or_method(cookies, database, now, demo_session):  # noqa: F811
+def test_payments_filter_by_provider_or_method(cookies, database, now, demo_session):
     from cantine_portal.state.admin_daily import AdminPaymentsState
 
     cookies["cp_staff_demo"] = _token(database, now, STAFF_EMAIL)

@@ -39,8 +39,14 @@ def _actor(d: Demo, family_id: int) -> ParentActor:
 
 
 def _mails(settings) -> list[email.message.EmailMessage]:
-    return [email.message_from_bytes(p.read_bytes(), policy=policy.default)
-            for p in sorted(settings.mail_dir.glob("*.eml"))] if settings.mail_dir.exists() else []
+    return (
+        [
+            email.message_from_bytes(p.read_bytes(), policy=policy.default)
+            for p in sorted(settings.mail_dir.glob("*.eml"))
+        ]
+        if settings.mail_dir.exists()
+        else []
+    )
 
 
 def _reminder_mails(settings):
@@ -50,8 +56,11 @@ def _reminder_mails(settings):
 def test_reminder_names_the_week_and_its_deadline_with_a_link_to_it(d, settings):
     assert tasks.send_reminders(DEC_2) == 3  # Claire and Julien Martin, Sophie Durand: nothing booked
     mails = _reminder_mails(settings)
-    assert sorted(m["To"] for m in mails) == ["famille.durand@example.fr", "famille.martin@example.fr",
-                                              "julien.martin@example.fr"]
+    assert sorted(m["To"] for m in mails) == [
+        "famille.durand@example.fr",
+        "famille.martin@example.fr",
+        "julien.martin@example.fr",
+    ]
     mail = mails[0]
     assert mail["Subject"] == "Pensez à réserver la semaine du 7 décembre avant le jeudi 3 décembre à 23h59"
     body = mail.get_body(("plain",)).get_content()
@@ -72,9 +81,14 @@ def test_reminders_are_sent_once_per_guardian_and_period_however_often_the_task_
 def test_an_unpaid_basket_gets_the_basket_reminder_and_a_booked_family_none(d, settings):
     martin = _actor(d, d.martin)
     page = booking.period_page(martin, booking.open_reservations(martin, now=NOW).offset + 1, now=NOW)
-    saved = booking.save_choices(martin, page.view.period.key, page.offset, {(d.lea, d.canteen, MON),
-                                                                             (d.lea, d.canteen, TUE)},
-                                 page.view.basket_version, now=NOW)
+    saved = booking.save_choices(
+        martin,
+        page.view.period.key,
+        page.offset,
+        {(d.lea, d.canteen, MON), (d.lea, d.canteen, TUE)},
+        page.view.basket_version,
+        now=NOW,
+    )
     assert saved.ok
     assert tasks.send_reminders(DEC_2) == 3
     subjects = {m["To"]: m["Subject"] for m in _reminder_mails(settings)}
@@ -123,6 +137,7 @@ def test_token_is_signed_for_one_guardian():
 
 # --- calendar feed --------------------------------------------------------------------------------
 
+
 def test_feed_lists_paid_and_pending_days_in_paris_and_a_revoked_token_gets_404(d, settings, monkeypatch):
     from starlette.testclient import TestClient
 
@@ -131,9 +146,14 @@ def test_feed_lists_paid_and_pending_days_in_paris_and_a_revoked_token_gets_404(
 
     martin = _actor(d, d.martin)
     page = booking.period_page(martin, booking.open_reservations(martin, now=NOW).offset + 1, now=NOW)
-    assert booking.save_choices(martin, page.view.period.key, page.offset, {(d.lea, d.canteen, MON),
-                                                                            (d.hugo, d.canteen, TUE)},
-                                page.view.basket_version, now=NOW).ok
+    assert booking.save_choices(
+        martin,
+        page.view.period.key,
+        page.offset,
+        {(d.lea, d.canteen, MON), (d.hugo, d.canteen, TUE)},
+        page.view.basket_version,
+        now=NOW,
+    ).ok
     url = preferences.regenerate_feed(martin, now=NOW).feed_url
     assert url.startswith(f"{settings.base_url}/api/demo/calendrier/") and url.endswith(".ics")
     path = url.removeprefix(settings.base_url)
@@ -145,8 +165,10 @@ def test_feed_lists_paid_and_pending_days_in_paris_and_a_revoked_token_gets_404(
     assert calendar["X-WR-TIMEZONE"] == "Europe/Paris"
     assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["Europe/Paris"]
     events = sorted((e.decoded("DTSTART"), str(e["SUMMARY"]), str(e["STATUS"])) for e in calendar.walk("VEVENT"))
-    assert events == [(date(2026, 12, 7), "Restauration scolaire — Léa", "TENTATIVE"),
-                      (date(2026, 12, 8), "Restauration scolaire — Hugo", "TENTATIVE")]
+    assert events == [
+        (date(2026, 12, 7), "Restauration scolaire — Léa", "TENTATIVE"),
+        (date(2026, 12, 8), "Restauration scolaire — Hugo", "TENTATIVE"),
+    ]
     # A new address revokes the old one; a revoked or unknown token is the same empty 404.
     new_url = preferences.regenerate_feed(martin, now=NOW).feed_url
     assert client.get(path).status_code == 404 and client.get(path).content == b""
@@ -186,10 +208,20 @@ def test_staff_see_reminders_per_period_and_failed_tasks(d, settings):
 
     tasks.send_reminders(DEC_2)
     with d.db.write_session() as s:
-        staff = s.exec(select(Account).where(Account.role == AccountRole.STAFF,
-                                             Account.structure_id == d.structure)).first()
-        s.add(Job(kind="mail", status=JobStatus.FAILED, attempts=6, run_after=DEC_2, created_at=DEC_2,
-                  finished_at=DEC_2, last_error="SMTPRecipientsRefused: x@example.fr"))
+        staff = s.exec(
+            select(Account).where(Account.role == AccountRole.STAFF, Account.structure_id == d.structure)
+        ).first()
+        s.add(
+            Job(
+                kind="mail",
+                status=JobStatus.FAILED,
+                attempts=6,
+                run_after=DEC_2,
+                created_at=DEC_2,
+                finished_at=DEC_2,
+                last_error="SMTPRecipientsRefused: x@example.fr",
+            )
+        )
     status = tasks_status(StaffActor(d.structure, staff.id), now=DEC_2)
     assert status.reminders == ["2026-W50 : 3 « pensez à réserver », 0 « panier en attente »"]
     assert status.failed == 1 and status.failures == ["E-mail — 02/12/2026 à 10h00"]  # no address shown

@@ -6,7 +6,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -14,7 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
 
-import cantine_portal.models  # noqa: F401
+import cantine_portal.models  # noqa: F401  (registers the tables)
+from alembic import command
 from cantine_portal.infra.db import Database
 from cantine_portal.models import Basket, Child, Family, Reservation, Service, Structure
 from cantine_portal.services.demo import load_demo
@@ -70,8 +70,17 @@ def _one_child(db: Database, now, settings) -> tuple[int, int, int, int]:
 
 def _reservation(ids, status="pending", day=date(2026, 12, 7), now=None) -> Reservation:
     structure_id, family_id, child_id, service_id = ids
-    return Reservation(structure_id=structure_id, family_id=family_id, child_id=child_id, service_id=service_id,
-                       day=day, status=status, price_cents=385, created_at=now, updated_at=now)
+    return Reservation(
+        structure_id=structure_id,
+        family_id=family_id,
+        child_id=child_id,
+        service_id=service_id,
+        day=day,
+        status=status,
+        price_cents=385,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def _check_reservation_uniqueness(db: Database, now, settings) -> None:
@@ -112,11 +121,19 @@ def test_one_open_basket_per_family(demo_session, database, now):
         s.add(Basket(structure_id=family.structure_id, family_id=family.id, created_at=now, updated_at=now))
     with pytest.raises(IntegrityError):
         with database.write_session() as s:
-            s.add(Basket(structure_id=family.structure_id, family_id=family.id, status="checkout",
-                         created_at=now, updated_at=now))
+            s.add(
+                Basket(
+                    structure_id=family.structure_id,
+                    family_id=family.id,
+                    status="checkout",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
     with database.write_session() as s:
-        s.add(Basket(structure_id=family.structure_id, family_id=family.id, status="paid",
-                     created_at=now, updated_at=now))
+        s.add(
+            Basket(structure_id=family.structure_id, family_id=family.id, status="paid", created_at=now, updated_at=now)
+        )
 
 
 def test_demo_loader_is_idempotent(database, now, settings):
@@ -130,5 +147,9 @@ def test_demo_loader_is_idempotent(database, now, settings):
         assert len(s.exec(select(Structure)).all()) == 2
         demo = s.exec(select(Structure).where(Structure.slug == "demo")).one()
         prices = {x.name: x.unit_price_cents for x in s.exec(select(Service).where(Service.structure_id == demo.id))}
-    assert prices == {"Restauration scolaire": 385, "Garderie du matin": 150, "Garderie du soir": 210,
-                      "Accueil de loisirs du mercredi": 1200}
+    assert prices == {
+        "Restauration scolaire": 385,
+        "Garderie du matin": 150,
+        "Garderie du soir": 210,
+        "Accueil de loisirs du mercredi": 1200,
+    }

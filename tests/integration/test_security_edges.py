@@ -24,12 +24,12 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from cantine_portal.api import admin_files, csp, edge, files
 from cantine_portal.api.middleware import SlugCache, portal_middleware
 from cantine_portal.api.routes import build_api
-from cantine_portal.infra.http import session_cookie_name, staff_cookie_name
 from cantine_portal.config import Settings, allowed_origins, origins_from_env
 from cantine_portal.infra import files as private_files
 from cantine_portal.infra import storage
 from cantine_portal.infra.csv_export import csv_bytes, neutralise
 from cantine_portal.infra.db import Database
+from cantine_portal.infra.http import session_cookie_name, staff_cookie_name
 from cantine_portal.infra.mail import Mail, Mailer
 from cantine_portal.infra.pdf.reglement import render_reglement
 from cantine_portal.infra.pdf.validation import MSG_ACTIVE_CONTENT, PdfRejected, validate_pdf
@@ -58,6 +58,7 @@ def _structure(session, slug: str) -> Structure:
 
 # --- 1, 2: origins -----------------------------------------------------------------------------
 
+
 class Inner:
     """A stand-in for Reflex: records whether a request reached it, answers with generous CORS."""
 
@@ -73,35 +74,56 @@ class Inner:
 
         async def page(request) -> Response:
             self.reached.append(request.method)
-            return PlainTextResponse("<html>Martin</html>", media_type="text/html", headers={
-                "access-control-allow-origin": request.headers.get("origin", "*"),
-                "access-control-allow-credentials": "true"})
+            return PlainTextResponse(
+                "<html>Martin</html>",
+                media_type="text/html",
+                headers={
+                    "access-control-allow-origin": request.headers.get("origin", "*"),
+                    "access-control-allow-credentials": "true",
+                },
+            )
 
         async def data(request) -> Response:
             self.reached.append(request.method)
             return JSONResponse({"ok": True})
 
-        return Starlette(routes=[WebSocketRoute("/_event/", socket), Route("/demo", page),
-                                 Route("/api/demo/connexion", data, methods=["GET", "POST", "OPTIONS"]),
-                                 Route("/api/demo/recus/1", data), Route("/doc.pdf", lambda r: Response(
-                                     b"%PDF-", media_type="application/pdf"))])
+        return Starlette(
+            routes=[
+                WebSocketRoute("/_event/", socket),
+                Route("/demo", page),
+                Route("/api/demo/connexion", data, methods=["GET", "POST", "OPTIONS"]),
+                Route("/api/demo/recus/1", data),
+                Route("/doc.pdf", lambda r: Response(b"%PDF-", media_type="application/pdf")),
+            ]
+        )
 
 
 @pytest.fixture
 def edge_client(tmp_path):
     inner = Inner()
-    app = portal_middleware(inner.app(), slug_cache=SlugCache(lambda: {"demo"}), max_connections=0,
-                            settings=_settings(tmp_path), script_hashes=("'sha256-abc='",))
+    app = portal_middleware(
+        inner.app(),
+        slug_cache=SlugCache(lambda: {"demo"}),
+        max_connections=0,
+        settings=_settings(tmp_path),
+        script_hashes=("'sha256-abc='",),
+    )
     return TestClient(app, base_url=OWN), inner
 
 
 def test_allow_list_is_the_base_url_plus_the_configured_extras():
-    assert origins_from_env({"CANTINE_BASE_URL": "https://Portail.Ville.fr/", "CANTINE_EXTRA_ORIGINS":
-                             "https://www.ville.fr, http://intranet:8080"}) == (
-        "https://portail.ville.fr", "https://www.ville.fr", "http://intranet:8080")
+    assert origins_from_env(
+        {
+            "CANTINE_BASE_URL": "https://Portail.Ville.fr/",
+            "CANTINE_EXTRA_ORIGINS": "https://www.ville.fr, http://intranet:8080",
+        }
+    ) == ("https://portail.ville.fr", "https://www.ville.fr", "http://intranet:8080")
     # A local portal answers to localhost and to its numeric names (the browser tests use both).
     assert allowed_origins("http://localhost:3000") == (
-        "http://localhost:3000", "http://127.0.0.1:3000", "http://[::1]:3000")
+        "http://localhost:3000",
+        "http://127.0.0.1:3000",
+        "http://[::1]:3000",
+    )
 
 
 def test_reflex_cors_list_is_the_allow_list_never_a_wildcard(monkeypatch):
@@ -133,8 +155,7 @@ def test_foreign_origin_gets_no_credentialed_cors_and_no_preflight(edge_client):
     assert not [h for h in answer.headers if h.lower().startswith("access-control-")]
     own = client.get("/demo", headers={"origin": OWN})
     assert own.headers["access-control-allow-origin"] == OWN
-    preflight = client.options("/api/demo/connexion", headers={
-        "origin": EVIL, "access-control-request-method": "POST"})
+    preflight = client.options("/api/demo/connexion", headers={"origin": EVIL, "access-control-request-method": "POST"})
     assert preflight.status_code == 403 and "access-control-allow-origin" not in preflight.headers
     post = client.post("/api/demo/connexion", headers={"origin": EVIL})
     assert post.status_code == 403
@@ -143,12 +164,19 @@ def test_foreign_origin_gets_no_credentialed_cors_and_no_preflight(edge_client):
 
 # --- 4: Content-Security-Policy ----------------------------------------------------------------
 
+
 def test_every_answer_carries_a_content_security_policy(edge_client):
     client, _inner = edge_client
     page = client.get("/demo").headers["content-security-policy"]
-    for directive in ("default-src 'self'", "script-src 'self' 'sha256-abc='", "object-src 'none'",
-                      "base-uri 'self'", "frame-ancestors 'none'", "form-action 'self'",
-                      "connect-src 'self' http://portail.test ws://portail.test"):
+    for directive in (
+        "default-src 'self'",
+        "script-src 'self' 'sha256-abc='",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+        "connect-src 'self' http://portail.test ws://portail.test",
+    ):
         assert directive in page
     assert "unsafe-eval" not in page and "script-src 'self' 'unsafe-inline'" not in page
     assert client.get("/api/demo/recus/1").headers["content-security-policy"] == csp.DOCUMENT_POLICY
@@ -160,10 +188,13 @@ def test_every_answer_carries_a_content_security_policy(edge_client):
 def test_inline_scripts_of_the_build_are_allowed_by_hash_only(tmp_path, settings):
     (tmp_path / "index.html").write_text(
         '<script src="/assets/a.js"></script><script>window.x = 1;</script>'
-        '<script type="module" async="">import "/m.js";</script>')
+        '<script type="module" async="">import "/m.js";</script>'
+    )
     hashes = csp.inline_script_hashes(tmp_path)
-    expected = {"'sha256-" + base64.b64encode(hashlib.sha256(body).digest()).decode() + "'"
-                for body in (b"window.x = 1;", b'import "/m.js";')}
+    expected = {
+        "'sha256-" + base64.b64encode(hashlib.sha256(body).digest()).decode() + "'"
+        for body in (b"window.x = 1;", b'import "/m.js";')
+    }
     assert set(hashes) == expected
     stripe = settings.with_overrides(stripe_secret_key="sk", stripe_webhook_secret="wh")
     assert "form-action 'self' https://checkout.stripe.com" in csp.page_policy(stripe, hashes)
@@ -171,6 +202,7 @@ def test_inline_scripts_of_the_build_are_allowed_by_hash_only(tmp_path, settings
 
 
 # --- 5: file modes -----------------------------------------------------------------------------
+
 
 def _mode(path: Path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
@@ -197,8 +229,15 @@ def test_database_mail_storage_backup_and_secret_are_the_portal_users_only(tmp_p
         stored = storage.save_bytes(settings, "documents", b"%PDF-")
     finally:
         os.umask(old)
-    for path in (legacy, Path(f"{legacy}-wal"), Path(f"{legacy}-shm"), Path(f"{legacy}-writer.lock"),
-                 var / "secret_key", *settings.mail_dir.glob("*.eml"), storage.resolve(settings, stored)):
+    for path in (
+        legacy,
+        Path(f"{legacy}-wal"),
+        Path(f"{legacy}-shm"),
+        Path(f"{legacy}-writer.lock"),
+        var / "secret_key",
+        *settings.mail_dir.glob("*.eml"),
+        storage.resolve(settings, stored),
+    ):
         assert path.exists() and _mode(path) == 0o600, path
     for folder in (var, settings.mail_dir, settings.storage_dir, settings.storage_dir / "documents", var / "backup"):
         assert _mode(folder) == 0o700, folder
@@ -206,6 +245,7 @@ def test_database_mail_storage_backup_and_secret_are_the_portal_users_only(tmp_p
 
 
 # --- 6: uploads and PDFs -----------------------------------------------------------------------
+
 
 def _upload_call(settings: Settings, headers: list[tuple[bytes, bytes]], chunks: list[bytes], session: bool):
     """Run guard_upload on a fake app; returns (status sent, body the app read or None, chunks read)."""
@@ -242,8 +282,11 @@ def _upload_call(settings: Settings, headers: list[tuple[bytes, bytes]], chunks:
 def test_upload_without_session_is_refused_before_its_body_is_read(tmp_path):
     settings = _settings(tmp_path)
     twelve_mib = [b"x" * (1024 * 1024)] * 12
-    assert _upload_call(settings, [(b"content-length", str(12 * 1024 * 1024).encode())], twelve_mib,
-                        session=False) == (413, None, 0)
+    assert _upload_call(settings, [(b"content-length", str(12 * 1024 * 1024).encode())], twelve_mib, session=False) == (
+        413,
+        None,
+        0,
+    )
     assert _upload_call(settings, [(b"content-length", b"10")], [b"x" * 10], session=False) == (403, None, 0)
 
 
@@ -290,10 +333,14 @@ def _open_action(kind: str, **extra):
 
 
 def _link_annotation(writer: PdfWriter) -> None:
-    annotation = DictionaryObject({
-        NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Link"),
-        NameObject("/Rect"): ArrayObject([NumberObject(0), NumberObject(0), NumberObject(50), NumberObject(50)]),
-        NameObject("/A"): _action("/URI", URI="https://evil.example/login")})
+    annotation = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Annot"),
+            NameObject("/Subtype"): NameObject("/Link"),
+            NameObject("/Rect"): ArrayObject([NumberObject(0), NumberObject(0), NumberObject(50), NumberObject(50)]),
+            NameObject("/A"): _action("/URI", URI="https://evil.example/login"),
+        }
+    )
     writer.pages[0][NameObject("/Annots")] = ArrayObject([writer._add_object(annotation)])
 
 
@@ -304,14 +351,18 @@ def _outline_goto_remote(writer: PdfWriter) -> None:
     item_object.pop(NameObject("/Dest"), None)
 
 
-@pytest.mark.parametrize("setup", [
-    _open_action("/URI", URI="https://evil.example"),
-    _open_action("/SubmitForm", F="https://evil.example/collect"),
-    _open_action("/ImportData", F="data.fdf"),
-    _open_action("/Launch", F="calc.exe"),
-    _link_annotation,
-    _outline_goto_remote,
-], ids=["openaction-uri", "openaction-submitform", "importdata", "launch", "link-annotation", "outline-gotor"])
+@pytest.mark.parametrize(
+    "setup",
+    [
+        _open_action("/URI", URI="https://evil.example"),
+        _open_action("/SubmitForm", F="https://evil.example/collect"),
+        _open_action("/ImportData", F="data.fdf"),
+        _open_action("/Launch", F="calc.exe"),
+        _link_annotation,
+        _outline_goto_remote,
+    ],
+    ids=["openaction-uri", "openaction-submitform", "importdata", "launch", "link-annotation", "outline-gotor"],
+)
 def test_pdf_actions_that_open_submit_launch_or_import_are_refused(setup):
     with pytest.raises(PdfRejected) as refused:
         validate_pdf(_pdf_with(setup), 5 * 1024 * 1024)
@@ -331,22 +382,45 @@ def test_a_plain_pdf_is_still_accepted():
 
 # --- 7: CSV injection --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("typed, written", [
-    ("=HYPERLINK(\"https://evil.example\";\"x\")", "'=HYPERLINK(\"https://evil.example\";\"x\")"),
-    ("@SUM(1+1)", "'@SUM(1+1)"), ("-2+3", "'-2+3"), ("+33 6 12", "'+33 6 12"), ("\tx", "'\tx"),
-    ("\rx", "'\rx"), ("Sans porc", "Sans porc"), ("-12,50", "-12,50"), ("", ""),
-])
+
+@pytest.mark.parametrize(
+    "typed, written",
+    [
+        ('=HYPERLINK("https://evil.example";"x")', '\'=HYPERLINK("https://evil.example";"x")'),
+        ("@SUM(1+1)", "'@SUM(1+1)"),
+        ("-2+3", "'-2+3"),
+        ("+33 6 12", "'+33 6 12"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Sans porc", "Sans porc"),
+        ("-12,50", "-12,50"),
+        ("", ""),
+    ],
+)
 def test_cells_that_a_spreadsheet_would_run_are_neutralised(typed, written):
     assert neutralise(typed) == written
 
 
 def test_effectifs_and_paiements_csv_carry_no_formula(now):
-    row = AttendanceRow("=HYPERLINK(\"https://evil.example\")", "@SUM(1+1)", "-2+3", "CP", "=1+1", False, "")
+    row = AttendanceRow('=HYPERLINK("https://evil.example")', "@SUM(1+1)", "-2+3", "CP", "=1+1", False, "")
     data = attendance_csv(Attendance(date(2026, 11, 30), 1, "Cantine", [row], [], [], 0)).decode("utf-8-sig")
     cells = data.splitlines()[1].split(";")
     assert all(not cell.lstrip('"').startswith(("=", "+", "-", "@")) for cell in cells), cells
-    payment = PaymentRow(1, "30/11/2026", "=cmd|' /C calc'!A0", "P-1", "simule", "", "paid", "Payé", 385, "3,85 €",
-                         0, "0,00 €", "2026-000001")
+    payment = PaymentRow(
+        1,
+        "30/11/2026",
+        "=cmd|' /C calc'!A0",
+        "P-1",
+        "simule",
+        "",
+        "paid",
+        "Payé",
+        385,
+        "3,85 €",
+        0,
+        "0,00 €",
+        "2026-000001",
+    )
     text = payments_csv(PaymentsReport([payment], [], [])).decode("utf-8-sig")
     assert ";'=cmd|' /C calc'!A0;" in text.replace('"', "") and ";3,85;" in text
     assert csv_bytes(["a"], [["=x"]]).decode("utf-8-sig") == "a\r\n'=x\r\n"
@@ -354,10 +428,26 @@ def test_effectifs_and_paiements_csv_carry_no_formula(now):
 
 # --- 8: impossible ids -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("raw, expected", [
-    ("1", 1), (str(MAX_ID), MAX_ID), (HUGE_ID, None), (str(MAX_ID + 1), None), ("0", None), ("-1", None),
-    ("+1", None), (" 1", None), ("1_0", None), ("١", None), ("", None), (None, None), (True, None), (7, 7),
-])
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("1", 1),
+        (str(MAX_ID), MAX_ID),
+        (HUGE_ID, None),
+        (str(MAX_ID + 1), None),
+        ("0", None),
+        ("-1", None),
+        ("+1", None),
+        (" 1", None),
+        ("1_0", None),
+        ("١", None),
+        ("", None),
+        (None, None),
+        (True, None),
+        (7, 7),
+    ],
+)
 def test_parse_id_accepts_only_database_ids(raw, expected):
     assert parse_id(raw) == expected
 
@@ -371,19 +461,29 @@ def api(database, demo_session, settings, now, monkeypatch):
     with database.write_session() as s:
         staff = create_staff(s, now, "demo", "agent.controle@demo.fr", "Pivoine-Lanterne-Brume-47!")
         parent = s.exec(select(Account).where(Account.email == MARTIN_EMAIL)).one()
-        cookies = {session_cookie_name("demo"): open_session(s, now, parent),
-                   staff_cookie_name("demo"): open_session(s, now, staff)}
+        cookies = {
+            session_cookie_name("demo"): open_session(s, now, parent),
+            staff_cookie_name("demo"): open_session(s, now, staff),
+        }
     client = TestClient(build_api(), raise_server_exceptions=False)
     client.cookies.update(cookies)
     return client
 
 
-@pytest.mark.parametrize("path", [
-    f"/api/demo/recus/{HUGE_ID}", f"/api/demo/documents/{HUGE_ID}", f"/api/demo/admin/documents/{HUGE_ID}",
-    f"/api/demo/admin/messages/{HUGE_ID}/piece-jointe", f"/api/demo/admin/effectifs.csv?jour=2026-11-30&prestation={HUGE_ID}",
-    f"/api/demo/admin/effectifs.pdf?jour=2026-11-30&prestation={HUGE_ID}", "/api/demo/recus/0",
-    "/api/demo/admin/documents/-5",
-], ids=["receipt", "document", "staff-document", "attachment", "effectifs-csv", "effectifs-pdf", "zero", "negative"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/api/demo/recus/{HUGE_ID}",
+        f"/api/demo/documents/{HUGE_ID}",
+        f"/api/demo/admin/documents/{HUGE_ID}",
+        f"/api/demo/admin/messages/{HUGE_ID}/piece-jointe",
+        f"/api/demo/admin/effectifs.csv?jour=2026-11-30&prestation={HUGE_ID}",
+        f"/api/demo/admin/effectifs.pdf?jour=2026-11-30&prestation={HUGE_ID}",
+        "/api/demo/recus/0",
+        "/api/demo/admin/documents/-5",
+    ],
+    ids=["receipt", "document", "staff-document", "attachment", "effectifs-csv", "effectifs-pdf", "zero", "negative"],
+)
 def test_impossible_ids_get_the_same_empty_404(api, path):
     answer = api.get(path)
     assert (answer.status_code, answer.content) == (404, b"")
@@ -391,11 +491,16 @@ def test_impossible_ids_get_the_same_empty_404(api, path):
 
 # --- 9: throttling spans communes --------------------------------------------------------------
 
+
 def test_per_address_login_limit_spans_every_commune(demo_session, now):
     demo, other = _structure(demo_session, "demo"), _structure(demo_session, "autreville")
     for minute in range(throttle.IP_FAILURES_PER_HOUR):
-        throttle.record(demo_session, other.id, throttle.login_scopes(f"x{minute}@a.fr", "203.0.113.9")[1],
-                        now - timedelta(minutes=30) + timedelta(seconds=minute))
+        throttle.record(
+            demo_session,
+            other.id,
+            throttle.login_scopes(f"x{minute}@a.fr", "203.0.113.9")[1],
+            now - timedelta(minutes=30) + timedelta(seconds=minute),
+        )
     demo_session.commit()
     assert not throttle.check_login(demo_session, demo.id, MARTIN_EMAIL, "203.0.113.9", now).allowed
     assert throttle.check_login(demo_session, demo.id, MARTIN_EMAIL, "198.51.100.7", now).allowed
@@ -411,6 +516,7 @@ def test_per_address_link_limit_spans_every_commune(demo_session, now):
 
 
 # --- 10: maximum session lifetime --------------------------------------------------------------
+
 
 def test_a_session_in_constant_use_still_ends_after_its_maximum_lifetime(database, demo_session, now):
     demo = _structure(demo_session, "demo")

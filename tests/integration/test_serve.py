@@ -23,8 +23,10 @@ from cantine_portal import serve
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-UPGRADE_HINT = ("Reflex or Granian changed how `reflex run` builds its Granian server: "
-                "cantine_portal/serve.py no longer turns worker respawn on. See serve.py's docstring.")
+UPGRADE_HINT = (
+    "Reflex or Granian changed how `reflex run` builds its Granian server: "
+    "cantine_portal/serve.py no longer turns worker respawn on. See serve.py's docstring."
+)
 
 # Runs in a fresh interpreter, in serve.main's order: patch, then Reflex's own prod start-up
 # function. Granian's real `serve` is replaced on the base class, so whatever class Reflex builds
@@ -59,13 +61,18 @@ print(json.dumps(built))
 def test_reflex_prod_server_is_built_with_worker_respawn(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "REFLEX_TELEMETRY_ENABLED": "false", "GRANIAN_WORKERS": "3"}
     env.pop("REFLEX_USE_GRANIAN", None)
-    done = subprocess.run([sys.executable, "-c", REFLEX_START_UP], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=180)
+    done = subprocess.run(
+        [sys.executable, "-c", REFLEX_START_UP], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+    )
     assert done.returncode == 0, f"{UPGRADE_HINT}\n{done.stderr[-3000:]}"
     built = json.loads(done.stdout.strip().splitlines()[-1])
     assert len(built) == 1, f"{UPGRADE_HINT} Servers built: {built}"
-    assert built[0] == {"respawn_failed_workers": True, "respawn_interval": 1.0, "workers": 3,
-                        "class": "respawning_granian.<locals>.RespawningServer"}, UPGRADE_HINT
+    assert built[0] == {
+        "respawn_failed_workers": True,
+        "respawn_interval": 1.0,
+        "workers": 3,
+        "class": "respawning_granian.<locals>.RespawningServer",
+    }, UPGRADE_HINT
 
 
 def test_granian_still_takes_the_respawn_options():
@@ -83,7 +90,7 @@ def test_several_workers_without_redis_are_refused(monkeypatch, capsys):
     assert "REFLEX_REDIS_URL" in capsys.readouterr().err
 
 
-HELLO_APP = '''
+HELLO_APP = """
 async def app(scope, receive, send):
     if scope["type"] == "lifespan":
         while True:
@@ -93,7 +100,7 @@ async def app(scope, receive, send):
                 return
     await send({"type": "http.response.start", "status": 200, "headers": []})
     await send({"type": "http.response.body", "body": b"ok"})
-'''
+"""
 
 SERVE_HELLO = """
 import sys
@@ -121,8 +128,14 @@ def test_a_killed_worker_is_replaced_and_the_server_keeps_answering(tmp_path):
     log = tmp_path / "granian.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with open(log, "w") as out:
-        process = subprocess.Popen([sys.executable, "-c", SERVE_HELLO, str(port), str(tmp_path)], cwd=ROOT,
-                                   env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-c", SERVE_HELLO, str(port), str(tmp_path)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         url = f"http://127.0.0.1:{port}/"
 
@@ -135,8 +148,7 @@ def test_a_killed_worker_is_replaced_and_the_server_keeps_answering(tmp_path):
         assert _wait(lambda: answers() and len(worker_pids(process.pid)) == 2, 30), log.read_text()
         workers = worker_pids(process.pid)
         os.kill(workers[0], signal.SIGKILL)
-        replaced = _wait(lambda: len(worker_pids(process.pid)) == 2 and workers[0] not in worker_pids(process.pid),
-                         20)
+        replaced = _wait(lambda: len(worker_pids(process.pid)) == 2 and workers[0] not in worker_pids(process.pid), 20)
         assert replaced, f"the killed worker was not replaced:\n{log.read_text()[-3000:]}"
         assert process.poll() is None
         assert all(answers() for _ in range(10))

@@ -18,7 +18,9 @@ def client(demo_session, database, monkeypatch, tmp_path):
     return TestClient(build_api(), base_url="http://portail.test", follow_redirects=False)
 
 
-def post_login(client, slug="demo", email=MARTIN_EMAIL, password=MARTIN_PASSWORD, origin="http://portail.test", **extra):
+def post_login(
+    client, slug="demo", email=MARTIN_EMAIL, password=MARTIN_PASSWORD, origin="http://portail.test", **extra
+):
     headers = {"origin": origin} if origin else {}
     return client.post(f"/api/{slug}/connexion", data={"email": email, "password": password, **extra}, headers=headers)
 
@@ -40,12 +42,15 @@ def test_failed_login_keeps_the_address_but_never_the_password(client):
     assert "Mauvais" not in response.headers["set-cookie"] + response.headers["location"]
 
 
-@pytest.mark.parametrize("target,expected", [
-    ("/demo/reservations", "/demo/reservations"),
-    ("https://evil.example/", "/demo/accueil"),
-    ("//evil.example/demo/", "/demo/accueil"),
-    ("/autreville/accueil", "/demo/accueil"),
-])
+@pytest.mark.parametrize(
+    "target,expected",
+    [
+        ("/demo/reservations", "/demo/reservations"),
+        ("https://evil.example/", "/demo/accueil"),
+        ("//evil.example/demo/", "/demo/accueil"),
+        ("/autreville/accueil", "/demo/accueil"),
+    ],
+)
 def test_return_path_stays_inside_the_commune(client, target, expected):
     assert post_login(client, suite=target).headers["location"] == expected
 
@@ -61,8 +66,9 @@ def test_credentials_of_one_commune_fail_in_another(client):
 
 def test_logout_revokes_and_clears_the_cookie(client, database, now):
     token = post_login(client).cookies.get("cp_session_demo")
-    response = client.post("/api/demo/deconnexion", headers={"origin": "http://portail.test"},
-                           cookies={"cp_session_demo": token})
+    response = client.post(
+        "/api/demo/deconnexion", headers={"origin": "http://portail.test"}, cookies={"cp_session_demo": token}
+    )
     assert response.status_code == 303 and response.headers["location"] == "/demo/connexion?deconnecte=1"
     assert 'cp_session_demo=""' in response.headers["set-cookie"] or "Max-Age=0" in response.headers["set-cookie"]
     from sqlmodel import select

@@ -38,13 +38,25 @@ def _mail(to: str = "famille@example.fr") -> Mail:
 
 
 def _consumer(settings: Settings, database: Database, fake_now: datetime, **env: str) -> subprocess.Popen:
-    environment = {**os.environ, "CANTINE_VAR_DIR": str(settings.var_dir), "CANTINE_SECRET_KEY": "test-secret",
-                   "DATABASE_URL": database.url, "CANTINE_FAKE_NOW": fake_now.isoformat(), **env}
+    environment = {
+        **os.environ,
+        "CANTINE_VAR_DIR": str(settings.var_dir),
+        "CANTINE_SECRET_KEY": "test-secret",
+        "DATABASE_URL": database.url,
+        "CANTINE_FAKE_NOW": fake_now.isoformat(),
+        **env,
+    }
     if "REFLEX_REDIS_URL" not in env:
         environment.pop("REFLEX_REDIS_URL", None)
     log = open(settings.var_dir / f"consumer-{time.monotonic_ns()}.log", "w")
-    return subprocess.Popen([sys.executable, "-m", "cantine_portal", "consumer", "--workers", "2"], cwd=ROOT,
-                            env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "cantine_portal", "consumer", "--workers", "2"],
+        cwd=ROOT,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def _stop(process: subprocess.Popen, sig: int = signal.SIGINT) -> None:
@@ -132,8 +144,14 @@ def test_a_consumer_killed_mid_task_loses_nothing_and_the_next_one_does_it_once(
     tick (its clock past the lease) hands the job over again and sends it, once."""
     smtp = _SilentSmtp()
     job_id = _add_mail_job(database, NOW)
-    first = _consumer(queue_settings, database, NOW, CANTINE_SMTP_HOST="127.0.0.1",
-                      CANTINE_SMTP_PORT=str(smtp.port), CANTINE_SMTP_TLS="none")
+    first = _consumer(
+        queue_settings,
+        database,
+        NOW,
+        CANTINE_SMTP_HOST="127.0.0.1",
+        CANTINE_SMTP_PORT=str(smtp.port),
+        CANTINE_SMTP_TLS="none",
+    )
     try:
         queue.TaskQueue(queue.build_huey(queue_settings)).notify([job_id])
         assert smtp.accepted.wait(40), "the first consumer never started sending"
@@ -195,9 +213,13 @@ def test_a_consumer_on_a_real_redis(database, queue_settings):
 
 # --- the ledger and the schedules, in process, with an injected clock ---------------------------
 
+
 def test_schedules_take_the_clock():
-    assert [s.key for s in schedules.slots_due(NOW)] == ["minutely:2026-11-26T09:00", "hourly:2026-11-26T09",
-                                                         "nightly:2026-11-26"]
+    assert [s.key for s in schedules.slots_due(NOW)] == [
+        "minutely:2026-11-26T09:00",
+        "hourly:2026-11-26T09",
+        "nightly:2026-11-26",
+    ]
     two_am_paris = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
     assert [s.kind for s in schedules.slots_due(two_am_paris)] == ["minutely", "hourly"]  # nightly from 3h
 
@@ -252,6 +274,7 @@ def test_nightly_purge_keeps_what_still_counts(database, now):
 
 # --- backups ------------------------------------------------------------------------------------
 
+
 def test_nightly_backup_is_private_kept_14_days_and_restored_by_the_command(database, settings, tmp_path):
     if not database.url.startswith("sqlite"):
         pytest.skip("SQLite backups only")
@@ -266,17 +289,27 @@ def test_nightly_backup_is_private_kept_14_days_and_restored_by_the_command(data
     assert stat.S_IMODE(taken.stat().st_mode) == 0o600
     _add_mail_job(database, NOW, to="apres@example.fr")
     database.dispose()
-    env = {**os.environ, "DATABASE_URL": database.url, "CANTINE_VAR_DIR": str(settings.var_dir),
-           "CANTINE_SECRET_KEY": "test-secret"}
-    done = subprocess.run([sys.executable, "-m", "cantine_portal", "restore", str(taken)], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database.url,
+        "CANTINE_VAR_DIR": str(settings.var_dir),
+        "CANTINE_SECRET_KEY": "test-secret",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "cantine_portal", "restore", str(taken)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     with database.session() as s:
         assert [j.payload.count("avant@") for j in s.exec(select(Job)).all()] == [1]
     bad = tmp_path / "pas-une-base.db"
     bad.write_bytes(b"ceci n'est pas une base")
-    refused = subprocess.run([sys.executable, "-m", "cantine_portal", "restore", str(bad)], cwd=ROOT, env=env,
-                             capture_output=True, text=True)
+    refused = subprocess.run(
+        [sys.executable, "-m", "cantine_portal", "restore", str(bad)], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     assert refused.returncode == 1 and "not restored" in refused.stderr
     with sqlite3.connect(database.url.split("///", 1)[1]) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

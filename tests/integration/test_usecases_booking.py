@@ -50,8 +50,14 @@ def _week_of_7_dec(actor: ParentActor) -> booking.PeriodPage:
 
 def _book(d: Demo, actor: ParentActor, days=(MON, TUE)) -> booking.PeriodPage:
     page = _week_of_7_dec(actor)
-    saved = booking.save_choices(actor, page.view.period.key, page.offset, {(d.lea, d.canteen, day) for day in days},
-                                 page.view.basket_version, now=NOW)
+    saved = booking.save_choices(
+        actor,
+        page.view.period.key,
+        page.offset,
+        {(d.lea, d.canteen, day) for day in days},
+        page.view.basket_version,
+        now=NOW,
+    )
     assert saved.ok and saved.page is not None
     return saved.page
 
@@ -61,9 +67,20 @@ def _pay_at_the_bank(d: Demo, actor: ParentActor, page: booking.PeriodPage) -> P
     assert started.ok and started.redirect_url.startswith("/banque-simulee/sim_")
     with d.db.session() as s:
         payment = s.exec(select(Payment)).one()
-    result = payments.receive_notification(events.ProviderEvent(
-        "simulated", "evt_1", "succeeded", payment.provider_session_id, payment.amount_cents, "eur", "pay_1", "{}",
-        "payment.succeeded"), now=NOW)
+    result = payments.receive_notification(
+        events.ProviderEvent(
+            "simulated",
+            "evt_1",
+            "succeeded",
+            payment.provider_session_id,
+            payment.amount_cents,
+            "eur",
+            "pay_1",
+            "{}",
+            "payment.succeeded",
+        ),
+        now=NOW,
+    )
     assert result.outcome == "paid" and result.receipt_id is not None
     return payment
 
@@ -89,8 +106,9 @@ def test_valider_saves_and_reads_the_period_back(d, martin):
 
 def test_valider_with_another_familys_child_is_refused_and_saves_nothing(d, martin):
     page = _week_of_7_dec(martin)
-    result = booking.save_choices(martin, page.view.period.key, page.offset, {(d.emma, d.canteen, MON)},
-                                  page.view.basket_version, now=NOW)
+    result = booking.save_choices(
+        martin, page.view.period.key, page.offset, {(d.emma, d.canteen, MON)}, page.view.basket_version, now=NOW
+    )
     assert not result.ok and result.page is None
     with d.db.session() as s:
         assert s.exec(select(Reservation)).all() == []
@@ -98,8 +116,9 @@ def test_valider_with_another_familys_child_is_refused_and_saves_nothing(d, mart
 
 def test_stale_valider_reads_the_period_back(d, martin):
     page = _book(d, martin)
-    result = booking.save_choices(martin, page.view.period.key, page.offset, {(d.lea, d.canteen, MON)},
-                                  page.view.basket_version - 1, now=NOW)
+    result = booking.save_choices(
+        martin, page.view.period.key, page.offset, {(d.lea, d.canteen, MON)}, page.view.basket_version - 1, now=NOW
+    )
     assert not result.ok and result.message == booking_errors.STALE_MESSAGE and result.page is not None
 
 
@@ -114,8 +133,9 @@ def test_apply_to_all_children_ticks_the_others_and_saves_nothing(d, martin):
 
 def test_show_basket_saves_pending_ticks_first_and_is_the_familys_own(d, martin, durand):
     page = _week_of_7_dec(martin)
-    shown = booking.show_basket(martin, page.view.period.key, page.offset, {(d.lea, d.canteen, MON)},
-                                page.view.basket_version, now=NOW)
+    shown = booking.show_basket(
+        martin, page.view.period.key, page.offset, {(d.lea, d.canteen, MON)}, page.view.basket_version, now=NOW
+    )
     assert shown.ok and shown.page is not None and shown.summary is not None
     assert [(line.child_name, line.day) for line in shown.summary.lines] == [("Léa", MON)]
     other = booking.show_basket(durand, page.view.period.key, page.offset, None, None, now=NOW)

@@ -56,7 +56,10 @@ def test_a_family_of_another_commune_is_refused_with_a_french_message(active, de
 
 def test_forged_guardian_or_child_is_refused_and_the_tabs_come_back(active, demo_session, now):
     martin = _actor(demo_session)
-    for guardian in (_family_rows(demo_session, Guardian, "Durand")[0], _family_rows(demo_session, Guardian, "Bernard")[0]):
+    for guardian in (
+        _family_rows(demo_session, Guardian, "Durand")[0],
+        _family_rows(demo_session, Guardian, "Bernard")[0],
+    ):
         saved = family.save_guardian(martin, guardian.id, guardian.version, {"city": "Piraté"}, "", now=now)
         assert saved.refused and saved.message == family.MSG_REFUSED
         assert [t.label for t in saved.view.tabs] == ["Claire Martin", "Julien Martin"]
@@ -72,14 +75,16 @@ def test_guardian_save_commits_and_returns_the_fresh_tab(active, demo_session, n
     martin = _actor(demo_session)
     view = family.family_tabs(martin)
     julien = view.tabs[1]
-    saved = family.save_guardian(martin, julien.guardian_id, julien.version,
-                                 {**julien.values, "mobile": "0611223344"}, "", now=now)
+    saved = family.save_guardian(
+        martin, julien.guardian_id, julien.version, {**julien.values, "mobile": "0611223344"}, "", now=now
+    )
     assert saved.ok and saved.view.tabs[1].values["mobile"] == "06 11 22 33 44"
     assert saved.view.tabs[1].version == julien.version + 1
     again = family.save_guardian(martin, julien.guardian_id, julien.version, julien.values, "", now=now)
     assert again.conflict and again.message == MSG_CONFLICT and again.view is not None
-    invalid = family.save_guardian(martin, julien.guardian_id, julien.version + 1,
-                                   {**julien.values, "mobile": "12"}, "", now=now)
+    invalid = family.save_guardian(
+        martin, julien.guardian_id, julien.version + 1, {**julien.values, "mobile": "12"}, "", now=now
+    )
     assert not invalid.ok and "mobile" in invalid.errors and invalid.view is None
 
 
@@ -120,7 +125,9 @@ def test_documents_are_those_of_the_actor_commune(active, demo_session, now):
 def test_staff_door_gives_a_parent_no_session(active, demo_session, now):
     refused = accounts.log_in("demo", MARTIN_EMAIL, MARTIN_PASSWORD, "127.0.0.1", "", staff_door=True, now=now)
     assert refused.found and not refused.ok and refused.retry_time == ""
-    assert accounts.log_in("nulle-part", MARTIN_EMAIL, MARTIN_PASSWORD, "", "", staff_door=False, now=now).found is False
+    assert (
+        accounts.log_in("nulle-part", MARTIN_EMAIL, MARTIN_PASSWORD, "", "", staff_door=False, now=now).found is False
+    )
     parent = accounts.log_in("demo", MARTIN_EMAIL, MARTIN_PASSWORD, "127.0.0.1", "", staff_door=False, now=now)
     assert parent.ok and parent.role == "parent"
     accounts.log_out(parent.token, now=now)
@@ -141,13 +148,14 @@ def test_login_pages_share_their_messages_but_not_the_door(active):
 
 def test_link_request_checks_the_address_before_any_database_work(active, demo_session, now):
     structure_id = _actor(demo_session).structure_id
-    assert accounts.request_password_link(structure_id, "pas une adresse", "", now=now).email_error \
+    assert (
+        accounts.request_password_link(structure_id, "pas une adresse", "", now=now).email_error
         == accounts.MSG_EMAIL_INVALID
+    )
     sent = accounts.request_password_link(structure_id, "inconnu@example.fr", "", now=now)
     assert sent.email_error == "" and sent.sent_message.startswith("Si un compte correspond")
     assert not accounts.check_password_link(structure_id, "jeton-invente", now=now).valid
-    refused = accounts.create_password(structure_id, "jeton-invente", "Un mot de passe très long 2026 !", "",
-                                       now=now)
+    refused = accounts.create_password(structure_id, "jeton-invente", "Un mot de passe très long 2026 !", "", now=now)
     assert refused is not None and not refused.ok and not refused.link_valid
 
 
@@ -160,8 +168,11 @@ def family_page(active, demo_session, now, monkeypatch):
     martin = _actor(demo_session)
 
     def require_parent(self):
-        self._structure_id, self._family_id, self._account_id = (martin.structure_id, martin.family_id,
-                                                                 martin.account_id)
+        self._structure_id, self._family_id, self._account_id = (
+            martin.structure_id,
+            martin.family_id,
+            martin.account_id,
+        )
         self.portal_status = "found"
         return martin
 

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 import threading
+import time
 
 import pytest
 from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
-from cantine_portal.infra import write_process
 from cantine_portal.config import Settings
+from cantine_portal.infra import write_process
 from cantine_portal.infra.db import Database
 from cantine_portal.models import Reservation, Structure
 from cantine_portal.services.booking import choices, period_view
@@ -64,8 +64,12 @@ def valider(d, wanted) -> choices.ApplyResult:
 
 def pending_days(d) -> list:
     with d.db.session() as s:
-        return sorted(r.day for r in s.exec(select(Reservation).where(Reservation.family_id == d.martin,
-                                                                      Reservation.status == "pending")))
+        return sorted(
+            r.day
+            for r in s.exec(
+                select(Reservation).where(Reservation.family_id == d.martin, Reservation.status == "pending")
+            )
+        )
 
 
 def test_settings_turn_the_write_process_on_by_default_and_off_with_zero(tmp_path):
@@ -112,8 +116,7 @@ def test_writers_of_two_processes_queue_on_the_same_lock(demo):
     demo.db.run_write(process_id)  # the helper is up
     assert demo.db._writer.acquire()
     done = threading.Event()
-    thread = threading.Thread(target=lambda: (demo.db.run_write(rename_commune, demo.structure, "Après"),
-                                              done.set()))
+    thread = threading.Thread(target=lambda: (demo.db.run_write(rename_commune, demo.structure, "Après"), done.set()))
     try:
         thread.start()
         assert not done.wait(1.0), "the helper wrote while the worker held the writer lock"

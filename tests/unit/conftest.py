@@ -19,6 +19,7 @@ MOVE = "the unit layer does no I/O: put this test under tests/integration"
 def _refuse(what: str):
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError(f"{what}: {MOVE}")
+
     return refuse
 
 

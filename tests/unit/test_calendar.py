@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
 
@@ -26,7 +26,7 @@ from cantine_portal.services.shared.calendar import (
     shift,
 )
 
-UTC = timezone.utc
+UTC = UTC
 DEMO = DeadlineRule("weekday_before")  # Thursday 23:59 before the period
 
 
@@ -36,21 +36,37 @@ def utc(*args: int) -> datetime:
 
 # --- Periods -----------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "mode, day, start, end, key, label",
     [
-        ("week", date(2026, 12, 2), date(2026, 11, 30), date(2026, 12, 6), "2026-W49",
-         "Semaine du 30 novembre au 6 décembre 2026"),
-        ("week", date(2026, 12, 7), date(2026, 12, 7), date(2026, 12, 13), "2026-W50",
-         "Semaine du 7 au 13 décembre 2026"),
-        ("week", date(2027, 1, 3), date(2026, 12, 28), date(2027, 1, 3), "2026-W53",
-         "Semaine du 28 décembre 2026 au 3 janvier 2027"),
-        ("week", date(2027, 3, 1), date(2027, 3, 1), date(2027, 3, 7), "2027-W09",
-         "Semaine du 1er au 7 mars 2027"),
-        ("month", date(2026, 12, 15), date(2026, 12, 1), date(2026, 12, 31), "2026-12",
-         "Décembre 2026"),
-        ("month", date(2028, 2, 29), date(2028, 2, 1), date(2028, 2, 29), "2028-02",
-         "Février 2028"),
+        (
+            "week",
+            date(2026, 12, 2),
+            date(2026, 11, 30),
+            date(2026, 12, 6),
+            "2026-W49",
+            "Semaine du 30 novembre au 6 décembre 2026",
+        ),
+        (
+            "week",
+            date(2026, 12, 7),
+            date(2026, 12, 7),
+            date(2026, 12, 13),
+            "2026-W50",
+            "Semaine du 7 au 13 décembre 2026",
+        ),
+        (
+            "week",
+            date(2027, 1, 3),
+            date(2026, 12, 28),
+            date(2027, 1, 3),
+            "2026-W53",
+            "Semaine du 28 décembre 2026 au 3 janvier 2027",
+        ),
+        ("week", date(2027, 3, 1), date(2027, 3, 1), date(2027, 3, 7), "2027-W09", "Semaine du 1er au 7 mars 2027"),
+        ("month", date(2026, 12, 15), date(2026, 12, 1), date(2026, 12, 31), "2026-12", "Décembre 2026"),
+        ("month", date(2028, 2, 29), date(2028, 2, 1), date(2028, 2, 29), "2028-02", "Février 2028"),
     ],
 )
 def test_period_containing(mode, day, start, end, key, label):
@@ -105,6 +121,7 @@ def test_next_previous_are_inverse():
 
 # --- Deadlines ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "key, rule, expected_utc",
     [
@@ -119,21 +136,15 @@ def test_next_previous_are_inverse():
         ("2027-02", DEMO, utc(2027, 1, 28, 22, 59)),
         # Month starting on a Thursday: the *previous* Thursday (strictly before).
         ("2026-10", DEMO, utc(2026, 9, 24, 21, 59)),
-        ("2026-W50", DeadlineRule("weekday_before", weekday=4, at=time(12, 0)),
-         utc(2026, 12, 4, 11, 0)),
+        ("2026-W50", DeadlineRule("weekday_before", weekday=4, at=time(12, 0)), utc(2026, 12, 4, 11, 0)),
         ("2026-W50", DeadlineRule("days_before"), utc(2026, 12, 5, 22, 59)),
-        ("2026-W50", DeadlineRule("days_before", days_before=0, at=time(8, 0)),
-         utc(2026, 12, 7, 7, 0)),
-        ("2026-12", DeadlineRule("days_before", days_before=10, at=time(18, 30)),
-         utc(2026, 11, 21, 17, 30)),
+        ("2026-W50", DeadlineRule("days_before", days_before=0, at=time(8, 0)), utc(2026, 12, 7, 7, 0)),
+        ("2026-12", DeadlineRule("days_before", days_before=10, at=time(18, 30)), utc(2026, 11, 21, 17, 30)),
         # Nonexistent 02:30 on Sunday 28 March 2027: shifted forward to 03:30 CEST.
-        ("2027-W13", DeadlineRule("days_before", days_before=1, at=time(2, 30)),
-         utc(2027, 3, 28, 1, 30)),
+        ("2027-W13", DeadlineRule("days_before", days_before=1, at=time(2, 30)), utc(2027, 3, 28, 1, 30)),
         # Ambiguous 02:30 on Sunday 31 October 2027: first occurrence (CEST).
-        ("2027-W44", DeadlineRule("days_before", days_before=1, at=time(2, 30)),
-         utc(2027, 10, 31, 0, 30)),
-        ("2027-11", DeadlineRule("days_before", days_before=1, at=time(2, 30)),
-         utc(2027, 10, 31, 0, 30)),
+        ("2027-W44", DeadlineRule("days_before", days_before=1, at=time(2, 30)), utc(2027, 10, 31, 0, 30)),
+        ("2027-11", DeadlineRule("days_before", days_before=1, at=time(2, 30)), utc(2027, 10, 31, 0, 30)),
     ],
 )
 def test_deadline_for(key, rule, expected_utc):
@@ -172,9 +183,12 @@ def test_is_locked_rejects_naive_now():
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"kind": "monthly"}, {"kind": "weekday_before", "weekday": 7},
-     {"kind": "days_before", "days_before": -1},
-     {"kind": "days_before", "at": time(23, 59, 30)}],
+    [
+        {"kind": "monthly"},
+        {"kind": "weekday_before", "weekday": 7},
+        {"kind": "days_before", "days_before": -1},
+        {"kind": "days_before", "at": time(23, 59, 30)},
+    ],
 )
 def test_invalid_rules_rejected(kwargs):
     with pytest.raises(ValueError):
@@ -200,8 +214,7 @@ def test_format_short_date():
     [
         (DEMO, "le jeudi précédant la période à 23h59"),
         (DeadlineRule("days_before"), "2 jours avant le début de la période à 23h59"),
-        (DeadlineRule("days_before", days_before=1, at=time(9, 0)),
-         "la veille du début de la période à 9h00"),
+        (DeadlineRule("days_before", days_before=1, at=time(9, 0)), "la veille du début de la période à 9h00"),
         (DeadlineRule("days_before", days_before=0), "le premier jour de la période à 23h59"),
     ],
 )
@@ -210,6 +223,7 @@ def test_describe_fr(rule, text):
 
 
 # --- Closed days -------------------------------------------------------------
+
 
 def test_french_public_holidays_names():
     by_day = {cd.day: cd for cd in french_public_holidays([2026, 2027])}
@@ -238,8 +252,7 @@ SCHOOL_DAYS = frozenset({0, 1, 3, 4})  # no Wednesday
 CLOSED = index_closed_days(
     french_public_holidays([2026, 2027])
     + school_holiday_days(SCHOOL_HOLIDAYS)
-    + [ClosedDay(date(2026, 12, 10), "grève du personnel", CANTEEN),
-       ClosedDay(date(2026, 12, 11), "inventaire")]
+    + [ClosedDay(date(2026, 12, 10), "grève du personnel", CANTEEN), ClosedDay(date(2026, 12, 11), "inventaire")]
 )
 
 
@@ -252,11 +265,9 @@ CLOSED = index_closed_days(
         (date(2026, 11, 11), CANTEEN, DayStatus(False, "Jour férié : Armistice")),
         # 25 Dec is also in the Christmas holidays: the public holiday wins.
         (date(2026, 12, 25), CANTEEN, DayStatus(False, "Jour férié : Noël")),
-        (date(2026, 12, 21), CANTEEN,
-         DayStatus(False, "Vacances scolaires : Vacances de Noël")),
+        (date(2026, 12, 21), CANTEEN, DayStatus(False, "Vacances scolaires : Vacances de Noël")),
         (date(2027, 5, 7), CANTEEN, DayStatus(False, "Vacances scolaires : Pont de l'Ascension")),
-        (date(2026, 12, 10), CANTEEN,
-         DayStatus(False, "Fermeture exceptionnelle : grève du personnel")),
+        (date(2026, 12, 10), CANTEEN, DayStatus(False, "Fermeture exceptionnelle : grève du personnel")),
         (date(2026, 12, 10), GARDERIE, DayStatus(True, None)),  # other service's closure
         (date(2026, 12, 11), GARDERIE, DayStatus(False, "Fermeture exceptionnelle : inventaire")),
     ],

@@ -112,11 +112,16 @@ def test_zero_means_no_limit():
 
 def test_max_connections_setting(tmp_path):
     assert Settings.from_env({"CANTINE_VAR_DIR": str(tmp_path), "CANTINE_SECRET_KEY": "k"}).max_connections == 1000
-    assert Settings.from_env({"CANTINE_VAR_DIR": str(tmp_path), "CANTINE_SECRET_KEY": "k",
-                              "CANTINE_MAX_CONNECTIONS": "0"}).max_connections == 0
+    assert (
+        Settings.from_env(
+            {"CANTINE_VAR_DIR": str(tmp_path), "CANTINE_SECRET_KEY": "k", "CANTINE_MAX_CONNECTIONS": "0"}
+        ).max_connections
+        == 0
+    )
 
 
 # --- with_db_retry ----------------------------------------------------------------------------
+
 
 def _operational() -> OperationalError:
     return OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
@@ -163,6 +168,7 @@ def test_retry_never_retries_a_constraint_violation_or_a_bug():
 
 # --- the parent's address behind the reverse proxy ---------------------------------------------
 
+
 def test_client_address_behind_a_trusted_proxy_only():
     from cantine_portal.infra.http import forwarded_client_ip
 
@@ -173,5 +179,6 @@ def test_client_address_behind_a_trusted_proxy_only():
     assert forwarded_client_ip("198.51.100.2", "203.0.113.7", proxy) == "198.51.100.2"
     assert forwarded_client_ip("127.0.0.1", None, proxy) == "127.0.0.1"
     assert forwarded_client_ip("127.0.0.1", "203.0.113.7", frozenset()) == "127.0.0.1"
-    assert Settings.from_env({"CANTINE_SECRET_KEY": "k", "CANTINE_TRUSTED_PROXIES": "127.0.0.1, ::1"}
-                             ).trusted_proxies == {"127.0.0.1", "::1"}
+    assert Settings.from_env(
+        {"CANTINE_SECRET_KEY": "k", "CANTINE_TRUSTED_PROXIES": "127.0.0.1, ::1"}
+    ).trusted_proxies == {"127.0.0.1", "::1"}

@@ -143,8 +143,17 @@ ALLOWED = {
 }
 
 # Helpers that once were public methods, hence events; they must never come back as events.
-PRIVATE_HELPERS = {"cookie", "client_ip", "current_slug", "require_parent", "require_staff", "login_redirect",
-                   "staff_login_redirect", "actor", "show_refusal"}
+PRIVATE_HELPERS = {
+    "cookie",
+    "client_ip",
+    "current_slug",
+    "require_parent",
+    "require_staff",
+    "login_redirect",
+    "staff_login_redirect",
+    "actor",
+    "show_refusal",
+}
 
 
 def _portal_states(cls: type[rx.State]) -> Iterator[type[rx.State]]:
@@ -155,8 +164,12 @@ def _portal_states(cls: type[rx.State]) -> Iterator[type[rx.State]]:
 
 
 def _events() -> set[str]:
-    return {f"{state.__name__}.{name}" for state in _portal_states(rx.State)
-            for name in state.event_handlers if name != "setvar"}
+    return {
+        f"{state.__name__}.{name}"
+        for state in _portal_states(rx.State)
+        for name in state.event_handlers
+        if name != "setvar"
+    }
 
 
 def test_the_app_accepts_exactly_the_allowed_events():

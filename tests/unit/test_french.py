@@ -6,7 +6,7 @@ test_calendar.py; these cover the rest, and that every time reads "0h31".
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 import pytest
 
@@ -22,7 +22,7 @@ from cantine_portal.french import (
     require_aware,
 )
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def test_long_date_with_and_without_year() -> None:

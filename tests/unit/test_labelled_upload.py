@@ -14,8 +14,10 @@ import reflex as rx
 
 from cantine_portal.components import forms
 
-UPGRADE_HINT = ("rx.upload.root changed shape: components/forms.py labelled_upload no longer names "
-                "the dropzone's file input. See its docstring.")
+UPGRADE_HINT = (
+    "rx.upload.root changed shape: components/forms.py labelled_upload no longer names "
+    "the dropzone's file input. See its docstring."
+)
 
 
 def _rendered(component: rx.Component) -> tuple[str, str]:
@@ -24,9 +26,13 @@ def _rendered(component: rx.Component) -> tuple[str, str]:
 
 
 def test_the_file_input_react_dropzone_drives_carries_the_name_and_id():
-    upload = forms.labelled_upload(rx.el.button("Choisir un fichier PDF", type="button"), upload_id="piece-jointe",
-                                   input_label="Pièce jointe (fichier PDF)", multiple=False,
-                                   accept={"application/pdf": [".pdf"]})
+    upload = forms.labelled_upload(
+        rx.el.button("Choisir un fichier PDF", type="button"),
+        upload_id="piece-jointe",
+        input_label="Pièce jointe (fichier PDF)",
+        multiple=False,
+        accept={"application/pdf": [".pdf"]},
+    )
     jsx, hooks = _rendered(upload)
     # react-dropzone's hook gives the props of the input it opens and reads (getInputProps).
     alias = re.search(r"getInputProps: (\w+)[,}]", hooks)

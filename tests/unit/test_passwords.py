@@ -66,21 +66,34 @@ REFUSED = [
     ("1Qaz2wsx3edc4rfv", None, "Ce mot de passe fait partie des mots de passe les plus courants."),
     ("AZERTY", None, "Ce mot de passe fait partie des mots de passe les plus courants."),
     ("Famille.Martin2024!", EMAIL, "Le mot de passe contient votre adresse e-mail."),
-    ("Martin#Cantine42", EMAIL,
-     "Le mot de passe contient une partie de votre adresse e-mail (« martin »)."),
-    ("Cantine#FAMILLE42", EMAIL,
-     "Le mot de passe contient une partie de votre adresse e-mail (« famille »)."),
-    ("Dupont#Cantine24", "ana.dupont@example.fr",
-     "Le mot de passe contient une partie de votre adresse e-mail (« dupont »)."),
+    ("Martin#Cantine42", EMAIL, "Le mot de passe contient une partie de votre adresse e-mail (« martin »)."),
+    ("Cantine#FAMILLE42", EMAIL, "Le mot de passe contient une partie de votre adresse e-mail (« famille »)."),
+    (
+        "Dupont#Cantine24",
+        "ana.dupont@example.fr",
+        "Le mot de passe contient une partie de votre adresse e-mail (« dupont »).",
+    ),
     ("Jo.Li#Cantine42", "jo.li@example.fr", "Le mot de passe contient votre adresse e-mail."),
-    ("mon chien aime courir dans jardin", None,
-     "La phrase ne contient que 6 mots différents d'au moins 2 lettres (7 minimum)."),
-    ("a b c d e f g h", None,  # 1-letter words do not count
-     "La phrase ne contient que 0 mot différent d'au moins 2 lettres (7 minimum)."),
-    ("le chien le chien le chien le chien", None,
-     "La phrase ne contient que 2 mots différents d'au moins 2 lettres (7 minimum)."),
-    ("monsieur martin aime courir dans le jardin", EMAIL,
-     "Le mot de passe contient une partie de votre adresse e-mail (« martin »)."),
+    (
+        "mon chien aime courir dans jardin",
+        None,
+        "La phrase ne contient que 6 mots différents d'au moins 2 lettres (7 minimum).",
+    ),
+    (
+        "a b c d e f g h",
+        None,  # 1-letter words do not count
+        "La phrase ne contient que 0 mot différent d'au moins 2 lettres (7 minimum).",
+    ),
+    (
+        "le chien le chien le chien le chien",
+        None,
+        "La phrase ne contient que 2 mots différents d'au moins 2 lettres (7 minimum).",
+    ),
+    (
+        "monsieur martin aime courir dans le jardin",
+        EMAIL,
+        "Le mot de passe contient une partie de votre adresse e-mail (« martin »).",
+    ),
 ]
 
 
@@ -116,8 +129,16 @@ def test_same_password_ok_without_email_refused_with_it() -> None:
         ("Bl3u-Ceris!", ["Encore 1 caractère"]),
         ("Bleu3Cerise9", ["Ajoutez un caractère spécial (!, ?, #…) ou allez jusqu'à 14 caractères"]),
         ("bleu-cerise", ["Encore 1 caractère", "Ajoutez une majuscule", "Ajoutez un chiffre"]),
-        ("azerty", ["Encore 6 caractères", "Ajoutez une majuscule", "Ajoutez un chiffre",
-                    "Ajoutez un caractère spécial (!, ?, #…)", "Évitez les mots de passe courants"]),
+        (
+            "azerty",
+            [
+                "Encore 6 caractères",
+                "Ajoutez une majuscule",
+                "Ajoutez un chiffre",
+                "Ajoutez un caractère spécial (!, ?, #…)",
+                "Évitez les mots de passe courants",
+            ],
+        ),
     ],
 )
 def test_hints(password: str, expected_hints: list[str]) -> None:
@@ -265,6 +286,4 @@ def test_sentence_giving_common_password_gets_advice() -> None:
     result = password_from_sentence("Mon oncle trouve dix embouteillages par an sans saveur en 2024 !")
     assert result.password == "Motdepasse2024!"
     assert result.check.ok is False
-    assert result.advice == [
-        "Choisissez une autre phrase : le résultat est un mot de passe trop courant."
-    ]
+    assert result.advice == ["Choisissez une autre phrase : le résultat est un mot de passe trop courant."]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from pypdf import PdfReader, PdfWriter
@@ -20,7 +20,6 @@ from cantine_portal.french import format_euros, format_paris_datetime, format_si
 from cantine_portal.infra.pdf.menus import default_demo_menus, render_menu_week
 from cantine_portal.infra.pdf.receipt import ReceiptData, ReceiptLine, render_receipt
 from cantine_portal.infra.pdf.reglement import render_reglement
-from cantine_portal.services.shared.money import parse_euros
 from cantine_portal.infra.pdf.validation import (
     MSG_ACTIVE_CONTENT,
     MSG_EMPTY,
@@ -31,11 +30,12 @@ from cantine_portal.infra.pdf.validation import (
     is_probably_pdf,
     validate_pdf,
 )
+from cantine_portal.services.shared.money import parse_euros
 
 COMMUNE = "Commune de Saint-Étienne-de-Crossey"
 MAX_BYTES = 5 * 1024 * 1024
-ISSUED_AT = datetime(2026, 11, 26, 13, 5, tzinfo=timezone.utc)  # 14h05 in Paris (CET)
-GENERATED_AT = datetime(2026, 11, 27, 8, 30, tzinfo=timezone.utc)
+ISSUED_AT = datetime(2026, 11, 26, 13, 5, tzinfo=UTC)  # 14h05 in Paris (CET)
+GENERATED_AT = datetime(2026, 11, 27, 8, 30, tzinfo=UTC)
 
 
 def _text(pdf: bytes) -> str:
@@ -105,7 +105,7 @@ def test_format_euros(cents: int, expected: str) -> None:
 
 def test_format_euros_rejects_floats() -> None:
     with pytest.raises(TypeError):
-        format_euros(3.85)  # type: ignore[arg-type]
+        format_euros(3.85)  # type: ignore[arg-type]  # the wrong type on purpose: the test checks it is refused
 
 
 @pytest.mark.parametrize(
@@ -164,7 +164,7 @@ def test_format_parse_roundtrip() -> None:
 def test_french_dates() -> None:
     assert format_paris_datetime(ISSUED_AT) == "26/11/2026 à 14h05"
     # Summer time (UTC+2), and no leading zero on the hour like booking deadlines.
-    summer = datetime(2026, 7, 1, 7, 5, tzinfo=timezone.utc)
+    summer = datetime(2026, 7, 1, 7, 5, tzinfo=UTC)
     assert format_paris_datetime(summer) == "01/07/2026 à 9h05"
     assert format_weekday_numeric_date(date(2026, 12, 7)) == "lun. 07/12/2026"
     assert format_weekday_numeric_date(date(2026, 12, 13)) == "dim. 13/12/2026"
@@ -245,8 +245,7 @@ def test_receipt_multi_page_repeats_header() -> None:
     children = ["Ambre Petit", "Jules Petit", "Noé Petit"]
     start = date(2026, 9, 1)
     lines = [
-        ReceiptLine(children[i % 3], "Restauration scolaire", start + timedelta(days=i // 3), 385)
-        for i in range(120)
+        ReceiptLine(children[i % 3], "Restauration scolaire", start + timedelta(days=i // 3), 385) for i in range(120)
     ]
     pdf = render_receipt(_receipt_data(lines, credit=0), generated_at=GENERATED_AT)
     reader = PdfReader(io.BytesIO(pdf))
@@ -262,13 +261,9 @@ def test_receipt_multi_page_repeats_header() -> None:
 def test_receipt_refuses_inconsistent_amounts() -> None:
     data = _receipt_data()
     with pytest.raises(ValueError):
-        render_receipt(
-            ReceiptData(**{**data.__dict__, "total_cents": data.total_cents + 1})
-        )
+        render_receipt(ReceiptData(**{**data.__dict__, "total_cents": data.total_cents + 1}))
     with pytest.raises(ValueError):
-        render_receipt(
-            ReceiptData(**{**data.__dict__, "subtotal_cents": data.subtotal_cents - 1})
-        )
+        render_receipt(ReceiptData(**{**data.__dict__, "subtotal_cents": data.subtotal_cents - 1}))
     with pytest.raises(ValueError):
         render_receipt(ReceiptData(**{**data.__dict__, "issued_at": datetime(2026, 11, 26)}))
 
@@ -281,7 +276,10 @@ def test_receipt_refuses_inconsistent_amounts() -> None:
 def test_default_demo_menus() -> None:
     menus = default_demo_menus(date(2026, 12, 7))
     assert [label for label, _ in menus] == [
-        "Lundi 7 décembre", "Mardi 8 décembre", "Jeudi 10 décembre", "Vendredi 11 décembre",
+        "Lundi 7 décembre",
+        "Mardi 8 décembre",
+        "Jeudi 10 décembre",
+        "Vendredi 11 décembre",
     ]
     assert all(len(dishes) == 5 for _, dishes in menus)
 
@@ -318,12 +316,16 @@ def test_reglement_pdf() -> None:
     pdf = render_reglement(COMMUNE)
     assert validate_pdf(pdf, MAX_BYTES) == 2
     text = _text(pdf)
-    assert (
-        "Règlement intérieur de la restauration scolaire et des accueils périscolaires" in text
-    )
-    for heading in ("Inscriptions", "Réservations et date butoir", "Paiement du panier en ligne",
-                    "Annulations et avoirs", "PAI et régimes alimentaires", "Discipline",
-                    "Contact"):
+    assert "Règlement intérieur de la restauration scolaire et des accueils périscolaires" in text
+    for heading in (
+        "Inscriptions",
+        "Réservations et date butoir",
+        "Paiement du panier en ligne",
+        "Annulations et avoirs",
+        "PAI et régimes alimentaires",
+        "Discipline",
+        "Contact",
+    ):
         assert heading in text
     assert "la commune de Saint-Étienne-de-Crossey" in text
     assert "commune de Commune" not in text
@@ -369,7 +371,8 @@ def _hand_made_pdf(catalog_extra: bytes = b"", extra_objects: tuple[bytes, ...] 
     for offset in offsets:
         out += b"%010d 00000 n \n" % offset
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(bodies) + 1, xref_at,
+        len(bodies) + 1,
+        xref_at,
     )
     return bytes(out)
 
@@ -410,8 +413,13 @@ def test_oversized_refused(receipt_pdf: bytes) -> None:
 
 @pytest.mark.parametrize(
     ("max_bytes", "expected"),
-    [(5 * 1024 * 1024, "5 Mo"), (5_000_000, "5 Mo"), (512 * 1024, "512 Ko"),
-     (2_621_440, "2,5 Mo"), (500, "500 octets")],
+    [
+        (5 * 1024 * 1024, "5 Mo"),
+        (5_000_000, "5 Mo"),
+        (512 * 1024, "512 Ko"),
+        (2_621_440, "2,5 Mo"),
+        (500, "500 octets"),
+    ],
 )
 def test_size_wording(max_bytes: int, expected: str) -> None:
     assert format_size(max_bytes) == expected
@@ -421,8 +429,10 @@ def test_size_wording(max_bytes: int, expected: str) -> None:
     "data",
     [
         # DOS/PE executable renamed .pdf
-        b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48
-        + b"This program cannot be run in DOS mode.\r\r\n$" + b"\x00" * 200,
+        b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"
+        + b"\x00" * 48
+        + b"This program cannot be run in DOS mode.\r\r\n$"
+        + b"\x00" * 200,
         # Linux ELF renamed .pdf
         b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00" + b"\x00" * 300,
         # Executable carrying a PDF header a few bytes in (polyglot).
@@ -508,9 +518,7 @@ def test_embedded_file_refused() -> None:
     ],
     ids=["openaction-js", "launch", "aa", "xfa"],
 )
-def test_obfuscated_active_content_caught_by_parsed_scan(
-    catalog_extra: bytes, objects: tuple[bytes, ...]
-) -> None:
+def test_obfuscated_active_content_caught_by_parsed_scan(catalog_extra: bytes, objects: tuple[bytes, ...]) -> None:
     data = _hand_made_pdf(catalog_extra, objects)
     assert not _has_raw_active_token(data)  # only the pypdf walk can see it
     assert is_probably_pdf(data)
@@ -521,8 +529,7 @@ def test_obfuscated_active_content_caught_by_parsed_scan(
 
 @pytest.mark.parametrize(
     "token",
-    [b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/EmbeddedFiles", b"/AA",
-     b"/RichMedia", b"/XFA"],
+    [b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/EmbeddedFiles", b"/AA", b"/RichMedia", b"/XFA"],
 )
 def test_raw_scan_tokens(token: bytes) -> None:
     # Unreachable object: only the raw scan sees it (a viewer's repair might not).

@@ -1,4 +1,3 @@
-
 import pytest
 
 from cantine_portal.config import Settings, SettingsError
@@ -23,18 +22,20 @@ def test_local_secret_is_created_once_and_kept(tmp_path):
 
 
 def test_environment_overrides(tmp_path):
-    settings = Settings.from_env({
-        "CANTINE_VAR_DIR": str(tmp_path),
-        "DATABASE_URL": "postgresql+psycopg://u@db/cantine",
-        "CANTINE_MAIL_DIR": str(tmp_path / "outbox"),
-        "CANTINE_SMTP_HOST": "smtp.example.org",
-        "CANTINE_SMTP_TLS": "ssl",
-        "CANTINE_SECRET_KEY": "k" * 50,
-        "CANTINE_BASE_URL": "https://portail.example.org/",
-        "CANTINE_SESSION_MINUTES": "15",
-        "STRIPE_SECRET_KEY": "sk_test_x",
-        "STRIPE_WEBHOOK_SECRET": "whsec_x",
-    })
+    settings = Settings.from_env(
+        {
+            "CANTINE_VAR_DIR": str(tmp_path),
+            "DATABASE_URL": "postgresql+psycopg://u@db/cantine",
+            "CANTINE_MAIL_DIR": str(tmp_path / "outbox"),
+            "CANTINE_SMTP_HOST": "smtp.example.org",
+            "CANTINE_SMTP_TLS": "ssl",
+            "CANTINE_SECRET_KEY": "k" * 50,
+            "CANTINE_BASE_URL": "https://portail.example.org/",
+            "CANTINE_SESSION_MINUTES": "15",
+            "STRIPE_SECRET_KEY": "sk_test_x",
+            "STRIPE_WEBHOOK_SECRET": "whsec_x",
+        }
+    )
     assert settings.database_url.startswith("postgresql")
     assert settings.mail_dir == tmp_path / "outbox"
     assert settings.smtp is not None and settings.smtp.port == 465 and settings.smtp.tls == "ssl"
@@ -44,12 +45,15 @@ def test_environment_overrides(tmp_path):
     assert settings.stripe_enabled
 
 
-@pytest.mark.parametrize("name,value", [
-    ("CANTINE_SESSION_MINUTES", "trente"),
-    ("CANTINE_SESSION_MINUTES", "0"),
-    ("CANTINE_SMTP_TLS", "maybe"),
-    ("CANTINE_BASE_URL", "portail.example.org"),
-])
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("CANTINE_SESSION_MINUTES", "trente"),
+        ("CANTINE_SESSION_MINUTES", "0"),
+        ("CANTINE_SMTP_TLS", "maybe"),
+        ("CANTINE_BASE_URL", "portail.example.org"),
+    ],
+)
 def test_bad_values_are_refused_with_the_variable_named(tmp_path, name, value):
     env = {"CANTINE_VAR_DIR": str(tmp_path), "CANTINE_SMTP_HOST": "smtp.example.org", name: value}
     with pytest.raises(SettingsError, match=name):

@@ -14,6 +14,7 @@ SECRET = "whsec_test_secret"
 
 # --- signatures ----------------------------------------------------------------------------
 
+
 def test_signature_valid_invalid_and_too_old():
     body = b'{"id": "evt_1"}'
     header = signatures.signature_header(SECRET, body, NOW)

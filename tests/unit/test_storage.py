@@ -10,8 +10,8 @@ from cantine_portal.infra import storage
 from cantine_portal.models import Document
 from cantine_portal.services.content import documents
 
-
 # --- storage -------------------------------------------------------------------------------
+
 
 def test_storage_uses_random_names_under_the_private_folder(settings):
     first = storage.save_bytes(settings, "documents", b"%PDF-one")
@@ -26,11 +26,22 @@ def test_storage_uses_random_names_under_the_private_folder(settings):
     assert storage.read_bytes(settings, first) == b"%PDF-one"
 
 
-@pytest.mark.parametrize("relative", [
-    "../secret_key", "/etc/passwd", "documents/../../secret_key", "documents/../../../etc/passwd",
-    "documents/..%2f..%2fsecret_key", "documents\\..\\secret", "", "documents/", "documents/abc.pdf",
-    "Documents/" + "0" * 32 + ".pdf", "documents/" + "0" * 32 + ".pdf/../../x",
-])
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "../secret_key",
+        "/etc/passwd",
+        "documents/../../secret_key",
+        "documents/../../../etc/passwd",
+        "documents/..%2f..%2fsecret_key",
+        "documents\\..\\secret",
+        "",
+        "documents/",
+        "documents/abc.pdf",
+        "Documents/" + "0" * 32 + ".pdf",
+        "documents/" + "0" * 32 + ".pdf/../../x",
+    ],
+)
 def test_storage_refuses_any_path_it_did_not_name(settings, relative):
     (settings.var_dir).mkdir(parents=True, exist_ok=True)
     (settings.var_dir / "secret_key").write_text("s3cret")
@@ -46,7 +57,9 @@ def test_storage_refuses_odd_categories(settings, category):
 
 # --- documents -----------------------------------------------------------------------------
 
+
 def test_download_names_are_plain_ascii():
-    doc = Document(structure_id=1, title="Règlement « intérieur » 2026/2027", file_path="x", created_at=None,
-                   updated_at=None)
+    doc = Document(
+        structure_id=1, title="Règlement « intérieur » 2026/2027", file_path="x", created_at=None, updated_at=None
+    )
     assert documents.download_name(doc) == "Reglement-interieur-2026-2027.pdf"

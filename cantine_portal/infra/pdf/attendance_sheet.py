@@ -23,10 +23,16 @@ from cantine_portal.infra.pdf.common import (
 __all__ = ["render_attendance"]
 
 
-def render_attendance(commune_name: str, service_name: str, day: date,
-                      rows: Sequence[tuple[str, str, str, str, bool]],
-                      by_school: Sequence[tuple[str, int]], by_diet: Sequence[tuple[str, int]],
-                      *, generated_at: datetime | None = None) -> bytes:
+def render_attendance(
+    commune_name: str,
+    service_name: str,
+    day: date,
+    rows: Sequence[tuple[str, str, str, str, bool]],
+    by_school: Sequence[tuple[str, int]],
+    by_diet: Sequence[tuple[str, int]],
+    *,
+    generated_at: datetime | None = None,
+) -> bytes:
     """A printable list: children (name, school, class, diet, PAI) and the counts the kitchen needs.
 
     PAI notes (health data) are not printed: the sheet only says "PAI" and refers to the protocol.
@@ -37,10 +43,13 @@ def render_attendance(commune_name: str, service_name: str, day: date,
 
     def counts(heading: str, items: Sequence[tuple[str, int]]) -> list[Flowable]:
         data = [[Paragraph(heading, st["cell_head"]), Paragraph("Nombre", st["cell_head"])]]
-        data += [[Paragraph(escape_markup(label), st["cell"]), Paragraph(str(n), st["cell_right"])] for label, n in items]
+        data += [
+            [Paragraph(escape_markup(label), st["cell"]), Paragraph(str(n), st["cell_right"])] for label, n in items
+        ]
         table = Table(data, colWidths=[width * 0.6, width * 0.2], hAlign="LEFT")
-        table.setStyle(table_style([("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
-                                     ("BOX", (0, 0), (-1, -1), 0.6, ACCENT)]))
+        table.setStyle(
+            table_style([("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE), ("BOX", (0, 0), (-1, -1), 0.6, ACCENT)])
+        )
         return [table, Spacer(1, 4 * mm)]
 
     def story() -> list[Flowable]:
@@ -56,20 +65,37 @@ def render_attendance(commune_name: str, service_name: str, day: date,
         flow += counts("Régime", by_diet)
         data = [[Paragraph(h, st["cell_head"]) for h in ("Enfant", "École", "Classe", "Régime", "PAI")]]
         for name, school, class_name, diet, pai in rows:
-            data.append([Paragraph(escape_markup(name), st["cell"]), Paragraph(escape_markup(school), st["cell"]),
-                         Paragraph(escape_markup(class_name), st["cell"]), Paragraph(escape_markup(diet), st["cell"]),
-                         Paragraph("<b>PAI</b>" if pai else "", st["cell"])])
-        table = Table(data, colWidths=[width * 0.3, width * 0.28, width * 0.1, width * 0.2, width * 0.12],
-                      repeatRows=1)
-        table.setStyle(table_style([("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
-                                     ("BOX", (0, 0), (-1, -1), 0.6, ACCENT),
-                                     ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-        flow += [Paragraph("Liste des enfants", st["h2"]), table, Spacer(1, 3 * mm),
-                 Paragraph("PAI : suivre le protocole individuel de l'enfant (consignes détenues par la structure).",
-                           st["muted"])]
+            data.append(
+                [
+                    Paragraph(escape_markup(name), st["cell"]),
+                    Paragraph(escape_markup(school), st["cell"]),
+                    Paragraph(escape_markup(class_name), st["cell"]),
+                    Paragraph(escape_markup(diet), st["cell"]),
+                    Paragraph("<b>PAI</b>" if pai else "", st["cell"]),
+                ]
+            )
+        table = Table(data, colWidths=[width * 0.3, width * 0.28, width * 0.1, width * 0.2, width * 0.12], repeatRows=1)
+        table.setStyle(
+            table_style(
+                [
+                    ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
+                    ("BOX", (0, 0), (-1, -1), 0.6, ACCENT),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ]
+            )
+        )
+        flow += [
+            Paragraph("Liste des enfants", st["h2"]),
+            table,
+            Spacer(1, 3 * mm),
+            Paragraph(
+                "PAI : suivre le protocole individuel de l'enfant (consignes détenues par la structure).", st["muted"]
+            ),
+        ]
         if generated_at is not None:
             flow.append(Paragraph(f"Édité le {format_paris_datetime(generated_at)}", st["muted"]))
         return flow
 
-    return build_pdf(story, title=title, author=commune_name, subject="Effectifs",
-                      footer_left=f"{commune_name} — {title}")
+    return build_pdf(
+        story, title=title, author=commune_name, subject="Effectifs", footer_left=f"{commune_name} — {title}"
+    )

@@ -34,9 +34,23 @@ from reportlab.platypus import Flowable, SimpleDocTemplate, TableStyle
 from cantine_portal.french import format_long_date
 
 __all__ = [
-    "ACCENT", "BAND", "CONTENT_WIDTH", "FONT_BOLD", "FONT_DIR", "FONT_REGULAR", "HEADER_BG", "INK",
-    "MUTED", "RULE", "build_pdf", "capitalised_long_date", "commune_phrase", "escape_markup", "fr_typo",
-    "styles", "table_style",
+    "ACCENT",
+    "BAND",
+    "CONTENT_WIDTH",
+    "FONT_BOLD",
+    "FONT_DIR",
+    "FONT_REGULAR",
+    "HEADER_BG",
+    "INK",
+    "MUTED",
+    "RULE",
+    "build_pdf",
+    "capitalised_long_date",
+    "commune_phrase",
+    "escape_markup",
+    "fr_typo",
+    "styles",
+    "table_style",
 ]
 
 FONT_DIR = Path(__file__).resolve().parents[2] / "resources" / "fonts"
@@ -96,8 +110,7 @@ def fr_typo(markup: str) -> str:
     Without it a justified paragraph may wrap and leave a colon alone at the
     start of a line, which looks sloppy in an official document.
     """
-    for mark, space in ((" :", "\u00a0:"), (" ;", "\u202f;"), (" ?", "\u202f?"),
-                        (" !", "\u202f!")):
+    for mark, space in ((" :", "\u00a0:"), (" ;", "\u202f;"), (" ?", "\u202f?"), (" !", "\u202f!")):
         markup = markup.replace(mark, space)
     return markup
 
@@ -133,7 +146,10 @@ def _ensure_fonts() -> None:
         pdfmetrics.registerFont(TTFont(FONT_BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf")))
         # Map <b> in paragraphs to the bold face (no italic files are bundled).
         pdfmetrics.registerFontFamily(
-            FONT_REGULAR, normal=FONT_REGULAR, bold=FONT_BOLD, italic=FONT_REGULAR,
+            FONT_REGULAR,
+            normal=FONT_REGULAR,
+            bold=FONT_BOLD,
+            italic=FONT_REGULAR,
             boldItalic=FONT_BOLD,
         )
         _fonts_registered = True
@@ -143,35 +159,38 @@ def _ensure_fonts() -> None:
 def styles() -> dict[str, ParagraphStyle]:
     """Paragraph styles shared by all documents (built after font registration)."""
     _ensure_fonts()
-    base = ParagraphStyle("base", fontName=FONT_REGULAR, fontSize=9.5, leading=12.5,
-                          textColor=INK)
+    base = ParagraphStyle("base", fontName=FONT_REGULAR, fontSize=9.5, leading=12.5, textColor=INK)
     return {
         "base": base,
         "small": ParagraphStyle("small", parent=base, fontSize=8.5, leading=11),
-        "muted": ParagraphStyle("muted", parent=base, fontSize=8.5, leading=11,
-                                textColor=MUTED),
+        "muted": ParagraphStyle("muted", parent=base, fontSize=8.5, leading=11, textColor=MUTED),
         "cell": ParagraphStyle("cell", parent=base, fontSize=9, leading=11),
-        "cell_head": ParagraphStyle("cell_head", parent=base, fontName=FONT_BOLD,
-                                    fontSize=9, leading=11),
-        "cell_right": ParagraphStyle("cell_right", parent=base, fontSize=9, leading=11,
-                                     alignment=TA_RIGHT),
-        "org": ParagraphStyle("org", parent=base, fontName=FONT_BOLD, fontSize=13,
-                              leading=16, textColor=ACCENT),
-        "doc_title": ParagraphStyle("doc_title", parent=base, fontName=FONT_BOLD,
-                                    fontSize=17, leading=21, textColor=INK),
-        "doc_title_right": ParagraphStyle("doc_title_right", parent=base, fontName=FONT_BOLD,
-                                          fontSize=17, leading=21, alignment=TA_RIGHT),
+        "cell_head": ParagraphStyle("cell_head", parent=base, fontName=FONT_BOLD, fontSize=9, leading=11),
+        "cell_right": ParagraphStyle("cell_right", parent=base, fontSize=9, leading=11, alignment=TA_RIGHT),
+        "org": ParagraphStyle("org", parent=base, fontName=FONT_BOLD, fontSize=13, leading=16, textColor=ACCENT),
+        "doc_title": ParagraphStyle(
+            "doc_title", parent=base, fontName=FONT_BOLD, fontSize=17, leading=21, textColor=INK
+        ),
+        "doc_title_right": ParagraphStyle(
+            "doc_title_right", parent=base, fontName=FONT_BOLD, fontSize=17, leading=21, alignment=TA_RIGHT
+        ),
         "right": ParagraphStyle("right", parent=base, alignment=TA_RIGHT),
-        "h2": ParagraphStyle("h2", parent=base, fontName=FONT_BOLD, fontSize=11,
-                             leading=14, textColor=ACCENT, spaceBefore=8, spaceAfter=4),
-        "body": ParagraphStyle("body", parent=base, fontSize=9.5, leading=13,
-                               alignment=TA_JUSTIFY, spaceAfter=4),
-        "center_title": ParagraphStyle("center_title", parent=base, fontName=FONT_BOLD,
-                                       fontSize=16, leading=20, alignment=TA_CENTER,
-                                       textColor=INK),
+        "h2": ParagraphStyle(
+            "h2",
+            parent=base,
+            fontName=FONT_BOLD,
+            fontSize=11,
+            leading=14,
+            textColor=ACCENT,
+            spaceBefore=8,
+            spaceAfter=4,
+        ),
+        "body": ParagraphStyle("body", parent=base, fontSize=9.5, leading=13, alignment=TA_JUSTIFY, spaceAfter=4),
+        "center_title": ParagraphStyle(
+            "center_title", parent=base, fontName=FONT_BOLD, fontSize=16, leading=20, alignment=TA_CENTER, textColor=INK
+        ),
         "center": ParagraphStyle("center", parent=base, alignment=TA_CENTER),
-        "day": ParagraphStyle("day", parent=base, fontName=FONT_BOLD, fontSize=11,
-                              leading=14, textColor=colors.white),
+        "day": ParagraphStyle("day", parent=base, fontName=FONT_BOLD, fontSize=11, leading=14, textColor=colors.white),
     }
 
 
@@ -258,4 +277,3 @@ def build_pdf(
     if final_count != page_count:  # pragma: no cover - footer text never changes layout
         data, _ = render(final_count)
     return data
-

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from cantine_portal.infra.helper_process import HelperProcess, Unavailable
 from cantine_portal.infra.pdf.receipt import ReceiptData, render_receipt

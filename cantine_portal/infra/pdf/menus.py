@@ -36,26 +36,46 @@ def default_demo_menus(week_start: date) -> list[tuple[str, list[str]]]:
     """
     monday = week_start - timedelta(days=week_start.weekday())
     dishes: list[tuple[int, list[str]]] = [
-        (0, ["Carottes râpées vinaigrette à l'orange",
-             "Sauté de volaille au curry doux",
-             "Riz basmati bio",
-             "Yaourt nature et sucre",
-             "Pomme de saison"]),
-        (1, ["Velouté de potiron",
-             "Bœuf bourguignon (viande d'origine France)",
-             "Coquillettes",
-             "Emmental à la coupe",
-             "Compote pomme-poire sans sucre ajouté"]),
-        (3, ["Salade de lentilles aux échalotes",
-             "Omelette aux fines herbes (menu végétarien)",
-             "Haricots verts persillés",
-             "Fromage blanc aux fruits rouges",
-             "Clémentines"]),
-        (4, ["Betteraves en salade",
-             "Filet de colin d'Alaska sauce citron (pêche durable)",
-             "Purée de pommes de terre maison",
-             "Camembert",
-             "Gâteau au chocolat de la cuisine centrale"]),
+        (
+            0,
+            [
+                "Carottes râpées vinaigrette à l'orange",
+                "Sauté de volaille au curry doux",
+                "Riz basmati bio",
+                "Yaourt nature et sucre",
+                "Pomme de saison",
+            ],
+        ),
+        (
+            1,
+            [
+                "Velouté de potiron",
+                "Bœuf bourguignon (viande d'origine France)",
+                "Coquillettes",
+                "Emmental à la coupe",
+                "Compote pomme-poire sans sucre ajouté",
+            ],
+        ),
+        (
+            3,
+            [
+                "Salade de lentilles aux échalotes",
+                "Omelette aux fines herbes (menu végétarien)",
+                "Haricots verts persillés",
+                "Fromage blanc aux fruits rouges",
+                "Clémentines",
+            ],
+        ),
+        (
+            4,
+            [
+                "Betteraves en salade",
+                "Filet de colin d'Alaska sauce citron (pêche durable)",
+                "Purée de pommes de terre maison",
+                "Camembert",
+                "Gâteau au chocolat de la cuisine centrale",
+            ],
+        ),
     ]
     return [(capitalised_long_date(monday + timedelta(days=offset)), items) for offset, items in dishes]
 
@@ -71,21 +91,23 @@ def _menu_day_block(label: str, items: list[str]) -> Flowable:
     if not items:
         rows.append(["", Paragraph("Pas de service ce jour.", st["muted"])])
     table = Table(rows, colWidths=[28 * mm, width - 28 * mm])
-    table.setStyle(table_style([
-        ("SPAN", (0, 0), (-1, 0)),
-        ("BACKGROUND", (0, 0), (-1, 0), ACCENT),
-        ("BOX", (0, 0), (-1, -1), 0.6, ACCENT),
-        ("LINEBELOW", (0, 1), (-1, -2), 0.3, RULE),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 0), (-1, -1), 3),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-    ]))
+    table.setStyle(
+        table_style(
+            [
+                ("SPAN", (0, 0), (-1, 0)),
+                ("BACKGROUND", (0, 0), (-1, 0), ACCENT),
+                ("BOX", (0, 0), (-1, -1), 0.6, ACCENT),
+                ("LINEBELOW", (0, 1), (-1, -2), 0.3, RULE),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
     return KeepTogether([table, Spacer(1, 5 * mm)])
 
 
-def render_menu_week(
-    commune_name: str, week_start: date, menus: list[tuple[str, list[str]]]
-) -> bytes:
+def render_menu_week(commune_name: str, week_start: date, menus: list[tuple[str, list[str]]]) -> bytes:
     """Render the weekly canteen menu ("Menu de la semaine du 7 au 11 décembre 2026").
 
     ``week_start`` may be any day of the week: the title always spans Monday
@@ -106,23 +128,25 @@ def render_menu_week(
             Spacer(1, 6 * mm),
         ]
         flow.extend(_menu_day_block(label, items) for label, items in menus)
-        flow.extend([
-            Spacer(1, 2 * mm),
-            Paragraph(
-                fr_typo(
-                    "<b>Allergènes :</b> Liste des allergènes disponible sur demande auprès "
-                    "du service de restauration scolaire. Les enfants bénéficiant d'un PAI "
-                    "suivent les consignes de leur protocole."
+        flow.extend(
+            [
+                Spacer(1, 2 * mm),
+                Paragraph(
+                    fr_typo(
+                        "<b>Allergènes :</b> Liste des allergènes disponible sur demande auprès "
+                        "du service de restauration scolaire. Les enfants bénéficiant d'un PAI "
+                        "suivent les consignes de leur protocole."
+                    ),
+                    st["small"],
                 ),
-                st["small"],
-            ),
-            Spacer(1, 2 * mm),
-            Paragraph(
-                "Les menus peuvent être modifiés en fonction des approvisionnements. "
-                "Les plats sont préparés par la cuisine centrale avec des produits de saison.",
-                st["muted"],
-            ),
-        ])
+                Spacer(1, 2 * mm),
+                Paragraph(
+                    "Les menus peuvent être modifiés en fonction des approvisionnements. "
+                    "Les plats sont préparés par la cuisine centrale avec des produits de saison.",
+                    st["muted"],
+                ),
+            ]
+        )
         return flow
 
     return build_pdf(

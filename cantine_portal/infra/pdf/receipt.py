@@ -102,13 +102,10 @@ def _check_receipt_amounts(data: ReceiptData) -> None:
     if data.credit_used_cents < 0 or data.total_cents < 0:
         raise ValueError("credit used and total must be >= 0")
     if lines_sum != data.subtotal_cents:
-        raise ValueError(
-            f"subtotal {data.subtotal_cents} != sum of lines {lines_sum}"
-        )
+        raise ValueError(f"subtotal {data.subtotal_cents} != sum of lines {lines_sum}")
     if data.subtotal_cents - data.credit_used_cents != data.total_cents:
         raise ValueError(
-            f"total {data.total_cents} != subtotal {data.subtotal_cents}"
-            f" - credit {data.credit_used_cents}"
+            f"total {data.total_cents} != subtotal {data.subtotal_cents} - credit {data.credit_used_cents}"
         )
 
 
@@ -116,8 +113,7 @@ def _sorted_lines(lines: Sequence[ReceiptLine]) -> list[ReceiptLine]:
     """Group by child (case-insensitive, stable for homonyms) then date, then service."""
     return sorted(
         lines,
-        key=lambda ln: (ln.child_name.casefold(), ln.child_name, ln.day,
-                        ln.service_name.casefold()),
+        key=lambda ln: (ln.child_name.casefold(), ln.child_name, ln.day, ln.service_name.casefold()),
     )
 
 
@@ -150,7 +146,7 @@ def _receipt_header(data: ReceiptData, st: dict[str, ParagraphStyle], width: flo
     """Two columns: the commune identity (issuer) on the left, receipt id on the right."""
     org = ParagraphStyle("org_commune", parent=st["org"], textColor=_accent(data))
     logo = _logo_flowable(data)
-    identity: list[Flowable] = ([logo, Spacer(1, 2 * mm)] if logo is not None else [])
+    identity: list[Flowable] = [logo, Spacer(1, 2 * mm)] if logo is not None else []
     identity.append(Paragraph(escape_markup(data.commune_name), org))
     for line in data.commune_address_lines:
         if line.strip():
@@ -170,11 +166,15 @@ def _receipt_header(data: ReceiptData, st: dict[str, ParagraphStyle], width: flo
         Paragraph(f"Émis le {format_paris_datetime(data.issued_at)}", st["right"]),
     ]
     table = Table([[identity, receipt_id]], colWidths=[width * 0.55, width * 0.45])
-    table.setStyle(table_style([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-    ]))
+    table.setStyle(
+        table_style(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
     return table
 
 
@@ -186,30 +186,33 @@ def _receipt_parties(data: ReceiptData, st: dict[str, ParagraphStyle], width: fl
         [Paragraph("<b>Courriel</b>", st["base"]), Paragraph(escape_markup(data.payer_email), st["base"])],
     ]
     table = Table(rows, colWidths=[30 * mm, width - 30 * mm])
-    table.setStyle(table_style([
-        ("BOX", (0, 0), (-1, -1), 0.5, RULE),
-        ("BACKGROUND", (0, 0), (0, -1), BAND),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 0), (-1, -1), 3),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-    ]))
+    table.setStyle(
+        table_style(
+            [
+                ("BOX", (0, 0), (-1, -1), 0.5, RULE),
+                ("BACKGROUND", (0, 0), (0, -1), BAND),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
     return table
 
 
-def _receipt_lines_table(
-    lines: Sequence[ReceiptLine], st: dict[str, ParagraphStyle], width: float
-) -> Table:
+def _receipt_lines_table(lines: Sequence[ReceiptLine], st: dict[str, ParagraphStyle], width: float) -> Table:
     """Detail table; header repeated on each page, one shaded band per child."""
     col_date, col_price = 32 * mm, 28 * mm
     col_child = 45 * mm
     col_service = width - col_child - col_date - col_price
-    rows: list[list[Any]] = [[
-        Paragraph("Enfant", st["cell_head"]),
-        Paragraph("Prestation", st["cell_head"]),
-        Paragraph("Date", st["cell_head"]),
-        Paragraph("Prix unitaire", ParagraphStyle("hr", parent=st["cell_head"],
-                                                  alignment=TA_RIGHT)),
-    ]]
+    rows: list[list[Any]] = [
+        [
+            Paragraph("Enfant", st["cell_head"]),
+            Paragraph("Prestation", st["cell_head"]),
+            Paragraph("Date", st["cell_head"]),
+            Paragraph("Prix unitaire", ParagraphStyle("hr", parent=st["cell_head"], alignment=TA_RIGHT)),
+        ]
+    ]
     style: list[tuple[Any, ...]] = [
         ("FONTSIZE", (0, 0), (-1, -1), 9),
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
@@ -233,14 +236,16 @@ def _receipt_lines_table(
                 style.append(("LINEABOVE", (0, row_index), (-1, row_index), 0.5, RULE))
         if group_index % 2 == 1:
             style.append(("BACKGROUND", (0, row_index), (-1, row_index), BAND))
-        rows.append([
-            Paragraph(escape_markup(line.child_name), st["cell"]),
-            Paragraph(escape_markup(line.service_name), st["cell"]),
-            # Paragraphs everywhere (not bare strings) so that all cells of a
-            # row share the same baseline when a long name wraps.
-            Paragraph(format_weekday_numeric_date(line.day), st["cell"]),
-            Paragraph(format_euros(line.unit_price_cents), st["cell_right"]),
-        ])
+        rows.append(
+            [
+                Paragraph(escape_markup(line.child_name), st["cell"]),
+                Paragraph(escape_markup(line.service_name), st["cell"]),
+                # Paragraphs everywhere (not bare strings) so that all cells of a
+                # row share the same baseline when a long name wraps.
+                Paragraph(format_weekday_numeric_date(line.day), st["cell"]),
+                Paragraph(format_euros(line.unit_price_cents), st["cell_right"]),
+            ]
+        )
     table = Table(rows, colWidths=[col_child, col_service, col_date, col_price], repeatRows=1)
     table.setStyle(table_style(style))
     return table
@@ -255,16 +260,20 @@ def _receipt_totals(data: ReceiptData, st: dict[str, ParagraphStyle], width: flo
         ["Total payé", format_euros(data.total_cents)],
     ]
     table = Table(rows, colWidths=[45 * mm, 32 * mm], hAlign="RIGHT")
-    table.setStyle(table_style([
-        ("FONTSIZE", (0, 0), (-1, -1), 9.5),
-        ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-        ("FONTNAME", (0, 2), (-1, 2), FONT_BOLD),
-        ("FONTSIZE", (0, 2), (-1, 2), 11),
-        ("LINEABOVE", (0, 2), (-1, 2), 0.8, INK),
-        ("BACKGROUND", (0, 2), (-1, 2), HEADER_BG),
-        ("TOPPADDING", (0, 0), (-1, -1), 3),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-    ]))
+    table.setStyle(
+        table_style(
+            [
+                ("FONTSIZE", (0, 0), (-1, -1), 9.5),
+                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+                ("FONTNAME", (0, 2), (-1, 2), FONT_BOLD),
+                ("FONTSIZE", (0, 2), (-1, 2), 11),
+                ("LINEABOVE", (0, 2), (-1, 2), 0.8, INK),
+                ("BACKGROUND", (0, 2), (-1, 2), HEADER_BG),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
     return table
 
 
@@ -272,20 +281,27 @@ def _receipt_payment(data: ReceiptData, st: dict[str, ParagraphStyle], width: fl
     """How it was paid: the method, the portal's reference (the one the parent saw, P-…) and the
     provider's (asked for by the régie to find the bank's transaction)."""
     payment_rows = [
-        [Paragraph("<b>Moyen de paiement</b>", st["base"]),
-         Paragraph(escape_markup(data.payment_method), st["base"])],
-        [Paragraph("<b>Référence du paiement (portail)</b>", st["base"]),
-         Paragraph(escape_markup(data.portal_reference or "—"), st["base"])],
-        [Paragraph("<b>Référence chez le prestataire de paiement</b>", st["base"]),
-         Paragraph(escape_markup(data.provider_reference or "—"), st["base"])],
+        [Paragraph("<b>Moyen de paiement</b>", st["base"]), Paragraph(escape_markup(data.payment_method), st["base"])],
+        [
+            Paragraph("<b>Référence du paiement (portail)</b>", st["base"]),
+            Paragraph(escape_markup(data.portal_reference or "—"), st["base"]),
+        ],
+        [
+            Paragraph("<b>Référence chez le prestataire de paiement</b>", st["base"]),
+            Paragraph(escape_markup(data.provider_reference or "—"), st["base"]),
+        ],
     ]
     payment = Table(payment_rows, colWidths=[62 * mm, width - 62 * mm])
-    payment.setStyle(table_style([
-        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-        ("TOPPADDING", (0, 0), (-1, -1), 1),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]))
+    payment.setStyle(
+        table_style(
+            [
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
     return payment
 
 
@@ -317,22 +333,24 @@ def render_receipt(data: ReceiptData, *, generated_at: datetime | None = None) -
             Paragraph(f"Réservations réglées ({count_txt})", st["h2"]),
             _receipt_lines_table(data.lines, st, width),
             Spacer(1, 4 * mm),
-            KeepTogether([
-                _receipt_totals(data, st, width),
-                Spacer(1, 6 * mm),
-                Paragraph("Règlement", st["h2"]),
-                _receipt_payment(data, st, width),
-                Spacer(1, 6 * mm),
-                Paragraph(
-                    fr_typo(
-                        "Ce reçu atteste du paiement des réservations ci-dessus auprès de la "
-                        "régie de restauration scolaire et périscolaire de "
-                        f"{escape_markup(commune_phrase(data.commune_name))}. "
-                        "Conservez-le : il peut vous être demandé comme justificatif."
+            KeepTogether(
+                [
+                    _receipt_totals(data, st, width),
+                    Spacer(1, 6 * mm),
+                    Paragraph("Règlement", st["h2"]),
+                    _receipt_payment(data, st, width),
+                    Spacer(1, 6 * mm),
+                    Paragraph(
+                        fr_typo(
+                            "Ce reçu atteste du paiement des réservations ci-dessus auprès de la "
+                            "régie de restauration scolaire et périscolaire de "
+                            f"{escape_markup(commune_phrase(data.commune_name))}. "
+                            "Conservez-le : il peut vous être demandé comme justificatif."
+                        ),
+                        st["muted"],
                     ),
-                    st["muted"],
-                ),
-            ]),
+                ]
+            ),
         ]
 
     return build_pdf(

@@ -56,13 +56,13 @@ _HEADER_WINDOW = 1024
 # Executable / archive signatures: a file starting like this is not a PDF even
 # if it carries a "%PDF-" a few bytes later (PDF/executable polyglots).
 _FOREIGN_MAGICS = (
-    b"MZ",                # Windows PE / DOS executable
-    b"\x7fELF",           # Linux ELF
+    b"MZ",  # Windows PE / DOS executable
+    b"\x7fELF",  # Linux ELF
     b"\xcf\xfa\xed\xfe",  # Mach-O 64-bit
     b"\xce\xfa\xed\xfe",  # Mach-O 32-bit
     b"\xca\xfe\xba\xbe",  # Mach-O universal / Java class
-    b"#!",                # script with shebang
-    b"PK\x03\x04",        # ZIP (docx, jar, apk…)
+    b"#!",  # script with shebang
+    b"PK\x03\x04",  # ZIP (docx, jar, apk…)
 )
 
 # Name tokens that denote active content. A PDF name ends at whitespace or at
@@ -74,24 +74,39 @@ _RAW_ACTIVE_TOKEN = re.compile(
 )
 
 # Parsed-graph rules. Keys whose mere presence means active content:
-_ACTIVE_KEYS = frozenset({
-    "/JavaScript",   # document-level JavaScript name tree
-    "/JS",           # script body of a JavaScript action
-    "/AA",           # additional actions (page open/close, field events…)
-    "/EmbeddedFiles",  # embedded-files name tree
-    "/EF",           # embedded file stream of a file specification
-    "/RichMedia",
-    "/RichMediaContent",
-    "/RichMediaSettings",
-    "/XFA",          # dynamic XML forms (scriptable)
-})
+_ACTIVE_KEYS = frozenset(
+    {
+        "/JavaScript",  # document-level JavaScript name tree
+        "/JS",  # script body of a JavaScript action
+        "/AA",  # additional actions (page open/close, field events…)
+        "/EmbeddedFiles",  # embedded-files name tree
+        "/EF",  # embedded file stream of a file specification
+        "/RichMedia",
+        "/RichMediaContent",
+        "/RichMediaSettings",
+        "/XFA",  # dynamic XML forms (scriptable)
+    }
+)
 # Action types (/S) that open, submit, launch or import anything: run code, open a web address
 # (/URI: a phishing link one click away), send the form's data (/SubmitForm), open another file
 # (/GoToR, /GoToE, /Launch), read data in (/ImportData) or play media. Wherever the action sits
 # (/OpenAction, /AA, a link annotation, an outline item), the walk below finds its /S.
 # In-document moves (/GoTo, /Named page turns) are harmless and stay allowed.
-_ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch", "/RichMediaExecute", "/URI", "/SubmitForm",
-                             "/GoToR", "/GoToE", "/ImportData", "/Rendition", "/Movie", "/Sound"})
+_ACTIVE_ACTIONS = frozenset(
+    {
+        "/JavaScript",
+        "/Launch",
+        "/RichMediaExecute",
+        "/URI",
+        "/SubmitForm",
+        "/GoToR",
+        "/GoToE",
+        "/ImportData",
+        "/Rendition",
+        "/Movie",
+        "/Sound",
+    }
+)
 # Object types (/Type or /Subtype) that carry an attachment or rich media:
 _ACTIVE_TYPES = frozenset({"/EmbeddedFile", "/FileAttachment", "/RichMedia"})
 

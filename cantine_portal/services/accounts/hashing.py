@@ -20,8 +20,12 @@ CHEAP_ARGON2 = {"memory_cost": 8, "rounds": 1, "parallelism": 1}
 
 def make_context(cheap: bool) -> CryptContext:
     params = CHEAP_ARGON2 if cheap else PRODUCTION_ARGON2
-    return CryptContext(schemes=["argon2"], argon2__type="ID", deprecated="auto",
-                        **{f"argon2__{name}": value for name, value in params.items()})
+    return CryptContext(
+        schemes=["argon2"],
+        argon2__type="ID",
+        deprecated="auto",
+        **{f"argon2__{name}": value for name, value in params.items()},
+    )
 
 
 @lru_cache(maxsize=1)

@@ -72,6 +72,7 @@ def account_by_email(session: Session, structure_id: int, email: str) -> Account
 
 # --- login ---------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class LoginResult:
     account: Account | None
@@ -91,8 +92,9 @@ class VerifiedPassword:
     valid: bool
 
 
-def verify_before_login(session: Session, now: datetime, structure_id: int, email: str, password: str,
-                        ip: str = "") -> VerifiedPassword | None:
+def verify_before_login(
+    session: Session, now: datetime, structure_id: int, email: str, password: str, ip: str = ""
+) -> VerifiedPassword | None:
     """Read the account's hash and check the password, outside any write transaction.
 
     The argon2id check takes 0.1–0.2 s of CPU on purpose; inside the login's write transaction it
@@ -109,8 +111,16 @@ def verify_before_login(session: Session, now: datetime, structure_id: int, emai
     return VerifiedPassword(stored, verify_password(password, stored))
 
 
-def authenticate(session: Session, now: datetime, structure: Structure, email: str, password: str,
-                 ip: str = "", *, verified: VerifiedPassword | None = None) -> LoginResult:
+def authenticate(
+    session: Session,
+    now: datetime,
+    structure: Structure,
+    email: str,
+    password: str,
+    ip: str = "",
+    *,
+    verified: VerifiedPassword | None = None,
+) -> LoginResult:
     """Check a login. The caller commits (failures are recorded for throttling).
 
     ``verified`` (from verify_before_login) is used when it was checked against the hash still
@@ -132,8 +142,15 @@ def authenticate(session: Session, now: datetime, structure: Structure, email: s
     if not (valid and account is not None and account.active):
         for scope in throttle.login_scopes(email, ip):
             throttle.record(session, structure_id, scope, now)
-        audit.record(session, now, "login.failure", structure_id=structure_id,
-                     account_id=account.id if account else None, target=email, ip=ip)
+        audit.record(
+            session,
+            now,
+            "login.failure",
+            structure_id=structure_id,
+            account_id=account.id if account else None,
+            target=email,
+            ip=ip,
+        )
         return LoginResult(None, MSG_BAD_CREDENTIALS)
     throttle.clear(session, structure_id, throttle.login_scopes(email, ip)[0])
     account.last_login_at = now
@@ -144,12 +161,20 @@ def authenticate(session: Session, now: datetime, structure: Structure, email: s
 
 # --- sessions ------------------------------------------------------------------------------
 
+
 def open_session(session: Session, now: datetime, account: Account, user_agent: str = "") -> str:
     """Create a login session; returns the token for the cookie (only its hash is stored)."""
     token = new_token()
-    session.add(LoginSession(token_hash=token_digest(token), account_id=row_id(account),
-                             structure_id=account.structure_id, created_at=now, last_seen_at=now,
-                             user_agent=user_agent[:255]))
+    session.add(
+        LoginSession(
+            token_hash=token_digest(token),
+            account_id=row_id(account),
+            structure_id=account.structure_id,
+            created_at=now,
+            last_seen_at=now,
+            user_agent=user_agent[:255],
+        )
+    )
     return token
 
 
@@ -166,9 +191,15 @@ class SessionInfo:
     needs_touch: bool = False
 
 
-def resolve_session(session: Session, now: datetime, structure_id: int, token: str | None,
-                    idle: timedelta, touch: bool = True,
-                    lifetime: timedelta = MAX_SESSION_LIFETIME) -> SessionInfo | None:
+def resolve_session(
+    session: Session,
+    now: datetime,
+    structure_id: int,
+    token: str | None,
+    idle: timedelta,
+    touch: bool = True,
+    lifetime: timedelta = MAX_SESSION_LIFETIME,
+) -> SessionInfo | None:
     """The account behind a session token, if the session is alive in this commune.
 
     Alive: not revoked, used within ``idle``, and opened less than ``lifetime`` ago — a stolen
@@ -188,22 +219,37 @@ def resolve_session(session: Session, now: datetime, structure_id: int, token: s
     if row is None:
         return None
     login, account = row
-    if (login.revoked_at is not None or login.structure_id != structure_id or not account.active
-            or account.structure_id != structure_id or now - login.last_seen_at > idle
-            or now - login.created_at >= lifetime):
+    if (
+        login.revoked_at is not None
+        or login.structure_id != structure_id
+        or not account.active
+        or account.structure_id != structure_id
+        or now - login.last_seen_at > idle
+        or now - login.created_at >= lifetime
+    ):
         return None
     due = now - login.last_seen_at > SESSION_TOUCH_EVERY
     if due and touch:
         touch_session(session, row_id(login), now)
         session.commit()
-    return SessionInfo(row_id(account), account.structure_id, account.family_id, account.role, account.email,
-                       login.id, due and not touch)
+    return SessionInfo(
+        row_id(account),
+        account.structure_id,
+        account.family_id,
+        account.role,
+        account.email,
+        login.id,
+        due and not touch,
+    )
 
 
 def touch_session(session: Session, login_id: int, now: datetime) -> None:
     """Move a session's inactivity clock forward (never backwards). The caller commits."""
-    session.exec(update(LoginSession).where(col(LoginSession.id) == login_id, col(LoginSession.last_seen_at) < now)
-                 .values(last_seen_at=now))
+    session.exec(
+        update(LoginSession)
+        .where(col(LoginSession.id) == login_id, col(LoginSession.last_seen_at) < now)
+        .values(last_seen_at=now)
+    )
 
 
 def close_session(session: Session, now: datetime, token: str | None) -> None:
@@ -226,6 +272,7 @@ def revoke_all_sessions(session: Session, now: datetime, account_id: int) -> Non
 
 # --- password links ------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class LinkRequestResult:
     message: str
@@ -243,26 +290,46 @@ def _issue_token(session: Session, now: datetime, account: Account) -> str:
     account_id = row_id(account)
     session.exec(
         update(PasswordToken)
-        .where(col(PasswordToken.account_id) == account_id, col(PasswordToken.used_at).is_(None),
-               col(PasswordToken.revoked_at).is_(None))
+        .where(
+            col(PasswordToken.account_id) == account_id,
+            col(PasswordToken.used_at).is_(None),
+            col(PasswordToken.revoked_at).is_(None),
+        )
         .values(revoked_at=now)
     )
     token = new_token()
-    session.add(PasswordToken(account_id=account_id, token_hash=token_digest(token), created_at=now,
-                              expires_at=now + TOKEN_LIFETIME))
+    session.add(
+        PasswordToken(
+            account_id=account_id, token_hash=token_digest(token), created_at=now, expires_at=now + TOKEN_LIFETIME
+        )
+    )
     return token
 
 
-def send_invitation(session: Session, now: datetime, structure: Structure, account: Account, mailer: Mailer,
-                    base_url: str, *, by_account_id: int | None = None) -> None:
+def send_invitation(
+    session: Session,
+    now: datetime,
+    structure: Structure,
+    account: Account,
+    mailer: Mailer,
+    base_url: str,
+    *,
+    by_account_id: int | None = None,
+) -> None:
     """The commune invites a family to its portal: a first-connection link, invitation wording.
 
     Sent by the back office (one family, or every family of a CSV import); not throttled, since
     only a staff member can trigger it. The caller commits.
     """
     token = _issue_token(session, now, account)
-    audit.record(session, now, "password_link.invitation", structure_id=structure.id, account_id=by_account_id,
-                 target=f"account:{account.id}")
+    audit.record(
+        session,
+        now,
+        "password_link.invitation",
+        structure_id=structure.id,
+        account_id=by_account_id,
+        target=f"account:{account.id}",
+    )
     link = password_link(base_url, structure, token)
     paragraphs = [
         "Bonjour,",
@@ -271,21 +338,27 @@ def send_invitation(session: Session, now: datetime, structure: Structure, accou
         f"Votre identifiant est votre adresse e-mail : {account.email}. Cliquez sur le bouton ci-dessous pour "
         "choisir votre mot de passe.",
     ]
-    after = ["Ce lien est valable 24 heures et ne sert qu'une fois. Passé ce délai, demandez un nouveau lien "
-             f"depuis {base_url}/{structure.slug}/connexion, bouton « PREMIÈRE CONNEXION OU MOT DE PASSE OUBLIÉ ».",
-             f"{structure.name} — {structure.phone}"]
-    mailer.send(Mail(
-        brand=mail_brand(mailer.settings, structure),
-        to=account.email,
-        subject=f"{structure.name} — Votre portail famille : créez votre mot de passe",
-        text="\n\n".join(paragraphs + [f"Créer le mot de passe : {link}"] + after),
-        html=render_html("Bienvenue sur votre portail famille", paragraphs, ("Créer le mot de passe", link), after),
-        reply_to=structure.email or None,
-    ), now)
+    after = [
+        "Ce lien est valable 24 heures et ne sert qu'une fois. Passé ce délai, demandez un nouveau lien "
+        f"depuis {base_url}/{structure.slug}/connexion, bouton « PREMIÈRE CONNEXION OU MOT DE PASSE OUBLIÉ ».",
+        f"{structure.name} — {structure.phone}",
+    ]
+    mailer.send(
+        Mail(
+            brand=mail_brand(mailer.settings, structure),
+            to=account.email,
+            subject=f"{structure.name} — Votre portail famille : créez votre mot de passe",
+            text="\n\n".join(paragraphs + [f"Créer le mot de passe : {link}"] + after),
+            html=render_html("Bienvenue sur votre portail famille", paragraphs, ("Créer le mot de passe", link), after),
+            reply_to=structure.email or None,
+        ),
+        now,
+    )
 
 
-def request_password_link(session: Session, now: datetime, structure: Structure, email: str, mailer: Mailer,
-                          base_url: str, ip: str = "") -> LinkRequestResult:
+def request_password_link(
+    session: Session, now: datetime, structure: Structure, email: str, mailer: Mailer, base_url: str, ip: str = ""
+) -> LinkRequestResult:
     """PREMIÈRE CONNEXION OU MOT DE PASSE OUBLIÉ: same answer whether or not the account exists."""
     email = normalize_email(email)
     structure_id = row_id(structure)
@@ -294,7 +367,8 @@ def request_password_link(session: Session, now: datetime, structure: Structure,
         assert verdict.retry_at is not None  # a refusal always says when to retry
         return LinkRequestResult(
             f"Trop de demandes pour le moment. Réessayez à partir de {format_paris_time(verdict.retry_at)}.",
-            retry_at=verdict.retry_at)
+            retry_at=verdict.retry_at,
+        )
     throttle.record(session, structure_id, f"link:account:{email}", now)
     throttle.record(session, structure_id, f"link:ip:{ip}", now)
     account = account_by_email(session, structure_id, email)
@@ -305,22 +379,30 @@ def request_password_link(session: Session, now: datetime, structure: Structure,
     audit.record(session, now, "password_link.sent", structure_id=structure_id, account_id=account.id, ip=ip)
     link = password_link(base_url, structure, token)
     first_time = account.password_hash is None
-    intro = ("Vous avez demandé à accéder au portail famille de " if first_time
-             else "Vous avez demandé à changer votre mot de passe du portail famille de ")
+    intro = (
+        "Vous avez demandé à accéder au portail famille de "
+        if first_time
+        else "Vous avez demandé à changer votre mot de passe du portail famille de "
+    )
     paragraphs = [
         "Bonjour,",
         intro + structure.name + ". Cliquez sur le bouton ci-dessous pour choisir votre mot de passe.",
     ]
-    after = ["Attention : ce lien est valable 24 heures et ne peut servir qu'une fois.",
-             "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe ne change pas.",
-             f"{structure.name} — {structure.phone}"]
-    mailer.send(Mail(
-        brand=mail_brand(mailer.settings, structure),
-        to=account.email,
-        subject=f"{structure.name} — Créer le mot de passe de votre portail famille",
-        text="\n\n".join(paragraphs + [f"Créer le mot de passe : {link}"] + after),
-        html=render_html("Créer le mot de passe", paragraphs, ("Créer le mot de passe", link), after),
-    ), now)
+    after = [
+        "Attention : ce lien est valable 24 heures et ne peut servir qu'une fois.",
+        "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe ne change pas.",
+        f"{structure.name} — {structure.phone}",
+    ]
+    mailer.send(
+        Mail(
+            brand=mail_brand(mailer.settings, structure),
+            to=account.email,
+            subject=f"{structure.name} — Créer le mot de passe de votre portail famille",
+            text="\n\n".join(paragraphs + [f"Créer le mot de passe : {link}"] + after),
+            html=render_html("Créer le mot de passe", paragraphs, ("Créer le mot de passe", link), after),
+        ),
+        now,
+    )
     return LinkRequestResult(MSG_LINK_SENT, sent=True)
 
 
@@ -335,8 +417,13 @@ def valid_token(session: Session, now: datetime, structure: Structure, token: st
     if row is None:
         return None
     stored, account = row
-    if (stored.used_at is not None or stored.revoked_at is not None or now >= stored.expires_at
-            or account.structure_id != structure.id or not account.active):
+    if (
+        stored.used_at is not None
+        or stored.revoked_at is not None
+        or now >= stored.expires_at
+        or account.structure_id != structure.id
+        or not account.active
+    ):
         return None
     return stored
 
@@ -353,12 +440,15 @@ class SetPasswordResult:
     check: PasswordCheck | None = None
 
 
-MSG_LINK_INVALID = ("Ce lien n'est plus valable : il a expiré (24 heures), a déjà servi ou a été remplacé par "
-                    "un lien plus récent. Demandez un nouveau lien.")
+MSG_LINK_INVALID = (
+    "Ce lien n'est plus valable : il a expiré (24 heures), a déjà servi ou a été remplacé par "
+    "un lien plus récent. Demandez un nouveau lien."
+)
 
 
-def set_password_with_token(session: Session, now: datetime, structure: Structure, token: str, password: str,
-                            mailer: Mailer, ip: str = "") -> SetPasswordResult:
+def set_password_with_token(
+    session: Session, now: datetime, structure: Structure, token: str, password: str, mailer: Mailer, ip: str = ""
+) -> SetPasswordResult:
     stored = valid_token(session, now, structure, token)
     if stored is None:
         return SetPasswordResult(False, MSG_LINK_INVALID)
@@ -376,19 +466,32 @@ def set_password_with_token(session: Session, now: datetime, structure: Structur
     session.add(stored)
     revoke_all_sessions(session, now, row_id(account))
     throttle.clear(session, row_id(structure), f"login:account:{account.email}")
-    audit.record(session, now, "password.set" if first_time else "password.changed",
-                 structure_id=structure.id, account_id=account.id, ip=ip)
+    audit.record(
+        session,
+        now,
+        "password.set" if first_time else "password.changed",
+        structure_id=structure.id,
+        account_id=account.id,
+        ip=ip,
+    )
     when = format_paris_datetime(now)
-    paragraphs = ["Bonjour,",
-                  f"Le mot de passe de votre portail famille de {structure.name} a été "
-                  f"{'créé' if first_time else 'modifié'} le {when}."]
-    after = ["Si vous n'êtes pas à l'origine de ce changement, contactez immédiatement votre mairie "
-             f"({structure.phone}, {structure.email}) et demandez un nouveau lien depuis la page de connexion."]
-    mailer.send(Mail(
-        brand=mail_brand(mailer.settings, structure),
-        to=account.email,
-        subject=f"{structure.name} — Votre mot de passe a été {'créé' if first_time else 'modifié'}",
-        text="\n\n".join(paragraphs + after),
-        html=render_html("Mot de passe enregistré", paragraphs, None, after),
-    ), now)
+    paragraphs = [
+        "Bonjour,",
+        f"Le mot de passe de votre portail famille de {structure.name} a été "
+        f"{'créé' if first_time else 'modifié'} le {when}.",
+    ]
+    after = [
+        "Si vous n'êtes pas à l'origine de ce changement, contactez immédiatement votre mairie "
+        f"({structure.phone}, {structure.email}) et demandez un nouveau lien depuis la page de connexion."
+    ]
+    mailer.send(
+        Mail(
+            brand=mail_brand(mailer.settings, structure),
+            to=account.email,
+            subject=f"{structure.name} — Votre mot de passe a été {'créé' if first_time else 'modifié'}",
+            text="\n\n".join(paragraphs + after),
+            html=render_html("Mot de passe enregistré", paragraphs, None, after),
+        ),
+        now,
+    )
     return SetPasswordResult(True, "Votre mot de passe a été enregistré. Vous pouvez maintenant vous connecter.")

@@ -33,10 +33,15 @@ def create_staff(session: Session, now: datetime, slug: str, email: str, passwor
     check = check_password(password, email)
     if not check.ok:
         raise StaffError("Mot de passe refusé : " + " ".join(check.errors))
-    account = Account(structure_id=structure_id, role=AccountRole.STAFF, email=email, password_hash=hash_password(password),
-                      created_at=now, password_changed_at=now)
+    account = Account(
+        structure_id=structure_id,
+        role=AccountRole.STAFF,
+        email=email,
+        password_hash=hash_password(password),
+        created_at=now,
+        password_changed_at=now,
+    )
     session.add(account)
     session.flush()
-    audit.record(session, now, "staff.created", structure_id=structure_id, target=f"account:{account.id}",
-                 email=email)
+    audit.record(session, now, "staff.created", structure_id=structure_id, target=f"account:{account.id}", email=email)
     return account

@@ -18,10 +18,10 @@ from sqlmodel import Session, col, select
 
 from cantine_portal.models import LoginThrottle
 
-FREE_FAILURES = 5            # failures allowed before any delay
+FREE_FAILURES = 5  # failures allowed before any delay
 BASE_DELAY = timedelta(minutes=1)
 MAX_DELAY = timedelta(hours=1)
-DAILY_FAILURES = 25          # failures per account in 24 h before a lock until the window frees
+DAILY_FAILURES = 25  # failures per account in 24 h before a lock until the window frees
 IP_FAILURES_PER_HOUR = 50
 LINKS_PER_ACCOUNT_PER_HOUR = 5
 LINKS_PER_IP_PER_HOUR = 20
@@ -46,8 +46,9 @@ def record(session: Session, structure_id: int, scope: str, now: datetime) -> No
 
 
 def clear(session: Session, structure_id: int, scope: str) -> None:
-    session.exec(delete(LoginThrottle).where(col(LoginThrottle.structure_id) == structure_id,
-                                             col(LoginThrottle.scope) == scope))
+    session.exec(
+        delete(LoginThrottle).where(col(LoginThrottle.structure_id) == structure_id, col(LoginThrottle.scope) == scope)
+    )
 
 
 def login_scopes(email: str, ip: str) -> tuple[str, str]:
@@ -89,6 +90,7 @@ def check_link_request(session: Session, structure_id: int, email: str, ip: str,
 
 def count(session: Session, structure_id: int, scope: str) -> int:
     return session.exec(
-        select(func.count()).select_from(LoginThrottle)
+        select(func.count())
+        .select_from(LoginThrottle)
         .where(LoginThrottle.structure_id == structure_id, LoginThrottle.scope == scope)
     ).one()

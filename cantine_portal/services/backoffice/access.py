@@ -29,8 +29,14 @@ def check_staff(session: Session, structure_id: int | None, account_id: int | No
         raise NotAllowed("non connecté")
     account = session.get(Account, account_id)
     structure = session.get(Structure, structure_id)
-    if (account is None or structure is None or not account.active or account.role != AccountRole.STAFF
-            or account.structure_id != structure_id or account.family_id is not None):
+    if (
+        account is None
+        or structure is None
+        or not account.active
+        or account.role != AccountRole.STAFF
+        or account.structure_id != structure_id
+        or account.family_id is not None
+    ):
         raise NotAllowed("compte agent requis")
     return structure
 

@@ -55,8 +55,13 @@ def attendance(session: Session, structure_id: int, account_id: int, day: date, 
         select(Reservation, Child, Family)
         .join(Child, col(Child.id) == col(Reservation.child_id))
         .join(Family, col(Family.id) == col(Reservation.family_id))
-        .where(Reservation.structure_id == structure_id, Reservation.service_id == service.id,
-               Reservation.day == day, Reservation.status == ReservationStatus.PAID, Family.structure_id == structure_id)
+        .where(
+            Reservation.structure_id == structure_id,
+            Reservation.service_id == service.id,
+            Reservation.day == day,
+            Reservation.status == ReservationStatus.PAID,
+            Family.structure_id == structure_id,
+        )
     ).all()
     rows = sorted(
         (AttendanceRow(f"{child.last_name.upper()} {child.first_name}", family.name, child.school or NO_SCHOOL,
@@ -66,9 +71,15 @@ def attendance(session: Session, structure_id: int, account_id: int, day: date, 
         key=lambda r: (r.school, r.class_name, r.child_name))
     schools = Counter(r.school for r in rows)
     diets = Counter(r.diet for r in rows)
-    return Attendance(day, row_id(service), service.name, rows, sorted(schools.items()),
-                      sorted(diets.items(), key=lambda kv: (kv[0] != NO_DIET, kv[0])),
-                      sum(1 for r in rows if r.pai))
+    return Attendance(
+        day,
+        row_id(service),
+        service.name,
+        rows,
+        sorted(schools.items()),
+        sorted(diets.items(), key=lambda kv: (kv[0] != NO_DIET, kv[0])),
+        sum(1 for r in rows if r.pai),
+    )
 
 
 def attendance_csv(data: Attendance) -> bytes:
@@ -80,9 +91,15 @@ def attendance_csv(data: Attendance) -> bytes:
 
 
 def attendance_pdf(data: Attendance, commune_name: str, now: datetime) -> bytes:
-    return render_attendance(commune_name, data.service_name, data.day,
-                             [(r.child_name, r.school, r.class_name, r.diet, r.pai) for r in data.rows],
-                             data.by_school, data.by_diet, generated_at=now)
+    return render_attendance(
+        commune_name,
+        data.service_name,
+        data.day,
+        [(r.child_name, r.school, r.class_name, r.diet, r.pai) for r in data.rows],
+        data.by_school,
+        data.by_diet,
+        generated_at=now,
+    )
 
 
 def export_name(data: Attendance, extension: str) -> str:

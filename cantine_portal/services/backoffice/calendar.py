@@ -15,7 +15,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
-from cantine_portal.services.shared.branding import mail_brand
+from cantine_portal.french import PARIS, format_euros, format_long_date
+from cantine_portal.infra.mail import Mail, Mailer, render_html
 from cantine_portal.models import (
     Account,
     AccountRole,
@@ -31,14 +32,16 @@ from cantine_portal.models import (
     Structure,
     row_id,
 )
-from cantine_portal.services.shared import audit
 from cantine_portal.services.backoffice.access import NotAllowed, check_staff, owned
-from cantine_portal.french import PARIS, format_euros, format_long_date
+from cantine_portal.services.shared import audit
+from cantine_portal.services.shared.branding import mail_brand
 from cantine_portal.services.shared.calendar import closure_credit_label, french_public_holidays
-from cantine_portal.infra.mail import Mail, Mailer, render_html
 
-KIND_LABELS = {"public_holiday": "Jour férié", "school_holiday": "Vacances scolaires",
-               "closure": "Fermeture exceptionnelle"}
+KIND_LABELS = {
+    "public_holiday": "Jour férié",
+    "school_holiday": "Vacances scolaires",
+    "closure": "Fermeture exceptionnelle",
+}
 MAX_RANGE_DAYS = 120
 
 
@@ -85,10 +88,22 @@ def parse_day(text: str | date) -> date | None:
 def list_closed_days(session: Session, structure_id: int, account_id: int, first: date, last: date) -> list[ClosedRow]:
     check_staff(session, structure_id, account_id)
     names = {s.id: s.name for s in session.exec(select(Service).where(Service.structure_id == structure_id))}
-    rows = session.exec(select(ClosedDay).where(ClosedDay.structure_id == structure_id, ClosedDay.day >= first,
-                                                ClosedDay.day <= last).order_by(col(ClosedDay.day), col(ClosedDay.id))).all()
-    return [ClosedRow(row_id(r), r.day, r.kind, KIND_LABELS.get(r.kind, r.kind), r.reason,
-                      names.get(r.service_id, "") if r.service_id else "Toutes les prestations") for r in rows]
+    rows = session.exec(
+        select(ClosedDay)
+        .where(ClosedDay.structure_id == structure_id, ClosedDay.day >= first, ClosedDay.day <= last)
+        .order_by(col(ClosedDay.day), col(ClosedDay.id))
+    ).all()
+    return [
+        ClosedRow(
+            row_id(r),
+            r.day,
+            r.kind,
+            KIND_LABELS.get(r.kind, r.kind),
+            r.reason,
+            names.get(r.service_id, "") if r.service_id else "Toutes les prestations",
+        )
+        for r in rows
+    ]
 
 
 @dataclass
@@ -109,15 +124,19 @@ class ClosedPeriod:
         return f"du {format_long_date(self.first)} au {format_long_date(self.last)}"
 
 
-def list_closed_periods(session: Session, structure_id: int, account_id: int, first: date,
-                        last: date) -> list[ClosedPeriod]:
+def list_closed_periods(
+    session: Session, structure_id: int, account_id: int, first: date, last: date
+) -> list[ClosedPeriod]:
     """``list_closed_days`` with runs of consecutive days merged (a fortnight of holidays = one line)."""
     periods: list[ClosedPeriod] = []
     for row in list_closed_days(session, structure_id, account_id, first, last):
         previous = periods[-1] if periods else None
-        if (previous is not None and row.day == previous.last + timedelta(days=1)
-                and (row.kind_label, row.reason, row.service_name)
-                == (previous.kind_label, previous.reason, previous.service_name)):
+        if (
+            previous is not None
+            and row.day == previous.last + timedelta(days=1)
+            and (row.kind_label, row.reason, row.service_name)
+            == (previous.kind_label, previous.reason, previous.service_name)
+        ):
             previous.ids.append(row.id)
             previous.last = row.day
             continue
@@ -126,13 +145,18 @@ def list_closed_periods(session: Session, structure_id: int, account_id: int, fi
 
 
 def _existing(session: Session, structure_id: int, kind: str) -> set[date]:
-    return set(session.exec(select(col(ClosedDay.day)).where(ClosedDay.structure_id == structure_id,
-                                                             ClosedDay.kind == kind,
-                                                             col(ClosedDay.service_id).is_(None))))
+    return set(
+        session.exec(
+            select(col(ClosedDay.day)).where(
+                ClosedDay.structure_id == structure_id, ClosedDay.kind == kind, col(ClosedDay.service_id).is_(None)
+            )
+        )
+    )
 
 
-def add_public_holidays(session: Session, now: datetime, *, structure_id: int, account_id: int,
-                        ip: str = "") -> CalendarResult:
+def add_public_holidays(
+    session: Session, now: datetime, *, structure_id: int, account_id: int, ip: str = ""
+) -> CalendarResult:
     """The French public holidays of the current school year (1 Sept – 31 Aug) not yet listed."""
     check_staff(session, structure_id, account_id)
     first, last = school_year_bounds(now.astimezone(PARIS).date())
@@ -140,18 +164,36 @@ def add_public_holidays(session: Session, now: datetime, *, structure_id: int, a
     added = 0
     for holiday in french_public_holidays([first.year, last.year]):
         if first <= holiday.day <= last and holiday.day not in known:
-            session.add(ClosedDay(structure_id=structure_id, day=holiday.day, kind="public_holiday",
-                                  reason=holiday.reason))
+            session.add(
+                ClosedDay(structure_id=structure_id, day=holiday.day, kind="public_holiday", reason=holiday.reason)
+            )
             added += 1
-    audit.record(session, now, "admin.public_holidays_added", structure_id=structure_id, account_id=account_id,
-                 ip=ip, count=added, school_year=f"{first.year}-{last.year}")
+    audit.record(
+        session,
+        now,
+        "admin.public_holidays_added",
+        structure_id=structure_id,
+        account_id=account_id,
+        ip=ip,
+        count=added,
+        school_year=f"{first.year}-{last.year}",
+    )
     if not added:
         return CalendarResult(True, "Les jours fériés de l'année scolaire étaient déjà tous enregistrés.")
     return CalendarResult(True, f"{added} jour(s) férié(s) de l'année scolaire {first.year}-{last.year} ajouté(s).")
 
 
-def add_school_holidays(session: Session, now: datetime, *, structure_id: int, account_id: int, label: str,
-                        first: str | date, last: str | date, ip: str = "") -> CalendarResult:
+def add_school_holidays(
+    session: Session,
+    now: datetime,
+    *,
+    structure_id: int,
+    account_id: int,
+    label: str,
+    first: str | date,
+    last: str | date,
+    ip: str = "",
+) -> CalendarResult:
     check_staff(session, structure_id, account_id)
     errors: dict[str, str] = {}
     label = " ".join(label.split())
@@ -179,8 +221,18 @@ def add_school_holidays(session: Session, now: datetime, *, structure_id: int, a
             session.add(ClosedDay(structure_id=structure_id, day=day, kind="school_holiday", reason=label))
             added += 1
         day += timedelta(days=1)
-    audit.record(session, now, "admin.school_holidays_added", structure_id=structure_id, account_id=account_id,
-                 ip=ip, label=label, first=start, last=end, count=added)
+    audit.record(
+        session,
+        now,
+        "admin.school_holidays_added",
+        structure_id=structure_id,
+        account_id=account_id,
+        ip=ip,
+        label=label,
+        first=start,
+        last=end,
+        count=added,
+    )
     return CalendarResult(True, f"« {label} » : {added} jour(s) ajouté(s), du {start:%d/%m/%Y} au {end:%d/%m/%Y}.")
 
 
@@ -191,8 +243,9 @@ class ClosureImpact:
     pending: int
 
 
-def closure_impact(session: Session, *, structure_id: int, account_id: int, day: str | date,
-                   service_id: int | None) -> ClosureImpact | None:
+def closure_impact(
+    session: Session, *, structure_id: int, account_id: int, day: str | date, service_id: int | None
+) -> ClosureImpact | None:
     """What closing ``day`` would cancel (None for an unreadable day): shown before confirming."""
     check_staff(session, structure_id, account_id)
     if service_id is not None:
@@ -209,8 +262,18 @@ def closure_impact(session: Session, *, structure_id: int, account_id: int, day:
     return ClosureImpact(len(paid), len(set(paid)), pending)
 
 
-def close_day(session: Session, now: datetime, *, structure_id: int, account_id: int, day: str | date,
-              service_id: int | None, reason: str, mailer: Mailer | None, ip: str = "") -> CalendarResult:
+def close_day(
+    session: Session,
+    now: datetime,
+    *,
+    structure_id: int,
+    account_id: int,
+    day: str | date,
+    service_id: int | None,
+    reason: str,
+    mailer: Mailer | None,
+    ip: str = "",
+) -> CalendarResult:
     """An exceptional closure: cancel and credit paid reservations, drop pending ones, mail families."""
     structure = check_staff(session, structure_id, account_id)
     service = owned(session, Service, service_id, structure_id) if service_id is not None else None
@@ -227,22 +290,34 @@ def close_day(session: Session, now: datetime, *, structure_id: int, account_id:
     elif len(reason) > 200:
         errors["reason"] = "200 caractères au maximum."
     if closed_on is not None and "day" not in errors:
-        same = select(ClosedDay.id).where(ClosedDay.structure_id == structure_id, ClosedDay.day == closed_on,
-                                          ClosedDay.kind == "closure")
-        same = (same.where(ClosedDay.service_id == service.id) if service
-                else same.where(col(ClosedDay.service_id).is_(None)))
+        same = select(ClosedDay.id).where(
+            ClosedDay.structure_id == structure_id, ClosedDay.day == closed_on, ClosedDay.kind == "closure"
+        )
+        same = (
+            same.where(ClosedDay.service_id == service.id)
+            if service
+            else same.where(col(ClosedDay.service_id).is_(None))
+        )
         if session.exec(same).first() is not None:
             errors["day"] = "Ce jour est déjà enregistré comme fermeture exceptionnelle."
     if errors or closed_on is None:
         return CalendarResult(False, "La fermeture n'a pas été enregistrée : corrigez les champs signalés.", errors)
 
-    session.add(ClosedDay(structure_id=structure_id, day=closed_on, kind="closure", reason=reason,
-                          service_id=service.id if service else None))
+    session.add(
+        ClosedDay(
+            structure_id=structure_id,
+            day=closed_on,
+            kind="closure",
+            reason=reason,
+            service_id=service.id if service else None,
+        )
+    )
     scope = [Reservation.structure_id == structure_id, Reservation.day == closed_on]
     if service is not None:
         scope.append(Reservation.service_id == service.id)
-    paid = list(session.exec(select(Reservation).where(*scope, Reservation.status == ReservationStatus.PAID)
-                             .with_for_update()))
+    paid = list(
+        session.exec(select(Reservation).where(*scope, Reservation.status == ReservationStatus.PAID).with_for_update())
+    )
     label = closure_credit_label(closed_on)
     by_family: dict[int, list[Reservation]] = defaultdict(list)
     for reservation in paid:
@@ -250,44 +325,86 @@ def close_day(session: Session, now: datetime, *, structure_id: int, account_id:
         reservation.cancelled_at = now
         reservation.updated_at = now
         session.add(reservation)
-        session.add(Credit(structure_id=structure_id, family_id=reservation.family_id,
-                           amount_cents=reservation.price_cents, label=label, reservation_id=reservation.id,
-                           created_at=now))
+        session.add(
+            Credit(
+                structure_id=structure_id,
+                family_id=reservation.family_id,
+                amount_cents=reservation.price_cents,
+                label=label,
+                reservation_id=reservation.id,
+                created_at=now,
+            )
+        )
         by_family[reservation.family_id].append(reservation)
     # Days waiting in a basket still open are simply taken out of it; a basket in checkout is
     # frozen while the bank works (its fulfilment re-checks closed days).
-    pending = list(session.exec(
-        select(Reservation).outerjoin(Basket, col(Basket.id) == col(Reservation.basket_id))
-        .where(*scope, Reservation.status == ReservationStatus.PENDING,
-               col(Reservation.basket_id).is_(None) | (col(Basket.status) == BasketStatus.OPEN))))
+    pending = list(
+        session.exec(
+            select(Reservation)
+            .outerjoin(Basket, col(Basket.id) == col(Reservation.basket_id))
+            .where(
+                *scope,
+                Reservation.status == ReservationStatus.PENDING,
+                col(Reservation.basket_id).is_(None) | (col(Basket.status) == BasketStatus.OPEN),
+            )
+        )
+    )
     if pending:
         session.exec(delete(Reservation).where(col(Reservation.id).in_([r.id for r in pending])))
         for basket_id in {r.basket_id for r in pending if r.basket_id is not None}:
-            session.exec(update(Basket).where(col(Basket.id) == basket_id)
-                         .values(version=col(Basket.version) + 1, updated_at=now))
+            session.exec(
+                update(Basket)
+                .where(col(Basket.id) == basket_id)
+                .values(version=col(Basket.version) + 1, updated_at=now)
+            )
     session.flush()
-    audit.record(session, now, "admin.day_closed", structure_id=structure_id, account_id=account_id, ip=ip,
-                 target=f"day:{closed_on.isoformat()}", service_id=service.id if service else None, reason=reason,
-                 cancelled=len(paid), removed_pending=len(pending), families=len(by_family))
+    audit.record(
+        session,
+        now,
+        "admin.day_closed",
+        structure_id=structure_id,
+        account_id=account_id,
+        ip=ip,
+        target=f"day:{closed_on.isoformat()}",
+        service_id=service.id if service else None,
+        reason=reason,
+        cancelled=len(paid),
+        removed_pending=len(pending),
+        families=len(by_family),
+    )
     if mailer is not None:
         for family_id, reservations in by_family.items():
             _mail_family(session, mailer, now, structure, family_id, closed_on, reason, reservations)
     what = f"« {service.name} »" if service else "toutes les prestations"
     message = f"Fermeture du {closed_on:%d/%m/%Y} enregistrée ({what})."
     if paid:
-        message += (f" {len(paid)} réservation(s) payée(s) annulée(s) ; {len(by_family)} famille(s) créditée(s) "
-                    "et prévenue(s) par e-mail.")
+        message += (
+            f" {len(paid)} réservation(s) payée(s) annulée(s) ; {len(by_family)} famille(s) créditée(s) "
+            "et prévenue(s) par e-mail."
+        )
     if pending:
         message += f" {len(pending)} réservation(s) en attente retirée(s) des paniers."
-    return CalendarResult(True, message, cancelled=len(paid), credited_families=len(by_family),
-                          removed_pending=len(pending))
+    return CalendarResult(
+        True, message, cancelled=len(paid), credited_families=len(by_family), removed_pending=len(pending)
+    )
 
 
-def _mail_family(session: Session, mailer: Mailer, now: datetime, structure: Structure, family_id: int, closed_on: date,
-                 reason: str, reservations: list[Reservation]) -> None:
+def _mail_family(
+    session: Session,
+    mailer: Mailer,
+    now: datetime,
+    structure: Structure,
+    family_id: int,
+    closed_on: date,
+    reason: str,
+    reservations: list[Reservation],
+) -> None:
     family = session.get(Family, family_id)
-    accounts = session.exec(select(Account).where(Account.family_id == family_id, Account.role == AccountRole.PARENT,
-                                                  Account.active == True)).all()  # noqa: E712
+    accounts = session.exec(
+        select(Account).where(
+            Account.family_id == family_id, Account.role == AccountRole.PARENT, col(Account.active).is_(True)
+        )
+    ).all()
     if family is None or not accounts:
         return
     services = {s.id: s.name for s in session.exec(select(Service).where(Service.structure_id == structure.id))}
@@ -297,41 +414,75 @@ def _mail_family(session: Session, mailer: Mailer, now: datetime, structure: Str
         name = f"{child.first_name} {child.last_name}" if child else "Enfant"
         lines.append(f"{name} — {services.get(r.service_id, '')} : {format_euros(r.price_cents)}")
     total = sum(r.price_cents for r in reservations)
-    paragraphs = ["Bonjour,",
-                  f"{structure.name} sera exceptionnellement fermé le {format_long_date(closed_on)} ({reason}).",
-                  "Les réservations payées suivantes sont annulées :", *lines,
-                  f"Un avoir de {format_euros(total)} a été ajouté à votre compte famille : il sera déduit "
-                  "de votre prochain panier."]
+    paragraphs = [
+        "Bonjour,",
+        f"{structure.name} sera exceptionnellement fermé le {format_long_date(closed_on)} ({reason}).",
+        "Les réservations payées suivantes sont annulées :",
+        *lines,
+        f"Un avoir de {format_euros(total)} a été ajouté à votre compte famille : il sera déduit "
+        "de votre prochain panier.",
+    ]
     after = [f"{structure.name} — {structure.phone}" if structure.phone else structure.name]
     for account in accounts:
-        mailer.send(Mail(
-            brand=mail_brand(mailer.settings, structure),
-            to=account.email,
-            subject=f"{structure.name} — Fermeture exceptionnelle du {closed_on:%d/%m/%Y}",
-            text="\n\n".join(paragraphs + after),
-            html=render_html("Fermeture exceptionnelle", paragraphs, None, after),
-            reply_to=structure.email or None,
-        ), now)
+        mailer.send(
+            Mail(
+                brand=mail_brand(mailer.settings, structure),
+                to=account.email,
+                subject=f"{structure.name} — Fermeture exceptionnelle du {closed_on:%d/%m/%Y}",
+                text="\n\n".join(paragraphs + after),
+                html=render_html("Fermeture exceptionnelle", paragraphs, None, after),
+                reply_to=structure.email or None,
+            ),
+            now,
+        )
 
 
-def delete_closed_days(session: Session, now: datetime, *, structure_id: int, account_id: int,
-                       closed_day_ids: list[int], ip: str = "") -> CalendarResult:
+def delete_closed_days(
+    session: Session, now: datetime, *, structure_id: int, account_id: int, closed_day_ids: list[int], ip: str = ""
+) -> CalendarResult:
     """Remove closed days entered by mistake. Cancelled reservations and credits stay as they are."""
     check_staff(session, structure_id, account_id)
     rows = [owned(session, ClosedDay, closed_id, structure_id) for closed_id in closed_day_ids]
     if not rows:
         return CalendarResult(False, "Aucun jour à retirer.")
     rows.sort(key=lambda r: r.day)
-    audit.record(session, now, "admin.closed_days_deleted", structure_id=structure_id, account_id=account_id, ip=ip,
-                 target=f"day:{rows[0].day.isoformat()}", last=rows[-1].day, kind=rows[0].kind,
-                 reason=rows[0].reason, count=len(rows))
+    audit.record(
+        session,
+        now,
+        "admin.closed_days_deleted",
+        structure_id=structure_id,
+        account_id=account_id,
+        ip=ip,
+        target=f"day:{rows[0].day.isoformat()}",
+        last=rows[-1].day,
+        kind=rows[0].kind,
+        reason=rows[0].reason,
+        count=len(rows),
+    )
     for row in rows:
         session.delete(row)
-    when = (f"Le {rows[0].day:%d/%m/%Y}" if len(rows) == 1
-            else f"Du {rows[0].day:%d/%m/%Y} au {rows[-1].day:%d/%m/%Y}, les jours")
-    return CalendarResult(True, f"{when} ({rows[0].reason}) ne {'sont' if len(rows) > 1 else 'est'} plus fermé"
-                                f"{'s' if len(rows) > 1 else ''}.")
+    when = (
+        f"Le {rows[0].day:%d/%m/%Y}"
+        if len(rows) == 1
+        else f"Du {rows[0].day:%d/%m/%Y} au {rows[-1].day:%d/%m/%Y}, les jours"
+    )
+    return CalendarResult(
+        True,
+        f"{when} ({rows[0].reason}) ne {'sont' if len(rows) > 1 else 'est'} plus fermé{'s' if len(rows) > 1 else ''}.",
+    )
 
 
-__all__ = ["NotAllowed", "CalendarResult", "ClosedRow", "add_public_holidays", "add_school_holidays", "close_day",
-           "closure_credit_label", "delete_closed_days", "list_closed_days", "list_closed_periods", "parse_day", "school_year_bounds"]
+__all__ = [
+    "NotAllowed",
+    "CalendarResult",
+    "ClosedRow",
+    "add_public_holidays",
+    "add_school_holidays",
+    "close_day",
+    "closure_credit_label",
+    "delete_closed_days",
+    "list_closed_days",
+    "list_closed_periods",
+    "parse_day",
+    "school_year_bounds",
+]

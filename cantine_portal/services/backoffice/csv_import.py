@@ -13,32 +13,74 @@ import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from cantine_portal.models import Account, AccountRole, Child, Enrollment, Family, Guardian, Service, row_id
-from cantine_portal.services.shared import audit
-from cantine_portal.services.families import family as family_rules
-from cantine_portal.services.families.fields import ChildValues, GuardianValues
-from cantine_portal.services.accounts.login import send_invitation
-from cantine_portal.services.backoffice.access import check_staff
 from cantine_portal.french import PARIS
 from cantine_portal.infra.csv_export import csv_bytes
 from cantine_portal.infra.mail import Mailer
+from cantine_portal.models import Account, AccountRole, Child, Enrollment, Family, Guardian, Service, row_id
+from cantine_portal.services.accounts.login import send_invitation
+from cantine_portal.services.backoffice.access import check_staff
+from cantine_portal.services.families import family as family_rules
+from cantine_portal.services.families.fields import ChildValues, GuardianValues
+from cantine_portal.services.shared import audit
 from cantine_portal.services.shared.validation import normalize_email
 
-COLUMNS = ("famille", "civilite", "nom_responsable", "prenom_responsable", "email", "mobile", "adresse",
-           "code_postal", "ville", "nom_enfant", "prenom_enfant", "date_naissance", "ecole", "classe",
-           "prestations")
+COLUMNS = (
+    "famille",
+    "civilite",
+    "nom_responsable",
+    "prenom_responsable",
+    "email",
+    "mobile",
+    "adresse",
+    "code_postal",
+    "ville",
+    "nom_enfant",
+    "prenom_enfant",
+    "date_naissance",
+    "ecole",
+    "classe",
+    "prestations",
+)
 REQUIRED_COLUMNS = ("famille", "nom_responsable", "prenom_responsable", "email")
 MAX_BYTES = 2 * 1024 * 1024
 MAX_LINES = 5000
 EXAMPLE_LINES = (
-    ("D-0001", "Mme", "Petit", "Camille", "camille.petit@example.fr", "06 11 22 33 44", "4 rue des Écoles",
-     "44000", "Démo-sur-Loire", "Petit", "Jules", "12/05/2018", "École Jules Ferry", "CE2",
-     "Restauration scolaire|Garderie du soir"),
-    ("D-0001", "Mme", "Petit", "Camille", "camille.petit@example.fr", "06 11 22 33 44", "4 rue des Écoles",
-     "44000", "Démo-sur-Loire", "Petit", "Rose", "03/09/2020", "École Jules Ferry", "CP",
-     "Restauration scolaire"),
+    (
+        "D-0001",
+        "Mme",
+        "Petit",
+        "Camille",
+        "camille.petit@example.fr",
+        "06 11 22 33 44",
+        "4 rue des Écoles",
+        "44000",
+        "Démo-sur-Loire",
+        "Petit",
+        "Jules",
+        "12/05/2018",
+        "École Jules Ferry",
+        "CE2",
+        "Restauration scolaire|Garderie du soir",
+    ),
+    (
+        "D-0001",
+        "Mme",
+        "Petit",
+        "Camille",
+        "camille.petit@example.fr",
+        "06 11 22 33 44",
+        "4 rue des Écoles",
+        "44000",
+        "Démo-sur-Loire",
+        "Petit",
+        "Rose",
+        "03/09/2020",
+        "École Jules Ferry",
+        "CP",
+        "Restauration scolaire",
+    ),
 )
 
 
@@ -99,11 +141,23 @@ def _parse_birth(text: str) -> date:
     return datetime.strptime(text, "%d/%m/%Y").date()
 
 
-_GUARDIAN_COLUMNS = {"civility": "civilite", "last_name": "nom_responsable", "first_name": "prenom_responsable",
-                     "email": "email", "mobile": "mobile", "address_line": "adresse", "postal_code": "code_postal",
-                     "city": "ville"}
-_CHILD_COLUMNS = {"last_name": "nom_enfant", "first_name": "prenom_enfant", "birth_date": "date_naissance",
-                  "school": "ecole", "class_name": "classe"}
+_GUARDIAN_COLUMNS = {
+    "civility": "civilite",
+    "last_name": "nom_responsable",
+    "first_name": "prenom_responsable",
+    "email": "email",
+    "mobile": "mobile",
+    "address_line": "adresse",
+    "postal_code": "code_postal",
+    "city": "ville",
+}
+_CHILD_COLUMNS = {
+    "last_name": "nom_enfant",
+    "first_name": "prenom_enfant",
+    "birth_date": "date_naissance",
+    "school": "ecole",
+    "class_name": "classe",
+}
 
 
 @dataclass
@@ -137,8 +191,11 @@ def _read_rows(data: bytes) -> tuple[list[list[str]], LineError | None]:
 def _header_error(header: list[str]) -> LineError | None:
     """A comma-separated file, or missing / unknown columns, explained so an agent can fix it in Excel."""
     if len(header) == 1 and "," in header[0]:
-        return LineError(1, "Les colonnes doivent être séparées par des points-virgules (;), pas des "
-                            "virgules. Dans Excel : « Enregistrer sous » → « CSV (séparateur : point-virgule) ».")
+        return LineError(
+            1,
+            "Les colonnes doivent être séparées par des points-virgules (;), pas des "
+            "virgules. Dans Excel : « Enregistrer sous » → « CSV (séparateur : point-virgule) ».",
+        )
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     unknown = [c for c in header if c and c not in COLUMNS]
     if not missing and not unknown:
@@ -153,11 +210,18 @@ def _header_error(header: list[str]) -> LineError | None:
 
 def _start_parsing(session: Session, structure_id: int, header: list[str], today: date) -> _Parsing:
     """Load once what every line is checked against: active services, existing e-mails and references."""
-    services = {s.name.strip().lower(): row_id(s) for s in session.exec(
-        select(Service).where(Service.structure_id == structure_id, Service.active == True))}  # noqa: E712
+    services = {
+        s.name.strip().lower(): row_id(s)
+        for s in session.exec(
+            select(Service).where(Service.structure_id == structure_id, col(Service.active).is_(True))
+        )
+    }
     taken_emails = set(session.exec(select(Account.email).where(Account.structure_id == structure_id)))
-    taken_refs = {r.strip().lower() for r in session.exec(select(Family.reference).where(
-        Family.structure_id == structure_id)) if r and r.strip()}
+    taken_refs = {
+        r.strip().lower()
+        for r in session.exec(select(Family.reference).where(Family.structure_id == structure_id))
+        if r and r.strip()
+    }
     return _Parsing(today, header, services, taken_emails, taken_refs)
 
 
@@ -171,11 +235,11 @@ def _family_key_problems(key: str, ctx: _Parsing) -> list[str]:
     return []
 
 
-def _check_guardian(row: dict[str, str], key: str, ctx: _Parsing,
-                    problems: list[str]) -> tuple[GuardianValues, str]:
+def _check_guardian(row: dict[str, str], key: str, ctx: _Parsing, problems: list[str]) -> tuple[GuardianValues, str]:
     """The cleaned guardian and normalised e-mail; appends the problems (e-mail unique per family/portal)."""
     clean, errors = family_rules.validate_guardian(
-        {field_name: row[column] for field_name, column in _GUARDIAN_COLUMNS.items()})
+        {field_name: row[column] for field_name, column in _GUARDIAN_COLUMNS.items()}
+    )
     for name, message in errors.items():
         problems.append(f"{_GUARDIAN_COLUMNS.get(name, name)} : {message.rstrip('.')}")
     email = normalize_email(row["email"])
@@ -185,8 +249,9 @@ def _check_guardian(row: dict[str, str], key: str, ctx: _Parsing,
         if email in ctx.taken_emails:
             problems.append(f"email : {email} a déjà un compte dans le portail")
         elif key and ctx.email_family.get(email, key) != key:
-            problems.append(f"email : {email} figure déjà dans une autre famille du fichier "
-                            f"(« {ctx.email_family[email]} »)")
+            problems.append(
+                f"email : {email} figure déjà dans une autre famille du fichier (« {ctx.email_family[email]} »)"
+            )
     return clean, email
 
 
@@ -208,14 +273,16 @@ def _check_child(row: dict[str, str], number: int, ctx: _Parsing, problems: list
 
 
 def _service_ids(text: str, ctx: _Parsing, problems: list[str]) -> list[int]:
-    """"Restauration scolaire|Garderie du soir" -> sorted ids of active services; unknown names are problems."""
+    """ "Restauration scolaire|Garderie du soir" -> sorted ids of active services; unknown names are problems."""
     service_ids = []
     for name in (n.strip() for n in text.split("|")):
         if not name:
             continue
         if name.lower() not in ctx.services:
-            problems.append(f"prestations : « {name} » ne correspond à aucune prestation active "
-                            f"(prestations : {', '.join(s for s in ctx.services) or 'aucune'})")
+            problems.append(
+                f"prestations : « {name} » ne correspond à aucune prestation active "
+                f"(prestations : {', '.join(s for s in ctx.services) or 'aucune'})"
+            )
         else:
             service_ids.append(ctx.services[name.lower()])
     return sorted(set(service_ids))
@@ -224,8 +291,9 @@ def _service_ids(text: str, ctx: _Parsing, problems: list[str]) -> list[int]:
 def _parse_line(number: int, cells: list[str], ctx: _Parsing) -> LineError | None:
     """Check one line; if it is clean, add its guardian and child to ``ctx.families``."""
     if len(cells) > len(ctx.header):
-        return LineError(number, f"{len(cells)} colonnes au lieu de {len(ctx.header)} (un point-virgule "
-                                 "en trop dans une valeur ?).")
+        return LineError(
+            number, f"{len(cells)} colonnes au lieu de {len(ctx.header)} (un point-virgule en trop dans une valeur ?)."
+        )
     by_header = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(ctx.header)}
     row = {name: by_header.get(name, "") for name in COLUMNS}
     key = row["famille"]
@@ -259,16 +327,37 @@ def parse(session: Session, structure_id: int, data: bytes, today: date) -> tupl
     return list(ctx.families.values()), errors
 
 
-def import_families(session: Session, now: datetime, *, structure_id: int, account_id: int, data: bytes,
-                    mailer: Mailer | None, base_url: str, invite: bool = True, ip: str = "") -> ImportResult:
+def import_families(
+    session: Session,
+    now: datetime,
+    *,
+    structure_id: int,
+    account_id: int,
+    data: bytes,
+    mailer: Mailer | None,
+    base_url: str,
+    invite: bool = True,
+    ip: str = "",
+) -> ImportResult:
     """Import every family of the file, or none. The caller commits (one transaction)."""
     structure = check_staff(session, structure_id, account_id)
     families, errors = parse(session, structure_id, data, now.astimezone(PARIS).date())
     if errors:
-        audit.record(session, now, "admin.import_refused", structure_id=structure_id, account_id=account_id,
-                     ip=ip, errors=len(errors))
-        return ImportResult(False, "Aucune famille n'a été importée : corrigez les lignes signalées puis importez "
-                                   "à nouveau le fichier complet.", errors)
+        audit.record(
+            session,
+            now,
+            "admin.import_refused",
+            structure_id=structure_id,
+            account_id=account_id,
+            ip=ip,
+            errors=len(errors),
+        )
+        return ImportResult(
+            False,
+            "Aucune famille n'a été importée : corrigez les lignes signalées puis importez "
+            "à nouveau le fichier complet.",
+            errors,
+        )
     children = 0
     new_accounts: list[Account] = []
     for parsed in families:
@@ -285,8 +374,14 @@ def import_families(session: Session, now: datetime, *, structure_id: int, accou
             session.flush()
             guardian_rows.append(row)
         login_guardian = guardian_rows[0]
-        account = Account(structure_id=structure_id, role=AccountRole.PARENT, family_id=family_id,
-                          guardian_id=login_guardian.id, email=login_guardian.email, created_at=now)
+        account = Account(
+            structure_id=structure_id,
+            role=AccountRole.PARENT,
+            family_id=family_id,
+            guardian_id=login_guardian.id,
+            email=login_guardian.email,
+            created_at=now,
+        )
         session.add(account)
         new_accounts.append(account)
         for position, child in enumerate(parsed.children):
@@ -297,8 +392,16 @@ def import_families(session: Session, now: datetime, *, structure_id: int, accou
                 session.add(Enrollment(child_id=row_id(child_row), service_id=service_id))
             children += 1
     session.flush()
-    audit.record(session, now, "admin.import_done", structure_id=structure_id, account_id=account_id, ip=ip,
-                 families=len(families), children=children)
+    audit.record(
+        session,
+        now,
+        "admin.import_done",
+        structure_id=structure_id,
+        account_id=account_id,
+        ip=ip,
+        families=len(families),
+        children=children,
+    )
     invitations = 0
     if invite and mailer is not None:
         for account in new_accounts:
@@ -308,4 +411,3 @@ def import_families(session: Session, now: datetime, *, structure_id: int, accou
     if invitations:
         message += f" {invitations} invitation(s) envoyée(s)."
     return ImportResult(True, message, families=len(families), children=children, invitations=invitations)
-

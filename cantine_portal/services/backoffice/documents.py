@@ -13,14 +13,14 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from cantine_portal.config import Settings
-from cantine_portal.models import Document, row_id
-from cantine_portal.services.shared import audit
+from cantine_portal.french import format_paris_date, format_size
 from cantine_portal.infra import storage
+from cantine_portal.infra.pdf.validation import PdfRejected, validate_pdf
+from cantine_portal.models import Document, row_id
 from cantine_portal.services.backoffice.access import check_staff, owned
 from cantine_portal.services.content.contact import safe_attachment_name
-from cantine_portal.french import format_paris_date, format_size
 from cantine_portal.services.content.documents import add_document
-from cantine_portal.infra.pdf.validation import PdfRejected, validate_pdf
+from cantine_portal.services.shared import audit
 
 CATEGORIES = ("Menus", "Règlement", "Informations", "Activités", "Tarifs")
 
@@ -47,12 +47,24 @@ class DocumentResult:
 
 def list_documents(session: Session, structure_id: int, account_id: int) -> list[DocumentAdminRow]:
     check_staff(session, structure_id, account_id)
-    rows = session.exec(select(Document).where(Document.structure_id == structure_id)
-                        .order_by(col(Document.created_at).desc(), col(Document.id).desc())).all()
-    return [DocumentAdminRow(row_id(d), d.title, d.category, d.published,
-                             "Publié" if d.published else "Non publié (brouillon)",
-                             format_paris_date(d.published_at or d.updated_at), format_size(d.size_bytes),
-                             d.original_name) for d in rows]
+    rows = session.exec(
+        select(Document)
+        .where(Document.structure_id == structure_id)
+        .order_by(col(Document.created_at).desc(), col(Document.id).desc())
+    ).all()
+    return [
+        DocumentAdminRow(
+            row_id(d),
+            d.title,
+            d.category,
+            d.published,
+            "Publié" if d.published else "Non publié (brouillon)",
+            format_paris_date(d.published_at or d.updated_at),
+            format_size(d.size_bytes),
+            d.original_name,
+        )
+        for d in rows
+    ]
 
 
 def _validate(title: str, category: str) -> tuple[str, str, dict[str, str]]:
@@ -69,9 +81,20 @@ def _validate(title: str, category: str) -> tuple[str, str, dict[str, str]]:
     return title, category, errors
 
 
-def upload_document(session: Session, settings: Settings, now: datetime, *, structure_id: int, account_id: int,
-                    title: str, category: str, data: bytes | None, filename: str, published: bool,
-                    ip: str = "") -> DocumentResult:
+def upload_document(
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    *,
+    structure_id: int,
+    account_id: int,
+    title: str,
+    category: str,
+    data: bytes | None,
+    filename: str,
+    published: bool,
+    ip: str = "",
+) -> DocumentResult:
     check_staff(session, structure_id, account_id)
     title, category, errors = _validate(title, category)
     if not data:
@@ -83,16 +106,44 @@ def upload_document(session: Session, settings: Settings, now: datetime, *, stru
             errors["file"] = rejected.message
     if errors or not data:
         return DocumentResult(False, "Le document n'a pas été ajouté : corrigez les champs signalés.", errors)
-    document = add_document(session, settings, now, structure_id, title=title, category=category, data=data,
-                            original_name=safe_attachment_name(filename or title), published=published)
-    audit.record(session, now, "admin.document_added", structure_id=structure_id, account_id=account_id, ip=ip,
-                 target=f"document:{document.id}", title=title, published=published)
+    document = add_document(
+        session,
+        settings,
+        now,
+        structure_id,
+        title=title,
+        category=category,
+        data=data,
+        original_name=safe_attachment_name(filename or title),
+        published=published,
+    )
+    audit.record(
+        session,
+        now,
+        "admin.document_added",
+        structure_id=structure_id,
+        account_id=account_id,
+        ip=ip,
+        target=f"document:{document.id}",
+        title=title,
+        published=published,
+    )
     state = "publié" if published else "enregistré sans être publié"
     return DocumentResult(True, f"Le document « {title} » a été {state}.", document_id=document.id)
 
 
-def replace_file(session: Session, settings: Settings, now: datetime, *, structure_id: int, account_id: int,
-                 document_id: int, data: bytes | None, filename: str, ip: str = "") -> DocumentResult:
+def replace_file(
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    *,
+    structure_id: int,
+    account_id: int,
+    document_id: int,
+    data: bytes | None,
+    filename: str,
+    ip: str = "",
+) -> DocumentResult:
     check_staff(session, structure_id, account_id)
     document = owned(session, Document, document_id, structure_id)
     if not data:
@@ -109,15 +160,30 @@ def replace_file(session: Session, settings: Settings, now: datetime, *, structu
     document.updated_at = now
     session.add(document)
     session.flush()
-    audit.record(session, now, "admin.document_replaced", structure_id=structure_id, account_id=account_id, ip=ip,
-                 target=f"document:{document.id}")
+    audit.record(
+        session,
+        now,
+        "admin.document_replaced",
+        structure_id=structure_id,
+        account_id=account_id,
+        ip=ip,
+        target=f"document:{document.id}",
+    )
     # The old file goes once the row points elsewhere (the caller commits right after).
     storage.delete(settings, old)
     return DocumentResult(True, f"Le fichier de « {document.title} » a été remplacé.", document_id=document.id)
 
 
-def set_published(session: Session, now: datetime, *, structure_id: int, account_id: int, document_id: int,
-                  published: bool, ip: str = "") -> DocumentResult:
+def set_published(
+    session: Session,
+    now: datetime,
+    *,
+    structure_id: int,
+    account_id: int,
+    document_id: int,
+    published: bool,
+    ip: str = "",
+) -> DocumentResult:
     check_staff(session, structure_id, account_id)
     document = owned(session, Document, document_id, structure_id)
     if document.published != published:
@@ -125,26 +191,51 @@ def set_published(session: Session, now: datetime, *, structure_id: int, account
         document.published_at = now if published else document.published_at
         document.updated_at = now
         session.add(document)
-        audit.record(session, now, "admin.document_published" if published else "admin.document_unpublished",
-                     structure_id=structure_id, account_id=account_id, ip=ip, target=f"document:{document.id}")
+        audit.record(
+            session,
+            now,
+            "admin.document_published" if published else "admin.document_unpublished",
+            structure_id=structure_id,
+            account_id=account_id,
+            ip=ip,
+            target=f"document:{document.id}",
+        )
     word = "publié : les familles le voient" if published else "retiré : les familles ne le voient plus"
     return DocumentResult(True, f"« {document.title} » {word}.", document_id=document.id)
 
 
-def update_document(session: Session, now: datetime, *, structure_id: int, account_id: int, document_id: int,
-                    title: str, category: str, ip: str = "") -> DocumentResult:
+def update_document(
+    session: Session,
+    now: datetime,
+    *,
+    structure_id: int,
+    account_id: int,
+    document_id: int,
+    title: str,
+    category: str,
+    ip: str = "",
+) -> DocumentResult:
     check_staff(session, structure_id, account_id)
     document = owned(session, Document, document_id, structure_id)
     title, category, errors = _validate(title, category)
     if errors:
         return DocumentResult(False, "Le document n'a pas été modifié : corrigez les champs signalés.", errors)
-    changes = {k: [getattr(document, k), v] for k, v in (("title", title), ("category", category))
-               if getattr(document, k) != v}
+    changes = {
+        k: [getattr(document, k), v] for k, v in (("title", title), ("category", category)) if getattr(document, k) != v
+    }
     if changes:
         document.title, document.category, document.updated_at = title, category, now
         session.add(document)
-        audit.record(session, now, "admin.document_updated", structure_id=structure_id, account_id=account_id,
-                     ip=ip, target=f"document:{document.id}", changes=changes)
+        audit.record(
+            session,
+            now,
+            "admin.document_updated",
+            structure_id=structure_id,
+            account_id=account_id,
+            ip=ip,
+            target=f"document:{document.id}",
+            changes=changes,
+        )
     return DocumentResult(True, f"« {title} » enregistré.", document_id=document.id)
 
 

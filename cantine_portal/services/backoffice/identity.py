@@ -17,15 +17,23 @@ MSG_LOGO_SAVED = "Le logo a été enregistré : il apparaît dans l'en-tête, le
 MSG_LOGO_REMOVED = "Le logo a été retiré."
 
 
-def set_logo(session: Session, now: datetime, *, structure_id: int, account_id: int, path: str, mime: str,
-             ip: str = "") -> str:
+def set_logo(
+    session: Session, now: datetime, *, structure_id: int, account_id: int, path: str, mime: str, ip: str = ""
+) -> str:
     """Make the stored file ``path`` the commune's logo ("" removes it). Returns the previous
     file's path, which the caller deletes once this transaction has committed."""
     structure = check_staff(session, structure_id, account_id)
     previous, previous_mime = structure.logo_path, structure.logo_mime
     structure.logo_path, structure.logo_mime = path, (mime if path else "")
     session.add(structure)
-    audit.record(session, now, "admin.logo_updated" if path else "admin.logo_removed",
-                 structure_id=structure_id, account_id=account_id, target=f"structure:{structure_id}", ip=ip,
-                 changes={"logo_mime": [previous_mime, structure.logo_mime]})
+    audit.record(
+        session,
+        now,
+        "admin.logo_updated" if path else "admin.logo_removed",
+        structure_id=structure_id,
+        account_id=account_id,
+        target=f"structure:{structure_id}",
+        ip=ip,
+        changes={"logo_mime": [previous_mime, structure.logo_mime]},
+    )
     return previous

@@ -55,13 +55,17 @@ def _local(instant: datetime) -> datetime:
     return instant.astimezone(PARIS)
 
 
-def payments_report(session: Session, structure_id: int, account_id: int, month: str = "",
-                    only: set[int] | None = None) -> PaymentsReport:
+def payments_report(
+    session: Session, structure_id: int, account_id: int, month: str = "", only: set[int] | None = None
+) -> PaymentsReport:
     """All payments (or those created in ``month`` "YYYY-MM", Paris time; among the ids ``only``,
     e.g. one provider's, see services/regie/filters.py), newest first."""
     check_staff(session, structure_id, account_id)
-    payments = list(session.exec(select(Payment).where(Payment.structure_id == structure_id)
-                                 .order_by(col(Payment.created_at).desc())).all())
+    payments = list(
+        session.exec(
+            select(Payment).where(Payment.structure_id == structure_id).order_by(col(Payment.created_at).desc())
+        ).all()
+    )
     if month:
         payments = [p for p in payments if f"{_local(p.created_at):%Y-%m}" == month]
     if only is not None:
@@ -87,9 +91,13 @@ def payments_report(session: Session, structure_id: int, account_id: int, month:
         when = _local(p.completed_at or p.created_at)
         days[when.date()].append(p.amount_cents)
         months[(when.year, when.month)].append(p.amount_cents)
-    by_day = [Total(format_numeric_date(d), len(v), format_euros(sum(v))) for d, v in sorted(days.items(), reverse=True)]
-    by_month = [Total(format_month_year(y, m), len(v), format_euros(sum(v)))
-                for (y, m), v in sorted(months.items(), reverse=True)]
+    by_day = [
+        Total(format_numeric_date(d), len(v), format_euros(sum(v))) for d, v in sorted(days.items(), reverse=True)
+    ]
+    by_month = [
+        Total(format_month_year(y, m), len(v), format_euros(sum(v)))
+        for (y, m), v in sorted(months.items(), reverse=True)
+    ]
     return PaymentsReport(rows, by_day, by_month)
 
 

@@ -12,11 +12,11 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from cantine_portal.models import Service, ServicePrice, row_id
-from cantine_portal.services.shared import audit
-from cantine_portal.services.booking import queries as booking_queries
-from cantine_portal.services.backoffice.access import NotAllowed, check_staff, owned
 from cantine_portal.french import PARIS, WEEKDAYS, format_euros
+from cantine_portal.models import Service, ServicePrice, row_id
+from cantine_portal.services.backoffice.access import NotAllowed, check_staff, owned
+from cantine_portal.services.booking import queries as booking_queries
+from cantine_portal.services.shared import audit
 from cantine_portal.services.shared.money import parse_euros
 
 MAX_PRICE_CENTS = 100_000
@@ -59,17 +59,29 @@ def price_on(session: Session, service_id: int, day: date) -> int | None:
 def list_services(session: Session, structure_id: int, account_id: int, today: date | None = None) -> list[ServiceRow]:
     """The commune's services; with ``today``, the price shown is the one in force that day."""
     check_staff(session, structure_id, account_id)
-    services = session.exec(select(Service).where(Service.structure_id == structure_id)
-                            .order_by(col(Service.position), col(Service.id))).all()
+    services = session.exec(
+        select(Service).where(Service.structure_id == structure_id).order_by(col(Service.position), col(Service.id))
+    ).all()
     rows = []
     for service in services:
-        prices = session.exec(select(ServicePrice).where(ServicePrice.service_id == service.id)
-                              .order_by(col(ServicePrice.valid_from).desc())).all()
+        prices = session.exec(
+            select(ServicePrice)
+            .where(ServicePrice.service_id == service.id)
+            .order_by(col(ServicePrice.valid_from).desc())
+        ).all()
         days = parse_weekdays(service.weekdays)
         current = price_on(session, row_id(service), today) if today is not None else None
-        rows.append(ServiceRow(row_id(service), service.name, days, weekdays_label(days),
-                               format_euros(service.unit_price_cents if current is None else current), service.active,
-                               [(p.valid_from, format_euros(p.price_cents)) for p in prices]))
+        rows.append(
+            ServiceRow(
+                row_id(service),
+                service.name,
+                days,
+                weekdays_label(days),
+                format_euros(service.unit_price_cents if current is None else current),
+                service.active,
+                [(p.valid_from, format_euros(p.price_cents)) for p in prices],
+            )
+        )
     return rows
 
 
@@ -93,26 +105,59 @@ def _validate(name: str, weekdays: list[int], price_text: str | None) -> tuple[i
     return cents, errors
 
 
-def create_service(session: Session, now: datetime, *, structure_id: int, account_id: int, name: str,
-                   weekdays: list[int], price: str, ip: str = "") -> ServiceResult:
+def create_service(
+    session: Session,
+    now: datetime,
+    *,
+    structure_id: int,
+    account_id: int,
+    name: str,
+    weekdays: list[int],
+    price: str,
+    ip: str = "",
+) -> ServiceResult:
     check_staff(session, structure_id, account_id)
     cents, errors = _validate(name, weekdays, price)
     if errors or cents is None:
         return ServiceResult(False, "La prestation n'a pas été créée : corrigez les champs signalés.", errors)
     position = len(session.exec(select(Service.id).where(Service.structure_id == structure_id)).all())
-    service = Service(structure_id=structure_id, name=name.strip(), unit_price_cents=cents,
-                      weekdays=",".join(str(d) for d in sorted(set(weekdays))), position=position)
+    service = Service(
+        structure_id=structure_id,
+        name=name.strip(),
+        unit_price_cents=cents,
+        weekdays=",".join(str(d) for d in sorted(set(weekdays))),
+        position=position,
+    )
     session.add(service)
     session.flush()
     today = now.astimezone(PARIS).date()
     session.add(ServicePrice(service_id=row_id(service), valid_from=today, price_cents=cents, created_at=now))
-    audit.record(session, now, "admin.service_created", structure_id=structure_id, account_id=account_id,
-                 target=f"service:{service.id}", ip=ip, name=service.name, price_cents=cents)
+    audit.record(
+        session,
+        now,
+        "admin.service_created",
+        structure_id=structure_id,
+        account_id=account_id,
+        target=f"service:{service.id}",
+        ip=ip,
+        name=service.name,
+        price_cents=cents,
+    )
     return ServiceResult(True, f"La prestation « {service.name} » a été créée.", service_id=service.id)
 
 
-def update_service(session: Session, now: datetime, *, structure_id: int, account_id: int, service_id: int,
-                   name: str, weekdays: list[int], active: bool, ip: str = "") -> ServiceResult:
+def update_service(
+    session: Session,
+    now: datetime,
+    *,
+    structure_id: int,
+    account_id: int,
+    service_id: int,
+    name: str,
+    weekdays: list[int],
+    active: bool,
+    ip: str = "",
+) -> ServiceResult:
     check_staff(session, structure_id, account_id)
     service = owned(session, Service, service_id, structure_id)
     _cents, errors = _validate(name, weekdays, None)
@@ -126,13 +171,30 @@ def update_service(session: Session, now: datetime, *, structure_id: int, accoun
             setattr(service, key, value)
     if changes:
         session.add(service)
-        audit.record(session, now, "admin.service_updated", structure_id=structure_id, account_id=account_id,
-                     target=f"service:{service.id}", ip=ip, changes=changes)
+        audit.record(
+            session,
+            now,
+            "admin.service_updated",
+            structure_id=structure_id,
+            account_id=account_id,
+            target=f"service:{service.id}",
+            ip=ip,
+            changes=changes,
+        )
     return ServiceResult(True, f"La prestation « {service.name} » a été enregistrée.", service_id=service.id)
 
 
-def change_price(session: Session, now: datetime, *, structure_id: int, account_id: int, service_id: int,
-                 price: str, valid_from: date | str, ip: str = "") -> ServiceResult:
+def change_price(
+    session: Session,
+    now: datetime,
+    *,
+    structure_id: int,
+    account_id: int,
+    service_id: int,
+    price: str,
+    valid_from: date | str,
+    ip: str = "",
+) -> ServiceResult:
     """A new price from ``valid_from`` (today or later). Reservations already made keep theirs."""
     check_staff(session, structure_id, account_id)
     service = owned(session, Service, service_id, structure_id)
@@ -150,8 +212,9 @@ def change_price(session: Session, now: datetime, *, structure_id: int, account_
         errors["valid_from"] = "Un tarif s'applique à partir d'aujourd'hui au plus tôt : le passé ne change pas."
     if errors or cents is None or start is None:
         return ServiceResult(False, "Le tarif n'a pas été modifié : corrigez les champs signalés.", errors)
-    existing = session.exec(select(ServicePrice).where(ServicePrice.service_id == service.id,
-                                                       ServicePrice.valid_from == start)).first()
+    existing = session.exec(
+        select(ServicePrice).where(ServicePrice.service_id == service.id, ServicePrice.valid_from == start)
+    ).first()
     before: int | None
     if existing is not None:
         before = existing.price_cents
@@ -165,10 +228,23 @@ def change_price(session: Session, now: datetime, *, structure_id: int, account_
     if current is not None:
         service.unit_price_cents = current
         session.add(service)
-    audit.record(session, now, "admin.price_changed", structure_id=structure_id, account_id=account_id,
-                 target=f"service:{service.id}", ip=ip, valid_from=start, before_cents=before, after_cents=cents)
-    return ServiceResult(True, f"Nouveau tarif de « {service.name} » : {format_euros(cents)} à partir du "
-                               f"{start:%d/%m/%Y}.", service_id=service.id)
+    audit.record(
+        session,
+        now,
+        "admin.price_changed",
+        structure_id=structure_id,
+        account_id=account_id,
+        target=f"service:{service.id}",
+        ip=ip,
+        valid_from=start,
+        before_cents=before,
+        after_cents=cents,
+    )
+    return ServiceResult(
+        True,
+        f"Nouveau tarif de « {service.name} » : {format_euros(cents)} à partir du {start:%d/%m/%Y}.",
+        service_id=service.id,
+    )
 
 
 def refresh_current_prices(session: Session, structure_id: int, today: date) -> None:
@@ -180,5 +256,15 @@ def refresh_current_prices(session: Session, structure_id: int, today: date) -> 
             session.add(service)
 
 
-__all__ = ["NotAllowed", "ServiceResult", "ServiceRow", "change_price", "create_service", "list_services",
-           "parse_weekdays", "price_on", "update_service", "weekdays_label"]
+__all__ = [
+    "NotAllowed",
+    "ServiceResult",
+    "ServiceRow",
+    "change_price",
+    "create_service",
+    "list_services",
+    "parse_weekdays",
+    "price_on",
+    "update_service",
+    "weekdays_label",
+]

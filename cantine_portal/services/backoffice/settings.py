@@ -10,11 +10,11 @@ from typing import TypedDict
 from sqlmodel import Session
 
 from cantine_portal.config import Settings
-from cantine_portal.services.shared import audit
-from cantine_portal.services.shared.payment_availability import Availability, payment_availability
 from cantine_portal.services.backoffice.access import check_staff
-from cantine_portal.services.shared.calendar import DeadlineRule, PERIOD_MODES
+from cantine_portal.services.shared import audit
+from cantine_portal.services.shared.calendar import PERIOD_MODES, DeadlineRule
 from cantine_portal.services.shared.colours import DEFAULT_COLOUR, colour_error, normalise_hex
+from cantine_portal.services.shared.payment_availability import Availability, payment_availability
 from cantine_portal.services.shared.validation import (
     email_error,
     format_phone,
@@ -26,10 +26,29 @@ from cantine_portal.services.shared.validation import (
     too_long_error,
 )
 
-SETTINGS_FIELDS = ("name", "address_line", "postal_code", "city", "phone", "email", "period_mode",
-                   "deadline_kind", "deadline_weekday", "deadline_days_before", "deadline_time",
-                   "allow_family_edit", "allow_children_edit", "diets", "payment_provider", "primary_color",
-                   "reminder_days_before", "payfip_numcli", "payfip_mode", "systempay_site_id", "systempay_mode")
+SETTINGS_FIELDS = (
+    "name",
+    "address_line",
+    "postal_code",
+    "city",
+    "phone",
+    "email",
+    "period_mode",
+    "deadline_kind",
+    "deadline_weekday",
+    "deadline_days_before",
+    "deadline_time",
+    "allow_family_edit",
+    "allow_children_edit",
+    "diets",
+    "payment_provider",
+    "primary_color",
+    "reminder_days_before",
+    "payfip_numcli",
+    "payfip_mode",
+    "systempay_site_id",
+    "systempay_mode",
+)
 DEADLINE_KINDS = ("weekday_before", "days_before")
 DEFAULT_REMINDER_DAYS = 2
 PAYMENT_PROVIDERS = ("simulated", "stripe", "payfip", "systempay")
@@ -40,10 +59,13 @@ _LIMITS = {"name": 120, "address_line": 200, "city": 120}
 
 MSG_SAVED = "Les paramètres ont été enregistrés."
 MSG_INVALID = "Certains paramètres sont à corriger : voir les messages sous les champs concernés."
-MSG_SIMULATED_DISABLED = ("Le paiement simulé n'encaisse aucune somme : il est désactivé sur ce serveur. "
-                          "Choisissez Stripe.")
-MSG_TEST_MODE_DISABLED = ("Le mode test n'encaisse aucune somme : il est désactivé sur ce serveur. "
-                          "Choisissez le mode activation ou production.")
+MSG_SIMULATED_DISABLED = (
+    "Le paiement simulé n'encaisse aucune somme : il est désactivé sur ce serveur. Choisissez Stripe."
+)
+MSG_TEST_MODE_DISABLED = (
+    "Le mode test n'encaisse aucune somme : il est désactivé sur ce serveur. "
+    "Choisissez le mode activation ou production."
+)
 
 
 class SettingsValues(TypedDict):
@@ -140,18 +162,27 @@ def validate_settings(values: dict[str, str]) -> tuple[SettingsValues, dict[str,
     if message := colour_error(text["primary_color"]):
         errors["primary_color"] = message
     clean = SettingsValues(
-        name=text["name"], address_line=text["address_line"], postal_code=text["postal_code"],
-        city=text["city"], phone=format_phone(normalize_phone(text["phone"]) or ""),
-        email=normalize_email(text["email"]), period_mode=text["period_mode"],
-        deadline_kind=text["deadline_kind"], deadline_weekday=weekday,
-        deadline_days_before=days, deadline_time=text["deadline_time"],
+        name=text["name"],
+        address_line=text["address_line"],
+        postal_code=text["postal_code"],
+        city=text["city"],
+        phone=format_phone(normalize_phone(text["phone"]) or ""),
+        email=normalize_email(text["email"]),
+        period_mode=text["period_mode"],
+        deadline_kind=text["deadline_kind"],
+        deadline_weekday=weekday,
+        deadline_days_before=days,
+        deadline_time=text["deadline_time"],
         allow_family_edit=_truthy(values.get("allow_family_edit")),
         allow_children_edit=_truthy(values.get("allow_children_edit")),
-        diets="\n".join(dict.fromkeys(diets)), payment_provider=text["payment_provider"],
+        diets="\n".join(dict.fromkeys(diets)),
+        payment_provider=text["payment_provider"],
         primary_color=normalise_hex(text["primary_color"]) or text["primary_color"][:7],
         reminder_days_before=reminder_days,
-        payfip_numcli=text["payfip_numcli"], payfip_mode=text["payfip_mode"] or "T",
-        systempay_site_id=text["systempay_site_id"], systempay_mode=text["systempay_mode"] or "TEST",
+        payfip_numcli=text["payfip_numcli"],
+        payfip_mode=text["payfip_mode"] or "T",
+        systempay_site_id=text["systempay_site_id"],
+        systempay_mode=text["systempay_mode"] or "TEST",
     )
     return clean, errors
 
@@ -179,13 +210,22 @@ def deadline_description(values: dict[str, str]) -> str:
     if {"deadline_kind", "deadline_weekday", "deadline_days_before", "deadline_time"} & set(errors):
         return ""
     hour, minute = (int(x) for x in clean["deadline_time"].split(":"))
-    rule = DeadlineRule(clean["deadline_kind"], clean["deadline_weekday"], clean["deadline_days_before"],
-                        time(hour, minute))
+    rule = DeadlineRule(
+        clean["deadline_kind"], clean["deadline_weekday"], clean["deadline_days_before"], time(hour, minute)
+    )
     return rule.describe_fr()
 
 
-def save_settings(session: Session, now: datetime, *, structure_id: int, account_id: int,
-                  values: dict[str, str], ip: str = "", simulated_allowed: bool = True) -> SettingsResult:
+def save_settings(
+    session: Session,
+    now: datetime,
+    *,
+    structure_id: int,
+    account_id: int,
+    values: dict[str, str],
+    ip: str = "",
+    simulated_allowed: bool = True,
+) -> SettingsResult:
     """Validate and save. The caller commits. Nothing is written when a field is wrong.
 
     ``simulated_allowed`` is ``Settings.simulated_bank_allowed``: in production a commune cannot be
@@ -200,13 +240,22 @@ def save_settings(session: Session, now: datetime, *, structure_id: int, account
         errors["systempay_mode"] = MSG_TEST_MODE_DISABLED
     if errors:
         return SettingsResult(False, MSG_INVALID, errors)
-    changes = {name: [getattr(structure, name), value] for name, value in clean.items()
-               if getattr(structure, name) != value}
+    changes = {
+        name: [getattr(structure, name), value] for name, value in clean.items() if getattr(structure, name) != value
+    }
     if not changes:
         return SettingsResult(True, MSG_SAVED)
     for name, (_before, after) in changes.items():
         setattr(structure, name, after)
     session.add(structure)
-    audit.record(session, now, "admin.settings_updated", structure_id=structure_id, account_id=account_id,
-                 target=f"structure:{structure_id}", ip=ip, changes=changes)
+    audit.record(
+        session,
+        now,
+        "admin.settings_updated",
+        structure_id=structure_id,
+        account_id=account_id,
+        target=f"structure:{structure_id}",
+        ip=ip,
+        changes=changes,
+    )
     return SettingsResult(True, MSG_SAVED)

@@ -37,7 +37,7 @@ class BasketLine:
 @dataclass(frozen=True)
 class BasketSummary:
     basket_id: int | None
-    status: str | None          # None (empty) | "open" | "checkout"
+    status: str | None  # None (empty) | "open" | "checkout"
     version: int | None
     lines: tuple[BasketLine, ...]
     subtotal_cents: int
@@ -70,19 +70,19 @@ def basket_summary(session: Session, now: datetime, structure_id: int, family_id
         credit = basket.snapshot_credit_cents or 0
     else:
         credit = min(max(balance, 0), subtotal)
-    return BasketSummary(basket.id, basket.status, basket.version, lines, subtotal, balance, credit,
-                         subtotal - credit)
+    return BasketSummary(basket.id, basket.status, basket.version, lines, subtotal, balance, credit, subtotal - credit)
 
 
 @dataclass(frozen=True)
 class RepriceResult:
     changed: int
-    message: str          # empty when nothing changed; otherwise always shown to the parent
+    message: str  # empty when nothing changed; otherwise always shown to the parent
     basket_version: int | None
 
 
-def reprice_basket(session: Session, now: datetime, structure_id: int, family_id: int, *,
-                   check_only: bool = False) -> RepriceResult:
+def reprice_basket(
+    session: Session, now: datetime, structure_id: int, family_id: int, *, check_only: bool = False
+) -> RepriceResult:
     """Re-price pending lines of the OPEN basket whose price in force changed, and say so.
 
     A frozen (checkout) basket is never touched: the bank must confirm its snapshot.

@@ -30,7 +30,6 @@ from cantine_portal.models import (
     Structure,
     row_id,
 )
-from cantine_portal.services.shared.calendar import closure_credit_label
 from cantine_portal.services.booking.basket import BasketSummary, basket_summary, reprice_basket
 from cantine_portal.services.booking.errors import CHECKOUT_MESSAGE, CONFLICT_MESSAGE, BookingError
 from cantine_portal.services.booking.queries import (
@@ -42,6 +41,7 @@ from cantine_portal.services.booking.queries import (
     structure_rule,
 )
 from cantine_portal.services.shared import calendar
+from cantine_portal.services.shared.calendar import closure_credit_label
 
 # How long a basket stays frozen for a payment the provider has not confirmed.
 CHECKOUT_LIFETIME = timedelta(minutes=30)
@@ -89,16 +89,22 @@ class CheckoutResult:
     message: str
     redirect_url: str | None = None
     payment_id: int | None = None
-    paid: bool = False            # True when the credit covered everything: nothing to pay
+    paid: bool = False  # True when the credit covered everything: nothing to pay
     basket_version: int | None = None
     # A provider over the network (``remote``): its payment page is still to be opened, after the
     # commit (usecases.payments.open_remote_session), with this snapshot.
     pending: CheckoutSnapshot | None = None
 
 
-def begin_checkout(session: Session, now: datetime, structure_id: int, family_id: int,
-                   provider: PaymentProvider, expected_basket_version: int | None) -> CheckoutResult:
-    """"Valider votre panier maintenant": freeze the basket and send the family to the provider.
+def begin_checkout(
+    session: Session,
+    now: datetime,
+    structure_id: int,
+    family_id: int,
+    provider: PaymentProvider,
+    expected_basket_version: int | None,
+) -> CheckoutResult:
+    """ "Valider votre panier maintenant": freeze the basket and send the family to the provider.
 
     If prices changed since the lines entered the basket, they are re-priced and checkout stops
     there so that the parent sees the new amounts before paying.
@@ -123,18 +129,23 @@ def _drop_expired_lines(session: Session, now: datetime, structure: Structure, b
     if not dropped:
         return ""
     session.flush()
-    return ("La date butoir est dépassée pour des jours non payés, retirés de votre panier : "
-            + " ; ".join(dropped) + ". Vérifiez le nouveau total avant de payer.")
+    return (
+        "La date butoir est dépassée pour des jours non payés, retirés de votre panier : "
+        + " ; ".join(dropped)
+        + ". Vérifiez le nouveau total avant de payer."
+    )
 
 
 def on_closed_days(session: Session, structure_id: int, reservations: list[Reservation]) -> list[Reservation]:
     """Those of ``reservations`` on a day the commune closed (for every service or for theirs)."""
     if not reservations:
         return []
-    closed = session.exec(select(ClosedDay).where(ClosedDay.structure_id == structure_id,
-                                                  col(ClosedDay.day).in_({r.day for r in reservations}))).all()
-    return [r for r in reservations
-            if any(c.day == r.day and c.service_id in (None, r.service_id) for c in closed)]
+    closed = session.exec(
+        select(ClosedDay).where(
+            ClosedDay.structure_id == structure_id, col(ClosedDay.day).in_({r.day for r in reservations})
+        )
+    ).all()
+    return [r for r in reservations if any(c.day == r.day and c.service_id in (None, r.service_id) for c in closed)]
 
 
 def drop_closed_lines(session: Session, structure_id: int, basket: Basket) -> str:
@@ -150,12 +161,21 @@ def drop_closed_lines(session: Session, structure_id: int, basket: Basket) -> st
     if not dropped:
         return ""
     session.flush()
-    return ("La commune a fermé des jours de votre panier, qui en sont retirés : " + " ; ".join(dropped)
-            + ". Vérifiez le nouveau total avant de payer.")
+    return (
+        "La commune a fermé des jours de votre panier, qui en sont retirés : "
+        + " ; ".join(dropped)
+        + ". Vérifiez le nouveau total avant de payer."
+    )
 
 
-def _begin_checkout(session: Session, now: datetime, structure_id: int, family_id: int,
-                    provider: PaymentProvider, expected_version: int | None) -> CheckoutResult:
+def _begin_checkout(
+    session: Session,
+    now: datetime,
+    structure_id: int,
+    family_id: int,
+    provider: PaymentProvider,
+    expected_version: int | None,
+) -> CheckoutResult:
     structure, _family = structure_and_family(session, structure_id, family_id)
     basket = current_basket(session, structure_id, family_id)
     if basket is not None and basket.status == BasketStatus.CHECKOUT:
@@ -163,8 +183,14 @@ def _begin_checkout(session: Session, now: datetime, structure_id: int, family_i
     check_version(basket, expected_version)
     if basket is None or not basket_lines(session, basket):
         raise BookingError("Votre panier est vide.")
-    dropped = " ".join(m for m in (drop_closed_lines(session, structure_id, basket),
-                                   _drop_expired_lines(session, now, structure, basket)) if m)
+    dropped = " ".join(
+        m
+        for m in (
+            drop_closed_lines(session, structure_id, basket),
+            _drop_expired_lines(session, now, structure, basket),
+        )
+        if m
+    )
     if dropped:
         bump_version(session, basket, basket.version)
         return CheckoutResult(False, dropped, basket_version=basket.version)
@@ -175,11 +201,15 @@ def _begin_checkout(session: Session, now: datetime, structure_id: int, family_i
     bump_version(session, basket, basket.version)
     lines = _freeze(session, now, basket, summary)
     payment = Payment(
-        structure_id=structure_id, family_id=family_id, basket_id=row_id(basket),
+        structure_id=structure_id,
+        family_id=family_id,
+        basket_id=row_id(basket),
         # the day the parent lives (a payment at 0h31 in Paris on 27/11 is 23h31 UTC on 26/11)
         reference=f"P-{to_paris(now):%Y%m%d}-{secrets.token_hex(5).upper()}",
         provider=provider.name if summary.total_cents else "avoir",
-        amount_cents=summary.total_cents, credit_cents=summary.credit_applied_cents, created_at=now,
+        amount_cents=summary.total_cents,
+        credit_cents=summary.credit_applied_cents,
+        created_at=now,
     )
     session.add(payment)
     session.flush()
@@ -188,13 +218,13 @@ def _begin_checkout(session: Session, now: datetime, structure_id: int, family_i
         # Entirely covered by credit: no bank involved.
         done = _checkout_succeeded(session, now, structure_id, family_id, payment_id, 0)
         return CheckoutResult(True, done.message, None, payment_id, True, None)
-    snapshot = CheckoutSnapshot(payment_id, payment.reference, structure_id, family_id,
-                                summary.total_cents, summary.credit_applied_cents, lines)
+    snapshot = CheckoutSnapshot(
+        payment_id, payment.reference, structure_id, family_id, summary.total_cents, summary.credit_applied_cents, lines
+    )
     return _open_payment(session, now, provider, payment, snapshot, basket.version)
 
 
-def _freeze(session: Session, now: datetime, basket: Basket,
-            summary: BasketSummary) -> tuple[dict[str, Any], ...]:
+def _freeze(session: Session, now: datetime, basket: Basket, summary: BasketSummary) -> tuple[dict[str, Any], ...]:
     """The basket enters checkout with a snapshot of its lines: what the provider must confirm."""
     lines = tuple({"reservation_id": line.reservation_id, "child": line.child_name, "service": line.service_name,
                    "day": line.day.isoformat(), "price_cents": line.price_cents, "tariff": line.tariff_label}
@@ -208,8 +238,14 @@ def _freeze(session: Session, now: datetime, basket: Basket,
     return lines
 
 
-def _open_payment(session: Session, now: datetime, provider: PaymentProvider, payment: Payment,
-                  snapshot: CheckoutSnapshot, basket_version: int) -> CheckoutResult:
+def _open_payment(
+    session: Session,
+    now: datetime,
+    provider: PaymentProvider,
+    payment: Payment,
+    snapshot: CheckoutSnapshot,
+    basket_version: int,
+) -> CheckoutResult:
     if getattr(provider, "remote", False):
         # Never an internet round trip inside a write transaction (on SQLite it would hold the only
         # write lock): the provider is called after the commit. Meanwhile the payment expires like
@@ -217,8 +253,9 @@ def _open_payment(session: Session, now: datetime, provider: PaymentProvider, pa
         payment.expires_at = now + CHECKOUT_LIFETIME
         session.add(payment)
         session.flush()
-        return CheckoutResult(True, "Redirection vers le paiement…", None, payment.id, False, basket_version,
-                              pending=snapshot)
+        return CheckoutResult(
+            True, "Redirection vers le paiement…", None, payment.id, False, basket_version, pending=snapshot
+        )
     started = provider.start(snapshot)
     payment.provider_session_id = started.session_id
     payment.expires_at = started.expires_at
@@ -246,8 +283,14 @@ def _payment_for(session: Session, structure_id: int, family_id: int, payment_id
     return payment, basket
 
 
-def checkout_failed(session: Session, now: datetime, structure_id: int, family_id: int, payment_id: int,
-                    status: str = PaymentStatus.FAILED) -> PaymentOutcome:
+def checkout_failed(
+    session: Session,
+    now: datetime,
+    structure_id: int,
+    family_id: int,
+    payment_id: int,
+    status: str = PaymentStatus.FAILED,
+) -> PaymentOutcome:
     """Payment failed / refused / expired / cancelled: reopen the basket, lines stay pending.
 
     Idempotent: a second notification changes nothing.
@@ -270,14 +313,18 @@ def checkout_failed(session: Session, now: datetime, structure_id: int, family_i
             session.add_all([payment, basket])
             session.flush()
             closed = drop_closed_lines(session, structure_id, basket)
-            return PaymentOutcome(True, "Le paiement n'a pas abouti : votre panier est conservé, "
-                                        "vous pouvez le régler à nouveau." + (f" {closed}" if closed else ""))
+            return PaymentOutcome(
+                True,
+                "Le paiement n'a pas abouti : votre panier est conservé, "
+                "vous pouvez le régler à nouveau." + (f" {closed}" if closed else ""),
+            )
     except BookingError as refused:
         return PaymentOutcome(False, refused.message)
 
 
-def checkout_succeeded(session: Session, now: datetime, structure_id: int, family_id: int, payment_id: int,
-                       amount_cents: int) -> PaymentOutcome:
+def checkout_succeeded(
+    session: Session, now: datetime, structure_id: int, family_id: int, payment_id: int, amount_cents: int
+) -> PaymentOutcome:
     """Payment confirmed for ``amount_cents``: pending → paid, credit used. Idempotent."""
     try:
         with session.begin_nested():
@@ -286,8 +333,9 @@ def checkout_succeeded(session: Session, now: datetime, structure_id: int, famil
         return PaymentOutcome(False, refused.message)
 
 
-def _checkout_succeeded(session: Session, now: datetime, structure_id: int, family_id: int, payment_id: int,
-                        amount_cents: int) -> PaymentOutcome:
+def _checkout_succeeded(
+    session: Session, now: datetime, structure_id: int, family_id: int, payment_id: int, amount_cents: int
+) -> PaymentOutcome:
     payment, basket = _payment_for(session, structure_id, family_id, payment_id)
     if payment.status == PaymentStatus.SUCCEEDED:
         return PaymentOutcome(True, "Paiement déjà enregistré.", already_done=True)
@@ -298,15 +346,25 @@ def _checkout_succeeded(session: Session, now: datetime, structure_id: int, fami
     reserved_ids = [line["reservation_id"] for line in json.loads(basket.snapshot_lines or "[]")]
     session.exec(
         update(Reservation)
-        .where(col(Reservation.basket_id) == basket.id, col(Reservation.status) == ReservationStatus.PENDING,
-               col(Reservation.id).in_(reserved_ids))
+        .where(
+            col(Reservation.basket_id) == basket.id,
+            col(Reservation.status) == ReservationStatus.PENDING,
+            col(Reservation.id).in_(reserved_ids),
+        )
         .values(status=ReservationStatus.PAID, payment_id=payment.id, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if payment.credit_cents:
-        session.add(Credit(structure_id=structure_id, family_id=family_id, amount_cents=-payment.credit_cents,
-                           label=f"Avoir utilisé : paiement {payment.reference}", payment_id=payment.id,
-                           created_at=now))
+        session.add(
+            Credit(
+                structure_id=structure_id,
+                family_id=family_id,
+                amount_cents=-payment.credit_cents,
+                label=f"Avoir utilisé : paiement {payment.reference}",
+                payment_id=payment.id,
+                created_at=now,
+            )
+        )
     payment.status = PaymentStatus.SUCCEEDED
     payment.completed_at = now
     basket.status = BasketStatus.PAID
@@ -322,15 +380,27 @@ def _credit_days_closed_meanwhile(session: Session, now: datetime, payment: Paym
     """Whatever paid (card, credit alone, later the counter), a day closed is never left paid:
     a closure declared while the bank worked leaves the frozen basket alone, so once paid those
     days are cancelled and credited like any paid day on a closed day."""
-    paid = list(session.exec(select(Reservation).where(Reservation.payment_id == payment.id,
-                                                       Reservation.status == ReservationStatus.PAID)))
+    paid = list(
+        session.exec(
+            select(Reservation).where(
+                Reservation.payment_id == payment.id, Reservation.status == ReservationStatus.PAID
+            )
+        )
+    )
     closed = on_closed_days(session, payment.structure_id, paid)
     for reservation in closed:
         reservation.status = ReservationStatus.CANCELLED
         reservation.cancelled_at = reservation.updated_at = now
         session.add(reservation)
-        session.add(Credit(structure_id=payment.structure_id, family_id=payment.family_id,
-                           amount_cents=reservation.price_cents, label=closure_credit_label(reservation.day),
-                           reservation_id=reservation.id, created_at=now))
+        session.add(
+            Credit(
+                structure_id=payment.structure_id,
+                family_id=payment.family_id,
+                amount_cents=reservation.price_cents,
+                label=closure_credit_label(reservation.day),
+                reservation_id=reservation.id,
+                created_at=now,
+            )
+        )
     session.flush()
     return len(closed)

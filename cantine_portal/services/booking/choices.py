@@ -77,18 +77,23 @@ class _Plan:
     kept: list[Reservation]         # active days still wanted (pending ones may be re-priced)
 
 
-
-def apply_choices(session: Session, now: datetime, structure_id: int, family_id: int, period: Period,
-                  wanted: set[CellKey], expected_basket_version: int | None) -> ApplyResult:
-    """"Valider": make the database match the ticked set ``wanted`` for ``period``.
+def apply_choices(
+    session: Session,
+    now: datetime,
+    structure_id: int,
+    family_id: int,
+    period: Period,
+    wanted: set[CellKey],
+    expected_basket_version: int | None,
+) -> ApplyResult:
+    """ "Valider": make the database match the ticked set ``wanted`` for ``period``.
 
     Newly ticked → pending in the open basket (price frozen); unticked pending → removed;
     unticked paid → cancelled with a credit. All or nothing.
     """
     try:
         with session.begin_nested():
-            return _apply_choices(session, now, structure_id, family_id, period, set(wanted),
-                                  expected_basket_version)
+            return _apply_choices(session, now, structure_id, family_id, period, set(wanted), expected_basket_version)
     except BookingError as refused:
         return ApplyResult(False, refused.message, expected_basket_version)
     except IntegrityError:
@@ -103,13 +108,18 @@ def _plan(session: Session, structure_id: int, family_id: int, period: Period, w
     names = {row_id(c): c.first_name for c in children}
     services = {row_id(s): s for ss in enrolled.values() for s in ss}
     for child_id, service_id, day in wanted:
-        if (child_id not in names or service_id not in {s.id for s in enrolled[child_id]}
-                or not period.start <= day <= period.end):
+        if (
+            child_id not in names
+            or service_id not in {s.id for s in enrolled[child_id]}
+            or not period.start <= day <= period.end
+        ):
             raise BookingError(FORBIDDEN_MESSAGE)
-    active = {(r.child_id, r.service_id, r.day): r
-              for r in active_reservations(session, structure_id, family_id, period)}
+    active = {
+        (r.child_id, r.service_id, r.day): r for r in active_reservations(session, structure_id, family_id, period)
+    }
     return _Plan(
-        names, services,
+        names,
+        services,
         to_add=sorted(wanted - active.keys(), key=lambda k: (k[2], k[0], k[1])),
         to_remove=[r for k, r in active.items() if k not in wanted and r.status == ReservationStatus.PENDING],
         to_cancel=[r for k, r in active.items() if k not in wanted and r.status == ReservationStatus.PAID],
@@ -118,23 +128,39 @@ def _plan(session: Session, structure_id: int, family_id: int, period: Period, w
     )
 
 
-def _check_allowed(session: Session, now: datetime, structure: Structure, period: Period, plan: _Plan,
-                   basket: Basket | None, expected_version: int | None) -> None:
+def _check_allowed(
+    session: Session,
+    now: datetime,
+    structure: Structure,
+    period: Period,
+    plan: _Plan,
+    basket: Basket | None,
+    expected_version: int | None,
+) -> None:
     if calendar.is_locked(period, structure_rule(structure), now):
         raise BookingError(LOCKED_MESSAGE)
     closed = closed_days_for(session, row_id(structure), period)
     for _child_id, service_id, day in plan.to_add:
         status = calendar.day_status(day, weekdays_of(plan.services[service_id]), closed, service_id)
         if not status.open:
-            raise BookingError(f"Le {format_long_date(day)} ne peut pas être réservé "
-                               f"pour {plan.services[service_id].name} : {status.reason_fr}.")
+            raise BookingError(
+                f"Le {format_long_date(day)} ne peut pas être réservé "
+                f"pour {plan.services[service_id].name} : {status.reason_fr}."
+            )
     if basket is not None and basket.status == BasketStatus.CHECKOUT:
         raise BookingError(CHECKOUT_MESSAGE)
     check_version(basket, expected_version)
 
 
-def _apply_choices(session: Session, now: datetime, structure_id: int, family_id: int, period: Period,
-                   wanted: set[CellKey], expected_version: int | None) -> ApplyResult:
+def _apply_choices(
+    session: Session,
+    now: datetime,
+    structure_id: int,
+    family_id: int,
+    period: Period,
+    wanted: set[CellKey],
+    expected_version: int | None,
+) -> ApplyResult:
     structure, _family = structure_and_family(session, structure_id, family_id)
     if period.mode != structure.period_mode:
         raise BookingError("Période invalide pour cette commune.")
@@ -147,8 +173,14 @@ def _apply_choices(session: Session, now: datetime, structure_id: int, family_id
     if basket is not None:
         bump_version(session, basket, basket.version)  # == expected_version, checked above
     elif plan.to_add:
-        basket = Basket(structure_id=structure_id, family_id=family_id, status=BasketStatus.OPEN, version=1,
-                        created_at=now, updated_at=now)
+        basket = Basket(
+            structure_id=structure_id,
+            family_id=family_id,
+            status=BasketStatus.OPEN,
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
         session.add(basket)
         session.flush()  # the open-basket unique index fires here on a race
     priced = _priced(session, structure_id, family_id, plan)
@@ -204,8 +236,11 @@ def _remove(session: Session, plan: _Plan) -> None:
         return
     # One statement; fewer rows than asked means another tab changed some: refuse them all.
     gone = session.exec(
-        delete(Reservation).where(col(Reservation.id).in_([r.id for r in plan.to_remove]),
-                                  col(Reservation.status) == ReservationStatus.PENDING)
+        delete(Reservation)
+        .where(
+            col(Reservation.id).in_([r.id for r in plan.to_remove]),
+            col(Reservation.status) == ReservationStatus.PENDING,
+        )
         .execution_options(synchronize_session=False)
     )
     if gone.rowcount != len(plan.to_remove):
@@ -219,19 +254,26 @@ def _cancel(session: Session, now: datetime, structure_id: int, family_id: int, 
     credit_total = 0
     for r in plan.to_cancel:
         done = session.exec(
-            update(Reservation).where(col(Reservation.id) == r.id, col(Reservation.status) == ReservationStatus.PAID)
+            update(Reservation)
+            .where(col(Reservation.id) == r.id, col(Reservation.status) == ReservationStatus.PAID)
             .values(status=ReservationStatus.CANCELLED, cancelled_at=now, updated_at=now)
             .execution_options(synchronize_session=False)
         )
         if done.rowcount != 1:  # cancelled by another tab: never two credits for one day
             raise BookingError(STALE_MESSAGE)
         service = plan.services[r.service_id].name if r.service_id in plan.services else ""
-        session.add(Credit(
-            structure_id=structure_id, family_id=family_id, amount_cents=r.price_cents, reservation_id=r.id,
-            label=(f"Avoir : annulation du {format_long_date(r.day)} "
-                   f"({plan.names.get(r.child_id, '')} — {service})"),
-            created_at=now,
-        ))
+        session.add(
+            Credit(
+                structure_id=structure_id,
+                family_id=family_id,
+                amount_cents=r.price_cents,
+                reservation_id=r.id,
+                label=(
+                    f"Avoir : annulation du {format_long_date(r.day)} ({plan.names.get(r.child_id, '')} — {service})"
+                ),
+                created_at=now,
+            )
+        )
         credit_total += r.price_cents
     return credit_total
 
@@ -243,11 +285,16 @@ def _result(plan: _Plan, basket: Basket | None, credit_total: int) -> ApplyResul
     if plan.to_remove:
         parts.append(plural(len(plan.to_remove), "jour retiré du panier", "jours retirés du panier"))
     if plan.to_cancel:
-        parts.append(plural(len(plan.to_cancel), "jour payé annulé", "jours payés annulés")
-                     + f" (avoir de {format_euros(credit_total)})")
+        parts.append(
+            plural(len(plan.to_cancel), "jour payé annulé", "jours payés annulés")
+            + f" (avoir de {format_euros(credit_total)})"
+        )
     return ApplyResult(
-        True, "Vos choix sont enregistrés : " + ", ".join(parts) + ".",
+        True,
+        "Vos choix sont enregistrés : " + ", ".join(parts) + ".",
         basket.version if basket is not None else None,
-        added=len(plan.to_add), removed=len(plan.to_remove), cancelled=len(plan.to_cancel),
+        added=len(plan.to_add),
+        removed=len(plan.to_remove),
+        cancelled=len(plan.to_cancel),
         credit_cents=credit_total,
     )

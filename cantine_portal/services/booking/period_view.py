@@ -47,7 +47,7 @@ STATE_TEXT_FR = {
 
 
 def deadline_text(deadline: datetime) -> str:
-    """"Réservations à effectuer avant le jeudi 3 décembre 2026 à 23h59"."""
+    """ "Réservations à effectuer avant le jeudi 3 décembre 2026 à 23h59"."""
     return f"Réservations à effectuer avant le {format_paris_long_datetime(deadline)}"
 
 
@@ -58,12 +58,12 @@ class Cell:
     child_id: int
     service_id: int
     day: date
-    state: str            # one of CELL_STATES
-    checked: bool         # pending or paid
-    editable: bool        # the parent may tick/untick it now
-    price_cents: int      # frozen price when reserved, else the price in force that day
-    reason: str           # French text for screen readers and tooltips (why closed, state...)
-    label: str            # "Léa — Restauration scolaire — lundi 7 décembre"
+    state: str  # one of CELL_STATES
+    checked: bool  # pending or paid
+    editable: bool  # the parent may tick/untick it now
+    price_cents: int  # frozen price when reserved, else the price in force that day
+    reason: str  # French text for screen readers and tooltips (why closed, state...)
+    label: str  # "Léa — Restauration scolaire — lundi 7 décembre"
     reservation_id: int | None = None
     tariff_label: str = ""  # « Tranche 2 — QF de 501 à 900 € » ("" without a grid)
 
@@ -173,14 +173,16 @@ def _child_table(ctx: _Context, child: Child, services: list[Service], period: P
     rows = []
     for service in services:
         weekdays = weekdays_of(service)
-        rows.append(ServiceRow(row_id(service), service.name,
-                               tuple(_cell(ctx, child, service, weekdays, day) for day in period.days)))
+        rows.append(
+            ServiceRow(
+                row_id(service), service.name, tuple(_cell(ctx, child, service, weekdays, day) for day in period.days)
+            )
+        )
     total = sum(c.price_cents for row in rows for c in row.cells if c.checked)
     return ChildTable(row_id(child), child.first_name, child.last_name, tuple(rows), total, child.position)
 
 
-def build_period_view(session: Session, now: datetime, structure_id: int, family_id: int,
-                      period: Period) -> PeriodView:
+def build_period_view(session: Session, now: datetime, structure_id: int, family_id: int, period: Period) -> PeriodView:
     """Everything the Réservations page shows for ``period``, computed on the server."""
     structure, _family = structure_and_family(session, structure_id, family_id)
     rule = structure_rule(structure)
@@ -199,8 +201,14 @@ def build_period_view(session: Session, now: datetime, structure_id: int, family
     basket = current_basket(session, structure_id, family_id)
     tables = tuple(_child_table(ctx, child, enrolled[row_id(child)], period) for child in children)
     return PeriodView(
-        structure_id=structure_id, family_id=family_id, period=period, days=tuple(period.days),
-        deadline=deadline, deadline_text=deadline_text(deadline), locked=locked, children=tables,
+        structure_id=structure_id,
+        family_id=family_id,
+        period=period,
+        days=tuple(period.days),
+        deadline=deadline,
+        deadline_text=deadline_text(deadline),
+        locked=locked,
+        children=tables,
         total_cents=sum(t.total_cents for t in tables),
         credit_balance_cents=credit_balance(session, structure_id, family_id),
         basket_version=basket.version if basket else None, basket_status=basket.status if basket else None,
@@ -247,9 +255,8 @@ def live_totals(view: PeriodView, ticked: Iterable[CellKey]) -> tuple[dict[int, 
     return per_child, sum(per_child.values())
 
 
-def apply_to_all_children(view: PeriodView, child_id: int,
-                          ticked: Iterable[CellKey] | None = None) -> set[CellKey]:
-    """"Appliquer les mêmes jours à tous mes enfants": copy one child's ticked (service, day) pairs.
+def apply_to_all_children(view: PeriodView, child_id: int, ticked: Iterable[CellKey] | None = None) -> set[CellKey]:
+    """ "Appliquer les mêmes jours à tous mes enfants": copy one child's ticked (service, day) pairs.
 
     Additive: the other children keep what they had (a paid day is never unticked by this);
     a pair is copied only where that child is enrolled in the service and the cell is editable

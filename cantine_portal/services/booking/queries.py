@@ -48,9 +48,7 @@ def closed_days_for(session: Session, structure_id: int, period: Period) -> dict
         .where(ClosedDay.structure_id == structure_id, ClosedDay.day >= period.start, ClosedDay.day <= period.end)
         .order_by(col(ClosedDay.day), col(ClosedDay.id))
     ).all()
-    return calendar.index_closed_days(
-        calendar.ClosedDay(r.day, r.reason, r.service_id, r.kind) for r in rows
-    )
+    return calendar.index_closed_days(calendar.ClosedDay(r.day, r.reason, r.service_id, r.kind) for r in rows)
 
 
 def weekdays_of(service: Service) -> frozenset[int]:
@@ -72,20 +70,26 @@ def structure_and_family(session: Session, structure_id: int, family_id: int) ->
     return structure, family
 
 
-def children_and_services(session: Session, structure_id: int,
-                          family_id: int) -> tuple[list[Child], dict[int, list[Service]]]:
+def children_and_services(
+    session: Session, structure_id: int, family_id: int
+) -> tuple[list[Child], dict[int, list[Service]]]:
     """The family's children (by position) and, per child, the enrolled active services (ordered)."""
-    children = list(session.exec(
-        select(Child).where(Child.family_id == family_id).order_by(col(Child.position), col(Child.id))
-    ).all())
+    children = list(
+        session.exec(
+            select(Child).where(Child.family_id == family_id).order_by(col(Child.position), col(Child.id))
+        ).all()
+    )
     child_ids = [row_id(c) for c in children]
     enrolled: dict[int, list[Service]] = {cid: [] for cid in child_ids}
     if child_ids:
         rows = session.exec(
             select(Enrollment.child_id, Service)
             .join(Service, col(Service.id) == col(Enrollment.service_id))
-            .where(col(Enrollment.child_id).in_(child_ids), Service.structure_id == structure_id,
-                   Service.active == True)  # noqa: E712
+            .where(
+                col(Enrollment.child_id).in_(child_ids),
+                Service.structure_id == structure_id,
+                col(Service.active).is_(True),
+            )
             .order_by(col(Service.position), col(Service.id))
         ).all()
         for child_id, service in rows:
@@ -96,8 +100,9 @@ def children_and_services(session: Session, structure_id: int,
 def credit_balance(session: Session, structure_id: int, family_id: int) -> int:
     """The family's credit (avoirs minus what payments used)."""
     total = session.exec(
-        select(func.coalesce(func.sum(Credit.amount_cents), 0))
-        .where(Credit.structure_id == structure_id, Credit.family_id == family_id)
+        select(func.coalesce(func.sum(Credit.amount_cents), 0)).where(
+            Credit.structure_id == structure_id, Credit.family_id == family_id
+        )
     ).one()
     return int(total)
 
@@ -105,31 +110,40 @@ def credit_balance(session: Session, structure_id: int, family_id: int) -> int:
 def current_basket(session: Session, structure_id: int, family_id: int) -> Basket | None:
     """The family's open or in-checkout basket (at most one, by a unique index)."""
     return session.exec(
-        select(Basket).where(Basket.structure_id == structure_id, Basket.family_id == family_id,
-                             col(Basket.status).in_((BasketStatus.OPEN, BasketStatus.CHECKOUT)))
+        select(Basket).where(
+            Basket.structure_id == structure_id,
+            Basket.family_id == family_id,
+            col(Basket.status).in_((BasketStatus.OPEN, BasketStatus.CHECKOUT)),
+        )
     ).first()
 
 
 def active_reservations(session: Session, structure_id: int, family_id: int, period: Period) -> list[Reservation]:
     """The family's pending and paid reservations of ``period``."""
-    return list(session.exec(
-        select(Reservation).where(
-            Reservation.structure_id == structure_id, Reservation.family_id == family_id,
-            Reservation.day >= period.start, Reservation.day <= period.end,
-            Reservation.status != ReservationStatus.CANCELLED,
-        )
-    ).all())
+    return list(
+        session.exec(
+            select(Reservation).where(
+                Reservation.structure_id == structure_id,
+                Reservation.family_id == family_id,
+                Reservation.day >= period.start,
+                Reservation.day <= period.end,
+                Reservation.status != ReservationStatus.CANCELLED,
+            )
+        ).all()
+    )
 
 
 def basket_lines(session: Session, basket: Basket) -> list[tuple[Reservation, Child, Service]]:
     """The basket's pending lines, by day, child and service."""
-    return list(session.exec(
-        select(Reservation, Child, Service)
-        .join(Child, col(Child.id) == col(Reservation.child_id))
-        .join(Service, col(Service.id) == col(Reservation.service_id))
-        .where(Reservation.basket_id == basket.id, Reservation.status == ReservationStatus.PENDING)
-        .order_by(col(Reservation.day), col(Child.position), col(Service.position), col(Reservation.id))
-    ).all())
+    return list(
+        session.exec(
+            select(Reservation, Child, Service)
+            .join(Child, col(Child.id) == col(Reservation.child_id))
+            .join(Service, col(Service.id) == col(Reservation.service_id))
+            .where(Reservation.basket_id == basket.id, Reservation.status == ReservationStatus.PENDING)
+            .order_by(col(Reservation.day), col(Child.position), col(Service.position), col(Reservation.id))
+        ).all()
+    )
 
 
 def check_version(basket: Basket | None, expected: int | None) -> None:

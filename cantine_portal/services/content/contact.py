@@ -14,14 +14,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from cantine_portal.services.shared.branding import mail_brand
 from cantine_portal.config import Settings
-from cantine_portal.models import Account, Child, ContactMessage, Family, Structure, row_id
-from cantine_portal.services.shared import audit
+from cantine_portal.french import format_size
 from cantine_portal.infra import storage
 from cantine_portal.infra.mail import Attachment, Mail, Mailer, render_html
-from cantine_portal.french import format_size
 from cantine_portal.infra.pdf.validation import PdfRejected, validate_pdf
+from cantine_portal.models import Account, Child, ContactMessage, Family, Structure, row_id
+from cantine_portal.services.shared import audit
+from cantine_portal.services.shared.branding import mail_brand
 
 SUBJECT_MAX = 200
 BODY_MAX = 5000
@@ -70,8 +70,9 @@ def child_choices(session: Session, family_id: int) -> list[ChildChoice]:
 
 def messages_in_last_hour(session: Session, family_id: int, now: datetime) -> int:
     return session.exec(
-        select(func.count()).select_from(ContactMessage).where(
-            ContactMessage.family_id == family_id, ContactMessage.created_at > now - LIMIT_WINDOW)
+        select(func.count())
+        .select_from(ContactMessage)
+        .where(ContactMessage.family_id == family_id, ContactMessage.created_at > now - LIMIT_WINDOW)
     ).one()
 
 
@@ -102,9 +103,21 @@ def check_attachment(data: bytes, settings: Settings) -> str | None:
     return None
 
 
-def send_message(session: Session, now: datetime, *, structure_id: int, family_id: int, account_id: int,
-                 subject: str, body: str, child_id: int | None, attachment: IncomingAttachment | None,
-                 mailer: Mailer, settings: Settings, ip: str = "") -> ContactResult:
+def send_message(
+    session: Session,
+    now: datetime,
+    *,
+    structure_id: int,
+    family_id: int,
+    account_id: int,
+    subject: str,
+    body: str,
+    child_id: int | None,
+    attachment: IncomingAttachment | None,
+    mailer: Mailer,
+    settings: Settings,
+    ip: str = "",
+) -> ContactResult:
     """Check, store and e-mail a message to the commune, then acknowledge it to the parent.
 
     The caller commits (write_session). Nothing is stored or sent when any check fails.
@@ -112,8 +125,14 @@ def send_message(session: Session, now: datetime, *, structure_id: int, family_i
     structure = session.get(Structure, structure_id)
     family = session.get(Family, family_id)
     account = session.get(Account, account_id)
-    if (structure is None or family is None or account is None or family.structure_id != structure_id
-            or account.family_id != family_id or account.structure_id != structure_id):
+    if (
+        structure is None
+        or family is None
+        or account is None
+        or family.structure_id != structure_id
+        or account.family_id != family_id
+        or account.structure_id != structure_id
+    ):
         return ContactResult(False, "Votre session a expiré. Reconnectez-vous.")
 
     errors: dict[str, str] = {}
@@ -128,8 +147,15 @@ def send_message(session: Session, now: datetime, *, structure_id: int, family_i
         child = session.get(Child, child_id)
         if child is None or child.family_id != family_id:
             errors["child"] = MSG_CHILD_UNKNOWN
-            audit.record(session, now, "contact.foreign_child", structure_id=structure_id,
-                         account_id=account_id, ip=ip, child_id=child_id)
+            audit.record(
+                session,
+                now,
+                "contact.foreign_child",
+                structure_id=structure_id,
+                account_id=account_id,
+                ip=ip,
+                child_id=child_id,
+            )
     if attachment is not None:
         reason = check_attachment(attachment.data, settings)
         if reason:
@@ -149,14 +175,28 @@ def send_message(session: Session, now: datetime, *, structure_id: int, family_i
         attachment_path = storage.save_bytes(settings, "contact", attachment.data)
     try:
         message = ContactMessage(
-            structure_id=structure_id, family_id=family_id, account_id=account_id,
-            child_id=child.id if child else None, subject=subject, body=body,
-            attachment_path=attachment_path, attachment_name=attachment_name, created_at=now,
+            structure_id=structure_id,
+            family_id=family_id,
+            account_id=account_id,
+            child_id=child.id if child else None,
+            subject=subject,
+            body=body,
+            attachment_path=attachment_path,
+            attachment_name=attachment_name,
+            created_at=now,
         )
         session.add(message)
         session.flush()
-        audit.record(session, now, "contact.sent", structure_id=structure_id, account_id=account_id, ip=ip,
-                     target=f"contact:{message.id}", attachment=attachment is not None)
+        audit.record(
+            session,
+            now,
+            "contact.sent",
+            structure_id=structure_id,
+            account_id=account_id,
+            ip=ip,
+            target=f"contact:{message.id}",
+            attachment=attachment is not None,
+        )
         _mail_commune(mailer, now, structure, family, account, child, subject, body, mailed_attachment)
         _mail_acknowledgement(mailer, now, structure, account, subject)
     except BaseException:
@@ -166,40 +206,61 @@ def send_message(session: Session, now: datetime, *, structure_id: int, family_i
     return ContactResult(True, MSG_SENT, message_id=message.id)
 
 
-def _mail_commune(mailer: Mailer, now: datetime, structure: Structure, family: Family, account: Account,
-                  child: Child | None, subject: str, body: str, attachment: Attachment | None) -> None:
+def _mail_commune(
+    mailer: Mailer,
+    now: datetime,
+    structure: Structure,
+    family: Family,
+    account: Account,
+    child: Child | None,
+    subject: str,
+    body: str,
+    attachment: Attachment | None,
+) -> None:
     if not structure.email:
         return  # stored all the same: the staff reads it in the back office
-    about = [f"Famille : {family.name}" + (f" (dossier {family.reference})" if family.reference else ""),
-             f"Adresse de réponse : {account.email}"]
+    about = [
+        f"Famille : {family.name}" + (f" (dossier {family.reference})" if family.reference else ""),
+        f"Adresse de réponse : {account.email}",
+    ]
     if child is not None:
         about.append(f"Enfant concerné : {child.first_name} {child.last_name}")
     if attachment is not None:
         about.append(f"Pièce jointe : {attachment.filename}")
     paragraphs = [*about, "Message :", *body.splitlines()]
-    mailer.send(Mail(
-        brand=mail_brand(mailer.settings, structure),
-        to=structure.email,
-        subject=f"[Portail famille] {subject}",
-        text="\n".join(about) + "\n\n" + body,
-        html=render_html(f"Message du portail famille : {subject}", paragraphs,
-                         after=["Répondez directement à ce message : la réponse partira à la famille."]),
-        reply_to=account.email,
-        attachments=[attachment] if attachment else [],
-    ), now)
+    mailer.send(
+        Mail(
+            brand=mail_brand(mailer.settings, structure),
+            to=structure.email,
+            subject=f"[Portail famille] {subject}",
+            text="\n".join(about) + "\n\n" + body,
+            html=render_html(
+                f"Message du portail famille : {subject}",
+                paragraphs,
+                after=["Répondez directement à ce message : la réponse partira à la famille."],
+            ),
+            reply_to=account.email,
+            attachments=[attachment] if attachment else [],
+        ),
+        now,
+    )
 
 
-def _mail_acknowledgement(mailer: Mailer, now: datetime, structure: Structure, account: Account,
-                          subject: str) -> None:
-    paragraphs = ["Bonjour,",
-                  f"Votre message « {subject} » a bien été transmis à {structure.name}.",
-                  "Vous recevrez une réponse par e-mail."]
+def _mail_acknowledgement(mailer: Mailer, now: datetime, structure: Structure, account: Account, subject: str) -> None:
+    paragraphs = [
+        "Bonjour,",
+        f"Votre message « {subject} » a bien été transmis à {structure.name}.",
+        "Vous recevrez une réponse par e-mail.",
+    ]
     after = [f"{structure.name} — {structure.phone}" if structure.phone else structure.name]
-    mailer.send(Mail(
-        brand=mail_brand(mailer.settings, structure),
-        to=account.email,
-        # Kept short: Python's header folding can drop the space between two encoded words.
-        subject=f"Message envoyé — {structure.name}",
-        text="\n\n".join(paragraphs + after),
-        html=render_html("Votre message a bien été envoyé", paragraphs, after=after),
-    ), now)
+    mailer.send(
+        Mail(
+            brand=mail_brand(mailer.settings, structure),
+            to=account.email,
+            # Kept short: Python's header folding can drop the space between two encoded words.
+            subject=f"Message envoyé — {structure.name}",
+            text="\n\n".join(paragraphs + after),
+            html=render_html("Votre message a bien été envoyé", paragraphs, after=after),
+        ),
+        now,
+    )

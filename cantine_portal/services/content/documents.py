@@ -16,10 +16,10 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from cantine_portal.config import Settings
-from cantine_portal.models import Document, row_id
-from cantine_portal.infra import storage
 from cantine_portal.french import format_paris_date
+from cantine_portal.infra import storage
 from cantine_portal.infra.pdf.validation import validate_pdf
+from cantine_portal.models import Document, row_id
 
 
 @dataclass(frozen=True)
@@ -55,15 +55,19 @@ def list_published(session: Session, structure_id: int) -> list[DocumentGroup]:
     règlement.
     """
     rows = session.exec(
-        select(Document).where(Document.structure_id == structure_id, Document.published == True)  # noqa: E712
+        select(Document).where(Document.structure_id == structure_id, Document.published == True)  # noqa: E712  (SQL: a column compared with TRUE, not a Python truth test)
     ).all()
     rows = sorted(rows, key=lambda d: (_published_at(d), d.id or 0), reverse=True)
     groups: dict[str, list[DocumentItem]] = {}
     for document in rows:
-        groups.setdefault(document.category, []).append(DocumentItem(
-            id=row_id(document), title=document.title, date_label=format_paris_date(_published_at(document)),
-            filename=download_name(document),
-        ))
+        groups.setdefault(document.category, []).append(
+            DocumentItem(
+                id=row_id(document),
+                title=document.title,
+                date_label=format_paris_date(_published_at(document)),
+                filename=download_name(document),
+            )
+        )
     return [DocumentGroup(category, items) for category, items in groups.items()]
 
 
@@ -75,15 +79,33 @@ def published_document(session: Session, structure_id: int, document_id: int) ->
     return document
 
 
-def add_document(session: Session, settings: Settings, now: datetime, structure_id: int, *, title: str,
-                 category: str, data: bytes, original_name: str = "", published: bool = True) -> Document:
+def add_document(
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    structure_id: int,
+    *,
+    title: str,
+    category: str,
+    data: bytes,
+    original_name: str = "",
+    published: bool = True,
+) -> Document:
     """Store a PDF (validated like any upload) and its row. The caller commits."""
     validate_pdf(data, settings.upload_max_bytes)
     relative = storage.save_bytes(settings, "documents", data)
     document = Document(
-        structure_id=structure_id, title=title, category=category, file_path=relative,
-        original_name=original_name, size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
-        published=published, published_at=now if published else None, created_at=now, updated_at=now,
+        structure_id=structure_id,
+        title=title,
+        category=category,
+        file_path=relative,
+        original_name=original_name,
+        size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        published=published,
+        published_at=now if published else None,
+        created_at=now,
+        updated_at=now,
     )
     session.add(document)
     session.flush()

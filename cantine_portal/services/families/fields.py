@@ -11,15 +11,46 @@ from typing import Literal, TypedDict
 
 HEALTH_FIELDS = frozenset({"pai", "pai_notes"})
 
-GuardianField = Literal["civility", "last_name", "first_name", "relationship", "email", "mobile", "phone_home",
-                        "phone_work", "address_line", "postal_code", "city", "employer"]
+GuardianField = Literal[
+    "civility",
+    "last_name",
+    "first_name",
+    "relationship",
+    "email",
+    "mobile",
+    "phone_home",
+    "phone_work",
+    "address_line",
+    "postal_code",
+    "city",
+    "employer",
+]
 ChildField = Literal["last_name", "first_name", "birth_date", "school", "class_name", "diet", "pai", "pai_notes"]
 GUARDIAN_FIELDS: tuple[GuardianField, ...] = (
-    "civility", "last_name", "first_name", "relationship", "email", "mobile", "phone_home", "phone_work",
-    "address_line", "postal_code", "city", "employer")
+    "civility",
+    "last_name",
+    "first_name",
+    "relationship",
+    "email",
+    "mobile",
+    "phone_home",
+    "phone_work",
+    "address_line",
+    "postal_code",
+    "city",
+    "employer",
+)
 PHONE_FIELDS: tuple[GuardianField, ...] = ("mobile", "phone_home", "phone_work")
 CHILD_FIELDS: tuple[ChildField, ...] = (
-    "last_name", "first_name", "birth_date", "school", "class_name", "diet", "pai", "pai_notes")
+    "last_name",
+    "first_name",
+    "birth_date",
+    "school",
+    "class_name",
+    "diet",
+    "pai",
+    "pai_notes",
+)
 
 
 class GuardianValues(TypedDict):

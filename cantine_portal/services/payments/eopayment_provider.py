@@ -32,8 +32,12 @@ from cantine_portal.services.booking.checkout import CHECKOUT_LIFETIME, Checkout
 from cantine_portal.services.payments.events import ProviderEvent
 
 KINDS = {"payfip": eopayment.PAYFIP_WS, "systempay": eopayment.SYSTEMPAY}
-RESULTS = {eopayment.PAID: "succeeded", eopayment.DENIED: "failed", eopayment.CANCELLED: "cancelled",
-           eopayment.EXPIRED: "expired"}
+RESULTS = {
+    eopayment.PAID: "succeeded",
+    eopayment.DENIED: "failed",
+    eopayment.CANCELLED: "cancelled",
+    eopayment.EXPIRED: "expired",
+}
 # PayFiP answers "P5" while an idop is still usable or unused; past this it will never be paid.
 PAYFIP_UNPAID_AFTER = timedelta(hours=2)
 
@@ -52,8 +56,7 @@ class EopaymentProvider:
 
     remote = True  # PayFiP's page is opened by a SOAP call: never inside a write transaction
 
-    def __init__(self, name: str, settings: Settings, structure: Structure, now: datetime,
-                 http: Any = None) -> None:
+    def __init__(self, name: str, settings: Settings, structure: Structure, now: datetime, http: Any = None) -> None:
         if name not in KINDS:
             raise ValueError(f"not an eopayment provider: {name!r}")
         self.name = name
@@ -65,7 +68,7 @@ class EopaymentProvider:
         if name == "payfip" and http is not None:
             from zeep.transports import Transport
 
-            transport = Transport(session=http)  # type: ignore[no-untyped-call]
+            transport = Transport(session=http)  # type: ignore[no-untyped-call]  # zeep's Transport is untyped
             self.payment.backend.payfip = PayFiP(zeep_client_kwargs={"transport": transport})
 
     def _base(self) -> str:
@@ -75,12 +78,21 @@ class EopaymentProvider:
         notify = f"{self.settings.base_url}/api/paiement/{self.name}/{self.structure.slug}/notification"
         back = f"{self._base()}/paiement/retour"
         if self.name == "payfip":
-            return {"numcli": self.structure.payfip_numcli, "saisie": self.structure.payfip_mode,
-                    "normal_return_url": back, "automatic_return_url": notify}
-        return {"vads_site_id": self.structure.systempay_site_id, "vads_ctx_mode": self.structure.systempay_mode,
-                "secret_test": self.settings.systempay_secret_test or "",
-                "secret_production": self.settings.systempay_secret_production or "",
-                "signature_algo": "hmac_sha256", "normal_return_url": back, "automatic_return_url": notify}
+            return {
+                "numcli": self.structure.payfip_numcli,
+                "saisie": self.structure.payfip_mode,
+                "normal_return_url": back,
+                "automatic_return_url": notify,
+            }
+        return {
+            "vads_site_id": self.structure.systempay_site_id,
+            "vads_ctx_mode": self.structure.systempay_mode,
+            "secret_test": self.settings.systempay_secret_test or "",
+            "secret_production": self.settings.systempay_secret_production or "",
+            "signature_algo": "hmac_sha256",
+            "normal_return_url": back,
+            "automatic_return_url": notify,
+        }
 
     def start(self, snapshot: CheckoutSnapshot) -> ProviderRedirect:
         """Open the provider's payment page for the frozen basket (network for PayFiP)."""
@@ -90,14 +102,18 @@ class EopaymentProvider:
         euros = Decimal(snapshot.amount_cents) / 100
         if self.name == "payfip":
             idop, _kind, url = self.payment.request(
-                euros, email=email or self.structure.email, refdet=_refdet(snapshot.reference),
-                exer=str(self.now.year), subject=f"Reservations {snapshot.reference}")
+                euros,
+                email=email or self.structure.email,
+                refdet=_refdet(snapshot.reference),
+                exer=str(self.now.year),
+                subject=f"Reservations {snapshot.reference}",
+            )
             return ProviderRedirect(str(url), str(idop), self.now + CHECKOUT_LIFETIME)
         transaction_id, _kind, form = self.payment.request(
-            euros, email=email or None, orderid=_refdet(snapshot.reference), transaction_id=snapshot.reference)
+            euros, email=email or None, orderid=_refdet(snapshot.reference), transaction_id=snapshot.reference
+        )
         fields = {f["name"]: f["value"] for f in form.fields}
-        return ProviderRedirect(f"{form.url}?{urlencode(fields)}", str(transaction_id),
-                                self.now + CHECKOUT_LIFETIME)
+        return ProviderRedirect(f"{form.url}?{urlencode(fields)}", str(transaction_id), self.now + CHECKOUT_LIFETIME)
 
     def answer(self, query_string: str) -> ProviderEvent:
         """The provider's answer (notification or return), verified, as a ProviderEvent."""
@@ -129,8 +145,17 @@ class EopaymentProvider:
             currency = {"978": "eur"}.get(str(data.get("vads_currency")), str(data.get("vads_currency")))
             event_id = f"systempay:{data.get('vads_trans_id')}:{data.get('vads_trans_status')}:{session_id}"
         payment_id = str(data.get("numauto") or data.get("vads_auth_number") or "") or None
-        return ProviderEvent(self.name, event_id, kind, session_id, amount, currency, payment_id,
-                             repr(sorted(data.items()))[:20000], f"{self.name}.{response.result}")
+        return ProviderEvent(
+            self.name,
+            event_id,
+            kind,
+            session_id,
+            amount,
+            currency,
+            payment_id,
+            repr(sorted(data.items()))[:20000],
+            f"{self.name}.{response.result}",
+        )
 
     def status(self, session_id: str, created_at: datetime, now: datetime) -> ProviderEvent | None:
         """Ask PayFiP how a payment ended (its answer never came). None: still under way."""
@@ -141,8 +166,14 @@ class EopaymentProvider:
             detail = backend.payfip.get_info_paiement(session_id)
         except PayFiPError as error:
             if error.code == "P1" or (error.code == "P5" and now - created_at >= PAYFIP_UNPAID_AFTER):
-                return ProviderEvent("payfip", f"payfip:{session_id}:expired", "expired", session_id,
-                                     raw=f"{error.code}", event_type="payfip.expired")
+                return ProviderEvent(
+                    "payfip",
+                    f"payfip:{session_id}:expired",
+                    "expired",
+                    session_id,
+                    raw=f"{error.code}",
+                    event_type="payfip.expired",
+                )
             if error.code == "P5":
                 return None
             raise

@@ -25,9 +25,17 @@ SIMULATED_KINDS = {"payment.succeeded": "succeeded", "payment.failed": "failed",
 
 def parse_simulated(payload: bytes) -> ProviderEvent:
     data = json.loads(payload)
-    return ProviderEvent("simulated", str(data["id"]), SIMULATED_KINDS.get(data["type"], "ignored"),
-                         data.get("session_id"), data.get("amount"), data.get("currency"), data.get("payment_id"),
-                         payload.decode(), data["type"])
+    return ProviderEvent(
+        "simulated",
+        str(data["id"]),
+        SIMULATED_KINDS.get(data["type"], "ignored"),
+        data.get("session_id"),
+        data.get("amount"),
+        data.get("currency"),
+        data.get("payment_id"),
+        payload.decode(),
+        data["type"],
+    )
 
 
 def parse_stripe(payload: bytes) -> ProviderEvent:
@@ -42,5 +50,14 @@ def parse_stripe(payload: bytes) -> ProviderEvent:
     if event_type == "checkout.session.completed":
         # "unpaid" means a delayed method (e.g. SEPA): wait for async_payment_succeeded/failed.
         kind = "succeeded" if obj.get("payment_status") in ("paid", "no_payment_required") else "ignored"
-    return ProviderEvent("stripe", str(data.get("id")), kind, obj.get("id"), obj.get("amount_total"),
-                         obj.get("currency"), obj.get("payment_intent"), payload.decode(), event_type)
+    return ProviderEvent(
+        "stripe",
+        str(data.get("id")),
+        kind,
+        obj.get("id"),
+        obj.get("amount_total"),
+        obj.get("currency"),
+        obj.get("payment_intent"),
+        payload.decode(),
+        event_type,
+    )

@@ -18,8 +18,8 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from cantine_portal.french import format_euros
 from cantine_portal.config import Settings
+from cantine_portal.french import format_euros
 from cantine_portal.models import Structure
 from cantine_portal.services.booking.checkout import (
     CHECKOUT_LIFETIME,
@@ -55,14 +55,16 @@ class SimulatedBank:
 
 def simulated_notification(event_type: str, session_id: str, amount_cents: int, currency: str = CURRENCY) -> bytes:
     """The body the simulated bank posts to the portal (what a provider's webhook carries)."""
-    return json.dumps({
-        "id": "evt_sim_" + secrets.token_urlsafe(16),
-        "type": event_type,
-        "session_id": session_id,
-        "payment_id": "pay_sim_" + secrets.token_hex(8),
-        "amount": amount_cents,
-        "currency": currency,
-    }).encode()
+    return json.dumps(
+        {
+            "id": "evt_sim_" + secrets.token_urlsafe(16),
+            "type": event_type,
+            "session_id": session_id,
+            "payment_id": "pay_sim_" + secrets.token_hex(8),
+            "amount": amount_cents,
+            "currency": currency,
+        }
+    ).encode()
 
 
 class StripeCheckout:
@@ -77,9 +79,9 @@ class StripeCheckout:
         self.settings = settings
         self.structure = structure
         self.now = now
-        self.client = client or stripe.StripeClient(settings.stripe_secret_key)
+        self.client = client or stripe.StripeClient(settings.stripe_secret_key or "")
 
-    def checkout_params(self, snapshot: CheckoutSnapshot) -> dict:
+    def checkout_params(self, snapshot: CheckoutSnapshot) -> dict[str, Any]:
         base = f"{self.settings.base_url}/{self.structure.slug}"
         expires = self.now + CHECKOUT_LIFETIME
         return {
@@ -88,8 +90,12 @@ class StripeCheckout:
             "line_items": stripe_line_items(snapshot),
             "client_reference_id": str(snapshot.payment_id),
             # Ids only: no names, no dates of children in the provider's records.
-            "metadata": {"payment_id": str(snapshot.payment_id), "structure_id": str(snapshot.structure_id),
-                         "family_id": str(snapshot.family_id), "reference": snapshot.reference},
+            "metadata": {
+                "payment_id": str(snapshot.payment_id),
+                "structure_id": str(snapshot.structure_id),
+                "family_id": str(snapshot.family_id),
+                "reference": snapshot.reference,
+            },
             "success_url": f"{base}/paiement/retour?ref={snapshot.reference}",
             "cancel_url": f"{base}/paiement/retour?ref={snapshot.reference}&annule=1",
             "expires_at": int(expires.timestamp()),
@@ -97,27 +103,46 @@ class StripeCheckout:
         }
 
     def start(self, snapshot: CheckoutSnapshot) -> ProviderRedirect:
+        params: Any = self.checkout_params(snapshot)  # a plain dict for stripe's SessionCreateParams TypedDict
         created = self.client.v1.checkout.sessions.create(
-            self.checkout_params(snapshot), options={"idempotency_key": f"checkout-{snapshot.reference}"}
+            params, options={"idempotency_key": f"checkout-{snapshot.reference}"}
         )
-        return ProviderRedirect(created.url, created.id, self.now + CHECKOUT_LIFETIME)
+        return ProviderRedirect(str(created.url or ""), created.id, self.now + CHECKOUT_LIFETIME)
 
 
-def stripe_line_items(snapshot: CheckoutSnapshot) -> list[dict]:
+def stripe_line_items(snapshot: CheckoutSnapshot) -> list[dict[str, Any]]:
     """A line per child and service (quantity = days), split by unit price if it changed.
 
     Stripe has no negative line: when a credit is deducted, one line carries the total.
     """
     if snapshot.credit_cents:
-        return [{"quantity": 1, "price_data": {"currency": CURRENCY, "unit_amount": snapshot.amount_cents,
-                                               "product_data": {"name": f"Réservations {snapshot.reference} "
-                                                                f"(avoir de {format_euros(snapshot.credit_cents)} déduit)"}}}]
+        return [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": CURRENCY,
+                    "unit_amount": snapshot.amount_cents,
+                    "product_data": {
+                        "name": f"Réservations {snapshot.reference} "
+                        f"(avoir de {format_euros(snapshot.credit_cents)} déduit)"
+                    },
+                },
+            }
+        ]
     grouped: dict[tuple[str, str, int], int] = defaultdict(int)
     for line in snapshot.lines:
         grouped[(line["child"], line["service"], line["price_cents"])] += 1
-    return [{"quantity": days, "price_data": {"currency": CURRENCY, "unit_amount": price,
-                                              "product_data": {"name": f"{service} — {child}"}}}
-            for (child, service, price), days in grouped.items()]
+    return [
+        {
+            "quantity": days,
+            "price_data": {
+                "currency": CURRENCY,
+                "unit_amount": price,
+                "product_data": {"name": f"{service} — {child}"},
+            },
+        }
+        for (child, service, price), days in grouped.items()
+    ]
 
 
 def provider_for(structure: Structure, settings: Settings, now: datetime) -> PaymentProvider:

@@ -21,7 +21,6 @@ from sqlmodel import Session, col, select
 from cantine_portal.config import Settings
 from cantine_portal.french import PARIS
 from cantine_portal.infra.pdf.receipt import ReceiptData, ReceiptLine
-from cantine_portal.services.shared.branding import colour_of, raster_logo_of
 from cantine_portal.models import (
     Account,
     AccountRole,
@@ -34,6 +33,7 @@ from cantine_portal.models import (
     Structure,
     row_id,
 )
+from cantine_portal.services.shared.branding import colour_of, raster_logo_of
 
 PAYMENT_METHODS = {
     "simulated": "Carte bancaire (paiement en ligne simulé)",
@@ -67,7 +67,8 @@ def receipt_for_payment(session: Session, payment_id: int) -> Receipt | None:
 
 def _payer(session: Session, family: Family) -> tuple[str, str]:
     account = session.exec(
-        select(Account).where(Account.family_id == family.id, Account.role == AccountRole.PARENT)
+        select(Account)
+        .where(Account.family_id == family.id, Account.role == AccountRole.PARENT)
         .order_by(col(Account.id))
     ).first()
     guardian = session.get(Guardian, account.guardian_id) if account and account.guardian_id else None
@@ -92,8 +93,14 @@ def issue_receipt(session: Session, now: datetime, payment: Payment) -> Receipt:
     if existing is not None:
         return existing
     number = next_receipt_number(session, payment.structure_id, now.astimezone(PARIS).year)
-    receipt = Receipt(structure_id=payment.structure_id, family_id=payment.family_id, payment_id=row_id(payment),
-                      number=number, amount_cents=payment.amount_cents, issued_at=now)
+    receipt = Receipt(
+        structure_id=payment.structure_id,
+        family_id=payment.family_id,
+        payment_id=row_id(payment),
+        number=number,
+        amount_cents=payment.amount_cents,
+        issued_at=now,
+    )
     session.add(receipt)
     session.flush()
     return receipt
@@ -155,10 +162,13 @@ def pdf_source(session: Session, receipt_id: int,
 def store_pdf(session: Session, receipt_id: int, path: str, pdf: bytes) -> bool:
     """Complete the receipt with its drawn PDF, unless another caller did first (compare-and-set:
     the PDF never changes once stored). False when that other copy won."""
-    return bool(session.exec(
-        update(Receipt).where(col(Receipt.id) == receipt_id, col(Receipt.pdf_path).is_(None))
-        .values(pdf_path=path, sha256=hashlib.sha256(pdf).hexdigest())
-    ).rowcount)
+    return bool(
+        session.exec(
+            update(Receipt)
+            .where(col(Receipt.id) == receipt_id, col(Receipt.pdf_path).is_(None))
+            .values(pdf_path=path, sha256=hashlib.sha256(pdf).hexdigest())
+        ).rowcount
+    )
 
 
 @dataclass(frozen=True)
@@ -172,7 +182,8 @@ class ReceiptRow:
 def family_receipts(session: Session, structure_id: int, family_id: int) -> list[ReceiptRow]:
     """The family's receipts, newest first (the Factures page)."""
     rows = session.exec(
-        select(Receipt).where(Receipt.structure_id == structure_id, Receipt.family_id == family_id)
+        select(Receipt)
+        .where(Receipt.structure_id == structure_id, Receipt.family_id == family_id)
         .order_by(col(Receipt.issued_at).desc(), col(Receipt.id).desc())
     ).all()
     return [ReceiptRow(row_id(r), r.number, r.issued_at, r.amount_cents) for r in rows]

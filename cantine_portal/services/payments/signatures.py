@@ -16,8 +16,9 @@ def signature_header(secret: str, payload: bytes, now: datetime) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def verify_signature(secret: str, payload: bytes, header: str | None, now: datetime,
-                     tolerance: timedelta = SIGNATURE_TOLERANCE) -> bool:
+def verify_signature(
+    secret: str, payload: bytes, header: str | None, now: datetime, tolerance: timedelta = SIGNATURE_TOLERANCE
+) -> bool:
     """``t=…,v1=…`` over ``"{t}." + raw body`` with HMAC-SHA256, as Stripe signs webhooks.
 
     Checked against ``now`` (not the machine clock) so that "too old" is testable.

@@ -25,16 +25,24 @@ def ticket_for_receipt(session: Session, receipt_id: int, pdf: bytes, settings: 
     return ticket_mail(session, payment, receipt, snapshot_lines(basket.snapshot_lines), pdf, settings)
 
 
-def ticket_mail(session: Session, payment: Payment, receipt: Receipt, lines: list[dict[str, Any]], pdf: bytes,
-                settings: Settings | None = None) -> Mail:
+def ticket_mail(
+    session: Session,
+    payment: Payment,
+    receipt: Receipt,
+    lines: list[dict[str, Any]],
+    pdf: bytes,
+    settings: Settings | None = None,
+) -> Mail:
     """The ticket de paiement, by e-mail, with the receipt attached, in the commune's colours (its
     logo read through ``settings``' storage)."""
     structure = session.get(Structure, payment.structure_id)
     if structure is None:
         raise LookupError(f"payment {payment.id}: no commune {payment.structure_id}")
-    account = session.exec(select(Account).where(Account.family_id == payment.family_id,
-                                                 Account.role == AccountRole.PARENT)
-                           .order_by(col(Account.id))).first()
+    account = session.exec(
+        select(Account)
+        .where(Account.family_id == payment.family_id, Account.role == AccountRole.PARENT)
+        .order_by(col(Account.id))
+    ).first()
     when = payment.completed_at or receipt.issued_at
     rows = [f"{line['child']} — {service_with_tariff(line)} — {format_long_date(date.fromisoformat(line['day']))} : "
             f"{format_euros(line['price_cents'])}" for line in lines]
@@ -43,7 +51,8 @@ def ticket_mail(session: Session, payment: Payment, receipt: Receipt, lines: lis
         f"Votre paiement au portail famille de {structure.name} est confirmé.",
         f"Référence : {payment.reference} — le {format_paris_datetime(when)} — montant payé : "
         f"{format_euros(payment.amount_cents)}"
-        + (f" (avoir utilisé : {format_euros(payment.credit_cents)})" if payment.credit_cents else "") + ".",
+        + (f" (avoir utilisé : {format_euros(payment.credit_cents)})" if payment.credit_cents else "")
+        + ".",
         *rows,
         f"Votre reçu n° {receipt.number} est joint à ce message et disponible dans la rubrique Factures.",
     ]

@@ -26,9 +26,15 @@ from cantine_portal.services.shared import audit
 
 
 def frozen_totals(journal: Journal) -> dict[str, object]:
-    return {"totals": journal.totals, "net": journal.net_cents, "credits_issued": journal.credits_issued_cents,
-            "credits_used": journal.credits_used_cents, "receipts": journal.receipts_count,
-            "receipts_cents": journal.receipts_cents, "movements": len(journal.movements)}
+    return {
+        "totals": journal.totals,
+        "net": journal.net_cents,
+        "credits_issued": journal.credits_issued_cents,
+        "credits_used": journal.credits_used_cents,
+        "receipts": journal.receipts_count,
+        "receipts_cents": journal.receipts_cents,
+        "movements": len(journal.movements),
+    }
 
 
 def digest(totals: dict[str, object]) -> str:
@@ -44,17 +50,26 @@ def period(kind: str, day: date) -> tuple[date, date]:
 
 
 def closure_of(session: Session, structure_id: int, kind: str, first_day: date) -> JournalClosure | None:
-    return session.exec(select(JournalClosure).where(JournalClosure.structure_id == structure_id,
-                                                     JournalClosure.kind == kind,
-                                                     JournalClosure.first_day == first_day)).first()
+    return session.exec(
+        select(JournalClosure).where(
+            JournalClosure.structure_id == structure_id,
+            JournalClosure.kind == kind,
+            JournalClosure.first_day == first_day,
+        )
+    ).first()
 
 
 def closed_covering(session: Session, structure_id: int, day: date) -> JournalClosure | None:
     """The closure (a day or its month) that makes ``day`` read-only, if any."""
-    return session.exec(select(JournalClosure).where(JournalClosure.structure_id == structure_id,
-                                                     col(JournalClosure.first_day) <= day,
-                                                     col(JournalClosure.last_day) >= day)
-                        .order_by(col(JournalClosure.first_day))).first()
+    return session.exec(
+        select(JournalClosure)
+        .where(
+            JournalClosure.structure_id == structure_id,
+            col(JournalClosure.first_day) <= day,
+            col(JournalClosure.last_day) >= day,
+        )
+        .order_by(col(JournalClosure.first_day))
+    ).first()
 
 
 @dataclass(frozen=True)
@@ -63,8 +78,9 @@ class ClosureResult:
     message: str
 
 
-def close_period(session: Session, now: datetime, structure_id: int, staff_id: int, kind: str,
-                 day: date) -> ClosureResult:
+def close_period(
+    session: Session, now: datetime, structure_id: int, staff_id: int, kind: str, day: date
+) -> ClosureResult:
     """Close the day (or the month) containing ``day``; refused while it is not over, or twice."""
     check_staff(session, structure_id, staff_id)
     first, last = period(kind, day)
@@ -74,16 +90,30 @@ def close_period(session: Session, now: datetime, structure_id: int, staff_id: i
     if closure_of(session, structure_id, kind, first) is not None:
         raise RegieError(f"La période ({what}) est déjà clôturée.")
     totals = frozen_totals(build_journal(session, structure_id, first, last))
-    closure = JournalClosure(structure_id=structure_id, kind=kind, first_day=first, last_day=last,
-                             totals=json.dumps(totals, sort_keys=True), digest=digest(totals),
-                             closed_by=staff_id, closed_at=now)
+    closure = JournalClosure(
+        structure_id=structure_id,
+        kind=kind,
+        first_day=first,
+        last_day=last,
+        totals=json.dumps(totals, sort_keys=True),
+        digest=digest(totals),
+        closed_by=staff_id,
+        closed_at=now,
+    )
     try:
         with session.begin_nested():
             session.add(closure)
     except IntegrityError:
         raise RegieError(f"La période ({what}) est déjà clôturée.") from None
-    audit.record(session, now, "regie.closed", structure_id=structure_id, account_id=staff_id,
-                 target=f"{kind}:{first.isoformat()}", net_cents=totals["net"])
+    audit.record(
+        session,
+        now,
+        "regie.closed",
+        structure_id=structure_id,
+        account_id=staff_id,
+        target=f"{kind}:{first.isoformat()}",
+        net_cents=totals["net"],
+    )
     return ClosureResult(row_id(closure), f"Journal clôturé : {what}.")
 
 

@@ -38,8 +38,12 @@ from cantine_portal.services.regie.errors import AlreadyRecorded, RegieError
 from cantine_portal.services.shared import audit
 
 COUNTER_PROVIDER = "guichet"
-METHOD_LABELS = {CounterMethod.CASH: "Espèces", CounterMethod.CHEQUE: "Chèque", CounterMethod.CESU: "CESU",
-                 CounterMethod.TRANSFER: "Virement"}
+METHOD_LABELS = {
+    CounterMethod.CASH: "Espèces",
+    CounterMethod.CHEQUE: "Chèque",
+    CounterMethod.CESU: "CESU",
+    CounterMethod.TRANSFER: "Virement",
+}
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ class CounterDetails:
 class CounterResult:
     counter_payment_id: int
     message: str
-    receipt_id: int | None = None   # the basket was paid: its receipt (PDF and ticket after the commit)
+    receipt_id: int | None = None  # the basket was paid: its receipt (PDF and ticket after the commit)
 
 
 class CounterDesk:
@@ -102,8 +106,9 @@ def cesu_numbers(text: str) -> list[str]:
 
 
 def _existing(session: Session, structure_id: int, key: str) -> CounterPayment | None:
-    return session.exec(select(CounterPayment).where(CounterPayment.structure_id == structure_id,
-                                                     CounterPayment.idempotency_key == key)).first()
+    return session.exec(
+        select(CounterPayment).where(CounterPayment.structure_id == structure_id, CounterPayment.idempotency_key == key)
+    ).first()
 
 
 def _family(session: Session, structure_id: int, family_id: int) -> Family:
@@ -113,18 +118,28 @@ def _family(session: Session, structure_id: int, family_id: int) -> Family:
     return family
 
 
-def _row(structure_id: int, family_id: int, staff_id: int, details: CounterDetails, key: str,
-         now: datetime) -> CounterPayment:
+def _row(
+    structure_id: int, family_id: int, staff_id: int, details: CounterDetails, key: str, now: datetime
+) -> CounterPayment:
     return CounterPayment(
-        structure_id=structure_id, family_id=family_id, method=details.method, amount_cents=details.amount_cents,
-        bank=details.bank.strip()[:80], cheque_number=details.cheque_number.strip()[:40],
-        cesu_numbers="\n".join(cesu_numbers(details.cesu_numbers)), cesu_count=details.cesu_count,
-        transfer_reference=details.transfer_reference.strip()[:80], idempotency_key=key[:64],
-        recorded_by=staff_id, created_at=now)
+        structure_id=structure_id,
+        family_id=family_id,
+        method=details.method,
+        amount_cents=details.amount_cents,
+        bank=details.bank.strip()[:80],
+        cheque_number=details.cheque_number.strip()[:40],
+        cesu_numbers="\n".join(cesu_numbers(details.cesu_numbers)),
+        cesu_count=details.cesu_count,
+        transfer_reference=details.transfer_reference.strip()[:80],
+        idempotency_key=key[:64],
+        recorded_by=staff_id,
+        created_at=now,
+    )
 
 
-def _start(session: Session, structure_id: int, family_id: int, staff_id: int, details: CounterDetails,
-           key: str) -> None:
+def _start(
+    session: Session, structure_id: int, family_id: int, staff_id: int, details: CounterDetails, key: str
+) -> None:
     check_staff(session, structure_id, staff_id)
     _family(session, structure_id, family_id)
     if not key:
@@ -136,26 +151,40 @@ def _start(session: Session, structure_id: int, family_id: int, staff_id: int, d
         raise RegieError(" ".join(errors.values()))
 
 
-def record_credit(session: Session, now: datetime, structure_id: int, family_id: int, staff_id: int,
-                  details: CounterDetails, key: str) -> CounterResult:
+def record_credit(
+    session: Session, now: datetime, structure_id: int, family_id: int, staff_id: int, details: CounterDetails, key: str
+) -> CounterResult:
     """Money handed in without a basket to pay: it goes to the family's credit on account."""
     _start(session, structure_id, family_id, staff_id, details, key)
     row = _row(structure_id, family_id, staff_id, details, key, now)
-    credit = Credit(structure_id=structure_id, family_id=family_id, amount_cents=details.amount_cents,
-                    label=f"Versement au guichet ({METHOD_LABELS[CounterMethod(details.method)].lower()})",
-                    created_at=now)
+    credit = Credit(
+        structure_id=structure_id,
+        family_id=family_id,
+        amount_cents=details.amount_cents,
+        label=f"Versement au guichet ({METHOD_LABELS[CounterMethod(details.method)].lower()})",
+        created_at=now,
+    )
     session.add(credit)
     session.flush()
     row.credit_id = row_id(credit)
     session.add(row)
     session.flush()
-    audit.record(session, now, "regie.counter_credit", structure_id=structure_id, account_id=staff_id,
-                 target=str(family_id), amount_cents=details.amount_cents, method=details.method)
+    audit.record(
+        session,
+        now,
+        "regie.counter_credit",
+        structure_id=structure_id,
+        account_id=staff_id,
+        target=str(family_id),
+        amount_cents=details.amount_cents,
+        method=details.method,
+    )
     return CounterResult(row_id(row), f"Versement de {format_euros(details.amount_cents)} porté en avoir.")
 
 
-def pay_basket(session: Session, now: datetime, structure_id: int, family_id: int, staff_id: int,
-               details: CounterDetails, key: str) -> CounterResult:
+def pay_basket(
+    session: Session, now: datetime, structure_id: int, family_id: int, staff_id: int, details: CounterDetails, key: str
+) -> CounterResult:
     """Money handed in for the family's open basket: it pays it, exactly, as an online payment does.
 
     The amount must equal the basket's total (after its credit); anything else is refused, so that
@@ -172,8 +201,10 @@ def pay_basket(session: Session, now: datetime, structure_id: int, family_id: in
     if result.paid:
         raise RegieError("Le panier est entièrement couvert par l'avoir de la famille : rien à encaisser.")
     if payment.amount_cents != details.amount_cents:
-        raise RegieError(f"Le montant reçu ({format_euros(details.amount_cents)}) diffère du total du panier "
-                         f"({format_euros(payment.amount_cents)}).")
+        raise RegieError(
+            f"Le montant reçu ({format_euros(details.amount_cents)}) diffère du total du panier "
+            f"({format_euros(payment.amount_cents)})."
+        )
     outcome = checkout_succeeded(session, now, structure_id, family_id, row_id(payment), details.amount_cents)
     if not outcome.ok:
         raise RegieError(outcome.message)
@@ -185,9 +216,17 @@ def pay_basket(session: Session, now: datetime, structure_id: int, family_id: in
     row.payment_id = row_id(payment)
     session.add(row)
     session.flush()
-    audit.record(session, now, "regie.counter_payment", structure_id=structure_id, account_id=staff_id,
-                 target=payment.reference, amount_cents=details.amount_cents, method=details.method,
-                 receipt=receipt.number)
+    audit.record(
+        session,
+        now,
+        "regie.counter_payment",
+        structure_id=structure_id,
+        account_id=staff_id,
+        target=payment.reference,
+        amount_cents=details.amount_cents,
+        method=details.method,
+        receipt=receipt.number,
+    )
     message = f"Panier payé au guichet : reçu n° {receipt.number}."
     if credited:
         message += f" {credited} jour(s) fermé(s) portés en avoir."

@@ -31,8 +31,12 @@ from cantine_portal.models import (
     Refund,
 )
 
-PROVIDER_LABELS = {"simulated": "Paiement simulé", "stripe": "Carte (Stripe)", "payfip": "PayFiP",
-                   "systempay": "Carte (Systempay)"}
+PROVIDER_LABELS = {
+    "simulated": "Paiement simulé",
+    "stripe": "Carte (Stripe)",
+    "payfip": "PayFiP",
+    "systempay": "Carte (Systempay)",
+}
 METHOD_LABELS = {"especes": "Espèces", "cheque": "Chèque", "cesu": "CESU", "virement": "Virement"}
 NOT_ONLINE = ("guichet", "avoir")
 
@@ -40,8 +44,8 @@ NOT_ONLINE = ("guichet", "avoir")
 @dataclass(frozen=True)
 class Movement:
     at: datetime
-    kind: str        # "en ligne" | "guichet" | "rejet" | "remboursement" | "avoir émis" | "avoir utilisé"
-    channel: str     # e.g. "en ligne:payfip", "guichet:cheque"; "" for credits
+    kind: str  # "en ligne" | "guichet" | "rejet" | "remboursement" | "avoir émis" | "avoir utilisé"
+    channel: str  # e.g. "en ligne:payfip", "guichet:cheque"; "" for credits
     label: str
     family: str
     reference: str
@@ -82,38 +86,84 @@ def month_bounds(month: date) -> tuple[date, date]:
 
 
 def _names(session: Session, structure_id: int) -> dict[int, str]:
-    return {f.id: f.name for f in session.exec(select(Family).where(Family.structure_id == structure_id)).all()
-            if f.id is not None}
+    return {
+        f.id: f.name
+        for f in session.exec(select(Family).where(Family.structure_id == structure_id)).all()
+        if f.id is not None
+    }
 
 
-def _payments(session: Session, structure_id: int, start: datetime, end: datetime,
-              names: dict[int, str]) -> list[Movement]:
-    rows = session.exec(select(Payment).where(Payment.structure_id == structure_id,
-                                              Payment.status == PaymentStatus.SUCCEEDED,
-                                              col(Payment.completed_at) >= start, col(Payment.completed_at) < end,
-                                              col(Payment.provider).not_in(NOT_ONLINE))).all()
-    return [Movement(p.completed_at or start, "en ligne", f"en ligne:{p.provider}",
-                     f"Paiement en ligne — {PROVIDER_LABELS.get(p.provider, p.provider)}",
-                     names.get(p.family_id, ""), p.reference, p.amount_cents, True) for p in rows if p.amount_cents]
+def _payments(
+    session: Session, structure_id: int, start: datetime, end: datetime, names: dict[int, str]
+) -> list[Movement]:
+    rows = session.exec(
+        select(Payment).where(
+            Payment.structure_id == structure_id,
+            Payment.status == PaymentStatus.SUCCEEDED,
+            col(Payment.completed_at) >= start,
+            col(Payment.completed_at) < end,
+            col(Payment.provider).not_in(NOT_ONLINE),
+        )
+    ).all()
+    return [
+        Movement(
+            p.completed_at or start,
+            "en ligne",
+            f"en ligne:{p.provider}",
+            f"Paiement en ligne — {PROVIDER_LABELS.get(p.provider, p.provider)}",
+            names.get(p.family_id, ""),
+            p.reference,
+            p.amount_cents,
+            True,
+        )
+        for p in rows
+        if p.amount_cents
+    ]
 
 
-def _counter(session: Session, structure_id: int, start: datetime, end: datetime,
-             names: dict[int, str]) -> list[Movement]:
+def _counter(
+    session: Session, structure_id: int, start: datetime, end: datetime, names: dict[int, str]
+) -> list[Movement]:
     moves = []
-    for c in session.exec(select(CounterPayment).where(CounterPayment.structure_id == structure_id,
-                                                       col(CounterPayment.created_at) >= start,
-                                                       col(CounterPayment.created_at) < end)).all():
+    for c in session.exec(
+        select(CounterPayment).where(
+            CounterPayment.structure_id == structure_id,
+            col(CounterPayment.created_at) >= start,
+            col(CounterPayment.created_at) < end,
+        )
+    ).all():
         what = "panier" if c.payment_id else "avoir"
-        moves.append(Movement(c.created_at, "guichet", f"guichet:{c.method}",
-                              f"Guichet — {METHOD_LABELS.get(c.method, c.method)} ({what}){_detail(c)}",
-                              names.get(c.family_id, ""), f"G-{c.id}", c.amount_cents, c.payment_id is not None))
-    for c in session.exec(select(CounterPayment).where(CounterPayment.structure_id == structure_id,
-                                                       CounterPayment.status == CounterStatus.REJECTED,
-                                                       col(CounterPayment.rejected_at) >= start,
-                                                       col(CounterPayment.rejected_at) < end)).all():
-        moves.append(Movement(c.rejected_at or start, "rejet", "rejet:cheque",
-                              f"Chèque impayé{_detail(c)} — {c.rejection_reason}".rstrip(" —"),
-                              names.get(c.family_id, ""), f"G-{c.id}", -c.amount_cents))
+        moves.append(
+            Movement(
+                c.created_at,
+                "guichet",
+                f"guichet:{c.method}",
+                f"Guichet — {METHOD_LABELS.get(c.method, c.method)} ({what}){_detail(c)}",
+                names.get(c.family_id, ""),
+                f"G-{c.id}",
+                c.amount_cents,
+                c.payment_id is not None,
+            )
+        )
+    for c in session.exec(
+        select(CounterPayment).where(
+            CounterPayment.structure_id == structure_id,
+            CounterPayment.status == CounterStatus.REJECTED,
+            col(CounterPayment.rejected_at) >= start,
+            col(CounterPayment.rejected_at) < end,
+        )
+    ).all():
+        moves.append(
+            Movement(
+                c.rejected_at or start,
+                "rejet",
+                "rejet:cheque",
+                f"Chèque impayé{_detail(c)} — {c.rejection_reason}".rstrip(" —"),
+                names.get(c.family_id, ""),
+                f"G-{c.id}",
+                -c.amount_cents,
+            )
+        )
     return moves
 
 
@@ -127,16 +177,32 @@ def _detail(c: CounterPayment) -> str:
     return ""
 
 
-def _refunds_and_credits(session: Session, structure_id: int, start: datetime, end: datetime,
-                         names: dict[int, str]) -> list[Movement]:
-    refunds = session.exec(select(Refund).where(Refund.structure_id == structure_id,
-                                                col(Refund.created_at) >= start, col(Refund.created_at) < end)).all()
-    moves = [Movement(r.created_at, "remboursement", f"remboursement:{r.method}",
-                      f"Remboursement d'avoir — {METHOD_LABELS.get(r.method, r.method)}",
-                      names.get(r.family_id, ""), r.reference, -r.amount_cents) for r in refunds]
+def _refunds_and_credits(
+    session: Session, structure_id: int, start: datetime, end: datetime, names: dict[int, str]
+) -> list[Movement]:
+    refunds = session.exec(
+        select(Refund).where(
+            Refund.structure_id == structure_id, col(Refund.created_at) >= start, col(Refund.created_at) < end
+        )
+    ).all()
+    moves = [
+        Movement(
+            r.created_at,
+            "remboursement",
+            f"remboursement:{r.method}",
+            f"Remboursement d'avoir — {METHOD_LABELS.get(r.method, r.method)}",
+            names.get(r.family_id, ""),
+            r.reference,
+            -r.amount_cents,
+        )
+        for r in refunds
+    ]
     skip = {r.credit_id for r in refunds} | _counter_credit_ids(session, structure_id)
-    for c in session.exec(select(Credit).where(Credit.structure_id == structure_id,
-                                               col(Credit.created_at) >= start, col(Credit.created_at) < end)).all():
+    for c in session.exec(
+        select(Credit).where(
+            Credit.structure_id == structure_id, col(Credit.created_at) >= start, col(Credit.created_at) < end
+        )
+    ).all():
         if c.id in skip or not c.amount_cents:
             continue
         kind = "avoir émis" if c.amount_cents > 0 else "avoir utilisé"
@@ -145,28 +211,46 @@ def _refunds_and_credits(session: Session, structure_id: int, start: datetime, e
 
 
 def _counter_credit_ids(session: Session, structure_id: int) -> set[int | None]:
-    return set(session.exec(select(CounterPayment.credit_id).where(
-        CounterPayment.structure_id == structure_id, col(CounterPayment.credit_id).is_not(None))).all())
+    return set(
+        session.exec(
+            select(CounterPayment.credit_id).where(
+                CounterPayment.structure_id == structure_id, col(CounterPayment.credit_id).is_not(None)
+            )
+        ).all()
+    )
 
 
 def build_journal(session: Session, structure_id: int, first_day: date, last_day: date) -> Journal:
     """Every movement recorded between ``first_day`` and ``last_day`` (Paris days), oldest first."""
     start, end = bounds(first_day, last_day)
     names = _names(session, structure_id)
-    moves = sorted(_payments(session, structure_id, start, end, names)
-                   + _counter(session, structure_id, start, end, names)
-                   + _refunds_and_credits(session, structure_id, start, end, names), key=lambda m: m.at)
+    moves = sorted(
+        _payments(session, structure_id, start, end, names)
+        + _counter(session, structure_id, start, end, names)
+        + _refunds_and_credits(session, structure_id, start, end, names),
+        key=lambda m: m.at,
+    )
     totals: dict[str, int] = defaultdict(int)
     for m in moves:
         if m.channel:
             totals[m.channel] += m.amount_cents
-    receipts = session.exec(select(Receipt).where(Receipt.structure_id == structure_id,
-                                                  col(Receipt.issued_at) >= start, col(Receipt.issued_at) < end)).all()
-    return Journal(first_day, last_day, tuple(moves), dict(sorted(totals.items())), sum(totals.values()),
-                   sum(m.amount_cents for m in moves if m.kind == "avoir émis"),
-                   -sum(m.amount_cents for m in moves if m.kind == "avoir utilisé"),
-                   len(receipts), sum(r.amount_cents for r in receipts),
-                   sum(m.amount_cents for m in moves if m.receipted))
+    receipts = session.exec(
+        select(Receipt).where(
+            Receipt.structure_id == structure_id, col(Receipt.issued_at) >= start, col(Receipt.issued_at) < end
+        )
+    ).all()
+    return Journal(
+        first_day,
+        last_day,
+        tuple(moves),
+        dict(sorted(totals.items())),
+        sum(totals.values()),
+        sum(m.amount_cents for m in moves if m.kind == "avoir émis"),
+        -sum(m.amount_cents for m in moves if m.kind == "avoir utilisé"),
+        len(receipts),
+        sum(r.amount_cents for r in receipts),
+        sum(m.amount_cents for m in moves if m.receipted),
+    )
 
 
 def channel_label(channel: str) -> str:
@@ -180,8 +264,17 @@ JOURNAL_HEADER = ("Date", "Nature", "Libellé", "Famille", "Référence", "Monta
 
 def journal_rows(journal: Journal) -> list[tuple[str, str, str, str, str, str]]:
     """The journal as CSV/PDF rows: compact date, amounts with a decimal comma."""
-    return [(format_paris_datetime(m.at).replace(" à ", " "), m.kind, m.label, m.family, m.reference,
-             decimal(m.amount_cents)) for m in journal.movements]
+    return [
+        (
+            format_paris_datetime(m.at).replace(" à ", " "),
+            m.kind,
+            m.label,
+            m.family,
+            m.reference,
+            decimal(m.amount_cents),
+        )
+        for m in journal.movements
+    ]
 
 
 def decimal(cents: int) -> str:

@@ -18,31 +18,61 @@ from cantine_portal.services.regie.journal import METHOD_LABELS, PROVIDER_LABELS
 class LedgerLine:
     at: datetime
     label: str
-    paid_cents: int          # money the family handed over (0 for credit movements)
-    credit_cents: int        # change of its credit balance
-    balance_cents: int       # credit balance after this line
+    paid_cents: int  # money the family handed over (0 for credit movements)
+    credit_cents: int  # change of its credit balance
+    balance_cents: int  # credit balance after this line
     counter_payment_id: int | None = None
     rejectable: bool = False  # a counter cheque not yet recorded as unpaid
 
 
-def _payment_lines(session: Session, structure_id: int, family_id: int) -> list[tuple[datetime, str, int, int, int | None, bool]]:
+def _payment_lines(
+    session: Session, structure_id: int, family_id: int
+) -> list[tuple[datetime, str, int, int, int | None, bool]]:
     lines: list[tuple[datetime, str, int, int, int | None, bool]] = []
-    counters = {c.payment_id: c for c in session.exec(select(CounterPayment).where(
-        CounterPayment.family_id == family_id, CounterPayment.structure_id == structure_id)).all()}
-    for p in session.exec(select(Payment).where(Payment.family_id == family_id, Payment.structure_id == structure_id,
-                                                Payment.status == PaymentStatus.SUCCEEDED)).all():
+    counters = {
+        c.payment_id: c
+        for c in session.exec(
+            select(CounterPayment).where(
+                CounterPayment.family_id == family_id, CounterPayment.structure_id == structure_id
+            )
+        ).all()
+    }
+    for p in session.exec(
+        select(Payment).where(
+            Payment.family_id == family_id,
+            Payment.structure_id == structure_id,
+            Payment.status == PaymentStatus.SUCCEEDED,
+        )
+    ).all():
         if p.provider == "guichet" or not p.amount_cents:
             continue
-        lines.append((p.completed_at or p.created_at, f"Paiement en ligne {p.reference} — "
-                      f"{PROVIDER_LABELS.get(p.provider, p.provider)}", p.amount_cents, 0, None, False))
+        lines.append(
+            (
+                p.completed_at or p.created_at,
+                f"Paiement en ligne {p.reference} — {PROVIDER_LABELS.get(p.provider, p.provider)}",
+                p.amount_cents,
+                0,
+                None,
+                False,
+            )
+        )
     for c in counters.values():
         what = "panier" if c.payment_id else "avoir"
         cheque = c.method == "cheque"
-        lines.append((c.created_at, f"Guichet — {METHOD_LABELS.get(c.method, c.method)} ({what})", c.amount_cents,
-                      0, c.id, cheque and c.status == CounterStatus.RECORDED))
+        lines.append(
+            (
+                c.created_at,
+                f"Guichet — {METHOD_LABELS.get(c.method, c.method)} ({what})",
+                c.amount_cents,
+                0,
+                c.id,
+                cheque and c.status == CounterStatus.RECORDED,
+            )
+        )
         if c.rejected_at is not None:
-            lines.append((c.rejected_at, f"Chèque impayé — {c.rejection_reason}".rstrip(" —"), -c.amount_cents, 0,
-                          c.id, False))
+            lines.append(
+                (c.rejected_at, f"Chèque impayé — {c.rejection_reason}".rstrip(" —"), -c.amount_cents, 0, c.id, False)
+            )
     return lines
 
 
@@ -54,8 +84,11 @@ def family_ledger(session: Session, structure_id: int, staff_id: int, family_id:
         raise RegieError("Famille inconnue.")
     raw = _payment_lines(session, structure_id, family_id)
     refund_credits = {r.credit_id for r in session.exec(select(Refund).where(Refund.family_id == family_id)).all()}
-    for credit in session.exec(select(Credit).where(Credit.family_id == family_id, Credit.structure_id == structure_id)
-                               .order_by(col(Credit.id))).all():
+    for credit in session.exec(
+        select(Credit)
+        .where(Credit.family_id == family_id, Credit.structure_id == structure_id)
+        .order_by(col(Credit.id))
+    ).all():
         label = credit.label if credit.id not in refund_credits else f"{credit.label} (remboursement)"
         raw.append((credit.created_at, label, 0, credit.amount_cents, None, False))
     raw.sort(key=lambda line: line[0])

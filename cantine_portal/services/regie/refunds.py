@@ -32,8 +32,18 @@ class RefundResult:
     message: str
 
 
-def refund_credit(session: Session, now: datetime, structure_id: int, staff_id: int, family_id: int,
-                  amount_cents: int, method: str, reference: str, reason: str, key: str) -> RefundResult:
+def refund_credit(
+    session: Session,
+    now: datetime,
+    structure_id: int,
+    staff_id: int,
+    family_id: int,
+    amount_cents: int,
+    method: str,
+    reference: str,
+    reason: str,
+    key: str,
+) -> RefundResult:
     """Give ``amount_cents`` of the family's credit back by ``method``; refused beyond the balance."""
     check_staff(session, structure_id, staff_id)
     family = session.exec(select(Family).where(Family.id == family_id).with_for_update()).first()
@@ -41,8 +51,10 @@ def refund_credit(session: Session, now: datetime, structure_id: int, staff_id: 
         raise RegieError("Famille inconnue.")
     if not key:
         raise RegieError("Formulaire expiré : rechargez la page.")
-    if session.exec(select(Refund).where(Refund.structure_id == structure_id,
-                                         Refund.idempotency_key == key)).first() is not None:
+    if (
+        session.exec(select(Refund).where(Refund.structure_id == structure_id, Refund.idempotency_key == key)).first()
+        is not None
+    ):
         raise AlreadyRecorded("Ce remboursement est déjà enregistré.")
     if method not in set(RefundMethod):
         raise RegieError("Choisissez le mode de remboursement.")
@@ -52,19 +64,48 @@ def refund_credit(session: Session, now: datetime, structure_id: int, staff_id: 
         raise RegieError("Indiquez la référence du virement ou le numéro du chèque.")
     balance = credit_balance(session, structure_id, family_id)
     if amount_cents > balance:
-        raise RegieError(f"Le remboursement ({format_euros(amount_cents)}) dépasse l'avoir disponible "
-                         f"({format_euros(max(balance, 0))}).")
+        raise RegieError(
+            f"Le remboursement ({format_euros(amount_cents)}) dépasse l'avoir disponible "
+            f"({format_euros(max(balance, 0))})."
+        )
     label = f"Remboursement par {REFUND_LABELS[RefundMethod(method)]}"
-    credit = Credit(structure_id=structure_id, family_id=family_id, amount_cents=-amount_cents, created_at=now,
-                    label=(label + (f" (réf. {reference.strip()})" if reference.strip() else ""))[:200])
+    credit = Credit(
+        structure_id=structure_id,
+        family_id=family_id,
+        amount_cents=-amount_cents,
+        created_at=now,
+        label=(label + (f" (réf. {reference.strip()})" if reference.strip() else ""))[:200],
+    )
     session.add(credit)
     session.flush()
-    refund = Refund(structure_id=structure_id, family_id=family_id, amount_cents=amount_cents, method=method,
-                    reference=reference.strip()[:80], reason=reason.strip()[:200], credit_id=row_id(credit),
-                    idempotency_key=key[:64], recorded_by=staff_id, created_at=now)
+    refund = Refund(
+        structure_id=structure_id,
+        family_id=family_id,
+        amount_cents=amount_cents,
+        method=method,
+        reference=reference.strip()[:80],
+        reason=reason.strip()[:200],
+        credit_id=row_id(credit),
+        idempotency_key=key[:64],
+        recorded_by=staff_id,
+        created_at=now,
+    )
     session.add(refund)
     session.flush()
-    audit.record(session, now, "regie.refund", structure_id=structure_id, account_id=staff_id,
-                 target=str(family_id), amount_cents=amount_cents, method=method)
-    return RefundResult(row_id(refund), family_id, amount_cents, balance - amount_cents,
-                        f"Remboursement de {format_euros(amount_cents)} enregistré.")
+    audit.record(
+        session,
+        now,
+        "regie.refund",
+        structure_id=structure_id,
+        account_id=staff_id,
+        target=str(family_id),
+        amount_cents=amount_cents,
+        method=method,
+    )
+    return RefundResult(
+        row_id(refund),
+        family_id,
+        amount_cents,
+        balance - amount_cents,
+        f"Remboursement de {format_euros(amount_cents)} enregistré.",
+    )

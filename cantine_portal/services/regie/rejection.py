@@ -63,28 +63,36 @@ def _open_basket(session: Session, now: datetime, structure_id: int, family_id: 
 def _reopen_days(session: Session, now: datetime, payment: Payment) -> tuple[int, int]:
     """Days still paid by ``payment``: future ones back to pending, past ones kept (and owed).
     Returns (days reopened, cents of days kept)."""
-    paid = session.exec(select(Reservation).where(Reservation.payment_id == payment.id,
-                                                  Reservation.status == ReservationStatus.PAID)).all()
+    paid = session.exec(
+        select(Reservation).where(Reservation.payment_id == payment.id, Reservation.status == ReservationStatus.PAID)
+    ).all()
     today = now.astimezone(PARIS).date()
     future = [r for r in paid if r.day > today]
     kept_cents = sum(r.price_cents for r in paid if r.day <= today)
     if future:
         basket = _open_basket(session, now, payment.structure_id, payment.family_id)
-        session.exec(update(Reservation).where(col(Reservation.id).in_([row_id(r) for r in future]))
-                     .values(status=ReservationStatus.PENDING, payment_id=None, basket_id=basket.id, updated_at=now)
-                     .execution_options(synchronize_session=False))
+        session.exec(
+            update(Reservation)
+            .where(col(Reservation.id).in_([row_id(r) for r in future]))
+            .values(status=ReservationStatus.PENDING, payment_id=None, basket_id=basket.id, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
     return len(future), kept_cents
 
 
 def _cancelled_cents(session: Session, payment: Payment) -> int:
     """Days this payment paid that were cancelled since: their credit was issued already."""
-    cancelled = session.exec(select(Reservation).where(Reservation.payment_id == payment.id,
-                                                       Reservation.status == ReservationStatus.CANCELLED)).all()
+    cancelled = session.exec(
+        select(Reservation).where(
+            Reservation.payment_id == payment.id, Reservation.status == ReservationStatus.CANCELLED
+        )
+    ).all()
     return sum(r.price_cents for r in cancelled)
 
 
-def reject_cheque(session: Session, now: datetime, structure_id: int, staff_id: int, counter_payment_id: int,
-                  reason: str) -> RejectionResult:
+def reject_cheque(
+    session: Session, now: datetime, structure_id: int, staff_id: int, counter_payment_id: int, reason: str
+) -> RejectionResult:
     """Record a counter cheque as unpaid. Refused twice (compare-and-set on its status)."""
     check_staff(session, structure_id, staff_id)
     row = session.get(CounterPayment, counter_payment_id)
@@ -92,20 +100,39 @@ def reject_cheque(session: Session, now: datetime, structure_id: int, staff_id: 
         raise RegieError("Paiement inconnu.")
     if row.method != CounterMethod.CHEQUE:
         raise RegieError("Seul un chèque peut être enregistré comme impayé.")
-    claimed = session.exec(update(CounterPayment)
-                           .where(col(CounterPayment.id) == row.id, col(CounterPayment.status) == CounterStatus.RECORDED)
-                           .values(status=CounterStatus.REJECTED, rejected_at=now, rejected_by=staff_id,
-                                   rejection_reason=reason.strip()[:200])
-                           .execution_options(synchronize_session=False))
+    claimed = session.exec(
+        update(CounterPayment)
+        .where(col(CounterPayment.id) == row.id, col(CounterPayment.status) == CounterStatus.RECORDED)
+        .values(
+            status=CounterStatus.REJECTED, rejected_at=now, rejected_by=staff_id, rejection_reason=reason.strip()[:200]
+        )
+        .execution_options(synchronize_session=False)
+    )
     if claimed.rowcount != 1:
         raise RegieError("Ce chèque est déjà enregistré comme impayé.")
     reopened, debit = _reverse(session, now, row)
     if debit:
-        session.add(Credit(structure_id=structure_id, family_id=row.family_id, amount_cents=-debit, created_at=now,
-                           label=f"Chèque impayé n° {row.cheque_number} ({row.bank}) : somme due"))
+        session.add(
+            Credit(
+                structure_id=structure_id,
+                family_id=row.family_id,
+                amount_cents=-debit,
+                created_at=now,
+                label=f"Chèque impayé n° {row.cheque_number} ({row.bank}) : somme due",
+            )
+        )
     session.flush()
-    audit.record(session, now, "regie.cheque_rejected", structure_id=structure_id, account_id=staff_id,
-                 target=str(row.id), amount_cents=row.amount_cents, reopened=reopened, debited_cents=debit)
+    audit.record(
+        session,
+        now,
+        "regie.cheque_rejected",
+        structure_id=structure_id,
+        account_id=staff_id,
+        target=str(row.id),
+        amount_cents=row.amount_cents,
+        reopened=reopened,
+        debited_cents=debit,
+    )
     message = f"Chèque de {format_euros(row.amount_cents)} enregistré comme impayé."
     if reopened:
         message += f" {reopened} jour(s) à venir remis dans le panier de la famille."
@@ -124,7 +151,14 @@ def _reverse(session: Session, now: datetime, row: CounterPayment) -> tuple[int,
     reopened, kept = _reopen_days(session, now, payment)
     cancelled = _cancelled_cents(session, payment)
     if payment.credit_cents:
-        session.add(Credit(structure_id=payment.structure_id, family_id=payment.family_id,
-                           amount_cents=payment.credit_cents, payment_id=payment.id, created_at=now,
-                           label=f"Avoir rendu : chèque impayé (paiement {payment.reference})"))
+        session.add(
+            Credit(
+                structure_id=payment.structure_id,
+                family_id=payment.family_id,
+                amount_cents=payment.credit_cents,
+                payment_id=payment.id,
+                created_at=now,
+                label=f"Avoir rendu : chèque impayé (paiement {payment.reference})",
+            )
+        )
     return reopened, kept + cancelled

@@ -12,11 +12,18 @@ import calendar as _cal
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import holidays
 
-from cantine_portal.french import PARIS, WEEKDAYS, format_clock_time, format_date_range, format_month_year, require_aware
+from cantine_portal.french import (
+    PARIS,
+    WEEKDAYS,
+    format_clock_time,
+    format_date_range,
+    format_month_year,
+    require_aware,
+)
 
 PERIOD_MODES = ("week", "month")
 _WEEK_KEY = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -155,7 +162,7 @@ def deadline_for(period: Period, rule: DeadlineRule) -> datetime:
     (02:30 -> 03:30 CEST, i.e. 01:30 UTC).
     """
     local = datetime.combine(rule.local_day(period), rule.at, tzinfo=PARIS)  # fold=0
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)
 
 
 def is_locked(period: Period, rule: DeadlineRule, now: datetime) -> bool:
@@ -222,8 +229,9 @@ def school_holiday_days(ranges: Iterable[tuple[str, date, date]]) -> list[Closed
     """Expand inclusive holiday ranges into one structure-wide ClosedDay per day."""
     out: list[ClosedDay] = []
     for label, first, last in ranges:
-        out.extend(ClosedDay(first + timedelta(days=i), label, None, "school_holiday")
-                   for i in range((last - first).days + 1))
+        out.extend(
+            ClosedDay(first + timedelta(days=i), label, None, "school_holiday") for i in range((last - first).days + 1)
+        )
     return out
 
 
@@ -243,25 +251,27 @@ class DayStatus:
     reason_fr: str | None = None
 
 
-_PREFIX_FR = {"public_holiday": "Jour férié", "closure": "Fermeture exceptionnelle",
-              "school_holiday": "Vacances scolaires"}
+_PREFIX_FR = {
+    "public_holiday": "Jour férié",
+    "closure": "Fermeture exceptionnelle",
+    "school_holiday": "Vacances scolaires",
+}
 
 
-def day_status(day: date, service_weekdays: frozenset[int],
-               closed: Mapping[date, Sequence[ClosedDay]], service_id: int) -> DayStatus:
+def day_status(
+    day: date, service_weekdays: frozenset[int], closed: Mapping[date, Sequence[ClosedDay]], service_id: int
+) -> DayStatus:
     """Bookability of ``day`` for ``service_id``.
 
     Precedence (most specific reason first): public holiday > exceptional closure >
     school holiday > weekday not served. Closures of other services are ignored.
     """
-    relevant = [cd for cd in closed.get(day, ())
-                if cd.service_id is None or cd.service_id == service_id]
+    relevant = [cd for cd in closed.get(day, ()) if cd.service_id is None or cd.service_id == service_id]
     for kind in ("public_holiday", "closure", "school_holiday"):
         for cd in relevant:
             if cd.kind == kind:
                 reason = cd.reason.strip()
-                return DayStatus(False, f"{_PREFIX_FR[kind]} : {reason}" if reason
-                                 else _PREFIX_FR[kind])
+                return DayStatus(False, f"{_PREFIX_FR[kind]} : {reason}" if reason else _PREFIX_FR[kind])
     if day.weekday() not in service_weekdays:
         return DayStatus(False, f"Pas de service le {WEEKDAYS[day.weekday()]}")
     return DayStatus(True, None)

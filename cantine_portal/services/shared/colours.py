@@ -34,7 +34,7 @@ def _channel(value: int) -> float:
 
 def relative_luminance(hex_colour: str) -> float:
     digits = (normalise_hex(hex_colour) or "#000000")[1:]
-    r, g, b = (int(digits[i:i + 2], 16) for i in (0, 2, 4))
+    r, g, b = (int(digits[i : i + 2], 16) for i in (0, 2, 4))
     return 0.2126 * _channel(r) + 0.7152 * _channel(g) + 0.0722 * _channel(b)
 
 
@@ -50,12 +50,14 @@ def format_ratio(ratio: float) -> str:
 
 
 def colour_error(value: str) -> str:
-    """"" when ``value`` is a hex colour with white text readable on it; else a French message."""
+    """ "" when ``value`` is a hex colour with white text readable on it; else a French message."""
     colour = normalise_hex(value)
     if colour is None:
         return MSG_FORMAT
     ratio = contrast_ratio("#ffffff", colour)
     if ratio < MIN_CONTRAST:
-        return (f"Le texte blanc sur cette couleur n'est pas assez lisible (contraste de {format_ratio(ratio)}, "
-                f"il faut au moins 4,5:1). Choisissez une couleur plus foncée.")
+        return (
+            f"Le texte blanc sur cette couleur n'est pas assez lisible (contraste de {format_ratio(ratio)}, "
+            f"il faut au moins 4,5:1). Choisissez une couleur plus foncée."
+        )
     return ""

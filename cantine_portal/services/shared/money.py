@@ -17,9 +17,7 @@ __all__ = ["parse_euros"]
 
 # Accepted input: optional digit groups separated by spaces / dots / no-break
 # spaces, then an optional decimal part of one or two digits after "," or ".".
-_AMOUNT_RE = re.compile(
-    r"^(?P<int>\d{1,3}(?:[ .]\d{3})+|\d+)?(?:(?P<sep>[.,])(?P<dec>\d{1,2}))?$"
-)
+_AMOUNT_RE = re.compile(r"^(?P<int>\d{1,3}(?:[ .]\d{3})+|\d+)?(?:(?P<sep>[.,])(?P<dec>\d{1,2}))?$")
 
 
 def parse_euros(text: str) -> int:
@@ -55,14 +53,12 @@ def parse_euros(text: str) -> int:
     match = _AMOUNT_RE.match(cleaned)
     if match is None or (match.group("int") is None and match.group("dec") is None):
         raise ValueError(
-            f"Montant invalide : « {text.strip()} ». Saisissez un nombre avec au plus "
-            "deux décimales, par exemple 3,85."
+            f"Montant invalide : « {text.strip()} ». Saisissez un nombre avec au plus deux décimales, par exemple 3,85."
         )
     if "." in (match.group("int") or "") and match.group("sep") != ",":
         # "1.234" could be a thousands group or a typo for 1,234: refuse it.
         raise ValueError(
-            f"Montant ambigu : « {text.strip()} ». Utilisez la virgule pour les "
-            "centimes, par exemple 1234,50."
+            f"Montant ambigu : « {text.strip()} ». Utilisez la virgule pour les centimes, par exemple 1234,50."
         )
     int_part = re.sub(r"[ .]", "", match.group("int") or "0")
     dec_part = (match.group("dec") or "").ljust(2, "0")

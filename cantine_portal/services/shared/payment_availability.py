@@ -13,24 +13,37 @@ from dataclasses import dataclass
 from cantine_portal.config import Settings
 from cantine_portal.models import Structure
 
-PARENT_UNAVAILABLE = ("Le paiement en ligne est momentanément indisponible. Vos réservations restent dans votre "
-                      "panier ; contactez la mairie ou réessayez plus tard.")
-STAFF_STRIPE_KEYS_MISSING = ("Paiement en ligne indisponible : les clés Stripe ne sont pas configurées sur le "
-                             "serveur (STRIPE_SECRET_KEY et STRIPE_WEBHOOK_SECRET). Les familles ne peuvent pas "
-                             "payer tant que l'hébergeur ne les a pas ajoutées.")
-STAFF_SIMULATED_IN_PRODUCTION = ("Paiement en ligne indisponible : le paiement simulé (démonstration) n'encaisse "
-                                 "aucune somme et il est désactivé sur ce serveur. Choisissez Stripe.")
+PARENT_UNAVAILABLE = (
+    "Le paiement en ligne est momentanément indisponible. Vos réservations restent dans votre "
+    "panier ; contactez la mairie ou réessayez plus tard."
+)
+STAFF_STRIPE_KEYS_MISSING = (
+    "Paiement en ligne indisponible : les clés Stripe ne sont pas configurées sur le "
+    "serveur (STRIPE_SECRET_KEY et STRIPE_WEBHOOK_SECRET). Les familles ne peuvent pas "
+    "payer tant que l'hébergeur ne les a pas ajoutées."
+)
+STAFF_SIMULATED_IN_PRODUCTION = (
+    "Paiement en ligne indisponible : le paiement simulé (démonstration) n'encaisse "
+    "aucune somme et il est désactivé sur ce serveur. Choisissez Stripe."
+)
 STAFF_UNKNOWN_PROVIDER = "Paiement en ligne indisponible : le prestataire choisi n'est pas reconnu."
-STAFF_PAYFIP_NUMCLI = ("Paiement en ligne indisponible : le numéro de régie PayFiP (numcli, 6 chiffres fournis par "
-                       "la DGFiP) n'est pas renseigné dans les Paramètres.")
-STAFF_TEST_MODE_IN_PRODUCTION = ("Paiement en ligne indisponible : le mode test n'encaisse aucune somme et il est "
-                                 "désactivé sur ce serveur. Passez en mode activation ou production.")
-STAFF_SYSTEMPAY_MISSING = ("Paiement en ligne indisponible : l'identifiant de boutique Systempay n'est pas renseigné "
-                           "ou la clé du mode choisi (SYSTEMPAY_SECRET_TEST / SYSTEMPAY_SECRET_PRODUCTION) n'est pas "
-                           "configurée sur le serveur.")
+STAFF_PAYFIP_NUMCLI = (
+    "Paiement en ligne indisponible : le numéro de régie PayFiP (numcli, 6 chiffres fournis par "
+    "la DGFiP) n'est pas renseigné dans les Paramètres."
+)
+STAFF_TEST_MODE_IN_PRODUCTION = (
+    "Paiement en ligne indisponible : le mode test n'encaisse aucune somme et il est "
+    "désactivé sur ce serveur. Passez en mode activation ou production."
+)
+STAFF_SYSTEMPAY_MISSING = (
+    "Paiement en ligne indisponible : l'identifiant de boutique Systempay n'est pas renseigné "
+    "ou la clé du mode choisi (SYSTEMPAY_SECRET_TEST / SYSTEMPAY_SECRET_PRODUCTION) n'est pas "
+    "configurée sur le serveur."
+)
 STAFF_TEST_MODE_NOTICE = "Mode test : les paiements sont simulés par le prestataire, aucune somme n'est encaissée."
-STAFF_SIMULATED_NOTICE = ("Paiement simulé (démonstration) : aucune somme n'est encaissée, les paniers sont "
-                          "marqués payés sans paiement réel.")
+STAFF_SIMULATED_NOTICE = (
+    "Paiement simulé (démonstration) : aucune somme n'est encaissée, les paniers sont marqués payés sans paiement réel."
+)
 
 
 @dataclass(frozen=True)

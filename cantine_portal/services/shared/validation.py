@@ -35,7 +35,7 @@ def email_error(value: str, *, required: bool = False) -> str:
 
 
 def normalize_phone(value: str) -> str | None:
-    """"06 12 34 56 78", "+33 6 12 34 56 78", "06.12.34.56.78" → "0612345678"; None if not a French number.
+    """ "06 12 34 56 78", "+33 6 12 34 56 78", "06.12.34.56.78" → "0612345678"; None if not a French number.
 
     An empty value stays empty (phones are optional).
     """
@@ -56,9 +56,9 @@ def phone_error(value: str) -> str:
 
 
 def format_phone(stored: str) -> str:
-    """"0612345678" → "06 12 34 56 78"; anything else is shown as stored."""
+    """ "0612345678" → "06 12 34 56 78"; anything else is shown as stored."""
     if _FRENCH_PHONE.match(stored or ""):
-        return " ".join(stored[i:i + 2] for i in range(0, 10, 2))
+        return " ".join(stored[i : i + 2] for i in range(0, 10, 2))
     return stored or ""
 
 

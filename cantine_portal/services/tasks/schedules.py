@@ -19,8 +19,8 @@ NIGHTLY_HOUR = 3  # Europe/Paris: after the last deadlines (23h59), before the f
 
 @dataclass(frozen=True)
 class Slot:
-    kind: str   # "minutely" | "hourly" | "nightly": the job kind that does the work
-    key: str    # unique per schedule occurrence
+    kind: str  # "minutely" | "hourly" | "nightly": the job kind that does the work
+    key: str  # unique per schedule occurrence
 
 
 def slots_due(now: datetime) -> list[Slot]:

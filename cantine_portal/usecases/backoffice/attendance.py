@@ -40,11 +40,16 @@ def attendance_page(actor: StaffActor, *, now: datetime, requested_day: str) -> 
     day = default_day(requested_day, now)
 
     def work(session: Session) -> AttendancePage:
-        services = [ServiceChoice(s.id, s.name)
-                    for s in services_rules.list_services(session, actor.structure_id, actor.account_id) if s.active]
-        sheet = (rules.attendance(session, actor.structure_id, actor.account_id, day, services[0].id)
-                 if services else None)
+        services = [
+            ServiceChoice(s.id, s.name)
+            for s in services_rules.list_services(session, actor.structure_id, actor.account_id)
+            if s.active
+        ]
+        sheet = (
+            rules.attendance(session, actor.structure_id, actor.account_id, day, services[0].id) if services else None
+        )
         return AttendancePage(services, day, sheet)
+
     return read(work)
 
 
@@ -54,9 +59,11 @@ def attendance_sheet(actor: StaffActor, *, day: date, service_id: int) -> Attend
 
 def attendance_export(actor: StaffActor, *, now: datetime, day: date, service_id: int, kind: str) -> Download:
     """The sheet as a CSV (``kind`` "csv") or a PDF for the kitchen; PAI notes never leave the screen."""
+
     def work(session: Session) -> tuple[Attendance, str]:
         commune = check_staff(session, actor.structure_id, actor.account_id).name
         return rules.attendance(session, actor.structure_id, actor.account_id, day, service_id), commune
+
     data, commune = read(work)
     if kind == "pdf":
         return Download(rules.attendance_pdf(data, commune, now), rules.export_name(data, "pdf"), "application/pdf")

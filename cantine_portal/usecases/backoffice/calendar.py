@@ -28,11 +28,14 @@ def _page(actor: StaffActor, now: datetime) -> Callable[[Session], CalendarPage]
     first, last = rules.school_year_bounds(now.astimezone(PARIS).date())
 
     def work(session: Session) -> CalendarPage:
-        periods = rules.list_closed_periods(session, actor.structure_id, actor.account_id, first,
-                                            last + timedelta(days=365))
+        periods = rules.list_closed_periods(
+            session, actor.structure_id, actor.account_id, first, last + timedelta(days=365)
+        )
         services = services_rules.list_services(session, actor.structure_id, actor.account_id)
-        return CalendarPage(f"{first.year}-{last.year}", periods,
-                            [ServiceChoice(s.id, s.name) for s in services if s.active])
+        return CalendarPage(
+            f"{first.year}-{last.year}", periods, [ServiceChoice(s.id, s.name) for s in services if s.active]
+        )
+
     return work
 
 
@@ -41,36 +44,78 @@ def calendar_page(actor: StaffActor, *, now: datetime) -> CalendarPage:
 
 
 def add_public_holidays(actor: StaffActor, *, now: datetime) -> Outcome[CalendarPage]:
-    return change(lambda s: rules.add_public_holidays(s, now, structure_id=actor.structure_id,
-                                                      account_id=actor.account_id, ip=actor.ip), _page(actor, now))
+    return change(
+        lambda s: rules.add_public_holidays(
+            s, now, structure_id=actor.structure_id, account_id=actor.account_id, ip=actor.ip
+        ),
+        _page(actor, now),
+    )
 
 
-def add_school_holidays(actor: StaffActor, *, now: datetime, label: str, first: str,
-                        last: str) -> Outcome[CalendarPage]:
-    return change(lambda s: rules.add_school_holidays(s, now, structure_id=actor.structure_id,
-                                                      account_id=actor.account_id, label=label, first=first,
-                                                      last=last, ip=actor.ip), _page(actor, now))
+def add_school_holidays(
+    actor: StaffActor, *, now: datetime, label: str, first: str, last: str
+) -> Outcome[CalendarPage]:
+    return change(
+        lambda s: rules.add_school_holidays(
+            s,
+            now,
+            structure_id=actor.structure_id,
+            account_id=actor.account_id,
+            label=label,
+            first=first,
+            last=last,
+            ip=actor.ip,
+        ),
+        _page(actor, now),
+    )
 
 
-def close_day(actor: StaffActor, *, now: datetime, day: str, service_id: int | None, reason: str,
-              confirmed: bool) -> Outcome[CalendarPage]:
+def close_day(
+    actor: StaffActor, *, now: datetime, day: str, service_id: int | None, reason: str, confirmed: bool
+) -> Outcome[CalendarPage]:
     """An exceptional closure. Paid days are cancelled and credited: unless ``confirmed``, say how
     many first (nothing written) and ask for the confirmation tick."""
     if not confirmed:
-        impact = read(lambda s: rules.closure_impact(s, structure_id=actor.structure_id,
-                                                     account_id=actor.account_id, day=day, service_id=service_id))
+        impact = read(
+            lambda s: rules.closure_impact(
+                s, structure_id=actor.structure_id, account_id=actor.account_id, day=day, service_id=service_id
+            )
+        )
         if impact is not None and impact.paid:
-            return Outcome(False, f"Ce jour compte {impact.paid} réservation(s) payée(s) ({impact.families} "
-                                  "famille(s)) : elles seront annulées et remboursées en avoir, et les familles "
-                                  "prévenues par e-mail. Cochez la confirmation puis validez à nouveau.",
-                           {"confirm": MSG_CONFIRM})
-    return change_and_mail(now, lambda s, mailer: rules.close_day(
-        s, now, structure_id=actor.structure_id, account_id=actor.account_id, day=day, service_id=service_id,
-        reason=reason, mailer=mailer, ip=actor.ip), _page(actor, now))
+            return Outcome(
+                False,
+                f"Ce jour compte {impact.paid} réservation(s) payée(s) ({impact.families} "
+                "famille(s)) : elles seront annulées et remboursées en avoir, et les familles "
+                "prévenues par e-mail. Cochez la confirmation puis validez à nouveau.",
+                {"confirm": MSG_CONFIRM},
+            )
+    return change_and_mail(
+        now,
+        lambda s, mailer: rules.close_day(
+            s,
+            now,
+            structure_id=actor.structure_id,
+            account_id=actor.account_id,
+            day=day,
+            service_id=service_id,
+            reason=reason,
+            mailer=mailer,
+            ip=actor.ip,
+        ),
+        _page(actor, now),
+    )
 
 
 def delete_closed_days(actor: StaffActor, *, now: datetime, closed_day_ids: list[int]) -> Outcome[CalendarPage]:
     """Remove closed days entered by mistake (one line of the page: a run of days)."""
-    return change(lambda s: rules.delete_closed_days(s, now, structure_id=actor.structure_id,
-                                                     account_id=actor.account_id, closed_day_ids=closed_day_ids,
-                                                     ip=actor.ip), _page(actor, now))
+    return change(
+        lambda s: rules.delete_closed_days(
+            s,
+            now,
+            structure_id=actor.structure_id,
+            account_id=actor.account_id,
+            closed_day_ids=closed_day_ids,
+            ip=actor.ip,
+        ),
+        _page(actor, now),
+    )

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlmodel import Session
@@ -95,8 +95,9 @@ def change(work: Callable[[Session], Any], page: Callable[[Session], P] | None =
     return Outcome(result.ok, result.message, dict(result.errors), conflict, fresh)
 
 
-def change_and_mail(now: datetime, work: Callable[[Session, Mailer], Any],
-                    page: Callable[[Session], P] | None = None) -> Outcome[P]:
+def change_and_mail(
+    now: datetime, work: Callable[[Session, Mailer], Any], page: Callable[[Session], P] | None = None
+) -> Outcome[P]:
     """``change``, whose e-mails are queued in its transaction (usecases/outbox.py) and sent by
     the task queue after the commit."""
     with refusing():

@@ -17,8 +17,17 @@ from cantine_portal.services.content.contact import size_label
 from cantine_portal.services.content.documents import download_name
 from cantine_portal.usecases.backoffice.common import Download, Outcome, StaffActor, change, read
 
-__all__ = ["DocumentAdminRow", "DocumentsPage", "document_file", "documents_page", "replace_file", "set_published",
-           "update_document", "upload_document", "upload_limit"]
+__all__ = [
+    "DocumentAdminRow",
+    "DocumentsPage",
+    "document_file",
+    "documents_page",
+    "replace_file",
+    "set_published",
+    "update_document",
+    "upload_document",
+    "upload_limit",
+]
 log = logging.getLogger(__name__)
 
 
@@ -41,36 +50,82 @@ def documents_page(actor: StaffActor) -> DocumentsPage:
     return DocumentsPage(read(_rows(actor)), size_label(get_settings()))
 
 
-def upload_document(actor: StaffActor, *, now: datetime, title: str, category: str, data: bytes | None,
-                    filename: str, published: bool) -> Outcome[list[DocumentAdminRow]]:
+def upload_document(
+    actor: StaffActor, *, now: datetime, title: str, category: str, data: bytes | None, filename: str, published: bool
+) -> Outcome[list[DocumentAdminRow]]:
     """A new document (``data`` None: no single file was chosen); checked to be a real PDF."""
     settings = get_settings()
-    return change(lambda s: rules.upload_document(s, settings, now, structure_id=actor.structure_id,
-                                                  account_id=actor.account_id, title=title, category=category,
-                                                  data=data, filename=filename, published=published, ip=actor.ip),
-                  _rows(actor))
+    return change(
+        lambda s: rules.upload_document(
+            s,
+            settings,
+            now,
+            structure_id=actor.structure_id,
+            account_id=actor.account_id,
+            title=title,
+            category=category,
+            data=data,
+            filename=filename,
+            published=published,
+            ip=actor.ip,
+        ),
+        _rows(actor),
+    )
 
 
-def replace_file(actor: StaffActor, *, now: datetime, document_id: int, data: bytes | None,
-                 filename: str) -> Outcome[list[DocumentAdminRow]]:
+def replace_file(
+    actor: StaffActor, *, now: datetime, document_id: int, data: bytes | None, filename: str
+) -> Outcome[list[DocumentAdminRow]]:
     settings = get_settings()
-    return change(lambda s: rules.replace_file(s, settings, now, structure_id=actor.structure_id,
-                                               account_id=actor.account_id, document_id=document_id, data=data,
-                                               filename=filename, ip=actor.ip), _rows(actor))
+    return change(
+        lambda s: rules.replace_file(
+            s,
+            settings,
+            now,
+            structure_id=actor.structure_id,
+            account_id=actor.account_id,
+            document_id=document_id,
+            data=data,
+            filename=filename,
+            ip=actor.ip,
+        ),
+        _rows(actor),
+    )
 
 
-def set_published(actor: StaffActor, *, now: datetime, document_id: int,
-                  published: bool) -> Outcome[list[DocumentAdminRow]]:
-    return change(lambda s: rules.set_published(s, now, structure_id=actor.structure_id, account_id=actor.account_id,
-                                                document_id=document_id, published=published, ip=actor.ip),
-                  _rows(actor))
+def set_published(
+    actor: StaffActor, *, now: datetime, document_id: int, published: bool
+) -> Outcome[list[DocumentAdminRow]]:
+    return change(
+        lambda s: rules.set_published(
+            s,
+            now,
+            structure_id=actor.structure_id,
+            account_id=actor.account_id,
+            document_id=document_id,
+            published=published,
+            ip=actor.ip,
+        ),
+        _rows(actor),
+    )
 
 
-def update_document(actor: StaffActor, *, now: datetime, document_id: int, title: str,
-                    category: str) -> Outcome[list[DocumentAdminRow]]:
-    return change(lambda s: rules.update_document(s, now, structure_id=actor.structure_id,
-                                                  account_id=actor.account_id, document_id=document_id, title=title,
-                                                  category=category, ip=actor.ip), _rows(actor))
+def update_document(
+    actor: StaffActor, *, now: datetime, document_id: int, title: str, category: str
+) -> Outcome[list[DocumentAdminRow]]:
+    return change(
+        lambda s: rules.update_document(
+            s,
+            now,
+            structure_id=actor.structure_id,
+            account_id=actor.account_id,
+            document_id=document_id,
+            title=title,
+            category=category,
+            ip=actor.ip,
+        ),
+        _rows(actor),
+    )
 
 
 def document_file(actor: StaffActor, *, document_id: int) -> Download | None:

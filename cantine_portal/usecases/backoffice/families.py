@@ -27,8 +27,20 @@ from cantine_portal.usecases.backoffice.common import (
 )
 from cantine_portal.usecases.errors import Refused
 
-__all__ = ["FamilyRow", "GUARDIAN_KEYS", "CSV_MAX_BYTES", "create_family", "families_page", "family_page",
-           "import_families", "import_template", "invite_family", "save_child", "save_guardian", "update_family"]
+__all__ = [
+    "FamilyRow",
+    "GUARDIAN_KEYS",
+    "CSV_MAX_BYTES",
+    "create_family",
+    "families_page",
+    "family_page",
+    "import_families",
+    "import_template",
+    "invite_family",
+    "save_child",
+    "save_guardian",
+    "update_family",
+]
 GUARDIAN_KEYS = family_rules.GUARDIAN_FIELDS
 CSV_MAX_BYTES = csv_import.MAX_BYTES
 
@@ -83,22 +95,44 @@ def families_page(actor: StaffActor, *, query: str) -> list[FamilyRow]:
     return read(_rows(actor, query))
 
 
-def create_family(actor: StaffActor, *, now: datetime, name: str, reference: str, guardian: dict[str, str],
-                  invite: bool, query: str) -> Outcome[list[FamilyRow]]:
+def create_family(
+    actor: StaffActor, *, now: datetime, name: str, reference: str, guardian: dict[str, str], invite: bool, query: str
+) -> Outcome[list[FamilyRow]]:
     """A family, its first guardian and parent account; ``invite`` e-mails the first-connection link."""
     base_url = get_settings().base_url
-    return change(lambda s: rules.create_family(s, now, structure_id=actor.structure_id,
-                                                account_id=actor.account_id, name=name, reference=reference,
-                                                guardian=guardian, mailer=mailer(), base_url=base_url,
-                                                invite=invite, ip=actor.ip), _rows(actor, query))
+    return change(
+        lambda s: rules.create_family(
+            s,
+            now,
+            structure_id=actor.structure_id,
+            account_id=actor.account_id,
+            name=name,
+            reference=reference,
+            guardian=guardian,
+            mailer=mailer(),
+            base_url=base_url,
+            invite=invite,
+            ip=actor.ip,
+        ),
+        _rows(actor, query),
+    )
 
 
 def import_families(actor: StaffActor, *, now: datetime, data: bytes, query: str) -> ImportOutcome:
     """Every family of the CSV file in one transaction, or none (each bad line reported)."""
     base_url = get_settings().base_url
-    result = write(lambda s: csv_import.import_families(s, now, structure_id=actor.structure_id,
-                                                        account_id=actor.account_id, data=data, mailer=mailer(),
-                                                        base_url=base_url, ip=actor.ip))
+    result = write(
+        lambda s: csv_import.import_families(
+            s,
+            now,
+            structure_id=actor.structure_id,
+            account_id=actor.account_id,
+            data=data,
+            mailer=mailer(),
+            base_url=base_url,
+            ip=actor.ip,
+        )
+    )
     page = read(_rows(actor, query)) if result.ok else None
     return ImportOutcome(result.ok, result.message, [str(e) for e in result.errors], page)
 
@@ -118,15 +152,40 @@ def _page(actor: StaffActor, family_id: int) -> Callable[[Session], FamilyPage]:
     def work(session: Session) -> FamilyPage:
         summary = rules.family_summary(session, actor.structure_id, actor.account_id, family_id)
         active = [s for s in summary.services if s.active]
-        guardians = [GuardianView(row_id(g), g.version, {k: str(getattr(g, k) or "") for k in GUARDIAN_KEYS},
-                                  g.id in summary.guardian_logins) for g in summary.guardians]
-        children = [ChildView(row_id(c), c.version, family_rules.child_form_values(c),
-                              frozenset(summary.enrollments.get(row_id(c), set()))) for c in summary.children]
-        return FamilyPage(summary.name, summary.reference, summary.accounts, guardians, children,
-                          [ServiceChoice(row_id(s), s.name) for s in active],
-                          family_rules.diet_choices(session, actor.structure_id), summary.basket_lines,
-                          summary.reservations, summary.credit_balance, summary.credits, summary.payments,
-                          summary.receipts)
+        guardians = [
+            GuardianView(
+                row_id(g),
+                g.version,
+                {k: str(getattr(g, k) or "") for k in GUARDIAN_KEYS},
+                g.id in summary.guardian_logins,
+            )
+            for g in summary.guardians
+        ]
+        children = [
+            ChildView(
+                row_id(c),
+                c.version,
+                family_rules.child_form_values(c),
+                frozenset(summary.enrollments.get(row_id(c), set())),
+            )
+            for c in summary.children
+        ]
+        return FamilyPage(
+            summary.name,
+            summary.reference,
+            summary.accounts,
+            guardians,
+            children,
+            [ServiceChoice(row_id(s), s.name) for s in active],
+            family_rules.diet_choices(session, actor.structure_id),
+            summary.basket_lines,
+            summary.reservations,
+            summary.credit_balance,
+            summary.credits,
+            summary.payments,
+            summary.receipts,
+        )
+
     return work
 
 
@@ -134,38 +193,94 @@ def family_page(actor: StaffActor, *, family_id: int | None) -> FamilyPage:
     return read(_page(actor, _chosen(family_id)))
 
 
-def update_family(actor: StaffActor, *, now: datetime, family_id: int | None, name: str,
-                  reference: str) -> Outcome[FamilyPage]:
+def update_family(
+    actor: StaffActor, *, now: datetime, family_id: int | None, name: str, reference: str
+) -> Outcome[FamilyPage]:
     chosen = _chosen(family_id)
-    return change(lambda s: rules.update_family(s, now, structure_id=actor.structure_id,
-                                                account_id=actor.account_id, family_id=chosen,
-                                                name=name, reference=reference, ip=actor.ip), _page(actor, chosen))
+    return change(
+        lambda s: rules.update_family(
+            s,
+            now,
+            structure_id=actor.structure_id,
+            account_id=actor.account_id,
+            family_id=chosen,
+            name=name,
+            reference=reference,
+            ip=actor.ip,
+        ),
+        _page(actor, chosen),
+    )
 
 
-def save_guardian(actor: StaffActor, *, now: datetime, family_id: int | None, guardian_id: int | None,
-                  expected_version: int | None, values: dict[str, str]) -> Outcome[FamilyPage]:
+def save_guardian(
+    actor: StaffActor,
+    *,
+    now: datetime,
+    family_id: int | None,
+    guardian_id: int | None,
+    expected_version: int | None,
+    values: dict[str, str],
+) -> Outcome[FamilyPage]:
     """Create (``guardian_id`` None) or update a guardian; a stale ``expected_version`` is a conflict."""
     chosen = _chosen(family_id)
-    return change(lambda s: rules.save_guardian(s, now, structure_id=actor.structure_id,
-                                                account_id=actor.account_id, family_id=chosen,
-                                                guardian_id=guardian_id, expected_version=expected_version,
-                                                values=values, ip=actor.ip), _page(actor, chosen))
+    return change(
+        lambda s: rules.save_guardian(
+            s,
+            now,
+            structure_id=actor.structure_id,
+            account_id=actor.account_id,
+            family_id=chosen,
+            guardian_id=guardian_id,
+            expected_version=expected_version,
+            values=values,
+            ip=actor.ip,
+        ),
+        _page(actor, chosen),
+    )
 
 
-def save_child(actor: StaffActor, *, now: datetime, family_id: int | None, child_id: int | None,
-               expected_version: int | None, values: dict[str, str], service_ids: set[int]) -> Outcome[FamilyPage]:
+def save_child(
+    actor: StaffActor,
+    *,
+    now: datetime,
+    family_id: int | None,
+    child_id: int | None,
+    expected_version: int | None,
+    values: dict[str, str],
+    service_ids: set[int],
+) -> Outcome[FamilyPage]:
     """Create or update a child and its enrollments; a stale ``expected_version`` is a conflict."""
     chosen = _chosen(family_id)
-    return change(lambda s: rules.save_child(s, now, structure_id=actor.structure_id, account_id=actor.account_id,
-                                             family_id=chosen, child_id=child_id,
-                                             expected_version=expected_version, values=values,
-                                             service_ids=service_ids, ip=actor.ip), _page(actor, chosen))
+    return change(
+        lambda s: rules.save_child(
+            s,
+            now,
+            structure_id=actor.structure_id,
+            account_id=actor.account_id,
+            family_id=chosen,
+            child_id=child_id,
+            expected_version=expected_version,
+            values=values,
+            service_ids=service_ids,
+            ip=actor.ip,
+        ),
+        _page(actor, chosen),
+    )
 
 
 def invite_family(actor: StaffActor, *, now: datetime, family_id: int | None) -> Outcome[FamilyPage]:
     """(Re)send the first-connection e-mail to the family's parent accounts."""
     chosen = _chosen(family_id)
     base_url = get_settings().base_url
-    return change(lambda s: rules.invite_family(s, now, structure_id=actor.structure_id,
-                                                account_id=actor.account_id, family_id=chosen,
-                                                mailer=mailer(), base_url=base_url), _page(actor, chosen))
+    return change(
+        lambda s: rules.invite_family(
+            s,
+            now,
+            structure_id=actor.structure_id,
+            account_id=actor.account_id,
+            family_id=chosen,
+            mailer=mailer(),
+            base_url=base_url,
+        ),
+        _page(actor, chosen),
+    )

@@ -28,18 +28,39 @@ def messages_page(actor: StaffActor, *, show: str) -> list[MessageRow]:
     return read(_rows(actor, show))
 
 
-def set_handled(actor: StaffActor, *, now: datetime, message_id: int, handled: bool,
-                show: str) -> Outcome[list[MessageRow]]:
-    return change(lambda s: rules.set_handled(s, now, structure_id=actor.structure_id, account_id=actor.account_id,
-                                              message_id=message_id, handled=handled, ip=actor.ip),
-                  _rows(actor, show))
+def set_handled(
+    actor: StaffActor, *, now: datetime, message_id: int, handled: bool, show: str
+) -> Outcome[list[MessageRow]]:
+    return change(
+        lambda s: rules.set_handled(
+            s,
+            now,
+            structure_id=actor.structure_id,
+            account_id=actor.account_id,
+            message_id=message_id,
+            handled=handled,
+            ip=actor.ip,
+        ),
+        _rows(actor, show),
+    )
 
 
 def reply(actor: StaffActor, *, now: datetime, message_id: int, text: str, show: str) -> Outcome[list[MessageRow]]:
     """E-mail ``text`` to the family's account, From the commune; the message is then handled."""
-    return change_and_mail(now, lambda s, mailer: rules.reply(
-        s, now, structure_id=actor.structure_id, account_id=actor.account_id, message_id=message_id, text=text,
-        mailer=mailer, ip=actor.ip), _rows(actor, show))
+    return change_and_mail(
+        now,
+        lambda s, mailer: rules.reply(
+            s,
+            now,
+            structure_id=actor.structure_id,
+            account_id=actor.account_id,
+            message_id=message_id,
+            text=text,
+            mailer=mailer,
+            ip=actor.ip,
+        ),
+        _rows(actor, show),
+    )
 
 
 def attachment_file(actor: StaffActor, *, message_id: int) -> Download | None:

@@ -24,7 +24,7 @@ class PaymentsPage:
 
 
 def _month_ok(month: str) -> bool:
-    """"" (every month) or "YYYY-MM"."""
+    """ "" (every month) or "YYYY-MM"."""
     return not month or (len(month) == 7 and month[4] == "-" and month.replace("-", "").isdigit())
 
 
@@ -41,6 +41,7 @@ def _report(actor: StaffActor, month: str, provider: str) -> PaymentsReport:
         check_staff(s, actor.structure_id, actor.account_id)
         only = filters.payment_ids(s, actor.structure_id, provider)
         return rules.payments_report(s, actor.structure_id, actor.account_id, month, only)
+
     return read(work)
 
 

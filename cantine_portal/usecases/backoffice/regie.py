@@ -44,8 +44,9 @@ def _run(work: Callable[[Session], RegieOutcome]) -> RegieOutcome:
         return RegieOutcome(False, refused.message)
 
 
-def record_counter_payment(actor: StaffActor, *, now: datetime, family_id: int, pay_basket: bool,
-                           details: counter.CounterDetails, key: str) -> RegieOutcome:
+def record_counter_payment(
+    actor: StaffActor, *, now: datetime, family_id: int, pay_basket: bool, details: counter.CounterDetails, key: str
+) -> RegieOutcome:
     """Money handed in at the counter: pays the family's open basket, or goes to its credit."""
     ticket_jobs: list[int] = []
 
@@ -67,8 +68,9 @@ def record_counter_payment(actor: StaffActor, *, now: datetime, family_id: int, 
 COUNTER_FIELDS = ("method", "amount", "bank", "cheque_number", "cesu_numbers", "cesu_count", "transfer_reference")
 
 
-def counter_payment_form(actor: StaffActor, *, now: datetime, family_id: int | None, pay_basket: bool,
-                         form: dict[str, str], key: str) -> RegieOutcome:
+def counter_payment_form(
+    actor: StaffActor, *, now: datetime, family_id: int | None, pay_basket: bool, form: dict[str, str], key: str
+) -> RegieOutcome:
     """The counter form as typed: each wrong field gets its French message, else the payment is recorded."""
     errors: dict[str, str] = {}
     try:
@@ -77,22 +79,27 @@ def counter_payment_form(actor: StaffActor, *, now: datetime, family_id: int | N
         cents, errors["amount"] = 0, "Montant invalide (par exemple 12,50)."
     count_text = form.get("cesu_count", "").strip() or "0"
     count = int(count_text) if count_text.isdigit() and len(count_text) < 4 else -1
-    details = counter.CounterDetails(method=form.get("method", ""), amount_cents=cents, bank=form.get("bank", ""),
-                                     cheque_number=form.get("cheque_number", ""),
-                                     cesu_numbers=form.get("cesu_numbers", ""), cesu_count=max(count, 0),
-                                     transfer_reference=form.get("transfer_reference", ""))
+    details = counter.CounterDetails(
+        method=form.get("method", ""),
+        amount_cents=cents,
+        bank=form.get("bank", ""),
+        cheque_number=form.get("cheque_number", ""),
+        cesu_numbers=form.get("cesu_numbers", ""),
+        cesu_count=max(count, 0),
+        transfer_reference=form.get("transfer_reference", ""),
+    )
     errors = {**counter.check_details(details), **errors}
     if count < 0:
         errors["cesu_count"] = "Nombre de CESU invalide."
     if errors or family_id is None:
         return RegieOutcome(False, "Le paiement n'est pas enregistré : corrigez les champs signalés.", errors)
-    return record_counter_payment(actor, now=now, family_id=family_id, pay_basket=pay_basket, details=details,
-                                  key=key)
+    return record_counter_payment(actor, now=now, family_id=family_id, pay_basket=pay_basket, details=details, key=key)
 
 
 def _family_email(session: Session, family_id: int) -> str:
-    account = session.exec(select(Account).where(Account.family_id == family_id,
-                                                 Account.role == AccountRole.PARENT)).first()
+    account = session.exec(
+        select(Account).where(Account.family_id == family_id, Account.role == AccountRole.PARENT)
+    ).first()
     return account.email if account else ""
 
 
@@ -101,8 +108,7 @@ def reject_cheque(actor: StaffActor, *, now: datetime, counter_payment_id: int, 
     told: list[Mail] = []
 
     def work(session: Session) -> RegieOutcome:
-        result = rejection.reject_cheque(session, now, actor.structure_id, actor.account_id, counter_payment_id,
-                                         reason)
+        result = rejection.reject_cheque(session, now, actor.structure_id, actor.account_id, counter_payment_id, reason)
         structure = session.get(Structure, actor.structure_id)
         address = _family_email(session, result.family_id)
         if structure is not None and address:
@@ -119,20 +125,29 @@ def reject_cheque(actor: StaffActor, *, now: datetime, counter_payment_id: int, 
 
 
 def _rejection_mail(structure: Structure, address: str, result: rejection.RejectionResult) -> Mail:
-    paragraphs = [f"Votre chèque de {format_euros(result.amount_cents)} remis à la mairie nous a été retourné "
-                  "impayé par la banque."]
+    paragraphs = [
+        f"Votre chèque de {format_euros(result.amount_cents)} remis à la mairie nous a été retourné "
+        "impayé par la banque."
+    ]
     if result.reopened_days:
-        paragraphs.append(f"{result.reopened_days} jour(s) à venir qu'il réglait sont de nouveau dans votre panier : "
-                          "pensez à les payer avant la date butoir.")
+        paragraphs.append(
+            f"{result.reopened_days} jour(s) à venir qu'il réglait sont de nouveau dans votre panier : "
+            "pensez à les payer avant la date butoir."
+        )
     if result.debited_cents:
         paragraphs.append(f"{format_euros(result.debited_cents)} restent dus : ils sont débités de votre avoir.")
     paragraphs.append(f"Pour toute question, contactez la mairie ({structure.email or structure.phone}).")
-    return Mail(to=address, subject=f"{structure.name} — Chèque impayé", text="\n\n".join(paragraphs),
-                html=render_html("Chèque impayé", paragraphs))
+    return Mail(
+        to=address,
+        subject=f"{structure.name} — Chèque impayé",
+        text="\n\n".join(paragraphs),
+        html=render_html("Chèque impayé", paragraphs),
+    )
 
 
-def refund_credit(actor: StaffActor, *, now: datetime, family_id: int, amount: str, method: str, reference: str,
-                  reason: str, key: str) -> RegieOutcome:
+def refund_credit(
+    actor: StaffActor, *, now: datetime, family_id: int, amount: str, method: str, reference: str, reason: str, key: str
+) -> RegieOutcome:
     """Give back some or all of a family's credit (never beyond it, never twice for one form)."""
     try:
         cents = parse_euros(amount)
@@ -141,16 +156,29 @@ def refund_credit(actor: StaffActor, *, now: datetime, family_id: int, amount: s
     return _run(lambda session: _refund(session, actor, now, family_id, cents, method, reference, reason, key))
 
 
-def _refund(session: Session, actor: StaffActor, now: datetime, family_id: int, cents: int, method: str,
-            reference: str, reason: str, key: str) -> RegieOutcome:
-    result = refunds.refund_credit(session, now, actor.structure_id, actor.account_id, family_id, cents, method,
-                                   reference, reason, key)
+def _refund(
+    session: Session,
+    actor: StaffActor,
+    now: datetime,
+    family_id: int,
+    cents: int,
+    method: str,
+    reference: str,
+    reason: str,
+    key: str,
+) -> RegieOutcome:
+    result = refunds.refund_credit(
+        session, now, actor.structure_id, actor.account_id, family_id, cents, method, reference, reason, key
+    )
     return RegieOutcome(True, result.message)
 
 
 def close_period(actor: StaffActor, *, now: datetime, kind: str, day: date) -> RegieOutcome:
-    return _run(lambda session: RegieOutcome(True, closures.close_period(
-        session, now, actor.structure_id, actor.account_id, kind, day).message))
+    return _run(
+        lambda session: RegieOutcome(
+            True, closures.close_period(session, now, actor.structure_id, actor.account_id, kind, day).message
+        )
+    )
 
 
 def close_and_show(actor: StaffActor, *, now: datetime, kind: str, day: date) -> tuple[RegieOutcome, JournalPage]:
@@ -171,8 +199,9 @@ class JournalPage:
 
 
 def _title(kind: str, first: date) -> str:
-    return ("Journal de la régie — " + (format_long_date(first) if kind == "day"
-                                        else format_month_year(first.year, first.month)))
+    return "Journal de la régie — " + (
+        format_long_date(first) if kind == "day" else format_month_year(first.year, first.month)
+    )
 
 
 def journal_page(actor: StaffActor, *, kind: str, day: date) -> JournalPage:
@@ -182,17 +211,24 @@ def journal_page(actor: StaffActor, *, kind: str, day: date) -> JournalPage:
         built = journal.build_journal(session, actor.structure_id, first, last)
         closure: JournalClosure | None = closures.closure_of(session, actor.structure_id, kind, first)
         intact = closures.check_closure(session, closure) if closure else True
-        return JournalPage(_title(kind, first), kind, first, built, closure is not None,
-                           closure.closed_at if closure else None, intact)
+        return JournalPage(
+            _title(kind, first), kind, first, built, closure is not None, closure.closed_at if closure else None, intact
+        )
+
     return read(work)
 
 
 def journal_csv(actor: StaffActor, *, kind: str, day: date) -> Download:
     page = journal_page(actor, kind=kind, day=day)
     rows: list[tuple[str, ...]] = list(journal.journal_rows(page.journal))
-    rows += [("", "total", journal.channel_label(c), "", "", journal.decimal(v)) for c, v in page.journal.totals.items()]
-    return Download(csv_bytes(journal.JOURNAL_HEADER, rows), f"journal-{kind}-{page.first_day.isoformat()}.csv",
-                    "text/csv; charset=utf-8")
+    rows += [
+        ("", "total", journal.channel_label(c), "", "", journal.decimal(v)) for c, v in page.journal.totals.items()
+    ]
+    return Download(
+        csv_bytes(journal.JOURNAL_HEADER, rows),
+        f"journal-{kind}-{page.first_day.isoformat()}.csv",
+        "text/csv; charset=utf-8",
+    )
 
 
 def journal_pdf(actor: StaffActor, *, kind: str, day: date, now: datetime) -> Download:
@@ -201,15 +237,23 @@ def journal_pdf(actor: StaffActor, *, kind: str, day: date, now: datetime) -> Do
         structure = session.get(Structure, actor.structure_id)
         name = structure.name if structure else ""
     j = page.journal
-    summary = [f"{j.receipts_count} reçu(s) émis pour {format_euros(j.receipts_cents)} ; encaissements avec reçu : "
-               f"{format_euros(j.receipted_cents)}" + (" (concordant)" if j.reconciled else " (ÉCART)"),
-               f"Solde net de la période : {format_euros(j.net_cents)}",
-               f"Avoirs émis : {format_euros(j.credits_issued_cents)} ; avoirs utilisés : "
-               f"{format_euros(j.credits_used_cents)}"]
+    summary = [
+        f"{j.receipts_count} reçu(s) émis pour {format_euros(j.receipts_cents)} ; encaissements avec reçu : "
+        f"{format_euros(j.receipted_cents)}" + (" (concordant)" if j.reconciled else " (ÉCART)"),
+        f"Solde net de la période : {format_euros(j.net_cents)}",
+        f"Avoirs émis : {format_euros(j.credits_issued_cents)} ; avoirs utilisés : "
+        f"{format_euros(j.credits_used_cents)}",
+    ]
     note = "Période clôturée" + ("" if page.intact else " — ÉCART avec les totaux figés") if page.closed else ""
-    pdf = render_journal(name, page.title, journal.journal_rows(j),
-                         [(journal.channel_label(c), journal.decimal(v)) for c, v in j.totals.items()], summary,
-                         closed_note=note, generated_at=now)
+    pdf = render_journal(
+        name,
+        page.title,
+        journal.journal_rows(j),
+        [(journal.channel_label(c), journal.decimal(v)) for c, v in j.totals.items()],
+        summary,
+        closed_note=note,
+        generated_at=now,
+    )
     return Download(pdf, f"journal-{kind}-{page.first_day.isoformat()}.pdf", "application/pdf")
 
 
@@ -219,12 +263,14 @@ def family_ledger(actor: StaffActor, *, family_id: int) -> list[ledger.LedgerLin
             return ledger.family_ledger(session, actor.structure_id, actor.account_id, family_id)
         except RegieError:
             return []
+
     return read(work)
 
 
 @dataclass(frozen=True)
 class FamilyMoney:
     """The family page's money block: its ledger, its credit, whether it has a basket to pay."""
+
     lines: list[ledger.LedgerLine]
     balance_cents: int
 
@@ -236,11 +282,12 @@ def family_money(actor: StaffActor, *, family_id: int | None) -> FamilyMoney:
 
 def family_choices(actor: StaffActor) -> list[tuple[int, str]]:
     """The commune's families for the counter and refund forms (id, name)."""
+
     def work(session: Session) -> list[tuple[int, str]]:
         check_staff(session, actor.structure_id, actor.account_id)
-        rows = session.exec(select(Family).where(Family.structure_id == actor.structure_id)
-                            .order_by(Family.name)).all()
+        rows = session.exec(select(Family).where(Family.structure_id == actor.structure_id).order_by(Family.name)).all()
         return [(f.id, f.name) for f in rows if f.id is not None]
+
     return read(work)
 
 
@@ -248,5 +295,21 @@ def today(now: datetime) -> date:
     return now.astimezone(PARIS).date()
 
 
-__all__ = ["FamilyMoney", "JournalPage", "RegieOutcome", "close_and_show", "close_period", "counter_payment_form", "family_choices", "family_ledger", "family_money", "journal_csv",
-           "journal_page", "journal_pdf", "record_counter_payment", "refund_credit", "reject_cheque", "today"]
+__all__ = [
+    "FamilyMoney",
+    "JournalPage",
+    "RegieOutcome",
+    "close_and_show",
+    "close_period",
+    "counter_payment_form",
+    "family_choices",
+    "family_ledger",
+    "family_money",
+    "journal_csv",
+    "journal_page",
+    "journal_pdf",
+    "record_counter_payment",
+    "refund_credit",
+    "reject_cheque",
+    "today",
+]

@@ -55,8 +55,15 @@ def save_settings(actor: StaffActor, *, now: datetime, values: dict[str, str]) -
     settings = get_settings()
 
     def work(session: Session) -> tuple[rules.SettingsResult, Availability]:
-        result = rules.save_settings(session, now, structure_id=actor.structure_id, account_id=actor.account_id,
-                                     values=values, ip=actor.ip, simulated_allowed=settings.simulated_bank_allowed)
+        result = rules.save_settings(
+            session,
+            now,
+            structure_id=actor.structure_id,
+            account_id=actor.account_id,
+            values=values,
+            ip=actor.ip,
+            simulated_allowed=settings.simulated_bank_allowed,
+        )
         return result, rules.payment_status(session, actor.structure_id, actor.account_id, settings)
 
     result, payment = write(work)
@@ -81,9 +88,17 @@ def upload_logo(actor: StaffActor, *, now: datetime, data: bytes) -> LogoSaved:
     settings = get_settings()
     path = storage.save_bytes(settings, "logos", logo.data, logo.suffix)
     try:
-        previous = write(lambda session: identity.set_logo(
-            session, now, structure_id=actor.structure_id, account_id=actor.account_id, path=path,
-            mime=logo.mime, ip=actor.ip))
+        previous = write(
+            lambda session: identity.set_logo(
+                session,
+                now,
+                structure_id=actor.structure_id,
+                account_id=actor.account_id,
+                path=path,
+                mime=logo.mime,
+                ip=actor.ip,
+            )
+        )
     except BaseException:
         storage.delete(settings, path)
         raise
@@ -94,9 +109,11 @@ def upload_logo(actor: StaffActor, *, now: datetime, data: bytes) -> LogoSaved:
 
 def remove_logo(actor: StaffActor, *, now: datetime) -> LogoSaved:
     """« Retirer le logo »: the header, e-mails and receipts go back to the commune's name alone."""
-    previous = write(lambda session: identity.set_logo(
-        session, now, structure_id=actor.structure_id, account_id=actor.account_id, path="", mime="",
-        ip=actor.ip))
+    previous = write(
+        lambda session: identity.set_logo(
+            session, now, structure_id=actor.structure_id, account_id=actor.account_id, path="", mime="", ip=actor.ip
+        )
+    )
     if previous:
         storage.delete(get_settings(), previous)
     return LogoSaved(True, identity.MSG_LOGO_REMOVED)
