@@ -39,8 +39,8 @@ from cantine_portal.state.admin_daily import (
     AdminPaymentsState,
 )
 from cantine_portal.state.admin_families import AdminFamiliesState, AdminFamilyState
-from cantine_portal.state.admin_pricing import AdminClaimState, AdminGridsState, AdminQuotientsState
 from cantine_portal.state.admin_family_money import AdminFamilyMoneyState
+from cantine_portal.state.admin_pricing import AdminClaimState, AdminGridsState, AdminQuotientsState
 from cantine_portal.state.admin_regie import AdminRegieState
 from cantine_portal.state.admin_tasks import AdminHomeState
 from cantine_portal.state.auth import AuthState
@@ -69,34 +69,84 @@ TITLE = "Portail famille"
 
 app.add_page(home.root, route="/", title=TITLE)
 app.add_page(home.home, route="/[slug]", title=TITLE, on_load=PortalState.load_portal)
-app.add_page(accounts.login_page, route="/[slug]/connexion", title="Connexion — " + TITLE,
-             on_load=LoginState.load_login)
-app.add_page(accounts.first_connection_page, route="/[slug]/premiere-connexion",
-             title="Première connexion — " + TITLE, on_load=LinkRequestState.load_public)
-app.add_page(accounts.create_password_page, route="/[slug]/mot-de-passe/creer",
-             title="Créer le mot de passe — " + TITLE, on_load=CreatePasswordState.load_token)
-app.add_page(accounts.change_password_page, route="/[slug]/mot-de-passe", title="Mot de passe — " + TITLE,
-             on_load=[AuthState.load_protected, LinkRequestState.load_logged_in])
-app.add_page(account_home.account_home, route="/[slug]/accueil", title="Mon espace — " + TITLE,
-             on_load=AuthState.load_protected)
-app.add_page(content.documents_page, route="/[slug]/documents", title="Documents — " + TITLE,
-             on_load=[AuthState.load_protected, DocumentsState.load])
-app.add_page(content.contact_page, route="/[slug]/contact", title="Contact — " + TITLE,
-             on_load=[AuthState.load_protected, ContactState.load])
-app.add_page(family.family_info_page, route="/[slug]/famille", title="Famille — " + TITLE,
-             on_load=[AuthState.load_protected, FamilyState.load, FamilyQuotientState.load])
-app.add_page(family.children_info_page, route="/[slug]/enfants", title="Enfants — " + TITLE,
-             on_load=[AuthState.load_protected, ChildrenState.load])
-app.add_page(reservations.reservations_page, route="/[slug]/reservations", title="Réservations — " + TITLE,
-             on_load=[AuthState.load_protected, ReservationState.load])
-app.add_page(preferences.preferences_page, route="/[slug]/preferences", title="Préférences — " + TITLE,
-             on_load=[AuthState.load_protected, PreferencesState.load])
-app.add_page(payment.simulated_bank_page, route="/banque-simulee/[bank_session]", title="Banque simulée",
-             on_load=SimulatedBankState.load_bank)
-app.add_page(payment.payment_return_page, route="/[slug]/paiement/retour", title="Paiement — " + TITLE,
-             on_load=[AuthState.load_protected, PaymentReturnState.load_return])
-app.add_page(payment.receipts_page, route="/[slug]/factures", title="Factures — " + TITLE,
-             on_load=[AuthState.load_protected, ReceiptsState.load_receipts])
+app.add_page(
+    accounts.login_page, route="/[slug]/connexion", title="Connexion — " + TITLE, on_load=LoginState.load_login
+)
+app.add_page(
+    accounts.first_connection_page,
+    route="/[slug]/premiere-connexion",
+    title="Première connexion — " + TITLE,
+    on_load=LinkRequestState.load_public,
+)
+app.add_page(
+    accounts.create_password_page,
+    route="/[slug]/mot-de-passe/creer",
+    title="Créer le mot de passe — " + TITLE,
+    on_load=CreatePasswordState.load_token,
+)
+app.add_page(
+    accounts.change_password_page,
+    route="/[slug]/mot-de-passe",
+    title="Mot de passe — " + TITLE,
+    on_load=[AuthState.load_protected, LinkRequestState.load_logged_in],
+)
+app.add_page(
+    account_home.account_home, route="/[slug]/accueil", title="Mon espace — " + TITLE, on_load=AuthState.load_protected
+)
+app.add_page(
+    content.documents_page,
+    route="/[slug]/documents",
+    title="Documents — " + TITLE,
+    on_load=[AuthState.load_protected, DocumentsState.load],
+)
+app.add_page(
+    content.contact_page,
+    route="/[slug]/contact",
+    title="Contact — " + TITLE,
+    on_load=[AuthState.load_protected, ContactState.load],
+)
+app.add_page(
+    family.family_info_page,
+    route="/[slug]/famille",
+    title="Famille — " + TITLE,
+    on_load=[AuthState.load_protected, FamilyState.load, FamilyQuotientState.load],
+)
+app.add_page(
+    family.children_info_page,
+    route="/[slug]/enfants",
+    title="Enfants — " + TITLE,
+    on_load=[AuthState.load_protected, ChildrenState.load],
+)
+app.add_page(
+    reservations.reservations_page,
+    route="/[slug]/reservations",
+    title="Réservations — " + TITLE,
+    on_load=[AuthState.load_protected, ReservationState.load],
+)
+app.add_page(
+    preferences.preferences_page,
+    route="/[slug]/preferences",
+    title="Préférences — " + TITLE,
+    on_load=[AuthState.load_protected, PreferencesState.load],
+)
+app.add_page(
+    payment.simulated_bank_page,
+    route="/banque-simulee/[bank_session]",
+    title="Banque simulée",
+    on_load=SimulatedBankState.load_bank,
+)
+app.add_page(
+    payment.payment_return_page,
+    route="/[slug]/paiement/retour",
+    title="Paiement — " + TITLE,
+    on_load=[AuthState.load_protected, PaymentReturnState.load_return],
+)
+app.add_page(
+    payment.receipts_page,
+    route="/[slug]/factures",
+    title="Factures — " + TITLE,
+    on_load=[AuthState.load_protected, ReceiptsState.load_receipts],
+)
 
 # The commune's back office (staff accounts only; see docs/architecture.md, "Back-office").
 ADMIN = "Back-office — " + TITLE

@@ -70,8 +70,11 @@ async def _serve(request: Request, produce: Callable[[StaffActor], Download | No
     if result.media_type == "application/pdf":
         return pdf_response(result.data, result.filename, download=request.query_params.get("telecharger") == "1")
     if result.media_type.startswith("image/"):
-        return Response(result.data, media_type=result.media_type, headers={
-            **PRIVATE_HEADERS, "content-disposition": f'inline; filename="{result.filename}"'})
+        return Response(
+            result.data,
+            media_type=result.media_type,
+            headers={**PRIVATE_HEADERS, "content-disposition": f'inline; filename="{result.filename}"'},
+        )
     return csv_response(result.data, result.filename)
 
 
@@ -153,16 +156,23 @@ async def journal_pdf(request: Request) -> Response:
 
 
 async def quotient_attestation(request: Request) -> Response:
-    return await _serve(request, lambda actor: pricing_cases.attestation_file(
-        actor, document_id=_int(request.path_params["document_id"])))
+    return await _serve(
+        request,
+        lambda actor: pricing_cases.attestation_file(actor, document_id=_int(request.path_params["document_id"])),
+    )
 
 
 def _claim(request: Request, kind: str) -> Callable[[StaffActor], Download]:
     def produce(actor: StaffActor) -> Download:
-        return pricing_cases.claim_export(actor, now=clock.now(),
-                                          service_id=_int(request.query_params.get("prestation", "")),
-                                          period=request.query_params.get("periode", ""),
-                                          egalim=request.query_params.get("egalim") == "1", kind=kind)
+        return pricing_cases.claim_export(
+            actor,
+            now=clock.now(),
+            service_id=_int(request.query_params.get("prestation", "")),
+            period=request.query_params.get("periode", ""),
+            egalim=request.query_params.get("egalim") == "1",
+            kind=kind,
+        )
+
     return produce
 
 

@@ -15,15 +15,6 @@ from cantine_portal.models.booking import (
 )
 from cantine_portal.models.content import ContactMessage, Document
 from cantine_portal.models.family import Account, AccountRole, Child, Enrollment, Family, Guardian
-from cantine_portal.models.regie import (
-    CounterMethod,
-    CounterPayment,
-    CounterStatus,
-    JournalClosure,
-    Refund,
-    RefundMethod,
-)
-from cantine_portal.models.family import Account, AccountRole, Child, Enrollment, Family, Guardian
 from cantine_portal.models.pricing import (
     FamilyQuotient,
     PriceBracket,
@@ -32,16 +23,63 @@ from cantine_portal.models.pricing import (
     QuotientDocumentStatus,
     QuotientSource,
 )
+from cantine_portal.models.regie import (
+    CounterMethod,
+    CounterPayment,
+    CounterStatus,
+    JournalClosure,
+    Refund,
+    RefundMethod,
+)
 from cantine_portal.models.security import AuditLog, LoginSession, LoginThrottle, PasswordToken
 from cantine_portal.models.tasks import CalendarFeedToken, Job, JobStatus, Reminder, ReminderKind
 from cantine_portal.models.tenant import ClosedDay, Service, ServicePrice, Structure
 
 __all__ = [
-    "Account", "AccountRole", "AuditLog", "Basket", "BasketStatus", "CalendarFeedToken", "Child", "ClosedDay",
-    "ContactMessage", "CounterMethod", "CounterPayment", "CounterStatus", "Credit", "Document", "Enrollment",
-    "Family", "FamilyQuotient", "Guardian", "Job", "JobStatus", "JournalClosure", "LoginSession",
-    "LoginThrottle", "PasswordToken", "Payment", "PaymentEvent", "PaymentStatus", "PriceBracket", "PriceGrid",
-    "QuotientDocument", "QuotientDocumentStatus", "QuotientSource", "Receipt", "ReceiptCounter", "Refund",
-    "RefundMethod", "Reminder", "ReminderKind", "Reservation", "ReservationStatus", "Service", "ServicePrice",
-    "Structure", "UTCDateTime", "row_id", "utcnow",
+    "Account",
+    "AccountRole",
+    "AuditLog",
+    "Basket",
+    "BasketStatus",
+    "CalendarFeedToken",
+    "Child",
+    "ClosedDay",
+    "ContactMessage",
+    "CounterMethod",
+    "CounterPayment",
+    "CounterStatus",
+    "Credit",
+    "Document",
+    "Enrollment",
+    "Family",
+    "FamilyQuotient",
+    "Guardian",
+    "Job",
+    "JobStatus",
+    "JournalClosure",
+    "LoginSession",
+    "LoginThrottle",
+    "PasswordToken",
+    "Payment",
+    "PaymentEvent",
+    "PaymentStatus",
+    "PriceBracket",
+    "PriceGrid",
+    "QuotientDocument",
+    "QuotientDocumentStatus",
+    "QuotientSource",
+    "Receipt",
+    "ReceiptCounter",
+    "Refund",
+    "RefundMethod",
+    "Reminder",
+    "ReminderKind",
+    "Reservation",
+    "ReservationStatus",
+    "Service",
+    "ServicePrice",
+    "Structure",
+    "UTCDateTime",
+    "row_id",
+    "utcnow",
 ]

@@ -75,9 +75,9 @@ class Reservation(SQLModel, table=True):
     # How that price was found, frozen with it: « Tranche 2 — QF de 501 à 900 € », « Tarif
     # extérieur »… ("" for a service without a grid), and the family's QF used (None: none known).
     tariff_label: str = Field(default="", max_length=160)
-    qf_euros: Optional[int] = None
-    basket_id: Optional[int] = Field(default=None, foreign_key="basket.id", index=True)
-    payment_id: Optional[int] = Field(default=None, foreign_key="payment.id", index=True)
+    qf_euros: int | None = None
+    basket_id: int | None = Field(default=None, foreign_key="basket.id", index=True)
+    payment_id: int | None = Field(default=None, foreign_key="payment.id", index=True)
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()
     cancelled_at: datetime | None = utc_field(nullable=True)

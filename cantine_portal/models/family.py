@@ -26,7 +26,7 @@ class Family(SQLModel, table=True):
     reference: str = Field(default="", max_length=40)
     # Staff's decision on the outside-commune price: None = from the guardians' address
     # (services/pricing/residence.py), True = always outside, False = always resident.
-    outside_commune: Optional[bool] = None
+    outside_commune: bool | None = None
     created_at: datetime = utc_field()
 
 

@@ -20,6 +20,7 @@ DESCRIPTIONS = {
     "documents": "Publier les menus, le règlement et les informations aux familles.",
     "messages": "Les messages des familles, leurs pièces jointes, vos réponses.",
     "paiements": "Les paiements en ligne, totaux par jour et par mois ; export pour la comptabilité.",
+    "regie": "Le journal de la régie par jour et par mois, sa clôture ; CSV et PDF pour le régisseur.",
     "quotients": "Les quotients familiaux : saisie, import CSV, attestations des familles, expirations.",
     "aide-cantine-1-euro": "La demande d'aide « cantine à 1 € » par quadrimestre, par mois et par école.",
 }

@@ -446,22 +446,51 @@ def services_page() -> rx.Component:
     return admin_page(
         "Prestations et tarifs",
         _messages(V),
-        rx.text("Un changement de tarif s'applique à partir de la date choisie ; les réservations déjà faites "
-                "gardent leur prix. Désactivez une prestation plutôt que de la supprimer."),
-        rx.el.a(rx.icon("scale", size=16, aria_hidden="true"), " Grilles tarifaires selon le quotient familial "
-                "(tranches, tarif extérieur, réduction fratrie, « cantine à 1 € »)",
-                href="/" + V.portal_slug + "/admin/prestations/grilles",
-                style={"display": "inline-flex", "align_items": "center", "gap": "0.3rem",
-                       "color": "var(--accent-11)"}),
-        rx.el.ul(rx.foreach(V.rows, _service_row),
-                 style={"list_style": "none", "padding": "0", "margin": "0", "display": "flex",
-                        "flex_direction": "column", "gap": "0.75rem", "width": "100%"}),
-        section("Nouvelle prestation", rx.el.form(
-            grid(
-                input_field("Nom de la prestation", "name", "new-svc-name", "", V.errors, when=V.error_row == "new"),
-                input_field("Tarif (€)", "price", "new-svc-price", "", V.errors, when=V.error_row == "new",
-                            placeholder="3,85", input_mode="decimal"),
-                _weekday_boxes("new-svc", None),
+        rx.text(
+            "Un changement de tarif s'applique à partir de la date choisie ; les réservations déjà faites "
+            "gardent leur prix. Désactivez une prestation plutôt que de la supprimer."
+        ),
+        rx.el.a(
+            rx.icon("scale", size=16, aria_hidden="true"),
+            " Grilles tarifaires selon le quotient familial (tranches, tarif extérieur, réduction fratrie, "
+            "« cantine à 1 € »)",
+            href="/" + V.portal_slug + "/admin/prestations/grilles",
+            style={"display": "inline-flex", "align_items": "center", "gap": "0.3rem", "color": "var(--accent-11)"},
+        ),
+        rx.el.ul(
+            rx.foreach(V.rows, _service_row),
+            style={
+                "list_style": "none",
+                "padding": "0",
+                "margin": "0",
+                "display": "flex",
+                "flex_direction": "column",
+                "gap": "0.75rem",
+                "width": "100%",
+            },
+        ),
+        section(
+            "Nouvelle prestation",
+            rx.el.form(
+                grid(
+                    input_field(
+                        "Nom de la prestation", "name", "new-svc-name", "", V.errors, when=V.error_row == "new"
+                    ),
+                    input_field(
+                        "Tarif (€)",
+                        "price",
+                        "new-svc-price",
+                        "",
+                        V.errors,
+                        when=V.error_row == "new",
+                        placeholder="3,85",
+                        input_mode="decimal",
+                    ),
+                    _weekday_boxes("new-svc", None),
+                ),
+                submit("Créer la prestation"),
+                on_submit=V.create,
+                key=V.form_key.to_string() + "new",
             ),
         ),
     )

@@ -6,10 +6,10 @@ import reflex as rx
 
 from cantine_portal.components.banner import family_page
 from cantine_portal.components.forms import INPUT_STYLE, field, message_if, text_input
+from cantine_portal.pages.family_quotient import quotient_section
 from cantine_portal.services.families.family import MSG_CLOSED
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.family import ChildrenState, FamilyState
-from cantine_portal.pages.family_quotient import quotient_section
 
 # Columns that wrap to one per line on a phone: never a horizontal scroll.
 GRID = {
@@ -245,8 +245,9 @@ def family_info_page() -> rx.Component:
     return family_page(
         "Famille",
         rx.text("Les responsables de la famille : un onglet par responsable."),
-        _tabs_page(FamilyState, FamilyState.guardian_labels, FamilyState.guardians, _guardian_form,
-                   _guardian_read_only),
+        _tabs_page(
+            FamilyState, FamilyState.guardian_labels, FamilyState.guardians, _guardian_form, _guardian_read_only
+        ),
         quotient_section(),
     )
 

@@ -16,39 +16,77 @@ def quotient_section() -> rx.Component:
     return rx.el.section(
         rx.heading("Quotient familial", as_="h2", size="5", id="quotient-familial"),
         rx.text(Q.current, id="qf-current"),
-        rx.cond(Q.tariffs.length() > 0, rx.fragment(
-            rx.text("Vos tarifs aujourd'hui :", size="2", margin_top="0.4rem"),
-            rx.el.ul(rx.foreach(Q.tariffs, lambda t: rx.el.li(t)), id="qf-tariffs", style=_LIST))),
-        rx.cond(Q.pending.length() > 0,
-                rx.el.ul(rx.foreach(Q.pending, lambda t: rx.el.li(t)), aria_label="Attestations en attente",
-                         style=_LIST)),
-        rx.cond(Q.refused.length() > 0,
-                rx.el.ul(rx.foreach(Q.refused, lambda t: rx.el.li(t)), aria_label="Attestations refusées",
-                         style={**_LIST, "color": "var(--red-11)"})),
-        rx.text("Envoyez votre attestation de quotient familial de la CAF (ou de la MSA, ou votre avis "
-                "d'imposition) : un PDF ou une photo (JPEG, PNG), 5 Mo au plus. La mairie la vérifie et enregistre "
-                "votre quotient ; vous êtes prévenu par e-mail si elle la refuse.", size="2", id="qf-hint",
-                margin_top="0.5rem"),
+        rx.cond(
+            Q.tariffs.length() > 0,
+            rx.fragment(
+                rx.text("Vos tarifs aujourd'hui :", size="2", margin_top="0.4rem"),
+                rx.el.ul(rx.foreach(Q.tariffs, lambda t: rx.el.li(t)), id="qf-tariffs", style=_LIST),
+            ),
+        ),
+        rx.cond(
+            Q.pending.length() > 0,
+            rx.el.ul(rx.foreach(Q.pending, lambda t: rx.el.li(t)), aria_label="Attestations en attente", style=_LIST),
+        ),
+        rx.cond(
+            Q.refused.length() > 0,
+            rx.el.ul(
+                rx.foreach(Q.refused, lambda t: rx.el.li(t)),
+                aria_label="Attestations refusées",
+                style={**_LIST, "color": "var(--red-11)"},
+            ),
+        ),
+        rx.text(
+            "Envoyez votre attestation de quotient familial de la CAF (ou de la MSA, ou votre avis "
+            "d'imposition) : un PDF ou une photo (JPEG, PNG), 5 Mo au plus. La mairie la vérifie et enregistre "
+            "votre quotient ; vous êtes prévenu par e-mail si elle la refuse.",
+            size="2",
+            id="qf-hint",
+            margin_top="0.5rem",
+        ),
         labelled_upload(
             rx.flex(
-                rx.el.button(rx.icon("file-up", size=16, aria_hidden="true"), " Choisir l'attestation",
-                             type="button", aria_describedby="qf-hint qf-chosen",
-                             style={"display": "inline-flex", "align_items": "center", "gap": "0.35rem",
-                                    "padding": "0.55rem 0.9rem", "border": "1px solid var(--gray-8)",
-                                    "border_radius": "6px", "background": "var(--gray-2)",
-                                    "color": "var(--gray-12)", "cursor": "pointer", "font_size": "16px"}),
-                rx.text(rx.cond(chosen.length() > 0, "Fichier choisi : " + chosen.join(", "),
-                                "Aucun fichier choisi."), size="2", id="qf-chosen"),
-                align="center", gap="0.75rem", wrap="wrap",
+                rx.el.button(
+                    rx.icon("file-up", size=16, aria_hidden="true"),
+                    " Choisir l'attestation",
+                    type="button",
+                    aria_describedby="qf-hint qf-chosen",
+                    style={
+                        "display": "inline-flex",
+                        "align_items": "center",
+                        "gap": "0.35rem",
+                        "padding": "0.55rem 0.9rem",
+                        "border": "1px solid var(--gray-8)",
+                        "border_radius": "6px",
+                        "background": "var(--gray-2)",
+                        "color": "var(--gray-12)",
+                        "cursor": "pointer",
+                        "font_size": "16px",
+                    },
+                ),
+                rx.text(
+                    rx.cond(chosen.length() > 0, "Fichier choisi : " + chosen.join(", "), "Aucun fichier choisi."),
+                    size="2",
+                    id="qf-chosen",
+                ),
+                align="center",
+                gap="0.75rem",
+                wrap="wrap",
             ),
-            upload_id=QF_UPLOAD_ID, input_label="Attestation de quotient familial", multiple=False,
+            upload_id=QF_UPLOAD_ID,
+            input_label="Attestation de quotient familial",
+            multiple=False,
             accept={"application/pdf": [".pdf"], "image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"]},
             style={"margin": "0.5rem 0"},
         ),
         rx.button("Envoyer l'attestation", on_click=Q.send(rx.upload_files(upload_id=QF_UPLOAD_ID))),
         rx.cond(Q.sent_message != "", callout(Q.sent_message, "success")),
         rx.cond(Q.upload_error != "", callout(Q.upload_error, "error")),
-        style={"margin_top": "1.5rem", "padding": "1rem", "border": "1px solid var(--gray-6)",
-               "border_radius": "8px", "width": "100%"},
+        style={
+            "margin_top": "1.5rem",
+            "padding": "1rem",
+            "border": "1px solid var(--gray-6)",
+            "border_radius": "8px",
+            "width": "100%",
+        },
         aria_labelledby="quotient-familial",
     )

@@ -136,9 +136,15 @@ def _legend() -> rx.Component:
 
 def _basket_line(line: LineUI) -> rx.Component:
     return rx.el.li(
-        rx.el.span(rx.el.strong(line.child), " — ", line.service,
-                   rx.cond(line.tariff != "", rx.el.small(" (", line.tariff, ")")), rx.el.br(), line.day,
-                   class_name="rsv-line-what"),
+        rx.el.span(
+            rx.el.strong(line.child),
+            " — ",
+            line.service,
+            rx.cond(line.tariff != "", rx.el.small(" (", line.tariff, ")")),
+            rx.el.br(),
+            line.day,
+            class_name="rsv-line-what",
+        ),
         rx.el.span(line.price, class_name="rsv-line-price"),
         class_name="rsv-line",
     )
@@ -148,12 +154,17 @@ def _tariff() -> rx.Component:
     """The family's bracket for the period (« Tranche 2 — QF de 501 à 900 € »), and why the « no QF »
     price applies with what to do."""
     return rx.fragment(
-        rx.cond(S.tariff_lines.length() > 0, rx.el.section(
-            rx.heading("Votre tarif", as_="h2", size="3"),
-            rx.el.ul(rx.foreach(S.tariff_lines, lambda line: rx.el.li(line)), data_testid="tarif-famille"),
-        )),
-        rx.cond(S.tariff_notice != "", rx.callout(S.tariff_notice, icon="info", color_scheme="amber",
-                                                  data_testid="tarif-sans-qf")),
+        rx.cond(
+            S.tariff_lines.length() > 0,
+            rx.el.section(
+                rx.heading("Votre tarif", as_="h2", size="3"),
+                rx.el.ul(rx.foreach(S.tariff_lines, lambda line: rx.el.li(line)), data_testid="tarif-famille"),
+            ),
+        ),
+        rx.cond(
+            S.tariff_notice != "",
+            rx.callout(S.tariff_notice, icon="info", color_scheme="amber", data_testid="tarif-sans-qf"),
+        ),
     )
 
 

@@ -116,12 +116,19 @@ MARTIN_QF = 1350
 DURAND_QF = 640
 
 
-def _add_grid(session: Session, structure: Structure, service: Service, valid_from: date,
-              sibling_from_rank: int = 3) -> None:
-    grid = PriceGrid(structure_id=row_id(structure), service_id=row_id(service), valid_from=valid_from,
-                     no_qf_price_cents=385, outside_price_cents=460, sibling_percent=10,
-                     sibling_from_rank=sibling_from_rank,
-                     created_at=structure.created_at)
+def _add_grid(
+    session: Session, structure: Structure, service: Service, valid_from: date, sibling_from_rank: int = 3
+) -> None:
+    grid = PriceGrid(
+        structure_id=row_id(structure),
+        service_id=row_id(service),
+        valid_from=valid_from,
+        no_qf_price_cents=385,
+        outside_price_cents=460,
+        sibling_percent=10,
+        sibling_from_rank=sibling_from_rank,
+        created_at=structure.created_at,
+    )
     session.add(grid)
     session.flush()
     for position, (low, high, cents) in enumerate(DEMO_BRACKETS):
@@ -129,14 +136,30 @@ def _add_grid(session: Session, structure: Structure, service: Service, valid_fr
 
 
 def _add_quotient(session: Session, family: Family, qf: int, start: date, now: datetime) -> None:
-    session.add(FamilyQuotient(structure_id=family.structure_id, family_id=row_id(family), qf_euros=qf,
-                               source=QuotientSource.CAF, valid_from=start,
-                               valid_to=date(start.year + 1, 8, 31), created_at=now))
+    session.add(
+        FamilyQuotient(
+            structure_id=family.structure_id,
+            family_id=row_id(family),
+            qf_euros=qf,
+            source=QuotientSource.CAF,
+            valid_from=start,
+            valid_to=date(start.year + 1, 8, 31),
+            created_at=now,
+        )
+    )
 
 
-def _add_family(session: Session, structure: Structure, now: datetime, name: str,
-                guardians: list[dict[str, Any]], children: list[dict[str, Any]], services: list[Service],
-                email: str, password: str | None) -> Family:
+def _add_family(
+    session: Session,
+    structure: Structure,
+    now: datetime,
+    name: str,
+    guardians: list[dict[str, Any]],
+    children: list[dict[str, Any]],
+    services: list[Service],
+    email: str,
+    password: str | None,
+) -> Family:
     """``guardians`` and ``children``: keyword arguments of the Guardian / Child rows (first guardian logs in)."""
     family = Family(structure_id=row_id(structure), name=name, reference=f"F-{name.upper()[:6]}", created_at=now)
     session.add(family)
@@ -249,7 +272,10 @@ def _load_demo(session: Session, now: datetime, settings: Settings) -> None:
     _add_closed_days(session, structure, now)
     address = dict(address_line="8 rue des Tilleuls", postal_code="44000", city="Démo-sur-Loire")
     martin = _add_family(
-        session, structure, now, "Martin",
+        session,
+        structure,
+        now,
+        "Martin",
         guardians=[
             dict(
                 civility="Mme",
@@ -294,17 +320,48 @@ def _load_demo(session: Session, now: datetime, settings: Settings) -> None:
     )
     _add_quotient(session, martin, MARTIN_QF, start, now)
     durand = _add_family(
-        session, structure, now, "Durand",
-        guardians=[dict(civility="Mme", last_name="Durand", first_name="Sophie", relationship="Mère",
-                        email=DURAND_EMAIL, mobile="0611223344", address_line="3 allée des Cerisiers",
-                        postal_code="44000", city="Démo-sur-Loire")],
-        children=[dict(last_name="Durand", first_name="Emma", birth_date=date(2018, 11, 20),
-                       school="École Jacques Prévert", class_name="CE2", diet="Végétarien")],
-        services=[canteen, evening], email=DURAND_EMAIL, password=None,
+        session,
+        structure,
+        now,
+        "Durand",
+        guardians=[
+            dict(
+                civility="Mme",
+                last_name="Durand",
+                first_name="Sophie",
+                relationship="Mère",
+                email=DURAND_EMAIL,
+                mobile="0611223344",
+                address_line="3 allée des Cerisiers",
+                postal_code="44000",
+                city="Démo-sur-Loire",
+            )
+        ],
+        children=[
+            dict(
+                last_name="Durand",
+                first_name="Emma",
+                birth_date=date(2018, 11, 20),
+                school="École Jacques Prévert",
+                class_name="CE2",
+                diet="Végétarien",
+            )
+        ],
+        services=[canteen, evening],
+        email=DURAND_EMAIL,
+        password=None,
     )
     _add_quotient(session, durand, DURAND_QF, start, now)
-    session.add(Account(structure_id=row_id(structure), role=AccountRole.STAFF, email=STAFF_EMAIL,
-                        password_hash=_demo_hash(STAFF_PASSWORD), created_at=now, password_changed_at=now))
+    session.add(
+        Account(
+            structure_id=row_id(structure),
+            role=AccountRole.STAFF,
+            email=STAFF_EMAIL,
+            password_hash=_demo_hash(STAFF_PASSWORD),
+            created_at=now,
+            password_changed_at=now,
+        )
+    )
     _add_documents(session, settings, structure, now, with_menu=True)
 
 

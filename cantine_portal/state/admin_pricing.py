@@ -17,7 +17,13 @@ from cantine_portal.usecases.backoffice.common import Outcome, ServiceChoice
 
 QF_IMPORT_UPLOAD_ID = "import-qf-csv"
 GRID_FIELDS = tuple(f"{k}_{i}" for i in range(cases.BRACKET_ROWS) for k in ("min", "max", "price")) + (
-    "no_qf", "outside", "sibling_percent", "sibling_from_rank", "valid_from", "preview_qf")
+    "no_qf",
+    "outside",
+    "sibling_percent",
+    "sibling_from_rank",
+    "valid_from",
+    "preview_qf",
+)
 
 
 class AdminGridsState(StaffState):
@@ -40,8 +46,9 @@ class AdminGridsState(StaffState):
         self._service_ids = [s.id for s in page.services]
         self.service_names = [s.name for s in page.services]
         self.service_choice = str(page.service_index)
-        self.history = [{"from": g.valid_from, "lines": " ; ".join(g.lines), "verdict": g.verdict}
-                        for g in page.history]
+        self.history = [
+            {"from": g.valid_from, "lines": " ; ".join(g.lines), "verdict": g.verdict} for g in page.history
+        ]
         self.values = page.values
         self.checked, self.preview, self.verdict, self.errors = False, "", "", {}
         self.form_key += 1
@@ -77,8 +84,12 @@ class AdminGridsState(StaffState):
         if index is None or not self._checked_values:
             return
         result: Outcome[cases.GridsPage] = cases.save_grid(
-            self._actor(), now=clock.now(), service_id=self._service_ids[index], service_index=index,
-            values=self._checked_values)
+            self._actor(),
+            now=clock.now(),
+            service_id=self._service_ids[index],
+            service_index=index,
+            values=self._checked_values,
+        )
         if result.ok and result.page is not None:
             self._show(result.page)
             self.success_message, self.error_message = result.message, ""
@@ -88,8 +99,12 @@ class AdminGridsState(StaffState):
 
 
 def _input(form_data: dict) -> cases.QuotientInput:
-    return cases.QuotientInput(form_text(form_data, "qf", 20), form_text(form_data, "source", 20),
-                               form_text(form_data, "valid_from", 20), form_text(form_data, "valid_to", 20))
+    return cases.QuotientInput(
+        form_text(form_data, "qf", 20),
+        form_text(form_data, "source", 20),
+        form_text(form_data, "valid_from", 20),
+        form_text(form_data, "valid_to", 20),
+    )
 
 
 class AdminQuotientsState(StaffState):
@@ -110,12 +125,19 @@ class AdminQuotientsState(StaffState):
     def _show(self, page: cases.QuotientsPage) -> None:
         self._family_ids = [f.family_id for f in page.families]
         self.family_names = [f"{f.name} ({f.reference})" if f.reference else f.name for f in page.families]
-        self.families = [{"name": f.name, "reference": f.reference, "qf": f.qf_today, "outside": f.outside}
-                         for f in page.families]
+        self.families = [
+            {"name": f.name, "reference": f.reference, "qf": f.qf_today, "outside": f.outside} for f in page.families
+        ]
         self._document_ids = [a.document_id for a in page.attestations]
-        self.attestations = [{"family": a.family_name, "sent": a.sent_on, "kind": a.file_kind,
-                              "href": f"/api/{self.portal_slug}/admin/quotients/attestations/{a.document_id}"}
-                             for a in page.attestations]
+        self.attestations = [
+            {
+                "family": a.family_name,
+                "sent": a.sent_on,
+                "kind": a.file_kind,
+                "href": f"/api/{self.portal_slug}/admin/quotients/attestations/{a.document_id}",
+            }
+            for a in page.attestations
+        ]
         self.expiring = [{"family": e.family_name, "qf": e.qf_label, "to": e.valid_to} for e in page.expiring]
         self.form_key += 1
 
@@ -139,24 +161,39 @@ class AdminQuotientsState(StaffState):
         index = self._position_or_refuse(form_data.get("family"), len(self._family_ids))
         if index is None:
             return
-        self._done(cases.add_quotient(self._actor(), now=clock.now(), family_id=self._family_ids[index],
-                                      data=_input(form_data)), "new")
+        self._done(
+            cases.add_quotient(
+                self._actor(), now=clock.now(), family_id=self._family_ids[index], data=_input(form_data)
+            ),
+            "new",
+        )
 
     @staff_event
     def accept(self, form_data: dict):
         index = self._position_or_refuse(form_data.get("row"), len(self._document_ids))
         if index is None:
             return
-        self._done(cases.accept_attestation(self._actor(), now=clock.now(), document_id=self._document_ids[index],
-                                            data=_input(form_data)), f"att{index}")
+        self._done(
+            cases.accept_attestation(
+                self._actor(), now=clock.now(), document_id=self._document_ids[index], data=_input(form_data)
+            ),
+            f"att{index}",
+        )
 
     @staff_event
     def refuse(self, form_data: dict):
         index = self._position_or_refuse(form_data.get("row"), len(self._document_ids))
         if index is None:
             return
-        self._done(cases.refuse_attestation(self._actor(), now=clock.now(), document_id=self._document_ids[index],
-                                            message=form_text(form_data, "message", 2000)), f"ref{index}")
+        self._done(
+            cases.refuse_attestation(
+                self._actor(),
+                now=clock.now(),
+                document_id=self._document_ids[index],
+                message=form_text(form_data, "message", 2000),
+            ),
+            f"ref{index}",
+        )
 
     @staff_event
     def set_outside(self, form_data: dict):
@@ -164,8 +201,12 @@ class AdminQuotientsState(StaffState):
         if index is None:
             return
         choice = {"": None, "1": True, "0": False}.get(form_text(form_data, "outside", 2), None)
-        self._done(cases.set_outside_commune(self._actor(), now=clock.now(), family_id=self._family_ids[index],
-                                             outside=choice), f"out{index}")
+        self._done(
+            cases.set_outside_commune(
+                self._actor(), now=clock.now(), family_id=self._family_ids[index], outside=choice
+            ),
+            f"out{index}",
+        )
 
     @staff_event
     async def import_csv(self, files: list[rx.UploadFile]):
@@ -206,12 +247,16 @@ class AdminClaimState(StaffState):
         self.rows, self.csv_href, self.pdf_href = [], "", ""
         if claim is None:
             return
-        self.rows = [{"month": r.month, "school": r.school, "meals": str(r.meals),
-                      "amount": format_euros(r.amount_cents)} for r in claim.rows]
+        self.rows = [
+            {"month": r.month, "school": r.school, "meals": str(r.meals), "amount": format_euros(r.amount_cents)}
+            for r in claim.rows
+        ]
         self.total_meals, self.total_amount = str(claim.meals), format_euros(claim.amount_cents)
         self.aid_per_meal = format_euros(claim.aid_per_meal_cents)
-        query = (f"?prestation={self._service_ids[int(self.service_choice)]}&periode={self.period}"
-                 f"&egalim={'1' if self.egalim else '0'}")
+        query = (
+            f"?prestation={self._service_ids[int(self.service_choice)]}&periode={self.period}"
+            f"&egalim={'1' if self.egalim else '0'}"
+        )
         base = f"/api/{self.portal_slug}/admin/aide-cantine-1-euro"
         self.csv_href, self.pdf_href = base + ".csv" + query, base + ".pdf" + query
 

@@ -45,8 +45,7 @@ class FamilyQuotientState(AuthState):
             self.upload_error = "Le fichier dépasse 5 Mo : envoyez une photo moins lourde ou un PDF."
             return clear_upload(QF_UPLOAD_ID)
         data = upload.file.read(usecases.MAX_BYTES + 1)
-        result = usecases.send_attestation(self._actor(), now=clock.now(), data=data,
-                                           filename=upload.filename or "")
+        result = usecases.send_attestation(self._actor(), now=clock.now(), data=data, filename=upload.filename or "")
         self._show(result.status)
         if result.ok:
             self.sent_message = result.message

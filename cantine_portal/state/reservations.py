@@ -189,14 +189,29 @@ class ReservationState(AuthState):
                     cells[key], owner[key] = cell.key, ci
                     ticked[key], editable[key] = cell.checked, cell.editable
                     pricing.add(key, cell, view.rank_prices.get((cell.service_id, cell.day), ()))
-                    by_day[cell.day].append(CellUI(key, cell.state, cell.label, cell.reason, cell.editable,
-                                                   cell.checked, format_euros(cell.price_cents),
-                                                   cell.tariff_label))
-            tables.append(ChildUI(
-                ci, child.first_name, [row.name for row in child.services],
-                [_day(format_long_date(d, with_year=False), format_short_date(d).rsplit(" ", 1)[0], by_day[d])
-                 for d in view.days],
-            ))
+                    by_day[cell.day].append(
+                        CellUI(
+                            key,
+                            cell.state,
+                            cell.label,
+                            cell.reason,
+                            cell.editable,
+                            cell.checked,
+                            format_euros(cell.price_cents),
+                            cell.tariff_label,
+                        )
+                    )
+            tables.append(
+                ChildUI(
+                    ci,
+                    child.first_name,
+                    [row.name for row in child.services],
+                    [
+                        _day(format_long_date(d, with_year=False), format_short_date(d).rsplit(" ", 1)[0], by_day[d])
+                        for d in view.days
+                    ],
+                )
+            )
         self._cells = cells
         self.tables = tables
         self.render_id = secrets.token_hex(4)
@@ -223,8 +238,10 @@ class ReservationState(AuthState):
         self.render_id = secrets.token_hex(4)
 
     def _show_basket(self, summary: BasketSummary, unavailable: str = "") -> None:
-        self.basket_lines = [LineUI(line.child_name, line.service_name, line.day_text, format_euros(line.price_cents),
-                                    line.tariff_label) for line in summary.lines]
+        self.basket_lines = [
+            LineUI(line.child_name, line.service_name, line.day_text, format_euros(line.price_cents), line.tariff_label)
+            for line in summary.lines
+        ]
         self.basket_subtotal = format_euros(summary.subtotal_cents)
         self.basket_credit = format_euros(summary.credit_applied_cents)
         self.basket_total = format_euros(summary.total_cents)
@@ -381,13 +398,23 @@ class ReservationTicks(ReservationState):
     _frozen: dict[str, int] = {}  # paid or non-editable cells: their saved price never moves
     _contrib: dict[str, dict[int, int]] = {}
 
-    def _start_period(self, ticked: dict[str, bool], pricing: TickPricing, owner: dict[str, int],
-                      editable: dict[str, bool], children: int) -> None:
+    def _start_period(
+        self,
+        ticked: dict[str, bool],
+        pricing: TickPricing,
+        owner: dict[str, int],
+        editable: dict[str, bool],
+        children: int,
+    ) -> None:
         """A fresh period from the database: ``ticked`` is what is saved."""
         self._ticked, self._saved = dict(ticked), dict(ticked)
         self._owner, self._editable, self._children = owner, editable, children
         self._group, self._members, self._ranks, self._frozen = (
-            pricing.group, pricing.members, pricing.ranks, pricing.frozen)
+            pricing.group,
+            pricing.members,
+            pricing.ranks,
+            pricing.frozen,
+        )
         self.unsaved_count = 0
         self._recompute_totals()
 

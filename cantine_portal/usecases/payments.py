@@ -236,13 +236,22 @@ def payment_return(actor: ParentActor, reference: str, *, now: datetime) -> Paym
             return PaymentReturn("failed", payment.reference, cancelled=payment.status == PaymentStatus.CANCELLED)
         basket = session.get(Basket, payment.basket_id)
         receipt = receipts.receipt_for_payment(session, payment.id)
-    lines = tuple(TicketLine(line["child"], receipts.service_with_tariff(line), date.fromisoformat(line["day"]),
-                             line["price_cents"])
-                  for line in receipts.snapshot_lines(basket.snapshot_lines if basket else ""))
-    return PaymentReturn("paid", payment.reference, completed_at=payment.completed_at,
-                         amount_cents=payment.amount_cents, credit_cents=payment.credit_cents,
-                         receipt_id=receipt.id if receipt else None,
-                         receipt_number=receipt.number if receipt else "", lines=lines)
+    lines = tuple(
+        TicketLine(
+            line["child"], receipts.service_with_tariff(line), date.fromisoformat(line["day"]), line["price_cents"]
+        )
+        for line in receipts.snapshot_lines(basket.snapshot_lines if basket else "")
+    )
+    return PaymentReturn(
+        "paid",
+        payment.reference,
+        completed_at=payment.completed_at,
+        amount_cents=payment.amount_cents,
+        credit_cents=payment.credit_cents,
+        receipt_id=receipt.id if receipt else None,
+        receipt_number=receipt.number if receipt else "",
+        lines=lines,
+    )
 
 
 def family_receipts(actor: ParentActor) -> list[receipts.ReceiptRow]:

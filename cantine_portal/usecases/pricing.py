@@ -33,7 +33,15 @@ def send_attestation(actor: ParentActor, *, now: datetime, data: bytes, filename
     """Check the file by its content, keep it privately, and read the section again."""
     settings = get_settings()
     with get_database().write_session() as session:
-        result = rules.send_attestation(session, settings, now, structure_id=actor.structure_id,
-                                        family_id=actor.family_id, account_id=actor.account_id, data=data,
-                                        filename=filename, ip=actor.ip)
+        result = rules.send_attestation(
+            session,
+            settings,
+            now,
+            structure_id=actor.structure_id,
+            family_id=actor.family_id,
+            account_id=actor.account_id,
+            data=data,
+            filename=filename,
+            ip=actor.ip,
+        )
     return SentAttestation(result.ok, result.message, quotient_section(actor, now=now))

@@ -14,8 +14,19 @@ from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD, STAFF_EM
 from tests.browser.conftest import _new_ui
 from tests.browser.test_accounts_flow import login
 
-ADMIN_PAGES = ["parametres", "prestations", "calendrier", "familles", "effectifs", "documents", "messages",
-               "paiements", "prestations/grilles", "quotients", "aide-cantine-1-euro"]
+ADMIN_PAGES = [
+    "parametres",
+    "prestations",
+    "calendrier",
+    "familles",
+    "effectifs",
+    "documents",
+    "messages",
+    "paiements",
+    "prestations/grilles",
+    "quotients",
+    "aide-cantine-1-euro",
+]
 
 
 def staff_login(ui, address: str = STAFF_EMAIL, password: str = STAFF_PASSWORD) -> None:
@@ -29,8 +40,18 @@ def test_staff_logs_in_and_every_back_office_page_is_accessible(ui):
     staff_login(ui)
     ui.expect_path("/demo/admin")
     nav = ui.page.get_by_role("navigation", name="Menu du back-office")
-    for label in ["Paramètres", "Prestations", "Calendrier", "Familles", "Effectifs", "Documents", "Messages",
-                  "Paiements", "Quotients familiaux", "Aide cantine à 1 €"]:
+    for label in [
+        "Paramètres",
+        "Prestations",
+        "Calendrier",
+        "Familles",
+        "Effectifs",
+        "Documents",
+        "Messages",
+        "Paiements",
+        "Quotients familiaux",
+        "Aide cantine à 1 €",
+    ]:
         assert nav.get_by_role("link", name=label, exact=True).is_visible()
     assert nav.get_by_role("button", name="Se déconnecter").is_visible()
     for path in ADMIN_PAGES:

@@ -193,8 +193,11 @@ def test_pricing_pages_refuse_forged_rows_and_save_a_checked_grid(cookies, datab
     quotients = _state(AdminQuotientsState)
     run_handler(quotients.load())
     for forged in ("999", "-1", "x"):
-        run_handler(quotients.add({"family": forged, "qf": "500", "source": "caf", "valid_from": "2026-11-01",
-                                   "valid_to": "2027-10-31"}))
+        run_handler(
+            quotients.add(
+                {"family": forged, "qf": "500", "source": "caf", "valid_from": "2026-11-01", "valid_to": "2027-10-31"}
+            )
+        )
         assert quotients.error_message == MSG_REFUSED
         run_handler(quotients.refuse({"row": forged, "message": "Non"}))
         assert quotients.error_message == MSG_REFUSED

@@ -3,7 +3,7 @@ a QF change mid-period with pending and paid days, the grid editor and the « ca
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlmodel import select
@@ -13,11 +13,9 @@ from cantine_portal.models import (
     Account,
     AccountRole,
     Child,
-    Enrollment,
     Family,
     FamilyQuotient,
     Guardian,
-    PriceBracket,
     PriceGrid,
     Reservation,
     ReservationStatus,
@@ -27,27 +25,41 @@ from cantine_portal.models import (
 from cantine_portal.services.backoffice import grids, qf_claim, quotients
 from cantine_portal.services.booking import basket, choices, period_view
 from cantine_portal.services.demo import load_demo
-from cantine_portal.services.payments import fulfilment
 from cantine_portal.services.pricing.editor import BracketText, GridForm, claim_verdict, parse_grid
 from cantine_portal.services.pricing.grid import Bracket, Grid, quote, reduced
 from cantine_portal.services.pricing.tariffs import lives_outside
 from cantine_portal.services.shared.calendar import period_containing
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 WEEK = period_containing("week", date(2026, 12, 7))
 MON, TUE, THU, FRI = date(2026, 12, 7), date(2026, 12, 8), date(2026, 12, 10), date(2026, 12, 11)
-GRID = Grid(date(2026, 9, 1), (Bracket(0, 500, 100), Bracket(501, 900, 250), Bracket(901, 1200, 320),
-                               Bracket(1201, None, 385)), 385, 460, 10, 2)
+GRID = Grid(
+    date(2026, 9, 1),
+    (Bracket(0, 500, 100), Bracket(501, 900, 250), Bracket(901, 1200, 320), Bracket(1201, None, 385)),
+    385,
+    460,
+    10,
+    2,
+)
 
 
 # --- pure rules ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("qf, cents, label", [
-    (0, 100, "Tranche 1"), (500, 100, "Tranche 1"), (501, 250, "Tranche 2"), (900, 250, "Tranche 2"),
-    (901, 320, "Tranche 3"), (1200, 320, "Tranche 3"), (1201, 385, "Tranche 4"), (99999, 385, "Tranche 4"),
-])
+@pytest.mark.parametrize(
+    "qf, cents, label",
+    [
+        (0, 100, "Tranche 1"),
+        (500, 100, "Tranche 1"),
+        (501, 250, "Tranche 2"),
+        (900, 250, "Tranche 2"),
+        (901, 320, "Tranche 3"),
+        (1200, 320, "Tranche 3"),
+        (1201, 385, "Tranche 4"),
+        (99999, 385, "Tranche 4"),
+    ],
+)
 def test_a_qf_exactly_on_a_bound_belongs_to_the_bracket_it_starts_or_ends(qf, cents, label):
     q = quote(GRID, 0, qf, outside=False)
     assert (q.price_cents, q.label.split(" —")[0]) == (cents, label)
@@ -56,9 +68,9 @@ def test_a_qf_exactly_on_a_bound_belongs_to_the_bracket_it_starts_or_ends(qf, ce
 def test_labels_outside_and_no_qf():
     assert quote(GRID, 0, 640, False).label == "Tranche 2 — QF de 501 à 900\u00a0€"
     assert quote(GRID, 0, 1300, False).label == "Tranche 4 — QF de 1\u202f201\u00a0€ et plus"
-    assert quote(GRID, 0, 300, True).price_cents == 460      # outside: whatever the QF
-    assert quote(GRID, 0, None, False).price_cents == 385    # no QF known
-    assert quote(None, 410, 300, False).price_cents == 410   # no grid: the single price
+    assert quote(GRID, 0, 300, True).price_cents == 460  # outside: whatever the QF
+    assert quote(GRID, 0, None, False).price_cents == 385  # no QF known
+    assert quote(None, 410, 300, False).price_cents == 410  # no grid: the single price
 
 
 def test_sibling_reduction_from_the_chosen_rank_rounded_to_the_cent():
@@ -69,8 +81,9 @@ def test_sibling_reduction_from_the_chosen_rank_rounded_to_the_cent():
 
 
 def _form(rows, **kw) -> GridForm:
-    base = dict(no_qf_price="3,85", outside_price="4,60", sibling_percent="10", sibling_from_rank="2",
-                valid_from="2026-12-01")
+    base = dict(
+        no_qf_price="3,85", outside_price="4,60", sibling_percent="10", sibling_from_rank="2", valid_from="2026-12-01"
+    )
     base.update(kw)
     return GridForm(tuple(BracketText(*r) for r in rows), **base)
 
@@ -104,7 +117,7 @@ def test_claim_verdict_names_the_failing_condition():
 
 
 def test_csv_cells_a_spreadsheet_would_run_are_neutralised():
-    assert neutralise("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")" and neutralise("-3,50") == "-3,50"
+    assert neutralise('=HYPERLINK("x")') == '\'=HYPERLINK("x")' and neutralise("-3,50") == "-3,50"
     assert "'@SUM" in csv_bytes(["a"], [["@SUM(A1)"]]).decode("utf-8-sig")
 
 
@@ -119,13 +132,25 @@ def demo(database, settings):
         structure = s.exec(select(Structure).where(Structure.slug == "demo")).one()
         martin = s.exec(select(Family).where(Family.name == "Martin")).one()
         durand = s.exec(select(Family).where(Family.name == "Durand")).one()
-        canteen = s.exec(select(Service).where(Service.structure_id == structure.id,
-                                               Service.name == "Restauration scolaire")).one()
+        canteen = s.exec(
+            select(Service).where(Service.structure_id == structure.id, Service.name == "Restauration scolaire")
+        ).one()
         kids = {c.first_name: c.id for c in s.exec(select(Child))}
-        staff = s.exec(select(Account).where(Account.role == AccountRole.STAFF,
-                                             Account.structure_id == structure.id)).one()
-        return dict(db=database, settings=settings, structure=structure.id, martin=martin.id, durand=durand.id,
-                    canteen=canteen.id, lea=kids["Léa"], hugo=kids["Hugo"], emma=kids["Emma"], staff=staff.id)
+        staff = s.exec(
+            select(Account).where(Account.role == AccountRole.STAFF, Account.structure_id == structure.id)
+        ).one()
+        return dict(
+            db=database,
+            settings=settings,
+            structure=structure.id,
+            martin=martin.id,
+            durand=durand.id,
+            canteen=canteen.id,
+            lea=kids["Léa"],
+            hugo=kids["Hugo"],
+            emma=kids["Emma"],
+            staff=staff.id,
+        )
 
 
 def _view(d, family, now=NOW, period=WEEK):
@@ -141,8 +166,17 @@ def _apply(d, family, wanted, now=NOW, period=WEEK):
 
 def _set_qf(d, family, qf, start, end=date(2027, 8, 31)):
     with d["db"].write_session() as s:
-        s.add(FamilyQuotient(structure_id=d["structure"], family_id=family, qf_euros=qf, source="caf",
-                             valid_from=start, valid_to=end, created_at=NOW))
+        s.add(
+            FamilyQuotient(
+                structure_id=d["structure"],
+                family_id=family,
+                qf_euros=qf,
+                source="caf",
+                valid_from=start,
+                valid_to=end,
+                created_at=NOW,
+            )
+        )
 
 
 def _pay(d, family, now=NOW):
@@ -157,8 +191,14 @@ def _pay(d, family, now=NOW):
 
 def _rows(d, family):
     with d["db"].session() as s:
-        return {(r.child_id, r.day): r for r in s.exec(select(Reservation).where(
-            Reservation.family_id == family, Reservation.status != ReservationStatus.CANCELLED))}
+        return {
+            (r.child_id, r.day): r
+            for r in s.exec(
+                select(Reservation).where(
+                    Reservation.family_id == family, Reservation.status != ReservationStatus.CANCELLED
+                )
+            )
+        }
 
 
 @pytest.mark.db
@@ -181,13 +221,17 @@ def test_outside_commune_from_the_address_or_the_staff_flag(demo):
             s.add(g)
     assert _view(d, d["durand"]).cell((d["emma"], d["canteen"], MON)).price_cents == 460
     with d["db"].write_session() as s:
-        quotients.set_outside_commune(s, NOW, structure_id=d["structure"], account_id=d["staff"],
-                                      family_id=d["durand"], outside=False)
+        quotients.set_outside_commune(
+            s, NOW, structure_id=d["structure"], account_id=d["staff"], family_id=d["durand"], outside=False
+        )
     assert _view(d, d["durand"]).cell((d["emma"], d["canteen"], MON)).price_cents == 250
     structure = Structure(slug="x", name="X", postal_code="44000", city="Saint-Herblain")
     family = Family(structure_id=1, name="F")
-    assert not lives_outside(structure, family, [Guardian(family_id=1, last_name="a", first_name="b",
-                                                          postal_code="44000", city="ST HERBLAIN")])
+    assert not lives_outside(
+        structure,
+        family,
+        [Guardian(family_id=1, last_name="a", first_name="b", postal_code="44000", city="ST HERBLAIN")],
+    )
 
 
 def _siblings_grid(d, percent=10, from_rank=2):
@@ -208,7 +252,11 @@ def test_siblings_same_day_different_days_and_a_sibling_unticked(demo):
     assert per_child == {lea: 385, hugo: 347 + 385} and total == 1117  # Tuesday: Hugo alone, full price
     assert _apply(d, d["martin"], wanted).ok
     rows = _rows(d, d["martin"])
-    assert (rows[(lea, MON)].price_cents, rows[(hugo, MON)].price_cents, rows[(hugo, TUE)].price_cents) == (385, 347, 385)
+    assert (rows[(lea, MON)].price_cents, rows[(hugo, MON)].price_cents, rows[(hugo, TUE)].price_cents) == (
+        385,
+        347,
+        385,
+    )
     assert "réduction fratrie" in rows[(hugo, MON)].tariff_label
     # Léa unticked on Monday: Hugo becomes the first child that day and pays the full price.
     assert _apply(d, d["martin"], {(hugo, c, MON), (hugo, c, TUE)}).ok
@@ -269,24 +317,35 @@ def test_a_qf_change_mid_period_reprices_pending_days_with_a_message_and_never_p
     assert (rows[(emma, THU)].price_cents, rows[(emma, FRI)].price_cents) == (100, 100)
     assert rows[(emma, THU)].tariff_label.startswith("Tranche 1")
     view = _view(d, d["durand"])
-    assert view.tariff_lines == ("Restauration scolaire : Tranche 2 — QF de 501 à 900\u00a0€ (2,50\u00a0€)",
-                                 "Restauration scolaire à partir du jeudi 10 décembre : "
-                                 "Tranche 1 — QF de 0 à 500\u00a0€ (1,00\u00a0€)")
+    assert view.tariff_lines == (
+        "Restauration scolaire : Tranche 2 — QF de 501 à 900\u00a0€ (2,50\u00a0€)",
+        "Restauration scolaire à partir du jeudi 10 décembre : Tranche 1 — QF de 0 à 500\u00a0€ (1,00\u00a0€)",
+    )
 
 
 @pytest.mark.db
 def test_staff_grid_editor_saves_a_grid_from_a_date_and_keeps_history(demo):
     d = demo
-    form = GridForm((BracketText("0", "600", "0,90"), BracketText("601", "1000", "2,00"),
-                     BracketText("1001", "", "4,00")), "4,00", "", "0", "2", "2026-12-10")
+    form = GridForm(
+        (BracketText("0", "600", "0,90"), BracketText("601", "1000", "2,00"), BracketText("1001", "", "4,00")),
+        "4,00",
+        "",
+        "0",
+        "2",
+        "2026-12-10",
+    )
     with d["db"].write_session() as s:
-        result = grids.save_grid(s, NOW, structure_id=d["structure"], account_id=d["staff"],
-                                 service_id=d["canteen"], form=form)
+        result = grids.save_grid(
+            s, NOW, structure_id=d["structure"], account_id=d["staff"], service_id=d["canteen"], form=form
+        )
     assert result.ok and "remplit les conditions" in result.verdict
-    assert result.preview == "Une famille au QF de 640\u00a0€ paie 2,00\u00a0€ le repas (Tranche 2 — QF de 601 à 1\u202f000\u00a0€)."
+    assert (
+        result.preview
+        == "Une famille au QF de 640\u00a0€ paie 2,00\u00a0€ le repas (Tranche 2 — QF de 601 à 1\u202f000\u00a0€)."
+    )
     view = _view(d, d["durand"])
-    assert view.cell((d["emma"], d["canteen"], TUE)).price_cents == 250   # old grid before the date
-    assert view.cell((d["emma"], d["canteen"], THU)).price_cents == 200   # new grid from the date
+    assert view.cell((d["emma"], d["canteen"], TUE)).price_cents == 250  # old grid before the date
+    assert view.cell((d["emma"], d["canteen"], THU)).price_cents == 200  # new grid from the date
     with d["db"].session() as s:
         assert len(grids.grids_of(s, d["structure"], d["staff"])) == 2
 
@@ -294,16 +353,19 @@ def test_staff_grid_editor_saves_a_grid_from_a_date_and_keeps_history(demo):
 @pytest.mark.db
 def test_quotients_csv_import_is_all_or_nothing_with_line_numbers(demo):
     d = demo
-    bad = ("reference_famille;quotient_familial;source;valable_du;valable_au\n"
-           "F-DURAND;450;caf;01/01/2027;31/12/2027\nF-NOBODY;abc;caf;01/01/2027;31/12/2026\n").encode()
+    bad = (
+        b"reference_famille;quotient_familial;source;valable_du;valable_au\n"
+        b"F-DURAND;450;caf;01/01/2027;31/12/2027\nF-NOBODY;abc;caf;01/01/2027;31/12/2026\n"
+    )
     with d["db"].write_session() as s:
         ok, messages = quotients.import_quotients(s, NOW, structure_id=d["structure"], account_id=d["staff"], data=bad)
     assert not ok and messages[0].startswith("Ligne 3 :") and "F-NOBODY" in messages[0] and "entier" in messages[0]
     with d["db"].session() as s:
         assert len(s.exec(select(FamilyQuotient).where(FamilyQuotient.family_id == d["durand"])).all()) == 1
     with d["db"].write_session() as s:
-        ok, _ = quotients.import_quotients(s, NOW, structure_id=d["structure"], account_id=d["staff"],
-                                           data=bad.split(b"F-NOBODY")[0])
+        ok, _ = quotients.import_quotients(
+            s, NOW, structure_id=d["structure"], account_id=d["staff"], data=bad.split(b"F-NOBODY")[0]
+        )
     assert ok
     with d["db"].session() as s:
         assert len(quotients.expiring(s, d["structure"], d["staff"], date(2027, 8, 1))) == 1  # Martin only
@@ -322,8 +384,11 @@ def test_claim_counts_equal_paid_meals_at_one_euro_for_qf_up_to_1000(demo):
     period = qf_claim.ClaimPeriod(2026, 3)
     with d["db"].session() as s:
         result = qf_claim.claim(s, d["structure"], d["staff"], c, period, egalim=True)
-        paid_cheap = [r for r in s.exec(select(Reservation).where(Reservation.status == ReservationStatus.PAID))
-                      if r.price_cents <= 100 and r.qf_euros is not None and r.qf_euros <= 1000]
+        paid_cheap = [
+            r
+            for r in s.exec(select(Reservation).where(Reservation.status == ReservationStatus.PAID))
+            if r.price_cents <= 100 and r.qf_euros is not None and r.qf_euros <= 1000
+        ]
     assert result.meals == len(paid_cheap) == 3
     assert [(r.month, r.school, r.meals) for r in result.rows] == [("décembre 2026", "École Jacques Prévert", 3)]
     assert result.amount_cents == 3 * 400 and period.start == date(2026, 9, 1) and period.end == date(2026, 12, 31)

@@ -74,8 +74,14 @@ def test_tick_changes_only_the_totals_in_their_own_state(state):
     ticks.toggle(key)
     # The page state (tables...) is untouched: the browser re-renders the totals, not the tables.
     assert state.dirty_vars == set()
-    assert ticks.dirty_vars <= {"child_totals", "grand_total", "unsaved_count", "_ticked", "_totals_cents",
-                                 "_contrib"}  # _contrib: the sibling-priced group totals (issue 17)
+    assert ticks.dirty_vars <= {
+        "child_totals",
+        "grand_total",
+        "unsaved_count",
+        "_ticked",
+        "_totals_cents",
+        "_contrib",
+    }  # _contrib: the sibling-priced group totals (issue 17)
     assert ticks.unsaved_count == 1
     assert ticks.child_totals[0].startswith("3,85") and ticks.grand_total.startswith("3,85")
     ticks.toggle(key)

@@ -64,11 +64,21 @@ def attendance(session: Session, structure_id: int, account_id: int, day: date, 
         )
     ).all()
     rows = sorted(
-        (AttendanceRow(f"{child.last_name.upper()} {child.first_name}", family.name, child.school or NO_SCHOOL,
-                       child.class_name, child.diet or NO_DIET, child.pai, child.pai_notes if child.pai else "",
-                       reservation.tariff_label)
-         for reservation, child, family in found),
-        key=lambda r: (r.school, r.class_name, r.child_name))
+        (
+            AttendanceRow(
+                f"{child.last_name.upper()} {child.first_name}",
+                family.name,
+                child.school or NO_SCHOOL,
+                child.class_name,
+                child.diet or NO_DIET,
+                child.pai,
+                child.pai_notes if child.pai else "",
+                reservation.tariff_label,
+            )
+            for reservation, child, family in found
+        ),
+        key=lambda r: (r.school, r.class_name, r.child_name),
+    )
     schools = Counter(r.school for r in rows)
     diets = Counter(r.diet for r in rows)
     return Attendance(
@@ -85,9 +95,23 @@ def attendance(session: Session, structure_id: int, account_id: int, day: date, 
 def attendance_csv(data: Attendance) -> bytes:
     """`;`-separated, UTF-8 with BOM so that Excel opens the accents right (infra/csv_export: cells
     a spreadsheet would run as formulas are neutralised). No PAI notes."""
-    return csv_bytes(["Date", "Prestation", "Enfant", "Famille", "École", "Classe", "Régime", "PAI", "Tarif"],
-                     ([f"{data.day:%d/%m/%Y}", data.service_name, row.child_name, row.family_name, row.school,
-                       row.class_name, row.diet, "PAI" if row.pai else "", row.tariff] for row in data.rows))
+    return csv_bytes(
+        ["Date", "Prestation", "Enfant", "Famille", "École", "Classe", "Régime", "PAI", "Tarif"],
+        (
+            [
+                f"{data.day:%d/%m/%Y}",
+                data.service_name,
+                row.child_name,
+                row.family_name,
+                row.school,
+                row.class_name,
+                row.diet,
+                "PAI" if row.pai else "",
+                row.tariff,
+            ]
+            for row in data.rows
+        ),
+    )
 
 
 def attendance_pdf(data: Attendance, commune_name: str, now: datetime) -> bytes:

@@ -71,18 +71,36 @@ def payments_report(
     if only is not None:
         payments = [p for p in payments if p.id in only]
     families = {f.id: f.name for f in session.exec(select(Family).where(Family.structure_id == structure_id))}
-    receipts = {r.payment_id: r.number for r in session.exec(select(Receipt).where(
-        Receipt.structure_id == structure_id))}
+    receipts = {
+        r.payment_id: r.number for r in session.exec(select(Receipt).where(Receipt.structure_id == structure_id))
+    }
     tariffs: dict[int, set[str]] = defaultdict(set)
-    for payment_id, label in session.exec(select(Reservation.payment_id, Reservation.tariff_label).where(
-            Reservation.structure_id == structure_id, Reservation.tariff_label != "")).all():
+    for payment_id, label in session.exec(
+        select(Reservation.payment_id, Reservation.tariff_label).where(
+            Reservation.structure_id == structure_id, Reservation.tariff_label != ""
+        )
+    ).all():
         if payment_id is not None:
             tariffs[payment_id].add(label)
-    rows = [PaymentRow(
-        row_id(p), f"{_local(p.created_at):%d/%m/%Y %H:%M}", families.get(p.family_id, ""), p.reference, provider_label(p.provider),
-        p.provider_payment_id or p.provider_session_id or "", p.status, PAYMENT_LABELS.get(p.status, p.status),
-        p.amount_cents, format_euros(p.amount_cents), p.credit_cents, format_euros(p.credit_cents) if p.credit_cents else "",
-        receipts.get(row_id(p), ""), " ; ".join(sorted(tariffs.get(row_id(p), ())))) for p in payments]
+    rows = [
+        PaymentRow(
+            row_id(p),
+            f"{_local(p.created_at):%d/%m/%Y %H:%M}",
+            families.get(p.family_id, ""),
+            p.reference,
+            provider_label(p.provider),
+            p.provider_payment_id or p.provider_session_id or "",
+            p.status,
+            PAYMENT_LABELS.get(p.status, p.status),
+            p.amount_cents,
+            format_euros(p.amount_cents),
+            p.credit_cents,
+            format_euros(p.credit_cents) if p.credit_cents else "",
+            receipts.get(row_id(p), ""),
+            " ; ".join(sorted(tariffs.get(row_id(p), ()))),
+        )
+        for p in payments
+    ]
     days: dict[date, list[int]] = defaultdict(list)
     months: dict[tuple[int, int], list[int]] = defaultdict(list)
     for p in payments:
@@ -108,8 +126,32 @@ def _decimal(cents: int) -> str:
 
 def payments_csv(report: PaymentsReport) -> bytes:
     """`;`-separated, UTF-8 with BOM; amounts as "12,34" (French Excel reads them as numbers)."""
-    return csv_bytes(["Date", "Famille", "Référence", "Prestataire", "Référence prestataire", "Statut",
-                      "Montant (EUR)", "Avoir utilisé (EUR)", "Reçu", "Tranches"],
-                     ([row.date_label, row.family_name, row.reference, row.provider, row.provider_reference,
-                       row.status_label, _decimal(row.amount_cents), _decimal(row.credit_cents), row.receipt_number,
-                       row.tariffs] for row in report.rows))
+    return csv_bytes(
+        [
+            "Date",
+            "Famille",
+            "Référence",
+            "Prestataire",
+            "Référence prestataire",
+            "Statut",
+            "Montant (EUR)",
+            "Avoir utilisé (EUR)",
+            "Reçu",
+            "Tranches",
+        ],
+        (
+            [
+                row.date_label,
+                row.family_name,
+                row.reference,
+                row.provider,
+                row.provider_reference,
+                row.status_label,
+                _decimal(row.amount_cents),
+                _decimal(row.credit_cents),
+                row.receipt_number,
+                row.tariffs,
+            ]
+            for row in report.rows
+        ),
+    )

@@ -80,39 +80,59 @@ class Claim:
     amount_cents: int
 
 
-def claim(session: Session, structure_id: int, account_id: int, service_id: int, period: ClaimPeriod,
-          egalim: bool) -> Claim:
+def claim(
+    session: Session, structure_id: int, account_id: int, service_id: int, period: ClaimPeriod, egalim: bool
+) -> Claim:
     """The claim's figures from the paid reservations (price ≤ 1 €, QF ≤ 1 000 €) of the period."""
     check_staff(session, structure_id, account_id)
     service = owned(session, Service, service_id, structure_id)
     found = session.exec(
         select(col(Reservation.day), col(Child.school))
         .join(Child, col(Child.id) == col(Reservation.child_id))
-        .where(Reservation.structure_id == structure_id, Reservation.service_id == service_id,
-               Reservation.status == ReservationStatus.PAID,
-               Reservation.day >= period.start, Reservation.day <= period.end,
-               col(Reservation.price_cents) <= CLAIM_PRICE_CEILING_CENTS,
-               col(Reservation.qf_euros).is_not(None), col(Reservation.qf_euros) <= CLAIM_QF_CEILING)
+        .where(
+            Reservation.structure_id == structure_id,
+            Reservation.service_id == service_id,
+            Reservation.status == ReservationStatus.PAID,
+            Reservation.day >= period.start,
+            Reservation.day <= period.end,
+            col(Reservation.price_cents) <= CLAIM_PRICE_CEILING_CENTS,
+            col(Reservation.qf_euros).is_not(None),
+            col(Reservation.qf_euros) <= CLAIM_QF_CEILING,
+        )
     ).all()
     per_meal = AID_PER_MEAL_CENTS + (EGALIM_BONUS_CENTS if egalim else 0)
     counts = Counter((day.month, school.strip() or NO_SCHOOL) for day, school in found)
-    rows = tuple(ClaimRow(f"{MONTHS[month - 1]} {period.year}", school, n, n * per_meal)
-                 for (month, school), n in sorted(counts.items()))
+    rows = tuple(
+        ClaimRow(f"{MONTHS[month - 1]} {period.year}", school, n, n * per_meal)
+        for (month, school), n in sorted(counts.items())
+    )
     meals = sum(counts.values())
     return Claim(service.name, period, egalim, rows, meals, per_meal, meals * per_meal)
 
 
 def claim_csv(data: Claim) -> bytes:
-    rows: list[list[object]] = [[r.month, r.school, r.meals, format_euros(r.amount_cents).replace("\u202f", "")
-                                 .removesuffix("\u00a0€")] for r in data.rows]
-    rows.append(["Total", "", data.meals, format_euros(data.amount_cents).replace("\u202f", "").removesuffix("\u00a0€")])
+    rows: list[list[object]] = [
+        [r.month, r.school, r.meals, format_euros(r.amount_cents).replace("\u202f", "").removesuffix("\u00a0€")]
+        for r in data.rows
+    ]
+    rows.append(
+        ["Total", "", data.meals, format_euros(data.amount_cents).replace("\u202f", "").removesuffix("\u00a0€")]
+    )
     return csv_bytes(["Mois", "École", "Repas facturés à 1 € ou moins (QF ≤ 1 000 €)", "Aide demandée (EUR)"], rows)
 
 
 def claim_pdf(data: Claim, commune_name: str, now: datetime) -> bytes:
-    return render_claim(commune_name, data.service_name, data.period.label, data.egalim,
-                        [(r.month, r.school, r.meals, r.amount_cents) for r in data.rows], data.meals,
-                        data.aid_per_meal_cents, data.amount_cents, generated_at=now)
+    return render_claim(
+        commune_name,
+        data.service_name,
+        data.period.label,
+        data.egalim,
+        [(r.month, r.school, r.meals, r.amount_cents) for r in data.rows],
+        data.meals,
+        data.aid_per_meal_cents,
+        data.amount_cents,
+        generated_at=now,
+    )
 
 
 def export_name(data: Claim, extension: str) -> str:

@@ -47,7 +47,7 @@ class QuotientResult:
 class QuotientInput:
     qf: str
     source: str
-    valid_from: str       # ISO (date input) or jj/mm/aaaa (CSV)
+    valid_from: str  # ISO (date input) or jj/mm/aaaa (CSV)
     valid_to: str
 
 
@@ -84,27 +84,62 @@ def check_input(data: QuotientInput) -> tuple[tuple[int, str, date, date] | None
     return (int(cleaned), str(source), start, end), {}
 
 
-def add_quotient(session: Session, now: datetime, *, structure_id: int, account_id: int, family_id: int,
-                 data: QuotientInput, document_id: int | None = None, ip: str = "") -> QuotientResult:
+def add_quotient(
+    session: Session,
+    now: datetime,
+    *,
+    structure_id: int,
+    account_id: int,
+    family_id: int,
+    data: QuotientInput,
+    document_id: int | None = None,
+    ip: str = "",
+) -> QuotientResult:
     """Record a family's QF (entered by the staff, or from an accepted attestation)."""
     check_staff(session, structure_id, account_id)
     family = owned(session, Family, family_id, structure_id)
     checked, errors = check_input(data)
     if checked is None:
-        return QuotientResult(False, "Le quotient familial n'a pas été enregistré : corrigez les champs signalés.",
-                              errors)
+        return QuotientResult(
+            False, "Le quotient familial n'a pas été enregistré : corrigez les champs signalés.", errors
+        )
     qf, source, start, end = checked
-    session.add(FamilyQuotient(structure_id=structure_id, family_id=family_id, qf_euros=qf, source=source,
-                               valid_from=start, valid_to=end, created_at=now, account_id=account_id,
-                               document_id=document_id))
-    audit.record(session, now, "admin.quotient_added", structure_id=structure_id, account_id=account_id,
-                 target=f"family:{family_id}", ip=ip, qf_euros=qf, source=source, valid_from=start, valid_to=end)
-    return QuotientResult(True, f"Quotient familial de la famille {family.name} : {format_whole_euros(qf)} du "
-                                f"{format_numeric_date(start)} au {format_numeric_date(end)}.")
+    session.add(
+        FamilyQuotient(
+            structure_id=structure_id,
+            family_id=family_id,
+            qf_euros=qf,
+            source=source,
+            valid_from=start,
+            valid_to=end,
+            created_at=now,
+            account_id=account_id,
+            document_id=document_id,
+        )
+    )
+    audit.record(
+        session,
+        now,
+        "admin.quotient_added",
+        structure_id=structure_id,
+        account_id=account_id,
+        target=f"family:{family_id}",
+        ip=ip,
+        qf_euros=qf,
+        source=source,
+        valid_from=start,
+        valid_to=end,
+    )
+    return QuotientResult(
+        True,
+        f"Quotient familial de la famille {family.name} : {format_whole_euros(qf)} du "
+        f"{format_numeric_date(start)} au {format_numeric_date(end)}.",
+    )
 
 
-def import_quotients(session: Session, now: datetime, *, structure_id: int, account_id: int, data: bytes,
-                     ip: str = "") -> tuple[bool, list[str]]:
+def import_quotients(
+    session: Session, now: datetime, *, structure_id: int, account_id: int, data: bytes, ip: str = ""
+) -> tuple[bool, list[str]]:
     """CSV ``reference_famille;quotient_familial;source;valable_du;valable_au``: all or nothing,
     every bad line reported with its number (as the families' import)."""
     check_staff(session, structure_id, account_id)
@@ -115,8 +150,11 @@ def import_quotients(session: Session, now: datetime, *, structure_id: int, acco
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
     if not rows or [h.strip().lower() for h in rows[0]] != IMPORT_HEADER:
         return False, ["Ligne 1 : l'en-tête doit être « " + ";".join(IMPORT_HEADER) + " »."]
-    families = {f.reference.strip().upper(): f for f in session.exec(
-        select(Family).where(Family.structure_id == structure_id)) if f.reference.strip()}
+    families = {
+        f.reference.strip().upper(): f
+        for f in session.exec(select(Family).where(Family.structure_id == structure_id))
+        if f.reference.strip()
+    }
     problems: list[str] = []
     ready: list[tuple[Family, QuotientInput]] = []
     for number, row in enumerate(rows[1:], start=2):
@@ -137,8 +175,9 @@ def import_quotients(session: Session, now: datetime, *, structure_id: int, acco
     if problems:
         return False, problems
     for family, entry in ready:
-        add_quotient(session, now, structure_id=structure_id, account_id=account_id, family_id=row_id(family),
-                     data=entry, ip=ip)
+        add_quotient(
+            session, now, structure_id=structure_id, account_id=account_id, family_id=row_id(family), data=entry, ip=ip
+        )
     return True, [f"{len(ready)} quotient(s) familial(aux) importé(s)."]
 
 
@@ -153,9 +192,12 @@ class ExpiringRow:
 def expiring(session: Session, structure_id: int, account_id: int, today: date, days: int = 31) -> list[ExpiringRow]:
     """QFs ending within ``days`` with no newer record taking over after them: families to remind."""
     check_staff(session, structure_id, account_id)
-    rows = session.exec(select(FamilyQuotient, Family).join(Family, col(Family.id) == col(FamilyQuotient.family_id))
-                        .where(FamilyQuotient.structure_id == structure_id)
-                        .order_by(col(FamilyQuotient.valid_to))).all()
+    rows = session.exec(
+        select(FamilyQuotient, Family)
+        .join(Family, col(Family.id) == col(FamilyQuotient.family_id))
+        .where(FamilyQuotient.structure_id == structure_id)
+        .order_by(col(FamilyQuotient.valid_to))
+    ).all()
     last_end: dict[int, date] = {}
     names: dict[int, tuple[str, int]] = {}
     for quotient, family in rows:
@@ -163,65 +205,135 @@ def expiring(session: Session, structure_id: int, account_id: int, today: date, 
         if quotient.valid_to == last_end[quotient.family_id]:
             names[quotient.family_id] = (family.name, quotient.qf_euros)
     limit = today + timedelta(days=days)
-    return sorted((ExpiringRow(fid, names[fid][0], format_whole_euros(names[fid][1]), format_numeric_date(end))
-                   for fid, end in last_end.items() if today <= end <= limit), key=lambda r: r.valid_to)
+    return sorted(
+        (
+            ExpiringRow(fid, names[fid][0], format_whole_euros(names[fid][1]), format_numeric_date(end))
+            for fid, end in last_end.items()
+            if today <= end <= limit
+        ),
+        key=lambda r: r.valid_to,
+    )
 
 
-def accept_attestation(session: Session, now: datetime, *, structure_id: int, account_id: int, document_id: int,
-                       data: QuotientInput, ip: str = "") -> QuotientResult:
+def accept_attestation(
+    session: Session,
+    now: datetime,
+    *,
+    structure_id: int,
+    account_id: int,
+    document_id: int,
+    data: QuotientInput,
+    ip: str = "",
+) -> QuotientResult:
     """The staff read the attestation and enter its QF and dates: it becomes the family's QF."""
     check_staff(session, structure_id, account_id)
     document = owned(session, QuotientDocument, document_id, structure_id)
     if document.status != QuotientDocumentStatus.PENDING:
         return QuotientResult(False, "Cette attestation a déjà été traitée.")
-    result = add_quotient(session, now, structure_id=structure_id, account_id=account_id,
-                          family_id=document.family_id, data=data, document_id=document_id, ip=ip)
+    result = add_quotient(
+        session,
+        now,
+        structure_id=structure_id,
+        account_id=account_id,
+        family_id=document.family_id,
+        data=data,
+        document_id=document_id,
+        ip=ip,
+    )
     if result.ok:
         document.status, document.decided_at, document.decided_by = QuotientDocumentStatus.ACCEPTED, now, account_id
         session.add(document)
     return result
 
 
-def refuse_attestation(session: Session, settings: Settings, now: datetime, *, structure_id: int, account_id: int,
-                       document_id: int, message: str, ip: str = "") -> QuotientResult:
+def refuse_attestation(
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    *,
+    structure_id: int,
+    account_id: int,
+    document_id: int,
+    message: str,
+    ip: str = "",
+) -> QuotientResult:
     """Refuse with a message the family's parent accounts receive by e-mail."""
     structure = check_staff(session, structure_id, account_id)
     document = owned(session, QuotientDocument, document_id, structure_id)
     if document.status != QuotientDocumentStatus.PENDING:
         return QuotientResult(False, "Cette attestation a déjà été traitée.")
     if not message.strip():
-        return QuotientResult(False, "Indiquez à la famille pourquoi l'attestation est refusée.",
-                              {"message": "Indiquez à la famille pourquoi l'attestation est refusée."})
+        return QuotientResult(
+            False,
+            "Indiquez à la famille pourquoi l'attestation est refusée.",
+            {"message": "Indiquez à la famille pourquoi l'attestation est refusée."},
+        )
     document.status, document.decided_at, document.decided_by = QuotientDocumentStatus.REFUSED, now, account_id
     document.refusal_message = message.strip()[:2000]
     session.add(document)
     sent = document.submitted_at.astimezone(PARIS).date()
-    paragraphs = ["Bonjour,",
-                  f"La mairie n'a pas pu accepter l'attestation de quotient familial envoyée le {format_long_date(sent)} :",
-                  document.refusal_message,
-                  "Vous pouvez en envoyer une nouvelle depuis la page Famille du portail, rubrique « Quotient "
-                  "familial ». D'ici là, le tarif sans quotient familial s'applique."]
+    paragraphs = [
+        "Bonjour,",
+        f"La mairie n'a pas pu accepter l'attestation de quotient familial envoyée le {format_long_date(sent)} :",
+        document.refusal_message,
+        "Vous pouvez en envoyer une nouvelle depuis la page Famille du portail, rubrique « Quotient "
+        "familial ». D'ici là, le tarif sans quotient familial s'applique.",
+    ]
     mailer = Mailer(settings)
-    for account in session.exec(select(Account).where(Account.family_id == document.family_id,
-                                                      Account.role == AccountRole.PARENT, Account.active == True)):  # noqa: E712
-        mailer.send(Mail(to=account.email, subject=f"{structure.name} — Attestation de quotient familial refusée",
-                         text="\n\n".join(paragraphs), html=render_html("Attestation refusée", paragraphs),
-                         reply_to=structure.email or None), now)
-    audit.record(session, now, "admin.quotient_refused", structure_id=structure_id, account_id=account_id,
-                 target=f"quotientdocument:{document_id}", ip=ip)
+    for account in session.exec(
+        select(Account).where(
+            Account.family_id == document.family_id, Account.role == AccountRole.PARENT, col(Account.active).is_(True)
+        )
+    ):
+        mailer.send(
+            Mail(
+                to=account.email,
+                subject=f"{structure.name} — Attestation de quotient familial refusée",
+                text="\n\n".join(paragraphs),
+                html=render_html("Attestation refusée", paragraphs),
+                reply_to=structure.email or None,
+            ),
+            now,
+        )
+    audit.record(
+        session,
+        now,
+        "admin.quotient_refused",
+        structure_id=structure_id,
+        account_id=account_id,
+        target=f"quotientdocument:{document_id}",
+        ip=ip,
+    )
     return QuotientResult(True, "L'attestation est refusée ; la famille a été prévenue par e-mail.")
 
 
-def set_outside_commune(session: Session, now: datetime, *, structure_id: int, account_id: int, family_id: int,
-                        outside: bool | None, ip: str = "") -> QuotientResult:
+def set_outside_commune(
+    session: Session,
+    now: datetime,
+    *,
+    structure_id: int,
+    account_id: int,
+    family_id: int,
+    outside: bool | None,
+    ip: str = "",
+) -> QuotientResult:
     """The staff's decision on the outside-commune price (None: from the guardians' address)."""
     check_staff(session, structure_id, account_id)
     family = owned(session, Family, family_id, structure_id)
     before = family.outside_commune
     family.outside_commune = outside
     session.add(family)
-    audit.record(session, now, "admin.family_outside_commune", structure_id=structure_id, account_id=account_id,
-                 target=f"family:{family_id}", ip=ip, before=before, after=outside)
+    audit.record(
+        session,
+        now,
+        "admin.family_outside_commune",
+        structure_id=structure_id,
+        account_id=account_id,
+        target=f"family:{family_id}",
+        ip=ip,
+        before=before,
+        after=outside,
+    )
     words = {None: "selon l'adresse des responsables", True: "tarif extérieur", False: "tarif de la commune"}
     return QuotientResult(True, f"Famille {family.name} : {words[outside]}.")
 
@@ -234,7 +346,7 @@ class FamilyQuotientRow:
     name: str
     reference: str
     qf_today: str
-    outside: str          # "" (from the address), "1" (outside), "0" (resident)
+    outside: str  # "" (from the address), "1" (outside), "0" (resident)
 
 
 @dataclass(frozen=True)
@@ -248,29 +360,51 @@ class AttestationRow:
 def family_rows(session: Session, structure_id: int, account_id: int, today: date) -> list[FamilyQuotientRow]:
     """Every family of the commune, by name, with the QF in force today (the newest record wins)."""
     check_staff(session, structure_id, account_id)
-    families = session.exec(select(Family).where(Family.structure_id == structure_id)
-                            .order_by(col(Family.name), col(Family.id))).all()
+    families = session.exec(
+        select(Family).where(Family.structure_id == structure_id).order_by(col(Family.name), col(Family.id))
+    ).all()
     today_qf: dict[int, int] = {}
-    for q in session.exec(select(FamilyQuotient).where(FamilyQuotient.structure_id == structure_id,
-                                                       FamilyQuotient.valid_from <= today,
-                                                       FamilyQuotient.valid_to >= today)
-                          .order_by(col(FamilyQuotient.id))):
+    for q in session.exec(
+        select(FamilyQuotient)
+        .where(
+            FamilyQuotient.structure_id == structure_id,
+            FamilyQuotient.valid_from <= today,
+            FamilyQuotient.valid_to >= today,
+        )
+        .order_by(col(FamilyQuotient.id))
+    ):
         today_qf[q.family_id] = q.qf_euros
     flags = {None: "", True: "1", False: "0"}
-    return [FamilyQuotientRow(row_id(f), f.name, f.reference,
-                              format_whole_euros(today_qf[row_id(f)]) if row_id(f) in today_qf else "Aucun",
-                              flags[f.outside_commune]) for f in families]
+    return [
+        FamilyQuotientRow(
+            row_id(f),
+            f.name,
+            f.reference,
+            format_whole_euros(today_qf[row_id(f)]) if row_id(f) in today_qf else "Aucun",
+            flags[f.outside_commune],
+        )
+        for f in families
+    ]
 
 
 def pending_attestations(session: Session, structure_id: int, account_id: int) -> list[AttestationRow]:
     """The attestations parents sent that nobody has accepted or refused yet, oldest first."""
     check_staff(session, structure_id, account_id)
-    rows = session.exec(select(QuotientDocument, Family).join(Family, col(Family.id) == col(QuotientDocument.family_id))
-                        .where(QuotientDocument.structure_id == structure_id,
-                               QuotientDocument.status == QuotientDocumentStatus.PENDING)
-                        .order_by(col(QuotientDocument.submitted_at))).all()
-    return [AttestationRow(row_id(d), f.name, format_numeric_date(d.submitted_at.astimezone(PARIS).date()),
-                           "PDF" if d.media_type == "application/pdf" else "Photo") for d, f in rows]
+    rows = session.exec(
+        select(QuotientDocument, Family)
+        .join(Family, col(Family.id) == col(QuotientDocument.family_id))
+        .where(QuotientDocument.structure_id == structure_id, QuotientDocument.status == QuotientDocumentStatus.PENDING)
+        .order_by(col(QuotientDocument.submitted_at))
+    ).all()
+    return [
+        AttestationRow(
+            row_id(d),
+            f.name,
+            format_numeric_date(d.submitted_at.astimezone(PARIS).date()),
+            "PDF" if d.media_type == "application/pdf" else "Photo",
+        )
+        for d, f in rows
+    ]
 
 
 def attestation_of(session: Session, structure_id: int, account_id: int, document_id: int) -> QuotientDocument:

@@ -9,7 +9,6 @@ from sqlmodel import Session, col, select
 
 from cantine_portal.french import format_euros, format_long_date
 from cantine_portal.models import Basket, BasketStatus, Child, Reservation, ReservationStatus, Service, row_id
-from cantine_portal.services.pricing.tariffs import Priced, Tariffs, price_booked
 from cantine_portal.services.booking.queries import (
     basket_lines,
     bump_version,
@@ -17,6 +16,7 @@ from cantine_portal.services.booking.queries import (
     current_basket,
     structure_and_family,
 )
+from cantine_portal.services.pricing.tariffs import Priced, Tariffs, price_booked
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class BasketLine:
     service_name: str
     day: date
     price_cents: int
-    tariff_label: str = ""   # « Tranche 2 — QF de 501 à 900 € » ("" without a grid)
+    tariff_label: str = ""  # « Tranche 2 — QF de 501 à 900 € » ("" without a grid)
 
     @property
     def day_text(self) -> str:
@@ -96,16 +96,21 @@ def reprice_basket(
     rows = basket_lines(session, basket)
     priced = rule_prices(session, structure_id, family_id, basket, rows)
     stale = [(r, child, service, priced[(r.child_id, r.service_id, r.day)]) for r, child, service in rows]
-    stale = [(r, child, service, new) for r, child, service, new in stale
-             if (new.price_cents, new.label, new.qf_euros) != (r.price_cents, r.tariff_label, r.qf_euros)]
+    stale = [
+        (r, child, service, new)
+        for r, child, service, new in stale
+        if (new.price_cents, new.label, new.qf_euros) != (r.price_cents, r.tariff_label, r.qf_euros)
+    ]
     if not stale or check_only:
         return RepriceResult(len(stale), "", basket.version)
     changes = []
     for r, child, service, new in stale:
         if new.price_cents != r.price_cents:
-            changes.append(f"{service.name} pour {child.first_name} le {format_long_date(r.day)} : "
-                           f"{format_euros(r.price_cents)} → {format_euros(new.price_cents)}"
-                           + (f" ({new.label})" if new.label else ""))
+            changes.append(
+                f"{service.name} pour {child.first_name} le {format_long_date(r.day)} : "
+                f"{format_euros(r.price_cents)} → {format_euros(new.price_cents)}"
+                + (f" ({new.label})" if new.label else "")
+            )
         r.price_cents, r.tariff_label, r.qf_euros = new.price_cents, new.label, new.qf_euros
         r.updated_at = now
         session.add(r)
@@ -113,25 +118,37 @@ def reprice_basket(
     bump_version(session, basket, basket.version)
     if not changes:  # only the bracket's wording or the QF behind the same price changed
         return RepriceResult(len(stale), "", basket.version)
-    message = ("Les tarifs ont changé depuis l'ajout au panier (nouveau tarif de la commune, quotient "
-               "familial enregistré ou modifié, ou réduction fratrie) ; votre panier a été recalculé. "
-               + " ; ".join(changes) + ".")
+    message = (
+        "Les tarifs ont changé depuis l'ajout au panier (nouveau tarif de la commune, quotient "
+        "familial enregistré ou modifié, ou réduction fratrie) ; votre panier a été recalculé. "
+        + " ; ".join(changes)
+        + "."
+    )
     return RepriceResult(len(changes), message, basket.version)
 
 
-def rule_prices(session: Session, structure_id: int, family_id: int, basket: Basket,
-                rows: list[tuple[Reservation, Child, Service]]) -> dict[tuple[int, int, date], Priced]:
+def rule_prices(
+    session: Session, structure_id: int, family_id: int, basket: Basket, rows: list[tuple[Reservation, Child, Service]]
+) -> dict[tuple[int, int, date], Priced]:
     """What each pending line should cost today: the tariff in force for the family on its day,
     with the sibling rank among all the family's active days of the same service and day."""
     if not rows:
         return {}
     days = sorted({r.day for r, _c, _s in rows})
     services = {row_id(s): s for _r, _c, s in rows}
-    active = session.exec(select(Reservation).where(
-        Reservation.family_id == family_id, col(Reservation.day).in_(days),
-        col(Reservation.service_id).in_(list(services)), Reservation.status != ReservationStatus.CANCELLED)).all()
+    active = session.exec(
+        select(Reservation).where(
+            Reservation.family_id == family_id,
+            col(Reservation.day).in_(days),
+            col(Reservation.service_id).in_(list(services)),
+            Reservation.status != ReservationStatus.CANCELLED,
+        )
+    ).all()
     positions = {row_id(c): c.position for c in session.exec(select(Child).where(Child.family_id == family_id))}
     tariffs = Tariffs(session, structure_id, family_id, services.values())
-    frozen = [(r.child_id, r.service_id, r.day) for r in active
-              if r.status == ReservationStatus.PAID or r.basket_id != basket.id]
+    frozen = [
+        (r.child_id, r.service_id, r.day)
+        for r in active
+        if r.status == ReservationStatus.PAID or r.basket_id != basket.id
+    ]
     return price_booked(tariffs, positions, [(r.child_id, r.service_id, r.day) for r in active], frozen)

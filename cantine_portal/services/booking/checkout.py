@@ -226,9 +226,17 @@ def _begin_checkout(
 
 def _freeze(session: Session, now: datetime, basket: Basket, summary: BasketSummary) -> tuple[dict[str, Any], ...]:
     """The basket enters checkout with a snapshot of its lines: what the provider must confirm."""
-    lines = tuple({"reservation_id": line.reservation_id, "child": line.child_name, "service": line.service_name,
-                   "day": line.day.isoformat(), "price_cents": line.price_cents, "tariff": line.tariff_label}
-                  for line in summary.lines)
+    lines = tuple(
+        {
+            "reservation_id": line.reservation_id,
+            "child": line.child_name,
+            "service": line.service_name,
+            "day": line.day.isoformat(),
+            "price_cents": line.price_cents,
+            "tariff": line.tariff_label,
+        }
+        for line in summary.lines
+    )
     basket.status = BasketStatus.CHECKOUT
     basket.snapshot_total_cents = summary.total_cents
     basket.snapshot_credit_cents = summary.credit_applied_cents

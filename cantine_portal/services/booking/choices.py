@@ -74,7 +74,7 @@ class _Plan:
     to_remove: list[Reservation]
     to_cancel: list[Reservation]
     positions: dict[int, int]
-    kept: list[Reservation]         # active days still wanted (pending ones may be re-priced)
+    kept: list[Reservation]  # active days still wanted (pending ones may be re-priced)
 
 
 def apply_choices(
@@ -206,29 +206,53 @@ def _reprice_kept(session: Session, now: datetime, plan: _Plan, priced: dict[Cel
     """A sibling ticked or unticked the same day moves the others' rank: their pending price follows."""
     for r in plan.kept:
         new = priced.get((r.child_id, r.service_id, r.day))
-        if r.status == ReservationStatus.PENDING and new is not None and (
-                new.price_cents, new.label) != (r.price_cents, r.tariff_label):
-            session.exec(update(Reservation).where(col(Reservation.id) == r.id,
-                                                   col(Reservation.status) == ReservationStatus.PENDING)
-                         .values(price_cents=new.price_cents, tariff_label=new.label, qf_euros=new.qf_euros,
-                                 updated_at=now).execution_options(synchronize_session=False))
+        if (
+            r.status == ReservationStatus.PENDING
+            and new is not None
+            and (new.price_cents, new.label) != (r.price_cents, r.tariff_label)
+        ):
+            session.exec(
+                update(Reservation)
+                .where(col(Reservation.id) == r.id, col(Reservation.status) == ReservationStatus.PENDING)
+                .values(price_cents=new.price_cents, tariff_label=new.label, qf_euros=new.qf_euros, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
 
 
-def _add(session: Session, now: datetime, structure_id: int, family_id: int, plan: _Plan,
-         basket: Basket, priced: dict[CellKey, Priced]) -> None:
+def _add(
+    session: Session,
+    now: datetime,
+    structure_id: int,
+    family_id: int,
+    plan: _Plan,
+    basket: Basket,
+    priced: dict[CellKey, Priced],
+) -> None:
     if not plan.to_add:
         return
     # One multi-row INSERT: building an ORM object per line cost more than the whole SQL
     # (bench/reservations_server.py, Valider of 80 lines). The active-reservation unique
     # index fires here on a race.
-    session.execute(insert(Reservation), [
-        dict(structure_id=structure_id, family_id=family_id, child_id=child_id, service_id=service_id,
-             day=day, status=ReservationStatus.PENDING, price_cents=priced[(child_id, service_id, day)].price_cents,
-             tariff_label=priced[(child_id, service_id, day)].label,
-             qf_euros=priced[(child_id, service_id, day)].qf_euros,
-             basket_id=row_id(basket), created_at=now, updated_at=now)
-        for child_id, service_id, day in plan.to_add
-    ])
+    session.execute(
+        insert(Reservation),
+        [
+            dict(
+                structure_id=structure_id,
+                family_id=family_id,
+                child_id=child_id,
+                service_id=service_id,
+                day=day,
+                status=ReservationStatus.PENDING,
+                price_cents=priced[(child_id, service_id, day)].price_cents,
+                tariff_label=priced[(child_id, service_id, day)].label,
+                qf_euros=priced[(child_id, service_id, day)].qf_euros,
+                basket_id=row_id(basket),
+                created_at=now,
+                updated_at=now,
+            )
+            for child_id, service_id, day in plan.to_add
+        ],
+    )
 
 
 def _remove(session: Session, plan: _Plan) -> None:

@@ -85,8 +85,8 @@ class ChildTable:
     first_name: str
     last_name: str
     services: tuple[ServiceRow, ...]
-    total_cents: int      # pending + paid of the period
-    position: int = 0     # order on the Enfants page (the sibling rank counts in this order)
+    total_cents: int  # pending + paid of the period
+    position: int = 0  # order on the Enfants page (the sibling rank counts in this order)
 
 
 @dataclass(frozen=True)
@@ -143,8 +143,12 @@ class _Context:
         q = self.tariffs.quote(service_id, day)
         rank = 1
         for (other, s, d), r in self.reserved.items():
-            if s == service_id and d == day and other != child_id and (
-                    r.status == "paid" or self.positions.get(other, 0) < self.positions.get(child_id, 0)):
+            if (
+                s == service_id
+                and d == day
+                and other != child_id
+                and (r.status == "paid" or self.positions.get(other, 0) < self.positions.get(child_id, 0))
+            ):
                 rank += 1
         return q.for_rank(rank)
 
@@ -156,17 +160,29 @@ def _cell(ctx: _Context, child: Child, service: Service, weekdays: frozenset[int
     if r is not None:
         state = str(r.status)  # "pending" | "paid"
         reason = STATE_TEXT_FR[state] + (" (période verrouillée)" if ctx.locked else "")
-        return Cell(child_id, service_id, day, state, True, not ctx.locked, r.price_cents, reason, label, r.id,
-                    r.tariff_label)
+        return Cell(
+            child_id, service_id, day, state, True, not ctx.locked, r.price_cents, reason, label, r.id, r.tariff_label
+        )
     price, tariff = ctx.free_price((child_id, service_id, day))
     status = calendar.day_status(day, weekdays, ctx.closed, service_id)
     if not status.open:
         return Cell(child_id, service_id, day, "closed", False, False, price, status.reason_fr or "Fermé", label)
     if ctx.locked:
-        return Cell(child_id, service_id, day, "locked", False, False, price,
-                    "Verrouillé : date butoir dépassée", label, tariff_label=tariff)
-    return Cell(child_id, service_id, day, "free", False, True, price, STATE_TEXT_FR["free"], label,
-                tariff_label=tariff)
+        return Cell(
+            child_id,
+            service_id,
+            day,
+            "locked",
+            False,
+            False,
+            price,
+            "Verrouillé : date butoir dépassée",
+            label,
+            tariff_label=tariff,
+        )
+    return Cell(
+        child_id, service_id, day, "free", False, True, price, STATE_TEXT_FR["free"], label, tariff_label=tariff
+    )
 
 
 def _child_table(ctx: _Context, child: Child, services: list[Service], period: Period) -> ChildTable:
@@ -194,8 +210,9 @@ def build_period_view(session: Session, now: datetime, structure_id: int, family
         locked=locked,
         closed=closed_days_for(session, structure_id, period),
         tariffs=Tariffs(session, structure_id, family_id, services.values()),
-        reserved={(r.child_id, r.service_id, r.day): r
-                  for r in active_reservations(session, structure_id, family_id, period)},
+        reserved={
+            (r.child_id, r.service_id, r.day): r for r in active_reservations(session, structure_id, family_id, period)
+        },
         positions={row_id(c): c.position for c in children},
     )
     basket = current_basket(session, structure_id, family_id)
@@ -211,23 +228,27 @@ def build_period_view(session: Session, now: datetime, structure_id: int, family
         children=tables,
         total_cents=sum(t.total_cents for t in tables),
         credit_balance_cents=credit_balance(session, structure_id, family_id),
-        basket_version=basket.version if basket else None, basket_status=basket.status if basket else None,
+        basket_version=basket.version if basket else None,
+        basket_status=basket.status if basket else None,
         rank_prices=_rank_prices(ctx, enrolled, period),
         tariff_lines=tariff_lines(ctx.tariffs, services.values(), period),
         tariff_notice=tariff_notice(ctx.tariffs, services.values(), period),
     )
 
 
-def _rank_prices(ctx: _Context, enrolled: dict[int, list[Service]],
-                 period: Period) -> dict[tuple[int, date], tuple[int, ...]]:
+def _rank_prices(
+    ctx: _Context, enrolled: dict[int, list[Service]], period: Period
+) -> dict[tuple[int, date], tuple[int, ...]]:
     """Per (service, day): the price of the 1st, 2nd… child booked (as many ranks as children)."""
     counts: dict[int, int] = {}
     for services in enrolled.values():
         for service in services:
             counts[row_id(service)] = counts.get(row_id(service), 0) + 1
-    return {(service_id, day): tuple(ctx.tariffs.quote(service_id, day).for_rank(rank)[0]
-                                     for rank in range(1, n + 1))
-            for service_id, n in counts.items() for day in period.days}
+    return {
+        (service_id, day): tuple(ctx.tariffs.quote(service_id, day).for_rank(rank)[0] for rank in range(1, n + 1))
+        for service_id, n in counts.items()
+        for day in period.days
+    }
 
 
 def live_totals(view: PeriodView, ticked: Iterable[CellKey]) -> tuple[dict[int, int], int]:

@@ -14,9 +14,11 @@ from cantine_portal.services.pricing.grid import NO_QF_LABEL
 from cantine_portal.services.pricing.tariffs import Tariffs
 from cantine_portal.services.shared.calendar import Period
 
-WHAT_TO_DO = ("Envoyez votre attestation de quotient familial (CAF ou MSA) depuis la page Famille, rubrique "
-              "« Quotient familial » : dès que la mairie l'aura acceptée, les jours de votre panier non encore "
-              "payés seront recalculés à votre tarif.")
+WHAT_TO_DO = (
+    "Envoyez votre attestation de quotient familial (CAF ou MSA) depuis la page Famille, rubrique "
+    "« Quotient familial » : dès que la mairie l'aura acceptée, les jours de votre panier non encore "
+    "payés seront recalculés à votre tarif."
+)
 
 
 def tariff_lines(tariffs: Tariffs, services: Iterable[Service], period: Period) -> tuple[str, ...]:
@@ -49,6 +51,8 @@ def tariff_notice(tariffs: Tariffs, services: Iterable[Service], period: Period)
                     why = f"Votre quotient familial n'est plus valable depuis le {format_long_date(last)}"
                 else:
                     why = "Aucun quotient familial n'est enregistré pour votre famille"
-                return (f"{why} : le tarif « {NO_QF_LABEL[6:]} » s'applique "
-                        f"(à partir du {format_long_date(day, with_year=False)}). {WHAT_TO_DO}")
+                return (
+                    f"{why} : le tarif « {NO_QF_LABEL[6:]} » s'applique "
+                    f"(à partir du {format_long_date(day, with_year=False)}). {WHAT_TO_DO}"
+                )
     return ""

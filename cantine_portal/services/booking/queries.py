@@ -25,8 +25,8 @@ from cantine_portal.models import (
     Structure,
     row_id,
 )
-from cantine_portal.services.pricing.tariffs import Prices
 from cantine_portal.services.booking.errors import FORBIDDEN_MESSAGE, STALE_MESSAGE, BookingError
+from cantine_portal.services.pricing.tariffs import Prices
 from cantine_portal.services.shared import calendar
 from cantine_portal.services.shared.calendar import DeadlineRule, Period
 

@@ -117,8 +117,10 @@ def receipt_data(session: Session, receipt: Receipt, settings: Settings | None =
         raise LookupError(f"receipt {receipt.id}: its payment, commune, family or basket is missing")
     payer_name, payer_email = _payer(session, family)
     logo = raster_logo_of(settings, structure) if settings is not None else None
-    lines = [ReceiptLine(line["child"], service_with_tariff(line), date.fromisoformat(line["day"]), line["price_cents"])
-             for line in snapshot_lines(basket.snapshot_lines)]
+    lines = [
+        ReceiptLine(line["child"], service_with_tariff(line), date.fromisoformat(line["day"]), line["price_cents"])
+        for line in snapshot_lines(basket.snapshot_lines)
+    ]
     return ReceiptData(
         commune_name=structure.name,
         commune_address_lines=[structure.address_line, f"{structure.postal_code} {structure.city}".strip()],
@@ -148,8 +150,9 @@ def service_with_tariff(line: dict[str, Any]) -> str:
     return f"{line['service']} ({tariff})" if tariff else str(line["service"])
 
 
-def pdf_source(session: Session, receipt_id: int,
-               settings: Settings | None = None) -> tuple[str | None, ReceiptData | None]:
+def pdf_source(
+    session: Session, receipt_id: int, settings: Settings | None = None
+) -> tuple[str | None, ReceiptData | None]:
     """(stored path, None) when the receipt's PDF exists, else (None, what to draw)."""
     receipt = session.get(Receipt, receipt_id)
     if receipt is None:

@@ -44,8 +44,11 @@ def ticket_mail(
         .order_by(col(Account.id))
     ).first()
     when = payment.completed_at or receipt.issued_at
-    rows = [f"{line['child']} — {service_with_tariff(line)} — {format_long_date(date.fromisoformat(line['day']))} : "
-            f"{format_euros(line['price_cents'])}" for line in lines]
+    rows = [
+        f"{line['child']} — {service_with_tariff(line)} — {format_long_date(date.fromisoformat(line['day']))} : "
+        f"{format_euros(line['price_cents'])}"
+        for line in lines
+    ]
     paragraphs = [
         "Bonjour,",
         f"Votre paiement au portail famille de {structure.name} est confirmé.",

@@ -35,10 +35,10 @@ class BracketText:
 class GridForm:
     brackets: tuple[BracketText, ...]
     no_qf_price: str
-    outside_price: str         # empty: outside families pay by QF like residents
-    sibling_percent: str       # empty or 0: no reduction
+    outside_price: str  # empty: outside families pay by QF like residents
+    sibling_percent: str  # empty or 0: no reduction
     sibling_from_rank: str
-    valid_from: str            # ISO date (the date input's value)
+    valid_from: str  # ISO date (the date input's value)
 
 
 def _whole(text: str, field: str, errors: dict[str, str], label: str) -> int | None:
@@ -89,11 +89,15 @@ def _brackets(rows: tuple[BracketText, ...], errors: dict[str, str]) -> list[Bra
         if parsed and parsed[-1].max_qf is not None and len(parsed) == i:
             expected = parsed[-1].max_qf + 1
             if low > expected:
-                errors[f"min_{i}"] = (f"Trou entre les tranches : les QF de {expected} à {low - 1} € n'ont pas "
-                                      f"de tarif. Cette tranche doit commencer à {expected} €.")
+                errors[f"min_{i}"] = (
+                    f"Trou entre les tranches : les QF de {expected} à {low - 1} € n'ont pas "
+                    f"de tarif. Cette tranche doit commencer à {expected} €."
+                )
             elif low < expected:
-                errors[f"min_{i}"] = (f"Chevauchement : ce QF minimum est déjà dans la tranche {i}. "
-                                      f"Cette tranche doit commencer à {expected} €.")
+                errors[f"min_{i}"] = (
+                    f"Chevauchement : ce QF minimum est déjà dans la tranche {i}. "
+                    f"Cette tranche doit commencer à {expected} €."
+                )
         parsed.append(Bracket(low, high, price))
     if rows and rows[last].max_qf.strip() and f"max_{last}" not in errors:
         errors[f"max_{last}"] = "Laissez vide le QF maximum de la dernière tranche : elle n'a pas de plafond."
@@ -147,23 +151,35 @@ def claim_verdict(grid: Grid) -> tuple[bool, str]:
     """
     cheap = [b for b in grid.brackets if b.price_cents <= CLAIM_PRICE_CEILING_CENTS]
     if len(grid.brackets) < CLAIM_MIN_BRACKETS:
-        return False, (f"Cette grille ne remplit pas les conditions de la « cantine à 1 € » : il faut au moins "
-                       f"{CLAIM_MIN_BRACKETS} tranches de quotient familial (elle en a {len(grid.brackets)}).")
+        return False, (
+            f"Cette grille ne remplit pas les conditions de la « cantine à 1 € » : il faut au moins "
+            f"{CLAIM_MIN_BRACKETS} tranches de quotient familial (elle en a {len(grid.brackets)})."
+        )
     if not cheap:
-        return False, ("Cette grille ne remplit pas les conditions de la « cantine à 1 € » : aucune tranche "
-                       "n'est à 1 € ou moins.")
+        return False, (
+            "Cette grille ne remplit pas les conditions de la « cantine à 1 € » : aucune tranche n'est à 1 € ou moins."
+        )
     if len(cheap) == len(grid.brackets):
-        return False, ("Cette grille ne remplit pas les conditions de la « cantine à 1 € » : il faut au moins "
-                       "une tranche au-dessus de 1 €.")
-    too_rich = [i for i, b in enumerate(grid.brackets)
-                if b.price_cents <= CLAIM_PRICE_CEILING_CENTS and (b.max_qf is None or b.max_qf > CLAIM_QF_CEILING)]
+        return False, (
+            "Cette grille ne remplit pas les conditions de la « cantine à 1 € » : il faut au moins "
+            "une tranche au-dessus de 1 €."
+        )
+    too_rich = [
+        i
+        for i, b in enumerate(grid.brackets)
+        if b.price_cents <= CLAIM_PRICE_CEILING_CENTS and (b.max_qf is None or b.max_qf > CLAIM_QF_CEILING)
+    ]
     if too_rich:
-        return False, ("Cette grille ne remplit pas les conditions de la « cantine à 1 € » : le tarif à 1 € ou "
-                       "moins est réservé aux familles dont le QF est au plus de "
-                       f"{format_whole_euros(CLAIM_QF_CEILING)} ; la tranche {too_rich[0] + 1} l'accorde "
-                       "au-delà.")
-    return True, ("Cette grille remplit les conditions tarifaires de la « cantine à 1 € » : au moins trois "
-                  "tranches, une à 1 € ou moins réservée aux QF jusqu'à 1 000 € et une au-dessus de 1 €.")
+        return False, (
+            "Cette grille ne remplit pas les conditions de la « cantine à 1 € » : le tarif à 1 € ou "
+            "moins est réservé aux familles dont le QF est au plus de "
+            f"{format_whole_euros(CLAIM_QF_CEILING)} ; la tranche {too_rich[0] + 1} l'accorde "
+            "au-delà."
+        )
+    return True, (
+        "Cette grille remplit les conditions tarifaires de la « cantine à 1 € » : au moins trois "
+        "tranches, une à 1 € ou moins réservée aux QF jusqu'à 1 000 € et une au-dessus de 1 €."
+    )
 
 
 def meets_claim_conditions(grid: Grid) -> bool:

@@ -56,7 +56,7 @@ class Quote:
     """The price a family pays for one service on one day, before the sibling rank, and why."""
 
     price_cents: int
-    label: str                 # "" for a service without a grid
+    label: str  # "" for a service without a grid
     qf_euros: int | None = None
     sibling_percent: int = 0
     sibling_from_rank: int = 2
@@ -78,8 +78,9 @@ def bracket_label(index: int, bracket: Bracket) -> str:
     """« Tranche 2 — QF de 501 à 900 € » (``index`` from 0), « … de 1 201 € et plus » for the last."""
     if bracket.max_qf is None:
         return f"Tranche {index + 1} — QF de {format_whole_euros(bracket.min_qf)} et plus"
-    return (f"Tranche {index + 1} — QF de {format_whole_euros(bracket.min_qf)[:-2]} "
-            f"à {format_whole_euros(bracket.max_qf)}")
+    return (
+        f"Tranche {index + 1} — QF de {format_whole_euros(bracket.min_qf)[:-2]} à {format_whole_euros(bracket.max_qf)}"
+    )
 
 
 def bracket_index(grid: Grid, qf: int) -> int | None:

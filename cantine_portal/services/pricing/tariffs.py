@@ -40,7 +40,8 @@ class Prices:
         self._history: dict[int, list[tuple[date, int]]] = {sid: [] for sid in self._fallback}
         if self._fallback:
             for row in session.exec(
-                select(ServicePrice).where(col(ServicePrice.service_id).in_(list(self._fallback)))
+                select(ServicePrice)
+                .where(col(ServicePrice.service_id).in_(list(self._fallback)))
                 .order_by(col(ServicePrice.valid_from))
             ).all():
                 self._history[row.service_id].append((row.valid_from, row.price_cents))
@@ -61,16 +62,28 @@ def load_grids(session: Session, service_ids: Iterable[int]) -> dict[int, list[G
     history: dict[int, list[Grid]] = defaultdict(list)
     if not ids:
         return history
-    grids = session.exec(select(PriceGrid).where(col(PriceGrid.service_id).in_(ids))
-                         .order_by(col(PriceGrid.valid_from))).all()
+    grids = session.exec(
+        select(PriceGrid).where(col(PriceGrid.service_id).in_(ids)).order_by(col(PriceGrid.valid_from))
+    ).all()
     brackets: dict[int, list[Bracket]] = defaultdict(list)
     if grids:
-        for b in session.exec(select(PriceBracket).where(col(PriceBracket.grid_id).in_([g.id for g in grids]))
-                              .order_by(col(PriceBracket.position))).all():
+        for b in session.exec(
+            select(PriceBracket)
+            .where(col(PriceBracket.grid_id).in_([g.id for g in grids]))
+            .order_by(col(PriceBracket.position))
+        ).all():
             brackets[b.grid_id].append(Bracket(b.min_qf, b.max_qf, b.price_cents))
     for g in grids:
-        history[g.service_id].append(Grid(g.valid_from, tuple(brackets[row_id(g)]), g.no_qf_price_cents,
-                                          g.outside_price_cents, g.sibling_percent, g.sibling_from_rank))
+        history[g.service_id].append(
+            Grid(
+                g.valid_from,
+                tuple(brackets[row_id(g)]),
+                g.no_qf_price_cents,
+                g.outside_price_cents,
+                g.sibling_percent,
+                g.sibling_from_rank,
+            )
+        )
     return history
 
 
@@ -105,9 +118,12 @@ class QuotientSpan:
 
 def quotient_spans(session: Session, family_id: int) -> list[QuotientSpan]:
     """The family's QF records, newest entry last (on a day two records cover, the newest wins)."""
-    return [QuotientSpan(q.qf_euros, q.valid_from, q.valid_to) for q in session.exec(
-        select(FamilyQuotient).where(FamilyQuotient.family_id == family_id).order_by(col(FamilyQuotient.id))
-    ).all()]
+    return [
+        QuotientSpan(q.qf_euros, q.valid_from, q.valid_to)
+        for q in session.exec(
+            select(FamilyQuotient).where(FamilyQuotient.family_id == family_id).order_by(col(FamilyQuotient.id))
+        ).all()
+    ]
 
 
 def qf_on(spans: Iterable[QuotientSpan], day: date) -> int | None:
@@ -157,8 +173,9 @@ class Priced:
     qf_euros: int | None
 
 
-def price_booked(tariffs: Tariffs, positions: Mapping[int, int], booked: Iterable[Key],
-                 frozen: Iterable[Key]) -> dict[Key, Priced]:
+def price_booked(
+    tariffs: Tariffs, positions: Mapping[int, int], booked: Iterable[Key], frozen: Iterable[Key]
+) -> dict[Key, Priced]:
     """The price of every booked, not frozen day, by the sibling rule (services/pricing/grid.py).
 
     ``booked``: every day the family has (or will have) for the days concerned; ``frozen``: those
