@@ -63,11 +63,11 @@ class World:
 
     fresh: Callable[[], tuple[Database, Callable[[], None]]]
     families: tuple[FamilySpec, ...]
-    staff: dict[int, int]                       # structure id → staff account id
-    services: dict[int, tuple[int, ...]]        # structure id → its services the families use
-    closable: dict[int, tuple[date, ...]]       # structure id → days a closure may hit
+    staff: dict[int, int]  # structure id → staff account id
+    services: dict[int, tuple[int, ...]]  # structure id → its services the families use
+    closable: dict[int, tuple[date, ...]]  # structure id → days a closure may hit
     structures: tuple[int, ...] = field(default=())
-    close: Callable[[], None] = lambda: None    # drops the template (PostgreSQL)
+    close: Callable[[], None] = lambda: None  # drops the template (PostgreSQL)
 
 
 def _ids(session: Session) -> dict[str, int]:
@@ -79,9 +79,15 @@ def _ids(session: Session) -> dict[str, int]:
 
     demo, autre = one(Structure, slug="demo"), one(Structure, slug="autreville")
     return dict(
-        demo=demo, autre=autre, martin=one(Family, name="Martin"), durand=one(Family, name="Durand"),
-        bernard=one(Family, name="Bernard"), lea=one(Child, first_name="Léa"), hugo=one(Child, first_name="Hugo"),
-        emma=one(Child, first_name="Emma"), nina=one(Child, first_name="Nina"),
+        demo=demo,
+        autre=autre,
+        martin=one(Family, name="Martin"),
+        durand=one(Family, name="Durand"),
+        bernard=one(Family, name="Bernard"),
+        lea=one(Child, first_name="Léa"),
+        hugo=one(Child, first_name="Hugo"),
+        emma=one(Child, first_name="Emma"),
+        nina=one(Child, first_name="Nina"),
         canteen=one(Service, structure_id=demo, name="Restauration scolaire"),
         morning=one(Service, structure_id=demo, name="Garderie du matin"),
         autre_canteen=one(Service, structure_id=autre, name="Restauration scolaire"),
@@ -95,8 +101,16 @@ def _load_template(database: Database) -> None:
     with database.write_session() as s:
         load_demo(s, NOW)
         autre = s.exec(select(Structure).where(Structure.slug == "autreville")).one()
-        s.add(Account(structure_id=autre.id, role=AccountRole.STAFF, email="agent@autreville.fr",
-                      password_hash="not-a-hash", created_at=NOW, password_changed_at=NOW))
+        s.add(
+            Account(
+                structure_id=autre.id,
+                role=AccountRole.STAFF,
+                email="agent@autreville.fr",
+                password_hash="not-a-hash",
+                created_at=NOW,
+                password_changed_at=NOW,
+            )
+        )
 
 
 def _world(ids: dict[str, int], fresh: Callable[[], tuple[Database, Callable[[], None]]]) -> World:
@@ -106,20 +120,38 @@ def _world(ids: dict[str, int], fresh: Callable[[], tuple[Database, Callable[[],
     december, january = period_containing("month", dec[0]), period_containing("month", jan[0])
     lea, hugo, canteen, morning = ids["lea"], ids["hugo"], ids["canteen"], ids["morning"]
     families = (
-        FamilySpec("Martin", ids["demo"], ids["martin"], (
-            (week7, ((lea, canteen, dec[0]), (lea, canteen, dec[1]), (lea, canteen, dec[2]), (hugo, morning, dec[0]))),
-            (week14, ((lea, canteen, dec[3]), (hugo, morning, dec[4]))),
-        )),
-        FamilySpec("Durand", ids["demo"], ids["durand"], (
-            (week7, ((ids["emma"], canteen, dec[0]), (ids["emma"], canteen, dec[1]))),
-        )),
-        FamilySpec("Bernard", ids["autre"], ids["bernard"], (
-            (december, tuple((ids["nina"], ids["autre_canteen"], day) for day in dec[:3])),
-            (january, tuple((ids["nina"], ids["autre_canteen"], day) for day in jan)),
-        )),
+        FamilySpec(
+            "Martin",
+            ids["demo"],
+            ids["martin"],
+            (
+                (
+                    week7,
+                    ((lea, canteen, dec[0]), (lea, canteen, dec[1]), (lea, canteen, dec[2]), (hugo, morning, dec[0])),
+                ),
+                (week14, ((lea, canteen, dec[3]), (hugo, morning, dec[4]))),
+            ),
+        ),
+        FamilySpec(
+            "Durand",
+            ids["demo"],
+            ids["durand"],
+            ((week7, ((ids["emma"], canteen, dec[0]), (ids["emma"], canteen, dec[1]))),),
+        ),
+        FamilySpec(
+            "Bernard",
+            ids["autre"],
+            ids["bernard"],
+            (
+                (december, tuple((ids["nina"], ids["autre_canteen"], day) for day in dec[:3])),
+                (january, tuple((ids["nina"], ids["autre_canteen"], day) for day in jan)),
+            ),
+        ),
     )
     return World(
-        fresh=fresh, families=families, staff={ids["demo"]: ids["demo_staff"], ids["autre"]: ids["autre_staff"]},
+        fresh=fresh,
+        families=families,
+        staff={ids["demo"]: ids["demo_staff"], ids["autre"]: ids["autre_staff"]},
         services={ids["demo"]: (canteen, morning), ids["autre"]: (ids["autre_canteen"],)},
         closable={ids["demo"]: tuple(dec), ids["autre"]: (dec[0], dec[1], jan[0])},
         structures=(ids["demo"], ids["autre"]),
@@ -144,6 +176,7 @@ def sqlite_world(folder: Path) -> World:
             copy.dispose()
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
+
         return copy, drop
 
     return _world(ids, fresh)
@@ -166,6 +199,7 @@ def postgres_world(server: Any, schema_template: str) -> World:
         def drop() -> None:
             copy.dispose()
             server.drop_database(copy_name)
+
         return copy, drop
 
     world = _world(ids, fresh)
@@ -174,6 +208,7 @@ def postgres_world(server: Any, schema_template: str) -> World:
 
 
 # --- what the invariants read ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Books:
@@ -204,33 +239,59 @@ def _sum(session: Session, column: Any, *where: Any) -> int:
 
 
 def books(session: Session, structure_id: int) -> Books:
-    paid_payments = _sum(session, Payment.amount_cents, Payment.structure_id == structure_id,
-                         Payment.status == PaymentStatus.SUCCEEDED)
-    counter_paid = set(session.exec(select(Payment.id).where(Payment.structure_id == structure_id,
-                                                             Payment.provider == "guichet")).all())
-    credits = session.exec(select(Credit.amount_cents, Credit.payment_id, Credit.reservation_id)
-                           .where(Credit.structure_id == structure_id)).all()
-    paid_days = _sum(session, Reservation.price_cents, Reservation.structure_id == structure_id,
-                     Reservation.status == ReservationStatus.PAID)
+    paid_payments = _sum(
+        session, Payment.amount_cents, Payment.structure_id == structure_id, Payment.status == PaymentStatus.SUCCEEDED
+    )
+    counter_paid = set(
+        session.exec(
+            select(Payment.id).where(Payment.structure_id == structure_id, Payment.provider == "guichet")
+        ).all()
+    )
+    credits = session.exec(
+        select(Credit.amount_cents, Credit.payment_id, Credit.reservation_id).where(Credit.structure_id == structure_id)
+    ).all()
+    paid_days = _sum(
+        session,
+        Reservation.price_cents,
+        Reservation.structure_id == structure_id,
+        Reservation.status == ReservationStatus.PAID,
+    )
     # A positive credit tied to a payment and no day is money a provider sent unasked; on a counter
     # payment it is the credit a rejected cheque's payment had used, given back (not new money).
-    unexpected = sum(amount for amount, payment_id, reservation_id in credits
-                     if amount > 0 and payment_id is not None and reservation_id is None
-                     and payment_id not in counter_paid)
+    unexpected = sum(
+        amount
+        for amount, payment_id, reservation_id in credits
+        if amount > 0 and payment_id is not None and reservation_id is None and payment_id not in counter_paid
+    )
     return Books(
-        paid_payments, unexpected, paid_days, sum(amount for amount, _p, _r in credits),
+        paid_payments,
+        unexpected,
+        paid_days,
+        sum(amount for amount, _p, _r in credits),
         refunds=_sum(session, Refund.amount_cents, Refund.structure_id == structure_id),
-        deposits=_sum(session, CounterPayment.amount_cents, CounterPayment.structure_id == structure_id,
-                      col(CounterPayment.credit_id).is_not(None)),
-        rejected=_sum(session, CounterPayment.amount_cents, CounterPayment.structure_id == structure_id,
-                      CounterPayment.status == CounterStatus.REJECTED))
+        deposits=_sum(
+            session,
+            CounterPayment.amount_cents,
+            CounterPayment.structure_id == structure_id,
+            col(CounterPayment.credit_id).is_not(None),
+        ),
+        rejected=_sum(
+            session,
+            CounterPayment.amount_cents,
+            CounterPayment.structure_id == structure_id,
+            CounterPayment.status == CounterStatus.REJECTED,
+        ),
+    )
 
 
 def closed_on(session: Session, structure_id: int, first: date, last: date) -> dict[date, set[int | None]]:
     """Closed days of the commune between ``first`` and ``last`` → the services closed (None: all)."""
     closed: dict[date, set[int | None]] = defaultdict(set)
-    for day, service_id in session.exec(select(ClosedDay.day, ClosedDay.service_id).where(
-            ClosedDay.structure_id == structure_id, ClosedDay.day >= first, ClosedDay.day <= last)):
+    for day, service_id in session.exec(
+        select(ClosedDay.day, ClosedDay.service_id).where(
+            ClosedDay.structure_id == structure_id, ClosedDay.day >= first, ClosedDay.day <= last
+        )
+    ):
         closed[day].add(service_id)
     return closed
 
@@ -241,31 +302,60 @@ def is_closed(closed: dict[date, set[int | None]], day: date, service_id: int) -
 
 def fingerprint(session: Session) -> tuple:
     """Everything money or the baskets are made of (not the log of received events)."""
+
     def rows(model: Any, *columns: str) -> tuple:
-        return tuple(tuple(getattr(r, c) for c in columns)
-                     for r in session.exec(select(model).order_by(col(model.id))))
-    return (rows(Reservation, "id", "status", "price_cents", "basket_id", "payment_id"),
-            rows(Credit, "id", "amount_cents"), rows(Payment, "id", "status", "provider_session_id"),
-            rows(Receipt, "id", "number", "payment_id"), rows(Basket, "id", "status", "version"),
-            rows(CounterPayment, "id", "status", "payment_id", "credit_id"), rows(Refund, "id", "amount_cents"))
+        return tuple(tuple(getattr(r, c) for c in columns) for r in session.exec(select(model).order_by(col(model.id))))
+
+    return (
+        rows(Reservation, "id", "status", "price_cents", "basket_id", "payment_id"),
+        rows(Credit, "id", "amount_cents"),
+        rows(Payment, "id", "status", "provider_session_id"),
+        rows(Receipt, "id", "number", "payment_id"),
+        rows(Basket, "id", "status", "version"),
+        rows(CounterPayment, "id", "status", "payment_id", "credit_id"),
+        rows(Refund, "id", "amount_cents"),
+    )
 
 
 def reserved(session: Session, structure_id: int) -> list[tuple[int, int, date, str, str | None]]:
     """(child, service, day, status, basket status) of the commune's active reservations."""
-    return list(session.exec(
-        select(Reservation.child_id, Reservation.service_id, Reservation.day, Reservation.status, Basket.status)
-        .outerjoin(Basket, col(Basket.id) == col(Reservation.basket_id))
-        .where(Reservation.structure_id == structure_id, Reservation.status != ReservationStatus.CANCELLED)))
+    return list(
+        session.exec(
+            select(Reservation.child_id, Reservation.service_id, Reservation.day, Reservation.status, Basket.status)
+            .outerjoin(Basket, col(Basket.id) == col(Reservation.basket_id))
+            .where(Reservation.structure_id == structure_id, Reservation.status != ReservationStatus.CANCELLED)
+        )
+    )
 
 
 def stripe_body(event_type: str, session_id: str, amount: int, currency: str) -> bytes:
     """A Stripe Checkout event as its webhook carries it."""
-    return json.dumps({"id": "evt_" + uuid.uuid4().hex, "type": event_type, "data": {"object": {
-        "id": session_id, "object": "checkout.session", "amount_total": amount, "currency": currency,
-        "payment_status": "paid", "payment_intent": "pi_" + uuid.uuid4().hex[:12]}}}).encode()
+    return json.dumps(
+        {
+            "id": "evt_" + uuid.uuid4().hex,
+            "type": event_type,
+            "data": {
+                "object": {
+                    "id": session_id,
+                    "object": "checkout.session",
+                    "amount_total": amount,
+                    "currency": currency,
+                    "payment_status": "paid",
+                    "payment_intent": "pi_" + uuid.uuid4().hex[:12],
+                }
+            },
+        }
+    ).encode()
 
 
 def counter_details(method: str, cents: int) -> CounterDetails:
     """What the régisseur types for ``method`` (a valid form)."""
-    return CounterDetails(method=method, amount_cents=cents, bank="Crédit Agricole", cheque_number="0001234",
-                          cesu_numbers="C1 C2", cesu_count=2, transfer_reference="VIR-42")
+    return CounterDetails(
+        method=method,
+        amount_cents=cents,
+        bank="Crédit Agricole",
+        cheque_number="0001234",
+        cesu_numbers="C1 C2",
+        cesu_count=2,
+        transfer_reference="VIR-42",
+    )

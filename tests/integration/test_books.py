@@ -80,8 +80,10 @@ pytestmark = pytest.mark.db
 WEBHOOK_SECRET = "whsec_books"
 # Enough examples to walk into the wrong paths of issue 16 on SQLite (~40 s on two cores);
 # PostgreSQL copies a database per example, so fewer there.
-RUNS = {"sqlite": dict(max_examples=150, stateful_step_count=30),
-        "postgres": dict(max_examples=20, stateful_step_count=20)}
+RUNS = {
+    "sqlite": dict(max_examples=150, stateful_step_count=30),
+    "postgres": dict(max_examples=20, stateful_step_count=20),
+}
 # CANTINE_BOOKS_EXPLORE=1: random seeds (printed with a failure) instead of CI's fixed ones.
 EXPLORE = os.environ.get("CANTINE_BOOKS_EXPLORE") == "1"
 
@@ -99,7 +101,11 @@ class FakeStripeHTTP(stripe.HTTPClient):
     def request(self, method: str, url: str, headers: Any, post_data: Any = None, *, _usage: Any = None):
         self.meanwhile()
         session_id = "cs_test_" + uuid.uuid4().hex
-        body = {"id": session_id, "object": "checkout.session", "url": f"https://checkout.stripe.com/c/pay/{session_id}"}
+        body = {
+            "id": session_id,
+            "object": "checkout.session",
+            "url": f"https://checkout.stripe.com/c/pay/{session_id}",
+        }
         return json.dumps(body), 200, {"request-id": "req_books"}
 
     def close(self) -> None:
@@ -118,10 +124,10 @@ class BooksMachine(RuleBasedStateMachine):
         self.now = NOW
         self.collected: dict[int, int] = defaultdict(int)  # per commune: euros the providers collected
         self.collected_sessions: set[str] = set()
-        self.sessions: list[tuple[str, str, int]] = []      # (provider, session id, commune)
+        self.sessions: list[tuple[str, str, int]] = []  # (provider, session id, commune)
         self.sent: list[tuple[str, bytes]] = []
         self.versions: dict[int, list[int | None]] = defaultdict(lambda: [None])
-        self.cheques: list[tuple[int, int]] = []            # (commune, counter payment id) not rejected
+        self.cheques: list[tuple[int, int]] = []  # (commune, counter payment id) not rejected
 
     def teardown(self) -> None:
         self._drop()
@@ -148,8 +154,13 @@ class BooksMachine(RuleBasedStateMachine):
     def _deliver(self, provider: str, body: bytes) -> fulfilment.FulfilmentResult:
         event = events.parse_stripe(body) if provider == "stripe" else events.parse_simulated(body)
         known = {sid: commune for _p, sid, commune in self.sessions}
-        if (event.kind == "succeeded" and (event.currency or "") == "eur" and event.session_id in known
-                and event.session_id not in self.collected_sessions and self._collects(provider, event.session_id)):
+        if (
+            event.kind == "succeeded"
+            and (event.currency or "") == "eur"
+            and event.session_id in known
+            and event.session_id not in self.collected_sessions
+            and self._collects(provider, event.session_id)
+        ):
             self.collected_sessions.add(event.session_id)
             self.collected[known[event.session_id]] += event.amount_cents or 0
         self.sent.append((provider, body))
@@ -161,8 +172,9 @@ class BooksMachine(RuleBasedStateMachine):
         if provider == "stripe":
             return True
         with self.db.session() as s:
-            payment = s.exec(select(Payment).where(Payment.provider == provider,
-                                                   Payment.provider_session_id == session_id)).one()
+            payment = s.exec(
+                select(Payment).where(Payment.provider == provider, Payment.provider_session_id == session_id)
+            ).one()
             return payment.status == PaymentStatus.CREATED
 
     def _fingerprint(self) -> tuple:
@@ -172,8 +184,11 @@ class BooksMachine(RuleBasedStateMachine):
     def _with_basket(self, index: int) -> FamilySpec:
         """Preferably a family whose basket holds days: paying an empty basket teaches little."""
         with self.db.session() as s:
-            filled = [spec for spec in self.world.families
-                      if not basket.basket_summary(s, self.now, spec.structure_id, spec.family_id).empty]
+            filled = [
+                spec
+                for spec in self.world.families
+                if not basket.basket_summary(s, self.now, spec.structure_id, spec.family_id).empty
+            ]
         return filled[index % len(filled)] if filled else self._family(index)
 
     # --- parents -------------------------------------------------------------------------
@@ -184,38 +199,50 @@ class BooksMachine(RuleBasedStateMachine):
         for index, chosen in enumerate(ticks):
             self.valider(index, 0, chosen, False)
 
-    @rule(family=st.integers(0, 2), period=st.integers(0, 1), ticks=st.sets(st.integers(0, 3)),
-          stale=st.booleans())
+    @rule(family=st.integers(0, 2), period=st.integers(0, 1), ticks=st.sets(st.integers(0, 3)), stale=st.booleans())
     def valider(self, family: int, period: int, ticks: set[int], stale: bool) -> None:
         spec = self._family(family)
         chosen, cells = spec.periods[period % len(spec.periods)]
         wanted = {cells[i] for i in ticks if i < len(cells)}
         version = self._version(spec, stale)
-        self.db.run_write(choices.apply_choices, self.now, spec.structure_id, spec.family_id, chosen, wanted,
-                          version)
+        self.db.run_write(choices.apply_choices, self.now, spec.structure_id, spec.family_id, chosen, wanted, version)
 
-    @rule(family=st.integers(0, 2), provider=st.sampled_from(["simulated", "stripe"]), stale=st.booleans(),
-          slow=st.booleans())
+    @rule(
+        family=st.integers(0, 2),
+        provider=st.sampled_from(["simulated", "stripe"]),
+        stale=st.booleans(),
+        slow=st.booleans(),
+    )
     def pay(self, family: int, provider: str, stale: bool, slow: bool) -> None:
         """« Payer », as state/reservations.pay does it; Stripe may answer after the payment's lifetime."""
         spec = self._with_basket(family)
         with self.db.write_session() as s:
             s.get(Structure, spec.structure_id).payment_provider = provider
         version = self._version(spec, stale)
-        started = self.db.run_write(fulfilment.start_checkout, self.now, self.settings, spec.structure_id,
-                                    spec.family_id, version)
+        started = self.db.run_write(
+            fulfilment.start_checkout, self.now, self.settings, spec.structure_id, spec.family_id, version
+        )
         result = started.result
         if result.pending is not None:
+
             def meanwhile() -> None:
                 if slow:
                     self.now += CHECKOUT_LIFETIME + timedelta(minutes=1)
                     self._expire_all()
+
             with self.db.session() as s:
                 structure = s.get(Structure, spec.structure_id)
-            remote = providers.StripeCheckout(self.settings, structure, self.now, client=stripe.StripeClient(
-                "sk_test_books", http_client=FakeStripeHTTP(meanwhile), max_network_retries=0))
-            result = payment_cases.open_remote_session(self.db, remote, self.now, spec.structure_id,
-                                                       spec.family_id, result, answered_at=lambda: self.now)
+            remote = providers.StripeCheckout(
+                self.settings,
+                structure,
+                self.now,
+                client=stripe.StripeClient(
+                    "sk_test_books", http_client=FakeStripeHTTP(meanwhile), max_network_retries=0
+                ),
+            )
+            result = payment_cases.open_remote_session(
+                self.db, remote, self.now, spec.structure_id, spec.family_id, result, answered_at=lambda: self.now
+            )
         if result.payment_id is None:
             return
         with self.db.session() as s:
@@ -229,21 +256,30 @@ class BooksMachine(RuleBasedStateMachine):
     # --- providers -----------------------------------------------------------------------
 
     @precondition(lambda self: self.sessions)
-    @rule(which=st.integers(0, 5), kind=st.sampled_from(["succeeded", "succeeded", "failed", "expired"]),
-          wrong_amount=st.booleans(), currency=st.sampled_from(["eur", "eur", "eur", "usd"]))
+    @rule(
+        which=st.integers(0, 5),
+        kind=st.sampled_from(["succeeded", "succeeded", "failed", "expired"]),
+        wrong_amount=st.booleans(),
+        currency=st.sampled_from(["eur", "eur", "eur", "usd"]),
+    )
     def notify(self, which: int, kind: str, wrong_amount: bool, currency: str) -> None:
         provider, session_id, _commune = self.sessions[-1 - which % len(self.sessions)]
         with self.db.session() as s:
-            payment = s.exec(select(Payment).where(Payment.provider == provider,
-                                                   Payment.provider_session_id == session_id)).one()
+            payment = s.exec(
+                select(Payment).where(Payment.provider == provider, Payment.provider_session_id == session_id)
+            ).one()
         amount = payment.amount_cents + (100 if wrong_amount else 0)
         if provider == "stripe":
-            stripe_type = {"succeeded": "checkout.session.completed", "failed": "checkout.session.async_payment_failed",
-                           "expired": "checkout.session.expired"}[kind]
+            stripe_type = {
+                "succeeded": "checkout.session.completed",
+                "failed": "checkout.session.async_payment_failed",
+                "expired": "checkout.session.expired",
+            }[kind]
             body = stripe_body(stripe_type, session_id, amount, currency)
         else:
-            sim_type = {"succeeded": "payment.succeeded", "failed": "payment.failed",
-                        "expired": "payment.cancelled"}[kind]
+            sim_type = {"succeeded": "payment.succeeded", "failed": "payment.failed", "expired": "payment.cancelled"}[
+                kind
+            ]
             body = providers.simulated_notification(sim_type, session_id, amount, currency)
         self._deliver(provider, body)
 
@@ -261,8 +297,11 @@ class BooksMachine(RuleBasedStateMachine):
         """A wrong signature is refused by the route; an unknown session id changes nothing."""
         before = self._fingerprint()
         session_id = self.sessions[-1][1] if self.sessions and at_route else "sim_forged_" + uuid.uuid4().hex
-        body = (stripe_body("checkout.session.completed", session_id, 100, "eur") if provider == "stripe"
-                else providers.simulated_notification("payment.succeeded", session_id, 100))
+        body = (
+            stripe_body("checkout.session.completed", session_id, 100, "eur")
+            if provider == "stripe"
+            else providers.simulated_notification("payment.succeeded", session_id, 100)
+        )
         if at_route:
             path = "/api/paiement/stripe/webhook" if provider == "stripe" else "/api/paiement/simule/notification"
             self.route_clock[0] = self.now
@@ -282,22 +321,42 @@ class BooksMachine(RuleBasedStateMachine):
         structure_id = self.world.structures[commune]
         days = self.world.closable[structure_id]
         with self.db.session() as s:
-            held = sorted({r.day for r in s.exec(select(Reservation).where(
-                Reservation.structure_id == structure_id, Reservation.status != ReservationStatus.CANCELLED))
-                if r.day >= self.now.astimezone(PARIS).date()})
+            held = sorted(
+                {
+                    r.day
+                    for r in s.exec(
+                        select(Reservation).where(
+                            Reservation.structure_id == structure_id, Reservation.status != ReservationStatus.CANCELLED
+                        )
+                    )
+                    if r.day >= self.now.astimezone(PARIS).date()
+                }
+            )
         chosen = held[day % len(held)] if booked and held else days[day % len(days)]
-        self.db.run_write(staff_calendar.close_day, self.now, structure_id=structure_id,
-                          account_id=self.world.staff[structure_id], day=chosen,
-                          service_id=None if whole_day else self.world.services[structure_id][0],
-                          reason="Grève", mailer=None)
+        self.db.run_write(
+            staff_calendar.close_day,
+            self.now,
+            structure_id=structure_id,
+            account_id=self.world.staff[structure_id],
+            day=chosen,
+            service_id=None if whole_day else self.world.services[structure_id][0],
+            reason="Grève",
+            mailer=None,
+        )
 
     @rule(commune=st.integers(0, 1), service=st.integers(0, 1), price=st.sampled_from(["3,00", "3,85", "5,20"]))
     def change_price(self, commune: int, service: int, price: str) -> None:
         structure_id = self.world.structures[commune]
         services = self.world.services[structure_id]
-        self.db.run_write(prestations.change_price, self.now, structure_id=structure_id,
-                          account_id=self.world.staff[structure_id], service_id=services[service % len(services)],
-                          price=price, valid_from=self.now.astimezone(PARIS).date())
+        self.db.run_write(
+            prestations.change_price,
+            self.now,
+            structure_id=structure_id,
+            account_id=self.world.staff[structure_id],
+            service_id=services[service % len(services)],
+            price=price,
+            valid_from=self.now.astimezone(PARIS).date(),
+        )
 
     @rule(minutes=st.sampled_from([1, 10, 31, 240, 1440]))
     def time_passes(self, minutes: int) -> None:
@@ -335,8 +394,13 @@ class BooksMachine(RuleBasedStateMachine):
             total = counter.open_basket_total(s, self.now, spec.structure_id, spec.family_id)
         if not total or total <= 0:
             return
-        args = (spec.structure_id, spec.family_id, self.world.staff[spec.structure_id],
-                counter_details(method, total), uuid.uuid4().hex)
+        args = (
+            spec.structure_id,
+            spec.family_id,
+            self.world.staff[spec.structure_id],
+            counter_details(method, total),
+            uuid.uuid4().hex,
+        )
         result = self._once(counter.pay_basket, *args)
         if result is None:
             return
@@ -347,13 +411,22 @@ class BooksMachine(RuleBasedStateMachine):
         if twice:
             self._again(counter.pay_basket, *args)
 
-    @rule(family=st.integers(0, 2), method=st.sampled_from(list(CounterMethod)),
-          cents=st.sampled_from([385, 1000, 2590]), twice=st.booleans())
+    @rule(
+        family=st.integers(0, 2),
+        method=st.sampled_from(list(CounterMethod)),
+        cents=st.sampled_from([385, 1000, 2590]),
+        twice=st.booleans(),
+    )
     def deposit(self, family: int, method: CounterMethod, cents: int, twice: bool) -> None:
         """Money handed in without a basket to pay: credit on account."""
         spec = self._family(family)
-        args = (spec.structure_id, spec.family_id, self.world.staff[spec.structure_id],
-                counter_details(method, cents), uuid.uuid4().hex)
+        args = (
+            spec.structure_id,
+            spec.family_id,
+            self.world.staff[spec.structure_id],
+            counter_details(method, cents),
+            uuid.uuid4().hex,
+        )
         result = self.db.run_write(counter.record_credit, self.now, *args)
         self.collected[spec.structure_id] += cents
         if method == CounterMethod.CHEQUE:
@@ -377,8 +450,12 @@ class BooksMachine(RuleBasedStateMachine):
             self.db.run_write(rejection.reject_cheque, self.now, *args)
         assert self._fingerprint() == before
 
-    @rule(family=st.integers(0, 2), part=st.sampled_from(["half", "all", "more"]),
-          method=st.sampled_from(list(RefundMethod)), twice=st.booleans())
+    @rule(
+        family=st.integers(0, 2),
+        part=st.sampled_from(["half", "all", "more"]),
+        method=st.sampled_from(list(RefundMethod)),
+        twice=st.booleans(),
+    )
     def refund(self, family: int, part: str, method: RefundMethod, twice: bool) -> None:
         """Part or all of a family's credit given back; beyond the balance, refused."""
         spec = self._family(family)
@@ -387,8 +464,16 @@ class BooksMachine(RuleBasedStateMachine):
         amount = {"half": balance // 2, "all": balance, "more": max(balance, 0) + 100}[part]
         if amount <= 0:
             amount = 100
-        args = (spec.structure_id, self.world.staff[spec.structure_id], spec.family_id, amount, method,
-                "REF-1", "Déménagement", uuid.uuid4().hex)
+        args = (
+            spec.structure_id,
+            self.world.staff[spec.structure_id],
+            spec.family_id,
+            amount,
+            method,
+            "REF-1",
+            "Déménagement",
+            uuid.uuid4().hex,
+        )
         result = self._once(refunds.refund_credit, *args)
         assert (result is not None) == (amount <= balance), (amount, balance)
         if result is not None and twice:
@@ -412,10 +497,16 @@ class BooksMachine(RuleBasedStateMachine):
         """One receipt per paid payment, of its amount; numbers without gaps per commune and year.
         A rejected cheque's payment stays succeeded and keeps its receipt (its reversal is a new
         line), so every receipt belongs to a payment that succeeded, rejected later or not."""
-        paid = dict(s.exec(select(Payment.id, Payment.amount_cents).where(
-            Payment.structure_id == structure_id, Payment.status == PaymentStatus.SUCCEEDED)).all())
-        issued = s.exec(select(Receipt.payment_id, Receipt.amount_cents, Receipt.number)
-                        .where(Receipt.structure_id == structure_id)).all()
+        paid = dict(
+            s.exec(
+                select(Payment.id, Payment.amount_cents).where(
+                    Payment.structure_id == structure_id, Payment.status == PaymentStatus.SUCCEEDED
+                )
+            ).all()
+        )
+        issued = s.exec(
+            select(Receipt.payment_id, Receipt.amount_cents, Receipt.number).where(Receipt.structure_id == structure_id)
+        ).all()
         assert sorted(payment_id for payment_id, _a, _n in issued) == sorted(paid)
         assert all(amount == paid[payment_id] for payment_id, amount, _n in issued)
         by_year: dict[str, list[int]] = defaultdict(list)
@@ -428,11 +519,18 @@ class BooksMachine(RuleBasedStateMachine):
         """No paid day on a closed day, no closed day waiting in an open basket, one active
         reservation (pending or paid, never both) per child, service and day."""
         rows = reserved(s, structure_id)
-        closed = closed_on(s, structure_id, min((r[2] for r in rows), default=NOW.date()),
-                           max((r[2] for r in rows), default=NOW.date()))
+        closed = closed_on(
+            s,
+            structure_id,
+            min((r[2] for r in rows), default=NOW.date()),
+            max((r[2] for r in rows), default=NOW.date()),
+        )
         assert not [r for r in rows if r[3] == ReservationStatus.PAID and is_closed(closed, r[2], r[1])]
-        assert not [r for r in rows if r[3] == ReservationStatus.PENDING and r[4] == BasketStatus.OPEN
-                    and is_closed(closed, r[2], r[1])]
+        assert not [
+            r
+            for r in rows
+            if r[3] == ReservationStatus.PENDING and r[4] == BasketStatus.OPEN and is_closed(closed, r[2], r[1])
+        ]
         keys = [(child, service, day) for child, service, day, _st, _b in rows]
         assert len(keys) == len(set(keys))
 
@@ -453,8 +551,14 @@ def test_the_books_balance_whatever_happens(world: World, tmp_path, monkeypatch)
     from cantine_portal.api import payment_routes
     from cantine_portal.api.routes import build_api
 
-    settings = Settings.from_env({"CANTINE_VAR_DIR": str(tmp_path / "var"), "CANTINE_SECRET_KEY": "k" * 48,
-                                  "STRIPE_SECRET_KEY": "sk_test_books", "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET})
+    settings = Settings.from_env(
+        {
+            "CANTINE_VAR_DIR": str(tmp_path / "var"),
+            "CANTINE_SECRET_KEY": "k" * 48,
+            "STRIPE_SECRET_KEY": "sk_test_books",
+            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        }
+    )
     monkeypatch.setattr("cantine_portal.config._active", settings)
     machine_now: list[Any] = [NOW]
     monkeypatch.setattr(payment_routes.clock, "now", lambda: machine_now[0])
@@ -465,6 +569,14 @@ def test_the_books_balance_whatever_happens(world: World, tmp_path, monkeypatch)
     Machine.world, Machine.settings, Machine.route_clock = world, settings, machine_now
     Machine.client = TestClient(build_api(), base_url="http://portail.test")
     run = RUNS["postgres" if TEST_DB == "postgres" else "sqlite"]
-    run_state_machine_as_test(Machine, settings=hsettings(
-        **run, deadline=None, derandomize=not EXPLORE, database=None, print_blob=EXPLORE,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]))
+    run_state_machine_as_test(
+        Machine,
+        settings=hsettings(
+            **run,
+            deadline=None,
+            derandomize=not EXPLORE,
+            database=None,
+            print_blob=EXPLORE,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+        ),
+    )
