@@ -209,7 +209,7 @@ def test_a_wrong_setting_is_explained_and_what_was_typed_stays(ui):
     ui.goto("/demo/admin/parametres")
     ui.page.get_by_label("Heure limite (HH:MM)").fill("25:00")
     ui.page.get_by_label("Ville", exact=True).fill("Démo-sur-Mer")
-    ui.page.get_by_role("button", name="Enregistrer").click()
+    ui.page.get_by_role("button", name="Enregistrer", exact=True).click()
     ui.page.get_by_text("Saisissez une heure au format HH:MM").wait_for()
     ui.check_a11y()
     assert ui.page.get_by_label("Heure limite (HH:MM)").input_value() == "25:00"
