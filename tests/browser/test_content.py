@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import email
-import time
 import re
+import time
 from email import policy
 
 from sqlmodel import select
