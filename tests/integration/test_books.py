@@ -50,8 +50,7 @@ from cantine_portal.models import (
     ReservationStatus,
     Structure,
 )
-from cantine_portal.services.backoffice import calendar as staff_calendar
-from cantine_portal.services.backoffice import prestations
+from cantine_portal.services.backoffice import closures, prestations
 from cantine_portal.services.booking import basket, choices
 from cantine_portal.services.booking.checkout import CHECKOUT_LIFETIME
 from cantine_portal.services.booking.queries import credit_balance
@@ -334,7 +333,7 @@ class BooksMachine(RuleBasedStateMachine):
             )
         chosen = held[day % len(held)] if booked and held else days[day % len(days)]
         self.db.run_write(
-            staff_calendar.close_day,
+            closures.close_day,
             self.now,
             structure_id=structure_id,
             account_id=self.world.staff[structure_id],
