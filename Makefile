@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export REFLEX_USE_NPM := 1
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: install install-dev migrate demo run run-scaled dev test test-fast test-unit test-integration test-postgres \
+.PHONY: install install-dev migrate demo run run-scaled dev lint test test-fast test-unit test-integration test-postgres \
 	test-browser system-deps bench clean
 
 $(VENV)/bin/python:
@@ -82,7 +82,14 @@ TEST_LOG := var/test-browser.log
 # background while the unit and integration layers run, then the integration layer's database tests again
 # on PostgreSQL (one fresh database per test). Those two run under `nice`: the portal and Chromium get the
 # CPU whenever they want it (their waits have timeouts), the rest soaks up what is left. Fails if any fails.
-test: install-dev system-deps
+# Linters, formatter, type checker and the architecture contracts (docs/architecture.md).
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+test: install-dev system-deps lint
 	@mkdir -p $(dir $(TEST_LOG)); echo "Browser tests in the background, output in $(TEST_LOG)"; \
 	$(PYTEST) -p no:cacheprovider tests/browser > $(TEST_LOG) 2>&1 & browser=$$!; \
 	nice -n 10 $(PYTEST) -n $(JOBS) tests/unit tests/integration; layers=$$?; \

@@ -543,15 +543,20 @@ async def watch_loop_lag(stats: Stats, stop: asyncio.Event) -> None:
 
 
 def worker_pids(server_pid: int) -> list[int]:
-    """Children of the Granian supervisor (its backend workers), from /proc."""
+    """Children of the Granian supervisor (its backend workers), from /proc.
+
+    Under `python -m cantine_portal run` the supervisor is the launcher, whose other child is the
+    task-queue consumer: that one is not a backend worker.
+    """
     supervisors = [server_pid]
     pids = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:
             continue
-        if int(fields[1]) in supervisors:
+        if int(fields[1]) in supervisors and b"cantine_portal consumer" not in command:
             pids.append(int(stat.parent.name))
     return sorted(pids)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import re
+import time
 from email import policy
 
 from sqlmodel import select
@@ -103,7 +104,14 @@ def test_contact_sends_the_message_with_a_pdf_to_the_commune(ui, tmp_path):
     page.get_by_text("Votre message a bien été envoyé à la mairie. Vous recevrez une réponse par e-mail.").wait_for()
     ui.check_a11y()
 
+    # The message leaves from the task queue (the consumer beside the portal): wait for it.
+    deadline = time.monotonic() + 30
     mails = _new_mails(ui.portal, known)
+    while time.monotonic() < deadline and not (
+        any(m["To"] == "enfance@ville-demo.fr" for m in mails) and any(m["To"] == MARTIN_EMAIL for m in mails)
+    ):
+        time.sleep(0.25)
+        mails = _new_mails(ui.portal, known)
     to_commune = [m for m in mails if m["To"] == "enfance@ville-demo.fr"]
     assert len(to_commune) == 1
     message = to_commune[0]

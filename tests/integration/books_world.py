@@ -26,17 +26,21 @@ from cantine_portal.models import (
     Basket,
     Child,
     ClosedDay,
+    CounterPayment,
+    CounterStatus,
     Credit,
     Family,
     Payment,
     PaymentStatus,
     Receipt,
+    Refund,
     Reservation,
     ReservationStatus,
     Service,
     Structure,
 )
 from cantine_portal.services.demo import load_demo
+from cantine_portal.services.regie.counter import CounterDetails
 from cantine_portal.services.shared.calendar import Period, period_containing
 
 UTC = UTC
@@ -208,44 +212,76 @@ def postgres_world(server: Any, schema_template: str) -> World:
 
 @dataclass(frozen=True)
 class Books:
-    """One commune's books. ``money_in`` is what the commune received in euros: paid payments, plus
-    money that reached it without a basket to pay (a late or wrong-amount payment, kept as a credit)."""
+    """One commune's books. ``money_in`` is what the commune received in euros: paid payments (online
+    or at the counter), plus money that reached it without a basket to pay (a late or wrong-amount
+    payment, kept as a credit; a deposit on account at the counter), minus the cheques that came
+    back unpaid (their payment stays succeeded with its receipt: the rejection is a new line)."""
 
     paid_payments: int
     unexpected_money: int
     paid_days: int
     credit_balance: int
-    refunds: int = 0  # counter refunds do not exist yet: their sum will join the identity here
+    refunds: int = 0
+    deposits: int = 0
+    rejected: int = 0
 
     @property
     def money_in(self) -> int:
-        return self.paid_payments + self.unexpected_money
+        return self.paid_payments + self.unexpected_money + self.deposits - self.rejected
 
     @property
     def money_held(self) -> int:
         return self.paid_days + self.credit_balance + self.refunds
 
 
+def _sum(session: Session, column: Any, *where: Any) -> int:
+    return int(session.exec(select(func.coalesce(func.sum(column), 0)).where(*where)).one())
+
+
 def books(session: Session, structure_id: int) -> Books:
-    paid_payments = session.exec(
-        select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(
-            Payment.structure_id == structure_id, Payment.status == PaymentStatus.SUCCEEDED
-        )
-    ).one()
+    paid_payments = _sum(
+        session, Payment.amount_cents, Payment.structure_id == structure_id, Payment.status == PaymentStatus.SUCCEEDED
+    )
+    counter_paid = set(
+        session.exec(
+            select(Payment.id).where(Payment.structure_id == structure_id, Payment.provider == "guichet")
+        ).all()
+    )
     credits = session.exec(
         select(Credit.amount_cents, Credit.payment_id, Credit.reservation_id).where(Credit.structure_id == structure_id)
     ).all()
-    paid_days = session.exec(
-        select(func.coalesce(func.sum(Reservation.price_cents), 0)).where(
-            Reservation.structure_id == structure_id, Reservation.status == ReservationStatus.PAID
-        )
-    ).one()
+    paid_days = _sum(
+        session,
+        Reservation.price_cents,
+        Reservation.structure_id == structure_id,
+        Reservation.status == ReservationStatus.PAID,
+    )
+    # A positive credit tied to a payment and no day is money a provider sent unasked; on a counter
+    # payment it is the credit a rejected cheque's payment had used, given back (not new money).
     unexpected = sum(
         amount
         for amount, payment_id, reservation_id in credits
-        if amount > 0 and payment_id is not None and reservation_id is None
+        if amount > 0 and payment_id is not None and reservation_id is None and payment_id not in counter_paid
     )
-    return Books(int(paid_payments), unexpected, int(paid_days), sum(amount for amount, _p, _r in credits))
+    return Books(
+        paid_payments,
+        unexpected,
+        paid_days,
+        sum(amount for amount, _p, _r in credits),
+        refunds=_sum(session, Refund.amount_cents, Refund.structure_id == structure_id),
+        deposits=_sum(
+            session,
+            CounterPayment.amount_cents,
+            CounterPayment.structure_id == structure_id,
+            col(CounterPayment.credit_id).is_not(None),
+        ),
+        rejected=_sum(
+            session,
+            CounterPayment.amount_cents,
+            CounterPayment.structure_id == structure_id,
+            CounterPayment.status == CounterStatus.REJECTED,
+        ),
+    )
 
 
 def closed_on(session: Session, structure_id: int, first: date, last: date) -> dict[date, set[int | None]]:
@@ -276,6 +312,8 @@ def fingerprint(session: Session) -> tuple:
         rows(Payment, "id", "status", "provider_session_id"),
         rows(Receipt, "id", "number", "payment_id"),
         rows(Basket, "id", "status", "version"),
+        rows(CounterPayment, "id", "status", "payment_id", "credit_id"),
+        rows(Refund, "id", "amount_cents"),
     )
 
 
@@ -308,3 +346,16 @@ def stripe_body(event_type: str, session_id: str, amount: int, currency: str) ->
             },
         }
     ).encode()
+
+
+def counter_details(method: str, cents: int) -> CounterDetails:
+    """What the régisseur types for ``method`` (a valid form)."""
+    return CounterDetails(
+        method=method,
+        amount_cents=cents,
+        bank="Crédit Agricole",
+        cheque_number="0001234",
+        cesu_numbers="C1 C2",
+        cesu_count=2,
+        transfer_reference="VIR-42",
+    )

@@ -31,7 +31,7 @@ from cantine_portal.models import (
     Structure,
 )
 from cantine_portal.services.accounts.staff import StaffError, create_staff
-from cantine_portal.services.backoffice import attendance, csv_import
+from cantine_portal.services.backoffice import attendance, closures, csv_import, csv_parsing, holidays
 from cantine_portal.services.backoffice import calendar as admin_calendar
 from cantine_portal.services.backoffice import documents as admin_documents
 from cantine_portal.services.backoffice import families as admin_families
@@ -239,7 +239,7 @@ def test_admin_routes_answer_staff_only(client, ctx):
 
 # --- CSV import --------------------------------------------------------------------------------
 
-HEADER = ";".join(csv_import.COLUMNS)
+HEADER = ";".join(csv_parsing.COLUMNS)
 
 
 def _csv(*lines: str, bom: bool = True) -> bytes:
@@ -289,9 +289,9 @@ def test_csv_with_errors_imports_nothing_and_lists_each_bad_line(database, ctx, 
 
 
 def test_csv_header_and_separator_problems_are_explained(demo_session, ctx, now):
-    families, errors = csv_import.parse(demo_session, ctx["demo"], b"famille,nom,email\r\nx,y,z\r\n", MONDAY)
+    families, errors = csv_parsing.parse(demo_session, ctx["demo"], b"famille,nom,email\r\nx,y,z\r\n", MONDAY)
     assert errors and "points-virgules" in errors[0].message
-    families, errors = csv_import.parse(demo_session, ctx["demo"], b"famille;email\r\n", MONDAY)
+    families, errors = csv_parsing.parse(demo_session, ctx["demo"], b"famille;email\r\n", MONDAY)
     assert errors and "nom_responsable" in errors[0].message and errors[0].line == 1
 
 
@@ -388,7 +388,7 @@ def test_closing_a_day_cancels_paid_days_credits_and_mails_families_and_empties_
         s.flush()
         ids = (lea_paid.id, hugo_paid.id, pending.id, other_day.id, basket.id)
     with database.write_session() as s:
-        result = admin_calendar.close_day(
+        result = closures.close_day(
             s,
             now,
             structure_id=ctx["demo"],
@@ -410,7 +410,7 @@ def test_closing_a_day_cancels_paid_days_credits_and_mails_families_and_empties_
         closed = s.exec(select(ClosedDay).where(ClosedDay.day == MONDAY, ClosedDay.kind == "closure")).one()
         assert closed.structure_id == ctx["demo"] and closed.reason == "Grève du personnel"
     with database.write_session() as s:
-        twice = admin_calendar.close_day(
+        twice = closures.close_day(
             s,
             now,
             structure_id=ctx["demo"],
@@ -429,7 +429,7 @@ def test_closing_a_day_cancels_paid_days_credits_and_mails_families_and_empties_
 
 def test_closure_validation_and_holidays(database, ctx, now):
     with database.write_session() as s:
-        refused = admin_calendar.close_day(
+        refused = closures.close_day(
             s,
             now,
             structure_id=ctx["demo"],
@@ -441,11 +441,11 @@ def test_closure_validation_and_holidays(database, ctx, now):
         )
         assert not refused.ok and set(refused.errors) == {"day", "reason"}
         s.exec(ClosedDay.__table__.delete().where(ClosedDay.kind == "public_holiday"))  # type: ignore[attr-defined]  # SQLModel's __table__ is untyped
-        added = admin_calendar.add_public_holidays(s, now, structure_id=ctx["demo"], account_id=ctx["staff"])
+        added = holidays.add_public_holidays(s, now, structure_id=ctx["demo"], account_id=ctx["staff"])
         assert added.ok and "11 jour(s)" in added.message
-        again = admin_calendar.add_public_holidays(s, now, structure_id=ctx["demo"], account_id=ctx["staff"])
+        again = holidays.add_public_holidays(s, now, structure_id=ctx["demo"], account_id=ctx["staff"])
         assert "déjà" in again.message
-        ranged = admin_calendar.add_school_holidays(
+        ranged = holidays.add_school_holidays(
             s,
             now,
             structure_id=ctx["demo"],

@@ -41,21 +41,25 @@ from cantine_portal.config import Settings
 from cantine_portal.french import PARIS
 from cantine_portal.models import (
     BasketStatus,
+    CounterMethod,
     Payment,
     PaymentStatus,
     Receipt,
+    RefundMethod,
     Reservation,
     ReservationStatus,
     Structure,
 )
-from cantine_portal.services.backoffice import calendar as staff_calendar
+from cantine_portal.services.backoffice import closures, prestations
 from cantine_portal.services.backoffice import grids as staff_grids
-from cantine_portal.services.backoffice import prestations
 from cantine_portal.services.backoffice import quotients as staff_quotients
 from cantine_portal.services.booking import basket, choices
 from cantine_portal.services.booking.checkout import CHECKOUT_LIFETIME
+from cantine_portal.services.booking.queries import credit_balance
 from cantine_portal.services.payments import events, fulfilment, providers, signatures
 from cantine_portal.services.pricing.editor import BracketText, GridForm
+from cantine_portal.services.regie import counter, refunds, rejection
+from cantine_portal.services.regie.errors import AlreadyRecorded, RegieError
 from cantine_portal.usecases import payments as payment_cases
 from tests.conftest import TEST_DB
 from tests.integration.books_world import (
@@ -64,6 +68,7 @@ from tests.integration.books_world import (
     World,
     books,
     closed_on,
+    counter_details,
     fingerprint,
     is_closed,
     postgres_world,
@@ -125,6 +130,7 @@ class BooksMachine(RuleBasedStateMachine):
         self.sent: list[tuple[str, bytes]] = []
         self.versions: dict[int, list[int | None]] = defaultdict(lambda: [None])
         self.paid_prices: dict[int, int] = {}  # reservation id → its price when first seen paid
+        self.cheques: list[tuple[int, int]] = []  # (commune, counter payment id) not rejected
 
     def teardown(self) -> None:
         self._drop()
@@ -331,7 +337,7 @@ class BooksMachine(RuleBasedStateMachine):
             )
         chosen = held[day % len(held)] if booked and held else days[day % len(days)]
         self.db.run_write(
-            staff_calendar.close_day,
+            closures.close_day,
             self.now,
             structure_id=structure_id,
             account_id=self.world.staff[structure_id],
@@ -412,6 +418,117 @@ class BooksMachine(RuleBasedStateMachine):
         spec = self._family(family)
         payment_cases.expire_stale_checkouts_if_any(self.db, self.now, spec.structure_id, spec.family_id)
 
+    # --- the régie (counter, rejected cheques, refunds) ---------------------------------------
+
+    def _once(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn`` through the régie; None if refused (then nothing changed)."""
+        before = self._fingerprint()
+        try:
+            return self.db.run_write(fn, self.now, *args)
+        except RegieError:
+            assert self._fingerprint() == before
+            return None
+
+    def _again(self, fn: Callable[..., Any], *args: Any) -> None:
+        """The same form submitted twice: refused, recorded once."""
+        before = self._fingerprint()
+        with pytest.raises(AlreadyRecorded):
+            self.db.run_write(fn, self.now, *args)
+        assert self._fingerprint() == before
+
+    @rule(family=st.integers(0, 2), method=st.sampled_from(list(CounterMethod)), twice=st.booleans())
+    def counter_payment(self, family: int, method: CounterMethod, twice: bool) -> None:
+        """The régisseur takes the exact total of the family's open basket: it is paid, with a receipt."""
+        spec = self._with_basket(family)
+        with self.db.session() as s:
+            total = counter.open_basket_total(s, self.now, spec.structure_id, spec.family_id)
+        if not total or total <= 0:
+            return
+        args = (
+            spec.structure_id,
+            spec.family_id,
+            self.world.staff[spec.structure_id],
+            counter_details(method, total),
+            uuid.uuid4().hex,
+        )
+        result = self._once(counter.pay_basket, *args)
+        if result is None:
+            return
+        assert result.receipt_id is not None
+        self.collected[spec.structure_id] += total
+        if method == CounterMethod.CHEQUE:
+            self.cheques.append((spec.structure_id, result.counter_payment_id))
+        if twice:
+            self._again(counter.pay_basket, *args)
+
+    @rule(
+        family=st.integers(0, 2),
+        method=st.sampled_from(list(CounterMethod)),
+        cents=st.sampled_from([385, 1000, 2590]),
+        twice=st.booleans(),
+    )
+    def deposit(self, family: int, method: CounterMethod, cents: int, twice: bool) -> None:
+        """Money handed in without a basket to pay: credit on account."""
+        spec = self._family(family)
+        args = (
+            spec.structure_id,
+            spec.family_id,
+            self.world.staff[spec.structure_id],
+            counter_details(method, cents),
+            uuid.uuid4().hex,
+        )
+        result = self.db.run_write(counter.record_credit, self.now, *args)
+        self.collected[spec.structure_id] += cents
+        if method == CounterMethod.CHEQUE:
+            self.cheques.append((spec.structure_id, result.counter_payment_id))
+        if twice:
+            self._again(counter.record_credit, *args)
+
+    @precondition(lambda self: self.cheques)
+    @rule(which=st.integers(0, 5))
+    def cheque_rejected(self, which: int) -> None:
+        """A counter cheque comes back unpaid: its money leaves the books, recorded once."""
+        commune, counter_id = self.cheques.pop(-1 - which % len(self.cheques))
+        args = (commune, self.world.staff[commune], counter_id, "Provision insuffisante")
+        result = self._once(rejection.reject_cheque, *args)
+        if result is None:  # an online payment of the family is under way: later
+            self.cheques.append((commune, counter_id))
+            return
+        self.collected[commune] -= result.amount_cents
+        before = self._fingerprint()
+        with pytest.raises(RegieError):
+            self.db.run_write(rejection.reject_cheque, self.now, *args)
+        assert self._fingerprint() == before
+
+    @rule(
+        family=st.integers(0, 2),
+        part=st.sampled_from(["half", "all", "more"]),
+        method=st.sampled_from(list(RefundMethod)),
+        twice=st.booleans(),
+    )
+    def refund(self, family: int, part: str, method: RefundMethod, twice: bool) -> None:
+        """Part or all of a family's credit given back; beyond the balance, refused."""
+        spec = self._family(family)
+        with self.db.session() as s:
+            balance = credit_balance(s, spec.structure_id, spec.family_id)
+        amount = {"half": balance // 2, "all": balance, "more": max(balance, 0) + 100}[part]
+        if amount <= 0:
+            amount = 100
+        args = (
+            spec.structure_id,
+            self.world.staff[spec.structure_id],
+            spec.family_id,
+            amount,
+            method,
+            "REF-1",
+            "Déménagement",
+            uuid.uuid4().hex,
+        )
+        result = self._once(refunds.refund_credit, *args)
+        assert (result is not None) == (amount <= balance), (amount, balance)
+        if result is not None and twice:
+            self._again(refunds.refund_credit, *args)
+
     # --- the invariants ------------------------------------------------------------------
 
     @invariant()
@@ -435,7 +552,9 @@ class BooksMachine(RuleBasedStateMachine):
             assert self.paid_prices.setdefault(reservation_id, price) == price, (reservation_id, price)
 
     def _receipts(self, s: Session, structure_id: int) -> None:
-        """One receipt per paid payment, of its amount; numbers without gaps per commune and year."""
+        """One receipt per paid payment, of its amount; numbers without gaps per commune and year.
+        A rejected cheque's payment stays succeeded and keeps its receipt (its reversal is a new
+        line), so every receipt belongs to a payment that succeeded, rejected later or not."""
         paid = dict(
             s.exec(
                 select(Payment.id, Payment.amount_cents).where(

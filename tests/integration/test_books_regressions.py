@@ -15,6 +15,7 @@ from cantine_portal.config import Settings
 from cantine_portal.infra.db import Database
 from cantine_portal.models import Account, AccountRole, Basket, ClosedDay, Credit, Payment, Reservation, Structure
 from cantine_portal.services.backoffice import calendar as staff_calendar
+from cantine_portal.services.backoffice import closures
 from cantine_portal.services.booking import checkout as booking_checkout
 from cantine_portal.services.payments import fulfilment, providers
 from cantine_portal.usecases import payments as payment_cases
@@ -48,7 +49,7 @@ def close(d: Demo, day=MON) -> staff_calendar.CalendarResult:
         staff = s.exec(
             select(Account).where(Account.structure_id == d.structure, Account.role == AccountRole.STAFF)
         ).one()
-        return staff_calendar.close_day(
+        return closures.close_day(
             s, NOW, structure_id=d.structure, account_id=staff.id, day=day, service_id=None, reason="Grève", mailer=None
         )
 
@@ -70,9 +71,7 @@ def test_day_closed_during_checkout_is_not_paid_by_the_credit_of_a_wrong_amount(
     assert statuses(d) == []  # the closed day left the basket when it reopened
     with d.db.session() as s:
         assert sum(c.amount_cents for c in s.exec(select(Credit))) == payment.amount_cents + 100
-        impact = staff_calendar.closure_impact(
-            s, structure_id=d.structure, account_id=_staff(s, d), day=MON, service_id=None
-        )
+        impact = closures.closure_impact(s, structure_id=d.structure, account_id=_staff(s, d), day=MON, service_id=None)
     assert impact is not None and impact.paid == 0
 
 

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from cantine_portal.french import PARIS
 from cantine_portal.services.backoffice import calendar as rules
+from cantine_portal.services.backoffice import closures, holidays
 from cantine_portal.services.backoffice import prestations as services_rules
 from cantine_portal.services.backoffice.calendar import ClosedPeriod
 from cantine_portal.usecases.backoffice.common import Outcome, ServiceChoice, StaffActor, change, change_and_mail, read
@@ -45,7 +46,7 @@ def calendar_page(actor: StaffActor, *, now: datetime) -> CalendarPage:
 
 def add_public_holidays(actor: StaffActor, *, now: datetime) -> Outcome[CalendarPage]:
     return change(
-        lambda s: rules.add_public_holidays(
+        lambda s: holidays.add_public_holidays(
             s, now, structure_id=actor.structure_id, account_id=actor.account_id, ip=actor.ip
         ),
         _page(actor, now),
@@ -56,7 +57,7 @@ def add_school_holidays(
     actor: StaffActor, *, now: datetime, label: str, first: str, last: str
 ) -> Outcome[CalendarPage]:
     return change(
-        lambda s: rules.add_school_holidays(
+        lambda s: holidays.add_school_holidays(
             s,
             now,
             structure_id=actor.structure_id,
@@ -77,7 +78,7 @@ def close_day(
     many first (nothing written) and ask for the confirmation tick."""
     if not confirmed:
         impact = read(
-            lambda s: rules.closure_impact(
+            lambda s: closures.closure_impact(
                 s, structure_id=actor.structure_id, account_id=actor.account_id, day=day, service_id=service_id
             )
         )
@@ -91,7 +92,7 @@ def close_day(
             )
     return change_and_mail(
         now,
-        lambda s, mailer: rules.close_day(
+        lambda s, mailer: closures.close_day(
             s,
             now,
             structure_id=actor.structure_id,

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from cantine_portal.config import get_settings
 from cantine_portal.models import row_id
-from cantine_portal.services.backoffice import csv_import
+from cantine_portal.services.backoffice import csv_import, csv_parsing
 from cantine_portal.services.backoffice import families as rules
 from cantine_portal.services.backoffice.families import FamilyRow
 from cantine_portal.services.families import family as family_rules
@@ -42,7 +42,7 @@ __all__ = [
     "update_family",
 ]
 GUARDIAN_KEYS = family_rules.GUARDIAN_FIELDS
-CSV_MAX_BYTES = csv_import.MAX_BYTES
+CSV_MAX_BYTES = csv_parsing.MAX_BYTES
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ def import_families(actor: StaffActor, *, now: datetime, data: bytes, query: str
 
 
 def import_template() -> Download:
-    return Download(csv_import.template_csv(), "modele-import-familles.csv", "text/csv")
+    return Download(csv_parsing.template_csv(), "modele-import-familles.csv", "text/csv")
 
 
 def _chosen(family_id: int | None) -> int:
