@@ -16,6 +16,8 @@ from cantine_portal.infra.db import get_database
 from cantine_portal.infra.mail import Mailer
 from cantine_portal.models import Structure
 from cantine_portal.services.accounts import login as accounts
+from cantine_portal.services.accounts import password_links as password_links
+from cantine_portal.services.accounts import sessions as login_sessions
 from cantine_portal.services.shared import audit
 from cantine_portal.services.shared.tenants import structure_by_slug
 
@@ -91,14 +93,14 @@ def log_in(
         if staff_door and account.role != "staff":
             audit.record(session, now, "login.staff_refused", structure_id=structure.id, account_id=account.id, ip=ip)
             return LoginOutcome(True)
-        token = accounts.open_session(session, now, account, user_agent)
+        token = login_sessions.open_session(session, now, account, user_agent)
         return LoginOutcome(True, token, account.role)
 
 
 def log_out(token: str | None, *, now: datetime) -> None:
     """End the session of this cookie (nothing happens for an unknown or absent one)."""
     with get_database().write_session() as session:
-        accounts.close_session(session, now, token)
+        login_sessions.close_session(session, now, token)
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,9 @@ def request_password_link(structure_id: int | None, email: str, ip: str, *, now:
         structure = session.get(Structure, structure_id) if structure_id else None
         if structure is None:
             return LinkRequest()
-        result = accounts.request_password_link(session, now, structure, email, Mailer(settings), settings.base_url, ip)
+        result = password_links.request_password_link(
+            session, now, structure, email, Mailer(settings), settings.base_url, ip
+        )
     return LinkRequest(sent_message=result.message)
 
 
@@ -138,10 +142,10 @@ def check_password_link(structure_id: int | None, token: str, *, now: datetime) 
         return PasswordLink(False)
     with get_database().session() as session:
         structure = session.get(Structure, structure_id)
-        stored = accounts.valid_token(session, now, structure, token) if structure is not None else None
+        stored = password_links.valid_token(session, now, structure, token) if structure is not None else None
         if stored is None:
             return PasswordLink(False)
-        return PasswordLink(True, accounts.token_account_email(session, stored))
+        return PasswordLink(True, password_links.token_account_email(session, stored))
 
 
 @dataclass(frozen=True)
@@ -164,7 +168,7 @@ def create_password(
         structure = session.get(Structure, structure_id) if structure_id else None
         if structure is None:
             return None
-        result = accounts.set_password_with_token(session, now, structure, token, password, Mailer(settings), ip)
+        result = password_links.set_password_with_token(session, now, structure, token, password, Mailer(settings), ip)
     if result.ok:
         return PasswordCreation(True, result.message)
     return PasswordCreation(False, result.message, link_valid=result.check is not None)

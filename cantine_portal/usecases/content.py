@@ -15,7 +15,7 @@ from sqlmodel import Session
 from cantine_portal.config import get_settings
 from cantine_portal.infra import storage
 from cantine_portal.infra.db import get_database
-from cantine_portal.services.accounts.login import SessionInfo, resolve_session
+from cantine_portal.services.accounts.sessions import SessionInfo, resolve_session
 from cantine_portal.services.content import contact, documents
 from cantine_portal.services.content.contact import ContactResult
 from cantine_portal.services.content.documents import DocumentGroup

@@ -19,7 +19,9 @@ from sqlmodel import Session
 from cantine_portal.config import get_settings
 from cantine_portal.infra.db import get_database
 from cantine_portal.infra.mail import Mailer
+from cantine_portal.services.families import children as child_rules
 from cantine_portal.services.families import family as family_service
+from cantine_portal.services.families import guardians as guardian_rules
 from cantine_portal.services.families.family import MSG_CLOSED, EditingClosed, NotYourFamily, SaveResult
 from cantine_portal.usecases.actors import ParentActor
 from cantine_portal.usecases.errors import Refused
@@ -195,7 +197,7 @@ def save_guardian(
 
     try:
         with get_database().write_session() as session:
-            result = family_service.save_guardian(
+            result = guardian_rules.save_guardian(
                 session,
                 now,
                 structure_id=actor.structure_id,
@@ -229,7 +231,7 @@ def save_child(
 
     try:
         with get_database().write_session() as session:
-            result = family_service.save_child(
+            result = child_rules.save_child(
                 session,
                 now,
                 structure_id=actor.structure_id,

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from cantine_portal.config import get_settings
 from cantine_portal.infra.db import get_database
 from cantine_portal.models import Account, Family, Guardian
-from cantine_portal.services.accounts.login import SessionInfo, resolve_session, touch_session
+from cantine_portal.services.accounts.sessions import SessionInfo, resolve_session, touch_session
 from cantine_portal.services.backoffice.access import NotAllowed, check_staff
 from cantine_portal.services.shared import branding
 from cantine_portal.services.shared.tenants import active_slugs, structure_by_slug

@@ -222,7 +222,9 @@ def test_a_wrong_setting_is_explained_and_what_was_typed_stays(ui):
     ui.page.get_by_label("Heure limite (HH:MM)").fill("25:00")
     ui.page.get_by_label("Ville", exact=True).fill("Démo-sur-Mer")
     ui.page.get_by_role("button", name="Enregistrer", exact=True).click()
-    ui.page.get_by_text("Saisissez une heure au format HH:MM").wait_for()
+    # The message sits next to its field, and the error summary at the top links to it.
+    ui.page.locator("#set-time-error").get_by_text("Saisissez une heure au format HH:MM").wait_for()
+    assert ui.page.get_by_role("link", name="Heure limite : Saisissez une heure au format HH:MM").count() == 1
     ui.check_a11y()
     assert ui.page.get_by_label("Heure limite (HH:MM)").input_value() == "25:00"
     assert ui.page.get_by_label("Ville", exact=True).input_value() == "Démo-sur-Mer"

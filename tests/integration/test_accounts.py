@@ -15,6 +15,8 @@ from cantine_portal.config import Settings, SmtpSettings
 from cantine_portal.infra.mail import Mail, Mailer
 from cantine_portal.models import AuditLog, LoginSession, PasswordToken, Structure
 from cantine_portal.services.accounts import login as accounts
+from cantine_portal.services.accounts import password_links as password_links
+from cantine_portal.services.accounts import sessions as login_sessions
 from cantine_portal.services.accounts import throttle
 from cantine_portal.services.demo import BERNARD_EMAIL, DURAND_EMAIL, MARTIN_EMAIL, MARTIN_PASSWORD
 
@@ -47,7 +49,9 @@ def link_token(message) -> str:
 
 def ask_link(database, now, mailer, slug="demo", address=DURAND_EMAIL, ip="10.0.0.1"):
     with database.write_session() as s:
-        return accounts.request_password_link(s, now, structure(s, slug), address, mailer, "http://portail.test", ip)
+        return password_links.request_password_link(
+            s, now, structure(s, slug), address, mailer, "http://portail.test", ip
+        )
 
 
 # --- login ---------------------------------------------------------------------------------
@@ -188,7 +192,7 @@ def test_link_requests_are_limited(demo_session, database, now, mailer):
 def test_link_mail_same_answer_for_unknown_address(demo_session, database, now, mailer, settings):
     known = ask_link(database, now, mailer)
     unknown = ask_link(database, now, mailer, address="personne@example.fr")
-    assert known.message == unknown.message == accounts.MSG_LINK_SENT
+    assert known.message == unknown.message == password_links.MSG_LINK_SENT
     sent = mails(settings)
     assert len(sent) == 1 and sent[0]["To"] == DURAND_EMAIL
     assert "Ville de Démo" in sent[0]["Subject"]
@@ -206,10 +210,10 @@ def test_token_valid_24_hours(demo_session, database, now, mailer, settings):
     token = link_token(mails(settings)[-1])
     with database.session() as s:
         demo = structure(s, "demo")
-        assert accounts.valid_token(s, now + timedelta(hours=23, minutes=59), demo, token) is not None
-        assert accounts.valid_token(s, now + timedelta(hours=24, minutes=1), demo, token) is None
-        assert accounts.valid_token(s, now, structure(s, "autreville"), token) is None
-        assert accounts.valid_token(s, now, demo, token + "x") is None
+        assert password_links.valid_token(s, now + timedelta(hours=23, minutes=59), demo, token) is not None
+        assert password_links.valid_token(s, now + timedelta(hours=24, minutes=1), demo, token) is None
+        assert password_links.valid_token(s, now, structure(s, "autreville"), token) is None
+        assert password_links.valid_token(s, now, demo, token + "x") is None
 
 
 def test_token_single_use_and_revoked_by_newer(demo_session, database, now, mailer, settings):
@@ -219,11 +223,13 @@ def test_token_single_use_and_revoked_by_newer(demo_session, database, now, mail
     second = link_token(mails(settings)[-1])
     with database.write_session() as s:
         demo = structure(s, "demo")
-        revoked = accounts.set_password_with_token(s, now, demo, first, "Un-Nouveau-Mot-2026", mailer)
-        assert not revoked.ok and revoked.message == accounts.MSG_LINK_INVALID
-        assert accounts.set_password_with_token(s, now, demo, second, "Un-Nouveau-Mot-2026", mailer).ok
+        revoked = password_links.set_password_with_token(s, now, demo, first, "Un-Nouveau-Mot-2026", mailer)
+        assert not revoked.ok and revoked.message == password_links.MSG_LINK_INVALID
+        assert password_links.set_password_with_token(s, now, demo, second, "Un-Nouveau-Mot-2026", mailer).ok
     with database.write_session() as s:
-        again = accounts.set_password_with_token(s, now, structure(s, "demo"), second, "Encore-Autre-2026!", mailer)
+        again = password_links.set_password_with_token(
+            s, now, structure(s, "demo"), second, "Encore-Autre-2026!", mailer
+        )
     assert not again.ok
     with database.write_session() as s:
         assert accounts.authenticate(s, now, structure(s, "demo"), DURAND_EMAIL, "Un-Nouveau-Mot-2026").ok
@@ -235,26 +241,26 @@ def test_weak_password_refused_with_reason_and_token_kept(demo_session, database
     ask_link(database, now, mailer)
     token = link_token(mails(settings)[-1])
     with database.write_session() as s:
-        result = accounts.set_password_with_token(s, now, structure(s, "demo"), token, "azerty123", mailer)
+        result = password_links.set_password_with_token(s, now, structure(s, "demo"), token, "azerty123", mailer)
     assert not result.ok and result.check is not None and result.message
     with database.session() as s:
-        assert accounts.valid_token(s, now, structure(s, "demo"), token) is not None
+        assert password_links.valid_token(s, now, structure(s, "demo"), token) is not None
 
 
 def test_new_password_ends_every_session(demo_session, database, now, mailer, settings):
     with database.write_session() as s:
         martin = accounts.account_by_email(s, structure(s, "demo").id, MARTIN_EMAIL)
-        phone_token = accounts.open_session(s, now, martin)
-        laptop_token = accounts.open_session(s, now, martin)
+        phone_token = login_sessions.open_session(s, now, martin)
+        laptop_token = login_sessions.open_session(s, now, martin)
     ask_link(database, now, mailer, address=MARTIN_EMAIL)
     with database.write_session() as s:
-        assert accounts.set_password_with_token(
+        assert password_links.set_password_with_token(
             s, now, structure(s, "demo"), link_token(mails(settings)[-1]), "Changement-Secu-2026", mailer
         ).ok
     with database.session() as s:
         demo_id = structure(s, "demo").id
-        assert accounts.resolve_session(s, now, demo_id, phone_token, IDLE) is None
-        assert accounts.resolve_session(s, now, demo_id, laptop_token, IDLE) is None
+        assert login_sessions.resolve_session(s, now, demo_id, phone_token, IDLE) is None
+        assert login_sessions.resolve_session(s, now, demo_id, laptop_token, IDLE) is None
         audit = [e.action for e in s.exec(select(AuditLog)).all()]
     assert "password.changed" in audit
 
@@ -265,18 +271,18 @@ def test_new_password_ends_every_session(demo_session, database, now, mailer, se
 def test_session_expires_after_inactivity_and_at_logout(demo_session, database, now):
     with database.write_session() as s:
         martin = accounts.account_by_email(s, structure(s, "demo").id, MARTIN_EMAIL)
-        token = accounts.open_session(s, now, martin)
+        token = login_sessions.open_session(s, now, martin)
     with database.session() as s:
         demo_id = structure(s, "demo").id
         # Activity keeps it alive: each check within 30 minutes moves the window.
-        assert accounts.resolve_session(s, now + timedelta(minutes=29), demo_id, token, IDLE) is not None
-        assert accounts.resolve_session(s, now + timedelta(minutes=58), demo_id, token, IDLE) is not None
-        assert accounts.resolve_session(s, now + timedelta(minutes=89), demo_id, token, IDLE) is None
+        assert login_sessions.resolve_session(s, now + timedelta(minutes=29), demo_id, token, IDLE) is not None
+        assert login_sessions.resolve_session(s, now + timedelta(minutes=58), demo_id, token, IDLE) is not None
+        assert login_sessions.resolve_session(s, now + timedelta(minutes=89), demo_id, token, IDLE) is None
     with database.write_session() as s:
-        token2 = accounts.open_session(s, now, martin)
-        accounts.close_session(s, now, token2)
+        token2 = login_sessions.open_session(s, now, martin)
+        login_sessions.close_session(s, now, token2)
     with database.session() as s:
-        assert accounts.resolve_session(s, now, demo_id, token2, IDLE) is None
+        assert login_sessions.resolve_session(s, now, demo_id, token2, IDLE) is None
         stored = s.exec(select(LoginSession)).all()
     assert all(row.token_hash not in (token, token2) for row in stored)
 
@@ -284,21 +290,21 @@ def test_session_expires_after_inactivity_and_at_logout(demo_session, database, 
 def test_session_of_one_commune_is_refused_in_another(demo_session, database, now):
     with database.write_session() as s:
         martin = accounts.account_by_email(s, structure(s, "demo").id, MARTIN_EMAIL)
-        token = accounts.open_session(s, now, martin)
+        token = login_sessions.open_session(s, now, martin)
     with database.session() as s:
-        assert accounts.resolve_session(s, now, structure(s, "autreville").id, token, IDLE) is None
-        info = accounts.resolve_session(s, now, structure(s, "demo").id, token, IDLE)
+        assert login_sessions.resolve_session(s, now, structure(s, "autreville").id, token, IDLE) is None
+        info = login_sessions.resolve_session(s, now, structure(s, "demo").id, token, IDLE)
     assert info.family_id == martin.family_id and info.role == "parent"
 
 
 def test_deactivated_account_loses_its_session(demo_session, database, now):
     with database.write_session() as s:
         bernard = accounts.account_by_email(s, structure(s, "autreville").id, BERNARD_EMAIL)
-        token = accounts.open_session(s, now, bernard)
+        token = login_sessions.open_session(s, now, bernard)
         bernard.active = False
         s.add(bernard)
     with database.session() as s:
-        assert accounts.resolve_session(s, now, structure(s, "autreville").id, token, IDLE) is None
+        assert login_sessions.resolve_session(s, now, structure(s, "autreville").id, token, IDLE) is None
 
 
 # --- mail over SMTP ------------------------------------------------------------------------
@@ -355,20 +361,23 @@ def test_websocket_handlers_read_the_session_and_leave_the_touch_for_later(demo_
     """touch=False never writes (no write lock on the event loop); touch_session does it later."""
     with database.write_session() as s:
         martin = accounts.account_by_email(s, structure(s, "demo").id, MARTIN_EMAIL)
-        token = accounts.open_session(s, now, martin)
+        token = login_sessions.open_session(s, now, martin)
     later = now + timedelta(minutes=20)
     with database.session() as s:
         demo_id = structure(s, "demo").id
-        info = accounts.resolve_session(s, later, demo_id, token, IDLE, touch=False)
+        info = login_sessions.resolve_session(s, later, demo_id, token, IDLE, touch=False)
         assert info is not None and info.needs_touch and info.login_id is not None
         assert not s.in_transaction() or not s.dirty
     # Not touched: 20 more minutes of silence would end it.
     with database.session() as s:
-        assert accounts.resolve_session(s, now + timedelta(minutes=31), demo_id, token, IDLE, touch=False) is None
+        assert login_sessions.resolve_session(s, now + timedelta(minutes=31), demo_id, token, IDLE, touch=False) is None
     with database.write_session() as s:
-        accounts.touch_session(s, info.login_id, later)
-        accounts.touch_session(s, info.login_id, now)  # never moves the clock backwards
+        login_sessions.touch_session(s, info.login_id, later)
+        login_sessions.touch_session(s, info.login_id, now)  # never moves the clock backwards
     with database.session() as s:
-        assert accounts.resolve_session(s, now + timedelta(minutes=31), demo_id, token, IDLE, touch=False) is not None
-        fresh = accounts.resolve_session(s, later + timedelta(seconds=30), demo_id, token, IDLE, touch=False)
+        assert (
+            login_sessions.resolve_session(s, now + timedelta(minutes=31), demo_id, token, IDLE, touch=False)
+            is not None
+        )
+        fresh = login_sessions.resolve_session(s, later + timedelta(seconds=30), demo_id, token, IDLE, touch=False)
         assert fresh is not None and not fresh.needs_touch  # touched less than a minute ago

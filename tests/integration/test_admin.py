@@ -35,6 +35,8 @@ from cantine_portal.services.backoffice import attendance, closures, csv_import,
 from cantine_portal.services.backoffice import calendar as admin_calendar
 from cantine_portal.services.backoffice import documents as admin_documents
 from cantine_portal.services.backoffice import families as admin_families
+from cantine_portal.services.backoffice import family_members as member_rules
+from cantine_portal.services.backoffice import family_summary as summary_rules
 from cantine_portal.services.backoffice import prestations as admin_services
 from cantine_portal.services.backoffice import settings as admin_settings
 from cantine_portal.services.backoffice.access import NotAllowed
@@ -116,7 +118,7 @@ def _readers(ctx):
         ("services", lambda s, sid, aid: admin_services.list_services(s, sid, aid)),
         ("calendar", lambda s, sid, aid: admin_calendar.list_closed_days(s, sid, aid, MONDAY, MONDAY)),
         ("families", lambda s, sid, aid: admin_families.search_families(s, sid, aid, "")),
-        ("family", lambda s, sid, aid: admin_families.family_summary(s, sid, aid, ctx["martin"])),
+        ("family", lambda s, sid, aid: summary_rules.family_summary(s, sid, aid, ctx["martin"])),
         ("documents", lambda s, sid, aid: admin_documents.list_documents(s, sid, aid)),
         ("attendance", lambda s, sid, aid: attendance.attendance(s, sid, aid, MONDAY, ctx["canteen"])),
     ]
@@ -137,7 +139,7 @@ def test_parent_or_other_commune_staff_is_refused_by_every_service(demo_session,
 def test_staff_cannot_reach_another_communes_ids(demo_session, ctx, now):
     # autreville's agent, in autreville, naming demo's objects.
     with pytest.raises(NotAllowed):
-        admin_families.family_summary(demo_session, ctx["autreville"], ctx["other_staff"], ctx["martin"])
+        summary_rules.family_summary(demo_session, ctx["autreville"], ctx["other_staff"], ctx["martin"])
     with pytest.raises(NotAllowed):
         attendance.attendance(demo_session, ctx["autreville"], ctx["other_staff"], MONDAY, ctx["canteen"])
     with pytest.raises(NotAllowed):
@@ -162,7 +164,7 @@ def test_staff_cannot_reach_another_communes_ids(demo_session, ctx, now):
         )
     lea = _child(demo_session, "Léa")
     with pytest.raises(NotAllowed):
-        admin_families.save_child(
+        member_rules.save_child(
             demo_session,
             now,
             structure_id=ctx["autreville"],
@@ -585,7 +587,7 @@ def test_staff_creates_a_family_and_edits_a_child_even_when_parents_cannot(datab
         )
         assert not taken.ok and "email" in taken.errors
         lea = _child(s, "Léa")
-        saved = admin_families.save_child(
+        saved = member_rules.save_child(
             s,
             now,
             structure_id=ctx["demo"],
@@ -610,7 +612,7 @@ def test_staff_creates_a_family_and_edits_a_child_even_when_parents_cannot(datab
         assert lea.class_name == "CM2" and lea.pai
         entry = s.exec(select(AuditLog).where(AuditLog.action == "admin.child_updated")).one()
         assert "Asthme" not in entry.details and "pai_notes" in entry.details
-        summary = admin_families.family_summary(s, ctx["demo"], ctx["staff"], ctx["martin"])
+        summary = summary_rules.family_summary(s, ctx["demo"], ctx["staff"], ctx["martin"])
         assert [c.first_name for c in summary.children] == ["Léa", "Hugo"]
         assert admin_families.search_families(s, ctx["demo"], ctx["staff"], "hugo")[0].name == "Martin"
         assert admin_families.search_families(s, ctx["demo"], ctx["staff"], "ines.roux")[0].name == "Roux"

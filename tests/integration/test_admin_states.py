@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from cantine_portal.models import Account, Family, Service
-from cantine_portal.services.accounts.login import open_session
+from cantine_portal.services.accounts.sessions import open_session
 from cantine_portal.services.accounts.staff import create_staff
 from cantine_portal.services.demo import BERNARD_EMAIL, MARTIN_EMAIL, STAFF_EMAIL
 from cantine_portal.state.admin import MSG_REFUSED

@@ -21,7 +21,7 @@ from cantine_portal.infra.mail import Mailer
 from cantine_portal.infra.pdf.reglement import render_reglement
 from cantine_portal.infra.pdf.validation import MSG_NOT_PDF
 from cantine_portal.models import Account, Child, ContactMessage, Document, Family, Structure
-from cantine_portal.services.accounts.login import SessionInfo, open_session
+from cantine_portal.services.accounts.sessions import SessionInfo, open_session
 from cantine_portal.services.content import contact, documents
 from cantine_portal.services.demo import BERNARD_EMAIL, MARTIN_EMAIL
 from cantine_portal.state.offload import run_handler

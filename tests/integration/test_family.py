@@ -25,7 +25,9 @@ from cantine_portal.models import (
     Structure,
 )
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
+from cantine_portal.services.families import children as child_rules
 from cantine_portal.services.families import family as fs
+from cantine_portal.services.families import guardians as guardian_rules
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -59,7 +61,7 @@ def _ctx(session, name="Martin", slug="demo"):
 
 def _save_guardian(database, now, structure, family, account, guardian, values=None, version=None, **kwargs):
     with database.write_session() as s:
-        return fs.save_guardian(
+        return guardian_rules.save_guardian(
             s,
             now,
             structure_id=structure.id,
@@ -76,7 +78,7 @@ def _save_child(database, now, structure, family, account, child, values=None, s
     with database.write_session() as s:
         if service_ids is None:
             service_ids = fs.enrolled_service_ids(s, child.id)
-        return fs.save_child(
+        return child_rules.save_child(
             s,
             now,
             structure_id=structure.id,
@@ -154,7 +156,7 @@ def test_compare_and_set_catches_a_write_between_read_and_update(database, demo_
     """The UPDATE … WHERE version = ? refuses even if the row changed after the service read it."""
     structure, family, account = _ctx(demo_session)
     julien = _guardians(demo_session, family)[1]
-    real_validate = fs.validate_guardian
+    real_validate = guardian_rules.validate_guardian
     sessions = []
 
     def validate_then_concurrent_write(values):
@@ -164,10 +166,10 @@ def test_compare_and_set_catches_a_write_between_read_and_update(database, demo_
         )
         return real_validate(values)
 
-    monkeypatch.setattr(fs, "validate_guardian", validate_then_concurrent_write)
+    monkeypatch.setattr(guardian_rules, "validate_guardian", validate_then_concurrent_write)
     with database.write_session() as s:
         sessions.append(s)
-        result = fs.save_guardian(
+        result = guardian_rules.save_guardian(
             s,
             now,
             structure_id=structure.id,
@@ -228,7 +230,7 @@ def test_login_email_change_needs_password_and_warns_old_address(database, demo_
     wrong = _save_guardian(
         database, now, structure, family, account, claire, new, mailer=mailer, current_password="pas-le-bon"
     )
-    assert not wrong.ok and wrong.errors["current_password"] == fs.MSG_PASSWORD_WRONG
+    assert not wrong.ok and wrong.errors["current_password"] == guardian_rules.MSG_PASSWORD_WRONG
     assert _mails(mailer) == []
     done = _save_guardian(
         database, now, structure, family, account, claire, new, mailer=mailer, current_password=MARTIN_PASSWORD
@@ -255,7 +257,7 @@ def test_login_email_already_used_in_commune_is_refused(database, demo_session, 
         mailer=mailer,
         current_password=MARTIN_PASSWORD,
     )
-    assert not taken.ok and taken.errors["email"] == fs.MSG_EMAIL_TAKEN
+    assert not taken.ok and taken.errors["email"] == guardian_rules.MSG_EMAIL_TAKEN
     with database.session() as s:
         assert s.get(Account, account.id).email == MARTIN_EMAIL
 
@@ -452,7 +454,7 @@ def test_password_asked_for_login_change_is_throttled(database, demo_session, no
             current_password="devine",
             ip="203.0.113.9",
         )
-        assert result.errors["current_password"] == fs.MSG_PASSWORD_WRONG
+        assert result.errors["current_password"] == guardian_rules.MSG_PASSWORD_WRONG
     blocked = _save_guardian(
         database,
         now,

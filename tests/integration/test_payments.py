@@ -612,7 +612,7 @@ def test_second_tab_of_the_simulated_bank_through_the_route(d, settings, client)
 
 def test_receipt_route_refuses_another_family(d, settings, client):
     from cantine_portal.models import Account
-    from cantine_portal.services.accounts.login import open_session
+    from cantine_portal.services.accounts.sessions import open_session
 
     payment = start(d)
     handle(d, settings, event(payment))

@@ -35,7 +35,7 @@ from cantine_portal.infra.pdf.reglement import render_reglement
 from cantine_portal.infra.pdf.validation import MSG_ACTIVE_CONTENT, PdfRejected, validate_pdf
 from cantine_portal.models import Account, Structure
 from cantine_portal.services.accounts import throttle
-from cantine_portal.services.accounts.login import open_session, resolve_session, touch_session
+from cantine_portal.services.accounts.sessions import open_session, resolve_session, touch_session
 from cantine_portal.services.accounts.staff import create_staff
 from cantine_portal.services.backoffice.attendance import Attendance, AttendanceRow, attendance_csv
 from cantine_portal.services.backoffice.payments import PaymentRow, PaymentsReport, payments_csv

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cantine_portal.services.families import family as fs
+from cantine_portal.services.families import guardians as guardian_rules
 from cantine_portal.services.shared.validation import (
     MSG_EMAIL,
     MSG_PHONE,
@@ -104,7 +104,7 @@ def test_validate_guardian_reports_each_field_and_normalises():
         "postal_code": "440",
         "civility": "Dr",
     }
-    clean, errors = fs.validate_guardian(values)
+    clean, errors = guardian_rules.validate_guardian(values)
     assert set(errors) == {"last_name", "email", "phone_home", "postal_code", "civility"}
     assert errors["phone_home"] == MSG_PHONE
     assert clean["mobile"] == "0711223344"

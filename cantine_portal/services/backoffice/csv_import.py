@@ -16,7 +16,7 @@ from sqlmodel import Session
 from cantine_portal.french import PARIS
 from cantine_portal.infra.mail import Mailer
 from cantine_portal.models import Account, AccountRole, Child, Enrollment, Family, Guardian, row_id
-from cantine_portal.services.accounts.login import send_invitation
+from cantine_portal.services.accounts.password_links import send_invitation
 from cantine_portal.services.backoffice.access import check_staff
 from cantine_portal.services.backoffice.csv_parsing import LineError, parse
 from cantine_portal.services.shared import audit

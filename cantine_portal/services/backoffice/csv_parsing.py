@@ -15,7 +15,8 @@ from sqlmodel import Session, col, select
 
 from cantine_portal.infra.csv_export import csv_bytes
 from cantine_portal.models import Account, Family, Service, row_id
-from cantine_portal.services.families import family as family_rules
+from cantine_portal.services.families import children as child_rules
+from cantine_portal.services.families import guardians as guardian_rules
 from cantine_portal.services.families.fields import ChildValues, GuardianValues
 from cantine_portal.services.shared.validation import normalize_email
 
@@ -220,7 +221,7 @@ def _family_key_problems(key: str, ctx: _Parsing) -> list[str]:
 
 def _check_guardian(row: dict[str, str], key: str, ctx: _Parsing, problems: list[str]) -> tuple[GuardianValues, str]:
     """The cleaned guardian and normalised e-mail; appends the problems (e-mail unique per family/portal)."""
-    clean, errors = family_rules.validate_guardian(
+    clean, errors = guardian_rules.validate_guardian(
         {field_name: row[column] for field_name, column in _GUARDIAN_COLUMNS.items()}
     )
     for name, message in errors.items():
@@ -249,7 +250,7 @@ def _check_child(row: dict[str, str], number: int, ctx: _Parsing, problems: list
         except ValueError:
             problems.append(f"date_naissance : « {row['date_naissance']} » n'est pas une date JJ/MM/AAAA")
     values = {field_name: row[column] for field_name, column in _CHILD_COLUMNS.items()}
-    clean, errors = family_rules.validate_child({**values, "birth_date": birth_iso}, ctx.diets, "", ctx.today)
+    clean, errors = child_rules.validate_child({**values, "birth_date": birth_iso}, ctx.diets, "", ctx.today)
     for name, message in errors.items():
         problems.append(f"{_CHILD_COLUMNS.get(name, name)} : {message.rstrip('.')}")
     return _Child(clean, _service_ids(row["prestations"], ctx, problems), number)

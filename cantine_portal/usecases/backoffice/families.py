@@ -13,6 +13,8 @@ from cantine_portal.config import get_settings
 from cantine_portal.models import row_id
 from cantine_portal.services.backoffice import csv_import, csv_parsing
 from cantine_portal.services.backoffice import families as rules
+from cantine_portal.services.backoffice import family_members as member_rules
+from cantine_portal.services.backoffice import family_summary as summary_rules
 from cantine_portal.services.backoffice.families import FamilyRow
 from cantine_portal.services.families import family as family_rules
 from cantine_portal.usecases.backoffice.common import (
@@ -150,7 +152,7 @@ def _chosen(family_id: int | None) -> int:
 
 def _page(actor: StaffActor, family_id: int) -> Callable[[Session], FamilyPage]:
     def work(session: Session) -> FamilyPage:
-        summary = rules.family_summary(session, actor.structure_id, actor.account_id, family_id)
+        summary = summary_rules.family_summary(session, actor.structure_id, actor.account_id, family_id)
         active = [s for s in summary.services if s.active]
         guardians = [
             GuardianView(
@@ -224,7 +226,7 @@ def save_guardian(
     """Create (``guardian_id`` None) or update a guardian; a stale ``expected_version`` is a conflict."""
     chosen = _chosen(family_id)
     return change(
-        lambda s: rules.save_guardian(
+        lambda s: member_rules.save_guardian(
             s,
             now,
             structure_id=actor.structure_id,
@@ -252,7 +254,7 @@ def save_child(
     """Create or update a child and its enrollments; a stale ``expected_version`` is a conflict."""
     chosen = _chosen(family_id)
     return change(
-        lambda s: rules.save_child(
+        lambda s: member_rules.save_child(
             s,
             now,
             structure_id=actor.structure_id,

@@ -1,0 +1,145 @@
+"""Back-office « Familles »: read-only summary of a family's basket, reservations, credits,
+payments and receipts (the family's page).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from cantine_portal.french import PARIS, format_euros, provider_label
+from cantine_portal.models import (
+    Account,
+    Basket,
+    BasketStatus,
+    Child,
+    Credit,
+    Guardian,
+    Payment,
+    Receipt,
+    Reservation,
+    ReservationStatus,
+    Service,
+    row_id,
+)
+from cantine_portal.services.backoffice.access import check_staff, owned_family
+from cantine_portal.services.backoffice.families import PAYMENT_LABELS, STATUS_LABELS
+from cantine_portal.services.families import family as family_rules
+
+
+@dataclass
+class FamilySummary:
+    id: int
+    name: str
+    reference: str
+    accounts: list[str]
+    guardians: list[Guardian]
+    guardian_logins: set[int]
+    children: list[Child]
+    enrollments: dict[int, set[int]]
+    services: list[Service]
+    basket_lines: list[dict[str, str]]
+    reservations: list[dict[str, str]]
+    credit_balance: str
+    credits: list[dict[str, str]]
+    payments: list[dict[str, str]]
+    receipts: list[dict[str, str]]
+
+
+def _paris(instant: datetime | None) -> str:
+    return f"{instant.astimezone(PARIS):%d/%m/%Y %H:%M}" if instant else ""
+
+
+def family_summary(session: Session, structure_id: int, account_id: int, family_id: int) -> FamilySummary:
+    check_staff(session, structure_id, account_id)
+    family = owned_family(session, family_id, structure_id)
+    guardians = list(
+        session.exec(
+            select(Guardian).where(Guardian.family_id == family.id).order_by(col(Guardian.position), col(Guardian.id))
+        )
+    )
+    children = list(
+        session.exec(select(Child).where(Child.family_id == family.id).order_by(col(Child.position), col(Child.id)))
+    )
+    accounts = list(session.exec(select(Account).where(Account.family_id == family.id)))
+    services = list(
+        session.exec(
+            select(Service).where(Service.structure_id == structure_id).order_by(col(Service.position), col(Service.id))
+        )
+    )
+    names = {s.id: s.name for s in services}
+    child_names = {c.id: f"{c.first_name} {c.last_name}" for c in children}
+    enrollments = {row_id(c): family_rules.enrolled_service_ids(session, row_id(c)) for c in children}
+    reservations = list(
+        session.exec(
+            select(Reservation)
+            .where(Reservation.family_id == family.id)
+            .order_by(col(Reservation.day).desc(), col(Reservation.id))
+            .limit(300)
+        )
+    )
+
+    def line(r: Reservation) -> dict[str, str]:
+        return {
+            "day": f"{r.day:%d/%m/%Y}",
+            "child": child_names.get(r.child_id, ""),
+            "service": names.get(r.service_id, ""),
+            "status": STATUS_LABELS.get(r.status, r.status),
+            "price": format_euros(r.price_cents),
+        }
+
+    basket = session.exec(
+        select(Basket).where(
+            Basket.family_id == family.id, col(Basket.status).in_((BasketStatus.OPEN, BasketStatus.CHECKOUT))
+        )
+    ).first()
+    basket_lines = [
+        line(r) for r in reservations if basket and r.basket_id == basket.id and r.status == ReservationStatus.PENDING
+    ]
+    credits = list(
+        session.exec(select(Credit).where(Credit.family_id == family.id).order_by(col(Credit.created_at).desc()))
+    )
+    payments = list(
+        session.exec(select(Payment).where(Payment.family_id == family.id).order_by(col(Payment.created_at).desc()))
+    )
+    receipts = list(
+        session.exec(select(Receipt).where(Receipt.family_id == family.id).order_by(col(Receipt.issued_at).desc()))
+    )
+    return FamilySummary(
+        id=row_id(family),
+        name=family.name,
+        reference=family.reference,
+        accounts=[
+            f"{a.email} ({'mot de passe créé' if a.password_hash else 'mot de passe non créé'})" for a in accounts
+        ],
+        guardians=guardians,
+        guardian_logins={a.guardian_id for a in accounts if a.guardian_id},
+        children=children,
+        enrollments=enrollments,
+        services=services,
+        basket_lines=basket_lines,
+        reservations=[
+            line(r)
+            for r in reservations
+            if r.status != ReservationStatus.PENDING or not basket or r.basket_id != basket.id
+        ],
+        credit_balance=format_euros(sum(c.amount_cents for c in credits)),
+        credits=[
+            {"date": _paris(c.created_at), "label": c.label, "amount": format_euros(c.amount_cents)} for c in credits
+        ],
+        payments=[
+            {
+                "date": _paris(p.created_at),
+                "reference": p.reference,
+                "provider": provider_label(p.provider),
+                "status": PAYMENT_LABELS.get(p.status, p.status),
+                "amount": format_euros(p.amount_cents),
+            }
+            for p in payments
+        ],
+        receipts=[
+            {"date": _paris(r.issued_at), "number": r.number, "amount": format_euros(r.amount_cents)} for r in receipts
+        ],
+    )
