@@ -121,14 +121,23 @@ def _legend() -> rx.Component:
     def item(state: str, symbol: str, text: str) -> rx.Component:
         return rx.el.li(rx.el.span(symbol, class_name=f"rsv-{state} rsv-legend", aria_hidden="true"), text)
 
+    # The family's bracket (« Tranche 2 — QF de 501 à 900 € ») sits in the same collapsed box: on a phone
+    # the week stays short; the basket, the ticket and the receipt repeat it on every line.
     return rx.el.details(
-        rx.el.summary("Légende des couleurs"),
+        rx.el.summary(rx.cond(S.tariff_lines.length() > 0, "Légende et votre tarif", "Légende des couleurs")),
         rx.el.ul(
             item("pending", "🛒", "Bleu : dans le panier, en attente de paiement"),
             item("paid", "✔", "Vert : payée, confirmée"),
             item("closed", "—", "Gris : fermé ou verrouillé (la raison est indiquée)"),
             item("free", "●", "Cochée, pas encore validée : cliquez sur Valider"),
             class_name="rsv-legend-list",
+        ),
+        rx.cond(
+            S.tariff_lines.length() > 0,
+            rx.el.section(
+                rx.heading("Votre tarif", as_="h2", size="3"),
+                rx.el.ul(rx.foreach(S.tariff_lines, lambda line: rx.el.li(line)), data_testid="tarif-famille"),
+            ),
         ),
         class_name="rsv-legend-box",
     )
@@ -151,20 +160,10 @@ def _basket_line(line: LineUI) -> rx.Component:
 
 
 def _tariff() -> rx.Component:
-    """The family's bracket for the period (« Tranche 2 — QF de 501 à 900 € »), and why the « no QF »
-    price applies with what to do."""
-    return rx.fragment(
-        rx.cond(
-            S.tariff_lines.length() > 0,
-            rx.el.section(
-                rx.heading("Votre tarif", as_="h2", size="3"),
-                rx.el.ul(rx.foreach(S.tariff_lines, lambda line: rx.el.li(line)), data_testid="tarif-famille"),
-            ),
-        ),
-        rx.cond(
-            S.tariff_notice != "",
-            rx.callout(S.tariff_notice, icon="info", color_scheme="amber", data_testid="tarif-sans-qf"),
-        ),
+    """Why the « no QF » price applies and what to do (the bracket itself is in the legend's box)."""
+    return rx.cond(
+        S.tariff_notice != "",
+        rx.callout(S.tariff_notice, icon="info", color_scheme="amber", data_testid="tarif-sans-qf"),
     )
 
 

@@ -65,7 +65,7 @@ def test_tick_three_days_per_child_validate_and_find_them_again(ui):
 
     ui.page.get_by_role("button", name="Valider votre panier maintenant").click()
     ui.page.get_by_role("heading", name="Votre panier").wait_for()
-    assert ui.page.get_by_text("Total à payer : 23,10").is_visible()
+    ui.page.get_by_text("Total à payer : 23,10").wait_for()  # the panel's figures arrive with its state
     ui.page.get_by_role("button", name="Fermer").click()  # the basket is a panel over the page
 
     ui.page.get_by_role("button", name="Se déconnecter").click()
