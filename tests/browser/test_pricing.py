@@ -53,9 +53,11 @@ def test_a_parent_in_bracket_1_pays_one_euro_meals_and_sees_the_bracket_on_the_r
     assert "Tranche 1" in basket and "1,00\u00a0€" in basket
 
     ui.page.get_by_role("button", name="Payer", exact=False).filter(has_text="en ligne").click()
-    ui.page.wait_for_url(lambda url: "/banque-simulee/sim_" in url)
-    ui.page.get_by_role("button", name="Payer", exact=True).click()
-    ui.page.wait_for_url(lambda url: "/demo/paiement/retour" in url, wait_until="commit")
+    # The bank's page, unless the family's credit (left by earlier tests of the session) covers the basket.
+    ui.page.wait_for_url(lambda url: "/banque-simulee/sim_" in url or "/paiement/retour" in url, wait_until="commit")
+    if "/banque-simulee/" in ui.page.url:
+        ui.page.get_by_role("button", name="Payer", exact=True).click()
+        ui.page.wait_for_url(lambda url: "/demo/paiement/retour" in url, wait_until="commit")
     ui.wait_hydrated()
     ui.page.get_by_role("heading", name="Ticket de paiement").wait_for()
     ticket = ui.page.get_by_role("main").inner_text()
