@@ -203,6 +203,11 @@ def portal_middleware(
             await edge.refuse_http(send, 403)
             return
         foreign = not edge.origin_allowed(edge.header(scope, b"origin"), allowed)
+        if scope.get("path", "").startswith(edge.UPLOAD_PATH + "/"):
+            # Reflex serves its upload folder publicly under /_upload/…; the portal never stores a file
+            # there (receipts, attachments, attestations, logos live in infra/storage), so nothing is.
+            await edge.refuse_http(send, 404)
+            return
         if method == "POST" and scope.get("path", "") == edge.UPLOAD_PATH:
             await edge.guard_upload(_with_headers(app, foreign, policy, None), scope, receive, send, config)
             return

@@ -547,3 +547,21 @@ def test_script_hashes_follow_a_rebuild(tmp_path):
     os.utime(page, ns=(1, 1))
     hashes._checked = float("-inf")  # skip the once-a-second pause
     assert hashes() != first and hashes() == (csp.script_hash(b"two()"),)
+
+
+def test_reflex_public_upload_folder_is_never_served(tmp_path):
+    """Receipts, attachments, attestations and logos live in private storage; Reflex's public
+    /_upload/… folder is answered 404 whatever it might hold (here an app that would serve it)."""
+    public = Starlette(
+        routes=[Route("/_upload/{name:path}", lambda r: Response(b"%PDF-", media_type="application/pdf"))]
+    )
+    app = portal_middleware(
+        public,
+        slug_cache=SlugCache(lambda: {"demo"}),
+        max_connections=0,
+        settings=_settings(tmp_path),
+        script_hashes=("'sha256-abc='",),
+    )
+    client = TestClient(app, base_url=OWN)
+    for path in ("/_upload/recu.pdf", "/_upload/sub/attestation.png"):
+        assert client.get(path).status_code == 404
