@@ -251,7 +251,11 @@ def reservations_page() -> rx.Component:
                 disabled=~S.can_go_back,
                 class_name="wrap-button",
             ),
-            rx.heading(S.period_label, as_="h2", size="4"),
+            rx.heading(
+                rx.cond(S.period_label != "", S.period_label, "Chargement de la période…"),
+                as_="h2",
+                size="4",
+            ),
             rx.button(
                 S.next_label,
                 " →",
