@@ -177,7 +177,7 @@ def start_payment(
     it answered, see open_remote_session) and a basket paid by credit gets its receipt and ticket."""
     database, settings = get_database(), get_settings()
     started = database.run_write(
-        fulfilment.start_checkout, now, settings, actor.structure_id, actor.family_id, basket_version
+        fulfilment.start_checkout, now, settings, actor.structure_id, actor.family_id, basket_version, actor.account_id
     )
     result = started.result
     if result.pending is not None:  # Stripe: its page is opened now, outside the transaction
