@@ -14,6 +14,7 @@ from sqlmodel import select
 from cantine_portal.models import Account, Basket, Guardian, LoginSession, Payment, Reservation, Structure
 from cantine_portal.services.accounts import login as login_rules
 from cantine_portal.services.accounts import password_links, sessions
+from cantine_portal.services.booking.basket import basket_summary
 from cantine_portal.services.demo import DURAND_EMAIL, MARTIN_EMAIL, STAFF_EMAIL
 from cantine_portal.services.families import logins as rules
 from cantine_portal.usecases import booking, identity, logins
@@ -198,6 +199,12 @@ def test_two_guardians_booking_at_once_share_one_basket_and_lose_nothing(active,
     assert {(r.child_id, r.service_id, r.day): r.booked_by_account_id for r in rows} == {
         first: claire.account_id,
         second: julien.account_id,
+    }
+    with active.session() as s:  # « réservé par … » in the shared basket, two logins in the family
+        lines = basket_summary(s, now, claire.structure_id, claire.family_id).lines
+    assert {(line.child_id, line.day): line.booked_by for line in lines} == {
+        (first[0], first[2]): "Claire",
+        (second[0], second[2]): "Julien",
     }
 
 

@@ -47,7 +47,9 @@ def _world(connection: sa.Connection) -> dict[str, int]:
     for name in ("same", "first", "none"):
         ids[name] = _insert(connection, "family", structure_id=structure, name=name, reference="")
     # A login whose guardian is the second one (same e-mail), one whose e-mail is nobody's.
-    _insert(connection, "guardian", family_id=ids["same"], last_name="A", first_name="Anne", email="anne@x.fr", position=0)
+    _insert(
+        connection, "guardian", family_id=ids["same"], last_name="A", first_name="Anne", email="anne@x.fr", position=0
+    )
     ids["same_guardian"] = _insert(
         connection, "guardian", family_id=ids["same"], last_name="A", first_name="Paul", email="Paul@X.fr", position=1
     )
