@@ -229,16 +229,16 @@ def family_page() -> rx.Component:
                 ),
                 _lines(
                     "Panier en cours",
-                    ["Jour", "Enfant", "Prestation", "Statut", "Prix"],
+                    ["Jour", "Enfant", "Prestation", "Statut", "Prix", "Réservé par"],
                     P.basket_lines,
-                    ["day", "child", "service", "status", "price"],
+                    ["day", "child", "service", "status", "price", "by"],
                     "Le panier est vide.",
                 ),
                 _lines(
                     "Réservations",
-                    ["Jour", "Enfant", "Prestation", "Statut", "Prix"],
+                    ["Jour", "Enfant", "Prestation", "Statut", "Prix", "Réservé par"],
                     P.reservations,
-                    ["day", "child", "service", "status", "price"],
+                    ["day", "child", "service", "status", "price", "by"],
                     "Aucune réservation.",
                 ),
                 section(
@@ -254,9 +254,9 @@ def family_page() -> rx.Component:
                 ),
                 _lines(
                     "Paiements",
-                    ["Date", "Référence", "Prestataire", "Statut", "Montant"],
+                    ["Date", "Référence", "Prestataire", "Statut", "Montant", "Payé par"],
                     P.payments,
-                    ["date", "reference", "provider", "status", "amount"],
+                    ["date", "reference", "provider", "status", "amount", "by"],
                     "Aucun paiement.",
                 ),
                 _lines("Reçus", ["Date", "Numéro", "Montant"], P.receipts, ["date", "number", "amount"], "Aucun reçu."),

@@ -19,7 +19,7 @@ from cantine_portal.services.demo import DURAND_EMAIL, MARTIN_EMAIL, STAFF_EMAIL
 from cantine_portal.services.families import logins as rules
 from cantine_portal.usecases import booking, identity, logins
 from cantine_portal.usecases.actors import ParentActor
-from cantine_portal.usecases.backoffice import family_logins
+from cantine_portal.usecases.backoffice import families, family_logins
 from cantine_portal.usecases.backoffice.common import StaffActor
 from cantine_portal.usecases.errors import Refused
 
@@ -316,7 +316,8 @@ def test_the_payment_remembers_who_pressed_payer(active, settings, now):
     with active.session() as s:
         staff = _staff(s)
     whats = [(a.who, a.what) for a in family_logins.family_logins(staff, family_id=julien.family_id, now=now).activity]
-    assert ("Julien Martin", "Paiement commencé") in whats and (
-        "Julien Martin",
-        "Réservations modifiées (Valider)",
-    ) in whats
+    assert ("Julien Martin", "Paiement commencé") in whats
+    assert ("Julien Martin", "Réservations modifiées (Valider)") in whats
+    page = families.family_page(staff, family_id=julien.family_id)
+    assert [p["by"] for p in page.payments] == ["Julien Martin"]
+    assert {line["by"] for line in page.basket_lines + page.reservations} == {"Julien Martin"}
