@@ -69,6 +69,7 @@ def _cleanup(portal) -> None:
     try:
         db.execute("DELETE FROM reservation WHERE day IN ('2027-01-18', '2027-01-19') AND status = 'pending'")
         db.execute("UPDATE account SET active = 1, password_hash = NULL WHERE email = ?", (JULIEN_EMAIL,))
+        db.execute("UPDATE account SET mail_all_payments = 0 WHERE email = ?", (MARTIN_EMAIL,))
         db.commit()
     finally:
         db.close()
@@ -131,6 +132,15 @@ def test_two_guardians_two_browsers_one_basket_then_one_access_removed(ui, brows
         claire.goto("/demo/famille")
         claire.page.get_by_text("Accès retiré").wait_for()
         assert claire.page.url.endswith("/demo/famille")
+        # Préférences: her e-mail choices, and leaving refused now that she is the last login.
+        claire.goto("/demo/preferences")
+        claire.page.get_by_label("Recevoir aussi les tickets des paiements de l'autre responsable").click()
+        claire.page.get_by_text("Vos choix d'e-mails ont été enregistrés.").wait_for()
+        claire.page.get_by_role("button", name="Supprimer mon accès").click()
+        claire.page.get_by_role("button", name="Oui, supprimer mon accès").click()
+        claire.page.get_by_text("Vous êtes le seul responsable à avoir un accès au portail").first.wait_for()
+        claire.check_a11y()
+        assert claire.page.url.endswith("/demo/preferences")
     finally:
         julien_context.close()
         staff_context.close()
