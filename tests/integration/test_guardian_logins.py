@@ -16,6 +16,7 @@ from cantine_portal.services.accounts import login as login_rules
 from cantine_portal.services.accounts import password_links, sessions
 from cantine_portal.services.booking.basket import basket_summary
 from cantine_portal.services.demo import DURAND_EMAIL, MARTIN_EMAIL, STAFF_EMAIL
+from cantine_portal.services.families import guardians as guardian_rules
 from cantine_portal.services.families import logins as rules
 from cantine_portal.usecases import booking, identity, logins
 from cantine_portal.usecases.actors import ParentActor
@@ -321,3 +322,49 @@ def test_the_payment_remembers_who_pressed_payer(active, settings, now):
     page = families.family_page(staff, family_id=julien.family_id)
     assert [p["by"] for p in page.payments] == ["Julien Martin"]
     assert {line["by"] for line in page.basket_lines + page.reservations} == {"Julien Martin"}
+
+
+# --- one guardian's login e-mail is theirs -------------------------------------------------------------
+
+
+def _julien_tab(claire: ParentActor):
+    from cantine_portal.usecases import family
+
+    return family, family.family_tabs(claire).tabs[1]
+
+
+def test_a_guardian_cannot_move_the_other_guardian_login_to_another_address(active, settings, now):
+    _julien_with_password(active, settings, now)
+    with active.session() as s:
+        claire = _claire(s)
+    family, tab = _julien_tab(claire)
+    saved = family.save_guardian(
+        claire, tab.guardian_id, tab.version, {**tab.values, "email": "claire.perso@example.fr"}, "x", now=now
+    )
+    assert not saved.ok and saved.errors["email"] == guardian_rules.MSG_OTHER_LOGIN
+    with active.session() as s:
+        assert s.exec(select(Account).where(Account.email == JULIEN_EMAIL)).one().active
+    # His phone number is still the family's to keep up to date.
+    saved = family.save_guardian(
+        claire, tab.guardian_id, tab.version, {**tab.values, "mobile": "0611223344"}, "", now=now
+    )
+    assert saved.ok
+
+
+def test_correcting_an_invited_address_kills_the_link_sent_to_the_wrong_one(active, settings, now):
+    from cantine_portal.infra.mail import Mailer
+    from cantine_portal.services.demo import MARTIN_PASSWORD
+
+    token = _invite_julien(active, settings, now)
+    with active.session() as s:
+        claire = _claire(s)
+    family, tab = _julien_tab(claire)
+    saved = family.save_guardian(
+        claire, tab.guardian_id, tab.version, {**tab.values, "email": "julien.m@example.fr"}, MARTIN_PASSWORD, now=now
+    )
+    assert saved.ok, saved.errors
+    with active.write_session() as s:
+        used = password_links.set_password_with_token(s, now, _structure(s, "demo"), token, PASSWORD, Mailer(settings))
+    assert not used.ok and used.message == password_links.MSG_LINK_INVALID
+    assert logins.invite(claire, tab.guardian_id, now=now).ok
+    assert _mails(settings)[-1]["To"] == "julien.m@example.fr"
