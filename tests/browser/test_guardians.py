@@ -17,11 +17,11 @@ from tests.browser.test_admin import staff_login
 
 JULIEN_EMAIL = "julien.martin@example.fr"
 JULIEN_PASSWORD = "Soleil-Cantine-2027?y"
-# A week no other browser test books: 18-24 January 2027 (within the 12 weeks ahead).
-PERIOD = "/demo/reservations?periode=2027-W03"
-HEADING = "Semaine du 18 au 24 janvier 2027"
-CLAIRE_DAY = ("Léa", "lundi 18 janvier")
-JULIEN_DAY = ("Hugo", "mardi 19 janvier")
+# A week no other browser test books: 1-7 February 2027 (within the 12 weeks ahead).
+PERIOD = "/demo/reservations?periode=2027-W05"
+HEADING = "Semaine du 1er au 7 février 2027"
+CLAIRE_DAY = ("Léa", "lundi 1er février")
+JULIEN_DAY = ("Hugo", "mardi 2 février")
 
 
 def _box(ui, child: str, day: str):
@@ -64,10 +64,10 @@ def _julien_creates_his_password(ui, link: str) -> None:
 
 
 def _cleanup(portal) -> None:
-    """Leave Martin as the other browser tests expect: no January days, one login with a password."""
+    """Leave Martin as the other browser tests expect: no February days, one login with a password."""
     db = sqlite3.connect(portal.var_dir / "cantine.db")
     try:
-        db.execute("DELETE FROM reservation WHERE day IN ('2027-01-18', '2027-01-19') AND status = 'pending'")
+        db.execute("DELETE FROM reservation WHERE day IN ('2027-02-01', '2027-02-02') AND status = 'pending'")
         db.execute("UPDATE account SET active = 1, password_hash = NULL WHERE email = ?", (JULIEN_EMAIL,))
         db.execute("UPDATE account SET mail_all_payments = 0 WHERE email = ?", (MARTIN_EMAIL,))
         db.commit()
