@@ -18,6 +18,7 @@ from cantine_portal.services.booking.basket import basket_summary
 from cantine_portal.services.demo import DURAND_EMAIL, MARTIN_EMAIL, STAFF_EMAIL
 from cantine_portal.services.families import guardians as guardian_rules
 from cantine_portal.services.families import logins as rules
+from cantine_portal.services.payments import receipts
 from cantine_portal.usecases import booking, identity, logins
 from cantine_portal.usecases.actors import ParentActor
 from cantine_portal.usecases.backoffice import families, family_logins
@@ -314,6 +315,9 @@ def test_the_payment_remembers_who_pressed_payer(active, settings, now):
     with active.session() as s:
         payment = s.exec(select(Payment).where(Payment.family_id == julien.family_id)).one()
     assert payment.account_id == julien.account_id
+    with active.write_session() as s:  # his name and address on the receipt, not Claire's
+        data = receipts.receipt_data(s, receipts.issue_receipt(s, now, s.get(Payment, payment.id)))
+    assert (data.payer_name, data.payer_email) == ("Julien Martin", JULIEN_EMAIL)
     with active.session() as s:
         staff = _staff(s)
     whats = [(a.who, a.what) for a in family_logins.family_logins(staff, family_id=julien.family_id, now=now).activity]
