@@ -372,3 +372,23 @@ def test_correcting_an_invited_address_kills_the_link_sent_to_the_wrong_one(acti
     assert not used.ok and used.message == password_links.MSG_LINK_INVALID
     assert logins.invite(claire, tab.guardian_id, now=now).ok
     assert _mails(settings)[-1]["To"] == "julien.m@example.fr"
+
+
+def test_the_staff_cannot_reach_another_commune_family_logins(active, now):
+    from cantine_portal.services.demo import BERNARD_EMAIL
+
+    with active.session() as s:
+        staff = _staff(s)
+        bernard = s.exec(select(Account).where(Account.email == BERNARD_EMAIL)).one()
+        bernard_guardian = s.exec(select(Guardian).where(Guardian.family_id == bernard.family_id)).first()
+        claire = _claire(s)
+    with pytest.raises(Refused):
+        family_logins.family_logins(staff, family_id=bernard.family_id, now=now)
+    with pytest.raises(Refused):
+        family_logins.remove_access(staff, family_id=bernard.family_id, account_id=bernard.id, now=now)
+    with pytest.raises(Refused):  # a login of another family, through Martin's page
+        family_logins.remove_access(staff, family_id=claire.family_id, account_id=bernard.id, now=now)
+    with pytest.raises(Refused):
+        family_logins.invite_guardian(staff, family_id=claire.family_id, guardian_id=bernard_guardian.id, now=now)
+    with active.session() as s:
+        assert s.get(Account, bernard.id).active
