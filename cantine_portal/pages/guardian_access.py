@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from cantine_portal.components.forms import message_if
+from cantine_portal.services.families.logins import MSG_LAST_LOGIN
 from cantine_portal.state.guardian_access import GuardianAccessState as A
 
 _TARGET = {"min_height": "44px"}
@@ -99,26 +100,29 @@ def leave_section() -> rx.Component:
         message_if(A.access_message, "success"),
         message_if(A.error_message, "error"),
         rx.cond(
-            A.confirm_leave,
-            rx.box(
-                rx.text(
-                    "Supprimer votre accès ? Vous ne pourrez plus vous connecter ; l'autre responsable garde le "
-                    "sien, ainsi que les réservations et le panier de la famille.",
-                    id="confirmer-depart",
+            A.can_leave,
+            rx.cond(
+                A.confirm_leave,
+                rx.box(
+                    rx.text(
+                        "Supprimer votre accès ? Vous ne pourrez plus vous connecter ; l'autre responsable garde "
+                        "le sien, ainsi que les réservations et le panier de la famille.",
+                        id="confirmer-depart",
+                    ),
+                    rx.hstack(
+                        rx.button("Oui, supprimer mon accès", color_scheme="red", on_click=A.leave, style=_TARGET),
+                        rx.button("Annuler", variant="soft", on_click=A.cancel_leave, style=_TARGET),
+                        wrap="wrap",
+                    ),
+                    role="group",
+                    aria_labelledby="confirmer-depart",
                 ),
-                rx.hstack(
-                    rx.button("Oui, supprimer mon accès", color_scheme="red", on_click=A.leave, style=_TARGET),
-                    rx.button("Annuler", variant="soft", on_click=A.cancel_leave, style=_TARGET),
-                    wrap="wrap",
+                rx.button(
+                    "Supprimer mon accès", variant="soft", color_scheme="red", on_click=A.ask_leave, style=_TARGET
                 ),
-                role="group",
-                aria_labelledby="confirmer-depart",
             ),
-            rx.button("Supprimer mon accès", variant="soft", color_scheme="red", on_click=A.ask_leave, style=_TARGET),
-        ),
-        rx.cond(
-            ~A.can_leave,
-            rx.text("Vous êtes le seul responsable à avoir un accès : il ne peut pas être supprimé.", size="2"),
+            # The server refuses it anyway (services/families/logins.leave); here it is said up front.
+            rx.text(MSG_LAST_LOGIN, id="dernier-acces"),
         ),
         width="100%",
     )
