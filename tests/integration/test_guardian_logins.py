@@ -392,3 +392,16 @@ def test_the_staff_cannot_reach_another_commune_family_logins(active, now):
         family_logins.invite_guardian(staff, family_id=claire.family_id, guardian_id=bernard_guardian.id, now=now)
     with active.session() as s:
         assert s.get(Account, bernard.id).active
+
+
+def test_a_family_with_one_login_reads_no_booked_by_in_its_basket(active, now):
+    with active.session() as s:
+        claire = _claire(s)
+    page = booking.open_reservations(claire, now=now)
+    cell = _two_free_cells(page)[0]
+    assert booking.save_choices(claire, page.view.period.key, page.offset, {cell}, page.view.basket_version, now=now).ok
+    with active.session() as s:
+        lines = basket_summary(s, now, claire.structure_id, claire.family_id).lines
+        row = s.exec(select(Reservation).where(Reservation.family_id == claire.family_id)).one()
+    assert row.booked_by_account_id == claire.account_id  # recorded all the same
+    assert [line.booked_by for line in lines] == [""]  # but « réservé par » would tell nothing here
