@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +35,17 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 768}
 # Full-page pictures of the guide's steps (issue 15 item 12): outside git, printed at the end.
 SHOTS: list[Path] = []
+# Where the browser layer's time goes (printed at the end of the session, docs/performance.md).
+TIMES: dict[str, list[float]] = {}
+
+
+@contextmanager
+def timed(what: str) -> Iterator[None]:
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        TIMES.setdefault(what, []).append(time.monotonic() - start)
 
 
 @dataclass
@@ -89,8 +102,13 @@ def start_portal(
         **(extra_env or {}),
     }
     env.pop("DATABASE_URL", None) if "DATABASE_URL" not in (extra_env or {}) else None
-    subprocess.run([str(venv_bin / "alembic"), "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "cantine_portal", "demo"], cwd=ROOT, env=env, check=True, capture_output=True)
+    with timed("portal migrate + demo"):
+        subprocess.run(
+            [str(venv_bin / "alembic"), "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True
+        )
+        subprocess.run(
+            [sys.executable, "-m", "cantine_portal", "demo"], cwd=ROOT, env=env, check=True, capture_output=True
+        )
     log = var_dir / "portal.log"
     # The launcher of `make run` / `make run-scaled`: the portal (serve.py, with worker respawn when
     # ``workers`` is given) and its task-queue consumer, in one process group.
@@ -106,8 +124,9 @@ def start_portal(
         start_new_session=True,
     )
     portal = Portal(base_url=f"http://localhost:{port}", var_dir=var_dir, env=env)
-    _wait_until_up(portal.url("/api/health"), process, log, timeout=900)
-    _wait_until_up(portal.url("/"), process, log, timeout=300)
+    with timed("portal build + start"):
+        _wait_until_up(portal.url("/api/health"), process, log, timeout=900)
+        _wait_until_up(portal.url("/"), process, log, timeout=300)
     return process, portal, log
 
 
@@ -156,6 +175,8 @@ def shots_dir(tmp_path_factory) -> Path:
 
 
 def pytest_terminal_summary(terminalreporter):
+    for what, seconds in sorted(TIMES.items()):
+        terminalreporter.write_line(f"browser time: {what}: {len(seconds)} × = {sum(seconds):.1f} s")
     for folder in SHOTS:
         if any(folder.glob("*.png")):
             terminalreporter.write_line(f"Captures d'écran des étapes du guide : {folder}")
@@ -179,8 +200,9 @@ class Ui:
         response = self.page.goto(self.portal.url(path))
         if expect_status is not None:
             assert response is not None and response.status == expect_status, (path, response and response.status)
-        self.page.wait_for_load_state("networkidle")
-        self.wait_hydrated()
+        with timed("goto: networkidle + hydrated"):
+            self.page.wait_for_load_state("networkidle")
+            self.wait_hydrated()
         self.check_a11y()
         return response
 
@@ -196,9 +218,10 @@ class Ui:
         self.page.wait_for_function("() => !document.body.innerText.includes('Chargement…')", timeout=20000)
 
     def expect_path(self, path: str) -> None:
-        self.page.wait_for_url(lambda url: url.split("?")[0].endswith(path), timeout=20000)
-        self.page.wait_for_load_state("networkidle")
-        self.wait_hydrated()
+        with timed("expect_path: url + networkidle + hydrated"):
+            self.page.wait_for_url(lambda url: url.split("?")[0].endswith(path), timeout=20000)
+            self.page.wait_for_load_state("networkidle")
+            self.wait_hydrated()
         self.check_a11y()
 
     def check_a11y(self) -> None:
@@ -206,7 +229,8 @@ class Ui:
 
         self.assert_no_csp_violation()
         url = self.page.url
-        results = Axe().run(self.page)
+        with timed("axe-core"):
+            results = Axe().run(self.page)
         impacts = SERIOUS if "/admin" in url or "/banque-simulee/" in url else ALL_IMPACTS
         bad = [v for v in results.response["violations"] if v.get("impact") in impacts]
         self.checked.add(url)

@@ -7,9 +7,15 @@ import re
 from email import policy
 
 from cantine_portal.services.demo import DURAND_EMAIL, MARTIN_EMAIL, MARTIN_PASSWORD
+from tests.browser.conftest import timed
 
 
 def login(ui, address: str, password: str) -> None:
+    with timed("login (parent form)"):
+        _login(ui, address, password)
+
+
+def _login(ui, address: str, password: str) -> None:
     ui.goto("/demo")
     ui.page.get_by_role("link", name="SE CONNECTER").click()
     ui.expect_path("/demo/connexion")
