@@ -119,16 +119,21 @@ def close_day(
     if mailer is not None:
         for family_id, reservations in by_family.items():
             _mail_family(session, mailer, now, structure, family_id, closed_on, reason, reservations)
+    message = _closure_message(closed_on, service, paid, len(by_family), pending)
+    return CalendarResult(True, message, cancelled=paid, credited_families=len(by_family), removed_pending=pending)
+
+
+def _closure_message(closed_on: date, service: Service | None, paid: int, families: int, pending: int) -> str:
+    """What the staff read once the day is closed: what it cancelled, credited and took out of baskets."""
     what = f"« {service.name} »" if service else "toutes les prestations"
     message = f"Fermeture du {closed_on:%d/%m/%Y} enregistrée ({what})."
     if paid:
         message += (
-            f" {paid} réservation(s) payée(s) annulée(s) ; {len(by_family)} famille(s) créditée(s) "
-            "et prévenue(s) par e-mail."
+            f" {paid} réservation(s) payée(s) annulée(s) ; {families} famille(s) créditée(s) et prévenue(s) par e-mail."
         )
     if pending:
         message += f" {pending} réservation(s) en attente retirée(s) des paniers."
-    return CalendarResult(True, message, cancelled=paid, credited_families=len(by_family), removed_pending=pending)
+    return message
 
 
 def _closure_errors(
