@@ -58,7 +58,7 @@ def test_martin_logs_in_sees_banner_and_logs_out(ui):
     ui.expect_path("/demo/connexion")
     assert ui.page.get_by_text("Vous êtes déconnecté").is_visible()
     ui.page.go_back()
-    ui.page.wait_for_load_state("networkidle")
+    ui.settle()
     ui.page.wait_for_timeout(500)
     assert ui.page.get_by_text("Claire Martin").count() == 0
 

@@ -10,6 +10,7 @@ alone. Each step is saved as a full-page PNG (folder printed at the end of the r
 from __future__ import annotations
 
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
+from tests.browser.conftest import sign_in
 from tests.browser.test_accounts_flow import login
 
 PAGES = ["accueil", "famille", "enfants", "reservations", "factures", "documents", "mot-de-passe", "contact"]
@@ -33,6 +34,7 @@ SMALL_TEXT = """() => [...document.querySelectorAll('main *')].filter(e => e.off
 
 
 def _login(ui) -> None:
+    """Through the login form, as the guide shows it (at both sizes)."""
     login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     ui.expect_path("/demo/accueil")
 
@@ -88,7 +90,7 @@ def test_every_parent_page_is_clean_at_both_sizes(sized_ui, shots_dir):
 
 def test_phone_reservations_compact_whole_cell_bar_and_basket(phone_ui, shots_dir):
     ui = phone_ui
-    _login(ui)
+    sign_in(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     _open_week(ui, WEEK)
     ui.shot(shots_dir, "03-reservations")
     height = ui.page.evaluate("() => document.documentElement.scrollHeight")
