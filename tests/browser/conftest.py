@@ -288,6 +288,25 @@ class Ui:
         )
 
 
+# The Réservations period shown (its h2 « Semaine du … »), to wait for a click on « Semaine suivante ».
+PERIOD_SHOWN = (
+    "() => [...document.querySelectorAll('h2')].map(h => h.innerText).find(t => t.startsWith('Semaine du ')) || ''"
+)
+
+
+def step_to_period(ui: Ui, name: str, press_next, limit: int = 14) -> None:
+    """Press « Semaine suivante » (``press_next``: by mouse or keyboard) until the week ``name`` shows,
+    each time waiting for the period to change (never a fixed pause, never two presses on one week)."""
+    heading = ui.page.get_by_role("heading", name=name)
+    for _ in range(limit):
+        if heading.count():
+            break
+        before = ui.page.evaluate(PERIOD_SHOWN)
+        press_next()
+        ui.page.wait_for_function(f"before => ({PERIOD_SHOWN})() !== before", arg=before, polling=50)
+    heading.wait_for()
+
+
 def sign_in(ui: Ui, address: str, password: str, *, staff: bool = False) -> None:
     """Log in through the login form's own HTTP route (the cookie lands in the tab's context), then
     open the landing page: for the tests that are not about logging in. The form itself is walked in

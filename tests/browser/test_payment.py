@@ -8,7 +8,7 @@ import time
 from email import policy
 
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, step_to_period
 
 SERVICE = "Garderie du matin"
 # A week no other browser test books: the portal (and its database) is shared by the session.
@@ -21,13 +21,7 @@ def _box(ui, child: str, day: str):
 
 def _open_week(ui) -> None:
     ui.goto("/demo/reservations")
-    heading = ui.page.get_by_role("heading", name=WEEK)
-    for _ in range(12):
-        if heading.count():
-            break
-        ui.page.get_by_role("button", name="Semaine suivante").click()
-        ui.page.wait_for_timeout(150)
-    heading.wait_for()
+    step_to_period(ui, WEEK, ui.page.get_by_role("button", name="Semaine suivante").click, limit=12)
 
 
 def _book_next_week(ui, child: str, day: str) -> None:

@@ -10,7 +10,7 @@ alone. Each step is saved as a full-page PNG (folder printed at the end of the r
 from __future__ import annotations
 
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, step_to_period
 from tests.browser.test_accounts_flow import login
 
 PAGES = ["accueil", "famille", "enfants", "reservations", "factures", "documents", "mot-de-passe", "contact"]
@@ -41,13 +41,7 @@ def _login(ui) -> None:
 
 def _open_week(ui, week: str) -> None:
     ui.goto("/demo/reservations")
-    heading = ui.page.get_by_role("heading", name=week)
-    for _ in range(14):
-        if heading.count():
-            break
-        ui.page.get_by_role("button", name="Semaine suivante").click()
-        ui.page.wait_for_timeout(200)
-    heading.wait_for()
+    step_to_period(ui, week, ui.page.get_by_role("button", name="Semaine suivante").click)
 
 
 def _box(ui, child: str, day: str, service: str = CANTEEN):
@@ -155,13 +149,12 @@ def test_keyboard_alone_books_and_pays(ui, shots_dir):
     _tab_to(ui, "e.getAttribute('href') === '/demo/reservations'")
     ui.page.keyboard.press("Enter")
     ui.expect_path("/demo/reservations")
-    for _ in range(14):
-        if ui.page.get_by_role("heading", name=KEYBOARD_WEEK).count():
-            break
+
+    def press_next() -> None:
         _tab_to(ui, "e.innerText && e.innerText.startsWith('Semaine suivante')")
         ui.page.keyboard.press("Enter")
-        ui.page.wait_for_timeout(250)
-    ui.page.get_by_role("heading", name=KEYBOARD_WEEK).wait_for()
+
+    step_to_period(ui, KEYBOARD_WEEK, press_next)
     label = f"Léa — {CANTEEN} — mardi 26 janvier"
     _tab_to(ui, f"e.getAttribute('aria-label') === '{label}'")
     ui.page.keyboard.press("Space")

@@ -9,7 +9,7 @@ import io
 from pypdf import PdfReader
 
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD, STAFF_EMAIL, STAFF_PASSWORD
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, step_to_period
 
 SERVICE = "Restauration scolaire"
 # A week no other browser test books (the portal's database is shared by the session); Martin's
@@ -19,13 +19,7 @@ WEEK = "Semaine du 25 au 31 janvier 2027"
 
 def _open_week(ui) -> None:
     ui.goto("/demo/reservations")
-    heading = ui.page.get_by_role("heading", name=WEEK)
-    for _ in range(12):
-        if heading.count():
-            break
-        ui.page.get_by_role("button", name="Semaine suivante").click()
-        ui.page.wait_for_timeout(150)
-    heading.wait_for()
+    step_to_period(ui, WEEK, ui.page.get_by_role("button", name="Semaine suivante").click, limit=12)
 
 
 def test_a_parent_in_bracket_1_pays_one_euro_meals_and_sees_the_bracket_on_the_receipt(ui):
