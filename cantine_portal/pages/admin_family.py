@@ -8,8 +8,7 @@ from cantine_portal.components.admin_forms import checkbox, grid, input_field, s
 from cantine_portal.components.admin_layout import admin_page, table, td
 from cantine_portal.components.forms import INPUT_STYLE, field
 from cantine_portal.pages.admin_common import CIVILITIES, state_messages
-from cantine_portal.pages.admin_family_logins import family_logins_section
-from cantine_portal.pages.admin_family_money import family_money_section
+from cantine_portal.pages.admin_family_logins import money_and_access_sections
 from cantine_portal.state.admin_families import AdminFamilyState
 
 P = AdminFamilyState
@@ -260,8 +259,7 @@ def family_page() -> rx.Component:
                     "Aucun paiement.",
                 ),
                 _lines("Reçus", ["Date", "Numéro", "Montant"], P.receipts, ["date", "number", "amount"], "Aucun reçu."),
-                family_money_section(),
-                family_logins_section(),
+                money_and_access_sections(),
                 spacing="4",
                 width="100%",
                 align="stretch",

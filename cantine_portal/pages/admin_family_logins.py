@@ -8,6 +8,7 @@ import reflex as rx
 from cantine_portal.components.admin_forms import section
 from cantine_portal.components.admin_layout import table, td
 from cantine_portal.components.forms import message_if
+from cantine_portal.pages.admin_family_money import family_money_section
 from cantine_portal.state.admin_family_logins import AdminFamilyLoginsState as L
 
 _TARGET = {"min_height": "44px"}
@@ -82,3 +83,8 @@ def family_logins_section() -> rx.Component:
             rx.cond(L.activity.length() == 0, rx.text("Aucune action enregistrée.")),
         ),
     )
+
+
+def money_and_access_sections() -> rx.Component:
+    """The end of the family's page: its money (the régie), then its accesses and history."""
+    return rx.fragment(family_money_section(), family_logins_section())

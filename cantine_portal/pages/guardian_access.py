@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from cantine_portal.components.forms import message_if
+from cantine_portal.pages.family_quotient import quotient_section
 from cantine_portal.services.families.logins import MSG_LAST_LOGIN
 from cantine_portal.state.guardian_access import GuardianAccessState as A
 
@@ -63,6 +64,11 @@ def access_section() -> rx.Component:
         ),
         width="100%",
     )
+
+
+def family_sections() -> rx.Component:
+    """What Famille shows below the guardians' tabs: their accesses, then the family's QF."""
+    return rx.fragment(access_section(), quotient_section())
 
 
 def _check(checked: rx.Var, on_change, field_id: str, label: str) -> rx.Component:

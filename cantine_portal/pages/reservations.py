@@ -152,7 +152,6 @@ def _basket_line(line: LineUI) -> rx.Component:
             rx.cond(line.tariff != "", rx.el.small(" (", line.tariff, ")")),
             rx.el.br(),
             line.day,
-            rx.cond(line.booked_by != "", rx.el.small(" — réservé par ", line.booked_by, class_name="rsv-line-by")),
             class_name="rsv-line-what",
         ),
         rx.el.span(line.price, class_name="rsv-line-price"),

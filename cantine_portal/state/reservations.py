@@ -94,7 +94,6 @@ class LineUI:
     day: str = ""
     price: str = ""
     tariff: str = ""
-    booked_by: str = ""  # « réservé par … » when the family has two logins
 
 
 @dataclass
@@ -240,14 +239,7 @@ class ReservationState(AuthState):
 
     def _show_basket(self, summary: BasketSummary, unavailable: str = "") -> None:
         self.basket_lines = [
-            LineUI(
-                line.child_name,
-                line.service_name,
-                line.day_text,
-                format_euros(line.price_cents),
-                line.tariff_label,
-                line.booked_by,
-            )
+            LineUI(line.child_name, line.service_name, line.day_text, format_euros(line.price_cents), line.tariff_label)
             for line in summary.lines
         ]
         self.basket_subtotal = format_euros(summary.subtotal_cents)

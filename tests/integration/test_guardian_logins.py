@@ -208,6 +208,7 @@ def test_two_guardians_booking_at_once_share_one_basket_and_lose_nothing(active,
         (first[0], first[2]): "Claire",
         (second[0], second[2]): "Julien",
     }
+    assert {line.day_text.rsplit(" — ", 1)[1] for line in lines} == {"réservé par Claire", "réservé par Julien"}
 
 
 def _cells(page) -> list[tuple[int, int, date, bool]]:
@@ -405,3 +406,4 @@ def test_a_family_with_one_login_reads_no_booked_by_in_its_basket(active, now):
         row = s.exec(select(Reservation).where(Reservation.family_id == claire.family_id)).one()
     assert row.booked_by_account_id == claire.account_id  # recorded all the same
     assert [line.booked_by for line in lines] == [""]  # but « réservé par » would tell nothing here
+    assert "réservé par" not in lines[0].day_text

@@ -52,8 +52,20 @@ def _paris(instant: datetime | None) -> str:
     return f"{instant.astimezone(PARIS):%d/%m/%Y %H:%M}" if instant else ""
 
 
+def _payment_row(p: Payment, who: dict[int, str]) -> dict[str, str]:
+    return {
+        "date": _paris(p.created_at),
+        "reference": p.reference,
+        "provider": provider_label(p.provider),
+        "status": PAYMENT_LABELS.get(p.status, p.status),
+        "amount": format_euros(p.amount_cents),
+        "by": who.get(p.account_id or 0, ""),
+    }
+
+
 def _login_names(session: Session, accounts: list[Account]) -> dict[int, str]:
-    """account id → the guardian's full name (else the login e-mail)."""
+    """account id → the guardian's full name (else the login e-mail): who ticked a day, who pressed
+    « Payer » (issue 20; "" for what was done before, or by the staff)."""
     names = {}
     for account in accounts:
         guardian = session.get(Guardian, account.guardian_id) if account.guardian_id else None
@@ -79,7 +91,6 @@ def family_summary(session: Session, structure_id: int, account_id: int, family_
         )
     )
     names = {s.id: s.name for s in services}
-    # Who ticked a day, who pressed « Payer » (issue 20): the guardian's name ("" before issue 20).
     who = _login_names(session, accounts)
     child_names = {c.id: f"{c.first_name} {c.last_name}" for c in children}
     enrollments = {row_id(c): family_rules.enrolled_service_ids(session, row_id(c)) for c in children}
@@ -141,17 +152,7 @@ def family_summary(session: Session, structure_id: int, account_id: int, family_
         credits=[
             {"date": _paris(c.created_at), "label": c.label, "amount": format_euros(c.amount_cents)} for c in credits
         ],
-        payments=[
-            {
-                "date": _paris(p.created_at),
-                "reference": p.reference,
-                "provider": provider_label(p.provider),
-                "status": PAYMENT_LABELS.get(p.status, p.status),
-                "amount": format_euros(p.amount_cents),
-                "by": who.get(p.account_id or 0, ""),
-            }
-            for p in payments
-        ],
+        payments=[_payment_row(p, who) for p in payments],
         receipts=[
             {"date": _paris(r.issued_at), "number": r.number, "amount": format_euros(r.amount_cents)} for r in receipts
         ],

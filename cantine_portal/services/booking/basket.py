@@ -35,7 +35,9 @@ class BasketLine:
 
     @property
     def day_text(self) -> str:
-        return format_long_date(self.day)
+        """The day as the basket shows it, with « réservé par … » in a family with two logins."""
+        day = format_long_date(self.day)
+        return f"{day} — réservé par {self.booked_by}" if self.booked_by else day
 
 
 @dataclass(frozen=True)
