@@ -147,6 +147,8 @@ SETTINGS_ERROR_FIELDS = [
     ("deadline_weekday", "set-weekday", "Jour de la semaine"),
     ("deadline_days_before", "set-days", "Nombre de jours"),
     ("deadline_time", "set-time", "Heure limite"),
+    ("absence_deadline_time", "set-absence-time", "Absences : heure limite du jour même"),
+    ("absence_carence_days", "set-carence", "Absences : jours de carence"),
     ("diets", "set-diets", "Régimes proposés"),
     ("payment_provider", "set-provider", "Paiement en ligne"),
 ]
@@ -253,6 +255,29 @@ def settings_page() -> rx.Component:
                             S.deadline_text,
                             ".",
                             margin_top="0.5rem",
+                        ),
+                    ),
+                ),
+                section(
+                    "Absences pour maladie",
+                    grid(
+                        input_field(
+                            "Heure limite pour signaler une absence le jour même (HH:MM)",
+                            "absence_deadline_time",
+                            "set-absence-time",
+                            v.get("absence_deadline_time", ""),
+                            S.errors,
+                            placeholder="09:00",
+                        ),
+                        input_field(
+                            "Jours de carence non remboursés (0 : avoir dès le premier jour)",
+                            "absence_carence_days",
+                            "set-carence",
+                            v.get("absence_carence_days", ""),
+                            S.errors,
+                            type="number",
+                            min="0",
+                            max="10",
                         ),
                     ),
                 ),
