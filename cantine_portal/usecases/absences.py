@@ -13,8 +13,18 @@ from cantine_portal.services.booking import absences as rules
 from cantine_portal.services.booking.absence_days import AbsenceItem, ChildDays
 from cantine_portal.usecases.actors import ParentActor
 
-__all__ = ["MAX_BYTES", "AbsenceItem", "AbsencesPage", "ChildDays", "Declared", "absences_page", "declare_absence"]
+__all__ = [
+    "MAX_BYTES",
+    "MSG_TOO_BIG",
+    "AbsenceItem",
+    "AbsencesPage",
+    "ChildDays",
+    "Declared",
+    "absences_page",
+    "declare_absence",
+]
 MAX_BYTES = rules.MAX_BYTES
+MSG_TOO_BIG = rules.MSG_TOO_BIG
 
 
 @dataclass(frozen=True)

@@ -87,10 +87,11 @@ def absent_child_days(session: Session, structure_id: int, day: date) -> frozens
 
 def cell_states(
     session: Session, structure_id: int, family_id: int, first: date, last: date
-) -> dict[tuple[int, int, date], str]:
-    """(child, service, day) → "absent-pending" | "absent-credited" | … for the Réservations tables."""
+) -> dict[tuple[int, int, date], tuple[str, int]]:
+    """(child, service, day) → ("absent-pending" | "absent-credited" | …, the day's price) for the
+    Réservations tables."""
     rows = session.exec(
-        select(col(AbsenceDay.child_id), col(AbsenceDay.service_id), col(AbsenceDay.day), col(AbsenceDay.outcome))
+        select(AbsenceDay)
         .join(Absence, col(Absence.id) == col(AbsenceDay.absence_id))
         .where(
             Absence.family_id == family_id,
@@ -100,7 +101,10 @@ def cell_states(
             col(AbsenceDay.outcome).in_(ABSENT_OUTCOMES),
         )
     ).all()
-    return {(c, s, d): _STATE_OF_OUTCOME[AbsenceDayOutcome(o)] for c, s, d, o in rows}
+    return {
+        (d.child_id, d.service_id, d.day): (_STATE_OF_OUTCOME[AbsenceDayOutcome(d.outcome)], d.price_cents)
+        for d in rows
+    }
 
 
 def under_absence(session: Session, reservation_ids: list[int]) -> set[int]:

@@ -139,7 +139,7 @@ class _Context:
     tariffs: Tariffs
     reserved: dict[CellKey, Reservation]
     positions: dict[int, int]
-    absences: dict[CellKey, str]  # a sick-day absence's state, by cell
+    absences: dict[CellKey, tuple[str, int]]  # a sick-day absence's state and price, by cell
 
     def free_price(self, key: CellKey) -> tuple[int, str]:
         """A free day's price if it were booked now, next to what is saved (sibling rank)."""
@@ -163,10 +163,9 @@ def _cell(ctx: _Context, child: Child, service: Service, weekdays: frozenset[int
     r = ctx.reserved.get((child_id, service_id, day))
     absent = ctx.absences.get((child_id, service_id, day))
     if absent is not None:  # the staff's to decide: never ticked or unticked from this table
-        price = r.price_cents if r is not None else 0
-        checked = r is not None
-        reason = STATE_TEXT_FR[absent]
-        return Cell(child_id, service_id, day, absent, checked, False, price, reason, label, r.id if r else None)
+        state, price = absent
+        reason = STATE_TEXT_FR[state]
+        return Cell(child_id, service_id, day, state, r is not None, False, price, reason, label, r.id if r else None)
     if r is not None:
         state = str(r.status)  # "pending" | "paid"
         reason = STATE_TEXT_FR[state] + (" (période verrouillée)" if ctx.locked else "")
