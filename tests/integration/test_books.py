@@ -7,7 +7,8 @@ lifetime), staff (closures with credits, price changes; sick-day absences valida
 without carence, refused, decided twice) and time (checkouts expire). After every
 step, per commune: paid payments = receipts, receipt numbers without gaps, money in = paid days
 + credit balance + refunds, no paid day on a closed day, no closed day waiting in an open basket,
-one active reservation per child, service and day, a reservation credited at most once. ``now`` is the machine's, never the wall clock.
+one active reservation per child, service and day, a reservation credited at most once.
+``now`` is the machine's, never the wall clock.
 
 Adding a way money moves: see docs/architecture.md, "The books: invariants and the
 property-based test".
@@ -45,8 +46,8 @@ from cantine_portal.models import (
     AbsenceDay,
     AbsenceStatus,
     BasketStatus,
-    Credit,
     CounterMethod,
+    Credit,
     Payment,
     PaymentStatus,
     Receipt,
