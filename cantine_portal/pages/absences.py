@@ -16,7 +16,6 @@ from cantine_portal.components.forms import labelled_upload, message_if
 from cantine_portal.state.absences import CERTIFICATE_UPLOAD_ID, AbsencesState, AbsenceUI, DayUI
 
 S = AbsencesState
-MAX_BYTES = 5 * 1024 * 1024
 
 
 def _day(day: DayUI) -> rx.Component:
@@ -64,8 +63,6 @@ def _certificate() -> rx.Component:
             upload_id=CERTIFICATE_UPLOAD_ID,
             input_label="Certificat médical",
             multiple=False,
-            max_size=MAX_BYTES,
-            on_drop_rejected=S.file_rejected,
             accept={"application/pdf": [".pdf"], "image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"]},
         ),
     )

@@ -79,16 +79,6 @@ class AbsencesState(AuthState):
         chosen = {d.index for d in self.days if d.chosen} ^ {index}
         self._show_days({i for i in chosen if 0 <= i < len(self.days)})
 
-    @parent_event(db=False)
-    def file_rejected(self, rejected: list[dict]) -> None:
-        """The phone refused the file before sending it (too big, or not a PDF/JPEG/PNG): say why."""
-        codes = {str(e.get("code", "")) for r in rejected for e in (r.get("errors") or []) if isinstance(e, dict)}
-        self.info_message = ""
-        if "file-too-large" in codes:
-            self.error_message = usecases.MSG_TOO_BIG
-        else:
-            self.error_message = MSG_ONE_FILE
-
     @parent_event
     def send(self, files: list[rx.UploadFile]) -> EventSpec | None:
         """« Signaler l'absence »: the chosen days and one certificate, checked on the server."""

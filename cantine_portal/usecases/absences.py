@@ -15,7 +15,6 @@ from cantine_portal.usecases.actors import ParentActor
 
 __all__ = [
     "MAX_BYTES",
-    "MSG_TOO_BIG",
     "AbsenceItem",
     "AbsencesPage",
     "ChildDays",
@@ -24,7 +23,6 @@ __all__ = [
     "declare_absence",
 ]
 MAX_BYTES = rules.MAX_BYTES
-MSG_TOO_BIG = rules.MSG_TOO_BIG
 
 
 @dataclass(frozen=True)

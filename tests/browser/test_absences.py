@@ -10,6 +10,7 @@ import re
 from datetime import date
 
 from PIL import Image
+from playwright.sync_api import expect
 
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
 from tests.browser.test_accounts_flow import login
@@ -17,8 +18,8 @@ from tests.browser.test_admin import _insert_paid_reservation, staff_login
 from tests.browser.test_phone import NO_SIDEWAYS
 
 # A week no other browser test books (the portal's database is shared by the session).
-WEEK = re.compile("au 7 février 2027")
-MONDAY, THURSDAY = date(2027, 2, 1), date(2027, 2, 4)
+WEEK = re.compile("Semaine du 4 au 10 janvier 2027")
+MONDAY, THURSDAY = date(2027, 1, 4), date(2027, 1, 7)
 SMALL_LINES = """() => [...document.querySelectorAll('main label.abs-day, main .abs-choose, main select')]
   .filter(e => e.offsetParent !== null).map(e => e.getBoundingClientRect())
   .filter(r => r.width < 44 || r.height < 44).length"""
@@ -49,7 +50,7 @@ def test_a_parent_declares_an_absence_on_a_phone_and_the_staff_validate_it(phone
 
     # Thursday goes into the basket (blue), Monday is paid (green).
     _open_week(ui)
-    ui.page.get_by_role("checkbox", name="Léa — Restauration scolaire — jeudi 4 février", exact=True).click()
+    ui.page.get_by_role("checkbox", name="Léa — Restauration scolaire — jeudi 7 janvier", exact=True).click()
     ui.page.get_by_role("button", name="Valider", exact=True).click()
     ui.page.get_by_text("ajouté").first.wait_for()
 
@@ -58,18 +59,21 @@ def test_a_parent_declares_an_absence_on_a_phone_and_the_staff_validate_it(phone
     ui.expect_path("/demo/absences")
     assert "jusqu'à 9h00 le jour même" in ui.page.get_by_test_id("absences-regle").inner_text()
     ui.page.get_by_label("Enfant").select_option(label="Léa")
-    monday = ui.page.get_by_role("checkbox", name=re.compile("lundi 1er février — Restauration scolaire \\(payé\\)"))
-    thursday = ui.page.get_by_role("checkbox", name=re.compile("jeudi 4 février — Restauration scolaire \\(dans le"))
-    monday.check()
-    thursday.check()
+    monday = ui.page.get_by_role("checkbox", name=re.compile("lundi 4 janvier — Restauration scolaire \\(payé\\)"))
+    thursday = ui.page.get_by_role("checkbox", name=re.compile("jeudi 7 janvier — Restauration scolaire \\(dans le"))
+    for box in (monday, thursday):  # a controlled box: checked once the server's answer is back
+        box.click()
+        expect(box).to_be_checked()
     assert ui.page.evaluate(SMALL_LINES) == 0 and ui.page.evaluate(NO_SIDEWAYS)
 
-    # A photo too heavy for the portal: said at once, in French, nothing sent.
+    # A photo too heavy for the portal: refused in French, nothing recorded, the days stay ticked.
     file_input = ui.page.locator("#certificat-absence-input")
     file_input.set_input_files(
-        {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": _photo() + b"\0" * (6 * 1024 * 1024)}
+        {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": _photo() + b"\0" * (5 * 1024 * 1024 + 512 * 1024)}
     )
-    ui.page.get_by_text("Le certificat dépasse 5").wait_for()
+    ui.page.get_by_role("button", name="Signaler l'absence").click()
+    ui.page.get_by_text(re.compile("Le certificat dépasse 5.Mo : reprenez la photo")).wait_for()
+    expect(monday).to_be_checked()
 
     file_input.set_input_files({"name": "certificat.jpg", "mimeType": "image/jpeg", "buffer": _photo()})
     ui.page.get_by_text("Fichier choisi : certificat.jpg").wait_for()
@@ -83,7 +87,7 @@ def test_a_parent_declares_an_absence_on_a_phone_and_the_staff_validate_it(phone
     # Réservations: Monday says « Absence signalée » (its own colour and words); Thursday is free again.
     _open_week(ui)
     assert ui.page.get_by_text("⏳ Absence signalée").first.is_visible()
-    thursday_box = ui.page.get_by_role("checkbox", name="Léa — Restauration scolaire — jeudi 4 février", exact=True)
+    thursday_box = ui.page.get_by_role("checkbox", name="Léa — Restauration scolaire — jeudi 7 janvier", exact=True)
     assert not thursday_box.is_checked()
     ui.page.get_by_text(re.compile("Légende")).click()
     legend = ui.page.locator(".rsv-legend-list").inner_text()

@@ -18,7 +18,6 @@ import cantine_portal.cantine_portal  # noqa: F401  (registers the states)
 
 ALLOWED = {
     "AbsencesState.choose_child",
-    "AbsencesState.file_rejected",
     "AbsencesState.load",
     "AbsencesState.send",
     "AbsencesState.toggle_day",
