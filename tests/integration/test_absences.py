@@ -343,6 +343,29 @@ def test_two_staff_validating_at_once_credit_once(w):
     assert [r.ok for r in results] == [True, False] and balance(w) == 385
 
 
+def test_two_staff_in_two_threads_at_the_same_instant_credit_once(w):
+    """Both start together (a barrier); the database orders them, the compare-and-set refuses one."""
+    import threading
+
+    paid(w, "lea", MON, TUE)
+    absence_id = declare(w, "lea", [MON, TUE]).absence_id
+    barrier, results = threading.Barrier(2), []
+
+    def staff_member() -> None:
+        barrier.wait()
+        results.append(validate(w, absence_id))
+
+    threads = [threading.Thread(target=staff_member) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(r.ok for r in results) == [False, True]
+    assert balance(w) == 770
+    with w["db"].session() as s:
+        assert len(s.exec(select(Credit)).all()) == 2
+
+
 def test_a_day_closed_meanwhile_is_not_credited_twice(w):
     from cantine_portal.services.backoffice import closures
 
