@@ -285,13 +285,18 @@ def reservations_page() -> rx.Component:
             ),
         ),
         rx.cond(S.credit_text != "", rx.text(S.credit_text)),
-        rx.el.a(
-            rx.icon("thermometer", size=18, aria_hidden="true"),
-            "Enfant malade ? Signaler une absence",
-            href="/" + S.portal_slug + "/absences",
-            class_name="rsv-absence-link",
+        # Beside the legend's collapsed box: no extra line on a phone (a week stays under 1,600 px).
+        rx.el.div(
+            _legend(),
+            rx.el.a(
+                rx.icon("thermometer", size=16, aria_hidden="true"),
+                "Enfant malade ?",
+                rx.el.span(" Signaler une absence", class_name="sr-only"),
+                href="/" + S.portal_slug + "/absences",
+                class_name="rsv-absence-link",
+            ),
+            class_name="rsv-legend-row",
         ),
-        _legend(),
         rx.foreach(S.tables, _child_table),
         _tariff(),
         rx.el.div(
