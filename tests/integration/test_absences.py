@@ -462,6 +462,9 @@ def test_the_kitchens_counts_drop_the_child_as_soon_as_declared(w):
     absence_id = declare(w, "lea", [MON]).absence_id
     assert names() == ["MARTIN Hugo"]  # pending validation: already dropped
     with w["db"].session() as s:
+        assert attendance.attendance(s, w["demo"], w["staff"], MON, w["canteen"]).absent_count == 1
+        assert attendance.attendance(s, w["demo"], w["staff"], MON, w["morning"]).absent_count == 0
+    with w["db"].session() as s:
         assert absence_days.absent_child_days(s, w["demo"], MON) == {(w["lea"], w["canteen"])}
         assert absence_days.absent_child_days(s, w["demo"], TUE) == frozenset()
     with w["db"].write_session() as s:
