@@ -32,6 +32,7 @@ from cantine_portal.services.backoffice import absences as staff
 from cantine_portal.services.backoffice import attendance
 from cantine_portal.services.backoffice.access import NotAllowed
 from cantine_portal.services.booking import absence_days, absences, basket, choices, period_view
+from cantine_portal.services.booking.errors import CHECKOUT_MESSAGE
 from cantine_portal.services.booking.queries import credit_balance
 from cantine_portal.services.demo import MARTIN_EMAIL, STAFF_EMAIL
 from cantine_portal.services.shared.calendar import period_containing
@@ -263,6 +264,19 @@ def test_basket_days_leave_the_basket_at_once_and_paid_days_wait(w):
         cell = view.cell((w["lea"], w["canteen"], MON))
         assert cell.state == "absent-pending" and cell.reason == "Absence signalée" and not cell.editable
         assert s.exec(select(Absence)).one().status == "pending"
+
+
+def test_a_basket_frozen_by_a_payment_under_way_is_not_touched(w):
+    """The bank must confirm the snapshot it was sent: the declaration waits for the payment's end."""
+    week = period_containing("week", MON)
+    with w["db"].write_session() as s:
+        assert choices.apply_choices(s, NOW, w["demo"], w["martin"], week, {(w["lea"], w["canteen"], TUE)}, None).ok
+        basket.current_basket(s, w["demo"], w["martin"]).status = "checkout"
+    result = declare(w, "lea", [TUE])
+    assert not result.ok and result.message == CHECKOUT_MESSAGE
+    with w["db"].session() as s:
+        assert s.exec(select(Absence)).all() == []
+        assert s.exec(select(Reservation).where(Reservation.day == TUE)).one().status == ReservationStatus.PENDING
 
 
 def test_valider_never_cancels_a_day_under_absence(w):
