@@ -60,7 +60,14 @@ def attendance_page() -> rx.Component:
                 grid(
                     rx.box(_counts("École", A.by_school)),
                     rx.box(_counts("Régime", A.by_diet)),
-                    rx.box(rx.text("Enfants avec PAI : ", rx.el.strong(A.pai_count))),
+                    rx.box(
+                        rx.text("Enfants avec PAI : ", rx.el.strong(A.pai_count)),
+                        rx.text(
+                            "Absents pour maladie (non comptés) : ",
+                            rx.el.strong(A.absent_count),
+                            data_testid="absents-maladie",
+                        ),
+                    ),
                     min_width="18rem",
                 ),
                 table(

@@ -50,6 +50,10 @@ def _cell(cell: CellUI) -> rx.Component:
                     ("paid", _either("✔ Payée", "✕ Sera annulée (avoir)")),
                     ("closed", rx.fragment("— Fermé")),
                     ("locked", rx.fragment("🔒 Verrouillé")),
+                    ("absent-pending", rx.fragment("⏳ Absence signalée")),
+                    ("absent-credited", rx.fragment("✚ Absence validée (avoir)")),
+                    ("absent-carence", rx.fragment("✚ Absence validée (carence)")),
+                    ("absent-refused", rx.fragment("✕ Absence refusée")),
                     _either("● À valider", "Libre"),
                 ),
                 class_name="rsv-state",
@@ -130,6 +134,9 @@ def _legend() -> rx.Component:
             item("paid", "✔", "Vert : payée, confirmée"),
             item("closed", "—", "Gris : fermé ou verrouillé (la raison est indiquée)"),
             item("free", "●", "Cochée, pas encore validée : cliquez sur Valider"),
+            item("absent-pending", "⏳", "Orange pointillé : absence signalée, en attente de la mairie"),
+            item("absent-credited", "✚", "Violet : absence validée (avoir)"),
+            item("absent-refused", "✕", "Rouge tireté : absence refusée (le jour reste dû)"),
             class_name="rsv-legend-list",
         ),
         rx.cond(
@@ -278,7 +285,18 @@ def reservations_page() -> rx.Component:
             ),
         ),
         rx.cond(S.credit_text != "", rx.text(S.credit_text)),
-        _legend(),
+        # Beside the legend's collapsed box: no extra line on a phone (a week stays under 1,600 px).
+        rx.el.div(
+            _legend(),
+            rx.el.a(
+                rx.icon("thermometer", size=16, aria_hidden="true"),
+                "Enfant malade ?",
+                rx.el.span(" Signaler une absence", class_name="sr-only"),
+                href="/" + S.portal_slug + "/absences",
+                class_name="rsv-absence-link",
+            ),
+            class_name="rsv-legend-row",
+        ),
         rx.foreach(S.tables, _child_table),
         _tariff(),
         rx.el.div(

@@ -48,6 +48,8 @@ SETTINGS_FIELDS = (
     "payfip_mode",
     "systempay_site_id",
     "systempay_mode",
+    "absence_deadline_time",
+    "absence_carence_days",
 )
 DEADLINE_KINDS = ("weekday_before", "days_before")
 DEFAULT_REMINDER_DAYS = 2
@@ -92,6 +94,8 @@ class SettingsValues(TypedDict):
     payfip_mode: str
     systempay_site_id: str
     systempay_mode: str
+    absence_deadline_time: str
+    absence_carence_days: int
 
 
 @dataclass
@@ -157,6 +161,8 @@ def validate_settings(values: dict[str, str]) -> tuple[SettingsValues, dict[str,
     if text["payment_provider"] not in PAYMENT_PROVIDERS:
         errors["payment_provider"] = "Choisissez le paiement simulé, Stripe, PayFiP ou Systempay."
     errors.update(_online_account_errors(text))
+    absence_time, carence, absence_errors = _absence_rules(text)
+    errors.update(absence_errors)
     # an emptied field goes back to the portal's blue
     text["primary_color"] = text["primary_color"] or DEFAULT_COLOUR
     if message := colour_error(text["primary_color"]):
@@ -183,8 +189,24 @@ def validate_settings(values: dict[str, str]) -> tuple[SettingsValues, dict[str,
         payfip_mode=text["payfip_mode"] or "T",
         systempay_site_id=text["systempay_site_id"],
         systempay_mode=text["systempay_mode"] or "TEST",
+        absence_deadline_time=absence_time,
+        absence_carence_days=carence,
     )
     return clean, errors
+
+
+def _absence_rules(text: dict[str, str]) -> tuple[str, int, dict[str, str]]:
+    """Sick-day absences: the time of the day until which today's days may be declared (empty:
+    09:00), and the carence (0 to 10 days; empty: 0, credit from the first day)."""
+    errors: dict[str, str] = {}
+    absence_time = text["absence_deadline_time"] or "09:00"
+    if not _TIME.match(absence_time):
+        errors["absence_deadline_time"] = "Saisissez une heure au format HH:MM, par exemple 09:00."
+    carence_text = text["absence_carence_days"] or "0"
+    carence = int(carence_text) if carence_text.isdigit() else -1
+    if not 0 <= carence <= 10:
+        errors["absence_carence_days"] = "Saisissez un nombre de jours de carence entre 0 (aucune) et 10."
+    return absence_time, carence, errors
 
 
 def _online_account_errors(text: dict[str, str]) -> dict[str, str]:
