@@ -246,33 +246,38 @@ def _action_bar() -> rx.Component:
     )
 
 
+def _period_nav() -> rx.Component:
+    """The period's heading between the previous and next period buttons."""
+    return rx.el.div(
+        rx.button(
+            "← ",
+            S.previous_label,
+            variant="soft",
+            on_click=S.previous_period,
+            disabled=~S.can_go_back,
+            class_name="wrap-button",
+        ),
+        rx.heading(
+            rx.cond(S.period_label != "", S.period_label, "Chargement de la période…"),
+            as_="h2",
+            size="4",
+        ),
+        rx.button(
+            S.next_label,
+            " →",
+            variant="soft",
+            on_click=S.next_period,
+            disabled=~S.can_go_forward,
+            class_name="wrap-button",
+        ),
+        class_name="rsv-nav",
+    )
+
+
 def reservations_page() -> rx.Component:
     return family_page(
         "Réservations",
-        rx.el.div(
-            rx.button(
-                "← ",
-                S.previous_label,
-                variant="soft",
-                on_click=S.previous_period,
-                disabled=~S.can_go_back,
-                class_name="wrap-button",
-            ),
-            rx.heading(
-                rx.cond(S.period_label != "", S.period_label, "Chargement de la période…"),
-                as_="h2",
-                size="4",
-            ),
-            rx.button(
-                S.next_label,
-                " →",
-                variant="soft",
-                on_click=S.next_period,
-                disabled=~S.can_go_forward,
-                class_name="wrap-button",
-            ),
-            class_name="rsv-nav",
-        ),
+        _period_nav(),
         rx.text(S.deadline_text, weight="bold"),
         rx.cond(S.limit_text != "", rx.text(S.limit_text, data_testid="limite-navigation")),
         rx.cond(
