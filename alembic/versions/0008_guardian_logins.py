@@ -6,7 +6,7 @@
 - reservation.booked_by_account_id, payment.account_id: who ticked a day, who pressed « Payer ».
 
 Revision ID: 0008_guardian_logins
-Revises: 0003_qf_pricing (main's head when written; chained at merge)
+Revises: 0009_sick_absences (main's head at the last merge; written on 0003_qf_pricing)
 Create Date: 2026-11-27
 """
 from typing import Sequence, Union
@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision: str = '0008_guardian_logins'
-down_revision: Union[str, None] = '0003_qf_pricing'
+down_revision: Union[str, None] = '0009_sick_absences'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
