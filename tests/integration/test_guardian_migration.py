@@ -13,7 +13,7 @@ from alembic.config import Config
 from alembic import command
 
 ROOT = Path(__file__).resolve().parents[2]
-BEFORE = "0009_sick_absences"  # the revision before 0008_guardian_logins
+BEFORE = "0008_sick_absences"  # the revision before 0009_guardian_logins
 WHEN = datetime(2026, 11, 26, 9, 0)
 
 

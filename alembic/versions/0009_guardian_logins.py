@@ -5,8 +5,8 @@
 - account.mail_all_payments / mail_notices: each login's e-mail choices (Préférences).
 - reservation.booked_by_account_id, payment.account_id: who ticked a day, who pressed « Payer ».
 
-Revision ID: 0008_guardian_logins
-Revises: 0009_sick_absences (main's head at the last merge; written on 0003_qf_pricing)
+Revision ID: 0009_guardian_logins
+Revises: 0008_sick_absences
 Create Date: 2026-11-27
 """
 from typing import Sequence, Union
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0008_guardian_logins'
-down_revision: Union[str, None] = '0009_sick_absences'
+revision: str = '0009_guardian_logins'
+down_revision: Union[str, None] = '0008_sick_absences'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
