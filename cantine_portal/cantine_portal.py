@@ -26,6 +26,7 @@ from cantine_portal.pages import (
     admin_payments,
     admin_pricing,
     admin_regie,
+    admin_rollcall,
     content,
     family,
     home,
@@ -46,6 +47,7 @@ from cantine_portal.state.admin_families import AdminFamiliesState, AdminFamilyS
 from cantine_portal.state.admin_family_money import AdminFamilyMoneyState
 from cantine_portal.state.admin_pricing import AdminClaimState, AdminGridsState, AdminQuotientsState
 from cantine_portal.state.admin_regie import AdminRegieState
+from cantine_portal.state.admin_rollcall import AdminRollCallState
 from cantine_portal.state.admin_tasks import AdminHomeState
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.content import ContactState, DocumentsState
@@ -65,7 +67,7 @@ check_payment_safety(get_settings())
 app = rx.App(
     theme=rx.theme(accent_color="indigo", radius="medium"),
     html_lang="fr",
-    stylesheets=["/portal.css", "/reservations.css"],
+    stylesheets=["/portal.css", "/reservations.css", "/rollcall.css"],
     api_transformer=[build_api(), portal_middleware],
 )
 
@@ -169,6 +171,7 @@ for route, page, load, label in [
     # the family page also loads its money block (ledger, régie forms), a state of its own
     ("famille", admin_family.family_page, [AdminFamilyState.load, AdminFamilyMoneyState.load], "Famille"),
     ("effectifs", admin_attendance.attendance_page, AdminAttendanceState.load, "Effectifs"),
+    ("pointage", admin_rollcall.rollcall_page, AdminRollCallState.load, "Pointage"),
     ("documents", admin_documents.documents_page, AdminDocumentsState.load, "Documents"),
     ("messages", admin_messages.messages_page, AdminMessagesState.load, "Messages"),
     ("paiements", admin_payments.payments_page, AdminPaymentsState.load, "Paiements"),

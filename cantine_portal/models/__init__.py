@@ -14,7 +14,7 @@ from cantine_portal.models.booking import (
     ReservationStatus,
 )
 from cantine_portal.models.content import ContactMessage, Document
-from cantine_portal.models.family import Account, AccountRole, Child, Enrollment, Family, Guardian
+from cantine_portal.models.family import Account, AccountRole, Child, Enrollment, Family, Guardian, StaffRole
 from cantine_portal.models.pricing import (
     FamilyQuotient,
     PriceBracket,
@@ -31,6 +31,7 @@ from cantine_portal.models.regie import (
     Refund,
     RefundMethod,
 )
+from cantine_portal.models.rollcall import MarkStatus, RollCallMark
 from cantine_portal.models.security import AuditLog, LoginSession, LoginThrottle, PasswordToken
 from cantine_portal.models.tasks import CalendarFeedToken, Job, JobStatus, Reminder, ReminderKind
 from cantine_portal.models.tenant import ClosedDay, Service, ServicePrice, Structure
@@ -59,6 +60,7 @@ __all__ = [
     "JournalClosure",
     "LoginSession",
     "LoginThrottle",
+    "MarkStatus",
     "PasswordToken",
     "Payment",
     "PaymentEvent",
@@ -76,8 +78,10 @@ __all__ = [
     "ReminderKind",
     "Reservation",
     "ReservationStatus",
+    "RollCallMark",
     "Service",
     "ServicePrice",
+    "StaffRole",
     "Structure",
     "UTCDateTime",
     "row_id",
