@@ -47,7 +47,7 @@ from cantine_portal.state.admin_families import AdminFamiliesState, AdminFamilyS
 from cantine_portal.state.admin_family_money import AdminFamilyMoneyState
 from cantine_portal.state.admin_pricing import AdminClaimState, AdminGridsState, AdminQuotientsState
 from cantine_portal.state.admin_regie import AdminRegieState
-from cantine_portal.state.admin_rollcall import AdminRollCallState
+from cantine_portal.state.admin_rollcall import AdminRollCallState, AdminUnbookedState
 from cantine_portal.state.admin_tasks import AdminHomeState
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.content import ContactState, DocumentsState
@@ -178,7 +178,8 @@ for route, page, load, label in [
     ("prestations/grilles", admin_pricing.grids_page, AdminGridsState.load, "Grilles tarifaires"),
     ("quotients", admin_pricing.quotients_page, AdminQuotientsState.load, "Quotients familiaux"),
     ("aide-cantine-1-euro", admin_pricing.claim_page, AdminClaimState.load, "Aide cantine à 1 €"),
-    ("regie", admin_regie.regie_page, AdminRegieState.load, "Régie"),
+    # the Régie page also lists the roll call's « présents sans réservation », a state of its own
+    ("regie", admin_regie.regie_page, [AdminRegieState.load, AdminUnbookedState.load], "Régie"),
 ]:
     # each page's load is an on_load staff event: commune, staff session (else the staff login), then the page
     app.add_page(page, route=f"/[slug]/admin/{route}", title=f"{label} — {ADMIN}", on_load=load)

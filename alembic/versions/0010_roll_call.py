@@ -3,7 +3,7 @@
 - account.staff_role: « administration » or « restauration » for a staff account ("" for parents);
   every existing staff account becomes « administration » (it could open everything: it still can).
 - rollcallmark: one mark per (service, day, child), present or absent, the last tap wins;
-  reservation_id NULL = « présent sans réservation ».
+  reservation_id NULL = « présent sans réservation »; credit_due: absent under the « avoir » rule.
 - structure.rollcall_unbooked_rule ("report") and rollcall_absent_rule ("paid"): the commune's rules.
 
 Revision ID: 0010_roll_call
@@ -43,6 +43,7 @@ def upgrade() -> None:
     sa.Column('reservation_id', sa.Integer(), nullable=True),
     sa.Column('marked_by', sa.Integer(), nullable=False),
     sa.Column('marked_at', sa.DateTime(), nullable=False),
+    sa.Column('credit_due', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['child_id'], ['child.id'], ),
     sa.ForeignKeyConstraint(['marked_by'], ['account.id'], ),
     sa.ForeignKeyConstraint(['reservation_id'], ['reservation.id'], ),

@@ -31,12 +31,13 @@ from cantine_portal.models.regie import (
     Refund,
     RefundMethod,
 )
-from cantine_portal.models.rollcall import MarkStatus, RollCallMark
+from cantine_portal.models.rollcall import AbsentRule, MarkStatus, RollCallMark, UnbookedRule
 from cantine_portal.models.security import AuditLog, LoginSession, LoginThrottle, PasswordToken
 from cantine_portal.models.tasks import CalendarFeedToken, Job, JobStatus, Reminder, ReminderKind
 from cantine_portal.models.tenant import ClosedDay, Service, ServicePrice, Structure
 
 __all__ = [
+    "AbsentRule",
     "Account",
     "AccountRole",
     "AuditLog",
@@ -84,6 +85,7 @@ __all__ = [
     "StaffRole",
     "Structure",
     "UTCDateTime",
+    "UnbookedRule",
     "row_id",
     "utcnow",
 ]

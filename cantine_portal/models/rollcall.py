@@ -18,6 +18,19 @@ class MarkStatus(StrEnum):
     ABSENT = "absent"
 
 
+class UnbookedRule(StrEnum):
+    """Structure.rollcall_unbooked_rule: what a child « présent sans réservation » costs."""
+
+    REPORT = "report"  # listed for the régie, not billed (the only rule so far)
+
+
+class AbsentRule(StrEnum):
+    """Structure.rollcall_absent_rule: what an absence seen at the roll call does to a paid day."""
+
+    PAID = "paid"  # the prepaid rule: the day stays paid (a certificate goes through the régie)
+    CREDIT = "credit"  # the day becomes a credit (avoir) once the day is over, once
+
+
 class RollCallMark(SQLModel, table=True):
     """One child's mark for one service on one day: the last tap wins.
 
@@ -38,3 +51,6 @@ class RollCallMark(SQLModel, table=True):
     reservation_id: int | None = Field(default=None, foreign_key="reservation.id")
     marked_by: int = Field(foreign_key="account.id")
     marked_at: datetime = utc_field()
+    # Absent while the commune's rule was AbsentRule.CREDIT: the night after the day, its paid
+    # reservation is cancelled and credited, once (services/rollcall/settlement.py).
+    credit_due: bool = Field(default=False)

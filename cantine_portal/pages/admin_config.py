@@ -17,6 +17,7 @@ from cantine_portal.components.admin_layout import admin_page, table, td
 from cantine_portal.components.forms import INPUT_STYLE, callout, field, labelled_upload, message_if
 from cantine_portal.components.upload_reset import upload_reset
 from cantine_portal.french import WEEKDAYS
+from cantine_portal.pages.admin_rollcall import rollcall_settings
 from cantine_portal.state.admin_config import (
     LOGO_UPLOAD_ID,
     WEEKDAY_KEYS,
@@ -149,6 +150,8 @@ SETTINGS_ERROR_FIELDS = [
     ("deadline_time", "set-time", "Heure limite"),
     ("diets", "set-diets", "Régimes proposés"),
     ("payment_provider", "set-provider", "Paiement en ligne"),
+    ("rollcall_unbooked_rule", "set-rc-unbooked", "Présents sans réservation"),
+    ("rollcall_absent_rule", "set-rc-absent", "Absences sans certificat"),
 ]
 
 
@@ -345,6 +348,7 @@ def settings_page() -> rx.Component:
                         rx.cond(S.payment_ok, callout(S.payment_notice, "info"), callout(S.payment_notice, "error")),
                     ),
                 ),
+                rollcall_settings(v, S.errors),
                 submit("Enregistrer", size="3"),
                 spacing="4",
                 align="start",

@@ -12,10 +12,10 @@ import reflex as rx
 from reflex_base.event import no_args_event_spec
 
 from cantine_portal.components.admin_forms import input_field, section, select_field, submit
-from cantine_portal.components.admin_layout import admin_page
+from cantine_portal.components.admin_layout import admin_page, table, td
 from cantine_portal.components.forms import message_if
 from cantine_portal.pages.admin_common import LINK
-from cantine_portal.state.admin_rollcall import AdminRollCallState
+from cantine_portal.state.admin_rollcall import AdminRollCallState, AdminUnbookedState
 
 A = AdminRollCallState
 Div = type(rx.el.div())
@@ -69,6 +69,14 @@ def _facts(row) -> rx.Component:
 
 
 def _buttons(row, index) -> rx.Component:
+    return rx.cond(
+        row["locked"] == "1",
+        rx.text("Avoir émis : pointage clos", size="2"),
+        _tap_buttons(row, index),
+    )
+
+
+def _tap_buttons(row, index) -> rx.Component:
     return rx.cond(
         row["status"] == "unbooked",
         rx.el.div(
@@ -237,4 +245,65 @@ def rollcall_page() -> rx.Component:
                 align="stretch",
             ),
         ),
+    )
+
+
+def rollcall_settings(values, errors) -> rx.Component:
+    """Paramètres' « Pointage à la cantine » section: the commune's two rules (services/rollcall)."""
+    return section(
+        "Pointage à la cantine",
+        select_field(
+            "Enfant présent sans réservation",
+            "rollcall_unbooked_rule",
+            "set-rc-unbooked",
+            values.get("rollcall_unbooked_rule", "report"),
+            [("report", "Signalé à la régie, non facturé")],
+            errors,
+        ),
+        rx.text(
+            "La facturation de ces repas sur le compte de la famille n'est pas encore proposée : "
+            "la régie retrouve ces enfants dans la liste « Présents sans réservation ».",
+            size="2",
+        ),
+        select_field(
+            "Enfant absent sans certificat",
+            "rollcall_absent_rule",
+            "set-rc-absent",
+            values.get("rollcall_absent_rule", "paid"),
+            [
+                ("paid", "Le jour reste dû (règle du prépaiement)"),
+                ("credit", "Le jour devient un avoir pour la famille (la nuit suivante)"),
+            ],
+            errors,
+        ),
+    )
+
+
+U = AdminUnbookedState
+
+
+def unbooked_block() -> rx.Component:
+    """The Régie page's list of the roll call's « présents sans réservation », by month."""
+    return section(
+        "Présents sans réservation (pointage)",
+        rx.el.form(
+            rx.flex(
+                rx.box(input_field("Mois", "month", "unbooked-month", U.month, type="month"), width="12rem"),
+                submit("Afficher", size="3"),
+                align="end",
+                gap="0.75rem",
+                wrap="wrap",
+            ),
+            on_submit=U.show_month,
+            key=U.month,
+        ),
+        message_if(U.error_message, "error"),
+        rx.heading(U.title, as_="h3", size="4"),
+        rx.text("Règle de la commune : ", U.rule, ".", size="2"),
+        table(
+            ["Date", "Prestation", "Enfant", "Famille", "Pointé par"],
+            rx.foreach(U.rows, lambda r: rx.el.tr(td(r[0]), td(r[1]), td(r[2]), td(r[3]), td(r[4]))),
+            caption="Présents sans réservation du mois",
+        ),
+        rx.cond(U.rows.length() == 0, rx.text("Aucun enfant présent sans réservation ce mois-ci.")),
     )

@@ -9,10 +9,10 @@ refused. Every handler here opens to every staff role (``Area.RESTAURATION``).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from cantine_portal import clock
-from cantine_portal.french import format_long_date, format_paris_time
+from cantine_portal.french import PARIS, format_long_date, format_month_year, format_paris_time
 from cantine_portal.state.admin import StaffState, form_text, list_position
 from cantine_portal.state.handlers import staff_event
 from cantine_portal.usecases.backoffice import rollcall as cases
@@ -70,7 +70,8 @@ class AdminRollCallState(StaffState):
                     "pai": "1" if row.child.pai else "",
                     "pai_notes": row.child.pai_notes,
                     "status": status,
-                    "status_label": STATUS_WORDS[status],
+                    "status_label": row.status_label,
+                    "locked": "1" if row.settled else "",
                     "marked": f"par {row.marked_by} à {format_paris_time(row.marked_at)}" if row.marked_at else "",
                 }
             )
@@ -195,3 +196,37 @@ class AdminRollCallState(StaffState):
         if outcome.ok:
             self.found, self._found_ids, self.search_text = [], [], ""
         self._tapped(outcome, f"{name} ajouté : présent.")
+
+
+class AdminUnbookedState(StaffState):
+    """The régie's « Présents sans réservation » (a block of the Régie page, administration only):
+    the children the roll call found present without a reservation, month by month."""
+
+    month: str = ""  # YYYY-MM
+    title: str = ""
+    rows: list[list[str]] = []
+    rule: str = ""
+    error_message: str = ""
+
+    def _show_month(self, month: str) -> None:
+        try:
+            first = date.fromisoformat(month + "-01")
+        except ValueError:
+            self.error_message = "Choisissez un mois."
+            return
+        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        report = cases.unbooked_report(self._actor(), start=first, end=last)
+        self.month, self.error_message = first.strftime("%Y-%m"), ""
+        self.title = "Présents sans réservation — " + format_month_year(first.year, first.month)
+        self.rows = [
+            [f"{r.day:%d/%m/%Y}", r.service_name, r.child_name, r.family_name, r.marked_by] for r in report.rows
+        ]
+        self.rule = report.rule
+
+    @staff_event(on_load=True)
+    def load(self):
+        self._show_month(self.month or clock.now().astimezone(PARIS).strftime("%Y-%m"))
+
+    @staff_event
+    def show_month(self, form_data: dict):
+        self._show_month(form_text(form_data, "month", 7))

@@ -81,6 +81,8 @@ ALLOWED = {
     "AdminRollCallState.search",
     "AdminRollCallState.show",
     "AdminServicesState.change_price",
+    "AdminUnbookedState.load",
+    "AdminUnbookedState.show_month",
     "AdminServicesState.create",
     "AdminServicesState.load",
     "AdminServicesState.update",

@@ -10,6 +10,7 @@ from typing import TypedDict
 from sqlmodel import Session
 
 from cantine_portal.config import Settings
+from cantine_portal.models import AbsentRule, UnbookedRule
 from cantine_portal.services.backoffice.access import check_staff
 from cantine_portal.services.shared import audit
 from cantine_portal.services.shared.calendar import PERIOD_MODES, DeadlineRule
@@ -48,6 +49,8 @@ SETTINGS_FIELDS = (
     "payfip_mode",
     "systempay_site_id",
     "systempay_mode",
+    "rollcall_unbooked_rule",
+    "rollcall_absent_rule",
 )
 DEADLINE_KINDS = ("weekday_before", "days_before")
 DEFAULT_REMINDER_DAYS = 2
@@ -92,6 +95,8 @@ class SettingsValues(TypedDict):
     payfip_mode: str
     systempay_site_id: str
     systempay_mode: str
+    rollcall_unbooked_rule: str
+    rollcall_absent_rule: str
 
 
 @dataclass
@@ -157,6 +162,7 @@ def validate_settings(values: dict[str, str]) -> tuple[SettingsValues, dict[str,
     if text["payment_provider"] not in PAYMENT_PROVIDERS:
         errors["payment_provider"] = "Choisissez le paiement simulé, Stripe, PayFiP ou Systempay."
     errors.update(_online_account_errors(text))
+    errors.update(_rollcall_errors(text))
     # an emptied field goes back to the portal's blue
     text["primary_color"] = text["primary_color"] or DEFAULT_COLOUR
     if message := colour_error(text["primary_color"]):
@@ -183,8 +189,22 @@ def validate_settings(values: dict[str, str]) -> tuple[SettingsValues, dict[str,
         payfip_mode=text["payfip_mode"] or "T",
         systempay_site_id=text["systempay_site_id"],
         systempay_mode=text["systempay_mode"] or "TEST",
+        rollcall_unbooked_rule=text["rollcall_unbooked_rule"],
+        rollcall_absent_rule=text["rollcall_absent_rule"],
     )
     return clean, errors
+
+
+def _rollcall_errors(text: dict[str, str]) -> dict[str, str]:
+    """The roll call's two rules (an empty field, a form of before them: the defaults)."""
+    text["rollcall_unbooked_rule"] = text["rollcall_unbooked_rule"] or UnbookedRule.REPORT
+    text["rollcall_absent_rule"] = text["rollcall_absent_rule"] or AbsentRule.PAID
+    errors: dict[str, str] = {}
+    if text["rollcall_unbooked_rule"] not in tuple(UnbookedRule):
+        errors["rollcall_unbooked_rule"] = "Choisissez la règle des présents sans réservation."
+    if text["rollcall_absent_rule"] not in tuple(AbsentRule):
+        errors["rollcall_absent_rule"] = "Choisissez la règle des absences sans certificat."
+    return errors
 
 
 def _online_account_errors(text: dict[str, str]) -> dict[str, str]:

@@ -17,7 +17,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, delete, or_, select
 
 from cantine_portal.french import PARIS
-from cantine_portal.models import Child, Family, MarkStatus, RollCallMark, Service
+from cantine_portal.models import (
+    AbsentRule,
+    Child,
+    Family,
+    MarkStatus,
+    Reservation,
+    ReservationStatus,
+    RollCallMark,
+    Service,
+)
 from cantine_portal.services.backoffice.access import Area, check_staff, owned, owned_child
 from cantine_portal.services.rollcall.expected import ExpectedChild, child_facts, expected_children
 from cantine_portal.services.shared import audit
@@ -26,6 +35,10 @@ MSG_FUTURE = "Un jour à venir ne se pointe pas encore : choisissez aujourd'hui 
 MSG_NOT_EXPECTED = (
     "Cet enfant n'a pas (ou plus) de réservation payée ce jour-là : il n'est pas sur la liste. "
     "S'il est là, ajoutez-le comme présent sans réservation."
+)
+MSG_SETTLED = (
+    "L'absence de cet enfant ce jour-là a déjà été changée en avoir pour la famille : "
+    "le pointage ne peut plus être modifié. Voyez avec la régie."
 )
 MSG_SEARCH_SHORT = "Tapez au moins 2 lettres du nom ou du prénom."
 SEARCH_LIMIT = 12
@@ -47,7 +60,10 @@ def _upsert(session: Session, values: dict[str, object]) -> None:
     statement = insert(RollCallMark).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=["service_id", "day", "child_id"],
-        set_={name: statement.excluded[name] for name in ("status", "reservation_id", "marked_by", "marked_at")},
+        set_={
+            name: statement.excluded[name]
+            for name in ("status", "reservation_id", "marked_by", "marked_at", "credit_due")
+        },
     )
     session.exec(statement)
 
@@ -65,12 +81,14 @@ def record_mark(
 ) -> MarkResult:
     """Mark a child present or absent. A child without a paid reservation can only be present
     (« présent sans réservation »); an unknown status, service or child raises NotAllowed/ValueError."""
-    check_staff(session, structure_id, account_id, Area.RESTAURATION)
+    structure = check_staff(session, structure_id, account_id, Area.RESTAURATION)
     owned(session, Service, service_id, structure_id)
     owned_child(session, child_id, structure_id)
     mark = MarkStatus(status)
     if day > paris_today(now):
         return MarkResult(False, MSG_FUTURE)
+    if settled(session, service_id, day, child_id):
+        return MarkResult(False, MSG_SETTLED)
     expected = expected_children(session, structure_id, service_id, day, child_id=child_id)
     reservation_id = expected[0].reservation_id if expected else None
     if reservation_id is None and mark == MarkStatus.ABSENT:
@@ -86,6 +104,8 @@ def record_mark(
             "reservation_id": reservation_id,
             "marked_by": account_id,
             "marked_at": now,
+            # the rule in force when the child is marked absent (changing it later changes no past day)
+            "credit_due": mark == MarkStatus.ABSENT and structure.rollcall_absent_rule == AbsentRule.CREDIT,
         },
     )
     audit.record(
@@ -101,6 +121,21 @@ def record_mark(
         unbooked=reservation_id is None,
     )
     return MarkResult(True, "")
+
+
+def settled(session: Session, service_id: int, day: date, child_id: int) -> bool:
+    """Was this child's absence that day already turned into a credit (its reservation cancelled)?"""
+    found = session.exec(
+        select(Reservation.status)
+        .join(RollCallMark, col(RollCallMark.reservation_id) == col(Reservation.id))
+        .where(
+            RollCallMark.service_id == service_id,
+            RollCallMark.day == day,
+            RollCallMark.child_id == child_id,
+            col(RollCallMark.credit_due).is_(True),
+        )
+    ).first()
+    return found == ReservationStatus.CANCELLED
 
 
 def remove_unbooked(

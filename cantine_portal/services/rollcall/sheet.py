@@ -3,20 +3,36 @@ without a reservation, the counts; its CSV; the régie's list of « présents sa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
 from cantine_portal.french import format_paris_datetime
 from cantine_portal.infra.csv_export import csv_bytes
-from cantine_portal.models import Account, Child, Family, MarkStatus, RollCallMark, Service, Structure
+from cantine_portal.models import (
+    AbsentRule,
+    Account,
+    Child,
+    Family,
+    MarkStatus,
+    Reservation,
+    ReservationStatus,
+    RollCallMark,
+    Service,
+    Structure,
+    UnbookedRule,
+)
 from cantine_portal.services.backoffice.access import Area, check_staff, owned
 from cantine_portal.services.rollcall.expected import ExpectedChild, child_facts, expected_children
 
 UNBOOKED_LABEL = "Présent sans réservation"
-UNBOOKED_RULES = {"report": "Signalé à la régie, non facturé à la famille"}
-ABSENT_RULES = {"paid": "Le jour reste dû (règle du prépaiement), sauf absence justifiée"}
+UNBOOKED_RULES = {UnbookedRule.REPORT: "signalé à la régie, non facturé à la famille"}
+ABSENT_RULES = {
+    AbsentRule.PAID: "le jour reste dû (règle du prépaiement), sauf absence justifiée auprès de la régie",
+    AbsentRule.CREDIT: "le jour devient un avoir pour la famille, la nuit suivante",
+}
+SETTLED_LABEL = "Absent — avoir émis"
 STATUS_LABELS = {MarkStatus.PRESENT: "Présent", MarkStatus.ABSENT: "Absent", "": "Non pointé"}
 
 
@@ -26,6 +42,7 @@ class SheetRow:
     status: str  # MarkStatus, or "" while nobody has tapped this child
     marked_by: str  # the staff member's e-mail ("" when unmarked)
     marked_at: datetime | None
+    settled: bool = False  # absent under the « avoir » rule, and the credit issued: no more taps
 
     @property
     def unbooked(self) -> bool:
@@ -33,6 +50,8 @@ class SheetRow:
 
     @property
     def status_label(self) -> str:
+        if self.settled:
+            return SETTLED_LABEL
         return UNBOOKED_LABEL if self.unbooked else STATUS_LABELS[self.status]
 
 
@@ -66,8 +85,22 @@ def _marks(session: Session, service_id: int, day: date) -> dict[int, tuple[Roll
     return {mark.child_id: (mark, email) for mark, email in found}
 
 
-def _unbooked(session: Session, structure_id: int, marks: dict[int, tuple[RollCallMark, str]]) -> list[ExpectedChild]:
-    ids = [child_id for child_id, (mark, _) in marks.items() if mark.reservation_id is None]
+def _settled_ids(session: Session, marks: dict[int, tuple[RollCallMark, str]]) -> list[int]:
+    """The children whose absence under the « avoir » rule was credited (their day is cancelled)."""
+    reservation_ids = [m.reservation_id for m, _ in marks.values() if m.credit_due and m.reservation_id is not None]
+    if not reservation_ids:
+        return []
+    cancelled = set(
+        session.exec(
+            select(Reservation.id).where(
+                col(Reservation.id).in_(reservation_ids), Reservation.status == ReservationStatus.CANCELLED
+            )
+        ).all()
+    )
+    return [child_id for child_id, (m, _) in marks.items() if m.reservation_id in cancelled]
+
+
+def _children(session: Session, structure_id: int, ids: list[int]) -> list[ExpectedChild]:
     if not ids:
         return []
     found = session.exec(
@@ -79,19 +112,27 @@ def _unbooked(session: Session, structure_id: int, marks: dict[int, tuple[RollCa
 
 
 def roll_call(session: Session, structure_id: int, account_id: int, service_id: int, day: date) -> RollCallSheet:
-    """The list of ``service_id`` on ``day`` as it is in the database now (every tablet's taps)."""
+    """The list of ``service_id`` on ``day`` as it is in the database now (every tablet's taps):
+    the expected children (and those whose absence became a credit), then the unbooked ones."""
     structure = check_staff(session, structure_id, account_id, Area.RESTAURATION)
     service = owned(session, Service, service_id, structure_id)
     marks = _marks(session, service_id, day)
     rows = []
     for child in expected_children(session, structure_id, service_id, day):
-        mark, email = marks.get(child.child_id, (None, ""))
+        found, email = marks.get(child.child_id, (None, ""))
         # a mark left from before the reservation changed (reservation_id None) is not this child's tap
-        mark = mark if mark is not None and mark.reservation_id is not None else None
-        rows.append(
-            SheetRow(child, mark.status if mark else "", email if mark else "", mark.marked_at if mark else None)
-        )
-    for child in _unbooked(session, structure_id, marks):
+        mark = found if found is not None and found.reservation_id is not None else None
+        if mark is None:
+            rows.append(SheetRow(child, "", "", None))
+        else:
+            rows.append(SheetRow(child, mark.status, email, mark.marked_at))
+    for child in _children(session, structure_id, _settled_ids(session, marks)):
+        mark, email = marks[child.child_id]
+        facts = replace(child, reservation_id=mark.reservation_id)
+        rows.append(SheetRow(facts, MarkStatus.ABSENT, email, mark.marked_at, settled=True))
+    rows.sort(key=lambda r: r.child.sort_key)
+    unbooked_ids = [child_id for child_id, (mark, _) in marks.items() if mark.reservation_id is None]
+    for child in _children(session, structure_id, unbooked_ids):
         mark, email = marks[child.child_id]
         rows.append(SheetRow(child, mark.status, email, mark.marked_at))
     return RollCallSheet(day, service_id, service.name, rows, *rules_of(structure))
@@ -100,8 +141,8 @@ def roll_call(session: Session, structure_id: int, account_id: int, service_id: 
 def rules_of(structure: Structure) -> tuple[str, str]:
     """The commune's two roll-call rules, in words."""
     return (
-        UNBOOKED_RULES.get(structure.rollcall_unbooked_rule, UNBOOKED_RULES["report"]),
-        ABSENT_RULES.get(structure.rollcall_absent_rule, ABSENT_RULES["paid"]),
+        UNBOOKED_RULES.get(UnbookedRule(structure.rollcall_unbooked_rule), UNBOOKED_RULES[UnbookedRule.REPORT]),
+        ABSENT_RULES.get(AbsentRule(structure.rollcall_absent_rule), ABSENT_RULES[AbsentRule.PAID]),
     )
 
 

@@ -12,8 +12,10 @@ from datetime import date, datetime
 
 from sqlmodel import Session
 
+from cantine_portal.infra.db import get_database
+from cantine_portal.services.backoffice.access import check_staff
 from cantine_portal.services.backoffice.attendance import active_services
-from cantine_portal.services.rollcall import marks, sheet
+from cantine_portal.services.rollcall import marks, settlement, sheet
 from cantine_portal.services.rollcall.expected import ExpectedChild
 from cantine_portal.services.rollcall.sheet import RollCallSheet, UnbookedPresence
 from cantine_portal.usecases.backoffice.common import Download, ServiceChoice, StaffActor, read, write
@@ -25,12 +27,14 @@ __all__ = [
     "Search",
     "TapOutcome",
     "UnbookedPresence",
+    "UnbookedReport",
     "add_unbooked",
     "remove_unbooked",
     "roll_call_export",
     "roll_call_page",
     "roll_call_sheet",
     "search_children",
+    "settle_absences",
     "tap",
     "unbooked_report",
 ]
@@ -139,6 +143,24 @@ def roll_call_export(actor: StaffActor, *, day: date, service_id: int) -> Downlo
     return Download(sheet.roll_call_csv(data), sheet.export_name(data), "text/csv")
 
 
-def unbooked_report(actor: StaffActor, *, start: date, end: date) -> list[UnbookedPresence]:
+@dataclass(frozen=True)
+class UnbookedReport:
+    rows: list[UnbookedPresence]
+    rule: str  # the commune's rule for them, in words
+
+
+def unbooked_report(actor: StaffActor, *, start: date, end: date) -> UnbookedReport:
     """The régie's list of « présents sans réservation » (administration only)."""
-    return read(lambda s: sheet.unbooked_presences(s, actor.structure_id, actor.account_id, start, end))
+
+    def work(session: Session) -> UnbookedReport:
+        rows = sheet.unbooked_presences(session, actor.structure_id, actor.account_id, start, end)
+        structure = check_staff(session, actor.structure_id, actor.account_id)
+        return UnbookedReport(rows, sheet.rules_of(structure)[0])
+
+    return read(work)
+
+
+def settle_absences(now: datetime) -> settlement.Settled:
+    """The nightly task: past days' absences marked under the « avoir » rule become credits, once."""
+    with get_database().write_session() as session:
+        return settlement.settle_absences(session, now)
