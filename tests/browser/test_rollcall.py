@@ -102,7 +102,7 @@ def test_the_canteen_walks_the_roll_call_on_a_phone_with_a_second_tablet(browser
         box = present.bounding_box()
         assert box is not None and box["height"] >= 44 and box["width"] >= 44  # a gloved thumb
         present.click()
-        lea.get_by_text("Présent", exact=True).first.wait_for()
+        lea.locator(".rc-status").get_by_text("Présent").wait_for()
         kitchen.page.wait_for_function(
             "() => document.querySelector('[aria-label=\"Présent : MARTIN Léa\"]').getAttribute('aria-pressed') === 'true'"
         )
@@ -124,7 +124,7 @@ def test_the_canteen_walks_the_roll_call_on_a_phone_with_a_second_tablet(browser
         kitchen.page.get_by_label("Nom ou prénom de l'enfant").fill("Emma")
         kitchen.page.get_by_role("button", name="Rechercher").click()
         kitchen.page.get_by_role("button", name="Ajouter comme présent : DURAND Emma").click()
-        _card(kitchen, "DURAND Emma").get_by_text("Présent sans réservation", exact=True).wait_for()
+        _card(kitchen, "DURAND Emma").locator(".rc-status").get_by_text("Présent sans réservation").wait_for()
         kitchen.check_a11y()
 
         # Everything else is refused to this account, by the server, in French.
