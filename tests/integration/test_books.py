@@ -583,10 +583,17 @@ class BooksMachine(RuleBasedStateMachine):
             self._paid_prices_never_change(s)
 
     def _paid_prices_never_change(self, s: Session) -> None:
-        """A paid day keeps its price whatever grid or QF comes later (issue 17)."""
-        for reservation_id, price in s.exec(
-            select(Reservation.id, Reservation.price_cents).where(Reservation.status == ReservationStatus.PAID)
-        ).all():
+        """A paid day keeps its price whatever grid or QF comes later (issue 17), for as long as it
+        stays paid: a day an unpaid cheque sent back to the basket (pending) is priced again and may
+        be paid again at the price of that day, like any day in the basket."""
+        paid = dict(
+            s.exec(
+                select(Reservation.id, Reservation.price_cents).where(Reservation.status == ReservationStatus.PAID)
+            ).all()
+        )
+        for reservation_id in [r for r in self.paid_prices if r not in paid]:
+            del self.paid_prices[reservation_id]
+        for reservation_id, price in paid.items():
             assert self.paid_prices.setdefault(reservation_id, price) == price, (reservation_id, price)
 
     def _receipts(self, s: Session, structure_id: int) -> None:
