@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from cantine_portal.french import format_paris_datetime
+from cantine_portal.french import to_paris
 from cantine_portal.infra.csv_export import csv_bytes
 from cantine_portal.models import (
     AbsentRule,
@@ -163,7 +163,7 @@ def roll_call_csv(sheet: RollCallSheet) -> bytes:
                 "PAI" if row.child.pai else "",
                 row.status_label,
                 row.marked_by,
-                format_paris_datetime(row.marked_at) if row.marked_at else "",
+                f"{to_paris(row.marked_at):%d/%m/%Y %H:%M}" if row.marked_at else "",  # the exports' compact column
             ]
             for row in sheet.rows
         ),
