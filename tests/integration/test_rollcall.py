@@ -6,112 +6,36 @@ from __future__ import annotations
 import csv
 import io
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import func, select
 
 from cantine_portal.models import (
-    Account,
     Child,
     Credit,
     MarkStatus,
     Reservation,
     ReservationStatus,
     RollCallMark,
-    Service,
-    Structure,
 )
-from cantine_portal.services.accounts.sessions import open_session
-from cantine_portal.services.accounts.staff import create_staff
 from cantine_portal.services.backoffice.access import NotAllowed
-from cantine_portal.services.demo import STAFF_EMAIL
 from cantine_portal.services.rollcall import marks, sheet
 from cantine_portal.services.rollcall.expected import expected_children
 from cantine_portal.state.admin import MSG_REFUSED
 from cantine_portal.state.offload import run_handler
-
-DAY = date(2026, 11, 26)  # the tests' "now" is this Thursday at 10h Paris
-COOK = "cuisine@demo.fr"
-PASSWORD = "Cantine-Midi-2026!x"
-
-
-def _one(session, model, **where):
-    query = select(model)
-    for name, value in where.items():
-        query = query.where(getattr(model, name) == value)
-    return session.exec(query).first()
-
-
-@pytest.fixture
-def world(database, demo_session, now):
-    """Demo commune: Léa, Hugo (Martin) and Emma (Durand, PAI) booked and paid for the canteen on
-    DAY; Zoé (Durand) only has a PENDING day (not expected); Léa also has another service's paid
-    day; a « restauration » cook beside the demo's administration agent."""
-    with database.write_session() as s:
-        create_staff(s, now, "demo", COOK, PASSWORD, role="restauration")
-        demo = _one(s, Structure, slug="demo")
-        canteen = _one(s, Service, structure_id=demo.id, name="Restauration scolaire")
-        other_service = s.exec(select(Service).where(Service.structure_id == demo.id, Service.id != canteen.id)).first()
-        children = {c.first_name: c for c in s.exec(select(Child)).all()}
-        emma = children["Emma"]
-        emma.pai, emma.pai_notes = True, "Allergie arachide : trousse dans le bureau"
-        zoe = Child(family_id=emma.family_id, last_name="Durand", first_name="Zoé", school=emma.school, class_name="CP")
-        s.add_all([emma, zoe])
-        s.flush()
-
-        def book(child, status, service=canteen, price=385):
-            s.add(
-                Reservation(
-                    structure_id=demo.id,
-                    family_id=child.family_id,
-                    child_id=child.id,
-                    service_id=service.id,
-                    day=DAY,
-                    status=status,
-                    price_cents=price,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-
-        for name in ("Léa", "Hugo", "Emma"):
-            book(children[name], ReservationStatus.PAID)
-        book(children["Léa"], ReservationStatus.PAID, service=other_service, price=150)
-        book(zoe, ReservationStatus.PENDING)
-        s.flush()
-        return {
-            "demo": demo.id,
-            "canteen": canteen.id,
-            "other_service": other_service.id,
-            "staff": _one(s, Account, email=STAFF_EMAIL).id,
-            "cook": _one(s, Account, email=COOK).id,
-            "children": {c.first_name: c.id for c in s.exec(select(Child)).all()},
-            "foreign_child": children["Nina"].id,
-        }
-
-
-def _tap(database, now, world, account, child, status, day=DAY):
-    with database.write_session() as s:
-        return marks.record_mark(
-            s,
-            now,
-            structure_id=world["demo"],
-            account_id=world[account],
-            service_id=world["canteen"],
-            day=day,
-            child_id=world["children"][child],
-            status=status,
-        )
-
-
-def _sheet(database, world, account="cook", day=DAY):
-    with database.session() as s:
-        return sheet.roll_call(s, world["demo"], world[account], world["canteen"], day)
-
-
-def _marks(sheet_):
-    return {row.child.first_name: (row.status, row.unbooked) for row in sheet_.rows}
+from tests.integration.rollcall_world import (  # noqa: F401 - fixtures
+    COOK,
+    DAY,
+    _marks,
+    _row,
+    _set_absent_rule,
+    _sheet,
+    _tap,
+    open_tab,
+    tablets,
+    world,
+)
 
 
 def test_expected_children_are_the_paid_reservations_of_that_service_and_day_by_school_and_class(database, world):
@@ -303,54 +227,6 @@ def test_the_days_record_exports_to_csv_with_formulas_neutralised_and_no_pai_not
 # --- the page's state: two tablets (two sessions) on the same list ------------------------------
 
 
-@pytest.fixture
-def open_tab(world, database, settings, now, monkeypatch):
-    """Opens a back-office state (a browser tab) logged in as a staff address; runs its load."""
-    from cantine_portal.state import admin as admin_state
-    from cantine_portal.state import admin_rollcall
-    from cantine_portal.state.admin import StaffState
-
-    monkeypatch.setattr("cantine_portal.infra.db._active", database)
-    monkeypatch.setattr("cantine_portal.config._active", settings)
-    monkeypatch.setattr(admin_state.clock, "now", lambda: now)
-    monkeypatch.setattr(admin_rollcall.clock, "now", lambda: now)
-    monkeypatch.setattr(StaffState, "_current_slug", lambda self: "demo")
-    monkeypatch.setattr(StaffState, "_client_ip", lambda self: "127.0.0.1")
-    monkeypatch.setattr(StaffState, "router", property(lambda self: _Router()), raising=False)
-    jars: dict[int, str] = {}
-    monkeypatch.setattr(
-        StaffState, "_cookie", lambda self, name: jars.get(id(self)) if name == "cp_staff_demo" else None
-    )
-
-    def open_(state_class, address):
-        with database.write_session() as s:
-            token = open_session(s, now, s.exec(select(Account).where(Account.email == address)).one())
-        state = state_class(_reflex_internal_init=True)
-        jars[id(state)] = token
-        run_handler(state.load())
-        return state
-
-    return open_
-
-
-@pytest.fixture
-def tablets(open_tab):
-    """Two AdminRollCallState tabs, one per staff account (administration and restauration)."""
-    from cantine_portal.state.admin_rollcall import AdminRollCallState
-
-    return [open_tab(AdminRollCallState, STAFF_EMAIL), open_tab(AdminRollCallState, COOK)]
-
-
-class _Router:
-    class url:
-        query_parameters: dict[str, str] = {}
-        path = "/demo/admin/pointage"
-
-
-def _row(state, name):
-    return next(i for i, row in enumerate(state.rows) if name in row["name"])
-
-
 def test_two_tablets_on_the_page_see_each_others_taps_on_the_next_tick(tablets):
     office, kitchen = tablets
     assert [row["name"] for row in office.rows] == ["DURAND Emma", "MARTIN Léa", "MARTIN Hugo"]
@@ -382,115 +258,3 @@ def test_the_page_refuses_a_forged_row_and_adds_a_child_without_reservation(tabl
     run_handler(kitchen.remove(len(kitchen.rows) - 1))
     assert kitchen.unbooked == 0
     assert kitchen.csv_url.endswith(f"pointage.csv?jour={DAY.isoformat()}&prestation={world['canteen']}")
-
-
-# --- « absent = avoir »: the commune's other rule -------------------------------------------------
-
-
-def _set_absent_rule(database, world, rule):
-    with database.write_session() as s:
-        demo = s.get(Structure, world["demo"])
-        demo.rollcall_absent_rule = rule
-        s.add(demo)
-
-
-def test_absent_becomes_a_credit_once_and_only_once_the_night_after(database, world, now):
-    from cantine_portal.services.rollcall.settlement import absence_credit_label, settle_absences
-
-    _tap(database, now, world, "cook", "Emma", "absent")  # under the prepaid rule: never credited
-    _set_absent_rule(database, world, "credit")
-    _tap(database, now, world, "cook", "Hugo", "absent")
-    _tap(database, now, world, "cook", "Léa", "absent")
-    _tap(database, now, world, "cook", "Léa", "present")  # corrected during the service: nothing due
-    with database.write_session() as s:
-        assert settle_absences(s, now, world["demo"]).credits == 0  # the day is not over yet
-    night = now + timedelta(hours=18)  # 3h the next night, Paris
-    for _ in range(2):  # the nightly task run twice (two consumers): one credit
-        with database.write_session() as s:
-            settle_absences(s, night)
-    with database.session() as s:
-        hugo = s.exec(
-            select(Reservation).where(
-                Reservation.child_id == world["children"]["Hugo"], Reservation.service_id == world["canteen"]
-            )
-        ).one()
-        credits = s.exec(select(Credit).where(Credit.reservation_id == hugo.id)).all()
-        assert hugo.status == ReservationStatus.CANCELLED
-        assert [(c.amount_cents, c.label) for c in credits] == [(385, absence_credit_label(DAY))]
-        others = s.exec(select(Credit).where(Credit.reservation_id != hugo.id)).all()
-        assert others == []  # Emma (marked under the prepaid rule) and Léa (present) keep their paid day
-    # the day's list still shows Hugo, absent with the credit issued, and refuses further taps
-    after = _sheet(database, world)
-    hugo_row = next(r for r in after.rows if r.child.first_name == "Hugo")
-    assert hugo_row.settled and hugo_row.status_label == "Absent — avoir émis"
-    assert [r.child.first_name for r in after.rows] == ["Emma", "Léa", "Hugo"]
-    result = _tap(database, night, world, "cook", "Hugo", "present")
-    assert not result.ok and result.message == marks.MSG_SETTLED
-    with database.session() as s:
-        assert s.exec(select(func.count()).select_from(Credit)).one() == 1
-
-
-def test_the_nightly_task_settles_the_absences(database, world, now, monkeypatch, settings):
-    from cantine_portal.usecases import tasks
-
-    monkeypatch.setattr("cantine_portal.infra.db._active", database)
-    monkeypatch.setattr("cantine_portal.config._active", settings)
-    monkeypatch.setattr(tasks, "backup_database", lambda settings, now: None)
-    _set_absent_rule(database, world, "credit")
-    _tap(database, now, world, "cook", "Emma", "absent")
-    tasks.RUNNERS["nightly"]({}, now + timedelta(hours=18))
-    with database.session() as s:
-        assert [c.amount_cents for c in s.exec(select(Credit)).all()] == [385]
-
-
-def test_the_rules_are_saved_in_parametres(database, world, now):
-    from cantine_portal.services.backoffice import settings as admin_settings
-
-    with database.session() as s:
-        values = admin_settings.settings_values(s, world["demo"], world["staff"])
-    assert values["rollcall_unbooked_rule"] == "report" and values["rollcall_absent_rule"] == "paid"
-    with database.write_session() as s:
-        bad = admin_settings.save_settings(
-            s,
-            now,
-            structure_id=world["demo"],
-            account_id=world["staff"],
-            values={**values, "rollcall_absent_rule": "x"},
-        )
-        assert not bad.ok and "absences" in bad.errors["rollcall_absent_rule"]
-        bad = admin_settings.save_settings(
-            s,
-            now,
-            structure_id=world["demo"],
-            account_id=world["staff"],
-            values={**values, "rollcall_unbooked_rule": "bill"},
-        )
-        assert not bad.ok and "rollcall_unbooked_rule" in bad.errors  # billing is not offered (yet)
-        assert admin_settings.save_settings(
-            s,
-            now,
-            structure_id=world["demo"],
-            account_id=world["staff"],
-            values={**values, "rollcall_absent_rule": "credit"},
-        ).ok
-    with database.session() as s:
-        assert s.get(Structure, world["demo"]).rollcall_absent_rule == "credit"
-    assert "avoir" in _sheet(database, world).absent_rule
-    with database.write_session() as s, pytest.raises(NotAllowed):  # Paramètres is the administration's
-        admin_settings.save_settings(s, now, structure_id=world["demo"], account_id=world["cook"], values=values)
-
-
-def test_the_regie_page_lists_the_months_presences_without_reservation(tablets, open_tab):
-    from cantine_portal.state.admin_rollcall import AdminUnbookedState
-
-    _office, kitchen = tablets
-    run_handler(kitchen.search({"search": "Zoé"}))
-    run_handler(kitchen.add(0))
-    regie = open_tab(AdminUnbookedState, STAFF_EMAIL)
-    assert regie.month == "2026-11" and regie.title == "Présents sans réservation — Novembre 2026"
-    assert [row[2] for row in regie.rows] == ["DURAND Zoé"] and regie.rows[0][4] == COOK
-    assert "non facturé" in regie.rule
-    run_handler(regie.show_month({"month": "2026-12"}))
-    assert regie.rows == [] and regie.month == "2026-12"
-    refused = open_tab(AdminUnbookedState, COOK)  # the régie is the administration's
-    assert refused.access_refused and refused.rows == []
