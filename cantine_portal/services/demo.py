@@ -32,7 +32,6 @@ from cantine_portal.models import (
     QuotientSource,
     Service,
     ServicePrice,
-    StaffRole,
     Structure,
     row_id,
 )
@@ -357,7 +356,6 @@ def _load_demo(session: Session, now: datetime, settings: Settings) -> None:
         Account(
             structure_id=row_id(structure),
             role=AccountRole.STAFF,
-            staff_role=StaffRole.ADMINISTRATION,
             email=STAFF_EMAIL,
             password_hash=_demo_hash(STAFF_PASSWORD),
             created_at=now,

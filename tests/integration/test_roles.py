@@ -22,7 +22,7 @@ from cantine_portal.api.routes import build_api
 from cantine_portal.models import Account, Service, StaffRole, Structure
 from cantine_portal.services.accounts.sessions import open_session
 from cantine_portal.services.accounts.staff import StaffError, create_staff
-from cantine_portal.services.backoffice.access import MSG_WRONG_ROLE, Area
+from cantine_portal.services.backoffice.access import MSG_WRONG_ROLE, Area, role_of
 from cantine_portal.services.demo import STAFF_EMAIL
 from cantine_portal.state.handlers import STAFF_AREA
 from cantine_portal.state.offload import run_handler
@@ -148,10 +148,11 @@ def test_create_staff_takes_the_role(database, demo_session, now, monkeypatch, c
     with database.write_session() as s, pytest.raises(StaffError, match="Rôle inconnu"):
         create_staff(s, now, "demo", "y@demo.fr", COOK_PASSWORD, role="maire")
     with database.session() as s:
-        roles = {a.email: a.staff_role for a in s.exec(select(Account).where(Account.role == "staff")).all()}
-    assert roles[COOK] == StaffRole.RESTAURATION
-    assert roles["chef@demo.fr"] == StaffRole.ADMINISTRATION  # the default: everything, as before
-    assert roles[STAFF_EMAIL] == StaffRole.ADMINISTRATION
+        accounts = {a.email: a for a in s.exec(select(Account).where(Account.role == "staff")).all()}
+    assert accounts[COOK].staff_role == StaffRole.RESTAURATION
+    assert accounts["chef@demo.fr"].staff_role == StaffRole.ADMINISTRATION  # the default: everything
+    # an account that names no role (the demo's, those of before roles) opens everything, as before
+    assert accounts[STAFF_EMAIL].staff_role == "" and role_of(accounts[STAFF_EMAIL]) == StaffRole.ADMINISTRATION
 
 
 def test_every_staff_handler_declares_its_area_and_only_effectifs_and_pointage_open_to_restauration():

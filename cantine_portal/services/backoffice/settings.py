@@ -71,7 +71,14 @@ MSG_TEST_MODE_DISABLED = (
 )
 
 
-class SettingsValues(TypedDict):
+class RollCallRules(TypedDict):
+    """The roll call's two rules (issue 20), as ``_rollcall_rules`` cleans them."""
+
+    rollcall_unbooked_rule: str
+    rollcall_absent_rule: str
+
+
+class SettingsValues(RollCallRules):
     """The Structure columns this page edits, as ``validate_settings`` cleans them."""
 
     name: str
@@ -95,8 +102,6 @@ class SettingsValues(TypedDict):
     payfip_mode: str
     systempay_site_id: str
     systempay_mode: str
-    rollcall_unbooked_rule: str
-    rollcall_absent_rule: str
 
 
 @dataclass
@@ -156,13 +161,10 @@ def validate_settings(values: dict[str, str]) -> tuple[SettingsValues, dict[str,
         errors["reminder_days_before"] = "Saisissez un nombre de jours entre 0 (pas de rappel) et 14."
     if not _TIME.match(text["deadline_time"]):
         errors["deadline_time"] = "Saisissez une heure au format HH:MM, par exemple 23:59."
-    diets = [line.strip() for line in text["diets"].splitlines() if line.strip()]
-    if any(len(d) > 60 for d in diets):
-        errors["diets"] = "Un régime fait 60 caractères au maximum."
+    diets = _diets(text["diets"], errors)
     if text["payment_provider"] not in PAYMENT_PROVIDERS:
         errors["payment_provider"] = "Choisissez le paiement simulé, Stripe, PayFiP ou Systempay."
     errors.update(_online_account_errors(text))
-    errors.update(_rollcall_errors(text))
     # an emptied field goes back to the portal's blue
     text["primary_color"] = text["primary_color"] or DEFAULT_COLOUR
     if message := colour_error(text["primary_color"]):
@@ -189,22 +191,31 @@ def validate_settings(values: dict[str, str]) -> tuple[SettingsValues, dict[str,
         payfip_mode=text["payfip_mode"] or "T",
         systempay_site_id=text["systempay_site_id"],
         systempay_mode=text["systempay_mode"] or "TEST",
-        rollcall_unbooked_rule=text["rollcall_unbooked_rule"],
-        rollcall_absent_rule=text["rollcall_absent_rule"],
+        **_rollcall_rules(text, errors),
     )
     return clean, errors
 
 
-def _rollcall_errors(text: dict[str, str]) -> dict[str, str]:
-    """The roll call's two rules (an empty field, a form of before them: the defaults)."""
-    text["rollcall_unbooked_rule"] = text["rollcall_unbooked_rule"] or UnbookedRule.REPORT
-    text["rollcall_absent_rule"] = text["rollcall_absent_rule"] or AbsentRule.PAID
-    errors: dict[str, str] = {}
-    if text["rollcall_unbooked_rule"] not in tuple(UnbookedRule):
+def _diets(text: str, errors: dict[str, str]) -> list[str]:
+    """One diet per line, blank lines dropped; a diet over 60 characters is an error."""
+    diets = [line.strip() for line in text.splitlines() if line.strip()]
+    if any(len(d) > 60 for d in diets):
+        errors["diets"] = "Un régime fait 60 caractères au maximum."
+    return diets
+
+
+def _rollcall_rules(text: dict[str, str], errors: dict[str, str]) -> RollCallRules:
+    """The roll call's two rules (an empty field, a form of before them: the defaults); a value
+    that is not a rule goes into ``errors``."""
+    rules = RollCallRules(
+        rollcall_unbooked_rule=text["rollcall_unbooked_rule"] or UnbookedRule.REPORT,
+        rollcall_absent_rule=text["rollcall_absent_rule"] or AbsentRule.PAID,
+    )
+    if rules["rollcall_unbooked_rule"] not in tuple(UnbookedRule):
         errors["rollcall_unbooked_rule"] = "Choisissez la règle des présents sans réservation."
-    if text["rollcall_absent_rule"] not in tuple(AbsentRule):
+    if rules["rollcall_absent_rule"] not in tuple(AbsentRule):
         errors["rollcall_absent_rule"] = "Choisissez la règle des absences sans certificat."
-    return errors
+    return rules
 
 
 def _online_account_errors(text: dict[str, str]) -> dict[str, str]:
