@@ -7,7 +7,7 @@
 - structure.rollcall_unbooked_rule ("report") and rollcall_absent_rule ("paid"): the commune's rules.
 
 Revision ID: 0010_roll_call
-Revises: 0003_qf_pricing (main's head when this branch started; chained at merge)
+Revises: 0009_sick_absences (main's head at the last merge)
 Create Date: 2026-11-27
 """
 from typing import Sequence, Union
@@ -17,7 +17,7 @@ from alembic import op
 
 
 revision: str = '0010_roll_call'
-down_revision: Union[str, None] = '0003_qf_pricing'
+down_revision: Union[str, None] = '0009_sick_absences'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

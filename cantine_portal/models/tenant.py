@@ -53,6 +53,10 @@ class Structure(SQLModel, table=True):
     # certificate does to a paid day ("paid": the prepaid rule, the day stays paid).
     rollcall_unbooked_rule: str = Field(default="report", max_length=10, sa_column_kwargs={"server_default": "report"})
     rollcall_absent_rule: str = Field(default="paid", max_length=10, sa_column_kwargs={"server_default": "paid"})
+    # Sick-day absences (services/booking/absences.py): today's days may be declared until this
+    # Paris time of the day; the first N consecutive absence days are not credited (0: from day one).
+    absence_deadline_time: str = Field(default="09:00", max_length=5, sa_column_kwargs={"server_default": "09:00"})
+    absence_carence_days: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     active: bool = Field(default=True)
     created_at: datetime = utc_field()
 

@@ -258,3 +258,40 @@ def test_the_page_refuses_a_forged_row_and_adds_a_child_without_reservation(tabl
     run_handler(kitchen.remove(len(kitchen.rows) - 1))
     assert kitchen.unbooked == 0
     assert kitchen.csv_url.endswith(f"pointage.csv?jour={DAY.isoformat()}&prestation={world['canteen']}")
+
+
+def test_a_child_declared_ill_by_the_family_is_not_expected(database, world, now):
+    """The one expected-children query applies the sick-day absences' rule (as Effectifs does)."""
+    from cantine_portal.models import Absence, AbsenceDay
+
+    with database.write_session() as s:
+        hugo = s.exec(
+            select(Reservation).where(
+                Reservation.child_id == world["children"]["Hugo"], Reservation.service_id == world["canteen"]
+            )
+        ).one()
+        absence = Absence(
+            structure_id=world["demo"],
+            family_id=hugo.family_id,
+            child_id=hugo.child_id,
+            certificate_path="absences/x.pdf",
+            certificate_media="application/pdf",
+            certificate_size=10,
+            declared_at=now,
+        )
+        s.add(absence)
+        s.flush()
+        s.add(
+            AbsenceDay(
+                absence_id=absence.id,
+                structure_id=world["demo"],
+                child_id=hugo.child_id,
+                service_id=hugo.service_id,
+                day=DAY,
+                reservation_id=hugo.id,
+                price_cents=hugo.price_cents,
+            )
+        )
+    assert [row.child.first_name for row in _sheet(database, world).rows] == ["Emma", "Léa"]
+    result = _tap(database, now, world, "cook", "Hugo", "absent")  # not on the list: nothing to mark absent
+    assert not result.ok and result.message == marks.MSG_NOT_EXPECTED

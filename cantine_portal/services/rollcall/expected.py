@@ -2,7 +2,9 @@
 
 Every reader of "the children expected for a service on a day" (the roll call's page, its CSV,
 a tap's check that the child is expected) goes through :func:`expected_children`, so a rule that
-removes children from the list (a declared sick-day absence, for instance) is added here once.
+removes children from the list is added here once: a child declared absent for illness by the
+family (services/booking/absence_days.not_declared_absent, the same clause as Effectifs) is not
+expected.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from cantine_portal.models import Child, Family, Reservation, ReservationStatus, row_id
+from cantine_portal.services.booking.absence_days import not_declared_absent
 
 NO_SCHOOL = "École non renseignée"
 NO_CLASS = "Classe non renseignée"
@@ -63,7 +66,8 @@ def expected_children(
 ) -> list[ExpectedChild]:
     """The children with a PAID reservation of ``service_id`` on ``day`` in this commune, by
     school, class and name (only ``child_id`` when given: is this child expected?). A day still in
-    a basket is not a commitment: not on the list.
+    a basket is not a commitment, a day the family declared absent for illness is not expected:
+    neither is on the list.
 
     The caller has checked the staff member and that the service is the commune's."""
     query = (
@@ -76,6 +80,7 @@ def expected_children(
             Reservation.day == day,
             Reservation.status == ReservationStatus.PAID,
             Family.structure_id == structure_id,
+            not_declared_absent(),  # declared ill by the family: the kitchen does not count them either
         )
     )
     if child_id is not None:
