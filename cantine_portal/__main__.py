@@ -67,11 +67,14 @@ def _create_staff(args: argparse.Namespace) -> int:
                 return 2
     try:
         with get_database().write_session() as session:
-            account = create_staff(session, clock.now(), args.commune, args.email, password)
+            account = create_staff(session, clock.now(), args.commune, args.email, password, args.role)
     except StaffError as error:
         print(str(error), file=sys.stderr)
         return 1
-    print(f"Compte agent créé : {account.email} (commune {args.commune}) — connexion : /{args.commune}/admin/connexion")
+    print(
+        f"Compte agent créé : {account.email} (commune {args.commune}, rôle {account.staff_role}) — "
+        f"connexion : /{args.commune}/admin/connexion"
+    )
     return 0
 
 
@@ -158,6 +161,12 @@ def main(argv: list[str] | None = None) -> int:
     staff = sub.add_parser("create-staff", help="create a staff (back-office) account for a commune")
     staff.add_argument("--commune", required=True, help="the commune's slug, e.g. demo")
     staff.add_argument("--email", required=True)
+    staff.add_argument(
+        "--role",
+        choices=["administration", "restauration"],
+        default="administration",
+        help="administration: the whole back office (default); restauration: Effectifs and the roll call only",
+    )
     staff.add_argument("--password", default=None, help="omit it to type it at a prompt (or pass it on standard input)")
     staff.set_defaults(func=_create_staff)
     check = sub.add_parser("check", help="run the startup checks (payment providers) and exit non-zero on refusal")

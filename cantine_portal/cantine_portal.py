@@ -30,6 +30,7 @@ from cantine_portal.pages import (
     admin_pricing,
     admin_quotients,
     admin_regie,
+    admin_rollcall,
     admin_services,
     admin_settings,
     content,
@@ -55,6 +56,7 @@ from cantine_portal.state.admin_family_logins import AdminFamilyLoginsState
 from cantine_portal.state.admin_family_money import AdminFamilyMoneyState
 from cantine_portal.state.admin_pricing import AdminClaimState, AdminGridsState, AdminQuotientsState
 from cantine_portal.state.admin_regie import AdminRegieState
+from cantine_portal.state.admin_rollcall import AdminRollCallState, AdminUnbookedState
 from cantine_portal.state.admin_tasks import AdminHomeState
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.content import ContactState, DocumentsState
@@ -75,7 +77,7 @@ check_payment_safety(get_settings())
 app = rx.App(
     theme=rx.theme(accent_color="indigo", radius="medium"),
     html_lang="fr",
-    stylesheets=["/portal.css", "/reservations.css"],
+    stylesheets=["/portal.css", "/reservations.css", "/rollcall.css"],
     api_transformer=[build_api(), portal_middleware],
 )
 
@@ -190,6 +192,7 @@ for route, page, load, label in [
         "Famille",
     ),
     ("effectifs", admin_attendance.attendance_page, AdminAttendanceState.load, "Effectifs"),
+    ("pointage", admin_rollcall.rollcall_page, AdminRollCallState.load, "Pointage"),
     ("absences", admin_absences.absences_page, AdminAbsencesState.load, "Absences"),
     ("documents", admin_documents.documents_page, AdminDocumentsState.load, "Documents"),
     ("messages", admin_messages.messages_page, AdminMessagesState.load, "Messages"),
@@ -197,7 +200,8 @@ for route, page, load, label in [
     ("prestations/grilles", admin_pricing.grids_page, AdminGridsState.load, "Grilles tarifaires"),
     ("quotients", admin_quotients.quotients_page, AdminQuotientsState.load, "Quotients familiaux"),
     ("aide-cantine-1-euro", admin_claim.claim_page, AdminClaimState.load, "Aide cantine à 1 €"),
-    ("regie", admin_regie.regie_page, AdminRegieState.load, "Régie"),
+    # the Régie page also lists the roll call's « présents sans réservation », a state of its own
+    ("regie", admin_regie.regie_page, [AdminRegieState.load, AdminUnbookedState.load], "Régie"),
 ]:
     # each page's load is an on_load staff event: commune, staff session (else the staff login), then the page
     app.add_page(page, route=f"/[slug]/admin/{route}", title=f"{label} — {ADMIN}", on_load=load)

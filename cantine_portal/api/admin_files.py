@@ -1,11 +1,14 @@
-"""The back office's HTTP downloads: CSV template, attendance CSV/PDF, documents (drafts too),
+"""The back office's HTTP downloads: CSV template, attendance CSV/PDF, the roll call's CSV, documents (drafts too),
 message attachments, payments CSV, the régie's journal (CSV, PDF), QF attestations sent by parents,
 the « cantine à 1 € » claim (CSV/PDF), the medical certificates of sick-day absences.
 
 Each one resolves the staff cookie ``cp_staff_{slug}`` itself (a plain GET from a link or a new
 tab) through ``identity.staff_by_session`` (a live STAFF session of this commune, checked in the
 database), then makes one use-case call whose services re-check every id. Any refusal is the same
-empty 404, never a hint.
+empty 404, never a hint — except the role (issue 20): a « restauration » account, logged in, asking
+for an administration file gets 403 and the French sentence saying why. Each route declares its
+area (``_serve(..., area=...)``, administration unless it says so); tests/integration/test_roles.py
+asks every route of the back office with a « restauration » cookie.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from datetime import date
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from cantine_portal import clock
@@ -30,9 +33,10 @@ from cantine_portal.usecases.backoffice import messages as message_cases
 from cantine_portal.usecases.backoffice import payments as payment_cases
 from cantine_portal.usecases.backoffice import pricing as pricing_cases
 from cantine_portal.usecases.backoffice import regie as regie_cases
+from cantine_portal.usecases.backoffice import rollcall as rollcall_cases
 from cantine_portal.usecases.backoffice.common import Download, StaffActor
 from cantine_portal.usecases.errors import Refused
-from cantine_portal.usecases.identity import commune_by_slug, staff_by_session
+from cantine_portal.usecases.identity import MSG_WRONG_ROLE, Area, StaffIdentity, commune_by_slug, staff_by_session
 
 
 def csv_response(data: bytes, filename: str) -> Response:
@@ -43,30 +47,38 @@ def csv_response(data: bytes, filename: str) -> Response:
     )
 
 
-def _actor(slug: str, token: str | None) -> StaffActor | None:
+def _staff(slug: str, token: str | None) -> StaffIdentity | None:
     """The staff member behind the cookie, in the commune of the URL (None: not logged in as staff)."""
     commune = commune_by_slug(slug)
     if commune is None or not token:
         return None
-    staff = staff_by_session(commune.structure_id, token, clock.now())
-    return None if staff is None else StaffActor(staff.structure_id, staff.account_id)
+    return staff_by_session(commune.structure_id, token, clock.now())
 
 
-async def _serve(request: Request, produce: Callable[[StaffActor], Download | None]) -> Response:
+_WRONG_ROLE = "wrong-role"
+
+
+async def _serve(
+    request: Request, produce: Callable[[StaffActor], Download | None], area: Area = Area.ADMINISTRATION
+) -> Response:
     slug = str(request.path_params["slug"]).lower()
     token = request.cookies.get(staff_cookie_name(slug))
 
-    def work() -> Download | None:
-        actor = _actor(slug, token)
-        if actor is None:
+    def work() -> Download | str | None:
+        staff = _staff(slug, token)
+        if staff is None:
             return None
+        if not staff.allows(area):
+            return _WRONG_ROLE
         try:
-            return produce(actor)
+            return produce(StaffActor(staff.structure_id, staff.account_id))
         except (Refused, ValueError):  # another commune's id, a forged or unreadable parameter
             return None
 
     result = await run_in_threadpool(work)
-    if result is None:
+    if result == _WRONG_ROLE:
+        return PlainTextResponse(MSG_WRONG_ROLE, status_code=403, headers=PRIVATE_HEADERS)
+    if not isinstance(result, Download):
         return not_found()
     if result.media_type == "application/pdf":
         return pdf_response(result.data, result.filename, download=request.query_params.get("telecharger") == "1")
@@ -105,11 +117,24 @@ def _attendance(request: Request, kind: str) -> Callable[[StaffActor], Download]
 
 
 async def attendance_csv(request: Request) -> Response:
-    return await _serve(request, _attendance(request, "csv"))
+    return await _serve(request, _attendance(request, "csv"), area=Area.RESTAURATION)
 
 
 async def attendance_pdf(request: Request) -> Response:
-    return await _serve(request, _attendance(request, "pdf"))
+    return await _serve(request, _attendance(request, "pdf"), area=Area.RESTAURATION)
+
+
+async def rollcall_csv(request: Request) -> Response:
+    """The roll call's record of a day and service (« Pointage »), for every staff role."""
+    return await _serve(
+        request,
+        lambda actor: rollcall_cases.roll_call_export(
+            actor,
+            day=date.fromisoformat(request.query_params.get("jour", "")),
+            service_id=_int(request.query_params.get("prestation", "")),
+        ),
+        area=Area.RESTAURATION,
+    )
 
 
 async def document(request: Request) -> Response:
@@ -196,6 +221,7 @@ routes = [
     Route("/api/{slug}/admin/modele-import-familles.csv", import_template, methods=["GET"]),
     Route("/api/{slug}/admin/effectifs.csv", attendance_csv, methods=["GET"]),
     Route("/api/{slug}/admin/effectifs.pdf", attendance_pdf, methods=["GET"]),
+    Route("/api/{slug}/admin/pointage.csv", rollcall_csv, methods=["GET"]),
     Route("/api/{slug}/admin/documents/{document_id}", document, methods=["GET"]),
     Route("/api/{slug}/admin/messages/{message_id}/piece-jointe", message_attachment, methods=["GET"]),
     Route("/api/{slug}/admin/paiements.csv", payments_export, methods=["GET"]),

@@ -19,6 +19,7 @@ ADMIN_ITEMS = [
     ("Familles", "familles", "users"),
     ("Quotients familiaux", "quotients", "scale"),
     ("Effectifs", "effectifs", "clipboard-list"),
+    ("Pointage", "pointage", "list-checks"),
     ("Absences", "absences", "thermometer"),
     ("Documents", "documents", "file-text"),
     ("Messages", "messages", "mail"),
@@ -26,6 +27,17 @@ ADMIN_ITEMS = [
     ("Aide cantine à 1 €", "aide-cantine-1-euro", "hand-coins"),
     ("Régie", "regie", "landmark"),
 ]
+
+# The entries a « restauration » account sees (its pages' handlers say Area.RESTAURATION; the
+# roles test checks that both agree). An « administration » account sees every entry.
+RESTAURATION_PATHS = frozenset({"effectifs", "pointage"})
+
+
+def for_role(path: str, component: rx.Component) -> rx.Component:
+    """``component`` for every staff role when ``path`` is a restauration page, else for
+    administration only (the server refuses the others anyway: this is what the menu shows)."""
+    return component if path in RESTAURATION_PATHS else rx.cond(StaffState.is_administration, component)
+
 
 LINK_STYLE = {
     "display": "inline-flex",
@@ -54,6 +66,7 @@ _MENU_OF_TITLE = {
     "Calendrier": "calendrier",
     "Familles": "familles",
     "Effectifs": "effectifs",
+    "Pointage": "pointage",
     "Absences": "absences",
     "Documents": "documents",
     "Messages": "messages",
@@ -125,7 +138,7 @@ def admin_banner(current: str | None = None) -> rx.Component:
     """The menu; ``current`` is the path of the page shown ("" for Accueil), marked aria-current."""
     slug = StaffState.portal_slug
     items = [_menu_link("layout-dashboard", "Accueil", "", current)]
-    items += [_menu_link(icon, label, path, current) for label, path, icon in ADMIN_ITEMS]
+    items += [for_role(path, _menu_link(icon, label, path, current)) for label, path, icon in ADMIN_ITEMS]
     items.append(
         rx.el.li(
             PostForm.create(
@@ -203,13 +216,23 @@ def admin_page(title: str | rx.Var, *children: rx.Component, menu: str | None = 
             rx.vstack(
                 rx.el.div(admin_banner(current), style={"border_bottom": "1px solid var(--gray-5)", "width": "100%"}),
                 rx.heading(title, as_="h1", size="7", margin_top="0.5rem"),
-                *children,
+                rx.cond(StaffState.access_refused, access_refusal(), rx.fragment(*children)),
                 spacing="4",
                 width="100%",
                 align="stretch",
             ),
             rx.center(rx.spinner(size="3"), rx.text("Chargement…", margin_left="0.5rem"), padding="3rem"),
         )
+    )
+
+
+def access_refusal() -> rx.Component:
+    """What a page refused to the account's role shows instead of itself (words and icon)."""
+    return rx.callout(
+        StaffState.access_message,
+        icon="ban",
+        color_scheme="red",
+        role="alert",
     )
 
 

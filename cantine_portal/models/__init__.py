@@ -15,7 +15,7 @@ from cantine_portal.models.booking import (
     ReservationStatus,
 )
 from cantine_portal.models.content import ContactMessage, Document
-from cantine_portal.models.family import Account, AccountRole, Child, Enrollment, Family, Guardian
+from cantine_portal.models.family import Account, AccountRole, Child, Enrollment, Family, Guardian, StaffRole
 from cantine_portal.models.pricing import (
     FamilyQuotient,
     PriceBracket,
@@ -32,6 +32,7 @@ from cantine_portal.models.regie import (
     Refund,
     RefundMethod,
 )
+from cantine_portal.models.rollcall import AbsentRule, MarkStatus, RollCallMark, UnbookedRule
 from cantine_portal.models.security import AuditLog, LoginSession, LoginThrottle, PasswordToken
 from cantine_portal.models.tasks import CalendarFeedToken, Job, JobStatus, Reminder, ReminderKind
 from cantine_portal.models.tenant import ClosedDay, Service, ServicePrice, Structure
@@ -41,6 +42,7 @@ __all__ = [
     "AbsenceDay",
     "AbsenceDayOutcome",
     "AbsenceStatus",
+    "AbsentRule",
     "Account",
     "AccountRole",
     "AuditLog",
@@ -64,6 +66,7 @@ __all__ = [
     "JournalClosure",
     "LoginSession",
     "LoginThrottle",
+    "MarkStatus",
     "PasswordToken",
     "Payment",
     "PaymentEvent",
@@ -81,10 +84,13 @@ __all__ = [
     "ReminderKind",
     "Reservation",
     "ReservationStatus",
+    "RollCallMark",
     "Service",
     "ServicePrice",
+    "StaffRole",
     "Structure",
     "UTCDateTime",
+    "UnbookedRule",
     "row_id",
     "utcnow",
 ]

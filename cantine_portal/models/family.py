@@ -18,6 +18,17 @@ class AccountRole(StrEnum):
     STAFF = "staff"
 
 
+class StaffRole(StrEnum):
+    """Account.staff_role of a staff account: what the back office lets it open.
+
+    « administration » opens everything; « restauration » (the canteen's staff) opens Effectifs
+    and the roll call only (services/backoffice/access.py). Parents' accounts keep "".
+    """
+
+    ADMINISTRATION = "administration"
+    RESTAURATION = "restauration"
+
+
 class Family(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     structure_id: int = Field(foreign_key="structure.id", index=True)
@@ -62,6 +73,8 @@ class Account(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     structure_id: int = Field(foreign_key="structure.id", index=True)
     role: str = Field(default=AccountRole.PARENT, max_length=10)
+    # StaffRole for a staff account ("" for a parent's).
+    staff_role: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
     family_id: int | None = Field(default=None, foreign_key="family.id", index=True)
     guardian_id: int | None = Field(default=None, foreign_key="guardian.id")
     # Stored lower-cased: the identifier is case-insensitive.

@@ -48,6 +48,11 @@ class Structure(SQLModel, table=True):
     logo_mime: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})
     # Deadline reminders: e-mailed this many days before a period's deadline (0: none).
     reminder_days_before: int = Field(default=2)
+    # The roll call (pointage, models/rollcall.py): what a child present without a reservation
+    # costs the family ("report": only listed for the régie) and what an absence without a
+    # certificate does to a paid day ("paid": the prepaid rule, the day stays paid).
+    rollcall_unbooked_rule: str = Field(default="report", max_length=10, sa_column_kwargs={"server_default": "report"})
+    rollcall_absent_rule: str = Field(default="paid", max_length=10, sa_column_kwargs={"server_default": "paid"})
     # Sick-day absences (services/booking/absences.py): today's days may be declared until this
     # Paris time of the day; the first N consecutive absence days are not credited (0: from day one).
     absence_deadline_time: str = Field(default="09:00", max_length=5, sa_column_kwargs={"server_default": "09:00"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.components.admin_layout import ADMIN_ITEMS, admin_frame, admin_page
+from cantine_portal.components.admin_layout import ADMIN_ITEMS, admin_frame, admin_page, for_role
 from cantine_portal.components.forms import login_form
 from cantine_portal.state.admin import StaffLoginState, StaffState
 from cantine_portal.state.admin_tasks import AdminHomeState
@@ -17,6 +17,7 @@ DESCRIPTIONS = {
     "calendrier": "Jours fériés, vacances scolaires et fermetures exceptionnelles.",
     "familles": "Rechercher, créer, modifier, importer les familles ; voir leurs réservations et paiements.",
     "effectifs": "Les enfants attendus un jour donné, par école et par régime ; export CSV et PDF.",
+    "pointage": "À la cantine, sur tablette ou téléphone : qui est présent, qui est absent ; export CSV.",
     "absences": "Les absences pour maladie signalées par les familles : certificat, validation (avoir) ou refus.",
     "documents": "Publier les menus, le règlement et les informations aux familles.",
     "messages": "Les messages des familles, leurs pièces jointes, vos réponses.",
@@ -61,23 +62,26 @@ def staff_login_page() -> rx.Component:
 def admin_home_page() -> rx.Component:
     slug = StaffState.portal_slug
     cards = [
-        rx.el.li(
-            rx.el.a(
-                rx.icon(icon, size=20, aria_hidden="true"),
-                " ",
-                label,
-                href="/" + slug + "/admin/" + path,
-                style={
-                    "font_weight": "600",
-                    "font_size": "18px",
-                    "color": "var(--accent-12)",
-                    "display": "inline-flex",
-                    "align_items": "center",
-                    "gap": "0.4rem",
-                },
+        for_role(
+            path,
+            rx.el.li(
+                rx.el.a(
+                    rx.icon(icon, size=20, aria_hidden="true"),
+                    " ",
+                    label,
+                    href="/" + slug + "/admin/" + path,
+                    style={
+                        "font_weight": "600",
+                        "font_size": "18px",
+                        "color": "var(--accent-12)",
+                        "display": "inline-flex",
+                        "align_items": "center",
+                        "gap": "0.4rem",
+                    },
+                ),
+                rx.text(DESCRIPTIONS[path], size="2"),
+                style={"padding": "0.8rem", "border": "1px solid var(--gray-6)", "border_radius": "8px"},
             ),
-            rx.text(DESCRIPTIONS[path], size="2"),
-            style={"padding": "0.8rem", "border": "1px solid var(--gray-6)", "border_radius": "8px"},
         )
         for label, path, icon in ADMIN_ITEMS
     ]
@@ -94,7 +98,7 @@ def admin_home_page() -> rx.Component:
                 "margin": "0",
             },
         ),
-        _tasks_box(),
+        rx.cond(StaffState.is_administration, _tasks_box()),
     )
 
 

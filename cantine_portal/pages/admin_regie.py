@@ -7,6 +7,7 @@ import reflex as rx
 from cantine_portal.components.admin_forms import input_field, section, select_field, submit
 from cantine_portal.components.admin_layout import admin_page, table, td
 from cantine_portal.components.forms import message_if
+from cantine_portal.pages.admin_rollcall import unbooked_block
 from cantine_portal.state.admin_regie import AdminRegieState as R
 
 LINK = {
@@ -107,4 +108,5 @@ def regie_page() -> rx.Component:
             rx.foreach(R.rows, lambda r: rx.el.tr(td(r[0]), td(r[1]), td(r[2]), td(r[3]), td(r[4]), td(r[5]))),
             caption="Mouvements",
         ),
+        unbooked_block(),
     )

@@ -20,6 +20,7 @@ from cantine_portal.components.forms import INPUT_STYLE, callout, field, message
 from cantine_portal.components.upload_reset import upload_reset
 from cantine_portal.french import WEEKDAYS
 from cantine_portal.pages.admin_common import state_messages
+from cantine_portal.pages.admin_rollcall import rollcall_settings
 from cantine_portal.state.admin_config import LOGO_UPLOAD_ID, AdminSettingsState
 from cantine_portal.state.portal import PortalState
 
@@ -117,6 +118,8 @@ SETTINGS_ERROR_FIELDS = [
     ("absence_carence_days", "set-carence", "Absences : jours de carence"),
     ("diets", "set-diets", "Régimes proposés"),
     ("payment_provider", "set-provider", "Paiement en ligne"),
+    ("rollcall_unbooked_rule", "set-rc-unbooked", "Présents sans réservation"),
+    ("rollcall_absent_rule", "set-rc-absent", "Absences sans certificat"),
 ]
 
 
@@ -134,6 +137,7 @@ def settings_page() -> rx.Component:
                 _absences_section(v),
                 _edits_section(v),
                 _diets_and_payment_section(v),
+                rollcall_settings(v, S.errors),
                 submit("Enregistrer", size="3"),
                 spacing="4",
                 align="start",

@@ -18,7 +18,7 @@ from cantine_portal.state.handlers import staff_event
 from cantine_portal.state.portal import PortalState
 from cantine_portal.usecases.backoffice.common import StaffActor
 from cantine_portal.usecases.errors import MSG_REFUSED_STAFF
-from cantine_portal.usecases.identity import StaffIdentity, staff_by_session
+from cantine_portal.usecases.identity import MSG_WRONG_ROLE, Area, StaffIdentity, staff_by_session
 
 MSG_REFUSED = MSG_REFUSED_STAFF
 _MAX_TEXT = 4000
@@ -40,7 +40,17 @@ def list_position(value: object, size: int) -> int | None:
 class StaffState(PortalState):
     staff_logged_in: bool = False
     staff_email: str = ""
+    # The account's role (StaffRole): the menu shows what it opens; the server checks each handler.
+    staff_role: str = ""
+    # This page's load was refused to the account's role: the page shows access_message instead.
+    access_refused: bool = False
+    access_message: str = ""
     _staff_account_id: int | None = None
+
+    @rx.var
+    def is_administration(self) -> bool:
+        """The menu's test: an « administration » account sees every entry."""
+        return self.staff_role == "administration"
 
     def _require_staff(self) -> StaffIdentity | None:
         """This tab's staff session, checked in the database now; None otherwise."""
@@ -52,11 +62,27 @@ class StaffState(PortalState):
             self._staff_account_id = None
             self.staff_logged_in = False
             self.staff_email = ""
+            self.staff_role = ""
             return None
         self._staff_account_id = staff.account_id
         self.staff_email = staff.email
+        self.staff_role = staff.role
         self.staff_logged_in = True
         return staff
+
+    def _refused_area(self, staff: StaffIdentity, area: Area, on_load: bool) -> bool:
+        """True (and the French refusal shown) when ``staff``'s role does not open ``area``.
+
+        Called by ``@staff_event`` after the session check, before the handler's body: a page load
+        refused shows the refusal instead of the page; another handler shows it as its message."""
+        if staff.allows(area):
+            if on_load:
+                self.access_refused, self.access_message = False, ""
+            return False
+        if on_load:
+            self.access_refused, self.access_message = True, MSG_WRONG_ROLE
+        self._show_refusal(MSG_WRONG_ROLE)
+        return True
 
     def _show_refusal(self, message: str) -> None:
         if hasattr(self, "error_message"):
@@ -81,7 +107,7 @@ class StaffState(PortalState):
         slug = self._current_slug()
         return rx.redirect(f"/{slug}/admin/connexion?suite={quote(self.router.url.path)}", replace=True)
 
-    @staff_event(on_load=True)
+    @staff_event(on_load=True, area=Area.RESTAURATION)
     def load_staff(self):
         """on_load of every back-office page: commune, then the staff session; else the staff login."""
         return None

@@ -19,6 +19,7 @@ from cantine_portal.usecases.backoffice import messages as message_cases
 from cantine_portal.usecases.backoffice import payments as payment_cases
 from cantine_portal.usecases.backoffice.common import Outcome
 from cantine_portal.usecases.errors import Refused
+from cantine_portal.usecases.identity import Area
 
 DOCUMENT_UPLOAD_ID = "document-pdf"
 REPLACE_UPLOAD_ID = "document-remplacement"
@@ -68,7 +69,7 @@ class AdminAttendanceState(StaffState):
         self.error_message = "Choisissez une prestation."
         self.shown = False
 
-    @staff_event(on_load=True)
+    @staff_event(on_load=True, area=Area.RESTAURATION)
     def load(self):
         page = attendance_cases.attendance_page(
             self._actor(), now=clock.now(), requested_day=str(self.router.url.query_parameters.get("jour", ""))
@@ -84,7 +85,7 @@ class AdminAttendanceState(StaffState):
         else:
             self._display(page.sheet)
 
-    @staff_event
+    @staff_event(area=Area.RESTAURATION)
     def show(self, form_data: dict):
         self.day = form_text(form_data, "day", 20)
         self.service_choice = form_text(form_data, "service", 10)

@@ -11,6 +11,13 @@ database, and send a visitor who is not (or no longer) logged in to the right lo
 - a ``Refused`` raised by a use case becomes its French message on the page
   (``_show_refusal``), never a server error.
 
+``@staff_event(area=...)`` says which staff roles may run it (issue 20): the default,
+``Area.ADMINISTRATION``, refuses a « restauration » account; ``Area.RESTAURATION`` (Effectifs, the
+roll call, the home page) lets every staff role in. The check follows the session check, on the
+server, before the body: a refused page load shows the refusal instead of the page
+(``StaffState.access_refused``), a refused handler shows it as the page's message. The area is
+kept on the handler (``STAFF_AREA``) so that a test lists every handler with its area.
+
 ``on_load=True`` is for a page's ``on_load`` handler: the commune is read again from the database
 (its name or settings may have changed) and an unknown commune shows the "Portail introuvable"
 page instead of a redirect to a login page that does not exist.
@@ -30,12 +37,16 @@ import reflex as rx
 
 from cantine_portal.state.offload import in_thread, off_loop
 from cantine_portal.usecases.errors import Refused
+from cantine_portal.usecases.identity import Area
 
 F = TypeVar("F", bound=Callable[..., Any])
+# The attribute of a staff handler's function that holds its Area (read by the roles test).
+STAFF_AREA = "__staff_area__"
 
 
-def _guarded(fn: Callable[..., Any], check: str, redirect: str, on_load: bool) -> Callable[..., Any]:
-    """``fn`` preceded by the session check ``check`` and followed by the refusal mapping."""
+def _guarded(fn: Callable[..., Any], check: str, redirect: str, on_load: bool, area: Area | None) -> Callable[..., Any]:
+    """``fn`` preceded by the session check ``check`` (and, for staff, the role's ``area``) and
+    followed by the refusal mapping."""
 
     def allowed(self: Any) -> Any:
         """None when the body may run; otherwise what the handler returns instead."""
@@ -43,8 +54,11 @@ def _guarded(fn: Callable[..., Any], check: str, redirect: str, on_load: bool) -
             self._load_portal()
             if self.portal_status != "found":
                 return False
-        if getattr(self, check)() is None:
+        identity = getattr(self, check)()
+        if identity is None:
             return getattr(self, redirect)() if self.portal_status == "found" else False
+        if area is not None and self._refused_area(identity, area, on_load):
+            return False
         return None
 
     if inspect.iscoroutinefunction(fn):
@@ -76,12 +90,16 @@ def _guarded(fn: Callable[..., Any], check: str, redirect: str, on_load: bool) -
     return handler
 
 
-def _declare(fn: Callable[..., Any], check: str, redirect: str, *, db: bool, on_load: bool) -> Any:
+def _declare(
+    fn: Callable[..., Any], check: str, redirect: str, *, db: bool, on_load: bool, area: Area | None = None
+) -> Any:
     if not db and on_load:
         raise TypeError(f"{fn.__qualname__}: a page load reads the database (db=False is for memory-only handlers)")
-    handler = _guarded(fn, check, redirect, on_load)
+    handler = _guarded(fn, check, redirect, on_load, area)
     if db and not inspect.iscoroutinefunction(handler):
         handler = off_loop(handler)
+    if area is not None:
+        setattr(handler, STAFF_AREA, area)
     return rx.event(handler)
 
 
@@ -93,10 +111,16 @@ def parent_event(fn: F | None = None, *, db: bool = True, on_load: bool = False)
     return _declare(fn, check, "_login_redirect", db=db, on_load=on_load)
 
 
-def staff_event(fn: F | None = None, *, db: bool = True, on_load: bool = False) -> Any:
-    """A handler of a back-office page: the staff session is checked first (else the staff login)."""
+def staff_event(
+    fn: F | None = None, *, db: bool = True, on_load: bool = False, area: Area = Area.ADMINISTRATION
+) -> Any:
+    """A handler of a back-office page: the staff session is checked first (else the staff login),
+    then the role: ``area`` is what the handler belongs to (administration unless it says so)."""
     if not db:
         raise TypeError("staff_event(db=False): no memory-only check is defined for the back office")
-    if fn is None:
-        return lambda inner: _declare(inner, "_require_staff", "_staff_login_redirect", db=db, on_load=on_load)
-    return _declare(fn, "_require_staff", "_staff_login_redirect", db=db, on_load=on_load)
+    area = Area(area)
+
+    def declare(inner: Callable[..., Any]) -> Any:
+        return _declare(inner, "_require_staff", "_staff_login_redirect", db=db, on_load=on_load, area=area)
+
+    return declare if fn is None else declare(fn)

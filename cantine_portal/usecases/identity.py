@@ -14,14 +14,16 @@ from datetime import datetime, timedelta
 
 from cantine_portal.config import get_settings
 from cantine_portal.infra.db import get_database
-from cantine_portal.models import Account, Family, Guardian
+from cantine_portal.models import Account, Family, Guardian, StaffRole
 from cantine_portal.services.accounts.sessions import (
     SessionInfo,
     belongs_to_removed_login,
     resolve_session,
     touch_session,
 )
-from cantine_portal.services.backoffice.access import NotAllowed, check_staff
+from cantine_portal.services.backoffice.access import MSG_WRONG_ROLE as MSG_WRONG_ROLE
+from cantine_portal.services.backoffice.access import Area as Area
+from cantine_portal.services.backoffice.access import NotAllowed, check_staff, role_allows, role_of
 from cantine_portal.services.shared import branding
 from cantine_portal.services.shared.tenants import active_slugs, structure_by_slug
 
@@ -61,6 +63,11 @@ class StaffIdentity:
     structure_id: int
     account_id: int
     email: str
+    role: str = StaffRole.ADMINISTRATION  # what the back office lets this account open
+
+    def allows(self, area: str) -> bool:
+        """Does this account's role open ``area`` (services/backoffice/access.Area)?"""
+        return role_allows(self.role, area)
 
 
 def commune_by_slug(slug: str) -> Commune | None:
@@ -154,12 +161,14 @@ def staff_by_session(structure_id: int, session_token: str | None, now: datetime
         return None
     try:
         with get_database().session() as session:
-            check_staff(session, structure_id, info.account_id)
+            check_staff(session, structure_id, info.account_id, Area.RESTAURATION)  # any staff role
+            account = session.get(Account, info.account_id)
+            role = role_of(account) if account is not None else StaffRole.RESTAURATION
     except NotAllowed:
         return None
     if info.needs_touch and info.login_id is not None:
         _touch_later(info.login_id, now)
-    return StaffIdentity(structure_id, info.account_id, info.email)
+    return StaffIdentity(structure_id, info.account_id, info.email, role)
 
 
 def known_commune_slugs() -> set[str]:

@@ -8,7 +8,8 @@ the app. Each job kind calls one use case or service:
 - ``ticket``: the receipt's PDF and the ticket e-mail after a payment (drawn by the consumer);
 - ``minutely``: reopen abandoned checkouts, ask providers with a status API about silent payments;
 - ``hourly``: deadline reminders;
-- ``nightly``: purge expired sessions, links, throttle rows and old jobs; back up SQLite.
+- ``nightly``: purge expired sessions, links, throttle rows and old jobs; turn the roll call's
+  absences of past days into credits where the commune's rule says so; back up SQLite.
 
 Everything takes ``now``: the tick reads the portal's clock once and passes it down, so tests give
 their own instant.
@@ -32,6 +33,7 @@ from cantine_portal.services import reminders
 from cantine_portal.services.payments import fulfilment, providers
 from cantine_portal.services.tasks import jobs, maintenance, schedules
 from cantine_portal.usecases import payments
+from cantine_portal.usecases.backoffice import rollcall
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +117,9 @@ def _nightly(_data: dict[str, Any], now: datetime) -> None:
         report.throttle_rows,
         old_jobs,
     )
+    settled = rollcall.settle_absences(now)  # roll call, « absent = avoir »: yesterday's absences
+    if settled.credits:
+        log.info("roll call: %s absences credited (%s cents)", settled.credits, settled.amount_cents)
     backup_database(settings, now)
 
 

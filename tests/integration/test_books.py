@@ -21,12 +21,12 @@ import os
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
 import stripe
-from hypothesis import HealthCheck
+from hypothesis import HealthCheck, event
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -37,7 +37,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select, update
 
 from cantine_portal.config import Settings
 from cantine_portal.french import PARIS
@@ -45,6 +45,7 @@ from cantine_portal.models import (
     Absence,
     AbsenceDay,
     AbsenceStatus,
+    AbsentRule,
     BasketStatus,
     CounterMethod,
     Credit,
@@ -67,6 +68,7 @@ from cantine_portal.services.payments import events, fulfilment, providers, sign
 from cantine_portal.services.pricing.editor import BracketText, GridForm
 from cantine_portal.services.regie import counter, refunds, rejection
 from cantine_portal.services.regie.errors import AlreadyRecorded, RegieError
+from cantine_portal.services.rollcall import marks, settlement
 from cantine_portal.usecases import payments as payment_cases
 from tests.conftest import TEST_DB
 from tests.integration.books_world import (
@@ -359,6 +361,42 @@ class BooksMachine(RuleBasedStateMachine):
             mailer=None,
         )
 
+    @rule(commune=st.integers(0, 1), which=st.integers(0, 30), credit=st.booleans(), twice=st.booleans())
+    def absent_at_roll_call(self, commune: int, which: int, credit: bool, twice: bool) -> None:
+        """The canteen marks a child with a paid day absent (issue 20); under the « absent = avoir »
+        rule the night's settlement cancels and credits the day, once (``twice``: a second run)."""
+        structure_id = self.world.structures[commune]
+        with self.db.session() as s:
+            paid = s.exec(
+                select(Reservation)
+                .where(Reservation.structure_id == structure_id, Reservation.status == ReservationStatus.PAID)
+                .order_by(col(Reservation.id))
+            ).all()
+        if not paid:
+            return
+        day = paid[which % len(paid)]
+        rule = AbsentRule.CREDIT if credit else AbsentRule.PAID
+        with self.db.write_session() as s:
+            s.exec(update(Structure).where(col(Structure.id) == structure_id).values(rollcall_absent_rule=rule))
+        noon = datetime.combine(day.day, time(12), tzinfo=PARIS)  # marked during that day's service
+        self.db.run_write(
+            marks.record_mark,
+            noon,
+            structure_id=structure_id,
+            account_id=self.world.staff[structure_id],
+            service_id=day.service_id,
+            day=day.day,
+            child_id=day.child_id,
+            status="absent",
+        )
+        night = noon + timedelta(hours=15)
+        settled = self.db.run_write(settlement.settle_absences, night, structure_id)
+        event("roll call: absence credited" if settled.credits else "roll call: absence, day kept")
+        if twice:
+            before = self._fingerprint()
+            self.db.run_write(settlement.settle_absences, night, structure_id)
+            assert self._fingerprint() == before
+
     @rule(commune=st.integers(0, 1), service=st.integers(0, 1), price=st.sampled_from(["3,00", "3,85", "5,20"]))
     def change_price(self, commune: int, service: int, price: str) -> None:
         structure_id = self.world.structures[commune]
@@ -644,10 +682,17 @@ class BooksMachine(RuleBasedStateMachine):
                     assert status == ReservationStatus.CANCELLED and d.reservation_id in credited, d
 
     def _paid_prices_never_change(self, s: Session) -> None:
-        """A paid day keeps its price whatever grid or QF comes later (issue 17)."""
-        for reservation_id, price in s.exec(
-            select(Reservation.id, Reservation.price_cents).where(Reservation.status == ReservationStatus.PAID)
-        ).all():
+        """A paid day keeps its price whatever grid or QF comes later (issue 17), for as long as it
+        stays paid: a day an unpaid cheque sent back to the basket (pending) is priced again and may
+        be paid again at the price of that day, like any day in the basket."""
+        paid = dict(
+            s.exec(
+                select(Reservation.id, Reservation.price_cents).where(Reservation.status == ReservationStatus.PAID)
+            ).all()
+        )
+        for reservation_id in [r for r in self.paid_prices if r not in paid]:
+            del self.paid_prices[reservation_id]
+        for reservation_id, price in paid.items():
             assert self.paid_prices.setdefault(reservation_id, price) == price, (reservation_id, price)
 
     def _receipts(self, s: Session, structure_id: int) -> None:

@@ -18,3 +18,11 @@ def test_every_registered_page_builds() -> None:
     for route, page in pages.items():
         component = page.component() if callable(page.component) else page.component
         assert isinstance(component, rx.Component), route
+
+
+def test_the_roll_call_page_is_registered_and_builds() -> None:
+    """« Pointage » (issue 20): its page builds, with the two big buttons and the periodic refresh."""
+    page = app._unevaluated_pages["[slug]/admin/pointage"]
+    rendered = str(page.component())
+    assert "Absent" in rendered and "aria-pressed" in rendered.replace("ariaPressed", "aria-pressed")
+    assert "onAnimationEnd" in rendered

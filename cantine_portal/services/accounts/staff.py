@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from cantine_portal.models import Account, AccountRole, row_id
+from cantine_portal.models import Account, AccountRole, StaffRole, row_id
 from cantine_portal.services.accounts.hashing import hash_password
 from cantine_portal.services.accounts.login import account_by_email, normalize_email
 from cantine_portal.services.accounts.passwords import check_password
@@ -19,8 +19,18 @@ class StaffError(ValueError):
     """A French message explaining why the account was not created."""
 
 
-def create_staff(session: Session, now: datetime, slug: str, email: str, password: str) -> Account:
-    """A staff account of the commune ``slug``. The caller commits."""
+def create_staff(
+    session: Session,
+    now: datetime,
+    slug: str,
+    email: str,
+    password: str,
+    role: str = StaffRole.ADMINISTRATION,
+) -> Account:
+    """A staff account of the commune ``slug`` with ``role`` (« administration »: the whole back
+    office; « restauration »: Effectifs and the roll call). The caller commits."""
+    if role not in tuple(StaffRole):
+        raise StaffError(f"Rôle inconnu : {role} (administration ou restauration).")
     structure = structure_by_slug(session, slug.strip().lower())
     if structure is None:
         raise StaffError(f"Commune inconnue : {slug}.")
@@ -36,6 +46,7 @@ def create_staff(session: Session, now: datetime, slug: str, email: str, passwor
     account = Account(
         structure_id=structure_id,
         role=AccountRole.STAFF,
+        staff_role=StaffRole(role),
         email=email,
         password_hash=hash_password(password),
         created_at=now,
@@ -43,5 +54,13 @@ def create_staff(session: Session, now: datetime, slug: str, email: str, passwor
     )
     session.add(account)
     session.flush()
-    audit.record(session, now, "staff.created", structure_id=structure_id, target=f"account:{account.id}", email=email)
+    audit.record(
+        session,
+        now,
+        "staff.created",
+        structure_id=structure_id,
+        target=f"account:{account.id}",
+        email=email,
+        staff_role=str(role),
+    )
     return account

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from cantine_portal.infra.csv_export import csv_bytes
 from cantine_portal.infra.pdf.attendance_sheet import render_attendance
 from cantine_portal.models import Child, Family, Reservation, ReservationStatus, Service, row_id
-from cantine_portal.services.backoffice.access import check_staff, owned
+from cantine_portal.services.backoffice.access import Area, check_staff, owned
 from cantine_portal.services.booking.absence_days import absent_child_days, not_declared_absent
 
 NO_DIET = "Sans régime particulier"
@@ -53,8 +53,19 @@ class Attendance:
         return len(self.rows)
 
 
+def active_services(session: Session, structure_id: int, account_id: int) -> list[tuple[int, str]]:
+    """(id, name) of the commune's active services, for Effectifs and the roll call (every staff role)."""
+    check_staff(session, structure_id, account_id, Area.RESTAURATION)
+    services = session.exec(
+        select(Service)
+        .where(Service.structure_id == structure_id, col(Service.active).is_(True))
+        .order_by(col(Service.position), col(Service.id))
+    ).all()
+    return [(row_id(s), s.name) for s in services]
+
+
 def attendance(session: Session, structure_id: int, account_id: int, day: date, service_id: int) -> Attendance:
-    check_staff(session, structure_id, account_id)
+    check_staff(session, structure_id, account_id, Area.RESTAURATION)
     service = owned(session, Service, service_id, structure_id)
     found = session.exec(
         select(Reservation, Child, Family)

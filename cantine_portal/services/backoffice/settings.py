@@ -10,6 +10,7 @@ from typing import TypedDict
 from sqlmodel import Session
 
 from cantine_portal.config import Settings
+from cantine_portal.models import AbsentRule, UnbookedRule
 from cantine_portal.services.backoffice.access import check_staff
 from cantine_portal.services.shared import audit
 from cantine_portal.services.shared.calendar import PERIOD_MODES, DeadlineRule
@@ -48,6 +49,8 @@ SETTINGS_FIELDS = (
     "payfip_mode",
     "systempay_site_id",
     "systempay_mode",
+    "rollcall_unbooked_rule",
+    "rollcall_absent_rule",
     "absence_deadline_time",
     "absence_carence_days",
 )
@@ -70,7 +73,14 @@ MSG_TEST_MODE_DISABLED = (
 )
 
 
-class SettingsValues(TypedDict):
+class RollCallRules(TypedDict):
+    """The roll call's two rules (issue 20), as ``_rollcall_rules`` cleans them."""
+
+    rollcall_unbooked_rule: str
+    rollcall_absent_rule: str
+
+
+class SettingsValues(RollCallRules):
     """The Structure columns this page edits, as ``validate_settings`` cleans them."""
 
     name: str
@@ -169,8 +179,23 @@ def validate_settings(values: dict[str, str]) -> tuple[SettingsValues, dict[str,
         systempay_mode=text["systempay_mode"] or "TEST",
         absence_deadline_time=absence_time,
         absence_carence_days=carence,
+        **_rollcall_rules(text, errors),
     )
     return clean, errors
+
+
+def _rollcall_rules(text: dict[str, str], errors: dict[str, str]) -> RollCallRules:
+    """The roll call's two rules (an empty field, a form of before them: the defaults); a value
+    that is not a rule goes into ``errors``."""
+    rules = RollCallRules(
+        rollcall_unbooked_rule=text["rollcall_unbooked_rule"] or UnbookedRule.REPORT,
+        rollcall_absent_rule=text["rollcall_absent_rule"] or AbsentRule.PAID,
+    )
+    if rules["rollcall_unbooked_rule"] not in tuple(UnbookedRule):
+        errors["rollcall_unbooked_rule"] = "Choisissez la règle des présents sans réservation."
+    if rules["rollcall_absent_rule"] not in tuple(AbsentRule):
+        errors["rollcall_absent_rule"] = "Choisissez la règle des absences sans certificat."
+    return rules
 
 
 def _contact_errors(text: dict[str, str]) -> dict[str, str]:

@@ -9,8 +9,7 @@ from sqlmodel import Session
 
 from cantine_portal.french import PARIS
 from cantine_portal.services.backoffice import attendance as rules
-from cantine_portal.services.backoffice import prestations as services_rules
-from cantine_portal.services.backoffice.access import check_staff
+from cantine_portal.services.backoffice.access import Area, check_staff
 from cantine_portal.services.backoffice.attendance import Attendance
 from cantine_portal.usecases.backoffice.common import Download, ServiceChoice, StaffActor, read
 
@@ -41,9 +40,8 @@ def attendance_page(actor: StaffActor, *, now: datetime, requested_day: str) -> 
 
     def work(session: Session) -> AttendancePage:
         services = [
-            ServiceChoice(s.id, s.name)
-            for s in services_rules.list_services(session, actor.structure_id, actor.account_id)
-            if s.active
+            ServiceChoice(id_, name)
+            for id_, name in rules.active_services(session, actor.structure_id, actor.account_id)
         ]
         sheet = (
             rules.attendance(session, actor.structure_id, actor.account_id, day, services[0].id) if services else None
@@ -61,7 +59,7 @@ def attendance_export(actor: StaffActor, *, now: datetime, day: date, service_id
     """The sheet as a CSV (``kind`` "csv") or a PDF for the kitchen; PAI notes never leave the screen."""
 
     def work(session: Session) -> tuple[Attendance, str]:
-        commune = check_staff(session, actor.structure_id, actor.account_id).name
+        commune = check_staff(session, actor.structure_id, actor.account_id, Area.RESTAURATION).name
         return rules.attendance(session, actor.structure_id, actor.account_id, day, service_id), commune
 
     data, commune = read(work)

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from cantine_portal.config import get_settings
 from cantine_portal.infra.db import get_database
 from cantine_portal.infra.mail import Mailer
-from cantine_portal.services.backoffice.access import NotAllowed
+from cantine_portal.services.backoffice.access import NotAllowed, WrongRole
 from cantine_portal.usecases.errors import Refused
 from cantine_portal.usecases.outbox import write_and_mail
 
@@ -65,9 +65,12 @@ class Download:
 
 @contextmanager
 def refusing() -> Iterator[None]:
-    """A service's NotAllowed, inside, becomes the staff's refusal message."""
+    """A service's NotAllowed, inside, becomes the staff's refusal message (the role's own
+    message when only the role is missing)."""
     try:
         yield
+    except WrongRole as wrong:
+        raise Refused(str(wrong)) from None
     except NotAllowed:
         raise Refused() from None
 
