@@ -29,7 +29,7 @@ from datetime import date
 import reflex as rx
 
 from cantine_portal import clock
-from cantine_portal.french import format_euros, format_long_date, format_short_date
+from cantine_portal.french import abbreviate_service, format_euros, format_long_date, format_short_date
 from cantine_portal.services.booking import errors
 from cantine_portal.services.booking.basket import BasketSummary
 from cantine_portal.services.booking.errors import CellKey
@@ -85,6 +85,7 @@ class ChildUI:
     name: str = ""
     services: list[str] = field(default_factory=list)
     days: list[DayUI] = field(default_factory=list)
+    short_services: list[str] = field(default_factory=list)  # column headings on phones
 
 
 @dataclass
@@ -210,6 +211,7 @@ class ReservationState(AuthState):
                         _day(format_long_date(d, with_year=False), format_short_date(d).rsplit(" ", 1)[0], by_day[d])
                         for d in view.days
                     ],
+                    [abbreviate_service(row.name) for row in child.services],
                 )
             )
         self._cells = cells
