@@ -43,7 +43,8 @@ BANNER = 'nav[aria-label="Bandeau principal"]'
 
 # Bench tooling (not app code): stamp every websocket's creation, opening and first message, and
 # the first animation frame in which the banner is in the page with a size.
-TIMING_HOOKS = """
+TIMING_HOOKS = (
+    """
 (() => {
   const marks = (window.__marks = {});
   const Native = window.WebSocket;
@@ -63,7 +64,9 @@ TIMING_HOOKS = """
   };
   requestAnimationFrame(watch);
 })();
-""" % BANNER
+"""
+    % BANNER
+)
 
 PAGE_TIMING = """
 () => {
@@ -105,7 +108,9 @@ def _login_once(browser: object, portal: object) -> dict[str, float]:
     page.get_by_label("Identifiant (votre adresse e-mail)").fill(BENCH_EMAIL)
     page.get_by_label("Mot de passe").fill(BENCH_PASSWORD)
     button = page.get_by_role("button", name="Valider")
-    button.evaluate("b => b.addEventListener('click', () => { window.name = String(performance.timeOrigin + performance.now()); })")
+    button.evaluate(
+        "b => b.addEventListener('click', () => { window.name = String(performance.timeOrigin + performance.now()); })"
+    )
     button.click()
     page.wait_for_url(lambda url: url.endswith(f"/{BENCH_SLUG}/accueil"))
     page.locator(BANNER).wait_for(state="visible")

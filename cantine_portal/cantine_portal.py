@@ -66,6 +66,9 @@ app = rx.App(
     theme=rx.theme(accent_color="indigo", radius="medium"),
     html_lang="fr",
     stylesheets=["/portal.css", "/reservations.css"],
+    # Focus to a form's error summary after a failed submit (RGAA 11.10; a file of our own: the
+    # Content-Security-Policy allows the portal's own scripts, never inline ones).
+    head_components=[rx.el.script(src="/error_summary.js", defer=True)],
     api_transformer=[build_api(), portal_middleware],
 )
 

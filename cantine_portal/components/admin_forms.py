@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from cantine_portal.components.forms import INPUT_STYLE
+from cantine_portal.components.forms import error_summary as shared_error_summary
 
 CHECK_STYLE = {"display": "inline-flex", "align_items": "center", "gap": "0.4rem", "margin_right": "0.8rem"}
 
@@ -89,38 +90,12 @@ def select_field(
     return _admin_field(label, control, field_id, None, error)
 
 
-def error_summary(errors: rx.Var, fields: list[tuple[str, str, str]]) -> rx.Component:
+def error_summary(errors: rx.Var, fields: list[tuple[str, str, str]], summary_id: str = "form-errors") -> rx.Component:
     """At the top of a form (RGAA 11.10): the list of fields to correct, each a link to its field.
-    ``fields``: (error key, field id, label), in the form's order."""
-    return rx.cond(
-        errors.length() > 0,
-        rx.el.div(
-            rx.heading("Le formulaire contient des erreurs :", as_="h2", size="4"),
-            rx.el.ul(
-                *[
-                    rx.cond(
-                        errors.get(name, "") != "",
-                        rx.el.li(
-                            rx.el.a(
-                                label + " : " + errors.get(name, ""),
-                                href="#" + field_id,
-                                style={"color": ERROR_RED, "text_decoration": "underline"},
-                            )
-                        ),
-                    )
-                    for name, field_id, label in fields
-                ],
-                style={"margin": "0.25rem 0 0 1.2rem"},
-            ),
-            role="alert",
-            style={
-                "border": f"2px solid {ERROR_RED}",
-                "border_radius": "8px",
-                "padding": "0.75rem 1rem",
-                "background": "#fff5f5",
-                "width": "100%",
-            },
-        ),
+    ``fields``: (error key, field id, label), in the form's order. The parents' summary
+    (components/forms.py), fed from the form's ``errors`` dict."""
+    return shared_error_summary(
+        [(errors.get(name, "").to(str), field_id, label) for name, field_id, label in fields], summary_id
     )
 
 

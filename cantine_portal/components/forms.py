@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import reflex as rx
 from reflex_components_core.el.elements.base import BaseHTML
 
@@ -23,14 +25,18 @@ class PostForm(BaseHTML):
 def field(
     label: str, control: rx.Component, field_id: str, hint: str | rx.Var | None = None, error: rx.Var | None = None
 ) -> rx.Component:
-    """A label above its control, with an optional hint and an error said in words."""
+    """A label above its control, with an optional hint and an error said in words.
+
+    With ``error`` (RGAA 11.10), the control is marked: ``aria-invalid`` while there is a message,
+    and ``aria-describedby`` names the message (and the hint); portal.css draws its red border.
+    A control that already sets them keeps its own."""
     children = [rx.el.label(label, html_for=field_id, style={"font_weight": "600"})]
     if hint is not None:
         children.append(rx.text(hint, size="2", color_scheme="gray", id=f"{field_id}-hint"))
+    if error is not None:
+        _mark_invalid(control, field_id, error, hint is not None)
     children.append(control)
     if error is not None:
-        # Tied to the control by its aria-describedby (f"{field_id}-error"); the control carries
-        # aria-invalid, and portal.css draws its red border.
         children.append(
             rx.el.p(
                 rx.cond(error != "", rx.fragment("⚠ ", error), ""),
@@ -40,6 +46,48 @@ def field(
             )
         )
     return rx.vstack(*children, spacing="1", width="100%", align="stretch")
+
+
+def _mark_invalid(control: rx.Component, field_id: str | rx.Var, error: rx.Var, has_hint: bool) -> None:
+    invalid = error != ""
+    hint = (" " + field_id + "-hint") if has_hint else ""
+    attrs = control.custom_attrs
+    attrs.setdefault("aria-invalid", rx.cond(invalid, "true", "false"))
+    attrs.setdefault(
+        "aria-describedby", rx.cond(invalid, field_id + "-error" + hint, (field_id + "-hint") if has_hint else "")
+    )
+
+
+def error_summary(
+    fields: Sequence[tuple[rx.Var, str | rx.Var, str]], summary_id: str | rx.Var = "form-errors"
+) -> rx.Component:
+    """RGAA 11.10, at the top of a form: each field in error as a link to it (« Nom : obligatoire »).
+
+    ``fields``: (message, field id, label) in the form's order; a field without a message is not
+    listed. After a failed submit, assets/error_summary.js moves the focus here (tabindex -1), so a
+    screen reader reads the list and a keyboard user goes on from it. Shared by the parents' pages
+    and the back office (``admin_forms.error_summary`` builds it from an ``errors`` dict)."""
+    items = [
+        rx.cond(
+            message != "",
+            rx.el.li(rx.el.a((label + " : " if label else "") + message, href="#" + field_id)),
+        )
+        for message, field_id, label in fields
+    ]
+    any_error: rx.Var = fields[0][0] != ""
+    for message, _, _ in fields[1:]:
+        any_error = any_error | (message != "")
+    return rx.cond(
+        any_error,
+        rx.el.div(
+            rx.el.h2("Le formulaire contient des erreurs :", class_name="error-summary-title"),
+            rx.el.ul(*items),
+            id=summary_id,
+            class_name="error-summary",
+            role="alert",
+            tab_index=-1,
+        ),
+    )
 
 
 INPUT_STYLE = {
