@@ -12,6 +12,7 @@ from cantine_portal.components.admin_forms import (
     section,
     select_field,
     submit,
+    summarised_form,
 )
 from cantine_portal.components.admin_layout import admin_page, table, td
 from cantine_portal.components.forms import INPUT_STYLE, callout, field, labelled_upload, message_if
@@ -388,7 +389,7 @@ def _service_row(row: dict, index) -> rx.Component:
             size="2",
         ),
         rx.text("Historique : ", row["prices"], size="2", color_scheme="gray", high_contrast=True),
-        rx.el.form(
+        summarised_form(
             grid(
                 input_field("Nom", "name", prefix + "-name", row["name"], V.errors, when=mine),
                 _weekday_boxes(prefix, row),
@@ -401,7 +402,7 @@ def _service_row(row: dict, index) -> rx.Component:
             on_submit=V.update,
             key=V.form_key.to_string() + prefix,
         ),
-        rx.el.form(
+        summarised_form(
             rx.flex(
                 rx.box(
                     input_field(
@@ -471,7 +472,7 @@ def services_page() -> rx.Component:
         ),
         section(
             "Nouvelle prestation",
-            rx.el.form(
+            summarised_form(
                 grid(
                     input_field(
                         "Nom de la prestation", "name", "new-svc-name", "", V.errors, when=V.error_row == "new"
@@ -516,7 +517,7 @@ def calendar_page() -> rx.Component:
         ),
         section(
             "Vacances scolaires",
-            rx.el.form(
+            summarised_form(
                 grid(
                     input_field("Nom des vacances", "label", "hol-label", "", C.errors, placeholder="Vacances de Noël"),
                     input_field("Premier jour", "first", "hol-first", "", C.errors, type="date"),
@@ -534,7 +535,7 @@ def calendar_page() -> rx.Component:
                 "e-mail ; les réservations en attente sont retirées des paniers.",
                 size="2",
             ),
-            rx.el.form(
+            summarised_form(
                 grid(
                     input_field("Jour fermé", "day", "close-day", "", C.errors, type="date"),
                     select_field(

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.components.admin_forms import checkbox, grid, input_field, section, select_field, submit
+from cantine_portal.components.admin_forms import (
+    checkbox,
+    grid,
+    input_field,
+    section,
+    select_field,
+    submit,
+    summarised_form,
+)
 from cantine_portal.components.admin_layout import admin_page, table, td
 from cantine_portal.components.forms import INPUT_STYLE, callout, field, labelled_upload, message_if
 from cantine_portal.state.admin_pricing import (
@@ -71,7 +79,7 @@ def _bracket_row(i: int) -> rx.Component:
 
 def _grid_form() -> rx.Component:
     v = G.values
-    return rx.el.form(
+    return summarised_form(
         rx.vstack(
             rx.text(
                 "Laissez vides les lignes de tranche inutiles. La première tranche commence à 0 €, chaque "
@@ -201,7 +209,7 @@ def _attestation_row(row: dict, i) -> rx.Component:
             ") — ",
             rx.el.a("Voir l'attestation", href=row["href"], target="_blank", rel="noopener", style=LINK),
         ),
-        rx.el.form(
+        summarised_form(
             rx.flex(
                 rx.box(
                     input_field("QF (€)", "qf", prefix + "-qf", "", Q.errors, when=mine, input_mode="numeric"),
@@ -227,7 +235,7 @@ def _attestation_row(row: dict, i) -> rx.Component:
             on_submit=Q.accept,
             key=Q.form_key.to_string() + prefix,
         ),
-        rx.el.form(
+        summarised_form(
             rx.flex(
                 rx.box(
                     input_field(
@@ -312,7 +320,7 @@ def _family_row(row: dict, i) -> rx.Component:
         td(row["reference"]),
         td(row["qf"]),
         td(
-            rx.el.form(
+            summarised_form(
                 rx.flex(
                     rx.el.select(
                         rx.el.option("Selon l'adresse", value=""),
@@ -359,7 +367,7 @@ def quotients_page() -> rx.Component:
         ),
         section(
             "Saisir un quotient familial",
-            rx.el.form(
+            summarised_form(
                 grid(
                     select_field("Famille", "family", "qf-family", "", Q.family_names, None),
                     input_field(
@@ -400,7 +408,7 @@ def claim_page() -> rx.Component:
             "1 000 €, par mois et par école, pour un quadrimestre. L'aide de l'État est de 3 € par repas, "
             "4 € avec l'engagement EGAlim (voir la documentation des tarifs)."
         ),
-        rx.el.form(
+        summarised_form(
             rx.flex(
                 rx.box(
                     select_field("Prestation", "service", "claim-service", C.service_choice, C.service_names),
