@@ -8,7 +8,20 @@
   const mark = () => { lastAction = Date.now(); };
   document.addEventListener("submit", mark, true);
   document.addEventListener("click", (event) => {
-    if (event.target instanceof Element && event.target.closest("button:not([role=tab]):not([aria-expanded]), input[type=submit]")) mark();
+    if (!(event.target instanceof Element)) return;
+    // A link of the summary focuses its field (the router would only change the address).
+    const link = event.target.closest(".error-summary a[href*='#']");
+    if (link) {
+      const field = document.getElementById(decodeURIComponent(link.getAttribute("href").split("#")[1]));
+      if (field) {
+        event.preventDefault();
+        event.stopPropagation();
+        field.scrollIntoView({ block: "center" });
+        field.focus();
+      }
+      return;
+    }
+    if (event.target.closest("button:not([role=tab]):not([aria-expanded]), input[type=submit]")) mark();
   }, true);
   const elementOf = (node) => (node.nodeType === 1 ? node : node.parentElement);
   // A change inside a summary, or a summary among the nodes just added (never an older summary
