@@ -121,7 +121,9 @@ test-browser: install-dev system-deps
 # Speed figures (README "Benchmarks"); bench-deadline-night needs a portal running on PORT.
 bench: install-dev
 	$(PY) bench/reservations_server.py
+	$(PY) bench/reservations_server.py --in-process-only --no-grid
 	$(PY) bench/reservations_browser.py
+	$(PY) bench/parent_speed.py
 
 bench-deadline-night: install-dev
 	$(PY) bench/deadline_night.py --url http://127.0.0.1:$(PORT)

@@ -194,6 +194,20 @@ def _load() -> str:
         return " ".join(f.read().split()[:3])
 
 
+def _argon2_alone(runs: int = 10) -> None:
+    """The argon2id verification alone, in this process, with the portal's production parameters."""
+    from cantine_portal.services.accounts.hashing import PRODUCTION_ARGON2, make_context
+
+    context = make_context(cheap=False)
+    hashed = context.hash(BENCH_PASSWORD)
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        context.verify(BENCH_PASSWORD, hashed)
+        samples.append((time.perf_counter() - start) * 1000)
+    report(f"  argon2id verification alone ({PRODUCTION_ARGON2}), in-process", samples)
+
+
 def _measure_logins(browser: object, portal: object, logins: int) -> None:
     _login_once(browser, portal)  # warm-up: the portal's first pages after its start
     runs = [_login_once(browser, portal) for _ in range(logins)]
@@ -202,6 +216,7 @@ def _measure_logins(browser: object, portal: object, logins: int) -> None:
     verdict = "OK" if p50 < 1000 and p95 < 1500 else "OVER"
     report("  login → banner", [r["total"] for r in runs])
     print(f"  (budget p50 < 1000 ms and p95 < 1500 ms: {verdict})")
+    _argon2_alone()
     print("  where the time goes (p50 / p95 of each step, ms):")
     for name in list(runs[0])[1:]:
         p50, p95 = bench_data.percentiles([r[name] for r in runs])
