@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.components.forms import INPUT_STYLE
+from cantine_portal.components.forms import INPUT_STYLE, listed, with_error_summary
 from cantine_portal.components.forms import error_summary as shared_error_summary
 
 CHECK_STYLE = {"display": "inline-flex", "align_items": "center", "gap": "0.4rem", "margin_right": "0.8rem"}
@@ -65,7 +65,7 @@ def input_field(
 ) -> rx.Component:
     error = error_of(errors, name, when) if errors is not None else None
     control = rx.el.input(id=field_id, name=name, default_value=default, **_marked(field_id, error, hint), **props)
-    return _listed(_admin_field(label, control, field_id, hint, error), error, field_id, label)
+    return listed(_admin_field(label, control, field_id, hint, error), error, field_id, label)
 
 
 def select_field(
@@ -87,7 +87,7 @@ def select_field(
         children += [rx.foreach(options, lambda name, i: rx.el.option(name, value=i.to_string()))]
     error = error_of(errors, name, when) if errors is not None else None
     control = rx.el.select(*children, id=field_id, name=name, default_value=default, **_marked(field_id, error, None))
-    return _listed(_admin_field(label, control, field_id, None, error), error, field_id, label)
+    return listed(_admin_field(label, control, field_id, None, error), error, field_id, label)
 
 
 def error_summary(errors: rx.Var, fields: list[tuple[str, str, str]], summary_id: str = "form-errors") -> rx.Component:
@@ -99,36 +99,10 @@ def error_summary(errors: rx.Var, fields: list[tuple[str, str, str]], summary_id
     )
 
 
-# The fields ``input_field``/``select_field`` built with an error: (component, message, id, label).
-# ``summarised_form`` finds those among its children, so a form's summary lists exactly its own fields.
-_SUMMARISED: list[tuple[rx.Component, rx.Var, str | rx.Var, str]] = []
-
-
-def _listed(component: rx.Component, error: rx.Var | None, field_id: str | rx.Var, label: str) -> rx.Component:
-    if error is not None:
-        _SUMMARISED.append((component, error, field_id, label))
-    return component
-
-
-def _fields_in(component: rx.Component, found: list[tuple[rx.Var, str | rx.Var, str]]) -> None:
-    for known, error, field_id, label in _SUMMARISED:
-        if known is component:
-            found.append((error.to(str), field_id, label))
-            return
-    for child in getattr(component, "children", []):
-        if isinstance(child, rx.Component):
-            _fields_in(child, found)
-
-
-def summarised_form(*children: rx.Component, summary_id: str | rx.Var | None = None, **props) -> rx.Component:
+def summarised_form(*children: rx.Component, **props) -> rx.Component:
     """A back-office form with its error summary on top (RGAA 11.10), listing each field of the
     form built by ``input_field``/``select_field`` whose message is showing, as a link to it."""
-    found: list[tuple[rx.Var, str | rx.Var, str]] = []
-    for child in children:
-        _fields_in(child, found)
-    # One id per form (a page holds several): after the first field's, unless given.
-    summary = [shared_error_summary(found, summary_id or found[0][1] + "-errors")] if found else []
-    return rx.el.form(*summary, *children, **props)
+    return rx.el.form(*with_error_summary(children), **props)
 
 
 def checkbox(label, name: str, field_id: str, checked) -> rx.Component:

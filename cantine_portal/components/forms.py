@@ -45,7 +45,7 @@ def field(
                 aria_live="polite",
             )
         )
-    return rx.vstack(*children, spacing="1", width="100%", align="stretch")
+    return listed(rx.vstack(*children, spacing="1", width="100%", align="stretch"), error, field_id, label)
 
 
 def _mark_invalid(control: rx.Component, field_id: str | rx.Var, error: rx.Var, has_hint: bool) -> None:
@@ -90,6 +90,37 @@ def error_summary(
     )
 
 
+# Fields built with an error by ``field`` (and the back office's ``input_field``/``select_field``):
+# (component, message, id, label). ``with_error_summary`` and ``admin_forms.summarised_form`` find
+# those among a form's children, so a form's summary lists exactly its own fields.
+_SUMMARISED: list[tuple[rx.Component, rx.Var, str | rx.Var, str]] = []
+
+
+def listed(component: rx.Component, error: rx.Var | None, field_id: str | rx.Var, label: str) -> rx.Component:
+    if error is not None:
+        _SUMMARISED.append((component, error, field_id, label))
+    return component
+
+
+def fields_in(component: rx.Component, found: list[tuple[rx.Var, str | rx.Var, str]]) -> None:
+    """Append the summarised fields inside ``component`` to ``found``, in the page's order."""
+    for known, error, field_id, label in _SUMMARISED:
+        if known is component:
+            found.append((error.to(str), field_id, label))
+            return
+    for child in getattr(component, "children", []):
+        if isinstance(child, rx.Component):
+            fields_in(child, found)
+
+
+def with_error_summary(children: Sequence[rx.Component]) -> list[rx.Component]:
+    """``children`` with, first, the summary of the fields among them (its id after the first one's)."""
+    found: list[tuple[rx.Var, str | rx.Var, str]] = []
+    for child in children:
+        fields_in(child, found)
+    return [error_summary(found, found[0][1] + "-errors"), *children] if found else list(children)
+
+
 INPUT_STYLE = {
     "padding": "0.6rem 0.75rem",
     "border": "1px solid var(--gray-8)",
@@ -98,6 +129,21 @@ INPUT_STYLE = {
     "width": "100%",
     "background": "var(--color-background)",
     "color": "var(--gray-12)",
+}
+
+
+# The visible « Choisir … » button of a file picker (the file input itself is hidden by Reflex).
+PICK_BUTTON_STYLE = {
+    "display": "inline-flex",
+    "align_items": "center",
+    "gap": "0.35rem",
+    "padding": "0.55rem 0.9rem",
+    "border": "1px solid var(--gray-8)",
+    "border_radius": "6px",
+    "background": "var(--gray-2)",
+    "color": "var(--gray-12)",
+    "cursor": "pointer",
+    "font_size": "16px",
 }
 
 

@@ -7,6 +7,7 @@ import reflex as rx
 from cantine_portal.components.banner import family_page
 from cantine_portal.components.forms import (
     INPUT_STYLE,
+    PICK_BUTTON_STYLE,
     callout,
     error_summary,
     field,
@@ -159,18 +160,7 @@ def _attachment_field() -> rx.Component:
                         "attachment-hint attachment-chosen",
                     ),
                     aria_invalid=rx.cond(ContactState.attachment_error != "", "true", "false"),
-                    style={
-                        "display": "inline-flex",
-                        "align_items": "center",
-                        "gap": "0.35rem",
-                        "padding": "0.55rem 0.9rem",
-                        "border": "1px solid var(--gray-8)",
-                        "border_radius": "6px",
-                        "background": "var(--gray-2)",
-                        "color": "var(--gray-12)",
-                        "cursor": "pointer",
-                        "font_size": "16px",
-                    },
+                    style=PICK_BUTTON_STYLE,
                 ),
                 rx.text(
                     rx.cond(chosen.length() > 0, "Fichier choisi : " + chosen.join(", "), "Aucun fichier choisi."),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from cantine_portal.components.banner import family_page
-from cantine_portal.components.forms import INPUT_STYLE, error_summary, field, message_if, text_input
+from cantine_portal.components.forms import INPUT_STYLE, field, message_if, text_input, with_error_summary
 from cantine_portal.pages.family_quotient import quotient_section
 from cantine_portal.services.families.family import MSG_CLOSED
 from cantine_portal.state.auth import AuthState
@@ -93,49 +93,13 @@ def _section(legend: str, *fields: rx.Component) -> rx.Component:
     return rx.el.fieldset(rx.el.legend(legend, style=LEGEND), rx.el.div(*fields, style=GRID), style=SECTION)
 
 
-def _form_errors(prefix: str, i, errors, fields: list[tuple[str, str, str]]) -> rx.Component:
-    """The tab's error summary (components/forms.py): one link per field in error, ids as below."""
-    base = prefix + i.to_string() + "-"
-    return error_summary(
-        [(errors[name].to(str), base + suffix, label) for name, suffix, label in fields], base + "errors"
-    )
-
-
-GUARDIAN_FIELDS = [
-    ("civility", "civility", "Civilité"),
-    ("last_name", "last_name", "Nom"),
-    ("first_name", "first_name", "Prénom"),
-    ("relationship", "relationship", "Lien avec les enfants"),
-    ("email", "email", "Adresse e-mail"),
-    ("current_password", "current-password", "Mot de passe actuel"),
-    ("mobile", "mobile", "Téléphone mobile"),
-    ("phone_home", "phone_home", "Téléphone domicile"),
-    ("phone_work", "phone_work", "Téléphone travail"),
-    ("address_line", "address_line", "Adresse"),
-    ("postal_code", "postal_code", "Code postal"),
-    ("city", "city", "Ville"),
-    ("employer", "employer", "Employeur"),
-]
-CHILD_FIELDS = [
-    ("last_name", "last_name", "Nom"),
-    ("first_name", "first_name", "Prénom"),
-    ("birth_date", "birth_date", "Date de naissance"),
-    ("school", "school", "École"),
-    ("class_name", "class_name", "Classe"),
-    ("diet", "diet", "Régime alimentaire"),
-    ("pai_notes", "pai-notes", "Allergies et remarques du PAI"),
-]
-
-
-def _form_tab(i, state, save, summary: rx.Component, *sections: rx.Component) -> rx.Component:
-    """One guardian's or child's editable tab: the error summary, its sections, then Enregistrer
-    and the messages under it."""
+def _form_tab(i, state, save, *sections: rx.Component) -> rx.Component:
+    """One guardian's or child's editable tab: its sections, then Enregistrer and the messages under it."""
     return _tab(
         i,
         rx.el.div(
             rx.vstack(
-                summary,
-                *sections,
+                *with_error_summary(sections),
                 rx.button("Enregistrer", type="button", size="3", on_click=save),
                 _messages(state),
                 spacing="4",
@@ -230,7 +194,6 @@ def _guardian_form(g, i) -> rx.Component:
         i,
         FamilyState,
         FamilyState.save_guardian(i),
-        _form_errors("g", i, FamilyState.guardian_errors[i], GUARDIAN_FIELDS),
         _section(
             "Identité",
             _civility_select(i, g),
@@ -412,7 +375,6 @@ def _child_form(c, i) -> rx.Component:
         i,
         ChildrenState,
         ChildrenState.save_child(i),
-        _form_errors("c", i, ChildrenState.child_errors[i], CHILD_FIELDS),
         _section(
             "Identité",
             _child_input(i, c, "last_name", "Nom", required=True),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.components.forms import callout, error_summary, labelled_upload
+from cantine_portal.components.forms import PICK_BUTTON_STYLE, callout, error_summary, labelled_upload
 from cantine_portal.state.family_quotient import QF_UPLOAD_ID, FamilyQuotientState
 
 Q = FamilyQuotientState
@@ -53,18 +53,7 @@ def quotient_section() -> rx.Component:
                     id="qf-file",
                     aria_describedby=rx.cond(Q.upload_error != "", "qf-hint qf-chosen qf-error", "qf-hint qf-chosen"),
                     aria_invalid=rx.cond(Q.upload_error != "", "true", "false"),
-                    style={
-                        "display": "inline-flex",
-                        "align_items": "center",
-                        "gap": "0.35rem",
-                        "padding": "0.55rem 0.9rem",
-                        "border": "1px solid var(--gray-8)",
-                        "border_radius": "6px",
-                        "background": "var(--gray-2)",
-                        "color": "var(--gray-12)",
-                        "cursor": "pointer",
-                        "font_size": "16px",
-                    },
+                    style=PICK_BUTTON_STYLE,
                 ),
                 rx.text(
                     rx.cond(chosen.length() > 0, "Fichier choisi : " + chosen.join(", "), "Aucun fichier choisi."),

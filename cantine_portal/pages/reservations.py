@@ -103,7 +103,7 @@ def _child_table(child: ChildUI) -> rx.Component:
             rx.el.thead(
                 rx.el.tr(
                     rx.el.th("Jour", scope="col", class_name="rsv-day"),
-                    rx.foreach(child.services, lambda name, i: _service_heading(name, child.short_services[i])),
+                    rx.foreach(child.services, lambda names: _service_heading(names[0], names[1])),
                 )
             ),
             rx.el.tbody(rx.foreach(child.days, lambda day: _day_row(day, child.services.length()))),

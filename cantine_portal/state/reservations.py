@@ -83,9 +83,8 @@ def _day(text: str, short: str, cells: list[CellUI]) -> DayUI:
 class ChildUI:
     index: int = 0
     name: str = ""
-    services: list[str] = field(default_factory=list)
+    services: list[list[str]] = field(default_factory=list)  # [name, short name for a phone's heading]
     days: list[DayUI] = field(default_factory=list)
-    short_services: list[str] = field(default_factory=list)  # column headings on phones
 
 
 @dataclass
@@ -206,12 +205,11 @@ class ReservationState(AuthState):
                 ChildUI(
                     ci,
                     child.first_name,
-                    [row.name for row in child.services],
+                    [[row.name, abbreviate_service(row.name)] for row in child.services],
                     [
                         _day(format_long_date(d, with_year=False), format_short_date(d).rsplit(" ", 1)[0], by_day[d])
                         for d in view.days
                     ],
-                    [abbreviate_service(row.name) for row in child.services],
                 )
             )
         self._cells = cells
