@@ -60,12 +60,14 @@ dev: demo
 	@echo "Portail (rechargement à chaud) : http://localhost:3000/demo"
 	$(VENV)/bin/reflex run --env dev
 
-# Chromium for the browser tests and PostgreSQL for the database tests, from Debian.
+# Chromium for the browser tests and PostgreSQL for the database tests, from Debian; the colour emoji
+# font so that headless Chromium draws 🛒 and 🔒 instead of empty boxes (tests' screenshots, benches).
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing="$$missing fonts-noto-color-emoji"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing from Debian:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null \
@@ -121,7 +123,9 @@ test-browser: install-dev system-deps
 # Speed figures (README "Benchmarks"); bench-deadline-night needs a portal running on PORT.
 bench: install-dev
 	$(PY) bench/reservations_server.py
+	$(PY) bench/reservations_server.py --in-process-only --no-grid
 	$(PY) bench/reservations_browser.py
+	$(PY) bench/parent_speed.py
 
 bench-deadline-night: install-dev
 	$(PY) bench/deadline_night.py --url http://127.0.0.1:$(PORT)

@@ -43,11 +43,12 @@ class BenchIds:
     family_id: int
 
 
-def add_bench_commune(session: Session, now: datetime) -> BenchIds:
+def add_bench_commune(session: Session, now: datetime, grids: bool = True) -> BenchIds:
     """Commune "bench" in month mode (deadline 2 days before the month, 23:59), three services
     (canteen, morning and evening care, Mon/Tue/Thu/Fri), the public and school holidays, and a
     family of four children enrolled in the three services: 4 × 3 × 31 = 372 cells on a 31-day
-    month view. Idempotent; the caller commits."""
+    month view. ``grids=False``: single prices only (the « before grids » figures of issue 17).
+    Idempotent; the caller commits."""
     existing = session.exec(select(Structure).where(Structure.slug == BENCH_SLUG)).first()
     if existing is None:
         structure = Structure(
@@ -110,9 +111,10 @@ def add_bench_commune(session: Session, now: datetime) -> BenchIds:
         # Priced by QF with sibling reductions (issue 17): the canteen and the evening care have the
         # demo's four-bracket grid, 10 % off from the 2nd child, so every tick prices a group.
         family = session.exec(select(Family).where(Family.structure_id == structure.id)).one()
-        for service in (services[0], services[2]):
+        for service in (services[0], services[2]) if grids else ():
             _add_grid(session, structure, service, start, sibling_from_rank=2)
-        _add_quotient(session, family, 640, start, now)
+        if grids:
+            _add_quotient(session, family, 640, start, now)
         existing = structure
     family_id = session.exec(select(Family.id).where(Family.structure_id == existing.id)).one()
     return BenchIds(existing.id, family_id)

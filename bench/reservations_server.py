@@ -43,8 +43,9 @@ FAKE_NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # the browser tests' Thursd
 # --- in-process --------------------------------------------------------------------------
 
 
-def in_process(ticks: int, validations: int, profile: bool) -> None:
+def in_process(ticks: int, validations: int, profile: bool, grids: bool = True) -> None:
     import reflex as rx
+    from sqlalchemy import event
     from sqlmodel import SQLModel, delete
 
     import cantine_portal.cantine_portal  # noqa: F401  (registers the states)
@@ -61,7 +62,7 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
     SQLModel.metadata.create_all(database.engine)
     demo._demo_hash = lambda password: "not-a-hash"  # no login here: skip argon2
     with database.write_session() as session:
-        ids = bench_data.add_bench_commune(session, FAKE_NOW)
+        ids = bench_data.add_bench_commune(session, FAKE_NOW, grids=grids)
     from cantine_portal.infra import db as db_module
 
     db_module.use_database(database)
@@ -82,8 +83,10 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
     run_handler(state.load())
     ticks_state = state._ticks()
     keys = [k for k, editable in ticks_state._editable.items() if editable]
+    pricing = "four-bracket QF grids, sibling rate" if grids else "single prices, no grid"
     print(
-        f"In-process ({state.period_label}, {len(state._cells)} cells, {len(keys)} bookable), handler only, no socket:"
+        f"In-process ({state.period_label}, {len(state._cells)} cells, {len(keys)} bookable, {pricing}), "
+        "handler only, no socket:"
     )
 
     def tick_once(i: int) -> float:
@@ -99,12 +102,31 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
         if ticks_state._ticked[key] != ticks_state._saved[key]:
             ticks_state.toggle(key)
 
+    statements: dict[str, list[str]] = {"write": [], "read": []}
+
+    def counter(kind: str):
+        def count(_conn, _cursor, statement, *_args) -> None:
+            statements[kind].append(statement)
+
+        return count
+
+    # The Valider's transaction runs on the write engine, the period read back on the other one.
+    counters = [(database.write_engine, counter("write")), (database.engine, counter("read"))]
+
+    cpu_samples: list[float] = []  # this process's CPU: less sensitive to a loaded machine than the clock
+
     def validate_once() -> float:
         for key in keys[:BASKET_LINES]:
             ticks_state.toggle(key)
-        start = time.perf_counter()
+        for engine, count in counters:
+            statements[["write", "read"][counters.index((engine, count))]].clear()
+            event.listen(engine, "before_cursor_execute", count)
+        start, cpu = time.perf_counter(), time.process_time()
         run_handler(state.validate())
         elapsed = (time.perf_counter() - start) * 1000
+        cpu_samples.append((time.process_time() - cpu) * 1000)
+        for engine, count in counters:
+            event.remove(engine, "before_cursor_execute", count)
         assert f"{BASKET_LINES} jours ajoutés" in state.info_message, state.info_message or state.error_message
         with database.write_session() as session:  # reset: an empty period again
             session.exec(delete(Reservation))
@@ -112,11 +134,18 @@ def in_process(ticks: int, validations: int, profile: bool) -> None:
         return elapsed
 
     samples = [validate_once() for _ in range(validations)]
+    for kind, what in (("write", "its transaction"), ("read", "the period read back")):
+        pricing = [s for s in statements[kind] if any(t in s for t in ("pricegrid", "pricebracket", "familyquotient"))]
+        print(
+            f"  one Valider of {BASKET_LINES} lines, {what}: {len(statements[kind])} SQL statements, "
+            f"{len(pricing)} of them reading grids/brackets/QFs"
+        )
     report(
         f"  Valider {BASKET_LINES} lines (validate handler: save_choices use case + tables)",
         samples,
         VALIDATE_BUDGET_MS,
     )
+    report(f"  Valider {BASKET_LINES} lines, CPU time of this process (same runs)", cpu_samples[-len(samples) :])
     if profile:
         profiler = cProfile.Profile()
         profiler.enable()
@@ -234,10 +263,13 @@ def main() -> None:
     parser.add_argument("--validations", type=int, default=200)
     parser.add_argument("--in-process-only", action="store_true")
     parser.add_argument("--profile", action="store_true", help="cProfile of the in-process handlers")
+    parser.add_argument(
+        "--no-grid", action="store_true", help="in-process, a commune without price grids (issue 17's « before »)"
+    )
     args = parser.parse_args()
     if not args.in_process_only:
         real_portal(args.ticks, args.validations)
-    in_process(args.ticks, args.validations, args.profile)
+    in_process(args.ticks, args.validations, args.profile, grids=not args.no_grid)
 
 
 if __name__ == "__main__":

@@ -228,3 +228,15 @@ PROVIDER_LABELS = {"simulated": "Banque simulée", "stripe": "Stripe", "avoir": 
 def provider_label(code: str) -> str:
     """« Banque simulée » for "simulated": no provider code in English on a page or an export."""
     return PROVIDER_LABELS.get(code, code)
+
+
+# Little words left out of a service's short name (« Garderie du matin » → « Garderie matin »).
+_SHORT_NAME_SKIPPED = {"du", "de", "des", "la", "le", "les", "l'", "d'", "à", "au", "aux", "et"}
+
+
+def abbreviate_service(name: str, longest: int = 8) -> str:
+    """A service's name short enough for a 390 px column heading: little words dropped, words
+    longer than ``longest`` letters cut to six and a dot (« Restauration scolaire » → « Restau.
+    scolaire »). The full name stays in the page for screen readers and in the abbreviation's title."""
+    words = [w for w in name.split() if w.casefold() not in _SHORT_NAME_SKIPPED] or name.split()
+    return " ".join(w if len(w) <= longest else w[:6] + "." for w in words)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.components.forms import INPUT_STYLE
+from cantine_portal.components.forms import INPUT_STYLE, listed, with_error_summary
+from cantine_portal.components.forms import error_summary as shared_error_summary
 
 CHECK_STYLE = {"display": "inline-flex", "align_items": "center", "gap": "0.4rem", "margin_right": "0.8rem"}
 
@@ -64,7 +65,7 @@ def input_field(
 ) -> rx.Component:
     error = error_of(errors, name, when) if errors is not None else None
     control = rx.el.input(id=field_id, name=name, default_value=default, **_marked(field_id, error, hint), **props)
-    return _admin_field(label, control, field_id, hint, error)
+    return listed(_admin_field(label, control, field_id, hint, error), error, field_id, label)
 
 
 def select_field(
@@ -86,42 +87,22 @@ def select_field(
         children += [rx.foreach(options, lambda name, i: rx.el.option(name, value=i.to_string()))]
     error = error_of(errors, name, when) if errors is not None else None
     control = rx.el.select(*children, id=field_id, name=name, default_value=default, **_marked(field_id, error, None))
-    return _admin_field(label, control, field_id, None, error)
+    return listed(_admin_field(label, control, field_id, None, error), error, field_id, label)
 
 
-def error_summary(errors: rx.Var, fields: list[tuple[str, str, str]]) -> rx.Component:
+def error_summary(errors: rx.Var, fields: list[tuple[str, str, str]], summary_id: str = "form-errors") -> rx.Component:
     """At the top of a form (RGAA 11.10): the list of fields to correct, each a link to its field.
-    ``fields``: (error key, field id, label), in the form's order."""
-    return rx.cond(
-        errors.length() > 0,
-        rx.el.div(
-            rx.heading("Le formulaire contient des erreurs :", as_="h2", size="4"),
-            rx.el.ul(
-                *[
-                    rx.cond(
-                        errors.get(name, "") != "",
-                        rx.el.li(
-                            rx.el.a(
-                                label + " : " + errors.get(name, ""),
-                                href="#" + field_id,
-                                style={"color": ERROR_RED, "text_decoration": "underline"},
-                            )
-                        ),
-                    )
-                    for name, field_id, label in fields
-                ],
-                style={"margin": "0.25rem 0 0 1.2rem"},
-            ),
-            role="alert",
-            style={
-                "border": f"2px solid {ERROR_RED}",
-                "border_radius": "8px",
-                "padding": "0.75rem 1rem",
-                "background": "#fff5f5",
-                "width": "100%",
-            },
-        ),
+    ``fields``: (error key, field id, label), in the form's order. The parents' summary
+    (components/forms.py), fed from the form's ``errors`` dict."""
+    return shared_error_summary(
+        [(errors.get(name, "").to(str), field_id, label) for name, field_id, label in fields], summary_id
     )
+
+
+def summarised_form(*children: rx.Component, **props) -> rx.Component:
+    """A back-office form with its error summary on top (RGAA 11.10), listing each field of the
+    form built by ``input_field``/``select_field`` whose message is showing, as a link to it."""
+    return rx.el.form(*with_error_summary(children), **props)
 
 
 def checkbox(label, name: str, field_id: str, checked) -> rx.Component:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import reflex as rx
 
 from cantine_portal.components.banner import family_page
-from cantine_portal.components.forms import INPUT_STYLE, callout, field, login_form, message_if, text_input
+from cantine_portal.components.forms import (
+    INPUT_STYLE,
+    callout,
+    error_summary,
+    field,
+    login_form,
+    message_if,
+    text_input,
+)
 from cantine_portal.components.layout import link_button, portal_page
 from cantine_portal.state.accounts import CreatePasswordState, LinkRequestState, LoginState
 
@@ -44,6 +52,7 @@ def _link_request_form() -> rx.Component:
         callout(LinkRequestState.sent_message, "success"),
         rx.el.form(
             rx.vstack(
+                error_summary([(LinkRequestState.email_error, "link-email", "Votre adresse e-mail")], "link-errors"),
                 field(
                     "Votre adresse e-mail",
                     text_input(
@@ -139,29 +148,18 @@ def _checklist() -> rx.Component:
     )
 
 
-def _error_summary(*pairs: tuple[rx.Var, str]) -> rx.Component:
-    """RGAA 11.10: at the top of the form, one link per field in error (the message is under it)."""
-    errors = [rx.cond(message != "", rx.el.li(rx.el.a(message, href="#" + field_id))) for message, field_id in pairs]
-    any_error = pairs[0][0] != ""
-    for message, _ in pairs[1:]:
-        any_error = any_error | (message != "")
-    return rx.cond(
-        any_error,
-        rx.el.div(
-            rx.el.p(rx.el.strong("Le formulaire contient des erreurs :")),
-            rx.el.ul(*errors),
-            class_name="error-summary",
-            role="alert",
-        ),
-    )
-
-
 def _choice_own() -> rx.Component:
     P = CreatePasswordState
     kind = rx.cond(P.show_password, "text", "password")
     return rx.el.form(
         rx.vstack(
-            _error_summary((P.password_error, "pw-own"), (P.confirm_error, "pw-confirm")),
+            error_summary(
+                [
+                    (P.password_error, "pw-own", "Nouveau mot de passe"),
+                    (P.confirm_error, "pw-confirm", "Confirmation"),
+                ],
+                "pw-errors",
+            ),
             field(
                 "Nouveau mot de passe",
                 text_input(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.components.admin_forms import grid, input_field, select_field, submit
+from cantine_portal.components.admin_forms import grid, input_field, select_field, submit, summarised_form
 from cantine_portal.components.admin_layout import admin_page, table, td
 from cantine_portal.components.forms import message_if
 from cantine_portal.pages.admin_common import LINK
@@ -85,7 +85,7 @@ def _row(r: rx.Var) -> rx.Component:
 def attendance_page() -> rx.Component:
     return admin_page(
         "Effectifs",
-        rx.el.form(
+        summarised_form(
             rx.flex(
                 rx.box(input_field("Jour", "day", "att-day", A.day, type="date"), width="14rem"),
                 rx.box(

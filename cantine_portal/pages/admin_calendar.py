@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.components.admin_forms import checkbox, grid, input_field, section, select_field, submit
+from cantine_portal.components.admin_forms import (
+    checkbox,
+    grid,
+    input_field,
+    section,
+    select_field,
+    submit,
+    summarised_form,
+)
 from cantine_portal.components.admin_layout import admin_page, table, td
 from cantine_portal.pages.admin_common import state_messages
 from cantine_portal.state.admin_config import AdminCalendarState
@@ -30,7 +38,7 @@ def calendar_page() -> rx.Component:
         ),
         section(
             "Vacances scolaires",
-            rx.el.form(
+            summarised_form(
                 grid(
                     input_field("Nom des vacances", "label", "hol-label", "", C.errors, placeholder="Vacances de Noël"),
                     input_field("Premier jour", "first", "hol-first", "", C.errors, type="date"),
@@ -62,7 +70,7 @@ def _closure_section() -> rx.Component:
             "e-mail ; les réservations en attente sont retirées des paniers.",
             size="2",
         ),
-        rx.el.form(
+        summarised_form(
             grid(
                 input_field("Jour fermé", "day", "close-day", "", C.errors, type="date"),
                 select_field(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.components.admin_forms import checkbox, select_field, submit
+from cantine_portal.components.admin_forms import checkbox, select_field, submit, summarised_form
 from cantine_portal.components.admin_layout import admin_page, table, td
 from cantine_portal.components.forms import INPUT_STYLE, field, message_if
 from cantine_portal.pages.admin_common import ACCENT_LINK
@@ -61,7 +61,7 @@ def claim_page() -> rx.Component:
 
 def _claim_form() -> rx.Component:
     """Which service and four-month period to count, with or without the EGAlim commitment."""
-    return rx.el.form(
+    return summarised_form(
         rx.flex(
             rx.box(
                 select_field("Prestation", "service", "claim-service", C.service_choice, C.service_names),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.components.admin_forms import grid, input_field, section, submit
+from cantine_portal.components.admin_forms import grid, input_field, section, submit, summarised_form
 from cantine_portal.components.admin_layout import admin_page, table, td
 from cantine_portal.components.file_picker import file_picker
 from cantine_portal.components.forms import INPUT_STYLE, field
@@ -59,7 +59,7 @@ def _document_row(row, index) -> rx.Component:
                 ),
                 rx.el.details(
                     rx.el.summary("Modifier le titre ou la catégorie", style={"cursor": "pointer"}),
-                    rx.el.form(
+                    summarised_form(
                         input_field("Titre", "title", "doc-title-" + key, row["title"]),
                         input_field("Catégorie", "category", "doc-cat-" + key, row["category"]),
                         rx.el.input(type="hidden", name="row", value=key),

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.components.admin_forms import checkbox, grid, input_field, section, select_field, submit
+from cantine_portal.components.admin_forms import (
+    checkbox,
+    grid,
+    input_field,
+    section,
+    select_field,
+    submit,
+    summarised_form,
+)
 from cantine_portal.components.admin_layout import admin_page, table, td
 from cantine_portal.components.file_picker import file_picker
 from cantine_portal.components.forms import callout
@@ -55,7 +63,7 @@ def _import_section() -> rx.Component:
 def _create_section() -> rx.Component:
     return section(
         "Nouvelle famille",
-        rx.el.form(
+        summarised_form(
             grid(
                 input_field("Nom de la famille", "family_name", "fam-name", "", F.errors),
                 input_field("N° de dossier (facultatif)", "reference", "fam-ref", "", F.errors),
@@ -80,7 +88,7 @@ def families_page() -> rx.Component:
     return admin_page(
         "Familles",
         state_messages(F),
-        rx.el.form(
+        summarised_form(
             rx.hstack(
                 rx.box(
                     input_field("Rechercher (nom, e-mail, enfant, n° de dossier)", "q", "fam-search", F.query), flex="1"

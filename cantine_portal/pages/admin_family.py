@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.components.admin_forms import checkbox, grid, input_field, section, select_field, submit
+from cantine_portal.components.admin_forms import (
+    checkbox,
+    grid,
+    input_field,
+    section,
+    select_field,
+    submit,
+    summarised_form,
+)
 from cantine_portal.components.admin_layout import admin_page, table, td
 from cantine_portal.components.forms import INPUT_STYLE, field
 from cantine_portal.pages.admin_common import CIVILITIES, state_messages
@@ -18,7 +26,7 @@ def _guardian_form(row, index) -> rx.Component:
     key = index.to_string()
     prefix = "g" + key
     mine = P.error_form == "g" + key
-    return rx.el.form(
+    return summarised_form(
         rx.heading(
             rx.cond(row.get("login", "") == "1", "Responsable (identifiant de connexion)", "Responsable"),
             as_="h3",
@@ -133,7 +141,7 @@ def _child_fields(prefix: str, row, services, mine) -> rx.Component:
 def _child_form(row, index) -> rx.Component:
     key = index.to_string()
     prefix = "c" + key
-    return rx.el.form(
+    return summarised_form(
         rx.heading(row["first_name"], " ", row["last_name"], as_="h3", size="3"),
         _child_fields(prefix, row, P.child_services[index], P.error_form == "c" + key),
         rx.el.input(type="hidden", name="row", value=key),
@@ -173,7 +181,7 @@ def family_page() -> rx.Component:
                 ),
                 section(
                     "Famille",
-                    rx.el.form(
+                    summarised_form(
                         grid(
                             input_field(
                                 "Nom de la famille",
@@ -271,7 +279,7 @@ def family_page() -> rx.Component:
 def _new_guardian() -> rx.Component:
     blank = _blank_guardian()
     mine = P.error_form == "gnew"
-    return rx.el.form(
+    return summarised_form(
         grid(
             select_field("Civilité", "civility", "gnew-civ", "", CIVILITIES, P.errors, when=mine),
             *[
@@ -296,7 +304,7 @@ def _new_guardian() -> rx.Component:
 
 
 def _new_child() -> rx.Component:
-    return rx.el.form(
+    return summarised_form(
         _child_fields("cnew", _blank_child(), None, P.error_form == "cnew"),
         rx.el.input(type="hidden", name="row", value="new"),
         submit("Ajouter l'enfant"),

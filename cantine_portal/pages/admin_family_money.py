@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.components.admin_forms import grid, input_field, section, select_field, submit
+from cantine_portal.components.admin_forms import grid, input_field, section, select_field, submit, summarised_form
 from cantine_portal.components.admin_layout import table, td
 from cantine_portal.components.forms import INPUT_STYLE, message_if
 from cantine_portal.state.admin_family_money import AdminFamilyMoneyState as M
@@ -25,7 +25,7 @@ def _reject_cell(line: rx.Var, index: rx.Var) -> rx.Component:
     field_id = "reject-reason-" + index.to_string()
     return rx.cond(
         line["rejectable"] == "1",
-        rx.el.form(
+        summarised_form(
             rx.el.label("Motif du rejet", html_for=field_id, style={"font_size": "14px"}),
             rx.el.input(id=field_id, name="reason", style=INPUT_STYLE),
             rx.el.input(type="hidden", name="row", value=index.to_string()),
@@ -85,7 +85,7 @@ def _method_fields() -> rx.Component:
 
 
 def _counter_form() -> rx.Component:
-    return rx.el.form(
+    return summarised_form(
         grid(
             rx.vstack(
                 rx.el.label("Mode de paiement", html_for="cp-method", style={"font_weight": "600"}),
@@ -118,7 +118,7 @@ def _counter_form() -> rx.Component:
 
 
 def _refund_form() -> rx.Component:
-    return rx.el.form(
+    return summarised_form(
         rx.text("Avoir disponible : ", rx.el.strong(M.balance)),
         grid(
             input_field("Montant à rembourser (€)", "amount", "rf-amount", "", inputmode="decimal"),

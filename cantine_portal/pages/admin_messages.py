@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.components.admin_forms import submit
+from cantine_portal.components.admin_forms import submit, summarised_form
 from cantine_portal.components.admin_layout import admin_page
 from cantine_portal.components.forms import INPUT_STYLE, field
 from cantine_portal.pages.admin_common import LINK, state_messages
@@ -55,7 +55,7 @@ def _message(row, index) -> rx.Component:
             M.replies[index],
             lambda r: rx.text(r, size="2", color_scheme="gray", high_contrast=True, style={"white_space": "pre-wrap"}),
         ),
-        rx.el.form(
+        summarised_form(
             field(
                 "Répondre par e-mail à la famille",
                 rx.el.textarea(id="reply-" + key, name="reply", rows=3, style=INPUT_STYLE),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.components.admin_forms import grid, input_field, submit
+from cantine_portal.components.admin_forms import grid, input_field, submit, summarised_form
 from cantine_portal.components.admin_layout import admin_page, table, td
 from cantine_portal.components.forms import INPUT_STYLE, message_if
 from cantine_portal.pages.admin_common import LINK
@@ -17,7 +17,7 @@ def payments_page() -> rx.Component:
     return admin_page(
         "Paiements",
         message_if(Y.error_message, "error"),
-        rx.el.form(
+        summarised_form(
             rx.flex(
                 rx.box(input_field("Mois (vide : tous)", "month", "pay-month", Y.month, type="month"), width="14rem"),
                 rx.box(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.components.admin_forms import grid, input_field, section, submit
+from cantine_portal.components.admin_forms import grid, input_field, section, submit, summarised_form
 from cantine_portal.components.admin_layout import admin_page, table, td
 from cantine_portal.components.forms import INPUT_STYLE, callout, field
 from cantine_portal.pages.admin_common import ACCENT_LINK, state_messages
@@ -71,7 +71,7 @@ GRID_FIELDS: list[tuple[str, str, str, dict[str, str]]] = [
 
 def _grid_form() -> rx.Component:
     v = G.values
-    return rx.el.form(
+    return summarised_form(
         rx.vstack(
             rx.text(
                 "Laissez vides les lignes de tranche inutiles. La première tranche commence à 0 €, chaque "

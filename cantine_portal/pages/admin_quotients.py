@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.components.admin_forms import grid, input_field, section, select_field, submit
+from cantine_portal.components.admin_forms import grid, input_field, section, select_field, submit, summarised_form
 from cantine_portal.components.admin_layout import admin_page, table, td
 from cantine_portal.components.file_picker import file_picker
 from cantine_portal.components.forms import INPUT_STYLE
@@ -45,7 +45,7 @@ def _attestation_row(row: dict, i) -> rx.Component:
 
 def _accept_form(prefix: rx.Var, i: rx.Var, mine: rx.Var) -> rx.Component:
     """The QF, its source and dates as read on the attestation: it becomes the family's QF."""
-    return rx.el.form(
+    return summarised_form(
         rx.flex(
             rx.box(
                 input_field("QF (€)", "qf", prefix + "-qf", "", Q.errors, when=mine, input_mode="numeric"),
@@ -73,7 +73,7 @@ def _accept_form(prefix: rx.Var, i: rx.Var, mine: rx.Var) -> rx.Component:
 
 def _refuse_form(prefix: rx.Var, i: rx.Var, refused: rx.Var) -> rx.Component:
     """Why the attestation is refused: e-mailed to the family's parents."""
-    return rx.el.form(
+    return summarised_form(
         rx.flex(
             rx.box(
                 input_field(
@@ -127,7 +127,7 @@ def _family_row(row: dict, i) -> rx.Component:
         td(row["reference"]),
         td(row["qf"]),
         td(
-            rx.el.form(
+            summarised_form(
                 rx.flex(
                     rx.el.select(
                         rx.el.option("Selon l'adresse", value=""),
@@ -174,7 +174,7 @@ def quotients_page() -> rx.Component:
         ),
         section(
             "Saisir un quotient familial",
-            rx.el.form(
+            summarised_form(
                 grid(
                     select_field("Famille", "family", "qf-family", "", Q.family_names, None),
                     input_field(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.components.admin_forms import input_field, section, select_field, submit
+from cantine_portal.components.admin_forms import input_field, section, select_field, submit, summarised_form
 from cantine_portal.components.admin_layout import admin_page, table, td
 from cantine_portal.components.forms import message_if
 from cantine_portal.pages.admin_rollcall import unbooked_block
@@ -21,7 +21,7 @@ LINK = {
 
 
 def _period_form() -> rx.Component:
-    return rx.el.form(
+    return summarised_form(
         rx.flex(
             rx.box(
                 select_field("Période", "kind", "regie-kind", R.kind, [("day", "Jour"), ("month", "Mois")], R.errors),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.components.admin_forms import checkbox, grid, input_field, section, submit
+from cantine_portal.components.admin_forms import checkbox, grid, input_field, section, submit, summarised_form
 from cantine_portal.components.admin_layout import admin_page
 from cantine_portal.french import WEEKDAYS
 from cantine_portal.pages.admin_common import state_messages
@@ -43,7 +43,7 @@ def _service_row(row: dict, index) -> rx.Component:
             size="2",
         ),
         rx.text("Historique : ", row["prices"], size="2", color_scheme="gray", high_contrast=True),
-        rx.el.form(
+        summarised_form(
             grid(
                 input_field("Nom", "name", prefix + "-name", row["name"], V.errors, when=mine),
                 _weekday_boxes(prefix, row),
@@ -70,7 +70,7 @@ def _service_row(row: dict, index) -> rx.Component:
 
 def _price_form(prefix: rx.Var, index: rx.Var, price_mine: rx.Var) -> rx.Component:
     """A new price for the service from a chosen day (days already booked keep theirs)."""
-    return rx.el.form(
+    return summarised_form(
         rx.flex(
             rx.box(
                 input_field(
@@ -129,7 +129,7 @@ def services_page() -> rx.Component:
         ),
         section(
             "Nouvelle prestation",
-            rx.el.form(
+            summarised_form(
                 grid(
                     input_field(
                         "Nom de la prestation", "name", "new-svc-name", "", V.errors, when=V.error_row == "new"

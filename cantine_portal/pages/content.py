@@ -5,7 +5,16 @@ from __future__ import annotations
 import reflex as rx
 
 from cantine_portal.components.banner import family_page
-from cantine_portal.components.forms import INPUT_STYLE, callout, field, labelled_upload, message_if, text_input
+from cantine_portal.components.forms import (
+    INPUT_STYLE,
+    PICK_BUTTON_STYLE,
+    callout,
+    error_summary,
+    field,
+    labelled_upload,
+    message_if,
+    text_input,
+)
 from cantine_portal.state.content import ATTACHMENT_UPLOAD_ID, ContactState, DocumentRow, DocumentsState
 
 _ROW_STYLE = {"padding": "0.6rem 0", "border_bottom": "1px solid var(--gray-5)"}
@@ -144,19 +153,14 @@ def _attachment_field() -> rx.Component:
                     rx.icon("paperclip", size=16, aria_hidden="true"),
                     " Choisir un fichier PDF",
                     type="button",
-                    aria_describedby="attachment-hint attachment-chosen",
-                    style={
-                        "display": "inline-flex",
-                        "align_items": "center",
-                        "gap": "0.35rem",
-                        "padding": "0.55rem 0.9rem",
-                        "border": "1px solid var(--gray-8)",
-                        "border_radius": "6px",
-                        "background": "var(--gray-2)",
-                        "color": "var(--gray-12)",
-                        "cursor": "pointer",
-                        "font_size": "16px",
-                    },
+                    id="contact-attachment",
+                    aria_describedby=rx.cond(
+                        ContactState.attachment_error != "",
+                        "attachment-hint attachment-chosen contact-attachment-error",
+                        "attachment-hint attachment-chosen",
+                    ),
+                    aria_invalid=rx.cond(ContactState.attachment_error != "", "true", "false"),
+                    style=PICK_BUTTON_STYLE,
                 ),
                 rx.text(
                     rx.cond(chosen.length() > 0, "Fichier choisi : " + chosen.join(", "), "Aucun fichier choisi."),
@@ -186,6 +190,7 @@ def _attachment_field() -> rx.Component:
             rx.text(
                 "⚠ ",
                 ContactState.attachment_error,
+                id="contact-attachment-error",
                 size="2",
                 color_scheme="red",
                 high_contrast=True,
@@ -213,6 +218,15 @@ def _contact_form() -> rx.Component:
         rx.heading("Écrire à la mairie", as_="h2", size="5"),
         rx.vstack(
             message_if(ContactState.form_error, "error"),
+            error_summary(
+                [
+                    (ContactState.subject_error, "contact-subject", "Objet"),
+                    (ContactState.body_error, "contact-body", "Message"),
+                    (ContactState.child_error, "contact-child", "Enfant concerné"),
+                    (ContactState.attachment_error, "contact-attachment", "Pièce jointe"),
+                ],
+                "contact-errors",
+            ),
             field(
                 "Objet",
                 text_input(

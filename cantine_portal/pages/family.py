@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from cantine_portal.components.banner import family_page
-from cantine_portal.components.forms import INPUT_STYLE, field, message_if, text_input
+from cantine_portal.components.forms import INPUT_STYLE, field, message_if, text_input, with_error_summary
 from cantine_portal.pages.guardian_access import family_sections
 from cantine_portal.services.families.family import MSG_CLOSED
 from cantine_portal.state.auth import AuthState
@@ -99,7 +99,7 @@ def _form_tab(i, state, save, *sections: rx.Component) -> rx.Component:
         i,
         rx.el.div(
             rx.vstack(
-                *sections,
+                *with_error_summary(sections),
                 rx.button("Enregistrer", type="button", size="3", on_click=save),
                 _messages(state),
                 spacing="4",

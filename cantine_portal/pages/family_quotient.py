@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cantine_portal.components.forms import callout, labelled_upload
+from cantine_portal.components.forms import PICK_BUTTON_STYLE, callout, error_summary, labelled_upload
 from cantine_portal.state.family_quotient import QF_UPLOAD_ID, FamilyQuotientState
 
 Q = FamilyQuotientState
@@ -43,25 +43,17 @@ def quotient_section() -> rx.Component:
             id="qf-hint",
             margin_top="0.5rem",
         ),
+        error_summary([(Q.upload_error, "qf-file", "Attestation")], "qf-errors"),
         labelled_upload(
             rx.flex(
                 rx.el.button(
                     rx.icon("file-up", size=16, aria_hidden="true"),
                     " Choisir l'attestation",
                     type="button",
-                    aria_describedby="qf-hint qf-chosen",
-                    style={
-                        "display": "inline-flex",
-                        "align_items": "center",
-                        "gap": "0.35rem",
-                        "padding": "0.55rem 0.9rem",
-                        "border": "1px solid var(--gray-8)",
-                        "border_radius": "6px",
-                        "background": "var(--gray-2)",
-                        "color": "var(--gray-12)",
-                        "cursor": "pointer",
-                        "font_size": "16px",
-                    },
+                    id="qf-file",
+                    aria_describedby=rx.cond(Q.upload_error != "", "qf-hint qf-chosen qf-error", "qf-hint qf-chosen"),
+                    aria_invalid=rx.cond(Q.upload_error != "", "true", "false"),
+                    style=PICK_BUTTON_STYLE,
                 ),
                 rx.text(
                     rx.cond(chosen.length() > 0, "Fichier choisi : " + chosen.join(", "), "Aucun fichier choisi."),
@@ -80,7 +72,7 @@ def quotient_section() -> rx.Component:
         ),
         rx.button("Envoyer l'attestation", on_click=Q.send(rx.upload_files(upload_id=QF_UPLOAD_ID))),
         rx.cond(Q.sent_message != "", callout(Q.sent_message, "success")),
-        rx.cond(Q.upload_error != "", callout(Q.upload_error, "error")),
+        rx.cond(Q.upload_error != "", rx.box(callout(Q.upload_error, "error"), id="qf-error")),
         style={
             "margin_top": "1.5rem",
             "padding": "1rem",

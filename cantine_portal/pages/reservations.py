@@ -88,6 +88,17 @@ def child_total(index: rx.Var[int]) -> rx.Component:
     return rx.el.strong(T.child_totals[index], data_testid="total-enfant")
 
 
+def _service_heading(name: rx.Var[str], short: rx.Var[str]) -> rx.Component:
+    """Full name on desktop; on phones a short one (« Restau. scolaire ») that fits its column,
+    the full name kept for screen readers (visually hidden) and in the abbreviation's title."""
+    return rx.el.th(
+        rx.el.span(name, class_name="rsv-svc-full"),
+        rx.el.abbr(short, title=name, aria_hidden="true", class_name="rsv-svc-abbr"),
+        scope="col",
+        class_name="rsv-service",
+    )
+
+
 def _child_table(child: ChildUI) -> rx.Component:
     return rx.el.section(
         rx.heading(child.name, as_="h2", size="5"),
@@ -96,7 +107,7 @@ def _child_table(child: ChildUI) -> rx.Component:
             rx.el.thead(
                 rx.el.tr(
                     rx.el.th("Jour", scope="col", class_name="rsv-day"),
-                    rx.foreach(child.services, lambda name: rx.el.th(name, scope="col", class_name="rsv-service")),
+                    rx.foreach(child.services, lambda names: _service_heading(names[0], names[1])),
                 )
             ),
             rx.el.tbody(rx.foreach(child.days, lambda day: _day_row(day, child.services.length()))),

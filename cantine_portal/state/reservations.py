@@ -29,7 +29,7 @@ from datetime import date
 import reflex as rx
 
 from cantine_portal import clock
-from cantine_portal.french import format_euros, format_long_date, format_short_date
+from cantine_portal.french import abbreviate_service, format_euros, format_long_date, format_short_date
 from cantine_portal.services.booking import errors
 from cantine_portal.services.booking.basket import BasketSummary
 from cantine_portal.services.booking.errors import CellKey
@@ -83,7 +83,7 @@ def _day(text: str, short: str, cells: list[CellUI]) -> DayUI:
 class ChildUI:
     index: int = 0
     name: str = ""
-    services: list[str] = field(default_factory=list)
+    services: list[list[str]] = field(default_factory=list)  # [name, short name for a phone's heading]
     days: list[DayUI] = field(default_factory=list)
 
 
@@ -205,7 +205,7 @@ class ReservationState(AuthState):
                 ChildUI(
                     ci,
                     child.first_name,
-                    [row.name for row in child.services],
+                    [[row.name, abbreviate_service(row.name)] for row in child.services],
                     [
                         _day(format_long_date(d, with_year=False), format_short_date(d).rsplit(" ", 1)[0], by_day[d])
                         for d in view.days

@@ -134,7 +134,9 @@ def test_a_refused_attachment_is_explained_and_keeps_what_was_typed(ui, tmp_path
     page.locator("input[type=file]").set_input_files(str(fake))
     page.get_by_text("Fichier choisi : facture.pdf").wait_for()
     page.get_by_role("button", name="Envoyer").click()
-    page.get_by_text(MSG_NOT_PDF).wait_for()
+    # Said next to the attachment, and listed in the form's error summary.
+    page.locator("#contact-attachment-error").get_by_text(MSG_NOT_PDF).wait_for()
+    assert page.locator(".error-summary").get_by_text("Pièce jointe : " + MSG_NOT_PDF).is_visible()
     ui.check_a11y()
     assert page.get_by_label("Objet").input_value() == subject
     assert page.get_by_label("Message").input_value() == body

@@ -41,7 +41,7 @@ def test_edit_guardian_phone_and_keep_typed_values_on_error(ui):
     page.get_by_label("Ville").fill("Nantes")
     page.get_by_label("Code postal").fill("4400")
     page.get_by_role("button", name="Enregistrer").click()
-    error = page.get_by_text("Le code postal comporte 5 chiffres")
+    error = page.locator(".field-error").get_by_text("Le code postal comporte 5 chiffres")
     error.wait_for()
     # The message is inside the postal code's own field block.
     block = page.locator("div", has=page.get_by_label("Code postal")).filter(has_text="Le code postal comporte").last

@@ -33,6 +33,36 @@ SMALL_TEXT = """() => [...document.querySelectorAll('main *')].filter(e => e.off
   && parseFloat(getComputedStyle(e).fontSize) < 14).map(e => e.innerText.slice(0, 40))"""
 
 
+# Each column heading's visible words (the text's own extent, overflow included), per table.
+HEADING_TEXT_BOXES = """() => [...document.querySelectorAll('.rsv-table thead tr')].map(row =>
+  [...row.querySelectorAll('th')].map(th => {
+    const shown = [...th.children].filter(e => e.getBoundingClientRect().width > 1);
+    const range = document.createRange();
+    range.selectNodeContents(shown.length ? shown[0] : th);
+    const r = range.getBoundingClientRect(), cell = th.getBoundingClientRect();
+    return {text: th.innerText, left: r.left, right: r.right, top: r.top, bottom: r.bottom,
+            cellLeft: cell.left, cellRight: cell.right};
+  }))"""
+
+
+def _overlapping_headings(rows: list[list[dict]]) -> list[str]:
+    """Pairs of column headings whose words intersect, or words running out of their column."""
+    found = []
+    for row in rows:
+        for i, a in enumerate(row):
+            if a["right"] > a["cellRight"] + 0.5 or a["left"] < a["cellLeft"] - 0.5:
+                found.append(f"« {a['text']} » runs out of its column")
+            for b in row[i + 1 :]:
+                if (
+                    a["left"] < b["right"]
+                    and b["left"] < a["right"]
+                    and a["top"] < b["bottom"]
+                    and b["top"] < a["bottom"]
+                ):
+                    found.append(f"« {a['text']} » runs into « {b['text']} »")
+    return found
+
+
 def _login(ui) -> None:
     """Through the login form, as the guide shows it (at both sizes)."""
     login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
@@ -87,6 +117,14 @@ def test_phone_reservations_compact_whole_cell_bar_and_basket(phone_ui, shots_di
     sign_in(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     _open_week(ui, WEEK)
     ui.shot(shots_dir, "03-reservations")
+    # Column headings never run into each other (« Restauration scolaire » / « Garderie du matin »):
+    # a short name on the phone, the full one for screen readers and in the abbreviation's title.
+    rows = ui.page.evaluate(HEADING_TEXT_BOXES)
+    assert rows and len(rows[0]) >= 3, rows
+    assert _overlapping_headings(rows) == []
+    heading = ui.page.get_by_role("columnheader", name=CANTEEN).first
+    assert heading.locator("abbr").get_attribute("title") == CANTEEN
+    assert heading.locator("abbr").is_visible()
     height = ui.page.evaluate("() => document.documentElement.scrollHeight")
     assert height <= 1600, f"one week for two children is {height} px tall"
     # Wednesday, Saturday, Sunday: one short line each, no boxes.

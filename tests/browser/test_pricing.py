@@ -80,10 +80,12 @@ def test_a_clerk_edits_a_grid_and_sees_the_preview_and_the_verdict(ui):
     ui.page.locator("#grid-price-0").fill("1,50")
     ui.page.get_by_role("button", name="Vérifier la grille").click()
     ui.page.get_by_text("aucune tranche n'est à 1 € ou moins").wait_for()
-    # A gap between brackets: the error shows next to the field, nothing else.
+    # A gap between brackets: the error shows next to the field (and in the form's error summary),
+    # nothing else.
     ui.page.locator("#grid-min-1").fill("600")
     ui.page.get_by_role("button", name="Vérifier la grille").click()
-    ui.page.get_by_text("Trou entre les tranches").wait_for()
+    ui.page.locator("#grid-min-1-error").get_by_text("Trou entre les tranches").wait_for()
+    assert ui.page.locator(".error-summary").get_by_text("Trou entre les tranches").count() == 1
     assert ui.page.locator("#grid-preview").count() == 0
 
     # Back to the demo grid, from September 2027 (no other test books that far): saved, in the history.

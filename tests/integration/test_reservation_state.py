@@ -48,7 +48,7 @@ def _key(st, child: str, service: str, day_text: str) -> str:
     for table in st.tables:
         if table.name != child:
             continue
-        column = table.services.index(service)
+        column = [name for name, _short in table.services].index(service)  # [name, phone heading]
         for day in table.days:
             if day.text == day_text:
                 return day.cells[column].key

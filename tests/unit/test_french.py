@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
+from cantine_portal import french
 from cantine_portal.french import (
     format_clock_time,
     format_date_range,
@@ -60,3 +61,11 @@ def test_plural_follows_french_agreement() -> None:
     assert plural(2, "caractère") == "2 caractères"
     assert plural(1, "jour payé annulé", "jours payés annulés") == "1 jour payé annulé"
     assert plural(3, "jour payé annulé", "jours payés annulés") == "3 jours payés annulés"
+
+
+def test_service_short_names_fit_a_phone_column() -> None:
+    assert french.abbreviate_service("Restauration scolaire") == "Restau. scolaire"
+    assert french.abbreviate_service("Garderie du matin") == "Garderie matin"
+    assert french.abbreviate_service("Garderie du soir") == "Garderie soir"
+    assert french.abbreviate_service("Accueil périscolaire") == "Accueil périsc."
+    assert french.abbreviate_service("Étude") == "Étude"

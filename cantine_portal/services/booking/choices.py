@@ -254,9 +254,12 @@ def _add(
         return
     # One multi-row INSERT: building an ORM object per line cost more than the whole SQL
     # (bench/reservations_server.py, Valider of 80 lines). The active-reservation unique
-    # index fires here on a race.
+    # index fires here on a race. ``render_nulls``: the ORM's bulk insert leaves a None out of
+    # the statement, so lines without a QF (no grid) and lines with one alternated into 51
+    # INSERTs for 80 lines with the demo's grids (docs/performance.md, issue 17); NULL is
+    # what an absent column would get anyway (no server default).
     session.execute(
-        insert(Reservation),
+        insert(Reservation).execution_options(render_nulls=True),
         [
             dict(
                 structure_id=structure_id,
