@@ -19,6 +19,10 @@ from sqlmodel import Session, col, select
 
 from cantine_portal.french import PARIS, format_euros
 from cantine_portal.models import (
+    Absence,
+    AbsenceDay,
+    AbsenceDayOutcome,
+    AbsenceStatus,
     Basket,
     BasketStatus,
     CounterMethod,
@@ -68,6 +72,8 @@ def _reopen_days(session: Session, now: datetime, payment: Payment) -> tuple[int
     ).all()
     today = now.astimezone(PARIS).date()
     future = [r for r in paid if r.day > today]
+    ill = _withdraw_declared_ill(session, now, [r for r in future if r.day > today])
+    future = [r for r in future if row_id(r) not in ill]
     kept_cents = sum(r.price_cents for r in paid if r.day <= today)
     if future:
         basket = _open_basket(session, now, payment.structure_id, payment.family_id)
@@ -78,6 +84,43 @@ def _reopen_days(session: Session, now: datetime, payment: Payment) -> tuple[int
             .execution_options(synchronize_session=False)
         )
     return len(future), kept_cents
+
+
+def _withdraw_declared_ill(session: Session, now: datetime, days: list[Reservation]) -> set[int]:
+    """Days the family declared ill, waiting for the staff's decision: the child will not come, so
+    they are not put back in the basket to be paid again; they leave it as a basket day would
+    (cancelled, no credit: the cheque that paid them never paid). Their absence has nothing left to
+    decide for them. Returns their reservation ids."""
+    waiting = session.exec(
+        select(AbsenceDay).where(
+            col(AbsenceDay.reservation_id).in_([row_id(r) for r in days]),
+            AbsenceDay.outcome == AbsenceDayOutcome.WAITING,
+        )
+    ).all()
+    if not waiting:
+        return set()
+    ids = {d.reservation_id for d in waiting if d.reservation_id is not None}
+    session.exec(
+        update(Reservation)
+        .where(col(Reservation.id).in_(ids))
+        .values(status=ReservationStatus.CANCELLED, payment_id=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    for day in waiting:
+        day.outcome = AbsenceDayOutcome.WITHDRAWN
+        session.add(day)
+    session.flush()
+    for absence_id in {d.absence_id for d in waiting}:
+        left = session.exec(
+            select(AbsenceDay).where(
+                AbsenceDay.absence_id == absence_id, AbsenceDay.outcome == AbsenceDayOutcome.WAITING
+            )
+        ).first()
+        absence = session.get(Absence, absence_id)
+        if left is None and absence is not None and absence.status == AbsenceStatus.PENDING:
+            absence.status, absence.decided_at = AbsenceStatus.WITHDRAWN, now
+            session.add(absence)
+    return ids
 
 
 def _cancelled_cents(session: Session, payment: Payment) -> int:
