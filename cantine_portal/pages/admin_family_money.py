@@ -39,11 +39,12 @@ def _reject_cell(line: rx.Var, index: rx.Var) -> rx.Component:
 def _ledger() -> rx.Component:
     return rx.fragment(
         table(
-            ["Date", "Opération", "Versé", "Avoir", "Solde de l'avoir", "Action"],
+            ["Date", "Nature", "Opération", "Versé", "Avoir", "Solde de l'avoir", "Action"],
             rx.foreach(
                 M.ledger,
                 lambda r, i: rx.el.tr(
                     td(r["date"]),
+                    td(r["kind"]),
                     td(r["label"]),
                     td(r["paid"]),
                     td(r["credit"]),

@@ -49,6 +49,7 @@ class AdminFamilyMoneyState(StaffState):
         self.ledger = [
             {
                 "date": format_paris_datetime(line.at),
+                "kind": line.kind[:1].upper() + line.kind[1:],
                 "label": line.label,
                 "paid": format_euros(line.paid_cents) if line.paid_cents else "",
                 "credit": format_euros(line.credit_cents) if line.credit_cents else "",

@@ -25,6 +25,7 @@ from cantine_portal.models import (
     Child,
     ClosedDay,
     Credit,
+    CreditKind,
     Family,
     Reservation,
     ReservationStatus,
@@ -134,6 +135,7 @@ def close_day(
                 amount_cents=reservation.price_cents,
                 label=label,
                 reservation_id=reservation.id,
+                kind=CreditKind.CLOSURE,
                 created_at=now,
             )
         )

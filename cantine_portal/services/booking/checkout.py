@@ -23,6 +23,7 @@ from cantine_portal.models import (
     BasketStatus,
     ClosedDay,
     Credit,
+    CreditKind,
     Payment,
     PaymentStatus,
     Reservation,
@@ -369,6 +370,7 @@ def _checkout_succeeded(
                 family_id=family_id,
                 amount_cents=-payment.credit_cents,
                 label=f"Avoir utilisé : paiement {payment.reference}",
+                kind=CreditKind.USED,
                 payment_id=payment.id,
                 created_at=now,
             )
@@ -407,6 +409,7 @@ def _credit_days_closed_meanwhile(session: Session, now: datetime, payment: Paym
                 amount_cents=reservation.price_cents,
                 label=closure_credit_label(reservation.day),
                 reservation_id=reservation.id,
+                kind=CreditKind.CLOSURE,
                 created_at=now,
             )
         )

@@ -31,6 +31,7 @@ def frozen_totals(journal: Journal) -> dict[str, object]:
         "net": journal.net_cents,
         "credits_issued": journal.credits_issued_cents,
         "credits_used": journal.credits_used_cents,
+        "credit_totals": journal.credit_totals,
         "receipts": journal.receipts_count,
         "receipts_cents": journal.receipts_cents,
         "movements": len(journal.movements),

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from cantine_portal.french import format_euros
-from cantine_portal.models import Credit, Family, Refund, RefundMethod, row_id
+from cantine_portal.models import Credit, CreditKind, Family, Refund, RefundMethod, row_id
 from cantine_portal.services.backoffice.access import check_staff
 from cantine_portal.services.booking.queries import credit_balance
 from cantine_portal.services.regie.errors import AlreadyRecorded, RegieError
@@ -74,6 +74,7 @@ def refund_credit(
         family_id=family_id,
         amount_cents=-amount_cents,
         created_at=now,
+        kind=CreditKind.REFUND,
         label=(label + (f" (réf. {reference.strip()})" if reference.strip() else ""))[:200],
     )
     session.add(credit)

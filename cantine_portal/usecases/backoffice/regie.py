@@ -241,8 +241,7 @@ def journal_pdf(actor: StaffActor, *, kind: str, day: date, now: datetime) -> Do
         f"{j.receipts_count} reçu(s) émis pour {format_euros(j.receipts_cents)} ; encaissements avec reçu : "
         f"{format_euros(j.receipted_cents)}" + (" (concordant)" if j.reconciled else " (ÉCART)"),
         f"Solde net de la période : {format_euros(j.net_cents)}",
-        f"Avoirs émis : {format_euros(j.credits_issued_cents)} ; avoirs utilisés : "
-        f"{format_euros(j.credits_used_cents)}",
+        journal.credit_summary(j),
     ]
     note = "Période clôturée" + ("" if page.intact else " — ÉCART avec les totaux figés") if page.closed else ""
     pdf = render_journal(
