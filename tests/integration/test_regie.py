@@ -389,3 +389,40 @@ def test_journal_csv_and_pdf_downloads(d, uc):
     assert not regie_cases.close_period(uc, now=NOW, kind="day", day=NOW.date()).ok  # not over yet
     assert regie_cases.close_period(uc, now=NOW + timedelta(days=1), kind="day", day=NOW.date()).ok
     assert regie_cases.journal_page(uc, kind="day", day=NOW.date()).closed
+
+
+def test_factures_lists_the_family_refunds_with_a_consistent_credit(d, uc):
+    """Issue 16 item 4: the family sees its refunds (date, amount, method, reference) in Factures,
+    and the credit shown there is the one Réservations deducts."""
+    from cantine_portal.usecases import payments as payment_cases
+    from cantine_portal.usecases.actors import ParentActor
+    from cantine_portal.usecases.backoffice import regie as regie_cases
+
+    with d.db.session() as s:
+        martin, durand = (
+            ParentActor(d.structure, f, s.exec(select(Account).where(Account.family_id == f)).first().id)
+            for f in (d.martin, d.durand)
+        )
+    regie_cases.record_counter_payment(
+        uc, now=NOW, family_id=d.martin, pay_basket=False, details=counter.CounterDetails("especes", 2000), key="dep"
+    )
+    assert regie_cases.refund_credit(
+        uc, now=NOW, family_id=d.martin, amount="12,50", method="virement", reference="VIR-77", reason="", key="r1"
+    ).ok
+    assert regie_cases.refund_credit(
+        uc,
+        now=NOW + timedelta(days=1),
+        family_id=d.martin,
+        amount="2",
+        method="especes",
+        reference="",
+        reason="",
+        key="r2",
+    ).ok
+    shown = payment_cases.family_invoices(martin)
+    assert [(r.amount_cents, r.method_label, r.reference) for r in shown.refunds] == [
+        (200, "Espèces", ""),
+        (1250, "Virement", "VIR-77"),
+    ]  # newest first
+    assert shown.credit_balance_cents == 2000 - 1250 - 200 == summary(d).credit_balance_cents
+    assert payment_cases.family_invoices(durand).refunds == []

@@ -100,9 +100,10 @@ def test_journal_gives_each_movement_its_own_kind_and_totals_reconcile(d, settin
     # Reconciled: receipts = receipted payments; net = money in less refunds; the credit
     # balance = deposits + trop-perçu − refunds + the credit movements that moved no money.
     assert j.reconciled and j.receipts_count == 3
-    assert j.receipts_cents == expected["en ligne:simulated"] + expected["en ligne:systempay"] + expected[
-        "guichet:cheque"
-    ] - 1000
+    assert (
+        j.receipts_cents
+        == expected["en ligne:simulated"] + expected["en ligne:systempay"] + expected["guichet:cheque"] - 1000
+    )
     # (test_regie.books counts payments and deposits less rejections; the trop-perçu comes on top.)
     unexpected = expected["trop-perçu:simulated"]
     assert j.net_cents == sum(expected.values()) == money["in"] + unexpected - 500

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cantine_portal.french import format_euros
 from cantine_portal.models import Credit, CreditKind, Family, Refund, RefundMethod, row_id
@@ -110,3 +110,29 @@ def refund_credit(
         balance - amount_cents,
         f"Remboursement de {format_euros(amount_cents)} enregistré.",
     )
+
+
+@dataclass(frozen=True)
+class FamilyRefund:
+    """A refund as the family sees it in Factures."""
+
+    at: datetime
+    amount_cents: int
+    method_label: str  # « Virement », « Chèque », « Espèces »
+    reference: str
+
+
+def family_refunds(session: Session, structure_id: int, family_id: int) -> list[FamilyRefund]:
+    """The family's refunds, newest first (Factures shows them next to its receipts)."""
+    rows = session.exec(
+        select(Refund)
+        .where(Refund.structure_id == structure_id, Refund.family_id == family_id)
+        .order_by(col(Refund.created_at).desc(), col(Refund.id).desc())
+    ).all()
+    return [
+        FamilyRefund(
+            r.created_at, r.amount_cents, REFUND_LABELS.get(RefundMethod(r.method), r.method).capitalize(), r.reference
+        )
+        for r in rows
+        if r.method in set(RefundMethod)
+    ]
