@@ -87,6 +87,11 @@ def _method_fields() -> rx.Component:
 
 def _counter_form() -> rx.Component:
     return rx.el.form(
+        rx.cond(
+            M.basket_total != "",
+            rx.text("À régler pour le panier en cours (avoir déduit) : ", rx.el.strong(M.basket_total)),
+            rx.text("Aucun panier à régler : un versement ira sur l'avoir de la famille."),
+        ),
         grid(
             rx.vstack(
                 rx.el.label("Mode de paiement", html_for="cp-method", style={"font_weight": "600"}),

@@ -426,3 +426,33 @@ def test_factures_lists_the_family_refunds_with_a_consistent_credit(d, uc):
     ]  # newest first
     assert shown.credit_balance_cents == 2000 - 1250 - 200 == summary(d).credit_balance_cents
     assert payment_cases.family_invoices(durand).refunds == []
+
+
+def test_credit_held_by_a_payment_under_way_cannot_be_refunded(d, settings):
+    """Audit (issue 16): the credit a basket in checkout will use is deducted only when the bank
+    says yes; refunding it meanwhile would pay the family twice and leave it owing."""
+    from cantine_portal.services.booking import checkout as booking_checkout
+    from cantine_portal.services.payments import fulfilment, providers
+    from cantine_portal.services.payments.events import ProviderEvent
+
+    with d.db.write_session() as s:
+        counter.record_credit(s, NOW, d.structure, d.martin, staff(d), counter.CounterDetails("especes", 200), "dep")
+    assert apply(d, {(d.lea, d.canteen, MON)}).ok
+    with d.db.write_session() as s:
+        started = booking_checkout.begin_checkout(
+            s, NOW, d.structure, d.martin, providers.SimulatedBank(NOW), summary(d).version
+        )
+        payment = s.get(Payment, started.payment_id)
+        assert payment.credit_cents == 200 and payment.status == PaymentStatus.CREATED
+    with pytest.raises(RegieError, match="retenus par un paiement en ligne en cours"):
+        refund(d, 200)
+    with d.db.write_session() as s:
+        fulfilment.handle_event(
+            s,
+            NOW,
+            settings,
+            ProviderEvent("simulated", "e1", "succeeded", payment.provider_session_id, payment.amount_cents, "eur"),
+        )
+    with d.db.session() as s:
+        assert credit_balance(s, d.structure, d.martin) == 0  # used by the payment, never below zero
+        assert books(s, d)["in"] == books(s, d)["out"]

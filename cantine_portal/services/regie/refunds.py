@@ -1,7 +1,7 @@
 """Refunds: staff give back some or all of a family's available credit.
 
 A refund is a negative line of the credit ledger plus its Refund row (method, reference). It
-never exceeds the balance: the balance is read under a lock on the family row (PostgreSQL;
+never exceeds the balance less the credit a payment under way holds: the balance is read under a lock on the family row (PostgreSQL;
 SQLite's write transactions are serial) inside the same transaction, and the form's
 idempotency key makes a double click record it once. Plain Python; the caller commits.
 """
@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from cantine_portal.french import format_euros
-from cantine_portal.models import Credit, CreditKind, Family, Refund, RefundMethod, row_id
+from cantine_portal.models import Credit, CreditKind, Family, Payment, PaymentStatus, Refund, RefundMethod, row_id
 from cantine_portal.services.backoffice.access import check_staff
 from cantine_portal.services.booking.queries import credit_balance
 from cantine_portal.services.regie.errors import AlreadyRecorded, RegieError
@@ -30,6 +30,19 @@ class RefundResult:
     amount_cents: int
     balance_after_cents: int
     message: str
+
+
+def credit_held(session: Session, structure_id: int, family_id: int) -> int:
+    """Credit a payment under way will use if the bank says yes (it is deducted only then): not
+    available for a refund meanwhile, or the family would be refunded money that also pays."""
+    held = session.exec(
+        select(func.coalesce(func.sum(Payment.credit_cents), 0)).where(
+            Payment.structure_id == structure_id,
+            Payment.family_id == family_id,
+            Payment.status == PaymentStatus.CREATED,
+        )
+    ).one()
+    return int(held)
 
 
 def refund_credit(
@@ -63,10 +76,12 @@ def refund_credit(
     if method != RefundMethod.CASH and not reference.strip():
         raise RegieError("Indiquez la référence du virement ou le numéro du chèque.")
     balance = credit_balance(session, structure_id, family_id)
-    if amount_cents > balance:
+    held = credit_held(session, structure_id, family_id)
+    if amount_cents > balance - held:
         raise RegieError(
             f"Le remboursement ({format_euros(amount_cents)}) dépasse l'avoir disponible "
-            f"({format_euros(max(balance, 0))})."
+            f"({format_euros(max(balance - held, 0))})."
+            + (f" {format_euros(held)} sont retenus par un paiement en ligne en cours." if held else "")
         )
     label = f"Remboursement par {REFUND_LABELS[RefundMethod(method)]}"
     credit = Credit(

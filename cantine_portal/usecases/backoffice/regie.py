@@ -268,15 +268,24 @@ def family_ledger(actor: StaffActor, *, family_id: int) -> list[ledger.LedgerLin
 
 @dataclass(frozen=True)
 class FamilyMoney:
-    """The family page's money block: its ledger, its credit, whether it has a basket to pay."""
+    """The family page's money block: its ledger, its credit, what its open basket costs."""
 
     lines: list[ledger.LedgerLine]
     balance_cents: int
+    basket_total_cents: int | None = None  # None: no open basket to pay at the counter
 
 
-def family_money(actor: StaffActor, *, family_id: int | None) -> FamilyMoney:
+def family_money(actor: StaffActor, *, family_id: int | None, now: datetime) -> FamilyMoney:
     lines = family_ledger(actor, family_id=family_id) if family_id is not None else []
-    return FamilyMoney(lines, lines[-1].balance_cents if lines else 0)
+
+    def basket_total(session: Session) -> int | None:
+        check_staff(session, actor.structure_id, actor.account_id)
+        family = session.get(Family, family_id) if family_id is not None else None
+        if family is None or family.structure_id != actor.structure_id or family.id is None:
+            return None
+        return counter.open_basket_total(session, now, actor.structure_id, family.id)
+
+    return FamilyMoney(lines, lines[-1].balance_cents if lines else 0, read(basket_total))
 
 
 def family_choices(actor: StaffActor) -> list[tuple[int, str]]:
