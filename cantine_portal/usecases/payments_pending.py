@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -37,12 +37,26 @@ class PendingReport:
     failed: int = 0  # the provider could not be reached: asked again next time
 
 
+# A PayFiP payment the portal expired after its lifetime (the family's basket reopened) may still
+# have been paid at PayFiP, its notification lost: PayFiP is asked about it for this long after its
+# creation (past two hours, an unpaid idOp never will be), and a success found becomes the
+# family's credit (a trop-perçu in the journal), never lost.
+PAYFIP_RECHECK_EXPIRED = timedelta(hours=3)
+
+
 def _waiting(now: datetime) -> list[tuple[Payment, Structure]]:
     with get_database().session() as session:
         rows = session.exec(
             select(Payment, Structure)
             .join(Structure, col(Structure.id) == Payment.structure_id)
-            .where(Payment.status == PaymentStatus.CREATED)
+            .where(
+                (col(Payment.status) == PaymentStatus.CREATED)
+                | (
+                    (col(Payment.status) == PaymentStatus.EXPIRED)
+                    & (col(Payment.provider) == "payfip")
+                    & (col(Payment.created_at) >= now - PAYFIP_RECHECK_EXPIRED)
+                )
+            )
         ).all()
         return [(p, s) for p, s in rows]
 
