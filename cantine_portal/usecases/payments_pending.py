@@ -98,6 +98,14 @@ class AnswerOutcome:
     outcome: str = ""
 
 
+def _configured(structure: Structure, provider_name: str) -> bool:
+    """The commune has an account with this provider. Not necessarily its provider of today: a
+    payment started before the commune changed provider still gets its answer (verified)."""
+    if provider_name == "payfip":
+        return bool(structure.payfip_numcli)
+    return provider_name == "systempay" and bool(structure.systempay_site_id)
+
+
 def receive_provider_answer(provider_name: str, slug: str, query_string: str, *, now: datetime) -> AnswerOutcome:
     """A PayFiP or Systempay notification for the commune ``slug``: verified (PayFiP: the detail
     call; Systempay: the signature) before anything is applied; refused answers change nothing."""
@@ -105,7 +113,7 @@ def receive_provider_answer(provider_name: str, slug: str, query_string: str, *,
         return AnswerOutcome(False)
     with get_database().session() as session:
         structure = session.exec(select(Structure).where(Structure.slug == slug)).first()
-    if structure is None or structure.payment_provider != provider_name:
+    if structure is None or not _configured(structure, provider_name):
         return AnswerOutcome(False)
     try:
         event = EopaymentProvider(provider_name, get_settings(), structure, now).answer(query_string)
@@ -143,7 +151,7 @@ def receive_provider_return(provider_name: str | None, slug: str, fields: dict[s
         return "/"
     name = provider_name or structure.payment_provider
     answer = {k: v for k, v in fields.items() if k not in ("ref", "annule")}
-    if name not in KINDS or structure.payment_provider != name or not answer:
+    if name not in KINDS or not _configured(structure, name) or not answer:
         return return_page_path(slug, reference)
     try:
         event = EopaymentProvider(name, get_settings(), structure, now).answer(urlencode(answer))

@@ -151,3 +151,18 @@ def test_systempay_return_applies_only_a_signed_answer(d, settings, wired, monke
     landed(http.get(f"/api/paiement/systempay/demo/retour?ref={payment.reference}&{signed}"), payment)
     assert status(d, payment) == "succeeded"
     assert urlsplit(fields["vads_url_return"]).path == "/api/paiement/systempay/demo/retour"
+
+
+def test_an_answer_still_lands_after_the_commune_changed_provider(d, settings, wired, monkeypatch):
+    """A PayFiP payment under way when the commune switches to another provider: PayFiP's answer
+    is still verified and applied (refusing it would lose money the DGFiP collected)."""
+    _provider, payment, adapter = replay(d, settings, "detail_paid.xml")
+    http = client(settings, adapter, monkeypatch)
+    with d.db.write_session() as s:
+        s.get(Structure, d.structure).payment_provider = "simulated"
+    assert http.post("/api/paiement/payfip/demo/notification", data={"idOp": IDOP}).json()["outcome"] == "paid"
+    assert status(d, payment) == "succeeded"
+    # A commune that never had a PayFiP account gets nothing from that route.
+    with d.db.write_session() as s:
+        s.get(Structure, d.structure).payfip_numcli = ""
+    assert http.post("/api/paiement/payfip/demo/notification", data={"idOp": IDOP}).status_code == 400
