@@ -456,3 +456,24 @@ def test_credit_held_by_a_payment_under_way_cannot_be_refunded(d, settings):
     with d.db.session() as s:
         assert credit_balance(s, d.structure, d.martin) == 0  # used by the payment, never below zero
         assert books(s, d)["in"] == books(s, d)["out"]
+
+
+def test_a_closure_frozen_before_the_credit_kinds_is_checked_on_what_it_froze(d):
+    """A day closed before the journal totalled each kind of credit movement (no ``credit_totals``
+    in its frozen figures) is still intact when nothing changed."""
+    import json
+
+    from cantine_portal.models import JournalClosure
+    from cantine_portal.services.regie import closures
+
+    with d.db.write_session() as s:
+        counter.record_credit(s, NOW, d.structure, d.martin, staff(d), counter.CounterDetails("especes", 700), "c")
+    with d.db.write_session() as s:
+        closure_id = closures.close_period(s, NOW + timedelta(days=1), d.structure, staff(d), "day", NOW.date())
+    with d.db.write_session() as s:
+        closure = s.get(JournalClosure, closure_id.closure_id)
+        older = {k: v for k, v in json.loads(closure.totals).items() if k != "credit_totals"}
+        closure.totals, closure.digest = json.dumps(older, sort_keys=True), closures.digest(older)
+        s.add(closure)
+    with d.db.session() as s:
+        assert closures.check_closure(s, s.get(JournalClosure, closure_id.closure_id))
