@@ -78,10 +78,6 @@ JOBS ?= 2
 PYTEST := $(VENV)/bin/pytest -q
 TEST_LOG := var/test-browser.log
 
-# Everything in one go. The browser layer mostly waits (on the portal, on Chromium), so it runs in the
-# background while the unit and integration layers run, then the integration layer's database tests again
-# on PostgreSQL (one fresh database per test). Those two run under `nice`: the portal and Chromium get the
-# CPU whenever they want it (their waits have timeouts), the rest soaks up what is left. Fails if any fails.
 # Linters, formatter, type checker and the architecture contracts (docs/architecture.md).
 lint: install-dev
 	$(VENV)/bin/ruff check .
@@ -89,15 +85,21 @@ lint: install-dev
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: install-dev system-deps lint
+# Everything in one go. The browser layer is the longest (it builds the frontend, then drives Chromium),
+# so it starts first, in the background; lint, the unit and integration layers, then the integration
+# layer's database tests again on PostgreSQL (one fresh database per test) run meanwhile, under `nice`:
+# the portal and Chromium get the CPU whenever they want it (their waits have timeouts), the rest soaks
+# up what is left. Fails if any fails (docs/performance.md "The test suite's wall time").
+test: install-dev system-deps
 	@mkdir -p $(dir $(TEST_LOG)); echo "Browser tests in the background, output in $(TEST_LOG)"; \
 	$(PYTEST) -p no:cacheprovider tests/browser > $(TEST_LOG) 2>&1 & browser=$$!; \
+	nice -n 10 $(MAKE) --no-print-directory lint; lint=$$?; \
 	nice -n 10 $(PYTEST) -n $(JOBS) tests/unit tests/integration; layers=$$?; \
 	CANTINE_TEST_DB=postgres nice -n 10 $(PYTEST) -n $(JOBS) -m db tests/integration; postgres=$$?; \
 	wait $$browser; web=$$?; \
 	echo "--- browser tests (tests/browser) ---"; cat $(TEST_LOG); \
-	echo "unit+integration: exit $$layers, PostgreSQL: exit $$postgres, browser: exit $$web"; \
-	exit $$(( layers || postgres || web ))
+	echo "lint: exit $$lint, unit+integration: exit $$layers, PostgreSQL: exit $$postgres, browser: exit $$web"; \
+	exit $$(( lint || layers || postgres || web ))
 
 # Unit layer only: no database, no process, no network (< 30 s).
 test-fast: install-dev

@@ -18,14 +18,18 @@ from cantine_portal.pages import (
     accounts,
     admin,
     admin_attendance,
-    admin_config,
+    admin_calendar,
+    admin_claim,
     admin_documents,
     admin_families,
     admin_family,
     admin_messages,
     admin_payments,
     admin_pricing,
+    admin_quotients,
     admin_regie,
+    admin_services,
+    admin_settings,
     content,
     family,
     home,
@@ -162,9 +166,9 @@ app.add_page(
 )
 app.add_page(admin.admin_home_page, route="/[slug]/admin", title=ADMIN, on_load=AdminHomeState.load_home)
 for route, page, load, label in [
-    ("parametres", admin_config.settings_page, AdminSettingsState.load, "Paramètres"),
-    ("prestations", admin_config.services_page, AdminServicesState.load, "Prestations"),
-    ("calendrier", admin_config.calendar_page, AdminCalendarState.load, "Calendrier"),
+    ("parametres", admin_settings.settings_page, AdminSettingsState.load, "Paramètres"),
+    ("prestations", admin_services.services_page, AdminServicesState.load, "Prestations"),
+    ("calendrier", admin_calendar.calendar_page, AdminCalendarState.load, "Calendrier"),
     ("familles", admin_families.families_page, AdminFamiliesState.load, "Familles"),
     # the family page also loads its money block (ledger, régie forms), a state of its own
     ("famille", admin_family.family_page, [AdminFamilyState.load, AdminFamilyMoneyState.load], "Famille"),
@@ -173,8 +177,8 @@ for route, page, load, label in [
     ("messages", admin_messages.messages_page, AdminMessagesState.load, "Messages"),
     ("paiements", admin_payments.payments_page, AdminPaymentsState.load, "Paiements"),
     ("prestations/grilles", admin_pricing.grids_page, AdminGridsState.load, "Grilles tarifaires"),
-    ("quotients", admin_pricing.quotients_page, AdminQuotientsState.load, "Quotients familiaux"),
-    ("aide-cantine-1-euro", admin_pricing.claim_page, AdminClaimState.load, "Aide cantine à 1 €"),
+    ("quotients", admin_quotients.quotients_page, AdminQuotientsState.load, "Quotients familiaux"),
+    ("aide-cantine-1-euro", admin_claim.claim_page, AdminClaimState.load, "Aide cantine à 1 €"),
     ("regie", admin_regie.regie_page, AdminRegieState.load, "Régie"),
 ]:
     # each page's load is an on_load staff event: commune, staff session (else the staff login), then the page

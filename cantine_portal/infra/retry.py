@@ -6,7 +6,7 @@ lost. Usage, with a function that opens *its own* transaction each time it is ca
 
     def fulfil() -> PaymentOutcome:
         with get_database().write_session() as session:
-            return booking.checkout_succeeded(session, clock.now(), ...)
+            return settlement.checkout_succeeded(session, clock.now(), ...)
 
     outcome = with_db_retry(fulfil)   # or: await run_in_threadpool(with_db_retry, fulfil)
 

@@ -15,6 +15,8 @@ LINK = {
     "align_items": "center",
     "gap": "0.3rem",
 }
+# A link in the accent colour (the pricing pages: grids, quotients, claim).
+ACCENT_LINK = {"display": "inline-flex", "align_items": "center", "gap": "0.3rem", "color": "var(--accent-11)"}
 SR_ONLY = {
     "position": "absolute",
     "width": "1px",

@@ -6,7 +6,8 @@ import reflex as rx
 
 from cantine_portal.components.admin_forms import grid, input_field, section, submit
 from cantine_portal.components.admin_layout import admin_page, table, td
-from cantine_portal.components.forms import INPUT_STYLE, field, labelled_upload
+from cantine_portal.components.file_picker import file_picker
+from cantine_portal.components.forms import INPUT_STYLE, field
 from cantine_portal.pages.admin_common import LINK, SR_ONLY, state_messages
 from cantine_portal.services.backoffice.documents import CATEGORIES
 from cantine_portal.state.admin_daily import DOCUMENT_UPLOAD_ID, REPLACE_UPLOAD_ID, AdminDocumentsState
@@ -15,37 +16,12 @@ D = AdminDocumentsState
 
 
 def _file_picker(upload_id: str, label: str) -> rx.Component:
-    chosen = rx.selected_files(upload_id)
-    return labelled_upload(
-        rx.flex(
-            rx.el.button(
-                rx.icon("paperclip", size=16, aria_hidden="true"),
-                " Choisir un fichier PDF",
-                type="button",
-                style={
-                    "display": "inline-flex",
-                    "align_items": "center",
-                    "gap": "0.35rem",
-                    "padding": "0.5rem 0.9rem",
-                    "border": "1px solid var(--gray-8)",
-                    "border_radius": "6px",
-                    "background": "var(--gray-2)",
-                    "color": "var(--gray-12)",
-                    "cursor": "pointer",
-                },
-            ),
-            rx.text(
-                rx.cond(chosen.length() > 0, "Fichier choisi : " + chosen.join(", "), "Aucun fichier choisi."), size="2"
-            ),
-            gap="0.75rem",
-            align="center",
-            wrap="wrap",
-        ),
-        upload_id=upload_id,
+    return file_picker(
+        upload_id,
+        icon="paperclip",
+        button="Choisir un fichier PDF",
         input_label=label,
-        multiple=False,
         accept={"application/pdf": [".pdf"]},
-        style={"margin": "0.5rem 0"},
     )
 
 

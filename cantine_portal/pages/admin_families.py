@@ -6,7 +6,8 @@ import reflex as rx
 
 from cantine_portal.components.admin_forms import checkbox, grid, input_field, section, select_field, submit
 from cantine_portal.components.admin_layout import admin_page, table, td
-from cantine_portal.components.forms import callout, labelled_upload
+from cantine_portal.components.file_picker import file_picker
+from cantine_portal.components.forms import callout
 from cantine_portal.pages.admin_common import CIVILITIES, LINK, state_messages
 from cantine_portal.state.admin_families import IMPORT_UPLOAD_ID, AdminFamiliesState
 
@@ -14,7 +15,6 @@ F = AdminFamiliesState
 
 
 def _import_section() -> rx.Component:
-    chosen = rx.selected_files(IMPORT_UPLOAD_ID)
     return section(
         "Importer des familles (CSV)",
         rx.text(
@@ -29,37 +29,12 @@ def _import_section() -> rx.Component:
             href="/api/" + F.portal_slug + "/admin/modele-import-familles.csv",
             style=LINK,
         ),
-        labelled_upload(
-            rx.flex(
-                rx.el.button(
-                    rx.icon("file-up", size=16, aria_hidden="true"),
-                    " Choisir le fichier CSV",
-                    type="button",
-                    style={
-                        "display": "inline-flex",
-                        "align_items": "center",
-                        "gap": "0.35rem",
-                        "padding": "0.5rem 0.9rem",
-                        "border": "1px solid var(--gray-8)",
-                        "border_radius": "6px",
-                        "background": "var(--gray-2)",
-                        "color": "var(--gray-12)",
-                        "cursor": "pointer",
-                    },
-                ),
-                rx.text(
-                    rx.cond(chosen.length() > 0, "Fichier choisi : " + chosen.join(", "), "Aucun fichier choisi."),
-                    size="2",
-                ),
-                gap="0.75rem",
-                align="center",
-                wrap="wrap",
-            ),
-            upload_id=IMPORT_UPLOAD_ID,
+        file_picker(
+            IMPORT_UPLOAD_ID,
+            icon="file-up",
+            button="Choisir le fichier CSV",
             input_label="Fichier CSV des familles",
-            multiple=False,
             accept={"text/csv": [".csv"], "text/plain": [".csv", ".txt"]},
-            style={"margin": "0.5rem 0"},
         ),
         rx.button("Importer", on_click=F.import_csv(rx.upload_files(upload_id=IMPORT_UPLOAD_ID))),
         rx.cond(

@@ -23,7 +23,7 @@ from sqlmodel import col, select
 from cantine_portal.config import get_settings
 from cantine_portal.infra.db import get_database
 from cantine_portal.models import Payment, PaymentStatus, Structure
-from cantine_portal.services.booking.checkout import checkout_failed
+from cantine_portal.services.booking.settlement import checkout_failed
 from cantine_portal.services.payments.eopayment_provider import KINDS, EopaymentProvider, ProviderAnswerRefused
 from cantine_portal.usecases import payments
 

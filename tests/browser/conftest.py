@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +35,17 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 768}
 # Full-page pictures of the guide's steps (issue 15 item 12): outside git, printed at the end.
 SHOTS: list[Path] = []
+# Where the browser layer's time goes (printed at the end of the session, docs/performance.md).
+TIMES: dict[str, list[float]] = {}
+
+
+@contextmanager
+def timed(what: str) -> Iterator[None]:
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        TIMES.setdefault(what, []).append(time.monotonic() - start)
 
 
 @dataclass
@@ -89,8 +102,13 @@ def start_portal(
         **(extra_env or {}),
     }
     env.pop("DATABASE_URL", None) if "DATABASE_URL" not in (extra_env or {}) else None
-    subprocess.run([str(venv_bin / "alembic"), "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "cantine_portal", "demo"], cwd=ROOT, env=env, check=True, capture_output=True)
+    with timed("portal migrate + demo"):
+        subprocess.run(
+            [str(venv_bin / "alembic"), "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True
+        )
+        subprocess.run(
+            [sys.executable, "-m", "cantine_portal", "demo"], cwd=ROOT, env=env, check=True, capture_output=True
+        )
     log = var_dir / "portal.log"
     # The launcher of `make run` / `make run-scaled`: the portal (serve.py, with worker respawn when
     # ``workers`` is given) and its task-queue consumer, in one process group.
@@ -106,8 +124,9 @@ def start_portal(
         start_new_session=True,
     )
     portal = Portal(base_url=f"http://localhost:{port}", var_dir=var_dir, env=env)
-    _wait_until_up(portal.url("/api/health"), process, log, timeout=900)
-    _wait_until_up(portal.url("/"), process, log, timeout=300)
+    with timed("portal build + start"):
+        _wait_until_up(portal.url("/api/health"), process, log, timeout=900)
+        _wait_until_up(portal.url("/"), process, log, timeout=300)
     return process, portal, log
 
 
@@ -156,9 +175,61 @@ def shots_dir(tmp_path_factory) -> Path:
 
 
 def pytest_terminal_summary(terminalreporter):
+    for what, seconds in sorted(TIMES.items()):
+        terminalreporter.write_line(f"browser time: {what}: {len(seconds)} × = {sum(seconds):.1f} s")
     for folder in SHOTS:
         if any(folder.glob("*.png")):
             terminalreporter.write_line(f"Captures d'écran des étapes du guide : {folder}")
+
+
+# A page is ready for its checks once the app has rendered it (a <title>: a full load first serves
+# Reflex's empty SPA shell, without one, while the page's code loads), the portal's state has
+# arrived (no « Chargement… »: Reflex flips is_hydrated after the page's on_load handlers) and the
+# DOM has not changed for QUIET_MS (the last websocket delta rendered). This replaces Playwright's
+# "networkidle" (500 ms without any HTTP request, blind to the websocket that carries the page's
+# data), which cost at least 0.5 s a page.
+QUIET_MS = 150
+SETTLED = """quiet => {
+  if (!window.__cpLastMutation) {
+    window.__cpLastMutation = performance.now();
+    new MutationObserver(() => { window.__cpLastMutation = performance.now(); })
+      .observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+  }
+  return document.readyState === 'complete' && document.title.trim() !== '' && document.body !== null
+    && !document.body.innerText.includes('Chargement…')
+    && performance.now() - window.__cpLastMutation >= quiet;
+}"""
+# What axe-core sees: the document (its markup, inline styles and the emotion class names that
+# stand for the CSS), the viewport and the address. Two identical fingerprints are the same check.
+FINGERPRINT = """() => {
+  const text = location.href + '|' + innerWidth + 'x' + innerHeight + '|' + document.documentElement.outerHTML;
+  let a = 0x811c9dc5, b = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 16777619);
+    b = (Math.imul(b, 31) + c) | 0;
+  }
+  return text.length + ':' + (a >>> 0).toString(16) + ':' + (b >>> 0).toString(16);
+}"""
+# Violations (every impact) by fingerprint, for the whole session: a page state already checked
+# (the home page before each login, the same back-office page at the same size…) is not checked again.
+AXE_RESULTS: dict[str, list[dict]] = {}
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's violations of every impact on the page as it is now (injected once per document)."""
+    from axe_playwright_python.base import AXE_SCRIPT
+
+    key = page.evaluate(FINGERPRINT)
+    if key in AXE_RESULTS:
+        TIMES.setdefault("axe-core skipped (page state already checked)", []).append(0.0)
+        return AXE_RESULTS[key]
+    with timed("axe-core"):
+        if not page.evaluate("() => typeof window.axe === 'object'"):
+            page.evaluate(AXE_SCRIPT)
+        results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    AXE_RESULTS[key] = results["violations"]
+    return AXE_RESULTS[key]
 
 
 @dataclass
@@ -179,8 +250,8 @@ class Ui:
         response = self.page.goto(self.portal.url(path))
         if expect_status is not None:
             assert response is not None and response.status == expect_status, (path, response and response.status)
-        self.page.wait_for_load_state("networkidle")
-        self.wait_hydrated()
+        with timed("goto: settled"):
+            self.settle()
         self.check_a11y()
         return response
 
@@ -195,25 +266,61 @@ class Ui:
         # The portal shows "Chargement…" until its state has arrived over the websocket.
         self.page.wait_for_function("() => !document.body.innerText.includes('Chargement…')", timeout=20000)
 
+    def settle(self) -> None:
+        """Hydrated, and the DOM quiet for QUIET_MS (see SETTLED)."""
+        self.page.wait_for_function(SETTLED, arg=QUIET_MS, polling=50, timeout=20000)
+
     def expect_path(self, path: str) -> None:
-        self.page.wait_for_url(lambda url: url.split("?")[0].endswith(path), timeout=20000)
-        self.page.wait_for_load_state("networkidle")
-        self.wait_hydrated()
+        with timed("expect_path: url + settled"):
+            self.page.wait_for_url(lambda url: url.split("?")[0].endswith(path), timeout=20000)
+            self.settle()
         self.check_a11y()
 
     def check_a11y(self) -> None:
-        from axe_playwright_python.sync_playwright import Axe
-
         self.assert_no_csp_violation()
         url = self.page.url
-        results = Axe().run(self.page)
         impacts = SERIOUS if "/admin" in url or "/banque-simulee/" in url else ALL_IMPACTS
-        bad = [v for v in results.response["violations"] if v.get("impact") in impacts]
+        bad = [v for v in axe_violations(self.page) if v.get("impact") in impacts]
         self.checked.add(url)
         assert not bad, f"axe-core on {url}: " + "; ".join(
             f"{v['id']} ({v['impact']}): {v['help']} → {[(n['target'], n.get('failureSummary', '')[-160:]) for n in v['nodes']][:3]}"
             for v in bad
         )
+
+
+# The Réservations period shown (its h2 « Semaine du … »), to wait for a click on « Semaine suivante ».
+PERIOD_SHOWN = (
+    "() => [...document.querySelectorAll('h2')].map(h => h.innerText).find(t => t.startsWith('Semaine du ')) || ''"
+)
+
+
+def step_to_period(ui: Ui, name: str, press_next, limit: int = 14) -> None:
+    """Press « Semaine suivante » (``press_next``: by mouse or keyboard) until the week ``name`` shows,
+    each time waiting for the period to change (never a fixed pause, never two presses on one week)."""
+    heading = ui.page.get_by_role("heading", name=name)
+    for _ in range(limit):
+        if heading.count():
+            break
+        before = ui.page.evaluate(PERIOD_SHOWN)
+        press_next()
+        ui.page.wait_for_function(f"before => ({PERIOD_SHOWN})() !== before", arg=before, polling=50)
+    heading.wait_for()
+
+
+def sign_in(ui: Ui, address: str, password: str, *, staff: bool = False) -> None:
+    """Log in through the login form's own HTTP route (the cookie lands in the tab's context), then
+    open the landing page: for the tests that are not about logging in. The form itself is walked in
+    test_accounts_flow.py, test_admin.py and test_phone.py (tests/browser/test_accounts_flow.login)."""
+    home = "/demo/admin" if staff else "/demo/accueil"
+    with timed("sign_in (login route)"):
+        response = ui.page.request.post(
+            ui.portal.url("/api/demo/admin/connexion" if staff else "/api/demo/connexion"),
+            form={"email": address, "password": password, "suite": home},
+            headers={"Origin": ui.portal.base_url},
+            max_redirects=0,
+        )
+    assert response.status == 303 and response.headers["location"] == home, (response.status, response.headers)
+    ui.goto(home)
 
 
 def _new_ui(browser, portal: Portal, viewport: dict | None = None):

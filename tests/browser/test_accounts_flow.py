@@ -7,9 +7,15 @@ import re
 from email import policy
 
 from cantine_portal.services.demo import DURAND_EMAIL, MARTIN_EMAIL, MARTIN_PASSWORD
+from tests.browser.conftest import timed
 
 
 def login(ui, address: str, password: str) -> None:
+    with timed("login (parent form)"):
+        _login(ui, address, password)
+
+
+def _login(ui, address: str, password: str) -> None:
     ui.goto("/demo")
     ui.page.get_by_role("link", name="SE CONNECTER").click()
     ui.expect_path("/demo/connexion")
@@ -52,7 +58,7 @@ def test_martin_logs_in_sees_banner_and_logs_out(ui):
     ui.expect_path("/demo/connexion")
     assert ui.page.get_by_text("Vous êtes déconnecté").is_visible()
     ui.page.go_back()
-    ui.page.wait_for_load_state("networkidle")
+    ui.settle()
     ui.page.wait_for_timeout(500)
     assert ui.page.get_by_text("Claire Martin").count() == 0
 

@@ -11,8 +11,7 @@ from cantine_portal.infra.db import Database
 from cantine_portal.infra.pdf.reglement import render_reglement
 from cantine_portal.models import Child, Family, Reservation, Service, Structure
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD, STAFF_EMAIL, STAFF_PASSWORD
-from tests.browser.conftest import _new_ui
-from tests.browser.test_accounts_flow import login
+from tests.browser.conftest import _new_ui, sign_in
 
 ADMIN_PAGES = [
     "parametres",
@@ -67,8 +66,7 @@ def test_staff_logs_in_and_every_back_office_page_is_accessible(ui):
 def test_staff_publishes_a_document_and_a_parent_opens_it(ui, browser, portal, tmp_path):
     pdf = tmp_path / "menu-noel.pdf"
     pdf.write_bytes(render_reglement("Ville de Démo"))
-    staff_login(ui)
-    ui.expect_path("/demo/admin")
+    sign_in(ui, STAFF_EMAIL, STAFF_PASSWORD, staff=True)
     ui.page.get_by_role("navigation", name="Menu du back-office").get_by_role(
         "link", name="Documents", exact=True
     ).click()
@@ -83,8 +81,7 @@ def test_staff_publishes_a_document_and_a_parent_opens_it(ui, browser, portal, t
 
     context, parent = _new_ui(browser, portal)
     try:
-        login(parent, MARTIN_EMAIL, MARTIN_PASSWORD)
-        parent.expect_path("/demo/accueil")
+        sign_in(parent, MARTIN_EMAIL, MARTIN_PASSWORD)
         parent.goto("/demo/documents")
         link = parent.page.get_by_role("link", name=re.compile(r"^Menu de Noël 2026"))
         link.wait_for()
@@ -157,8 +154,7 @@ def test_staff_sees_a_paid_reservation_in_the_days_attendance(ui, portal):
 
 
 def _check_attendance(ui, portal) -> None:
-    staff_login(ui)
-    ui.expect_path("/demo/admin")
+    sign_in(ui, STAFF_EMAIL, STAFF_PASSWORD, staff=True)
     ui.goto("/demo/admin/effectifs?jour=2026-11-30")
     page = ui.page
     page.get_by_role("cell", name="MARTIN Léa").wait_for()
@@ -174,8 +170,7 @@ def _check_attendance(ui, portal) -> None:
 
 
 def test_a_parent_never_reaches_the_back_office(ui, portal):
-    login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
-    ui.expect_path("/demo/accueil")
+    sign_in(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     ui.page.goto(portal.url("/demo/admin"))
     ui.expect_path("/demo/admin/connexion")
     assert ui.page.get_by_role("heading", name="Connexion au back-office").is_visible()
@@ -198,8 +193,7 @@ def test_csv_import_with_a_bad_line_imports_nothing_and_says_which_line(ui, tmp_
         "X-2;Mme;Blanc;;pas-une-adresse\n",
         encoding="utf-8-sig",
     )
-    staff_login(ui)
-    ui.expect_path("/demo/admin")
+    sign_in(ui, STAFF_EMAIL, STAFF_PASSWORD, staff=True)
     ui.goto("/demo/admin/familles")
     template = ui.page.get_by_role("link", name="Télécharger le modèle CSV")
     assert ui.page.request.get(ui.portal.url(template.get_attribute("href"))).status == 200
@@ -216,8 +210,7 @@ def test_csv_import_with_a_bad_line_imports_nothing_and_says_which_line(ui, tmp_
 
 
 def test_a_wrong_setting_is_explained_and_what_was_typed_stays(ui):
-    staff_login(ui)
-    ui.expect_path("/demo/admin")
+    sign_in(ui, STAFF_EMAIL, STAFF_PASSWORD, staff=True)
     ui.goto("/demo/admin/parametres")
     ui.page.get_by_label("Heure limite (HH:MM)").fill("25:00")
     ui.page.get_by_label("Ville", exact=True).fill("Démo-sur-Mer")

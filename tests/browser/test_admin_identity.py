@@ -9,19 +9,17 @@ import io
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import _new_ui
-from tests.browser.test_admin import ADMIN_PAGES, staff_login
+from cantine_portal.services.demo import STAFF_EMAIL, STAFF_PASSWORD
+from tests.browser.conftest import _new_ui, axe_violations, sign_in
+from tests.browser.test_admin import ADMIN_PAGES
 
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 768}}
 
 
 def every_violation(ui) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(ui.page)
     return [
         f"{ui.page.url} {v['id']} ({v['impact']}): {v['help']} → {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
+        for v in axe_violations(ui.page)
     ]
 
 
@@ -29,8 +27,7 @@ def every_violation(ui) -> list[str]:
 def test_every_back_office_page_has_no_axe_violation_of_any_impact(browser, portal, size):
     context, ui = _new_ui(browser, portal, SIZES[size])
     try:
-        staff_login(ui)
-        ui.expect_path("/demo/admin")
+        sign_in(ui, STAFF_EMAIL, STAFF_PASSWORD, staff=True)
         found = every_violation(ui)
         for path in [*ADMIN_PAGES, "familles"]:
             ui.goto(f"/demo/admin/{path}")
@@ -59,8 +56,7 @@ def _logo_file(tmp_path) -> str:
 
 
 def test_staff_upload_a_logo_and_choose_a_colour_then_see_them_in_the_header(ui, tmp_path):
-    staff_login(ui)
-    ui.expect_path("/demo/admin")
+    sign_in(ui, STAFF_EMAIL, STAFF_PASSWORD, staff=True)
     ui.goto("/demo/admin/parametres")
     header_logo = ui.page.locator("header img[alt='Logo de Ville de Démo']")
     before = header_logo.get_attribute("src")
@@ -93,8 +89,7 @@ def test_staff_upload_a_logo_and_choose_a_colour_then_see_them_in_the_header(ui,
         == "rgb(91, 42, 134)"
     )
     # back to the demo's blue for the other tests of the session
-    staff_login(ui)
-    ui.expect_path("/demo/admin")
+    sign_in(ui, STAFF_EMAIL, STAFF_PASSWORD, staff=True)
     ui.goto("/demo/admin/parametres")
     ui.page.get_by_label("Couleur principale (code #RRVVBB)").fill("#1d4e89")
     ui.page.get_by_role("button", name="Enregistrer", exact=True).click()

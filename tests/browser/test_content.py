@@ -14,14 +14,13 @@ from cantine_portal.infra.pdf.reglement import render_reglement
 from cantine_portal.infra.pdf.validation import MSG_NOT_PDF
 from cantine_portal.models import Document, Structure
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
-from tests.browser.test_accounts_flow import login
+from tests.browser.conftest import sign_in
 
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 300 + b"This program cannot be run in DOS mode.\r\n"
 
 
 def _open_from_banner(ui, label: str, path: str) -> None:
-    login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
-    ui.expect_path("/demo/accueil")
+    sign_in(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     nav = ui.page.get_by_role("navigation", name="Bandeau principal")
     if nav.get_by_text("Menu", exact=True).is_visible():  # below 768 px the links are behind « Menu »
         nav.get_by_text("Menu", exact=True).click()

@@ -6,7 +6,7 @@ import sqlite3
 from contextlib import contextmanager
 
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
-from tests.browser.test_accounts_flow import login
+from tests.browser.conftest import sign_in
 
 CLOSED_TEXT = "La modification de ces informations n'est pas ouverte en ligne par votre structure."
 
@@ -21,8 +21,7 @@ def _main(ui):
 
 
 def test_edit_guardian_phone_and_keep_typed_values_on_error(ui):
-    login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
-    ui.expect_path("/demo/accueil")
+    sign_in(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     _open(ui, "Famille", "/demo/famille")
     page = ui.page
     page.get_by_role("tab", name="Julien Martin").click()
@@ -59,8 +58,7 @@ def test_edit_guardian_phone_and_keep_typed_values_on_error(ui):
 
 
 def test_change_child_diet(ui):
-    login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
-    ui.expect_path("/demo/accueil")
+    sign_in(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     _open(ui, "Enfants", "/demo/enfants")
     page = ui.page
     page.get_by_role("tab", name="Hugo Martin").click()
@@ -91,8 +89,7 @@ def _children_edit_closed(portal):
 
 
 def test_children_read_only_when_commune_keeps_edits(ui, portal):
-    login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
-    ui.expect_path("/demo/accueil")
+    sign_in(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     with _children_edit_closed(portal):
         ui.goto("/demo/enfants")
         page = ui.page
@@ -107,8 +104,7 @@ def test_children_read_only_when_commune_keeps_edits(ui, portal):
 
 
 def test_pages_fit_a_phone(phone_ui):
-    login(phone_ui, MARTIN_EMAIL, MARTIN_PASSWORD)
-    phone_ui.expect_path("/demo/accueil")
+    sign_in(phone_ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     for path in ("/demo/famille", "/demo/enfants"):
         phone_ui.goto(path)
         phone_ui.page.get_by_role("button", name="Enregistrer").wait_for()
@@ -123,8 +119,7 @@ def test_login_email_change_asks_password_and_warns_old_address(ui, portal):
     from email import policy
 
     new_address = "claire.martin.nouvelle@example.fr"
-    login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
-    ui.expect_path("/demo/accueil")
+    sign_in(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     before = set(portal.mails())
     try:
         ui.goto("/demo/famille")
@@ -153,8 +148,7 @@ def test_login_email_change_asks_password_and_warns_old_address(ui, portal):
 
 
 def test_save_on_stale_data_is_refused_and_reloaded(ui, portal):
-    login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
-    ui.expect_path("/demo/accueil")
+    sign_in(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     ui.goto("/demo/famille")
     page = ui.page
     page.get_by_role("tab", name="Julien Martin").click()

@@ -8,7 +8,7 @@ import time
 from email import policy
 
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
-from tests.browser.test_accounts_flow import login
+from tests.browser.conftest import sign_in, step_to_period
 
 SERVICE = "Garderie du matin"
 # A week no other browser test books: the portal (and its database) is shared by the session.
@@ -21,13 +21,7 @@ def _box(ui, child: str, day: str):
 
 def _open_week(ui) -> None:
     ui.goto("/demo/reservations")
-    heading = ui.page.get_by_role("heading", name=WEEK)
-    for _ in range(12):
-        if heading.count():
-            break
-        ui.page.get_by_role("button", name="Semaine suivante").click()
-        ui.page.wait_for_timeout(150)
-    heading.wait_for()
+    step_to_period(ui, WEEK, ui.page.get_by_role("button", name="Semaine suivante").click, limit=12)
 
 
 def _book_next_week(ui, child: str, day: str) -> None:
@@ -62,8 +56,7 @@ def _ticket_mail(portal, reference: str, within: float = 20.0) -> list:
 
 
 def test_pay_basket_ticket_green_days_and_receipt(ui, portal):
-    login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
-    ui.expect_path("/demo/accueil")
+    sign_in(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     _book_next_week(ui, "Léa", "lundi 11 janvier")
     _pay_at_bank(ui, "Payer")
     ui.page.get_by_role("heading", name="Ticket de paiement").wait_for()
@@ -97,8 +90,7 @@ def test_pay_basket_ticket_green_days_and_receipt(ui, portal):
 
 
 def test_refused_payment_leaves_days_blue_and_nothing_paid(ui):
-    login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
-    ui.expect_path("/demo/accueil")
+    sign_in(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     ui.goto("/demo/factures")
     receipts_before = ui.page.get_by_role("row").count()
     _book_next_week(ui, "Hugo", "mardi 12 janvier")

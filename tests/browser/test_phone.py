@@ -10,6 +10,7 @@ alone. Each step is saved as a full-page PNG (folder printed at the end of the r
 from __future__ import annotations
 
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
+from tests.browser.conftest import sign_in, step_to_period
 from tests.browser.test_accounts_flow import login
 
 PAGES = ["accueil", "famille", "enfants", "reservations", "factures", "documents", "mot-de-passe", "contact"]
@@ -33,19 +34,14 @@ SMALL_TEXT = """() => [...document.querySelectorAll('main *')].filter(e => e.off
 
 
 def _login(ui) -> None:
+    """Through the login form, as the guide shows it (at both sizes)."""
     login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     ui.expect_path("/demo/accueil")
 
 
 def _open_week(ui, week: str) -> None:
     ui.goto("/demo/reservations")
-    heading = ui.page.get_by_role("heading", name=week)
-    for _ in range(14):
-        if heading.count():
-            break
-        ui.page.get_by_role("button", name="Semaine suivante").click()
-        ui.page.wait_for_timeout(200)
-    heading.wait_for()
+    step_to_period(ui, week, ui.page.get_by_role("button", name="Semaine suivante").click)
 
 
 def _box(ui, child: str, day: str, service: str = CANTEEN):
@@ -88,7 +84,7 @@ def test_every_parent_page_is_clean_at_both_sizes(sized_ui, shots_dir):
 
 def test_phone_reservations_compact_whole_cell_bar_and_basket(phone_ui, shots_dir):
     ui = phone_ui
-    _login(ui)
+    sign_in(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     _open_week(ui, WEEK)
     ui.shot(shots_dir, "03-reservations")
     height = ui.page.evaluate("() => document.documentElement.scrollHeight")
@@ -153,13 +149,12 @@ def test_keyboard_alone_books_and_pays(ui, shots_dir):
     _tab_to(ui, "e.getAttribute('href') === '/demo/reservations'")
     ui.page.keyboard.press("Enter")
     ui.expect_path("/demo/reservations")
-    for _ in range(14):
-        if ui.page.get_by_role("heading", name=KEYBOARD_WEEK).count():
-            break
+
+    def press_next() -> None:
         _tab_to(ui, "e.innerText && e.innerText.startsWith('Semaine suivante')")
         ui.page.keyboard.press("Enter")
-        ui.page.wait_for_timeout(250)
-    ui.page.get_by_role("heading", name=KEYBOARD_WEEK).wait_for()
+
+    step_to_period(ui, KEYBOARD_WEEK, press_next)
     label = f"Léa — {CANTEEN} — mardi 26 janvier"
     _tab_to(ui, f"e.getAttribute('aria-label') === '{label}'")
     ui.page.keyboard.press("Space")

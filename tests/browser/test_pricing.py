@@ -8,9 +8,8 @@ import io
 
 from pypdf import PdfReader
 
-from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
-from tests.browser.test_accounts_flow import login
-from tests.browser.test_admin import staff_login
+from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD, STAFF_EMAIL, STAFF_PASSWORD
+from tests.browser.conftest import sign_in, step_to_period
 
 SERVICE = "Restauration scolaire"
 # A week no other browser test books (the portal's database is shared by the session); Martin's
@@ -20,18 +19,11 @@ WEEK = "Semaine du 25 au 31 janvier 2027"
 
 def _open_week(ui) -> None:
     ui.goto("/demo/reservations")
-    heading = ui.page.get_by_role("heading", name=WEEK)
-    for _ in range(12):
-        if heading.count():
-            break
-        ui.page.get_by_role("button", name="Semaine suivante").click()
-        ui.page.wait_for_timeout(150)
-    heading.wait_for()
+    step_to_period(ui, WEEK, ui.page.get_by_role("button", name="Semaine suivante").click, limit=12)
 
 
 def test_a_parent_in_bracket_1_pays_one_euro_meals_and_sees_the_bracket_on_the_receipt(ui):
-    staff_login(ui)
-    ui.expect_path("/demo/admin")
+    sign_in(ui, STAFF_EMAIL, STAFF_PASSWORD, staff=True)
     ui.goto("/demo/admin/quotients")
     ui.page.locator("#qf-family").select_option(label="Martin (F-MARTIN)")
     ui.page.locator("#qf-value").fill("400")
@@ -40,8 +32,7 @@ def test_a_parent_in_bracket_1_pays_one_euro_meals_and_sees_the_bracket_on_the_r
     ui.page.get_by_role("button", name="Enregistrer le quotient familial").click()
     ui.page.get_by_text("Quotient familial de la famille Martin : 400").wait_for()
 
-    login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
-    ui.expect_path("/demo/accueil")
+    sign_in(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     _open_week(ui)
     for day in ("lundi 25 janvier", "mardi 26 janvier"):
         ui.page.get_by_role("checkbox", name=f"Léa — {SERVICE} — {day}", exact=True).click()
@@ -73,8 +64,7 @@ def test_a_parent_in_bracket_1_pays_one_euro_meals_and_sees_the_bracket_on_the_r
 
 
 def test_a_clerk_edits_a_grid_and_sees_the_preview_and_the_verdict(ui):
-    staff_login(ui)
-    ui.expect_path("/demo/admin")
+    sign_in(ui, STAFF_EMAIL, STAFF_PASSWORD, staff=True)
     ui.goto("/demo/admin/prestations")
     ui.page.get_by_role("link", name="Grilles tarifaires selon le quotient familial", exact=False).click()
     ui.expect_path("/demo/admin/prestations/grilles")

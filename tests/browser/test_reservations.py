@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
-from tests.browser.test_accounts_flow import login
+from tests.browser.conftest import sign_in
 
 # The browser tests stand on Thursday 26 November 2026, 10:00 Paris: the week of 30 November
 # is the first one still open (deadline tonight 23:59).
@@ -31,8 +31,7 @@ def _grand_total(ui) -> str:
 
 
 def test_tick_three_days_per_child_validate_and_find_them_again(ui):
-    login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
-    ui.expect_path("/demo/accueil")
+    sign_in(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     _open_reservations(ui)
     assert ui.page.get_by_role("heading", name="Semaine du 30 novembre au 6 décembre 2026").is_visible()
     # Wednesday is not served: one short line saying why, no box to tick.
@@ -71,8 +70,7 @@ def test_tick_three_days_per_child_validate_and_find_them_again(ui):
 
     ui.page.get_by_role("button", name="Se déconnecter").click()
     ui.expect_path("/demo/connexion")
-    login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
-    ui.expect_path("/demo/accueil")
+    sign_in(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     _open_reservations(ui)
     ui.page.get_by_text("🛒 Dans le panier").first.wait_for()
     assert ui.page.get_by_text("🛒 Dans le panier").count() == 6
@@ -87,8 +85,7 @@ def _box_of(ui, child: str, service: str, day: str):
 
 
 def _login_and_open(ui):
-    login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
-    ui.expect_path("/demo/accueil")
+    sign_in(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     _open_reservations(ui)
 
 

@@ -73,8 +73,7 @@ def test_tick_validate_reload_on_two_workers_with_postgres_and_redis(browser, sc
 
         for _ in range(3):  # each reload is a new websocket, on either worker
             ui.page.reload()
-            ui.page.wait_for_load_state("networkidle")
-            ui.wait_hydrated()
+            ui.settle()
             ui.page.get_by_text("🛒 Dans le panier").first.wait_for()
             assert ui.page.get_by_text("🛒 Dans le panier").count() == 1
             assert box.is_checked()

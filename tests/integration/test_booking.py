@@ -22,7 +22,7 @@ from cantine_portal.models import (
     ServicePrice,
     Structure,
 )
-from cantine_portal.services.booking import basket, choices, period_view
+from cantine_portal.services.booking import basket, choices, period_view, settlement
 from cantine_portal.services.booking import checkout as booking_checkout
 from cantine_portal.services.booking import errors as booking_errors
 from cantine_portal.services.booking.checkout import CheckoutSnapshot, ProviderRedirect
@@ -137,7 +137,7 @@ def pay(d: Demo, now=NOW):
         return started
     with d.db.write_session() as s:
         payment = s.get(Payment, started.payment_id)
-        outcome = booking_checkout.checkout_succeeded(s, now, d.structure, d.martin, payment.id, payment.amount_cents)
+        outcome = settlement.checkout_succeeded(s, now, d.structure, d.martin, payment.id, payment.amount_cents)
     assert outcome.ok, outcome.message
     return started
 
@@ -433,15 +433,15 @@ def test_checkout_failure_reopens_the_basket_without_loss_or_double(demo):
     again = checkout(demo)
     assert not again.ok and again.message == booking_errors.CHECKOUT_MESSAGE
     with demo.db.write_session() as s:
-        out = booking_checkout.checkout_failed(s, NOW, demo.structure, demo.martin, started.payment_id, "expired")
+        out = settlement.checkout_failed(s, NOW, demo.structure, demo.martin, started.payment_id, "expired")
         assert out.ok and not out.already_done
-        assert booking_checkout.checkout_failed(s, NOW, demo.structure, demo.martin, started.payment_id).already_done
+        assert settlement.checkout_failed(s, NOW, demo.structure, demo.martin, started.payment_id).already_done
     reopened = summary(demo)
     assert reopened.status == "open" and reopened.total_cents == 770 and len(reopened.lines) == 2
     assert {c.key for c in view(demo).cells() if c.state == "pending"} == wanted
     # A late success for the expired payment is not applied.
     with demo.db.write_session() as s:
-        late = booking_checkout.checkout_succeeded(s, NOW, demo.structure, demo.martin, started.payment_id, 770)
+        late = settlement.checkout_succeeded(s, NOW, demo.structure, demo.martin, started.payment_id, 770)
     assert not late.ok
     pay(demo)
     assert [r.status for r in reservations(demo)] == ["paid", "paid"]
@@ -452,11 +452,11 @@ def test_success_checks_amount_owner_and_is_idempotent(demo):
     apply(demo, {(demo.lea, demo.canteen, MON)})
     started = checkout(demo)
     with demo.db.write_session() as s:
-        assert not booking_checkout.checkout_succeeded(s, NOW, demo.structure, demo.martin, started.payment_id, 1).ok
-        assert not booking_checkout.checkout_succeeded(s, NOW, demo.structure, demo.durand, started.payment_id, 385).ok
-        assert not booking_checkout.checkout_failed(s, NOW, demo.autreville, demo.bernard, started.payment_id).ok
-        assert booking_checkout.checkout_succeeded(s, NOW, demo.structure, demo.martin, started.payment_id, 385).ok
-        again = booking_checkout.checkout_succeeded(s, NOW, demo.structure, demo.martin, started.payment_id, 385)
+        assert not settlement.checkout_succeeded(s, NOW, demo.structure, demo.martin, started.payment_id, 1).ok
+        assert not settlement.checkout_succeeded(s, NOW, demo.structure, demo.durand, started.payment_id, 385).ok
+        assert not settlement.checkout_failed(s, NOW, demo.autreville, demo.bernard, started.payment_id).ok
+        assert settlement.checkout_succeeded(s, NOW, demo.structure, demo.martin, started.payment_id, 385).ok
+        again = settlement.checkout_succeeded(s, NOW, demo.structure, demo.martin, started.payment_id, 385)
         assert again.ok and again.already_done
     assert [r.status for r in reservations(demo)] == ["paid"]
 

@@ -17,6 +17,7 @@ from cantine_portal.models import Account, AccountRole, Basket, ClosedDay, Credi
 from cantine_portal.services.backoffice import calendar as staff_calendar
 from cantine_portal.services.backoffice import closures
 from cantine_portal.services.booking import checkout as booking_checkout
+from cantine_portal.services.booking import settlement
 from cantine_portal.services.payments import fulfilment, providers
 from cantine_portal.usecases import payments as payment_cases
 from tests.integration.test_booking import MON, NOW, TUE, Demo, _load, apply, summary
@@ -122,7 +123,7 @@ def test_settlement_by_credit_alone_never_pays_a_closed_day(d, settings):
         s.add(payment)
         s.flush()
         booking_checkout._freeze(s, NOW, basket, summary(d))
-        done = booking_checkout.checkout_succeeded(s, NOW, d.structure, d.martin, payment.id, 0)
+        done = settlement.checkout_succeeded(s, NOW, d.structure, d.martin, payment.id, 0)
     assert done.ok and done.closed_credited == 1
     assert statuses(d) == ["cancelled"]
     with d.db.session() as s:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
@@ -80,10 +81,68 @@ def close_day(
     """An exceptional closure: cancel and credit paid reservations, drop pending ones, mail families."""
     structure = check_staff(session, structure_id, account_id)
     service = owned(session, Service, service_id, structure_id) if service_id is not None else None
-    errors: dict[str, str] = {}
     closed_on = parse_day(day)
-    today = now.astimezone(PARIS).date()
     reason = " ".join(reason.split())
+    errors = _closure_errors(session, now, structure_id, closed_on, service, reason)
+    if errors or closed_on is None:
+        return CalendarResult(False, "La fermeture n'a pas été enregistrée : corrigez les champs signalés.", errors)
+
+    session.add(
+        ClosedDay(
+            structure_id=structure_id,
+            day=closed_on,
+            kind="closure",
+            reason=reason,
+            service_id=service.id if service else None,
+        )
+    )
+    scope = [Reservation.structure_id == structure_id, Reservation.day == closed_on]
+    if service is not None:
+        scope.append(Reservation.service_id == service.id)
+    by_family = _cancel_and_credit_paid(session, now, structure_id, closed_on, scope)
+    paid = sum(len(reservations) for reservations in by_family.values())
+    pending = _drop_pending(session, now, scope)
+    session.flush()
+    audit.record(
+        session,
+        now,
+        "admin.day_closed",
+        structure_id=structure_id,
+        account_id=account_id,
+        ip=ip,
+        target=f"day:{closed_on.isoformat()}",
+        service_id=service.id if service else None,
+        reason=reason,
+        cancelled=paid,
+        removed_pending=pending,
+        families=len(by_family),
+    )
+    if mailer is not None:
+        for family_id, reservations in by_family.items():
+            _mail_family(session, mailer, now, structure, family_id, closed_on, reason, reservations)
+    message = _closure_message(closed_on, service, paid, len(by_family), pending)
+    return CalendarResult(True, message, cancelled=paid, credited_families=len(by_family), removed_pending=pending)
+
+
+def _closure_message(closed_on: date, service: Service | None, paid: int, families: int, pending: int) -> str:
+    """What the staff read once the day is closed: what it cancelled, credited and took out of baskets."""
+    what = f"« {service.name} »" if service else "toutes les prestations"
+    message = f"Fermeture du {closed_on:%d/%m/%Y} enregistrée ({what})."
+    if paid:
+        message += (
+            f" {paid} réservation(s) payée(s) annulée(s) ; {families} famille(s) créditée(s) et prévenue(s) par e-mail."
+        )
+    if pending:
+        message += f" {pending} réservation(s) en attente retirée(s) des paniers."
+    return message
+
+
+def _closure_errors(
+    session: Session, now: datetime, structure_id: int, closed_on: date | None, service: Service | None, reason: str
+) -> dict[str, str]:
+    """The form's messages, by field: a readable day, today or later, not closed twice; a short reason."""
+    errors: dict[str, str] = {}
+    today = now.astimezone(PARIS).date()
     if closed_on is None:
         errors["day"] = "Saisissez le jour de fermeture (jj/mm/aaaa)."
     elif closed_on < today:
@@ -103,21 +162,13 @@ def close_day(
         )
         if session.exec(same).first() is not None:
             errors["day"] = "Ce jour est déjà enregistré comme fermeture exceptionnelle."
-    if errors or closed_on is None:
-        return CalendarResult(False, "La fermeture n'a pas été enregistrée : corrigez les champs signalés.", errors)
+    return errors
 
-    session.add(
-        ClosedDay(
-            structure_id=structure_id,
-            day=closed_on,
-            kind="closure",
-            reason=reason,
-            service_id=service.id if service else None,
-        )
-    )
-    scope = [Reservation.structure_id == structure_id, Reservation.day == closed_on]
-    if service is not None:
-        scope.append(Reservation.service_id == service.id)
+
+def _cancel_and_credit_paid(
+    session: Session, now: datetime, structure_id: int, closed_on: date, scope: list[Any]
+) -> dict[int, list[Reservation]]:
+    """Cancel the closed day's paid reservations and credit each family what it paid; by family."""
     paid = list(
         session.exec(select(Reservation).where(*scope, Reservation.status == ReservationStatus.PAID).with_for_update())
     )
@@ -140,8 +191,12 @@ def close_day(
             )
         )
         by_family[reservation.family_id].append(reservation)
-    # Days waiting in a basket still open are simply taken out of it; a basket in checkout is
-    # frozen while the bank works (its fulfilment re-checks closed days).
+    return by_family
+
+
+def _drop_pending(session: Session, now: datetime, scope: list[Any]) -> int:
+    """Days waiting in a basket still open are simply taken out of it (the basket's version moves on);
+    a basket in checkout is frozen while the bank works (its fulfilment re-checks closed days)."""
     pending = list(
         session.exec(
             select(Reservation)
@@ -161,36 +216,7 @@ def close_day(
                 .where(col(Basket.id) == basket_id)
                 .values(version=col(Basket.version) + 1, updated_at=now)
             )
-    session.flush()
-    audit.record(
-        session,
-        now,
-        "admin.day_closed",
-        structure_id=structure_id,
-        account_id=account_id,
-        ip=ip,
-        target=f"day:{closed_on.isoformat()}",
-        service_id=service.id if service else None,
-        reason=reason,
-        cancelled=len(paid),
-        removed_pending=len(pending),
-        families=len(by_family),
-    )
-    if mailer is not None:
-        for family_id, reservations in by_family.items():
-            _mail_family(session, mailer, now, structure, family_id, closed_on, reason, reservations)
-    what = f"« {service.name} »" if service else "toutes les prestations"
-    message = f"Fermeture du {closed_on:%d/%m/%Y} enregistrée ({what})."
-    if paid:
-        message += (
-            f" {len(paid)} réservation(s) payée(s) annulée(s) ; {len(by_family)} famille(s) créditée(s) "
-            "et prévenue(s) par e-mail."
-        )
-    if pending:
-        message += f" {len(pending)} réservation(s) en attente retirée(s) des paniers."
-    return CalendarResult(
-        True, message, cancelled=len(paid), credited_families=len(by_family), removed_pending=len(pending)
-    )
+    return len(pending)
 
 
 def _mail_family(

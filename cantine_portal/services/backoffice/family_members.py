@@ -17,6 +17,7 @@ from cantine_portal.models import (
     Child,
     Enrollment,
     Guardian,
+    Service,
     row_id,
 )
 from cantine_portal.services.backoffice.access import NotAllowed, check_staff, owned_child, owned_family, owned_guardian
@@ -24,6 +25,7 @@ from cantine_portal.services.backoffice.families import MSG_CONFLICT, MSG_INVALI
 from cantine_portal.services.families import children as child_rules
 from cantine_portal.services.families import family as family_rules
 from cantine_portal.services.families import guardians as guardian_rules
+from cantine_portal.services.families.fields import ChildValues, GuardianValues
 from cantine_portal.services.shared import audit
 from cantine_portal.services.shared.validation import normalize_email
 
@@ -79,6 +81,21 @@ def save_guardian(
             target=f"guardian:{guardian.id}",
         )
         return Result(True, "Le responsable a été ajouté.", object_id=guardian.id)
+    return _update_guardian(session, now, structure_id, account_id, guardian, login, clean, ip)
+
+
+def _update_guardian(
+    session: Session,
+    now: datetime,
+    structure_id: int,
+    account_id: int,
+    guardian: Guardian,
+    login: Account | None,
+    clean: GuardianValues,
+    ip: str,
+) -> Result:
+    """Write what changed (if the version still matches); the login e-mail follows the guardian's."""
+    new_email = clean["email"]
     changes = {
         name: [getattr(guardian, name), clean[name]]
         for name in family_rules.GUARDIAN_FIELDS
@@ -167,6 +184,21 @@ def save_child(
             services=[offered[i].name for i in sorted(service_ids)],
         )
         return Result(True, "L'enfant a été ajouté.", object_id=child.id)
+    return _update_child(session, now, structure_id, account_id, child, clean, offered, service_ids, ip)
+
+
+def _update_child(
+    session: Session,
+    now: datetime,
+    structure_id: int,
+    account_id: int,
+    child: Child,
+    clean: ChildValues,
+    offered: dict[int | None, Service],
+    service_ids: set[int],
+    ip: str,
+) -> Result:
+    """Write what changed (if the version still matches) and move the enrollments to ``service_ids``."""
     changes = {
         name: [getattr(child, name), clean[name]]
         for name in family_rules.CHILD_FIELDS

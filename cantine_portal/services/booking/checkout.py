@@ -1,8 +1,7 @@
-"""Paying the basket: freeze it for the provider, then reopen it or mark it paid.
+"""Paying the basket: freeze it for the provider (settlement.py then reopens it or marks it paid).
 
 Plain Python (no Reflex); the caller commits. A checkout freezes the basket (status
 "checkout") with a snapshot of its lines and total: the provider must confirm exactly that.
-``checkout_failed`` and ``checkout_succeeded`` are idempotent (providers notify more than once).
 """
 
 from __future__ import annotations
@@ -13,25 +12,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from cantine_portal.french import format_long_date, to_paris
 from cantine_portal.models import (
     Basket,
     BasketStatus,
-    ClosedDay,
-    Credit,
-    CreditKind,
     Payment,
-    PaymentStatus,
-    Reservation,
-    ReservationStatus,
     Structure,
     row_id,
 )
 from cantine_portal.services.booking.basket import BasketSummary, basket_summary, reprice_basket
+from cantine_portal.services.booking.closed_lines import drop_closed_lines
 from cantine_portal.services.booking.errors import CHECKOUT_MESSAGE, CONFLICT_MESSAGE, BookingError
 from cantine_portal.services.booking.queries import (
     basket_lines,
@@ -41,12 +34,11 @@ from cantine_portal.services.booking.queries import (
     structure_and_family,
     structure_rule,
 )
+from cantine_portal.services.booking.settlement import mark_paid
 from cantine_portal.services.shared import calendar
-from cantine_portal.services.shared.calendar import closure_credit_label
 
 # How long a basket stays frozen for a payment the provider has not confirmed.
 CHECKOUT_LIFETIME = timedelta(minutes=30)
-FAILURE_STATUSES = (PaymentStatus.FAILED, PaymentStatus.EXPIRED, PaymentStatus.CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -137,38 +129,6 @@ def _drop_expired_lines(session: Session, now: datetime, structure: Structure, b
     )
 
 
-def on_closed_days(session: Session, structure_id: int, reservations: list[Reservation]) -> list[Reservation]:
-    """Those of ``reservations`` on a day the commune closed (for every service or for theirs)."""
-    if not reservations:
-        return []
-    closed = session.exec(
-        select(ClosedDay).where(
-            ClosedDay.structure_id == structure_id, col(ClosedDay.day).in_({r.day for r in reservations})
-        )
-    ).all()
-    return [r for r in reservations if any(c.day == r.day and c.service_id in (None, r.service_id) for c in closed)]
-
-
-def drop_closed_lines(session: Session, structure_id: int, basket: Basket) -> str:
-    """Remove unpaid lines on days the commune closed since they were ticked (a closure leaves a
-    basket in checkout alone, so they can come back with it); the French message says which."""
-    rows = basket_lines(session, basket)
-    closed = {r.id for r in on_closed_days(session, structure_id, [r for r, _c, _s in rows])}
-    dropped = []
-    for r, child, service in rows:
-        if r.id in closed:
-            dropped.append(f"{service.name} pour {child.first_name} le {format_long_date(r.day)}")
-            session.delete(r)
-    if not dropped:
-        return ""
-    session.flush()
-    return (
-        "La commune a fermé des jours de votre panier, qui en sont retirés : "
-        + " ; ".join(dropped)
-        + ". Vérifiez le nouveau total avant de payer."
-    )
-
-
 def _begin_checkout(
     session: Session,
     now: datetime,
@@ -217,7 +177,7 @@ def _begin_checkout(
     payment_id = row_id(payment)
     if summary.total_cents == 0:
         # Entirely covered by credit: no bank involved.
-        done = _checkout_succeeded(session, now, structure_id, family_id, payment_id, 0)
+        done = mark_paid(session, now, structure_id, family_id, payment_id, 0)
         return CheckoutResult(True, done.message, None, payment_id, True, None)
     snapshot = CheckoutSnapshot(
         payment_id, payment.reference, structure_id, family_id, summary.total_cents, summary.credit_applied_cents, lines
@@ -271,147 +231,3 @@ def _open_payment(
     session.add(payment)
     session.flush()
     return CheckoutResult(True, "Redirection vers le paiement…", started.url, payment.id, False, basket_version)
-
-
-@dataclass(frozen=True)
-class PaymentOutcome:
-    ok: bool
-    message: str
-    already_done: bool = False
-    # Paid days the commune closed while the payment was under way: cancelled and credited.
-    closed_credited: int = 0
-
-
-def _payment_for(session: Session, structure_id: int, family_id: int, payment_id: int) -> tuple[Payment, Basket]:
-    payment = session.get(Payment, payment_id)
-    if payment is None or payment.structure_id != structure_id or payment.family_id != family_id:
-        raise BookingError("Paiement inconnu.")
-    basket = session.get(Basket, payment.basket_id)
-    if basket is None or basket.family_id != family_id:
-        raise BookingError("Paiement inconnu.")
-    return payment, basket
-
-
-def checkout_failed(
-    session: Session,
-    now: datetime,
-    structure_id: int,
-    family_id: int,
-    payment_id: int,
-    status: str = PaymentStatus.FAILED,
-) -> PaymentOutcome:
-    """Payment failed / refused / expired / cancelled: reopen the basket, lines stay pending.
-
-    Idempotent: a second notification changes nothing.
-    """
-    if status not in FAILURE_STATUSES:
-        raise ValueError(f"unexpected payment failure status: {status!r}")
-    try:
-        with session.begin_nested():
-            payment, basket = _payment_for(session, structure_id, family_id, payment_id)
-            if payment.status != PaymentStatus.CREATED or basket.status != BasketStatus.CHECKOUT:
-                return PaymentOutcome(True, "Paiement déjà traité.", already_done=True)
-            payment.status = PaymentStatus(status)
-            payment.completed_at = now
-            basket.status = BasketStatus.OPEN
-            basket.version += 1
-            basket.snapshot_total_cents = None
-            basket.snapshot_credit_cents = None
-            basket.snapshot_lines = ""
-            basket.updated_at = now
-            session.add_all([payment, basket])
-            session.flush()
-            closed = drop_closed_lines(session, structure_id, basket)
-            return PaymentOutcome(
-                True,
-                "Le paiement n'a pas abouti : votre panier est conservé, "
-                "vous pouvez le régler à nouveau." + (f" {closed}" if closed else ""),
-            )
-    except BookingError as refused:
-        return PaymentOutcome(False, refused.message)
-
-
-def checkout_succeeded(
-    session: Session, now: datetime, structure_id: int, family_id: int, payment_id: int, amount_cents: int
-) -> PaymentOutcome:
-    """Payment confirmed for ``amount_cents``: pending → paid, credit used. Idempotent."""
-    try:
-        with session.begin_nested():
-            return _checkout_succeeded(session, now, structure_id, family_id, payment_id, amount_cents)
-    except BookingError as refused:
-        return PaymentOutcome(False, refused.message)
-
-
-def _checkout_succeeded(
-    session: Session, now: datetime, structure_id: int, family_id: int, payment_id: int, amount_cents: int
-) -> PaymentOutcome:
-    payment, basket = _payment_for(session, structure_id, family_id, payment_id)
-    if payment.status == PaymentStatus.SUCCEEDED:
-        return PaymentOutcome(True, "Paiement déjà enregistré.", already_done=True)
-    if payment.status != PaymentStatus.CREATED or basket.status != BasketStatus.CHECKOUT:
-        raise BookingError("Ce paiement n'est plus attendu.")
-    if amount_cents != payment.amount_cents or amount_cents != basket.snapshot_total_cents:
-        raise BookingError("Montant payé différent du montant du panier.")
-    reserved_ids = [line["reservation_id"] for line in json.loads(basket.snapshot_lines or "[]")]
-    session.exec(
-        update(Reservation)
-        .where(
-            col(Reservation.basket_id) == basket.id,
-            col(Reservation.status) == ReservationStatus.PENDING,
-            col(Reservation.id).in_(reserved_ids),
-        )
-        .values(status=ReservationStatus.PAID, payment_id=payment.id, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if payment.credit_cents:
-        session.add(
-            Credit(
-                structure_id=structure_id,
-                family_id=family_id,
-                amount_cents=-payment.credit_cents,
-                label=f"Avoir utilisé : paiement {payment.reference}",
-                kind=CreditKind.USED,
-                payment_id=payment.id,
-                created_at=now,
-            )
-        )
-    payment.status = PaymentStatus.SUCCEEDED
-    payment.completed_at = now
-    basket.status = BasketStatus.PAID
-    basket.version += 1
-    basket.updated_at = now
-    session.add_all([payment, basket])
-    session.flush()
-    credited = _credit_days_closed_meanwhile(session, now, payment)
-    return PaymentOutcome(True, "Paiement reçu : vos réservations sont confirmées.", closed_credited=credited)
-
-
-def _credit_days_closed_meanwhile(session: Session, now: datetime, payment: Payment) -> int:
-    """Whatever paid (card, credit alone, later the counter), a day closed is never left paid:
-    a closure declared while the bank worked leaves the frozen basket alone, so once paid those
-    days are cancelled and credited like any paid day on a closed day."""
-    paid = list(
-        session.exec(
-            select(Reservation).where(
-                Reservation.payment_id == payment.id, Reservation.status == ReservationStatus.PAID
-            )
-        )
-    )
-    closed = on_closed_days(session, payment.structure_id, paid)
-    for reservation in closed:
-        reservation.status = ReservationStatus.CANCELLED
-        reservation.cancelled_at = reservation.updated_at = now
-        session.add(reservation)
-        session.add(
-            Credit(
-                structure_id=payment.structure_id,
-                family_id=payment.family_id,
-                amount_cents=reservation.price_cents,
-                label=closure_credit_label(reservation.day),
-                reservation_id=reservation.id,
-                kind=CreditKind.CLOSURE,
-                created_at=now,
-            )
-        )
-    session.flush()
-    return len(closed)

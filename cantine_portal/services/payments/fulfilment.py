@@ -18,14 +18,8 @@ from sqlmodel import Session, col, select
 from cantine_portal.config import Settings
 from cantine_portal.french import format_euros
 from cantine_portal.models import Credit, CreditKind, Payment, PaymentEvent, PaymentStatus, Structure, row_id
-from cantine_portal.services.booking.checkout import (
-    FAILURE_STATUSES,
-    CheckoutResult,
-    ProviderRedirect,
-    begin_checkout,
-    checkout_failed,
-    checkout_succeeded,
-)
+from cantine_portal.services.booking.checkout import CheckoutResult, ProviderRedirect, begin_checkout
+from cantine_portal.services.booking.settlement import FAILURE_STATUSES, checkout_failed, checkout_succeeded
 from cantine_portal.services.payments import receipts
 from cantine_portal.services.payments.events import ProviderEvent
 from cantine_portal.services.payments.providers import CURRENCY, SimulatedBank, payment_availability, provider_for

@@ -31,9 +31,9 @@ from cantine_portal.services.booking.checkout import (
     CheckoutSnapshot,
     ProviderRedirect,
     begin_checkout,
-    checkout_succeeded,
 )
 from cantine_portal.services.booking.queries import current_basket
+from cantine_portal.services.booking.settlement import checkout_succeeded
 from cantine_portal.services.payments import receipts
 from cantine_portal.services.regie.errors import AlreadyRecorded, RegieError
 from cantine_portal.services.shared import audit

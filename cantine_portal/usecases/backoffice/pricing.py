@@ -16,11 +16,13 @@ from cantine_portal.infra import storage
 from cantine_portal.services.backoffice import grids as grid_rules
 from cantine_portal.services.backoffice import prestations as services_rules
 from cantine_portal.services.backoffice import qf_claim
+from cantine_portal.services.backoffice import quotient_attestations as attestation_rules
 from cantine_portal.services.backoffice import quotients as qf_rules
 from cantine_portal.services.backoffice.access import check_staff
 from cantine_portal.services.backoffice.grids import GridResult, GridSummary
 from cantine_portal.services.backoffice.qf_claim import Claim, ClaimPeriod
-from cantine_portal.services.backoffice.quotients import AttestationRow, ExpiringRow, FamilyQuotientRow, QuotientInput
+from cantine_portal.services.backoffice.quotient_attestations import AttestationRow
+from cantine_portal.services.backoffice.quotients import ExpiringRow, FamilyQuotientRow, QuotientInput
 from cantine_portal.services.pricing.editor import BracketText, GridForm
 from cantine_portal.services.pricing.grid import Grid
 from cantine_portal.services.pricing.tariffs import load_grids
@@ -190,7 +192,7 @@ def _quotients_page(actor: StaffActor, now: datetime) -> Callable[[Session], Quo
     today = now.astimezone(PARIS).date()
     return lambda s: QuotientsPage(
         qf_rules.family_rows(s, actor.structure_id, actor.account_id, today),
-        qf_rules.pending_attestations(s, actor.structure_id, actor.account_id),
+        attestation_rules.pending_attestations(s, actor.structure_id, actor.account_id),
         qf_rules.expiring(s, actor.structure_id, actor.account_id, today),
     )
 
@@ -237,7 +239,7 @@ def accept_attestation(
     actor: StaffActor, *, now: datetime, document_id: int, data: QuotientInput
 ) -> Outcome[QuotientsPage]:
     return change(
-        lambda s: qf_rules.accept_attestation(
+        lambda s: attestation_rules.accept_attestation(
             s,
             now,
             structure_id=actor.structure_id,
@@ -254,7 +256,7 @@ def refuse_attestation(actor: StaffActor, *, now: datetime, document_id: int, me
     """Refused with ``message``, e-mailed to the family's parents."""
     settings = get_settings()
     return change(
-        lambda s: qf_rules.refuse_attestation(
+        lambda s: attestation_rules.refuse_attestation(
             s,
             settings,
             now,
@@ -287,7 +289,7 @@ def set_outside_commune(
 
 def attestation_file(actor: StaffActor, *, document_id: int) -> Download | None:
     """The attestation a family sent, for the staff to read (None when it cannot be read)."""
-    document = read(lambda s: qf_rules.attestation_of(s, actor.structure_id, actor.account_id, document_id))
+    document = read(lambda s: attestation_rules.attestation_of(s, actor.structure_id, actor.account_id, document_id))
     try:
         data = storage.read_bytes(get_settings(), document.path)
     except (storage.StorageError, OSError):
