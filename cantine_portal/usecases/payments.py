@@ -29,8 +29,8 @@ from cantine_portal.infra.queue import get_queue
 from cantine_portal.infra.retry import with_db_retry
 from cantine_portal.models import Basket, PaymentStatus, Structure
 from cantine_portal.services.booking.checkout import CheckoutResult, PaymentProvider
-from cantine_portal.services.booking.settlement import checkout_failed
 from cantine_portal.services.booking.queries import credit_balance
+from cantine_portal.services.booking.settlement import checkout_failed
 from cantine_portal.services.payments import fulfilment, providers, receipts, signatures, tickets
 from cantine_portal.services.payments.events import ProviderEvent
 from cantine_portal.services.regie import refunds

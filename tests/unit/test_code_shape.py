@@ -44,7 +44,6 @@ FUNCTIONS_ALLOWED: dict[str, int] = {
     "services/demo.py:_load_demo": 120,
     "services/families/children.py:save_child": 69,
     "services/families/guardians.py:save_guardian": 120,
-    "services/regie/refunds.py:refund_credit": 77,
     "state/reservations.py:_show_page": 67,
 }
 

@@ -45,19 +45,17 @@ def credit_held(session: Session, structure_id: int, family_id: int) -> int:
     return int(held)
 
 
-def refund_credit(
+def _check_refund(
     session: Session,
-    now: datetime,
     structure_id: int,
     staff_id: int,
     family_id: int,
     amount_cents: int,
     method: str,
     reference: str,
-    reason: str,
     key: str,
-) -> RefundResult:
-    """Give ``amount_cents`` of the family's credit back by ``method``; refused beyond the balance."""
+) -> int:
+    """Everything a refund must pass (the family row locked first); returns the credit balance."""
     check_staff(session, structure_id, staff_id)
     family = session.exec(select(Family).where(Family.id == family_id).with_for_update()).first()
     if family is None or family.structure_id != structure_id:
@@ -83,6 +81,23 @@ def refund_credit(
             f"({format_euros(max(balance - held, 0))})."
             + (f" {format_euros(held)} sont retenus par un paiement en ligne en cours." if held else "")
         )
+    return balance
+
+
+def refund_credit(
+    session: Session,
+    now: datetime,
+    structure_id: int,
+    staff_id: int,
+    family_id: int,
+    amount_cents: int,
+    method: str,
+    reference: str,
+    reason: str,
+    key: str,
+) -> RefundResult:
+    """Give ``amount_cents`` of the family's credit back by ``method``; refused beyond the balance."""
+    balance = _check_refund(session, structure_id, staff_id, family_id, amount_cents, method, reference, key)
     label = f"Remboursement par {REFUND_LABELS[RefundMethod(method)]}"
     credit = Credit(
         structure_id=structure_id,
