@@ -113,6 +113,21 @@ def test_journal_gives_each_movement_its_own_kind_and_totals_reconcile(d, settin
     assert "avoir rendu après impayé" in text and "avoir repris après impayé" in text
 
 
+def test_journal_csv_totals_each_channel_and_each_kind_of_credit(d, settings, monkeypatch):
+    from cantine_portal.usecases.backoffice import regie as regie_cases
+    from cantine_portal.usecases.backoffice.common import StaffActor
+
+    _every_movement(d, settings)
+    monkeypatch.setattr("cantine_portal.infra.db._active", d.db)
+    monkeypatch.setattr("cantine_portal.config._active", settings)
+    text = regie_cases.journal_csv(StaffActor(d.structure, staff(d)), kind="day", day=NOW.date()).data.decode(
+        "utf-8-sig"
+    )
+    assert ";total;Trop-perçu — Paiement simulé;;;4,85\r\n" in text
+    assert ";total (sans encaissement);avoir repris après impayé;;;-10,00\r\n" in text
+    assert ";trop-perçu;Trop-perçu — Paiement simulé (porté en avoir);Martin;" in text
+
+
 def test_family_ledger_tells_trop_percu_from_credit_given_back(d, settings):
     _every_movement(d, settings)
     with d.db.session() as s:

@@ -224,6 +224,9 @@ def journal_csv(actor: StaffActor, *, kind: str, day: date) -> Download:
     rows += [
         ("", "total", journal.channel_label(c), "", "", journal.decimal(v)) for c, v in page.journal.totals.items()
     ]
+    rows += [
+        ("", "total (sans encaissement)", k, "", "", journal.decimal(v)) for k, v in page.journal.credit_totals.items()
+    ]
     return Download(
         csv_bytes(journal.JOURNAL_HEADER, rows),
         f"journal-{kind}-{page.first_day.isoformat()}.csv",
