@@ -77,6 +77,7 @@ def footer() -> rx.Component:
             "Code source",
             href="/api/code-source",
             title="Le portail est un logiciel libre (licence AGPL-3.0 ou ultérieure) : téléchargez son code source",
+            style={"text_decoration": "underline"},  # a link told apart from the text without colour
         ),
         class_name="portal-footer",
     )

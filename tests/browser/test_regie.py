@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import re
 
-from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
-from tests.browser.conftest import _new_ui
-from tests.browser.test_accounts_flow import login
-from tests.browser.test_admin import staff_login
+from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD, STAFF_EMAIL, STAFF_PASSWORD
+from tests.browser.conftest import _new_ui, sign_in, step_to_period
 
 SERVICE = "Garderie du matin"
 # A week no other browser test books (the portal and its database are shared by the session).
@@ -23,13 +21,7 @@ def _box(ui, day: str):
 
 def _open_week(ui) -> None:
     ui.goto("/demo/reservations")
-    heading = ui.page.get_by_role("heading", name=WEEK)
-    for _ in range(16):
-        if heading.count():
-            break
-        ui.page.get_by_role("button", name="Semaine suivante").click()
-        ui.page.wait_for_timeout(150)
-    heading.wait_for()
+    step_to_period(ui, WEEK, ui.page.get_by_role("button", name="Semaine suivante").click, limit=16)
 
 
 def _money(text: str) -> str:
@@ -40,8 +32,7 @@ def _money(text: str) -> str:
 
 
 def _staff_on_martin(staff) -> None:
-    staff_login(staff)
-    staff.expect_path("/demo/admin")
+    sign_in(staff, STAFF_EMAIL, STAFF_PASSWORD, staff=True)
     staff.goto("/demo/admin/familles")
     staff.page.get_by_role("link", name="Martin", exact=True).click()
     staff.page.get_by_role("heading", name="Enregistrer un paiement au guichet").wait_for()
@@ -84,8 +75,7 @@ def _cheque_for_the_basket(staff) -> str:
 
 
 def test_counter_cheque_pays_the_basket_and_the_parent_sees_days_receipt_and_refund(ui, browser, portal):
-    login(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
-    ui.expect_path("/demo/accueil")
+    sign_in(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     _open_week(ui)
     for day in DAYS:
         _box(ui, day).click()
