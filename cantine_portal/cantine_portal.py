@@ -14,9 +14,11 @@ secure_var_tree(get_settings())
 from cantine_portal.api.middleware import portal_middleware
 from cantine_portal.api.routes import build_api
 from cantine_portal.pages import (
+    absences,
     account_home,
     accounts,
     admin,
+    admin_absences,
     admin_attendance,
     admin_calendar,
     admin_claim,
@@ -37,8 +39,10 @@ from cantine_portal.pages import (
     preferences,
     reservations,
 )
+from cantine_portal.state.absences import AbsencesState
 from cantine_portal.state.accounts import CreatePasswordState, LinkRequestState, LoginState
 from cantine_portal.state.admin import StaffLoginState
+from cantine_portal.state.admin_absences import AdminAbsencesState
 from cantine_portal.state.admin_config import AdminCalendarState, AdminServicesState, AdminSettingsState
 from cantine_portal.state.admin_daily import (
     AdminAttendanceState,
@@ -132,6 +136,12 @@ app.add_page(
     on_load=[AuthState.load_protected, ReservationState.load],
 )
 app.add_page(
+    absences.absences_page,
+    route="/[slug]/absences",
+    title="Absences — " + TITLE,
+    on_load=[AuthState.load_protected, AbsencesState.load],
+)
+app.add_page(
     preferences.preferences_page,
     route="/[slug]/preferences",
     title="Préférences — " + TITLE,
@@ -173,6 +183,7 @@ for route, page, load, label in [
     # the family page also loads its money block (ledger, régie forms), a state of its own
     ("famille", admin_family.family_page, [AdminFamilyState.load, AdminFamilyMoneyState.load], "Famille"),
     ("effectifs", admin_attendance.attendance_page, AdminAttendanceState.load, "Effectifs"),
+    ("absences", admin_absences.absences_page, AdminAbsencesState.load, "Absences"),
     ("documents", admin_documents.documents_page, AdminDocumentsState.load, "Documents"),
     ("messages", admin_messages.messages_page, AdminMessagesState.load, "Messages"),
     ("paiements", admin_payments.payments_page, AdminPaymentsState.load, "Paiements"),

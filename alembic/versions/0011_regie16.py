@@ -1,7 +1,7 @@
 """Credit.kind: why a family's credit moved (the régie's journal tells each kind apart)
 
 Revision ID: 0011_regie16
-Revises: 0003_qf_pricing
+Revises: 0009_sick_absences
 Create Date: 2026-11-27
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_regie16"
-# main's head when this was written (file 0007_qf_pricing.py); parallel revisions are chained at merge.
-down_revision: Union[str, None] = "0003_qf_pricing"
+# main's head when this branch last merged main (0009_sick_absences, itself after 0003_qf_pricing).
+down_revision: Union[str, None] = "0009_sick_absences"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -22,6 +22,7 @@ BACKFILL = (
     ("remboursement", "id IN (SELECT credit_id FROM refund WHERE credit_id IS NOT NULL)"),
     ("versement", "id IN (SELECT credit_id FROM counterpayment WHERE credit_id IS NOT NULL)"),
     ("annulation", "reservation_id IS NOT NULL AND amount_cents > 0 AND label LIKE 'Avoir : annulation%'"),
+    ("absence", "reservation_id IS NOT NULL AND amount_cents > 0 AND label LIKE 'Avoir : absence%'"),
     ("fermeture", "reservation_id IS NOT NULL AND amount_cents > 0"),
     ("utilise", "payment_id IS NOT NULL AND amount_cents < 0"),
     (

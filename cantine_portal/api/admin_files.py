@@ -1,6 +1,6 @@
 """The back office's HTTP downloads: CSV template, attendance CSV/PDF, documents (drafts too),
 message attachments, payments CSV, the régie's journal (CSV, PDF), QF attestations sent by parents,
-the « cantine à 1 € » claim (CSV/PDF).
+the « cantine à 1 € » claim (CSV/PDF), the medical certificates of sick-day absences.
 
 Each one resolves the staff cookie ``cp_staff_{slug}`` itself (a plain GET from a link or a new
 tab) through ``identity.staff_by_session`` (a live STAFF session of this commune, checked in the
@@ -22,6 +22,7 @@ from cantine_portal import clock
 from cantine_portal.api.files import PRIVATE_HEADERS, not_found, pdf_response
 from cantine_portal.infra.http import staff_cookie_name
 from cantine_portal.services.shared.validation import parse_id
+from cantine_portal.usecases.backoffice import absences as absence_cases
 from cantine_portal.usecases.backoffice import attendance as attendance_cases
 from cantine_portal.usecases.backoffice import documents as document_cases
 from cantine_portal.usecases.backoffice import families as family_cases
@@ -162,6 +163,13 @@ async def quotient_attestation(request: Request) -> Response:
     )
 
 
+async def absence_certificate(request: Request) -> Response:
+    return await _serve(
+        request,
+        lambda actor: absence_cases.certificate_file(actor, absence_id=_int(request.path_params["absence_id"])),
+    )
+
+
 def _claim(request: Request, kind: str) -> Callable[[StaffActor], Download]:
     def produce(actor: StaffActor) -> Download:
         return pricing_cases.claim_export(
@@ -192,6 +200,7 @@ routes = [
     Route("/api/{slug}/admin/messages/{message_id}/piece-jointe", message_attachment, methods=["GET"]),
     Route("/api/{slug}/admin/paiements.csv", payments_export, methods=["GET"]),
     Route("/api/{slug}/admin/quotients/attestations/{document_id}", quotient_attestation, methods=["GET"]),
+    Route("/api/{slug}/admin/absences/{absence_id}/certificat", absence_certificate, methods=["GET"]),
     Route("/api/{slug}/admin/aide-cantine-1-euro.csv", claim_csv, methods=["GET"]),
     Route("/api/{slug}/admin/aide-cantine-1-euro.pdf", claim_pdf, methods=["GET"]),
     Route("/api/{slug}/admin/journal.csv", journal_csv, methods=["GET"]),

@@ -1,5 +1,6 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
+from cantine_portal.models.absence import Absence, AbsenceDay, AbsenceDayOutcome, AbsenceStatus
 from cantine_portal.models.base import UTCDateTime, row_id, utcnow
 from cantine_portal.models.booking import (
     Basket,
@@ -37,6 +38,10 @@ from cantine_portal.models.tasks import CalendarFeedToken, Job, JobStatus, Remin
 from cantine_portal.models.tenant import ClosedDay, Service, ServicePrice, Structure
 
 __all__ = [
+    "Absence",
+    "AbsenceDay",
+    "AbsenceDayOutcome",
+    "AbsenceStatus",
     "Account",
     "AccountRole",
     "AuditLog",

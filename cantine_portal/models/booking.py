@@ -189,6 +189,7 @@ class CreditKind(StrEnum):
 
     CANCELLATION = "annulation"  # a paid day cancelled by the parent
     CLOSURE = "fermeture"  # a paid day the commune closed
+    ABSENCE = "absence"  # a paid day missed for illness, the absence validated by the staff
     OVERPAYMENT = "trop-percu"  # money a provider sent with no basket to pay (late, wrong amount)
     USED = "utilise"  # taken from the credit to pay a basket
     DEPOSIT = "versement"  # money handed in at the counter, put on the credit

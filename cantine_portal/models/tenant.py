@@ -48,6 +48,10 @@ class Structure(SQLModel, table=True):
     logo_mime: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})
     # Deadline reminders: e-mailed this many days before a period's deadline (0: none).
     reminder_days_before: int = Field(default=2)
+    # Sick-day absences (services/booking/absences.py): today's days may be declared until this
+    # Paris time of the day; the first N consecutive absence days are not credited (0: from day one).
+    absence_deadline_time: str = Field(default="09:00", max_length=5, sa_column_kwargs={"server_default": "09:00"})
+    absence_carence_days: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     active: bool = Field(default=True)
     created_at: datetime = utc_field()
 

@@ -17,6 +17,7 @@ DESCRIPTIONS = {
     "calendrier": "Jours fériés, vacances scolaires et fermetures exceptionnelles.",
     "familles": "Rechercher, créer, modifier, importer les familles ; voir leurs réservations et paiements.",
     "effectifs": "Les enfants attendus un jour donné, par école et par régime ; export CSV et PDF.",
+    "absences": "Les absences pour maladie signalées par les familles : certificat, validation (avoir) ou refus.",
     "documents": "Publier les menus, le règlement et les informations aux familles.",
     "messages": "Les messages des familles, leurs pièces jointes, vos réponses.",
     "paiements": "Les paiements en ligne, totaux par jour et par mois ; export pour la comptabilité.",

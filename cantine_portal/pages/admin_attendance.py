@@ -17,6 +17,71 @@ def _counts(title: str, rows) -> rx.Component:
     return table([title, "Nombre"], rx.foreach(rows, lambda r: rx.el.tr(td(r[0]), td(r[1]))))
 
 
+def _exports() -> rx.Component:
+    """The day's list as CSV for a spreadsheet and as a printable PDF."""
+    return rx.hstack(
+        rx.el.a(
+            rx.icon("file-spreadsheet", size=16, aria_hidden="true"),
+            " Exporter en CSV (Excel)",
+            href=A.csv_url,
+            style=LINK,
+        ),
+        rx.el.a(
+            rx.icon("printer", size=16, aria_hidden="true"),
+            " Version imprimable (PDF)",
+            href=A.pdf_url,
+            target="_blank",
+            rel="noopener",
+            style=LINK,
+        ),
+        spacing="5",
+    )
+
+
+def _summary() -> rx.Component:
+    """Counts by school and diet, PAI and the children declared ill (not counted)."""
+    return grid(
+        rx.box(_counts("École", A.by_school)),
+        rx.box(_counts("Régime", A.by_diet)),
+        rx.box(
+            rx.text("Enfants avec PAI : ", rx.el.strong(A.pai_count)),
+            rx.text(
+                "Absents pour maladie (non comptés) : ",
+                rx.el.strong(A.absent_count),
+                data_testid="absents-maladie",
+            ),
+        ),
+        min_width="18rem",
+    )
+
+
+def _row(r: rx.Var) -> rx.Component:
+    """One expected child; the PAI as an icon and the word, never colour alone."""
+    return rx.el.tr(
+        td(r["child"]),
+        td(r["family"]),
+        td(r["school"]),
+        td(r["class_name"]),
+        td(r["diet"]),
+        td(
+            rx.cond(
+                r["pai"] == "1",
+                rx.vstack(
+                    rx.hstack(
+                        rx.icon("shield-alert", size=16, aria_hidden="true"),
+                        rx.el.strong("PAI"),
+                        spacing="1",
+                        align="center",
+                    ),
+                    rx.text(r["pai_notes"], size="2"),
+                    spacing="1",
+                ),
+                rx.text("—", aria_label="pas de PAI"),
+            )
+        ),
+    )
+
+
 def attendance_page() -> rx.Component:
     return admin_page(
         "Effectifs",
@@ -40,56 +105,13 @@ def attendance_page() -> rx.Component:
             A.shown,
             rx.vstack(
                 rx.heading(A.day_label, " : ", A.total, " enfant(s)", as_="h2", size="5"),
-                rx.hstack(
-                    rx.el.a(
-                        rx.icon("file-spreadsheet", size=16, aria_hidden="true"),
-                        " Exporter en CSV (Excel)",
-                        href=A.csv_url,
-                        style=LINK,
-                    ),
-                    rx.el.a(
-                        rx.icon("printer", size=16, aria_hidden="true"),
-                        " Version imprimable (PDF)",
-                        href=A.pdf_url,
-                        target="_blank",
-                        rel="noopener",
-                        style=LINK,
-                    ),
-                    spacing="5",
-                ),
-                grid(
-                    rx.box(_counts("École", A.by_school)),
-                    rx.box(_counts("Régime", A.by_diet)),
-                    rx.box(rx.text("Enfants avec PAI : ", rx.el.strong(A.pai_count))),
-                    min_width="18rem",
-                ),
+                _exports(),
+                _summary(),
                 table(
                     ["Enfant", "Famille", "École", "Classe", "Régime", "PAI"],
                     rx.foreach(
                         A.rows,
-                        lambda r: rx.el.tr(
-                            td(r["child"]),
-                            td(r["family"]),
-                            td(r["school"]),
-                            td(r["class_name"]),
-                            td(r["diet"]),
-                            td(
-                                rx.cond(
-                                    r["pai"] == "1",
-                                    rx.vstack(
-                                        rx.hstack(
-                                            rx.icon("shield-alert", size=16, aria_hidden="true"),
-                                            rx.el.strong("PAI"),
-                                            spacing="1",
-                                            align="center",
-                                        ),
-                                        rx.text(r["pai_notes"], size="2"),
-                                        spacing="1",
-                                    ),
-                                    rx.text("—", aria_label="pas de PAI"),
-                                )
-                            ),
-                        ),
+                        _row,
                     ),
                     caption="Enfants attendus (réservations payées)",
                 ),

@@ -113,6 +113,8 @@ SETTINGS_ERROR_FIELDS = [
     ("deadline_weekday", "set-weekday", "Jour de la semaine"),
     ("deadline_days_before", "set-days", "Nombre de jours"),
     ("deadline_time", "set-time", "Heure limite"),
+    ("absence_deadline_time", "set-absence-time", "Absences : heure limite du jour même"),
+    ("absence_carence_days", "set-carence", "Absences : jours de carence"),
     ("diets", "set-diets", "Régimes proposés"),
     ("payment_provider", "set-provider", "Paiement en ligne"),
 ]
@@ -129,6 +131,7 @@ def settings_page() -> rx.Component:
                 error_summary(S.errors, SETTINGS_ERROR_FIELDS),
                 _identity_section(v),
                 _booking_section(v),
+                _absences_section(v),
                 _edits_section(v),
                 _diets_and_payment_section(v),
                 submit("Enregistrer", size="3"),
@@ -247,6 +250,33 @@ def _booking_fields(v: rx.Var) -> list[rx.Component]:
             max="14",
         ),
     ]
+
+
+def _absences_section(v: rx.Var) -> rx.Component:
+    """Sick-day absences: how late a parent may declare today's absence, and the carence."""
+    return section(
+        "Absences pour maladie",
+        grid(
+            input_field(
+                "Heure limite pour signaler une absence le jour même (HH:MM)",
+                "absence_deadline_time",
+                "set-absence-time",
+                v.get("absence_deadline_time", ""),
+                S.errors,
+                placeholder="09:00",
+            ),
+            input_field(
+                "Jours de carence non remboursés (0 : avoir dès le premier jour)",
+                "absence_carence_days",
+                "set-carence",
+                v.get("absence_carence_days", ""),
+                S.errors,
+                type="number",
+                min="0",
+                max="10",
+            ),
+        ),
+    )
 
 
 def _edits_section(v: rx.Var) -> rx.Component:

@@ -50,6 +50,10 @@ def _cell(cell: CellUI) -> rx.Component:
                     ("paid", _either("✔ Payée", "✕ Sera annulée (avoir)")),
                     ("closed", rx.fragment("— Fermé")),
                     ("locked", rx.fragment("🔒 Verrouillé")),
+                    ("absent-pending", rx.fragment("⏳ Absence signalée")),
+                    ("absent-credited", rx.fragment("✚ Absence validée (avoir)")),
+                    ("absent-carence", rx.fragment("✚ Absence validée (carence)")),
+                    ("absent-refused", rx.fragment("✕ Absence refusée")),
                     _either("● À valider", "Libre"),
                 ),
                 class_name="rsv-state",
@@ -130,6 +134,9 @@ def _legend() -> rx.Component:
             item("paid", "✔", "Vert : payée, confirmée"),
             item("closed", "—", "Gris : fermé ou verrouillé (la raison est indiquée)"),
             item("free", "●", "Cochée, pas encore validée : cliquez sur Valider"),
+            item("absent-pending", "⏳", "Orange pointillé : absence signalée, en attente de la mairie"),
+            item("absent-credited", "✚", "Violet : absence validée (avoir)"),
+            item("absent-refused", "✕", "Rouge tireté : absence refusée (le jour reste dû)"),
             class_name="rsv-legend-list",
         ),
         rx.cond(
@@ -239,33 +246,38 @@ def _action_bar() -> rx.Component:
     )
 
 
+def _period_nav() -> rx.Component:
+    """The period's heading between the previous and next period buttons."""
+    return rx.el.div(
+        rx.button(
+            "← ",
+            S.previous_label,
+            variant="soft",
+            on_click=S.previous_period,
+            disabled=~S.can_go_back,
+            class_name="wrap-button",
+        ),
+        rx.heading(
+            rx.cond(S.period_label != "", S.period_label, "Chargement de la période…"),
+            as_="h2",
+            size="4",
+        ),
+        rx.button(
+            S.next_label,
+            " →",
+            variant="soft",
+            on_click=S.next_period,
+            disabled=~S.can_go_forward,
+            class_name="wrap-button",
+        ),
+        class_name="rsv-nav",
+    )
+
+
 def reservations_page() -> rx.Component:
     return family_page(
         "Réservations",
-        rx.el.div(
-            rx.button(
-                "← ",
-                S.previous_label,
-                variant="soft",
-                on_click=S.previous_period,
-                disabled=~S.can_go_back,
-                class_name="wrap-button",
-            ),
-            rx.heading(
-                rx.cond(S.period_label != "", S.period_label, "Chargement de la période…"),
-                as_="h2",
-                size="4",
-            ),
-            rx.button(
-                S.next_label,
-                " →",
-                variant="soft",
-                on_click=S.next_period,
-                disabled=~S.can_go_forward,
-                class_name="wrap-button",
-            ),
-            class_name="rsv-nav",
-        ),
+        _period_nav(),
         rx.text(S.deadline_text, weight="bold"),
         rx.cond(S.limit_text != "", rx.text(S.limit_text, data_testid="limite-navigation")),
         rx.cond(
@@ -278,7 +290,18 @@ def reservations_page() -> rx.Component:
             ),
         ),
         rx.cond(S.credit_text != "", rx.text(S.credit_text)),
-        _legend(),
+        # Beside the legend's collapsed box: no extra line on a phone (a week stays under 1,600 px).
+        rx.el.div(
+            _legend(),
+            rx.el.a(
+                rx.icon("thermometer", size=16, aria_hidden="true"),
+                "Enfant malade ?",
+                rx.el.span(" Signaler une absence", class_name="sr-only"),
+                href="/" + S.portal_slug + "/absences",
+                class_name="rsv-absence-link",
+            ),
+            class_name="rsv-legend-row",
+        ),
         rx.foreach(S.tables, _child_table),
         _tariff(),
         rx.el.div(

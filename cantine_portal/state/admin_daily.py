@@ -34,6 +34,7 @@ class AdminAttendanceState(StaffState):
     by_diet: list[list[str]] = []
     total: int = 0
     pai_count: int = 0
+    absent_count: int = 0
     shown: bool = False
     error_message: str = ""
     csv_url: str = ""
@@ -58,6 +59,7 @@ class AdminAttendanceState(StaffState):
         self.by_school = [[label, str(n)] for label, n in data.by_school]
         self.by_diet = [[label, str(n)] for label, n in data.by_diet]
         self.total, self.pai_count, self.shown = data.total, data.pai_count, True
+        self.absent_count = data.absent_count
         query = f"jour={data.day.isoformat()}&prestation={data.service_id}"
         self.csv_url = f"/api/{self.portal_slug}/admin/effectifs.csv?{query}"
         self.pdf_url = f"/api/{self.portal_slug}/admin/effectifs.pdf?{query}"

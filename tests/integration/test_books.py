@@ -3,10 +3,12 @@
 A hypothesis state machine plays parents (ticks + Valider, Payer with the simulated bank or
 Stripe, a second tab with a stale basket), providers (notifications duplicated, late,
 reordered, forged, with a wrong amount or currency; Stripe answering after the payment's
-lifetime), staff (closures with credits, price changes) and time (checkouts expire). After every
+lifetime), staff (closures with credits, price changes; sick-day absences validated with or
+without carence, refused, decided twice) and time (checkouts expire). After every
 step, per commune: paid payments = receipts, receipt numbers without gaps, money in = paid days
 + credit balance + refunds, no paid day on a closed day, no closed day waiting in an open basket,
-one active reservation per child, service and day. ``now`` is the machine's, never the wall clock.
+one active reservation per child, service and day, a reservation credited at most once.
+``now`` is the machine's, never the wall clock.
 
 Adding a way money moves: see docs/architecture.md, "The books: invariants and the
 property-based test".
@@ -41,6 +43,9 @@ from sqlmodel import Session, func, select
 from cantine_portal.config import Settings
 from cantine_portal.french import PARIS
 from cantine_portal.models import (
+    Absence,
+    AbsenceDay,
+    AbsenceStatus,
     BasketStatus,
     CounterMethod,
     Credit,
@@ -53,10 +58,11 @@ from cantine_portal.models import (
     ReservationStatus,
     Structure,
 )
+from cantine_portal.services.backoffice import absences as staff_absences
 from cantine_portal.services.backoffice import closures, prestations
 from cantine_portal.services.backoffice import grids as staff_grids
 from cantine_portal.services.backoffice import quotients as staff_quotients
-from cantine_portal.services.booking import basket, choices
+from cantine_portal.services.booking import absences, basket, choices
 from cantine_portal.services.booking.checkout import CHECKOUT_LIFETIME
 from cantine_portal.services.booking.queries import credit_balance
 from cantine_portal.services.payments import events, fulfilment, providers, signatures
@@ -86,6 +92,11 @@ from tests.integration.books_world import (
 pytestmark = pytest.mark.db
 
 WEBHOOK_SECRET = "whsec_books"
+# A real 1×1 PNG: the photo of a medical certificate, as small as one can be.
+CERTIFICATE = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415408d763f8ffff3f0005fe02fe"
+    "a7d6a4e80000000049454e44ae426082"
+)
 # Enough examples to walk into the wrong paths of issue 16 on SQLite (~40 s on two cores);
 # PostgreSQL copies a database per example, so fewer there.
 RUNS = {
@@ -628,6 +639,67 @@ class BooksMachine(RuleBasedStateMachine):
         if result is not None and twice:
             self._again(refunds.refund_credit, *args)
 
+    # --- sick-day absences (issue 20) ------------------------------------------------------
+
+    @rule(family=st.integers(0, 2), picks=st.sets(st.integers(0, 5), min_size=1, max_size=3))
+    def declare_absence(self, family: int, picks: set[int]) -> None:
+        """A guardian declares a child ill for some of its booked days (paid or in the basket), with
+        a photo of the certificate: basket days leave the basket, paid days wait for the staff."""
+        spec = self._family(family)
+        with self.db.session() as s:
+            rows = s.exec(
+                select(Reservation)
+                .where(Reservation.family_id == spec.family_id, Reservation.status != ReservationStatus.CANCELLED)
+                .order_by(Reservation.status, Reservation.day, Reservation.id)  # paid days first
+            ).all()
+        if not rows:
+            return
+        child_id = rows[min(picks) % len(rows)].child_id
+        days = sorted({rows[i % len(rows)].day for i in picks if rows[i % len(rows)].child_id == child_id})
+        before = self._fingerprint()
+        with self.db.write_session() as s:
+            result = absences.declare_absence(
+                s,
+                self.settings,
+                self.now,
+                structure_id=spec.structure_id,
+                family_id=spec.family_id,
+                account_id=None,
+                child_id=child_id,
+                days=days,
+                data=CERTIFICATE,
+            )
+        if not result.ok:  # too late, a payment under way, already declared: nothing changed
+            assert self._fingerprint() == before, result.message
+
+    def _pending_absences(self) -> list[tuple[int, int]]:
+        with self.db.session() as s:
+            return [
+                (a.id, a.structure_id)
+                for a in s.exec(select(Absence).where(Absence.status == AbsenceStatus.PENDING).order_by(Absence.id))
+            ]
+
+    @rule(which=st.integers(0, 5), refuse=st.booleans(), twice=st.booleans(), carence=st.sampled_from([0, 0, 1, 2]))
+    def decide_absence(self, which: int, refuse: bool, twice: bool, carence: int) -> None:
+        """Staff validate (credits, by the commune's carence) or refuse; ``twice``: a double click,
+        a colleague or a replay, which must change nothing."""
+        waiting = self._pending_absences()
+        if not waiting:
+            return
+        absence_id, structure_id = waiting[which % len(waiting)]
+        with self.db.write_session() as s:
+            s.get(Structure, structure_id).absence_carence_days = carence
+        decide = staff_absences.refuse_absence if refuse else staff_absences.validate_absence
+        kwargs = dict(structure_id=structure_id, account_id=self.world.staff[structure_id], absence_id=absence_id)
+        with self.db.write_session() as s:
+            assert decide(s, None, self.now, message="Certificat illisible.", **kwargs).ok
+        if twice:
+            before = self._fingerprint()
+            for again in (staff_absences.validate_absence, staff_absences.refuse_absence):
+                with self.db.write_session() as s:
+                    assert not again(s, None, self.now, message="Encore", **kwargs).ok
+            assert self._fingerprint() == before
+
     # --- the invariants ------------------------------------------------------------------
 
     @invariant()
@@ -642,6 +714,7 @@ class BooksMachine(RuleBasedStateMachine):
                 self._journal(s, structure_id, ledger)
                 self._receipts(s, structure_id)
                 self._reservations(s, structure_id)
+                self._absences(s, structure_id)
             self._paid_prices_never_change(s)
 
     def _journal(self, s: Session, structure_id: int, ledger: Books) -> None:
@@ -674,6 +747,31 @@ class BooksMachine(RuleBasedStateMachine):
             ).all()
         )
         assert not [(f, b) for f, b in balances if b < 0 and f not in owing], balances
+
+    def _absences(self, s: Session, structure_id: int) -> None:
+        """A reservation is credited at most once, whatever cancelled it (Valider, a closure, an
+        absence); a validated absence credited exactly its credited days; a day under absence is
+        never cancelled while the staff have not decided."""
+        credited = [
+            r
+            for r, amount in s.exec(
+                select(Credit.reservation_id, Credit.amount_cents).where(
+                    Credit.structure_id == structure_id, Credit.reservation_id.is_not(None)
+                )
+            ).all()
+            if amount > 0
+        ]
+        assert len(credited) == len(set(credited)), credited
+        for absence in s.exec(select(Absence).where(Absence.structure_id == structure_id)).all():
+            days = s.exec(select(AbsenceDay).where(AbsenceDay.absence_id == absence.id)).all()
+            credits = sum(s.get(Credit, d.credit_id).amount_cents for d in days if d.credit_id is not None)
+            assert credits == absence.credited_cents == sum(d.price_cents for d in days if d.outcome == "credited")
+            for d in days:
+                status = s.get(Reservation, d.reservation_id).status if d.reservation_id is not None else None
+                if d.outcome in ("waiting", "carence", "refused"):  # paid, or credited by a closure
+                    assert status == ReservationStatus.PAID or d.reservation_id in credited, d
+                if d.outcome in ("credited", "cancelled"):
+                    assert status == ReservationStatus.CANCELLED and d.reservation_id in credited, d
 
     def _paid_prices_never_change(self, s: Session) -> None:
         """A paid day keeps its price whatever grid or QF comes later (issue 17), as long as the

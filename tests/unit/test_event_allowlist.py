@@ -17,6 +17,13 @@ import reflex as rx
 import cantine_portal.cantine_portal  # noqa: F401  (registers the states)
 
 ALLOWED = {
+    "AbsencesState.choose_child",
+    "AbsencesState.load",
+    "AbsencesState.send",
+    "AbsencesState.toggle_day",
+    "AdminAbsencesState.load",
+    "AdminAbsencesState.refuse",
+    "AdminAbsencesState.validate",
     "AdminAttendanceState.load",
     "AdminAttendanceState.show",
     "AdminCalendarState.add_public_holidays",

@@ -1,6 +1,8 @@
 """Back-office « Effectifs »: who eats (or is cared for) on a day, what the kitchen needs.
 
-Only PAID reservations count: a day still in a basket is not a commitment. PAI notes are health
+Only PAID reservations count: a day still in a basket is not a commitment; a child declared ill
+(services/booking/absence_days.py) is dropped as soon as the absence is declared, before the
+staff validate it. PAI notes are health
 data: returned for the staff's screen only, never written to the CSV or PDF exports nor logged.
 """
 
@@ -16,6 +18,7 @@ from cantine_portal.infra.csv_export import csv_bytes
 from cantine_portal.infra.pdf.attendance_sheet import render_attendance
 from cantine_portal.models import Child, Family, Reservation, ReservationStatus, Service, row_id
 from cantine_portal.services.backoffice.access import check_staff, owned
+from cantine_portal.services.booking.absence_days import absent_child_days, not_declared_absent
 
 NO_DIET = "Sans régime particulier"
 NO_SCHOOL = "École non renseignée"
@@ -42,6 +45,8 @@ class Attendance:
     by_school: list[tuple[str, int]]
     by_diet: list[tuple[str, int]]
     pai_count: int
+    # Children with a paid day there, declared ill (services/booking/absence_days.py): not counted above.
+    absent_count: int = 0
 
     @property
     def total(self) -> int:
@@ -61,6 +66,7 @@ def attendance(session: Session, structure_id: int, account_id: int, day: date, 
             Reservation.day == day,
             Reservation.status == ReservationStatus.PAID,
             Family.structure_id == structure_id,
+            not_declared_absent(),
         )
     ).all()
     rows = sorted(
@@ -89,6 +95,7 @@ def attendance(session: Session, structure_id: int, account_id: int, day: date, 
         sorted(schools.items()),
         sorted(diets.items(), key=lambda kv: (kv[0] != NO_DIET, kv[0])),
         sum(1 for r in rows if r.pai),
+        sum(1 for _child, s in absent_child_days(session, structure_id, day) if s == service.id),
     )
 
 

@@ -48,6 +48,8 @@ SETTINGS_FIELDS = (
     "payfip_mode",
     "systempay_site_id",
     "systempay_mode",
+    "absence_deadline_time",
+    "absence_carence_days",
 )
 DEADLINE_KINDS = ("weekday_before", "days_before")
 DEFAULT_REMINDER_DAYS = 2
@@ -92,6 +94,8 @@ class SettingsValues(TypedDict):
     payfip_mode: str
     systempay_site_id: str
     systempay_mode: str
+    absence_deadline_time: str
+    absence_carence_days: int
 
 
 @dataclass
@@ -126,37 +130,17 @@ def validate_settings(values: dict[str, str]) -> tuple[SettingsValues, dict[str,
     for name, limit in _LIMITS.items():
         if message := too_long_error(text[name], limit):
             errors[name] = message
-    if message := required_error(text["name"]):
-        errors["name"] = message
-    if message := postal_code_error(text["postal_code"]):
-        errors["postal_code"] = message
-    if message := phone_error(text["phone"]):
-        errors["phone"] = message
-    if message := email_error(text["email"], required=True):
-        errors["email"] = message
-    if text["period_mode"] not in PERIOD_MODES:
-        errors["period_mode"] = "Choisissez « semaine » ou « mois »."
-    if text["deadline_kind"] not in DEADLINE_KINDS:
-        errors["deadline_kind"] = "Choisissez une règle de date limite."
-    weekday = int(text["deadline_weekday"]) if text["deadline_weekday"].isdigit() else -1
-    if not 0 <= weekday <= 6:
-        errors["deadline_weekday"] = "Choisissez un jour de la semaine."
-    days = int(text["deadline_days_before"]) if text["deadline_days_before"].isdigit() else -1
-    if not 0 <= days <= 60:
-        errors["deadline_days_before"] = "Saisissez un nombre de jours entre 0 et 60."
-    # Left empty (or a form of before this field): the default, 2 days.
-    reminder_text = text["reminder_days_before"] or str(DEFAULT_REMINDER_DAYS)
-    reminder_days = int(reminder_text) if reminder_text.isdigit() else -1
-    if not 0 <= reminder_days <= 14:
-        errors["reminder_days_before"] = "Saisissez un nombre de jours entre 0 (pas de rappel) et 14."
-    if not _TIME.match(text["deadline_time"]):
-        errors["deadline_time"] = "Saisissez une heure au format HH:MM, par exemple 23:59."
+    errors.update(_contact_errors(text))
+    weekday, days, reminder_days, deadline_errors = _deadline_rules(text)
+    errors.update(deadline_errors)
     diets = [line.strip() for line in text["diets"].splitlines() if line.strip()]
     if any(len(d) > 60 for d in diets):
         errors["diets"] = "Un régime fait 60 caractères au maximum."
     if text["payment_provider"] not in PAYMENT_PROVIDERS:
         errors["payment_provider"] = "Choisissez le paiement simulé, Stripe, PayFiP ou Systempay."
     errors.update(_online_account_errors(text))
+    absence_time, carence, absence_errors = _absence_rules(text)
+    errors.update(absence_errors)
     # an emptied field goes back to the portal's blue
     text["primary_color"] = text["primary_color"] or DEFAULT_COLOUR
     if message := colour_error(text["primary_color"]):
@@ -183,8 +167,61 @@ def validate_settings(values: dict[str, str]) -> tuple[SettingsValues, dict[str,
         payfip_mode=text["payfip_mode"] or "T",
         systempay_site_id=text["systempay_site_id"],
         systempay_mode=text["systempay_mode"] or "TEST",
+        absence_deadline_time=absence_time,
+        absence_carence_days=carence,
     )
     return clean, errors
+
+
+def _contact_errors(text: dict[str, str]) -> dict[str, str]:
+    """The commune's name and contact details, as shown to families."""
+    errors: dict[str, str] = {}
+    if message := required_error(text["name"]):
+        errors["name"] = message
+    if message := postal_code_error(text["postal_code"]):
+        errors["postal_code"] = message
+    if message := phone_error(text["phone"]):
+        errors["phone"] = message
+    if message := email_error(text["email"], required=True):
+        errors["email"] = message
+    return errors
+
+
+def _deadline_rules(text: dict[str, str]) -> tuple[int, int, int, dict[str, str]]:
+    """Periods, the booking deadline and the reminder: (weekday, days before, reminder days, errors)."""
+    errors: dict[str, str] = {}
+    if text["period_mode"] not in PERIOD_MODES:
+        errors["period_mode"] = "Choisissez « semaine » ou « mois »."
+    if text["deadline_kind"] not in DEADLINE_KINDS:
+        errors["deadline_kind"] = "Choisissez une règle de date limite."
+    weekday = int(text["deadline_weekday"]) if text["deadline_weekday"].isdigit() else -1
+    if not 0 <= weekday <= 6:
+        errors["deadline_weekday"] = "Choisissez un jour de la semaine."
+    days = int(text["deadline_days_before"]) if text["deadline_days_before"].isdigit() else -1
+    if not 0 <= days <= 60:
+        errors["deadline_days_before"] = "Saisissez un nombre de jours entre 0 et 60."
+    # Left empty (or a form of before this field): the default, 2 days.
+    reminder_text = text["reminder_days_before"] or str(DEFAULT_REMINDER_DAYS)
+    reminder_days = int(reminder_text) if reminder_text.isdigit() else -1
+    if not 0 <= reminder_days <= 14:
+        errors["reminder_days_before"] = "Saisissez un nombre de jours entre 0 (pas de rappel) et 14."
+    if not _TIME.match(text["deadline_time"]):
+        errors["deadline_time"] = "Saisissez une heure au format HH:MM, par exemple 23:59."
+    return weekday, days, reminder_days, errors
+
+
+def _absence_rules(text: dict[str, str]) -> tuple[str, int, dict[str, str]]:
+    """Sick-day absences: the time of the day until which today's days may be declared (empty:
+    09:00), and the carence (0 to 10 days; empty: 0, credit from the first day)."""
+    errors: dict[str, str] = {}
+    absence_time = text["absence_deadline_time"] or "09:00"
+    if not _TIME.match(absence_time):
+        errors["absence_deadline_time"] = "Saisissez une heure au format HH:MM, par exemple 09:00."
+    carence_text = text["absence_carence_days"] or "0"
+    carence = int(carence_text) if carence_text.isdigit() else -1
+    if not 0 <= carence <= 10:
+        errors["absence_carence_days"] = "Saisissez un nombre de jours de carence entre 0 (aucune) et 10."
+    return absence_time, carence, errors
 
 
 def _online_account_errors(text: dict[str, str]) -> dict[str, str]:

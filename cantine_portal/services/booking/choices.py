@@ -28,6 +28,7 @@ from cantine_portal.models import (
     Structure,
     row_id,
 )
+from cantine_portal.services.booking.absence_days import under_absence
 from cantine_portal.services.booking.errors import (
     CHECKOUT_MESSAGE,
     CONFLICT_MESSAGE,
@@ -115,9 +116,11 @@ def _plan(session: Session, structure_id: int, family_id: int, period: Period, w
             or not period.start <= day <= period.end
         ):
             raise BookingError(FORBIDDEN_MESSAGE)
-    active = {
-        (r.child_id, r.service_id, r.day): r for r in active_reservations(session, structure_id, family_id, period)
-    }
+    found = active_reservations(session, structure_id, family_id, period)
+    # A day under a sick-day absence is the staff's to decide (credit or not): Valider keeps it.
+    absent = under_absence(session, [row_id(r) for r in found])
+    active = {(r.child_id, r.service_id, r.day): r for r in found}
+    wanted |= {k for k, r in active.items() if row_id(r) in absent}
     return _Plan(
         names,
         services,

@@ -8,6 +8,7 @@ Reservation life cycle::
         --checkout_failed--> pending in the open basket again
         --checkout_succeeded--> paid (green)
     paid --untick + Valider before the deadline--> cancelled + Credit (+price)
+    pending/paid --sick-day absence (services/booking/absences.py)--> removed / absence states
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlmodel import Session
 
 from cantine_portal.french import format_long_date, format_paris_long_datetime
 from cantine_portal.models import Child, Reservation, Service, row_id
+from cantine_portal.services.booking.absence_days import DAY_STATE_TEXT, cell_states
 from cantine_portal.services.booking.errors import CellKey
 from cantine_portal.services.booking.pricing_notes import tariff_lines, tariff_notice
 from cantine_portal.services.booking.queries import (
@@ -36,13 +38,14 @@ from cantine_portal.services.pricing.tariffs import Tariffs
 from cantine_portal.services.shared import calendar
 from cantine_portal.services.shared.calendar import Period
 
-CELL_STATES = ("free", "pending", "paid", "closed", "locked")
+CELL_STATES = ("free", "pending", "paid", "closed", "locked", *DAY_STATE_TEXT)
 STATE_TEXT_FR = {
     "free": "Libre",
     "pending": "Dans le panier, en attente de paiement",
     "paid": "Payée, confirmée",
     "closed": "Fermé",
     "locked": "Verrouillé",
+    **DAY_STATE_TEXT,
 }
 
 
@@ -136,6 +139,7 @@ class _Context:
     tariffs: Tariffs
     reserved: dict[CellKey, Reservation]
     positions: dict[int, int]
+    absences: dict[CellKey, tuple[str, int]]  # a sick-day absence's state and price, by cell
 
     def free_price(self, key: CellKey) -> tuple[int, str]:
         """A free day's price if it were booked now, next to what is saved (sibling rank)."""
@@ -157,6 +161,11 @@ def _cell(ctx: _Context, child: Child, service: Service, weekdays: frozenset[int
     label = f"{child.first_name} — {service.name} — {format_long_date(day, with_year=False)}"
     child_id, service_id = row_id(child), row_id(service)
     r = ctx.reserved.get((child_id, service_id, day))
+    absent = ctx.absences.get((child_id, service_id, day))
+    if absent is not None:  # the staff's to decide: never ticked or unticked from this table
+        state, price = absent
+        reason = STATE_TEXT_FR[state]
+        return Cell(child_id, service_id, day, state, r is not None, False, price, reason, label, r.id if r else None)
     if r is not None:
         state = str(r.status)  # "pending" | "paid"
         reason = STATE_TEXT_FR[state] + (" (période verrouillée)" if ctx.locked else "")
@@ -214,6 +223,7 @@ def build_period_view(session: Session, now: datetime, structure_id: int, family
             (r.child_id, r.service_id, r.day): r for r in active_reservations(session, structure_id, family_id, period)
         },
         positions={row_id(c): c.position for c in children},
+        absences=cell_states(session, structure_id, family_id, period.start, period.end),
     )
     basket = current_basket(session, structure_id, family_id)
     tables = tuple(_child_table(ctx, child, enrolled[row_id(child)], period) for child in children)

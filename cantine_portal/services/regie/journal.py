@@ -191,6 +191,7 @@ def _detail(c: CounterPayment) -> str:
 CREDIT_KINDS = {
     CreditKind.CANCELLATION: "avoir émis",
     CreditKind.CLOSURE: "avoir émis",
+    CreditKind.ABSENCE: "avoir émis",
     CreditKind.USED: "avoir utilisé",
     CreditKind.RESTORED: "avoir rendu après impayé",
     CreditKind.TAKEN_BACK: "avoir repris après impayé",
