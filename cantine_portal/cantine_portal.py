@@ -51,6 +51,7 @@ from cantine_portal.state.admin_daily import (
     AdminPaymentsState,
 )
 from cantine_portal.state.admin_families import AdminFamiliesState, AdminFamilyState
+from cantine_portal.state.admin_family_logins import AdminFamilyLoginsState
 from cantine_portal.state.admin_family_money import AdminFamilyMoneyState
 from cantine_portal.state.admin_pricing import AdminClaimState, AdminGridsState, AdminQuotientsState
 from cantine_portal.state.admin_regie import AdminRegieState
@@ -59,6 +60,7 @@ from cantine_portal.state.auth import AuthState
 from cantine_portal.state.content import ContactState, DocumentsState
 from cantine_portal.state.family import ChildrenState, FamilyState
 from cantine_portal.state.family_quotient import FamilyQuotientState
+from cantine_portal.state.guardian_access import GuardianAccessState
 from cantine_portal.state.payment import PaymentReturnState, ReceiptsState, SimulatedBankState
 from cantine_portal.state.portal import PortalState
 from cantine_portal.state.preferences import PreferencesState
@@ -121,7 +123,7 @@ app.add_page(
     family.family_info_page,
     route="/[slug]/famille",
     title="Famille — " + TITLE,
-    on_load=[AuthState.load_protected, FamilyState.load, FamilyQuotientState.load],
+    on_load=[AuthState.load_protected, FamilyState.load, GuardianAccessState.load_access, FamilyQuotientState.load],
 )
 app.add_page(
     family.children_info_page,
@@ -145,7 +147,7 @@ app.add_page(
     preferences.preferences_page,
     route="/[slug]/preferences",
     title="Préférences — " + TITLE,
-    on_load=[AuthState.load_protected, PreferencesState.load],
+    on_load=[AuthState.load_protected, PreferencesState.load, GuardianAccessState.load_access],
 )
 app.add_page(
     payment.simulated_bank_page,
@@ -181,7 +183,12 @@ for route, page, load, label in [
     ("calendrier", admin_calendar.calendar_page, AdminCalendarState.load, "Calendrier"),
     ("familles", admin_families.families_page, AdminFamiliesState.load, "Familles"),
     # the family page also loads its money block (ledger, régie forms), a state of its own
-    ("famille", admin_family.family_page, [AdminFamilyState.load, AdminFamilyMoneyState.load], "Famille"),
+    (
+        "famille",
+        admin_family.family_page,
+        [AdminFamilyState.load, AdminFamilyMoneyState.load, AdminFamilyLoginsState.load],
+        "Famille",
+    ),
     ("effectifs", admin_attendance.attendance_page, AdminAttendanceState.load, "Effectifs"),
     ("absences", admin_absences.absences_page, AdminAbsencesState.load, "Absences"),
     ("documents", admin_documents.documents_page, AdminDocumentsState.load, "Documents"),

@@ -78,6 +78,9 @@ class Reservation(SQLModel, table=True):
     qf_euros: int | None = None
     basket_id: int | None = Field(default=None, foreign_key="basket.id", index=True)
     payment_id: int | None = Field(default=None, foreign_key="payment.id", index=True)
+    # The login that ticked this day (two guardians, two logins: « réservé par … »); None before
+    # issue 20 or for a day added by the staff.
+    booked_by_account_id: int | None = Field(default=None, foreign_key="account.id")
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()
     cancelled_at: datetime | None = utc_field(nullable=True)
@@ -133,6 +136,8 @@ class Payment(SQLModel, table=True):
     # "created" | "succeeded" | "failed" | "expired" | "cancelled"
     status: str = Field(default=PaymentStatus.CREATED, max_length=10)
     method: str = Field(default="", max_length=60)
+    # The login that pressed « Payer » (None: the counter, or before issue 20): its ticket goes there.
+    account_id: int | None = Field(default=None, foreign_key="account.id")
     created_at: datetime = utc_field()
     expires_at: datetime | None = utc_field(nullable=True)
     completed_at: datetime | None = utc_field(nullable=True)

@@ -67,7 +67,12 @@ class Account(SQLModel, table=True):
     # Stored lower-cased: the identifier is case-insensitive.
     email: str = Field(max_length=254)
     password_hash: str | None = Field(default=None, max_length=255)
+    # False: the access was removed (by staff, or the guardian left): its sessions are refused.
     active: bool = Field(default=True)
+    # E-mail choices of this login (Préférences): the tickets of the other guardian's payments too
+    # (default: only one's own), and the commune's closure notices (default: yes).
+    mail_all_payments: bool = Field(default=False)
+    mail_notices: bool = Field(default=True)
     created_at: datetime = utc_field()
     password_changed_at: datetime | None = utc_field(nullable=True)
     last_login_at: datetime | None = utc_field(nullable=True)

@@ -8,7 +8,7 @@ from cantine_portal.components.admin_forms import checkbox, grid, input_field, s
 from cantine_portal.components.admin_layout import admin_page, table, td
 from cantine_portal.components.forms import INPUT_STYLE, field
 from cantine_portal.pages.admin_common import CIVILITIES, state_messages
-from cantine_portal.pages.admin_family_money import family_money_section
+from cantine_portal.pages.admin_family_logins import money_and_access_sections
 from cantine_portal.state.admin_families import AdminFamilyState
 
 P = AdminFamilyState
@@ -228,16 +228,16 @@ def family_page() -> rx.Component:
                 ),
                 _lines(
                     "Panier en cours",
-                    ["Jour", "Enfant", "Prestation", "Statut", "Prix"],
+                    ["Jour", "Enfant", "Prestation", "Statut", "Prix", "Réservé par"],
                     P.basket_lines,
-                    ["day", "child", "service", "status", "price"],
+                    ["day", "child", "service", "status", "price", "by"],
                     "Le panier est vide.",
                 ),
                 _lines(
                     "Réservations",
-                    ["Jour", "Enfant", "Prestation", "Statut", "Prix"],
+                    ["Jour", "Enfant", "Prestation", "Statut", "Prix", "Réservé par"],
                     P.reservations,
-                    ["day", "child", "service", "status", "price"],
+                    ["day", "child", "service", "status", "price", "by"],
                     "Aucune réservation.",
                 ),
                 section(
@@ -253,13 +253,13 @@ def family_page() -> rx.Component:
                 ),
                 _lines(
                     "Paiements",
-                    ["Date", "Référence", "Prestataire", "Statut", "Montant"],
+                    ["Date", "Référence", "Prestataire", "Statut", "Montant", "Payé par"],
                     P.payments,
-                    ["date", "reference", "provider", "status", "amount"],
+                    ["date", "reference", "provider", "status", "amount", "by"],
                     "Aucun paiement.",
                 ),
                 _lines("Reçus", ["Date", "Numéro", "Montant"], P.receipts, ["date", "number", "amount"], "Aucun reçu."),
-                family_money_section(),
+                money_and_access_sections(),
                 spacing="4",
                 width="100%",
                 align="stretch",

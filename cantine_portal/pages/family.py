@@ -6,7 +6,7 @@ import reflex as rx
 
 from cantine_portal.components.banner import family_page
 from cantine_portal.components.forms import INPUT_STYLE, field, message_if, text_input
-from cantine_portal.pages.family_quotient import quotient_section
+from cantine_portal.pages.guardian_access import family_sections
 from cantine_portal.services.families.family import MSG_CLOSED
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.family import ChildrenState, FamilyState
@@ -248,7 +248,7 @@ def family_info_page() -> rx.Component:
         _tabs_page(
             FamilyState, FamilyState.guardian_labels, FamilyState.guardians, _guardian_form, _guardian_read_only
         ),
-        quotient_section(),
+        family_sections(),
     )
 
 

@@ -6,6 +6,7 @@ import reflex as rx
 
 from cantine_portal.components.banner import family_page
 from cantine_portal.components.forms import callout
+from cantine_portal.pages.guardian_access import leave_section, mail_section
 from cantine_portal.state.preferences import PreferencesState as S
 
 
@@ -64,6 +65,8 @@ def preferences_page() -> rx.Component:
         "Préférences",
         rx.cond(S.preferences_message != "", callout(S.preferences_message, "success")),
         rx.cond(
-            S.preferences_loaded, rx.vstack(_reminders(), _feed(), spacing="6", width="100%"), rx.text("Chargement…")
+            S.preferences_loaded,
+            rx.vstack(_reminders(), mail_section(), _feed(), leave_section(), spacing="6", width="100%"),
+            rx.text("Chargement…"),
         ),
     )

@@ -13,7 +13,7 @@ from cantine_portal.state.handlers import parent_event
 from cantine_portal.state.portal import PortalState
 from cantine_portal.usecases.actors import ParentActor
 from cantine_portal.usecases.booking import WaitingBasket, waiting_basket
-from cantine_portal.usecases.identity import ParentIdentity, parent_by_session
+from cantine_portal.usecases.identity import ParentIdentity, parent_access_removed, parent_by_session
 
 
 class AuthState(PortalState):
@@ -33,20 +33,19 @@ class AuthState(PortalState):
     current_page: str = ""
     _account_id: int | None = None
     _family_id: int | None = None
+    _access_removed: bool = False
 
     def _require_parent(self) -> ParentIdentity | None:
         """The session of this tab, checked in the database right now; None when not logged in."""
         if not self._portal_ready():
             return None
         assert self._structure_id is not None
-        parent = parent_by_session(
-            self._structure_id,
-            self._cookie(session_cookie_name(self._current_slug())),
-            clock.now(),
-            known_account_id=self._account_id,
-        )
+        token = self._cookie(session_cookie_name(self._current_slug()))
+        parent = parent_by_session(self._structure_id, token, clock.now(), known_account_id=self._account_id)
         if parent is None:
             self._forget()
+            # The login's access was removed (staff, or the guardian left elsewhere): say so.
+            self._access_removed = parent_access_removed(self._structure_id, token)
             return None
         if parent.account_id != self._account_id:
             self.display_name = parent.display_name
@@ -93,6 +92,8 @@ class AuthState(PortalState):
         return True if self._family_id is not None else None
 
     def _login_redirect(self):
+        if self._access_removed:
+            return rx.redirect(f"/{self._current_slug()}/connexion?erreur=acces", replace=True)
         return rx.redirect(f"/{self._current_slug()}/connexion?suite={quote(self.router.url.path)}", replace=True)
 
     def _show_refusal(self, message: str) -> None:

@@ -24,6 +24,7 @@ from cantine_portal.services.shared.tenants import structure_by_slug
 MSG_LOGGED_OUT = "Vous êtes déconnecté. À bientôt !"
 MSG_LOGGED_OUT_STAFF = "Vous êtes déconnecté."
 MSG_PASSWORD_CREATED = "Votre mot de passe a été enregistré. Connectez-vous avec votre adresse e-mail."
+MSG_LEFT = "Votre accès au portail a été supprimé. L'autre responsable garde le sien."
 MSG_EMAIL_INVALID = "Saisissez une adresse e-mail valide, par exemple prenom.nom@exemple.fr."
 
 
@@ -46,6 +47,8 @@ def login_page(query: Mapping[str, object], flash_email: str | None, *, staff: b
         info = MSG_LOGGED_OUT_STAFF if staff else MSG_LOGGED_OUT
     elif query.get("cree") and not staff:
         info = MSG_PASSWORD_CREATED
+    elif query.get("quitte") and not staff:
+        info = MSG_LEFT
     else:
         info = ""
     prefill = (flash_email or "")[:254] if query.get("erreur", "") else ""

@@ -171,6 +171,7 @@ def _save(
         calendar.Period.parse(period_key),
         wanted,
         basket_version,
+        actor.account_id,
     )
 
 

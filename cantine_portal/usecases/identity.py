@@ -15,7 +15,12 @@ from datetime import datetime, timedelta
 from cantine_portal.config import get_settings
 from cantine_portal.infra.db import get_database
 from cantine_portal.models import Account, Family, Guardian
-from cantine_portal.services.accounts.sessions import SessionInfo, resolve_session, touch_session
+from cantine_portal.services.accounts.sessions import (
+    SessionInfo,
+    belongs_to_removed_login,
+    resolve_session,
+    touch_session,
+)
 from cantine_portal.services.backoffice.access import NotAllowed, check_staff
 from cantine_portal.services.shared import branding
 from cantine_portal.services.shared.tenants import active_slugs, structure_by_slug
@@ -132,6 +137,14 @@ def parent_by_session(
     if info.needs_touch and info.login_id is not None:
         _touch_later(info.login_id, now)
     return ParentIdentity(structure_id, info.account_id, info.family_id, info.email, display_name, family_name)
+
+
+def parent_access_removed(structure_id: int, session_token: str | None) -> bool:
+    """A refused parent cookie: was it refused because the login's access was removed (issue 20)?"""
+    if not session_token:
+        return False
+    with get_database().session() as session:
+        return belongs_to_removed_login(session, structure_id, session_token)
 
 
 def staff_by_session(structure_id: int, session_token: str | None, now: datetime) -> StaffIdentity | None:

@@ -180,7 +180,7 @@ def start_payment(
     it answered, see open_remote_session) and a basket paid by credit gets its receipt and ticket."""
     database, settings = get_database(), get_settings()
     started = database.run_write(
-        fulfilment.start_checkout, now, settings, actor.structure_id, actor.family_id, basket_version
+        fulfilment.start_checkout, now, settings, actor.structure_id, actor.family_id, basket_version, actor.account_id
     )
     result = started.result
     if result.pending is not None:  # Stripe: its page is opened now, outside the transaction
@@ -189,7 +189,7 @@ def start_payment(
             assert structure is not None
             provider = providers.provider_for(structure, settings, now)
             if hasattr(provider, "payer_email"):  # PayFiP mails its own ticket to the parent
-                provider.payer_email = receipts.payer_email(session, actor.family_id)
+                provider.payer_email = receipts.payer_email(session, actor.family_id, actor.account_id)
         result = open_remote_session(database, provider, now, actor.structure_id, actor.family_id, result, answered_at)
     if started.receipt_id is not None:  # paid by credit: the ticket leaves from the queue
         with database.write_session() as session:

@@ -38,6 +38,11 @@ def blocked_message(retry_at: datetime) -> str:
     return f"Trop de tentatives. Par sécurité, réessayez à partir de {format_paris_time(retry_at)}."
 
 
+MSG_ACCESS_REMOVED = (
+    "Votre accès au portail a été retiré : vous avez été déconnecté. Si c'est une erreur, contactez votre structure."
+)
+
+
 def login_error_message(query: Mapping[str, object]) -> str:
     """What a login page says when its POST route sent the browser back with ``?erreur=…``.
 
@@ -46,6 +51,8 @@ def login_error_message(query: Mapping[str, object]) -> str:
     error = query.get("erreur", "")
     if error == "identifiants":
         return MSG_BAD_CREDENTIALS
+    if error == "acces":
+        return MSG_ACCESS_REMOVED
     if error == "bloque":
         until = str(query.get("jusqua", ""))
         if re.fullmatch(r"\d{1,2}h\d{2}", until):

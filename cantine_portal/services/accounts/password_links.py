@@ -43,7 +43,7 @@ def password_link(base_url: str, structure: Structure, token: str) -> str:
     return f"{base_url}/{structure.slug}/mot-de-passe/creer?jeton={token}"
 
 
-def _issue_token(session: Session, now: datetime, account: Account) -> str:
+def issue_link_token(session: Session, now: datetime, account: Account) -> str:
     """A fresh link token (only its hash is stored); earlier unused ones are revoked."""
     # A new link revokes the earlier ones: only the latest e-mail works.
     account_id = row_id(account)
@@ -80,7 +80,7 @@ def send_invitation(
     Sent by the back office (one family, or every family of a CSV import); not throttled, since
     only a staff member can trigger it. The caller commits.
     """
-    token = _issue_token(session, now, account)
+    token = issue_link_token(session, now, account)
     audit.record(
         session,
         now,
@@ -134,7 +134,7 @@ def request_password_link(
     if account is None or not account.active:
         audit.record(session, now, "password_link.unknown", structure_id=structure_id, ip=ip)
         return LinkRequestResult(MSG_LINK_SENT)
-    token = _issue_token(session, now, account)
+    token = issue_link_token(session, now, account)
     audit.record(session, now, "password_link.sent", structure_id=structure_id, account_id=account.id, ip=ip)
     link = password_link(base_url, structure, token)
     first_time = account.password_hash is None

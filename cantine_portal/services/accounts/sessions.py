@@ -124,3 +124,16 @@ def revoke_all_sessions(session: Session, now: datetime, account_id: int) -> Non
         .where(col(LoginSession.account_id) == account_id, col(LoginSession.revoked_at).is_(None))
         .values(revoked_at=now)
     )
+
+
+def belongs_to_removed_login(session: Session, structure_id: int, token: str | None) -> bool:
+    """Is this cookie's session one of a login whose access was removed (staff, or the guardian
+    left)? Then the login page says so instead of a silent redirect."""
+    if not token:
+        return False
+    row = session.exec(
+        select(Account)
+        .join(LoginSession, col(Account.id) == col(LoginSession.account_id))
+        .where(LoginSession.token_hash == token_digest(token), LoginSession.structure_id == structure_id)
+    ).first()
+    return row is not None and not row.active

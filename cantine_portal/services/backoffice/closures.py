@@ -19,8 +19,6 @@ from sqlmodel import Session, col, select
 from cantine_portal.french import PARIS, format_euros, format_long_date
 from cantine_portal.infra.mail import Mail, Mailer, render_html
 from cantine_portal.models import (
-    Account,
-    AccountRole,
     Basket,
     BasketStatus,
     Child,
@@ -35,6 +33,7 @@ from cantine_portal.models import (
 )
 from cantine_portal.services.backoffice.access import check_staff, owned
 from cantine_portal.services.backoffice.calendar import CalendarResult, parse_day
+from cantine_portal.services.families.logins import notice_accounts
 from cantine_portal.services.shared import audit
 from cantine_portal.services.shared.branding import mail_brand
 from cantine_portal.services.shared.calendar import closure_credit_label
@@ -230,11 +229,7 @@ def _mail_family(
     reservations: list[Reservation],
 ) -> None:
     family = session.get(Family, family_id)
-    accounts = session.exec(
-        select(Account).where(
-            Account.family_id == family_id, Account.role == AccountRole.PARENT, col(Account.active).is_(True)
-        )
-    ).all()
+    accounts = notice_accounts(session, family_id)  # each login's choice (Préférences)
     if family is None or not accounts:
         return
     services = {s.id: s.name for s in session.exec(select(Service).where(Service.structure_id == structure.id))}

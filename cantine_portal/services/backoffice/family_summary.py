@@ -52,6 +52,27 @@ def _paris(instant: datetime | None) -> str:
     return f"{instant.astimezone(PARIS):%d/%m/%Y %H:%M}" if instant else ""
 
 
+def _payment_row(p: Payment, who: dict[int, str]) -> dict[str, str]:
+    return {
+        "date": _paris(p.created_at),
+        "reference": p.reference,
+        "provider": provider_label(p.provider),
+        "status": PAYMENT_LABELS.get(p.status, p.status),
+        "amount": format_euros(p.amount_cents),
+        "by": who.get(p.account_id or 0, ""),
+    }
+
+
+def _login_names(session: Session, accounts: list[Account]) -> dict[int, str]:
+    """account id → the guardian's full name (else the login e-mail): who ticked a day, who pressed
+    « Payer » (issue 20; "" for what was done before, or by the staff)."""
+    names = {}
+    for account in accounts:
+        guardian = session.get(Guardian, account.guardian_id) if account.guardian_id else None
+        names[row_id(account)] = f"{guardian.first_name} {guardian.last_name}".strip() if guardian else account.email
+    return names
+
+
 def family_summary(session: Session, structure_id: int, account_id: int, family_id: int) -> FamilySummary:
     check_staff(session, structure_id, account_id)
     family = owned_family(session, family_id, structure_id)
@@ -70,6 +91,7 @@ def family_summary(session: Session, structure_id: int, account_id: int, family_
         )
     )
     names = {s.id: s.name for s in services}
+    who = _login_names(session, accounts)
     child_names = {c.id: f"{c.first_name} {c.last_name}" for c in children}
     enrollments = {row_id(c): family_rules.enrolled_service_ids(session, row_id(c)) for c in children}
     reservations = list(
@@ -88,6 +110,7 @@ def family_summary(session: Session, structure_id: int, account_id: int, family_
             "service": names.get(r.service_id, ""),
             "status": STATUS_LABELS.get(r.status, r.status),
             "price": format_euros(r.price_cents),
+            "by": who.get(r.booked_by_account_id or 0, ""),
         }
 
     basket = session.exec(
@@ -129,16 +152,7 @@ def family_summary(session: Session, structure_id: int, account_id: int, family_
         credits=[
             {"date": _paris(c.created_at), "label": c.label, "amount": format_euros(c.amount_cents)} for c in credits
         ],
-        payments=[
-            {
-                "date": _paris(p.created_at),
-                "reference": p.reference,
-                "provider": provider_label(p.provider),
-                "status": PAYMENT_LABELS.get(p.status, p.status),
-                "amount": format_euros(p.amount_cents),
-            }
-            for p in payments
-        ],
+        payments=[_payment_row(p, who) for p in payments],
         receipts=[
             {"date": _paris(r.issued_at), "number": r.number, "amount": format_euros(r.amount_cents)} for r in receipts
         ],

@@ -16,6 +16,7 @@ from cantine_portal.services.booking.queries import (
     current_basket,
     structure_and_family,
 )
+from cantine_portal.services.families.logins import login_names
 from cantine_portal.services.pricing.tariffs import Priced, Tariffs, price_booked
 
 
@@ -28,10 +29,15 @@ class BasketLine:
     day: date
     price_cents: int
     tariff_label: str = ""  # « Tranche 2 — QF de 501 à 900 € » ("" without a grid)
+    # « réservé par Julien »: the first name of the guardian who ticked it, only in a family
+    # with two logins or more ("" otherwise, and for days booked before issue 20).
+    booked_by: str = ""
 
     @property
     def day_text(self) -> str:
-        return format_long_date(self.day)
+        """The day as the basket shows it, with « réservé par … » in a family with two logins."""
+        day = format_long_date(self.day)
+        return f"{day} — réservé par {self.booked_by}" if self.booked_by else day
 
 
 @dataclass(frozen=True)
@@ -61,8 +67,18 @@ def basket_summary(session: Session, now: datetime, structure_id: int, family_id
     basket = current_basket(session, structure_id, family_id)
     if basket is None:
         return BasketSummary(None, None, None, (), 0, balance, 0, 0)
+    names = login_names(session, family_id)
     lines = tuple(
-        BasketLine(row_id(r), row_id(child), child.first_name, service.name, r.day, r.price_cents, r.tariff_label)
+        BasketLine(
+            row_id(r),
+            row_id(child),
+            child.first_name,
+            service.name,
+            r.day,
+            r.price_cents,
+            r.tariff_label,
+            names.get(r.booked_by_account_id, "") if r.booked_by_account_id is not None else "",
+        )
         for r, child, service in basket_lines(session, basket)
     )
     subtotal = sum(line.price_cents for line in lines)

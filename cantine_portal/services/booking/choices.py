@@ -51,7 +51,7 @@ from cantine_portal.services.booking.queries import (
     weekdays_of,
 )
 from cantine_portal.services.pricing.tariffs import Priced, Tariffs, price_booked
-from cantine_portal.services.shared import calendar
+from cantine_portal.services.shared import audit, calendar
 from cantine_portal.services.shared.calendar import Period
 
 
@@ -87,21 +87,26 @@ def apply_choices(
     period: Period,
     wanted: set[CellKey],
     expected_basket_version: int | None,
+    by_account_id: int | None = None,
 ) -> ApplyResult:
     """ "Valider": make the database match the ticked set ``wanted`` for ``period``.
 
     Newly ticked → pending in the open basket (price frozen); unticked pending → removed;
-    unticked paid → cancelled with a credit. All or nothing.
+    unticked paid → cancelled with a credit. All or nothing. ``by_account_id``: the login that
+    pressed Valider, recorded on the new days and in the audit log (two guardians, two logins).
     """
     try:
         with session.begin_nested():
-            return _apply_choices(session, now, structure_id, family_id, period, set(wanted), expected_basket_version)
+            result = _apply_choices(
+                session, now, structure_id, family_id, period, set(wanted), expected_basket_version, by_account_id
+            )
     except BookingError as refused:
         return ApplyResult(False, refused.message, expected_basket_version)
     except IntegrityError:
         # Another tab or guardian inserted the same (child, service, day) or opened a basket
         # between our read and our write: the unique indexes refused it; the savepoint is gone.
         return ApplyResult(False, CONFLICT_MESSAGE, expected_basket_version)
+    return result
 
 
 def _plan(session: Session, structure_id: int, family_id: int, period: Period, wanted: set[CellKey]) -> _Plan:
@@ -164,6 +169,7 @@ def _apply_choices(
     period: Period,
     wanted: set[CellKey],
     expected_version: int | None,
+    by_account_id: int | None = None,
 ) -> ApplyResult:
     structure, _family = structure_and_family(session, structure_id, family_id)
     if period.mode != structure.period_mode:
@@ -190,10 +196,22 @@ def _apply_choices(
     priced = _priced(session, structure_id, family_id, plan)
     if basket is not None:  # None only when nothing is added
         basket.updated_at = now
-        _add(session, now, structure_id, family_id, plan, basket, priced)
+        _add(session, now, structure_id, family_id, plan, basket, priced, by_account_id)
     _reprice_kept(session, now, plan, priced)
     _remove(session, plan)
     credit_total = _cancel(session, now, structure_id, family_id, plan)
+    audit.record(
+        session,
+        now,
+        "booking.saved",
+        structure_id=structure_id,
+        account_id=by_account_id,
+        target=f"family:{family_id}",
+        period=period.key,
+        added=len(plan.to_add),
+        removed=len(plan.to_remove),
+        cancelled=len(plan.to_cancel),
+    )
     session.flush()
     return _result(plan, basket, credit_total)
 
@@ -231,6 +249,7 @@ def _add(
     plan: _Plan,
     basket: Basket,
     priced: dict[CellKey, Priced],
+    by_account_id: int | None,
 ) -> None:
     if not plan.to_add:
         return
@@ -251,6 +270,7 @@ def _add(
                 tariff_label=priced[(child_id, service_id, day)].label,
                 qf_euros=priced[(child_id, service_id, day)].qf_euros,
                 basket_id=row_id(basket),
+                booked_by_account_id=by_account_id,
                 created_at=now,
                 updated_at=now,
             )

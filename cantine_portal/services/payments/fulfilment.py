@@ -213,9 +213,11 @@ def start_checkout(
     structure_id: int,
     family_id: int,
     expected_basket_version: int | None,
+    by_account_id: int | None = None,
 ) -> CheckoutStart:
     """« Payer », one transaction (``Database.run_write``): freeze the basket and open the payment with
-    the commune's provider; a basket entirely covered by credit is paid at once and gets its receipt."""
+    the commune's provider; a basket entirely covered by credit is paid at once and gets its receipt.
+    ``by_account_id``: the login that pressed « Payer » (its ticket goes to that guardian)."""
     structure = session.get(Structure, structure_id)
     if structure is None:
         return CheckoutStart(CheckoutResult(False, "Ce paiement n'est pas possible."), None, "")
@@ -224,12 +226,35 @@ def start_checkout(
         return CheckoutStart(CheckoutResult(False, availability.parent_message), None, "")
     provider = provider_for(structure, settings, now)
     result = begin_checkout(session, now, structure_id, family_id, provider, expected_basket_version)
+    if result.ok and result.payment_id is not None and by_account_id is not None:
+        _record_payer(session, now, structure_id, family_id, result.payment_id, by_account_id)
     receipt_id = None
     if result.ok and result.paid and result.payment_id is not None:
         receipt_id = settle_without_bank(session, now, settings, result.payment_id).receipt_id
     payment = session.get(Payment, result.payment_id) if result.payment_id else None
     reference = payment.reference if payment is not None else ""
     return CheckoutStart(result, receipt_id, reference)
+
+
+def _record_payer(
+    session: Session, now: datetime, structure_id: int, family_id: int, payment_id: int, account_id: int
+) -> None:
+    """Which guardian pressed « Payer »: the ticket goes to them, the staff see it (issue 20)."""
+    payment = session.get(Payment, payment_id)
+    if payment is None:
+        return
+    payment.account_id = account_id
+    session.add(payment)
+    audit.record(
+        session,
+        now,
+        "payment.started",
+        structure_id=structure_id,
+        account_id=account_id,
+        target=f"family:{family_id}",
+        reference=payment.reference,
+        amount_cents=payment.amount_cents,
+    )
 
 
 def record_provider_session(

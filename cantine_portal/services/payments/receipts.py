@@ -65,21 +65,28 @@ def receipt_for_payment(session: Session, payment_id: int) -> Receipt | None:
     return session.exec(select(Receipt).where(Receipt.payment_id == payment_id)).first()
 
 
-def _payer(session: Session, family: Family) -> tuple[str, str]:
-    account = session.exec(
-        select(Account)
-        .where(Account.family_id == family.id, Account.role == AccountRole.PARENT)
-        .order_by(col(Account.id))
-    ).first()
+def _payer(session: Session, family: Family, account_id: int | None = None) -> tuple[str, str]:
+    """(name, e-mail) of who paid: the login that pressed « Payer » (issue 20: two guardians, two
+    logins), else the family's first parent login."""
+    payer = session.get(Account, account_id) if account_id is not None else None
+    account = (
+        payer
+        if payer is not None and payer.family_id == family.id
+        else session.exec(
+            select(Account)
+            .where(Account.family_id == family.id, Account.role == AccountRole.PARENT)
+            .order_by(col(Account.id))
+        ).first()
+    )
     guardian = session.get(Guardian, account.guardian_id) if account and account.guardian_id else None
     name = f"{guardian.first_name} {guardian.last_name}" if guardian else family.name
     return name, account.email if account else ""
 
 
-def payer_email(session: Session, family_id: int) -> str:
-    """The address the family's tickets go to (its first parent account)."""
+def payer_email(session: Session, family_id: int, account_id: int | None = None) -> str:
+    """The address of who pays (``account_id``, the acting login), else the family's first login."""
     family = session.get(Family, family_id)
-    return _payer(session, family)[1] if family is not None else ""
+    return _payer(session, family, account_id)[1] if family is not None else ""
 
 
 def issue_receipt(session: Session, now: datetime, payment: Payment) -> Receipt:
@@ -115,7 +122,7 @@ def receipt_data(session: Session, receipt: Receipt, settings: Settings | None =
     basket = session.get(Basket, payment.basket_id) if payment is not None else None
     if payment is None or structure is None or family is None or basket is None:
         raise LookupError(f"receipt {receipt.id}: its payment, commune, family or basket is missing")
-    payer_name, payer_email = _payer(session, family)
+    payer_name, payer_email = _payer(session, family, payment.account_id)
     logo = raster_logo_of(settings, structure) if settings is not None else None
     lines = [
         ReceiptLine(line["child"], service_with_tariff(line), date.fromisoformat(line["day"]), line["price_cents"])

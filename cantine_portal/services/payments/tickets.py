@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from cantine_portal.config import Settings
 from cantine_portal.french import format_euros, format_long_date, format_paris_datetime
 from cantine_portal.infra.mail import Attachment, Mail, render_html
-from cantine_portal.models import Account, AccountRole, Basket, Payment, Receipt, Structure
+from cantine_portal.models import Basket, Payment, Receipt, Structure
+from cantine_portal.services.families.logins import ticket_addresses
 from cantine_portal.services.payments.receipts import service_with_tariff, snapshot_lines
 from cantine_portal.services.shared.branding import mail_brand
 
@@ -38,11 +39,8 @@ def ticket_mail(
     structure = session.get(Structure, payment.structure_id)
     if structure is None:
         raise LookupError(f"payment {payment.id}: no commune {payment.structure_id}")
-    account = session.exec(
-        select(Account)
-        .where(Account.family_id == payment.family_id, Account.role == AccountRole.PARENT)
-        .order_by(col(Account.id))
-    ).first()
+    # The guardian who paid, and the other guardian when they asked for it (services/families/logins.py).
+    addresses = ticket_addresses(session, payment.family_id, payment.account_id)
     when = payment.completed_at or receipt.issued_at
     rows = [
         f"{line['child']} — {service_with_tariff(line)} — {format_long_date(date.fromisoformat(line['day']))} : "
@@ -60,7 +58,7 @@ def ticket_mail(
         f"Votre reçu n° {receipt.number} est joint à ce message et disponible dans la rubrique Factures.",
     ]
     return Mail(
-        to=account.email if account else structure.email,
+        to=", ".join(addresses) if addresses else structure.email,
         subject=f"{structure.name} — Ticket de paiement {payment.reference}",
         text="\n".join(paragraphs),
         html=render_html("Ticket de paiement", paragraphs),

@@ -4,8 +4,8 @@
 - absenceday: one reservation covered; a reservation is covered at most once (unique index).
 - structure.absence_deadline_time (« 09:00 »), structure.absence_carence_days (0: credit from day one).
 
-Revision ID: 0009_sick_absences
-Revises: 0003_qf_pricing (main's head when this branch started; chained at merge)
+Revision ID: 0008_sick_absences
+Revises: 0003_qf_pricing
 Create Date: 2026-11-27
 """
 from typing import Sequence, Union
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0009_sick_absences'
+revision: str = '0008_sick_absences'
 down_revision: Union[str, None] = '0003_qf_pricing'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
