@@ -95,6 +95,9 @@ class Settings:
     # Systempay/PayZen shop secrets (the shop id is a commune setting): test and production keys.
     systempay_secret_test: str | None = None
     systempay_secret_production: str | None = None
+    # Where the portal's source is published (AGPL §13, the footer's « Code source »); unset: the
+    # portal hands out an archive of the files it runs from.
+    source_url: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -184,7 +187,15 @@ class Settings:
             consumer_workers=_int(env, "CANTINE_CONSUMER_WORKERS", 2, 1),
             systempay_secret_test=env.get("SYSTEMPAY_SECRET_TEST") or None,
             systempay_secret_production=env.get("SYSTEMPAY_SECRET_PRODUCTION") or None,
+            source_url=_source_url(env),
         )
+
+
+def _source_url(env: Mapping[str, str]) -> str | None:
+    url = (env.get("CANTINE_SOURCE_URL") or "").strip()
+    if url and not url.startswith(("http://", "https://")):
+        raise SettingsError(f"CANTINE_SOURCE_URL must start with http:// or https://, got {url!r}")
+    return url or None
 
 
 def _base_url(env: Mapping[str, str]) -> str:

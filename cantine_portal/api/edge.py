@@ -5,7 +5,8 @@
   it; a CORS preflight from another origin is refused; a state-changing request (POST, PUT,
   PATCH, DELETE) carrying a foreign ``Origin`` is refused; no answer ever grants CORS to a
   foreign origin. Requests without ``Origin`` (the bank's server, curl) are not browsers' cross-site
-  requests and pass: the routes check their own secrets.
+  requests and pass: the routes check their own secrets. The one foreign POST let in is the bank's
+  return form (``is_provider_return``): its route trusts nothing in it and answers a redirection.
 - **Uploads.** Reflex's ``/_upload`` reads and spools the whole multipart body before the handler
   runs. Here a body is refused before it is read when no session cookie of the deployment is
   alive (parent or staff), and refused as soon as its size passes the cap — by ``Content-Length``
@@ -14,6 +15,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from http.cookies import SimpleCookie
 
@@ -66,14 +68,25 @@ async def refuse_websocket(send: Send) -> None:
     await send({"type": "websocket.close", "code": 1008, "reason": "Origin not allowed"})
 
 
+# The bank's page posts the parent's browser back to the portal (PayFiP, Systempay): a form POST from
+# the bank's origin, answered by a redirection only. Nothing it carries is trusted (the route has
+# the provider confirm it), and it needs no session, so it is the one cross-origin POST let in.
+_PROVIDER_RETURN = re.compile(r"^(/api/paiement/[a-z]+/[A-Za-z0-9_-]+/retour|/[A-Za-z0-9_-]+/paiement/retour)/?$")
+
+
+def is_provider_return(scope: Scope) -> bool:
+    return scope.get("method") == "POST" and _PROVIDER_RETURN.match(scope.get("path", "")) is not None
+
+
 def is_foreign_http(scope: Scope, allowed: tuple[str, ...]) -> bool:
-    """A preflight, or a state-changing request, sent by a page of another origin."""
+    """A preflight, or a state-changing request, sent by a page of another origin (except the
+    bank's return form, see ``is_provider_return``)."""
     origin = header(scope, b"origin")
     if origin_allowed(origin, allowed):
         return False
     method = scope.get("method", "")
     preflight = method == "OPTIONS" and header(scope, b"access-control-request-method") is not None
-    return preflight or method in UNSAFE_METHODS
+    return preflight or (method in UNSAFE_METHODS and not is_provider_return(scope))
 
 
 def without_cors(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:

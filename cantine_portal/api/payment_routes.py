@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from urllib.parse import parse_qsl
 
 from sqlalchemy.exc import DBAPIError
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from cantine_portal import clock
@@ -82,6 +83,38 @@ async def eopayment_notification(request: Request) -> Response:
     return JSONResponse({"received": True, "outcome": answer.outcome})
 
 
+async def _fields(request: Request) -> dict[str, str]:
+    """The query string's fields, and a form body's (a POST) over them."""
+    fields = {k: v[:2000] for k, v in list(request.query_params.items())[:50]}
+    if request.method == "POST":
+        body = (await request.body())[:20000].decode("utf-8", "replace")
+        fields.update({k: v[:2000] for k, v in list(parse_qsl(body, keep_blank_values=True))[:100]})
+    return fields
+
+
+async def provider_return(request: Request) -> Response:
+    """The parent back from PayFiP or Systempay: a GET, or the bank's form POSTed to the return
+    URL (also on the page's own path, ``/{slug}/paiement/retour``). The answer it carries is
+    verified with the provider before anything is applied (usecases/payments_pending); the
+    parent is then sent, by a GET, to the return page, which shows what the database holds."""
+    provider = request.path_params.get("provider")
+    slug = str(request.path_params["slug"]).lower()
+    fields = await _fields(request)
+    try:
+        path = await run_in_threadpool(
+            functools.partial(
+                payments_pending.receive_provider_return,
+                str(provider) if provider else None,
+                slug,
+                fields,
+                now=clock.now(),
+            )
+        )
+    except DBAPIError:  # nothing applied: the page shows the payment pending, the notification follows
+        path = payments_pending.return_page_path(slug, fields.get("ref", ""))
+    return RedirectResponse(path, status_code=303, headers={"Cache-Control": "no-store"})
+
+
 async def receipt_pdf(request: Request) -> Response:
     """One of the logged-in family's receipts (HttpOnly session cookie of the URL's commune)."""
     slug = str(request.path_params["slug"]).lower()
@@ -101,5 +134,8 @@ routes = [
     Route("/api/paiement/simule/notification", simulated_notification, methods=["POST"]),
     Route("/api/paiement/stripe/webhook", stripe_webhook, methods=["POST"]),
     Route("/api/paiement/{provider:str}/{slug:str}/notification", eopayment_notification, methods=["GET", "POST"]),
+    Route("/api/paiement/{provider:str}/{slug:str}/retour", provider_return, methods=["GET", "POST"]),
+    # The bank's form may post to the page's own address; a GET there is the Reflex page itself.
+    Route("/{slug:str}/paiement/retour", provider_return, methods=["POST"]),
     Route("/api/{slug}/recus/{receipt_id}", receipt_pdf, methods=["GET"]),
 ]

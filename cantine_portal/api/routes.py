@@ -8,7 +8,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from cantine_portal.api import admin_files, files, identity_routes, payment_routes, preferences_routes, session_routes
+from cantine_portal.api import (
+    admin_files,
+    files,
+    identity_routes,
+    payment_routes,
+    preferences_routes,
+    session_routes,
+    source_routes,
+)
 from cantine_portal.usecases.identity import database_reachable
 
 
@@ -28,5 +36,6 @@ def build_api() -> Starlette:
         *admin_files.routes,
         *identity_routes.routes,
         *preferences_routes.routes,
+        *source_routes.routes,
     ]
     return Starlette(routes=routes)

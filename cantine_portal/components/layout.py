@@ -64,12 +64,21 @@ def header() -> rx.Component:
 
 
 def footer() -> rx.Component:
+    """The commune's address; « Code source »: the portal is free software (AGPL-3.0-or-later),
+    whose §13 asks that every user be offered its source (api/source_routes.py)."""
     return rx.el.footer(
         PortalState.commune_name,
         " — ",
         PortalState.commune_address,
         " — ",
         PortalState.commune_phone,
+        " — ",
+        rx.el.a(
+            "Code source",
+            href="/api/code-source",
+            title="Le portail est un logiciel libre (licence AGPL-3.0 ou ultérieure) : téléchargez son code source",
+            style={"text_decoration": "underline"},  # a link told apart from the text without colour
+        ),
         class_name="portal-footer",
     )
 

@@ -17,13 +17,18 @@ import re
 from collections.abc import Iterable
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets also skip leading blanks before a formula, and some read the full-width signs
+# (＝＋－＠, what a Japanese or Chinese keyboard types) as the ASCII ones.
+_BLANKS = " \t\r\n\u00a0\u202f\u3000"
+_SIGNS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 _PLAIN_NUMBER = re.compile(r"^-?\d+([.,]\d+)?$")
 
 
 def neutralise(value: object) -> str:
     """The text of one cell, made inert for spreadsheets."""
     text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.match(text):
+    risky = text.startswith(FORMULA_STARTS) or text.lstrip(_BLANKS).startswith(_SIGNS)
+    if risky and not _PLAIN_NUMBER.match(text):
         return "'" + text
     return text
 

@@ -187,6 +187,22 @@ class Receipt(SQLModel, table=True):
     sha256: str | None = Field(default=None, max_length=64)
 
 
+class CreditKind(StrEnum):
+    """Credit.kind: why the family's credit moved, so that the régie's journal and the family's
+    ledger tell money that came in unasked from credit given back after a rejected cheque.
+    "" (rows written by code that does not say) is read from the amount's sign."""
+
+    CANCELLATION = "annulation"  # a paid day cancelled by the parent
+    CLOSURE = "fermeture"  # a paid day the commune closed
+    ABSENCE = "absence"  # a paid day missed for illness, the absence validated by the staff
+    OVERPAYMENT = "trop-percu"  # money a provider sent with no basket to pay (late, wrong amount)
+    USED = "utilise"  # taken from the credit to pay a basket
+    DEPOSIT = "versement"  # money handed in at the counter, put on the credit
+    REFUND = "remboursement"  # given back to the family (a Refund row)
+    RESTORED = "rendu-impaye"  # the credit a rejected cheque's basket had used, given back
+    TAKEN_BACK = "repris-impaye"  # what a rejected cheque paid and cannot be reopened: debited
+
+
 class Credit(SQLModel, table=True):
     """Credit ledger (avoirs): positive when issued, negative when used."""
 
@@ -201,3 +217,4 @@ class Credit(SQLModel, table=True):
     reservation_id: int | None = Field(default=None, foreign_key="reservation.id")
     payment_id: int | None = Field(default=None, foreign_key="payment.id")
     created_at: datetime = utc_field()
+    kind: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})

@@ -39,11 +39,12 @@ def _reject_cell(line: rx.Var, index: rx.Var) -> rx.Component:
 def _ledger() -> rx.Component:
     return rx.fragment(
         table(
-            ["Date", "Opération", "Versé", "Avoir", "Solde de l'avoir", "Action"],
+            ["Date", "Nature", "Opération", "Versé", "Avoir", "Solde de l'avoir", "Action"],
             rx.foreach(
                 M.ledger,
                 lambda r, i: rx.el.tr(
                     td(r["date"]),
+                    td(r["kind"]),
                     td(r["label"]),
                     td(r["paid"]),
                     td(r["credit"]),
@@ -86,6 +87,11 @@ def _method_fields() -> rx.Component:
 
 def _counter_form() -> rx.Component:
     return summarised_form(
+        rx.cond(
+            M.basket_total != "",
+            rx.text("À régler pour le panier en cours (avoir déduit) : ", rx.el.strong(M.basket_total)),
+            rx.text("Aucun panier à régler : un versement ira sur l'avoir de la famille."),
+        ),
         grid(
             rx.vstack(
                 rx.el.label("Mode de paiement", html_for="cp-method", style={"font_weight": "600"}),

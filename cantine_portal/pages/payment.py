@@ -158,4 +158,30 @@ def receipts_page() -> rx.Component:
             _money_table(("Date", "Reçu", "Reçu (PDF)", "Montant"), rx.foreach(S.receipt_rows, row)),
             rx.text("Aucun reçu pour le moment : ils apparaissent ici après chaque paiement."),
         ),
+        _refunds(),
+    )
+
+
+def _refunds() -> rx.Component:
+    """The family's credit and what the régie gave back of it (date, amount, method, reference)."""
+    S = ReceiptsState
+    return rx.el.section(
+        rx.heading("Avoir et remboursements", as_="h2", size="5", margin_top="1.5rem"),
+        rx.text(S.credit_label, weight="bold", id="credit-balance"),
+        rx.cond(
+            S.refund_rows.length() > 0,
+            _money_table(
+                ("Date", "Mode", "Référence", "Montant"),
+                rx.foreach(
+                    S.refund_rows,
+                    lambda r: rx.el.tr(
+                        rx.el.td(r.date, class_name="nowrap"),
+                        rx.el.td(r.method),
+                        rx.el.td(r.reference),
+                        rx.el.td(r.amount, class_name="amount"),
+                    ),
+                ),
+            ),
+            rx.text("Aucun remboursement : la régie rembourse un avoir sur demande (départ de la commune…)."),
+        ),
     )

@@ -32,6 +32,7 @@ def _key() -> str:
 class AdminFamilyMoneyState(StaffState):
     ledger: list[dict[str, str]] = []
     balance: str = ""
+    basket_total: str = ""  # what the open basket costs (after the credit); "" without one
     # which form the messages belong to: "counter", "reject", "refund"
     form: str = ""
     success_message: str = ""
@@ -49,6 +50,7 @@ class AdminFamilyMoneyState(StaffState):
         self.ledger = [
             {
                 "date": format_paris_datetime(line.at),
+                "kind": line.kind[:1].upper() + line.kind[1:],
                 "label": line.label,
                 "paid": format_euros(line.paid_cents) if line.paid_cents else "",
                 "credit": format_euros(line.credit_cents) if line.credit_cents else "",
@@ -58,6 +60,8 @@ class AdminFamilyMoneyState(StaffState):
             for line in money.lines
         ]
         self.balance = format_euros(money.balance_cents)
+        total = money.basket_total_cents
+        self.basket_total = format_euros(total) if total is not None and total > 0 else ""
         self._counter_key, self._refund_key = _key(), _key()  # a new form, a new key
         self.form_key += 1
 
@@ -71,12 +75,12 @@ class AdminFamilyMoneyState(StaffState):
         self.errors, self.method = {}, "especes"
         raw = str(self.router.url.query_parameters.get("id", ""))
         self._family_id = int(raw) if raw.isdigit() and len(raw) < 12 else None
-        self._show(cases.family_money(self._actor(), family_id=self._family_id))
+        self._show(cases.family_money(self._actor(), family_id=self._family_id, now=clock.now()))
 
     @staff_event
     def refresh(self):
         """After a recorded form: the ledger again, the message kept, fresh idempotency keys."""
-        self._show(cases.family_money(self._actor(), family_id=self._family_id))
+        self._show(cases.family_money(self._actor(), family_id=self._family_id, now=clock.now()))
 
     @staff_event
     def set_method(self, value: str):

@@ -49,8 +49,7 @@ class AdminRegieState(StaffState):
             f"{j.receipts_count} reçu(s) émis pour {format_euros(j.receipts_cents)} ; encaissements avec reçu : "
             f"{format_euros(j.receipted_cents)}" + (" (concordant)" if j.reconciled else " (ÉCART)"),
             f"Solde net de la période : {format_euros(j.net_cents)}",
-            f"Avoirs émis : {format_euros(j.credits_issued_cents)} ; avoirs utilisés : "
-            f"{format_euros(j.credits_used_cents)}",
+            journal.credit_summary(j),
         ]
         self.closed = page.closed
         self.closed_label = (

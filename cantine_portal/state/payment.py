@@ -180,14 +180,24 @@ class ReceiptUI:
     download_url: str
 
 
+@dataclass
+class RefundUI:
+    date: str
+    amount: str
+    method: str
+    reference: str
+
+
 class ReceiptsState(AuthState):
-    """Factures: the family's receipts, newest first."""
+    """Factures: the family's receipts and the refunds of its credit, newest first, and its credit."""
 
     receipt_rows: list[ReceiptUI] = []
+    refund_rows: list[RefundUI] = []
+    credit_label: str = ""  # « Avoir disponible : … » or, after an unpaid cheque, the sum owed
 
     @parent_event
     def load_receipts(self):
-        rows = payments.family_receipts(self._actor())
+        invoices = payments.family_invoices(self._actor())
         base = f"/api/{self.portal_slug}/recus/"
         self.receipt_rows = [
             ReceiptUI(
@@ -197,5 +207,15 @@ class ReceiptsState(AuthState):
                 f"{base}{r.id}",
                 f"{base}{r.id}?telecharger=1",
             )
-            for r in rows
+            for r in invoices.receipts
         ]
+        self.refund_rows = [
+            RefundUI(format_paris_date(r.at), format_euros(r.amount_cents), r.method_label, r.reference or "—")
+            for r in invoices.refunds
+        ]
+        balance = invoices.credit_balance_cents
+        self.credit_label = (
+            f"Somme due à la régie : {format_euros(-balance)}"
+            if balance < 0
+            else f"Avoir disponible : {format_euros(balance)}"
+        )

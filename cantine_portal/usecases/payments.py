@@ -29,9 +29,11 @@ from cantine_portal.infra.queue import get_queue
 from cantine_portal.infra.retry import with_db_retry
 from cantine_portal.models import Basket, PaymentStatus, Structure
 from cantine_portal.services.booking.checkout import CheckoutResult, PaymentProvider
+from cantine_portal.services.booking.queries import credit_balance
 from cantine_portal.services.booking.settlement import checkout_failed
 from cantine_portal.services.payments import fulfilment, providers, receipts, signatures, tickets
 from cantine_portal.services.payments.events import ProviderEvent
+from cantine_portal.services.regie import refunds
 from cantine_portal.services.tasks import jobs
 from cantine_portal.usecases import identity
 from cantine_portal.usecases.actors import ParentActor
@@ -259,6 +261,26 @@ def family_receipts(actor: ParentActor) -> list[receipts.ReceiptRow]:
     """Factures: the family's receipts, newest first."""
     with get_database().session() as session:
         return receipts.family_receipts(session, actor.structure_id, actor.family_id)
+
+
+@dataclass(frozen=True)
+class FamilyInvoices:
+    """What Factures shows: receipts and refunds (newest first) and the credit balance, read in
+    one session so that the balance agrees with the refunds listed (and with Réservations)."""
+
+    receipts: list[receipts.ReceiptRow]
+    refunds: list[refunds.FamilyRefund]
+    credit_balance_cents: int
+
+
+def family_invoices(actor: ParentActor) -> FamilyInvoices:
+    """Factures: the family's receipts, the refunds of its credit, its credit balance."""
+    with get_database().session() as session:
+        return FamilyInvoices(
+            receipts.family_receipts(session, actor.structure_id, actor.family_id),
+            refunds.family_refunds(session, actor.structure_id, actor.family_id),
+            credit_balance(session, actor.structure_id, actor.family_id),
+        )
 
 
 @dataclass(frozen=True)

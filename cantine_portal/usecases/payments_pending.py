@@ -5,15 +5,18 @@ command ``python -m cantine_portal payments check-pending``: every PayFiP paymen
 is asked about (outside any transaction: a SOAP call), and what PayFiP says is applied through
 the one fulfilment (``handle_event``, idempotent), like a notification. Payments of the other
 providers past their lifetime are expired (their basket reopens; a late success still becomes
-a credit). ``receive_provider_answer`` is the notification route of PayFiP and Systempay.
+a credit). ``receive_provider_answer`` is the notification route of PayFiP and Systempay,
+``receive_provider_return`` their return route (the parent's browser, never trusted).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlmodel import col, select
 
@@ -34,12 +37,26 @@ class PendingReport:
     failed: int = 0  # the provider could not be reached: asked again next time
 
 
+# A PayFiP payment the portal expired after its lifetime (the family's basket reopened) may still
+# have been paid at PayFiP, its notification lost: PayFiP is asked about it for this long after its
+# creation (past two hours, an unpaid idOp never will be), and a success found becomes the
+# family's credit (a trop-perçu in the journal), never lost.
+PAYFIP_RECHECK_EXPIRED = timedelta(hours=3)
+
+
 def _waiting(now: datetime) -> list[tuple[Payment, Structure]]:
     with get_database().session() as session:
         rows = session.exec(
             select(Payment, Structure)
             .join(Structure, col(Structure.id) == Payment.structure_id)
-            .where(Payment.status == PaymentStatus.CREATED)
+            .where(
+                (col(Payment.status) == PaymentStatus.CREATED)
+                | (
+                    (col(Payment.status) == PaymentStatus.EXPIRED)
+                    & (col(Payment.provider) == "payfip")
+                    & (col(Payment.created_at) >= now - PAYFIP_RECHECK_EXPIRED)
+                )
+            )
         ).all()
         return [(p, s) for p, s in rows]
 
@@ -81,6 +98,14 @@ class AnswerOutcome:
     outcome: str = ""
 
 
+def _configured(structure: Structure, provider_name: str) -> bool:
+    """The commune has an account with this provider. Not necessarily its provider of today: a
+    payment started before the commune changed provider still gets its answer (verified)."""
+    if provider_name == "payfip":
+        return bool(structure.payfip_numcli)
+    return provider_name == "systempay" and bool(structure.systempay_site_id)
+
+
 def receive_provider_answer(provider_name: str, slug: str, query_string: str, *, now: datetime) -> AnswerOutcome:
     """A PayFiP or Systempay notification for the commune ``slug``: verified (PayFiP: the detail
     call; Systempay: the signature) before anything is applied; refused answers change nothing."""
@@ -88,7 +113,7 @@ def receive_provider_answer(provider_name: str, slug: str, query_string: str, *,
         return AnswerOutcome(False)
     with get_database().session() as session:
         structure = session.exec(select(Structure).where(Structure.slug == slug)).first()
-    if structure is None or structure.payment_provider != provider_name:
+    if structure is None or not _configured(structure, provider_name):
         return AnswerOutcome(False)
     try:
         event = EopaymentProvider(provider_name, get_settings(), structure, now).answer(query_string)
@@ -99,3 +124,52 @@ def receive_provider_answer(provider_name: str, slug: str, query_string: str, *,
     if result.ticket_job_id is not None:  # the ticket and its receipt PDF leave from the task queue
         payments.after_notification(result.ticket_job_id)
     return AnswerOutcome(True, result.outcome)
+
+
+# A payment reference as the portal writes them (letters, digits, dashes): anything else in the
+# browser's ``ref`` is ignored.
+_REFERENCE = re.compile(r"[A-Za-z0-9-]{1,40}")
+
+
+def return_page_path(slug: str, reference: str) -> str:
+    """The portal's return page for ``reference`` (it shows the payment as the database has it)."""
+    ref = reference if _REFERENCE.fullmatch(reference or "") else ""
+    return f"/{slug}/paiement/retour" + (f"?ref={ref}" if ref else "")
+
+
+def receive_provider_return(provider_name: str | None, slug: str, fields: dict[str, str], *, now: datetime) -> str:
+    """The parent's browser comes back from PayFiP or Systempay (a GET, or the bank's form POSTed
+    to the return URL). What it carries is only a hint: a PayFiP ``idOp`` is checked by asking
+    PayFiP (the detail call), a Systempay answer by its signature, exactly as a notification,
+    and only the verified answer is applied (idempotently: the notification may have come
+    first, or come later). Whatever the browser sent, the answer is the return page's path
+    for the payment, which shows the payment as the database has it."""
+    reference = fields.get("ref", "")
+    with get_database().session() as session:
+        structure = session.exec(select(Structure).where(Structure.slug == slug)).first()
+    if structure is None:
+        return "/"
+    name = provider_name or structure.payment_provider
+    answer = {k: v for k, v in fields.items() if k not in ("ref", "annule")}
+    if name not in KINDS or not _configured(structure, name) or not answer:
+        return return_page_path(slug, reference)
+    try:
+        event = EopaymentProvider(name, get_settings(), structure, now).answer(urlencode(answer))
+    except ProviderAnswerRefused as refused:
+        log.warning("%s return refused for %s: %s", name, slug, refused)
+        return return_page_path(slug, reference)
+    result = payments.receive_notification(event, now=now)
+    if result.ticket_job_id is not None:
+        payments.after_notification(result.ticket_job_id)
+    return return_page_path(slug, _reference_of(name, event.session_id) or reference)
+
+
+def _reference_of(provider_name: str, session_id: str | None) -> str:
+    """The portal's reference of the payment a verified answer is about."""
+    if not session_id:
+        return ""
+    with get_database().session() as session:
+        payment = session.exec(
+            select(Payment).where(Payment.provider == provider_name, Payment.provider_session_id == session_id)
+        ).first()
+    return payment.reference if payment is not None else ""

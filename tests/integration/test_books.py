@@ -26,7 +26,8 @@ from typing import Any
 
 import pytest
 import stripe
-from hypothesis import HealthCheck, event
+from hypothesis import HealthCheck
+from hypothesis import event as hypothesis_event
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -37,7 +38,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, func, select, update
 
 from cantine_portal.config import Settings
 from cantine_portal.french import PARIS
@@ -49,6 +50,7 @@ from cantine_portal.models import (
     BasketStatus,
     CounterMethod,
     Credit,
+    CreditKind,
     Payment,
     PaymentStatus,
     Receipt,
@@ -65,14 +67,17 @@ from cantine_portal.services.booking import absences, basket, choices
 from cantine_portal.services.booking.checkout import CHECKOUT_LIFETIME
 from cantine_portal.services.booking.queries import credit_balance
 from cantine_portal.services.payments import events, fulfilment, providers, signatures
+from cantine_portal.services.payments.eopayment_provider import EopaymentProvider, ProviderAnswerRefused
 from cantine_portal.services.pricing.editor import BracketText, GridForm
-from cantine_portal.services.regie import counter, refunds, rejection
+from cantine_portal.services.regie import counter, journal, refunds, rejection
 from cantine_portal.services.regie.errors import AlreadyRecorded, RegieError
 from cantine_portal.services.rollcall import marks, settlement
 from cantine_portal.usecases import payments as payment_cases
 from tests.conftest import TEST_DB
+from tests.integration.books_payfip import NUMCLI, FakePayFiP, http_session
 from tests.integration.books_world import (
     NOW,
+    Books,
     FamilySpec,
     World,
     books,
@@ -129,6 +134,10 @@ class FakeStripeHTTP(stripe.HTTPClient):
 
 
 class BooksMachine(RuleBasedStateMachine):
+    # PayFiP's SOAP client is built once (its WSDL takes a tenth of a second); its fake DGFiP is
+    # emptied for each example.
+    _payfip_fake = FakePayFiP()
+    _payfip_client: Any = None
     world: World
     settings: Settings
     client: Any
@@ -143,8 +152,13 @@ class BooksMachine(RuleBasedStateMachine):
         self.sessions: list[tuple[str, str, int]] = []  # (provider, session id, commune)
         self.sent: list[tuple[str, bytes]] = []
         self.versions: dict[int, list[int | None]] = defaultdict(lambda: [None])
-        self.paid_prices: dict[int, int] = {}  # reservation id → its price when first seen paid
+        # (reservation id, payment id) → its price when first seen paid by that payment
+        self.paid_prices: dict[tuple[int, int], int] = {}
         self.cheques: list[tuple[int, int]] = []  # (commune, counter payment id) not rejected
+        self.payfip = BooksMachine._payfip_fake
+        self.payfip.outcomes.clear()
+        self.payfip.refdets.clear()
+        self.payfip_dead: set[str] = set()  # idOps PayFiP will never pay (P5 past two hours)
 
     def teardown(self) -> None:
         self._drop()
@@ -194,6 +208,32 @@ class BooksMachine(RuleBasedStateMachine):
             ).one()
             return payment.status == PaymentStatus.CREATED
 
+    def _payfip_provider(self, structure_id: int) -> EopaymentProvider:
+        """The commune's PayFiP account, talking to the fake DGFiP."""
+        with self.db.session() as s:
+            structure = s.get(Structure, structure_id)
+        provider = EopaymentProvider("payfip", self.settings, structure, self.now)
+        if BooksMachine._payfip_client is None:
+            from eopayment.payfip_ws import PayFiP
+            from zeep.transports import Transport
+
+            transport = Transport(session=http_session(BooksMachine._payfip_fake))
+            BooksMachine._payfip_client = PayFiP(zeep_client_kwargs={"transport": transport})
+        provider.payment.backend.payfip = BooksMachine._payfip_client
+        return provider
+
+    def _deliver_payfip(self, idop: str, commune: int) -> fulfilment.FulfilmentResult:
+        """PayFiP's notification (or the parent's return): the portal asks PayFiP for the detail."""
+        event = self._payfip_provider(commune).answer(f"idOp={idop}")
+        outcome = self.payfip.outcomes.get(idop)
+        if event.kind == "succeeded" and outcome is not None and idop not in self.collected_sessions:
+            self.collected_sessions.add(idop)  # the DGFiP collected it, whatever the portal thinks
+            self.collected[commune] += outcome.amount_cents
+        self.sent.append(("payfip", idop.encode()))
+        result = self.db.run_write(fulfilment.handle_event, self.now, self.settings, event)
+        hypothesis_event(f"PayFiP notification: {result.outcome}")  # --hypothesis-show-statistics
+        return result
+
     def _fingerprint(self) -> tuple:
         with self.db.session() as s:
             return fingerprint(s)
@@ -226,7 +266,7 @@ class BooksMachine(RuleBasedStateMachine):
 
     @rule(
         family=st.integers(0, 2),
-        provider=st.sampled_from(["simulated", "stripe"]),
+        provider=st.sampled_from(["simulated", "stripe", "payfip"]),
         stale=st.booleans(),
         slow=st.booleans(),
     )
@@ -234,7 +274,10 @@ class BooksMachine(RuleBasedStateMachine):
         """« Payer », as state/reservations.pay does it; Stripe may answer after the payment's lifetime."""
         spec = self._with_basket(family)
         with self.db.write_session() as s:
-            s.get(Structure, spec.structure_id).payment_provider = provider
+            structure = s.get(Structure, spec.structure_id)
+            structure.payment_provider = provider
+            if provider == "payfip":
+                structure.payfip_numcli, structure.payfip_mode = NUMCLI, "T"
         version = self._version(spec, stale)
         started = self.db.run_write(
             fulfilment.start_checkout, self.now, self.settings, spec.structure_id, spec.family_id, version
@@ -249,13 +292,17 @@ class BooksMachine(RuleBasedStateMachine):
 
             with self.db.session() as s:
                 structure = s.get(Structure, spec.structure_id)
-            remote = providers.StripeCheckout(
-                self.settings,
-                structure,
-                self.now,
-                client=stripe.StripeClient(
-                    "sk_test_books", http_client=FakeStripeHTTP(meanwhile), max_network_retries=0
-                ),
+            remote: Any = (
+                self._payfip_provider(spec.structure_id)
+                if provider == "payfip"
+                else providers.StripeCheckout(
+                    self.settings,
+                    structure,
+                    self.now,
+                    client=stripe.StripeClient(
+                        "sk_test_books", http_client=FakeStripeHTTP(meanwhile), max_network_retries=0
+                    ),
+                )
             )
             result = payment_cases.open_remote_session(
                 self.db, remote, self.now, spec.structure_id, spec.family_id, result, answered_at=lambda: self.now
@@ -269,6 +316,7 @@ class BooksMachine(RuleBasedStateMachine):
             assert payment.status == PaymentStatus.CREATED and payment.expires_at > self.now, payment
         if payment.provider_session_id:
             self.sessions.append((payment.provider, payment.provider_session_id, spec.structure_id))
+        hypothesis_event(f"Payer: {provider}, {payment.status}")
 
     # --- providers -----------------------------------------------------------------------
 
@@ -286,6 +334,11 @@ class BooksMachine(RuleBasedStateMachine):
                 select(Payment).where(Payment.provider == provider, Payment.provider_session_id == session_id)
             ).one()
         amount = payment.amount_cents + (100 if wrong_amount else 0)
+        if provider == "payfip":  # the parent ends it at PayFiP (once), which notifies the portal
+            if session_id not in self.payfip_dead:
+                self.payfip.decide(session_id, kind, amount, self.now)
+                self._deliver_payfip(session_id, _commune)
+            return
         if provider == "stripe":
             stripe_type = {
                 "succeeded": "checkout.session.completed",
@@ -306,7 +359,12 @@ class BooksMachine(RuleBasedStateMachine):
         """A provider notifies the same event twice: the second changes nothing."""
         provider, body = self.sent[-1 - which % len(self.sent)]
         before = self._fingerprint()
-        assert self._deliver(provider, body).outcome == "duplicate"
+        if provider == "payfip":
+            idop = body.decode()
+            commune = next(c for p, sid, c in self.sessions if sid == idop)
+            assert self._deliver_payfip(idop, commune).outcome == "duplicate"
+        else:
+            assert self._deliver(provider, body).outcome == "duplicate"
         assert self._fingerprint() == before
 
     @rule(at_route=st.booleans(), provider=st.sampled_from(["simulated", "stripe"]))
@@ -328,6 +386,43 @@ class BooksMachine(RuleBasedStateMachine):
         else:
             event = events.parse_stripe(body) if provider == "stripe" else events.parse_simulated(body)
             assert self.db.run_write(fulfilment.handle_event, self.now, self.settings, event).outcome == "unknown"
+        assert self._fingerprint() == before
+
+    @rule(family=st.integers(0, 2), stale=st.booleans())
+    def pay_with_payfip(self, family: int, stale: bool) -> None:
+        """« Payer » in a commune on PayFiP (its own rule, so that PayFiP's paths are walked often)."""
+        self.pay(family, "payfip", stale, False)
+
+    @precondition(lambda self: any(p == "payfip" for p, _s, _c in self.sessions))
+    @rule(which=st.integers(0, 5))
+    def payfip_asked_later(self, which: int) -> None:
+        """check-pending: a PayFiP payment still waiting (or expired by the portal less than three
+        hours after it began) is asked about; PayFiP's answer is applied like a notification."""
+        payfip = [(sid, c) for p, sid, c in self.sessions if p == "payfip"]
+        idop, commune = payfip[-1 - which % len(payfip)]
+        with self.db.session() as s:
+            payment = s.exec(select(Payment).where(Payment.provider_session_id == idop)).one()
+        recheck = payment.status == PaymentStatus.EXPIRED and self.now - payment.created_at < timedelta(hours=3)
+        if payment.status != PaymentStatus.CREATED and not recheck:
+            return
+        event = self._payfip_provider(commune).status(idop, payment.created_at, self.now)
+        hypothesis_event(f"PayFiP asked later: {event.kind if event else 'still waiting'}")
+        if event is None:
+            return
+        if event.kind == "expired":
+            self.payfip_dead.add(idop)
+        outcome = self.payfip.outcomes.get(idop)
+        if event.kind == "succeeded" and outcome is not None and idop not in self.collected_sessions:
+            self.collected_sessions.add(idop)
+            self.collected[commune] += outcome.amount_cents
+        self.db.run_write(fulfilment.handle_event, self.now, self.settings, event)
+
+    @rule(commune=st.integers(0, 1))
+    def payfip_forged(self, commune: int) -> None:
+        """An idOp PayFiP does not know (forged, or another régie's): refused, nothing changes."""
+        before = self._fingerprint()
+        with pytest.raises(ProviderAnswerRefused):
+            self._payfip_provider(self.world.structures[commune]).answer("idOp=" + uuid.uuid4().hex)
         assert self._fingerprint() == before
 
     # --- staff and time ------------------------------------------------------------------
@@ -391,7 +486,7 @@ class BooksMachine(RuleBasedStateMachine):
         )
         night = noon + timedelta(hours=15)
         settled = self.db.run_write(settlement.settle_absences, night, structure_id)
-        event("roll call: absence credited" if settled.credits else "roll call: absence, day kept")
+        hypothesis_event("roll call: absence credited" if settled.credits else "roll call: absence, day kept")
         if twice:
             before = self._fingerprint()
             self.db.run_write(settlement.settle_absences, night, structure_id)
@@ -560,7 +655,10 @@ class BooksMachine(RuleBasedStateMachine):
         """Part or all of a family's credit given back; beyond the balance, refused."""
         spec = self._family(family)
         with self.db.session() as s:
-            balance = credit_balance(s, spec.structure_id, spec.family_id)
+            # The credit a payment under way will use is not available (issue 16 audit).
+            balance = credit_balance(s, spec.structure_id, spec.family_id) - refunds.credit_held(
+                s, spec.structure_id, spec.family_id
+            )
         amount = {"half": balance // 2, "all": balance, "more": max(balance, 0) + 100}[part]
         if amount <= 0:
             amount = 100
@@ -651,10 +749,42 @@ class BooksMachine(RuleBasedStateMachine):
                 # What providers collected is all accounted for, and held as paid days or credit.
                 assert ledger.money_in == self.collected[structure_id], (ledger, dict(self.collected))
                 assert ledger.money_in == ledger.money_held, ledger
+                self._journal(s, structure_id, ledger)
                 self._receipts(s, structure_id)
                 self._reservations(s, structure_id)
                 self._absences(s, structure_id)
             self._paid_prices_never_change(s)
+
+    def _journal(self, s: Session, structure_id: int, ledger: Books) -> None:
+        """The régie's journal over everything so far classifies each movement so that its totals
+        reconcile: receipts = receipted payments; net = money in − refunds; the trop-perçu channel
+        is the unexpected money; the credit balance = deposits + trop-perçu − refunds + the credit
+        movements that moved no money (issued, used, given back or taken back after a rejection)."""
+        first, last = NOW.astimezone(PARIS).date(), self.now.astimezone(PARIS).date()
+        j = journal.build_journal(s, structure_id, first, last)
+        assert j.reconciled, j
+        assert j.net_cents == ledger.money_in - ledger.refunds, (j.totals, ledger)
+        trop_percu = sum(v for channel, v in j.totals.items() if channel.startswith("trop-perçu:"))
+        assert trop_percu == ledger.unexpected_money, (j.totals, ledger)
+        rejected = sum(v for channel, v in j.totals.items() if channel.startswith("rejet:"))
+        assert -rejected == ledger.rejected
+        credit_moves = sum(j.credit_totals.values())
+        assert ledger.credit_balance == ledger.deposits + trop_percu - ledger.refunds + credit_moves, j.credit_totals
+        # A family owes the régie only after a rejected cheque took its credit back: no refund, no
+        # payment ever takes its credit below zero.
+        balances = s.exec(
+            select(Credit.family_id, func.sum(Credit.amount_cents))
+            .where(Credit.structure_id == structure_id)
+            .group_by(Credit.family_id)
+        ).all()
+        owing = set(
+            s.exec(
+                select(Credit.family_id).where(
+                    Credit.structure_id == structure_id, Credit.kind == CreditKind.TAKEN_BACK
+                )
+            ).all()
+        )
+        assert not [(f, b) for f, b in balances if b < 0 and f not in owing], balances
 
     def _absences(self, s: Session, structure_id: int) -> None:
         """A reservation is credited at most once, whatever cancelled it (Valider, a closure, an
@@ -682,18 +812,16 @@ class BooksMachine(RuleBasedStateMachine):
                     assert status == ReservationStatus.CANCELLED and d.reservation_id in credited, d
 
     def _paid_prices_never_change(self, s: Session) -> None:
-        """A paid day keeps its price whatever grid or QF comes later (issue 17), for as long as it
-        stays paid: a day an unpaid cheque sent back to the basket (pending) is priced again and may
-        be paid again at the price of that day, like any day in the basket."""
-        paid = dict(
-            s.exec(
-                select(Reservation.id, Reservation.price_cents).where(Reservation.status == ReservationStatus.PAID)
-            ).all()
-        )
-        for reservation_id in [r for r in self.paid_prices if r not in paid]:
-            del self.paid_prices[reservation_id]
-        for reservation_id, price in paid.items():
-            assert self.paid_prices.setdefault(reservation_id, price) == price, (reservation_id, price)
+        """A paid day keeps its price whatever grid or QF comes later (issue 17), as long as the
+        same payment holds it: a day a rejected cheque put back in the basket is unpaid again, and
+        is paid (again) at the price of its new payment, like any day of the basket."""
+        for reservation_id, payment_id, price in s.exec(
+            select(Reservation.id, Reservation.payment_id, Reservation.price_cents).where(
+                Reservation.status == ReservationStatus.PAID
+            )
+        ).all():
+            key = (reservation_id, payment_id)
+            assert self.paid_prices.setdefault(key, price) == price, (reservation_id, payment_id, price)
 
     def _receipts(self, s: Session, structure_id: int) -> None:
         """One receipt per paid payment, of its amount; numbers without gaps per commune and year.

@@ -317,3 +317,36 @@ def test_paramètres_check_the_payfip_and_systempay_settings_when_saved():
         {**base, "payment_provider": "payfip", "payfip_numcli": "123456", "payfip_mode": "Z"}
     )
     assert "payfip_mode" in errors
+
+
+def test_a_payfip_payment_expired_by_the_portal_but_paid_at_payfip_becomes_credit(d, settings, monkeypatch):
+    """Audit (issue 16): the basket reopens after the payment's lifetime (a page load, the minutely
+    task); if PayFiP was paid meanwhile and its notification lost, check-pending still asks, and
+    the money becomes the family's credit (a trop-perçu of PayFiP in the journal), never lost."""
+    from cantine_portal.models import CreditKind
+    from cantine_portal.services.regie import journal
+
+    provider, payment, adapter = replay(d, settings, "detail_paid.xml", "detail_paid.xml")
+    for module in ("payments_pending", "payments"):
+        monkeypatch.setattr(f"cantine_portal.usecases.{module}.get_settings", lambda: settings)
+        monkeypatch.setattr(f"cantine_portal.usecases.{module}.get_database", lambda: d.db)
+    monkeypatch.setattr("cantine_portal.usecases.payments.after_notification", lambda job_id: None)
+    later = NOW + booking_checkout.CHECKOUT_LIFETIME + timedelta(minutes=1)
+    assert payment_cases.expire_stale_checkouts_if_any(d.db, later, d.structure, d.martin) == 1
+    assert summary(d, now=later).status == "open"
+    session = requests.Session()
+    session.mount("https://", adapter)
+    report = payments_pending.check_pending_payments(later + timedelta(minutes=5), http=session)
+    assert report.asked == 1
+    with d.db.session() as s:
+        assert s.get(Payment, payment.id).status == "expired" and not s.exec(select(Receipt)).all()
+        [credit] = s.exec(select(Credit)).all()
+        assert (credit.amount_cents, credit.kind) == (payment.amount_cents, CreditKind.OVERPAYMENT)
+        j = journal.build_journal(s, d.structure, NOW.date(), NOW.date())
+    assert j.totals == {"trop-perçu:payfip": payment.amount_cents}
+    # Asked again (still within three hours): the same answer changes nothing.
+    payments_pending.check_pending_payments(later + timedelta(minutes=15), http=session)
+    with d.db.session() as s:
+        assert len(s.exec(select(Credit)).all()) == 1
+    # Past three hours it is not asked any more.
+    assert payments_pending.check_pending_payments(NOW + timedelta(hours=4), http=session).asked == 0

@@ -389,3 +389,91 @@ def test_journal_csv_and_pdf_downloads(d, uc):
     assert not regie_cases.close_period(uc, now=NOW, kind="day", day=NOW.date()).ok  # not over yet
     assert regie_cases.close_period(uc, now=NOW + timedelta(days=1), kind="day", day=NOW.date()).ok
     assert regie_cases.journal_page(uc, kind="day", day=NOW.date()).closed
+
+
+def test_factures_lists_the_family_refunds_with_a_consistent_credit(d, uc):
+    """Issue 16 item 4: the family sees its refunds (date, amount, method, reference) in Factures,
+    and the credit shown there is the one Réservations deducts."""
+    from cantine_portal.usecases import payments as payment_cases
+    from cantine_portal.usecases.actors import ParentActor
+    from cantine_portal.usecases.backoffice import regie as regie_cases
+
+    with d.db.session() as s:
+        martin, durand = (
+            ParentActor(d.structure, f, s.exec(select(Account).where(Account.family_id == f)).first().id)
+            for f in (d.martin, d.durand)
+        )
+    regie_cases.record_counter_payment(
+        uc, now=NOW, family_id=d.martin, pay_basket=False, details=counter.CounterDetails("especes", 2000), key="dep"
+    )
+    assert regie_cases.refund_credit(
+        uc, now=NOW, family_id=d.martin, amount="12,50", method="virement", reference="VIR-77", reason="", key="r1"
+    ).ok
+    assert regie_cases.refund_credit(
+        uc,
+        now=NOW + timedelta(days=1),
+        family_id=d.martin,
+        amount="2",
+        method="especes",
+        reference="",
+        reason="",
+        key="r2",
+    ).ok
+    shown = payment_cases.family_invoices(martin)
+    assert [(r.amount_cents, r.method_label, r.reference) for r in shown.refunds] == [
+        (200, "Espèces", ""),
+        (1250, "Virement", "VIR-77"),
+    ]  # newest first
+    assert shown.credit_balance_cents == 2000 - 1250 - 200 == summary(d).credit_balance_cents
+    assert payment_cases.family_invoices(durand).refunds == []
+
+
+def test_credit_held_by_a_payment_under_way_cannot_be_refunded(d, settings):
+    """Audit (issue 16): the credit a basket in checkout will use is deducted only when the bank
+    says yes; refunding it meanwhile would pay the family twice and leave it owing."""
+    from cantine_portal.services.booking import checkout as booking_checkout
+    from cantine_portal.services.payments import fulfilment, providers
+    from cantine_portal.services.payments.events import ProviderEvent
+
+    with d.db.write_session() as s:
+        counter.record_credit(s, NOW, d.structure, d.martin, staff(d), counter.CounterDetails("especes", 200), "dep")
+    assert apply(d, {(d.lea, d.canteen, MON)}).ok
+    with d.db.write_session() as s:
+        started = booking_checkout.begin_checkout(
+            s, NOW, d.structure, d.martin, providers.SimulatedBank(NOW), summary(d).version
+        )
+        payment = s.get(Payment, started.payment_id)
+        assert payment.credit_cents == 200 and payment.status == PaymentStatus.CREATED
+    with pytest.raises(RegieError, match="retenus par un paiement en ligne en cours"):
+        refund(d, 200)
+    with d.db.write_session() as s:
+        fulfilment.handle_event(
+            s,
+            NOW,
+            settings,
+            ProviderEvent("simulated", "e1", "succeeded", payment.provider_session_id, payment.amount_cents, "eur"),
+        )
+    with d.db.session() as s:
+        assert credit_balance(s, d.structure, d.martin) == 0  # used by the payment, never below zero
+        assert books(s, d)["in"] == books(s, d)["out"]
+
+
+def test_a_closure_frozen_before_the_credit_kinds_is_checked_on_what_it_froze(d):
+    """A day closed before the journal totalled each kind of credit movement (no ``credit_totals``
+    in its frozen figures) is still intact when nothing changed."""
+    import json
+
+    from cantine_portal.models import JournalClosure
+    from cantine_portal.services.regie import closures
+
+    with d.db.write_session() as s:
+        counter.record_credit(s, NOW, d.structure, d.martin, staff(d), counter.CounterDetails("especes", 700), "c")
+    with d.db.write_session() as s:
+        closure_id = closures.close_period(s, NOW + timedelta(days=1), d.structure, staff(d), "day", NOW.date())
+    with d.db.write_session() as s:
+        closure = s.get(JournalClosure, closure_id.closure_id)
+        older = {k: v for k, v in json.loads(closure.totals).items() if k != "credit_totals"}
+        closure.totals, closure.digest = json.dumps(older, sort_keys=True), closures.digest(older)
+        s.add(closure)
+    with d.db.session() as s:
+        assert closures.check_closure(s, s.get(JournalClosure, closure_id.closure_id))

@@ -392,6 +392,9 @@ def test_a_plain_pdf_is_still_accepted():
         ("+33 6 12", "'+33 6 12"),
         ("\tx", "'\tx"),
         ("\rx", "'\rx"),
+        ("  =1+1", "'  =1+1"),  # leading blanks are skipped by spreadsheets
+        ("\n@SUM(A1)", "'\n@SUM(A1)"),
+        ("\uff1dHYPERLINK(1)", "'\uff1dHYPERLINK(1)"),  # a full-width equals sign
         ("Sans porc", "Sans porc"),
         ("-12,50", "-12,50"),
         ("", ""),

@@ -41,7 +41,6 @@ FUNCTIONS_ALLOWED: dict[str, int] = {
     "services/content/contact.py:send_message": 101,
     "services/demo.py:_load_demo": 120,
     "services/families/children.py:save_child": 69,
-    "services/regie/refunds.py:refund_credit": 77,
     "state/reservations.py:_show_page": 67,
 }
 

@@ -26,6 +26,7 @@ from cantine_portal.models import (
     AccountRole,
     Child,
     Credit,
+    CreditKind,
     Family,
     Reservation,
     ReservationStatus,
@@ -149,6 +150,7 @@ def validate_absence(
                 family_id=absence.family_id,
                 amount_cents=day.price_cents,
                 reservation_id=day.reservation_id,
+                kind=CreditKind.ABSENCE,
                 label=(
                     f"Avoir : absence pour maladie le {format_long_date(day.day)} "
                     f"({child.first_name if child else ''} — {services.get(day.service_id, '')})"

@@ -24,6 +24,7 @@ from cantine_portal.models import (
     Child,
     ClosedDay,
     Credit,
+    CreditKind,
     Family,
     Reservation,
     ReservationStatus,
@@ -184,6 +185,7 @@ def _cancel_and_credit_paid(
                 amount_cents=reservation.price_cents,
                 label=label,
                 reservation_id=reservation.id,
+                kind=CreditKind.CLOSURE,
                 created_at=now,
             )
         )

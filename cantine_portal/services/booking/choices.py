@@ -21,6 +21,7 @@ from cantine_portal.models import (
     Basket,
     BasketStatus,
     Credit,
+    CreditKind,
     Reservation,
     ReservationStatus,
     Service,
@@ -318,6 +319,7 @@ def _cancel(session: Session, now: datetime, structure_id: int, family_id: int, 
                 family_id=family_id,
                 amount_cents=r.price_cents,
                 reservation_id=r.id,
+                kind=CreditKind.CANCELLATION,
                 label=(
                     f"Avoir : annulation du {format_long_date(r.day)} ({plan.names.get(r.child_id, '')} — {service})"
                 ),

@@ -18,6 +18,7 @@ from cantine_portal.models import (
     Basket,
     BasketStatus,
     Credit,
+    CreditKind,
     Payment,
     PaymentStatus,
     Reservation,
@@ -129,6 +130,7 @@ def mark_paid(
                 family_id=family_id,
                 amount_cents=-payment.credit_cents,
                 label=f"Avoir utilisé : paiement {payment.reference}",
+                kind=CreditKind.USED,
                 payment_id=payment.id,
                 created_at=now,
             )
@@ -166,6 +168,7 @@ def _credit_days_closed_meanwhile(session: Session, now: datetime, payment: Paym
                 family_id=payment.family_id,
                 amount_cents=reservation.price_cents,
                 label=closure_credit_label(reservation.day),
+                kind=CreditKind.CLOSURE,
                 reservation_id=reservation.id,
                 created_at=now,
             )

@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 import eopayment
 from eopayment.payfip_ws import PayFiP, PayFiPError
@@ -97,8 +97,11 @@ class EopaymentProvider:
     def start(self, snapshot: CheckoutSnapshot) -> ProviderRedirect:
         """Open the provider's payment page for the frozen basket (network for PayFiP)."""
         email = self.payer_email
-        # The parent comes back to this payment's return page (which never marks anything paid).
-        self.payment.backend.normal_return_url = f"{self._base()}/paiement/retour?ref={snapshot.reference}"
+        # The parent comes back through the return route (a GET or the bank's form POST): it has the
+        # provider confirm what the browser brings, then shows this payment's return page.
+        self.payment.backend.normal_return_url = (
+            f"{self.settings.base_url}/api/paiement/{self.name}/{self.structure.slug}/retour?ref={snapshot.reference}"
+        )
         euros = Decimal(snapshot.amount_cents) / 100
         if self.name == "payfip":
             idop, _kind, url = self.payment.request(
@@ -118,17 +121,43 @@ class EopaymentProvider:
     def answer(self, query_string: str) -> ProviderEvent:
         """The provider's answer (notification or return), verified, as a ProviderEvent."""
         if self.name == "payfip":
-            # PayFiP posts ``idOp``; eopayment reads ``idop``, then asks PayFiP for the detail.
-            query_string = query_string.replace("idOp=", "idop=")
+            return self._payfip_answer(query_string)
         try:
             response = self.payment.response(query_string)
-        except PayFiPError as error:
-            raise ProviderAnswerRefused(f"PayFiP: {error}") from error
         except eopayment.ResponseError as error:
             raise ProviderAnswerRefused(str(error)) from error
         if not response.signed:
             raise ProviderAnswerRefused("réponse non signée ou signature invalide")
         return self._event(response)
+
+    def _payfip_answer(self, query_string: str) -> ProviderEvent:
+        """PayFiP's notification or return carries only the ``idOp``: the answer is PayFiP's own
+        detail of that payment, asked here (``recupererDetailPaiementSecurise``). Asked directly
+        rather than through eopayment's ``response`` so that its "cancelled a moment ago may still
+        be paid" rule reads the portal's clock, not the machine's."""
+        fields = parse_qs(query_string, keep_blank_values=True)
+        idop = (fields.get("idOp") or fields.get("idop") or [""])[0].strip()
+        if not idop:
+            raise ProviderAnswerRefused("PayFiP : idOp manquant")
+        backend = self.payment.backend
+        try:
+            detail = backend.payfip.get_info_paiement(idop)
+        except PayFiPError as error:
+            if error.code == "P5":  # not paid yet: nothing to apply, the checkout stays as it is
+                return ProviderEvent("payfip", f"payfip:{idop}:P5", "ignored", idop, raw="P5", event_type="payfip.P5")
+            raise ProviderAnswerRefused(f"PayFiP: {error}") from error
+        return self._event(self._payfip_response(idop, detail))
+
+    def _payfip_response(self, idop: str, detail: Any) -> Any:
+        """eopayment's reading of PayFiP's detail; a cancellation younger than eopayment's
+        ``CANCELLED_WAITING_IN_MINUTES`` is still "waiting" (the parent may go back and pay)."""
+        backend = self.payment.backend
+        response = backend.payfip_response_to_eopayment_response(idop, detail)
+        at = backend.get_transaction_datetime(detail)
+        recent = at is not None and self.now - at < timedelta(minutes=backend.CANCELLED_WAITING_IN_MINUTES)
+        if response.result == eopayment.CANCELLED and recent:
+            response.result = eopayment.WAITING
+        return response
 
     def _event(self, response: Any) -> ProviderEvent:
         data = dict(response.bank_data or {})
@@ -138,7 +167,8 @@ class EopaymentProvider:
                 raise ProviderAnswerRefused("PayFiP : paiement d'une autre régie")
             amount = int(data.get("montant") or 0)
             session_id, currency = str(response.order_id), "eur"
-            event_id = f"payfip:{session_id}:{data.get('resultrans')}"
+            # The kind is part of the id: a "still waiting" answer must not make the final one a duplicate.
+            event_id = f"payfip:{session_id}:{data.get('resultrans')}:{kind}"
         else:
             amount = int(data.get("vads_amount") or 0)
             session_id = str(response.transaction_id)
@@ -177,4 +207,4 @@ class EopaymentProvider:
             if error.code == "P5":
                 return None
             raise
-        return self._event(backend.payfip_response_to_eopayment_response(session_id, detail))
+        return self._event(self._payfip_response(session_id, detail))

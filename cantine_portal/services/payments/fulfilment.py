@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from cantine_portal.config import Settings
 from cantine_portal.french import format_euros
-from cantine_portal.models import Credit, Payment, PaymentEvent, PaymentStatus, Structure, row_id
+from cantine_portal.models import Credit, CreditKind, Payment, PaymentEvent, PaymentStatus, Structure, row_id
 from cantine_portal.services.booking.checkout import CheckoutResult, ProviderRedirect, begin_checkout
 from cantine_portal.services.booking.settlement import FAILURE_STATUSES, checkout_failed, checkout_succeeded
 from cantine_portal.services.payments import receipts
@@ -144,6 +144,7 @@ def _unexpected_money(
                 payment_id=payment.id,
                 created_at=now,
                 label=f"Avoir : {reason.lower()} (réf. {payment.reference})",
+                kind=CreditKind.OVERPAYMENT,
             )
         )
     return FulfilmentResult("anomaly", reason + " : la somme reçue est portée en avoir sur votre compte.", payment.id)

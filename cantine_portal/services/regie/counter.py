@@ -20,6 +20,7 @@ from cantine_portal.models import (
     CounterMethod,
     CounterPayment,
     Credit,
+    CreditKind,
     Family,
     Payment,
     row_id,
@@ -162,6 +163,7 @@ def record_credit(
         family_id=family_id,
         amount_cents=details.amount_cents,
         label=f"Versement au guichet ({METHOD_LABELS[CounterMethod(details.method)].lower()})",
+        kind=CreditKind.DEPOSIT,
         created_at=now,
     )
     session.add(credit)

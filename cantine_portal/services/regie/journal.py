@@ -6,8 +6,12 @@ so nothing can appear later inside a period already over, and a closed period's 
 (services/regie/closures.py) stay equal to what this module computes for it.
 
 Channels: ``en ligne:<provider>`` (receipted online payments), ``guichet:<method>`` (counter
-payments), ``rejet:cheque``, ``remboursement:<method>``; credits issued and used are listed
-apart (they move no money at the counter). Totals reconcile: the receipted movements of the
+payments), ``trop-perçu:<provider>`` (money a provider sent with no basket left to pay: late, or
+a wrong amount; it went to the family's credit), ``rejet:cheque``, ``remboursement:<method>``.
+Credit movements that move no money are listed apart, each kind with its own total (``Credit.kind``):
+credits issued (a cancelled or closed paid day), used (on a basket), given back after a rejected
+cheque (the credit its basket had used) and taken back after one (what it paid that cannot be
+reopened). Totals reconcile: the receipted movements of the
 period equal the receipts issued in it.
 """
 
@@ -19,11 +23,12 @@ from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
-from cantine_portal.french import PARIS, format_paris_datetime
+from cantine_portal.french import PARIS, format_euros, format_paris_datetime
 from cantine_portal.models import (
     CounterPayment,
     CounterStatus,
     Credit,
+    CreditKind,
     Family,
     Payment,
     PaymentStatus,
@@ -44,8 +49,10 @@ NOT_ONLINE = ("guichet", "avoir")
 @dataclass(frozen=True)
 class Movement:
     at: datetime
-    kind: str  # "en ligne" | "guichet" | "rejet" | "remboursement" | "avoir émis" | "avoir utilisé"
-    channel: str  # e.g. "en ligne:payfip", "guichet:cheque"; "" for credits
+    # Money: "en ligne" | "guichet" | "rejet" | "remboursement" | "trop-perçu"; credit only (no money):
+    # "avoir émis" | "avoir utilisé" | "avoir rendu après impayé" | "avoir repris après impayé".
+    kind: str
+    channel: str  # e.g. "en ligne:payfip", "guichet:cheque", "trop-perçu:stripe"; "" for credits
     label: str
     family: str
     reference: str
@@ -66,6 +73,8 @@ class Journal:
     receipts_count: int = 0
     receipts_cents: int = 0
     receipted_cents: int = 0  # online + counter payments that paid a basket: must equal receipts_cents
+    # Credit movements that moved no money, per journal kind (avoir émis, utilisé, rendu, repris).
+    credit_totals: dict[str, int] = field(default_factory=dict)
 
     @property
     def reconciled(self) -> bool:
@@ -177,6 +186,25 @@ def _detail(c: CounterPayment) -> str:
     return ""
 
 
+# How each kind of credit movement shows in the journal (Credit.kind → journal kind). Credits that
+# money came with (a deposit at the counter, a trop-perçu) and refunds are money movements of their own.
+CREDIT_KINDS = {
+    CreditKind.CANCELLATION: "avoir émis",
+    CreditKind.CLOSURE: "avoir émis",
+    CreditKind.ABSENCE: "avoir émis",
+    CreditKind.USED: "avoir utilisé",
+    CreditKind.RESTORED: "avoir rendu après impayé",
+    CreditKind.TAKEN_BACK: "avoir repris après impayé",
+}
+OVERPAYMENT_KIND = "trop-perçu"
+
+
+def credit_kind(credit: Credit) -> str:
+    """The journal kind of a credit movement; a row that does not say is read from its sign."""
+    known = CREDIT_KINDS.get(CreditKind(credit.kind)) if credit.kind in set(CreditKind) else None
+    return known or ("avoir émis" if credit.amount_cents > 0 else "avoir utilisé")
+
+
 def _refunds_and_credits(
     session: Session, structure_id: int, start: datetime, end: datetime, names: dict[int, str]
 ) -> list[Movement]:
@@ -198,15 +226,23 @@ def _refunds_and_credits(
         for r in refunds
     ]
     skip = {r.credit_id for r in refunds} | _counter_credit_ids(session, structure_id)
-    for c in session.exec(
-        select(Credit).where(
-            Credit.structure_id == structure_id, col(Credit.created_at) >= start, col(Credit.created_at) < end
-        )
+    for c, provider, reference in session.exec(
+        select(Credit, Payment.provider, Payment.reference)
+        .outerjoin(Payment, col(Payment.id) == col(Credit.payment_id))
+        .where(Credit.structure_id == structure_id, col(Credit.created_at) >= start, col(Credit.created_at) < end)
     ).all():
-        if c.id in skip or not c.amount_cents:
+        if c.id in skip or not c.amount_cents or c.kind in (CreditKind.DEPOSIT, CreditKind.REFUND):
             continue
-        kind = "avoir émis" if c.amount_cents > 0 else "avoir utilisé"
-        moves.append(Movement(c.created_at, kind, "", c.label, names.get(c.family_id, ""), "", c.amount_cents))
+        family = names.get(c.family_id, "")
+        if c.kind == CreditKind.OVERPAYMENT:
+            # Money a provider really sent with no basket to pay: it came in (and went to the credit).
+            label = f"Trop-perçu — {PROVIDER_LABELS.get(provider or '', provider or '')} (porté en avoir)"
+            channel = f"{OVERPAYMENT_KIND}:{provider or ''}"
+            moves.append(
+                Movement(c.created_at, OVERPAYMENT_KIND, channel, label, family, reference or "", c.amount_cents)
+            )
+            continue
+        moves.append(Movement(c.created_at, credit_kind(c), "", c.label, family, reference or "", c.amount_cents))
     return moves
 
 
@@ -231,9 +267,12 @@ def build_journal(session: Session, structure_id: int, first_day: date, last_day
         key=lambda m: m.at,
     )
     totals: dict[str, int] = defaultdict(int)
+    credit_totals: dict[str, int] = defaultdict(int)
     for m in moves:
         if m.channel:
             totals[m.channel] += m.amount_cents
+        else:
+            credit_totals[m.kind] += m.amount_cents
     receipts = session.exec(
         select(Receipt).where(
             Receipt.structure_id == structure_id, col(Receipt.issued_at) >= start, col(Receipt.issued_at) < end
@@ -250,13 +289,22 @@ def build_journal(session: Session, structure_id: int, first_day: date, last_day
         len(receipts),
         sum(r.amount_cents for r in receipts),
         sum(m.amount_cents for m in moves if m.receipted),
+        dict(sorted(credit_totals.items())),
     )
 
 
 def channel_label(channel: str) -> str:
     kind, _, key = channel.partition(":")
-    name = PROVIDER_LABELS.get(key) if kind == "en ligne" else METHOD_LABELS.get(key)
+    name = PROVIDER_LABELS.get(key) if kind in ("en ligne", OVERPAYMENT_KIND) else METHOD_LABELS.get(key)
     return f"{kind.capitalize()} — {name or key}"
+
+
+def credit_summary(journal: Journal) -> str:
+    """One line for the page and the PDF: each kind of credit movement with its total."""
+    if not journal.credit_totals:
+        return "Mouvements d'avoir : aucun"
+    parts = [f"{kind} : {format_euros(cents)}" for kind, cents in journal.credit_totals.items()]
+    return "Mouvements d'avoir (sans encaissement) — " + " ; ".join(parts)
 
 
 JOURNAL_HEADER = ("Date", "Nature", "Libellé", "Famille", "Référence", "Montant (€)")

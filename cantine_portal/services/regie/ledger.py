@@ -8,15 +8,25 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from cantine_portal.models import CounterPayment, CounterStatus, Credit, Family, Payment, PaymentStatus, Refund
+from cantine_portal.models import (
+    CounterPayment,
+    CounterStatus,
+    Credit,
+    CreditKind,
+    Family,
+    Payment,
+    PaymentStatus,
+    Refund,
+)
 from cantine_portal.services.backoffice.access import check_staff
 from cantine_portal.services.regie.errors import RegieError
-from cantine_portal.services.regie.journal import METHOD_LABELS, PROVIDER_LABELS
+from cantine_portal.services.regie.journal import METHOD_LABELS, OVERPAYMENT_KIND, PROVIDER_LABELS, credit_kind
 
 
 @dataclass(frozen=True)
 class LedgerLine:
     at: datetime
+    kind: str  # the journal's kind: "en ligne", "guichet", "rejet", "remboursement", "trop-perçu", "avoir émis"…
     label: str
     paid_cents: int  # money the family handed over (0 for credit movements)
     credit_cents: int  # change of its credit balance
@@ -25,10 +35,11 @@ class LedgerLine:
     rejectable: bool = False  # a counter cheque not yet recorded as unpaid
 
 
-def _payment_lines(
-    session: Session, structure_id: int, family_id: int
-) -> list[tuple[datetime, str, int, int, int | None, bool]]:
-    lines: list[tuple[datetime, str, int, int, int | None, bool]] = []
+_Raw = tuple[datetime, str, str, int, int, int | None, bool]
+
+
+def _payment_lines(session: Session, structure_id: int, family_id: int) -> list[_Raw]:
+    lines: list[_Raw] = []
     counters = {
         c.payment_id: c
         for c in session.exec(
@@ -49,6 +60,7 @@ def _payment_lines(
         lines.append(
             (
                 p.completed_at or p.created_at,
+                "en ligne",
                 f"Paiement en ligne {p.reference} — {PROVIDER_LABELS.get(p.provider, p.provider)}",
                 p.amount_cents,
                 0,
@@ -62,6 +74,7 @@ def _payment_lines(
         lines.append(
             (
                 c.created_at,
+                "guichet",
                 f"Guichet — {METHOD_LABELS.get(c.method, c.method)} ({what})",
                 c.amount_cents,
                 0,
@@ -71,7 +84,15 @@ def _payment_lines(
         )
         if c.rejected_at is not None:
             lines.append(
-                (c.rejected_at, f"Chèque impayé — {c.rejection_reason}".rstrip(" —"), -c.amount_cents, 0, c.id, False)
+                (
+                    c.rejected_at,
+                    "rejet",
+                    f"Chèque impayé — {c.rejection_reason}".rstrip(" —"),
+                    -c.amount_cents,
+                    0,
+                    c.id,
+                    False,
+                )
             )
     return lines
 
@@ -89,12 +110,34 @@ def family_ledger(session: Session, structure_id: int, staff_id: int, family_id:
         .where(Credit.family_id == family_id, Credit.structure_id == structure_id)
         .order_by(col(Credit.id))
     ).all():
-        label = credit.label if credit.id not in refund_credits else f"{credit.label} (remboursement)"
-        raw.append((credit.created_at, label, 0, credit.amount_cents, None, False))
+        raw.append(
+            (
+                credit.created_at,
+                _credit_nature(credit, refund_credits),
+                credit.label,
+                0,
+                credit.amount_cents,
+                None,
+                False,
+            )
+        )
     raw.sort(key=lambda line: line[0])
     balance = 0
     lines = []
-    for at, label, paid, change, counter_id, rejectable in raw:
+    for at, kind, label, paid, change, counter_id, rejectable in raw:
         balance += change
-        lines.append(LedgerLine(at, label, paid, change, balance, counter_id, rejectable))
+        lines.append(LedgerLine(at, kind, label, paid, change, balance, counter_id, rejectable))
     return lines
+
+
+def _credit_nature(credit: Credit, refund_credits: set[int | None]) -> str:
+    """What a credit line is, in the journal's words: a refund, a deposit at the counter, money
+    a provider sent unasked, or a credit movement (issued, used, given back or taken back after
+    a rejected cheque)."""
+    if credit.id in refund_credits or credit.kind == CreditKind.REFUND:
+        return "remboursement"
+    if credit.kind == CreditKind.DEPOSIT:
+        return "versement"
+    if credit.kind == CreditKind.OVERPAYMENT:
+        return OVERPAYMENT_KIND
+    return credit_kind(credit)

@@ -1,7 +1,7 @@
 """Refunds: staff give back some or all of a family's available credit.
 
 A refund is a negative line of the credit ledger plus its Refund row (method, reference). It
-never exceeds the balance: the balance is read under a lock on the family row (PostgreSQL;
+never exceeds the balance less the credit a payment under way holds: the balance is read under a lock on the family row (PostgreSQL;
 SQLite's write transactions are serial) inside the same transaction, and the form's
 idempotency key makes a double click record it once. Plain Python; the caller commits.
 """
@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, func, select
 
 from cantine_portal.french import format_euros
-from cantine_portal.models import Credit, Family, Refund, RefundMethod, row_id
+from cantine_portal.models import Credit, CreditKind, Family, Payment, PaymentStatus, Refund, RefundMethod, row_id
 from cantine_portal.services.backoffice.access import check_staff
 from cantine_portal.services.booking.queries import credit_balance
 from cantine_portal.services.regie.errors import AlreadyRecorded, RegieError
@@ -32,19 +32,30 @@ class RefundResult:
     message: str
 
 
-def refund_credit(
+def credit_held(session: Session, structure_id: int, family_id: int) -> int:
+    """Credit a payment under way will use if the bank says yes (it is deducted only then): not
+    available for a refund meanwhile, or the family would be refunded money that also pays."""
+    held = session.exec(
+        select(func.coalesce(func.sum(Payment.credit_cents), 0)).where(
+            Payment.structure_id == structure_id,
+            Payment.family_id == family_id,
+            Payment.status == PaymentStatus.CREATED,
+        )
+    ).one()
+    return int(held)
+
+
+def _check_refund(
     session: Session,
-    now: datetime,
     structure_id: int,
     staff_id: int,
     family_id: int,
     amount_cents: int,
     method: str,
     reference: str,
-    reason: str,
     key: str,
-) -> RefundResult:
-    """Give ``amount_cents`` of the family's credit back by ``method``; refused beyond the balance."""
+) -> int:
+    """Everything a refund must pass (the family row locked first); returns the credit balance."""
     check_staff(session, structure_id, staff_id)
     family = session.exec(select(Family).where(Family.id == family_id).with_for_update()).first()
     if family is None or family.structure_id != structure_id:
@@ -63,17 +74,37 @@ def refund_credit(
     if method != RefundMethod.CASH and not reference.strip():
         raise RegieError("Indiquez la référence du virement ou le numéro du chèque.")
     balance = credit_balance(session, structure_id, family_id)
-    if amount_cents > balance:
+    held = credit_held(session, structure_id, family_id)
+    if amount_cents > balance - held:
         raise RegieError(
             f"Le remboursement ({format_euros(amount_cents)}) dépasse l'avoir disponible "
-            f"({format_euros(max(balance, 0))})."
+            f"({format_euros(max(balance - held, 0))})."
+            + (f" {format_euros(held)} sont retenus par un paiement en ligne en cours." if held else "")
         )
+    return balance
+
+
+def refund_credit(
+    session: Session,
+    now: datetime,
+    structure_id: int,
+    staff_id: int,
+    family_id: int,
+    amount_cents: int,
+    method: str,
+    reference: str,
+    reason: str,
+    key: str,
+) -> RefundResult:
+    """Give ``amount_cents`` of the family's credit back by ``method``; refused beyond the balance."""
+    balance = _check_refund(session, structure_id, staff_id, family_id, amount_cents, method, reference, key)
     label = f"Remboursement par {REFUND_LABELS[RefundMethod(method)]}"
     credit = Credit(
         structure_id=structure_id,
         family_id=family_id,
         amount_cents=-amount_cents,
         created_at=now,
+        kind=CreditKind.REFUND,
         label=(label + (f" (réf. {reference.strip()})" if reference.strip() else ""))[:200],
     )
     session.add(credit)
@@ -109,3 +140,29 @@ def refund_credit(
         balance - amount_cents,
         f"Remboursement de {format_euros(amount_cents)} enregistré.",
     )
+
+
+@dataclass(frozen=True)
+class FamilyRefund:
+    """A refund as the family sees it in Factures."""
+
+    at: datetime
+    amount_cents: int
+    method_label: str  # « Virement », « Chèque », « Espèces »
+    reference: str
+
+
+def family_refunds(session: Session, structure_id: int, family_id: int) -> list[FamilyRefund]:
+    """The family's refunds, newest first (Factures shows them next to its receipts)."""
+    rows = session.exec(
+        select(Refund)
+        .where(Refund.structure_id == structure_id, Refund.family_id == family_id)
+        .order_by(col(Refund.created_at).desc(), col(Refund.id).desc())
+    ).all()
+    return [
+        FamilyRefund(
+            r.created_at, r.amount_cents, REFUND_LABELS.get(RefundMethod(r.method), r.method).capitalize(), r.reference
+        )
+        for r in rows
+        if r.method in set(RefundMethod)
+    ]

@@ -29,6 +29,7 @@ from cantine_portal.models import (
     CounterPayment,
     CounterStatus,
     Credit,
+    CreditKind,
     Payment,
     Reservation,
     ReservationStatus,
@@ -161,7 +162,8 @@ def reject_cheque(
                 family_id=row.family_id,
                 amount_cents=-debit,
                 created_at=now,
-                label=f"Chèque impayé n° {row.cheque_number} ({row.bank}) : somme due",
+                label=f"Avoir repris après chèque impayé n° {row.cheque_number} ({row.bank}) : somme due",
+                kind=CreditKind.TAKEN_BACK,
             )
         )
     session.flush()
@@ -201,7 +203,8 @@ def _reverse(session: Session, now: datetime, row: CounterPayment) -> tuple[int,
                 amount_cents=payment.credit_cents,
                 payment_id=payment.id,
                 created_at=now,
-                label=f"Avoir rendu : chèque impayé (paiement {payment.reference})",
+                label=f"Avoir rendu après chèque impayé (paiement {payment.reference})",
+                kind=CreditKind.RESTORED,
             )
         )
     return reopened, kept + cancelled

@@ -224,6 +224,9 @@ def journal_csv(actor: StaffActor, *, kind: str, day: date) -> Download:
     rows += [
         ("", "total", journal.channel_label(c), "", "", journal.decimal(v)) for c, v in page.journal.totals.items()
     ]
+    rows += [
+        ("", "total (sans encaissement)", k, "", "", journal.decimal(v)) for k, v in page.journal.credit_totals.items()
+    ]
     return Download(
         csv_bytes(journal.JOURNAL_HEADER, rows),
         f"journal-{kind}-{page.first_day.isoformat()}.csv",
@@ -241,8 +244,7 @@ def journal_pdf(actor: StaffActor, *, kind: str, day: date, now: datetime) -> Do
         f"{j.receipts_count} reçu(s) émis pour {format_euros(j.receipts_cents)} ; encaissements avec reçu : "
         f"{format_euros(j.receipted_cents)}" + (" (concordant)" if j.reconciled else " (ÉCART)"),
         f"Solde net de la période : {format_euros(j.net_cents)}",
-        f"Avoirs émis : {format_euros(j.credits_issued_cents)} ; avoirs utilisés : "
-        f"{format_euros(j.credits_used_cents)}",
+        journal.credit_summary(j),
     ]
     note = "Période clôturée" + ("" if page.intact else " — ÉCART avec les totaux figés") if page.closed else ""
     pdf = render_journal(
@@ -269,15 +271,24 @@ def family_ledger(actor: StaffActor, *, family_id: int) -> list[ledger.LedgerLin
 
 @dataclass(frozen=True)
 class FamilyMoney:
-    """The family page's money block: its ledger, its credit, whether it has a basket to pay."""
+    """The family page's money block: its ledger, its credit, what its open basket costs."""
 
     lines: list[ledger.LedgerLine]
     balance_cents: int
+    basket_total_cents: int | None = None  # None: no open basket to pay at the counter
 
 
-def family_money(actor: StaffActor, *, family_id: int | None) -> FamilyMoney:
+def family_money(actor: StaffActor, *, family_id: int | None, now: datetime) -> FamilyMoney:
     lines = family_ledger(actor, family_id=family_id) if family_id is not None else []
-    return FamilyMoney(lines, lines[-1].balance_cents if lines else 0)
+
+    def basket_total(session: Session) -> int | None:
+        check_staff(session, actor.structure_id, actor.account_id)
+        family = session.get(Family, family_id) if family_id is not None else None
+        if family is None or family.structure_id != actor.structure_id or family.id is None:
+            return None
+        return counter.open_basket_total(session, now, actor.structure_id, family.id)
+
+    return FamilyMoney(lines, lines[-1].balance_cents if lines else 0, read(basket_total))
 
 
 def family_choices(actor: StaffActor) -> list[tuple[int, str]]:
