@@ -1,7 +1,7 @@
 """Credit.kind: why a family's credit moved (the régie's journal tells each kind apart)
 
 Revision ID: 0011_regie16
-Revises: 0009_guardian_logins
+Revises: 0010_roll_call
 Create Date: 2026-11-27
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 revision: str = "0011_regie16"
 # main's head when this branch last merged main (0009_guardian_logins, after 0008_sick_absences).
-down_revision: Union[str, None] = "0009_guardian_logins"
+down_revision: Union[str, None] = "0010_roll_call"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
