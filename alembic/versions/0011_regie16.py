@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_regie16"
-# main's head when this branch last merged main (0009_guardian_logins, after 0008_sick_absences).
+# after 0010_roll_call (chained at merge).
 down_revision: Union[str, None] = "0010_roll_call"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
