@@ -1,7 +1,8 @@
 """Issue 15 item 8 in Chromium: an error summary at the top of every form (RGAA 11.10).
 
 After a failed submit the form shows « Le formulaire contient des erreurs : » with one link per
-field in error (« Code postal : … » → ``#its-id``), the focus is moved to that summary, and each
+field in error (« Code postal : … » → ``#its-id``), the focus is moved to that summary (in lists of
+tabs, whose ids are computed, it is announced: role="alert"), and each
 field in error carries ``aria-invalid="true"`` and ``aria-describedby`` naming its message.
 Parents' pages at 390×844 and 1366×768 with axe-core (every impact), the back office too.
 """
