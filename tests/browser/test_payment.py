@@ -5,14 +5,51 @@ from __future__ import annotations
 
 import email
 import time
+from datetime import UTC, datetime
 from email import policy
 
+from sqlmodel import select
+
+from cantine_portal.infra.db import Database
+from cantine_portal.models import Account, AccountRole, RefundMethod, Structure
+from cantine_portal.services.booking.queries import credit_balance
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
+from cantine_portal.services.regie import refunds
 from tests.browser.conftest import sign_in, step_to_period
 
 SERVICE = "Garderie du matin"
 # A week no other browser test books: the portal (and its database) is shared by the session.
 WEEK = "Semaine du 11 au 17 janvier 2027"
+
+
+def _give_back_martin_credit(portal) -> None:
+    """Earlier tests of the session (a validated absence…) may leave Martin a credit that would pay
+    the basket without the bank: the régie gives it back, as staff would, so these walks reach the
+    bank whatever ran before."""
+    db = Database(f"sqlite:///{portal.var_dir / 'cantine.db'}")
+    try:
+        with db.write_session() as s:
+            demo = s.exec(select(Structure).where(Structure.slug == "demo")).one()
+            martin = s.exec(select(Account).where(Account.email == MARTIN_EMAIL)).one()
+            staff = s.exec(
+                select(Account).where(Account.structure_id == demo.id, Account.role == AccountRole.STAFF)
+            ).first()
+            balance = credit_balance(s, demo.id, martin.family_id)
+            if balance > 0 and staff is not None and martin.family_id is not None:
+                refunds.refund_credit(
+                    s,
+                    datetime.now(UTC),
+                    demo.id,
+                    staff.id,
+                    martin.family_id,
+                    balance,
+                    RefundMethod.TRANSFER,
+                    "TEST-PAIEMENT",
+                    "Avoir rendu avant le parcours de paiement",
+                    f"browser-payment-{time.monotonic_ns()}",
+                )
+    finally:
+        db.dispose()
 
 
 def _box(ui, child: str, day: str):
@@ -56,6 +93,7 @@ def _ticket_mail(portal, reference: str, within: float = 20.0) -> list:
 
 
 def test_pay_basket_ticket_green_days_and_receipt(ui, portal):
+    _give_back_martin_credit(portal)
     sign_in(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     _book_next_week(ui, "Léa", "lundi 11 janvier")
     _pay_at_bank(ui, "Payer")
@@ -89,7 +127,8 @@ def test_pay_basket_ticket_green_days_and_receipt(ui, portal):
     new_tab.value.close()
 
 
-def test_refused_payment_leaves_days_blue_and_nothing_paid(ui):
+def test_refused_payment_leaves_days_blue_and_nothing_paid(ui, portal):
+    _give_back_martin_credit(portal)
     sign_in(ui, MARTIN_EMAIL, MARTIN_PASSWORD)
     ui.goto("/demo/factures")
     receipts_before = ui.page.get_by_role("row").count()

@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select, update
 
-from cantine_portal.models import Credit, MarkStatus, Reservation, ReservationStatus, RollCallMark
+from cantine_portal.models import Credit, CreditKind, MarkStatus, Reservation, ReservationStatus, RollCallMark
 from cantine_portal.services.rollcall.marks import paris_today
 from cantine_portal.services.shared import audit
 
@@ -60,6 +60,7 @@ def settle_absences(session: Session, now: datetime, structure_id: int | None = 
                 family_id=reservation.family_id,
                 amount_cents=reservation.price_cents,
                 label=absence_credit_label(mark.day),
+                kind=CreditKind.ABSENCE,
                 reservation_id=reservation.id,
                 created_at=now,
             )
