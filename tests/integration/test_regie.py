@@ -477,3 +477,39 @@ def test_a_closure_frozen_before_the_credit_kinds_is_checked_on_what_it_froze(d)
         s.add(closure)
     with d.db.session() as s:
         assert closures.check_closure(s, s.get(JournalClosure, closure_id.closure_id))
+
+
+def test_rejected_cheque_withdraws_a_day_declared_ill_instead_of_reopening_it(d, settings):
+    """Found by the books' property test: the unpaid cheque put back in the basket a day the family
+    had declared ill, so the family would have paid again for a day the child stayed home."""
+    from cantine_portal.models import Absence, AbsenceDay, AbsenceStatus
+    from cantine_portal.services.booking import absences
+    from tests.integration.test_absences import png
+
+    assert apply(d, {(d.lea, d.canteen, MON), (d.lea, d.canteen, TUE)}).ok
+    paid = pay_at_counter(d, cheque(summary(d).total_cents))
+    with d.db.write_session() as s:
+        martin = s.exec(select(Account).where(Account.family_id == d.martin)).first()
+        declared = absences.declare_absence(
+            s,
+            settings,
+            NOW,
+            structure_id=d.structure,
+            family_id=d.martin,
+            account_id=martin.id,
+            child_id=d.lea,
+            days=[MON],
+            data=png(),
+        )
+    assert declared.ok, declared.message
+    later = NOW + timedelta(days=3)
+    with d.db.write_session() as s:
+        result = rejection.reject_cheque(s, later, d.structure, staff(d), paid.counter_payment_id, "Sans provision")
+    assert result.reopened_days == 1 and result.debited_cents == 0  # Tuesday only
+    with d.db.session() as s:
+        by_day = {r.day: r.status for r in s.exec(select(Reservation).where(Reservation.family_id == d.martin)).all()}
+        assert by_day == {MON: ReservationStatus.CANCELLED, TUE: ReservationStatus.PENDING}
+        assert s.exec(select(AbsenceDay)).one().outcome == "withdrawn"
+        assert s.exec(select(Absence)).one().status == AbsenceStatus.WITHDRAWN
+        assert credit_balance(s, d.structure, d.martin) == 0  # no credit for a day the cheque never paid
+        assert books(s, d)["in"] == books(s, d)["out"] == 0
