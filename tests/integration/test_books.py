@@ -760,7 +760,10 @@ class BooksMachine(RuleBasedStateMachine):
         reconcile: receipts = receipted payments; net = money in − refunds; the trop-perçu channel
         is the unexpected money; the credit balance = deposits + trop-perçu − refunds + the credit
         movements that moved no money (issued, used, given back or taken back after a rejection)."""
-        first, last = NOW.astimezone(PARIS).date(), self.now.astimezone(PARIS).date()
+        # Through the last dated movement: the roll call's night settlement is dated the night after
+        # the service day, which the machine reaches without moving its own clock.
+        latest = s.exec(select(func.max(Credit.created_at)).where(Credit.structure_id == structure_id)).one()
+        first, last = NOW.astimezone(PARIS).date(), max(self.now, latest or self.now).astimezone(PARIS).date()
         j = journal.build_journal(s, structure_id, first, last)
         assert j.reconciled, j
         assert j.net_cents == ledger.money_in - ledger.refunds, (j.totals, ledger)
