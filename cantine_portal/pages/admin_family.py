@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import reflex as rx
 
 from cantine_portal.components.admin_forms import (
@@ -17,6 +19,7 @@ from cantine_portal.components.admin_layout import admin_page, table, td
 from cantine_portal.components.forms import INPUT_STYLE, field
 from cantine_portal.pages.admin_common import CIVILITIES, state_messages
 from cantine_portal.pages.admin_family_logins import money_and_access_sections
+from cantine_portal.services.families.fields import GuardianField
 from cantine_portal.state.admin_families import AdminFamilyState
 
 P = AdminFamilyState
@@ -61,23 +64,8 @@ def _guardian_form(row, index) -> rx.Component:
 
 
 def _blank_guardian() -> dict:
-    return {
-        k: ""
-        for k in (
-            "civility",
-            "last_name",
-            "first_name",
-            "relationship",
-            "email",
-            "mobile",
-            "phone_home",
-            "phone_work",
-            "address_line",
-            "postal_code",
-            "city",
-            "employer",
-        )
-    }
+    """An empty « add a guardian » form: the fields the rules know (services/families/fields.py)."""
+    return dict.fromkeys(get_args(GuardianField), "")
 
 
 def _child_fields(prefix: str, row, services, mine) -> rx.Component:
