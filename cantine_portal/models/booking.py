@@ -201,6 +201,10 @@ class CreditKind(StrEnum):
     REFUND = "remboursement"  # given back to the family (a Refund row)
     RESTORED = "rendu-impaye"  # the credit a rejected cheque's basket had used, given back
     TAKEN_BACK = "repris-impaye"  # what a rejected cheque paid and cannot be reopened: debited
+    # A meal taken at the canteen without a reservation, billed to the family (negative), or that
+    # billing cancelled when the roll call's mark is taken back (positive, « Annulation : … »).
+    UNBOOKED = "sans-reservation"
+    DEBT_PAID = "reglement-dette"  # a negative balance (sum owed to the régie) paid with a basket
 
 
 class Credit(SQLModel, table=True):

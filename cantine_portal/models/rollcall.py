@@ -21,7 +21,8 @@ class MarkStatus(StrEnum):
 class UnbookedRule(StrEnum):
     """Structure.rollcall_unbooked_rule: what a child « présent sans réservation » costs."""
 
-    REPORT = "report"  # listed for the régie, not billed (the only rule so far)
+    REPORT = "report"  # listed for the régie, not billed
+    BILL = "bill"  # billed to the family's account (a debt to the régie) the night after the day, once
 
 
 class AbsentRule(StrEnum):
@@ -54,3 +55,9 @@ class RollCallMark(SQLModel, table=True):
     # Absent while the commune's rule was AbsentRule.CREDIT: the night after the day, its paid
     # reservation is cancelled and credited, once (services/rollcall/settlement.py).
     credit_due: bool = Field(default=False)
+    # Present without a reservation while the commune's rule was UnbookedRule.BILL: the night after
+    # the day, the family's account is charged the day's price, once (``billed_at`` set by a
+    # conditional UPDATE, services/rollcall/billing.py); ``billed_cents`` is what was charged.
+    bill_due: bool = Field(default=False)
+    billed_at: datetime | None = utc_field(nullable=True)
+    billed_cents: int | None = Field(default=None)

@@ -257,12 +257,17 @@ def rollcall_settings(values, errors) -> rx.Component:
             "rollcall_unbooked_rule",
             "set-rc-unbooked",
             values.get("rollcall_unbooked_rule", "report"),
-            [("report", "Signalé à la régie, non facturé")],
+            [
+                ("report", "Signalé à la régie, non facturé"),
+                ("bill", "Facturé à la famille : somme due à la régie"),
+            ],
             errors,
         ),
         rx.text(
-            "La facturation de ces repas sur le compte de la famille n'est pas encore proposée : "
-            "la régie retrouve ces enfants dans la liste « Présents sans réservation ».",
+            "Facturé : la nuit suivant le jour du repas, la famille est débitée du prix de ce repas à son "
+            "tarif (quotient familial compris) et prévenue par e-mail ; elle règle cette somme due en ligne "
+            "avec son prochain paiement ou au guichet. La règle en vigueur au moment du pointage s'applique. "
+            "Dans tous les cas, la régie retrouve ces enfants dans la liste « Présents sans réservation ».",
             size="2",
         ),
         select_field(
@@ -301,8 +306,8 @@ def unbooked_block() -> rx.Component:
         rx.heading(U.title, as_="h3", size="4"),
         rx.text("Règle de la commune : ", U.rule, ".", size="2"),
         table(
-            ["Date", "Prestation", "Enfant", "Famille", "Pointé par"],
-            rx.foreach(U.rows, lambda r: rx.el.tr(td(r[0]), td(r[1]), td(r[2]), td(r[3]), td(r[4]))),
+            ["Date", "Prestation", "Enfant", "Famille", "Pointé par", "Facturation"],
+            rx.foreach(U.rows, lambda r: rx.el.tr(td(r[0]), td(r[1]), td(r[2]), td(r[3]), td(r[4]), td(r[5]))),
             caption="Présents sans réservation du mois",
         ),
         rx.cond(U.rows.length() == 0, rx.text("Aucun enfant présent sans réservation ce mois-ci.")),

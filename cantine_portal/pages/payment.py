@@ -162,12 +162,41 @@ def receipts_page() -> rx.Component:
     )
 
 
+def _owed() -> rx.Component:
+    """What the sum owed is made of: the meals the canteen found taken without a reservation,
+    billed to the family (the commune's rule), so that the parent understands it."""
+    S = ReceiptsState
+    return rx.cond(
+        S.owed_rows.length() > 0,
+        rx.el.div(
+            rx.text(
+                "Repas pris à la cantine sans réservation, facturés à votre compte famille : "
+                "ils font partie de la somme due."
+            ),
+            _money_table(
+                ("Date", "Enfant", "Prestation", "Montant"),
+                rx.foreach(
+                    S.owed_rows,
+                    lambda r: rx.el.tr(
+                        rx.el.td(r.date),
+                        rx.el.td(r.child),
+                        rx.el.td(r.service),
+                        rx.el.td(r.amount, class_name="amount"),
+                    ),
+                ),
+            ),
+            id="owed-meals",
+        ),
+    )
+
+
 def _refunds() -> rx.Component:
     """The family's credit and what the régie gave back of it (date, amount, method, reference)."""
     S = ReceiptsState
     return rx.el.section(
         rx.heading("Avoir et remboursements", as_="h2", size="5", margin_top="1.5rem"),
         rx.text(S.credit_label, weight="bold", id="credit-balance"),
+        _owed(),
         rx.cond(
             S.refund_rows.length() > 0,
             _money_table(

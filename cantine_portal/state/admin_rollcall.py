@@ -219,7 +219,8 @@ class AdminUnbookedState(StaffState):
         self.month, self.error_message = first.strftime("%Y-%m"), ""
         self.title = "Présents sans réservation — " + format_month_year(first.year, first.month)
         self.rows = [
-            [f"{r.day:%d/%m/%Y}", r.service_name, r.child_name, r.family_name, r.marked_by] for r in report.rows
+            [f"{r.day:%d/%m/%Y}", r.service_name, r.child_name, r.family_name, r.marked_by, r.billing]
+            for r in report.rows
         ]
         self.rule = report.rule
 

@@ -181,6 +181,14 @@ class ReceiptUI:
 
 
 @dataclass
+class OwedUI:
+    date: str
+    child: str
+    service: str
+    amount: str
+
+
+@dataclass
 class RefundUI:
     date: str
     amount: str
@@ -194,6 +202,7 @@ class ReceiptsState(AuthState):
     receipt_rows: list[ReceiptUI] = []
     refund_rows: list[RefundUI] = []
     credit_label: str = ""  # « Avoir disponible : … » or, after an unpaid cheque, the sum owed
+    owed_rows: list[OwedUI] = []  # meals taken without a reservation, billed: part of the sum owed
 
     @parent_event
     def load_receipts(self):
@@ -212,6 +221,10 @@ class ReceiptsState(AuthState):
         self.refund_rows = [
             RefundUI(format_paris_date(r.at), format_euros(r.amount_cents), r.method_label, r.reference or "—")
             for r in invoices.refunds
+        ]
+        self.owed_rows = [
+            OwedUI(format_long_date(m.day), m.child, m.service, format_euros(m.amount_cents))
+            for m in invoices.owed_meals
         ]
         balance = invoices.credit_balance_cents
         self.credit_label = (

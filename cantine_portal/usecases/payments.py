@@ -34,6 +34,7 @@ from cantine_portal.services.booking.settlement import checkout_failed
 from cantine_portal.services.payments import fulfilment, providers, receipts, signatures, tickets
 from cantine_portal.services.payments.events import ProviderEvent
 from cantine_portal.services.regie import refunds
+from cantine_portal.services.rollcall import billing
 from cantine_portal.services.tasks import jobs
 from cantine_portal.usecases import identity
 from cantine_portal.usecases.actors import ParentActor
@@ -271,15 +272,19 @@ class FamilyInvoices:
     receipts: list[receipts.ReceiptRow]
     refunds: list[refunds.FamilyRefund]
     credit_balance_cents: int
+    owed_meals: list[billing.BilledMeal]  # meals without a reservation billed, in the sum owed
 
 
 def family_invoices(actor: ParentActor) -> FamilyInvoices:
-    """Factures: the family's receipts, the refunds of its credit, its credit balance."""
+    """Factures: the family's receipts, the refunds of its credit, its credit balance (and, when
+    it owes the régie, the meals taken without a reservation that make up the sum owed)."""
     with get_database().session() as session:
+        balance = credit_balance(session, actor.structure_id, actor.family_id)
         return FamilyInvoices(
             receipts.family_receipts(session, actor.structure_id, actor.family_id),
             refunds.family_refunds(session, actor.structure_id, actor.family_id),
-            credit_balance(session, actor.structure_id, actor.family_id),
+            balance,
+            billing.owed_meals(session, actor.structure_id, actor.family_id, -balance),
         )
 
 

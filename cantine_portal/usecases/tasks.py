@@ -120,6 +120,9 @@ def _nightly(_data: dict[str, Any], now: datetime) -> None:
     settled = rollcall.settle_absences(now)  # roll call, « absent = avoir »: yesterday's absences
     if settled.credits:
         log.info("roll call: %s absences credited (%s cents)", settled.credits, settled.amount_cents)
+    billed = rollcall.settle_unbooked(now)  # roll call, « facturé à la famille »: yesterday's unbooked meals
+    if billed.days:
+        log.info("roll call: %s meals without reservation billed (%s cents)", billed.days, billed.amount_cents)
     backup_database(settings, now)
 
 

@@ -95,19 +95,21 @@ def test_the_rules_are_saved_in_parametres(database, world, now):
             now,
             structure_id=world["demo"],
             account_id=world["staff"],
-            values={**values, "rollcall_unbooked_rule": "bill"},
+            values={**values, "rollcall_unbooked_rule": "free"},
         )
-        assert not bad.ok and "rollcall_unbooked_rule" in bad.errors  # billing is not offered (yet)
+        assert not bad.ok and "rollcall_unbooked_rule" in bad.errors  # not a rule
         assert admin_settings.save_settings(
             s,
             now,
             structure_id=world["demo"],
             account_id=world["staff"],
-            values={**values, "rollcall_absent_rule": "credit"},
+            values={**values, "rollcall_absent_rule": "credit", "rollcall_unbooked_rule": "bill"},
         ).ok
     with database.session() as s:
         assert s.get(Structure, world["demo"]).rollcall_absent_rule == "credit"
+        assert s.get(Structure, world["demo"]).rollcall_unbooked_rule == "bill"
     assert "avoir" in _sheet(database, world).absent_rule
+    assert "facturé à la famille" in _sheet(database, world).unbooked_rule
     with database.write_session() as s, pytest.raises(NotAllowed):  # Paramètres is the administration's
         admin_settings.save_settings(s, now, structure_id=world["demo"], account_id=world["cook"], values=values)
 

@@ -11,7 +11,8 @@ a wrong amount; it went to the family's credit), ``rejet:cheque``, ``rembourseme
 Credit movements that move no money are listed apart, each kind with its own total (``Credit.kind``):
 credits issued (a cancelled or closed paid day), used (on a basket), given back after a rejected
 cheque (the credit its basket had used) and taken back after one (what it paid that cannot be
-reopened). Totals reconcile: the receipted movements of the
+reopened), meals the roll call found without a reservation and billed to the family (a sum owed,
+charged to its account), and a sum owed paid with a basket. Totals reconcile: the receipted movements of the
 period equal the receipts issued in it.
 """
 
@@ -186,6 +187,8 @@ def _detail(c: CounterPayment) -> str:
     return ""
 
 
+UNBOOKED_KIND = "présents sans réservation facturés"
+
 # How each kind of credit movement shows in the journal (Credit.kind → journal kind). Credits that
 # money came with (a deposit at the counter, a trop-perçu) and refunds are money movements of their own.
 CREDIT_KINDS = {
@@ -195,6 +198,12 @@ CREDIT_KINDS = {
     CreditKind.USED: "avoir utilisé",
     CreditKind.RESTORED: "avoir rendu après impayé",
     CreditKind.TAKEN_BACK: "avoir repris après impayé",
+    # A meal taken without a reservation, charged to the family's account (negative; its
+    # cancellation positive): money the family owes, not money in — like an avoir repris.
+    CreditKind.UNBOOKED: UNBOOKED_KIND,
+    # The sum owed paid with a basket: the money is the payment's (receipted); this line brings
+    # the family's account back up to zero.
+    CreditKind.DEBT_PAID: "somme due réglée",
 }
 OVERPAYMENT_KIND = "trop-perçu"
 

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, delete, or_, select
 
-from cantine_portal.french import PARIS
+from cantine_portal.french import PARIS, format_euros
 from cantine_portal.models import (
     AbsentRule,
     Child,
@@ -26,8 +26,10 @@ from cantine_portal.models import (
     ReservationStatus,
     RollCallMark,
     Service,
+    UnbookedRule,
 )
 from cantine_portal.services.backoffice.access import Area, check_staff, owned, owned_child
+from cantine_portal.services.rollcall import billing
 from cantine_portal.services.rollcall.expected import ExpectedChild, child_facts, expected_children
 from cantine_portal.services.shared import audit
 
@@ -39,6 +41,10 @@ MSG_NOT_EXPECTED = (
 MSG_SETTLED = (
     "L'absence de cet enfant ce jour-là a déjà été changée en avoir pour la famille : "
     "le pointage ne peut plus être modifié. Voyez avec la régie."
+)
+MSG_GIVEN_BACK = (
+    "Enfant retiré des présents sans réservation. Ce repas avait déjà été facturé à la famille : "
+    "les {amount} lui sont rendus sur son compte (avoir)."
 )
 MSG_SEARCH_SHORT = "Tapez au moins 2 lettres du nom ou du prénom."
 SEARCH_LIMIT = 12
@@ -62,7 +68,7 @@ def _upsert(session: Session, values: dict[str, object]) -> None:
         index_elements=["service_id", "day", "child_id"],
         set_={
             name: statement.excluded[name]
-            for name in ("status", "reservation_id", "marked_by", "marked_at", "credit_due")
+            for name in ("status", "reservation_id", "marked_by", "marked_at", "credit_due", "bill_due")
         },
     )
     session.exec(statement)
@@ -106,6 +112,8 @@ def record_mark(
             "marked_at": now,
             # the rule in force when the child is marked absent (changing it later changes no past day)
             "credit_due": mark == MarkStatus.ABSENT and structure.rollcall_absent_rule == AbsentRule.CREDIT,
+            # present without a reservation under the billing rule: charged the night after, once
+            "bill_due": reservation_id is None and structure.rollcall_unbooked_rule == UnbookedRule.BILL,
         },
     )
     audit.record(
@@ -142,18 +150,25 @@ def remove_unbooked(
     session: Session, now: datetime, *, structure_id: int, account_id: int, service_id: int, day: date, child_id: int
 ) -> MarkResult:
     """Take back a child added « présent sans réservation » by mistake (an expected child's mark
-    is changed by a tap, never removed)."""
+    is changed by a tap, never removed). Not billed yet: it costs nothing. Already billed (the
+    night's settlement ran): the family gets the money back, once (services/rollcall/billing.py)."""
     check_staff(session, structure_id, account_id, Area.RESTAURATION)
     owned(session, Service, service_id, structure_id)
     owned_child(session, child_id, structure_id)
-    session.exec(
+    removed = session.exec(
         delete(RollCallMark).where(
             col(RollCallMark.service_id) == service_id,
             col(RollCallMark.day) == day,
             col(RollCallMark.child_id) == child_id,
             col(RollCallMark.reservation_id).is_(None),
+            col(RollCallMark.billed_at).is_(None),
         )
-    )
+    ).rowcount
+    given_back = 0
+    if not removed:
+        given_back = billing.take_back(
+            session, now, account_id=account_id, service_id=service_id, day=day, child_id=child_id
+        )
     audit.record(
         session,
         now,
@@ -164,6 +179,8 @@ def remove_unbooked(
         service_id=service_id,
         day=day.isoformat(),
     )
+    if given_back:
+        return MarkResult(True, MSG_GIVEN_BACK.format(amount=format_euros(given_back)))
     return MarkResult(True, "")
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from cantine_portal.french import to_paris
+from cantine_portal.french import format_euros, to_paris
 from cantine_portal.infra.csv_export import csv_bytes
 from cantine_portal.models import (
     AbsentRule,
@@ -27,7 +27,10 @@ from cantine_portal.services.backoffice.access import Area, check_staff, owned
 from cantine_portal.services.rollcall.expected import ExpectedChild, child_facts, expected_children
 
 UNBOOKED_LABEL = "Présent sans réservation"
-UNBOOKED_RULES = {UnbookedRule.REPORT: "signalé à la régie, non facturé à la famille"}
+UNBOOKED_RULES = {
+    UnbookedRule.REPORT: "signalé à la régie, non facturé à la famille",
+    UnbookedRule.BILL: "facturé à la famille au prix de son tarif, la nuit suivante : somme due à la régie",
+}
 ABSENT_RULES = {
     AbsentRule.PAID: "le jour reste dû (règle du prépaiement), sauf absence justifiée auprès de la régie",
     AbsentRule.CREDIT: "le jour devient un avoir pour la famille, la nuit suivante",
@@ -183,6 +186,14 @@ class UnbookedPresence:
     child_name: str
     family_name: str
     marked_by: str
+    billing: str  # « facturé 3,85 € », « facturation la nuit suivante » or « signalé »
+
+
+def billing_words(mark: RollCallMark) -> str:
+    """What the mark costs the family, in the régie's words."""
+    if mark.billed_at is not None:
+        return f"facturé {format_euros(mark.billed_cents or 0)}"
+    return "à facturer la nuit suivante" if mark.bill_due else "signalé"
 
 
 def unbooked_presences(
@@ -214,6 +225,7 @@ def unbooked_presences(
             f"{child.last_name.upper()} {child.first_name}",
             family.name,
             emails.get(mark.marked_by, ""),
+            billing_words(mark),
         )
         for mark, service, child, family in found
     ]

@@ -15,10 +15,11 @@ from sqlmodel import Session
 from cantine_portal.infra.db import get_database
 from cantine_portal.services.backoffice.access import check_staff
 from cantine_portal.services.backoffice.attendance import active_services
-from cantine_portal.services.rollcall import marks, settlement, sheet
+from cantine_portal.services.rollcall import billing, marks, settlement, sheet
 from cantine_portal.services.rollcall.expected import ExpectedChild
 from cantine_portal.services.rollcall.sheet import RollCallSheet, UnbookedPresence
 from cantine_portal.usecases.backoffice.common import Download, ServiceChoice, StaffActor, read, write
+from cantine_portal.usecases.outbox import write_and_mail
 
 __all__ = [
     "ExpectedChild",
@@ -35,6 +36,7 @@ __all__ = [
     "roll_call_sheet",
     "search_children",
     "settle_absences",
+    "settle_unbooked",
     "tap",
     "unbooked_report",
 ]
@@ -164,3 +166,9 @@ def settle_absences(now: datetime) -> settlement.Settled:
     """The nightly task: past days' absences marked under the « avoir » rule become credits, once."""
     with get_database().write_session() as session:
         return settlement.settle_absences(session, now)
+
+
+def settle_unbooked(now: datetime) -> billing.Billed:
+    """The nightly task: past days' « présents sans réservation » marked under the billing rule are
+    charged to the families' accounts, once; each family billed is told by e-mail (queued)."""
+    return write_and_mail(now, lambda session, mailer: billing.settle_unbooked(session, now, None, mailer))
