@@ -29,6 +29,7 @@ from cantine_portal.models import (
     CounterPayment,
     CounterStatus,
     Credit,
+    CreditKind,
     Family,
     Payment,
     PaymentStatus,
@@ -215,7 +216,13 @@ class Books:
     """One commune's books. ``money_in`` is what the commune received in euros: paid payments (online
     or at the counter), plus money that reached it without a basket to pay (a late or wrong-amount
     payment, kept as a credit; a deposit on account at the counter), minus the cheques that came
-    back unpaid (their payment stays succeeded with its receipt: the rejection is a new line)."""
+    back unpaid (their payment stays succeeded with its receipt: the rejection is a new line).
+
+    ``billed_unbooked``: meals the roll call found taken without a reservation and billed to the
+    family (issue 20; net of those taken back). They are consumed days like paid ones, charged to
+    the family's account instead of paid: the credit balance went down by what they cost, so they
+    hold that much of the money in (a sum owed that the family then pays is money in and brings
+    the balance back up)."""
 
     paid_payments: int
     unexpected_money: int
@@ -224,6 +231,7 @@ class Books:
     refunds: int = 0
     deposits: int = 0
     rejected: int = 0
+    billed_unbooked: int = 0
 
     @property
     def money_in(self) -> int:
@@ -231,7 +239,7 @@ class Books:
 
     @property
     def money_held(self) -> int:
-        return self.paid_days + self.credit_balance + self.refunds
+        return self.paid_days + self.billed_unbooked + self.credit_balance + self.refunds
 
 
 def _sum(session: Session, column: Any, *where: Any) -> int:
@@ -250,6 +258,9 @@ def books(session: Session, structure_id: int) -> Books:
     credits = session.exec(
         select(Credit.amount_cents, Credit.payment_id, Credit.reservation_id).where(Credit.structure_id == structure_id)
     ).all()
+    billed_unbooked = -_sum(
+        session, Credit.amount_cents, Credit.structure_id == structure_id, Credit.kind == CreditKind.UNBOOKED
+    )
     paid_days = _sum(
         session,
         Reservation.price_cents,
@@ -281,6 +292,7 @@ def books(session: Session, structure_id: int) -> Books:
             CounterPayment.structure_id == structure_id,
             CounterPayment.status == CounterStatus.REJECTED,
         ),
+        billed_unbooked=billed_unbooked,
     )
 
 

@@ -58,6 +58,7 @@ from cantine_portal.models import (
     Reservation,
     ReservationStatus,
     Structure,
+    UnbookedRule,
 )
 from cantine_portal.services.backoffice import absences as staff_absences
 from cantine_portal.services.backoffice import closures, prestations
@@ -71,7 +72,7 @@ from cantine_portal.services.payments.eopayment_provider import EopaymentProvide
 from cantine_portal.services.pricing.editor import BracketText, GridForm
 from cantine_portal.services.regie import counter, journal, refunds, rejection
 from cantine_portal.services.regie.errors import AlreadyRecorded, RegieError
-from cantine_portal.services.rollcall import marks, settlement
+from cantine_portal.services.rollcall import billing, marks, settlement
 from cantine_portal.usecases import payments as payment_cases
 from tests.conftest import TEST_DB
 from tests.integration.books_payfip import NUMCLI, FakePayFiP, http_session
@@ -492,6 +493,41 @@ class BooksMachine(RuleBasedStateMachine):
             self.db.run_write(settlement.settle_absences, night, structure_id)
             assert self._fingerprint() == before
 
+    @rule(
+        which=st.integers(0, 60),
+        bill=st.booleans(),
+        twice=st.booleans(),
+        take_back=st.sampled_from([None, None, "before", "after"]),
+    )
+    def unbooked_at_roll_call(self, which: int, bill: bool, twice: bool, take_back: str | None) -> None:
+        """The canteen adds a child present without a reservation (issue 20); under the billing
+        rule the night's settlement charges the family the day's price, once (``twice``: a second
+        run); ``take_back``: the mark is taken back before the night (nothing billed) or after
+        (the money given back, once)."""
+        cells = [(spec.structure_id, cell) for spec in self.world.families for _p, cs in spec.periods for cell in cs]
+        structure_id, (child_id, service_id, day) = cells[which % len(cells)]
+        rule = UnbookedRule.BILL if bill else UnbookedRule.REPORT
+        with self.db.write_session() as s:
+            s.exec(update(Structure).where(col(Structure.id) == structure_id).values(rollcall_unbooked_rule=rule))
+        noon = datetime.combine(day, time(12), tzinfo=PARIS)  # marked during that day's service
+        where = dict(structure_id=structure_id, account_id=self.world.staff[structure_id], service_id=service_id)
+        if not self.db.run_write(marks.record_mark, noon, **where, day=day, child_id=child_id, status="present").ok:
+            return
+        if take_back == "before":
+            self.db.run_write(marks.remove_unbooked, noon, **where, day=day, child_id=child_id)
+        night = noon + timedelta(hours=15)
+        billed = self.db.run_write(billing.settle_unbooked, night, structure_id)
+        hypothesis_event("roll call: unbooked meal billed" if billed.days else "roll call: unbooked, nothing billed")
+        if twice:
+            before = self._fingerprint()
+            self.db.run_write(billing.settle_unbooked, night, structure_id)
+            assert self._fingerprint() == before
+        if take_back == "after":
+            self.db.run_write(marks.remove_unbooked, night, **where, day=day, child_id=child_id)
+            before = self._fingerprint()
+            self.db.run_write(marks.remove_unbooked, night, **where, day=day, child_id=child_id)
+            assert self._fingerprint() == before
+
     @rule(commune=st.integers(0, 1), service=st.integers(0, 1), price=st.sampled_from(["3,00", "3,85", "5,20"]))
     def change_price(self, commune: int, service: int, price: str) -> None:
         structure_id = self.world.structures[commune]
@@ -773,8 +809,8 @@ class BooksMachine(RuleBasedStateMachine):
         assert -rejected == ledger.rejected
         credit_moves = sum(j.credit_totals.values())
         assert ledger.credit_balance == ledger.deposits + trop_percu - ledger.refunds + credit_moves, j.credit_totals
-        # A family owes the régie only after a rejected cheque took its credit back: no refund, no
-        # payment ever takes its credit below zero.
+        # A family owes the régie only after a rejected cheque took its credit back or a meal without
+        # a reservation was billed to it: no refund, no payment ever takes its credit below zero.
         balances = s.exec(
             select(Credit.family_id, func.sum(Credit.amount_cents))
             .where(Credit.structure_id == structure_id)
@@ -783,7 +819,8 @@ class BooksMachine(RuleBasedStateMachine):
         owing = set(
             s.exec(
                 select(Credit.family_id).where(
-                    Credit.structure_id == structure_id, Credit.kind == CreditKind.TAKEN_BACK
+                    Credit.structure_id == structure_id,
+                    col(Credit.kind).in_([CreditKind.TAKEN_BACK, CreditKind.UNBOOKED]),
                 )
             ).all()
         )
