@@ -132,6 +132,9 @@ class Payment(SQLModel, table=True):
     provider_payment_id: str | None = Field(default=None, max_length=255)
     amount_cents: int
     credit_cents: int = Field(default=0)
+    # The family's sum owed to the régie (a negative balance) paid with this basket, on top of its
+    # days: once paid, a positive credit (CreditKind.DEBT_PAID) brings the balance back up.
+    debt_cents: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     currency: str = Field(default="eur", max_length=3)
     # "created" | "succeeded" | "failed" | "expired" | "cancelled"
     status: str = Field(default=PaymentStatus.CREATED, max_length=10)

@@ -162,6 +162,36 @@ def receipts_page() -> rx.Component:
     )
 
 
+def _pay_debt() -> rx.Component:
+    """The sum owed paid online: alone (« Régler la somme due »), or with the basket's days."""
+    S = ReceiptsState
+    return rx.fragment(
+        rx.cond(
+            S.debt_payable,
+            rx.button(
+                rx.icon("credit-card", size=18, aria_hidden="true"),
+                "Régler la somme due en ligne",
+                size="3",
+                on_click=S.pay_debt,
+                min_height="44px",
+            ),
+        ),
+        rx.cond(
+            S.debt_with_days,
+            rx.text(
+                "La somme due s'ajoute au total de votre panier : réglez-le depuis ",
+                rx.el.a("Réservations", href="/" + S.portal_slug + "/reservations"),
+                ".",
+            ),
+        ),
+        message_if(S.pay_message, "error"),
+        rx.cond(
+            S.debt_payable | S.debt_with_days,
+            rx.text("Vous pouvez aussi la régler au guichet de la mairie.", size="2"),
+        ),
+    )
+
+
 def _owed() -> rx.Component:
     """What the sum owed is made of: the meals the canteen found taken without a reservation,
     billed to the family (the commune's rule), so that the parent understands it."""
@@ -197,6 +227,7 @@ def _refunds() -> rx.Component:
         rx.heading("Avoir et remboursements", as_="h2", size="5", margin_top="1.5rem"),
         rx.text(S.credit_label, weight="bold", id="credit-balance"),
         _owed(),
+        _pay_debt(),
         rx.cond(
             S.refund_rows.length() > 0,
             _money_table(

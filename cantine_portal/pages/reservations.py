@@ -208,6 +208,7 @@ def _basket_panel() -> rx.Component:
             ),
             rx.text(S.basket_note, size="2"),
             rx.el.p("Sous-total : ", S.basket_subtotal, " · Avoir déduit : ", S.basket_credit),
+            rx.cond(S.basket_debt != "", rx.el.p(S.basket_debt, data_testid="somme-due")),
             rx.el.ul(rx.foreach(S.basket_lines, _basket_line), class_name="rsv-lines"),
             rx.dialog.close(rx.button("Fermer", variant="outline", size="3", width="100%")),
             class_name="rsv-panel",

@@ -22,7 +22,7 @@ from cantine_portal.services.payments.fulfilment import SIMULATED_SESSION_ENDED
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.handlers import parent_event
 from cantine_portal.state.offload import db_event
-from cantine_portal.usecases import payments
+from cantine_portal.usecases import debt, payments
 from cantine_portal.usecases.payments import PaymentReturn
 
 # One HTTP client per event loop for the bank's notifications: creating one per payment cost
@@ -203,6 +203,9 @@ class ReceiptsState(AuthState):
     refund_rows: list[RefundUI] = []
     credit_label: str = ""  # « Avoir disponible : … » or, after an unpaid cheque, the sum owed
     owed_rows: list[OwedUI] = []  # meals taken without a reservation, billed: part of the sum owed
+    debt_payable: bool = False  # « Régler la somme due » (nothing else in the basket)
+    debt_with_days: bool = False  # the sum owed is paid with the basket, from Réservations
+    pay_message: str = ""
 
     @parent_event
     def load_receipts(self):
@@ -227,8 +230,22 @@ class ReceiptsState(AuthState):
             for m in invoices.owed_meals
         ]
         balance = invoices.credit_balance_cents
+        self.debt_payable = balance < 0 and not invoices.basket_has_days
+        self.debt_with_days = balance < 0 and invoices.basket_has_days
+        self.pay_message = ""
         self.credit_label = (
             f"Somme due à la régie : {format_euros(-balance)}"
             if balance < 0
             else f"Avoir disponible : {format_euros(balance)}"
         )
+
+    @parent_event
+    def pay_debt(self):
+        """« Régler la somme due »: to the commune's payment provider, the sum owed alone."""
+        started = debt.pay_debt(self._actor(), now=clock.now(), answered_at=clock.now)
+        if started.ok and started.redirect_url:
+            return rx.redirect(started.redirect_url)
+        if started.ok:
+            return rx.redirect(f"/{self.portal_slug}/paiement/retour?ref={started.paid_reference}")
+        self.pay_message = started.message
+        return None

@@ -30,8 +30,7 @@ import reflex as rx
 
 from cantine_portal import clock
 from cantine_portal.french import abbreviate_service, format_euros, format_long_date, format_short_date
-from cantine_portal.services.booking import errors
-from cantine_portal.services.booking.basket import BasketSummary
+from cantine_portal.services.booking.basket import BasketSummary, basket_note
 from cantine_portal.services.booking.errors import CellKey
 from cantine_portal.services.booking.period_view import Cell
 from cantine_portal.state.auth import AuthState
@@ -137,6 +136,7 @@ class ReservationState(AuthState):
     basket_subtotal: str = ""
     basket_credit: str = ""
     basket_total: str = ""
+    basket_debt: str = ""  # « Somme due à la régie : 2,50 € », added to the total ("" when none)
     basket_note: str = ""
     basket_payable: bool = False
     # « Restauration scolaire : Tranche 2 — QF de 501 à 900 € (2,50 €) », and why the « no QF »
@@ -245,15 +245,9 @@ class ReservationState(AuthState):
         self.basket_subtotal = format_euros(summary.subtotal_cents)
         self.basket_credit = format_euros(summary.credit_applied_cents)
         self.basket_total = format_euros(summary.total_cents)
-        if summary.empty:
-            self.basket_note = "Votre panier est vide : cochez des jours puis cliquez sur Valider."
-        elif summary.frozen:
-            self.basket_note = errors.CHECKOUT_MESSAGE
-        elif unavailable:  # no provider usable here: « Payer » is not offered (and refused)
-            self.basket_note = unavailable
-        else:
-            self.basket_note = "Vous allez être redirigé vers le prestataire bancaire de votre commune."
-        self.basket_payable = not unavailable and not summary.empty and not summary.frozen
+        self.basket_debt = f"Somme due à la régie : {format_euros(summary.debt_cents)}" if summary.debt_cents else ""
+        self.basket_note = basket_note(summary, unavailable)
+        self.basket_payable = not unavailable and summary.payable and not summary.frozen
         self.basket_visible = True
 
     def _clear_messages(self) -> None:

@@ -277,7 +277,8 @@ def _waiting(session: Session, now: datetime, structure: Structure, family_id: i
     periods = sorted(
         {calendar.period_containing(structure.period_mode, line.day) for line in summary.lines}, key=lambda p: p.start
     )
-    return WaitingBasket(len(summary.lines), summary.total_cents, tuple(p.label_fr for p in periods), summary.frozen)
+    days_total = summary.total_cents - summary.debt_cents  # the banner counts the days waiting
+    return WaitingBasket(len(summary.lines), days_total, tuple(p.label_fr for p in periods), summary.frozen)
 
 
 def waiting_basket(actor: ParentActor, *, now: datetime) -> WaitingBasket:

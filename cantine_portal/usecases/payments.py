@@ -29,7 +29,7 @@ from cantine_portal.infra.queue import get_queue
 from cantine_portal.infra.retry import with_db_retry
 from cantine_portal.models import Basket, PaymentStatus, Structure
 from cantine_portal.services.booking.checkout import CheckoutResult, PaymentProvider
-from cantine_portal.services.booking.queries import credit_balance
+from cantine_portal.services.booking.queries import basket_lines, credit_balance, current_basket
 from cantine_portal.services.booking.settlement import checkout_failed
 from cantine_portal.services.payments import fulfilment, providers, receipts, signatures, tickets
 from cantine_portal.services.payments.events import ProviderEvent
@@ -273,18 +273,21 @@ class FamilyInvoices:
     refunds: list[refunds.FamilyRefund]
     credit_balance_cents: int
     owed_meals: list[billing.BilledMeal]  # meals without a reservation billed, in the sum owed
+    basket_has_days: bool = False  # then the sum owed is paid with the basket, from Réservations
 
 
 def family_invoices(actor: ParentActor) -> FamilyInvoices:
     """Factures: the family's receipts, the refunds of its credit, its credit balance (and, when
     it owes the régie, the meals taken without a reservation that make up the sum owed)."""
     with get_database().session() as session:
-        balance = credit_balance(session, actor.structure_id, actor.family_id)
+        ids = (actor.structure_id, actor.family_id)
+        balance = credit_balance(session, *ids)
         return FamilyInvoices(
             receipts.family_receipts(session, actor.structure_id, actor.family_id),
             refunds.family_refunds(session, actor.structure_id, actor.family_id),
             balance,
             billing.owed_meals(session, actor.structure_id, actor.family_id, -balance),
+            bool(basket_lines(session, basket)) if (basket := current_basket(session, *ids)) else False,
         )
 
 

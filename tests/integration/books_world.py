@@ -256,8 +256,13 @@ def books(session: Session, structure_id: int) -> Books:
         ).all()
     )
     credits = session.exec(
-        select(Credit.amount_cents, Credit.payment_id, Credit.reservation_id).where(Credit.structure_id == structure_id)
+        select(Credit.amount_cents, Credit.payment_id, Credit.reservation_id)
+        .where(Credit.structure_id == structure_id)
+        .where(Credit.kind != CreditKind.DEBT_PAID)  # a sum owed paid with a basket: the payment's money
     ).all()
+    debt_paid = _sum(
+        session, Credit.amount_cents, Credit.structure_id == structure_id, Credit.kind == CreditKind.DEBT_PAID
+    )
     billed_unbooked = -_sum(
         session, Credit.amount_cents, Credit.structure_id == structure_id, Credit.kind == CreditKind.UNBOOKED
     )
@@ -278,7 +283,7 @@ def books(session: Session, structure_id: int) -> Books:
         paid_payments,
         unexpected,
         paid_days,
-        sum(amount for amount, _p, _r in credits),
+        sum(amount for amount, _p, _r in credits) + debt_paid,
         refunds=_sum(session, Refund.amount_cents, Refund.structure_id == structure_id),
         deposits=_sum(
             session,

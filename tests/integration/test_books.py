@@ -273,7 +273,23 @@ class BooksMachine(RuleBasedStateMachine):
     )
     def pay(self, family: int, provider: str, stale: bool, slow: bool) -> None:
         """« Payer », as state/reservations.pay does it; Stripe may answer after the payment's lifetime."""
-        spec = self._with_basket(family)
+        self._pay(self._with_basket(family), provider, stale, slow)
+
+    @rule(family=st.integers(0, 2), provider=st.sampled_from(["simulated", "stripe", "payfip"]), slow=st.booleans())
+    def pay_the_sum_owed(self, family: int, provider: str, slow: bool) -> None:
+        """A family that owes the régie (a meal billed at the roll call, an unpaid cheque) pays: the
+        sum owed is added to its basket's days, or paid alone (« Régler la somme due »)."""
+        with self.db.session() as s:
+            owing = [
+                spec
+                for spec in self.world.families
+                if basket.basket_summary(s, self.now, spec.structure_id, spec.family_id).debt_cents > 0
+            ]
+        if owing:
+            hypothesis_event("the sum owed paid online")
+            self._pay(owing[family % len(owing)], provider, False, slow)
+
+    def _pay(self, spec: FamilySpec, provider: str, stale: bool, slow: bool) -> None:
         with self.db.write_session() as s:
             structure = s.get(Structure, spec.structure_id)
             structure.payment_provider = provider
@@ -498,12 +514,16 @@ class BooksMachine(RuleBasedStateMachine):
         bill=st.booleans(),
         twice=st.booleans(),
         take_back=st.sampled_from([None, None, "before", "after"]),
+        pay=st.sampled_from([None, "simulated", "stripe", "payfip"]),
     )
-    def unbooked_at_roll_call(self, which: int, bill: bool, twice: bool, take_back: str | None) -> None:
+    def unbooked_at_roll_call(
+        self, which: int, bill: bool, twice: bool, take_back: str | None, pay: str | None
+    ) -> None:
         """The canteen adds a child present without a reservation (issue 20); under the billing
         rule the night's settlement charges the family the day's price, once (``twice``: a second
         run); ``take_back``: the mark is taken back before the night (nothing billed) or after
-        (the money given back, once)."""
+        (the money given back, once); ``pay``: the family then pays online what it owes (with its
+        basket's days, or alone), the provider answering later (``notify``)."""
         cells = [(spec.structure_id, cell) for spec in self.world.families for _p, cs in spec.periods for cell in cs]
         structure_id, (child_id, service_id, day) = cells[which % len(cells)]
         rule = UnbookedRule.BILL if bill else UnbookedRule.REPORT
@@ -527,6 +547,9 @@ class BooksMachine(RuleBasedStateMachine):
             before = self._fingerprint()
             self.db.run_write(marks.remove_unbooked, night, **where, day=day, child_id=child_id)
             assert self._fingerprint() == before
+        if pay is not None and billed.days:
+            owing = next(spec for spec in self.world.families if (child_id, service_id, day) in _cells(spec))
+            self._pay(owing, pay, False, False)
 
     @rule(commune=st.integers(0, 1), service=st.integers(0, 1), price=st.sampled_from(["3,00", "3,85", "5,20"]))
     def change_price(self, commune: int, service: int, price: str) -> None:
@@ -846,8 +869,11 @@ class BooksMachine(RuleBasedStateMachine):
             assert credits == absence.credited_cents == sum(d.price_cents for d in days if d.outcome == "credited")
             for d in days:
                 status = s.get(Reservation, d.reservation_id).status if d.reservation_id is not None else None
-                if d.outcome in ("waiting", "carence", "refused"):  # paid, or credited by a closure
+                if d.outcome == "waiting":  # paid, or credited by a closure
                     assert status == ReservationStatus.PAID or d.reservation_id in credited, d
+                if d.outcome in ("carence", "refused"):  # decided: an ordinary paid day again, which a
+                    # cheque that comes back unpaid puts back in the basket like any other (pending)
+                    assert status in (ReservationStatus.PAID, ReservationStatus.PENDING) or d.reservation_id in credited, d
                 if d.outcome in ("credited", "cancelled"):
                     assert status == ReservationStatus.CANCELLED and d.reservation_id in credited, d
 
@@ -903,6 +929,10 @@ class BooksMachine(RuleBasedStateMachine):
         ]
         keys = [(child, service, day) for child, service, day, _st, _b in rows]
         assert len(keys) == len(set(keys))
+
+
+def _cells(spec: FamilySpec) -> set[tuple[int, int, Any]]:
+    return {cell for _period, cells in spec.periods for cell in cells}
 
 
 @pytest.fixture

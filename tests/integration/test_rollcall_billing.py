@@ -203,3 +203,21 @@ def test_the_nightly_task_bills_and_tells_the_family(database, world, now, monke
     text = billed[0].get_body(preferencelist=("plain",)).get_content()
     assert "Zoé — Restauration scolaire, jeudi 26 novembre 2026 : 2,50\u00a0€" in text
     assert "Somme due à la régie : 2,50\u00a0€" in text
+
+
+def test_a_day_paid_after_the_tap_is_not_billed_twice(database, world, now):
+    """Zoé's pending day is paid after she was added (the basket paid at the counter that day):
+    the night finds her day paid, and bills nothing."""
+    from cantine_portal.models import Reservation, ReservationStatus
+
+    _rule(database, world, "bill")
+    _tap(database, now, world, "cook", ZOE, "present")
+    with database.write_session() as s:
+        day = s.exec(select(Reservation).where(Reservation.child_id == world["children"][ZOE])).one()
+        day.status = ReservationStatus.PAID
+        s.add(day)
+    assert _settle(database, now + timedelta(hours=18)).days == 0
+    assert _debts(database, world) == []
+    with database.session() as s:
+        report = sheet.unbooked_presences(s, world["demo"], world["staff"], DAY, DAY)
+        assert [r.billing for r in report] == ["signalé"]

@@ -153,6 +153,7 @@ ALLOWED = {
     "PreferencesState.revoke_feed",
     "PreferencesState.set_reminders",
     "ReceiptsState.load_receipts",
+    "ReceiptsState.pay_debt",
     "ReservationState.apply_to_all",
     "ReservationState.load",
     "ReservationState.set_basket_open",

@@ -86,6 +86,8 @@ class ReceiptData:
     # the commune's identity: main colour (hex) and logo (PNG/JPEG bytes; None = name only)
     accent_colour: str = "#1d4e89"
     logo: bytes | None = None
+    # the family's sum owed to the régie (a meal billed at the roll call, an unpaid cheque), paid too
+    debt_cents: int = 0
 
 
 def _check_receipt_amounts(data: ReceiptData) -> None:
@@ -99,13 +101,14 @@ def _check_receipt_amounts(data: ReceiptData) -> None:
     lines_sum = sum(line.unit_price_cents for line in data.lines)
     if any(line.unit_price_cents < 0 for line in data.lines):
         raise ValueError("receipt line prices must be >= 0")
-    if data.credit_used_cents < 0 or data.total_cents < 0:
-        raise ValueError("credit used and total must be >= 0")
+    if data.credit_used_cents < 0 or data.total_cents < 0 or data.debt_cents < 0:
+        raise ValueError("credit used, sum owed and total must be >= 0")
     if lines_sum != data.subtotal_cents:
         raise ValueError(f"subtotal {data.subtotal_cents} != sum of lines {lines_sum}")
-    if data.subtotal_cents - data.credit_used_cents != data.total_cents:
+    if data.subtotal_cents - data.credit_used_cents + data.debt_cents != data.total_cents:
         raise ValueError(
             f"total {data.total_cents} != subtotal {data.subtotal_cents} - credit {data.credit_used_cents}"
+            f" + sum owed {data.debt_cents}"
         )
 
 
@@ -252,23 +255,26 @@ def _receipt_lines_table(lines: Sequence[ReceiptLine], st: dict[str, ParagraphSt
 
 
 def _receipt_totals(data: ReceiptData, st: dict[str, ParagraphStyle], width: float) -> Table:
-    """Right-aligned totals: the credit is shown as a deduction from the subtotal."""
+    """Right-aligned totals: the credit is shown as a deduction from the subtotal, the sum owed to
+    the régie paid with the days as an addition."""
     credit = format_euros(-data.credit_used_cents) if data.credit_used_cents else format_euros(0)
     rows = [
         ["Sous-total", format_euros(data.subtotal_cents)],
         ["Avoir utilisé", credit],
+        *([["Somme due à la régie", format_euros(data.debt_cents)]] if data.debt_cents else []),
         ["Total payé", format_euros(data.total_cents)],
     ]
+    last = len(rows) - 1
     table = Table(rows, colWidths=[45 * mm, 32 * mm], hAlign="RIGHT")
     table.setStyle(
         table_style(
             [
                 ("FONTSIZE", (0, 0), (-1, -1), 9.5),
                 ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-                ("FONTNAME", (0, 2), (-1, 2), FONT_BOLD),
-                ("FONTSIZE", (0, 2), (-1, 2), 11),
-                ("LINEABOVE", (0, 2), (-1, 2), 0.8, INK),
-                ("BACKGROUND", (0, 2), (-1, 2), HEADER_BG),
+                ("FONTNAME", (0, last), (-1, last), FONT_BOLD),
+                ("FONTSIZE", (0, last), (-1, last), 11),
+                ("LINEABOVE", (0, last), (-1, last), 0.8, INK),
+                ("BACKGROUND", (0, last), (-1, last), HEADER_BG),
                 ("TOPPADDING", (0, 0), (-1, -1), 3),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
             ]

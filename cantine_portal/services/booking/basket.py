@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from cantine_portal.french import format_euros, format_long_date
 from cantine_portal.models import Basket, BasketStatus, Child, Reservation, ReservationStatus, Service, row_id
+from cantine_portal.services.booking.errors import CHECKOUT_MESSAGE
 from cantine_portal.services.booking.queries import (
     basket_lines,
     bump_version,
@@ -49,7 +50,10 @@ class BasketSummary:
     subtotal_cents: int
     credit_balance_cents: int
     credit_applied_cents: int
-    total_cents: int
+    total_cents: int  # what to pay: the days, less the credit applied, plus the sum owed
+    # The family's sum owed to the régie (negative balance: a meal billed at the roll call, an
+    # unpaid cheque), added to what to pay so that it is settled online with the days.
+    debt_cents: int = 0
 
     @property
     def frozen(self) -> bool:
@@ -59,14 +63,32 @@ class BasketSummary:
     def empty(self) -> bool:
         return not self.lines
 
+    @property
+    def payable(self) -> bool:
+        """Something to pay: days, or only the sum owed (« Régler la somme due »)."""
+        return bool(self.lines) or self.debt_cents > 0
+
+
+def basket_note(summary: BasketSummary, unavailable: str) -> str:
+    """The sentence under « Payer »; ``unavailable``: why no provider is usable here (then « Payer »
+    is not offered, and refused)."""
+    if summary.empty and summary.payable:
+        return "Pas de jour dans votre panier : vous pouvez régler la somme due à la régie."
+    if summary.empty:
+        return "Votre panier est vide : cochez des jours puis cliquez sur Valider."
+    if summary.frozen:
+        return CHECKOUT_MESSAGE
+    return unavailable or "Vous allez être redirigé vers le prestataire bancaire de votre commune."
+
 
 def basket_summary(session: Session, now: datetime, structure_id: int, family_id: int) -> BasketSummary:
     """The basket as shown before payment: lines, subtotal, credit applied, total to pay."""
     structure_and_family(session, structure_id, family_id)
     balance = credit_balance(session, structure_id, family_id)
     basket = current_basket(session, structure_id, family_id)
+    debt = max(-balance, 0)
     if basket is None:
-        return BasketSummary(None, None, None, (), 0, balance, 0, 0)
+        return BasketSummary(None, None, None, (), 0, balance, 0, debt, debt)
     names = login_names(session, family_id)
     lines = tuple(
         BasketLine(
@@ -84,9 +106,11 @@ def basket_summary(session: Session, now: datetime, structure_id: int, family_id
     subtotal = sum(line.price_cents for line in lines)
     if basket.status == BasketStatus.CHECKOUT and basket.snapshot_total_cents is not None:
         credit = basket.snapshot_credit_cents or 0
+        debt = basket.snapshot_total_cents - subtotal + credit  # the sum owed frozen with the days
     else:
         credit = min(max(balance, 0), subtotal)
-    return BasketSummary(basket.id, basket.status, basket.version, lines, subtotal, balance, credit, subtotal - credit)
+    total = subtotal - credit + debt
+    return BasketSummary(basket.id, basket.status, basket.version, lines, subtotal, balance, credit, total, debt)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from cantine_portal.services.booking.queries import (
     basket_lines,
     bump_version,
     check_version,
+    credit_balance,
     current_basket,
     structure_and_family,
     structure_rule,
@@ -52,6 +53,7 @@ class CheckoutSnapshot:
     amount_cents: int
     credit_cents: int
     lines: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    debt_cents: int = 0  # the family's sum owed to the régie, paid with the days
 
 
 @dataclass(frozen=True)
@@ -138,12 +140,7 @@ def _begin_checkout(
     expected_version: int | None,
 ) -> CheckoutResult:
     structure, _family = structure_and_family(session, structure_id, family_id)
-    basket = current_basket(session, structure_id, family_id)
-    if basket is not None and basket.status == BasketStatus.CHECKOUT:
-        raise BookingError(CHECKOUT_MESSAGE)
-    check_version(basket, expected_version)
-    if basket is None or not basket_lines(session, basket):
-        raise BookingError("Votre panier est vide.")
+    basket = _basket_to_pay(session, now, structure_id, family_id, expected_version)
     dropped = " ".join(
         m
         for m in (
@@ -170,6 +167,7 @@ def _begin_checkout(
         provider=provider.name if summary.total_cents else "avoir",
         amount_cents=summary.total_cents,
         credit_cents=summary.credit_applied_cents,
+        debt_cents=summary.debt_cents,
         created_at=now,
     )
     session.add(payment)
@@ -180,9 +178,36 @@ def _begin_checkout(
         done = mark_paid(session, now, structure_id, family_id, payment_id, 0)
         return CheckoutResult(True, done.message, None, payment_id, True, None)
     snapshot = CheckoutSnapshot(
-        payment_id, payment.reference, structure_id, family_id, summary.total_cents, summary.credit_applied_cents, lines
+        payment_id,
+        payment.reference,
+        structure_id,
+        family_id,
+        summary.total_cents,
+        summary.credit_applied_cents,
+        lines,
+        summary.debt_cents,
     )
     return _open_payment(session, now, provider, payment, snapshot, basket.version)
+
+
+def _basket_to_pay(
+    session: Session, now: datetime, structure_id: int, family_id: int, expected_version: int | None
+) -> Basket:
+    """The open basket the parent saw (version checked), holding days or not when the family owes
+    the régie: without a basket, an empty one is opened to pay the sum owed alone."""
+    basket = current_basket(session, structure_id, family_id)
+    if basket is not None and basket.status == BasketStatus.CHECKOUT:
+        raise BookingError(CHECKOUT_MESSAGE)
+    owes = credit_balance(session, structure_id, family_id) < 0
+    if basket is None and owes:  # « Régler la somme due » alone (one open basket per family still)
+        basket = Basket(structure_id=structure_id, family_id=family_id, created_at=now, updated_at=now)
+        session.add(basket)
+        session.flush()
+        expected_version = basket.version
+    check_version(basket, expected_version)
+    if basket is None or not (owes or basket_lines(session, basket)):
+        raise BookingError("Votre panier est vide.")
+    return basket
 
 
 def _freeze(session: Session, now: datetime, basket: Basket, summary: BasketSummary) -> tuple[dict[str, Any], ...]:

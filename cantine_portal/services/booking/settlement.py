@@ -135,6 +135,18 @@ def mark_paid(
                 created_at=now,
             )
         )
+    if payment.debt_cents:
+        session.add(
+            Credit(
+                structure_id=structure_id,
+                family_id=family_id,
+                amount_cents=payment.debt_cents,
+                label=f"Somme due à la régie réglée : paiement {payment.reference}",
+                kind=CreditKind.DEBT_PAID,
+                payment_id=payment.id,
+                created_at=now,
+            )
+        )
     payment.status = PaymentStatus.SUCCEEDED
     payment.completed_at = now
     basket.status = BasketStatus.PAID

@@ -113,7 +113,8 @@ class StripeCheckout:
 def stripe_line_items(snapshot: CheckoutSnapshot) -> list[dict[str, Any]]:
     """A line per child and service (quantity = days), split by unit price if it changed.
 
-    Stripe has no negative line: when a credit is deducted, one line carries the total.
+    Stripe has no negative line: when a credit is deducted, one line carries the total. The
+    family's sum owed to the régie, paid with the days, is a line of its own.
     """
     if snapshot.credit_cents:
         return [
@@ -132,7 +133,15 @@ def stripe_line_items(snapshot: CheckoutSnapshot) -> list[dict[str, Any]]:
     grouped: dict[tuple[str, str, int], int] = defaultdict(int)
     for line in snapshot.lines:
         grouped[(line["child"], line["service"], line["price_cents"])] += 1
-    return [
+    owed = {
+        "quantity": 1,
+        "price_data": {
+            "currency": CURRENCY,
+            "unit_amount": snapshot.debt_cents,
+            "product_data": {"name": "Somme due à la régie"},
+        },
+    }
+    return ([owed] if snapshot.debt_cents else []) + [
         {
             "quantity": days,
             "price_data": {

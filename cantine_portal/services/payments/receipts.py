@@ -141,6 +141,7 @@ def receipt_data(session: Session, receipt: Receipt, settings: Settings | None =
         lines=lines,
         subtotal_cents=sum(line.unit_price_cents for line in lines),
         credit_used_cents=payment.credit_cents,
+        debt_cents=payment.debt_cents,
         total_cents=payment.amount_cents,
         payment_method=PAYMENT_METHODS.get(payment.provider, payment.provider),
         provider_reference=payment.provider_payment_id or payment.provider_session_id or "",

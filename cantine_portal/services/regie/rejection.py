@@ -207,4 +207,5 @@ def _reverse(session: Session, now: datetime, row: CounterPayment) -> tuple[int,
                 kind=CreditKind.RESTORED,
             )
         )
-    return reopened, kept + cancelled
+    # the sum owed it settled is owed again: taken back with what cannot be reopened
+    return reopened, kept + cancelled + payment.debt_cents

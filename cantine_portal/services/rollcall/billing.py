@@ -54,10 +54,11 @@ class Billed:
     amount_cents: int
 
 
-def unbooked_price(session: Session, mark: RollCallMark, child: Child, service: Service) -> int:
+def unbooked_price(session: Session, mark: RollCallMark, child: Child, service: Service) -> int | None:
     """The day's price for this child as if it had been booked: the family's tariff on that day
     (services/pricing, the computation Valider uses), ranked among its siblings that day — those
-    with a paid day first, then the other children present without a reservation."""
+    with a paid day first, then the other children present without a reservation. None when the
+    child's own day is paid meanwhile (a basket paid after the tap): nothing to bill."""
     paid = session.exec(
         select(Reservation.child_id).where(
             Reservation.family_id == child.family_id,
@@ -77,6 +78,8 @@ def unbooked_price(session: Session, mark: RollCallMark, child: Child, service: 
             RollCallMark.status == MarkStatus.PRESENT,
         )
     ).all()
+    if mark.child_id in paid:
+        return None
     frozen = [(child_id, mark.service_id, mark.day) for child_id in paid]
     booked = frozen + [(child_id, mark.service_id, mark.day) for child_id in set(unbooked) | {mark.child_id}]
     positions = {
@@ -108,17 +111,14 @@ def settle_unbooked(
     billed: dict[tuple[int, int], list[tuple[RollCallMark, Child, Service, int]]] = defaultdict(list)
     for mark, child, service in due:
         price = unbooked_price(session, mark, child, service)
-        changed = session.exec(
-            update(RollCallMark)
-            .where(
-                col(RollCallMark.id) == mark.id,
-                col(RollCallMark.billed_at).is_(None),
-                col(RollCallMark.bill_due).is_(True),
-                col(RollCallMark.reservation_id).is_(None),
+        if price is None:  # the day is paid after all: only reported
+            session.exec(
+                update(RollCallMark)
+                .where(col(RollCallMark.id) == mark.id, col(RollCallMark.billed_at).is_(None))
+                .values(bill_due=False)
             )
-            .values(billed_at=now, billed_cents=price)
-        ).rowcount
-        if changed != 1:
+            continue
+        if not _claim(session, now, mark, price):
             continue  # billed meanwhile (another run, another consumer) or taken back: never twice
         if price:
             session.add(
@@ -149,6 +149,21 @@ def settle_unbooked(
     return Billed(
         sum(len(lines) for lines in billed.values()), sum(p for lines in billed.values() for *_, p in lines)
     )
+
+
+def _claim(session: Session, now: datetime, mark: RollCallMark, price: int) -> bool:
+    """The mark goes from unbilled to billed, once: True only for the one that changed the row."""
+    changed = session.exec(
+        update(RollCallMark)
+        .where(
+            col(RollCallMark.id) == mark.id,
+            col(RollCallMark.billed_at).is_(None),
+            col(RollCallMark.bill_due).is_(True),
+            col(RollCallMark.reservation_id).is_(None),
+        )
+        .values(billed_at=now, billed_cents=price)
+    ).rowcount
+    return bool(changed == 1)
 
 
 def take_back(
