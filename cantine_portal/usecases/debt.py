@@ -20,9 +20,7 @@ MSG_DEBT_WITH_DAYS = (
 )
 
 
-def pay_debt(
-    actor: ParentActor, *, now: datetime, answered_at: Callable[[], datetime] | None = None
-) -> PaymentStart:
+def pay_debt(actor: ParentActor, *, now: datetime, answered_at: Callable[[], datetime] | None = None) -> PaymentStart:
     """« Régler la somme due » (Factures): the family's sum owed to the régie alone, paid online like
     a basket (with its receipt). A basket holding days is paid from Réservations, the sum owed added."""
     with get_database().session() as session:

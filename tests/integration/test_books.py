@@ -873,7 +873,9 @@ class BooksMachine(RuleBasedStateMachine):
                     assert status == ReservationStatus.PAID or d.reservation_id in credited, d
                 if d.outcome in ("carence", "refused"):  # decided: an ordinary paid day again, which a
                     # cheque that comes back unpaid puts back in the basket like any other (pending)
-                    assert status in (ReservationStatus.PAID, ReservationStatus.PENDING) or d.reservation_id in credited, d
+                    assert (
+                        status in (ReservationStatus.PAID, ReservationStatus.PENDING) or d.reservation_id in credited
+                    ), d
                 if d.outcome in ("credited", "cancelled"):
                     assert status == ReservationStatus.CANCELLED and d.reservation_id in credited, d
 

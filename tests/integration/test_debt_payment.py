@@ -39,16 +39,16 @@ def d(database, monkeypatch) -> Demo:
 
 def _pay_online(d: Demo, settings, version) -> Payment:
     with d.db.write_session() as s:
-        started = booking_checkout.begin_checkout(
-            s, NOW, d.structure, d.martin, providers.SimulatedBank(NOW), version
-        )
+        started = booking_checkout.begin_checkout(s, NOW, d.structure, d.martin, providers.SimulatedBank(NOW), version)
         assert started.ok, started.message
         payment = s.get(Payment, started.payment_id)
         fulfilment.handle_event(
             s,
             NOW,
             settings,
-            ProviderEvent("simulated", "e1", "succeeded", payment.provider_session_id, payment.amount_cents, "eur", "p"),
+            ProviderEvent(
+                "simulated", "e1", "succeeded", payment.provider_session_id, payment.amount_cents, "eur", "p"
+            ),
         )
     with d.db.session() as s:
         return s.get(Payment, started.payment_id)

@@ -78,7 +78,9 @@ def test_billed_once_the_night_after_at_the_day_price(database, world, now):
         j = journal.build_journal(s, world["demo"], DAY, DAY + timedelta(days=1))
         assert j.credit_totals == {journal.UNBOOKED_KIND: -250} and j.net_cents == 0
         lines = ledger.family_ledger(s, world["demo"], world["staff"], family)
-        assert [(line.kind, line.credit_cents, line.balance_cents) for line in lines] == [(journal.UNBOOKED_KIND, -250, -250)]
+        assert [(line.kind, line.credit_cents, line.balance_cents) for line in lines] == [
+            (journal.UNBOOKED_KIND, -250, -250)
+        ]
 
 
 def test_two_consumers_at_once_bill_once(database, world, now):
@@ -152,8 +154,10 @@ def test_taken_back_after_the_night_gives_the_money_back_once(database, world, n
     assert removed.ok and "2,50\u00a0€" in removed.message and "rendus" in removed.message
     assert _remove(database, night, world).message == ""  # a second tablet: nothing more given back
     family = _family(database, world)
-    assert [(amount, label.startswith("Annulation : Restauration scolaire du 26/11/2026")) for _f, amount, label in
-            _debts(database, world)] == [(-250, False), (250, True)]
+    assert [
+        (amount, label.startswith("Annulation : Restauration scolaire du 26/11/2026"))
+        for _f, amount, label in _debts(database, world)
+    ] == [(-250, False), (250, True)]
     with database.session() as s:
         assert credit_balance(s, world["demo"], family) == 0
         assert s.exec(select(RollCallMark).where(RollCallMark.child_id == world["children"][ZOE])).all() == []

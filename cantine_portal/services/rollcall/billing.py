@@ -146,9 +146,7 @@ def settle_unbooked(
     if mailer is not None:
         for (commune, family_id), lines in billed.items():
             _mail_family(session, mailer, now, commune, family_id, lines)
-    return Billed(
-        sum(len(lines) for lines in billed.values()), sum(p for lines in billed.values() for *_, p in lines)
-    )
+    return Billed(sum(len(lines) for lines in billed.values()), sum(p for lines in billed.values() for *_, p in lines))
 
 
 def _claim(session: Session, now: datetime, mark: RollCallMark, price: int) -> bool:
@@ -166,9 +164,7 @@ def _claim(session: Session, now: datetime, mark: RollCallMark, price: int) -> b
     return bool(changed == 1)
 
 
-def take_back(
-    session: Session, now: datetime, *, account_id: int, service_id: int, day: date, child_id: int
-) -> int:
+def take_back(session: Session, now: datetime, *, account_id: int, service_id: int, day: date, child_id: int) -> int:
     """A billed « présent sans réservation » taken back (added by mistake): the mark is deleted
     and what it cost is given back to the family, once. Returns the cents given back (0 when
     there was no billed mark, or another tablet took it back first). The caller commits."""
