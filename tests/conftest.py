@@ -109,7 +109,12 @@ class PostgresServer:
 
         with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+            copy = ""
+            if template:
+                # PostgreSQL 15+ copies a template block by block through the WAL by default; the
+                # tests' small templates copy 4-5 times faster as files (one copy per test).
+                copy = f' TEMPLATE "{template}"' + (" STRATEGY FILE_COPY" if conn.info.server_version >= 150000 else "")
+            conn.execute(f'CREATE DATABASE "{name}"{copy}')
         return self.url_prefix + name
 
     def drop_database(self, name: str) -> None:

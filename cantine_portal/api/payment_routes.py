@@ -26,11 +26,17 @@ from starlette.routing import Route
 from cantine_portal import clock
 from cantine_portal.api.files import not_found, pdf_response
 from cantine_portal.config import get_settings
-from cantine_portal.infra.http import session_cookie_name
+from cantine_portal.infra.http import forwarded_client_ip, session_cookie_name
 from cantine_portal.services.payments.events import ProviderEvent, parse_simulated, parse_stripe
 from cantine_portal.services.payments.signatures import verify_signature
 from cantine_portal.services.shared.validation import parse_id
 from cantine_portal.usecases import payments, payments_pending
+
+
+def _client_ip(request: Request) -> str:
+    """The caller's address (the one a trusted proxy, CANTINE_TRUSTED_PROXIES, forwarded)."""
+    peer = request.client.host if request.client else ""
+    return forwarded_client_ip(peer, request.headers.get("x-forwarded-for"), get_settings().trusted_proxies)
 
 
 async def _notification(request: Request, secret: str | None, parse: Callable[[bytes], ProviderEvent]) -> Response:
@@ -67,17 +73,24 @@ async def stripe_webhook(request: Request) -> Response:
 
 async def eopayment_notification(request: Request) -> Response:
     """PayFiP's or Systempay's notification (form-encoded, POST or GET). Nothing in it is trusted:
-    the use case has PayFiP confirm it (detail call) or checks Systempay's signature."""
+    the use case has PayFiP confirm it (detail call) or checks Systempay's signature. An idOp none
+    of our payments has: 404 at once (PayFiP not asked); past the per-address limit: 429."""
     provider = str(request.path_params["provider"])
     slug = str(request.path_params["slug"]).lower()
     body = (await request.body()).decode("utf-8", "replace") if request.method == "POST" else ""
     query = body or request.url.query
     try:
         answer = await run_in_threadpool(
-            functools.partial(payments_pending.receive_provider_answer, provider, slug, query, now=clock.now())
+            functools.partial(
+                payments_pending.receive_provider_answer, provider, slug, query, _client_ip(request), now=clock.now()
+            )
         )
     except DBAPIError:
         return JSONResponse({"error": "retry later"}, status_code=503)
+    if answer.outcome == "limited":
+        return JSONResponse({"error": "too many requests"}, status_code=429, headers={"Retry-After": "3600"})
+    if answer.outcome == "unknown":  # not one of our payments: PayFiP was not asked
+        return JSONResponse({"error": "unknown payment"}, status_code=404)
     if not answer.ok:
         return JSONResponse({"error": "refused"}, status_code=400)
     return JSONResponse({"received": True, "outcome": answer.outcome})
@@ -107,6 +120,7 @@ async def provider_return(request: Request) -> Response:
                 str(provider) if provider else None,
                 slug,
                 fields,
+                _client_ip(request),
                 now=clock.now(),
             )
         )

@@ -13,7 +13,7 @@ from reflex_base.event import no_args_event_spec
 
 from cantine_portal.components.admin_forms import input_field, section, select_field, submit
 from cantine_portal.components.admin_layout import admin_page, table, td
-from cantine_portal.components.forms import message_if
+from cantine_portal.components.forms import PostForm, message_if
 from cantine_portal.pages.admin_common import LINK
 from cantine_portal.state.admin_rollcall import AdminRollCallState, AdminUnbookedState
 
@@ -195,9 +195,27 @@ def _add_unbooked() -> rx.Component:
     )
 
 
+def _end_of_service() -> rx.Component:
+    """« Terminer le service »: the staff guide's log-out after the service, a big button on the
+    page itself (the menu's « Se déconnecter » is small on a tablet). The same POST as the menu's."""
+    return PostForm.create(
+        rx.el.button(
+            rx.icon("log-out", size=20, aria_hidden="true"),
+            "Terminer le service",
+            type="submit",
+            class_name="rc-btn",
+        ),
+        rx.text("Vous déconnecte de cette tablette : faites-le à la fin de chaque service.", size="2"),
+        action="/api/" + A.portal_slug + "/admin/deconnexion",
+        method="post",
+        class_name="rc-end",
+    )
+
+
 def rollcall_page() -> rx.Component:
     return admin_page(
         "Pointage",
+        _end_of_service(),
         _choose(),
         message_if(A.error_message, "error"),
         rx.el.div(message_if(A.notice, "success"), role="status", aria_live="polite"),
@@ -238,7 +256,7 @@ def rollcall_page() -> rx.Component:
                 ),
                 _add_unbooked(),
                 Ticker.create(
-                    key=A.tick.to_string(), class_name="rc-ticker", on_animation_end=A.refresh, aria_hidden="true"
+                    key=A.tick.to_string(), class_name="rc-ticker", on_animation_end=A.auto_refresh, aria_hidden="true"
                 ),
                 spacing="4",
                 width="100%",

@@ -52,12 +52,17 @@ class StaffState(PortalState):
         """The menu's test: an « administration » account sees every entry."""
         return self.staff_role == "administration"
 
-    def _require_staff(self) -> StaffIdentity | None:
+    def _require_staff_quietly(self) -> StaffIdentity | None:
+        """``_require_staff`` for what the page sends by itself: not activity (idle timeout)."""
+        return self._require_staff(activity=False)
+
+    def _require_staff(self, activity: bool = True) -> StaffIdentity | None:
         """This tab's staff session, checked in the database now; None otherwise."""
         if not self._portal_ready():
             return None
         assert self._structure_id is not None
-        staff = staff_by_session(self._structure_id, self._cookie(staff_cookie_name(self._current_slug())), clock.now())
+        cookie = self._cookie(staff_cookie_name(self._current_slug()))
+        staff = staff_by_session(self._structure_id, cookie, clock.now(), activity=activity)
         if staff is None:
             self._staff_account_id = None
             self.staff_logged_in = False

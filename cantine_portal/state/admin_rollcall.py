@@ -1,8 +1,10 @@
 """« Pointage »: the canteen's roll call on a tablet or a phone (usecases/backoffice/rollcall.py).
 
 Each tap is one handler making one use-case call: the child's row is upserted, then the list is
-read again, so the tablet shows the other tablets' taps too; ``refresh`` (the page's periodic
-tick, every few seconds) reads it again without writing. The browser only ever sends a row
+read again, so the tablet shows the other tablets' taps too; ``auto_refresh`` (the page's periodic
+tick, every few seconds) reads it again without writing, and without counting as activity: a
+tablet left on the page still logs out after the idle timeout (``refresh`` is the button's,
+a tap like any other). The browser only ever sends a row
 number, mapped here to the child's id kept in a backend-only list; a stale or forged number is
 refused. Every handler here opens to every staff role (``Area.RESTAURATION``).
 """
@@ -161,7 +163,16 @@ class AdminRollCallState(StaffState):
 
     @staff_event(area=Area.RESTAURATION)
     def refresh(self):
-        """The periodic tick (and « Actualiser »): the other tablets' taps, nothing written."""
+        """« Actualiser »: the other tablets' taps, nothing written."""
+        self._reread()
+
+    @staff_event(area=Area.RESTAURATION, activity=False)
+    def auto_refresh(self):
+        """The periodic tick: as « Actualiser », but not activity; once the session has expired
+        (idle timeout, 12 h maximum) the page goes to the staff login."""
+        self._reread()
+
+    def _reread(self) -> None:
         self.tick = (self.tick + 1) % 1_000_000
         if self._day is None or self._service_id is None:
             return

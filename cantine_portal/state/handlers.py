@@ -17,6 +17,9 @@ roll call, the home page) lets every staff role in. The check follows the sessio
 server, before the body: a refused page load shows the refusal instead of the page
 (``StaffState.access_refused``), a refused handler shows it as the page's message. The area is
 kept on the handler (``STAFF_AREA``) so that a test lists every handler with its area.
+``@staff_event(activity=False)`` is for what a page sends by itself (Pointage's periodic refresh):
+the session is checked as usual but the request does not count as activity, so the idle timeout
+still logs out a tablet nobody touches.
 
 ``on_load=True`` is for a page's ``on_load`` handler: the commune is read again from the database
 (its name or settings may have changed) and an unknown commune shows the "Portail introuvable"
@@ -112,15 +115,22 @@ def parent_event(fn: F | None = None, *, db: bool = True, on_load: bool = False)
 
 
 def staff_event(
-    fn: F | None = None, *, db: bool = True, on_load: bool = False, area: Area = Area.ADMINISTRATION
+    fn: F | None = None,
+    *,
+    db: bool = True,
+    on_load: bool = False,
+    area: Area = Area.ADMINISTRATION,
+    activity: bool = True,
 ) -> Any:
     """A handler of a back-office page: the staff session is checked first (else the staff login),
-    then the role: ``area`` is what the handler belongs to (administration unless it says so)."""
+    then the role: ``area`` is what the handler belongs to (administration unless it says so).
+    ``activity=False``: sent by the page itself, it does not keep the session alive."""
     if not db:
         raise TypeError("staff_event(db=False): no memory-only check is defined for the back office")
     area = Area(area)
+    check = "_require_staff" if activity else "_require_staff_quietly"
 
     def declare(inner: Callable[..., Any]) -> Any:
-        return _declare(inner, "_require_staff", "_staff_login_redirect", db=db, on_load=on_load, area=area)
+        return _declare(inner, check, "_staff_login_redirect", db=db, on_load=on_load, area=area)
 
     return declare if fn is None else declare(fn)

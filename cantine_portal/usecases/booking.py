@@ -71,7 +71,7 @@ def _page(session: Session, now: datetime, actor: ParentActor, offset: int) -> P
     low, high = RANGE[structure.period_mode]
     offset = max(low, min(high, offset))
     period = calendar.shift(_current_period(structure, now), offset)
-    view = period_view.build_period_view(session, now, actor.structure_id, actor.family_id, period)
+    view = period_view.build_period_view(session, now, actor.structure_id, actor.family_id, period, actor.account_id)
     return PeriodPage(
         view,
         offset,

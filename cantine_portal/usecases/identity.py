@@ -154,8 +154,14 @@ def parent_access_removed(structure_id: int, session_token: str | None) -> bool:
         return belongs_to_removed_login(session, structure_id, session_token)
 
 
-def staff_by_session(structure_id: int, session_token: str | None, now: datetime) -> StaffIdentity | None:
-    """The staff member behind a back-office cookie of this commune (an active staff account)."""
+def staff_by_session(
+    structure_id: int, session_token: str | None, now: datetime, *, activity: bool = True
+) -> StaffIdentity | None:
+    """The staff member behind a back-office cookie of this commune (an active staff account).
+
+    ``activity=False``: a request the page sends by itself (Pointage's periodic refresh) checks
+    the session without moving its inactivity clock, so a tablet left on the page still logs out
+    after the idle timeout."""
     info = _alive(session_token, structure_id, now)
     if info is None or info.role != "staff" or info.family_id is not None:
         return None
@@ -166,7 +172,7 @@ def staff_by_session(structure_id: int, session_token: str | None, now: datetime
             role = role_of(account) if account is not None else StaffRole.RESTAURATION
     except NotAllowed:
         return None
-    if info.needs_touch and info.login_id is not None:
+    if activity and info.needs_touch and info.login_id is not None:
         _touch_later(info.login_id, now)
     return StaffIdentity(structure_id, info.account_id, info.email, role)
 

@@ -7,6 +7,11 @@ the one fulfilment (``handle_event``, idempotent), like a notification. Payments
 providers past their lifetime are expired (their basket reopens; a late success still becomes
 a credit). ``receive_provider_answer`` is the notification route of PayFiP and Systempay,
 ``receive_provider_return`` their return route (the parent's browser, never trusted).
+
+Both routes are open to anyone, and verifying a PayFiP answer is a call to PayFiP's web service:
+so an ``idOp`` that is not one of the commune's payments is answered at once, PayFiP never asked,
+and every answer counts against a per-address limit (``PROVIDER_ANSWERS_PER_IP_PER_HOUR``) before
+anything else: a caller cannot make the portal hammer PayFiP.
 """
 
 from __future__ import annotations
@@ -23,8 +28,14 @@ from sqlmodel import col, select
 from cantine_portal.config import get_settings
 from cantine_portal.infra.db import get_database
 from cantine_portal.models import Payment, PaymentStatus, Structure
+from cantine_portal.services.accounts import throttle
 from cantine_portal.services.booking.settlement import checkout_failed
-from cantine_portal.services.payments.eopayment_provider import KINDS, EopaymentProvider, ProviderAnswerRefused
+from cantine_portal.services.payments.eopayment_provider import (
+    KINDS,
+    EopaymentProvider,
+    ProviderAnswerRefused,
+    payfip_idop,
+)
 from cantine_portal.usecases import payments
 
 log = logging.getLogger(__name__)
@@ -42,6 +53,12 @@ class PendingReport:
 # creation (past two hours, an unpaid idOp never will be), and a success found becomes the
 # family's credit (a trop-perçu in the journal), never lost.
 PAYFIP_RECHECK_EXPIRED = timedelta(hours=3)
+
+# Answers (notifications and returns) per client address and hour, over every commune. PayFiP's
+# and Systempay's servers notify once per payment and a parent's browser comes back once or twice;
+# an answer refused past the limit is not lost: the minutely task asks PayFiP about every payment
+# still waiting (check_pending_payments), Systempay notifies again.
+PROVIDER_ANSWERS_PER_IP_PER_HOUR = 240
 
 
 def _waiting(now: datetime) -> list[tuple[Payment, Structure]]:
@@ -95,7 +112,36 @@ def check_pending_payments(now: datetime, http: Any = None) -> PendingReport:
 @dataclass(frozen=True)
 class AnswerOutcome:
     ok: bool
-    outcome: str = ""
+    outcome: str = ""  # refused: "" (not verifiable), "unknown" (not one of our payments), "limited"
+
+
+def _screen(structure: Structure, provider_name: str, query_string: str, ip: str, now: datetime) -> str:
+    """Before the provider is asked: "limited" past the address's limit, "unknown" for a PayFiP
+    ``idOp`` that is none of this commune's payments, "" when the answer may be verified."""
+    assert structure.id is not None
+    with get_database().write_session() as session:
+        verdict = throttle.take(
+            session,
+            structure.id,
+            f"payment-answer:ip:{ip}",
+            now,
+            PROVIDER_ANSWERS_PER_IP_PER_HOUR,
+            timedelta(hours=1),
+        )
+    if not verdict.allowed:
+        return "limited"
+    idop = payfip_idop(query_string) if provider_name == "payfip" else ""
+    if not idop:
+        return ""  # Systempay (its signature is checked here, no call), or PayFiP without an idOp: refused
+    with get_database().session() as session:
+        ours = session.exec(
+            select(Payment.id).where(
+                Payment.structure_id == structure.id,
+                Payment.provider == "payfip",
+                Payment.provider_session_id == idop,
+            )
+        ).first()
+    return "" if ours is not None else "unknown"
 
 
 def _configured(structure: Structure, provider_name: str) -> bool:
@@ -106,15 +152,21 @@ def _configured(structure: Structure, provider_name: str) -> bool:
     return provider_name == "systempay" and bool(structure.systempay_site_id)
 
 
-def receive_provider_answer(provider_name: str, slug: str, query_string: str, *, now: datetime) -> AnswerOutcome:
+def receive_provider_answer(
+    provider_name: str, slug: str, query_string: str, ip: str, *, now: datetime
+) -> AnswerOutcome:
     """A PayFiP or Systempay notification for the commune ``slug``: verified (PayFiP: the detail
-    call; Systempay: the signature) before anything is applied; refused answers change nothing."""
+    call; Systempay: the signature) before anything is applied; refused answers change nothing.
+    ``ip``: the caller's address (limited per address, see ``_screen``)."""
     if provider_name not in KINDS:
         return AnswerOutcome(False)
     with get_database().session() as session:
         structure = session.exec(select(Structure).where(Structure.slug == slug)).first()
     if structure is None or not _configured(structure, provider_name):
         return AnswerOutcome(False)
+    screened = _screen(structure, provider_name, query_string, ip, now)
+    if screened:
+        return AnswerOutcome(False, screened)
     try:
         event = EopaymentProvider(provider_name, get_settings(), structure, now).answer(query_string)
     except ProviderAnswerRefused as refused:
@@ -137,13 +189,16 @@ def return_page_path(slug: str, reference: str) -> str:
     return f"/{slug}/paiement/retour" + (f"?ref={ref}" if ref else "")
 
 
-def receive_provider_return(provider_name: str | None, slug: str, fields: dict[str, str], *, now: datetime) -> str:
+def receive_provider_return(
+    provider_name: str | None, slug: str, fields: dict[str, str], ip: str, *, now: datetime
+) -> str:
     """The parent's browser comes back from PayFiP or Systempay (a GET, or the bank's form POSTed
     to the return URL). What it carries is only a hint: a PayFiP ``idOp`` is checked by asking
     PayFiP (the detail call), a Systempay answer by its signature, exactly as a notification,
     and only the verified answer is applied (idempotently: the notification may have come
     first, or come later). Whatever the browser sent, the answer is the return page's path
-    for the payment, which shows the payment as the database has it."""
+    for the payment, which shows the payment as the database has it (for an ``idOp`` none of our
+    payments has, the page without a payment: « Paiement introuvable »)."""
     reference = fields.get("ref", "")
     with get_database().session() as session:
         structure = session.exec(select(Structure).where(Structure.slug == slug)).first()
@@ -153,6 +208,9 @@ def receive_provider_return(provider_name: str | None, slug: str, fields: dict[s
     answer = {k: v for k, v in fields.items() if k not in ("ref", "annule")}
     if name not in KINDS or not _configured(structure, name) or not answer:
         return return_page_path(slug, reference)
+    screened = _screen(structure, name, urlencode(answer), ip, now)
+    if screened:
+        return return_page_path(slug, "" if screened == "unknown" else reference)
     try:
         event = EopaymentProvider(name, get_settings(), structure, now).answer(urlencode(answer))
     except ProviderAnswerRefused as refused:

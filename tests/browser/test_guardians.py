@@ -24,8 +24,10 @@ CLAIRE_DAY = ("Léa", "lundi 1er février")
 JULIEN_DAY = ("Hugo", "mardi 2 février")
 
 
-def _box(ui, child: str, day: str):
-    return ui.page.get_by_role("checkbox", name=f"{child} — Restauration scolaire — {day}", exact=True)
+def _box(ui, child: str, day: str, booked_by: str = ""):
+    """A day's checkbox by its accessible name; a day the other guardian booked says who."""
+    by = f" — réservé par {booked_by}" if booked_by else ""
+    return ui.page.get_by_role("checkbox", name=f"{child} — Restauration scolaire — {day}{by}", exact=True)
 
 
 def _open_period(ui) -> None:
@@ -91,7 +93,7 @@ def test_two_guardians_two_browsers_one_basket_then_one_access_removed(ui, brows
         julien.page.get_by_role("button", name="Valider", exact=True).click()
         # Julien's page was older than the basket: refused, and reloaded with Claire's day.
         julien.page.get_by_text("Votre panier a été modifié entre-temps").first.wait_for()
-        expect(_box(julien, *CLAIRE_DAY)).to_be_checked()
+        expect(_box(julien, *CLAIRE_DAY, booked_by="Claire")).to_be_checked()  # who booked it, in its name
         expect(_box(julien, *JULIEN_DAY)).not_to_be_checked()
         _box(julien, *JULIEN_DAY).click()
         julien.page.get_by_role("button", name="Valider", exact=True).click()

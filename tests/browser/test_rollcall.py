@@ -133,6 +133,15 @@ def test_the_canteen_walks_the_roll_call_on_a_phone_with_a_second_tablet(browser
         assert kitchen.page.get_by_label("Nom affiché").count() == 0
         answer = kitchen.page.request.get(portal.url("/api/demo/admin/paiements.csv"))
         assert answer.status == 403 and "Accès refusé" in answer.text()
+
+        # End of the service: the big « Terminer le service » on Pointage logs the tablet out.
+        end = office.page.get_by_role("button", name="Terminer le service")
+        box = end.bounding_box()
+        assert box is not None and box["height"] >= 44 and box["width"] >= 44
+        end.click()
+        office.expect_path("/demo/admin/connexion")
+        office.goto("/demo/admin/pointage")
+        office.expect_path("/demo/admin/connexion")  # logged out for good: the page asks to log in
     finally:
         kitchen_context.close()
         office_context.close()

@@ -211,6 +211,38 @@ def test_two_guardians_booking_at_once_share_one_basket_and_lose_nothing(active,
     assert {line.day_text.rsplit(" — ", 1)[1] for line in lines} == {"réservé par Claire", "réservé par Julien"}
 
 
+def test_reservations_name_the_other_guardian_in_the_cells_accessible_name(active, settings, now):
+    """Réservations (issue 20): a day the OTHER guardian booked says « réservé par Prénom » in its
+    checkbox's accessible name (aria-label) and tooltip; a day one booked oneself says nothing more."""
+    julien = _julien_with_password(active, settings, now)
+    with active.session() as s:
+        claire = _claire(s)
+    page = booking.open_reservations(claire, now=now)
+    first, second = _two_free_cells(page)
+    for actor, cell in ((claire, first), (julien, second)):
+        fresh = booking.period_page(actor, page.offset, now=now)
+        saved = booking.save_choices(
+            actor,
+            page.view.period.key,
+            page.offset,
+            {c[:3] for c in _cells(fresh) if c[3]} | {cell},
+            fresh.view.basket_version,
+            now=now,
+        )
+        assert saved.ok, saved.message
+
+    def shown(actor) -> dict[tuple[int, int, date], tuple[str, str]]:
+        view = booking.period_page(actor, page.offset, now=now).view
+        return {c.key: (c.label, c.reason) for c in view.cells() if c.key in (first, second)}
+
+    for_claire, for_julien = shown(claire), shown(julien)
+    assert for_claire[second][0].endswith(" — réservé par Julien")
+    assert for_claire[second][1].endswith(" — réservé par Julien")
+    assert "réservé par" not in for_claire[first][0] + for_claire[first][1]
+    assert for_julien[first][0].endswith(" — réservé par Claire")
+    assert "réservé par" not in for_julien[second][0] + for_julien[second][1]
+
+
 def _cells(page) -> list[tuple[int, int, date, bool]]:
     """(child id, service id, day, ticked) of every bookable cell of a period page."""
     return [

@@ -8,6 +8,7 @@ anything paid; the parent always lands on the return page of the payment, by a G
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -109,12 +110,13 @@ def test_what_the_browser_claims_is_never_applied(d, settings, wired, monkeypatc
         data={"idOp": "forged", "resultrans": "P", "montant": str(payment.amount_cents)},
         headers={"Origin": BANK},
     )
-    landed(forged, payment)  # shown as it is: still waiting for PayFiP
+    # An idOp that is none of ours: « Paiement introuvable » at once, PayFiP not asked.
+    assert forged.status_code == 303 and forged.headers["location"] == "/demo/paiement/retour"
     assert status(d, payment) == "created" and summary(d).status == "checkout"
     # Nothing but an idOp, nothing asked; a reference that is not one of ours is dropped.
     bare = http.post("/api/paiement/payfip/demo/retour?ref=//evil.example/x", data={"montant": "1"})
     assert bare.status_code == 303 and bare.headers["location"] == "/demo/paiement/retour"
-    assert len(adapter.sent) == 2  # the creation and the forged idOp's detail call, nothing more
+    assert len(adapter.sent) == 1  # the creation; the forged idOp is not one of ours: PayFiP never asked
     # The other pages of the portal still refuse a foreign POST.
     assert http.post("/api/paiement/payfip/demo/notification", headers={"Origin": BANK}).status_code == 403
 
@@ -166,3 +168,60 @@ def test_an_answer_still_lands_after_the_commune_changed_provider(d, settings, w
     with d.db.write_session() as s:
         s.get(Structure, d.structure).payfip_numcli = ""
     assert http.post("/api/paiement/payfip/demo/notification", data={"idOp": IDOP}).status_code == 400
+
+
+def detail_calls(adapter) -> int:
+    """How many times PayFiP's web service was asked about a payment (not the creation)."""
+    return sum(b"recupererDetailPaiementSecurise" in body for body in adapter.sent)
+
+
+def test_an_unknown_idop_is_answered_at_once_without_asking_payfip(d, settings, wired, monkeypatch):
+    """Anyone may call these routes: an idOp that is not one of our payments never reaches PayFiP."""
+    _provider, payment, adapter = replay(d, settings)
+    http = client(settings, adapter, monkeypatch)
+    back = http.post(
+        f"/api/paiement/payfip/demo/retour?ref={payment.reference}", data={"idOp": "made-up"}, headers={"Origin": BANK}
+    )
+    # The return page without a payment to show says « Paiement introuvable » (pages/payment.py).
+    assert back.status_code == 303 and back.headers["location"] == "/demo/paiement/retour"
+    assert http.get("/api/paiement/payfip/demo/retour?idop=made-up").headers["location"] == "/demo/paiement/retour"
+    assert http.post("/api/paiement/payfip/demo/notification", data={"idOp": "made-up"}).status_code == 404
+    assert http.get("/api/paiement/payfip/demo/notification?idOp=made-up").status_code == 404
+    assert detail_calls(adapter) == 0
+    assert status(d, payment) == "created"
+    # Our own idOp, under another commune's address, is not one of that commune's payments either.
+    with d.db.write_session() as s:
+        other = s.get(Structure, d.autreville)
+        other.payfip_numcli, other.payfip_mode = "123456", "T"
+    assert http.post("/api/paiement/payfip/autreville/notification", data={"idOp": IDOP}).status_code == 404
+    assert detail_calls(adapter) == 0
+
+
+def test_answers_are_limited_per_address_and_behind_a_proxy_per_client(d, settings, wired, monkeypatch):
+    _provider, payment, adapter = replay(d, settings, "fault_P5.xml", "fault_P5.xml", "fault_P5.xml")
+    monkeypatch.setattr(payments_pending, "PROVIDER_ANSWERS_PER_IP_PER_HOUR", 2)
+    http = client(settings, adapter, monkeypatch)
+    for _ in range(2):
+        assert http.post("/api/paiement/payfip/demo/notification", data={"idOp": IDOP}).status_code == 200
+    assert detail_calls(adapter) == 2
+    limited = http.post("/api/paiement/payfip/demo/notification", data={"idOp": IDOP})
+    assert limited.status_code == 429 and limited.headers["retry-after"] == "3600"
+    # The parent's browser from that address lands on the payment as the portal has it (the
+    # notification, or the minutely check, settles it), without PayFiP being asked.
+    landed(http.get(f"/api/paiement/payfip/demo/retour?ref={payment.reference}&idOp={IDOP}"), payment)
+    # Unknown idOps count as well: flooding with made-up ones is limited too.
+    assert http.post("/api/paiement/payfip/demo/notification", data={"idOp": "made-up"}).status_code == 429
+    assert detail_calls(adapter) == 2
+    # Behind the portal's own proxy (CANTINE_TRUSTED_PROXIES), each client has its own count…
+    proxied = replace(settings, trusted_proxies=frozenset({"testclient"}))
+    monkeypatch.setattr("cantine_portal.api.payment_routes.get_settings", lambda: proxied)
+    forwarded = {"X-Forwarded-For": "203.0.113.9"}
+    assert (
+        http.post("/api/paiement/payfip/demo/notification", data={"idOp": IDOP}, headers=forwarded).status_code == 200
+    )
+    assert detail_calls(adapter) == 3
+    # …and an hour later the first address may ask again.
+    wired[0] += timedelta(hours=1, minutes=1)
+    adapter.answers["recupererDetailPaiementSecurise"].append(("fault_P5.xml", {}))
+    assert http.post("/api/paiement/payfip/demo/notification", data={"idOp": IDOP}).status_code == 200
+    assert detail_calls(adapter) == 4

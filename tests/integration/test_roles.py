@@ -44,6 +44,7 @@ RESTAURATION_HANDLERS = {
     "AdminRollCallState.mark_absent",
     "AdminRollCallState.remove",
     "AdminRollCallState.refresh",
+    "AdminRollCallState.auto_refresh",
     "AdminRollCallState.search",
     "AdminRollCallState.add",
 }

@@ -295,3 +295,43 @@ def test_a_child_declared_ill_by_the_family_is_not_expected(database, world, now
     assert [row.child.first_name for row in _sheet(database, world).rows] == ["Emma", "Léa"]
     result = _tap(database, now, world, "cook", "Hugo", "absent")  # not on the list: nothing to mark absent
     assert not result.ok and result.message == marks.MSG_NOT_EXPECTED
+
+
+def test_the_automatic_refresh_does_not_keep_a_forgotten_tablet_logged_in(open_tab, settings, now, monkeypatch):
+    """The staff guide says to log out after the service; a tablet left on Pointage refreshes
+    every 5 seconds, and those refreshes are not activity: the idle timeout still ends the session,
+    and the next refresh sends the page to the staff login. A tap is activity."""
+    from cantine_portal.state import admin as admin_state
+    from cantine_portal.state import admin_rollcall
+    from cantine_portal.state.admin import StaffState
+    from cantine_portal.state.admin_rollcall import AdminRollCallState
+    from cantine_portal.usecases import identity
+
+    at = [now]
+    monkeypatch.setattr(admin_state.clock, "now", lambda: at[0])
+    monkeypatch.setattr(admin_rollcall.clock, "now", lambda: at[0])
+    monkeypatch.setattr(StaffState, "_staff_login_redirect", lambda self: "redirect-to-staff-login")
+    idle = timedelta(minutes=settings.session_minutes)
+    busy, forgotten = open_tab(AdminRollCallState, COOK), open_tab(AdminRollCallState, COOK)
+
+    def run(handler, *args):
+        answer = run_handler(handler(*args))
+        identity._toucher.submit(lambda: None).result()  # the background "still active" mark, if any
+        return answer
+
+    # Every two minutes (a touch is written at most once a minute), up to the idle timeout: both
+    # tablets still refresh; the busy one is also tapped each time.
+    for minutes in range(2, int(idle.total_seconds() // 60) + 1, 2):
+        at[0] = now + timedelta(minutes=minutes)
+        assert run(forgotten.auto_refresh) is None and forgotten.staff_logged_in
+        assert run(busy.mark_present, _row(busy, "Léa")) is None
+        assert run(busy.auto_refresh) is None
+    at[0] = now + idle + timedelta(minutes=1)
+    assert run(forgotten.auto_refresh) == "redirect-to-staff-login"
+    assert not forgotten.staff_logged_in
+    assert run(busy.auto_refresh) is None and busy.staff_logged_in  # its taps kept it alive
+    # « Actualiser », a tap on the button, is activity like any other tap.
+    at[0] += timedelta(minutes=2)
+    assert run(busy.refresh) is None
+    at[0] += idle - timedelta(minutes=1)
+    assert run(busy.auto_refresh) is None and busy.staff_logged_in

@@ -85,6 +85,7 @@ ALLOWED = {
     "AdminRegieState.load",
     "AdminRegieState.show",
     "AdminRollCallState.add",
+    "AdminRollCallState.auto_refresh",
     "AdminRollCallState.load",
     "AdminRollCallState.mark_absent",
     "AdminRollCallState.mark_present",

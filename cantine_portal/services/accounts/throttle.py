@@ -1,4 +1,4 @@
-"""Limits on failed logins and link requests, counted in the database.
+"""Limits on failed logins, link requests and other anonymous requests, counted in the database.
 
 Rows live in the database rather than in process memory so that limits hold across
 several workers and restarts. A success clears the account's failures.
@@ -85,6 +85,17 @@ def check_link_request(session: Session, structure_id: int, email: str, ip: str,
         retry.append(by_ip[-LINKS_PER_IP_PER_HOUR] + timedelta(hours=1))
     if retry:
         return Verdict(False, max(retry))
+    return Verdict(True)
+
+
+def take(session: Session, structure_id: int, scope: str, now: datetime, limit: int, window: timedelta) -> Verdict:
+    """One more request of ``scope`` (counted over every commune), unless ``limit`` of them were
+    already let through in the last ``window``: then refused, and not recorded (a flood past the
+    limit adds no rows)."""
+    times = _times(session, None, scope, now - window)
+    if len(times) >= limit:
+        return Verdict(False, times[-limit] + window)
+    record(session, structure_id, scope, now)
     return Verdict(True)
 
 

@@ -25,6 +25,7 @@ from cantine_portal.models import (
 )
 from cantine_portal.services.booking.basket import BasketSummary, basket_summary, reprice_basket
 from cantine_portal.services.booking.closed_lines import drop_closed_lines
+from cantine_portal.services.booking.credit_lock import lock_family_credit
 from cantine_portal.services.booking.errors import CHECKOUT_MESSAGE, CONFLICT_MESSAGE, BookingError
 from cantine_portal.services.booking.queries import (
     basket_lines,
@@ -139,6 +140,8 @@ def _begin_checkout(
     provider: PaymentProvider,
     expected_version: int | None,
 ) -> CheckoutResult:
+    # First: a refund of the credit this payment is about to use waits, or is waited for.
+    lock_family_credit(session, structure_id, family_id)
     structure, _family = structure_and_family(session, structure_id, family_id)
     basket = _basket_to_pay(session, now, structure_id, family_id, expected_version)
     dropped = " ".join(

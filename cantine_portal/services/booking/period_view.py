@@ -34,6 +34,7 @@ from cantine_portal.services.booking.queries import (
     structure_rule,
     weekdays_of,
 )
+from cantine_portal.services.families.logins import login_names
 from cantine_portal.services.pricing.tariffs import Tariffs
 from cantine_portal.services.shared import calendar
 from cantine_portal.services.shared.calendar import Period
@@ -140,6 +141,14 @@ class _Context:
     reserved: dict[CellKey, Reservation]
     positions: dict[int, int]
     absences: dict[CellKey, tuple[str, int]]  # a sick-day absence's state and price, by cell
+    # account id → first name of the OTHER guardian(s) who booked days shown (issue 20); empty in a
+    # family with one login, or when the viewer booked everything shown.
+    booked_by: dict[int, str] = field(default_factory=dict)
+
+    def booked_by_other(self, r: Reservation) -> str:
+        """« — réservé par Julien » when another guardian booked ``r``, else ""."""
+        name = self.booked_by.get(r.booked_by_account_id) if r.booked_by_account_id is not None else None
+        return f" — réservé par {name}" if name else ""
 
     def free_price(self, key: CellKey) -> tuple[int, str]:
         """A free day's price if it were booked now, next to what is saved (sibling rank)."""
@@ -168,9 +177,20 @@ def _cell(ctx: _Context, child: Child, service: Service, weekdays: frozenset[int
         return Cell(child_id, service_id, day, state, r is not None, False, price, reason, label, r.id if r else None)
     if r is not None:
         state = str(r.status)  # "pending" | "paid"
-        reason = STATE_TEXT_FR[state] + (" (période verrouillée)" if ctx.locked else "")
+        by = ctx.booked_by_other(r)  # in the accessible name and the tooltip: no room in a phone's cell
+        reason = STATE_TEXT_FR[state] + (" (période verrouillée)" if ctx.locked else "") + by
         return Cell(
-            child_id, service_id, day, state, True, not ctx.locked, r.price_cents, reason, label, r.id, r.tariff_label
+            child_id,
+            service_id,
+            day,
+            state,
+            True,
+            not ctx.locked,
+            r.price_cents,
+            reason,
+            label + by,
+            r.id,
+            r.tariff_label,
         )
     price, tariff = ctx.free_price((child_id, service_id, day))
     status = calendar.day_status(day, weekdays, ctx.closed, service_id)
@@ -207,23 +227,46 @@ def _child_table(ctx: _Context, child: Child, services: list[Service], period: P
     return ChildTable(row_id(child), child.first_name, child.last_name, tuple(rows), total, child.position)
 
 
-def build_period_view(session: Session, now: datetime, structure_id: int, family_id: int, period: Period) -> PeriodView:
-    """Everything the Réservations page shows for ``period``, computed on the server."""
+def _other_bookers(
+    session: Session, family_id: int, viewer: int | None, reserved: Iterable[Reservation]
+) -> dict[int, str]:
+    """First names of the other logins that booked some of ``reserved``; no query at all unless
+    one did (a family with one login, or the viewer's own days, cost nothing)."""
+    others = {r.booked_by_account_id for r in reserved if r.booked_by_account_id not in (None, viewer)}
+    if viewer is None or not others:
+        return {}
+    return {account: name for account, name in login_names(session, family_id).items() if account in others}
+
+
+def build_period_view(
+    session: Session,
+    now: datetime,
+    structure_id: int,
+    family_id: int,
+    period: Period,
+    viewer_account_id: int | None = None,
+) -> PeriodView:
+    """Everything the Réservations page shows for ``period``, computed on the server.
+
+    ``viewer_account_id``: the login looking; days another guardian booked say « réservé par … »
+    in their accessible name (issue 20)."""
     structure, _family = structure_and_family(session, structure_id, family_id)
     rule = structure_rule(structure)
     deadline = calendar.deadline_for(period, rule)
     locked = calendar.is_locked(period, rule, now)
     children, enrolled = children_and_services(session, structure_id, family_id)
     services = {row_id(s): s for ss in enrolled.values() for s in ss}
+    reserved = {
+        (r.child_id, r.service_id, r.day): r for r in active_reservations(session, structure_id, family_id, period)
+    }
     ctx = _Context(
         locked=locked,
         closed=closed_days_for(session, structure_id, period),
         tariffs=Tariffs(session, structure_id, family_id, services.values()),
-        reserved={
-            (r.child_id, r.service_id, r.day): r for r in active_reservations(session, structure_id, family_id, period)
-        },
+        reserved=reserved,
         positions={row_id(c): c.position for c in children},
         absences=cell_states(session, structure_id, family_id, period.start, period.end),
+        booked_by=_other_bookers(session, family_id, viewer_account_id, reserved.values()),
     )
     basket = current_basket(session, structure_id, family_id)
     tables = tuple(_child_table(ctx, child, enrolled[row_id(child)], period) for child in children)

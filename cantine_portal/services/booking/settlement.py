@@ -25,6 +25,7 @@ from cantine_portal.models import (
     ReservationStatus,
 )
 from cantine_portal.services.booking.closed_lines import drop_closed_lines, on_closed_days
+from cantine_portal.services.booking.credit_lock import lock_family_credit
 from cantine_portal.services.booking.errors import BookingError
 from cantine_portal.services.shared.calendar import closure_credit_label
 
@@ -105,6 +106,8 @@ def mark_paid(
 ) -> PaymentOutcome:
     """The frozen lines become paid and the credit the checkout set aside is used (a credit-only basket
     comes straight here from checkout.begin_checkout); raises BookingError when it cannot be."""
+    # Held credit becomes used credit: a refund reading the balance, then what is held, waits.
+    lock_family_credit(session, structure_id, family_id)
     payment, basket = _payment_for(session, structure_id, family_id, payment_id)
     if payment.status == PaymentStatus.SUCCEEDED:
         return PaymentOutcome(True, "Paiement déjà enregistré.", already_done=True)

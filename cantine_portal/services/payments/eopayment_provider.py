@@ -51,6 +51,12 @@ def _refdet(reference: str) -> str:
     return reference.replace("-", "")[:30]
 
 
+def payfip_idop(query_string: str) -> str:
+    """The ``idOp`` a PayFiP notification or return carries ("" without one)."""
+    fields = parse_qs(query_string, keep_blank_values=True)
+    return (fields.get("idOp") or fields.get("idop") or [""])[0].strip()[:100]
+
+
 class EopaymentProvider:
     """A commune's PayFiP or Systempay account, seen as a PaymentProvider."""
 
@@ -135,8 +141,7 @@ class EopaymentProvider:
         detail of that payment, asked here (``recupererDetailPaiementSecurise``). Asked directly
         rather than through eopayment's ``response`` so that its "cancelled a moment ago may still
         be paid" rule reads the portal's clock, not the machine's."""
-        fields = parse_qs(query_string, keep_blank_values=True)
-        idop = (fields.get("idOp") or fields.get("idop") or [""])[0].strip()
+        idop = payfip_idop(query_string)
         if not idop:
             raise ProviderAnswerRefused("PayFiP : idOp manquant")
         backend = self.payment.backend

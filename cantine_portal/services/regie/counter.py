@@ -32,6 +32,7 @@ from cantine_portal.services.booking.checkout import (
     ProviderRedirect,
     begin_checkout,
 )
+from cantine_portal.services.booking.credit_lock import lock_family_credit
 from cantine_portal.services.booking.queries import current_basket
 from cantine_portal.services.booking.settlement import checkout_succeeded
 from cantine_portal.services.payments import receipts
@@ -113,8 +114,9 @@ def _existing(session: Session, structure_id: int, key: str) -> CounterPayment |
 
 
 def _family(session: Session, structure_id: int, family_id: int) -> Family:
-    family = session.get(Family, family_id)
-    if family is None or family.structure_id != structure_id:
+    """The family, its credit locked first (a refund or a « Payer » of the same family waits)."""
+    family = lock_family_credit(session, structure_id, family_id)
+    if family is None:
         raise RegieError("Famille inconnue.")
     return family
 

@@ -1,7 +1,8 @@
 """Refunds: staff give back some or all of a family's available credit.
 
 A refund is a negative line of the credit ledger plus its Refund row (method, reference). It
-never exceeds the balance less the credit a payment under way holds: the balance is read under a lock on the family row (PostgreSQL;
+never exceeds the balance less the credit a payment under way holds: the balance is read under
+the family's credit lock (services/booking/credit_lock.py, the one a payment start also takes;
 SQLite's write transactions are serial) inside the same transaction, and the form's
 idempotency key makes a double click record it once. Plain Python; the caller commits.
 """
@@ -14,8 +15,9 @@ from datetime import datetime
 from sqlmodel import Session, col, func, select
 
 from cantine_portal.french import format_euros
-from cantine_portal.models import Credit, CreditKind, Family, Payment, PaymentStatus, Refund, RefundMethod, row_id
+from cantine_portal.models import Credit, CreditKind, Payment, PaymentStatus, Refund, RefundMethod, row_id
 from cantine_portal.services.backoffice.access import check_staff
+from cantine_portal.services.booking.credit_lock import lock_family_credit
 from cantine_portal.services.booking.queries import credit_balance
 from cantine_portal.services.regie.errors import AlreadyRecorded, RegieError
 from cantine_portal.services.shared import audit
@@ -57,8 +59,7 @@ def _check_refund(
 ) -> int:
     """Everything a refund must pass (the family row locked first); returns the credit balance."""
     check_staff(session, structure_id, staff_id)
-    family = session.exec(select(Family).where(Family.id == family_id).with_for_update()).first()
-    if family is None or family.structure_id != structure_id:
+    if lock_family_credit(session, structure_id, family_id) is None:
         raise RegieError("Famille inconnue.")
     if not key:
         raise RegieError("Formulaire expiré : rechargez la page.")

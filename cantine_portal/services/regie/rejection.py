@@ -36,6 +36,7 @@ from cantine_portal.models import (
     row_id,
 )
 from cantine_portal.services.backoffice.access import check_staff
+from cantine_portal.services.booking.credit_lock import lock_family_credit
 from cantine_portal.services.booking.queries import current_basket
 from cantine_portal.services.regie.errors import RegieError
 from cantine_portal.services.shared import audit
@@ -144,6 +145,8 @@ def reject_cheque(
         raise RegieError("Paiement inconnu.")
     if row.method != CounterMethod.CHEQUE:
         raise RegieError("Seul un chèque peut être enregistré comme impayé.")
+    # It debits the credit and reopens days in the basket: a refund or a « Payer » waits.
+    lock_family_credit(session, structure_id, row.family_id)
     claimed = session.exec(
         update(CounterPayment)
         .where(col(CounterPayment.id) == row.id, col(CounterPayment.status) == CounterStatus.RECORDED)
