@@ -34,6 +34,7 @@ from cantine_portal.models import (
     Structure,
     row_id,
 )
+from cantine_portal.services.booking.credit_lock import lock_family_credit
 from cantine_portal.services.families.logins import ticket_addresses
 from cantine_portal.services.pricing.tariffs import Tariffs, price_booked
 from cantine_portal.services.shared import audit
@@ -110,6 +111,8 @@ def settle_unbooked(
     ).all()
     billed: dict[tuple[int, int], list[tuple[RollCallMark, Child, Service, int]]] = defaultdict(list)
     for mark, child, service in due:
+        # like every path that moves a family's credit: a « Payer » of this family waits, or is waited for
+        lock_family_credit(session, mark.structure_id, child.family_id)
         price = unbooked_price(session, mark, child, service)
         if price is None:  # the day is paid after all: only reported
             session.exec(
@@ -179,15 +182,16 @@ def take_back(session: Session, now: datetime, *, account_id: int, service_id: i
     ).first()
     if mark is None:
         return 0
+    child = session.get(Child, child_id)
+    service = session.get(Service, service_id)
+    assert child is not None and service is not None
+    lock_family_credit(session, mark.structure_id, child.family_id)
     removed = session.exec(
         delete(RollCallMark).where(col(RollCallMark.id) == mark.id, col(RollCallMark.billed_at).is_not(None))
     ).rowcount
     cents = mark.billed_cents or 0
     if removed != 1 or not cents:
         return 0
-    child = session.get(Child, child_id)
-    service = session.get(Service, service_id)
-    assert child is not None and service is not None
     session.add(
         Credit(
             structure_id=mark.structure_id,
