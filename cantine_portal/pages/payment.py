@@ -83,6 +83,7 @@ def payment_return_page() -> rx.Component:
         rx.text("Date : ", S.ticket_date),
         rx.text("Montant payé : ", rx.el.strong(S.ticket_amount)),
         rx.cond(S.ticket_credit != "", rx.text("Avoir utilisé : ", S.ticket_credit)),
+        rx.cond(S.ticket_debt != "", rx.text("Somme due à la régie réglée : ", S.ticket_debt)),
         _money_table(("Enfant", "Prestation", "Jour", "Montant"), rx.foreach(S.ticket_lines, _ticket_row)),
         rx.text(
             "Reçu n° ",

@@ -124,6 +124,7 @@ class PaymentReturnState(AuthState):
     ticket_date: str = ""
     ticket_amount: str = ""
     ticket_credit: str = ""
+    ticket_debt: str = ""  # the sum owed to the régie paid with it
     ticket_receipt_number: str = ""
     ticket_receipt_url: str = ""
     ticket_lines: list[TicketLine] = []
@@ -166,9 +167,14 @@ class PaymentReturnState(AuthState):
         self.ticket_date = format_paris_datetime(paid.completed_at) if paid.completed_at else ""
         self.ticket_amount = format_euros(paid.amount_cents)
         self.ticket_credit = format_euros(paid.credit_cents) if paid.credit_cents else ""
+        self.ticket_debt = format_euros(paid.debt_cents) if paid.debt_cents else ""
         self.ticket_receipt_number = paid.receipt_number
         self.ticket_receipt_url = f"/api/{self.portal_slug}/recus/{paid.receipt_id}" if paid.receipt_id else ""
-        self.return_message = "Paiement reçu : vos réservations sont confirmées."
+        self.return_message = (
+            "Paiement reçu : vos réservations sont confirmées."
+            if paid.lines
+            else "Paiement reçu : la somme due à la régie est réglée."
+        )
 
 
 @dataclass

@@ -221,6 +221,7 @@ class PaymentReturn:
     completed_at: datetime | None = None
     amount_cents: int = 0
     credit_cents: int = 0
+    debt_cents: int = 0  # the sum owed to the régie paid with it
     receipt_id: int | None = None
     receipt_number: str = ""
     lines: tuple[TicketLine, ...] = ()
@@ -252,6 +253,7 @@ def payment_return(actor: ParentActor, reference: str, *, now: datetime) -> Paym
         completed_at=payment.completed_at,
         amount_cents=payment.amount_cents,
         credit_cents=payment.credit_cents,
+        debt_cents=payment.debt_cents,
         receipt_id=receipt.id if receipt else None,
         receipt_number=receipt.number if receipt else "",
         lines=lines,

@@ -119,7 +119,8 @@ def test_a_meal_without_reservation_is_billed_and_the_parent_pays_it_on_a_phone(
         parent.page.get_by_text("3,85", exact=False).first.wait_for()
         parent.page.get_by_role("button", name="Payer", exact=True).click()
         parent.page.wait_for_url(lambda url: "/demo/paiement/retour" in url)
-        parent.page.get_by_text("Paiement reçu", exact=False).first.wait_for()
+        parent.page.get_by_text("Paiement reçu : la somme due à la régie est réglée.").wait_for()
+        parent.page.get_by_text("Somme due à la régie réglée :", exact=False).wait_for()  # the ticket
 
         parent.goto("/demo/factures")
         parent.page.locator("#credit-balance").get_by_text("Avoir disponible", exact=False).wait_for()

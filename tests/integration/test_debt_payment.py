@@ -11,7 +11,7 @@ from cantine_portal.infra.pdf.receipt import render_receipt
 from cantine_portal.models import Credit, CreditKind, Payment, Receipt, Reservation, ReservationStatus
 from cantine_portal.services.booking import checkout as booking_checkout
 from cantine_portal.services.booking.queries import credit_balance
-from cantine_portal.services.payments import fulfilment, providers, receipts
+from cantine_portal.services.payments import fulfilment, providers, receipts, tickets
 from cantine_portal.services.payments.events import ProviderEvent
 from cantine_portal.services.regie import counter, rejection
 from tests.integration.test_booking import MON, NOW, TUE, Demo, _load, apply, summary
@@ -89,6 +89,10 @@ def test_the_sum_owed_is_paid_alone_without_a_basket(d, settings):
     data = _receipt_data(d, payment)
     assert (data.lines, data.subtotal_cents, data.debt_cents, data.total_cents) == ([], 0, OWED, OWED)
     assert render_receipt(data).startswith(b"%PDF")
+    with d.db.session() as s:  # the ticket e-mail says what was paid
+        receipt = s.exec(select(Receipt).where(Receipt.payment_id == payment.id)).one()
+        mail = tickets.ticket_for_receipt(s, receipt.id, b"%PDF")
+    assert "Somme due à la régie réglée : 2,50\u00a0€" in mail.text
     assert not summary(d).payable  # nothing more to pay
     with d.db.write_session() as s:  # and « Payer » again is refused: the basket is empty
         again = booking_checkout.begin_checkout(s, NOW, d.structure, d.martin, providers.SimulatedBank(NOW), None)

@@ -55,6 +55,7 @@ def ticket_mail(
         + (f" (avoir utilisé : {format_euros(payment.credit_cents)})" if payment.credit_cents else "")
         + ".",
         *rows,
+        *([f"Somme due à la régie réglée : {format_euros(payment.debt_cents)}"] if payment.debt_cents else []),
         f"Votre reçu n° {receipt.number} est joint à ce message et disponible dans la rubrique Factures.",
     ]
     return Mail(
