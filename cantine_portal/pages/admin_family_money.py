@@ -89,7 +89,9 @@ def _counter_form() -> rx.Component:
     return summarised_form(
         rx.cond(
             M.basket_total != "",
-            rx.text("À régler pour le panier en cours (avoir déduit) : ", rx.el.strong(M.basket_total)),
+            rx.text(
+                "À régler pour le panier en cours (avoir déduit, somme due comprise) : ", rx.el.strong(M.basket_total)
+            ),
             rx.text("Aucun panier à régler : un versement ira sur l'avoir de la famille."),
         ),
         grid(

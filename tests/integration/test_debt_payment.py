@@ -13,7 +13,7 @@ from cantine_portal.services.booking import checkout as booking_checkout
 from cantine_portal.services.booking.queries import credit_balance
 from cantine_portal.services.payments import fulfilment, providers, receipts, tickets
 from cantine_portal.services.payments.events import ProviderEvent
-from cantine_portal.services.regie import counter, rejection
+from cantine_portal.services.regie import counter, journal, ledger, rejection
 from tests.integration.test_booking import MON, NOW, TUE, Demo, _load, apply, summary
 from tests.integration.test_regie import cheque, staff
 
@@ -77,6 +77,12 @@ def test_the_sum_owed_is_added_to_the_basket_and_settled_with_it(d, settings):
     assert (data.debt_cents, data.total_cents) == (OWED, shown.total_cents) and len(data.lines) == 2
     assert render_receipt(data).startswith(b"%PDF")  # its figures add up (checked before drawing)
     assert summary(d).debt_cents == 0  # nothing owed any more
+    with d.db.session() as s:  # the régie's journal: the money is the payment's, the line is a credit move
+        j = journal.build_journal(s, d.structure, NOW.date(), NOW.date())
+        assert j.credit_totals[journal.UNBOOKED_KIND] == -OWED and j.credit_totals["somme due réglée"] == OWED
+        assert j.totals == {"en ligne:simulated": shown.total_cents} and j.reconciled
+        natures = [line.kind for line in ledger.family_ledger(s, d.structure, staff(d), d.martin)]
+        assert natures[-1] == "somme due réglée" and journal.UNBOOKED_KIND in natures
 
 
 def test_the_sum_owed_is_paid_alone_without_a_basket(d, settings):
