@@ -68,7 +68,7 @@ class World:
     services: dict[int, tuple[int, ...]]  # structure id → its services the families use
     closable: dict[int, tuple[date, ...]]  # structure id → days a closure may hit
     structures: tuple[int, ...] = field(default=())
-    close: Callable[[], None] = lambda: None  # drops the template (PostgreSQL)
+    close: Callable[[], None] = lambda: None  # closes the examples' database (and drops PostgreSQL's)
 
 
 def _ids(session: Session) -> dict[str, int]:
@@ -168,19 +168,22 @@ def sqlite_world(folder: Path) -> World:
         ids = _ids(s)
     database.dispose()
 
+    # One Database for every example, its file replaced by the template's between examples (its
+    # connections closed first): SQLAlchemy keeps the compiled form of each statement per engine,
+    # and a new engine per example compiled the invariants' ~90 statements again each time.
+    path = folder / "example.db"
+    copy = Database(f"sqlite:///{path}")
+
     def fresh() -> tuple[Database, Callable[[], None]]:
-        path = folder / f"example-{uuid.uuid4().hex}.db"
+        copy.dispose()
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
         shutil.copyfile(template, path)
-        copy = Database(f"sqlite:///{path}")
+        return copy, copy.dispose
 
-        def drop() -> None:
-            copy.dispose()
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-        return copy, drop
-
-    return _world(ids, fresh)
+    world = _world(ids, fresh)
+    world.close = copy.dispose
+    return world
 
 
 def postgres_world(server: Any, schema_template: str) -> World:
@@ -191,20 +194,23 @@ def postgres_world(server: Any, schema_template: str) -> World:
     with database.session() as s:
         ids = _ids(s)
     database.dispose()
-    counter = iter(range(1, 1_000_000))
+    # One Database (one engine, so one cache of compiled statements: see sqlite_world) on a copy
+    # of the template made again for each example under the same name.
+    copy_name = f"{name}_example"
+    copy = Database(server.create_database(copy_name, name))
 
     def fresh() -> tuple[Database, Callable[[], None]]:
-        copy_name = f"{name}_{next(counter)}"
-        copy = Database(server.create_database(copy_name, name))
+        copy.dispose()
+        server.create_database(copy_name, name)  # drops the last example's copy first
+        return copy, copy.dispose
 
-        def drop() -> None:
-            copy.dispose()
-            server.drop_database(copy_name)
-
-        return copy, drop
+    def close() -> None:
+        copy.dispose()
+        server.drop_database(copy_name)
+        server.drop_database(name)
 
     world = _world(ids, fresh)
-    world.close = lambda: server.drop_database(name)
+    world.close = close
     return world
 
 
