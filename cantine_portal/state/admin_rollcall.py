@@ -127,8 +127,8 @@ class AdminRollCallState(StaffState):
         return self._child_ids[position]
 
     def _tapped(self, outcome: cases.TapOutcome, done: str) -> None:
-        self.error_message = outcome.message
-        self.notice = done if outcome.ok else ""
+        self.error_message = "" if outcome.ok else outcome.message
+        self.notice = f"{done} {outcome.message}".strip() if outcome.ok else ""  # e.g. a billed meal given back
         self._display(outcome.sheet)
 
     def _mark(self, index: int, status: str) -> None:

@@ -13,7 +13,8 @@ from cantine_portal.models import AuditLog, Child, Credit, CreditKind, RollCallM
 from cantine_portal.services.booking.queries import credit_balance
 from cantine_portal.services.regie import journal, ledger
 from cantine_portal.services.rollcall import billing, marks, sheet
-from tests.integration.rollcall_world import DAY, _tap, world  # noqa: F401 - fixtures
+from cantine_portal.state.offload import run_handler
+from tests.integration.rollcall_world import DAY, _tap, open_tab, tablets, world  # noqa: F401 - fixtures
 
 ZOE = "Zoé"  # a pending day only: she is there without a (paid) reservation; Emma is her paid sister
 
@@ -225,3 +226,16 @@ def test_a_day_paid_after_the_tap_is_not_billed_twice(database, world, now):
     with database.session() as s:
         report = sheet.unbooked_presences(s, world["demo"], world["staff"], DAY, DAY)
         assert [r.billing for r in report] == ["signalé"]
+
+
+def test_the_tablet_says_the_money_is_given_back(database, world, now, tablets):
+    """« Retirer » on the Pointage page after the night: the kitchen reads that the family gets its
+    money back (a notice, not an error)."""
+    _office, kitchen = tablets
+    _rule(database, world, "bill")
+    run_handler(kitchen.search({"search": ZOE}))
+    run_handler(kitchen.add(0))
+    assert _settle(database, now + timedelta(hours=18)).days == 1
+    run_handler(kitchen.remove(len(kitchen.rows) - 1))
+    assert kitchen.error_message == "" and kitchen.unbooked == 0
+    assert "retiré" in kitchen.notice and "2,50\u00a0€ lui sont rendus" in kitchen.notice

@@ -42,10 +42,7 @@ MSG_SETTLED = (
     "L'absence de cet enfant ce jour-là a déjà été changée en avoir pour la famille : "
     "le pointage ne peut plus être modifié. Voyez avec la régie."
 )
-MSG_GIVEN_BACK = (
-    "Enfant retiré des présents sans réservation. Ce repas avait déjà été facturé à la famille : "
-    "les {amount} lui sont rendus sur son compte (avoir)."
-)
+MSG_GIVEN_BACK = "Ce repas avait déjà été facturé à la famille : les {amount} lui sont rendus sur son compte (avoir)."
 MSG_SEARCH_SHORT = "Tapez au moins 2 lettres du nom ou du prénom."
 SEARCH_LIMIT = 12
 
