@@ -137,17 +137,7 @@ def send_message(
 
     subject = " ".join(subject.split())[:SUBJECT_MAX]
     body = body.strip()[:BODY_MAX]
-    errors, child = _check_message(
-        session,
-        now,
-        account,
-        subject=subject,
-        body=body,
-        child_id=child_id,
-        attachment=attachment,
-        settings=settings,
-        ip=ip,
-    )
+    errors, child = _check_message(session, now, account, subject, body, child_id, attachment, settings, ip)
     if errors:
         return ContactResult(False, "Le message n'a pas été envoyé : corrigez les champs signalés.", errors)
 
@@ -155,18 +145,7 @@ def send_message(
         return ContactResult(False, limit_message(structure.phone))
 
     message_id = _store_and_mail(
-        session,
-        now,
-        structure,
-        family,
-        account,
-        child,
-        subject=subject,
-        body=body,
-        attachment=attachment,
-        mailer=mailer,
-        settings=settings,
-        ip=ip,
+        session, now, structure, family, account, child, subject, body, attachment, mailer, settings, ip
     )
     return ContactResult(True, MSG_SENT, message_id=message_id)
 
@@ -175,7 +154,6 @@ def _check_message(
     session: Session,
     now: datetime,
     account: Account,
-    *,
     subject: str,
     body: str,
     child_id: int | None,
@@ -218,7 +196,6 @@ def _store_and_mail(
     family: Family,
     account: Account,
     child: Child | None,
-    *,
     subject: str,
     body: str,
     attachment: IncomingAttachment | None,
