@@ -34,7 +34,6 @@ FUNCTIONS_ALLOWED: dict[str, int] = {
     "pages/admin_payments.py:payments_page": 73,
     "pages/content.py:_attachment_field": 70,
     "pages/family_quotient.py:quotient_section": 79,
-    "services/backoffice/csv_import.py:import_families": 84,
     "services/backoffice/family_summary.py:family_summary": 84,
     "services/demo.py:_load_demo": 120,
     "services/families/children.py:save_child": 69,
