@@ -36,7 +36,6 @@ FUNCTIONS_ALLOWED: dict[str, int] = {
     "pages/family_quotient.py:quotient_section": 79,
     "services/backoffice/family_summary.py:family_summary": 84,
     "services/demo.py:_load_demo": 120,
-    "services/families/children.py:save_child": 69,
     "state/reservations.py:_show_page": 67,
 }
 
