@@ -19,7 +19,6 @@ MAX_FUNCTION_LINES = 60
 
 # path relative to cantine_portal/ → lines, on 2026-11-27 (speed14).
 MODULES_ALLOWED: dict[str, int] = {
-    "pages/family.py": 428,
 }
 # "path:function" (the outermost function of that name in the file) → lines, on 2026-11-27 (speed14).
 FUNCTIONS_ALLOWED: dict[str, int] = {
