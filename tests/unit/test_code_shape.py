@@ -25,7 +25,6 @@ FUNCTIONS_ALLOWED: dict[str, int] = {
     "api/middleware.py:portal_middleware": 67,
     "infra/pdf/attendance_sheet.py:render_attendance": 76,
     "infra/pdf/claim.py:render_claim": 71,
-    "pages/admin_documents.py:documents_page": 80,
     "pages/admin_family.py:family_page": 105,
     "pages/admin_messages.py:_message": 66,
     "pages/admin_payments.py:payments_page": 73,
