@@ -28,7 +28,6 @@ FUNCTIONS_ALLOWED: dict[str, int] = {
     "pages/admin_family.py:family_page": 105,
     "pages/admin_messages.py:_message": 66,
     "pages/content.py:_attachment_field": 70,
-    "pages/family_quotient.py:quotient_section": 79,
     "services/backoffice/family_summary.py:family_summary": 84,
 }
 
