@@ -26,7 +26,6 @@ FUNCTIONS_ALLOWED: dict[str, int] = {
     "infra/pdf/attendance_sheet.py:render_attendance": 76,
     "infra/pdf/claim.py:render_claim": 71,
     "pages/admin_family.py:family_page": 105,
-    "pages/content.py:_attachment_field": 70,
     "services/backoffice/family_summary.py:family_summary": 84,
 }
 
