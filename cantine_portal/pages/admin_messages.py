@@ -15,7 +15,7 @@ M = AdminMessagesState
 
 def _reply_form(row, index) -> rx.Component:
     """Répondre (by e-mail, the text kept under the message) and the « traité » switch. The form's key
-    changes after a reply so that the browser empties its textarea."""
+    changes whenever the list is shown again (after a reply), so that the browser empties its textarea."""
     key = index.to_string()
     return summarised_form(
         field(
