@@ -19,9 +19,10 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 	$(VENV)/bin/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+# One pip run for the portal and the test tools (pip resolves everything once, not twice).
+$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
-	touch $@
+	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
 
@@ -74,11 +75,14 @@ system-deps:
 		|| echo "WARNING: could not install$$missing; the tests that need them will say so"; \
 	fi
 
-# Tests in three layers (README "Tests"). JOBS xdist workers for the unit and integration layers; the browser
-# layer stays in one process (it builds the frontend once and serves one portal).
+# Tests in three layers (README "Tests"). JOBS xdist workers for the unit and integration layers;
+# BROWSER_JOBS for the browser layer, each worker with its own portal (its own frontend build, database
+# and mail folder) and whole test files (--dist loadfile: a file's tests run in order, in one worker).
 JOBS ?= 2
+BROWSER_JOBS ?= 2
 PYTEST := $(VENV)/bin/pytest -q
 TEST_LOG := var/test-browser.log
+LINT_LOG := var/test-lint.log
 
 # Linters, formatter, type checker and the architecture contracts (docs/architecture.md).
 lint: install-dev
@@ -88,16 +92,18 @@ lint: install-dev
 	$(VENV)/bin/lint-imports
 
 # Everything in one go. The browser layer is the longest (it builds the frontend, then drives Chromium),
-# so it starts first, in the background; lint, the unit and integration layers, then the integration
-# layer's database tests again on PostgreSQL (one fresh database per test) run meanwhile, under `nice`:
-# the portal and Chromium get the CPU whenever they want it (their waits have timeouts), the rest soaks
-# up what is left. Fails if any fails (docs/performance.md "The test suite's wall time").
+# so it starts first, in the background, and lint beside it; the unit and integration layers, then the
+# integration layer's database tests again on PostgreSQL (one database per test, copied from a template)
+# run meanwhile, under `nice`: the portals and Chromium get the CPU whenever they want it (their waits
+# have timeouts), the rest soaks up what is left. Fails if any fails (docs/performance.md "The test
+# suite's wall time").
 test: install-dev system-deps
-	@mkdir -p $(dir $(TEST_LOG)); echo "Browser tests in the background, output in $(TEST_LOG)"; \
-	$(PYTEST) -p no:cacheprovider tests/browser > $(TEST_LOG) 2>&1 & browser=$$!; \
-	nice -n 10 $(MAKE) --no-print-directory lint; lint=$$?; \
+	@mkdir -p $(dir $(TEST_LOG)); echo "Browser tests and lint in the background, output in $(TEST_LOG) and $(LINT_LOG)"; \
+	$(PYTEST) -p no:cacheprovider -n $(BROWSER_JOBS) --dist loadfile tests/browser > $(TEST_LOG) 2>&1 & browser=$$!; \
+	nice -n 10 $(MAKE) --no-print-directory lint > $(LINT_LOG) 2>&1 & lint=$$!; \
 	nice -n 10 $(PYTEST) -n $(JOBS) tests/unit tests/integration; layers=$$?; \
 	CANTINE_TEST_DB=postgres nice -n 10 $(PYTEST) -n $(JOBS) -m db tests/integration; postgres=$$?; \
+	wait $$lint; lint=$$?; echo "--- lint ---"; cat $(LINT_LOG); \
 	wait $$browser; web=$$?; \
 	echo "--- browser tests (tests/browser) ---"; cat $(TEST_LOG); \
 	echo "lint: exit $$lint, unit+integration: exit $$layers, PostgreSQL: exit $$postgres, browser: exit $$web"; \
@@ -118,7 +124,7 @@ test-postgres: install-dev system-deps
 	CANTINE_TEST_DB=postgres $(PYTEST) -n $(JOBS) -m db tests/integration
 
 test-browser: install-dev system-deps
-	$(PYTEST) tests/browser
+	$(PYTEST) -n $(BROWSER_JOBS) --dist loadfile tests/browser
 
 # Speed figures (README "Benchmarks"); bench-deadline-night needs a portal running on PORT.
 bench: install-dev
@@ -131,4 +137,4 @@ bench-deadline-night: install-dev
 	$(PY) bench/deadline_night.py --url http://127.0.0.1:$(PORT)
 
 clean:
-	rm -rf .web var/test-* .pytest_cache
+	rm -rf .web .web-* var/test-* .pytest_cache

@@ -79,10 +79,21 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: floa
     raise RuntimeError(f"the portal did not start in {timeout:.0f} s:\n{log.read_text()[-4000:]}")
 
 
+def web_dir_of_this_worker() -> str:
+    """The frontend build folder of this test process's portal: `.web` (the one `make run` uses)
+    for the first pytest-xdist worker or a plain run, its own `.web-gwN` for another worker.
+
+    A build holds its portal's address (Reflex writes ``ws://localhost:PORT/_event`` into it), so
+    two portals on two ports cannot share one; Reflex reads the folder from REFLEX_WEB_WORKDIR."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return ".web" if worker == "gw0" else f".web-{worker}"
+
+
 def start_portal(
-    var_dir: Path, extra_env: dict[str, str] | None = None, workers: int | None = None
+    var_dir: Path, extra_env: dict[str, str] | None = None, workers: int | None = None, web_dir: str = ".web"
 ) -> tuple[subprocess.Popen, Portal, Path]:
-    """Migrate, load the demo communes and serve the portal on a free port.
+    """Migrate, load the demo communes and serve the portal on a free port, its frontend built
+    in ``web_dir`` (under the checkout).
 
     ``python -m cantine_portal run`` (the consumer, then ``serve.py``: ``reflex run --env prod
     --single-port``); with ``workers``, several workers that are respawned when they die.
@@ -99,6 +110,7 @@ def start_portal(
         "CANTINE_VAR_DIR": str(var_dir),
         "CANTINE_BASE_URL": f"http://localhost:{port}",
         "CANTINE_FAKE_NOW": FAKE_NOW,
+        "REFLEX_WEB_WORKDIR": web_dir,
         **(extra_env or {}),
     }
     env.pop("DATABASE_URL", None) if "DATABASE_URL" not in (extra_env or {}) else None
@@ -144,7 +156,7 @@ def stop_portal(process: subprocess.Popen) -> None:
 @pytest.fixture(scope="session")
 def portal(tmp_path_factory) -> Portal:
     var_dir = tmp_path_factory.mktemp("portal-var")
-    process, portal, _log = start_portal(var_dir)
+    process, portal, _log = start_portal(var_dir, web_dir=web_dir_of_this_worker())
     yield portal
     stop_portal(process)
 
@@ -172,6 +184,22 @@ def shots_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("captures")
     SHOTS.append(folder)
     return folder
+
+
+def pytest_sessionfinish(session):
+    """A pytest-xdist worker hands its timings and captures to the controller, which prints them."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["browser_times"] = TIMES
+        output["browser_shots"] = [str(folder) for folder in SHOTS]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    output = getattr(node, "workeroutput", {})
+    for what, seconds in output.get("browser_times", {}).items():
+        TIMES.setdefault(what, []).extend(seconds)
+    SHOTS.extend(Path(folder) for folder in output.get("browser_shots", []))
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -1,9 +1,6 @@
 """Issue 19 in the running portal: origins (websocket, CORS) and the Content-Security-Policy.
 
-Every other browser test also fails on any CSP violation (conftest's console listener).
-
-Named to run before test_scaled.py: that test compiles the shared .web folder again for its own
-port, after which the session portal's pages point their websocket at the stopped scaled portal."""
+Every other browser test also fails on any CSP violation (conftest's console listener)."""
 
 from __future__ import annotations
 

@@ -38,6 +38,9 @@ def scaled_portal(tmp_path_factory, postgres_server):
                 "REFLEX_REDIS_URL": redis.url,
             },
             workers=2,
+            # Its own frontend build (the build holds the portal's port): the session portal's,
+            # serving other tests of this process, is left untouched.
+            web_dir=".web-scaled",
         )
         try:
             yield portal, process, log
