@@ -33,6 +33,7 @@ from cantine_portal.pages import (
     admin_rollcall,
     admin_services,
     admin_settings,
+    children,
     content,
     family,
     home,
@@ -128,7 +129,7 @@ app.add_page(
     on_load=[AuthState.load_protected, FamilyState.load, GuardianAccessState.load_access, FamilyQuotientState.load],
 )
 app.add_page(
-    family.children_info_page,
+    children.children_info_page,
     route="/[slug]/enfants",
     title="Enfants — " + TITLE,
     on_load=[AuthState.load_protected, ChildrenState.load],

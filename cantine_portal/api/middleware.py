@@ -158,6 +158,29 @@ def _settings() -> Settings:
     return get_settings()
 
 
+async def _websocket(
+    app: ASGIApp, limit: ConnectionLimit, allowed: tuple[str, ...], scope: Scope, receive: Receive, send: Send
+) -> None:
+    """A websocket from a foreign origin is refused before any state is loaded; Reflex's event
+    socket counts against the connection limit while it is open."""
+    if not edge.origin_allowed(edge.header(scope, b"origin"), allowed):
+        await edge.refuse_websocket(send)  # before any state is loaded
+        return
+    if not _is_event_path(scope.get("path", "")):
+        await app(scope, receive, send)
+        return
+    if limit.full:
+        # Refused before the handshake completes: the browser retries later (Reflex
+        # reconnects with a back-off) and the next page load shows the 503 page.
+        await send({"type": "websocket.close", "code": 1013, "reason": "Try Again Later"})
+        return
+    limit.open += 1
+    try:
+        await app(scope, receive, send)
+    finally:
+        limit.open -= 1
+
+
 def portal_middleware(
     app: ASGIApp,
     slug_cache: SlugCache | None = None,
@@ -174,26 +197,9 @@ def portal_middleware(
         hashes = csp.build_hashes() if script_hashes is None else script_hashes
         return csp.policy_for(content_type, config, hashes).encode()
 
-    async def event_socket(scope: Scope, receive: Receive, send: Send) -> None:
-        if limit.full:
-            # Refused before the handshake completes: the browser retries later (Reflex
-            # reconnects with a back-off) and the next page load shows the 503 page.
-            await send({"type": "websocket.close", "code": 1013, "reason": "Try Again Later"})
-            return
-        limit.open += 1
-        try:
-            await app(scope, receive, send)
-        finally:
-            limit.open -= 1
-
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            if not edge.origin_allowed(edge.header(scope, b"origin"), allowed):
-                await edge.refuse_websocket(send)  # before any state is loaded
-            elif _is_event_path(scope.get("path", "")):
-                await event_socket(scope, receive, send)
-            else:
-                await app(scope, receive, send)
+            await _websocket(app, limit, allowed, scope, receive, send)
             return
         if scope["type"] != "http":
             await app(scope, receive, send)

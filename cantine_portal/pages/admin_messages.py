@@ -13,8 +13,35 @@ from cantine_portal.state.admin_daily import AdminMessagesState
 M = AdminMessagesState
 
 
-def _message(row, index) -> rx.Component:
+def _reply_form(row, index) -> rx.Component:
+    """Répondre (by e-mail, the text kept under the message) and the « traité » switch. The form's key
+    changes whenever the list is shown again (after a reply), so that the browser empties its textarea."""
     key = index.to_string()
+    return summarised_form(
+        field(
+            "Répondre par e-mail à la famille",
+            rx.el.textarea(id="reply-" + key, name="reply", rows=3, style=INPUT_STYLE),
+            "reply-" + key,
+            error=rx.cond(M.error_row == key, M.reply_error, ""),
+        ),
+        rx.el.input(type="hidden", name="row", value=key),
+        rx.hstack(
+            submit("Envoyer la réponse"),
+            rx.button(
+                rx.cond(row["handled"] == "1", "Remettre à traiter", "Marquer comme traité"),
+                type="button",
+                variant="outline",
+                on_click=M.toggle_handled(index),
+            ),
+            spacing="3",
+            margin_top="0.5rem",
+        ),
+        on_submit=M.reply,
+        key=M.form_key.to_string() + key,
+    )
+
+
+def _message(row, index) -> rx.Component:
     return rx.el.li(
         rx.hstack(
             rx.heading(row["subject"], as_="h2", size="4"),
@@ -55,28 +82,7 @@ def _message(row, index) -> rx.Component:
             M.replies[index],
             lambda r: rx.text(r, size="2", color_scheme="gray", high_contrast=True, style={"white_space": "pre-wrap"}),
         ),
-        summarised_form(
-            field(
-                "Répondre par e-mail à la famille",
-                rx.el.textarea(id="reply-" + key, name="reply", rows=3, style=INPUT_STYLE),
-                "reply-" + key,
-                error=rx.cond(M.error_row == key, M.reply_error, ""),
-            ),
-            rx.el.input(type="hidden", name="row", value=key),
-            rx.hstack(
-                submit("Envoyer la réponse"),
-                rx.button(
-                    rx.cond(row["handled"] == "1", "Remettre à traiter", "Marquer comme traité"),
-                    type="button",
-                    variant="outline",
-                    on_click=M.toggle_handled(index),
-                ),
-                spacing="3",
-                margin_top="0.5rem",
-            ),
-            on_submit=M.reply,
-            key=M.form_key.to_string() + key,
-        ),
+        _reply_form(row, index),
         style={"padding": "0.8rem", "border": "1px solid var(--gray-6)", "border_radius": "8px"},
     )
 

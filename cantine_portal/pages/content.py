@@ -134,8 +134,36 @@ def _coordinates() -> rx.Component:
     )
 
 
-def _attachment_field() -> rx.Component:
+def _pick_button() -> rx.Component:
+    """Inside the drop zone: a real button (described by the hint, the file chosen and the error, so a
+    screen reader hears all three) and the name of the file chosen."""
     chosen = rx.selected_files(ATTACHMENT_UPLOAD_ID)
+    return rx.flex(
+        rx.el.button(
+            rx.icon("paperclip", size=16, aria_hidden="true"),
+            " Choisir un fichier PDF",
+            type="button",
+            id="contact-attachment",
+            aria_describedby=rx.cond(
+                ContactState.attachment_error != "",
+                "attachment-hint attachment-chosen contact-attachment-error",
+                "attachment-hint attachment-chosen",
+            ),
+            aria_invalid=rx.cond(ContactState.attachment_error != "", "true", "false"),
+            style=PICK_BUTTON_STYLE,
+        ),
+        rx.text(
+            rx.cond(chosen.length() > 0, "Fichier choisi : " + chosen.join(", "), "Aucun fichier choisi."),
+            size="2",
+            id="attachment-chosen",
+        ),
+        align="center",
+        gap="0.75rem",
+        wrap="wrap",
+    )
+
+
+def _attachment_field() -> rx.Component:
     return rx.el.fieldset(
         rx.el.legend("Pièce jointe (facultative)", style={"font_weight": "600"}),
         rx.text(
@@ -148,29 +176,7 @@ def _attachment_field() -> rx.Component:
             id="attachment-hint",
         ),
         labelled_upload(
-            rx.flex(
-                rx.el.button(
-                    rx.icon("paperclip", size=16, aria_hidden="true"),
-                    " Choisir un fichier PDF",
-                    type="button",
-                    id="contact-attachment",
-                    aria_describedby=rx.cond(
-                        ContactState.attachment_error != "",
-                        "attachment-hint attachment-chosen contact-attachment-error",
-                        "attachment-hint attachment-chosen",
-                    ),
-                    aria_invalid=rx.cond(ContactState.attachment_error != "", "true", "false"),
-                    style=PICK_BUTTON_STYLE,
-                ),
-                rx.text(
-                    rx.cond(chosen.length() > 0, "Fichier choisi : " + chosen.join(", "), "Aucun fichier choisi."),
-                    size="2",
-                    id="attachment-chosen",
-                ),
-                align="center",
-                gap="0.75rem",
-                wrap="wrap",
-            ),
+            _pick_button(),
             upload_id=ATTACHMENT_UPLOAD_ID,
             input_label="Pièce jointe (fichier PDF)",
             multiple=False,

@@ -12,7 +12,8 @@ import reflex as rx
 
 from cantine_portal.components.banner import family_page
 from cantine_portal.components.forms import message_if
-from cantine_portal.state.reservations import CellUI, ChildUI, DayUI, LineUI, ReservationState, ReservationTicks
+from cantine_portal.state.reservation_tables import CellUI, ChildUI, DayUI, LineUI
+from cantine_portal.state.reservations import ReservationState, ReservationTicks
 
 S = ReservationState
 T = ReservationTicks

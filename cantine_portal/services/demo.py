@@ -37,17 +37,43 @@ from cantine_portal.models import (
 )
 from cantine_portal.services.accounts.hashing import hash_password
 from cantine_portal.services.content import documents
+from cantine_portal.services.demo_data import (
+    AUTREVILLE_COMMUNE,
+    BERNARD_CHILDREN,
+    BERNARD_EMAIL,
+    BERNARD_GUARDIANS,
+    BERNARD_PASSWORD,
+    DEFAULT_DIETS,
+    DEMO_BRACKETS,
+    DEMO_COMMUNE,
+    DURAND_CHILDREN,
+    DURAND_EMAIL,
+    DURAND_GUARDIANS,
+    DURAND_QF,
+    MARTIN_CHILDREN,
+    MARTIN_EMAIL,
+    MARTIN_GUARDIANS,
+    MARTIN_PASSWORD,
+    MARTIN_QF,
+    STAFF_EMAIL,
+    STAFF_PASSWORD,
+)
 from cantine_portal.services.shared import calendar
 
-MARTIN_EMAIL = "famille.martin@example.fr"
-MARTIN_PASSWORD = "Demo-Cantine-2026!"
-DURAND_EMAIL = "famille.durand@example.fr"
-BERNARD_EMAIL = "famille.bernard@example.fr"
-BERNARD_PASSWORD = "Demo-Autreville-2026!"
-STAFF_EMAIL = "agent@demo.fr"
-STAFF_PASSWORD = "Demo-Agent-2026!"
-
-DEFAULT_DIETS = "Sans porc\nSans viande\nVégétarien\nSans gluten"
+# The logins the tests import from here, and the diets the settings page offers by default.
+__all__ = [
+    "BERNARD_EMAIL",
+    "BERNARD_PASSWORD",
+    "DEFAULT_DIETS",
+    "DURAND_EMAIL",
+    "MARTIN_EMAIL",
+    "MARTIN_PASSWORD",
+    "STAFF_EMAIL",
+    "STAFF_PASSWORD",
+    "DemoReport",
+    "load_demo",
+    "school_year_start",
+]
 
 
 @cache
@@ -106,14 +132,6 @@ def _add_service(
         )
     )
     return service
-
-
-# The demo canteen's grid (issue 17): four QF brackets, the first at 1 € (« cantine à 1 € »), a price
-# for families outside the commune and 10 % off from the 3rd child booked the same day. Martin
-# (QF 1 350 €) pays the top bracket, 3,85 € as before; Durand (QF 640 €) the second, 2,50 €.
-DEMO_BRACKETS = ((0, 500, 100), (501, 900, 250), (901, 1200, 320), (1201, None, 385))
-MARTIN_QF = 1350
-DURAND_QF = 640
 
 
 def _add_grid(
@@ -243,26 +261,21 @@ def _add_logo(settings: Settings, structure: Structure, initials: str, *, round_
     structure.logo_mime = "image/png"
 
 
-def _load_demo(session: Session, now: datetime, settings: Settings) -> None:
-    structure = Structure(
-        slug="demo",
-        name="Ville de Démo",
-        address_line="Hôtel de ville, 1 place de la République",
-        postal_code="44000",
-        city="Démo-sur-Loire",
-        phone="02 40 00 00 00",
-        email="enfance@ville-demo.fr",
-        period_mode="week",
-        deadline_kind="weekday_before",
-        deadline_weekday=3,
-        deadline_time="23:59",
-        diets=DEFAULT_DIETS,
-        created_at=now,
-        primary_color="#1d4e89",
-    )
-    _add_logo(settings, structure, "VD", round_shape=True)
+def _add_commune(
+    session: Session, now: datetime, settings: Settings, values: dict[str, Any], initials: str, *, round_shape: bool
+) -> Structure:
+    """The commune's row, with its generated logo."""
+    structure = Structure(**values, created_at=now)
+    _add_logo(settings, structure, initials, round_shape=round_shape)
     session.add(structure)
     session.flush()
+    return structure
+
+
+def _load_demo(session: Session, now: datetime, settings: Settings) -> None:
+    """Ville de Démo: week periods, four services with a QF grid on the canteen, the Martin family
+    (two guardians, two children, a password) and the Durand family (invited, no password yet), an agent."""
+    structure = _add_commune(session, now, settings, DEMO_COMMUNE, "VD", round_shape=True)
     start = school_year_start(now)
     canteen = _add_service(session, structure, "Restauration scolaire", 385, "0,1,3,4", 0, start)
     morning = _add_service(session, structure, "Garderie du matin", 150, "0,1,3,4", 1, start)
@@ -270,50 +283,13 @@ def _load_demo(session: Session, now: datetime, settings: Settings) -> None:
     _add_service(session, structure, "Accueil de loisirs du mercredi", 1200, "2", 3, start)
     _add_grid(session, structure, canteen, start)
     _add_closed_days(session, structure, now)
-    address = dict(address_line="8 rue des Tilleuls", postal_code="44000", city="Démo-sur-Loire")
     martin = _add_family(
         session,
         structure,
         now,
         "Martin",
-        guardians=[
-            dict(
-                civility="Mme",
-                last_name="Martin",
-                first_name="Claire",
-                relationship="Mère",
-                email=MARTIN_EMAIL,
-                mobile="0612345678",
-                **address,
-            ),
-            dict(
-                civility="M.",
-                last_name="Martin",
-                first_name="Julien",
-                relationship="Père",
-                email="julien.martin@example.fr",
-                mobile="0698765432",
-                **address,
-            ),
-        ],
-        children=[
-            dict(
-                last_name="Martin",
-                first_name="Léa",
-                birth_date=date(2017, 3, 14),
-                school="École Jules Ferry",
-                class_name="CM1",
-                diet="",
-            ),
-            dict(
-                last_name="Martin",
-                first_name="Hugo",
-                birth_date=date(2020, 6, 2),
-                school="École Jules Ferry",
-                class_name="CP",
-                diet="Sans porc",
-            ),
-        ],
+        guardians=MARTIN_GUARDIANS,
+        children=MARTIN_CHILDREN,
         services=[canteen, morning, evening],
         email=MARTIN_EMAIL,
         password=MARTIN_PASSWORD,
@@ -324,29 +300,8 @@ def _load_demo(session: Session, now: datetime, settings: Settings) -> None:
         structure,
         now,
         "Durand",
-        guardians=[
-            dict(
-                civility="Mme",
-                last_name="Durand",
-                first_name="Sophie",
-                relationship="Mère",
-                email=DURAND_EMAIL,
-                mobile="0611223344",
-                address_line="3 allée des Cerisiers",
-                postal_code="44000",
-                city="Démo-sur-Loire",
-            )
-        ],
-        children=[
-            dict(
-                last_name="Durand",
-                first_name="Emma",
-                birth_date=date(2018, 11, 20),
-                school="École Jacques Prévert",
-                class_name="CE2",
-                diet="Végétarien",
-            )
-        ],
+        guardians=DURAND_GUARDIANS,
+        children=DURAND_CHILDREN,
         services=[canteen, evening],
         email=DURAND_EMAIL,
         password=None,
@@ -366,25 +321,9 @@ def _load_demo(session: Session, now: datetime, settings: Settings) -> None:
 
 
 def _load_autreville(session: Session, now: datetime, settings: Settings) -> None:
-    structure = Structure(
-        slug="autreville",
-        name="Autreville",
-        address_line="Mairie, 2 rue de la Mairie",
-        postal_code="35000",
-        city="Autreville",
-        phone="02 99 00 00 00",
-        email="periscolaire@autreville.fr",
-        period_mode="month",
-        deadline_kind="days_before",
-        deadline_days_before=5,
-        deadline_time="12:00",
-        diets=DEFAULT_DIETS,
-        created_at=now,
-        primary_color="#1e6b3a",
-    )
-    _add_logo(settings, structure, "A", round_shape=False)
-    session.add(structure)
-    session.flush()
+    """Autreville: month periods, the canteen only, the Bernard family; the second tenant the
+    isolation tests look across."""
+    structure = _add_commune(session, now, settings, AUTREVILLE_COMMUNE, "A", round_shape=False)
     start = school_year_start(now)
     canteen = _add_service(session, structure, "Restauration scolaire", 410, "0,1,3,4", 0, start)
     _add_closed_days(session, structure, now)
@@ -393,29 +332,8 @@ def _load_autreville(session: Session, now: datetime, settings: Settings) -> Non
         structure,
         now,
         "Bernard",
-        guardians=[
-            dict(
-                civility="M.",
-                last_name="Bernard",
-                first_name="Paul",
-                relationship="Père",
-                email=BERNARD_EMAIL,
-                mobile="0655443322",
-                address_line="5 rue du Port",
-                postal_code="35000",
-                city="Autreville",
-            )
-        ],
-        children=[
-            dict(
-                last_name="Bernard",
-                first_name="Nina",
-                birth_date=date(2019, 1, 9),
-                school="École du Centre",
-                class_name="CE1",
-                diet="",
-            )
-        ],
+        guardians=BERNARD_GUARDIANS,
+        children=BERNARD_CHILDREN,
         services=[canteen],
         email=BERNARD_EMAIL,
         password=BERNARD_PASSWORD,

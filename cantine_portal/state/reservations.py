@@ -2,8 +2,9 @@
 
 Thin on purpose: each handler is a ``@parent_event`` (session checked first) making one call to
 ``usecases/booking.py``, which owns the reads and the writes; the rules live in
-services/booking/. Database ids never reach the browser: a cell is named by an opaque key ("0-2-4": child, service, day indexes) that only the
-backend-only ``_cells`` maps back to (child_id, service_id, day).
+services/booking/. Database ids never reach the browser: a cell is named by an opaque key ("0-2-4":
+child, service, day indexes) that only the backend-only ``_cells`` maps back to (child_id, service_id,
+day). The tables themselves are built in state/reservation_tables.py (plain data).
 
 Two states, so that a tick re-renders almost nothing in the browser (each Reflex state is one
 React context, and every component reading a state re-renders when any of its vars changes):
@@ -23,18 +24,17 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from datetime import date
+from dataclasses import replace
 
 import reflex as rx
 
 from cantine_portal import clock
-from cantine_portal.french import abbreviate_service, format_euros, format_long_date, format_short_date
+from cantine_portal.french import format_euros
 from cantine_portal.services.booking.basket import BasketSummary, basket_note
 from cantine_portal.services.booking.errors import CellKey
-from cantine_portal.services.booking.period_view import Cell
 from cantine_portal.state.auth import AuthState
 from cantine_portal.state.handlers import parent_event
+from cantine_portal.state.reservation_tables import ChildUI, LineUI, TickPricing, period_tables
 from cantine_portal.usecases import booking
 from cantine_portal.usecases.booking import PeriodPage
 
@@ -49,69 +49,6 @@ UNSAVED_MESSAGE = (
     "enregistrer avant de changer de période (ou rechargez la page pour les abandonner)."
 )
 NAV_LABELS = {"week": ("Semaine précédente", "Semaine suivante"), "month": ("Mois précédent", "Mois suivant")}
-
-
-@dataclass
-class CellUI:
-    key: str = ""
-    state: str = "free"
-    label: str = ""
-    reason: str = ""
-    editable: bool = False
-    checked: bool = False
-    price: str = ""
-    tariff: str = ""  # « Tranche 2 — QF de 501 à 900 € »: in the cell's tooltip
-
-
-@dataclass
-class DayUI:
-    text: str = ""
-    short: str = ""  # "lun. 18", shown instead of ``text`` on phones (the caption names the month)
-    cells: list[CellUI] = field(default_factory=list)
-    # No service at all that day (Wednesday, a holiday): one short line saying why, no boxes.
-    closed: bool = False
-    note: str = ""
-
-
-def _day(text: str, short: str, cells: list[CellUI]) -> DayUI:
-    closed = bool(cells) and all(cell.state == "closed" for cell in cells)
-    return DayUI(text, short, cells, closed, cells[0].reason if closed else "")
-
-
-@dataclass
-class ChildUI:
-    index: int = 0
-    name: str = ""
-    services: list[list[str]] = field(default_factory=list)  # [name, short name for a phone's heading]
-    days: list[DayUI] = field(default_factory=list)
-
-
-@dataclass
-class LineUI:
-    child: str = ""
-    service: str = ""
-    day: str = ""
-    price: str = ""
-    tariff: str = ""
-
-
-@dataclass
-class TickPricing:
-    """The per-cell price data ReservationTicks keeps (see its docstring), built from a view."""
-
-    group: dict[str, str] = field(default_factory=dict)
-    members: dict[str, list[str]] = field(default_factory=dict)
-    ranks: dict[str, list[int]] = field(default_factory=dict)
-    frozen: dict[str, int] = field(default_factory=dict)
-
-    def add(self, key: str, cell: Cell, ranks: tuple[int, ...]) -> None:
-        """Cells arrive child by child in position order, so each group's members stay ordered."""
-        gid = f"{cell.service_id}-{cell.day.isoformat()}"
-        self.group[key] = gid
-        self.members.setdefault(gid, []).append(key)
-        self.ranks.setdefault(gid, list(ranks) or [cell.price_cents])
-        if cell.checked and (cell.state == "paid" or not cell.editable):
-            self.frozen[key] = cell.price_cents
 
 
 class ReservationState(AuthState):
@@ -135,8 +72,8 @@ class ReservationState(AuthState):
     basket_lines: list[LineUI] = []
     basket_subtotal: str = ""
     basket_credit: str = ""
-    basket_total: str = ""
     basket_debt: str = ""  # « Somme due à la régie : 2,50 € », added to the total ("" when none)
+    basket_total: str = ""
     basket_note: str = ""
     basket_payable: bool = False
     # « Restauration scolaire : Tranche 2 — QF de 501 à 900 € (2,50 €) », and why the « no QF »
@@ -175,45 +112,9 @@ class ReservationState(AuthState):
             if view.credit_balance_cents > 0
             else ""
         )
-        cells: dict[str, tuple] = {}
-        pricing = TickPricing()
-        owner: dict[str, int] = {}
-        editable: dict[str, bool] = {}
-        ticked: dict[str, bool] = {}
-        tables = []
-        for ci, child in enumerate(view.children):
-            by_day: dict[date, list[CellUI]] = {d: [] for d in view.days}
-            for si, row in enumerate(child.services):
-                for di, cell in enumerate(row.cells):
-                    key = f"{ci}-{si}-{di}"
-                    cells[key], owner[key] = cell.key, ci
-                    ticked[key], editable[key] = cell.checked, cell.editable
-                    pricing.add(key, cell, view.rank_prices.get((cell.service_id, cell.day), ()))
-                    by_day[cell.day].append(
-                        CellUI(
-                            key,
-                            cell.state,
-                            cell.label,
-                            cell.reason,
-                            cell.editable,
-                            cell.checked,
-                            format_euros(cell.price_cents),
-                            cell.tariff_label,
-                        )
-                    )
-            tables.append(
-                ChildUI(
-                    ci,
-                    child.first_name,
-                    [[row.name, abbreviate_service(row.name)] for row in child.services],
-                    [
-                        _day(format_long_date(d, with_year=False), format_short_date(d).rsplit(" ", 1)[0], by_day[d])
-                        for d in view.days
-                    ],
-                )
-            )
-        self._cells = cells
-        self.tables = tables
+        built = period_tables(view)
+        self._cells = built.cells
+        self.tables = built.tables
         self.render_id = secrets.token_hex(4)
         self.child_names = [c.first_name for c in view.children]
         self.tariff_lines = list(view.tariff_lines)
@@ -221,7 +122,7 @@ class ReservationState(AuthState):
         if page.notice:
             self.info_message = page.notice
         self._show_waiting(page.waiting)
-        self._ticks()._start_period(ticked, pricing, owner, editable, len(view.children))
+        self._ticks()._start_period(built.ticked, built.pricing, built.owner, built.editable, len(view.children))
 
     def _show_ticked(self, ticked: dict[str, bool]) -> None:
         """Send the tables again with ``ticked`` as each box's value (the server changed ticks)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table
 
@@ -31,7 +32,6 @@ def render_claim(
     ``rows``: (month label, school, meals, amount in cents), already sorted by month then school.
     """
     st = styles()
-    width = CONTENT_WIDTH
     title = f"Aide « cantine à 1 € » — {service_name} — {period_label}"
 
     def story() -> list[Flowable]:
@@ -49,35 +49,7 @@ def render_claim(
             ),
             Spacer(1, 5 * mm),
         ]
-        data = [[Paragraph(h, st["cell_head"]) for h in ("Mois", "École", "Repas", "Aide demandée")]]
-        for month, school, count, cents in rows:
-            data.append(
-                [
-                    Paragraph(escape_markup(month), st["cell"]),
-                    Paragraph(escape_markup(school), st["cell"]),
-                    Paragraph(str(count), st["cell_right"]),
-                    Paragraph(escape_markup(format_euros(cents)), st["cell_right"]),
-                ]
-            )
-        data.append(
-            [
-                Paragraph("<b>Total</b>", st["cell"]),
-                Paragraph("", st["cell"]),
-                Paragraph(f"<b>{meals}</b>", st["cell_right"]),
-                Paragraph(f"<b>{escape_markup(format_euros(amount_cents))}</b>", st["cell_right"]),
-            ]
-        )
-        table = Table(data, colWidths=[width * 0.22, width * 0.4, width * 0.14, width * 0.24], repeatRows=1)
-        table.setStyle(
-            table_style(
-                [
-                    ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
-                    ("BOX", (0, 0), (-1, -1), 0.6, ACCENT),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ]
-            )
-        )
-        flow += [table, Spacer(1, 4 * mm)]
+        flow += [_claim_table(st, rows, meals, amount_cents), Spacer(1, 4 * mm)]
         if generated_at is not None:
             flow.append(Paragraph(f"Édité le {format_paris_datetime(generated_at)}", st["muted"]))
         return flow
@@ -85,3 +57,39 @@ def render_claim(
     return build_pdf(
         story, title=title, author=commune_name, subject="Aide cantine à 1 €", footer_left=f"{commune_name} — {title}"
     )
+
+
+def _claim_table(
+    st: dict[str, ParagraphStyle], rows: Sequence[tuple[str, str, int, int]], meals: int, amount_cents: int
+) -> Table:
+    """Month, school, meals, amount, then the total line; the heading repeats on every page."""
+    width = CONTENT_WIDTH
+    data = [[Paragraph(h, st["cell_head"]) for h in ("Mois", "École", "Repas", "Aide demandée")]]
+    for month, school, count, cents in rows:
+        data.append(
+            [
+                Paragraph(escape_markup(month), st["cell"]),
+                Paragraph(escape_markup(school), st["cell"]),
+                Paragraph(str(count), st["cell_right"]),
+                Paragraph(escape_markup(format_euros(cents)), st["cell_right"]),
+            ]
+        )
+    data.append(
+        [
+            Paragraph("<b>Total</b>", st["cell"]),
+            Paragraph("", st["cell"]),
+            Paragraph(f"<b>{meals}</b>", st["cell_right"]),
+            Paragraph(f"<b>{escape_markup(format_euros(amount_cents))}</b>", st["cell_right"]),
+        ]
+    )
+    table = Table(data, colWidths=[width * 0.22, width * 0.4, width * 0.14, width * 0.24], repeatRows=1)
+    table.setStyle(
+        table_style(
+            [
+                ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
+                ("BOX", (0, 0), (-1, -1), 0.6, ACCENT),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return table

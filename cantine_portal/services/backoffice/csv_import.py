@@ -18,7 +18,7 @@ from cantine_portal.infra.mail import Mailer
 from cantine_portal.models import Account, AccountRole, Child, Enrollment, Family, Guardian, row_id
 from cantine_portal.services.accounts.password_links import send_invitation
 from cantine_portal.services.backoffice.access import check_staff
-from cantine_portal.services.backoffice.csv_parsing import LineError, parse
+from cantine_portal.services.backoffice.csv_parsing import LineError, ParsedFamily, parse
 from cantine_portal.services.shared import audit
 
 
@@ -66,36 +66,9 @@ def import_families(
     children = 0
     new_accounts: list[Account] = []
     for parsed in families:
-        guardians = list(parsed.guardians.values())
-        first = guardians[0].values
-        family = Family(structure_id=structure_id, name=first["last_name"], reference=parsed.key, created_at=now)
-        session.add(family)
-        session.flush()
-        family_id = row_id(family)
-        guardian_rows: list[Guardian] = []
-        for position, guardian in enumerate(guardians):
-            row = Guardian(family_id=family_id, position=position, **guardian.values)
-            session.add(row)
-            session.flush()
-            guardian_rows.append(row)
-        login_guardian = guardian_rows[0]
-        account = Account(
-            structure_id=structure_id,
-            role=AccountRole.PARENT,
-            family_id=family_id,
-            guardian_id=login_guardian.id,
-            email=login_guardian.email,
-            created_at=now,
-        )
-        session.add(account)
+        account, written = _write_family(session, now, structure_id, parsed)
         new_accounts.append(account)
-        for position, child in enumerate(parsed.children):
-            child_row = Child(family_id=family_id, position=position, **child.values)
-            session.add(child_row)
-            session.flush()
-            for service_id in child.services:
-                session.add(Enrollment(child_id=row_id(child_row), service_id=service_id))
-            children += 1
+        children += written
     session.flush()
     audit.record(
         session,
@@ -116,3 +89,38 @@ def import_families(
     if invitations:
         message += f" {invitations} invitation(s) envoyée(s)."
     return ImportResult(True, message, families=len(families), children=children, invitations=invitations)
+
+
+def _write_family(session: Session, now: datetime, structure_id: int, parsed: ParsedFamily) -> tuple[Account, int]:
+    """Write one checked family: its guardians in file order, the parent account of the first one
+    (who receives the invitation), its children and their enrollments. Returns that account and
+    the number of children written."""
+    guardians = list(parsed.guardians.values())
+    first = guardians[0].values
+    family = Family(structure_id=structure_id, name=first["last_name"], reference=parsed.key, created_at=now)
+    session.add(family)
+    session.flush()
+    family_id = row_id(family)
+    guardian_rows: list[Guardian] = []
+    for position, guardian in enumerate(guardians):
+        row = Guardian(family_id=family_id, position=position, **guardian.values)
+        session.add(row)
+        session.flush()
+        guardian_rows.append(row)
+    login_guardian = guardian_rows[0]
+    account = Account(
+        structure_id=structure_id,
+        role=AccountRole.PARENT,
+        family_id=family_id,
+        guardian_id=login_guardian.id,
+        email=login_guardian.email,
+        created_at=now,
+    )
+    session.add(account)
+    for position, child in enumerate(parsed.children):
+        child_row = Child(family_id=family_id, position=position, **child.values)
+        session.add(child_row)
+        session.flush()
+        for service_id in child.services:
+            session.add(Enrollment(child_id=row_id(child_row), service_id=service_id))
+    return account, len(parsed.children)

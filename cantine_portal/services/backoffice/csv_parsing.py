@@ -108,6 +108,9 @@ class _Family:
     children: list[_Child] = field(default_factory=list)
 
 
+ParsedFamily = _Family  # what parse() returns, as the writer (csv_import.py) names it
+
+
 def template_csv() -> bytes:
     """The downloadable template: header and two example lines, UTF-8 with BOM (Excel)."""
     return csv_bytes(COLUMNS, EXAMPLE_LINES)

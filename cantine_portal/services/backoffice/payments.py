@@ -74,6 +74,15 @@ def payments_report(
     receipts = {
         r.payment_id: r.number for r in session.exec(select(Receipt).where(Receipt.structure_id == structure_id))
     }
+    tariffs = _tariffs_by_payment(session, structure_id)
+    rows = [_payment_row(p, families, receipts, tariffs) for p in payments]
+    by_day, by_month = _succeeded_totals(payments)
+    return PaymentsReport(rows, by_day, by_month)
+
+
+def _tariffs_by_payment(session: Session, structure_id: int) -> dict[int, set[str]]:
+    """The tariff labels (quotient brackets) of the reservations each payment paid, so that the
+    report shows which prices a payment was made at."""
     tariffs: dict[int, set[str]] = defaultdict(set)
     for payment_id, label in session.exec(
         select(Reservation.payment_id, Reservation.tariff_label).where(
@@ -82,25 +91,34 @@ def payments_report(
     ).all():
         if payment_id is not None:
             tariffs[payment_id].add(label)
-    rows = [
-        PaymentRow(
-            row_id(p),
-            f"{_local(p.created_at):%d/%m/%Y %H:%M}",
-            families.get(p.family_id, ""),
-            p.reference,
-            provider_label(p.provider),
-            p.provider_payment_id or p.provider_session_id or "",
-            p.status,
-            PAYMENT_LABELS.get(p.status, p.status),
-            p.amount_cents,
-            format_euros(p.amount_cents),
-            p.credit_cents,
-            format_euros(p.credit_cents) if p.credit_cents else "",
-            receipts.get(row_id(p), ""),
-            " ; ".join(sorted(tariffs.get(row_id(p), ()))),
-        )
-        for p in payments
-    ]
+    return tariffs
+
+
+def _payment_row(
+    p: Payment, families: dict[int | None, str], receipts: dict[int, str], tariffs: dict[int, set[str]]
+) -> PaymentRow:
+    """One line of the report, every amount and date already formatted for display."""
+    return PaymentRow(
+        row_id(p),
+        f"{_local(p.created_at):%d/%m/%Y %H:%M}",
+        families.get(p.family_id, ""),
+        p.reference,
+        provider_label(p.provider),
+        p.provider_payment_id or p.provider_session_id or "",
+        p.status,
+        PAYMENT_LABELS.get(p.status, p.status),
+        p.amount_cents,
+        format_euros(p.amount_cents),
+        p.credit_cents,
+        format_euros(p.credit_cents) if p.credit_cents else "",
+        receipts.get(row_id(p), ""),
+        " ; ".join(sorted(tariffs.get(row_id(p), ()))),
+    )
+
+
+def _succeeded_totals(payments: list[Payment]) -> tuple[list[Total], list[Total]]:
+    """Money actually received, per day and per month (Paris time, newest first): only succeeded
+    payments count, on the day they completed."""
     days: dict[date, list[int]] = defaultdict(list)
     months: dict[tuple[int, int], list[int]] = defaultdict(list)
     for p in payments:
@@ -116,7 +134,7 @@ def payments_report(
         Total(format_month_year(y, m), len(v), format_euros(sum(v)))
         for (y, m), v in sorted(months.items(), reverse=True)
     ]
-    return PaymentsReport(rows, by_day, by_month)
+    return by_day, by_month
 
 
 def _decimal(cents: int) -> str:

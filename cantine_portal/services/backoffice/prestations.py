@@ -200,30 +200,10 @@ def change_price(
     service = owned(session, Service, service_id, structure_id)
     cents, errors = _validate(service.name, parse_weekdays(service.weekdays) or [0], price)
     today = now.astimezone(PARIS).date()
-    start: date | None = None
-    if isinstance(valid_from, date):
-        start = valid_from
-    else:
-        try:
-            start = date.fromisoformat(str(valid_from).strip())
-        except ValueError:
-            errors["valid_from"] = "Saisissez la date d'effet (jj/mm/aaaa)."
-    if start is not None and start < today:
-        errors["valid_from"] = "Un tarif s'applique à partir d'aujourd'hui au plus tôt : le passé ne change pas."
+    start = _effective_date(valid_from, today, errors)
     if errors or cents is None or start is None:
         return ServiceResult(False, "Le tarif n'a pas été modifié : corrigez les champs signalés.", errors)
-    existing = session.exec(
-        select(ServicePrice).where(ServicePrice.service_id == service.id, ServicePrice.valid_from == start)
-    ).first()
-    before: int | None
-    if existing is not None:
-        before = existing.price_cents
-        existing.price_cents = cents
-        session.add(existing)
-    else:
-        before = price_on(session, service_id, start)
-        session.add(ServicePrice(service_id=service_id, valid_from=start, price_cents=cents, created_at=now))
-    session.flush()
+    before = _store_price(session, now, service_id, start, cents)
     current = price_on(session, service_id, today)
     if current is not None:
         service.unit_price_cents = current
@@ -245,6 +225,40 @@ def change_price(
         f"Nouveau tarif de « {service.name} » : {format_euros(cents)} à partir du {start:%d/%m/%Y}.",
         service_id=service.id,
     )
+
+
+def _effective_date(valid_from: date | str, today: date, errors: dict[str, str]) -> date | None:
+    """The date a new price takes effect, or None (with the reason in ``errors``): never in the past,
+    so that what was booked at the old price keeps it."""
+    start: date | None = None
+    if isinstance(valid_from, date):
+        start = valid_from
+    else:
+        try:
+            start = date.fromisoformat(str(valid_from).strip())
+        except ValueError:
+            errors["valid_from"] = "Saisissez la date d'effet (jj/mm/aaaa)."
+    if start is not None and start < today:
+        errors["valid_from"] = "Un tarif s'applique à partir d'aujourd'hui au plus tôt : le passé ne change pas."
+    return start
+
+
+def _store_price(session: Session, now: datetime, service_id: int, start: date, cents: int) -> int | None:
+    """Write the price from ``start`` (replacing one set for that same day) and return the one it
+    replaces there, for the audit trail."""
+    existing = session.exec(
+        select(ServicePrice).where(ServicePrice.service_id == service_id, ServicePrice.valid_from == start)
+    ).first()
+    before: int | None
+    if existing is not None:
+        before = existing.price_cents
+        existing.price_cents = cents
+        session.add(existing)
+    else:
+        before = price_on(session, service_id, start)
+        session.add(ServicePrice(service_id=service_id, valid_from=start, price_cents=cents, created_at=now))
+    session.flush()
+    return before
 
 
 def refresh_current_prices(session: Session, structure_id: int, today: date) -> None:

@@ -135,9 +135,35 @@ def send_message(
     ):
         return ContactResult(False, "Votre session a expiré. Reconnectez-vous.")
 
-    errors: dict[str, str] = {}
     subject = " ".join(subject.split())[:SUBJECT_MAX]
     body = body.strip()[:BODY_MAX]
+    errors, child = _check_message(session, now, account, subject, body, child_id, attachment, settings, ip)
+    if errors:
+        return ContactResult(False, "Le message n'a pas été envoyé : corrigez les champs signalés.", errors)
+
+    if messages_in_last_hour(session, family_id, now) >= settings.contact_hourly_limit:
+        return ContactResult(False, limit_message(structure.phone))
+
+    message_id = _store_and_mail(
+        session, now, structure, family, account, child, subject, body, attachment, mailer, settings, ip
+    )
+    return ContactResult(True, MSG_SENT, message_id=message_id)
+
+
+def _check_message(
+    session: Session,
+    now: datetime,
+    account: Account,
+    subject: str,
+    body: str,
+    child_id: int | None,
+    attachment: IncomingAttachment | None,
+    settings: Settings,
+    ip: str,
+) -> tuple[dict[str, str], Child | None]:
+    """The fields' errors (French, by field) and the child the message is about. A child of another
+    family is refused and audited: the form only offers the family's own, so it is a forged request."""
+    errors: dict[str, str] = {}
     if not subject:
         errors["subject"] = MSG_SUBJECT_MISSING
     if not body:
@@ -145,14 +171,14 @@ def send_message(
     child = None
     if child_id is not None:
         child = session.get(Child, child_id)
-        if child is None or child.family_id != family_id:
+        if child is None or child.family_id != account.family_id:
             errors["child"] = MSG_CHILD_UNKNOWN
             audit.record(
                 session,
                 now,
                 "contact.foreign_child",
-                structure_id=structure_id,
-                account_id=account_id,
+                structure_id=account.structure_id,
+                account_id=account.id,
                 ip=ip,
                 child_id=child_id,
             )
@@ -160,12 +186,25 @@ def send_message(
         reason = check_attachment(attachment.data, settings)
         if reason:
             errors["attachment"] = reason
-    if errors:
-        return ContactResult(False, "Le message n'a pas été envoyé : corrigez les champs signalés.", errors)
+    return errors, child
 
-    if messages_in_last_hour(session, family_id, now) >= settings.contact_hourly_limit:
-        return ContactResult(False, limit_message(structure.phone))
 
+def _store_and_mail(
+    session: Session,
+    now: datetime,
+    structure: Structure,
+    family: Family,
+    account: Account,
+    child: Child | None,
+    subject: str,
+    body: str,
+    attachment: IncomingAttachment | None,
+    mailer: Mailer,
+    settings: Settings,
+    ip: str,
+) -> int | None:
+    """Store the message (and its attachment's file), audit it, mail the commune and acknowledge to
+    the parent. A failure on the way deletes the file it saved, so no orphan file stays on disk."""
     attachment_path: str | None = None
     attachment_name: str | None = None
     mailed_attachment: Attachment | None = None
@@ -175,9 +214,9 @@ def send_message(
         attachment_path = storage.save_bytes(settings, "contact", attachment.data)
     try:
         message = ContactMessage(
-            structure_id=structure_id,
-            family_id=family_id,
-            account_id=account_id,
+            structure_id=row_id(structure),
+            family_id=row_id(family),
+            account_id=row_id(account),
             child_id=child.id if child else None,
             subject=subject,
             body=body,
@@ -191,8 +230,8 @@ def send_message(
             session,
             now,
             "contact.sent",
-            structure_id=structure_id,
-            account_id=account_id,
+            structure_id=row_id(structure),
+            account_id=row_id(account),
             ip=ip,
             target=f"contact:{message.id}",
             attachment=attachment is not None,
@@ -203,7 +242,7 @@ def send_message(
         if attachment_path:
             storage.delete(settings, attachment_path)
         raise
-    return ContactResult(True, MSG_SENT, message_id=message.id)
+    return message.id
 
 
 def _mail_commune(

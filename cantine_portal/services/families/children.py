@@ -7,6 +7,7 @@ Health data (PAI and its notes) never reaches the audit log or an e-mail: only t
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, func, select
@@ -183,7 +184,7 @@ def save_child(
     if errors:
         return SaveResult(False, MSG_INVALID, errors=errors)
 
-    changes = {
+    changes: dict[str, list[Any]] = {
         name: [getattr(child, name), clean[name]] for name in CHILD_FIELDS if getattr(child, name) != clean[name]
     }
     enrolled = enrolled_service_ids(session, child_id) & set(offered)
@@ -199,16 +200,6 @@ def save_child(
         session.add(Enrollment(child_id=child_id, service_id=service_id))
     for service_id in removed:
         notes += _unenroll(session, now, child, offered[service_id])
-    details: dict[str, object] = {
-        "changes": {name: before_after for name, before_after in changes.items() if name not in HEALTH_FIELDS},
-    }
-    health = sorted(name for name in changes if name in HEALTH_FIELDS)
-    if health:
-        details["health_fields_changed"] = health
-    if added:
-        details["services_added"] = [offered[i].name for i in added]
-    if removed:
-        details["services_removed"] = [offered[i].name for i in removed]
     audit.record(
         session,
         now,
@@ -217,6 +208,23 @@ def save_child(
         account_id=account_id,
         target=f"child:{child_id}",
         ip=ip,
-        **details,
+        **_audit_details(changes, [offered[i].name for i in added], [offered[i].name for i in removed]),
     )
     return SaveResult(True, MSG_SAVED, notes=notes, version=expected_version + 1)
+
+
+def _audit_details(changes: dict[str, list[Any]], added: list[str], removed: list[str]) -> dict[str, object]:
+    """What the audit trail keeps of a child's save: before/after of ordinary fields, only the
+    names of the health fields changed (their values are sensitive data), the services added and
+    removed by name."""
+    details: dict[str, object] = {
+        "changes": {name: before_after for name, before_after in changes.items() if name not in HEALTH_FIELDS},
+    }
+    health = sorted(name for name in changes if name in HEALTH_FIELDS)
+    if health:
+        details["health_fields_changed"] = health
+    if added:
+        details["services_added"] = added
+    if removed:
+        details["services_removed"] = removed
+    return details
