@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import get_args
+from collections.abc import Callable
+from typing import Any, get_args
 
 import reflex as rx
 
@@ -167,94 +168,10 @@ def family_page() -> rx.Component:
                 rx.link(
                     "← Retour à la liste des familles", href="/" + P.portal_slug + "/admin/familles", underline="always"
                 ),
-                section(
-                    "Famille",
-                    summarised_form(
-                        grid(
-                            input_field(
-                                "Nom de la famille",
-                                "family_name",
-                                "f-name",
-                                P.family_name,
-                                P.errors,
-                                when=P.error_form == "family",
-                            ),
-                            input_field(
-                                "N° de dossier",
-                                "reference",
-                                "f-ref",
-                                P.reference,
-                                P.errors,
-                                when=P.error_form == "family",
-                            ),
-                        ),
-                        submit("Enregistrer", margin_top="0.5rem"),
-                        on_submit=P.save_family,
-                        key=P.form_key.to_string() + "family",
-                    ),
-                    rx.text(
-                        "Compte(s) : ",
-                        rx.cond(P.accounts.length() > 0, P.accounts.join(", "), "aucun"),
-                        margin_top="0.5rem",
-                    ),
-                    rx.button(
-                        "Envoyer l'invitation « Créer le mot de passe »",
-                        variant="outline",
-                        on_click=P.invite,
-                        margin_top="0.5rem",
-                    ),
-                ),
-                section(
-                    "Responsables",
-                    rx.vstack(rx.foreach(P.guardians, _guardian_form), spacing="3", width="100%"),
-                    rx.el.details(
-                        rx.el.summary("Ajouter un responsable", style={"cursor": "pointer", "font_weight": "600"}),
-                        _new_guardian(),
-                        style={"margin_top": "0.75rem"},
-                    ),
-                ),
-                section(
-                    "Enfants",
-                    rx.vstack(rx.foreach(P.children, _child_form), spacing="3", width="100%"),
-                    rx.el.details(
-                        rx.el.summary("Ajouter un enfant", style={"cursor": "pointer", "font_weight": "600"}),
-                        _new_child(),
-                        style={"margin_top": "0.75rem"},
-                    ),
-                ),
-                _lines(
-                    "Panier en cours",
-                    ["Jour", "Enfant", "Prestation", "Statut", "Prix", "Réservé par"],
-                    P.basket_lines,
-                    ["day", "child", "service", "status", "price", "by"],
-                    "Le panier est vide.",
-                ),
-                _lines(
-                    "Réservations",
-                    ["Jour", "Enfant", "Prestation", "Statut", "Prix", "Réservé par"],
-                    P.reservations,
-                    ["day", "child", "service", "status", "price", "by"],
-                    "Aucune réservation.",
-                ),
-                section(
-                    "Avoirs",
-                    rx.text("Solde : ", rx.el.strong(P.credit_balance)),
-                    rx.cond(
-                        P.credits.length() > 0,
-                        table(
-                            ["Date", "Libellé", "Montant"],
-                            rx.foreach(P.credits, lambda r: rx.el.tr(td(r["date"]), td(r["label"]), td(r["amount"]))),
-                        ),
-                    ),
-                ),
-                _lines(
-                    "Paiements",
-                    ["Date", "Référence", "Prestataire", "Statut", "Montant", "Payé par"],
-                    P.payments,
-                    ["date", "reference", "provider", "status", "amount", "by"],
-                    "Aucun paiement.",
-                ),
-                _lines("Reçus", ["Date", "Numéro", "Montant"], P.receipts, ["date", "number", "amount"], "Aucun reçu."),
+                _family_section(),
+                _people_section("Responsables", P.guardians, _guardian_form, "Ajouter un responsable", _new_guardian),
+                _people_section("Enfants", P.children, _child_form, "Ajouter un enfant", _new_child),
+                *_reading_sections(),
                 money_and_access_sections(),
                 spacing="4",
                 width="100%",
@@ -262,6 +179,81 @@ def family_page() -> rx.Component:
             ),
         ),
     )
+
+
+def _family_section() -> rx.Component:
+    """The family's name and file number, its logins, the « Créer le mot de passe » invitation."""
+    return section(
+        "Famille",
+        summarised_form(
+            grid(
+                input_field(
+                    "Nom de la famille", "family_name", "f-name", P.family_name, P.errors, when=P.error_form == "family"
+                ),
+                input_field(
+                    "N° de dossier", "reference", "f-ref", P.reference, P.errors, when=P.error_form == "family"
+                ),
+            ),
+            submit("Enregistrer", margin_top="0.5rem"),
+            on_submit=P.save_family,
+            key=P.form_key.to_string() + "family",
+        ),
+        rx.text(
+            "Compte(s) : ",
+            rx.cond(P.accounts.length() > 0, P.accounts.join(", "), "aucun"),
+            margin_top="0.5rem",
+        ),
+        rx.button(
+            "Envoyer l'invitation « Créer le mot de passe »",
+            variant="outline",
+            on_click=P.invite,
+            margin_top="0.5rem",
+        ),
+    )
+
+
+def _people_section(
+    title: str, rows: Any, row_form: Callable[..., rx.Component], add: str, new_form: Callable[[], rx.Component]
+) -> rx.Component:
+    """Guardians or children: one form each, then a folded form to add one."""
+    return section(
+        title,
+        rx.vstack(rx.foreach(rows, row_form), spacing="3", width="100%"),
+        rx.el.details(
+            rx.el.summary(add, style={"cursor": "pointer", "font_weight": "600"}),
+            new_form(),
+            style={"margin_top": "0.75rem"},
+        ),
+    )
+
+
+def _reading_sections() -> list[rx.Component]:
+    """What the family booked and paid, read only: basket, reservations, credits, payments, receipts."""
+    day_columns = ["Jour", "Enfant", "Prestation", "Statut", "Prix", "Réservé par"]
+    day_keys = ["day", "child", "service", "status", "price", "by"]
+    return [
+        _lines("Panier en cours", day_columns, P.basket_lines, day_keys, "Le panier est vide."),
+        _lines("Réservations", day_columns, P.reservations, day_keys, "Aucune réservation."),
+        section(
+            "Avoirs",
+            rx.text("Solde : ", rx.el.strong(P.credit_balance)),
+            rx.cond(
+                P.credits.length() > 0,
+                table(
+                    ["Date", "Libellé", "Montant"],
+                    rx.foreach(P.credits, lambda r: rx.el.tr(td(r["date"]), td(r["label"]), td(r["amount"]))),
+                ),
+            ),
+        ),
+        _lines(
+            "Paiements",
+            ["Date", "Référence", "Prestataire", "Statut", "Montant", "Payé par"],
+            P.payments,
+            ["date", "reference", "provider", "status", "amount", "by"],
+            "Aucun paiement.",
+        ),
+        _lines("Reçus", ["Date", "Numéro", "Montant"], P.receipts, ["date", "number", "amount"], "Aucun reçu."),
+    ]
 
 
 def _new_guardian() -> rx.Component:

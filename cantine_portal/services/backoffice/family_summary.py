@@ -90,14 +90,42 @@ def family_summary(session: Session, structure_id: int, account_id: int, family_
             select(Service).where(Service.structure_id == structure_id).order_by(col(Service.position), col(Service.id))
         )
     )
-    names = {s.id: s.name for s in services}
     who = _login_names(session, accounts)
+    basket_lines, reservations = _reservation_lines(session, row_id(family), children, services, who)
+    credits, payments, receipts = _money_rows(session, row_id(family), who)
+    return FamilySummary(
+        id=row_id(family),
+        name=family.name,
+        reference=family.reference,
+        accounts=[
+            f"{a.email} ({'mot de passe créé' if a.password_hash else 'mot de passe non créé'})" for a in accounts
+        ],
+        guardians=guardians,
+        guardian_logins={a.guardian_id for a in accounts if a.guardian_id},
+        children=children,
+        enrollments={row_id(c): family_rules.enrolled_service_ids(session, row_id(c)) for c in children},
+        services=services,
+        basket_lines=basket_lines,
+        reservations=reservations,
+        credit_balance=format_euros(sum(c.amount_cents for c in credits)),
+        credits=[
+            {"date": _paris(c.created_at), "label": c.label, "amount": format_euros(c.amount_cents)} for c in credits
+        ],
+        payments=payments,
+        receipts=receipts,
+    )
+
+
+def _reservation_lines(
+    session: Session, family_id: int, children: list[Child], services: list[Service], who: dict[int, str]
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """The family's open basket's lines, then its other reservations (the latest 300, newest first)."""
+    names = {s.id: s.name for s in services}
     child_names = {c.id: f"{c.first_name} {c.last_name}" for c in children}
-    enrollments = {row_id(c): family_rules.enrolled_service_ids(session, row_id(c)) for c in children}
     reservations = list(
         session.exec(
             select(Reservation)
-            .where(Reservation.family_id == family.id)
+            .where(Reservation.family_id == family_id)
             .order_by(col(Reservation.day).desc(), col(Reservation.id))
             .limit(300)
         )
@@ -115,45 +143,31 @@ def family_summary(session: Session, structure_id: int, account_id: int, family_
 
     basket = session.exec(
         select(Basket).where(
-            Basket.family_id == family.id, col(Basket.status).in_((BasketStatus.OPEN, BasketStatus.CHECKOUT))
+            Basket.family_id == family_id, col(Basket.status).in_((BasketStatus.OPEN, BasketStatus.CHECKOUT))
         )
     ).first()
-    basket_lines = [
-        line(r) for r in reservations if basket and r.basket_id == basket.id and r.status == ReservationStatus.PENDING
-    ]
+
+    def in_basket(r: Reservation) -> bool:
+        return basket is not None and r.basket_id == basket.id and r.status == ReservationStatus.PENDING
+
+    return [line(r) for r in reservations if in_basket(r)], [line(r) for r in reservations if not in_basket(r)]
+
+
+def _money_rows(
+    session: Session, family_id: int, who: dict[int, str]
+) -> tuple[list[Credit], list[dict[str, str]], list[dict[str, str]]]:
+    """The family's credit movements, payments and receipts, newest first."""
     credits = list(
-        session.exec(select(Credit).where(Credit.family_id == family.id).order_by(col(Credit.created_at).desc()))
+        session.exec(select(Credit).where(Credit.family_id == family_id).order_by(col(Credit.created_at).desc()))
     )
-    payments = list(
-        session.exec(select(Payment).where(Payment.family_id == family.id).order_by(col(Payment.created_at).desc()))
+    payments = session.exec(
+        select(Payment).where(Payment.family_id == family_id).order_by(col(Payment.created_at).desc())
     )
-    receipts = list(
-        session.exec(select(Receipt).where(Receipt.family_id == family.id).order_by(col(Receipt.issued_at).desc()))
+    receipts = session.exec(
+        select(Receipt).where(Receipt.family_id == family_id).order_by(col(Receipt.issued_at).desc())
     )
-    return FamilySummary(
-        id=row_id(family),
-        name=family.name,
-        reference=family.reference,
-        accounts=[
-            f"{a.email} ({'mot de passe créé' if a.password_hash else 'mot de passe non créé'})" for a in accounts
-        ],
-        guardians=guardians,
-        guardian_logins={a.guardian_id for a in accounts if a.guardian_id},
-        children=children,
-        enrollments=enrollments,
-        services=services,
-        basket_lines=basket_lines,
-        reservations=[
-            line(r)
-            for r in reservations
-            if r.status != ReservationStatus.PENDING or not basket or r.basket_id != basket.id
-        ],
-        credit_balance=format_euros(sum(c.amount_cents for c in credits)),
-        credits=[
-            {"date": _paris(c.created_at), "label": c.label, "amount": format_euros(c.amount_cents)} for c in credits
-        ],
-        payments=[_payment_row(p, who) for p in payments],
-        receipts=[
-            {"date": _paris(r.issued_at), "number": r.number, "amount": format_euros(r.amount_cents)} for r in receipts
-        ],
+    return (
+        credits,
+        [_payment_row(p, who) for p in payments],
+        [{"date": _paris(r.issued_at), "number": r.number, "amount": format_euros(r.amount_cents)} for r in receipts],
     )
