@@ -75,11 +75,13 @@ system-deps:
 		|| echo "WARNING: could not install$$missing; the tests that need them will say so"; \
 	fi
 
-# Tests in three layers (README "Tests"). JOBS xdist workers for the unit and integration layers;
-# BROWSER_JOBS for the browser layer, each worker with its own portal (its own frontend build, database
-# and mail folder) and whole test files (--dist loadfile: a file's tests run in order, in one worker).
+# Tests in three layers (README "Tests"). JOBS xdist workers for the unit and integration layers.
+# BROWSER_JOBS: 0 runs the browser layer in one process, one portal (the default: on 2 cores the layers
+# already use both, and two portals cost a third more CPU: docs/performance.md); N > 1 gives each of N
+# workers its own portal (its own frontend build, database and mail folder) and whole test files
+# (--dist loadfile), for a machine with cores to spare.
 JOBS ?= 2
-BROWSER_JOBS ?= 2
+BROWSER_JOBS ?= 0
 PYTEST := $(VENV)/bin/pytest -q
 TEST_LOG := var/test-browser.log
 LINT_LOG := var/test-lint.log

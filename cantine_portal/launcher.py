@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from types import FrameType
 
 RESTART_PAUSE_SECONDS = 2.0
@@ -28,6 +27,9 @@ class ConsumerKeeper:
         self.command = [sys.executable, "-m", "cantine_portal", "consumer", "--workers", str(workers)]
         self.process: subprocess.Popen[bytes] | None = None
         self._stopping = threading.Event()
+        # Held while a dead consumer is replaced, so that ``stop`` never stops the old process
+        # while a new one is being started behind its back.
+        self._restarting = threading.Lock()
         self._thread = threading.Thread(target=self._keep, name="consumer-keeper", daemon=True)
 
     def start(self) -> None:
@@ -36,19 +38,21 @@ class ConsumerKeeper:
 
     def _keep(self) -> None:
         while not self._stopping.is_set():
-            process = self.process
-            # Exit 0 is a graceful stop (Ctrl-C reaches the whole terminal's process group): the
-            # portal is stopping too. Anything else (killed, crashed) is restarted.
-            if process is not None and process.poll() not in (None, 0) and not self._stopping.is_set():
-                print(f"task consumer exited ({process.returncode}): restarting", file=sys.stderr)
-                time.sleep(RESTART_PAUSE_SECONDS)
-                if not self._stopping.is_set():
-                    self.process = subprocess.Popen(self.command)
+            with self._restarting:
+                process = self.process
+                # Exit 0 is a graceful stop (Ctrl-C reaches the whole terminal's process group): the
+                # portal is stopping too. Anything else (killed, crashed) is restarted.
+                if process is not None and process.poll() not in (None, 0) and not self._stopping.is_set():
+                    print(f"task consumer exited ({process.returncode}): restarting", file=sys.stderr)
+                    if not self._stopping.wait(RESTART_PAUSE_SECONDS):
+                        self.process = subprocess.Popen(self.command)
             self._stopping.wait(1.0)
 
     def stop(self) -> None:
+        """Stop the consumer (the one running once any restart under way is done) and reap it."""
         self._stopping.set()
-        process = self.process
+        with self._restarting:
+            process = self.process
         if process is None or process.poll() is not None:
             return
         process.send_signal(signal.SIGINT)  # huey's graceful stop: finish the running task
@@ -56,6 +60,7 @@ class ConsumerKeeper:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
 
 
 def main(argv: list[str]) -> int:

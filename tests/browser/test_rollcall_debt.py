@@ -7,10 +7,20 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlmodel import select
+from sqlmodel import col, delete, select
 
 from cantine_portal.infra.db import Database
-from cantine_portal.models import Account, Child, Credit, CreditKind, RollCallMark, Structure
+from cantine_portal.models import (
+    Account,
+    Basket,
+    Child,
+    Credit,
+    CreditKind,
+    Reservation,
+    ReservationStatus,
+    RollCallMark,
+    Structure,
+)
 from cantine_portal.services.booking.basket import basket_summary
 from cantine_portal.services.booking.queries import credit_balance
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD, STAFF_EMAIL, STAFF_PASSWORD
@@ -35,20 +45,39 @@ def _ids(s) -> tuple[Structure, int, int]:
 
 def _prepare(portal) -> tuple[str, int]:
     """The billing rule for the test (the commune's rule before, to put back); Martin owes nothing,
-    has no credit and no day waiting in his basket. Returns (rule before, last credit id)."""
+    has no credit and, once unticked, no day waiting in his basket. Returns (rule before, last credit id)."""
     _give_back_martin_credit(portal)
     db = _db(portal)
     try:
         with db.write_session() as s:
             demo, martin, _hugo = _ids(s)
             assert credit_balance(s, demo.id, martin) == 0, "Martin owes the régie before the test"
-            assert basket_summary(s, NIGHT, demo.id, martin).empty, "another test left days in Martin's basket"
+            _untick_what_other_tests_left(s, demo.id, martin)
+            assert basket_summary(s, NIGHT, demo.id, martin).empty
             before, demo.rollcall_unbooked_rule = demo.rollcall_unbooked_rule, "bill"
             s.add(demo)
             last = max(s.exec(select(Credit.id)).all(), default=0) or 0
         return before, last
     finally:
         db.dispose()
+
+
+def _untick_what_other_tests_left(s, structure_id: int, family: int) -> None:
+    """Days an earlier test of this portal left waiting in Martin's basket (test_reservations ticks
+    and validates without paying) go, as when the parent unticks them and presses Valider: paying
+    the sum owed alone, from Factures, is offered when the basket holds no day."""
+    summary = basket_summary(s, NIGHT, structure_id, family)
+    if summary.empty:
+        return
+    s.exec(
+        delete(Reservation).where(
+            col(Reservation.basket_id) == summary.basket_id, col(Reservation.status) == ReservationStatus.PENDING
+        )
+    )
+    basket = s.get(Basket, summary.basket_id)
+    basket.version += 1
+    s.add(basket)
+    s.flush()
 
 
 def _settle_the_night(portal) -> int:
