@@ -5,6 +5,7 @@ paid in Réservations, the receipt (same numbering and PDF as online) and the re
 from __future__ import annotations
 
 import re
+import time
 
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD, STAFF_EMAIL, STAFF_PASSWORD
 from tests.browser.conftest import _new_ui, sign_in, step_to_period
@@ -40,16 +41,32 @@ def _staff_on_martin(staff) -> None:
     staff.wait_hydrated()
 
 
+def _cents(amount: str) -> int:
+    return int(re.sub(r"\D", "", amount))
+
+
+def _available_becomes(page, cents: int) -> str:
+    """Wait until the family's « Avoir disponible » reads ``cents``; returns it as shown."""
+    deadline = time.monotonic() + 20
+    while True:
+        shown = _money(page.get_by_text("Avoir disponible :").inner_text())
+        if _cents(shown) == cents:
+            return shown
+        assert time.monotonic() < deadline, f"Avoir disponible : {shown}, expected {cents} cents"
+        time.sleep(0.1)
+
+
 def _give_the_credit_back(staff) -> str:
     """A 5 € cash deposit on the credit, then the whole credit refunded by transfer: the family's
-    credit is 0 afterwards (and so the cheque below pays its basket in full)."""
+    credit is 0 afterwards (and so the cheque below pays its basket in full). Whatever credit earlier
+    tests left the family is part of what is refunded: the refund waits for the deposit to show."""
     page = staff.page
+    before = _cents(_money(page.get_by_text("Avoir disponible :").inner_text()))
     page.get_by_label("Montant reçu (€)").fill("5,00")
     page.get_by_label("Affectation").select_option(label="Mettre sur l'avoir de la famille")
     page.get_by_role("button", name="Enregistrer le paiement").click()
-    page.get_by_text("Versement", exact=False).first.wait_for()
-    page.wait_for_function("() => !/Avoir disponible : 0,00/.test(document.body.innerText)")
-    available = _money(page.get_by_text("Avoir disponible :").inner_text())
+    available = _available_becomes(page, before + 500)
+    page.get_by_text("Versement", exact=False).first.wait_for()  # the deposit, in the family's ledger
     page.get_by_label("Montant à rembourser (€)").fill(available)
     page.get_by_label("Mode de remboursement").select_option(label="Virement")
     page.get_by_label("Référence (virement, n° de chèque)").fill("VIR-NAVIGATEUR")
