@@ -115,7 +115,7 @@ def _text(locator) -> str:
     return " ".join(locator.inner_text().replace("\u00a0", " ").split())
 
 
-def test_a_meal_without_reservation_is_billed_and_the_parent_pays_it_on_a_phone(browser, portal):
+def test_a_meal_without_reservation_is_billed_and_the_parent_pays_it_on_a_phone(browser, portal, shots_dir):
     rule, last_credit = _prepare(portal)
     office_context, office = _new_ui(browser, portal, PHONE)
     parent_context, parent = _new_ui(browser, portal, PHONE)
@@ -130,6 +130,7 @@ def test_a_meal_without_reservation_is_billed_and_the_parent_pays_it_on_a_phone(
         card = office.page.locator("li.rc-row").filter(has=office.page.get_by_text("MARTIN Hugo", exact=True))
         card.locator(".rc-status").get_by_text("Présent sans réservation").wait_for()
         office.check_a11y()
+        office.shot(shots_dir, "pointage-present-sans-reservation")
 
         assert _settle_the_night(portal) == 385  # Martin's tariff (QF 1 350 €): 3,85 €
 
@@ -143,6 +144,7 @@ def test_a_meal_without_reservation_is_billed_and_the_parent_pays_it_on_a_phone(
         box = pay.bounding_box()
         assert box is not None and box["height"] >= 44
         parent.check_a11y()
+        parent.shot(shots_dir, "factures-somme-due")
         pay.click()
         parent.page.wait_for_url(lambda url: "/banque-simulee/sim_" in url)
         parent.page.get_by_text("3,85", exact=False).first.wait_for()
