@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from cantine_portal.components.banner import family_page
-from cantine_portal.components.forms import INPUT_STYLE, field, text_input
+from cantine_portal.components.forms import INPUT_STYLE, field
 from cantine_portal.pages.family_tabs import (
     CHECK_STYLE,
     LEGEND,
@@ -14,6 +14,7 @@ from cantine_portal.pages.family_tabs import (
     form_tab,
     read_only_list,
     read_only_row,
+    row_input,
     tab,
     tabs_page,
 )
@@ -21,19 +22,7 @@ from cantine_portal.state.family import ChildrenState
 
 
 def _child_input(i, c, name: str, label: str, **props) -> rx.Component:
-    field_id = "c" + i.to_string() + "-" + name
-    return field(
-        label,
-        text_input(
-            field_id,
-            value=c[name],
-            on_change=lambda v: ChildrenState.set_child_field(i, name, v),
-            aria_invalid=ChildrenState.child_errors[i][name] != "",
-            **props,
-        ),
-        field_id,
-        error=ChildrenState.child_errors[i][name],
-    )
+    return row_input("c", i, c, name, label, ChildrenState.set_child_field, ChildrenState.child_errors, **props)
 
 
 def _check_row(control: rx.Component, label, field_id) -> rx.Component:

@@ -6,25 +6,21 @@ import reflex as rx
 
 from cantine_portal.components.banner import family_page
 from cantine_portal.components.forms import INPUT_STYLE, field, text_input
-from cantine_portal.pages.family_tabs import form_section, form_tab, read_only_list, read_only_row, tab, tabs_page
+from cantine_portal.pages.family_tabs import (
+    form_section,
+    form_tab,
+    read_only_list,
+    read_only_row,
+    row_input,
+    tab,
+    tabs_page,
+)
 from cantine_portal.pages.guardian_access import family_sections
 from cantine_portal.state.family import FamilyState
 
 
 def _guardian_input(i, g, name: str, label: str, **props) -> rx.Component:
-    field_id = "g" + i.to_string() + "-" + name
-    return field(
-        label,
-        text_input(
-            field_id,
-            value=g[name],
-            on_change=lambda v: FamilyState.set_guardian_field(i, name, v),
-            aria_invalid=FamilyState.guardian_errors[i][name] != "",
-            **props,
-        ),
-        field_id,
-        error=FamilyState.guardian_errors[i][name],
-    )
+    return row_input("g", i, g, name, label, FamilyState.set_guardian_field, FamilyState.guardian_errors, **props)
 
 
 def _civility_select(i, g) -> rx.Component:

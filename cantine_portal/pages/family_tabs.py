@@ -7,9 +7,12 @@ these edits for itself (then the tabs are read-only).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import reflex as rx
 
-from cantine_portal.components.forms import message_if, with_error_summary
+from cantine_portal.components.forms import field, message_if, text_input, with_error_summary
 from cantine_portal.services.families.family import MSG_CLOSED
 from cantine_portal.state.auth import AuthState
 
@@ -129,4 +132,24 @@ def tabs_page(state, labels, rows, form, read_only) -> rx.Component:
             spacing="4",
             width="100%",
         ),
+    )
+
+
+def row_input(
+    prefix: str, i: Any, row: Any, name: str, label: str, setter: Callable[..., Any], errors: Any, **props: Any
+) -> rx.Component:
+    """One labelled text field of a guardian's or a child's form (field ids ``g0-email``, ``c1-school``),
+    its error under it and in ``aria-invalid``."""
+    field_id = prefix + i.to_string() + "-" + name
+    return field(
+        label,
+        text_input(
+            field_id,
+            value=row[name],
+            on_change=lambda v: setter(i, name, v),
+            aria_invalid=errors[i][name] != "",
+            **props,
+        ),
+        field_id,
+        error=errors[i][name],
     )
