@@ -61,11 +61,13 @@ dev: demo
 	@echo "Portail (rechargement à chaud) : http://localhost:3000/demo"
 	$(VENV)/bin/reflex run --env dev
 
-# Chromium for the browser tests and PostgreSQL for the database tests, from Debian; the colour emoji
-# font so that headless Chromium draws 🛒 and 🔒 instead of empty boxes (tests' screenshots, benches).
+# Chromium for the browser tests (its headless shell, which they drive, and the full browser, which the
+# benches drive) and PostgreSQL for the database tests, from Debian; the colour emoji font so that
+# headless Chromium draws 🛒 and 🔒 instead of empty boxes (tests' screenshots, benches).
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -x /usr/bin/chromium-headless-shell ] || missing="$$missing chromium-headless-shell"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing="$$missing fonts-noto-color-emoji"; \

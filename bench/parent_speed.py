@@ -166,11 +166,11 @@ def run(logins: int, navigations: int, ticks: int, url: str | None) -> None:
 def measure(portal: object, logins: int, navigations: int, ticks: int) -> None:
     from playwright.sync_api import sync_playwright
 
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+    from tests.browser.conftest import CHROMIUM_ARGS, FULL_CHROMIUM
 
     print(f"machine before: load average {_load()}", flush=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = p.chromium.launch(executable_path=FULL_CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         _measure_logins(browser, portal, logins)
         context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", viewport=PHONE, has_touch=True)
         page = context.new_page()

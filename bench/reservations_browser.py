@@ -74,7 +74,7 @@ def main() -> None:
 
     from cantine_portal.french import PARIS
     from cantine_portal.infra.db import Database
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, FAKE_NOW, start_portal, stop_portal
+    from tests.browser.conftest import CHROMIUM_ARGS, FAKE_NOW, FULL_CHROMIUM, start_portal, stop_portal
 
     var_dir = Path(tempfile.mkdtemp(prefix="bench-browser-"))
     print(f"Starting the portal (prod build, fake clock {FAKE_NOW}, var {var_dir})…", flush=True)
@@ -85,7 +85,7 @@ def main() -> None:
             bench_data.add_bench_commune(session, datetime.fromisoformat(FAKE_NOW).astimezone(PARIS))
         database.dispose()
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            browser = p.chromium.launch(executable_path=FULL_CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             context = browser.new_context(
                 locale="fr-FR", timezone_id="Europe/Paris", viewport={"width": 1280, "height": 900}
             )

@@ -19,7 +19,13 @@ import pytest
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
+# Chromium's "headless shell" (Debian package chromium-headless-shell: the same engine, built
+# without the browser's windowing layer, what Playwright itself runs headless) draws and runs the
+# portal's pages like the full browser for a quarter less CPU (docs/performance.md, "third pass");
+# the full browser when the shell is missing. The benches measure a parent's speed in the full one.
+FULL_CHROMIUM = "/usr/bin/chromium"
+HEADLESS_SHELL = "/usr/bin/chromium-headless-shell"
+CHROMIUM = HEADLESS_SHELL if Path(HEADLESS_SHELL).exists() else FULL_CHROMIUM
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

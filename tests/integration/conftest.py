@@ -9,7 +9,6 @@ are copied into the test's own settings folder, where its rows say they are."""
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 from collections.abc import Iterator
@@ -19,35 +18,42 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, SQLModel
 
-from cantine_portal.config import Settings
+from cantine_portal.config import Settings, get_settings
 from cantine_portal.infra.db import Database
 from cantine_portal.services.demo import load_demo
 from tests.conftest import NOW, TEST_DB, PostgresServer, settings_for
 
-_database_numbers = itertools.count(1)
-
 
 def _wants_demo(request: pytest.FixtureRequest) -> bool:
-    return "demo_session" in request.fixturenames and request.getfixturevalue("now") == NOW
+    """The test starts from the demo communes loaded at ``NOW`` (``demo_session``, or a fixture that
+    asks for ``demo_rows`` before loading the demo itself, which then finds it there)."""
+    names = request.fixturenames
+    return ("demo_session" in names or "demo_rows" in names) and request.getfixturevalue("now") == NOW
 
 
 @pytest.fixture
 def database(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Database]:
     demo = _wants_demo(request)
     if TEST_DB == "postgres":
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        template = request.getfixturevalue("postgres_demo_template" if demo else "postgres_template")
-        name = f"cantine_t{os.getpid()}_{next(_database_numbers)}"
-        db = Database(server.create_database(name, template))
+        reset: PostgresReset = request.getfixturevalue("postgres_reset")
+        db = Database(reset(demo))
         yield db
         db.dispose()
-        server.drop_database(name)
         return
     path = tmp_path / "test.db"
     shutil.copyfile(request.getfixturevalue("sqlite_demo_template" if demo else "sqlite_template"), path)
     db = Database(f"sqlite:///{path}")
     yield db
     db.dispose()
+
+
+@pytest.fixture
+def demo_rows(database: Database, demo_files: Path) -> Database:
+    """The test's database starts as a copy of the demo template (see `database`) and the demo's
+    stored files lie where the portal's default settings look for them (``load_demo(s, NOW)``
+    without settings writes them there)."""
+    shutil.copytree(demo_files, get_settings().storage_dir, dirs_exist_ok=True)
+    return database
 
 
 @pytest.fixture
@@ -63,8 +69,9 @@ def demo_session(
     """A session on a database holding the demo communes (their stored files under ``settings``)."""
     if now == NOW:  # the database is a copy of the demo template: its files join it
         shutil.copytree(request.getfixturevalue("demo_files"), settings.storage_dir, dirs_exist_ok=True)
-    with database.write_session() as s:
-        load_demo(s, now, settings)  # writes nothing when the template already holds the demo
+    if now != NOW:  # no template for another instant: load the demo for this one
+        with database.write_session() as s:
+            load_demo(s, now, settings)
     with database.session() as s:
         yield s
 
@@ -116,3 +123,58 @@ def postgres_demo_template(postgres_server: PostgresServer, postgres_template: s
     name = "cantine_demo_template"
     _load_demo_into(Database(postgres_server.create_database(name, postgres_template)), demo_settings)
     return name
+
+
+class PostgresReset:
+    """This test process's own PostgreSQL database, brought back before each test to what a copy of
+    the schema template (or of the demo template) holds: every table emptied and its sequences
+    restarted (TRUNCATE … RESTART IDENTITY), then, for a demo test, the demo's rows put back from the
+    ``seed`` schema, where they were saved once, and the sequences set where the demo left them.
+
+    Cheaper than a new database per test: ``CREATE DATABASE … TEMPLATE`` checkpoints the whole
+    cluster (every other test's dirty pages) and each new database's first connections rebuild their
+    catalogue caches; this is one round trip (docs/performance.md, "third pass")."""
+
+    def __init__(self, server: PostgresServer, demo_template: str):
+        import psycopg
+
+        self.name = f"cantine_w{os.getpid()}"
+        self.url = server.create_database(self.name, demo_template)
+        self.dsn = server.admin_dsn.replace("dbname=postgres", f"dbname={self.name}")
+        tables = [t.name for t in SQLModel.metadata.sorted_tables]
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            conn.execute("CREATE SCHEMA seed")
+            seeded = []
+            for table in tables:
+                conn.execute(f'CREATE TABLE seed."{table}" AS SELECT * FROM public."{table}"')
+                if conn.execute(f'SELECT EXISTS (SELECT FROM seed."{table}")').fetchone()[0]:
+                    seeded.append(table)
+            sequences = conn.execute(
+                "SELECT schemaname, sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'"
+            ).fetchall()
+        # Other sessions of the previous test (a second engine, a thread's pool) are closed first, as
+        # DROP DATABASE … WITH (FORCE) did: TRUNCATE would wait for their locks.
+        close_others = (
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid();"
+        )
+        empty = "TRUNCATE " + ", ".join(f'public."{t}"' for t in tables) + " RESTART IDENTITY CASCADE;"
+        refill = "".join(f'INSERT INTO public."{t}" SELECT * FROM seed."{t}";' for t in seeded)
+        renumber = "".join(
+            f'SELECT setval(\'"{schema}"."{name}"\', {value});'
+            for schema, name, value in sequences
+            if value is not None
+        )
+        self.statements = {False: close_others + empty, True: close_others + empty + refill + renumber}
+
+    def __call__(self, demo: bool) -> str:
+        import psycopg
+
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            conn.execute(self.statements[demo])
+        return self.url
+
+
+@pytest.fixture(scope="session")
+def postgres_reset(postgres_server: PostgresServer, postgres_demo_template: str) -> PostgresReset:
+    return PostgresReset(postgres_server, postgres_demo_template)

@@ -69,7 +69,7 @@ class FakeProvider:
 
 
 @pytest.fixture
-def demo(database: Database, monkeypatch) -> Demo:
+def demo(database: Database, monkeypatch, demo_rows) -> Demo:
     return _load(database, monkeypatch)
 
 

@@ -38,6 +38,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from sqlalchemy import bindparam
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select, update
@@ -844,7 +845,8 @@ class BooksMachine(RuleBasedStateMachine):
         movements that moved no money (issued, used, given back or taken back after a rejection)."""
         # Through the last dated movement: the roll call's night settlement is dated the night after
         # the service day, which the machine reaches without moving its own clock.
-        latest = s.exec(select(func.max(Credit.created_at)).where(Credit.structure_id == structure_id)).one()
+        where = {"structure_id": structure_id}
+        latest = s.execute(_LATEST_CREDIT, where).scalar_one()
         first, last = NOW.astimezone(PARIS).date(), max(self.now, latest or self.now).astimezone(PARIS).date()
         j = journal.build_journal(s, structure_id, first, last)
         assert j.reconciled, j
@@ -857,19 +859,8 @@ class BooksMachine(RuleBasedStateMachine):
         assert ledger.credit_balance == ledger.deposits + trop_percu - ledger.refunds + credit_moves, j.credit_totals
         # A family owes the régie only after a rejected cheque took its credit back or a meal without
         # a reservation was billed to it: no refund, no payment ever takes its credit below zero.
-        balances = s.exec(
-            select(Credit.family_id, func.sum(Credit.amount_cents))
-            .where(Credit.structure_id == structure_id)
-            .group_by(Credit.family_id)
-        ).all()
-        owing = set(
-            s.exec(
-                select(Credit.family_id).where(
-                    Credit.structure_id == structure_id,
-                    col(Credit.kind).in_([CreditKind.TAKEN_BACK, CreditKind.UNBOOKED]),
-                )
-            ).all()
-        )
+        balances = s.execute(_BALANCES, where).all()
+        owing = set(s.execute(_OWING, where).scalars())
         assert not [(f, b) for f, b in balances if b < 0 and f not in owing], balances
 
     def _absences(self, s: Session, structure_id: int) -> None:
@@ -918,16 +909,9 @@ class BooksMachine(RuleBasedStateMachine):
         """One receipt per paid payment, of its amount; numbers without gaps per commune and year.
         A rejected cheque's payment stays succeeded and keeps its receipt (its reversal is a new
         line), so every receipt belongs to a payment that succeeded, rejected later or not."""
-        paid = dict(
-            s.exec(
-                select(Payment.id, Payment.amount_cents).where(
-                    Payment.structure_id == structure_id, Payment.status == PaymentStatus.SUCCEEDED
-                )
-            ).all()
-        )
-        issued = s.exec(
-            select(Receipt.payment_id, Receipt.amount_cents, Receipt.number).where(Receipt.structure_id == structure_id)
-        ).all()
+        where = {"structure_id": structure_id}
+        paid = dict(s.execute(_PAID_PAYMENTS, where).tuples().all())
+        issued = s.execute(_RECEIPTS, where).tuples().all()
         assert sorted(payment_id for payment_id, _a, _n in issued) == sorted(paid)
         assert all(amount == paid[payment_id] for payment_id, amount, _n in issued)
         by_year: dict[str, list[int]] = defaultdict(list)
@@ -954,6 +938,23 @@ class BooksMachine(RuleBasedStateMachine):
         ]
         keys = [(child, service, day) for child, service, day, _st, _b in rows]
         assert len(keys) == len(set(keys))
+
+
+# The invariants' statements, built once (see books_world.books).
+_SID = bindparam("structure_id")
+_LATEST_CREDIT = select(func.max(Credit.created_at)).where(Credit.structure_id == _SID)
+_BALANCES = (
+    select(Credit.family_id, func.sum(Credit.amount_cents))
+    .where(Credit.structure_id == _SID)
+    .group_by(Credit.family_id)
+)
+_OWING = select(Credit.family_id).where(
+    Credit.structure_id == _SID, col(Credit.kind).in_([CreditKind.TAKEN_BACK, CreditKind.UNBOOKED])
+)
+_PAID_PAYMENTS = select(Payment.id, Payment.amount_cents).where(
+    Payment.structure_id == _SID, Payment.status == PaymentStatus.SUCCEEDED
+)
+_RECEIPTS = select(Receipt.payment_id, Receipt.amount_cents, Receipt.number).where(Receipt.structure_id == _SID)
 
 
 def _cells(spec: FamilySpec) -> set[tuple[int, int, Any]]:

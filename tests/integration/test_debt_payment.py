@@ -21,7 +21,7 @@ OWED = 250  # a meal taken without a reservation, billed at the roll call
 
 
 @pytest.fixture
-def d(database, monkeypatch) -> Demo:
+def d(database, monkeypatch, demo_rows) -> Demo:
     demo = _load(database, monkeypatch)
     with demo.db.write_session() as s:
         s.add(

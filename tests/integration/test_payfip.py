@@ -62,7 +62,7 @@ def http(answers) -> tuple[requests.Session, Recorded]:
 
 
 @pytest.fixture
-def d(database, monkeypatch) -> Demo:
+def d(database, monkeypatch, demo_rows) -> Demo:
     demo = _load(database, monkeypatch)
     with demo.db.write_session() as s:
         structure = s.get(Structure, demo.structure)

@@ -40,7 +40,7 @@ def settings(tmp_path) -> Settings:
 
 
 @pytest.fixture
-def d(database: Database, monkeypatch) -> Demo:
+def d(database: Database, monkeypatch, demo_rows) -> Demo:
     return _load(database, monkeypatch)
 
 

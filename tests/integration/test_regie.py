@@ -28,7 +28,7 @@ from tests.integration.test_booking import MON, NOW, THU, TUE, Demo, _load, appl
 
 
 @pytest.fixture
-def d(database, monkeypatch) -> Demo:
+def d(database, monkeypatch, demo_rows) -> Demo:
     return _load(database, monkeypatch)
 
 

@@ -26,7 +26,7 @@ DEC_2 = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)  # Wednesday 2 December, 10:00 P
 
 
 @pytest.fixture
-def d(database: Database, settings, monkeypatch) -> Demo:
+def d(database: Database, settings, monkeypatch, demo_rows) -> Demo:
     monkeypatch.setattr("cantine_portal.infra.db._active", database)
     monkeypatch.setattr("cantine_portal.config._active", settings)
     return _load(database, monkeypatch)

@@ -21,7 +21,7 @@ from tests.integration.test_booking import MON, NOW, TUE, Demo, _load
 
 
 @pytest.fixture
-def d(database: Database, settings, monkeypatch) -> Demo:
+def d(database: Database, settings, monkeypatch, demo_rows) -> Demo:
     monkeypatch.setattr("cantine_portal.infra.db._active", database)
     monkeypatch.setattr("cantine_portal.config._active", settings)
     return _load(database, monkeypatch)
