@@ -11,17 +11,23 @@ export REFLEX_TELEMETRY_ENABLED := false
 .PHONY: install install-dev migrate demo run run-scaled dev lint test test-fast test-unit test-integration test-postgres \
 	test-browser system-deps bench clean
 
+# The venv's packages are installed by uv (from PyPI, into the venv, same versions as pip would
+# choose): 4-8 s where pip takes ~25 s to resolve and copy them (docs/performance.md). pip does it
+# when uv cannot be installed.
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet uv || $(VENV)/bin/pip install --quiet --upgrade pip
+
+VENV_INSTALL = if [ -x $(VENV)/bin/uv ]; then $(VENV)/bin/uv pip install --quiet --python $(PY) $(1); \
+	else $(VENV)/bin/pip install --quiet $(1); fi
 
 $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
-	$(VENV)/bin/pip install --quiet -e .
+	$(call VENV_INSTALL,-e .)
 	touch $@
 
-# One pip run for the portal and the test tools (pip resolves everything once, not twice).
+# One run for the portal and the test tools (everything resolved once, not twice).
 $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	$(call VENV_INSTALL,-e '.[dev]')
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
