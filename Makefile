@@ -102,22 +102,25 @@ lint: install-dev
 	$(VENV)/bin/lint-imports
 
 # Everything in one go. The browser layer is the longest (it builds the frontend, then drives Chromium),
-# so it starts first, in the background, and lint beside it; the unit and integration layers, then the
-# integration layer's database tests again on PostgreSQL (one database per test, copied from a template)
-# run meanwhile, under `nice`: the portals and Chromium get the CPU whenever they want it (their waits
-# have timeouts), the rest soaks up what is left. Fails if any fails (docs/performance.md "The test
-# suite's wall time").
+# so it starts first, in the background, and lint beside it; meanwhile one pytest-xdist run takes the
+# unit and integration layers, each database test twice (SQLite, then PostgreSQL: CANTINE_TEST_DB=both),
+# under `nice`: the portals and Chromium get the CPU whenever they want it (their waits have timeouts),
+# the rest soaks up what is left. Prints each part's wall time; fails if any fails (docs/performance.md
+# "The test suite's wall time").
 test: install-dev system-deps
 	@mkdir -p $(dir $(TEST_LOG)); echo "Browser tests and lint in the background, output in $(TEST_LOG) and $(LINT_LOG)"; \
-	$(PYTEST) -p no:cacheprovider -n $(BROWSER_JOBS) --dist loadfile tests/browser > $(TEST_LOG) 2>&1 & browser=$$!; \
+	start=$$(date +%s); \
+	( $(PYTEST) -p no:cacheprovider -n $(BROWSER_JOBS) --dist loadfile tests/browser > $(TEST_LOG) 2>&1; \
+	  code=$$?; echo "browser layer: $$(( $$(date +%s) - start )) s" >> $(TEST_LOG); exit $$code ) & browser=$$!; \
 	nice -n 10 $(MAKE) --no-print-directory lint > $(LINT_LOG) 2>&1 & lint=$$!; \
-	nice -n 10 $(PYTEST) -n $(JOBS) tests/unit tests/integration; layers=$$?; \
-	CANTINE_TEST_DB=postgres nice -n 10 $(PYTEST) -n $(JOBS) -m db tests/integration; postgres=$$?; \
+	CANTINE_TEST_DB=both nice -n 10 $(PYTEST) -n $(JOBS) tests/unit tests/integration; layers=$$?; \
+	echo "unit + integration (SQLite and PostgreSQL): $$(( $$(date +%s) - start )) s"; \
 	wait $$lint; lint=$$?; echo "--- lint ---"; cat $(LINT_LOG); \
 	wait $$browser; web=$$?; \
 	echo "--- browser tests (tests/browser) ---"; cat $(TEST_LOG); \
-	echo "lint: exit $$lint, unit+integration: exit $$layers, PostgreSQL: exit $$postgres, browser: exit $$web"; \
-	exit $$(( lint || layers || postgres || web ))
+	echo "lint: exit $$lint, unit+integration (SQLite and PostgreSQL): exit $$layers, browser: exit $$web"; \
+	echo "make test: $$(( $$(date +%s) - start )) s after the install"; \
+	exit $$(( lint || layers || web ))
 
 # Unit layer only: no database, no process, no network (< 30 s).
 test-fast: install-dev

@@ -78,12 +78,31 @@ def settings(tmp_path: Path) -> Settings:
 
 
 # CANTINE_TEST_DB=postgres runs every test that takes the `database` fixture (tests/integration/conftest.py)
-# on PostgreSQL (a fresh database per test, copied from a template); `make test` does both.
+# on PostgreSQL; CANTINE_TEST_DB=both runs each of them twice, on SQLite and on PostgreSQL, in the same
+# session (`make test`: one pytest-xdist run shares its workers between the two).
 TEST_DB = os.environ.get("CANTINE_TEST_DB", "sqlite").lower()
+BACKENDS = ("sqlite", "postgres") if TEST_DB == "both" else (TEST_DB,)
 LAYERS = ("unit", "integration", "browser")
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """With CANTINE_TEST_DB=both, a database test runs once per backend (ids ``[sqlite]``, ``[postgres]``)."""
+    if "backend" in metafunc.fixturenames and len(BACKENDS) > 1:
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database engine this test runs on (``sqlite`` or ``postgres``; see TEST_DB)."""
+    return getattr(request, "param", BACKENDS[0])
+
+
+# The longest tests start first, so that the other worker is not left idle at the end of a run.
+SLOW_FIRST = ("test_the_books_balance_whatever_happens",)
+
+
 def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: getattr(item, "originalname", "") not in SLOW_FIRST)
     for item in items:
         layer = next((part for part in Path(str(item.fspath)).parts[-3:-1] if part in LAYERS), None)
         if layer is not None:

@@ -221,7 +221,8 @@ def pytest_terminal_summary(terminalreporter):
 # arrived (no « Chargement… »: Reflex flips is_hydrated after the page's on_load handlers) and the
 # DOM has not changed for QUIET_MS (the last websocket delta rendered). This replaces Playwright's
 # "networkidle" (500 ms without any HTTP request, blind to the websocket that carries the page's
-# data), which cost at least 0.5 s a page.
+# data), which cost at least 0.5 s a page. It reads ``textContent``, not ``innerText``, which would
+# lay the page out again at each poll (« Chargement… » is only ever in the document while shown).
 QUIET_MS = 150
 SETTLED = """quiet => {
   if (!window.__cpLastMutation) {
@@ -230,7 +231,7 @@ SETTLED = """quiet => {
       .observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
   }
   return document.readyState === 'complete' && document.title.trim() !== '' && document.body !== null
-    && !document.body.innerText.includes('Chargement…')
+    && !document.body.textContent.includes('Chargement…')
     && performance.now() - window.__cpLastMutation >= quiet;
 }"""
 # What axe-core sees: the document (its markup, inline styles and the emotion class names that
@@ -298,7 +299,7 @@ class Ui:
 
     def wait_hydrated(self) -> None:
         # The portal shows "Chargement…" until its state has arrived over the websocket.
-        self.page.wait_for_function("() => !document.body.innerText.includes('Chargement…')", timeout=20000)
+        self.page.wait_for_function("() => !document.body.textContent.includes('Chargement…')", timeout=20000)
 
     def settle(self) -> None:
         """Hydrated, and the DOM quiet for QUIET_MS (see SETTLED)."""

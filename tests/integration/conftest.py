@@ -1,5 +1,6 @@
 """The integration layer's database: a fresh one per test, SQLite by default, PostgreSQL with
-``CANTINE_TEST_DB=postgres`` (tests taking `database` are marked `db`; `make test` runs them on both).
+``CANTINE_TEST_DB=postgres``, both with ``CANTINE_TEST_DB=both`` (tests taking `database` are marked `db`;
+`make test` runs them on both).
 
 Each test's database is a copy of a template built once per test process: the schema alone, or the
 schema with the demo communes loaded at ``NOW`` when the test asks for ``demo_session`` (a file copy
@@ -21,7 +22,7 @@ from sqlmodel import Session, SQLModel
 from cantine_portal.config import Settings, get_settings
 from cantine_portal.infra.db import Database
 from cantine_portal.services.demo import load_demo
-from tests.conftest import NOW, TEST_DB, PostgresServer, settings_for
+from tests.conftest import NOW, PostgresServer, settings_for
 
 
 def _wants_demo(request: pytest.FixtureRequest) -> bool:
@@ -32,9 +33,9 @@ def _wants_demo(request: pytest.FixtureRequest) -> bool:
 
 
 @pytest.fixture
-def database(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Database]:
+def database(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Iterator[Database]:
     demo = _wants_demo(request)
-    if TEST_DB == "postgres":
+    if backend == "postgres":
         reset: PostgresReset = request.getfixturevalue("postgres_reset")
         db = Database(reset(demo))
         yield db

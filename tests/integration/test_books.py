@@ -77,7 +77,6 @@ from cantine_portal.services.regie import counter, journal, refunds, rejection
 from cantine_portal.services.regie.errors import AlreadyRecorded, RegieError
 from cantine_portal.services.rollcall import billing, marks, settlement
 from cantine_portal.usecases import payments as payment_cases
-from tests.conftest import TEST_DB
 from tests.integration.books_payfip import NUMCLI, FakePayFiP, http_session
 from tests.integration.books_world import (
     NOW,
@@ -962,8 +961,8 @@ def _cells(spec: FamilySpec) -> set[tuple[int, int, Any]]:
 
 
 @pytest.fixture
-def world(tmp_path, request) -> Iterator[World]:
-    if TEST_DB == "postgres":
+def world(tmp_path, backend, request) -> Iterator[World]:
+    if backend == "postgres":
         built = postgres_world(request.getfixturevalue("postgres_server"), request.getfixturevalue("postgres_template"))
     else:
         built = sqlite_world(tmp_path)
@@ -971,7 +970,7 @@ def world(tmp_path, request) -> Iterator[World]:
     built.close()
 
 
-def test_the_books_balance_whatever_happens(world: World, tmp_path, monkeypatch) -> None:
+def test_the_books_balance_whatever_happens(world: World, backend: str, tmp_path, monkeypatch) -> None:
     from starlette.testclient import TestClient
 
     from cantine_portal.api import payment_routes
@@ -994,7 +993,7 @@ def test_the_books_balance_whatever_happens(world: World, tmp_path, monkeypatch)
 
     Machine.world, Machine.settings, Machine.route_clock = world, settings, machine_now
     Machine.client = TestClient(build_api(), base_url="http://portail.test")
-    run = RUNS["postgres" if TEST_DB == "postgres" else "sqlite"]
+    run = RUNS[backend]
     sa_event.listen(Engine, "after_cursor_execute", Writes.seen)
     try:
         run_state_machine_as_test(

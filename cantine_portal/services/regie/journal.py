@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from cantine_portal.french import PARIS, format_euros, format_paris_datetime
 from cantine_portal.models import (
@@ -96,11 +96,8 @@ def month_bounds(month: date) -> tuple[date, date]:
 
 
 def _names(session: Session, structure_id: int) -> dict[int, str]:
-    return {
-        f.id: f.name
-        for f in session.exec(select(Family).where(Family.structure_id == structure_id)).all()
-        if f.id is not None
-    }
+    rows = session.exec(select(Family.id, Family.name).where(Family.structure_id == structure_id)).all()
+    return {family_id: name for family_id, name in rows if family_id is not None}
 
 
 def _payments(
@@ -282,11 +279,11 @@ def build_journal(session: Session, structure_id: int, first_day: date, last_day
             totals[m.channel] += m.amount_cents
         else:
             credit_totals[m.kind] += m.amount_cents
-    receipts = session.exec(
-        select(Receipt).where(
+    receipt_count, receipt_cents = session.exec(
+        select(func.count(), func.coalesce(func.sum(Receipt.amount_cents), 0)).where(
             Receipt.structure_id == structure_id, col(Receipt.issued_at) >= start, col(Receipt.issued_at) < end
         )
-    ).all()
+    ).one()
     return Journal(
         first_day,
         last_day,
@@ -295,8 +292,8 @@ def build_journal(session: Session, structure_id: int, first_day: date, last_day
         sum(totals.values()),
         sum(m.amount_cents for m in moves if m.kind == "avoir émis"),
         -sum(m.amount_cents for m in moves if m.kind == "avoir utilisé"),
-        len(receipts),
-        sum(r.amount_cents for r in receipts),
+        receipt_count,
+        int(receipt_cents),
         sum(m.amount_cents for m in moves if m.receipted),
         dict(sorted(credit_totals.items())),
     )
