@@ -14,13 +14,14 @@ import os
 import shutil
 from collections.abc import Iterator
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, SQLModel
 
 from cantine_portal.config import Settings, get_settings
-from cantine_portal.infra.db import Database
+from cantine_portal.infra.db import Database, sqlite_path
 from cantine_portal.services.demo import load_demo
 from tests.conftest import NOW, PostgresServer, settings_for
 
@@ -33,17 +34,31 @@ def _wants_demo(request: pytest.FixtureRequest) -> bool:
 
 
 @pytest.fixture
-def database(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Iterator[Database]:
+def database(backend: str, request: pytest.FixtureRequest) -> Iterator[Database]:
+    """This test's database: the process's own one for ``backend``, brought back to the schema (or the
+    demo) first. The same ``Database`` object serves every test of the process, so that SQLAlchemy
+    compiles each statement once per process rather than once per test (its statement cache belongs
+    to the engine); its connections are closed between tests."""
     demo = _wants_demo(request)
     if backend == "postgres":
         reset: PostgresReset = request.getfixturevalue("postgres_reset")
-        db = Database(reset(demo))
-        yield db
+        db = reset.database
         db.dispose()
-        return
-    path = tmp_path / "test.db"
-    shutil.copyfile(request.getfixturevalue("sqlite_demo_template" if demo else "sqlite_template"), path)
-    db = Database(f"sqlite:///{path}")
+        reset(demo)
+    else:
+        db = request.getfixturevalue("sqlite_database")
+        db.dispose()
+        path = Path(sqlite_path(db.url) or "")
+        for suffix in ("-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(request.getfixturevalue("sqlite_demo_template" if demo else "sqlite_template"), path)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_database(template_dir: Path) -> Iterator[Database]:
+    db = Database(f"sqlite:///{template_dir / 'test.db'}")
     yield db
     db.dispose()
 
@@ -174,6 +189,10 @@ class PostgresReset:
         with psycopg.connect(self.dsn, autocommit=True) as conn:
             conn.execute(self.statements[demo])
         return self.url
+
+    @cached_property
+    def database(self) -> Database:
+        return Database(self.url)
 
 
 @pytest.fixture(scope="session")
