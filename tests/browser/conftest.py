@@ -234,10 +234,20 @@ SETTLED = """quiet => {
     && !document.body.textContent.includes('Chargement…')
     && performance.now() - window.__cpLastMutation >= quiet;
 }"""
-# What axe-core sees: the document (its markup, inline styles and the emotion class names that
-# stand for the CSS), the viewport and the address. Two identical fingerprints are the same check.
+# What axe-core sees: the document's tree (each element's tag, attributes — inline styles and the
+# emotion class names that stand for the CSS — and number of children; each text), the viewport and
+# the address, the digits of the texts and of the address read as 0: two states of a page that differ
+# only by the numbers shown (a total, a date, a count) raise the same findings. Two identical
+# fingerprints are the same check.
 FINGERPRINT = """() => {
-  const text = location.href + '|' + innerWidth + 'x' + innerHeight + '|' + document.documentElement.outerHTML;
+  const parts = [location.href.replace(/[0-9]/g, '0'), innerWidth + 'x' + innerHeight];
+  const walker = document.createTreeWalker(document.documentElement, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
+  for (let node = walker.currentNode; node; node = walker.nextNode()) {
+    if (node.nodeType === Node.TEXT_NODE) { parts.push('#' + node.data.replace(/[0-9]/g, '0')); continue; }
+    parts.push('<' + node.tagName + ' ' + node.childNodes.length);
+    for (const attribute of node.attributes) parts.push(attribute.name + '=' + attribute.value);
+  }
+  const text = parts.join('|');
   let a = 0x811c9dc5, b = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -246,6 +256,7 @@ FINGERPRINT = """() => {
   }
   return text.length + ':' + (a >>> 0).toString(16) + ':' + (b >>> 0).toString(16);
 }"""
+
 # Violations (every impact) by fingerprint, for the whole session: a page state already checked
 # (the home page before each login, the same back-office page at the same size…) is not checked again.
 AXE_RESULTS: dict[str, list[dict]] = {}
