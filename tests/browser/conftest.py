@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -165,6 +166,79 @@ def portal(tmp_path_factory) -> Portal:
     process, portal, _log = start_portal(var_dir, web_dir=web_dir_of_this_worker())
     yield portal
     stop_portal(process)
+
+
+class ScaledPortal:
+    """The scale-out portal of tests/browser/test_scaled.py: PostgreSQL, a real Redis, two workers
+    (serve.py), its frontend built in ``.web-scaled`` (a build holds its portal's port).
+
+    In a single-process run it starts in a thread at the beginning of the session, its build beside
+    the session portal's, instead of last, alone, after every other test (docs/performance.md);
+    under pytest-xdist it starts when the worker that runs test_scaled.py asks for it."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory, postgres_server) -> None:
+        self._factory, self._postgres = tmp_path_factory, postgres_server
+        self._thread: threading.Thread | None = None
+        self._started: tuple | None = None
+        self._error: BaseException | None = None
+        self._redis = None
+
+    def start_in_background(self) -> None:
+        self._thread = threading.Thread(target=self._start_catching, name="scaled-portal", daemon=True)
+        self._thread.start()
+
+    def _start_catching(self) -> None:
+        try:
+            self._start()
+        except (Exception, pytest.skip.Exception) as error:  # noqa: BLE001 - whatever it is, the test asking for the portal gets it
+            self._error = error
+
+    def _start(self) -> None:
+        from bench import local_stack
+
+        if local_stack.redis_bin() is None:
+            pytest.skip("redis-server is not installed (make test installs Debian's redis-server package)")
+        self._redis = local_stack.start_redis(log=self._factory.mktemp("redis") / "redis.log")
+        database_url = self._postgres.create_database("cantine_scaled")
+        var_dir = self._factory.mktemp("scaled-var")
+        # serve.py sets REFLEX_OPLOCK_ENABLED / REFLEX_OPLOCK_HOLD_TIME itself when Redis is used.
+        extra = {"DATABASE_URL": database_url, "REFLEX_REDIS_URL": self._redis.url}
+        process, portal, log = start_portal(var_dir, extra, workers=2, web_dir=".web-scaled")
+        self._started = (portal, process, log)
+
+    def result(self) -> tuple:
+        """(portal, its process, its log), once it answers."""
+        if self._thread is None:
+            self._start()
+        else:
+            self._thread.join()
+        if self._error is not None:
+            if isinstance(self._error, pytest.skip.Exception):
+                raise self._error
+            raise RuntimeError("the scale-out portal did not start") from self._error
+        assert self._started is not None
+        return self._started
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+        if self._started is not None:
+            stop_portal(self._started[1])
+        if self._redis is not None:
+            self._redis.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def scaled_portal_early(request, tmp_path_factory) -> Iterator[ScaledPortal]:
+    wanted = any(item.path.name == "test_scaled.py" for item in request.session.items)
+    if not wanted:
+        yield None
+        return
+    scaled = ScaledPortal(tmp_path_factory, request.getfixturevalue("postgres_server"))
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        scaled.start_in_background()
+    yield scaled
+    scaled.stop()
 
 
 @pytest.fixture(scope="session")

@@ -14,40 +14,18 @@ import time
 
 import pytest
 
-from bench import local_stack
 from cantine_portal.services.demo import MARTIN_EMAIL, MARTIN_PASSWORD
-from tests.browser.conftest import _new_ui, start_portal, stop_portal
+from tests.browser.conftest import _new_ui
 from tests.browser.test_accounts_flow import login
 
 pytestmark = pytest.mark.scaled
 
 
 @pytest.fixture(scope="module")
-def scaled_portal(tmp_path_factory, postgres_server):
-    if local_stack.redis_bin() is None:
-        pytest.skip("redis-server is not installed (make test installs Debian's redis-server package)")
-    redis = local_stack.start_redis(log=tmp_path_factory.mktemp("redis") / "redis.log")
-    try:
-        database_url = postgres_server.create_database("cantine_scaled")
-        var_dir = tmp_path_factory.mktemp("scaled-var")
-        # serve.py sets REFLEX_OPLOCK_ENABLED / REFLEX_OPLOCK_HOLD_TIME itself when Redis is used.
-        process, portal, log = start_portal(
-            var_dir,
-            {
-                "DATABASE_URL": database_url,
-                "REFLEX_REDIS_URL": redis.url,
-            },
-            workers=2,
-            # Its own frontend build (the build holds the portal's port): the session portal's,
-            # serving other tests of this process, is left untouched.
-            web_dir=".web-scaled",
-        )
-        try:
-            yield portal, process, log
-        finally:
-            stop_portal(process)
-    finally:
-        redis.stop()
+def scaled_portal(scaled_portal_early):
+    """The scale-out portal, started (its frontend built) while the other tests ran when this is a
+    single-process run (tests/browser/conftest.py: scaled_portal_early), else now."""
+    return scaled_portal_early.result()
 
 
 def _workers(process) -> list[int]:
