@@ -9,10 +9,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -176,14 +177,18 @@ class ScaledPortal:
     the first tests, instead of last, alone, after every other test (docs/performance.md);
     under pytest-xdist it starts when the worker that runs test_scaled.py asks for it."""
 
-    def __init__(self, tmp_path_factory: pytest.TempPathFactory, postgres_server) -> None:
-        self._factory, self._postgres = tmp_path_factory, postgres_server
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory, postgres_server: Callable[[], Any]) -> None:
+        # The PostgreSQL server is asked for (started) only when this portal starts: under
+        # pytest-xdist, only by the worker that runs test_scaled.py.
+        self._factory, self._postgres_server = tmp_path_factory, postgres_server
+        self._postgres: Any = None
         self._thread: threading.Thread | None = None
         self._started: tuple | None = None
         self._error: BaseException | None = None
         self._redis = None
 
     def start_in_background(self) -> None:
+        self._postgres = self._postgres_server()  # a fixture: asked for in the test's own thread
         self._thread = threading.Thread(target=self._start_catching, name="scaled-portal", daemon=True)
         self._thread.start()
 
@@ -209,6 +214,7 @@ class ScaledPortal:
     def result(self) -> tuple:
         """(portal, its process, its log), once it answers."""
         if self._thread is None:
+            self._postgres = self._postgres_server()
             self._start()
         else:
             self._thread.join()
@@ -234,7 +240,7 @@ def scaled_portal_early(request, tmp_path_factory) -> Iterator[ScaledPortal]:
     if not wanted:
         yield None
         return
-    scaled = ScaledPortal(tmp_path_factory, request.getfixturevalue("postgres_server"))
+    scaled = ScaledPortal(tmp_path_factory, lambda: request.getfixturevalue("postgres_server"))
     if "PYTEST_XDIST_WORKER" not in os.environ:
         # Once the session portal answers: its build, which the first test waits for, gets the CPU
         # alone; the second build then runs while the first tests wait on the browser.

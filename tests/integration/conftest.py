@@ -1,11 +1,11 @@
-"""The integration layer's database: a fresh one per test, SQLite by default, PostgreSQL with
-``CANTINE_TEST_DB=postgres``, both with ``CANTINE_TEST_DB=both`` (tests taking `database` are marked `db`;
-`make test` runs them on both).
+"""The integration layer's database: SQLite by default, PostgreSQL with ``CANTINE_TEST_DB=postgres``,
+both with ``CANTINE_TEST_DB=both`` (tests taking `database` are marked `db`; `make test` runs them on both).
 
-Each test's database is a copy of a template built once per test process: the schema alone, or the
-schema with the demo communes loaded at ``NOW`` when the test asks for ``demo_session`` (a file copy
-on SQLite, ``CREATE DATABASE … TEMPLATE`` on PostgreSQL) — the same rows ``load_demo`` would write,
-without writing them again for each of some 250 tests. The demo's stored files (documents, logos)
+Each test process has one database per backend, brought back before each test to a template built
+once per process: the schema alone, or the schema with the demo communes loaded at ``NOW`` when the
+test asks for ``demo_session`` or ``demo_rows`` (a file copy on SQLite; on PostgreSQL the tables
+emptied and the demo's rows put back, see ``PostgresReset``) — the same rows ``load_demo`` would
+write, without writing them again for each of some 400 tests. The demo's stored files (documents, logos)
 are copied into the test's own settings folder, where its rows say they are."""
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def demo_session(
     """A session on a database holding the demo communes (their stored files under ``settings``)."""
     if now == NOW:  # the database is a copy of the demo template: its files join it
         shutil.copytree(request.getfixturevalue("demo_files"), settings.storage_dir, dirs_exist_ok=True)
-    if now != NOW:  # no template for another instant: load the demo for this one
+    else:  # no template for another instant: load the demo for this one
         with database.write_session() as s:
             load_demo(s, now, settings)
     with database.session() as s:
@@ -183,12 +183,11 @@ class PostgresReset:
         )
         self.statements = {False: close_others + empty, True: close_others + empty + refill + renumber}
 
-    def __call__(self, demo: bool) -> str:
+    def __call__(self, demo: bool) -> None:
         import psycopg
 
         with psycopg.connect(self.dsn, autocommit=True) as conn:
             conn.execute(self.statements[demo])
-        return self.url
 
     @cached_property
     def database(self) -> Database:
