@@ -40,6 +40,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import bindparam
 from sqlalchemy import event as sa_event
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select, update
 
@@ -866,22 +867,21 @@ class BooksMachine(RuleBasedStateMachine):
         """A reservation is credited at most once, whatever cancelled it (Valider, a closure, an
         absence); a validated absence credited exactly its credited days; a day under absence is
         never cancelled while the staff have not decided."""
-        credited = [
-            r
-            for r, amount in s.exec(
-                select(Credit.reservation_id, Credit.amount_cents).where(
-                    Credit.structure_id == structure_id, Credit.reservation_id.is_not(None)
-                )
-            ).all()
-            if amount > 0
-        ]
+        where = {"structure_id": structure_id}
+        credited = [r for r, amount in s.execute(_CREDITED, where).tuples() if amount > 0]
         assert len(credited) == len(set(credited)), credited
-        for absence in s.exec(select(Absence).where(Absence.structure_id == structure_id)).all():
-            days = s.exec(select(AbsenceDay).where(AbsenceDay.absence_id == absence.id)).all()
-            credits = sum(s.get(Credit, d.credit_id).amount_cents for d in days if d.credit_id is not None)
-            assert credits == absence.credited_cents == sum(d.price_cents for d in days if d.outcome == "credited")
+        by_absence: dict[int, list[Any]] = defaultdict(list)
+        recorded: dict[int, int] = {}
+        for row in s.execute(_ABSENCE_DAYS, where):
+            recorded[row.absence_id] = row.credited_cents
+            if row.outcome is not None:  # an absence without days has none of its own
+                by_absence[row.absence_id].append(row)
+        for absence_id, credited_cents in recorded.items():
+            days = by_absence[absence_id]
+            credits = sum(d.credit_cents for d in days if d.credit_id is not None)
+            assert credits == credited_cents == sum(d.price_cents for d in days if d.outcome == "credited")
             for d in days:
-                status = s.get(Reservation, d.reservation_id).status if d.reservation_id is not None else None
+                status = d.status if d.reservation_id is not None else None
                 if d.outcome == "waiting":  # paid, or credited by a closure
                     assert status == ReservationStatus.PAID or d.reservation_id in credited, d
                 if d.outcome in ("carence", "refused"):  # decided: an ordinary paid day again, which a
@@ -954,6 +954,27 @@ _PAID_PAYMENTS = select(Payment.id, Payment.amount_cents).where(
     Payment.structure_id == _SID, Payment.status == PaymentStatus.SUCCEEDED
 )
 _RECEIPTS = select(Receipt.payment_id, Receipt.amount_cents, Receipt.number).where(Receipt.structure_id == _SID)
+_CREDITED = select(Credit.reservation_id, Credit.amount_cents).where(
+    Credit.structure_id == _SID, col(Credit.reservation_id).is_not(None)
+)
+# Each absence with its days, each day with its credit's amount and its reservation's status.
+_ABSENCE_DAYS = (
+    sa_select(
+        col(Absence.id).label("absence_id"),
+        col(Absence.credited_cents),
+        col(AbsenceDay.outcome),
+        col(AbsenceDay.price_cents),
+        col(AbsenceDay.reservation_id),
+        col(AbsenceDay.credit_id),
+        col(Credit.amount_cents).label("credit_cents"),
+        col(Reservation.status),
+    )
+    .select_from(Absence)
+    .outerjoin(AbsenceDay, col(AbsenceDay.absence_id) == col(Absence.id))
+    .outerjoin(Credit, col(Credit.id) == col(AbsenceDay.credit_id))
+    .outerjoin(Reservation, col(Reservation.id) == col(AbsenceDay.reservation_id))
+    .where(col(Absence.structure_id) == _SID)
+)
 
 
 def _cells(spec: FamilySpec) -> set[tuple[int, int, Any]]:

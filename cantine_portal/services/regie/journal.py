@@ -21,7 +21,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
+from sqlalchemy import BindParameter, bindparam
+from sqlalchemy import select as columns_of
 from sqlmodel import Session, col, func, select
 
 from cantine_portal.french import PARIS, format_euros, format_paris_datetime
@@ -95,50 +98,107 @@ def month_bounds(month: date) -> tuple[date, date]:
     return first, following - timedelta(days=1)
 
 
+# The journal's statements, built once with bound parameters (structure, period): building a
+# SQLAlchemy statement costs more than running it on a commune's month, and the régie's page, its
+# closures and the books' property test build journals often. Columns, not whole rows.
+_SID: BindParameter[int] = bindparam("structure_id")
+_START: BindParameter[datetime] = bindparam("start")
+_END: BindParameter[datetime] = bindparam("end")
+_NAMES = select(Family.id, Family.name).where(col(Family.structure_id) == _SID)
+_PAYMENTS = columns_of(
+    col(Payment.completed_at),
+    col(Payment.provider),
+    col(Payment.family_id),
+    col(Payment.reference),
+    col(Payment.amount_cents),
+).where(
+    col(Payment.structure_id) == _SID,
+    col(Payment.status) == PaymentStatus.SUCCEEDED,
+    col(Payment.completed_at) >= _START,
+    col(Payment.completed_at) < _END,
+    col(Payment.provider).not_in(NOT_ONLINE),
+)
+_COUNTER_COLUMNS = (
+    col(CounterPayment.id),
+    col(CounterPayment.family_id),
+    col(CounterPayment.method),
+    col(CounterPayment.amount_cents),
+    col(CounterPayment.payment_id),
+    col(CounterPayment.created_at),
+    col(CounterPayment.rejected_at),
+    col(CounterPayment.rejection_reason),
+    col(CounterPayment.cheque_number),
+    col(CounterPayment.bank),
+    col(CounterPayment.cesu_count),
+    col(CounterPayment.transfer_reference),
+)
+_COUNTER = columns_of(*_COUNTER_COLUMNS).where(
+    col(CounterPayment.structure_id) == _SID,
+    col(CounterPayment.created_at) >= _START,
+    col(CounterPayment.created_at) < _END,
+)
+_REJECTED = columns_of(*_COUNTER_COLUMNS).where(
+    col(CounterPayment.structure_id) == _SID,
+    col(CounterPayment.status) == CounterStatus.REJECTED,
+    col(CounterPayment.rejected_at) >= _START,
+    col(CounterPayment.rejected_at) < _END,
+)
+_REFUNDS = columns_of(
+    col(Refund.created_at),
+    col(Refund.method),
+    col(Refund.family_id),
+    col(Refund.reference),
+    col(Refund.amount_cents),
+    col(Refund.credit_id),
+).where(col(Refund.structure_id) == _SID, col(Refund.created_at) >= _START, col(Refund.created_at) < _END)
+_COUNTER_CREDITS = select(CounterPayment.credit_id).where(
+    col(CounterPayment.structure_id) == _SID, col(CounterPayment.credit_id).is_not(None)
+)
+_CREDITS = (
+    columns_of(
+        col(Credit.id),
+        col(Credit.created_at),
+        col(Credit.kind),
+        col(Credit.label),
+        col(Credit.family_id),
+        col(Credit.amount_cents),
+        col(Payment.provider),
+        col(Payment.reference),
+    )
+    .outerjoin(Payment, col(Payment.id) == col(Credit.payment_id))
+    .where(col(Credit.structure_id) == _SID, col(Credit.created_at) >= _START, col(Credit.created_at) < _END)
+)
+_RECEIPTS = select(func.count(), func.coalesce(func.sum(Receipt.amount_cents), 0)).where(
+    col(Receipt.structure_id) == _SID, col(Receipt.issued_at) >= _START, col(Receipt.issued_at) < _END
+)
+
+
 def _names(session: Session, structure_id: int) -> dict[int, str]:
-    rows = session.exec(select(Family.id, Family.name).where(Family.structure_id == structure_id)).all()
+    rows = session.execute(_NAMES, {"structure_id": structure_id}).tuples()
     return {family_id: name for family_id, name in rows if family_id is not None}
 
 
-def _payments(
-    session: Session, structure_id: int, start: datetime, end: datetime, names: dict[int, str]
-) -> list[Movement]:
-    rows = session.exec(
-        select(Payment).where(
-            Payment.structure_id == structure_id,
-            Payment.status == PaymentStatus.SUCCEEDED,
-            col(Payment.completed_at) >= start,
-            col(Payment.completed_at) < end,
-            col(Payment.provider).not_in(NOT_ONLINE),
-        )
-    ).all()
+def _payments(session: Session, period: dict[str, Any], names: dict[int, str]) -> list[Movement]:
+    start = period["start"]
     return [
         Movement(
-            p.completed_at or start,
+            completed_at or start,
             "en ligne",
-            f"en ligne:{p.provider}",
-            f"Paiement en ligne — {PROVIDER_LABELS.get(p.provider, p.provider)}",
-            names.get(p.family_id, ""),
-            p.reference,
-            p.amount_cents,
+            f"en ligne:{provider}",
+            f"Paiement en ligne — {PROVIDER_LABELS.get(provider, provider)}",
+            names.get(family_id, ""),
+            reference,
+            amount_cents,
             True,
         )
-        for p in rows
-        if p.amount_cents
+        for completed_at, provider, family_id, reference, amount_cents in session.execute(_PAYMENTS, period).tuples()
+        if amount_cents
     ]
 
 
-def _counter(
-    session: Session, structure_id: int, start: datetime, end: datetime, names: dict[int, str]
-) -> list[Movement]:
+def _counter(session: Session, period: dict[str, Any], names: dict[int, str]) -> list[Movement]:
     moves = []
-    for c in session.exec(
-        select(CounterPayment).where(
-            CounterPayment.structure_id == structure_id,
-            col(CounterPayment.created_at) >= start,
-            col(CounterPayment.created_at) < end,
-        )
-    ).all():
+    for c in session.execute(_COUNTER, period):
         what = "panier" if c.payment_id else "avoir"
         moves.append(
             Movement(
@@ -152,17 +212,10 @@ def _counter(
                 c.payment_id is not None,
             )
         )
-    for c in session.exec(
-        select(CounterPayment).where(
-            CounterPayment.structure_id == structure_id,
-            CounterPayment.status == CounterStatus.REJECTED,
-            col(CounterPayment.rejected_at) >= start,
-            col(CounterPayment.rejected_at) < end,
-        )
-    ).all():
+    for c in session.execute(_REJECTED, period):
         moves.append(
             Movement(
-                c.rejected_at or start,
+                c.rejected_at or period["start"],
                 "rejet",
                 "rejet:cheque",
                 f"Chèque impayé{_detail(c)} — {c.rejection_reason}".rstrip(" —"),
@@ -174,7 +227,8 @@ def _counter(
     return moves
 
 
-def _detail(c: CounterPayment) -> str:
+def _detail(c: Any) -> str:
+    """A counter payment's particulars (a row of its columns)."""
     if c.cheque_number:
         return f", n° {c.cheque_number} {c.bank}".rstrip()
     if c.cesu_count:
@@ -207,18 +261,19 @@ OVERPAYMENT_KIND = "trop-perçu"
 
 def credit_kind(credit: Credit) -> str:
     """The journal kind of a credit movement; a row that does not say is read from its sign."""
-    known = CREDIT_KINDS.get(CreditKind(credit.kind)) if credit.kind in set(CreditKind) else None
-    return known or ("avoir émis" if credit.amount_cents > 0 else "avoir utilisé")
+    return _kind_of(credit.kind, credit.amount_cents)
 
 
-def _refunds_and_credits(
-    session: Session, structure_id: int, start: datetime, end: datetime, names: dict[int, str]
-) -> list[Movement]:
-    refunds = session.exec(
-        select(Refund).where(
-            Refund.structure_id == structure_id, col(Refund.created_at) >= start, col(Refund.created_at) < end
-        )
-    ).all()
+_CREDIT_KIND_VALUES = frozenset(CreditKind)
+
+
+def _kind_of(kind: str | None, amount_cents: int) -> str:
+    known = CREDIT_KINDS.get(CreditKind(kind)) if kind in _CREDIT_KIND_VALUES else None
+    return known or ("avoir émis" if amount_cents > 0 else "avoir utilisé")
+
+
+def _refunds_and_credits(session: Session, period: dict[str, Any], names: dict[int, str]) -> list[Movement]:
+    refunds = session.execute(_REFUNDS, period).all()
     moves = [
         Movement(
             r.created_at,
@@ -231,45 +286,35 @@ def _refunds_and_credits(
         )
         for r in refunds
     ]
-    skip = {r.credit_id for r in refunds} | _counter_credit_ids(session, structure_id)
-    for c, provider, reference in session.exec(
-        select(Credit, Payment.provider, Payment.reference)
-        .outerjoin(Payment, col(Payment.id) == col(Credit.payment_id))
-        .where(Credit.structure_id == structure_id, col(Credit.created_at) >= start, col(Credit.created_at) < end)
-    ).all():
+    skip = {r.credit_id for r in refunds} | set(
+        session.execute(_COUNTER_CREDITS, {"structure_id": period["structure_id"]}).scalars()
+    )
+    for c in session.execute(_CREDITS, period):
         if c.id in skip or not c.amount_cents or c.kind in (CreditKind.DEPOSIT, CreditKind.REFUND):
             continue
         family = names.get(c.family_id, "")
+        provider, reference = c.provider or "", c.reference or ""
         if c.kind == CreditKind.OVERPAYMENT:
             # Money a provider really sent with no basket to pay: it came in (and went to the credit).
-            label = f"Trop-perçu — {PROVIDER_LABELS.get(provider or '', provider or '')} (porté en avoir)"
-            channel = f"{OVERPAYMENT_KIND}:{provider or ''}"
-            moves.append(
-                Movement(c.created_at, OVERPAYMENT_KIND, channel, label, family, reference or "", c.amount_cents)
-            )
+            label = f"Trop-perçu — {PROVIDER_LABELS.get(provider, provider)} (porté en avoir)"
+            channel = f"{OVERPAYMENT_KIND}:{provider}"
+            moves.append(Movement(c.created_at, OVERPAYMENT_KIND, channel, label, family, reference, c.amount_cents))
             continue
-        moves.append(Movement(c.created_at, credit_kind(c), "", c.label, family, reference or "", c.amount_cents))
+        moves.append(
+            Movement(c.created_at, _kind_of(c.kind, c.amount_cents), "", c.label, family, reference, c.amount_cents)
+        )
     return moves
-
-
-def _counter_credit_ids(session: Session, structure_id: int) -> set[int | None]:
-    return set(
-        session.exec(
-            select(CounterPayment.credit_id).where(
-                CounterPayment.structure_id == structure_id, col(CounterPayment.credit_id).is_not(None)
-            )
-        ).all()
-    )
 
 
 def build_journal(session: Session, structure_id: int, first_day: date, last_day: date) -> Journal:
     """Every movement recorded between ``first_day`` and ``last_day`` (Paris days), oldest first."""
     start, end = bounds(first_day, last_day)
+    period: dict[str, Any] = {"structure_id": structure_id, "start": start, "end": end}
     names = _names(session, structure_id)
     moves = sorted(
-        _payments(session, structure_id, start, end, names)
-        + _counter(session, structure_id, start, end, names)
-        + _refunds_and_credits(session, structure_id, start, end, names),
+        _payments(session, period, names)
+        + _counter(session, period, names)
+        + _refunds_and_credits(session, period, names),
         key=lambda m: m.at,
     )
     totals: dict[str, int] = defaultdict(int)
@@ -279,11 +324,7 @@ def build_journal(session: Session, structure_id: int, first_day: date, last_day
             totals[m.channel] += m.amount_cents
         else:
             credit_totals[m.kind] += m.amount_cents
-    receipt_count, receipt_cents = session.exec(
-        select(func.count(), func.coalesce(func.sum(Receipt.amount_cents), 0)).where(
-            Receipt.structure_id == structure_id, col(Receipt.issued_at) >= start, col(Receipt.issued_at) < end
-        )
-    ).one()
+    receipt_count, receipt_cents = session.execute(_RECEIPTS, period).one()
     return Journal(
         first_day,
         last_day,
