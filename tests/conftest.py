@@ -97,12 +97,31 @@ def backend(request: pytest.FixtureRequest) -> str:
     return getattr(request, "param", BACKENDS[0])
 
 
-# The longest tests start first, so that the other worker is not left idle at the end of a run.
+# The longest tests start first, so that the other worker is not left idle at the end of a run;
+# then the modules whose tests mostly wait (on the processes they start: consumers, helpers, a
+# server; on a barrier's timeout), while the CPU is busy anyway, so that the run ends on short
+# database tests that keep both workers busy (docs/performance.md, "fourth pass").
 SLOW_FIRST = ("test_the_books_balance_whatever_happens",)
+WAITING_MODULES = (
+    "test_task_queue.py",
+    "test_write_process.py",
+    "test_pdf_process.py",
+    "test_serve.py",
+    "test_payment_safety.py",
+    "test_retry_postgres.py",
+    "test_credit_race.py",
+    "test_rollcall_billing.py",
+)
+
+
+def _start_rank(item: pytest.Item) -> int:
+    if getattr(item, "originalname", "") in SLOW_FIRST:
+        return 0
+    return 1 if item.path.name in WAITING_MODULES else 2
 
 
 def pytest_collection_modifyitems(items):
-    items.sort(key=lambda item: getattr(item, "originalname", "") not in SLOW_FIRST)
+    items.sort(key=_start_rank)
     for item in items:
         layer = next((part for part in Path(str(item.fspath)).parts[-3:-1] if part in LAYERS), None)
         if layer is not None:

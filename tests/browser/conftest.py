@@ -37,6 +37,11 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--no-first-run",
 ]
+# Tests only: V8 runs the pages' JavaScript without its optimising compilers (TurboFan, Maglev). A
+# test's page lives a few seconds, too short for their compilation to pay back: the same walk (login
+# + 9 pages with axe-core) takes ~13 % less machine CPU (docs/performance.md, "fourth pass"). Same
+# JavaScript semantics; the benches keep the full JIT, which is what a parent's phone runs.
+TEST_ARGS = [*CHROMIUM_ARGS, "--js-flags=--no-opt --no-maglev"]
 # The browser tests stand on a fixed day: Thursday 26 November 2026, 10:00 in Paris.
 FAKE_NOW = "2026-11-26T10:00:00+01:00"
 PHONE = {"width": 390, "height": 844}
@@ -257,7 +262,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=TEST_ARGS, headless=True)
         yield browser
         browser.close()
 
