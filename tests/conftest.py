@@ -97,11 +97,12 @@ def backend(request: pytest.FixtureRequest) -> str:
     return getattr(request, "param", BACKENDS[0])
 
 
-# The longest tests start first, so that the other worker is not left idle at the end of a run;
-# then the modules whose tests mostly wait (on the processes they start: consumers, helpers, a
-# server; on a barrier's timeout), while the CPU is busy anyway, so that the run ends on short
-# database tests that keep both workers busy (docs/performance.md, "fourth pass").
-SLOW_FIRST = ("test_the_books_balance_whatever_happens",)
+# The order pytest-xdist hands tests out in (``--dist load``: each worker first gets a run of
+# consecutive tests, then more as it finishes). First the modules whose tests mostly wait (on the
+# processes they start: consumers, helpers, a server; on a barrier's timeout), while the CPU is
+# busy anyway (the browser layer builds its frontend); then the longest test; so that the run ends
+# on short database tests that keep both workers busy instead of on waits (docs/performance.md,
+# "fourth pass").
 WAITING_MODULES = (
     "test_task_queue.py",
     "test_write_process.py",
@@ -112,12 +113,13 @@ WAITING_MODULES = (
     "test_credit_race.py",
     "test_rollcall_billing.py",
 )
+SLOW_FIRST = ("test_the_books_balance_whatever_happens",)
 
 
 def _start_rank(item: pytest.Item) -> int:
-    if getattr(item, "originalname", "") in SLOW_FIRST:
+    if item.path.name in WAITING_MODULES:
         return 0
-    return 1 if item.path.name in WAITING_MODULES else 2
+    return 1 if getattr(item, "originalname", "") in SLOW_FIRST else 2
 
 
 def pytest_collection_modifyitems(items):
