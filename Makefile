@@ -113,7 +113,7 @@ test: install-dev system-deps
 	( $(PYTEST) -p no:cacheprovider -n $(BROWSER_JOBS) --dist loadfile tests/browser > $(TEST_LOG) 2>&1; \
 	  code=$$?; echo "browser layer: $$(( $$(date +%s) - start )) s" >> $(TEST_LOG); exit $$code ) & browser=$$!; \
 	nice -n 10 $(MAKE) --no-print-directory lint > $(LINT_LOG) 2>&1 & lint=$$!; \
-	CANTINE_TEST_DB=both nice -n 10 $(PYTEST) -n $(JOBS) tests/unit tests/integration; layers=$$?; \
+	CANTINE_TEST_DB=both nice -n 10 $(PYTEST) -n $(JOBS) --dist loadgroup tests/unit tests/integration; layers=$$?; \
 	echo "unit + integration (SQLite and PostgreSQL): $$(( $$(date +%s) - start )) s"; \
 	wait $$lint; lint=$$?; echo "--- lint ---"; cat $(LINT_LOG); \
 	wait $$browser; web=$$?; \
@@ -130,11 +130,11 @@ test-unit: test-fast
 
 # SQLite files, PostgreSQL, helper processes, SMTP, HTTP routes.
 test-integration: install-dev system-deps
-	$(PYTEST) -n $(JOBS) tests/integration
+	$(PYTEST) -n $(JOBS) --dist loadgroup tests/integration
 
 # The integration layer's database tests on PostgreSQL.
 test-postgres: install-dev system-deps
-	CANTINE_TEST_DB=postgres $(PYTEST) -n $(JOBS) -m db tests/integration
+	CANTINE_TEST_DB=postgres $(PYTEST) -n $(JOBS) --dist loadgroup -m db tests/integration
 
 test-browser: install-dev system-deps
 	$(PYTEST) -n $(BROWSER_JOBS) --dist loadfile tests/browser

@@ -97,12 +97,12 @@ def backend(request: pytest.FixtureRequest) -> str:
     return getattr(request, "param", BACKENDS[0])
 
 
-# The order pytest-xdist hands tests out in (``--dist load``: each worker first gets a run of
-# consecutive tests, then more as it finishes). First the modules whose tests mostly wait (on the
-# processes they start: consumers, helpers, a server; on a barrier's timeout), while the CPU is
-# busy anyway (the browser layer builds its frontend); then the longest test; so that the run ends
-# on short database tests that keep both workers busy instead of on waits (docs/performance.md,
-# "fourth pass").
+# How pytest-xdist shares the unit and integration layers between its workers (``make test``
+# runs them with ``--dist loadgroup``). Two long runs get a worker each from the start: the books'
+# property test, and the modules whose tests mostly wait (on the processes they start: consumers,
+# helpers, a server; on a barrier's timeout), one after the other. The other tests are handed out
+# one by one to whichever worker is free, so that the run does not end on one worker's waits or
+# on the books' test (docs/performance.md, "fourth pass").
 WAITING_MODULES = (
     "test_task_queue.py",
     "test_write_process.py",
@@ -113,18 +113,15 @@ WAITING_MODULES = (
     "test_credit_race.py",
     "test_rollcall_billing.py",
 )
-SLOW_FIRST = ("test_the_books_balance_whatever_happens",)
-
-
-def _start_rank(item: pytest.Item) -> int:
-    if item.path.name in WAITING_MODULES:
-        return 0
-    return 1 if getattr(item, "originalname", "") in SLOW_FIRST else 2
+BOOKS_TEST = "test_the_books_balance_whatever_happens"
 
 
 def pytest_collection_modifyitems(items):
-    items.sort(key=_start_rank)
     for item in items:
+        if item.path.name in WAITING_MODULES:
+            item.add_marker(pytest.mark.xdist_group("waits"))
+        elif getattr(item, "originalname", "") == BOOKS_TEST:
+            item.add_marker(pytest.mark.xdist_group("books"))
         layer = next((part for part in Path(str(item.fspath)).parts[-3:-1] if part in LAYERS), None)
         if layer is not None:
             item.add_marker(getattr(pytest.mark, layer))
