@@ -98,11 +98,11 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 # How pytest-xdist shares the unit and integration layers between its workers (``make test``
-# runs them with ``--dist loadgroup``). Two long runs get a worker each from the start: the books'
-# property test, and the modules whose tests mostly wait (on the processes they start: consumers,
-# helpers, a server; on a barrier's timeout), one after the other. The other tests are handed out
-# one by one to whichever worker is free, so that the run does not end on one worker's waits or
-# on the books' test (docs/performance.md, "fourth pass").
+# runs them with ``--dist loadgroup``): the books' property test, the longest, gets a worker from
+# the start; the other tests are handed out one by one, in this order, to whichever worker is free:
+# first the modules whose tests wait on the processes they start (consumers, helpers, a server)
+# or on a barrier's timeout, which take longest on a busy machine; the run then ends on short
+# database tests that keep both workers busy (docs/performance.md, "fourth pass").
 WAITING_MODULES = (
     "test_task_queue.py",
     "test_write_process.py",
@@ -117,10 +117,9 @@ BOOKS_TEST = "test_the_books_balance_whatever_happens"
 
 
 def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: item.path.name not in WAITING_MODULES)
     for item in items:
-        if item.path.name in WAITING_MODULES:
-            item.add_marker(pytest.mark.xdist_group("waits"))
-        elif getattr(item, "originalname", "") == BOOKS_TEST:
+        if getattr(item, "originalname", "") == BOOKS_TEST:
             item.add_marker(pytest.mark.xdist_group("books"))
         layer = next((part for part in Path(str(item.fspath)).parts[-3:-1] if part in LAYERS), None)
         if layer is not None:
