@@ -345,6 +345,15 @@ FINGERPRINT = """() => {
   return text.length + ':' + (a >>> 0).toString(16) + ':' + (b >>> 0).toString(16);
 }"""
 
+# CSS transitions and animations still running (a view fading in, a hover's colour change) are let
+# finish before axe-core looks: a colour halfway between two states is no state a parent sees for
+# more than a moment, and axe-core reading it made its contrast check depend on the machine's load.
+# Endless ones (a spinner) and long ones (the roll call's 5 s refresh ticker) are not waited for.
+ANIMATIONS_DONE = """() => Promise.all(document.getAnimations()
+  .filter(a => a.playState === 'running'
+    && a.effect.getComputedTiming().endTime - (a.currentTime ?? 0) <= 1000)
+  .map(a => a.finished.catch(() => null)))"""
+
 # Violations (every impact) by fingerprint, for the whole session: a page state already checked
 # (the home page before each login, the same back-office page at the same size…) is not checked again.
 AXE_RESULTS: dict[str, list[dict]] = {}
@@ -354,6 +363,7 @@ def axe_violations(page) -> list[dict]:
     """axe-core's violations of every impact on the page as it is now (injected once per document)."""
     from axe_playwright_python.base import AXE_SCRIPT
 
+    page.evaluate(ANIMATIONS_DONE)
     key = page.evaluate(FINGERPRINT)
     if key in AXE_RESULTS:
         TIMES.setdefault("axe-core skipped (page state already checked)", []).append(0.0)
