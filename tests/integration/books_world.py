@@ -44,6 +44,7 @@ from cantine_portal.models import (
 from cantine_portal.services.demo import load_demo
 from cantine_portal.services.regie.counter import CounterDetails
 from cantine_portal.services.shared.calendar import Period, period_containing
+from tests.integration.postgres_reset import PostgresReset
 
 UTC = UTC
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # Thursday 26 Nov 2026, 10:00 in Paris
@@ -188,27 +189,25 @@ def sqlite_world(folder: Path) -> World:
 
 
 def postgres_world(server: Any, schema_template: str) -> World:
-    """On PostgreSQL: a template database holding the demo, copied per example."""
-    name = f"books_t{os.getpid()}"
-    database = Database(server.create_database(name, schema_template))
+    """On PostgreSQL: the demo loaded once into this process's database, saved, and put back before
+    each example (``PostgresReset``: one round trip, where a database copied per example
+    checkpointed the whole cluster each time). One Database for every example (see sqlite_world)."""
+    reset = PostgresReset(server, schema_template, f"books_t{os.getpid()}")
+    database = reset.database
     _load_template(database)
     with database.session() as s:
         ids = _ids(s)
     database.dispose()
-    # One Database (one engine, so one cache of compiled statements: see sqlite_world) on a copy
-    # of the template made again for each example under the same name.
-    copy_name = f"{name}_example"
-    copy = Database(server.create_database(copy_name, name))
+    reset.seed()
 
     def fresh() -> tuple[Database, Callable[[], None]]:
-        copy.dispose()
-        server.create_database(copy_name, name)  # drops the last example's copy first
-        return copy, copy.dispose
+        database.dispose()
+        reset(True)
+        return database, database.dispose
 
     def close() -> None:
-        copy.dispose()
-        server.drop_database(copy_name)
-        server.drop_database(name)
+        database.dispose()
+        server.drop_database(reset.name)
 
     world = _world(ids, fresh)
     world.close = close

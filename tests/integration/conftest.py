@@ -14,7 +14,6 @@ import os
 import shutil
 from collections.abc import Iterator
 from datetime import datetime
-from functools import cached_property
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from cantine_portal.config import Settings, get_settings
 from cantine_portal.infra.db import Database, sqlite_path
 from cantine_portal.services.demo import load_demo
 from tests.conftest import NOW, PostgresServer, settings_for
+from tests.integration.postgres_reset import PostgresReset
 
 
 def _wants_demo(request: pytest.FixtureRequest) -> bool:
@@ -141,59 +141,8 @@ def postgres_demo_template(postgres_server: PostgresServer, postgres_template: s
     return name
 
 
-class PostgresReset:
-    """This test process's own PostgreSQL database, brought back before each test to what a copy of
-    the schema template (or of the demo template) holds: every table emptied and its sequences
-    restarted (TRUNCATE … RESTART IDENTITY), then, for a demo test, the demo's rows put back from the
-    ``seed`` schema, where they were saved once, and the sequences set where the demo left them.
-
-    Cheaper than a new database per test: ``CREATE DATABASE … TEMPLATE`` checkpoints the whole
-    cluster (every other test's dirty pages) and each new database's first connections rebuild their
-    catalogue caches; this is one round trip (docs/performance.md, "third pass")."""
-
-    def __init__(self, server: PostgresServer, demo_template: str):
-        import psycopg
-
-        self.name = f"cantine_w{os.getpid()}"
-        self.url = server.create_database(self.name, demo_template)
-        self.dsn = server.admin_dsn.replace("dbname=postgres", f"dbname={self.name}")
-        tables = [t.name for t in SQLModel.metadata.sorted_tables]
-        with psycopg.connect(self.dsn, autocommit=True) as conn:
-            conn.execute("CREATE SCHEMA seed")
-            seeded = []
-            for table in tables:
-                conn.execute(f'CREATE TABLE seed."{table}" AS SELECT * FROM public."{table}"')
-                if conn.execute(f'SELECT EXISTS (SELECT FROM seed."{table}")').fetchone()[0]:
-                    seeded.append(table)
-            sequences = conn.execute(
-                "SELECT schemaname, sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'"
-            ).fetchall()
-        # Other sessions of the previous test (a second engine, a thread's pool) are closed first, as
-        # DROP DATABASE … WITH (FORCE) did: TRUNCATE would wait for their locks.
-        close_others = (
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid();"
-        )
-        empty = "TRUNCATE " + ", ".join(f'public."{t}"' for t in tables) + " RESTART IDENTITY CASCADE;"
-        refill = "".join(f'INSERT INTO public."{t}" SELECT * FROM seed."{t}";' for t in seeded)
-        renumber = "".join(
-            f'SELECT setval(\'"{schema}"."{name}"\', {value});'
-            for schema, name, value in sequences
-            if value is not None
-        )
-        self.statements = {False: close_others + empty, True: close_others + empty + refill + renumber}
-
-    def __call__(self, demo: bool) -> None:
-        import psycopg
-
-        with psycopg.connect(self.dsn, autocommit=True) as conn:
-            conn.execute(self.statements[demo])
-
-    @cached_property
-    def database(self) -> Database:
-        return Database(self.url)
-
-
 @pytest.fixture(scope="session")
 def postgres_reset(postgres_server: PostgresServer, postgres_demo_template: str) -> PostgresReset:
-    return PostgresReset(postgres_server, postgres_demo_template)
+    reset = PostgresReset(postgres_server, postgres_demo_template, f"cantine_w{os.getpid()}")
+    reset.seed()
+    return reset
