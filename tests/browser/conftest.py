@@ -103,18 +103,13 @@ def web_dir_of_this_worker() -> str:
 
 
 def start_portal(
-    var_dir: Path,
-    extra_env: dict[str, str] | None = None,
-    workers: int | None = None,
-    web_dir: str = ".web",
-    niceness: int = 0,
+    var_dir: Path, extra_env: dict[str, str] | None = None, workers: int | None = None, web_dir: str = ".web"
 ) -> tuple[subprocess.Popen, Portal, Path]:
     """Migrate, load the demo communes and serve the portal on a free port, its frontend built
     in ``web_dir`` (under the checkout).
 
     ``python -m cantine_portal run`` (the consumer, then ``serve.py``: ``reflex run --env prod
-    --single-port``); with ``workers``, several workers that are respawned when they die;
-    ``niceness``: all of it (its build included) at that priority.
+    --single-port``); with ``workers``, several workers that are respawned when they die.
     """
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (make test installs Debian's chromium package)")
@@ -132,18 +127,17 @@ def start_portal(
         **(extra_env or {}),
     }
     env.pop("DATABASE_URL", None) if "DATABASE_URL" not in (extra_env or {}) else None
-    nice = ["nice", "-n", str(niceness)] if niceness else []
     with timed("portal migrate + demo"):
         subprocess.run(
-            [*nice, str(venv_bin / "alembic"), "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True
+            [str(venv_bin / "alembic"), "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True
         )
         subprocess.run(
-            [*nice, sys.executable, "-m", "cantine_portal", "demo"], cwd=ROOT, env=env, check=True, capture_output=True
+            [sys.executable, "-m", "cantine_portal", "demo"], cwd=ROOT, env=env, check=True, capture_output=True
         )
     log = var_dir / "portal.log"
     # The launcher of `make run` / `make run-scaled`: the portal (serve.py, with worker respawn when
     # ``workers`` is given) and its task-queue consumer, in one process group.
-    command = [*nice, sys.executable, "-m", "cantine_portal", "run", "--port", str(port), "--loglevel", "info"]
+    command = [sys.executable, "-m", "cantine_portal", "run", "--port", str(port), "--loglevel", "info"]
     if workers is not None:
         command += ["--workers", str(workers)]
     process = subprocess.Popen(
@@ -219,10 +213,7 @@ class ScaledPortal:
         var_dir = self._factory.mktemp("scaled-var")
         # serve.py sets REFLEX_OPLOCK_ENABLED / REFLEX_OPLOCK_HOLD_TIME itself when Redis is used.
         extra = {"DATABASE_URL": database_url, "REFLEX_REDIS_URL": self._redis.url}
-        # Started beside the other tests (a thread): at niceness 10, so that its build takes the CPU
-        # the session portal and Chromium leave, not theirs (docs/performance.md, "fourth pass").
-        niceness = 10 if self._thread is not None else 0
-        process, portal, log = start_portal(var_dir, extra, workers=2, web_dir=".web-scaled", niceness=niceness)
+        process, portal, log = start_portal(var_dir, extra, workers=2, web_dir=".web-scaled")
         self._started = (portal, process, log)
 
     def result(self) -> tuple:
