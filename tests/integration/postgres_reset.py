@@ -13,9 +13,9 @@ from tests.conftest import PostgresServer
 class PostgresReset:
     """A test process's own PostgreSQL database, brought back before each test (each example of the
     books' property test) to what it held when seeded: every table emptied and its sequences
-    restarted, then, for a test that starts from data (the demo), the
-    rows put back from the ``seed`` schema, where they were saved once, and the sequences set where
-    they were.
+    restarted, then, for a test that starts from data (the demo), the rows put back from the ``seed``
+    schema, where they were saved once, and the sequences set where they were. ``seed()`` comes
+    first, once the database holds what is to be put back.
 
     Cheaper than a new database per test: ``CREATE DATABASE … TEMPLATE`` checkpoints the whole
     cluster (every other test's dirty pages) and each new database's first connections rebuild their
